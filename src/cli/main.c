@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/* hvlog: the command. Global options, then a subcommand from the table. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "hvlog/version.h"
+
+static int cmd_help(int argc, char **argv);
+
+static const struct cli_command commands[] = {
+    {"abi", cli_cmd_abi, "print the hypercall ABI tables (calls, statuses, types)",
+     "hvlog abi [calls|statuses|types|states|entries|flags]"},
+    {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
+};
+#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    fputs("hvlog: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    }
+    return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "usage: hvlog [--version] [--help] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`hvlog help COMMAND` shows a command's usage.\n");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    const struct cli_command *cmd;
+
+    if (argc < 2) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    cmd = find_command(argv[1]);
+    if (!cmd) {
+        cli_error("help: unknown command '%s'", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    printf("usage: %s\n%s\n", cmd->usage, cmd->summary);
+    return CLI_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    const struct cli_command *cmd;
+
+    if (argc < 2) {
+        print_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("hvlog %s\n", hvlog_version());
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    cmd = find_command(argv[1]);
+    if (!cmd) {
+        cli_error("unknown command '%s' (try 'hvlog --help')", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
+    /* `hvlog CMD --help` is `hvlog help CMD`. */
+    if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        char *help_argv[] = {"help", argv[1], NULL};
+        return cmd_help(2, help_argv);
+    }
+    return cmd->run(argc - 1, argv + 1);
+}

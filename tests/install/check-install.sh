@@ -1,0 +1,41 @@
+#!/bin/sh
+# check-install.sh BUILD_DIR PREFIX CC CONSUMER_C CMAKE
+set -eu
+build=$1 prefix=$2 cc=$3 consumer=$4 cmake=$5
+rm -rf "$prefix"
+"$cmake" --install "$build" --prefix "$prefix" >/dev/null
+pcdir=$(dirname "$(find "$prefix" -name hvlog.pc | head -n1)")
+[ -f "$pcdir/hvlog.pc" ] || { echo "no hvlog.pc installed"; exit 1; }
+export PKG_CONFIG_PATH="$pcdir"
+work="$prefix/consumer"
+mkdir -p "$work"
+# Shared library, through pkg-config; run it with the installed library only.
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Werror -o "$work/consumer" "$consumer" $(pkg-config --cflags --libs hvlog)
+LD_LIBRARY_PATH="$(pkg-config --variable=libdir hvlog)" "$work/consumer"
+# Static library, through pkg-config --static.
+# shellcheck disable=SC2046
+"$cc" -std=c11 -Wall -Werror -o "$work/consumer-static" "$consumer" \
+    $(pkg-config --cflags hvlog) "$(pkg-config --variable=libdir hvlog)/libhvlog.a" -pthread
+"$work/consumer-static"
+# The shared object is versioned: libhvlog.so -> .so.MAJOR -> .so.X.Y.Z.
+libdir=$(pkg-config --variable=libdir hvlog)
+[ -L "$libdir/libhvlog.so" ] && ls "$libdir"/libhvlog.so.0 >/dev/null
+# Only HVLOG_API symbols are exported.
+if nm -D --defined-only "$libdir/libhvlog.so" | awk '{print $3}' | grep -v '^hv' | grep -v '^_' ; then
+    echo "unexpected exported symbols"; exit 1
+fi
+# The CMake package config.
+mkdir -p "$work/cmake-src"
+cp "$consumer" "$work/cmake-src/consumer.c"
+cat > "$work/cmake-src/CMakeLists.txt" <<'CM'
+cmake_minimum_required(VERSION 3.20)
+project(consumer C)
+find_package(hvlog 0.1 REQUIRED)
+add_executable(consumer consumer.c)
+target_link_libraries(consumer PRIVATE hvlog::hvlog_static)
+CM
+"$cmake" -S "$work/cmake-src" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+"$cmake" --build "$work/cmake-build" >/dev/null
+"$work/cmake-build/consumer"
+echo "install check ok"
