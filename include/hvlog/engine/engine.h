@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hvlog engine: the hypervisor side of event logging (spec §3, §5-§8).
+ *
+ * A hypervisor embeds an engine per machine: it fills a struct of host
+ * callbacks (memory, overlays, guest memory, messages, clocks), creates the
+ * engine with a configuration (LP count, root partition, ABI profile and
+ * knobs), forwards the root's hypercalls 0x0060-0x0068 to
+ * hvlog_engine_hypercall(), logs events with hvlog_log() (hvlog/engine/log.h)
+ * and tells the engine when a message slot was consumed.
+ *
+ * The engine holds no global state: any number of engines may coexist.
+ */
+#ifndef HVLOG_ENGINE_ENGINE_H
+#define HVLOG_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/abi/layout.h"
+#include "hvlog/abi/status.h"
+#include "hvlog/export.h"
+
+HVLOG_BEGIN_DECLS
+
+struct hvlog_engine;
+
+/* ---- host interface -------------------------------------------------------- */
+
+/* A run of pages the host gave the engine for one buffer (or bookkeeping). */
+struct hvlog_pages {
+    uint8_t *hva;     /* host address of page 0; the run is contiguous to the engine */
+    uint64_t handle;  /* the host's own token, given back on free/map/unmap */
+    uint32_t count;   /* pages */
+    uint32_t domain;  /* proximity domain the pages came from */
+};
+
+/* Result of a guest-memory access for a memory-convention hypercall (§3.4). */
+enum hvlog_gpa_result {
+    HVLOG_GPA_OK = 0,
+    HVLOG_GPA_OUT_OF_RANGE = 1, /* outside the partition's GPA space: INVALID_ALIGNMENT */
+    HVLOG_GPA_FAULT = 2,        /* mapped without the access, or an overlay: memory intercept (Q-GPA) */
+};
+
+/* What the host did with a posted message (§8.3, §8.5). */
+enum hvlog_post_result {
+    HVLOG_POST_QUEUED = 0,    /* in the SINT's FIFO; the host calls hvlog_engine_message_delivered() */
+    HVLOG_POST_DELIVERED = 1, /* copied into the slot already: the message buffer is free again */
+    HVLOG_POST_REFUSED = 2,   /* could not be queued now (VP ineligible, injected fault): retried later */
+};
+
+/*
+ * The callbacks, grouped by cost. ctx is passed back unchanged. Unless a
+ * callback says otherwise it is called with an engine lock held and must not
+ * call back into the engine.
+ */
+struct hvlog_host_ops {
+    /* -- hot: called on the logging path, no locks held (local class) -- */
+
+    /* Partition reference time, 100 ns units since hypervisor start (§4.4).
+     * Required. Must be non-decreasing on each LP. */
+    uint64_t (*ref_time_100ns)(void *ctx);
+    /* The TSC of the calling LP, for groups with TimeBasis Tsc.
+     * NULL: the engine stamps TSC-basis entries with ref_time_100ns. */
+    uint64_t (*tsc)(void *ctx);
+
+    /* -- slow: hypercalls and buffer switches -- */
+
+    /* Take @count pages from the root's pool (§5.1, §5.3, DEC-POOL). @domain is
+     * the requested proximity domain; @strict = the pages must come from it,
+     * else any domain will do. Pages need not be zeroed. Returns 0 and fills
+     * @out, or non-zero when the pool cannot supply them. Required. */
+    int (*pages_alloc)(void *ctx, uint32_t domain, bool strict, uint32_t count,
+                       struct hvlog_pages *out);
+    /* Give pages back to the pool they came from. Required. */
+    void (*pages_free)(void *ctx, const struct hvlog_pages *pages);
+
+    /* Map a buffer's pages read-only into the root's GPA space as overlay
+     * pages (§5.5, DEC-MAPGPA) and write their GPA page numbers to
+     * @gpa_pages[0..count-1]. Returns 0, or non-zero when the mapping cannot
+     * be built (the call fails with INSUFFICIENT_MEMORY). NULL: GPA = the
+     * pages' host address >> 12, nothing mapped. */
+    int (*overlay_map)(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages);
+    /* Revoke an overlay made by overlay_map. NULL when overlay_map is NULL. */
+    void (*overlay_unmap)(void *ctx, const struct hvlog_pages *pages);
+
+    /* Guest memory of a partition, for memory-convention calls. gpa_probe
+     * tells whether [gpa, gpa+len) can be read (@write false) or written;
+     * gpa_read/gpa_write copy. Required for memory-convention calls; NULL
+     * makes every memory-convention call fail with INVALID_ALIGNMENT. */
+    enum hvlog_gpa_result (*gpa_probe)(void *ctx, uint64_t partition_id, uint64_t gpa,
+                                       uint32_t len, bool write);
+    enum hvlog_gpa_result (*gpa_read)(void *ctx, uint64_t partition_id, uint64_t gpa, void *dst,
+                                      uint32_t len);
+    enum hvlog_gpa_result (*gpa_write)(void *ctx, uint64_t partition_id, uint64_t gpa,
+                                       const void *src, uint32_t len);
+
+    /* Queue @msg to SINT0 of root VP @vp_index (§8.3 step 5, §8.5). The
+     * engine owns @msg until delivery; the host may keep the pointer.
+     * Required. */
+    enum hvlog_post_result (*post_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg);
+    /* DEC-FINMSG: withdraw a message still queued (not yet copied into a
+     * slot) when its group is finalized. NULL: the host never keeps @msg. */
+    void (*withdraw_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg);
+
+    /* §8.4: may root VP @vp_index receive messages now (SCONTROL and SIMP
+     * enabled)? NULL: every VP below root_vp_count is eligible. */
+    bool (*vp_eligible)(void *ctx, uint32_t vp_index);
+    /* §8.4 DEC-TARGET: the root VP bound to LP @lp. NULL: VP n = LP n. */
+    uint32_t (*lp_root_vp)(void *ctx, uint32_t lp);
+    /* §7.2: the proximity domain of LP @lp. NULL: domain 0 for all. */
+    uint32_t (*lp_domain)(void *ctx, uint32_t lp);
+    /* DEC-PROX: is @domain a proximity domain the host knows? NULL: only 0. */
+    bool (*domain_known)(void *ctx, uint32_t domain);
+
+    /* Q-CONC: run @fn(@arg) as if on LP @lp, at a moment when no hvlog_log()
+     * call of that LP is in progress, and return when it has run (an IPI in
+     * a hypervisor; a mailbox the LP thread polls in the simulator). Used by
+     * Flush to take an InUse buffer away from its LP. NULL: the embedder
+     * promises that hypercalls never run concurrently with logging, and the
+     * engine calls @fn directly. Called with no engine lock held. */
+    void (*run_on_lp)(void *ctx, uint32_t lp, void (*fn)(void *arg), void *arg);
+};
+
+/* ---- configuration: profile and knobs (spec §12.1) ------------------------ */
+
+enum hvlog_abi_profile {
+    HVLOG_ABI_2013 = 0,    /* the 2013 reference (default) */
+    HVLOG_ABI_CURRENT = 1, /* §11; reserved for the current-ABI issue */
+};
+
+enum hvlog_flush_index { HVLOG_FLUSH_INDEX_BUFFER = 0, HVLOG_FLUSH_INDEX_VP = 1 };   /* D1 */
+enum hvlog_flush_scope { HVLOG_FLUSH_SCOPE_BUFFER = 0, HVLOG_FLUSH_SCOPE_TYPE = 1 }; /* D18 */
+
+struct hvlog_profile {
+    enum hvlog_abi_profile abi;
+    enum hvlog_flush_index flush_index;
+    enum hvlog_flush_scope flush_scope;
+    hv_status_t unmap_state_status; /* D14: ACCESS_DENIED (default) or OPERATION_DENIED */
+    bool release_from_complete;     /* D13 */
+    bool threshold_zero;            /* D22 */
+    bool local_strict_domain;       /* DEC-SELECT */
+};
+
+/* The 2013 profile with every knob at its default. */
+HVLOG_API struct hvlog_profile hvlog_profile_default(void);
+
+struct hvlog_engine_config {
+    uint32_t lp_count;          /* logical processors, 1..HVLOG_MAX_LPS */
+    uint32_t root_vp_count;     /* root VPs (usually lp_count) */
+    uint64_t root_partition_id; /* the only caller the nine calls accept */
+    struct hvlog_profile profile;
+    const struct hvlog_host_ops *ops; /* must outlive the engine */
+    void *ctx;
+};
+
+#define HVLOG_MAX_LPS 1024u
+
+/**
+ * hvlog_engine_create - make an engine with no group initialized.
+ * @config: copied; @config->ops must stay valid until destroy.
+ * @out: receives the engine.
+ * Returns 0, or -1 for a bad configuration (NULL required callback, LP count
+ * out of range) or when memory runs out. Any thread.
+ */
+HVLOG_API int hvlog_engine_create(const struct hvlog_engine_config *config,
+                                  struct hvlog_engine **out);
+
+/**
+ * hvlog_engine_destroy - free the engine. Buffers still created go back to
+ * the pool (overlays revoked first). No other call may be in progress.
+ */
+HVLOG_API void hvlog_engine_destroy(struct hvlog_engine *engine);
+
+/* ---- hypercalls ----------------------------------------------------------- */
+
+/* Who issues a hypercall. */
+struct hvlog_caller {
+    uint64_t partition_id;
+    uint32_t vp_index;
+};
+
+/* What the dispatcher concluded (Q-GPA). */
+enum hvlog_hypercall_outcome {
+    HVLOG_HYPERCALL_DONE = 0,      /* *rax holds the result value */
+    HVLOG_HYPERCALL_GPA_FAULT = 1, /* raise a memory intercept for @fault_gpa; *rax untouched */
+};
+
+/* Registers of one hypercall (x64 names; x86 callers pass the joined pairs). */
+struct hvlog_hypercall {
+    uint64_t rcx;       /* input value */
+    uint64_t rdx;       /* input GPA, or fast input bytes 0..7 */
+    uint64_t r8;        /* output GPA, or fast input bytes 8..15 */
+    uint64_t rax;       /* out: result value */
+    uint64_t fault_gpa; /* out: with HVLOG_HYPERCALL_GPA_FAULT */
+};
+
+/**
+ * hvlog_engine_hypercall - execute one hypercall atomically (§3.5, DEC-ATOM).
+ * Any code other than 0x0060-0x0068 gives HV_STATUS_INVALID_HYPERCALL_CODE.
+ * A failing call changes no state and writes no output.
+ * Context: any thread; calls serialize on the engine's group locks and use
+ * run_on_lp for cross-LP work, so they may run beside logging on every LP.
+ */
+HVLOG_API enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *engine,
+                                                              const struct hvlog_caller *caller,
+                                                              struct hvlog_hypercall *call);
+
+/**
+ * hvlog_engine_message_delivered - the host copied the message it was given
+ * for @type into a SIM slot: the group's message buffer is free (§8.5), and
+ * the next due list is delivered. Any thread, no engine lock held.
+ */
+HVLOG_API void hvlog_engine_message_delivered(struct hvlog_engine *engine, uint32_t type);
+
+/**
+ * hvlog_engine_kick - retry notifications that found no eligible VP or were
+ * refused (§8.4): call when a VP becomes eligible. Any thread.
+ */
+HVLOG_API void hvlog_engine_kick(struct hvlog_engine *engine);
+
+/* ---- queries for tests and tools -------------------------------------------- */
+
+struct hvlog_buffer_info {
+    bool exists;
+    uint32_t state;        /* enum hv_eventlog_buffer_state */
+    uint32_t owner_lp;     /* InUse/Complete local buffers; else UINT32_MAX */
+    uint32_t domain;       /* creation proximity domain */
+    bool domain_valid;     /* created with ProximityInfoValid */
+    struct hvlog_pages pages;
+    struct hv_eventlog_buffer_header header; /* as the engine wrote it */
+};
+
+/**
+ * hvlog_engine_buffer_info - the engine's view of buffer (@type, @index).
+ * Returns 0, or -1 when @type is out of range (a missing buffer gives
+ * exists = false). Takes the group lock; any thread.
+ */
+HVLOG_API int hvlog_engine_buffer_info(struct hvlog_engine *engine, uint32_t type, uint32_t index,
+                                       struct hvlog_buffer_info *out);
+
+struct hvlog_group_info {
+    bool initialized;
+    bool local;                 /* local class (per-LP scopes) */
+    uint32_t maximum_buffer_count;
+    uint32_t buffer_pages;
+    uint32_t threshold;
+    uint32_t time_basis;
+    uint32_t mode;
+    uint64_t system_time;       /* from Initialize */
+    uint64_t ref_time_at_init;  /* reference time when Initialize ran */
+    uint64_t source_mask;
+    uint32_t buffers_created;
+    uint32_t free_count;
+    bool message_busy;          /* the group's message buffer is queued */
+    uint32_t due_lists;         /* lists waiting for the message buffer or a VP */
+};
+
+/** hvlog_engine_group_info - group state of @type; -1 for a bad type. Any thread. */
+HVLOG_API int hvlog_engine_group_info(struct hvlog_engine *engine, uint32_t type,
+                                      struct hvlog_group_info *out);
+
+/* Per-scope counters (scope = an LP for local types, 0 for the global one). */
+struct hvlog_scope_stats {
+    uint64_t events_lost_no_buffer;  /* §7.4: no Free buffer */
+    uint64_t events_lost_too_large;  /* §7.3 step 2: larger than any buffer */
+    uint64_t buffers_completed;
+    uint64_t notifications;          /* ready lists delivered from this scope */
+    uint32_t lost_pending;           /* goes into EventsLost of the next buffer */
+    uint32_t pending_count;          /* Complete buffers waiting on its list */
+    uint32_t active_index;           /* InUse buffer, or HV_EVENTLOG_BUFFER_INDEX_NONE */
+};
+
+/**
+ * hvlog_engine_scope_stats - counters of @scope of @type. Exact when no
+ * logging runs on that scope; otherwise a recent value. Returns -1 for a bad
+ * type or scope. Any thread.
+ */
+HVLOG_API int hvlog_engine_scope_stats(struct hvlog_engine *engine, uint32_t type, uint32_t scope,
+                                       struct hvlog_scope_stats *out);
+
+/** hvlog_engine_lp_count - the configured LP count. */
+HVLOG_API uint32_t hvlog_engine_lp_count(const struct hvlog_engine *engine);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_ENGINE_ENGINE_H */

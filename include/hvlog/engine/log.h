@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging one event: the hypervisor's hot path (spec §7.3, DEC-LOG).
+ *
+ * hvlog_log() is static inline so every call site sees it. For a local type
+ * (LocalDiagnostics) with an InUse buffer that has room, it writes the entry
+ * into the buffer and publishes it with one release store of NextBufferOffset:
+ * no lock, no locked read-modify-write, no fence. A type whose sources are
+ * all disabled costs one load and one branch. Everything else (taking a Free
+ * buffer, completing a full one, notifying, counting a loss, the global
+ * class) is out of line in src/engine/log.c, whose head describes the
+ * concurrency protocol (Q-CONC).
+ *
+ * Contract: for a given LP, hvlog_log() is called by one context at a time
+ * (the code running on that LP); different LPs call it concurrently.
+ */
+#ifndef HVLOG_ENGINE_LOG_H
+#define HVLOG_ENGINE_LOG_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/layout.h"
+#include "hvlog/abi/le.h"
+#include "hvlog/export.h"
+
+HVLOG_BEGIN_DECLS
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "hvlog's logging path publishes header fields with native stores: little-endian hosts only"
+#endif
+
+#define HVLOG_CACHE_LINE 64
+#define HVLOG_TYPE_COUNT 3u /* GlobalSystemEvents, LocalDiagnostics, SystemDiagnostics */
+
+/* Header fields the engine publishes with atomic stores (§6.3). */
+#define HVLOG_HDR_NEXT_BUFFER_OFFSET offsetof(struct hv_eventlog_buffer_header, next_buffer_offset)
+#define HVLOG_HDR_BUFFER_STATE offsetof(struct hv_eventlog_buffer_header, buffer_state)
+
+/*
+ * One logging scope: an LP of a local type, or the whole machine for a
+ * global type. The first four fields are the hot path's; the owner (the LP,
+ * or whoever holds the global scope's lock) is their only writer.
+ */
+struct hvlog_scope {
+    uint8_t *buffer; /* the InUse buffer (header at byte 0), or NULL */
+    uint32_t offset; /* NextBufferOffset; 0 when no buffer */
+    uint32_t end;    /* BufferSize in bytes (the 2013 header value); 0 when no buffer */
+    uint32_t lp;     /* this scope's LP (0 for global) */
+    uint32_t active_index; /* InUse buffer index or NONE; also written under the group lock */
+    /* Single-writer counters (the owner); others read them relaxed. */
+    uint32_t lost_pending;          /* into EventsLost of the next InUse buffer (§7.4) */
+    uint32_t lock;                  /* global scope only: the scope spinlock */
+    uint64_t lost_no_buffer;
+    uint64_t lost_too_large;
+} __attribute__((aligned(HVLOG_CACHE_LINE)));
+
+/* One event-log type as the logging path sees it. */
+struct hvlog_log_type {
+    uint64_t source_mask; /* §5.7; atomic: released by SetSources, acquired here */
+    uint32_t local;       /* 1 = local class (a scope per LP), 0 = global */
+    uint32_t pad_;
+    uint64_t (*entry_clock)(void *ctx); /* per the group's TimeBasis */
+    struct hvlog_scope *scopes;
+};
+
+/* The hot part of an engine; hvlog_engine_logger() returns it. */
+struct hvlog_logger {
+    struct hvlog_log_type types[HVLOG_TYPE_COUNT];
+    void *ctx; /* the host's */
+};
+
+enum hvlog_log_result {
+    HVLOG_LOG_RECORDED = 0, /* the entry is in an InUse buffer */
+    HVLOG_LOG_DROPPED = 1,  /* the type is not initialized or its sources are off: not a loss */
+    HVLOG_LOG_LOST = 2,     /* no Free buffer, or larger than any buffer: counted (§7.4) */
+};
+
+struct hvlog_engine;
+
+/** hvlog_engine_logger - the logging view of @engine; valid until destroy. */
+HVLOG_API struct hvlog_logger *hvlog_engine_logger(struct hvlog_engine *engine);
+
+/* Out of line: everything but "room in the active local buffer". */
+HVLOG_API enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp,
+                                               uint32_t type, uint16_t entry_type,
+                                               uint32_t context, const void *payload,
+                                               uint32_t payload_len);
+HVLOG_API void hvlog_log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type);
+
+/* §4.5: header + data, rounded up to 8; computed in 64 bits so no length wraps. */
+static inline uint64_t hvlog_entry_size(uint32_t payload_len)
+{
+    return ((uint64_t)payload_len + HV_EVENTLOG_ENTRY_HEADER_SIZE + 7u) & ~(uint64_t)7u;
+}
+
+/* §7.3 step 5: the 16-byte header, the payload, zero padding (DEC-PAD). */
+static inline void hvlog_entry_write(uint8_t *entry, uint32_t size, uint16_t entry_type,
+                                     uint32_t context, uint64_t time_stamp, const void *payload,
+                                     uint32_t payload_len)
+{
+    hvlog_store_le32(entry, context);
+    hvlog_store_le16(entry + 4, (uint16_t)size);
+    hvlog_store_le16(entry + 6, entry_type);
+    hvlog_store_le64(entry + 8, time_stamp);
+    if (payload_len) {
+        /* Zero the last qword first: it holds the padding, and the payload
+         * copy overwrites whatever of it is data. */
+        hvlog_store_le64(entry + size - 8, 0);
+        memcpy(entry + HV_EVENTLOG_ENTRY_HEADER_SIZE, payload, payload_len);
+    }
+}
+
+/**
+ * hvlog_log - record one event (§7.3).
+ * @logger: hvlog_engine_logger(engine).
+ * @lp: the calling LP (< lp_count). @type: HV_EVENTLOG_TYPE (< HVLOG_TYPE_COUNT).
+ * @source_bits: the event's source bit(s); recorded only if the group's
+ *   source mask has one of them.
+ * @entry_type, @context: entry header fields. @payload/@payload_len: data.
+ * Returns what happened. Context: on LP @lp, see the contract above.
+ */
+static inline enum hvlog_log_result hvlog_log(struct hvlog_logger *logger, uint32_t lp,
+                                              uint32_t type, uint64_t source_bits,
+                                              uint16_t entry_type, uint32_t context,
+                                              const void *payload, uint32_t payload_len)
+{
+    struct hvlog_log_type *t = &logger->types[type];
+
+    /* Acquire pairs with SetSources' release: a non-zero mask implies the
+     * group's Initialize is visible. A plain load on x86. */
+    if ((__atomic_load_n(&t->source_mask, __ATOMIC_ACQUIRE) & source_bits) == 0)
+        return HVLOG_LOG_DROPPED;
+    if (t->local) {
+        struct hvlog_scope *s = &t->scopes[lp];
+        uint64_t size = hvlog_entry_size(payload_len);
+        uint32_t off = s->offset;
+
+        /* No active buffer: end = offset = 0, so this test fails too. */
+        if (size <= (uint64_t)(s->end - off)) {
+            hvlog_entry_write(s->buffer + off, (uint32_t)size, entry_type, context,
+                              t->entry_clock(logger->ctx), payload, payload_len);
+            off += (uint32_t)size;
+            s->offset = off;
+            /* §6.3: publish the entry; the root reads NextBufferOffset with acquire. */
+            __atomic_store_n((uint32_t *)(s->buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), off,
+                             __ATOMIC_RELEASE);
+            /* §7.3 step 6: no room for even an empty entry: complete now. */
+            if (s->end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
+                hvlog_log_complete_full(logger, lp, type);
+            return HVLOG_LOG_RECORDED;
+        }
+    }
+    return hvlog_log_slow(logger, lp, type, entry_type, context, payload, payload_len);
+}
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_ENGINE_LOG_H */

@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The nine event-log hypercalls (spec §5). The dispatcher has already done
+ * the generic checks (§3.5 steps 1-5: encoding, placement, root caller,
+ * Type in range). Each handler checks its §5 table in the order written,
+ * under the group lock, and changes state only after the last check, so a
+ * failing call changes nothing (STYLE habit 5).
+ */
+#include <string.h>
+
+#include "engine/engine_internal.h"
+
+static struct hvlog_group *group_of(struct hvlog_call_ctx *c, uint32_t type)
+{
+    return &c->engine->groups[type];
+}
+
+static bool buffer_exists(const struct hvlog_group *g, uint32_t index)
+{
+    return index < g->maximum_buffer_count && g->buffers[index].exists;
+}
+
+/* ---- 0x0060 HvInitializeEventLogBufferGroup (§5.1) ---- */
+
+static uint64_t clock_ref(struct hvlog_engine *e)
+{
+    return e->ops.ref_time_100ns(e->config.ctx);
+}
+
+hv_status_t call_initialize(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    const struct hvlog_profile *prof = &e->config.profile;
+    struct hv_input_initialize_eventlog_buffer_group in;
+    struct hvlog_log_type *t;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+    struct hvlog_pages page;
+
+    hv_input_initialize_eventlog_buffer_group_load(&in, c->input);
+    g = group_of(c, in.type);
+    t = &e->logger.types[in.type];
+
+    if (in.maximum_buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT ||
+        in.maximum_buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (in.buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES ||
+        in.buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
+        return HV_STATUS_INVALID_PARAMETER;
+    /* DEC-THRESH: 1..MaximumBufferCount; D22 threshold_zero also takes 0. */
+    if ((in.threshold == 0 && !prof->threshold_zero) || in.threshold > in.maximum_buffer_count)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (in.time_basis > HvEventLogEntryTimeMaximum2013)
+        return HV_STATUS_INVALID_PARAMETER;
+
+    hvlog_spin_lock(&g->lock);
+    if (g->initialized) {
+        status = HV_STATUS_OBJECT_IN_USE;
+    } else if (e->ops.pages_alloc(e->config.ctx, 0, false, 1, &page) != 0) {
+        status = HV_STATUS_INSUFFICIENT_MEMORY; /* DEC-POOL: one bookkeeping page */
+    } else {
+        g->bookkeeping = page;
+        g->initialized = true;
+        g->maximum_buffer_count = in.maximum_buffer_count;
+        g->buffer_pages = in.buffer_pages;
+        __atomic_store_n(&g->buffer_bytes, in.buffer_pages * HV_PAGE_SIZE, __ATOMIC_RELAXED);
+        g->threshold = in.threshold;
+        g->time_basis = in.time_basis;
+        g->mode = HvEventLogModeRegular;
+        g->system_time = in.system_time;
+        g->ref_time_at_init = clock_ref(e);
+        g->buffers_created = 0;
+        g->free_head = g->free_tail = NONE;
+        __atomic_store_n(&g->free_count, 0, __ATOMIC_RELAXED);
+        for (uint32_t s = 0; s < g->scope_count; s++) {
+            struct hvlog_scope *scope = group_scope(e, g, s);
+            memset(&g->pending[s], 0, sizeof(g->pending[s]));
+            g->pending[s].head = g->pending[s].tail = NONE;
+            __atomic_store_n(&scope->lost_pending, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&scope->lost_no_buffer, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&scope->lost_too_large, 0, __ATOMIC_RELAXED);
+        }
+        g->message_state = MSG_FREE;
+        g->due_head = g->due_count = 0;
+        /* Entries follow the group's TimeBasis; without a TSC callback the
+         * TSC basis falls back to reference time (hvlog_host_ops.tsc). */
+        t->entry_clock = in.time_basis == HvEventLogEntryTimeTsc && e->ops.tsc
+                             ? e->ops.tsc
+                             : e->ops.ref_time_100ns;
+        /* Source mask stays 0: logging is disabled until SetSources. */
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0061 HvFinalizeEventLogBufferGroup (§5.2) ---- */
+
+hv_status_t call_finalize(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    uint32_t type = hvlog_load_le32(c->input);
+    struct hvlog_group *g = group_of(c, type);
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized)
+        status = HV_STATUS_OPERATION_DENIED;
+    else if (__atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED) != 0)
+        status = HV_STATUS_OPERATION_DENIED;
+    else if (g->buffers_created != 0)
+        status = HV_STATUS_OPERATION_DENIED; /* D15: the function page's reading */
+    else {
+        notify_withdraw(e, g); /* DEC-FINMSG */
+        e->ops.pages_free(e->config.ctx, &g->bookkeeping);
+        memset(&g->bookkeeping, 0, sizeof(g->bookkeeping));
+        g->initialized = false;
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0062 HvCreateEventLogBuffer (§5.3) ---- */
+
+hv_status_t call_create(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    struct hv_input_create_eventlog_buffer in;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+    bool valid, preferred;
+
+    hv_input_create_eventlog_buffer_load(&in, c->input);
+    g = group_of(c, in.type);
+    valid = (in.proximity_flags & HV_PROXIMITY_FLAG_VALID) != 0;
+    preferred = (in.proximity_flags & HV_PROXIMITY_FLAG_PREFERRED) != 0;
+
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized) {
+        status = HV_STATUS_OPERATION_DENIED;
+    } else if ((in.proximity_flags & HV_PROXIMITY_FLAGS_RESERVED) != 0 ||
+               (valid && !(e->ops.domain_known ? e->ops.domain_known(e->config.ctx, in.proximity_id)
+                                               : in.proximity_id == 0))) {
+        status = HV_STATUS_INVALID_PARAMETER; /* DEC-PROX */
+    } else if (in.buffer_index >= g->maximum_buffer_count || g->buffers[in.buffer_index].exists) {
+        status = HV_STATUS_INVALID_PARAMETER;
+    } else {
+        struct hvlog_buffer *b = &g->buffers[in.buffer_index];
+        struct hvlog_pages pages;
+        /* Valid and not Preferred: that domain only; otherwise any domain,
+         * the named one first (§4.3). */
+        bool strict = valid && !preferred;
+
+        if (e->ops.pages_alloc(e->config.ctx, valid ? in.proximity_id : 0, strict,
+                               g->buffer_pages, &pages) != 0) {
+            status = HV_STATUS_INSUFFICIENT_MEMORY;
+        } else {
+            memset(b, 0, sizeof(*b));
+            b->pages = pages;
+            b->domain = valid ? in.proximity_id : 0;
+            b->domain_valid = valid;
+            b->domain_strict = strict;
+            b->owner = NONE;
+            b->next = NONE;
+            buffer_header_init(g, in.buffer_index);
+            buffer_transition(g, in.buffer_index, T1_CREATE);
+            g->buffers_created++;
+        }
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0063 HvDeleteEventLogBuffer (§5.4) ---- */
+
+hv_status_t call_delete(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    struct hv_input_eventlog_buffer in;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    hv_input_eventlog_buffer_load(&in, c->input);
+    g = group_of(c, in.type);
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized) {
+        status = HV_STATUS_OPERATION_DENIED;
+    } else if (!buffer_exists(g, in.buffer_index)) {
+        status = HV_STATUS_INVALID_PARAMETER;
+    } else if (g->buffers[in.buffer_index].state != HvEventLogBufferStateStandby) {
+        status = HV_STATUS_OPERATION_DENIED; /* mapped */
+    } else {
+        struct hvlog_buffer *b = &g->buffers[in.buffer_index];
+        struct hvlog_pages pages = b->pages;
+
+        buffer_transition(g, in.buffer_index, T2_DELETE);
+        memset(b, 0, sizeof(*b));
+        g->buffers_created--;
+        e->ops.pages_free(e->config.ctx, &pages);
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0064 HvMapEventLogBuffer (§5.5) ---- */
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+    return a < b + blen && b < a + alen;
+}
+
+hv_status_t call_map(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    struct hv_input_eventlog_buffer in;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    hv_input_eventlog_buffer_load(&in, c->input);
+    g = group_of(c, in.type);
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized) {
+        status = HV_STATUS_OPERATION_DENIED;
+    } else if (!buffer_exists(g, in.buffer_index)) {
+        status = HV_STATUS_INVALID_PARAMETER;
+    } else {
+        struct hvlog_buffer *b = &g->buffers[in.buffer_index];
+        uint32_t out_len = g->buffer_pages * HV_MAP_OUTPUT_ENTRY_SIZE;
+        uint64_t out_gpa = c->output_gpa;
+        enum hvlog_gpa_result r;
+
+        /* §5.5: the output's size is known now; it may not cross a page or
+         * overlap the input, and it must be writable (probed before any change). */
+        if ((out_gpa & (HV_PAGE_SIZE - 1)) + out_len > HV_PAGE_SIZE ||
+            ranges_overlap(c->input_gpa, c->input_len, out_gpa, out_len)) {
+            status = HV_STATUS_INVALID_ALIGNMENT;
+        } else if ((r = e->ops.gpa_probe(e->config.ctx, c->caller->partition_id, out_gpa, out_len,
+                                         true)) != HVLOG_GPA_OK) {
+            if (r == HVLOG_GPA_FAULT) {
+                c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+                c->fault_gpa = out_gpa;
+            }
+            status = HV_STATUS_INVALID_ALIGNMENT;
+        } else if (b->state != HvEventLogBufferStateStandby) {
+            status = HV_STATUS_OPERATION_DENIED; /* already mapped */
+        } else {
+            uint64_t gpa_pages[HV_EVENTLOG_MAX_BUFFER_PAGES];
+
+            if (e->ops.overlay_map) {
+                if (e->ops.overlay_map(e->config.ctx, &b->pages, gpa_pages) != 0)
+                    status = HV_STATUS_INSUFFICIENT_MEMORY;
+            } else {
+                for (uint32_t i = 0; i < g->buffer_pages; i++)
+                    gpa_pages[i] = ((uint64_t)(uintptr_t)b->pages.hva >> HV_PAGE_SHIFT) + i;
+            }
+            if (status == HV_STATUS_SUCCESS) {
+                for (uint32_t i = 0; i < g->buffer_pages; i++)
+                    hvlog_store_le64(c->output + (size_t)i * 8, gpa_pages[i]);
+                c->output_len = out_len;
+                buffer_transition(g, in.buffer_index, T3_MAP);
+                free_list_append(g, in.buffer_index);
+            }
+        }
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0065 HvUnmapEventLogBuffer (§5.6, DEC-UNMAP, D14) ---- */
+
+hv_status_t call_unmap(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    struct hv_input_eventlog_buffer in;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    hv_input_eventlog_buffer_load(&in, c->input);
+    g = group_of(c, in.type);
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized) {
+        status = HV_STATUS_OPERATION_DENIED;
+    } else if (!buffer_exists(g, in.buffer_index)) {
+        status = HV_STATUS_INVALID_PARAMETER;
+    } else {
+        struct hvlog_buffer *b = &g->buffers[in.buffer_index];
+
+        if (b->state == HvEventLogBufferStateFree) {
+            free_list_remove(g, in.buffer_index);
+            buffer_transition(g, in.buffer_index, T4_UNMAP_FREE);
+        } else if (b->state == HvEventLogBufferStateReady) {
+            /* Q-UNMAPREADY: no list is re-linked. */
+            b->owner = NONE;
+            buffer_transition(g, in.buffer_index, T11_UNMAP_READY);
+        } else {
+            status = e->config.profile.unmap_state_status;
+        }
+        if (status == HV_STATUS_SUCCESS && e->ops.overlay_unmap)
+            e->ops.overlay_unmap(e->config.ctx, &b->pages);
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0066 HvSetEventLogGroupSources (§5.7, DEC-SRC) ---- */
+
+hv_status_t call_sources(struct hvlog_call_ctx *c)
+{
+    struct hv_input_set_eventlog_group_sources in;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    hv_input_set_eventlog_group_sources_load(&in, c->input);
+    g = group_of(c, in.type);
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized)
+        status = HV_STATUS_OPERATION_DENIED;
+    else /* release: pairs with hvlog_log()'s acquire load (log.c) */
+        __atomic_store_n(&c->engine->logger.types[in.type].source_mask, in.enable_flags,
+                         __ATOMIC_RELEASE);
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0067 HvReleaseEventLogBuffer (§5.8, D13) ---- */
+
+hv_status_t call_release(struct hvlog_call_ctx *c)
+{
+    struct hv_input_eventlog_buffer in;
+    struct hvlog_group *g;
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    hv_input_eventlog_buffer_load(&in, c->input);
+    g = group_of(c, in.type);
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized || !buffer_exists(g, in.buffer_index)) {
+        status = HV_STATUS_OPERATION_DENIED;
+    } else {
+        struct hvlog_buffer *b = &g->buffers[in.buffer_index];
+        uint8_t *next = b->pages.hva + offsetof(struct hv_eventlog_buffer_header, next_buffer_index);
+
+        if (b->state == HvEventLogBufferStateReady) {
+            hvlog_store_le32(next, NONE);
+            b->owner = NONE;
+            buffer_transition(g, in.buffer_index, T10_RELEASE);
+            free_list_append(g, in.buffer_index);
+        } else if (b->state == HvEventLogBufferStateComplete &&
+                   c->engine->config.profile.release_from_complete) {
+            pending_remove(g, in.buffer_index);
+            hvlog_store_le32(next, NONE);
+            b->owner = NONE;
+            buffer_transition(g, in.buffer_index, TX_RELEASE_COMPLETE);
+            free_list_append(g, in.buffer_index);
+        } else {
+            status = HV_STATUS_OPERATION_DENIED;
+        }
+    }
+    hvlog_spin_unlock(&g->lock);
+    return status;
+}
+
+/* ---- 0x0068 HvFlushEventLogBuffer (§5.9, DEC-FLUSH, D1, D18) ---- */
+
+/* Flush one scope: its InUse buffer (as the owner), then its pending list. */
+static void flush_scope(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp)
+{
+    uint32_t active;
+
+    hvlog_spin_lock(&g->lock);
+    active = __atomic_load_n(&group_scope(e, g, scope)->active_index, __ATOMIC_RELAXED);
+    hvlog_spin_unlock(&g->lock);
+    if (active != NONE)
+        flush_scope_active(e, g, scope, active, vp);
+    hvlog_spin_lock(&g->lock);
+    pending_make_due(e, g, scope, vp, true);
+    hvlog_spin_unlock(&g->lock);
+}
+
+hv_status_t call_flush(struct hvlog_call_ctx *c)
+{
+    struct hvlog_engine *e = c->engine;
+    const struct hvlog_profile *prof = &e->config.profile;
+    struct hv_input_eventlog_buffer in;
+    struct hvlog_group *g;
+    uint32_t vp = c->caller->vp_index;
+    uint32_t state = HvEventLogBufferStateStandby, owner = NONE, lp = NONE;
+
+    hv_input_eventlog_buffer_load(&in, c->input);
+    g = group_of(c, in.type);
+    hvlog_spin_lock(&g->lock);
+    if (!g->initialized) {
+        hvlog_spin_unlock(&g->lock);
+        return HV_STATUS_OPERATION_DENIED;
+    }
+    if (prof->flush_index == HVLOG_FLUSH_INDEX_VP) {
+        /* D1: the field names a VP; flush the LP bound to it. */
+        for (uint32_t i = 0; i < e->config.lp_count && lp == NONE; i++) {
+            if (scope_vp(e, g, i) == in.buffer_index)
+                lp = i;
+        }
+        if (lp == NONE) {
+            hvlog_spin_unlock(&g->lock);
+            return HV_STATUS_INVALID_PARAMETER;
+        }
+    } else if (!buffer_exists(g, in.buffer_index)) {
+        hvlog_spin_unlock(&g->lock);
+        return HV_STATUS_INVALID_PARAMETER; /* DEC-FLUSH */
+    } else {
+        state = g->buffers[in.buffer_index].state;
+        owner = g->buffers[in.buffer_index].owner;
+    }
+    hvlog_spin_unlock(&g->lock);
+
+    /* Validation is over: from here on the call succeeds. */
+    if (prof->flush_scope == HVLOG_FLUSH_SCOPE_TYPE) {
+        for (uint32_t s = 0; s < g->scope_count; s++)
+            flush_scope(e, g, s, vp);
+    } else if (prof->flush_index == HVLOG_FLUSH_INDEX_VP) {
+        flush_scope(e, g, g->local ? lp : 0, vp);
+    } else if (state == HvEventLogBufferStateInUse) {
+        /* §5.9 step 1 and 2, as the owner: T7, then the list is notified. */
+        flush_scope_active(e, g, owner, in.buffer_index, vp);
+        hvlog_spin_lock(&g->lock);
+        /* It may have filled meanwhile (T6): notify its list all the same. */
+        if (g->buffers[in.buffer_index].exists &&
+            g->buffers[in.buffer_index].state == HvEventLogBufferStateComplete)
+            pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
+        hvlog_spin_unlock(&g->lock);
+    } else if (state == HvEventLogBufferStateComplete) {
+        hvlog_spin_lock(&g->lock);
+        if (g->buffers[in.buffer_index].state == HvEventLogBufferStateComplete)
+            pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
+        hvlog_spin_unlock(&g->lock);
+    }
+    /* §5.9 step 3: Free, Ready, Standby - nothing to do. */
+    return HV_STATUS_SUCCESS;
+}

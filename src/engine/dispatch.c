@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypercall dispatcher (spec §3, §3.5, §3.6, DEC-ORDER, DEC-FAST).
+ *
+ * One table row per call (from HV_EVENTLOG_CALL_TABLE: code, convention,
+ * input size per profile, output) plus its handler. The generic checks run
+ * once, in the order of §3.5; the handler sees the input bytes already read
+ * (from registers or guest memory) and the Type already validated. The
+ * result value is written at one exit; output reaches the guest only on
+ * success.
+ *
+ *   1. call code known                       else INVALID_HYPERCALL_CODE
+ *   2. input value: reserved bits, reps,     else INVALID_HYPERCALL_INPUT
+ *      variable header, fast bit legal
+ *   3. memory form: GPA alignment, page      else INVALID_ALIGNMENT
+ *      crossing, range; unreadable input     -> memory intercept (Q-GPA)
+ *   4. caller is the root partition          else ACCESS_DENIED
+ *   5. Type within the profile's maximum     else INVALID_PARAMETER
+ *   6. the handler's own checks, §5 tables
+ */
+#include <string.h>
+
+#include "engine/engine_internal.h"
+#include "hvlog/abi/calls.h"
+#include "hvlog/abi/hypercall.h"
+
+static const hvlog_handler_fn handlers[HV_EVENTLOG_CALL_COUNT] = {
+#define ROW(code, name, shortname, c13, ccur, in13, incur, out) [(code) - HV_EVENTLOG_CALL_FIRST] = call_##shortname,
+    HV_EVENTLOG_CALL_TABLE(ROW)
+#undef ROW
+};
+
+/* The largest input block: the current SetSources, 544 bytes. */
+#define MAX_INPUT_BLOCK HV_INPUT_SET_SOURCES_CURRENT_SIZE
+
+uint32_t profile_type_maximum(const struct hvlog_engine *e)
+{
+    return e->config.profile.abi == HVLOG_ABI_CURRENT ? HvEventLogTypeMaximumCurrent
+                                                      : HvEventLogTypeMaximum2013;
+}
+
+/* §3.4: 8-aligned and inside one page. */
+static bool block_placed_well(uint64_t gpa, uint32_t len)
+{
+    return (gpa & 7u) == 0 && (gpa & (HV_PAGE_SIZE - 1)) + len <= HV_PAGE_SIZE;
+}
+
+static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
+                            const struct hvlog_hypercall *call, uint8_t *input, uint8_t *output)
+{
+    const bool current = e->config.profile.abi == HVLOG_ABI_CURRENT;
+    struct hv_hypercall_input in = hv_hypercall_input_decode(
+        call->rcx, current ? HVLOG_INPUT_LAYOUT_CURRENT : HVLOG_INPUT_LAYOUT_2013);
+    const struct hvlog_call_info *info = hvlog_call_info(in.call_code);
+    uint32_t input_len, block_len, type;
+
+    /* 1, 2 */
+    if (!info)
+        return HV_STATUS_INVALID_HYPERCALL_CODE;
+    if (hv_hypercall_input_check_simple(&in) != HV_STATUS_SUCCESS)
+        return HV_STATUS_INVALID_HYPERCALL_INPUT;
+    /* §3.6: Initialize and Map are memory-only; the seven others take both. */
+    if (in.fast && info->convention_2013 == HVLOG_CALL_MEMORY)
+        return HV_STATUS_INVALID_HYPERCALL_INPUT;
+
+    input_len = current ? info->input_bytes_current : info->input_bytes_2013;
+    block_len = (input_len + 7u) & ~7u; /* §3.4: blocks are padded to 8 */
+    c->fast = in.fast;
+    c->input = input;
+    c->output = output;
+    if (in.fast) {
+        /* §3.3: 16 bytes in RDX:R8; a longer current-profile layout sees zeros. */
+        hv_fast_unpack(call->rdx, call->r8, input);
+        c->input_len = block_len < HV_FAST_INPUT_MAX ? block_len : HV_FAST_INPUT_MAX;
+    } else {
+        /* 3 */
+        enum hvlog_gpa_result r;
+
+        if (!e->ops.gpa_read || !block_placed_well(call->rdx, block_len))
+            return HV_STATUS_INVALID_ALIGNMENT;
+        if (info->has_output && (call->r8 & 7u) != 0)
+            return HV_STATUS_INVALID_ALIGNMENT;
+        r = e->ops.gpa_read(e->config.ctx, c->caller->partition_id, call->rdx, input, block_len);
+        if (r == HVLOG_GPA_OUT_OF_RANGE)
+            return HV_STATUS_INVALID_ALIGNMENT;
+        if (r == HVLOG_GPA_FAULT) {
+            c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+            c->fault_gpa = call->rdx;
+            return HV_STATUS_SUCCESS; /* not reported: the intercept is */
+        }
+        if (info->has_output) {
+            /* The output size is known only once the group is found (§5.5);
+             * here its first qword must be in range. */
+            r = e->ops.gpa_probe
+                    ? e->ops.gpa_probe(e->config.ctx, c->caller->partition_id, call->r8, 8, true)
+                    : HVLOG_GPA_OUT_OF_RANGE;
+            if (r == HVLOG_GPA_OUT_OF_RANGE)
+                return HV_STATUS_INVALID_ALIGNMENT;
+        }
+        c->input_len = block_len;
+        c->input_gpa = call->rdx;
+        c->output_gpa = call->r8;
+    }
+
+    /* 4: nothing about the engine's state is revealed before this. */
+    if (c->caller->partition_id != e->config.root_partition_id)
+        return HV_STATUS_ACCESS_DENIED;
+
+    /* 5: every input starts with Type (u16 in the current Initialize, §11.1). */
+    type = current && in.call_code == HvCallHvInitializeEventLogBufferGroup ? hvlog_load_le16(input)
+                                                                            : hvlog_load_le32(input);
+    if (type > profile_type_maximum(e))
+        return HV_STATUS_INVALID_PARAMETER;
+
+    /* 6 */
+    return handlers[in.call_code - HV_EVENTLOG_CALL_FIRST](c);
+}
+
+enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
+                                                    const struct hvlog_caller *caller,
+                                                    struct hvlog_hypercall *call)
+{
+    uint8_t input[MAX_INPUT_BLOCK] = {0};
+    uint8_t output[HV_MAP_OUTPUT_MAX_SIZE];
+    struct hvlog_call_ctx c = {.engine = e, .caller = caller, .outcome = HVLOG_HYPERCALL_DONE};
+    hv_status_t status = dispatch(e, &c, call, input, output);
+
+    if (c.outcome == HVLOG_HYPERCALL_GPA_FAULT) {
+        call->fault_gpa = c.fault_gpa;
+        return HVLOG_HYPERCALL_GPA_FAULT;
+    }
+    /* The one exit. The handler probed the output range before changing
+     * any state, so this write cannot fail halfway. */
+    if (status == HV_STATUS_SUCCESS && c.output_len)
+        e->ops.gpa_write(e->config.ctx, caller->partition_id, c.output_gpa, output, c.output_len);
+    call->rax = hv_hypercall_result_make(status, 0);
+    return HVLOG_HYPERCALL_DONE;
+}

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/* Engine lifetime, host notifications and queries (hvlog/engine/engine.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine_internal.h"
+
+struct hvlog_profile hvlog_profile_default(void)
+{
+    struct hvlog_profile p = {
+        .abi = HVLOG_ABI_2013,
+        .flush_index = HVLOG_FLUSH_INDEX_BUFFER,
+        .flush_scope = HVLOG_FLUSH_SCOPE_BUFFER,
+        .unmap_state_status = HV_STATUS_ACCESS_DENIED,
+    };
+    return p;
+}
+
+/* §4.2: GlobalSystemEvents is global; LocalDiagnostics is local. */
+static bool type_is_local(uint32_t type)
+{
+    return type == HvEventLogTypeLocalDiagnostics;
+}
+
+static bool config_valid(const struct hvlog_engine_config *c)
+{
+    const struct hvlog_host_ops *o = c->ops;
+
+    if (!o || !o->ref_time_100ns || !o->pages_alloc || !o->pages_free || !o->post_message)
+        return false;
+    if (c->lp_count == 0 || c->lp_count > HVLOG_MAX_LPS || c->root_vp_count == 0)
+        return false;
+    /* Guest memory comes as a set: all three or none. */
+    if (!o->gpa_probe != !o->gpa_read || !o->gpa_read != !o->gpa_write)
+        return false;
+    if (!o->overlay_map != !o->overlay_unmap)
+        return false;
+    if (c->profile.unmap_state_status != HV_STATUS_ACCESS_DENIED &&
+        c->profile.unmap_state_status != HV_STATUS_OPERATION_DENIED)
+        return false;
+    /* The current-ABI profile (§11) is not implemented yet. */
+    return c->profile.abi == HVLOG_ABI_2013;
+}
+
+int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
+{
+    struct hvlog_engine *e;
+
+    if (!config || !out || !config_valid(config))
+        return -1;
+    e = aligned_alloc(HVLOG_CACHE_LINE, (sizeof(*e) + HVLOG_CACHE_LINE - 1) &
+                                            ~(size_t)(HVLOG_CACHE_LINE - 1));
+    if (!e)
+        return -1;
+    memset(e, 0, sizeof(*e));
+    e->config = *config;
+    e->ops = *config->ops;
+    e->logger.ctx = config->ctx;
+
+    for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
+        struct hvlog_group *g = &e->groups[type];
+        struct hvlog_log_type *t = &e->logger.types[type];
+        size_t scopes_bytes;
+
+        g->type = type;
+        g->local = type_is_local(type);
+        g->scope_count = g->local ? config->lp_count : 1;
+        g->free_head = g->free_tail = NONE;
+        t->local = g->local;
+        t->entry_clock = e->ops.ref_time_100ns;
+        scopes_bytes = sizeof(struct hvlog_scope) * g->scope_count;
+        t->scopes = aligned_alloc(HVLOG_CACHE_LINE, scopes_bytes);
+        g->pending = calloc(g->scope_count, sizeof(*g->pending));
+        g->due_fifo = calloc(g->scope_count, sizeof(*g->due_fifo));
+        if (!t->scopes || !g->pending || !g->due_fifo) {
+            hvlog_engine_destroy(e);
+            return -1;
+        }
+        memset(t->scopes, 0, scopes_bytes);
+        for (uint32_t s = 0; s < g->scope_count; s++) {
+            t->scopes[s].lp = g->local ? s : 0;
+            t->scopes[s].active_index = NONE;
+            g->pending[s].head = g->pending[s].tail = NONE;
+        }
+    }
+    *out = e;
+    return 0;
+}
+
+void hvlog_engine_destroy(struct hvlog_engine *e)
+{
+    if (!e)
+        return;
+    for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
+        struct hvlog_group *g = &e->groups[type];
+
+        for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
+            struct hvlog_buffer *b = &g->buffers[i];
+            if (!b->exists)
+                continue;
+            if (b->state != HvEventLogBufferStateStandby && e->ops.overlay_unmap)
+                e->ops.overlay_unmap(e->config.ctx, &b->pages);
+            e->ops.pages_free(e->config.ctx, &b->pages);
+        }
+        if (g->initialized) {
+            notify_withdraw(e, g);
+            e->ops.pages_free(e->config.ctx, &g->bookkeeping);
+        }
+        free(e->logger.types[type].scopes);
+        free(g->pending);
+        free(g->due_fifo);
+    }
+    free(e);
+}
+
+struct hvlog_logger *hvlog_engine_logger(struct hvlog_engine *e)
+{
+    return &e->logger;
+}
+
+uint32_t hvlog_engine_lp_count(const struct hvlog_engine *e)
+{
+    return e->config.lp_count;
+}
+
+void hvlog_engine_message_delivered(struct hvlog_engine *e, uint32_t type)
+{
+    struct hvlog_group *g;
+
+    if (type >= HVLOG_TYPE_COUNT)
+        return;
+    g = &e->groups[type];
+    hvlog_spin_lock(&g->lock);
+    if (g->message_state == MSG_QUEUED)
+        g->message_state = MSG_FREE;
+    notify_serve(e, g);
+    hvlog_spin_unlock(&g->lock);
+}
+
+void hvlog_engine_kick(struct hvlog_engine *e)
+{
+    for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
+        struct hvlog_group *g = &e->groups[type];
+
+        hvlog_spin_lock(&g->lock);
+        if (g->initialized)
+            notify_serve(e, g);
+        hvlog_spin_unlock(&g->lock);
+    }
+}
+
+int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t index,
+                             struct hvlog_buffer_info *out)
+{
+    struct hvlog_group *g;
+
+    if (type >= HVLOG_TYPE_COUNT || !out)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    out->owner_lp = UINT32_MAX;
+    if (index >= HV_EVENTLOG_MAX_BUFFER_COUNT)
+        return 0;
+    g = &e->groups[type];
+    hvlog_spin_lock(&g->lock);
+    if (g->buffers[index].exists) {
+        const struct hvlog_buffer *b = &g->buffers[index];
+        out->exists = true;
+        out->state = b->state;
+        if (g->local && b->owner != NONE && b->state != HvEventLogBufferStateFree &&
+            b->state != HvEventLogBufferStateStandby)
+            out->owner_lp = b->owner;
+        out->domain = b->domain;
+        out->domain_valid = b->domain_valid;
+        out->pages = b->pages;
+        /* The LP may be appending (InUse): NextBufferOffset is read with
+         * acquire; under the group lock the rest of the header is stable. */
+        uint8_t hdr[HV_EVENTLOG_BUFFER_HEADER_SIZE];
+        memcpy(hdr, b->pages.hva, HVLOG_HDR_NEXT_BUFFER_OFFSET);
+        hvlog_store_le32(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET,
+                         __atomic_load_n((uint32_t *)(b->pages.hva + HVLOG_HDR_NEXT_BUFFER_OFFSET),
+                                         __ATOMIC_ACQUIRE));
+        memcpy(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET + 4, b->pages.hva + HVLOG_HDR_NEXT_BUFFER_OFFSET + 4,
+               sizeof(hdr) - HVLOG_HDR_NEXT_BUFFER_OFFSET - 4);
+        hv_eventlog_buffer_header_load(&out->header, hdr);
+    }
+    hvlog_spin_unlock(&g->lock);
+    return 0;
+}
+
+int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_group_info *out)
+{
+    struct hvlog_group *g;
+
+    if (type >= HVLOG_TYPE_COUNT || !out)
+        return -1;
+    g = &e->groups[type];
+    memset(out, 0, sizeof(*out));
+    hvlog_spin_lock(&g->lock);
+    out->initialized = g->initialized;
+    out->local = g->local;
+    if (g->initialized) {
+        out->maximum_buffer_count = g->maximum_buffer_count;
+        out->buffer_pages = g->buffer_pages;
+        out->threshold = g->threshold;
+        out->time_basis = g->time_basis;
+        out->mode = g->mode;
+        out->system_time = g->system_time;
+        out->ref_time_at_init = g->ref_time_at_init;
+        out->buffers_created = g->buffers_created;
+        out->free_count = g->free_count;
+        out->message_busy = g->message_state != MSG_FREE;
+        out->due_lists = g->due_count;
+    }
+    out->source_mask = __atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED);
+    hvlog_spin_unlock(&g->lock);
+    return 0;
+}
+
+int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t scope,
+                             struct hvlog_scope_stats *out)
+{
+    struct hvlog_group *g;
+    struct hvlog_scope *s;
+
+    if (type >= HVLOG_TYPE_COUNT || !out)
+        return -1;
+    g = &e->groups[type];
+    if (scope >= g->scope_count)
+        return -1;
+    s = group_scope(e, g, scope);
+    memset(out, 0, sizeof(*out));
+    hvlog_spin_lock(&g->lock);
+    out->events_lost_no_buffer = __atomic_load_n(&s->lost_no_buffer, __ATOMIC_RELAXED);
+    out->events_lost_too_large = __atomic_load_n(&s->lost_too_large, __ATOMIC_RELAXED);
+    out->lost_pending = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED);
+    out->buffers_completed = g->pending[scope].buffers_completed;
+    out->notifications = g->pending[scope].notifications;
+    out->pending_count = g->pending[scope].count;
+    out->active_index = __atomic_load_n(&s->active_index, __ATOMIC_RELAXED);
+    hvlog_spin_unlock(&g->lock);
+    return 0;
+}

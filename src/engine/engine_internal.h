@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's private structures, shared by its files:
+ *   engine.c   create/destroy, queries
+ *   dispatch.c the hypercall dispatcher (generic checks, table of nine rows)
+ *   calls.c    the nine handlers (§5)
+ *   state.c    the buffer state machine (§6), header stores
+ *   log.c      the logging slow path and the concurrency protocol (§7, Q-CONC)
+ *   notify.c   pending lists, the message buffer, delivery (§8)
+ *
+ * Lock order (outermost first):
+ *   1. a global scope's lock      (struct hvlog_scope.lock, global class only)
+ *   2. the group lock             (struct hvlog_group.lock)
+ * run_on_lp() is called with neither held. Host callbacks are called with
+ * the group lock held unless their doc says otherwise.
+ */
+#ifndef HVLOG_ENGINE_ENGINE_INTERNAL_H
+#define HVLOG_ENGINE_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/spinlock.h"
+#include "hvlog/abi/catalog.h"
+#include "hvlog/abi/layout.h"
+#include "hvlog/engine/engine.h"
+#include "hvlog/engine/log.h"
+
+#define NONE HV_EVENTLOG_BUFFER_INDEX_NONE
+
+/* One buffer index of a group. Guarded by the group lock. */
+struct hvlog_buffer {
+    bool exists;         /* created and not deleted */
+    bool domain_valid;   /* Create's ProximityInfoValid */
+    bool domain_strict;  /* Valid and not Preferred: pages from that domain only */
+    uint32_t state;      /* enum hv_eventlog_buffer_state; the header mirrors it */
+    uint32_t domain;     /* Create's proximity domain id */
+    uint32_t owner;      /* scope that filled it (InUse, Complete, Ready), else NONE */
+    uint32_t next;       /* link on the free list or a pending list, else NONE */
+    struct hvlog_pages pages;
+};
+
+/* A scope's list of Complete buffers (§8.1). Guarded by the group lock. */
+struct hvlog_pending {
+    uint32_t head, tail, count;
+    bool due;              /* queued on the group's due FIFO (§8.3 step 1) */
+    bool due_by_flush;     /* made due by a Flush (T9) rather than the threshold (T8) */
+    uint32_t due_vp;       /* the VP whose action made it due (DEC-TARGET) */
+    uint64_t buffers_completed;
+    uint64_t notifications;
+};
+
+/* One event-log type's buffer group (§1, §5.1). */
+struct hvlog_group {
+    uint32_t lock; /* the group lock: everything below, and buffer states */
+
+    uint32_t type;
+    bool initialized;
+    bool local;            /* class: a scope per LP (§7.1) */
+    uint32_t scope_count;  /* lp_count when local, 1 when global */
+    uint32_t maximum_buffer_count;
+    uint32_t buffer_pages;
+    uint32_t buffer_bytes;
+    uint32_t threshold;
+    uint32_t time_basis;
+    uint32_t mode;
+    uint64_t system_time;
+    uint64_t ref_time_at_init;
+    struct hvlog_pages bookkeeping; /* DEC-POOL: one page while initialized */
+
+    uint32_t buffers_created;
+    uint32_t free_head, free_tail; /* FIFO free list (DEC-SELECT) */
+    uint32_t free_count;           /* also read relaxed without the lock (log.c) */
+
+    struct hvlog_pending *pending; /* [scope_count] */
+
+    /* §8.3: the group's one message buffer and the FIFO of due scopes. */
+    struct hv_message message;
+    uint32_t message_state; /* enum message_state */
+    uint32_t message_vp;    /* QUEUED: the VP it went to; BUILT: the preferred VP */
+    uint32_t *due_fifo;            /* [scope_count] ring of scope indices */
+    uint32_t due_head, due_count;
+
+    struct hvlog_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
+};
+
+struct hvlog_engine {
+    struct hvlog_logger logger; /* first: the hot view; container of the logger */
+    struct hvlog_engine_config config;
+    struct hvlog_host_ops ops;
+    struct hvlog_group groups[HVLOG_TYPE_COUNT];
+};
+
+static inline struct hvlog_engine *engine_of_logger(struct hvlog_logger *logger)
+{
+    return (struct hvlog_engine *)logger; /* logger is the first member */
+}
+
+static inline struct hvlog_scope *group_scope(struct hvlog_engine *e, struct hvlog_group *g,
+                                              uint32_t scope)
+{
+    return &e->logger.types[g->type].scopes[scope];
+}
+
+/* state.c: the one place buffers change state (§6.1). */
+enum hvlog_transition {
+    T1_CREATE = 1, T2_DELETE, T3_MAP, T4_UNMAP_FREE, T5_TAKE, T6_FULL, T7_FLUSH,
+    T8_THRESHOLD, T9_FLUSH_LIST, T10_RELEASE, T11_UNMAP_READY,
+    /* Knob-only transitions (§12.1): */
+    TX_RELEASE_COMPLETE, /* release_from_complete: Complete -> Free */
+};
+void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t);
+bool transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t);
+void buffer_header_init(struct hvlog_group *g, uint32_t index);
+
+/* Free list (group lock held). */
+void free_list_append(struct hvlog_group *g, uint32_t index);
+bool free_list_remove(struct hvlog_group *g, uint32_t index);
+uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp);
+
+/* notify.c (group lock held). The group's one message buffer (§8.3):
+ *   FREE    nothing outstanding;
+ *   BUILT   a list was made Ready and its message built, but no VP took it
+ *           (none eligible, or the host refused): hvlog_engine_kick() posts
+ *           it again; to the root this is a message queued, not delivered;
+ *   QUEUED  the host holds it until hvlog_engine_message_delivered(). */
+enum message_state { MSG_FREE = 0, MSG_BUILT = 1, MSG_QUEUED = 2 };
+void pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
+                    uint32_t vp);
+bool pending_remove(struct hvlog_group *g, uint32_t index);
+void pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
+                      bool by_flush);
+void notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g);
+void notify_serve(struct hvlog_engine *e, struct hvlog_group *g);
+uint32_t scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope);
+
+/* log.c: completing the active buffer of a scope (T6/T7); scope owner
+ * context, group lock NOT held (it is taken inside). */
+void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+                           enum hvlog_transition t, uint32_t vp, bool notify_now);
+/* Flush helpers (log.c): run the flush of a scope's active buffer in the
+ * scope owner's context (run_on_lp or the global lock). */
+void flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+                        uint32_t index, uint32_t vp);
+
+/* calls.c */
+struct hvlog_call_ctx {
+    struct hvlog_engine *engine;
+    const struct hvlog_caller *caller;
+    const uint8_t *input; /* the call's input block (fast: the 16 register bytes) */
+    uint32_t input_len;
+    uint8_t *output;      /* Map only: the output bytes to write on success */
+    uint32_t output_len;  /* out: how many output bytes the handler produced */
+    uint64_t input_gpa, output_gpa;
+    bool fast;
+    enum hvlog_hypercall_outcome outcome; /* a handler's own GPA checks may fault */
+    uint64_t fault_gpa;
+};
+typedef hv_status_t (*hvlog_handler_fn)(struct hvlog_call_ctx *c);
+hv_status_t call_initialize(struct hvlog_call_ctx *c);
+hv_status_t call_finalize(struct hvlog_call_ctx *c);
+hv_status_t call_create(struct hvlog_call_ctx *c);
+hv_status_t call_delete(struct hvlog_call_ctx *c);
+hv_status_t call_map(struct hvlog_call_ctx *c);
+hv_status_t call_unmap(struct hvlog_call_ctx *c);
+hv_status_t call_sources(struct hvlog_call_ctx *c);
+hv_status_t call_release(struct hvlog_call_ctx *c);
+hv_status_t call_flush(struct hvlog_call_ctx *c);
+
+uint32_t profile_type_maximum(const struct hvlog_engine *e);
+
+#endif /* HVLOG_ENGINE_ENGINE_INTERNAL_H */

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The logging path's slow half, and the concurrency protocol (Q-CONC).
+ *
+ * == Who owns what ==
+ *
+ * A scope is an LP of a local type, or the machine for a global type
+ * (struct hvlog_scope in hvlog/engine/log.h). Its hot fields (buffer,
+ * offset, end) and its single-writer counters are written only by the
+ * scope's *owner*:
+ *   - local scope n: code running on LP n, i.e. hvlog_log() calls for LP n,
+ *     and functions the host runs "as LP n" through run_on_lp();
+ *   - global scope: whoever holds the scope's spinlock.
+ * The owner needs no lock to append to its InUse buffer: that is the
+ * lock-free hot path (hvlog_log, inline). Everything else about buffers -
+ * states, the free list, pending lists, the message buffer - is guarded by
+ * the group lock (engine_internal.h gives the lock order).
+ *
+ * == The protocol between an LP's logging and the root's hypercalls ==
+ *
+ *   Root call          what it touches            how it synchronizes
+ *   ---------------    -----------------------    --------------------------------
+ *   Map, Release       a Standby/Ready buffer,    group lock; the LP takes Free
+ *                      the free list              buffers under the same lock (T5)
+ *   Unmap, Delete      a Free/Ready/Standby buf   group lock; an InUse buffer is
+ *                                                 refused, so never the LP's
+ *   Flush of Complete  a pending list             group lock; the LP appends to
+ *                                                 its list under the same lock
+ *   Flush of InUse     the scope's hot fields     local: run_on_lp(owner) - the
+ *                                                 flush runs as the owner, between
+ *                                                 two hvlog_log() calls; global:
+ *                                                 the scope spinlock
+ *   SetSources         the source mask            release store; hvlog_log()
+ *                                                 loads it with acquire
+ *
+ * run_on_lp() is the host's promise of mutual exclusion with that LP's
+ * logging, with happens-before both ways (an IPI in a hypervisor; a mailbox
+ * the LP thread polls between events, guarded by a mutex, in the
+ * simulator). So the local hot path has no lock, no locked instruction and
+ * no fence: on x86 its only ordering cost is that the NextBufferOffset
+ * store is a release store, which is a plain store.
+ *
+ * == Memory orders ==
+ *
+ *   header NextBufferOffset   release store by the owner after the entry bytes;
+ *                             the root reads it with acquire, so every byte
+ *                             below it is complete (§6.3)
+ *   header BufferState        release store in buffer_transition(), after the
+ *                             other header fields of the new state (§6.3)
+ *   type source_mask          release store by SetSources (after Initialize's
+ *                             stores); acquire load on the hot path
+ *   group free_count          relaxed: a hint read without the lock to count a
+ *                             loss cheaply; a wrong guess only costs the lock
+ *   scope lost counters       relaxed: single writer (the owner); readers
+ *                             (stats) want a recent value, not an order
+ *   spinlocks                 acquire on lock, release on unlock
+ */
+#include <string.h>
+
+#include "engine/engine_internal.h"
+
+/* §7.4, Q-LOSTSAT: one more lost event for the scope's next buffer, saturating. */
+static void scope_count_lost(struct hvlog_scope *s, uint64_t *cause)
+{
+    uint32_t lost = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED);
+
+    if (lost != HV_EVENTLOG_MAX_LOST_EVENTS)
+        __atomic_store_n(&s->lost_pending, lost + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(cause, __atomic_load_n(cause, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
+
+static void scope_clear_hot(struct hvlog_scope *s)
+{
+    s->buffer = NULL;
+    s->offset = 0;
+    s->end = 0;
+}
+
+/*
+ * T6/T7: the owner's InUse buffer becomes Complete and joins the scope's
+ * pending list (§8.1), which may make the list due. Owner context.
+ */
+void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+                           enum hvlog_transition t, uint32_t vp, bool notify_now)
+{
+    struct hvlog_scope *s = group_scope(e, g, scope);
+    uint32_t index;
+
+    hvlog_spin_lock(&g->lock);
+    index = s->active_index;
+    if (index != NONE) {
+        buffer_transition(g, index, t);
+        __atomic_store_n(&s->active_index, NONE, __ATOMIC_RELAXED);
+        pending_append(e, g, scope, index, vp);
+        if (notify_now) /* §5.9 step 2: a flush notifies whatever the threshold */
+            pending_make_due(e, g, scope, vp, true);
+    }
+    hvlog_spin_unlock(&g->lock);
+    scope_clear_hot(s);
+}
+
+/*
+ * T5: take a Free buffer for the scope (§7.2, §7.3 step 4). Owner context.
+ * Returns the buffer, or NULL (the loss counted) when there is none.
+ */
+static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+                              uint32_t lp)
+{
+    struct hvlog_scope *s = group_scope(e, g, scope);
+    struct hvlog_buffer *b;
+    uint32_t index;
+    uint8_t *hdr;
+
+    /* The common loss case (every buffer busy) is decided without the lock. */
+    if (__atomic_load_n(&g->free_count, __ATOMIC_RELAXED) == 0) {
+        scope_count_lost(s, &s->lost_no_buffer);
+        return NULL;
+    }
+    hvlog_spin_lock(&g->lock);
+    index = free_list_take(e, g, lp);
+    if (index == NONE) {
+        hvlog_spin_unlock(&g->lock);
+        scope_count_lost(s, &s->lost_no_buffer);
+        return NULL;
+    }
+    b = &g->buffers[index];
+    hdr = b->pages.hva;
+    /* Every field T5 makes valid, then the state (release, in buffer_transition). */
+    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_offset),
+                     HV_EVENTLOG_BUFFER_HEADER_SIZE);
+    hvlog_store_le64(hdr + offsetof(struct hv_eventlog_buffer_header, time_stamp),
+                     e->ops.ref_time_100ns(e->config.ctx)); /* DEC-HDRTIME */
+    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, events_lost),
+                     __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED));
+    hvlog_store_le8(hdr + offsetof(struct hv_eventlog_buffer_header, logical_processor),
+                    (uint8_t)(g->local ? lp : 0));
+    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_index), NONE);
+    __atomic_store_n(&s->lost_pending, 0, __ATOMIC_RELAXED);
+    b->owner = scope;
+    buffer_transition(g, index, T5_TAKE);
+    __atomic_store_n(&s->active_index, index, __ATOMIC_RELAXED);
+    s->buffer = hdr;
+    s->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    s->end = g->buffer_bytes;
+    hvlog_spin_unlock(&g->lock);
+    return hdr;
+}
+
+/* §7.3 steps 2-6 for the scope's owner. */
+static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_group *g,
+                                       uint32_t scope, uint32_t lp, uint16_t entry_type,
+                                       uint32_t context, const void *payload, uint32_t payload_len)
+{
+    struct hvlog_scope *s = group_scope(e, g, scope);
+    uint64_t size = hvlog_entry_size(payload_len);
+    uint32_t buffer_bytes = __atomic_load_n(&g->buffer_bytes, __ATOMIC_RELAXED);
+    uint32_t vp = scope_vp(e, g, lp);
+    uint8_t *buffer;
+
+    /* Step 2: an entry no buffer can hold is lost, and counted as such. */
+    if (size > HV_EVENTLOG_MAX_ENTRY_SIZE || size > buffer_bytes - HV_EVENTLOG_BUFFER_HEADER_SIZE) {
+        scope_count_lost(s, &s->lost_too_large);
+        return HVLOG_LOG_LOST;
+    }
+    /* Step 3: the active buffer cannot hold it: complete it (T6). */
+    if (s->buffer && size > (uint64_t)(s->end - s->offset))
+        scope_complete_active(e, g, scope, T6_FULL, vp, false);
+    /* Step 4: no active buffer: take a Free one, or lose the event. */
+    buffer = s->buffer ? s->buffer : scope_take_buffer(e, g, scope, lp);
+    if (!buffer)
+        return HVLOG_LOG_LOST;
+    /* Step 5. */
+    hvlog_entry_write(buffer + s->offset, (uint32_t)size, entry_type, context,
+                      e->logger.types[g->type].entry_clock(e->config.ctx), payload, payload_len);
+    s->offset += (uint32_t)size;
+    __atomic_store_n((uint32_t *)(buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), s->offset,
+                     __ATOMIC_RELEASE);
+    /* Step 6. */
+    if (s->end - s->offset < HV_EVENTLOG_ENTRY_HEADER_SIZE)
+        scope_complete_active(e, g, scope, T6_FULL, vp, false);
+    return HVLOG_LOG_RECORDED;
+}
+
+enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp, uint32_t type,
+                                     uint16_t entry_type, uint32_t context, const void *payload,
+                                     uint32_t payload_len)
+{
+    struct hvlog_engine *e = engine_of_logger(logger);
+    struct hvlog_group *g = &e->groups[type];
+    struct hvlog_scope *global;
+    enum hvlog_log_result r;
+
+    if (logger->types[type].local)
+        return scope_log(e, g, lp, lp, entry_type, context, payload, payload_len);
+    /* Global class: one scope for the machine, owned under its spinlock. */
+    global = group_scope(e, g, 0);
+    hvlog_spin_lock(&global->lock);
+    r = scope_log(e, g, 0, lp, entry_type, context, payload, payload_len);
+    hvlog_spin_unlock(&global->lock);
+    return r;
+}
+
+void hvlog_log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type)
+{
+    struct hvlog_engine *e = engine_of_logger(logger);
+    struct hvlog_group *g = &e->groups[type];
+
+    scope_complete_active(e, g, lp, T6_FULL, scope_vp(e, g, lp), false);
+}
+
+/* ---- Flush of an InUse buffer: run as the scope's owner ---- */
+
+struct flush_request {
+    struct hvlog_engine *engine;
+    struct hvlog_group *group;
+    uint32_t scope, index, vp;
+};
+
+static void flush_as_owner(void *arg)
+{
+    struct flush_request *r = arg;
+    struct hvlog_scope *s = group_scope(r->engine, r->group, r->scope);
+
+    /* The buffer may have filled (T6) since the caller looked; then it is
+     * Complete on this scope's list and the caller notifies that list. */
+    if (s->buffer && s->active_index == r->index)
+        scope_complete_active(r->engine, r->group, r->scope, T7_FLUSH, r->vp, true);
+}
+
+/* §5.9 step 1 for (scope, index); no lock held on entry. */
+void flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+                        uint32_t index, uint32_t vp)
+{
+    struct flush_request r = {e, g, scope, index, vp};
+
+    if (!g->local) {
+        struct hvlog_scope *global = group_scope(e, g, 0);
+        hvlog_spin_lock(&global->lock);
+        flush_as_owner(&r);
+        hvlog_spin_unlock(&global->lock);
+    } else if (e->ops.run_on_lp) {
+        e->ops.run_on_lp(e->config.ctx, scope, flush_as_owner, &r);
+    } else {
+        flush_as_owner(&r);
+    }
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's lock: test-and-test-and-set on a 32-bit word.
+ *
+ * A hypervisor cannot sleep on the logging path, and every critical section
+ * of the engine is short (list surgery, a header store or a few), so a
+ * spinlock is the right primitive. Acquire on lock, release on unlock. While
+ * waiting it only reads the word (no cache-line ping-pong) and pauses.
+ */
+#ifndef HVLOG_ENGINE_SPINLOCK_H
+#define HVLOG_ENGINE_SPINLOCK_H
+
+#include <stdint.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define hvlog_cpu_relax() __builtin_ia32_pause()
+#else
+#define hvlog_cpu_relax() ((void)0)
+#endif
+
+void hvlog_spin_wait(uint32_t *lock); /* out of line: the contended case */
+
+static inline void hvlog_spin_lock(uint32_t *lock)
+{
+    /* Uncontended: one exchange. */
+    if (__atomic_exchange_n(lock, 1u, __ATOMIC_ACQUIRE) == 0)
+        return;
+    hvlog_spin_wait(lock);
+}
+
+static inline void hvlog_spin_unlock(uint32_t *lock)
+{
+    __atomic_store_n(lock, 0u, __ATOMIC_RELEASE);
+}
+
+#endif /* HVLOG_ENGINE_SPINLOCK_H */

@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The buffer state machine (spec §6) and the free list (§7.2).
+ *
+ *              Create (T1)
+ *                  |
+ *   (gone) <-T2- STANDBY <-------------- T11 Unmap ---------------+
+ *                  |  ^                                           |
+ *           T3 Map |  | T4 Unmap                                  |
+ *                  v  |                                           |
+ *                 FREE <-------------- T10 Release ------------ READY
+ *                  |                                              ^
+ *   T5 an event    |                       T8 threshold reached   |
+ *   needs a buffer v                       T9 flush of the list   |
+ *                IN_USE --- T6 full / T7 flush ------------->  COMPLETE
+ *
+ * Every change of a buffer's state goes through buffer_transition(), which
+ * checks the transition against the table below, updates the engine's copy
+ * and publishes the header's BufferState with a release store, after the
+ * caller has written every other header field the new state makes valid
+ * (§6.3: the root reads BufferState with acquire). Called with the group
+ * lock held.
+ */
+#include <assert.h>
+#include <string.h>
+
+#include "engine/engine_internal.h"
+
+#define GONE 0xFFFFFFFFu /* "no buffer": before T1, after T2 */
+
+static const struct {
+    enum hvlog_transition t;
+    uint32_t from, to;
+} transitions[] = {
+    {T1_CREATE, GONE, HvEventLogBufferStateStandby},
+    {T2_DELETE, HvEventLogBufferStateStandby, GONE},
+    {T3_MAP, HvEventLogBufferStateStandby, HvEventLogBufferStateFree},
+    {T4_UNMAP_FREE, HvEventLogBufferStateFree, HvEventLogBufferStateStandby},
+    {T5_TAKE, HvEventLogBufferStateFree, HvEventLogBufferStateInUse},
+    {T6_FULL, HvEventLogBufferStateInUse, HvEventLogBufferStateComplete},
+    {T7_FLUSH, HvEventLogBufferStateInUse, HvEventLogBufferStateComplete},
+    {T8_THRESHOLD, HvEventLogBufferStateComplete, HvEventLogBufferStateReady},
+    {T9_FLUSH_LIST, HvEventLogBufferStateComplete, HvEventLogBufferStateReady},
+    {T10_RELEASE, HvEventLogBufferStateReady, HvEventLogBufferStateFree},
+    {T11_UNMAP_READY, HvEventLogBufferStateReady, HvEventLogBufferStateStandby},
+    /* §12.1 release_from_complete (D13): the buffer leaves its pending list. */
+    {TX_RELEASE_COMPLETE, HvEventLogBufferStateComplete, HvEventLogBufferStateFree},
+};
+
+static int transition_row(enum hvlog_transition t)
+{
+    for (size_t i = 0; i < sizeof(transitions) / sizeof(transitions[0]); i++) {
+        if (transitions[i].t == t)
+            return (int)i;
+    }
+    return -1;
+}
+
+bool transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t)
+{
+    int row = transition_row(t);
+    return row >= 0 && transitions[row].from == from && transitions[row].to == to;
+}
+
+void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t)
+{
+    struct hvlog_buffer *b = &g->buffers[index];
+    int row = transition_row(t);
+    uint32_t from = b->exists ? b->state : GONE;
+
+    /* Handlers check states before calling; a mismatch is an engine bug. */
+    assert(row >= 0 && transitions[row].from == from);
+    (void)from;
+    if (row < 0)
+        return;
+    if (transitions[row].to == GONE) {
+        b->exists = false;
+        return;
+    }
+    b->exists = true;
+    b->state = transitions[row].to;
+    __atomic_store_n((uint32_t *)(b->pages.hva + HVLOG_HDR_BUFFER_STATE), b->state,
+                     __ATOMIC_RELEASE);
+}
+
+/* §5.3 effects: zeroed pages, header initialized, state Standby (T1). */
+void buffer_header_init(struct hvlog_group *g, uint32_t index)
+{
+    struct hvlog_buffer *b = &g->buffers[index];
+    struct hv_eventlog_buffer_header h = {
+        .buffer_size = g->buffer_bytes,
+        .buffer_index = index,
+        .alignment = HV_EVENTLOG_ENTRY_ALIGNMENT, /* DEC-HDRFIELDS */
+        .logger_id = (uint16_t)g->type,           /* DEC-HDRFIELDS */
+        .buffer_state = HvEventLogBufferStateStandby,
+        .next_buffer_offset = HV_EVENTLOG_BUFFER_HEADER_SIZE,
+        .type = g->type,
+        .next_buffer_index = HV_EVENTLOG_BUFFER_INDEX_NONE,
+    };
+
+    memset(b->pages.hva, 0, (size_t)b->pages.count * HV_PAGE_SIZE);
+    hv_eventlog_buffer_header_store(b->pages.hva, &h);
+}
+
+/* ---- the free list: FIFO, Map and Release append, T5 takes (DEC-SELECT) ---- */
+
+void free_list_append(struct hvlog_group *g, uint32_t index)
+{
+    g->buffers[index].next = NONE;
+    if (g->free_tail == NONE)
+        g->free_head = index;
+    else
+        g->buffers[g->free_tail].next = index;
+    g->free_tail = index;
+    __atomic_store_n(&g->free_count, g->free_count + 1, __ATOMIC_RELAXED);
+}
+
+bool free_list_remove(struct hvlog_group *g, uint32_t index)
+{
+    uint32_t prev = NONE;
+
+    for (uint32_t i = g->free_head; i != NONE; prev = i, i = g->buffers[i].next) {
+        if (i != index)
+            continue;
+        if (prev == NONE)
+            g->free_head = g->buffers[i].next;
+        else
+            g->buffers[prev].next = g->buffers[i].next;
+        if (g->free_tail == i)
+            g->free_tail = prev;
+        g->buffers[i].next = NONE;
+        __atomic_store_n(&g->free_count, g->free_count - 1, __ATOMIC_RELAXED);
+        return true;
+    }
+    return false;
+}
+
+/*
+ * §7.2 DEC-SELECT: the global class takes the head. A local scope takes the
+ * first buffer (from the head) created for its LP's domain or with no
+ * domain; failing that the head, unless local_strict_domain forbids it.
+ * Returns the index removed from the list, or NONE.
+ */
+uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp)
+{
+    uint32_t pick = NONE;
+
+    if (g->free_head == NONE)
+        return NONE;
+    if (!g->local) {
+        pick = g->free_head;
+    } else {
+        uint32_t domain = e->ops.lp_domain ? e->ops.lp_domain(e->config.ctx, lp) : 0;
+        for (uint32_t i = g->free_head; i != NONE; i = g->buffers[i].next) {
+            if (!g->buffers[i].domain_valid || g->buffers[i].domain == domain) {
+                pick = i;
+                break;
+            }
+        }
+        if (pick == NONE && !e->config.profile.local_strict_domain)
+            pick = g->free_head;
+    }
+    if (pick != NONE)
+        free_list_remove(g, pick);
+    return pick;
+}
