@@ -280,6 +280,14 @@ struct hvlog_scope_stats {
 HVLOG_API int hvlog_engine_scope_stats(struct hvlog_engine *engine, uint32_t type, uint32_t scope,
                                        struct hvlog_scope_stats *out);
 
+/**
+ * hvlog_engine_check - verify that the engine's lists, states, headers and
+ * scopes agree (src/engine/check.c lists the invariants). For tests, fuzzers
+ * and debugging; must not run while any LP is logging.
+ * Returns 0, or -1 with a one-line reason in @why.
+ */
+HVLOG_API int hvlog_engine_check(struct hvlog_engine *engine, char *why, size_t why_size);
+
 /** hvlog_engine_lp_count - the configured LP count. */
 HVLOG_API uint32_t hvlog_engine_lp_count(const struct hvlog_engine *engine);
 
