@@ -115,6 +115,14 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
             FAIL("type %u: buffer %u (state %u) is on no list that holds its state", g->type, i,
                  b->state);
     }
+    /* A global type's hot-path placeholders never leave zero (log.h). */
+    if (!g->local) {
+        for (uint32_t lp = 0; lp < e->config.lp_count; lp++) {
+            const struct hvlog_scope *ph = &e->logger.types[g->type].scopes[lp];
+            if (ph->buffer || ph->offset || ph->end)
+                FAIL("type %u: hot-path placeholder of LP %u is not empty", g->type, lp);
+        }
+    }
     /* Due FIFO: each due scope once; every due scope queued. */
     if (g->due_count > g->scope_count)
         FAIL("type %u: %u due lists for %u scopes", g->type, g->due_count, g->scope_count);

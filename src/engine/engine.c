@@ -68,7 +68,8 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
         g->free_head = g->free_tail = NONE;
         t->local = g->local;
         t->entry_clock = e->ops.ref_time_100ns;
-        scopes_bytes = sizeof(struct hvlog_scope) * g->scope_count;
+        /* Global: lp_count placeholders for the hot path, then the scope. */
+        scopes_bytes = sizeof(struct hvlog_scope) * (g->local ? config->lp_count : config->lp_count + 1);
         t->scopes = aligned_alloc(HVLOG_CACHE_LINE, scopes_bytes);
         g->pending = calloc(g->scope_count, sizeof(*g->pending));
         g->due_fifo = calloc(g->scope_count, sizeof(*g->due_fifo));
@@ -77,9 +78,10 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
             return -1;
         }
         memset(t->scopes, 0, scopes_bytes);
+        g->scopes = g->local ? t->scopes : t->scopes + config->lp_count;
         for (uint32_t s = 0; s < g->scope_count; s++) {
-            t->scopes[s].lp = g->local ? s : 0;
-            t->scopes[s].active_index = NONE;
+            g->scopes[s].lp = g->local ? s : 0;
+            g->scopes[s].active_index = NONE;
             g->pending[s].head = g->pending[s].tail = NONE;
         }
     }

@@ -73,6 +73,9 @@ struct hvlog_group {
     uint32_t free_count;           /* also read relaxed without the lock (log.c) */
 
     struct hvlog_pending *pending; /* [scope_count] */
+    /* The real scopes, [scope_count]: the logger's scopes[] for a local
+     * type; for a global type the one past the LPs' placeholders. */
+    struct hvlog_scope *scopes;
 
     /* §8.3: the group's one message buffer and the FIFO of due scopes. */
     struct hv_message message;
@@ -99,7 +102,8 @@ static inline struct hvlog_engine *engine_of_logger(struct hvlog_logger *logger)
 static inline struct hvlog_scope *group_scope(struct hvlog_engine *e, struct hvlog_group *g,
                                               uint32_t scope)
 {
-    return &e->logger.types[g->type].scopes[scope];
+    (void)e;
+    return &g->scopes[scope];
 }
 
 /* state.c: the one place buffers change state (§6.1). */

@@ -188,14 +188,32 @@ enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp, u
     struct hvlog_engine *e = engine_of_logger(logger);
     struct hvlog_group *g = &e->groups[type];
     struct hvlog_scope *global;
-    enum hvlog_log_result r;
+    enum hvlog_log_result r = HVLOG_LOG_RECORDED;
+    uint64_t size;
 
     if (logger->types[type].local)
         return scope_log(e, g, lp, lp, entry_type, context, payload, payload_len);
-    /* Global class: one scope for the machine, owned under its spinlock. */
+
+    /* Global class: one scope for the machine, owned under its spinlock.
+     * The common case (room in the InUse buffer) is written here, the same
+     * way as the local hot path, so the lock is held as briefly as possible;
+     * the time stamp is taken under the lock so entries stay in time order. */
     global = group_scope(e, g, 0);
+    size = hvlog_entry_size(payload_len);
     hvlog_spin_lock(&global->lock);
-    r = scope_log(e, g, 0, lp, entry_type, context, payload, payload_len);
+    if (size <= (uint64_t)(global->end - global->offset) && size <= HV_EVENTLOG_MAX_ENTRY_SIZE) {
+        uint32_t off = global->offset;
+        hvlog_entry_write(global->buffer + off, (uint32_t)size, entry_type, context,
+                          logger->types[type].entry_clock(logger->ctx), payload, payload_len);
+        off += (uint32_t)size;
+        global->offset = off;
+        __atomic_store_n((uint32_t *)(global->buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), off,
+                         __ATOMIC_RELEASE);
+        if (global->end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
+            scope_complete_active(e, g, 0, T6_FULL, scope_vp(e, g, lp), false);
+    } else {
+        r = scope_log(e, g, 0, lp, entry_type, context, payload, payload_len);
+    }
     hvlog_spin_unlock(&global->lock);
     return r;
 }

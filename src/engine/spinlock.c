@@ -3,17 +3,29 @@
 
 #include "engine/spinlock.h"
 
+/*
+ * The contended case. Waiters read the word (no writes while it is held)
+ * and back off exponentially between attempts: the holder then keeps the
+ * lock's cache line for several critical sections in a row instead of
+ * losing it to the other core after each one, which is what makes a
+ * contended lock expensive.
+ */
 void hvlog_spin_wait(uint32_t *lock)
 {
-    for (unsigned spins = 0;; spins++) {
+    unsigned backoff = 4, waited = 0;
+
+    for (;;) {
         while (__atomic_load_n(lock, __ATOMIC_RELAXED) != 0) {
-            hvlog_cpu_relax();
+            for (unsigned i = 0; i < backoff; i++)
+                hvlog_cpu_relax();
+            if (backoff < 1024)
+                backoff <<= 1;
             /* In a hypervisor the holder cannot be descheduled; in the
              * simulator (threads on a shared machine) it can, so after a
              * while give the CPU away rather than burn the holder's slice. */
-            if (++spins > 256) {
+            if (++waited > 4096) {
                 sched_yield();
-                spins = 0;
+                waited = 0;
             }
         }
         if (__atomic_exchange_n(lock, 1u, __ATOMIC_ACQUIRE) == 0)

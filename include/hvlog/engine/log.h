@@ -62,6 +62,9 @@ struct hvlog_log_type {
     uint32_t local;       /* 1 = local class (a scope per LP), 0 = global */
     uint32_t pad_;
     uint64_t (*entry_clock)(void *ctx); /* per the group's TimeBasis */
+    /* [lp_count], indexed by LP. Local class: each LP's scope. Global class:
+     * scopes[0] is the machine's scope, and every entry the hot path reads
+     * is a placeholder whose end and offset stay 0 (see hvlog_log). */
     struct hvlog_scope *scopes;
 };
 
@@ -132,22 +135,33 @@ static inline enum hvlog_log_result hvlog_log(struct hvlog_logger *logger, uint3
      * group's Initialize is visible. A plain load on x86. */
     if ((__atomic_load_n(&t->source_mask, __ATOMIC_ACQUIRE) & source_bits) == 0)
         return HVLOG_LOG_DROPPED;
-    if (t->local) {
+    {
+        /* A global type's scopes[] are placeholders with end = offset = 0,
+         * so it always takes the slow path, where its real scope and lock
+         * are; the local test costs no branch of its own. */
         struct hvlog_scope *s = &t->scopes[lp];
         uint64_t size = hvlog_entry_size(payload_len);
-        uint32_t off = s->offset;
 
-        /* No active buffer: end = offset = 0, so this test fails too. */
-        if (size <= (uint64_t)(s->end - off)) {
-            hvlog_entry_write(s->buffer + off, (uint32_t)size, entry_type, context,
-                              t->entry_clock(logger->ctx), payload, payload_len);
+        /* No active buffer: end = offset = 0, so this test fails too. An
+         * entry over the UINT16 Size limit goes to the slow path to be
+         * counted lost (§7.3 step 2); with a constant length, as at most
+         * call sites, that test folds away. */
+        if (size <= (uint64_t)(s->end - s->offset) && size <= HV_EVENTLOG_MAX_ENTRY_SIZE) {
+            /* The clock first: nothing needs to live across the call but
+             * the scope pointer, so the fields are loaded once, after it. */
+            uint64_t now = t->entry_clock(logger->ctx);
+            uint8_t *buffer = s->buffer;
+            uint32_t off = s->offset, end = s->end;
+
+            hvlog_entry_write(buffer + off, (uint32_t)size, entry_type, context, now, payload,
+                              payload_len);
             off += (uint32_t)size;
             s->offset = off;
             /* §6.3: publish the entry; the root reads NextBufferOffset with acquire. */
-            __atomic_store_n((uint32_t *)(s->buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), off,
+            __atomic_store_n((uint32_t *)(buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), off,
                              __ATOMIC_RELEASE);
             /* §7.3 step 6: no room for even an empty entry: complete now. */
-            if (s->end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
+            if (end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
                 hvlog_log_complete_full(logger, lp, type);
             return HVLOG_LOG_RECORDED;
         }
