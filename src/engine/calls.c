@@ -253,11 +253,15 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
                     gpa_pages[i] = ((uint64_t)(uintptr_t)b->pages.hva >> HV_PAGE_SHIFT) + i;
             }
             if (status == HV_STATUS_SUCCESS) {
+                /* gpa_pages becomes the output block in place: §5.5 GpaPages[]. */
+                uint8_t *out = (uint8_t *)gpa_pages;
                 for (uint32_t i = 0; i < g->buffer_pages; i++)
-                    hvlog_store_le64(c->output + (size_t)i * 8, gpa_pages[i]);
-                c->output_len = out_len;
+                    hvlog_store_le64(out + (size_t)i * 8, gpa_pages[i]);
                 buffer_transition(g, in.buffer_index, T3_MAP);
                 free_list_append(g, in.buffer_index);
+                /* Probed writable above, so this cannot fail: the output
+                 * reaches the guest only on success, and whole. */
+                e->ops.gpa_write(e->config.ctx, c->caller->partition_id, out_gpa, out, out_len);
             }
         }
     }

@@ -24,11 +24,36 @@
 #include "hvlog/abi/calls.h"
 #include "hvlog/abi/hypercall.h"
 
-static const hvlog_handler_fn handlers[HV_EVENTLOG_CALL_COUNT] = {
-#define ROW(code, name, shortname, c13, ccur, in13, incur, out) [(code) - HV_EVENTLOG_CALL_FIRST] = call_##shortname,
+/* The dispatch table: one row per call, generated from the ABI table. */
+struct call_row {
+    hvlog_handler_fn handler;
+    uint16_t input_bytes[2]; /* [profile]: 2013, current */
+    bool memory_only;        /* §3.6: Initialize and Map (they cannot be fast) */
+    bool has_output;
+};
+
+static const struct call_row calls[HV_EVENTLOG_CALL_COUNT] = {
+#define ROW(code, name, shortname, c13, ccur, in13, incur, out)                              \
+    [(code) - HV_EVENTLOG_CALL_FIRST] = {call_##shortname, {(in13), (incur)},                 \
+                                         HVLOG_CALL_##c13 == HVLOG_CALL_MEMORY, (out)},
     HV_EVENTLOG_CALL_TABLE(ROW)
 #undef ROW
 };
+
+/*
+ * §3.5 step 2 in one test. The nine calls are simple (no reps) and take no
+ * variable header, so every bit above the Fast bit must be zero: in the
+ * 2013 layout bits 31:17 are RsvdZ, in the current one 26:17 are the
+ * variable-header size and 31:27 RsvdZ, and above them come the rep count,
+ * the rep start index and more RsvdZ bits (§3.1, D12).
+ */
+#define SIMPLE_CALL_ZERO_BITS                                                           \
+    (HV_HYPERCALL_RSVD_MASK_2013 | HV_HYPERCALL_REP_COUNT_MASK | HV_HYPERCALL_REP_START_MASK)
+_Static_assert(SIMPLE_CALL_ZERO_BITS == ~(HV_HYPERCALL_CALL_CODE_MASK | HV_HYPERCALL_FAST_BIT),
+               "every bit above Fast is reserved, a rep field or the variable header");
+_Static_assert((HV_HYPERCALL_RSVD_MASK_CURRENT | HV_HYPERCALL_VARHEAD_MASK) ==
+                   HV_HYPERCALL_RSVD_MASK_2013,
+               "the current layout splits the same bits 31:17");
 
 /* The largest input block: the current SetSources, 544 bytes. */
 #define MAX_INPUT_BLOCK HV_INPUT_SET_SOURCES_CURRENT_SIZE
@@ -46,31 +71,32 @@ static bool block_placed_well(uint64_t gpa, uint32_t len)
 }
 
 static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
-                            const struct hvlog_hypercall *call, uint8_t *input, uint8_t *output)
+                            const struct hvlog_hypercall *call, uint8_t *input)
 {
     const bool current = e->config.profile.abi == HVLOG_ABI_CURRENT;
-    struct hv_hypercall_input in = hv_hypercall_input_decode(
-        call->rcx, current ? HVLOG_INPUT_LAYOUT_CURRENT : HVLOG_INPUT_LAYOUT_2013);
-    const struct hvlog_call_info *info = hvlog_call_info(in.call_code);
+    const uint32_t code = (uint32_t)(call->rcx & HV_HYPERCALL_CALL_CODE_MASK);
+    const bool fast = (call->rcx & HV_HYPERCALL_FAST_BIT) != 0;
+    const struct call_row *row;
     uint32_t input_len, block_len, type;
 
     /* 1, 2 */
-    if (!info)
+    if (code - HV_EVENTLOG_CALL_FIRST >= HV_EVENTLOG_CALL_COUNT)
         return HV_STATUS_INVALID_HYPERCALL_CODE;
-    if (hv_hypercall_input_check_simple(&in) != HV_STATUS_SUCCESS)
+    row = &calls[code - HV_EVENTLOG_CALL_FIRST];
+    if ((call->rcx & SIMPLE_CALL_ZERO_BITS) != 0)
         return HV_STATUS_INVALID_HYPERCALL_INPUT;
-    /* §3.6: Initialize and Map are memory-only; the seven others take both. */
-    if (in.fast && info->convention_2013 == HVLOG_CALL_MEMORY)
+    if (fast && row->memory_only)
         return HV_STATUS_INVALID_HYPERCALL_INPUT;
 
-    input_len = current ? info->input_bytes_current : info->input_bytes_2013;
+    input_len = row->input_bytes[current];
     block_len = (input_len + 7u) & ~7u; /* §3.4: blocks are padded to 8 */
-    c->fast = in.fast;
+    c->fast = fast;
     c->input = input;
-    c->output = output;
-    if (in.fast) {
+    if (fast) {
         /* §3.3: 16 bytes in RDX:R8; a longer current-profile layout sees zeros. */
         hv_fast_unpack(call->rdx, call->r8, input);
+        if (block_len > HV_FAST_INPUT_MAX)
+            memset(input + HV_FAST_INPUT_MAX, 0, block_len - HV_FAST_INPUT_MAX);
         c->input_len = block_len < HV_FAST_INPUT_MAX ? block_len : HV_FAST_INPUT_MAX;
     } else {
         /* 3 */
@@ -78,7 +104,7 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
 
         if (!e->ops.gpa_read || !block_placed_well(call->rdx, block_len))
             return HV_STATUS_INVALID_ALIGNMENT;
-        if (info->has_output && (call->r8 & 7u) != 0)
+        if (row->has_output && (call->r8 & 7u) != 0)
             return HV_STATUS_INVALID_ALIGNMENT;
         r = e->ops.gpa_read(e->config.ctx, c->caller->partition_id, call->rdx, input, block_len);
         if (r == HVLOG_GPA_OUT_OF_RANGE)
@@ -88,7 +114,7 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
             c->fault_gpa = call->rdx;
             return HV_STATUS_SUCCESS; /* not reported: the intercept is */
         }
-        if (info->has_output) {
+        if (row->has_output) {
             /* The output size is known only once the group is found (§5.5);
              * here its first qword must be in range. */
             r = e->ops.gpa_probe
@@ -107,32 +133,30 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
         return HV_STATUS_ACCESS_DENIED;
 
     /* 5: every input starts with Type (u16 in the current Initialize, §11.1). */
-    type = current && in.call_code == HvCallHvInitializeEventLogBufferGroup ? hvlog_load_le16(input)
-                                                                            : hvlog_load_le32(input);
+    type = current && code == HvCallHvInitializeEventLogBufferGroup ? hvlog_load_le16(input)
+                                                                     : hvlog_load_le32(input);
     if (type > profile_type_maximum(e))
         return HV_STATUS_INVALID_PARAMETER;
 
     /* 6 */
-    return handlers[in.call_code - HV_EVENTLOG_CALL_FIRST](c);
+    return row->handler(c);
 }
 
 enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
                                                     const struct hvlog_caller *caller,
                                                     struct hvlog_hypercall *call)
 {
-    uint8_t input[MAX_INPUT_BLOCK] = {0};
-    uint8_t output[HV_MAP_OUTPUT_MAX_SIZE];
+    /* Filled up to the call's block size by dispatch(); handlers read no more. */
+    uint8_t input[MAX_INPUT_BLOCK];
     struct hvlog_call_ctx c = {.engine = e, .caller = caller, .outcome = HVLOG_HYPERCALL_DONE};
-    hv_status_t status = dispatch(e, &c, call, input, output);
+    hv_status_t status = dispatch(e, &c, call, input);
 
     if (c.outcome == HVLOG_HYPERCALL_GPA_FAULT) {
         call->fault_gpa = c.fault_gpa;
         return HVLOG_HYPERCALL_GPA_FAULT;
     }
-    /* The one exit. The handler probed the output range before changing
-     * any state, so this write cannot fail halfway. */
-    if (status == HV_STATUS_SUCCESS && c.output_len)
-        e->ops.gpa_write(e->config.ctx, caller->partition_id, c.output_gpa, output, c.output_len);
+    /* The one exit. (Map writes its output itself, last, after probing the
+     * range: output reaches the guest only on success.) */
     call->rax = hv_hypercall_result_make(status, 0);
     return HVLOG_HYPERCALL_DONE;
 }

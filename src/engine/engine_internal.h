@@ -153,8 +153,6 @@ struct hvlog_call_ctx {
     const struct hvlog_caller *caller;
     const uint8_t *input; /* the call's input block (fast: the 16 register bytes) */
     uint32_t input_len;
-    uint8_t *output;      /* Map only: the output bytes to write on success */
-    uint32_t output_len;  /* out: how many output bytes the handler produced */
     uint64_t input_gpa, output_gpa;
     bool fast;
     enum hvlog_hypercall_outcome outcome; /* a handler's own GPA checks may fault */
