@@ -122,6 +122,11 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
                     : HVLOG_GPA_OUT_OF_RANGE;
             if (r == HVLOG_GPA_OUT_OF_RANGE)
                 return HV_STATUS_INVALID_ALIGNMENT;
+            if (r == HVLOG_GPA_FAULT) { /* §3.4: the output must be writable */
+                c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+                c->fault_gpa = call->r8;
+                return HV_STATUS_SUCCESS;
+            }
         }
         c->input_len = block_len;
         c->input_gpa = call->rdx;

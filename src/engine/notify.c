@@ -173,10 +173,10 @@ void notify_serve(struct hvlog_engine *e, struct hvlog_group *g)
         p->notifications++;
 
         /* §8.3 step 5, §8.4: a local list goes to its LP's VP, a global one
-         * to the VP whose action made it due. */
+         * to the VP whose action made it due. Posted at the top of the loop:
+         * one attempt per call; a refusal waits for hvlog_engine_kick(). */
         g->message_state = MSG_BUILT;
         g->message_vp = g->local ? scope_vp(e, g, scope) : p->due_vp;
-        post_built(e, g);
     }
 }
 
