@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The root-side client: what a root partition's driver does with the
+ * event-log hypercalls (spec §9), as a library.
+ *
+ * It reaches the hypervisor only as a root driver would: hypercalls with
+ * real input values (fast registers, or input blocks in its own pages), the
+ * read-only view of mapped buffers, and the SynIC message page of its VPs.
+ * The caller binds those to a hypervisor through struct hvlog_root_ops (the
+ * simulated host in hvlog; real hardware in a port).
+ *
+ * Nothing read from the hypervisor is trusted: ready lists are walked with
+ * index, cycle and repeat checks, each buffer is copied out of the view
+ * before it is checked, and a corrupt buffer is reported and skipped.
+ *
+ * Threads: one client is used by one thread at a time.
+ */
+#ifndef HVLOG_CLIENT_CLIENT_H
+#define HVLOG_CLIENT_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/abi/status.h"
+#include "hvlog/client/walk.h"
+#include "hvlog/export.h"
+
+HVLOG_BEGIN_DECLS
+
+struct hvlog_client;
+
+/* How the client reaches the hypervisor, as a root partition. */
+struct hvlog_root_ops {
+    /* Issue a hypercall from root VP @vp; returns RAX. Required. */
+    uint64_t (*hypercall)(void *ctx, uint32_t vp, uint64_t rcx, uint64_t rdx, uint64_t r8);
+    /* Page @index (0: input blocks, 1: output blocks) of the root's own RAM:
+     * returns its GPA and a writable pointer. Required. */
+    uint64_t (*scratch_page)(void *ctx, uint32_t index, uint8_t **hva);
+    /* The root's read-only view of [gpa, gpa + len), or NULL. Required. */
+    const uint8_t *(*view)(void *ctx, uint64_t gpa, uint32_t len);
+    /* The SIM page of root VP @vp (writable: the root clears MessageType),
+     * or NULL when its SynIC is off. Required for polling. */
+    uint8_t *(*message_page)(void *ctx, uint32_t vp);
+    /* Write the EOM register of root VP @vp. Required for polling. */
+    void (*eom)(void *ctx, uint32_t vp);
+    /* HvDepositMemory: @pages more pages into the pool of @domain. NULL: the
+     * client does not retry INSUFFICIENT_MEMORY. */
+    int (*deposit)(void *ctx, uint32_t domain, uint32_t pages);
+    uint32_t vp_count;     /* root VPs (and so LPs) */
+    uint32_t domain_count; /* proximity domains; buffers are spread over them */
+};
+
+struct hvlog_client_config {
+    const struct hvlog_root_ops *ops;
+    void *ctx;
+    /* On INSUFFICIENT_MEMORY: deposit what the call needs and retry, at
+     * most this many times per call (default 3 when 0). */
+    uint32_t deposit_retries;
+};
+
+HVLOG_API int hvlog_client_create(const struct hvlog_client_config *config,
+                                  struct hvlog_client **out);
+HVLOG_API void hvlog_client_destroy(struct hvlog_client *client);
+
+/* A group as the root wants it (§9 Prepare). */
+struct hvlog_group_params {
+    uint32_t type;
+    uint32_t buffer_count;  /* MaximumBufferCount */
+    uint32_t buffer_pages;
+    uint32_t threshold;
+    uint32_t time_basis;
+    uint64_t system_time;   /* 100 ns wall clock; the decoders' anchor */
+    uint32_t create_count;  /* buffers created and mapped now (0 = all) */
+};
+
+/**
+ * hvlog_client_prepare - Initialize the group, create buffers 0..n-1
+ * spread round-robin over the proximity domains (local types; global ones
+ * take any domain), map each. On failure everything done is undone (unmap,
+ * delete, finalize) and the failing call's status is returned.
+ */
+HVLOG_API hv_status_t hvlog_client_prepare(struct hvlog_client *client,
+                                           const struct hvlog_group_params *params);
+
+/** hvlog_client_set_sources - enable (mask != 0) or disable (0) logging. */
+HVLOG_API hv_status_t hvlog_client_set_sources(struct hvlog_client *client, uint32_t type,
+                                               uint64_t mask);
+
+/** Add one buffer while logging (Create + Map); @domain UINT32_MAX = no preference. */
+HVLOG_API hv_status_t hvlog_client_add_buffer(struct hvlog_client *client, uint32_t type,
+                                              uint32_t index, uint32_t domain);
+/** Remove one buffer (Unmap + Delete): it must be Free or Ready. */
+HVLOG_API hv_status_t hvlog_client_remove_buffer(struct hvlog_client *client, uint32_t type,
+                                                 uint32_t index);
+
+/** Flush buffer @index of @type from root VP @vp. */
+HVLOG_API hv_status_t hvlog_client_flush(struct hvlog_client *client, uint32_t vp, uint32_t type,
+                                         uint32_t index);
+/** Flush every mapped buffer whose header says InUse (as the Linux driver does). */
+HVLOG_API void hvlog_client_flush_all(struct hvlog_client *client, uint32_t type);
+
+/* What the client hands out while draining. Every member may be NULL. */
+struct hvlog_client_sink {
+    /* A ready-list message was taken from @vp's slot. */
+    void (*message)(void *arg, uint32_t vp, uint32_t type, uint32_t first_index);
+    /* A Ready buffer, copied out and checked, before it is released: the
+     * bytes exactly as the hypervisor wrote them. */
+    void (*buffer)(void *arg, const struct hvlog_buffer_summary *summary, const uint8_t *bytes,
+                   size_t len);
+    /* Each entry of that buffer, in order; false stops this buffer's walk. */
+    bool (*entry)(void *arg, const struct hvlog_entry *entry);
+    /* A buffer or chain link that failed its checks: reported, skipped. */
+    void (*corrupt)(void *arg, uint32_t type, uint32_t index, const char *reason);
+};
+
+/**
+ * hvlog_client_poll - take the ready messages waiting in SINT0 of root VP
+ * @vp (§8.5 root handler: copy the message, clear the slot, act, EOM when
+ * MessagePending), walk each ready list, hand buffers and entries to
+ * @sink, and release every buffer of the list. Returns the number of
+ * messages handled.
+ */
+HVLOG_API uint32_t hvlog_client_poll(struct hvlog_client *client, uint32_t vp,
+                                     const struct hvlog_client_sink *sink, void *arg);
+
+/**
+ * hvlog_client_conclude - §9 Conclude: disable sources, flush what is
+ * InUse, drain every VP until no mapped buffer is Ready or Complete (or
+ * nothing moves any more), then unmap and delete every buffer and finalize.
+ * Returns the first failing status, SUCCESS otherwise.
+ */
+HVLOG_API hv_status_t hvlog_client_conclude(struct hvlog_client *client, uint32_t type,
+                                            const struct hvlog_client_sink *sink, void *arg);
+
+struct hvlog_client_stats {
+    uint64_t messages;
+    uint64_t buffers;          /* Ready buffers read */
+    uint64_t entries;
+    uint64_t bytes;            /* buffer bytes read (whole buffers) */
+    uint64_t data_bytes;       /* [72, NextBufferOffset) bytes read */
+    uint64_t events_lost;      /* sum of EventsLost of buffers read */
+    uint64_t corrupt;          /* buffers or links rejected */
+    uint64_t release_failures;
+    uint64_t deposits;         /* pages deposited on INSUFFICIENT_MEMORY */
+    uint32_t longest_chain;
+};
+HVLOG_API void hvlog_client_stats(const struct hvlog_client *client, uint32_t type,
+                                  struct hvlog_client_stats *out);
+
+/** The GPA page numbers Map returned for (@type, @index), or NULL if not mapped. */
+HVLOG_API const uint64_t *hvlog_client_buffer_pages(const struct hvlog_client *client,
+                                                    uint32_t type, uint32_t index,
+                                                    uint32_t *count);
+
+/** hvlog_client_call - issue one of the nine calls with its 2013 input
+ * bytes (@len <= 32), in its canonical convention, from root VP @vp; for
+ * Map, @out (may be NULL) receives up to @out_len output bytes. */
+HVLOG_API hv_status_t hvlog_client_call(struct hvlog_client *client, uint32_t vp, uint16_t code,
+                                        const void *input, uint32_t len, void *out,
+                                        uint32_t out_len);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_CLIENT_CLIENT_H */

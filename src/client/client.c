@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The root-side client (hvlog/client/client.h): spec §9's procedures over
+ * the hypercall ABI. Per type it remembers what it created and the page
+ * numbers Map returned; everything else it reads from the hypervisor, and
+ * checks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hvlog/abi/calls.h"
+#include "hvlog/abi/catalog.h"
+#include "hvlog/abi/hypercall.h"
+#include "hvlog/abi/layout.h"
+#include "hvlog/abi/synic.h"
+#include "hvlog/client/client.h"
+
+#define TYPES 3u
+#define NONE HV_EVENTLOG_BUFFER_INDEX_NONE
+
+struct client_buffer {
+    bool created;
+    uint32_t domain;     /* UINT32_MAX: none */
+    uint64_t *gpa_pages; /* [buffer_pages] from Map, or NULL when not mapped */
+};
+
+struct client_group {
+    bool initialized;
+    struct hvlog_group_params params;
+    struct client_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
+    struct hvlog_client_stats stats;
+};
+
+struct hvlog_client {
+    struct hvlog_root_ops ops;
+    void *ctx;
+    uint32_t deposit_retries;
+    struct client_group groups[TYPES];
+    uint8_t *copy; /* one buffer's bytes, copied out of the view (2 MiB) */
+};
+
+int hvlog_client_create(const struct hvlog_client_config *config, struct hvlog_client **out)
+{
+    struct hvlog_client *c;
+
+    if (!config || !out || !config->ops || !config->ops->hypercall || !config->ops->scratch_page ||
+        !config->ops->view || config->ops->vp_count == 0)
+        return -1;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return -1;
+    c->copy = malloc((size_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE);
+    if (!c->copy) {
+        free(c);
+        return -1;
+    }
+    c->ops = *config->ops;
+    c->ctx = config->ctx;
+    c->deposit_retries = config->deposit_retries ? config->deposit_retries : 3;
+    *out = c;
+    return 0;
+}
+
+void hvlog_client_destroy(struct hvlog_client *c)
+{
+    if (!c)
+        return;
+    for (uint32_t t = 0; t < TYPES; t++) {
+        for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++)
+            free(c->groups[t].buffers[i].gpa_pages);
+    }
+    free(c->copy);
+    free(c);
+}
+
+/* ---- issuing calls ---- */
+
+hv_status_t hvlog_client_call(struct hvlog_client *c, uint32_t vp, uint16_t code, const void *input,
+                              uint32_t len, void *out, uint32_t out_len)
+{
+    const struct hvlog_call_info *info = hvlog_call_info(code);
+    uint64_t rax;
+
+    if (!info || len > 32)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (info->convention_2013 == HVLOG_CALL_FAST) {
+        uint64_t rdx, r8;
+        hv_fast_pack(input, len, &rdx, &r8);
+        rax = c->ops.hypercall(c->ctx, vp, code | HV_HYPERCALL_FAST_BIT, rdx, r8);
+    } else {
+        uint8_t *in_page, *out_page;
+        uint64_t in_gpa = c->ops.scratch_page(c->ctx, 0, &in_page);
+        uint64_t out_gpa = c->ops.scratch_page(c->ctx, 1, &out_page);
+
+        memcpy(in_page, input, len);
+        rax = c->ops.hypercall(c->ctx, vp, code, in_gpa, out_gpa);
+        if (out && out_len)
+            memcpy(out, out_page, out_len > HV_PAGE_SIZE ? HV_PAGE_SIZE : out_len);
+    }
+    return hv_hypercall_result_status(rax);
+}
+
+/* Retry a call that ran out of pool pages after depositing @pages in @domain. */
+static hv_status_t call_with_deposit(struct hvlog_client *c, struct client_group *g, uint16_t code,
+                                     const void *input, uint32_t len, void *out, uint32_t out_len,
+                                     uint32_t domain, uint32_t pages)
+{
+    hv_status_t st = hvlog_client_call(c, 0, code, input, len, out, out_len);
+
+    for (uint32_t tries = 0; st == HV_STATUS_INSUFFICIENT_MEMORY && c->ops.deposit && pages &&
+                             tries < c->deposit_retries;
+         tries++) {
+        if (c->ops.deposit(c->ctx, domain, pages) != 0)
+            break;
+        if (g)
+            g->stats.deposits += pages;
+        st = hvlog_client_call(c, 0, code, input, len, out, out_len);
+    }
+    return st;
+}
+
+static hv_status_t type_index_call(struct hvlog_client *c, uint32_t vp, uint16_t code,
+                                   uint32_t type, uint32_t index)
+{
+    uint8_t in[8];
+    struct hv_input_eventlog_buffer b = {.type = type, .buffer_index = index};
+
+    hv_input_eventlog_buffer_store(in, &b);
+    return hvlog_client_call(c, vp, code, in, sizeof in, NULL, 0);
+}
+
+static struct client_group *group_of(struct hvlog_client *c, uint32_t type)
+{
+    return type < TYPES ? &c->groups[type] : NULL;
+}
+
+/* ---- buffers ---- */
+
+static hv_status_t map_buffer(struct hvlog_client *c, struct client_group *g, uint32_t index)
+{
+    struct client_buffer *b = &g->buffers[index];
+    uint32_t pages = g->params.buffer_pages;
+    uint8_t in[8], out[HV_MAP_OUTPUT_MAX_SIZE];
+    struct hv_input_eventlog_buffer req = {.type = g->params.type, .buffer_index = index};
+    hv_status_t st;
+
+    hv_input_eventlog_buffer_store(in, &req);
+    /* DEC-POOL: Map takes no pool pages, so a deposit would not help it. */
+    st = call_with_deposit(c, g, HvCallHvMapEventLogBuffer, in, sizeof in, out, pages * 8u, 0, 0);
+    if (st != HV_STATUS_SUCCESS)
+        return st;
+    b->gpa_pages = malloc((size_t)pages * sizeof(uint64_t));
+    if (!b->gpa_pages) {
+        type_index_call(c, 0, HvCallHvUnmapEventLogBuffer, g->params.type, index);
+        return HV_STATUS_INSUFFICIENT_MEMORY;
+    }
+    for (uint32_t k = 0; k < pages; k++)
+        b->gpa_pages[k] = hvlog_load_le64(out + (size_t)k * 8);
+    return HV_STATUS_SUCCESS;
+}
+
+hv_status_t hvlog_client_add_buffer(struct hvlog_client *c, uint32_t type, uint32_t index,
+                                    uint32_t domain)
+{
+    struct client_group *g = group_of(c, type);
+    struct hv_input_create_eventlog_buffer req = {.type = type, .buffer_index = index};
+    uint8_t in[16];
+    hv_status_t st;
+
+    if (!g || !g->initialized || index >= g->params.buffer_count)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (domain != UINT32_MAX) {
+        req.proximity_id = domain;
+        req.proximity_flags = HV_PROXIMITY_FLAG_VALID | HV_PROXIMITY_FLAG_PREFERRED;
+    }
+    hv_input_create_eventlog_buffer_store(in, &req);
+    st = call_with_deposit(c, g, HvCallHvCreateEventLogBuffer, in, sizeof in, NULL, 0,
+                           domain == UINT32_MAX ? 0 : domain, g->params.buffer_pages);
+    if (st != HV_STATUS_SUCCESS)
+        return st;
+    g->buffers[index].created = true;
+    g->buffers[index].domain = domain;
+    st = map_buffer(c, g, index);
+    if (st != HV_STATUS_SUCCESS) {
+        type_index_call(c, 0, HvCallHvDeleteEventLogBuffer, type, index);
+        g->buffers[index].created = false;
+    }
+    return st;
+}
+
+hv_status_t hvlog_client_remove_buffer(struct hvlog_client *c, uint32_t type, uint32_t index)
+{
+    struct client_group *g = group_of(c, type);
+    struct client_buffer *b;
+    hv_status_t st;
+
+    if (!g || index >= HV_EVENTLOG_MAX_BUFFER_COUNT || !g->buffers[index].created)
+        return HV_STATUS_INVALID_PARAMETER;
+    b = &g->buffers[index];
+    if (b->gpa_pages) {
+        st = type_index_call(c, 0, HvCallHvUnmapEventLogBuffer, type, index);
+        if (st != HV_STATUS_SUCCESS)
+            return st;
+        free(b->gpa_pages);
+        b->gpa_pages = NULL;
+    }
+    st = type_index_call(c, 0, HvCallHvDeleteEventLogBuffer, type, index);
+    if (st == HV_STATUS_SUCCESS)
+        b->created = false;
+    return st;
+}
+
+/* ---- prepare / sources / flush ---- */
+
+static hv_status_t finalize(struct hvlog_client *c, struct client_group *g)
+{
+    uint8_t in[8] = {0};
+    hv_status_t st;
+
+    hvlog_store_le32(in, g->params.type);
+    st = hvlog_client_call(c, 0, HvCallHvFinalizeEventLogBufferGroup, in, sizeof in, NULL, 0);
+    if (st == HV_STATUS_SUCCESS)
+        g->initialized = false;
+    return st;
+}
+
+static void unwind(struct hvlog_client *c, struct client_group *g)
+{
+    for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
+        if (g->buffers[i].created)
+            hvlog_client_remove_buffer(c, g->params.type, i);
+    }
+    finalize(c, g);
+}
+
+hv_status_t hvlog_client_prepare(struct hvlog_client *c, const struct hvlog_group_params *p)
+{
+    struct client_group *g = group_of(c, p ? p->type : UINT32_MAX);
+    struct hv_input_initialize_eventlog_buffer_group req;
+    uint32_t create;
+    uint8_t in[32];
+    hv_status_t st;
+
+    if (!g || g->initialized)
+        return g ? HV_STATUS_OBJECT_IN_USE : HV_STATUS_INVALID_PARAMETER;
+    req = (struct hv_input_initialize_eventlog_buffer_group){
+        .type = p->type,
+        .maximum_buffer_count = p->buffer_count,
+        .buffer_pages = p->buffer_pages,
+        .threshold = p->threshold,
+        .time_basis = p->time_basis,
+        .system_time = p->system_time,
+    };
+    hv_input_initialize_eventlog_buffer_group_store(in, &req);
+    st = call_with_deposit(c, g, HvCallHvInitializeEventLogBufferGroup, in, sizeof in, NULL, 0, 0, 1);
+    if (st != HV_STATUS_SUCCESS)
+        return st;
+    memset(&g->buffers, 0, sizeof g->buffers);
+    memset(&g->stats, 0, sizeof g->stats);
+    g->initialized = true;
+    g->params = *p;
+    create = p->create_count ? p->create_count : p->buffer_count;
+    if (create > p->buffer_count)
+        create = p->buffer_count;
+    for (uint32_t i = 0; i < create; i++) {
+        /* §9 Prepare step 3: local buffers spread over the domains; a global
+         * group's buffers come from any domain. */
+        uint32_t domain = p->type == HvEventLogTypeLocalDiagnostics && c->ops.domain_count > 1
+                              ? i % c->ops.domain_count
+                              : UINT32_MAX;
+        st = hvlog_client_add_buffer(c, p->type, i, domain);
+        if (st != HV_STATUS_SUCCESS) {
+            unwind(c, g);
+            return st;
+        }
+    }
+    return HV_STATUS_SUCCESS;
+}
+
+hv_status_t hvlog_client_set_sources(struct hvlog_client *c, uint32_t type, uint64_t mask)
+{
+    struct hv_input_set_eventlog_group_sources req = {.type = type, .enable_flags = mask};
+    uint8_t in[16];
+
+    hv_input_set_eventlog_group_sources_store(in, &req);
+    return hvlog_client_call(c, 0, HvCallHvSetEventLogGroupSources, in, sizeof in, NULL, 0);
+}
+
+hv_status_t hvlog_client_flush(struct hvlog_client *c, uint32_t vp, uint32_t type, uint32_t index)
+{
+    return type_index_call(c, vp, HvCallHvFlushEventLogBuffer, type, index);
+}
+
+/* BufferState of a mapped buffer, read through the view (acquire: §6.3). */
+static uint32_t view_state(struct hvlog_client *c, const struct client_buffer *b)
+{
+    const uint8_t *hdr = c->ops.view(c->ctx, b->gpa_pages[0] << HV_PAGE_SHIFT, HV_PAGE_SIZE);
+    if (!hdr)
+        return UINT32_MAX;
+    return __atomic_load_n(
+        (const uint32_t *)(hdr + offsetof(struct hv_eventlog_buffer_header, buffer_state)),
+        __ATOMIC_ACQUIRE);
+}
+
+void hvlog_client_flush_all(struct hvlog_client *c, uint32_t type)
+{
+    struct client_group *g = group_of(c, type);
+
+    if (!g || !g->initialized)
+        return;
+    for (uint32_t i = 0; i < g->params.buffer_count; i++) {
+        const struct client_buffer *b = &g->buffers[i];
+        if (b->gpa_pages && view_state(c, b) == HvEventLogBufferStateInUse)
+            hvlog_client_flush(c, 0, type, i);
+    }
+}
+
+/* ---- draining ---- */
+
+/* Copy buffer @index out of the view, page by page (its pages need not be
+ * contiguous in the root's GPA space). Returns its length, or 0. */
+static size_t copy_out(struct hvlog_client *c, const struct client_group *g, uint32_t index)
+{
+    const struct client_buffer *b = &g->buffers[index];
+
+    for (uint32_t k = 0; k < g->params.buffer_pages; k++) {
+        const uint8_t *page = c->ops.view(c->ctx, b->gpa_pages[k] << HV_PAGE_SHIFT, HV_PAGE_SIZE);
+        if (!page)
+            return 0;
+        memcpy(c->copy + (size_t)k * HV_PAGE_SIZE, page, HV_PAGE_SIZE);
+    }
+    return (size_t)g->params.buffer_pages * HV_PAGE_SIZE;
+}
+
+struct entry_count {
+    const struct hvlog_client_sink *sink;
+    void *arg;
+    uint64_t entries;
+};
+
+static bool count_entry(void *p, const struct hvlog_entry *e)
+{
+    struct entry_count *ec = p;
+    ec->entries++;
+    return ec->sink && ec->sink->entry ? ec->sink->entry(ec->arg, e) : true;
+}
+
+static void report(struct client_group *g, const struct hvlog_client_sink *sink, void *arg,
+                   uint32_t index, const char *why)
+{
+    g->stats.corrupt++;
+    if (sink && sink->corrupt)
+        sink->corrupt(arg, g->params.type, index, why);
+}
+
+/* §8.6: walk the list from @first, read each buffer, release them all. */
+static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t first,
+                       const struct hvlog_client_sink *sink, void *arg)
+{
+    bool seen[HV_EVENTLOG_MAX_BUFFER_COUNT] = {false};
+    uint32_t chain[HV_EVENTLOG_MAX_BUFFER_COUNT], n = 0;
+
+    for (uint32_t i = first; i != NONE;) {
+        struct hvlog_walk_expect expect = {g->params.type, i, HvEventLogBufferStateReady,
+                                           g->params.buffer_pages * HV_PAGE_SIZE};
+        struct hvlog_buffer_summary s;
+        struct entry_count ec = {sink, arg, 0};
+        enum hvlog_walk_error err;
+        size_t len;
+
+        if (i >= g->params.buffer_count || !g->buffers[i].gpa_pages) {
+            report(g, sink, arg, i, "ready list names a buffer that is not mapped");
+            break;
+        }
+        if (seen[i]) {
+            report(g, sink, arg, i, "ready list loops back to a buffer already read");
+            break;
+        }
+        seen[i] = true;
+        chain[n++] = i;
+        len = copy_out(c, g, i);
+        if (len == 0) {
+            report(g, sink, arg, i, "buffer pages not readable through the view");
+            break;
+        }
+        /* The copy is what is checked and read: the view cannot change
+         * under the walk. NextBufferIndex comes from the copy as well. */
+        err = hvlog_buffer_walk(c->copy, len, HVLOG_HEADER_2013, &expect, &s, NULL, NULL);
+        if (err != HVLOG_WALK_OK) {
+            report(g, sink, arg, i, hvlog_walk_error_text(err));
+            i = hvlog_load_le32(c->copy + offsetof(struct hv_eventlog_buffer_header,
+                                                   next_buffer_index));
+            continue;
+        }
+        if (sink && sink->buffer)
+            sink->buffer(arg, &s, c->copy, len);
+        hvlog_buffer_walk(c->copy, len, HVLOG_HEADER_2013, &expect, NULL, count_entry, &ec);
+        g->stats.buffers++;
+        g->stats.entries += ec.entries;
+        g->stats.bytes += len;
+        g->stats.data_bytes += s.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+        g->stats.events_lost += s.events_lost;
+        i = s.next_buffer_index;
+    }
+    if (n > g->stats.longest_chain)
+        g->stats.longest_chain = n;
+    /* Release after the walk: NextBufferIndex was read before (Windows
+     * root order); buffers of one list may be released in any order. */
+    for (uint32_t k = 0; k < n; k++) {
+        if (type_index_call(c, 0, HvCallHvReleaseEventLogBuffer, g->params.type, chain[k]) !=
+            HV_STATUS_SUCCESS)
+            g->stats.release_failures++;
+    }
+}
+
+uint32_t hvlog_client_poll(struct hvlog_client *c, uint32_t vp,
+                           const struct hvlog_client_sink *sink, void *arg)
+{
+    uint32_t handled = 0;
+
+    if (!c->ops.message_page || !c->ops.eom)
+        return 0;
+    for (;;) {
+        uint8_t *slot = c->ops.message_page(c->ctx, vp);
+        uint8_t msg[HV_MESSAGE_SIZE];
+        struct hv_message_header h;
+        struct hv_eventlog_message_payload pl;
+        struct client_group *g;
+
+        if (!slot)
+            return handled;
+        slot += (size_t)HV_EVENTLOG_SINT * HV_MESSAGE_SIZE;
+        /* §8.5 root handler: copy the message out, then free the slot. */
+        if (__atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone)
+            return handled;
+        memcpy(msg, slot, sizeof msg);
+        __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_RELEASE);
+        hv_message_header_load(&h, msg);
+        hv_eventlog_message_payload_load(&pl, msg + HV_MESSAGE_HEADER_SIZE);
+        handled++;
+        if (h.message_type == HvMessageTypeEventLogBufferComplete &&
+            h.payload_size >= HV_EVENTLOG_MESSAGE_PAYLOAD_SIZE &&
+            (g = group_of(c, pl.event_log_type)) != NULL && g->initialized) {
+            g->stats.messages++;
+            if (sink && sink->message)
+                sink->message(arg, vp, pl.event_log_type, pl.buffer_index);
+            drain_list(c, g, pl.buffer_index, sink, arg);
+        }
+        /* Then EOM if more wait: the SynIC copies the next one in. */
+        if (h.message_flags & HV_MESSAGE_FLAG_PENDING)
+            c->ops.eom(c->ctx, vp);
+    }
+}
+
+hv_status_t hvlog_client_conclude(struct hvlog_client *c, uint32_t type,
+                                  const struct hvlog_client_sink *sink, void *arg)
+{
+    struct client_group *g = group_of(c, type);
+    hv_status_t first_error = HV_STATUS_SUCCESS, st;
+
+    if (!g || !g->initialized)
+        return HV_STATUS_OPERATION_DENIED;
+    /* 1-3: disable, flush what is InUse, drain until nothing is left in
+     * flight or nothing moves (a message that never comes must not hang). */
+    st = hvlog_client_set_sources(c, type, 0);
+    if (st != HV_STATUS_SUCCESS)
+        first_error = st;
+    for (int round = 0; round < 8; round++) {
+        uint32_t in_flight = 0, handled = 0;
+
+        hvlog_client_flush_all(c, type);
+        for (uint32_t vp = 0; vp < c->ops.vp_count; vp++)
+            handled += hvlog_client_poll(c, vp, sink, arg);
+        for (uint32_t i = 0; i < g->params.buffer_count; i++) {
+            const struct client_buffer *b = &g->buffers[i];
+            uint32_t state = b->gpa_pages ? view_state(c, b) : HvEventLogBufferStateFree;
+            in_flight += state == HvEventLogBufferStateInUse ||
+                         state == HvEventLogBufferStateComplete ||
+                         state == HvEventLogBufferStateReady;
+        }
+        if (in_flight == 0 || (handled == 0 && round > 0))
+            break;
+    }
+    /* 4-6: unmap, delete, finalize. */
+    for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
+        if (!g->buffers[i].created)
+            continue;
+        st = hvlog_client_remove_buffer(c, type, i);
+        if (st != HV_STATUS_SUCCESS && first_error == HV_STATUS_SUCCESS)
+            first_error = st;
+    }
+    st = finalize(c, g);
+    if (st != HV_STATUS_SUCCESS && first_error == HV_STATUS_SUCCESS)
+        first_error = st;
+    return first_error;
+}
+
+void hvlog_client_stats(const struct hvlog_client *c, uint32_t type, struct hvlog_client_stats *out)
+{
+    if (type < TYPES)
+        *out = c->groups[type].stats;
+    else
+        memset(out, 0, sizeof(*out));
+}
+
+const uint64_t *hvlog_client_buffer_pages(const struct hvlog_client *c, uint32_t type,
+                                          uint32_t index, uint32_t *count)
+{
+    if (type >= TYPES || index >= HV_EVENTLOG_MAX_BUFFER_COUNT || !c->groups[type].buffers[index].gpa_pages)
+        return NULL;
+    if (count)
+        *count = c->groups[type].params.buffer_pages;
+    return c->groups[type].buffers[index].gpa_pages;
+}
