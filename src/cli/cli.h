@@ -20,6 +20,7 @@ struct cli_command {
 };
 
 int cli_cmd_abi(int argc, char **argv);
+int cli_cmd_script(int argc, char **argv);
 
 /* Print "hvlog: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

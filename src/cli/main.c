@@ -12,6 +12,8 @@ static int cmd_help(int argc, char **argv);
 static const struct cli_command commands[] = {
     {"abi", cli_cmd_abi, "print the hypercall ABI tables (calls, statuses, types)",
      "hvlog abi [calls|statuses|types|states|entries|flags]"},
+    {"script", cli_cmd_script, "drive a fresh simulated host one command per line (docs/script.md)",
+     "hvlog script [--lps N] [--domains D] [--pool-pages N] [--children N] [FILE|-]"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

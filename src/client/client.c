@@ -252,11 +252,11 @@ hv_status_t hvlog_client_prepare(struct hvlog_client *c, const struct hvlog_grou
         .system_time = p->system_time,
     };
     hv_input_initialize_eventlog_buffer_group_store(in, &req);
+    memset(&g->stats, 0, sizeof g->stats);
     st = call_with_deposit(c, g, HvCallHvInitializeEventLogBufferGroup, in, sizeof in, NULL, 0, 0, 1);
     if (st != HV_STATUS_SUCCESS)
         return st;
     memset(&g->buffers, 0, sizeof g->buffers);
-    memset(&g->stats, 0, sizeof g->stats);
     g->initialized = true;
     g->params = *p;
     create = p->create_count ? p->create_count : p->buffer_count;
@@ -308,9 +308,13 @@ void hvlog_client_flush_all(struct hvlog_client *c, uint32_t type)
 
     if (!g || !g->initialized)
         return;
+    /* InUse buffers, and Complete ones too: a list below its threshold
+     * whose LP has no InUse buffer any more is only delivered by a Flush
+     * naming one of its buffers (§5.9 step 2). */
     for (uint32_t i = 0; i < g->params.buffer_count; i++) {
         const struct client_buffer *b = &g->buffers[i];
-        if (b->gpa_pages && view_state(c, b) == HvEventLogBufferStateInUse)
+        uint32_t state = b->gpa_pages ? view_state(c, b) : HvEventLogBufferStateFree;
+        if (state == HvEventLogBufferStateInUse || state == HvEventLogBufferStateComplete)
             hvlog_client_flush(c, 0, type, i);
     }
 }
@@ -430,11 +434,17 @@ uint32_t hvlog_client_poll(struct hvlog_client *c, uint32_t vp,
         if (!slot)
             return handled;
         slot += (size_t)HV_EVENTLOG_SINT * HV_MESSAGE_SIZE;
-        /* §8.5 root handler: copy the message out, then free the slot. */
+        /* §8.5 root handler, with the slot's two shared fields accessed
+         * atomically (the SynIC writes the slot while we read it):
+         * MessageType acquire (0 = empty; the rest is then complete), copy
+         * everything but MessageFlags, clear MessageType, then read
+         * MessageFlags to learn whether to write EOM. */
         if (__atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone)
             return handled;
-        memcpy(msg, slot, sizeof msg);
-        __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_RELEASE);
+        memcpy(msg, slot, 5);
+        memcpy(msg + 6, slot + 6, sizeof msg - 6);
+        __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_SEQ_CST);
+        msg[5] = __atomic_load_n(slot + 5, __ATOMIC_SEQ_CST);
         hv_message_header_load(&h, msg);
         hv_eventlog_message_payload_load(&pl, msg + HV_MESSAGE_HEADER_SIZE);
         handled++;

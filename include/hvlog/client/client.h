@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvlog/abi/root.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/client/walk.h"
 #include "hvlog/export.h"
@@ -30,26 +31,6 @@ HVLOG_BEGIN_DECLS
 
 struct hvlog_client;
 
-/* How the client reaches the hypervisor, as a root partition. */
-struct hvlog_root_ops {
-    /* Issue a hypercall from root VP @vp; returns RAX. Required. */
-    uint64_t (*hypercall)(void *ctx, uint32_t vp, uint64_t rcx, uint64_t rdx, uint64_t r8);
-    /* Page @index (0: input blocks, 1: output blocks) of the root's own RAM:
-     * returns its GPA and a writable pointer. Required. */
-    uint64_t (*scratch_page)(void *ctx, uint32_t index, uint8_t **hva);
-    /* The root's read-only view of [gpa, gpa + len), or NULL. Required. */
-    const uint8_t *(*view)(void *ctx, uint64_t gpa, uint32_t len);
-    /* The SIM page of root VP @vp (writable: the root clears MessageType),
-     * or NULL when its SynIC is off. Required for polling. */
-    uint8_t *(*message_page)(void *ctx, uint32_t vp);
-    /* Write the EOM register of root VP @vp. Required for polling. */
-    void (*eom)(void *ctx, uint32_t vp);
-    /* HvDepositMemory: @pages more pages into the pool of @domain. NULL: the
-     * client does not retry INSUFFICIENT_MEMORY. */
-    int (*deposit)(void *ctx, uint32_t domain, uint32_t pages);
-    uint32_t vp_count;     /* root VPs (and so LPs) */
-    uint32_t domain_count; /* proximity domains; buffers are spread over them */
-};
 
 struct hvlog_client_config {
     const struct hvlog_root_ops *ops;
@@ -97,7 +78,9 @@ HVLOG_API hv_status_t hvlog_client_remove_buffer(struct hvlog_client *client, ui
 /** Flush buffer @index of @type from root VP @vp. */
 HVLOG_API hv_status_t hvlog_client_flush(struct hvlog_client *client, uint32_t vp, uint32_t type,
                                          uint32_t index);
-/** Flush every mapped buffer whose header says InUse (as the Linux driver does). */
+/** Flush every mapped buffer whose header says InUse (as the Linux driver
+ * does) or Complete (a list below its threshold whose LP has no InUse
+ * buffer left is delivered only by a Flush naming one of its buffers). */
 HVLOG_API void hvlog_client_flush_all(struct hvlog_client *client, uint32_t type);
 
 /* What the client hands out while draining. Every member may be NULL. */

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated host: hvlog's embedded default hypervisor (issue #5).
+ *
+ * It implements the engine's host interface with a machine that has
+ *   - machine memory backed by a memfd, split into NUMA domains; GPA = SPA
+ *     for the root (DEC-MAPGPA); the root's RAM at the bottom, each
+ *     domain's remaining frames free for deposits;
+ *   - a root partition (ID HVLOG_SIM_ROOT_ID) and child partitions, each
+ *     with VPs; root VP n is bound to LP n (§8.4);
+ *   - the root's page pool per domain, filled by deposits (HvDepositMemory)
+ *     from its RAM; the engine takes bookkeeping and buffer pages from it;
+ *   - a read-only view of machine memory for the root: mapped buffers are
+ *     overlay pages the root can read and cannot write (a store faults);
+ *   - a SynIC per root VP (SCONTROL, SIMP, SINTx, EOM, a FIFO per SINT);
+ *   - LPs as threads running child workloads that log entries of the §4.8
+ *     catalogue, or a lock-step mode where the caller steps them;
+ *   - a seed, an injectable clock, and fault injection.
+ *
+ * The root's GPA space (machine page = GPA >> 12), one region per domain d:
+ *
+ *   region d  [ fixed RAM: root_ram_pages | deposit frames: deposit_frames ]
+ *              ^ domain 0 only: page 0 unused, then the scratch pages
+ *                (hvlog_sim_root_page), then one SIM page per VP
+ *                (hvlog_sim_synic_enable)
+ *
+ *   frame kind                    root read          root write   engine
+ *   fixed RAM                     yes                yes          -
+ *   deposit frame, not deposited  yes (root RAM)     yes          -
+ *   pool frame (deposited)        no: FAULT, NULL    no: FAULT    pages_alloc
+ *   buffer page, overlay-mapped   yes (read-only)    no: FAULT    its buffer
+ *
+ * "read": hvlog_sim_root_view() and guest reads by GPA; "write": guest
+ * writes by GPA (the root's writable pointers are hvlog_sim_root_page()
+ * and hvlog_sim_sim_page()). The view itself is never writable: a store
+ * through it is SIGSEGV on every frame, and pool frames are PROT_NONE in
+ * it. Children have a GPA space of their own: HVLOG_SIM_CHILD_RAM_PAGES
+ * pages of RAM at GPA 0, read/write.
+ *
+ * Layer: sim uses engine and abi only. The root client (client layer)
+ * reaches the sim through the plain functions below, or through the
+ * struct hvlog_root_ops that hvlog_sim_root_ops() fills.
+ */
+#ifndef HVLOG_SIM_SIM_H
+#define HVLOG_SIM_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/abi/root.h"
+#include "hvlog/engine/engine.h"
+#include "hvlog/engine/log.h"
+#include "hvlog/export.h"
+
+HVLOG_BEGIN_DECLS
+
+struct hvlog_sim;
+
+#define HVLOG_SIM_ROOT_ID 1ull        /* the root partition's id */
+#define HVLOG_SIM_FIRST_CHILD_ID 2ull /* children are 2, 3, ... */
+#define HVLOG_SIM_CHILD_RAM_PAGES 16u /* each child's RAM, at GPA 0 */
+
+#define HVLOG_SIM_MAX_LPS 64u
+#define HVLOG_SIM_MAX_DOMAINS 8u
+#define HVLOG_SIM_MAX_CHILDREN 64u
+
+/*
+ * A workload: which events the LP threads produce and how fast. All zero is
+ * valid: every LP logs flat out until stopped, LocalDiagnostics only, no
+ * extra payload.
+ *
+ * Each event is one row of the §4.8 catalogue (hvlog/abi/catalog.h):
+ * hypercalls, MSR/CR/IO/CPUID intercepts, context switches and profiler
+ * samples for LocalDiagnostics; partition create/delete for
+ * GlobalSystemEvents. The entry's source bits are the row's group, its
+ * Context the LP's sequence number of events of that type (the LP's
+ * hvlog_sim_lp_counts.logged[type] before the event, so a reader sees a
+ * gap of exactly the lost events), its payload one little-endian u64 per
+ * parameter name of the row followed by the extra bytes
+ * hvlog_sim_extra_byte(Context, 0..n-1).
+ */
+struct hvlog_sim_workload {
+    uint64_t events_per_lp;     /* stop after this many events per LP (0 = until stopped) */
+    uint32_t rate_per_lp;       /* events per second per LP, 0 = flat out */
+    uint32_t payload_min;       /* payload bytes beyond the catalogue parameters... */
+    uint32_t payload_max;       /* ...chosen uniformly in [min, max]; max <= HVLOG_SIM_MAX_EXTRA */
+    uint64_t local_sources;     /* LocalDiagnostics source bits to draw from (0 = all groups) */
+    uint32_t global_per_mille;  /* share of events that are GlobalSystemEvents, in 1/1000 */
+};
+#define HVLOG_SIM_MAX_EXTRA 65536u /* extra payload bytes; above ~65500 an entry is too large (§7.3) */
+
+/** hvlog_sim_extra_byte - byte @k of the extra payload of an entry with
+ * @context: never zero, so a reader can tell it from the zero padding. */
+static inline uint8_t hvlog_sim_extra_byte(uint32_t context, uint32_t k)
+{
+    return (uint8_t)(0x80u | ((context * 13u + k) & 0x7Fu));
+}
+
+struct hvlog_sim_config {
+    uint32_t lps;             /* logical processors (= root VPs), 1..HVLOG_SIM_MAX_LPS */
+    uint32_t domains;         /* NUMA domains, LPs spread round-robin, 1..HVLOG_SIM_MAX_DOMAINS */
+    uint32_t children;        /* child partitions, each with one VP per LP, 0..HVLOG_SIM_MAX_CHILDREN */
+    uint32_t root_ram_pages;  /* the root's fixed RAM per domain (never deposited);
+                               * domain 0 needs 1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + lps */
+    uint32_t deposit_frames;  /* frames per domain the root may deposit; 0 = 2 x pool_pages */
+    uint32_t pool_pages;      /* pages deposited into the pool per domain at start */
+    uint64_t seed;            /* all randomness; printed by tests on failure */
+    bool lockstep;            /* no LP threads: hvlog_sim_step() runs LPs in the caller */
+    struct hvlog_profile profile;
+    /* Injectable clock: reference time in 100 ns; NULL = CLOCK_MONOTONIC
+     * since the sim started. Must be non-decreasing, and callable from
+     * every LP thread at once. With an injected clock the TSC (entries of a
+     * TSC-basis group) is the same clock, so a lock-step run is exact. */
+    uint64_t (*clock)(void *clock_ctx);
+    void *clock_ctx;
+};
+
+/** hvlog_sim_config_default - 2 LPs, 1 domain, 1 child, 128 RAM pages,
+ * 4096 pool pages (8192 frames), seed 1, threads, the default profile. */
+HVLOG_API struct hvlog_sim_config hvlog_sim_config_default(void);
+
+/**
+ * hvlog_sim_create - build the machine and its engine, and deposit
+ * @config->pool_pages per domain. Returns 0 or -1 (bad configuration, or
+ * the memory could not be set up). Any thread.
+ */
+HVLOG_API int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **out);
+/** hvlog_sim_destroy - stop LP threads and free everything (the engine
+ * first: buffers it still holds go back to the pool). NULL is a no-op. */
+HVLOG_API void hvlog_sim_destroy(struct hvlog_sim *sim);
+
+/** hvlog_sim_engine - the engine the sim hosts, for queries and tests
+ * (hvlog_engine_buffer_info, _scope_stats, _check). Valid until destroy. */
+HVLOG_API struct hvlog_engine *hvlog_sim_engine(struct hvlog_sim *sim);
+/** hvlog_sim_seed - the configured seed, to print on failure. */
+HVLOG_API uint64_t hvlog_sim_seed(const struct hvlog_sim *sim);
+/** hvlog_sim_lp_count - LPs, which is also the number of root VPs. */
+HVLOG_API uint32_t hvlog_sim_lp_count(const struct hvlog_sim *sim);
+
+/* ---- the root partition's side: what a root driver can touch ---- */
+
+/**
+ * hvlog_sim_hypercall - issue a hypercall as (partition, vp) with the given
+ * registers. Returns the result value (RAX). A memory intercept (a GPA the
+ * caller may not access) is reported as result HVLOG_SIM_INTERCEPT and
+ * counted; the caller sees no status, as on real hardware it would see a
+ * fault. A caller that cannot exist gets the sim's own answer:
+ * HV_STATUS_INVALID_PARTITION_ID for an unknown partition,
+ * HV_STATUS_INVALID_VP_INDEX for vp >= lps. Any thread.
+ */
+#define HVLOG_SIM_INTERCEPT 0xFFFFFFFFFFFFFFFFull
+HVLOG_API uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id,
+                                       uint32_t vp_index, uint64_t rcx, uint64_t rdx, uint64_t r8);
+
+/**
+ * hvlog_sim_root_page - a root RAM page the root driver may use for
+ * hypercall input/output blocks: its GPA and a writable pointer.
+ * @index: 0..HVLOG_SIM_ROOT_SCRATCH_PAGES-1. Returns the GPA (never 0),
+ * or 0 for a bad index.
+ */
+#define HVLOG_SIM_ROOT_SCRATCH_PAGES 4u
+HVLOG_API uint64_t hvlog_sim_root_page(struct hvlog_sim *sim, uint32_t index, uint8_t **hva);
+
+/**
+ * hvlog_sim_root_view - the root's read-only view of [gpa, gpa+len): a
+ * pointer into a PROT_READ mapping, valid while the sim lives. A store
+ * through it faults (SIGSEGV). Returns NULL for a range the root cannot
+ * read (outside its GPA space, or pool pages not mapped as an overlay).
+ * The answer is a snapshot: once a buffer is unmapped its pages become
+ * PROT_NONE in the view, and a read through an old pointer faults too.
+ */
+HVLOG_API const uint8_t *hvlog_sim_root_view(struct hvlog_sim *sim, uint64_t gpa, uint32_t len);
+
+/**
+ * hvlog_sim_gpa_read / hvlog_sim_gpa_write - a guest access by GPA, as the
+ * guest's own loads and stores would be checked (the table above): root
+ * RAM and a child's RAM read and write; an overlay page reads, and a write
+ * to it is refused as a memory intercept (HVLOG_GPA_FAULT, counted in
+ * hvlog_sim_intercepts); pool pages fault both ways. Nothing is copied
+ * unless the whole range is accessible. Any thread.
+ */
+HVLOG_API enum hvlog_gpa_result hvlog_sim_gpa_read(struct hvlog_sim *sim, uint64_t partition_id,
+                                                   uint64_t gpa, void *dst, uint32_t len);
+HVLOG_API enum hvlog_gpa_result hvlog_sim_gpa_write(struct hvlog_sim *sim, uint64_t partition_id,
+                                                    uint64_t gpa, const void *src, uint32_t len);
+
+/* Pool: HvDepositMemory / HvWithdrawMemory, in pages, per domain. Deposit
+ * moves root RAM frames (deposit frames not yet deposited) into the pool;
+ * withdraw moves free pool frames back, zeroed. Both return 0, or -1 and
+ * change nothing when the domain does not have that many. Any thread. */
+HVLOG_API int hvlog_sim_deposit(struct hvlog_sim *sim, uint32_t domain, uint32_t pages);
+HVLOG_API int hvlog_sim_withdraw(struct hvlog_sim *sim, uint32_t domain, uint32_t pages);
+/** Pool pages of @domain not given to the engine (0 for a bad domain). */
+HVLOG_API uint32_t hvlog_sim_pool_free(struct hvlog_sim *sim, uint32_t domain);
+/** The configured NUMA domains (proximity domain ids 0..count-1). */
+HVLOG_API uint32_t hvlog_sim_domain_count(const struct hvlog_sim *sim);
+
+/* ---- SynIC of the root's VPs (§8.5) ---- */
+
+/** Write/read a SynIC MSR of root VP @vp (SCONTROL, SVERSION (read-only),
+ * SIEFP, SIMP, EOM (write-only, reads 0), SINT0..15). Returns 0, or -1 for
+ * #GP: unknown MSR, bad VP, SINT vector < 16, SIMP enabled at a GPA that
+ * is not the root's fixed RAM, a write to SVERSION. Not to be called under
+ * an engine lock (EOM and enabling notify the engine). Any thread. */
+HVLOG_API int hvlog_sim_wrmsr(struct hvlog_sim *sim, uint32_t vp, uint32_t msr, uint64_t value);
+HVLOG_API int hvlog_sim_rdmsr(struct hvlog_sim *sim, uint32_t vp, uint32_t msr, uint64_t *value);
+/** hvlog_sim_synic_enable - what a root driver does at start on VP @vp:
+ * SIMP at a root RAM page, SINT0 unmasked with @vector, SCONTROL enabled.
+ * Returns the SIM page's GPA, or 0 on failure. */
+HVLOG_API uint64_t hvlog_sim_synic_enable(struct hvlog_sim *sim, uint32_t vp, uint8_t vector);
+/**
+ * hvlog_sim_sim_page - the SIM page of VP @vp as the root sees it
+ * (writable: the root clears MessageType after copying a message out), or
+ * NULL when disabled. Slot n is at n * 256.
+ *
+ * The SynIC writes a slot while the root reads it, so both sides use
+ * atomics on two fields, as on hardware (§8.5 handler sequence):
+ *   1. load MessageType (u32 @0) with acquire; 0 = empty. The header and
+ *      PayloadSize bytes of payload are then complete;
+ *   2. copy the message out (every byte but MessageFlags, which the SynIC
+ *      may set meanwhile); store MessageType = 0 (seq_cst);
+ *   3. load MessageFlags (u8 @5) (seq_cst); if MessagePending, write EOM.
+ * The SynIC sets MessagePending and then re-reads MessageType (seq_cst),
+ * so between them no message is left waiting.
+ */
+HVLOG_API uint8_t *hvlog_sim_sim_page(struct hvlog_sim *sim, uint32_t vp);
+/** Interrupts raised on VP @vp's SINT0 so far (edges, for tests). */
+HVLOG_API uint64_t hvlog_sim_sint_interrupts(struct hvlog_sim *sim, uint32_t vp);
+
+/**
+ * hvlog_sim_poll - the hypervisor's deferred work, now: retry notifications
+ * that a VP refused (an injected fault, a SIM disabled meanwhile) and copy
+ * queued messages into empty slots. LP threads do it between events and
+ * EOM does it; in lock-step mode hvlog_sim_step() does it, and a test may
+ * call it to choose the moment. Any thread, no engine lock held.
+ */
+HVLOG_API void hvlog_sim_poll(struct hvlog_sim *sim);
+
+/* ---- logical processors ---- */
+
+/** Start LP threads with @workload. Returns -1 in lock-step mode, when
+ * threads were started and not yet stopped, for a bad workload
+ * (payload_min > payload_max, payload_max > HVLOG_SIM_MAX_EXTRA,
+ * global_per_mille > 1000, no catalogue row in local_sources), or when a
+ * thread cannot start; else 0. Call start and stop from one controlling
+ * thread. */
+HVLOG_API int hvlog_sim_start(struct hvlog_sim *sim, const struct hvlog_sim_workload *workload);
+/** Ask LP threads to stop and join them. No-op when none run. */
+HVLOG_API void hvlog_sim_stop(struct hvlog_sim *sim);
+/** True while any LP thread still runs its workload. */
+HVLOG_API bool hvlog_sim_running(struct hvlog_sim *sim);
+
+/**
+ * hvlog_sim_step - LP @lp logs @count workload events now, in the calling
+ * thread, each under that LP's mailbox lock (so a concurrent run_on_lp
+ * waits), then does hvlog_sim_poll()'s work. Does nothing for a bad
+ * workload or LP, or while that LP's thread runs. Same seed, same calls,
+ * same clock: same bytes.
+ */
+HVLOG_API void hvlog_sim_step(struct hvlog_sim *sim, uint32_t lp, uint32_t count,
+                              const struct hvlog_sim_workload *workload);
+
+/**
+ * hvlog_sim_log - LP @lp logs one event now, in the calling thread, under
+ * that LP's mailbox lock; counted in hvlog_sim_lp_counts. Returns the
+ * engine's result; HVLOG_LOG_DROPPED without logging for a bad LP or type,
+ * or while that LP's thread runs.
+ */
+HVLOG_API enum hvlog_log_result hvlog_sim_log(struct hvlog_sim *sim, uint32_t lp, uint32_t type,
+                                              uint64_t sources, uint16_t entry_type,
+                                              uint32_t context, const void *payload,
+                                              uint32_t payload_len);
+
+/* What the LPs produced, per LP and type (the producer's own count). */
+struct hvlog_sim_lp_counts {
+    uint64_t logged[HVLOG_TYPE_COUNT];   /* calls to hvlog_log with sources enabled */
+    uint64_t recorded[HVLOG_TYPE_COUNT];
+    uint64_t lost[HVLOG_TYPE_COUNT];
+    uint64_t dropped[HVLOG_TYPE_COUNT];  /* type disabled: not a loss */
+};
+/** Counts of LP @lp (zeros for a bad LP): each a recent value while the LP
+ * runs, exact once it stopped. Any thread. */
+HVLOG_API void hvlog_sim_lp_counts(struct hvlog_sim *sim, uint32_t lp,
+                                   struct hvlog_sim_lp_counts *out);
+
+/* ---- fault injection ---- */
+
+enum hvlog_sim_fault {
+    HVLOG_SIM_FAULT_ALLOC = 0,  /* page allocation from the pool */
+    HVLOG_SIM_FAULT_MAP = 1,    /* building an overlay mapping */
+    HVLOG_SIM_FAULT_POST = 2,   /* posting a message (refused; retried by hvlog_sim_poll) */
+};
+#define HVLOG_SIM_FAULT_KINDS 3u
+/** hvlog_sim_fail_after - the @k-th next operation of that kind fails
+ * (1 = the next one), once; 0 disarms. Any thread. */
+HVLOG_API void hvlog_sim_fail_after(struct hvlog_sim *sim, enum hvlog_sim_fault fault, uint32_t k);
+
+/**
+ * hvlog_sim_root_ops - the root partition's side of @sim as the interface
+ * a root-side client consumes (hvlog/abi/root.h): hypercalls from root VPs,
+ * scratch pages 0 and 1 of root RAM, the read-only view, SIM pages, EOM and
+ * deposits. Pass @sim as the ops' ctx. (src/sim/root_ops.c)
+ */
+HVLOG_API void hvlog_sim_root_ops(struct hvlog_sim *sim, struct hvlog_root_ops *ops);
+
+/** Memory intercepts raised so far (Q-GPA), for tests. */
+HVLOG_API uint64_t hvlog_sim_intercepts(struct hvlog_sim *sim);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_SIM_SIM_H */

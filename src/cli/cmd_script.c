@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hvlog script [FILE|-]`: drive a fresh simulated host by hand, one command
+ * per line, one output line per command (docs/script.md is the grammar).
+ * The host runs in lock-step mode, so a script is exactly reproducible.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "hvlog/client/walk.h"
+#include "hvlog/hvlog.h"
+#include "hvlog/sim/sim.h"
+
+#define MAX_ARGS 32
+#define LINE_MAX_BYTES 4096
+
+struct script {
+    struct hvlog_sim *sim;
+    uint32_t lps, children;
+    /* GPA page numbers Map returned, per type and index (what the root learned). */
+    uint64_t *pages[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
+    uint32_t page_count[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
+    uint32_t seq[HVLOG_TYPE_COUNT]; /* context counter for `log` */
+};
+
+/* key=value arguments of one line, plus bare words (fast, mem). */
+struct args {
+    int n;
+    char *key[MAX_ARGS];
+    char *value[MAX_ARGS]; /* NULL for a bare word */
+    bool used[MAX_ARGS];
+};
+
+/* One error per line; the line's output is "error: REASON". */
+struct line_error {
+    char text[256];
+    bool set;
+};
+
+static void fail(struct line_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(struct line_error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err->set)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err->text, sizeof err->text, fmt, ap);
+    va_end(ap);
+    err->set = true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    *out = strtoull(s, &end, 0);
+    return errno == 0 && *end == '\0';
+}
+
+static int find(struct args *a, const char *key)
+{
+    for (int i = 0; i < a->n; i++) {
+        if (strcmp(a->key[i], key) == 0) {
+            a->used[i] = true;
+            return i;
+        }
+    }
+    return -1;
+}
+
+static bool has_word(struct args *a, const char *word)
+{
+    int i = find(a, word);
+    return i >= 0 && a->value[i] == NULL;
+}
+
+/* A number argument: required unless @def_ok, then @def when absent. */
+static uint64_t num(struct args *a, const char *key, bool required, uint64_t def, uint64_t max,
+                    struct line_error *err)
+{
+    int i = find(a, key);
+    uint64_t v;
+
+    if (i < 0) {
+        if (required)
+            fail(err, "missing %s=", key);
+        return def;
+    }
+    if (!parse_u64(a->value[i], &v)) {
+        fail(err, "%s=%s is not a number", key, a->value[i] ? a->value[i] : "");
+        return def;
+    }
+    if (v > max) {
+        fail(err, "%s=%s is out of range (max %" PRIu64 ")", key, a->value[i], max);
+        return def;
+    }
+    return v;
+}
+
+static void check_unused(struct args *a, struct line_error *err)
+{
+    for (int i = 0; i < a->n; i++) {
+        if (!a->used[i])
+            fail(err, "unknown argument '%s'", a->key[i]);
+    }
+}
+
+/* ---- hypercalls as the script issues them ---- */
+
+struct call_opts {
+    bool fast, mem;
+    uint64_t partition;
+    uint32_t vp;
+    bool has_control, has_in, has_ingpa, has_outgpa;
+    uint64_t control, ingpa, outgpa;
+    uint8_t in[HV_PAGE_SIZE];
+    uint32_t in_len;
+};
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static void parse_call_opts(struct script *sc, struct args *a, struct call_opts *o,
+                            struct line_error *err)
+{
+    int i;
+
+    memset(o, 0, sizeof(*o));
+    o->fast = has_word(a, "fast");
+    o->mem = has_word(a, "mem");
+    if (o->fast && o->mem)
+        fail(err, "fast and mem together");
+    o->partition = HVLOG_SIM_ROOT_ID;
+    if ((i = find(a, "as")) >= 0) {
+        if (a->value[i] && strcmp(a->value[i], "root") == 0)
+            o->partition = HVLOG_SIM_ROOT_ID;
+        else if (a->value[i] && strcmp(a->value[i], "child") == 0 && sc->children > 0)
+            o->partition = HVLOG_SIM_FIRST_CHILD_ID;
+        else
+            fail(err, "as= takes root or child (and child needs --children >= 1)");
+    }
+    o->vp = (uint32_t)num(a, "vp", false, 0, sc->lps - 1, err);
+    if ((i = find(a, "control")) >= 0) {
+        o->has_control = parse_u64(a->value[i], &o->control);
+        if (!o->has_control)
+            fail(err, "control= is not a number");
+    }
+    if ((i = find(a, "ingpa")) >= 0 && !(o->has_ingpa = parse_u64(a->value[i], &o->ingpa)))
+        fail(err, "ingpa= is not a number");
+    if ((i = find(a, "outgpa")) >= 0 && !(o->has_outgpa = parse_u64(a->value[i], &o->outgpa)))
+        fail(err, "outgpa= is not a number");
+    if ((i = find(a, "in")) >= 0) {
+        const char *h = a->value[i] ? a->value[i] : "";
+        size_t len = strlen(h);
+
+        if (strncmp(h, "0x", 2) == 0)
+            h += 2, len -= 2;
+        if (len % 2 || len / 2 > sizeof o->in) {
+            fail(err, "in= needs an even number of hex digits (at most %zu bytes)", sizeof o->in);
+            return;
+        }
+        for (size_t k = 0; k < len / 2; k++) {
+            int hi = hexval(h[2 * k]), lo = hexval(h[2 * k + 1]);
+            if (hi < 0 || lo < 0) {
+                fail(err, "in= is not hex");
+                return;
+            }
+            o->in[k] = (uint8_t)(hi << 4 | lo);
+        }
+        o->in_len = (uint32_t)(len / 2);
+        o->has_in = true;
+    }
+}
+
+static void print_status(uint64_t rax)
+{
+    char name[HVLOG_STATUS_NAME_MAX];
+
+    if (rax == HVLOG_SIM_INTERCEPT) {
+        printf("intercept");
+        return;
+    }
+    printf("%s", hvlog_status_format(hv_hypercall_result_status(rax), name, sizeof name));
+}
+
+/* Issue @code with @input (2013 layout, @len bytes) honouring the options. */
+static uint64_t issue(struct script *sc, uint16_t code, const uint8_t *input, uint32_t len,
+                      const struct call_opts *o)
+{
+    const struct hvlog_call_info *info = hvlog_call_info(code);
+    bool fast = o->fast || (!o->mem && info->convention_2013 == HVLOG_CALL_FAST);
+    const uint8_t *bytes = o->has_in ? o->in : input;
+    uint32_t n = o->has_in ? o->in_len : len;
+    uint64_t rcx = o->has_control ? o->control : (code | (fast ? HV_HYPERCALL_FAST_BIT : 0));
+    uint64_t rdx, r8;
+
+    if (fast) {
+        hv_fast_pack(bytes, n > 16 ? 16 : n, &rdx, &r8);
+    } else {
+        uint8_t *in_page, *out_page;
+        uint64_t in_gpa = hvlog_sim_root_page(sc->sim, 0, &in_page);
+        uint64_t out_gpa = hvlog_sim_root_page(sc->sim, 1, &out_page);
+
+        memset(in_page, 0, HV_PAGE_SIZE);
+        memcpy(in_page, bytes, n);
+        memset(out_page, 0, HV_PAGE_SIZE);
+        rdx = o->has_ingpa ? o->ingpa : in_gpa;
+        r8 = o->has_outgpa ? o->outgpa : out_gpa;
+    }
+    return hvlog_sim_hypercall(sc->sim, o->partition, o->vp, rcx, rdx, r8);
+}
+
+/* ---- the commands ---- */
+
+static const char *state_name(uint32_t state)
+{
+    const char *n = hvlog_buffer_state_name(state);
+    return n ? n : "unknown";
+}
+
+/* The root's read-only view of a mapped buffer, or NULL. */
+static const uint8_t *buffer_view(struct script *sc, uint32_t type, uint32_t index)
+{
+    if (type >= HVLOG_TYPE_COUNT || index >= HV_EVENTLOG_MAX_BUFFER_COUNT || !sc->pages[type][index])
+        return NULL;
+    /* The sim maps a buffer's pages at consecutive GPAs; check that rather
+     * than assume it, and read through the view as one range. */
+    for (uint32_t k = 1; k < sc->page_count[type][index]; k++) {
+        if (sc->pages[type][index][k] != sc->pages[type][index][0] + k)
+            return NULL;
+    }
+    return hvlog_sim_root_view(sc->sim, sc->pages[type][index][0] << HV_PAGE_SHIFT,
+                               sc->page_count[type][index] * HV_PAGE_SIZE);
+}
+
+static void forget_pages(struct script *sc, uint32_t type, uint32_t index)
+{
+    free(sc->pages[type][index]);
+    sc->pages[type][index] = NULL;
+    sc->page_count[type][index] = 0;
+}
+
+static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, struct line_error *err)
+{
+    struct call_opts o;
+    uint8_t in[32] = {0};
+    uint32_t len = 8, type = 0, index = 0;
+    uint16_t code;
+    uint64_t rax;
+
+    type = (uint32_t)num(a, "type", true, 0, UINT32_MAX, err);
+    hvlog_store_le32(in, type);
+    if (strcmp(verb, "init") == 0) {
+        code = HvCallHvInitializeEventLogBufferGroup;
+        hvlog_store_le32(in + 4, (uint32_t)num(a, "count", true, 0, UINT32_MAX, err));
+        hvlog_store_le32(in + 8, (uint32_t)num(a, "pages", true, 0, UINT32_MAX, err));
+        hvlog_store_le32(in + 12, (uint32_t)num(a, "threshold", true, 0, UINT32_MAX, err));
+        hvlog_store_le32(in + 16, (uint32_t)num(a, "basis", true, 0, UINT32_MAX, err));
+        hvlog_store_le64(in + 24, num(a, "time", false, 0, UINT64_MAX, err));
+        len = 32;
+    } else if (strcmp(verb, "finalize") == 0) {
+        code = HvCallHvFinalizeEventLogBufferGroup;
+    } else if (strcmp(verb, "sources") == 0) {
+        code = HvCallHvSetEventLogGroupSources;
+        hvlog_store_le64(in + 8, num(a, "mask", true, 0, UINT64_MAX, err));
+        len = 16;
+    } else {
+        static const struct {
+            const char *verb;
+            uint16_t code;
+        } by_index[] = {
+            {"create", HvCallHvCreateEventLogBuffer}, {"delete", HvCallHvDeleteEventLogBuffer},
+            {"map", HvCallHvMapEventLogBuffer},       {"unmap", HvCallHvUnmapEventLogBuffer},
+            {"release", HvCallHvReleaseEventLogBuffer}, {"flush", HvCallHvFlushEventLogBuffer},
+        };
+        code = 0;
+        for (size_t k = 0; k < sizeof by_index / sizeof by_index[0]; k++) {
+            if (strcmp(verb, by_index[k].verb) == 0)
+                code = by_index[k].code;
+        }
+        index = (uint32_t)num(a, "index", true, 0, UINT32_MAX, err);
+        hvlog_store_le32(in + 4, index);
+        if (code == HvCallHvCreateEventLogBuffer) {
+            int d = find(a, "domain");
+            uint32_t flags = (uint32_t)num(a, "proxflags", false, 0, UINT32_MAX, err);
+            if (d >= 0) {
+                hvlog_store_le32(in + 8, (uint32_t)num(a, "domain", true, 0, UINT32_MAX, err));
+                if (find(a, "proxflags") < 0)
+                    flags = HV_PROXIMITY_FLAG_VALID;
+            }
+            hvlog_store_le32(in + 12, flags);
+            len = 16;
+        }
+    }
+    parse_call_opts(sc, a, &o, err);
+    check_unused(a, err);
+    if (err->set)
+        return;
+    rax = issue(sc, code, in, len, &o);
+    print_status(rax);
+    if (code == HvCallHvMapEventLogBuffer && rax != HVLOG_SIM_INTERCEPT &&
+        hv_hypercall_result_status(rax) == HV_STATUS_SUCCESS && type < HVLOG_TYPE_COUNT &&
+        index < HV_EVENTLOG_MAX_BUFFER_COUNT) {
+        /* The output page holds GpaPages[]; the buffer header (through the
+         * view) says how many pages a buffer has. */
+        uint8_t *out;
+        uint64_t out_gpa = hvlog_sim_root_page(sc->sim, 1, &out);
+        uint64_t base = o.has_outgpa ? o.outgpa : out_gpa;
+        const uint8_t *outv = hvlog_sim_root_view(sc->sim, base, 8);
+        const uint8_t *hdr = outv ? hvlog_sim_root_view(sc->sim, hvlog_load_le64(outv) << 12, 72) : NULL;
+        uint32_t pages = hdr ? hvlog_load_le32(hdr) / HV_PAGE_SIZE : 0;
+        const uint8_t *list = pages ? hvlog_sim_root_view(sc->sim, base, pages * 8) : NULL;
+
+        forget_pages(sc, type, index);
+        if (list && (sc->pages[type][index] = malloc(pages * sizeof(uint64_t))) != NULL) {
+            sc->page_count[type][index] = pages;
+            printf(" pages=");
+            for (uint32_t k = 0; k < pages; k++) {
+                sc->pages[type][index][k] = hvlog_load_le64(list + (size_t)k * 8);
+                printf("%s0x%" PRIx64, k ? "," : "", sc->pages[type][index][k]);
+            }
+        }
+    }
+    if (code == HvCallHvUnmapEventLogBuffer && rax != HVLOG_SIM_INTERCEPT &&
+        hv_hypercall_result_status(rax) == HV_STATUS_SUCCESS && type < HVLOG_TYPE_COUNT &&
+        index < HV_EVENTLOG_MAX_BUFFER_COUNT)
+        forget_pages(sc, type, index);
+    printf("\n");
+}
+
+static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
+{
+    uint32_t lp = (uint32_t)num(a, "lp", true, 0, sc->lps - 1, err);
+    uint32_t type = (uint32_t)num(a, "type", true, 0, HVLOG_TYPE_COUNT - 1, err);
+    uint64_t count = num(a, "count", true, 0, 100000000, err);
+    uint64_t sources = num(a, "sources", false, UINT64_MAX, UINT64_MAX, err);
+    uint16_t entry = (uint16_t)num(a, "entry", false, 0x1A, 0xFFFF, err);
+    int ci = find(a, "context");
+    uint32_t context = (uint32_t)num(a, "context", false, 0, UINT32_MAX, err);
+    uint32_t bytes = (uint32_t)num(a, "bytes", false, 16, 1u << 20, err);
+    uint64_t recorded = 0, lost = 0, dropped = 0;
+    uint8_t *payload;
+
+    check_unused(a, err);
+    if (err->set)
+        return;
+    payload = malloc(bytes ? bytes : 1);
+    if (!payload) {
+        fail(err, "out of memory");
+        return;
+    }
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t ctx = ci >= 0 ? context : sc->seq[type]++;
+        for (uint32_t k = 0; k < bytes; k++)
+            payload[k] = (uint8_t)(ctx + k);
+        switch (hvlog_sim_log(sc->sim, lp, type, sources, entry, ctx, payload, bytes)) {
+        case HVLOG_LOG_RECORDED: recorded++; break;
+        case HVLOG_LOG_LOST: lost++; break;
+        case HVLOG_LOG_DROPPED: dropped++; break;
+        }
+    }
+    free(payload);
+    printf("recorded=%" PRIu64 " lost=%" PRIu64 " dropped=%" PRIu64 "\n", recorded, lost, dropped);
+}
+
+static void cmd_msg(struct script *sc, struct args *a, struct line_error *err)
+{
+    uint32_t vp = (uint32_t)num(a, "vp", true, 0, sc->lps - 1, err);
+    uint8_t *slot, msg[HV_MESSAGE_SIZE];
+    struct hv_message_header h;
+    struct hv_eventlog_message_payload pl;
+
+    check_unused(a, err);
+    if (err->set)
+        return;
+    slot = hvlog_sim_sim_page(sc->sim, vp);
+    /* §8.5 root handler (sim.h: the slot's shared fields are atomics). */
+    if (!slot || __atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone) {
+        printf("empty\n");
+        return;
+    }
+    memcpy(msg, slot, 5);
+    memcpy(msg + 6, slot + 6, sizeof msg - 6);
+    __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_SEQ_CST);
+    msg[5] = __atomic_load_n(slot + 5, __ATOMIC_SEQ_CST);
+    hv_message_header_load(&h, msg);
+    hv_eventlog_message_payload_load(&pl, msg + HV_MESSAGE_HEADER_SIZE);
+    if (h.message_flags & HV_MESSAGE_FLAG_PENDING)
+        hvlog_sim_wrmsr(sc->sim, vp, HV_X64_MSR_EOM, 0);
+    if (h.message_type != HvMessageTypeEventLogBufferComplete)
+        printf("message=0x%08" PRIx32 " pending=%u\n", h.message_type,
+               (unsigned)(h.message_flags & HV_MESSAGE_FLAG_PENDING));
+    else
+        printf("type=%" PRIu32 " index=%" PRIu32 " pending=%u\n", pl.event_log_type,
+               pl.buffer_index, (unsigned)(h.message_flags & HV_MESSAGE_FLAG_PENDING));
+}
+
+static void type_index(struct script *sc, struct args *a, uint32_t *type, uint32_t *index,
+                       struct line_error *err)
+{
+    (void)sc;
+    *type = (uint32_t)num(a, "type", true, 0, HVLOG_TYPE_COUNT - 1, err);
+    *index = (uint32_t)num(a, "index", true, 0, HV_EVENTLOG_MAX_BUFFER_COUNT - 1, err);
+    check_unused(a, err);
+}
+
+static void cmd_header(struct script *sc, struct args *a, struct line_error *err)
+{
+    uint32_t type, index;
+    const uint8_t *v;
+    struct hv_eventlog_buffer_header h;
+
+    type_index(sc, a, &type, &index, err);
+    if (err->set)
+        return;
+    if (!(v = buffer_view(sc, type, index))) {
+        printf("not-mapped\n");
+        return;
+    }
+    hv_eventlog_buffer_header_load(&h, v);
+    printf("state=%s size=%" PRIu32 " index=%" PRIu32 " lost=%" PRIu32 " lp=%u offset=%" PRIu32,
+           state_name(h.buffer_state), h.buffer_size, h.buffer_index, h.events_lost,
+           (unsigned)h.logical_processor, h.next_buffer_offset);
+    if (h.next_buffer_index == HV_EVENTLOG_BUFFER_INDEX_NONE)
+        printf(" next=none\n");
+    else
+        printf(" next=%" PRIu32 "\n", h.next_buffer_index);
+}
+
+static void cmd_chain(struct script *sc, struct args *a, struct line_error *err)
+{
+    uint32_t type, index;
+    bool seen[HV_EVENTLOG_MAX_BUFFER_COUNT] = {false};
+
+    type_index(sc, a, &type, &index, err);
+    if (err->set)
+        return;
+    for (uint32_t i = index, n = 0; i != HV_EVENTLOG_BUFFER_INDEX_NONE; n++) {
+        const uint8_t *v = i < HV_EVENTLOG_MAX_BUFFER_COUNT ? buffer_view(sc, type, i) : NULL;
+
+        printf("%s%" PRIu32, n ? "," : "", i);
+        if (!v) {
+            printf(" (not mapped)");
+            break;
+        }
+        if (seen[i]) {
+            printf(" (loop)");
+            break;
+        }
+        seen[i] = true;
+        i = hvlog_load_le32(v + offsetof(struct hv_eventlog_buffer_header, next_buffer_index));
+    }
+    printf("\n");
+}
+
+static bool count_entries(void *arg, const struct hvlog_entry *e)
+{
+    uint64_t *c = arg;
+    c[0]++;
+    c[1] += e->size;
+    return true;
+}
+
+static void cmd_entries(struct script *sc, struct args *a, struct line_error *err)
+{
+    uint32_t type, index;
+    const uint8_t *v;
+    uint64_t counts[2] = {0, 0};
+    enum hvlog_walk_error werr;
+
+    type_index(sc, a, &type, &index, err);
+    if (err->set)
+        return;
+    if (!(v = buffer_view(sc, type, index))) {
+        printf("not-mapped\n");
+        return;
+    }
+    werr = hvlog_buffer_walk(v, (size_t)sc->page_count[type][index] * HV_PAGE_SIZE,
+                             HVLOG_HEADER_2013, NULL, NULL, count_entries, counts);
+    if (werr != HVLOG_WALK_OK)
+        printf("corrupt: %s\n", hvlog_walk_error_text(werr));
+    else
+        printf("count=%" PRIu64 " bytes=%" PRIu64 "\n", counts[0], counts[1]);
+}
+
+/* Write through the root's view in a child process: the overlay is read-only,
+ * so the child must die of SIGSEGV (or SIGBUS). */
+static void cmd_poke(struct script *sc, struct args *a, struct line_error *err)
+{
+    uint32_t type, index;
+    const uint8_t *v;
+    pid_t pid;
+    int status;
+
+    type_index(sc, a, &type, &index, err);
+    if (err->set)
+        return;
+    if (!(v = buffer_view(sc, type, index))) {
+        printf("not-mapped\n");
+        return;
+    }
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        *(volatile uint8_t *)v = 0x5A; /* NOLINT: the point is to try */
+        _exit(0);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+        fail(err, "cannot fork to try the write");
+        return;
+    }
+    printf("%s\n", WIFSIGNALED(status) && (WTERMSIG(status) == SIGSEGV || WTERMSIG(status) == SIGBUS)
+                       ? "fault"
+                       : "no-fault");
+}
+
+static void cmd_pool(struct script *sc, const char *verb, struct args *a, struct line_error *err)
+{
+    uint32_t domain = (uint32_t)num(a, "domain", false, 0,
+                                    hvlog_sim_domain_count(sc->sim) - 1, err);
+    uint32_t pages = 0;
+
+    if (strcmp(verb, "deposit") == 0)
+        pages = (uint32_t)num(a, "pages", true, 0, UINT32_MAX, err);
+    check_unused(a, err);
+    if (err->set)
+        return;
+    if (pages && hvlog_sim_deposit(sc->sim, domain, pages) != 0) {
+        fail(err, "deposit of %" PRIu32 " pages failed: the root has no such free RAM", pages);
+        return;
+    }
+    printf("free=%" PRIu32 "\n", hvlog_sim_pool_free(sc->sim, domain));
+}
+
+static void cmd_fail(struct script *sc, struct args *a, struct line_error *err)
+{
+    enum hvlog_sim_fault fault = HVLOG_SIM_FAULT_ALLOC;
+    uint64_t after = num(a, "after", true, 0, UINT32_MAX, err);
+
+    if (has_word(a, "alloc"))
+        fault = HVLOG_SIM_FAULT_ALLOC;
+    else if (has_word(a, "map"))
+        fault = HVLOG_SIM_FAULT_MAP;
+    else if (has_word(a, "post"))
+        fault = HVLOG_SIM_FAULT_POST;
+    else
+        fail(err, "fail takes alloc, map or post");
+    check_unused(a, err);
+    if (err->set)
+        return;
+    hvlog_sim_fail_after(sc->sim, fault, (uint32_t)after);
+    printf("ok\n");
+}
+
+/* Split a line into a verb and key=value words. Returns the verb or NULL. */
+static char *tokenize(char *line, struct args *a, struct line_error *err)
+{
+    char *verb = NULL, *save = NULL;
+
+    memset(a, 0, sizeof(*a));
+    for (char *tok = strtok_r(line, " \t\r\n", &save); tok; tok = strtok_r(NULL, " \t\r\n", &save)) {
+        char *eq;
+        if (!verb) {
+            verb = tok;
+            continue;
+        }
+        if (a->n == MAX_ARGS) {
+            fail(err, "too many arguments");
+            return verb;
+        }
+        eq = strchr(tok, '=');
+        if (eq)
+            *eq = '\0';
+        a->key[a->n] = tok;
+        a->value[a->n] = eq ? eq + 1 : NULL;
+        a->n++;
+    }
+    return verb;
+}
+
+static bool run_line(struct script *sc, char *line)
+{
+    static const char *const calls[] = {"init", "finalize", "create", "delete", "map",
+                                        "unmap", "release", "flush", "sources"};
+    struct line_error err = {{0}, false};
+    struct args a;
+    char *hash = strchr(line, '#');
+    char *verb;
+    bool handled = false;
+
+    if (hash)
+        *hash = '\0';
+    verb = tokenize(line, &a, &err);
+    if (!verb)
+        return true; /* blank or comment */
+    for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
+        if (strcmp(verb, calls[k]) == 0) {
+            cmd_hypercall(sc, verb, &a, &err);
+            handled = true;
+        }
+    }
+    if (handled)
+        ;
+    else if (strcmp(verb, "log") == 0)
+        cmd_log(sc, &a, &err);
+    else if (strcmp(verb, "msg") == 0)
+        cmd_msg(sc, &a, &err);
+    else if (strcmp(verb, "header") == 0)
+        cmd_header(sc, &a, &err);
+    else if (strcmp(verb, "chain") == 0)
+        cmd_chain(sc, &a, &err);
+    else if (strcmp(verb, "entries") == 0)
+        cmd_entries(sc, &a, &err);
+    else if (strcmp(verb, "poke") == 0)
+        cmd_poke(sc, &a, &err);
+    else if (strcmp(verb, "pool") == 0 || strcmp(verb, "deposit") == 0)
+        cmd_pool(sc, verb, &a, &err);
+    else if (strcmp(verb, "fail") == 0)
+        cmd_fail(sc, &a, &err);
+    else
+        fail(&err, "unknown command '%s'", verb);
+    if (err.set) {
+        printf("error: %s\n", err.text);
+        return false;
+    }
+    return true;
+}
+
+static int parse_option(const char *value, uint32_t min, uint32_t max, const char *name, uint32_t *out)
+{
+    uint64_t v;
+
+    if (!parse_u64(value, &v) || v < min || v > max) {
+        cli_error("script: %s must be a number from %" PRIu32 " to %" PRIu32, name, min, max);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int cli_cmd_script(int argc, char **argv)
+{
+    struct hvlog_sim_config cfg = hvlog_sim_config_default();
+    struct script sc;
+    const char *path = NULL;
+    char line[LINE_MAX_BYTES];
+    FILE *in;
+    int status = CLI_EXIT_OK;
+    unsigned line_no = 0;
+
+    cfg.lps = 2;
+    cfg.domains = 1;
+    cfg.children = 1;
+    cfg.pool_pages = 4096;
+    cfg.lockstep = true;
+    for (int i = 1; i < argc; i++) {
+        uint32_t *target = NULL;
+        uint32_t min = 0, max = 0;
+        const char *name = argv[i];
+
+        if (strcmp(name, "--lps") == 0)
+            target = &cfg.lps, min = 1, max = 64;
+        else if (strcmp(name, "--domains") == 0)
+            target = &cfg.domains, min = 1, max = 8;
+        else if (strcmp(name, "--pool-pages") == 0)
+            target = &cfg.pool_pages, min = 0, max = 1u << 20;
+        else if (strcmp(name, "--children") == 0)
+            target = &cfg.children, min = 0, max = 16;
+        if (target) {
+            if (i + 1 >= argc) {
+                cli_error("script: %s needs a value", name);
+                return CLI_EXIT_USAGE;
+            }
+            if (parse_option(argv[++i], min, max, name, target) != 0)
+                return CLI_EXIT_USAGE;
+        } else if (name[0] == '-' && name[1] != '\0') {
+            cli_error("script: unknown option '%s'", name);
+            return CLI_EXIT_USAGE;
+        } else if (path) {
+            cli_error("script: one script at a time ('%s' and '%s')", path, name);
+            return CLI_EXIT_USAGE;
+        } else {
+            path = name;
+        }
+    }
+    if (!path || strcmp(path, "-") == 0) {
+        in = stdin;
+    } else if (!(in = fopen(path, "r"))) {
+        cli_error("script: cannot open '%s': %s", path, strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    /* The root partition's pool and RAM grow with the pool asked for. */
+    cfg.root_ram_pages = cfg.pool_pages + 1024;
+    memset(&sc, 0, sizeof sc);
+    sc.lps = cfg.lps;
+    sc.children = cfg.children;
+    if (hvlog_sim_create(&cfg, &sc.sim) != 0) {
+        cli_error("script: cannot create the simulated host (%" PRIu32 " LPs, %" PRIu32 " domains)",
+                  cfg.lps, cfg.domains);
+        if (in != stdin)
+            fclose(in);
+        return CLI_EXIT_FAILURE;
+    }
+    for (uint32_t vp = 0; vp < cfg.lps; vp++)
+        hvlog_sim_synic_enable(sc.sim, vp, 0x40);
+    while (fgets(line, sizeof line, in)) {
+        line_no++;
+        if (!strchr(line, '\n') && !feof(in)) {
+            int c;
+            while ((c = fgetc(in)) != EOF && c != '\n')
+                ;
+            printf("error: line %u is longer than %d bytes\n", line_no, LINE_MAX_BYTES - 1);
+            status = CLI_EXIT_FAILURE;
+            continue;
+        }
+        if (!run_line(&sc, line))
+            status = CLI_EXIT_FAILURE;
+        fflush(stdout);
+    }
+    if (in != stdin)
+        fclose(in);
+    for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {
+        for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++)
+            free(sc.pages[t][i]);
+    }
+    hvlog_sim_destroy(sc.sim);
+    return status;
+}

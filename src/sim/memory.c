@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Machine memory, the root's views of it, the page pool and overlays
+ * (spec §5.3, §5.5, §3.4, DEC-MAPGPA, DEC-POOL, Q-GPA; issue #5 part 1).
+ *
+ * One memfd holds the whole machine and is mapped twice:
+ *
+ *   rw  PROT_READ|PROT_WRITE  the hypervisor's view: engine buffers, the
+ *                             root's writable RAM pointers, children's RAM
+ *   ro  PROT_READ/PROT_NONE   the root's GPA space [0, root_frames): readable
+ *                             where the root may read, PROT_NONE elsewhere;
+ *                             never PROT_WRITE, so a store always faults
+ *
+ * GPA = SPA for the root (DEC-MAPGPA), so a root GPA is an offset into
+ * both views, and Map returns the buffer's machine frames as GPA pages.
+ *
+ * Frame kinds (one bit per root frame in each of three bitmaps):
+ *
+ *   deposited used overlay   kind                     root access
+ *       0      0     0       RAM (fixed or deposit)   read, write
+ *       1      0     0       free pool frame          none
+ *       1      1     0       engine page, not mapped  none
+ *       1      1     1       overlay page (mapped)    read only
+ *
+ * Fixed RAM (the bottom root_ram_pages of each region) is never deposited,
+ * so the scratch and SIM pages in it need no lock. Everything else - the
+ * bitmaps, the pool counters and the ro protections - is guarded by the
+ * memory lock, a leaf (sim_internal.h): it is taken under the engine's
+ * group lock (pages_alloc, overlay_map, gpa_* of a hypercall) and never
+ * held while calling anything else.
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sim/sim_internal.h"
+
+/* 16 GiB of machine: the memfd is sparse, but the views are reserved. */
+#define SIM_MAX_FRAMES (1ull << 22)
+/* Pages the engine gets are filled with this: it must zero what it uses. */
+#define SIM_POISON 0xA5
+
+enum frame_access { ACCESS_NONE = 0, ACCESS_READ = 1, ACCESS_RW = 2 };
+
+/* ---- bitmaps ---- */
+
+static bool bit_get(const uint64_t *map, uint64_t i)
+{
+    return (map[i >> 6] >> (i & 63)) & 1u;
+}
+
+static void bits_put(uint64_t *map, uint64_t first, uint64_t n, bool on)
+{
+    for (uint64_t i = first; i < first + n; i++) {
+        if (on)
+            map[i >> 6] |= 1ull << (i & 63);
+        else
+            map[i >> 6] &= ~(1ull << (i & 63));
+    }
+}
+
+static bool frame_free(const struct sim_memory *m, uint64_t f)
+{
+    return bit_get(m->deposited, f) && !bit_get(m->used, f);
+}
+
+static enum frame_access root_access(const struct sim_memory *m, uint64_t f)
+{
+    if (!bit_get(m->deposited, f))
+        return ACCESS_RW;
+    return bit_get(m->overlay, f) ? ACCESS_READ : ACCESS_NONE;
+}
+
+/* Bring the ro view's protections of [first, first + n) in line with the
+ * frames' kinds, one mprotect per run of equal protection. Memory lock held. */
+static int view_sync(struct sim_memory *m, uint64_t first, uint64_t n)
+{
+    int rc = 0;
+
+    for (uint64_t f = first; f < first + n;) {
+        int prot = root_access(m, f) == ACCESS_NONE ? PROT_NONE : PROT_READ;
+        uint64_t end = f + 1;
+
+        while (end < first + n &&
+               (root_access(m, end) == ACCESS_NONE ? PROT_NONE : PROT_READ) == prot)
+            end++;
+        if (mprotect(m->ro + f * SIM_PAGE, (end - f) * SIM_PAGE, prot) != 0)
+            rc = -1;
+        f = end;
+    }
+    return rc;
+}
+
+/* ---- layout ---- */
+
+uint64_t sim_region_base(const struct sim_memory *m, uint32_t d)
+{
+    return (uint64_t)d * m->region_frames;
+}
+
+bool sim_fixed_ram(const struct sim_memory *m, uint64_t gpa, uint64_t len)
+{
+    uint64_t f = gpa / SIM_PAGE, last;
+
+    if (len == 0 || gpa >= m->root_frames * SIM_PAGE || len > m->root_frames * SIM_PAGE - gpa)
+        return false;
+    last = (gpa + len - 1) / SIM_PAGE;
+    /* A range in fixed RAM lies inside one region's fixed part. */
+    return f / m->region_frames == last / m->region_frames &&
+           last % m->region_frames < m->fixed_frames;
+}
+
+uint8_t *sim_rw_of_gpa(const struct sim_memory *m, uint64_t gpa)
+{
+    return m->rw + gpa;
+}
+
+int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
+{
+    uint64_t words;
+
+    memset(m, 0, sizeof(*m));
+    m->fd = -1;
+    /* First, so that sim_memory_fini() can always destroy it. */
+    if (pthread_mutex_init(&m->lock, NULL) != 0)
+        return -1;
+    m->domains = c->domains;
+    m->fixed_frames = c->root_ram_pages;
+    m->deposit_frames = c->deposit_frames ? c->deposit_frames : 2 * c->pool_pages;
+    m->children = c->children;
+    if ((uint64_t)m->fixed_frames + m->deposit_frames > SIM_MAX_FRAMES)
+        return -1;
+    m->region_frames = m->fixed_frames + m->deposit_frames;
+    m->root_frames = (uint64_t)m->domains * m->region_frames;
+    m->child_base = m->root_frames;
+    m->total_frames = m->root_frames + (uint64_t)m->children * HVLOG_SIM_CHILD_RAM_PAGES;
+    if (m->total_frames > SIM_MAX_FRAMES || c->pool_pages > m->deposit_frames)
+        return -1;
+
+    m->fd = memfd_create("hvlog-sim", MFD_CLOEXEC);
+    if (m->fd < 0 || ftruncate(m->fd, (off_t)(m->total_frames * SIM_PAGE)) != 0)
+        return -1;
+    m->rw = mmap(NULL, m->total_frames * SIM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+    if (m->rw == MAP_FAILED) {
+        m->rw = NULL;
+        return -1;
+    }
+    /* Every frame starts as root RAM: readable. */
+    m->ro = mmap(NULL, m->root_frames * SIM_PAGE, PROT_READ, MAP_SHARED, m->fd, 0);
+    if (m->ro == MAP_FAILED) {
+        m->ro = NULL;
+        return -1;
+    }
+    words = (m->root_frames + 63) / 64;
+    m->deposited = calloc(words, sizeof(uint64_t));
+    m->used = calloc(words, sizeof(uint64_t));
+    m->overlay = calloc(words, sizeof(uint64_t));
+    m->pool_deposited = calloc(m->domains, sizeof(uint32_t));
+    m->pool_used = calloc(m->domains, sizeof(uint32_t));
+    if (!m->deposited || !m->used || !m->overlay || !m->pool_deposited || !m->pool_used)
+        return -1;
+    return 0;
+}
+
+/* Also undoes a partial sim_memory_init (whose first step is the mutex). */
+void sim_memory_fini(struct sim_memory *m)
+{
+    if (m->ro)
+        munmap(m->ro, m->root_frames * SIM_PAGE);
+    if (m->rw)
+        munmap(m->rw, m->total_frames * SIM_PAGE);
+    if (m->fd >= 0)
+        close(m->fd);
+    free(m->deposited);
+    free(m->used);
+    free(m->overlay);
+    free(m->pool_deposited);
+    free(m->pool_used);
+    pthread_mutex_destroy(&m->lock);
+    memset(m, 0, sizeof(*m));
+    m->fd = -1;
+}
+
+/* ---- the pool: deposit, withdraw (HvDepositMemory / HvWithdrawMemory) ---- */
+
+int hvlog_sim_deposit(struct hvlog_sim *sim, uint32_t domain, uint32_t pages)
+{
+    struct sim_memory *m = &sim->memory;
+    uint64_t lo, hi, avail;
+    int rc = -1;
+
+    if (domain >= m->domains)
+        return -1;
+    lo = sim_region_base(m, domain) + m->fixed_frames;
+    hi = sim_region_base(m, domain) + m->region_frames;
+    pthread_mutex_lock(&m->lock);
+    avail = m->deposit_frames - m->pool_deposited[domain];
+    if (pages <= avail) {
+        /* Lowest frames first: deposits stay contiguous, so runs for
+         * multi-page buffers exist (the engine needs contiguous hva). */
+        uint32_t left = pages;
+        for (uint64_t f = lo; f < hi && left; f++) {
+            if (!bit_get(m->deposited, f)) {
+                bits_put(m->deposited, f, 1, true);
+                left--;
+            }
+        }
+        m->pool_deposited[domain] += pages;
+        /* The root's view loses the frames. On failure the bits stand: the
+         * view only shows more than the root may read, never less. */
+        view_sync(m, lo, hi - lo);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+int hvlog_sim_withdraw(struct hvlog_sim *sim, uint32_t domain, uint32_t pages)
+{
+    struct sim_memory *m = &sim->memory;
+    uint64_t lo, hi;
+    int rc = -1;
+
+    if (domain >= m->domains)
+        return -1;
+    lo = sim_region_base(m, domain) + m->fixed_frames;
+    hi = sim_region_base(m, domain) + m->region_frames;
+    pthread_mutex_lock(&m->lock);
+    if (pages <= m->pool_deposited[domain] - m->pool_used[domain]) {
+        /* Highest free frames first, keeping the low runs for allocation. */
+        uint32_t left = pages;
+        for (uint64_t f = hi; f > lo && left; f--) {
+            if (frame_free(m, f - 1)) {
+                /* Scrubbed: the root never sees what the hypervisor left. */
+                memset(m->rw + (f - 1) * SIM_PAGE, 0, SIM_PAGE);
+                bits_put(m->deposited, f - 1, 1, false);
+                left--;
+            }
+        }
+        m->pool_deposited[domain] -= pages;
+        view_sync(m, lo, hi - lo);
+        rc = 0;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return rc;
+}
+
+uint32_t hvlog_sim_pool_free(struct hvlog_sim *sim, uint32_t domain)
+{
+    struct sim_memory *m = &sim->memory;
+    uint32_t n;
+
+    if (domain >= m->domains)
+        return 0;
+    pthread_mutex_lock(&m->lock);
+    n = m->pool_deposited[domain] - m->pool_used[domain];
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+uint32_t hvlog_sim_domain_count(const struct hvlog_sim *sim)
+{
+    return sim->memory.domains;
+}
+
+/* First fit: the lowest run of @count free pool frames of domain @d. */
+static uint64_t find_run(const struct sim_memory *m, uint32_t d, uint32_t count)
+{
+    uint64_t lo = sim_region_base(m, d) + m->fixed_frames;
+    uint64_t hi = sim_region_base(m, d) + m->region_frames;
+    uint64_t run = 0;
+
+    for (uint64_t f = lo; f < hi;) {
+        /* Skip whole words with no free frame. */
+        if ((f & 63) == 0 && f + 64 <= hi && (m->deposited[f >> 6] & ~m->used[f >> 6]) == 0) {
+            run = 0;
+            f += 64;
+            continue;
+        }
+        if (frame_free(m, f)) {
+            if (++run == count)
+                return f + 1 - count;
+        } else {
+            run = 0;
+        }
+        f++;
+    }
+    return UINT64_MAX;
+}
+
+/*
+ * pages_alloc: a contiguous run from domain @domain (strict), or from any
+ * domain, the requested one first (§4.3, DEC-POOL). Not zeroed: poisoned,
+ * so an engine that forgets to zero is caught.
+ */
+int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
+                    struct hvlog_pages *out)
+{
+    struct hvlog_sim *sim = sim_of(ctx);
+    struct sim_memory *m = &sim->memory;
+    uint64_t first = UINT64_MAX;
+    uint32_t d = 0;
+
+    if (count == 0 || sim_fault_hit(sim, HVLOG_SIM_FAULT_ALLOC))
+        return -1;
+    if (strict && domain >= m->domains)
+        return -1;
+    pthread_mutex_lock(&m->lock);
+    if (domain < m->domains) {
+        d = domain;
+        first = find_run(m, d, count);
+    }
+    for (uint32_t i = 0; first == UINT64_MAX && !strict && i < m->domains; i++) {
+        if (i != domain) {
+            d = i;
+            first = find_run(m, d, count);
+        }
+    }
+    if (first != UINT64_MAX) {
+        bits_put(m->used, first, count, true);
+        m->pool_used[d] += count;
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (first == UINT64_MAX)
+        return -1;
+    /* The frames are the engine's now: fill them outside the lock. */
+    memset(m->rw + first * SIM_PAGE, SIM_POISON, (size_t)count * SIM_PAGE);
+    out->hva = m->rw + first * SIM_PAGE;
+    out->handle = first;
+    out->count = count;
+    out->domain = d;
+    return 0;
+}
+
+void sim_pages_free(void *ctx, const struct hvlog_pages *pages)
+{
+    struct sim_memory *m = &sim_of(ctx)->memory;
+    uint64_t first = pages->handle;
+
+    pthread_mutex_lock(&m->lock);
+    /* The engine unmaps before it frees; should an overlay remain, the
+     * root loses it here rather than reading a recycled page. */
+    bits_put(m->overlay, first, pages->count, false);
+    bits_put(m->used, first, pages->count, false);
+    m->pool_used[pages->domain] -= pages->count;
+    view_sync(m, first, pages->count);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- overlays (§5.5, §5.6) ---- */
+
+int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages)
+{
+    struct hvlog_sim *sim = sim_of(ctx);
+    struct sim_memory *m = &sim->memory;
+    uint64_t first = pages->handle;
+    int rc;
+
+    if (sim_fault_hit(sim, HVLOG_SIM_FAULT_MAP))
+        return -1;
+    pthread_mutex_lock(&m->lock);
+    bits_put(m->overlay, first, pages->count, true);
+    rc = view_sync(m, first, pages->count);
+    if (rc != 0) { /* no mapping without the view: undo */
+        bits_put(m->overlay, first, pages->count, false);
+        view_sync(m, first, pages->count);
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (rc != 0)
+        return -1;
+    /* DEC-MAPGPA: identity, GPA page = machine frame. */
+    for (uint32_t i = 0; i < pages->count; i++)
+        gpa_pages[i] = first + i;
+    return 0;
+}
+
+void sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages)
+{
+    struct sim_memory *m = &sim_of(ctx)->memory;
+
+    pthread_mutex_lock(&m->lock);
+    bits_put(m->overlay, pages->handle, pages->count, false);
+    view_sync(m, pages->handle, pages->count);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- guest memory by GPA (§3.4, Q-GPA) ---- */
+
+/* Can @partition access [gpa, gpa + len)? On OK, *hva is the rw address.
+ * Memory lock held (root frames change kind). */
+static enum hvlog_gpa_result probe_locked(const struct sim_memory *m, uint64_t partition,
+                                          uint64_t gpa, uint32_t len, bool write, uint8_t **hva)
+{
+    uint64_t n = len ? len : 1;
+
+    if (partition == HVLOG_SIM_ROOT_ID) {
+        uint64_t size = m->root_frames * SIM_PAGE;
+
+        if (gpa >= size || n > size - gpa)
+            return HVLOG_GPA_OUT_OF_RANGE;
+        for (uint64_t f = gpa / SIM_PAGE; f <= (gpa + n - 1) / SIM_PAGE; f++) {
+            enum frame_access a = root_access(m, f);
+            if (a == ACCESS_NONE || (write && a != ACCESS_RW))
+                return HVLOG_GPA_FAULT; /* a pool page, or a write to an overlay */
+        }
+        *hva = m->rw + gpa;
+        return HVLOG_GPA_OK;
+    }
+    if (partition >= HVLOG_SIM_FIRST_CHILD_ID &&
+        partition - HVLOG_SIM_FIRST_CHILD_ID < m->children) {
+        uint64_t size = (uint64_t)HVLOG_SIM_CHILD_RAM_PAGES * SIM_PAGE;
+        uint64_t child = partition - HVLOG_SIM_FIRST_CHILD_ID;
+
+        if (gpa >= size || n > size - gpa)
+            return HVLOG_GPA_OUT_OF_RANGE;
+        *hva = m->rw + (m->child_base + child * HVLOG_SIM_CHILD_RAM_PAGES) * SIM_PAGE + gpa;
+        return HVLOG_GPA_OK;
+    }
+    return HVLOG_GPA_OUT_OF_RANGE; /* no such partition: no GPA space */
+}
+
+enum hvlog_gpa_result sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t gpa, uint32_t len,
+                                    bool write)
+{
+    struct sim_memory *m = &sim_of(ctx)->memory;
+    enum hvlog_gpa_result r;
+    uint8_t *hva;
+
+    pthread_mutex_lock(&m->lock);
+    r = probe_locked(m, partition_id, gpa, len, write, &hva);
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+enum hvlog_gpa_result sim_gpa_read(void *ctx, uint64_t partition_id, uint64_t gpa, void *dst,
+                                   uint32_t len)
+{
+    struct sim_memory *m = &sim_of(ctx)->memory;
+    enum hvlog_gpa_result r;
+    uint8_t *hva;
+
+    pthread_mutex_lock(&m->lock);
+    r = probe_locked(m, partition_id, gpa, len, false, &hva);
+    if (r == HVLOG_GPA_OK && len)
+        memcpy(dst, hva, len);
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+enum hvlog_gpa_result sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t gpa,
+                                    const void *src, uint32_t len)
+{
+    struct sim_memory *m = &sim_of(ctx)->memory;
+    enum hvlog_gpa_result r;
+    uint8_t *hva;
+
+    pthread_mutex_lock(&m->lock);
+    r = probe_locked(m, partition_id, gpa, len, true, &hva);
+    if (r == HVLOG_GPA_OK && len)
+        memcpy(hva, src, len);
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+/* The guest's own accesses: a fault is a memory intercept (Q-GPA). */
+enum hvlog_gpa_result hvlog_sim_gpa_read(struct hvlog_sim *sim, uint64_t partition_id,
+                                         uint64_t gpa, void *dst, uint32_t len)
+{
+    enum hvlog_gpa_result r = sim_gpa_read(sim, partition_id, gpa, dst, len);
+
+    if (r == HVLOG_GPA_FAULT)
+        sim_count_intercept(sim);
+    return r;
+}
+
+enum hvlog_gpa_result hvlog_sim_gpa_write(struct hvlog_sim *sim, uint64_t partition_id,
+                                          uint64_t gpa, const void *src, uint32_t len)
+{
+    enum hvlog_gpa_result r = sim_gpa_write(sim, partition_id, gpa, src, len);
+
+    if (r == HVLOG_GPA_FAULT)
+        sim_count_intercept(sim);
+    return r;
+}
+
+/* ---- the root's pointers ---- */
+
+uint64_t hvlog_sim_root_page(struct hvlog_sim *sim, uint32_t index, uint8_t **hva)
+{
+    /* Domain 0's fixed RAM: page 0 is left unused (GPA 0 reads as "none"
+     * to many drivers), then the scratch pages. */
+    uint64_t gpa = (1ull + index) * SIM_PAGE;
+
+    if (index >= HVLOG_SIM_ROOT_SCRATCH_PAGES)
+        return 0;
+    if (hva)
+        *hva = sim_rw_of_gpa(&sim->memory, gpa);
+    return gpa;
+}
+
+const uint8_t *hvlog_sim_root_view(struct hvlog_sim *sim, uint64_t gpa, uint32_t len)
+{
+    struct sim_memory *m = &sim->memory;
+    const uint8_t *p = NULL;
+    uint8_t *hva;
+
+    pthread_mutex_lock(&m->lock);
+    if (probe_locked(m, HVLOG_SIM_ROOT_ID, gpa, len, false, &hva) == HVLOG_GPA_OK)
+        p = m->ro + gpa;
+    pthread_mutex_unlock(&m->lock);
+    return p;
+}

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated host's lifetime and its engine (hvlog/sim/sim.h): the
+ * host-ops table, the clock, hypercalls from the root and children, fault
+ * injection and the deferred retry of refused messages.
+ *
+ * The sim holds no global state: tests create several side by side.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hvlog/abi/hypercall.h"
+#include "sim/sim_internal.h"
+
+struct hvlog_sim_config hvlog_sim_config_default(void)
+{
+    struct hvlog_sim_config c = {
+        .lps = 2,
+        .domains = 1,
+        .children = 1,
+        .root_ram_pages = 128,
+        .deposit_frames = 0, /* 2 x pool_pages */
+        .pool_pages = 4096,
+        .seed = 1,
+        .lockstep = false,
+        .profile = hvlog_profile_default(),
+    };
+    return c;
+}
+
+static bool config_valid(const struct hvlog_sim_config *c)
+{
+    if (c->lps == 0 || c->lps > HVLOG_SIM_MAX_LPS)
+        return false;
+    if (c->domains == 0 || c->domains > HVLOG_SIM_MAX_DOMAINS)
+        return false;
+    if (c->children > HVLOG_SIM_MAX_CHILDREN)
+        return false;
+    /* Domain 0's fixed RAM holds page 0, the scratch pages and the SIM pages. */
+    return c->root_ram_pages >= 1u + HVLOG_SIM_ROOT_SCRATCH_PAGES + c->lps;
+}
+
+/* ---- clocks ---- */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Default reference time: 100 ns units of CLOCK_MONOTONIC since create. */
+static uint64_t clock_monotonic(void *ctx)
+{
+    return (mono_ns() - sim_of(ctx)->clock_origin_ns) / 100u;
+}
+
+static uint64_t clock_injected(void *ctx)
+{
+    struct hvlog_sim *sim = sim_of(ctx);
+
+    return sim->config.clock(sim->config.clock_ctx);
+}
+
+#if defined(__x86_64__)
+static uint64_t tsc_rdtsc(void *ctx)
+{
+    (void)ctx;
+    return __builtin_ia32_rdtsc();
+}
+#endif
+
+/* ---- fault injection, intercepts, deferred work ---- */
+
+bool sim_fault_hit(struct hvlog_sim *sim, enum hvlog_sim_fault kind)
+{
+    bool hit = false;
+
+    pthread_mutex_lock(&sim->fault_lock);
+    if (sim->fail_after[kind] > 0) {
+        sim->fail_after[kind]--;
+        hit = sim->fail_after[kind] == 0;
+    }
+    pthread_mutex_unlock(&sim->fault_lock);
+    return hit;
+}
+
+void hvlog_sim_fail_after(struct hvlog_sim *sim, enum hvlog_sim_fault fault, uint32_t k)
+{
+    if ((uint32_t)fault >= HVLOG_SIM_FAULT_KINDS)
+        return;
+    pthread_mutex_lock(&sim->fault_lock);
+    sim->fail_after[fault] = k;
+    pthread_mutex_unlock(&sim->fault_lock);
+}
+
+void sim_count_intercept(struct hvlog_sim *sim)
+{
+    __atomic_fetch_add(&sim->intercepts, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t hvlog_sim_intercepts(struct hvlog_sim *sim)
+{
+    return __atomic_load_n(&sim->intercepts, __ATOMIC_RELAXED);
+}
+
+void sim_retry_if_owed(struct hvlog_sim *sim)
+{
+    if (__atomic_load_n(&sim->retry_owed, __ATOMIC_RELAXED) &&
+        __atomic_exchange_n(&sim->retry_owed, 0, __ATOMIC_RELAXED))
+        hvlog_engine_kick(sim->engine);
+}
+
+void hvlog_sim_poll(struct hvlog_sim *sim)
+{
+    __atomic_store_n(&sim->retry_owed, 0, __ATOMIC_RELAXED);
+    hvlog_engine_kick(sim->engine);
+    sim_synic_pump_all(sim);
+}
+
+/* ---- topology callbacks ---- */
+
+/* §7.2: LPs spread round-robin over the domains. */
+static uint32_t sim_lp_domain(void *ctx, uint32_t lp)
+{
+    return lp % sim_of(ctx)->config.domains;
+}
+
+static bool sim_domain_known(void *ctx, uint32_t domain)
+{
+    return domain < sim_of(ctx)->config.domains;
+}
+
+/* ---- lifetime ---- */
+
+int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **out)
+{
+    struct hvlog_sim *sim;
+    struct hvlog_engine_config ecfg;
+    size_t size = (sizeof(*sim) + SIM_CACHE_LINE - 1) & ~(size_t)(SIM_CACHE_LINE - 1);
+
+    if (!config || !out || !config_valid(config))
+        return -1;
+    sim = aligned_alloc(SIM_CACHE_LINE, size);
+    if (!sim)
+        return -1;
+    memset(sim, 0, sizeof(*sim));
+    sim->config = *config;
+    sim->clock_origin_ns = mono_ns();
+    pthread_mutex_init(&sim->fault_lock, NULL); /* default attributes: cannot fail */
+    if (sim_memory_init(&sim->memory, config) != 0 || sim_synic_init(sim) != 0 ||
+        sim_lps_init(sim) != 0)
+        goto fail;
+
+    sim->ops = (struct hvlog_host_ops){
+        .ref_time_100ns = config->clock ? clock_injected : clock_monotonic,
+#if defined(__x86_64__)
+        .tsc = config->clock ? clock_injected : tsc_rdtsc,
+#else
+        .tsc = NULL, /* the engine stamps TSC-basis entries with reference time */
+#endif
+        .pages_alloc = sim_pages_alloc,
+        .pages_free = sim_pages_free,
+        .overlay_map = sim_overlay_map,
+        .overlay_unmap = sim_overlay_unmap,
+        .gpa_probe = sim_gpa_probe,
+        .gpa_read = sim_gpa_read,
+        .gpa_write = sim_gpa_write,
+        .post_message = sim_post_message,
+        .withdraw_message = sim_withdraw_message,
+        .vp_eligible = sim_vp_eligible,
+        .lp_root_vp = NULL, /* §8.4: root VP n is LP n */
+        .lp_domain = sim_lp_domain,
+        .domain_known = sim_domain_known,
+        .run_on_lp = sim_run_on_lp,
+    };
+    ecfg = (struct hvlog_engine_config){
+        .lp_count = config->lps,
+        .root_vp_count = config->lps,
+        .root_partition_id = HVLOG_SIM_ROOT_ID,
+        .profile = config->profile,
+        .ops = &sim->ops,
+        .ctx = sim,
+    };
+    if (hvlog_engine_create(&ecfg, &sim->engine) != 0)
+        goto fail;
+    sim->logger = hvlog_engine_logger(sim->engine);
+    for (uint32_t d = 0; d < config->domains; d++) {
+        if (hvlog_sim_deposit(sim, d, config->pool_pages) != 0)
+            goto fail;
+    }
+    *out = sim;
+    return 0;
+fail:
+    hvlog_sim_destroy(sim);
+    return -1;
+}
+
+void hvlog_sim_destroy(struct hvlog_sim *sim)
+{
+    if (!sim)
+        return;
+    if (sim->lps)
+        hvlog_sim_stop(sim);
+    /* The engine first: it unmaps, frees pages and withdraws messages
+     * through the callbacks, which need everything else. */
+    hvlog_engine_destroy(sim->engine);
+    sim_lps_fini(sim);
+    sim_synic_fini(sim);
+    sim_memory_fini(&sim->memory);
+    pthread_mutex_destroy(&sim->fault_lock);
+    free(sim);
+}
+
+struct hvlog_engine *hvlog_sim_engine(struct hvlog_sim *sim)
+{
+    return sim->engine;
+}
+
+uint64_t hvlog_sim_seed(const struct hvlog_sim *sim)
+{
+    return sim->config.seed;
+}
+
+uint32_t hvlog_sim_lp_count(const struct hvlog_sim *sim)
+{
+    return sim->config.lps;
+}
+
+/* ---- hypercalls ---- */
+
+static bool partition_exists(const struct hvlog_sim *sim, uint64_t id)
+{
+    return id == HVLOG_SIM_ROOT_ID ||
+           (id >= HVLOG_SIM_FIRST_CHILD_ID && id - HVLOG_SIM_FIRST_CHILD_ID < sim->config.children);
+}
+
+uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id, uint32_t vp_index,
+                             uint64_t rcx, uint64_t rdx, uint64_t r8)
+{
+    struct hvlog_caller caller = {.partition_id = partition_id, .vp_index = vp_index};
+    struct hvlog_hypercall call = {.rcx = rcx, .rdx = rdx, .r8 = r8};
+
+    /* A caller that cannot exist: the sim's own answer, not the engine's. */
+    if (!partition_exists(sim, partition_id))
+        return hv_hypercall_result_make(HV_STATUS_INVALID_PARTITION_ID, 0);
+    if (vp_index >= sim->config.lps)
+        return hv_hypercall_result_make(HV_STATUS_INVALID_VP_INDEX, 0);
+    if (hvlog_engine_hypercall(sim->engine, &caller, &call) == HVLOG_HYPERCALL_GPA_FAULT) {
+        sim_count_intercept(sim); /* Q-GPA: a memory intercept, no status */
+        return HVLOG_SIM_INTERCEPT;
+    }
+    return call.rax;
+}

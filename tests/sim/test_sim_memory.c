@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Machine memory (src/sim/memory.c): the pool (deposit, withdraw,
+ * contiguous first-fit runs, strict and loose domains, accounting), the
+ * root's read-only view (overlays appear and vanish; a store faults), guest
+ * accesses by GPA and memory intercepts (§3.4, §5.5, Q-GPA, DEC-MAPGPA).
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sim/sim_internal.h"
+#include "sim_root.h"
+
+#define LOCAL HvEventLogTypeLocalDiagnostics
+#define GLOBAL HvEventLogTypeGlobalSystemEvents
+#define RAM 16u     /* fixed RAM pages per domain in these tests */
+#define DEPOSIT 64u /* deposit frames per domain */
+
+static struct hvlog_sim *make_sim(uint32_t domains, uint32_t pool)
+{
+    struct hvlog_sim_config c = hvlog_sim_config_default();
+    struct hvlog_sim *sim = NULL;
+
+    c.domains = domains;
+    c.root_ram_pages = RAM;
+    c.deposit_frames = DEPOSIT;
+    c.pool_pages = pool;
+    c.lockstep = true;
+    assert_int_equal(hvlog_sim_create(&c, &sim), 0);
+    return sim;
+}
+
+/* GPA of deposit frame @k of domain @d (layout: sim.h head comment). */
+static uint64_t deposit_gpa(uint32_t d, uint32_t k)
+{
+    return ((uint64_t)d * (RAM + DEPOSIT) + RAM + k) * HV_PAGE_SIZE;
+}
+
+/* Run @fn in a child process; returns the signal that ended it, or 0. */
+static int child_signal(void (*fn)(const volatile uint8_t *), const volatile uint8_t *p)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL; /* no sanitizer report: just die of it */
+        sigaction(SIGSEGV, &sa, NULL);
+        sigaction(SIGBUS, &sa, NULL);
+        fn(p);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+static void store_one(const volatile uint8_t *p)
+{
+    *(volatile uint8_t *)(uintptr_t)p = 0x5A;
+}
+
+static volatile uint8_t sink;
+
+static void load_one(const volatile uint8_t *p)
+{
+    sink = *p;
+}
+
+/* ---- the pool ---- */
+
+static void deposit_and_withdraw_move_frames_between_root_ram_and_the_pool(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2, 16);
+    uint8_t buf[8];
+    (void)state;
+
+    assert_int_equal(hvlog_sim_domain_count(sim), 2);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 16);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 16);
+    /* Deposited frames leave the root's view; the rest of its RAM stays. */
+    assert_null(hvlog_sim_root_view(sim, deposit_gpa(0, 0), 8));
+    assert_non_null(hvlog_sim_root_view(sim, deposit_gpa(0, 16), 8));
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, deposit_gpa(0, 15), buf, 8),
+                     HVLOG_GPA_FAULT);
+
+    assert_int_equal(hvlog_sim_deposit(sim, 0, DEPOSIT - 16), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), DEPOSIT);
+    assert_null(hvlog_sim_root_view(sim, deposit_gpa(0, DEPOSIT - 1), 8));
+    /* No more frames to give: refused, nothing changes. */
+    assert_int_equal(hvlog_sim_deposit(sim, 0, 1), -1);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), DEPOSIT);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 16);
+
+    /* Withdraw gives frames back as root RAM, zeroed. */
+    assert_int_equal(hvlog_sim_withdraw(sim, 0, DEPOSIT - 4), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
+    {
+        const uint8_t *v = hvlog_sim_root_view(sim, deposit_gpa(0, 4), HV_PAGE_SIZE);
+        assert_non_null(v);
+        for (uint32_t i = 0; i < HV_PAGE_SIZE; i++)
+            assert_int_equal(v[i], 0);
+    }
+    assert_int_equal(hvlog_sim_withdraw(sim, 0, 5), -1);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
+    assert_int_equal(hvlog_sim_withdraw(sim, 0, 4), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
+
+    /* A domain that does not exist. */
+    assert_int_equal(hvlog_sim_deposit(sim, 2, 1), -1);
+    assert_int_equal(hvlog_sim_withdraw(sim, 2, 1), -1);
+    assert_int_equal(hvlog_sim_pool_free(sim, 2), 0);
+    hvlog_sim_destroy(sim);
+}
+
+static void pages_alloc_gives_contiguous_first_fit_runs(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 16);
+    struct hvlog_pages a, b, c, d, e;
+    (void)state;
+
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &a), 0);
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &b), 0);
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 4, &c), 0);
+    /* One run each, back to back, host addresses contiguous. */
+    assert_int_equal(b.handle, a.handle + 3);
+    assert_int_equal(c.handle, b.handle + 2);
+    assert_ptr_equal(b.hva, a.hva + 3 * HV_PAGE_SIZE);
+    assert_int_equal(a.handle * HV_PAGE_SIZE, deposit_gpa(0, 0));
+    /* Not zeroed: poisoned, the engine must zero what it uses. */
+    assert_int_equal(a.hva[0], 0xA5);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 16 - 9);
+
+    /* A hole of 2: a run of 3 goes past it, a run of 2 fills it. */
+    sim_pages_free(sim, &b);
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &d), 0);
+    assert_int_equal(d.handle, c.handle + 4);
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &e), 0);
+    assert_int_equal(e.handle, a.handle + 3);
+    /* 16 - 3 - 4 - 3 - 2 = 4 free, but no run of 5. */
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 5, &b), -1);
+    assert_int_equal(sim_pages_alloc(sim, 0, false, 0, &b), -1);
+
+    sim_pages_free(sim, &a);
+    sim_pages_free(sim, &c);
+    sim_pages_free(sim, &d);
+    sim_pages_free(sim, &e);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 16);
+    hvlog_sim_destroy(sim);
+}
+
+static void strict_allocation_stays_in_its_domain_and_loose_falls_back(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2, 4);
+    struct hvlog_pages a, b;
+    (void)state;
+
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 4, &a), 0);
+    assert_int_equal(a.domain, 0);
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 1, &b), -1);
+    /* Loose: the requested domain first, then any other. */
+    assert_int_equal(sim_pages_alloc(sim, 0, false, 2, &b), 0);
+    assert_int_equal(b.domain, 1);
+    assert_int_equal(b.handle * HV_PAGE_SIZE, deposit_gpa(1, 0));
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 2);
+    /* An unknown domain: strict fails, loose takes any. */
+    sim_pages_free(sim, &b);
+    assert_int_equal(sim_pages_alloc(sim, 7, true, 1, &b), -1);
+    assert_int_equal(sim_pages_alloc(sim, 7, false, 1, &b), 0);
+    assert_int_equal(b.domain, 1);
+    sim_pages_free(sim, &b);
+    sim_pages_free(sim, &a);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 4);
+    hvlog_sim_destroy(sim);
+}
+
+static void create_takes_buffer_pages_from_the_domain_it_names(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2, 8);
+    struct sim_root r;
+    struct hvlog_buffer_info info;
+    const uint32_t valid = HV_PROXIMITY_FLAG_VALID, preferred = HV_PROXIMITY_FLAG_PREFERRED;
+    (void)state;
+
+    root_attach(&r, sim);
+    /* DEC-POOL: Initialize costs one page (domain 0). */
+    assert_int_equal(root_init(&r, LOCAL, 8, 3, 1, 0), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 7);
+    /* Valid, not preferred: that domain only. */
+    assert_int_equal(root_create(&r, LOCAL, 0, 1, valid), 0);
+    assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 0, &info), 0);
+    assert_int_equal(info.pages.domain, 1);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 5);
+    assert_int_equal(root_create(&r, LOCAL, 1, 1, valid), 0);
+    assert_int_equal(root_create(&r, LOCAL, 2, 1, valid), HV_STATUS_INSUFFICIENT_MEMORY);
+    /* Preferred: domain 1 is short, domain 0 will do. */
+    assert_int_equal(root_create(&r, LOCAL, 2, 1, valid | preferred), 0);
+    assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 2, &info), 0);
+    assert_int_equal(info.pages.domain, 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
+    /* An unknown domain is the engine's INVALID_PARAMETER (DEC-PROX). */
+    assert_int_equal(root_create(&r, LOCAL, 3, 2, valid), HV_STATUS_INVALID_PARAMETER);
+
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(root_fast(&r, HvCallHvDeleteEventLogBuffer, LOCAL, i, 0), 0);
+    assert_int_equal(root_fast(&r, HvCallHvFinalizeEventLogBufferGroup, LOCAL, 0, 0), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 8);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 8);
+    hvlog_sim_destroy(sim);
+}
+
+static void withdraw_takes_only_free_pool_frames(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 4);
+    struct hvlog_pages a;
+    (void)state;
+
+    assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &a), 0);
+    assert_int_equal(hvlog_sim_withdraw(sim, 0, 2), -1);
+    assert_int_equal(hvlog_sim_withdraw(sim, 0, 1), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
+    /* The engine's pages kept their content (only free frames are scrubbed). */
+    assert_int_equal(a.hva[0], 0xA5);
+    sim_pages_free(sim, &a);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 3);
+    hvlog_sim_destroy(sim);
+}
+
+/* ---- overlays and the root's view ---- */
+
+static void mapped_buffers_appear_read_only_and_vanish_when_unmapped(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 16);
+    struct sim_root r;
+    struct hvlog_buffer_info info;
+    const uint8_t *view;
+    uint8_t probe[8];
+    (void)state;
+
+    root_attach(&r, sim);
+    assert_int_equal(root_init(&r, LOCAL, 4, 2, 1, 0), 0);
+    assert_int_equal(root_create(&r, LOCAL, 3, 0, 0), 0);
+    assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 3, &info), 0);
+    /* Standby: pool pages, invisible to the root. */
+    assert_null(hvlog_sim_root_view(sim, info.pages.handle * HV_PAGE_SIZE, 8));
+
+    assert_int_equal(root_map(&r, LOCAL, 3), 0);
+    /* DEC-MAPGPA: the GPA pages are the machine frames. */
+    assert_int_equal(r.gpa[LOCAL][3], info.pages.handle * HV_PAGE_SIZE);
+    view = root_buffer(&r, LOCAL, 3);
+    assert_non_null(view);
+    assert_int_equal(hvlog_load_le32(view + 4), 3); /* BufferIndex */
+    assert_int_equal(root_state(&r, LOCAL, 3), HvEventLogBufferStateFree);
+    /* Both pages; not one byte beyond. */
+    assert_non_null(hvlog_sim_root_view(sim, r.gpa[LOCAL][3], 2 * HV_PAGE_SIZE));
+    assert_null(hvlog_sim_root_view(sim, r.gpa[LOCAL][3], 2 * HV_PAGE_SIZE + 1));
+    /* Guest accesses: an overlay reads, and a write is an intercept. */
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, r.gpa[LOCAL][3], probe, 8),
+                     HVLOG_GPA_OK);
+    assert_int_equal(hvlog_sim_intercepts(sim), 0);
+    assert_int_equal(hvlog_sim_gpa_write(sim, HVLOG_SIM_ROOT_ID, r.gpa[LOCAL][3] + 8, probe, 8),
+                     HVLOG_GPA_FAULT);
+    assert_int_equal(hvlog_sim_intercepts(sim), 1);
+    assert_int_equal(hvlog_load_le32(view + 8), 0); /* EventsLost untouched */
+
+    {
+        uint64_t gpa = r.gpa[LOCAL][3];
+        assert_int_equal(root_unmap(&r, LOCAL, 3), 0);
+        assert_null(hvlog_sim_root_view(sim, gpa, 8));
+        assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, gpa, probe, 8), HVLOG_GPA_FAULT);
+    }
+    hvlog_sim_destroy(sim);
+}
+
+static void a_store_through_the_root_view_faults(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 16);
+    struct sim_root r;
+    const uint8_t *view;
+    uint8_t *scratch;
+    uint64_t scratch_gpa;
+    (void)state;
+
+    root_attach(&r, sim);
+    assert_int_equal(root_init(&r, GLOBAL, 2, 1, 1, 0), 0);
+    assert_int_equal(root_create(&r, GLOBAL, 0, 0, 0), 0);
+    assert_int_equal(root_map(&r, GLOBAL, 0), 0);
+    view = root_buffer(&r, GLOBAL, 0);
+    assert_non_null(view);
+
+    /* The overlay: the store dies of SIGSEGV, the byte is unchanged. */
+    assert_int_equal(child_signal(store_one, view + 12), SIGSEGV);
+    assert_int_equal(hvlog_load_le32(view + 12), 0);
+    /* The view is read-only everywhere, RAM included: the root writes its
+     * RAM through its own writable pointers, never through the view. */
+    scratch_gpa = hvlog_sim_root_page(sim, 2, &scratch);
+    scratch[0] = 7;
+    assert_int_equal(hvlog_sim_root_view(sim, scratch_gpa, 1)[0], 7);
+    assert_int_equal(child_signal(store_one, hvlog_sim_root_view(sim, scratch_gpa, 1)), SIGSEGV);
+    /* A read is fine. */
+    assert_int_equal(child_signal(load_one, view), 0);
+    hvlog_sim_destroy(sim);
+}
+
+static void a_read_through_an_old_pointer_after_unmap_faults(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 16);
+    struct sim_root r;
+    const uint8_t *view;
+    (void)state;
+
+    root_attach(&r, sim);
+    assert_int_equal(root_init(&r, GLOBAL, 2, 1, 1, 0), 0);
+    assert_int_equal(root_create(&r, GLOBAL, 1, 0, 0), 0);
+    assert_int_equal(root_map(&r, GLOBAL, 1), 0);
+    view = root_buffer(&r, GLOBAL, 1);
+    assert_int_equal(child_signal(load_one, view), 0);
+    assert_int_equal(root_unmap(&r, GLOBAL, 1), 0);
+    /* §5.6: Unmap revokes the read access itself, not just the pointer. */
+    assert_int_equal(child_signal(load_one, view), SIGSEGV);
+    /* Mapped again: readable again. */
+    assert_int_equal(root_map(&r, GLOBAL, 1), 0);
+    assert_int_equal(child_signal(load_one, view), 0);
+    hvlog_sim_destroy(sim);
+}
+
+/* ---- guest memory by GPA and intercepts ---- */
+
+static void guest_accesses_by_gpa_follow_the_frame_kinds(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2, 8);
+    uint8_t in[16] = "0123456789abcde", out[16];
+    uint64_t root_end = 2ull * (RAM + DEPOSIT) * HV_PAGE_SIZE;
+    uint64_t child_end = (uint64_t)HVLOG_SIM_CHILD_RAM_PAGES * HV_PAGE_SIZE;
+    (void)state;
+
+    /* Root RAM: fixed and not-deposited deposit frames, both ways. */
+    assert_int_equal(hvlog_sim_gpa_write(sim, HVLOG_SIM_ROOT_ID, 0x1008, in, 16), HVLOG_GPA_OK);
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, 0x1008, out, 16), HVLOG_GPA_OK);
+    assert_memory_equal(in, out, 16);
+    assert_int_equal(hvlog_sim_gpa_write(sim, HVLOG_SIM_ROOT_ID, deposit_gpa(1, 8), in, 16),
+                     HVLOG_GPA_OK);
+    /* A range that ends in a pool page faults, and nothing is copied. */
+    memset(out, 0, sizeof out);
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, deposit_gpa(1, 0) - 8, out, 16),
+                     HVLOG_GPA_FAULT);
+    assert_int_equal(out[0], 0);
+    assert_int_equal(hvlog_sim_gpa_write(sim, HVLOG_SIM_ROOT_ID, deposit_gpa(0, 7), in, 1),
+                     HVLOG_GPA_FAULT);
+    assert_int_equal(hvlog_sim_intercepts(sim), 2);
+    /* Outside the GPA space: out of range, no intercept. */
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, root_end - 8, out, 16),
+                     HVLOG_GPA_OUT_OF_RANGE);
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, UINT64_MAX - 4, out, 16),
+                     HVLOG_GPA_OUT_OF_RANGE);
+    /* A child's own RAM is at its GPA 0, separate from the root's. */
+    assert_int_equal(hvlog_sim_gpa_write(sim, HVLOG_SIM_FIRST_CHILD_ID, 0x1008, "child", 6),
+                     HVLOG_GPA_OK);
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_ROOT_ID, 0x1008, out, 16), HVLOG_GPA_OK);
+    assert_memory_equal(in, out, 16);
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_FIRST_CHILD_ID, 0x1008, out, 6), HVLOG_GPA_OK);
+    assert_string_equal((char *)out, "child");
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_FIRST_CHILD_ID, child_end, out, 1),
+                     HVLOG_GPA_OUT_OF_RANGE);
+    assert_int_equal(hvlog_sim_gpa_read(sim, HVLOG_SIM_FIRST_CHILD_ID + 1, 0, out, 1),
+                     HVLOG_GPA_OUT_OF_RANGE);
+    assert_int_equal(hvlog_sim_intercepts(sim), 2);
+    hvlog_sim_destroy(sim);
+}
+
+static void blocks_the_caller_cannot_access_raise_memory_intercepts(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 16);
+    struct sim_root r;
+    uint8_t *in;
+    uint64_t in_gpa = hvlog_sim_root_page(sim, 0, &in);
+    (void)state;
+
+    root_attach(&r, sim);
+    assert_int_equal(root_init(&r, LOCAL, 4, 1, 1, 0), 0);
+    assert_int_equal(root_create(&r, LOCAL, 0, 0, 0), 0);
+    assert_int_equal(root_create(&r, LOCAL, 1, 0, 0), 0);
+    assert_int_equal(root_map(&r, LOCAL, 0), 0);
+
+    /* Map's output on an overlay page (readable, not writable): Q-GPA. */
+    hvlog_store_le32(in, LOCAL);
+    hvlog_store_le32(in + 4, 1);
+    assert_int_equal(root_map_at(&r, LOCAL, 1, in_gpa, r.gpa[LOCAL][0] + 256), ROOT_INTERCEPT);
+    assert_int_equal(hvlog_sim_intercepts(sim), 1);
+    /* Input in a pool page. */
+    assert_int_equal(root_map_at(&r, LOCAL, 1, deposit_gpa(0, 15), 0), ROOT_INTERCEPT);
+    assert_int_equal(hvlog_sim_intercepts(sim), 2);
+    /* Input on an overlay page is readable: the engine reads garbage and
+     * answers with a status (§3.4 calls this undefined; no intercept). */
+    assert_int_not_equal(root_map_at(&r, LOCAL, 1, r.gpa[LOCAL][0], 0), ROOT_INTERCEPT);
+    /* Outside the GPA space: a status, not an intercept. */
+    assert_int_equal(root_map_at(&r, LOCAL, 1, in_gpa, 1ull << 40), HV_STATUS_INVALID_ALIGNMENT);
+    assert_int_equal(hvlog_sim_intercepts(sim), 2);
+    /* Nothing changed: buffer 1 is still Standby, and maps fine now. */
+    assert_int_equal(root_map(&r, LOCAL, 1), 0);
+    hvlog_sim_destroy(sim);
+}
+
+static void children_and_impossible_callers_are_answered(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 16);
+    uint64_t child = HVLOG_SIM_FIRST_CHILD_ID;
+    uint8_t in[8];
+    uint64_t rax;
+    (void)state;
+
+    /* A child's fast call: not the root. */
+    rax = hvlog_sim_hypercall(sim, child, 1, HvCallHvFlushEventLogBuffer | HV_HYPERCALL_FAST_BIT,
+                              LOCAL, 0);
+    assert_int_equal(hv_hypercall_result_status(rax), HV_STATUS_ACCESS_DENIED);
+    /* A child's memory call with its input in its own RAM. */
+    hvlog_store_le32(in, LOCAL);
+    hvlog_store_le32(in + 4, 0);
+    assert_int_equal(hvlog_sim_gpa_write(sim, child, 0x2000, in, 8), HVLOG_GPA_OK);
+    rax = hvlog_sim_hypercall(sim, child, 0, HvCallHvMapEventLogBuffer, 0x2000, 0x3000);
+    assert_int_equal(hv_hypercall_result_status(rax), HV_STATUS_ACCESS_DENIED);
+    /* Callers that cannot exist. */
+    rax = hvlog_sim_hypercall(sim, child + 1, 0, HvCallHvFlushEventLogBuffer | HV_HYPERCALL_FAST_BIT,
+                              LOCAL, 0);
+    assert_int_equal(hv_hypercall_result_status(rax), HV_STATUS_INVALID_PARTITION_ID);
+    rax = hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, 2,
+                              HvCallHvFlushEventLogBuffer | HV_HYPERCALL_FAST_BIT, LOCAL, 0);
+    assert_int_equal(hv_hypercall_result_status(rax), HV_STATUS_INVALID_VP_INDEX);
+    assert_int_equal(hvlog_sim_intercepts(sim), 0);
+    hvlog_sim_destroy(sim);
+}
+
+static void pool_pages_are_conserved_over_a_group_lifetime(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2, 32);
+    struct sim_root r;
+    (void)state;
+
+    root_attach(&r, sim);
+    root_prepare(&r, LOCAL, 6, 4, 2);
+    root_prepare(&r, GLOBAL, 2, 1, 1);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0) + hvlog_sim_pool_free(sim, 1), 64 - 2 - 24 - 2);
+    for (uint32_t type = 0; type < 2; type++) {
+        uint32_t n = type == LOCAL ? 6 : 2;
+        for (uint32_t i = 0; i < n; i++) {
+            assert_int_equal(root_unmap(&r, type, i), 0);
+            assert_int_equal(root_fast(&r, HvCallHvDeleteEventLogBuffer, type, i, 0), 0);
+        }
+        assert_int_equal(root_fast(&r, HvCallHvFinalizeEventLogBufferGroup, type, 0, 0), 0);
+    }
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 32);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 32);
+    /* Destroy with buffers still created gives them back too (ASan: no leak). */
+    root_prepare(&r, LOCAL, 3, 2, 1);
+    hvlog_sim_destroy(sim);
+}
+
+static void bad_configurations_are_refused(void **state)
+{
+    struct hvlog_sim_config c = hvlog_sim_config_default();
+    struct hvlog_sim *sim = NULL;
+    (void)state;
+
+    c.lps = 0;
+    assert_int_equal(hvlog_sim_create(&c, &sim), -1);
+    c = hvlog_sim_config_default();
+    c.lps = HVLOG_SIM_MAX_LPS + 1;
+    assert_int_equal(hvlog_sim_create(&c, &sim), -1);
+    c = hvlog_sim_config_default();
+    c.domains = 0;
+    assert_int_equal(hvlog_sim_create(&c, &sim), -1);
+    c = hvlog_sim_config_default();
+    c.root_ram_pages = HVLOG_SIM_ROOT_SCRATCH_PAGES + c.lps; /* one short */
+    assert_int_equal(hvlog_sim_create(&c, &sim), -1);
+    c = hvlog_sim_config_default();
+    c.deposit_frames = c.pool_pages - 1;
+    assert_int_equal(hvlog_sim_create(&c, &sim), -1);
+    c = hvlog_sim_config_default();
+    c.profile.abi = HVLOG_ABI_CURRENT; /* the engine refuses it */
+    assert_int_equal(hvlog_sim_create(&c, &sim), -1);
+    assert_null(sim);
+    assert_int_equal(hvlog_sim_create(NULL, &sim), -1);
+    hvlog_sim_destroy(NULL);
+
+    c = hvlog_sim_config_default();
+    assert_int_equal(hvlog_sim_create(&c, &sim), 0);
+    assert_int_equal(hvlog_sim_lp_count(sim), 2);
+    assert_int_equal(hvlog_sim_seed(sim), 1);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 4096);
+    assert_int_equal(hvlog_sim_root_page(sim, HVLOG_SIM_ROOT_SCRATCH_PAGES, NULL), 0);
+    assert_int_not_equal(hvlog_sim_root_page(sim, 0, NULL), 0);
+    hvlog_sim_destroy(sim);
+}
+
+static void root_ops_bind_the_roots_side_of_the_sim(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2, 8);
+    struct hvlog_root_ops ops;
+    uint8_t *hva, *mine;
+    uint64_t rax;
+    (void)state;
+
+    hvlog_sim_root_ops(sim, &ops);
+    assert_int_equal(ops.vp_count, 2);
+    assert_int_equal(ops.domain_count, 2);
+    assert_int_equal(ops.scratch_page(sim, 1, &hva), hvlog_sim_root_page(sim, 1, &mine));
+    assert_ptr_equal(hva, mine);
+    assert_ptr_equal(ops.view(sim, 0x1000, 8), hvlog_sim_root_view(sim, 0x1000, 8));
+    rax = ops.hypercall(sim, 1, HvCallHvFlushEventLogBuffer | HV_HYPERCALL_FAST_BIT, LOCAL, 0);
+    assert_int_equal(hv_hypercall_result_status(rax), HV_STATUS_OPERATION_DENIED);
+    assert_null(ops.message_page(sim, 0));
+    assert_int_not_equal(hvlog_sim_synic_enable(sim, 0, 0x40), 0);
+    assert_ptr_equal(ops.message_page(sim, 0), hvlog_sim_sim_page(sim, 0));
+    ops.eom(sim, 0);
+    assert_int_equal(ops.deposit(sim, 1, 4), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 1), 12);
+    hvlog_sim_destroy(sim);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(deposit_and_withdraw_move_frames_between_root_ram_and_the_pool),
+        cmocka_unit_test(pages_alloc_gives_contiguous_first_fit_runs),
+        cmocka_unit_test(strict_allocation_stays_in_its_domain_and_loose_falls_back),
+        cmocka_unit_test(create_takes_buffer_pages_from_the_domain_it_names),
+        cmocka_unit_test(withdraw_takes_only_free_pool_frames),
+        cmocka_unit_test(mapped_buffers_appear_read_only_and_vanish_when_unmapped),
+        cmocka_unit_test(a_store_through_the_root_view_faults),
+        cmocka_unit_test(a_read_through_an_old_pointer_after_unmap_faults),
+        cmocka_unit_test(guest_accesses_by_gpa_follow_the_frame_kinds),
+        cmocka_unit_test(blocks_the_caller_cannot_access_raise_memory_intercepts),
+        cmocka_unit_test(children_and_impossible_callers_are_answered),
+        cmocka_unit_test(pool_pages_are_conserved_over_a_group_lifetime),
+        cmocka_unit_test(bad_configurations_are_refused),
+        cmocka_unit_test(root_ops_bind_the_roots_side_of_the_sim),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
