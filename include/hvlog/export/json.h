@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A streaming JSON writer: documents of any size in constant memory.
+ *
+ * The writer keeps the nesting (at most HVLOG_JSON_MAX_DEPTH levels), puts
+ * the commas and colons, escapes strings (RFC 8259: quote, backslash and
+ * every control character; invalid UTF-8 becomes U+FFFD, so the output is
+ * always valid UTF-8) and prints integers without going through doubles.
+ * Output is buffered and handed to a sink in large pieces.
+ *
+ * Errors are sticky: after a misuse (a value where a key is due, an end
+ * without a begin, too deep) or a failing sink, every call does nothing and
+ * hvlog_json_writer_close() reports the first problem. So callers write a
+ * whole document without checking each call.
+ *
+ * Threads: one writer is used by one thread at a time.
+ */
+#ifndef HVLOG_EXPORT_JSON_H
+#define HVLOG_EXPORT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/export.h"
+#include "hvlog/export/common.h"
+
+HVLOG_BEGIN_DECLS
+
+#define HVLOG_JSON_MAX_DEPTH 64u
+
+/* Flags of hvlog_json_writer_create. */
+#define HVLOG_JSON_PRETTY 0x1u /* newlines and two-space indentation */
+
+/* Receives output; returns 0 on success, anything else is an I/O error. */
+typedef int (*hvlog_json_sink_fn)(void *arg, const char *bytes, size_t len);
+
+/** hvlog_json_sink_file - a sink writing to the FILE * passed as @arg. */
+HVLOG_API int hvlog_json_sink_file(void *arg, const char *bytes, size_t len);
+
+struct hvlog_json_writer;
+
+/**
+ * hvlog_json_writer_create - a writer sending its output to @sink(@arg).
+ * @flags: 0 or HVLOG_JSON_PRETTY. Returns NULL when out of memory or
+ * @sink is NULL.
+ */
+HVLOG_API struct hvlog_json_writer *hvlog_json_writer_create(hvlog_json_sink_fn sink, void *arg,
+                                                             unsigned flags);
+
+/**
+ * hvlog_json_writer_close - flush and free @w. Returns HVLOG_EXPORT_OK when
+ * exactly one complete value was written and the sink took every byte;
+ * HVLOG_EXPORT_IO when the sink failed; HVLOG_EXPORT_INVALID after a misuse
+ * or for an unfinished document. @w may be NULL (INVALID).
+ */
+HVLOG_API enum hvlog_export_status hvlog_json_writer_close(struct hvlog_json_writer *w);
+
+/** hvlog_json_writer_ok - false once an error has stuck. */
+HVLOG_API bool hvlog_json_writer_ok(const struct hvlog_json_writer *w);
+
+/** hvlog_json_writer_bytes - bytes produced so far (flushed or buffered). */
+HVLOG_API uint64_t hvlog_json_writer_bytes(const struct hvlog_json_writer *w);
+
+HVLOG_API void hvlog_json_object_begin(struct hvlog_json_writer *w);
+HVLOG_API void hvlog_json_object_end(struct hvlog_json_writer *w);
+HVLOG_API void hvlog_json_array_begin(struct hvlog_json_writer *w);
+HVLOG_API void hvlog_json_array_end(struct hvlog_json_writer *w);
+
+/** hvlog_json_key - the next member's name; only inside an object, before its value. */
+HVLOG_API void hvlog_json_key(struct hvlog_json_writer *w, const char *key);
+
+/** hvlog_json_string - a string value, escaped; NULL writes null. */
+HVLOG_API void hvlog_json_string(struct hvlog_json_writer *w, const char *s);
+/** hvlog_json_string_len - @len bytes of @s (may hold NUL bytes: written as \u0000). */
+HVLOG_API void hvlog_json_string_len(struct hvlog_json_writer *w, const char *s, size_t len);
+/** hvlog_json_hex - the string "0x..." of @value in lower-case hex, no leading zeros. */
+HVLOG_API void hvlog_json_hex(struct hvlog_json_writer *w, uint64_t value);
+/** hvlog_json_hex_bytes - @len bytes as one string of lower-case hex digit pairs. */
+HVLOG_API void hvlog_json_hex_bytes(struct hvlog_json_writer *w, const uint8_t *bytes, size_t len);
+
+HVLOG_API void hvlog_json_u64(struct hvlog_json_writer *w, uint64_t value);
+HVLOG_API void hvlog_json_i64(struct hvlog_json_writer *w, int64_t value);
+/**
+ * hvlog_json_decimal - the number @value / 10^@decimals printed exactly
+ * with @decimals (0..19) digits after the point, by integer arithmetic:
+ * (12345, 1) -> 1234.5; (7, 3) -> 0.007. Used for microsecond timestamps.
+ */
+HVLOG_API void hvlog_json_decimal(struct hvlog_json_writer *w, uint64_t value, unsigned decimals);
+HVLOG_API void hvlog_json_bool(struct hvlog_json_writer *w, bool value);
+HVLOG_API void hvlog_json_null(struct hvlog_json_writer *w);
+
+/* Members in one call: hvlog_json_key then the value. */
+HVLOG_API void hvlog_json_member_string(struct hvlog_json_writer *w, const char *key,
+                                        const char *s);
+HVLOG_API void hvlog_json_member_u64(struct hvlog_json_writer *w, const char *key, uint64_t value);
+HVLOG_API void hvlog_json_member_hex(struct hvlog_json_writer *w, const char *key, uint64_t value);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_EXPORT_JSON_H */

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chrome trace-event JSON, for ui.perfetto.dev and chrome://tracing
+ * (research note §1.3; docs/trace-format.md "Perfetto export").
+ *
+ *   {"displayTimeUnit":"ns",
+ *    "otherData":{"tool":"hvlog", ... clocks and anchors ...},
+ *    "traceEvents":[
+ *      {"ph":"M","name":"process_name","pid":2,"tid":0,"args":{"name":"LocalDiagnostics"}},
+ *      {"ph":"M","name":"thread_name","pid":2,"tid":3,"args":{"name":"LP 3"}},
+ *      {"ph":"C","name":"events lost LP 3","pid":2,"tid":3,"ts":100.0,"args":{"lost":0}},
+ *      {"ph":"i","s":"t","name":"HV_TR_IM_CPUID","cat":"local","ts":1234.5,"pid":2,"tid":3,
+ *       "args":{"context":"0x0","rip":"0xfffff800","eax":"0x1","ecx":"0x0"}}, ...]}
+ *
+ * One process per group (pid = 1 + log type), one thread track per LP
+ * (tid = LP), every entry an instant event on its LP's track in fill order,
+ * and per LP a counter track "events lost LP N" holding the running total
+ * of EventsLost, stepped where each gap was. Parameters are hex strings
+ * (64-bit values do not survive JavaScript numbers). ts is in microseconds
+ * and printed exactly with integer arithmetic: 100 ns ticks as <us>.<tenth>,
+ * TSC ticks converted to ns as <us>.<3 digits>.
+ */
+#ifndef HVLOG_EXPORT_PERFETTO_H
+#define HVLOG_EXPORT_PERFETTO_H
+
+#include "hvlog/export.h"
+#include "hvlog/export/common.h"
+#include "hvlog/export/trace.h"
+
+HVLOG_BEGIN_DECLS
+
+/**
+ * hvlog_export_perfetto - write the groups of @r selected by @options
+ * (NULL: defaults) as one JSON file @out_file, streamed (constant memory
+ * besides the fill-order index), staged beside it and renamed when
+ * complete. An existing @out_file is refused unless options->force.
+ * @summary may be NULL.
+ */
+HVLOG_API enum hvlog_export_status hvlog_export_perfetto(const struct hvlog_trace_reader *r,
+                                                        const char *out_file,
+                                                        const struct hvlog_export_options *options,
+                                                        struct hvlog_export_summary *summary,
+                                                        struct hvlog_export_error *err);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_EXPORT_PERFETTO_H */

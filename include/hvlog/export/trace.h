@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvlog trace directories (docs/trace-format.md): writing them, reading
+ * them back, and reading bare buffer files.
+ *
+ *     TRACE/hvlog-trace.json   metadata (struct hvlog_trace_meta)
+ *     TRACE/local.buffers      LocalDiagnostics buffers, whole, in release order
+ *     TRACE/global.buffers     GlobalSystemEvents buffers, the same way
+ *
+ * A group file holds the buffers byte for byte as the root released them
+ * (the bytes a Linux root's mshv_trace read() returns), BufferSize bytes
+ * each, all LPs interleaved. The reader streams a file one buffer at a
+ * time (memory stays one buffer, however long the trace), checks every
+ * buffer with the walker (hvlog/client/walk.h) and never trusts a byte.
+ *
+ * Threads: a writer, a reader and its cursors are used by one thread at a
+ * time; distinct readers are independent.
+ */
+#ifndef HVLOG_EXPORT_TRACE_H
+#define HVLOG_EXPORT_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/client/walk.h"
+#include "hvlog/export.h"
+#include "hvlog/export/common.h"
+
+HVLOG_BEGIN_DECLS
+
+#define HVLOG_TRACE_FORMAT "hvlog-trace"
+#define HVLOG_TRACE_FORMAT_VERSION 1u
+#define HVLOG_TRACE_META_FILE "hvlog-trace.json"
+#define HVLOG_TRACE_MAX_GROUPS 3u             /* one per log type 0..2 */
+#define HVLOG_TRACE_META_MAX_BYTES (16u << 20) /* a longer metadata file is refused */
+
+/* Force replacing an existing trace directory (hvlog_trace_writer_create). */
+#define HVLOG_TRACE_FORCE 0x1u
+
+/** hvlog_trace_group_file - the data file of log @type ("local.buffers",
+ * "global.buffers", "system.buffers"), or NULL for another type. */
+HVLOG_API const char *hvlog_trace_group_file(uint32_t type);
+/** hvlog_trace_group_short - "local", "global", "system", or NULL. */
+HVLOG_API const char *hvlog_trace_group_short(uint32_t type);
+
+/* One buffer group, as the root initialised it (spec §5.1). */
+struct hvlog_trace_group {
+    uint32_t type;                  /* HV_EVENTLOG_TYPE */
+    char file[64];                  /* data file in the trace directory */
+    enum hvlog_header_convention convention; /* D9: "2013" or "current" */
+    uint32_t buffer_count;          /* MaximumBufferCount */
+    uint32_t buffer_pages;          /* 1..512 */
+    uint32_t threshold;
+    uint32_t time_basis;            /* HV_EVENTLOG_ENTRY_TIME_BASIS */
+    uint64_t system_time;           /* Initialize SystemTime: FILETIME, 100 ns since 1601-01-01; 0 = unknown */
+    uint64_t reference_time_at_init; /* reference time (100 ns) when Initialize ran */
+    uint64_t sources;               /* enable mask */
+};
+
+/* What each LP logged and lost (the simulator's counters, §7.4). */
+struct hvlog_trace_lp {
+    uint32_t lp;
+    uint64_t logged;         /* events the producers offered */
+    uint64_t recorded;       /* events written into buffers */
+    uint64_t lost;           /* lost_no_buffer + lost_too_large */
+    uint64_t lost_no_buffer;
+    uint64_t lost_too_large;
+};
+
+/*
+ * The metadata. For the writer the caller fills it and keeps ownership
+ * (the writer only reads it; group file names are set by the writer). A
+ * meta from hvlog_trace_meta_parse or a reader owns command_line and lps.
+ */
+struct hvlog_trace_meta {
+    uint32_t version;           /* HVLOG_TRACE_FORMAT_VERSION */
+    char hvlog_version[32];     /* of the program that recorded */
+    char abi_profile[16];       /* "2013" or "current" */
+    char *command_line;         /* may be NULL */
+    struct {
+        uint32_t lps;
+        uint32_t domains;
+        uint32_t children;
+        uint64_t seed;
+    } host;
+    uint64_t tsc_frequency_hz;  /* 0 = unknown */
+    uint32_t group_count;
+    struct hvlog_trace_group groups[HVLOG_TRACE_MAX_GROUPS];
+    uint32_t lp_count;
+    struct hvlog_trace_lp *lps;
+    struct {
+        uint64_t messages;
+        uint64_t buffers;
+        uint64_t longest_chain;
+    } stats;
+};
+
+/**
+ * hvlog_trace_meta_parse - read the metadata document @text (@len bytes).
+ * Checks the format name, the version (newer than this library reads ->
+ * HVLOG_EXPORT_VERSION), each group (type 0..2 at most once, a plain file
+ * name, a known convention, buffer_pages 1..512, time basis 0..2) and every
+ * number's range. @out must be released with hvlog_trace_meta_release()
+ * whatever the result.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
+                                                         struct hvlog_trace_meta *out,
+                                                         struct hvlog_export_error *err);
+/** hvlog_trace_meta_release - free what a parsed meta owns; zeroes @meta. */
+HVLOG_API void hvlog_trace_meta_release(struct hvlog_trace_meta *meta);
+
+/** hvlog_trace_meta_group - the group of log @type in @meta, or NULL. */
+HVLOG_API const struct hvlog_trace_group *hvlog_trace_meta_group(const struct hvlog_trace_meta *meta,
+                                                                 uint32_t type);
+
+/* ---- writing ---- */
+
+struct hvlog_trace_writer;
+
+/**
+ * hvlog_trace_writer_create - start a trace in directory @dir. Refuses an
+ * existing @dir (HVLOG_EXPORT_EXISTS) unless @flags has HVLOG_TRACE_FORCE;
+ * even then only an empty directory or an hvlog trace (one holding
+ * hvlog-trace.json and plain files only) is replaced. Everything is written
+ * in a temporary directory beside @dir, renamed to @dir by commit; nothing
+ * appears under @dir before that.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned flags,
+                                                            struct hvlog_trace_writer **out,
+                                                            struct hvlog_export_error *err);
+
+/**
+ * hvlog_trace_writer_append - add one released buffer of log @type: @len
+ * bytes (the whole buffer, 4096..2 MiB, a page multiple), written as they
+ * are. Every buffer of a type must have the same length.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
+                                                            uint32_t type, const uint8_t *bytes,
+                                                            size_t len,
+                                                            struct hvlog_export_error *err);
+
+/** hvlog_trace_writer_buffers - buffers appended so far for @type. */
+HVLOG_API uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type);
+
+/**
+ * hvlog_trace_writer_commit - write hvlog-trace.json from @meta, flush
+ * every file to disk and rename the directory into place; frees @w in
+ * every case (on failure nothing is left behind). @meta must list a group
+ * for every type that has buffers; its file names are the writer's.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
+                                                            const struct hvlog_trace_meta *meta,
+                                                            struct hvlog_export_error *err);
+
+/** hvlog_trace_writer_abort - remove everything written and free @w (may be NULL). */
+HVLOG_API void hvlog_trace_writer_abort(struct hvlog_trace_writer *w);
+
+/* ---- reading ---- */
+
+struct hvlog_trace_reader;
+
+/**
+ * hvlog_trace_open - open @path: a trace directory, its hvlog-trace.json,
+ * or a raw file (a bare concatenation of whole buffers of one log type,
+ * as captured elsewhere: the convention is guessed from the first header,
+ * spec D9, and the geometry taken from it; everything else is unknown).
+ * Foreign files are refused with HVLOG_EXPORT_NOT_TRACE.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_open(const char *path,
+                                                   struct hvlog_trace_reader **out,
+                                                   struct hvlog_export_error *err);
+HVLOG_API void hvlog_trace_close(struct hvlog_trace_reader *r);
+
+/** hvlog_trace_reader_meta - the metadata (synthesised for a raw file). */
+HVLOG_API const struct hvlog_trace_meta *hvlog_trace_reader_meta(const struct hvlog_trace_reader *r);
+/** hvlog_trace_reader_is_raw - true when @r reads a bare buffer file. */
+HVLOG_API bool hvlog_trace_reader_is_raw(const struct hvlog_trace_reader *r);
+/** hvlog_trace_reader_path - the path given to hvlog_trace_open. */
+HVLOG_API const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r);
+
+/* One buffer read back. bytes stay valid until the cursor's next call. */
+struct hvlog_trace_buffer {
+    uint64_t file_index;   /* position in the group file, from 0 */
+    uint64_t file_offset;  /* = file_index x buffer bytes */
+    const uint8_t *bytes;
+    size_t len;
+    struct hvlog_buffer_summary summary; /* valid when the buffer passed its checks */
+};
+
+struct hvlog_trace_cursor;
+
+/**
+ * hvlog_trace_cursor_open - a cursor over the buffers of group @type (for a
+ * raw file: its one group). Holds one buffer's worth of memory.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader *r,
+                                                          uint32_t type,
+                                                          struct hvlog_trace_cursor **out,
+                                                          struct hvlog_export_error *err);
+HVLOG_API void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c);
+
+/** hvlog_trace_cursor_count - whole buffers in the group file. */
+HVLOG_API uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c);
+
+/**
+ * hvlog_trace_cursor_next - read the next buffer, check it with the walker
+ * (type, size, offsets, every entry; BufferIndex below MaximumBufferCount
+ * when known) and, if it passes, hand each entry to @fn (may be NULL).
+ * Returns HVLOG_EXPORT_OK; HVLOG_EXPORT_END after the last buffer;
+ * HVLOG_EXPORT_CORRUPT for a buffer that failed (no entries delivered; the
+ * cursor has moved past it, so the caller may report it and go on);
+ * HVLOG_EXPORT_TRUNCATED once, at the end, when the file ends inside a
+ * buffer; HVLOG_EXPORT_IO on a read error. @out is filled for OK and CORRUPT.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
+                                                          struct hvlog_trace_buffer *out,
+                                                          hvlog_entry_fn fn, void *arg,
+                                                          struct hvlog_export_error *err);
+
+/** hvlog_trace_cursor_read - as _next, for the buffer at @file_index; the
+ * sequential position is unchanged. */
+HVLOG_API enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c,
+                                                          uint64_t file_index,
+                                                          struct hvlog_trace_buffer *out,
+                                                          hvlog_entry_fn fn, void *arg,
+                                                          struct hvlog_export_error *err);
+
+/* ---- fill order ---- */
+
+/* One valid buffer of a group, as the fill-order index sees it. */
+struct hvlog_trace_slot {
+    uint64_t file_index;
+    uint64_t time_stamp;  /* header TimeStamp: when the buffer went InUse (100 ns) */
+    uint32_t lp;          /* header LogicalProcessor */
+    uint32_t events_lost; /* header EventsLost */
+    uint32_t entries;
+    uint32_t buffer_index;
+};
+
+/**
+ * hvlog_trace_fill_order - index the buffers of group @type in the order
+ * they were filled: by LP, then header TimeStamp, then position in the file
+ * (a file holds them in release order, LPs interleaved). One pass over the
+ * file from its start (the cursor's sequential position ends past the
+ * last buffer); memory is sizeof(struct hvlog_trace_slot) = 32 bytes per
+ * buffer, never the buffers themselves. Corrupt or truncated input fails with its status
+ * unless @skip_corrupt, which reports each problem through @report (may be
+ * NULL) and leaves the buffer out; @skipped (may be NULL) counts them.
+ * *@out (free() it) and *@count receive the index.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c,
+                                                         bool skip_corrupt,
+                                                         hvlog_export_report_fn report,
+                                                         void *report_arg,
+                                                         struct hvlog_trace_slot **out,
+                                                         uint64_t *count, uint64_t *skipped,
+                                                         struct hvlog_export_error *err);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_EXPORT_TRACE_H */

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the export layer's files: the error report, file I/O
+ * that never stops half-way silently, and staged outputs (written under a
+ * temporary name beside the target, renamed into place when complete).
+ * Prototypes and small types only.
+ */
+#ifndef HVLOG_EXPORT_INTERNAL_H
+#define HVLOG_EXPORT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/export/common.h"
+
+/* FILETIME (100 ns since 1601-01-01) of the Unix epoch, 1970-01-01 UTC. */
+#define EXPORT_FILETIME_UNIX_EPOCH 116444736000000000ull
+
+/**
+ * export_fail - fill @err (may be NULL) with @status and the formatted
+ * message; returns @status, so `return export_fail(err, ...)` reads well.
+ */
+enum hvlog_export_status export_fail(struct hvlog_export_error *err,
+                                     enum hvlog_export_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/** export_report - format one line and hand it to @report (NULL: dropped). */
+void export_report(hvlog_export_report_fn report, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/**
+ * export_utf8_len - the length (1..4) of the well-formed UTF-8 sequence at
+ * @s (at most @n bytes), or 0 when the bytes are not one: no overlong
+ * forms, no surrogates, nothing above U+10FFFF (RFC 3629).
+ */
+size_t export_utf8_len(const unsigned char *s, size_t n);
+
+/** export_write_all - write every byte or return an errno value (0 on success). */
+int export_write_all(int fd, const void *bytes, size_t len);
+/** export_pread_all - read up to @len bytes at @offset; *@got is how many (short only at EOF). */
+int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got);
+
+/** export_strdup - malloc'd copy of @s, or NULL. */
+char *export_strdup(const char *s);
+/** export_join - malloc'd "@dir/@name", or NULL. */
+char *export_join(const char *dir, const char *name);
+
+/*
+ * A staged output directory: files are written into @tmp (a fresh
+ * directory beside @final named .<base>.tmp-*), and commit renames @tmp to
+ * @final. With @force an existing @final is replaced, but only when it is
+ * empty or holds @marker (a file saying "this is one of ours") and plain
+ * files only: an unrelated directory is never removed.
+ */
+struct export_staged_dir {
+    char *final;
+    char *tmp;
+    const char *marker; /* a static string */
+    bool force;
+};
+
+enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, const char *path,
+                                                 bool force, const char *marker,
+                                                 struct hvlog_export_error *err);
+enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
+                                                  struct hvlog_export_error *err);
+void export_staged_dir_abort(struct export_staged_dir *s);
+
+/* A staged output file: written as @tmp, renamed (force) or linked (no
+ * force: never replaces a file that appeared meanwhile) to @final. */
+struct export_staged_file {
+    char *final;
+    char *tmp;
+    int fd;
+};
+
+enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, const char *path,
+                                                  bool force, struct hvlog_export_error *err);
+enum hvlog_export_status export_staged_file_commit(struct export_staged_file *s, bool force,
+                                                   struct hvlog_export_error *err);
+void export_staged_file_abort(struct export_staged_file *s);
+
+/**
+ * export_create_file - create @dir/@name (O_EXCL) for writing; returns the
+ * fd or -1 with @err filled.
+ */
+int export_create_file(const char *dir, const char *name, struct hvlog_export_error *err);
+/** export_close_synced - fsync and close @fd; errno value or 0. */
+int export_close_synced(int fd);
+
+/* ---- the trace format (trace_meta.c) ---- */
+
+struct hvlog_trace_meta;
+
+/** export_meta_write - hvlog-trace.json for @meta, written to @fd. */
+enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta *meta,
+                                           struct hvlog_export_error *err);
+
+/* ---- what the exporters share (plan.c) ---- */
+
+struct hvlog_trace_reader;
+struct hvlog_trace_group;
+struct hvlog_trace_cursor;
+struct hvlog_trace_slot;
+struct hvlog_entry_type_info;
+
+#define EXPORT_MAX_PARAMS 16u
+#define EXPORT_PARAM_NAME_MAX 32u
+
+/* One catalogue row of a log type, its parameter names split out. */
+struct export_class {
+    const struct hvlog_entry_type_info *info;
+    uint32_t param_count;
+    char params[EXPORT_MAX_PARAMS][EXPORT_PARAM_NAME_MAX];
+};
+
+/* The §4.8 catalogue of one log type, indexed by entry type in O(1): the
+ * exporters look a class up for every entry. */
+struct export_catalog {
+    uint8_t slot[65536]; /* entry type -> 1 + index into classes; 0 = not catalogued */
+    uint32_t count;
+    struct export_class classes[255];
+};
+
+void export_catalog_init(struct export_catalog *cat, uint32_t log_type);
+
+static inline const struct export_class *export_catalog_find(const struct export_catalog *cat,
+                                                             uint16_t entry_type)
+{
+    return cat->slot[entry_type] ? &cat->classes[cat->slot[entry_type] - 1] : NULL;
+}
+
+/* A group ready to export: its cursor and its buffers in fill order. */
+struct export_group_plan {
+    const struct hvlog_trace_group *group;
+    struct hvlog_trace_cursor *cursor;
+    struct hvlog_trace_slot *slots;
+    uint64_t slot_count;
+};
+
+/**
+ * export_plan - the groups of @r that @options select (all when types is
+ * 0; asking for a type the trace lacks is an error), each opened and
+ * indexed in fill order. Corrupt buffers fail unless skip_corrupt (then
+ * reported and counted in summary->corrupt_skipped). Returns the number of
+ * plans in *@count; export_plan_free() in every case.
+ */
+enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
+                                     const struct hvlog_export_options *options,
+                                     struct export_group_plan plans[3], uint32_t *count,
+                                     struct hvlog_export_summary *summary,
+                                     struct hvlog_export_error *err);
+void export_plan_free(struct export_group_plan plans[3], uint32_t count);
+
+/** export_ticks_to_ns - @ticks of a @freq_hz clock in ns, saturating at UINT64_MAX. */
+uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz);
+
+#endif /* HVLOG_EXPORT_INTERNAL_H */

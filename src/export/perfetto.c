@@ -1,0 +1,301 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Chrome trace-event JSON export (hvlog/export/perfetto.h), through the
+ * streaming JSON writer: the document is never held in memory.
+ *
+ * Tracks are written LP by LP, each in fill order, so every track's ts is
+ * non-decreasing whenever the trace's own time is (the viewer does not need
+ * it, but tests and people diffing the output do).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/export_internal.h"
+#include "hvlog/abi/catalog.h"
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/le.h"
+#include "hvlog/export/json.h"
+#include "hvlog/export/perfetto.h"
+#include "hvlog/version.h"
+
+struct pf_export {
+    const struct hvlog_trace_reader *reader;
+    struct hvlog_export_summary *summary;
+    struct hvlog_export_error *err;
+    struct hvlog_json_writer *w;
+    const char *out_path;
+    struct export_catalog *catalog;
+    const struct hvlog_trace_group *group;
+    uint64_t tsc_hz;
+    uint32_t pid;
+    /* The track being written. */
+    uint32_t lp;
+    uint64_t lost_total;
+    uint64_t last_ts;
+    /* The buffer being written. */
+    uint64_t header_ts;
+    uint32_t events_lost;
+    bool first_buffer;
+    bool counter_due;
+    uint64_t entries;
+};
+
+static int sink_fd(void *arg, const char *bytes, size_t len)
+{
+    return export_write_all(*(const int *)arg, bytes, len);
+}
+
+/* ts in microseconds, exact: 100 ns ticks -> one decimal; TSC -> ns -> three. */
+static void put_ts(struct pf_export *x, uint64_t ticks)
+{
+    hvlog_json_key(x->w, "ts");
+    if (x->group->time_basis == HvEventLogEntryTimeTsc)
+        hvlog_json_decimal(x->w, export_ticks_to_ns(ticks, x->tsc_hz), 3);
+    else
+        hvlog_json_decimal(x->w, ticks, 1);
+}
+
+static void put_counter(struct pf_export *x, uint64_t ts)
+{
+    char name[48];
+
+    snprintf(name, sizeof name, "events lost LP %u", x->lp);
+    hvlog_json_object_begin(x->w);
+    hvlog_json_member_string(x->w, "ph", "C");
+    hvlog_json_member_string(x->w, "name", name);
+    hvlog_json_member_u64(x->w, "pid", x->pid);
+    hvlog_json_member_u64(x->w, "tid", x->lp);
+    put_ts(x, ts);
+    hvlog_json_key(x->w, "args");
+    hvlog_json_object_begin(x->w);
+    hvlog_json_member_u64(x->w, "lost", x->lost_total);
+    hvlog_json_object_end(x->w);
+    hvlog_json_object_end(x->w);
+    x->counter_due = false;
+}
+
+static void put_metadata_event(struct pf_export *x, const char *what, uint32_t tid, const char *name)
+{
+    hvlog_json_object_begin(x->w);
+    hvlog_json_member_string(x->w, "ph", "M");
+    hvlog_json_member_string(x->w, "name", what);
+    hvlog_json_member_u64(x->w, "pid", x->pid);
+    hvlog_json_member_u64(x->w, "tid", tid);
+    hvlog_json_key(x->w, "args");
+    hvlog_json_object_begin(x->w);
+    hvlog_json_member_string(x->w, "name", name);
+    hvlog_json_object_end(x->w);
+    hvlog_json_object_end(x->w);
+}
+
+static bool put_entry(void *arg, const struct hvlog_entry *e)
+{
+    struct pf_export *x = arg;
+    const struct export_class *cls = export_catalog_find(x->catalog, e->entry_type);
+    struct hvlog_json_writer *w = x->w;
+
+    if (x->counter_due) {
+        /* The gap precedes the buffer's first entry (§7.4): place the step
+         * at the buffer's start when that is known in the entries' clock. */
+        uint64_t at = e->time_stamp;
+        if (x->group->time_basis == HvEventLogEntryTimeReference && x->header_ts <= at &&
+            x->header_ts >= x->last_ts)
+            at = x->header_ts;
+        put_counter(x, at);
+    }
+    hvlog_json_object_begin(w);
+    hvlog_json_member_string(w, "ph", "i");
+    hvlog_json_member_string(w, "s", "t");
+    if (cls && e->payload_len >= cls->param_count * 8u) {
+        hvlog_json_member_string(w, "name", cls->info->name);
+    } else {
+        char name[32];
+        snprintf(name, sizeof name, "entry 0x%04x", e->entry_type);
+        hvlog_json_member_string(w, "name", name);
+    }
+    hvlog_json_member_string(w, "cat", hvlog_trace_group_short(x->group->type));
+    put_ts(x, e->time_stamp);
+    hvlog_json_member_u64(w, "pid", x->pid);
+    hvlog_json_member_u64(w, "tid", x->lp);
+    hvlog_json_key(w, "args");
+    hvlog_json_object_begin(w);
+    hvlog_json_member_hex(w, "context", e->context);
+    if (cls && e->payload_len >= cls->param_count * 8u) {
+        uint32_t extra = e->payload_len - cls->param_count * 8u;
+
+        for (uint32_t i = 0; i < cls->param_count; i++) {
+            uint64_t v = hvlog_load_le64(e->payload + (size_t)8 * i);
+            hvlog_json_member_hex(w, cls->params[i], v);
+        }
+        if (extra) {
+            hvlog_json_key(w, "extra");
+            hvlog_json_hex_bytes(w, e->payload + (size_t)cls->param_count * 8u, extra);
+        }
+    } else {
+        hvlog_json_member_hex(w, "entry_type", e->entry_type);
+        hvlog_json_member_u64(w, "size", e->size);
+        hvlog_json_key(w, "data");
+        hvlog_json_hex_bytes(w, e->payload, e->payload_len);
+    }
+    hvlog_json_object_end(w);
+    hvlog_json_object_end(w);
+    x->last_ts = e->time_stamp;
+    x->entries++;
+    return hvlog_json_writer_ok(w);
+}
+
+static enum hvlog_export_status write_group(struct pf_export *x, struct export_group_plan *plan)
+{
+    const char *name = hvlog_eventlog_type_name(plan->group->type);
+    uint64_t i = 0;
+
+    x->group = plan->group;
+    x->pid = 1 + plan->group->type;
+    export_catalog_init(x->catalog, plan->group->type);
+    put_metadata_event(x, "process_name", 0, name ? name : "event log");
+    while (i < plan->slot_count) {
+        char track[32];
+
+        x->lp = plan->slots[i].lp;
+        x->lost_total = 0;
+        x->last_ts = 0;
+        x->first_buffer = true;
+        snprintf(track, sizeof track, "LP %u", x->lp);
+        put_metadata_event(x, "thread_name", x->lp, track);
+        x->summary->streams++;
+        for (; i < plan->slot_count && plan->slots[i].lp == x->lp; i++) {
+            struct hvlog_trace_buffer b;
+            enum hvlog_export_status st;
+
+            x->events_lost = plan->slots[i].events_lost;
+            x->header_ts = plan->slots[i].time_stamp;
+            x->lost_total += x->events_lost;
+            x->counter_due = x->first_buffer || x->events_lost != 0;
+            x->first_buffer = false;
+            x->entries = 0;
+            st = hvlog_trace_cursor_read(plan->cursor, plan->slots[i].file_index, &b, put_entry, x,
+                                         x->err);
+            if (st != HVLOG_EXPORT_OK)
+                return st;
+            if (!hvlog_json_writer_ok(x->w))
+                return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed", x->out_path);
+            if (x->counter_due) /* an empty buffer: the step goes at the track's time */
+                put_counter(x, x->group->time_basis == HvEventLogEntryTimeReference &&
+                                       x->header_ts > x->last_ts
+                                   ? x->header_ts
+                                   : x->last_ts);
+            x->summary->buffers++;
+            x->summary->events += x->entries;
+            x->summary->events_lost += x->events_lost;
+            x->summary->bytes_in += b.len;
+        }
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+static void put_other_data(struct pf_export *x, struct export_group_plan *plans, uint32_t count)
+{
+    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
+    struct hvlog_json_writer *w = x->w;
+
+    hvlog_json_key(w, "otherData");
+    hvlog_json_object_begin(w);
+    hvlog_json_member_string(w, "tool", "hvlog");
+    hvlog_json_member_string(w, "hvlog_version", hvlog_version());
+    hvlog_json_member_string(w, "source", hvlog_trace_reader_path(x->reader));
+    hvlog_json_member_string(w, "abi_profile", meta->abi_profile);
+    hvlog_json_member_u64(w, "tsc_frequency_hz", meta->tsc_frequency_hz);
+    hvlog_json_key(w, "groups");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < count; i++) {
+        const struct hvlog_trace_group *g = plans[i].group;
+        const char *basis = hvlog_time_basis_name(g->time_basis);
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "pid", 1 + g->type);
+        hvlog_json_member_u64(w, "type", g->type);
+        hvlog_json_member_string(w, "time_basis", basis ? basis : "unknown");
+        hvlog_json_member_string(w, "ts_unit",
+                                 g->time_basis == HvEventLogEntryTimeTsc
+                                     ? "microseconds of TSC ticks at tsc_frequency_hz (1 GHz if 0)"
+                                     : "microseconds of 100 ns ticks since hypervisor start");
+        hvlog_json_member_u64(w, "system_time", g->system_time);
+        hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_object_end(w);
+}
+
+static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_export_options *opt,
+                                    const char *out_file, struct export_group_plan *plans,
+                                    uint32_t *count)
+{
+    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
+    struct export_staged_file out;
+    enum hvlog_export_status st;
+
+    st = export_plan(x->reader, opt, plans, count, x->summary, x->err);
+    if (st != HVLOG_EXPORT_OK)
+        return st;
+    x->tsc_hz = meta->tsc_frequency_hz ? meta->tsc_frequency_hz : 1000000000u;
+    x->catalog = malloc(sizeof(*x->catalog));
+    if (!x->catalog)
+        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    st = export_staged_file_begin(&out, out_file, opt->force, x->err);
+    if (st != HVLOG_EXPORT_OK)
+        return st;
+    x->w = hvlog_json_writer_create(sink_fd, &out.fd, 0);
+    if (!x->w) {
+        export_staged_file_abort(&out);
+        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    hvlog_json_object_begin(x->w);
+    hvlog_json_member_string(x->w, "displayTimeUnit", "ns");
+    put_other_data(x, plans, *count);
+    hvlog_json_key(x->w, "traceEvents");
+    hvlog_json_array_begin(x->w);
+    for (uint32_t i = 0; i < *count && st == HVLOG_EXPORT_OK; i++)
+        st = write_group(x, &plans[i]);
+    hvlog_json_array_end(x->w);
+    hvlog_json_object_end(x->w);
+    x->summary->bytes_out = hvlog_json_writer_bytes(x->w);
+    if (hvlog_json_writer_close(x->w) != HVLOG_EXPORT_OK && st == HVLOG_EXPORT_OK)
+        st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed", out_file);
+    x->w = NULL;
+    if (st != HVLOG_EXPORT_OK) {
+        export_staged_file_abort(&out);
+        return st;
+    }
+    return export_staged_file_commit(&out, opt->force, x->err);
+}
+
+enum hvlog_export_status hvlog_export_perfetto(const struct hvlog_trace_reader *r,
+                                              const char *out_file,
+                                              const struct hvlog_export_options *options,
+                                              struct hvlog_export_summary *summary,
+                                              struct hvlog_export_error *err)
+{
+    static const struct hvlog_export_options defaults;
+    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
+    struct hvlog_export_summary local_summary;
+    struct pf_export x;
+    uint32_t count = 0;
+    enum hvlog_export_status st;
+
+    if (!r || !out_file)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
+    memset(&x, 0, sizeof x);
+    memset(&local_summary, 0, sizeof local_summary);
+    x.reader = r;
+    x.out_path = out_file;
+    x.summary = &local_summary;
+    x.err = err;
+    st = run(&x, options ? options : &defaults, out_file, plans, &count);
+    export_plan_free(plans, count);
+    free(x.catalog);
+    if (summary)
+        *summary = local_summary;
+    return st;
+}

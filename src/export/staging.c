@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Staged outputs: nothing appears under the name the user asked for until
+ * it is complete (issue 6: "a failure never leaves a half-written file").
+ *
+ *   directory:  mkdir  PARENT/.BASE.tmp-PID-N        write files inside
+ *               [force: rename BASE -> .BASE.old-PID-N]
+ *               rename .BASE.tmp-PID-N -> BASE       remove the old one
+ *   file:       open   PARENT/.BASE.tmp-PID-N        write
+ *               force: rename -> BASE;  else link -> BASE (EEXIST: refuse), unlink tmp
+ *
+ * Temporary names start with '.', so a crash leaves only hidden names,
+ * which babeltrace2 also ignores inside a CTF directory. Every file is
+ * fsync'ed before its rename and the parent directory after it. Names are
+ * made unique by PID, a process-wide counter and a clock nonce, and
+ * created with O_EXCL / mkdir, so two writers never share a temporary.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "export/export_internal.h"
+
+int export_write_all(int fd, const void *bytes, size_t len)
+{
+    const uint8_t *p = bytes;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got)
+{
+    uint8_t *p = bytes;
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = pread(fd, p + done, len - done, (off_t)(offset + done));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            *got = done;
+            return errno;
+        }
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    *got = done;
+    return 0;
+}
+
+int export_close_synced(int fd)
+{
+    int e = 0;
+
+    if (fsync(fd) != 0 && errno != EINVAL) /* EINVAL: a file that cannot be synced (a pipe) */
+        e = errno;
+    if (close(fd) != 0 && e == 0)
+        e = errno;
+    return e;
+}
+
+static void sync_dir(const char *path)
+{
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* After a successful rename: make it durable, free the names. */
+static void finish_commit(const char *parent, char **tmp, char **final)
+{
+    sync_dir(parent);
+    free(*tmp);
+    free(*final);
+    *tmp = *final = NULL;
+}
+
+/* Split @path into its parent directory and last component (both malloc'd). */
+static enum hvlog_export_status split_path(const char *path, char **parent, char **base,
+                                           struct hvlog_export_error *err)
+{
+    size_t len = path ? strlen(path) : 0;
+    const char *slash;
+    size_t start;
+
+    *parent = *base = NULL;
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    if (len == 0)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "empty output path");
+    slash = NULL;
+    for (size_t i = 0; i < len; i++) {
+        if (path[i] == '/')
+            slash = path + i;
+    }
+    start = slash ? (size_t)(slash - path) + 1 : 0;
+    if (len - start == 0 || (len - start == 1 && path[start] == '.') ||
+        (len - start == 2 && path[start] == '.' && path[start + 1] == '.'))
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: not a usable output name", path);
+    *base = malloc(len - start + 1);
+    *parent = slash ? malloc(start + 1) : export_strdup(".");
+    if (!*base || !*parent) {
+        free(*base);
+        free(*parent);
+        *parent = *base = NULL;
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    memcpy(*base, path + start, len - start);
+    (*base)[len - start] = '\0';
+    if (slash) {
+        /* "/x": the parent is "/", not "". */
+        size_t plen = start > 1 ? start - 1 : 1;
+        memcpy(*parent, path, plen);
+        (*parent)[plen] = '\0';
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+/* A fresh name PARENT/.BASE.KIND-PID-N-NONCE, created by @make (mkdir or
+ * open O_EXCL), which returns >= 0 on success. */
+static char *unique_name(const char *parent, const char *base, const char *kind,
+                         int (*make)(const char *path, void *arg), void *arg, int *result)
+{
+    static atomic_uint counter;
+
+    for (int attempt = 0; attempt < 100; attempt++) {
+        struct timespec ts;
+        char *path;
+        size_t n;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        n = strlen(parent) + strlen(base) + strlen(kind) + 64;
+        path = malloc(n);
+        if (!path) {
+            *result = -1;
+            errno = ENOMEM;
+            return NULL;
+        }
+        snprintf(path, n, "%s/.%s.%s-%ld-%u-%lx", parent, base, kind, (long)getpid(),
+                 atomic_fetch_add(&counter, 1u), (unsigned long)ts.tv_nsec);
+        *result = make(path, arg);
+        if (*result >= 0)
+            return path;
+        free(path);
+        if (errno != EEXIST)
+            return NULL;
+    }
+    return NULL;
+}
+
+static int make_dir(const char *path, void *arg)
+{
+    (void)arg;
+    return mkdir(path, 0777);
+}
+
+static int make_file(const char *path, void *arg)
+{
+    (void)arg;
+    return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+}
+
+/* Remove the files directly inside @path, then @path itself. */
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+
+    if (d) {
+        const struct dirent *de;
+        while ((de = readdir(d)) != NULL) {
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+                (void)unlinkat(dirfd(d), de->d_name, 0);
+        }
+        closedir(d);
+    }
+    (void)rmdir(path);
+}
+
+/* May --force replace directory @path? Only an empty one, or one holding
+ * @marker, with nothing but plain files in it. */
+static enum hvlog_export_status check_replaceable(const char *path, const char *marker,
+                                                  struct hvlog_export_error *err)
+{
+    struct stat st;
+    DIR *d;
+    bool marked = false, empty = true;
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+
+    if (lstat(path, &st) != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists and is not a directory; not replacing it",
+                           path);
+    d = opendir(path);
+    if (!d)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    for (;;) {
+        const struct dirent *de = status == HVLOG_EXPORT_OK ? readdir(d) : NULL;
+
+        if (!de)
+            break;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        empty = false;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+                                 "%s: holds '%s', which is not a plain file; not replacing it", path,
+                                 de->d_name);
+        if (strcmp(de->d_name, marker) == 0)
+            marked = true;
+    }
+    closedir(d);
+    if (status == HVLOG_EXPORT_OK && !empty && !marked)
+        status = export_fail(err, HVLOG_EXPORT_EXISTS,
+                             "%s: exists and has no %s, so it is not an output of this kind; "
+                             "not replacing it",
+                             path, marker);
+    return status;
+}
+
+enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, const char *path,
+                                                 bool force, const char *marker,
+                                                 struct hvlog_export_error *err)
+{
+    char *parent = NULL, *base = NULL;
+    struct stat st;
+    enum hvlog_export_status status;
+    int made;
+
+    memset(s, 0, sizeof(*s));
+    status = split_path(path, &parent, &base, err);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    if (lstat(path, &st) == 0) {
+        if (!force)
+            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+                                 path);
+        else
+            status = check_replaceable(path, marker, err);
+    } else if (errno != ENOENT) {
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (status == HVLOG_EXPORT_OK) {
+        s->tmp = unique_name(parent, base, "tmp", make_dir, NULL, &made);
+        if (!s->tmp)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot create a directory there: %s",
+                                 parent, strerror(errno));
+    }
+    if (status == HVLOG_EXPORT_OK) {
+        s->final = export_strdup(path);
+        if (!s->final) {
+            remove_dir(s->tmp);
+            free(s->tmp);
+            s->tmp = NULL;
+            status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        }
+    }
+    s->force = force;
+    s->marker = marker;
+    free(parent);
+    free(base);
+    return status;
+}
+
+enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
+                                                  struct hvlog_export_error *err)
+{
+    char *parent = NULL, *base = NULL, *old = NULL;
+    struct stat st;
+    enum hvlog_export_status status;
+    int made;
+
+    status = split_path(s->final, &parent, &base, err);
+    if (status != HVLOG_EXPORT_OK) {
+        export_staged_dir_abort(s);
+        return status;
+    }
+    sync_dir(s->tmp);
+    if (lstat(s->final, &st) == 0) {
+        /* It may have appeared since begin: check again. */
+        if (!s->force)
+            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+                                 s->final);
+        else
+            status = check_replaceable(s->final, s->marker, err);
+        if (status == HVLOG_EXPORT_OK) {
+            /* rename() onto the empty placeholder replaces it atomically. */
+            old = unique_name(parent, base, "old", make_dir, NULL, &made);
+            if (!old || rename(s->final, old) != 0) {
+                status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot move it aside: %s", s->final,
+                                     strerror(errno));
+                if (old)
+                    (void)rmdir(old);
+                free(old);
+                old = NULL;
+            }
+        }
+    }
+    if (status == HVLOG_EXPORT_OK && rename(s->tmp, s->final) != 0) {
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
+                             s->final, strerror(errno));
+        if (old)
+            (void)rename(old, s->final);
+        free(old);
+        old = NULL;
+    }
+    if (status != HVLOG_EXPORT_OK) {
+        free(parent);
+        free(base);
+        export_staged_dir_abort(s);
+        return status;
+    }
+    if (old) {
+        remove_dir(old);
+        free(old);
+    }
+    finish_commit(parent, &s->tmp, &s->final);
+    free(parent);
+    free(base);
+    return HVLOG_EXPORT_OK;
+}
+
+void export_staged_dir_abort(struct export_staged_dir *s)
+{
+    if (s->tmp)
+        remove_dir(s->tmp);
+    free(s->tmp);
+    free(s->final);
+    s->tmp = s->final = NULL;
+}
+
+enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, const char *path,
+                                                  bool force, struct hvlog_export_error *err)
+{
+    char *parent = NULL, *base = NULL;
+    struct stat st;
+    enum hvlog_export_status status;
+
+    memset(s, 0, sizeof(*s));
+    s->fd = -1;
+    status = split_path(path, &parent, &base, err);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    if (lstat(path, &st) == 0) {
+        if (!force)
+            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+                                 path);
+        else if (!S_ISREG(st.st_mode))
+            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists and is not a regular file; not replacing it",
+                                 path);
+    } else if (errno != ENOENT) {
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    }
+    if (status == HVLOG_EXPORT_OK) {
+        s->tmp = unique_name(parent, base, "tmp", make_file, NULL, &s->fd);
+        if (!s->tmp) {
+            s->fd = -1;
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot create a file there: %s", parent,
+                                 strerror(errno));
+        }
+    }
+    if (status == HVLOG_EXPORT_OK) {
+        s->final = export_strdup(path);
+        if (!s->final)
+            status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    free(parent);
+    free(base);
+    if (status != HVLOG_EXPORT_OK)
+        export_staged_file_abort(s);
+    return status;
+}
+
+enum hvlog_export_status export_staged_file_commit(struct export_staged_file *s, bool force,
+                                                   struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    int e = export_close_synced(s->fd);
+    char *parent = NULL, *base = NULL;
+
+    s->fd = -1;
+    if (e != 0) {
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", s->final, strerror(e));
+    } else if (force) {
+        if (rename(s->tmp, s->final) != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
+                                 s->final, strerror(errno));
+    } else if (link(s->tmp, s->final) == 0) {
+        (void)unlink(s->tmp);
+    } else if (errno == EEXIST) {
+        status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+                             s->final);
+    } else {
+        /* A file system without hard links: check, then rename. */
+        struct stat st;
+        if (lstat(s->final, &st) == 0)
+            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+                                 s->final);
+        else if (rename(s->tmp, s->final) != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
+                                 s->final, strerror(errno));
+    }
+    if (status != HVLOG_EXPORT_OK) {
+        export_staged_file_abort(s);
+        return status;
+    }
+    split_path(s->final, &parent, &base, NULL);
+    finish_commit(parent, &s->tmp, &s->final);
+    free(parent);
+    free(base);
+    return HVLOG_EXPORT_OK;
+}
+
+void export_staged_file_abort(struct export_staged_file *s)
+{
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    if (s->tmp)
+        (void)unlink(s->tmp);
+    free(s->tmp);
+    free(s->final);
+    s->tmp = s->final = NULL;
+}
+
+int export_create_file(const char *dir, const char *name, struct hvlog_export_error *err)
+{
+    char *path = export_join(dir, name);
+    int fd;
+
+    if (!path) {
+        export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return -1;
+    }
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0)
+        export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    free(path);
+    return fd;
+}

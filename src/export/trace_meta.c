@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hvlog-trace.json: reading it (strictly: every value checked for type and
+ * range, unknown members ignored so that version 1 can grow) and writing it
+ * (pretty JSON through the streaming writer). docs/trace-format.md is the
+ * reference; the member names below are the format.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export/export_internal.h"
+#include "export/json_parse.h"
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/export/json.h"
+#include "hvlog/export/trace.h"
+#include "hvlog/version.h"
+
+/* Short group names and data files, by log type (docs/trace-format.md). */
+static const struct {
+    const char *short_name;
+    const char *file;
+} group_names[HVLOG_TRACE_MAX_GROUPS] = {
+    [HvEventLogTypeGlobalSystemEvents] = {"global", "global.buffers"},
+    [HvEventLogTypeLocalDiagnostics] = {"local", "local.buffers"},
+    [HvEventLogTypeSystemDiagnostics] = {"system", "system.buffers"},
+};
+
+const char *hvlog_trace_group_file(uint32_t type)
+{
+    return type < HVLOG_TRACE_MAX_GROUPS ? group_names[type].file : NULL;
+}
+
+const char *hvlog_trace_group_short(uint32_t type)
+{
+    return type < HVLOG_TRACE_MAX_GROUPS ? group_names[type].short_name : NULL;
+}
+
+const struct hvlog_trace_group *hvlog_trace_meta_group(const struct hvlog_trace_meta *meta,
+                                                       uint32_t type)
+{
+    for (uint32_t i = 0; meta && i < meta->group_count; i++) {
+        if (meta->groups[i].type == type)
+            return &meta->groups[i];
+    }
+    return NULL;
+}
+
+void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
+{
+    if (!meta)
+        return;
+    free(meta->command_line);
+    free(meta->lps);
+    memset(meta, 0, sizeof(*meta));
+}
+
+/* The u64 counters of an "lps" row and of "stats", by member name: one
+ * table serves the reader and the writer, so they cannot drift. */
+#define TRACE_LP_COUNTERS(X) X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large)
+#define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
+
+/* ---- reading ---- */
+
+struct meta_parse {
+    const struct jp_doc *doc;
+    struct hvlog_export_error *err;
+    char where[48]; /* "groups[1]" etc., for messages */
+};
+
+static enum hvlog_export_status bad(struct meta_parse *mp, const char *key, const char *what)
+{
+    return export_fail(mp->err, HVLOG_EXPORT_BAD_META, "%s%s%s: %s", mp->where,
+                       mp->where[0] ? "." : "", key, what);
+}
+
+/* An optional unsigned member, at most @max; absent leaves *out as is. */
+static enum hvlog_export_status get_u64(struct meta_parse *mp, const struct jp_node *obj,
+                                        const char *key, bool required, uint64_t max,
+                                        uint64_t *out)
+{
+    const struct jp_node *n = jp_member(mp->doc, obj, key);
+    uint64_t v;
+
+    if (!n)
+        return required ? bad(mp, key, "missing") : HVLOG_EXPORT_OK;
+    if (!jp_u64(n, &v))
+        return bad(mp, key, "not an unsigned 64-bit integer");
+    if (v > max)
+        return bad(mp, key, "out of range");
+    *out = v;
+    return HVLOG_EXPORT_OK;
+}
+
+static enum hvlog_export_status get_u32(struct meta_parse *mp, const struct jp_node *obj,
+                                        const char *key, bool required, uint32_t max,
+                                        uint32_t *out)
+{
+    uint64_t v = *out;
+    enum hvlog_export_status st = get_u64(mp, obj, key, required, max, &v);
+
+    *out = (uint32_t)v;
+    return st;
+}
+
+/* A string member; NULL when absent (and not required). */
+static enum hvlog_export_status get_string(struct meta_parse *mp, const struct jp_node *obj,
+                                           const char *key, bool required, const char **out)
+{
+    const struct jp_node *n = jp_member(mp->doc, obj, key);
+
+    *out = NULL;
+    if (!n)
+        return required ? bad(mp, key, "missing") : HVLOG_EXPORT_OK;
+    if (n->kind != JP_STRING)
+        return bad(mp, key, "not a string");
+    *out = n->text;
+    return HVLOG_EXPORT_OK;
+}
+
+/* A 64-bit mask as "0x..." (hex digits only) or as a plain number. */
+static enum hvlog_export_status get_mask(struct meta_parse *mp, const struct jp_node *obj,
+                                         const char *key, uint64_t *out)
+{
+    const struct jp_node *n = jp_member(mp->doc, obj, key);
+    uint64_t v = 0;
+
+    if (!n)
+        return HVLOG_EXPORT_OK;
+    if (n->kind == JP_NUMBER)
+        return get_u64(mp, obj, key, false, UINT64_MAX, out);
+    if (n->kind != JP_STRING || n->len < 3 || n->len > 18 || n->text[0] != '0' ||
+        (n->text[1] != 'x' && n->text[1] != 'X'))
+        return bad(mp, key, "not a \"0x...\" mask");
+    for (size_t i = 2; i < n->len; i++) {
+        char c = n->text[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return bad(mp, key, "not a \"0x...\" mask");
+        v = v << 4 | d;
+    }
+    *out = v;
+    return HVLOG_EXPORT_OK;
+}
+
+static bool plain_file_name(const char *s, size_t len)
+{
+    if (len == 0 || len >= sizeof(((struct hvlog_trace_group *)0)->file) || s[0] == '.' ||
+        strcmp(s, HVLOG_TRACE_META_FILE) == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '/' || s[i] == '\\' || (unsigned char)s[i] < 0x20)
+            return false;
+    }
+    return true;
+}
+
+#define TRY(expr)                                     \
+    do {                                              \
+        enum hvlog_export_status st_ = (expr);        \
+        if (st_ != HVLOG_EXPORT_OK)                   \
+            return st_;                               \
+    } while (0)
+
+static enum hvlog_export_status parse_group(struct meta_parse *mp, const struct jp_node *obj,
+                                            struct hvlog_trace_group *g)
+{
+    const struct jp_node *file = jp_member(mp->doc, obj, "file");
+    const char *conv = NULL;
+    uint32_t pages = 0;
+
+    if (obj->kind != JP_OBJECT)
+        return bad(mp, "", "not an object");
+    TRY(get_u32(mp, obj, "type", true, HvEventLogTypeMaximumCurrent, &g->type));
+    if (!file)
+        return bad(mp, "file", "missing");
+    if (file->kind != JP_STRING || !file->text || !plain_file_name(file->text, file->len))
+        return bad(mp, "file", "not a plain file name inside the trace directory");
+    memcpy(g->file, file->text, file->len + 1);
+    TRY(get_string(mp, obj, "header_convention", true, &conv));
+    if (!conv)
+        return bad(mp, "header_convention", "missing");
+    if (strcmp(conv, "2013") == 0)
+        g->convention = HVLOG_HEADER_2013;
+    else if (strcmp(conv, "current") == 0)
+        g->convention = HVLOG_HEADER_CURRENT;
+    else
+        return bad(mp, "header_convention", "neither \"2013\" nor \"current\"");
+    TRY(get_u32(mp, obj, "buffer_pages", true, HV_EVENTLOG_MAX_BUFFER_PAGES, &pages));
+    if (pages < HV_EVENTLOG_MIN_BUFFER_PAGES)
+        return bad(mp, "buffer_pages", "out of range");
+    g->buffer_pages = pages;
+    TRY(get_u32(mp, obj, "buffer_count", false, HV_EVENTLOG_MAX_BUFFER_COUNT, &g->buffer_count));
+    TRY(get_u32(mp, obj, "threshold", false, HV_EVENTLOG_MAX_BUFFER_COUNT, &g->threshold));
+    TRY(get_u32(mp, obj, "time_basis", false, HvEventLogEntryTimeMaximumCurrent, &g->time_basis));
+    TRY(get_u64(mp, obj, "system_time", false, UINT64_MAX, &g->system_time));
+    TRY(get_u64(mp, obj, "reference_time_at_init", false, UINT64_MAX, &g->reference_time_at_init));
+    return get_mask(mp, obj, "sources", &g->sources);
+}
+
+static enum hvlog_export_status parse_lps(struct meta_parse *mp, const struct jp_node *arr,
+                                          struct hvlog_trace_meta *meta)
+{
+    uint32_t i = 0;
+
+    if (arr->kind != JP_ARRAY)
+        return bad(mp, "lps", "not an array");
+    if (arr->count == 0)
+        return HVLOG_EXPORT_OK;
+    meta->lps = calloc(arr->count, sizeof(*meta->lps));
+    if (!meta->lps)
+        return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (const struct jp_node *n = jp_first(mp->doc, arr); n; n = jp_next(mp->doc, n), i++) {
+        struct hvlog_trace_lp *lp = &meta->lps[i];
+
+        snprintf(mp->where, sizeof mp->where, "lps[%u]", i);
+        if (n->kind != JP_OBJECT)
+            return bad(mp, "", "not an object");
+        lp->lp = i;
+        TRY(get_u32(mp, n, "lp", false, UINT32_MAX, &lp->lp));
+#define READ_LP_COUNTER(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &lp->field));
+        TRACE_LP_COUNTERS(READ_LP_COUNTER)
+#undef READ_LP_COUNTER
+        meta->lp_count = i + 1;
+    }
+    mp->where[0] = '\0';
+    return HVLOG_EXPORT_OK;
+}
+
+static enum hvlog_export_status parse_meta(struct meta_parse *mp, const struct jp_node *root,
+                                           struct hvlog_trace_meta *meta)
+{
+    const struct jp_node *n;
+    const char *s;
+    uint64_t version = 0;
+    uint32_t i = 0;
+
+    if (!root || root->kind != JP_OBJECT)
+        return export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not a JSON object");
+    TRY(get_string(mp, root, "format", false, &s));
+    if (!s || strcmp(s, HVLOG_TRACE_FORMAT) != 0)
+        return export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE,
+                           "not an hvlog trace: \"format\" is not \"" HVLOG_TRACE_FORMAT "\"");
+    TRY(get_u64(mp, root, "version", true, UINT64_MAX, &version));
+    if (version == 0)
+        return bad(mp, "version", "out of range");
+    if (version > HVLOG_TRACE_FORMAT_VERSION)
+        return export_fail(mp->err, HVLOG_EXPORT_VERSION,
+                           "trace format version %llu is newer than this hvlog reads (%u)",
+                           (unsigned long long)version, HVLOG_TRACE_FORMAT_VERSION);
+    meta->version = (uint32_t)version;
+    TRY(get_string(mp, root, "hvlog_version", false, &s));
+    if (s)
+        snprintf(meta->hvlog_version, sizeof meta->hvlog_version, "%s", s);
+    TRY(get_string(mp, root, "abi_profile", false, &s));
+    if (s && strcmp(s, "2013") != 0 && strcmp(s, "current") != 0)
+        return bad(mp, "abi_profile", "neither \"2013\" nor \"current\"");
+    snprintf(meta->abi_profile, sizeof meta->abi_profile, "%s", s ? s : "2013");
+    TRY(get_string(mp, root, "command_line", false, &s));
+    if (s && !(meta->command_line = export_strdup(s)))
+        return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    n = jp_member(mp->doc, root, "host");
+    if (n) {
+        snprintf(mp->where, sizeof mp->where, "host");
+        if (n->kind != JP_OBJECT)
+            return bad(mp, "", "not an object");
+        TRY(get_u32(mp, n, "lps", false, UINT32_MAX, &meta->host.lps));
+        TRY(get_u32(mp, n, "domains", false, UINT32_MAX, &meta->host.domains));
+        TRY(get_u32(mp, n, "children", false, UINT32_MAX, &meta->host.children));
+        TRY(get_u64(mp, n, "seed", false, UINT64_MAX, &meta->host.seed));
+        mp->where[0] = '\0';
+    }
+    TRY(get_u64(mp, root, "tsc_frequency_hz", false, UINT64_MAX, &meta->tsc_frequency_hz));
+    n = jp_member(mp->doc, root, "groups");
+    if (!n || n->kind != JP_ARRAY || n->count == 0 || n->count > HVLOG_TRACE_MAX_GROUPS)
+        return bad(mp, "groups", "not an array of 1 to 3 groups");
+    for (const struct jp_node *g = jp_first(mp->doc, n); g; g = jp_next(mp->doc, g), i++) {
+        snprintf(mp->where, sizeof mp->where, "groups[%u]", i);
+        TRY(parse_group(mp, g, &meta->groups[i]));
+        for (uint32_t j = 0; j < i; j++) {
+            if (meta->groups[j].type == meta->groups[i].type)
+                return bad(mp, "type", "a second group of the same type");
+            if (strcmp(meta->groups[j].file, meta->groups[i].file) == 0)
+                return bad(mp, "file", "the same file as another group");
+        }
+        meta->group_count = i + 1;
+    }
+    mp->where[0] = '\0';
+    n = jp_member(mp->doc, root, "lps");
+    if (n)
+        TRY(parse_lps(mp, n, meta));
+    n = jp_member(mp->doc, root, "stats");
+    if (n) {
+        snprintf(mp->where, sizeof mp->where, "stats");
+        if (n->kind != JP_OBJECT)
+            return bad(mp, "", "not an object");
+#define READ_STAT(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
+        TRACE_STATS_COUNTERS(READ_STAT)
+#undef READ_STAT
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
+                                               struct hvlog_trace_meta *out,
+                                               struct hvlog_export_error *err)
+{
+    struct jp_doc doc;
+    struct meta_parse mp = {&doc, err, ""};
+    enum hvlog_export_status status;
+
+    if (!out)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata to fill");
+    memset(out, 0, sizeof(*out));
+    if (!text)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata text");
+    if (len > HVLOG_TRACE_META_MAX_BYTES)
+        return export_fail(err, HVLOG_EXPORT_BAD_META, "metadata larger than %u bytes",
+                           HVLOG_TRACE_META_MAX_BYTES);
+    if (!jp_parse(&doc, text, len)) {
+        /* Text that is not even JSON is not an hvlog trace at all. */
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not JSON (%s)",
+                             doc.error);
+    } else {
+        status = parse_meta(&mp, jp_root(&doc), out);
+    }
+    jp_doc_free(&doc);
+    return status;
+}
+
+/* ---- writing ---- */
+
+static int sink_fd(void *arg, const char *bytes, size_t len)
+{
+    return export_write_all(*(const int *)arg, bytes, len);
+}
+
+enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta *meta,
+                                           struct hvlog_export_error *err)
+{
+    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &fd, HVLOG_JSON_PRETTY);
+    enum hvlog_export_status status;
+
+    if (!w)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    hvlog_json_object_begin(w);
+    hvlog_json_member_string(w, "format", HVLOG_TRACE_FORMAT);
+    hvlog_json_member_u64(w, "version", HVLOG_TRACE_FORMAT_VERSION);
+    hvlog_json_member_string(w, "hvlog_version",
+                             meta->hvlog_version[0] ? meta->hvlog_version : hvlog_version());
+    hvlog_json_member_string(w, "abi_profile", meta->abi_profile[0] ? meta->abi_profile : "2013");
+    hvlog_json_member_string(w, "command_line", meta->command_line ? meta->command_line : "");
+    hvlog_json_key(w, "host");
+    hvlog_json_object_begin(w);
+    hvlog_json_member_u64(w, "lps", meta->host.lps);
+    hvlog_json_member_u64(w, "domains", meta->host.domains);
+    hvlog_json_member_u64(w, "children", meta->host.children);
+    hvlog_json_member_u64(w, "seed", meta->host.seed);
+    hvlog_json_object_end(w);
+    hvlog_json_member_u64(w, "tsc_frequency_hz", meta->tsc_frequency_hz);
+    hvlog_json_key(w, "groups");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < meta->group_count; i++) {
+        const struct hvlog_trace_group *g = &meta->groups[i];
+        const char *name = hvlog_eventlog_type_name(g->type);
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "type", g->type);
+        hvlog_json_member_string(w, "name", name ? name : "");
+        hvlog_json_member_string(w, "file", hvlog_trace_group_file(g->type));
+        hvlog_json_member_string(w, "header_convention",
+                                 g->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+        hvlog_json_member_u64(w, "buffer_count", g->buffer_count);
+        hvlog_json_member_u64(w, "buffer_pages", g->buffer_pages);
+        hvlog_json_member_u64(w, "threshold", g->threshold);
+        hvlog_json_member_u64(w, "time_basis", g->time_basis);
+        hvlog_json_member_u64(w, "system_time", g->system_time);
+        hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
+        hvlog_json_member_hex(w, "sources", g->sources);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_key(w, "lps");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < meta->lp_count; i++) {
+        const struct hvlog_trace_lp *lp = &meta->lps[i];
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "lp", lp->lp);
+#define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lp->field);
+        TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
+#undef WRITE_LP_COUNTER
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_key(w, "stats");
+    hvlog_json_object_begin(w);
+#define WRITE_STAT(field) hvlog_json_member_u64(w, #field, meta->stats.field);
+    TRACE_STATS_COUNTERS(WRITE_STAT)
+#undef WRITE_STAT
+    hvlog_json_object_end(w);
+    hvlog_json_object_end(w);
+    status = hvlog_json_writer_close(w);
+    if (status == HVLOG_EXPORT_IO)
+        return export_fail(err, status, "%s: write failed", HVLOG_TRACE_META_FILE);
+    if (status != HVLOG_EXPORT_OK)
+        return export_fail(err, status, "%s: could not be formatted", HVLOG_TRACE_META_FILE);
+    return HVLOG_EXPORT_OK;
+}

@@ -1,0 +1,441 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace reader (hvlog/export/trace.h).
+ *
+ * A group file is a sequence of equal-sized buffers; the stride comes from
+ * the metadata (buffer_pages x 4096) or, for a raw file, from the first
+ * header. Because the stride is fixed, a buffer whose header lies is
+ * skipped by position and the next one is still found: corruption never
+ * desynchronises the reader. A cursor owns one stride of memory and reads
+ * with pread, so sequential and random access share one path.
+ *
+ * Checks, in order, for every buffer (nothing in a file is trusted):
+ *   1. the whole stride could be read (else the file is truncated);
+ *   2. the header, by hvlog_buffer_summarize: BufferSize equal to the
+ *      stride, NextBufferOffset inside it, Type the group's;
+ *   3. BufferIndex below the group's MaximumBufferCount, when known;
+ *   4. every entry, by hvlog_buffer_walk, before the first is handed out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "export/export_internal.h"
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/le.h"
+#include "hvlog/export/trace.h"
+
+struct hvlog_trace_reader {
+    char *path;     /* as given */
+    char *dir;      /* where group files are; NULL for a raw file */
+    bool raw;
+    struct hvlog_trace_meta meta;
+};
+
+struct hvlog_trace_cursor {
+    int fd;
+    char *file;     /* path, for messages */
+    uint32_t type;
+    enum hvlog_header_convention convention;
+    uint32_t stride;        /* bytes per buffer */
+    uint32_t buffer_count;  /* MaximumBufferCount; 0 = unknown */
+    uint64_t count;         /* whole buffers in the file */
+    uint64_t tail;          /* bytes after the last whole buffer */
+    uint64_t next;          /* sequential position */
+    bool tail_reported;
+    uint8_t *bytes;         /* one stride */
+};
+
+static const char *convention_name(int convention)
+{
+    return convention == HVLOG_HEADER_CURRENT ? "current" : "2013";
+}
+
+/* ---- opening ---- */
+
+static enum hvlog_export_status read_meta(struct hvlog_trace_reader *r,
+                                          struct hvlog_export_error *err)
+{
+    char *path = export_join(r->dir, HVLOG_TRACE_META_FILE);
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    struct stat st;
+    char *text = NULL;
+    size_t got = 0;
+    int fd, e;
+
+    if (!path)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        status = errno == ENOENT
+                     ? export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                                   "%s: not an hvlog trace (no " HVLOG_TRACE_META_FILE ")", r->dir)
+                     : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+        free(path);
+        return status;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", path);
+    else if ((uint64_t)st.st_size > HVLOG_TRACE_META_MAX_BYTES)
+        status = export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", path,
+                             HVLOG_TRACE_META_MAX_BYTES);
+    else if (!(text = malloc((size_t)st.st_size + 1)))
+        status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    else if ((e = export_pread_all(fd, text, (size_t)st.st_size, 0, &got)) != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(e));
+    close(fd);
+    if (status == HVLOG_EXPORT_OK) {
+        struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
+
+        status = hvlog_trace_meta_parse(text, got, &r->meta, &inner);
+        if (status != HVLOG_EXPORT_OK)
+            export_fail(err, status, "%s: %s", path, inner.message);
+    }
+    free(text);
+    free(path);
+    return status;
+}
+
+/* A bare concatenation of buffers: everything from the first header. */
+static enum hvlog_export_status open_raw(struct hvlog_trace_reader *r,
+                                         struct hvlog_export_error *err)
+{
+    uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE];
+    struct hvlog_trace_group *g = &r->meta.groups[0];
+    const char *base = strrchr(r->path, '/');
+    size_t got = 0;
+    uint64_t size;
+    uint32_t type;
+    int convention, fd, e;
+
+    fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    e = export_pread_all(fd, head, sizeof head, 0, &got);
+    close(fd);
+    if (e != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(e));
+    if (got < sizeof head)
+        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                           "%s: not an hvlog trace or buffer file (%zu bytes, less than a buffer header)",
+                           r->path, got);
+    convention = hvlog_header_convention_guess(head, sizeof head);
+    if (convention < 0)
+        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                           "%s: not an hvlog trace or buffer file (its first 72 bytes are no "
+                           "event-log buffer header in either convention)",
+                           r->path);
+    size = hvlog_load_le32(head);
+    if (convention == HVLOG_HEADER_CURRENT)
+        size += HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    type = hvlog_load_le32(head + offsetof(struct hv_eventlog_buffer_header, type));
+    if (type >= HVLOG_TRACE_MAX_GROUPS)
+        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                           "%s: not an hvlog buffer file (the first buffer's Type is %u)", r->path,
+                           type);
+    r->raw = true;
+    r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
+    snprintf(r->meta.abi_profile, sizeof r->meta.abi_profile, "%s", convention_name(convention));
+    r->meta.group_count = 1;
+    g->type = type;
+    snprintf(g->file, sizeof g->file, "%s", base ? base + 1 : r->path);
+    g->convention = (enum hvlog_header_convention)convention;
+    g->buffer_pages = (uint32_t)(size / HV_PAGE_SIZE);
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_reader **out,
+                                         struct hvlog_export_error *err)
+{
+    struct hvlog_trace_reader *r;
+    enum hvlog_export_status status;
+    struct stat st;
+    const char *base;
+
+    if (!path || !out)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace path given");
+    *out = NULL;
+    if (stat(path, &st) != 0)
+        return export_fail(err, errno == ENOENT ? HVLOG_EXPORT_NOT_TRACE : HVLOG_EXPORT_IO, "%s: %s",
+                           path, strerror(errno));
+    r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = export_strdup(path))) {
+        free(r);
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (S_ISDIR(st.st_mode)) {
+        r->dir = export_strdup(path);
+        status = r->dir ? read_meta(r, err) : export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    } else if (S_ISREG(st.st_mode) && strcmp(base, HVLOG_TRACE_META_FILE) == 0) {
+        /* TRACE/hvlog-trace.json names the trace directory. */
+        size_t n = (size_t)(base - path);
+        r->dir = n > 0 ? malloc(n + 1) : export_strdup(".");
+        if (r->dir && n > 0)
+            snprintf(r->dir, n + 1, "%.*s", n == 1 ? 1 : (int)(n - 1), path);
+        status = r->dir ? read_meta(r, err) : export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    } else if (S_ISREG(st.st_mode)) {
+        status = open_raw(r, err);
+    } else {
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                             "%s: not a trace directory or a regular file", path);
+    }
+    if (status != HVLOG_EXPORT_OK) {
+        hvlog_trace_close(r);
+        return status;
+    }
+    *out = r;
+    return HVLOG_EXPORT_OK;
+}
+
+void hvlog_trace_close(struct hvlog_trace_reader *r)
+{
+    if (!r)
+        return;
+    hvlog_trace_meta_release(&r->meta);
+    free(r->path);
+    free(r->dir);
+    free(r);
+}
+
+const struct hvlog_trace_meta *hvlog_trace_reader_meta(const struct hvlog_trace_reader *r)
+{
+    return r ? &r->meta : NULL;
+}
+
+bool hvlog_trace_reader_is_raw(const struct hvlog_trace_reader *r)
+{
+    return r && r->raw;
+}
+
+const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r)
+{
+    return r ? r->path : NULL;
+}
+
+/* ---- cursors ---- */
+
+enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader *r, uint32_t type,
+                                                struct hvlog_trace_cursor **out,
+                                                struct hvlog_export_error *err)
+{
+    const struct hvlog_trace_group *g;
+    struct hvlog_trace_cursor *c;
+    struct stat st;
+
+    if (!r || !out)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no cursor to fill");
+    *out = NULL;
+    g = hvlog_trace_meta_group(&r->meta, type);
+    if (!g)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", r->path, type);
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    c->fd = -1;
+    c->file = r->raw ? export_strdup(r->path) : export_join(r->dir, g->file);
+    c->stride = g->buffer_pages * HV_PAGE_SIZE;
+    c->bytes = malloc(c->stride);
+    if (!c->file || !c->bytes) {
+        hvlog_trace_cursor_close(c);
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    c->type = type;
+    c->convention = g->convention;
+    c->buffer_count = g->buffer_count;
+    c->fd = open(c->file, O_RDONLY | O_CLOEXEC);
+    if (c->fd < 0 || fstat(c->fd, &st) != 0) {
+        export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
+        hvlog_trace_cursor_close(c);
+        return HVLOG_EXPORT_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file);
+        hvlog_trace_cursor_close(c);
+        return HVLOG_EXPORT_NOT_TRACE;
+    }
+    c->count = (uint64_t)st.st_size / c->stride;
+    c->tail = (uint64_t)st.st_size % c->stride;
+    *out = c;
+    return HVLOG_EXPORT_OK;
+}
+
+void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->file);
+    free(c->bytes);
+    free(c);
+}
+
+uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c)
+{
+    return c ? c->count : 0;
+}
+
+static enum hvlog_export_status corrupt(const struct hvlog_trace_cursor *c,
+                                        const struct hvlog_trace_buffer *b, const char *why,
+                                        struct hvlog_export_error *err)
+{
+    int guess = hvlog_header_convention_guess(b->bytes, b->len);
+    const char *hint = "";
+
+    /* D9: a file in the other convention fails every buffer; say so. */
+    if (guess >= 0 && guess != (int)c->convention)
+        hint = guess == HVLOG_HEADER_CURRENT ? " (its header looks like the current convention)"
+                                             : " (its header looks like the 2013 convention)";
+    return export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: buffer %llu at byte %llu: %s%s", c->file,
+                       (unsigned long long)b->file_index, (unsigned long long)b->file_offset, why,
+                       hint);
+}
+
+enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                                void *arg, struct hvlog_export_error *err)
+{
+    struct hvlog_walk_expect expect;
+    struct hvlog_trace_buffer b;
+    enum hvlog_walk_error werr;
+    size_t got = 0;
+    int e;
+
+    if (!c || !out)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
+    expect = (struct hvlog_walk_expect){c->type, UINT32_MAX, UINT32_MAX, c->stride};
+    memset(out, 0, sizeof(*out));
+    if (file_index >= c->count)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no buffer %llu (the file holds %llu)",
+                           c->file, (unsigned long long)file_index, (unsigned long long)c->count);
+    memset(&b, 0, sizeof b);
+    b.file_index = file_index;
+    b.file_offset = file_index * c->stride;
+    b.bytes = c->bytes;
+    e = export_pread_all(c->fd, c->bytes, c->stride, b.file_offset, &got);
+    if (e != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
+    if (got < c->stride)
+        return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: truncated while reading buffer %llu",
+                           c->file, (unsigned long long)file_index);
+    b.len = c->stride;
+    *out = b;
+    werr = hvlog_buffer_summarize(b.bytes, b.len, c->convention, &expect, &out->summary);
+    if (werr != HVLOG_WALK_OK)
+        return corrupt(c, &b, hvlog_walk_error_text(werr), err);
+    if (c->buffer_count != 0 && out->summary.buffer_index >= c->buffer_count)
+        return corrupt(c, &b, "BufferIndex is not below the group's MaximumBufferCount", err);
+    werr = hvlog_buffer_walk(b.bytes, b.len, c->convention, &expect, NULL, fn, arg);
+    if (werr != HVLOG_WALK_OK)
+        return corrupt(c, &b, hvlog_walk_error_text(werr), err);
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
+                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                                void *arg, struct hvlog_export_error *err)
+{
+    if (!c)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor");
+    if (c->next < c->count)
+        return hvlog_trace_cursor_read(c, c->next++, out, fn, arg, err);
+    if (c->tail != 0 && !c->tail_reported) {
+        c->tail_reported = true;
+        return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+                           "%s: truncated: %llu bytes at the end are less than one %u-byte buffer",
+                           c->file, (unsigned long long)c->tail, c->stride);
+    }
+    return HVLOG_EXPORT_END;
+}
+
+/* ---- fill order ---- */
+
+static bool count_entry(void *arg, const struct hvlog_entry *entry)
+{
+    (void)entry;
+    (*(uint32_t *)arg)++;
+    return true;
+}
+
+static int slot_order(const void *pa, const void *pb)
+{
+    const struct hvlog_trace_slot *a = pa, *b = pb;
+
+    if (a->lp != b->lp)
+        return a->lp < b->lp ? -1 : 1;
+    if (a->time_stamp != b->time_stamp)
+        return a->time_stamp < b->time_stamp ? -1 : 1;
+    if (a->file_index != b->file_index)
+        return a->file_index < b->file_index ? -1 : 1;
+    return 0;
+}
+
+enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
+                                               hvlog_export_report_fn report, void *report_arg,
+                                               struct hvlog_trace_slot **out, uint64_t *count,
+                                               uint64_t *skipped, struct hvlog_export_error *err)
+{
+    struct hvlog_trace_slot *slots = NULL;
+    uint64_t n = 0, bad = 0;
+
+    if (!c || !out || !count)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no index to fill");
+    *out = NULL;
+    *count = 0;
+    if (c->count > SIZE_MAX / sizeof(*slots))
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "%s: too many buffers to index", c->file);
+    if (c->count) {
+        slots = malloc((size_t)c->count * sizeof(*slots));
+        if (!slots)
+            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", c->file);
+    }
+    c->next = 0;
+    c->tail_reported = false;
+    for (;;) {
+        struct hvlog_trace_buffer b;
+        struct hvlog_export_error e;
+        uint32_t entries = 0;
+        enum hvlog_export_status st;
+
+        memset(&b, 0, sizeof b);
+        st = hvlog_trace_cursor_next(c, &b, count_entry, &entries, &e);
+
+        if (st == HVLOG_EXPORT_END)
+            break;
+        if (st == HVLOG_EXPORT_OK) {
+            if (slots && n < c->count) { /* always: the file holds c->count buffers */
+                struct hvlog_trace_slot *s = &slots[n++];
+                s->file_index = b.file_index;
+                s->time_stamp = b.summary.time_stamp;
+                s->lp = b.summary.logical_processor;
+                s->events_lost = b.summary.events_lost;
+                s->entries = entries;
+                s->buffer_index = b.summary.buffer_index;
+            }
+            continue;
+        }
+        if (skip_corrupt && (st == HVLOG_EXPORT_CORRUPT || st == HVLOG_EXPORT_TRUNCATED)) {
+            bad++;
+            if (report)
+                report(report_arg, e.message);
+            continue;
+        }
+        free(slots);
+        if (err)
+            *err = e;
+        return st;
+    }
+    if (n > 1)
+        qsort(slots, (size_t)n, sizeof(*slots), slot_order);
+    *out = slots;
+    *count = n;
+    if (skipped)
+        *skipped = bad;
+    return HVLOG_EXPORT_OK;
+}

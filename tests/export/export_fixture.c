@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * export_fixture OUTDIR: the synthetic traces and their exports that the
+ * babeltrace2 / python3-bt2 / golden-file tests read (CTest fixture
+ * "export_outputs"). For each case NAME it writes NAME.trace (or NAME.raw),
+ * NAME.ctf, NAME.json (Perfetto) and NAME.expect.json.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/export/ctf.h"
+#include "hvlog/export/perfetto.h"
+#include "synth.h"
+
+struct fixture_case {
+    const char *name;
+    bool raw;
+    struct synth_spec spec;
+};
+
+static const struct fixture_case cases[] = {
+    {"small", false, {1, 2, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false}},
+    {"big", false, {1, 4, 40, 2, 1000, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, false}},
+    {"current", true, {1, 3, 6, 1, 60, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, false}},
+    {"tsc", false, {1, 2, 5, 1, 50, HVLOG_HEADER_2013, HvEventLogEntryTimeTsc, true, false, false}},
+    {"global", false, {0, 1, 5, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false}},
+};
+
+static char *path_of(const char *dir, const char *name, const char *suffix)
+{
+    size_t n = strlen(dir) + strlen(name) + strlen(suffix) + 2;
+    char *p = malloc(n);
+
+    if (p)
+        snprintf(p, n, "%s/%s%s", dir, name, suffix);
+    return p;
+}
+
+/* Export DIR/NAME<suffix> to DIR/NAME.ctf and DIR/NAME.json. */
+static int export_case(const char *dir, const char *name, const char *suffix)
+{
+    struct hvlog_trace_reader *r = NULL;
+    struct hvlog_export_options opt = {.force = true};
+    struct hvlog_export_error err;
+    char *input = path_of(dir, name, suffix);
+    char *ctf = path_of(dir, name, ".ctf");
+    char *json = path_of(dir, name, ".json");
+    int rc = -1;
+
+    if (input && ctf && json) {
+        if (hvlog_trace_open(input, &r, &err) == HVLOG_EXPORT_OK &&
+            hvlog_export_ctf(r, ctf, &opt, NULL, &err) == HVLOG_EXPORT_OK &&
+            hvlog_export_perfetto(r, json, &opt, NULL, &err) == HVLOG_EXPORT_OK)
+            rc = 0;
+        else
+            fprintf(stderr, "export_fixture: %s: %s\n", name, err.message);
+    }
+    hvlog_trace_close(r);
+    free(input);
+    free(ctf);
+    free(json);
+    return rc;
+}
+
+static int run_case(const char *dir, const struct fixture_case *c)
+{
+    struct synth_expect expect;
+    char *input = path_of(dir, c->name, c->raw ? ".raw" : ".trace");
+    char *exp = path_of(dir, c->name, ".expect.json");
+    int rc = -1;
+
+    if (!input || !exp)
+        goto out;
+    if ((c->raw ? synth_write_raw(&c->spec, input, &expect)
+                : synth_write_trace(&c->spec, input, &expect)) != 0) {
+        fprintf(stderr, "export_fixture: %s: cannot write the input\n", c->name);
+        goto out;
+    }
+    if (export_case(dir, c->name, c->raw ? ".raw" : ".trace") == 0)
+        rc = synth_write_expect(&c->spec, &expect, exp);
+out:
+    free(input);
+    free(exp);
+    return rc;
+}
+
+/* Two groups in one trace, both on the reference clock: one CTF trace,
+ * two stream classes, merged by time. Checked with `reads` and `counter`. */
+static int run_two_groups(const char *dir)
+{
+    static const struct synth_spec specs[2] = {
+        {1, 2, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false},
+        {0, 1, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false},
+    };
+    struct synth_expect expect[2], both;
+    char *input = path_of(dir, "two", ".trace");
+    char *exp = path_of(dir, "two", ".expect.json");
+    int rc = -1;
+
+    if (input && exp && synth_write_groups(specs, 2, input, expect) == 0 &&
+        export_case(dir, "two", ".trace") == 0) {
+        both = expect[0];
+        both.total_events += expect[1].total_events;
+        both.total_lost += expect[1].total_lost;
+        both.total_buffers += expect[1].total_buffers;
+        rc = synth_write_expect(&specs[0], &both, exp);
+    }
+    free(input);
+    free(exp);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: export_fixture OUTDIR\n");
+        return 2;
+    }
+    if (mkdir(argv[1], 0777) != 0) {
+        struct stat st;
+        if (stat(argv[1], &st) != 0 || !S_ISDIR(st.st_mode)) {
+            perror(argv[1]);
+            return 1;
+        }
+    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        if (run_case(argv[1], &cases[i]) != 0)
+            return 1;
+    }
+    if (run_two_groups(argv[1]) != 0)
+        return 1;
+    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 1, argv[1]);
+    return 0;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Synthetic traces for the export tests: valid buffers made by hand with
+ * the layout.h codecs, in either header convention, with a known content
+ * and a known loss pattern, so every reader of the result can be checked
+ * against exact numbers.
+ *
+ * Content rules (the python bt2 check relies on them):
+ *   - an entry's Context is (lp << 20) | sequence, the sequence counting
+ *     the LP's entries from 0;
+ *   - parameter j of a catalogued entry is Context * 256 + j;
+ *   - every 7th entry has an unknown type (0x0FFF) with 12 payload bytes
+ *     (escape class), every 11th a catalogued type with 8 extra bytes;
+ *   - when loss is on, buffer b of an LP (counting from 0) has EventsLost
+ *     b when b % 3 == 2, and LP 1's first buffer has 3 (a gap before the
+ *     first packet of a stream).
+ */
+#ifndef HVLOG_TESTS_EXPORT_SYNTH_H
+#define HVLOG_TESTS_EXPORT_SYNTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hvlog/client/walk.h"
+#include "hvlog/export/trace.h"
+
+#define SYNTH_MAX_LPS 16u
+#define SYNTH_UNKNOWN_TYPE 0x0FFFu
+
+struct synth_spec {
+    uint32_t type;                 /* log type */
+    uint32_t lps;
+    uint32_t buffers_per_lp;
+    uint32_t pages;                /* per buffer */
+    uint32_t max_entries;          /* per buffer, at most (it also stops when full) */
+    enum hvlog_header_convention convention;
+    uint32_t time_basis;
+    bool loss;                     /* EventsLost on some buffers */
+    bool swap_release;             /* release some buffers of an LP before older ones */
+    bool backwards;                /* make one entry go back in time (invalid input) */
+};
+
+struct synth_expect {
+    uint64_t events[SYNTH_MAX_LPS];
+    uint64_t lost[SYNTH_MAX_LPS];
+    uint64_t buffers[SYNTH_MAX_LPS];
+    uint64_t escape[SYNTH_MAX_LPS]; /* entries in the escape class */
+    uint64_t total_events;
+    uint64_t total_lost;
+    uint64_t total_buffers;
+};
+
+/* Called with each buffer in release order. */
+typedef int (*synth_buffer_fn)(void *arg, const uint8_t *bytes, uint32_t len);
+
+/** synth_generate - build the buffers of @spec, hand each to @fn in release order. */
+int synth_generate(const struct synth_spec *spec, synth_buffer_fn fn, void *arg,
+                   struct synth_expect *expect);
+
+/** synth_meta - metadata matching @spec (a static command line; no lps array). */
+void synth_meta(const struct synth_spec *spec, struct hvlog_trace_meta *meta);
+
+/** synth_write_trace - write @spec as a trace directory @dir (replacing it). */
+int synth_write_trace(const struct synth_spec *spec, const char *dir, struct synth_expect *expect);
+
+/** synth_write_groups - @n groups (distinct types) in one trace directory;
+ * @expects[i] receives group i's numbers; the lps array describes group 0. */
+int synth_write_groups(const struct synth_spec *specs, uint32_t n, const char *dir,
+                       struct synth_expect *expects);
+
+/** synth_write_raw - write @spec's buffers as a bare file @path. */
+int synth_write_raw(const struct synth_spec *spec, const char *path, struct synth_expect *expect);
+
+/** synth_write_expect - the expectations as JSON for tests/export/ctf_check.py. */
+int synth_write_expect(const struct synth_spec *spec, const struct synth_expect *expect,
+                       const char *path);
+
+/* ---- file-system helpers for the tests ---- */
+
+/** synth_setup_tmp / synth_teardown_tmp - cmocka setup and teardown: *state
+ * is a fresh directory for the test, removed with everything in it after. */
+int synth_setup_tmp(void **state);
+int synth_teardown_tmp(void **state);
+
+/** synth_open - write @spec as trace @base/t and open it; NULL on failure. */
+struct hvlog_trace_reader *synth_open(const char *base, const struct synth_spec *spec,
+                                      struct synth_expect *expect);
+
+/** synth_tmpdir - a fresh empty directory under $TMPDIR or /tmp (malloc'd path). */
+char *synth_tmpdir(void);
+/** synth_rmtree - remove @path and everything below it. */
+void synth_rmtree(const char *path);
+/** synth_path - malloc'd "@dir/@name". */
+char *synth_path(const char *dir, const char *name);
+/** synth_dir_entries - entries of directory @dir, hidden ones included; -1 if none. */
+int synth_dir_entries(const char *dir);
+/** synth_exists - does @path exist (lstat)? */
+bool synth_exists(const char *path);
+
+#endif /* HVLOG_TESTS_EXPORT_SYNTH_H */

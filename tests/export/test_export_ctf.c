@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/* The CTF 1.8 exporter: its files, its refusals, and that a refusal leaves
+ * nothing behind (babeltrace2 itself reads the output in the CTest tests
+ * export_ctf_*). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/layout.h"
+#include "hvlog/export/ctf.h"
+#include "synth.h"
+
+static const struct synth_spec spec = {
+    1, 3, 6, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, false};
+
+static char *read_all(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *text;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = malloc((size_t)n + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+    text[n] = '\0';
+    fclose(f);
+    if (len)
+        *len = (size_t)n;
+    return text;
+}
+
+static struct hvlog_trace_reader *open_synth(void **state, const struct synth_spec *s,
+                                             struct synth_expect *expect)
+{
+    struct hvlog_trace_reader *r = synth_open(*state, s, expect);
+
+    assert_non_null(r);
+    return r;
+}
+
+static void one_stream_file_per_lp_and_the_metadata_last(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.ctf");
+    char *meta_path = synth_path(out, "metadata");
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    char *text;
+
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, &sum, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(synth_dir_entries(out), 1 + 3);
+    for (int lp = 0; lp < 3; lp++) {
+        char name[32];
+        char *p;
+        snprintf(name, sizeof name, "local_lp%d", lp);
+        p = synth_path(out, name);
+        assert_true(synth_exists(p));
+        free(p);
+    }
+    text = read_all(meta_path, NULL);
+    assert_memory_equal(text, "/* CTF 1.8 */\n", 14);
+    assert_non_null(strstr(text, "name = local_ref;"));
+    assert_non_null(strstr(text, "freq = 10000000;"));
+    /* 2026-01-01 is 1767225600 s after the Unix epoch; reference time 5000
+     * (500 us) at Initialize puts time 0 500 us earlier. */
+    assert_non_null(strstr(text, "offset_s = 1767225599;\n\toffset = 9995000;"));
+    assert_non_null(strstr(text, "absolute = true;"));
+    assert_non_null(strstr(text, "name = \"HV_TR_IM_CPUID\";\n\tid = 39;"));
+    assert_non_null(strstr(text, "hex64_t _rip;\n\t\thex64_t _eax;\n\t\thex64_t _ecx;"));
+    assert_non_null(strstr(text, "name = \"hvlog:entry\";\n\tid = 65535;"));
+    assert_null(strstr(text, "HV_TR_IM_MSR_READ")); /* only the types present */
+    assert_int_equal(sum.buffers, expect.total_buffers);
+    assert_int_equal(sum.events, expect.total_events);
+    assert_int_equal(sum.events_lost, expect.total_lost);
+    assert_int_equal(sum.streams, 3);
+    assert_int_equal(sum.corrupt_skipped, 0);
+    assert_int_equal(sum.bytes_in, expect.total_buffers * HV_PAGE_SIZE);
+    free(text);
+    free(meta_path);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void the_same_trace_exports_to_the_same_bytes(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    const char *files[] = {"metadata", "local_lp0", "local_lp2"};
+    char *a = synth_path(*state, "a.ctf");
+    char *b = synth_path(*state, "b.ctf");
+    struct hvlog_export_error err;
+
+    assert_int_equal(hvlog_export_ctf(r, a, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_ctf(r, b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    for (size_t i = 0; i < 3; i++) {
+        char *pa = synth_path(a, files[i]), *pb = synth_path(b, files[i]);
+        size_t la, lb;
+        char *ta = read_all(pa, &la), *tb = read_all(pb, &lb);
+        assert_int_equal(la, lb);
+        assert_memory_equal(ta, tb, la);
+        free(ta);
+        free(tb);
+        free(pa);
+        free(pb);
+    }
+    free(a);
+    free(b);
+    hvlog_trace_close(r);
+}
+
+static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
+{
+    struct synth_spec s = spec;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_export_error err;
+    int before;
+
+    s.backwards = true;
+    r = open_synth(state, &s, &expect);
+    before = synth_dir_entries(*state);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_TIME);
+    assert_non_null(strstr(err.message, "local LP 0: time goes backwards inside a buffer"));
+    assert_non_null(strstr(err.message, "babeltrace2 would reject this stream"));
+    assert_null(strchr(err.message, '\n'));
+    assert_false(synth_exists(out));
+    assert_int_equal(synth_dir_entries(*state), before);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void an_existing_output_is_refused_unless_forced_and_ours(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.ctf");
+    char *keep = synth_path(out, "keep.txt");
+    struct hvlog_export_options force = {.force = true};
+    struct hvlog_export_error err;
+    FILE *f;
+
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_EXISTS);
+    assert_non_null(strstr(err.message, "exists; not replacing it without force"));
+    assert_int_equal(hvlog_export_ctf(r, out, &force, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(synth_dir_entries(out), 4);
+    /* A directory that is not a CTF export stays. */
+    synth_rmtree(out);
+    assert_int_equal(mkdir(out, 0777), 0);
+    f = fopen(keep, "w");
+    fclose(f);
+    assert_int_equal(hvlog_export_ctf(r, out, &force, NULL, &err), HVLOG_EXPORT_EXISTS);
+    assert_true(synth_exists(keep));
+    assert_int_equal(synth_dir_entries(out), 1);
+    free(keep);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void corrupt_input_is_refused_or_skipped_on_request(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    char *data = synth_path(*state, "t/local.buffers");
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_export_options skip = {.skip_corrupt = true};
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    uint8_t zero[4] = {0};
+    FILE *f;
+    int before;
+
+    /* Buffer 4's BufferSize becomes 0; the reader opened before sees it. */
+    r = open_synth(state, &spec, &expect);
+    f = fopen(data, "r+b");
+    assert_non_null(f);
+    fseek(f, 4 * HV_PAGE_SIZE, SEEK_SET);
+    fwrite(zero, 1, 4, f);
+    fclose(f);
+    before = synth_dir_entries(*state);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_CORRUPT);
+    assert_non_null(strstr(err.message, "buffer 4 at byte 16384: BufferSize is not 1..512 pages"));
+    assert_int_equal(synth_dir_entries(*state), before);
+    assert_int_equal(hvlog_export_ctf(r, out, &skip, &sum, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(sum.corrupt_skipped, 1);
+    assert_int_equal(sum.buffers, expect.total_buffers - 1);
+    free(out);
+    free(data);
+    hvlog_trace_close(r);
+}
+
+static void a_truncated_trace_is_refused(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *data = synth_path(*state, "t/local.buffers");
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_export_error err;
+
+    assert_int_equal(truncate(data, (off_t)(expect.total_buffers * HV_PAGE_SIZE - 1)), 0);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_TRUNCATED);
+    assert_non_null(strstr(err.message, "truncated"));
+    assert_false(synth_exists(out));
+    free(out);
+    free(data);
+    hvlog_trace_close(r);
+}
+
+static void a_type_the_trace_lacks_is_an_invalid_request(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_export_options only_global = {.types = 1u << 0};
+    struct hvlog_export_error err;
+
+    assert_int_equal(hvlog_export_ctf(r, out, &only_global, NULL, &err), HVLOG_EXPORT_INVALID);
+    assert_non_null(strstr(err.message, "has no group of log type 0"));
+    assert_false(synth_exists(out));
+    assert_int_equal(hvlog_export_ctf(NULL, out, NULL, NULL, &err), HVLOG_EXPORT_INVALID);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void the_tsc_basis_gets_its_own_clock(void **state)
+{
+    struct synth_spec s = spec;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    char *out = synth_path(*state, "out.ctf");
+    char *meta_path = synth_path(out, "metadata");
+    struct hvlog_export_error err;
+    char *text;
+
+    s.time_basis = HvEventLogEntryTimeTsc;
+    r = open_synth(state, &s, &expect);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    text = read_all(meta_path, NULL);
+    assert_non_null(strstr(text, "name = local_tsc;"));
+    assert_non_null(strstr(text, "freq = 3000000000;"));
+    assert_non_null(strstr(text, "absolute = false;"));
+    assert_non_null(strstr(text, "map = clock.local_tsc.value;"));
+    free(text);
+    free(meta_path);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void clocks_babeltrace2_cannot_merge_are_refused_unless_one_type_is_chosen(void **state)
+{
+    struct synth_spec specs[2] = {spec, spec};
+    struct synth_expect expect[2];
+    char *dir = synth_path(*state, "t");
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_export_options local_only = {.types = 1u << 1};
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+
+    specs[0].time_basis = HvEventLogEntryTimeTsc; /* local on the TSC, global on reference time */
+    specs[1].type = 0;
+    specs[1].lps = 1;
+    assert_int_equal(synth_write_groups(specs, 2, dir, expect), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "babeltrace2 cannot merge"));
+    assert_false(synth_exists(out));
+    assert_int_equal(hvlog_export_ctf(r, out, &local_only, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(synth_dir_entries(out), 1 + 3);
+    hvlog_trace_close(r);
+    free(out);
+    free(dir);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(one_stream_file_per_lp_and_the_metadata_last),
+        T(the_same_trace_exports_to_the_same_bytes),
+        T(time_going_backwards_is_refused_and_nothing_is_left),
+        T(an_existing_output_is_refused_unless_forced_and_ours),
+        T(corrupt_input_is_refused_or_skipped_on_request),
+        T(a_truncated_trace_is_refused),
+        T(a_type_the_trace_lacks_is_an_invalid_request),
+        T(the_tsc_basis_gets_its_own_clock),
+        T(clocks_babeltrace2_cannot_merge_are_refused_unless_one_type_is_chosen),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: MIT */
+/* The Perfetto / Chrome trace-event exporter, its output parsed back with
+ * jansson: structure, counts, values, ts exact and non-decreasing per track. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/export/perfetto.h"
+#include "synth.h"
+
+static const struct synth_spec spec = {
+    1, 4, 8, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, false};
+
+static struct hvlog_trace_reader *open_synth(void **state, const struct synth_spec *s,
+                                             struct synth_expect *expect)
+{
+    struct hvlog_trace_reader *r = synth_open(*state, s, expect);
+
+    assert_non_null(r);
+    return r;
+}
+
+static json_t *load(const char *path)
+{
+    json_error_t error;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &error);
+
+    if (!root)
+        print_error("jansson: %s: %s at line %d\n", path, error.text, error.line);
+    assert_non_null(root);
+    return root;
+}
+
+static uint64_t hex_arg(json_t *args, const char *key)
+{
+    const char *s = json_string_value(json_object_get(args, key));
+
+    assert_non_null(s);
+    assert_memory_equal(s, "0x", 2);
+    return strtoull(s + 2, NULL, 16);
+}
+
+static void every_entry_is_an_instant_on_its_lp_track(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.json");
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    uint64_t instants[SYNTH_MAX_LPS] = {0}, escapes[SYNTH_MAX_LPS] = {0};
+    uint64_t lost[SYNTH_MAX_LPS] = {0};
+    double last_ts[SYNTH_MAX_LPS], last_counter_ts[SYNTH_MAX_LPS];
+    int threads = 0, processes = 0;
+    json_t *root, *events, *ev;
+    size_t i;
+
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, &sum, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(sum.events, expect.total_events);
+    assert_int_equal(sum.events_lost, expect.total_lost);
+    assert_int_equal(sum.streams, 4);
+    root = load(out);
+    assert_string_equal(json_string_value(json_object_get(root, "displayTimeUnit")), "ns");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(root, "otherData"), "tool")), "hvlog");
+    events = json_object_get(root, "traceEvents");
+    assert_true(json_is_array(events));
+    for (unsigned lp = 0; lp < SYNTH_MAX_LPS; lp++)
+        last_ts[lp] = last_counter_ts[lp] = -1;
+    json_array_foreach(events, i, ev) {
+        const char *ph = json_string_value(json_object_get(ev, "ph"));
+        json_int_t pid = json_integer_value(json_object_get(ev, "pid"));
+        json_int_t tid = json_integer_value(json_object_get(ev, "tid"));
+        json_t *args = json_object_get(ev, "args");
+
+        assert_non_null(ph);
+        assert_int_equal(pid, 2); /* 1 + LocalDiagnostics */
+        assert_true(tid >= 0 && tid < (json_int_t)spec.lps);
+        if (strcmp(ph, "M") == 0) {
+            const char *what = json_string_value(json_object_get(ev, "name"));
+            if (strcmp(what, "process_name") == 0) {
+                processes++;
+                assert_string_equal(json_string_value(json_object_get(args, "name")),
+                                    "LocalDiagnostics");
+            } else {
+                char want[16];
+                assert_string_equal(what, "thread_name");
+                snprintf(want, sizeof want, "LP %d", (int)tid);
+                assert_string_equal(json_string_value(json_object_get(args, "name")), want);
+                threads++;
+            }
+        } else if (strcmp(ph, "C") == 0) {
+            double ts = json_number_value(json_object_get(ev, "ts"));
+            assert_true(ts >= last_counter_ts[tid]);
+            last_counter_ts[tid] = ts;
+            lost[tid] = (uint64_t)json_integer_value(json_object_get(args, "lost"));
+        } else {
+            double ts = json_number_value(json_object_get(ev, "ts"));
+            uint64_t ctx = hex_arg(args, "context");
+
+            assert_string_equal(ph, "i");
+            assert_string_equal(json_string_value(json_object_get(ev, "s")), "t");
+            assert_string_equal(json_string_value(json_object_get(ev, "cat")), "local");
+            assert_true(ts >= last_ts[tid]);
+            last_ts[tid] = ts;
+            assert_int_equal(ctx >> 20, tid);
+            assert_int_equal(ctx & 0xFFFFF, instants[tid]); /* fill order, no hole */
+            instants[tid]++;
+            if (json_object_get(args, "data")) {
+                assert_string_equal(json_string_value(json_object_get(ev, "name")), "entry 0x0fff");
+                assert_int_equal(hex_arg(args, "entry_type"), SYNTH_UNKNOWN_TYPE);
+                assert_int_equal(json_string_length(json_object_get(args, "data")), 32);
+                escapes[tid]++;
+            } else if (strcmp(json_string_value(json_object_get(ev, "name")), "HV_TR_IM_CPUID") == 0) {
+                assert_int_equal(hex_arg(args, "rip"), ctx * 256);
+                assert_int_equal(hex_arg(args, "eax"), ctx * 256 + 1);
+                assert_int_equal(hex_arg(args, "ecx"), ctx * 256 + 2);
+            }
+        }
+    }
+    assert_int_equal(processes, 1);
+    assert_int_equal(threads, 4);
+    for (unsigned lp = 0; lp < spec.lps; lp++) {
+        assert_int_equal(instants[lp], expect.events[lp]);
+        assert_int_equal(escapes[lp], expect.escape[lp]);
+        assert_int_equal(lost[lp], expect.lost[lp]); /* the counter ends at the LP's loss */
+        assert_true(last_counter_ts[lp] >= 0);       /* every LP has its counter track */
+    }
+    json_decref(root);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void timestamps_are_printed_exactly_from_integers(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.json");
+    struct hvlog_export_error err;
+    char text[4096];
+    FILE *f;
+    size_t n;
+
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    f = fopen(out, "r");
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    /* LP 0's first buffer: header time 10005, first entry 10006 (100 ns ticks). */
+    assert_non_null(strstr(text, "{\"ph\":\"C\",\"name\":\"events lost LP 0\",\"pid\":2,\"tid\":0,"
+                                 "\"ts\":1000.5,\"args\":{\"lost\":0}}"));
+    assert_non_null(strstr(text, "\"name\":\"HV_TR_HC_HYPERCALL\",\"cat\":\"local\",\"ts\":1000.6,"
+                                 "\"pid\":2,\"tid\":0,\"args\":{\"context\":\"0x0\",\"rip\":\"0x0\","
+                                 "\"input_value\":\"0x1\"}}"));
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void tsc_ticks_become_exact_microseconds(void **state)
+{
+    struct synth_spec s = spec;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    char *out = synth_path(*state, "out.json");
+    struct hvlog_export_error err;
+    char text[4096];
+    FILE *f;
+    size_t n;
+
+    s.time_basis = HvEventLogEntryTimeTsc;
+    r = open_synth(state, &s, &expect);
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    f = fopen(out, "r");
+    n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    /* 10006 x 300 cycles at 3 GHz = 1000600 ns = 1000.600 us. */
+    assert_non_null(strstr(text, "\"name\":\"HV_TR_HC_HYPERCALL\",\"cat\":\"local\",\"ts\":1000.600,"));
+    free(out);
+    hvlog_trace_close(r);
+}
+
+static void refusals_leave_no_file_behind(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.json");
+    char *data = synth_path(*state, "t/local.buffers");
+    struct hvlog_export_options force = {.force = true};
+    struct hvlog_export_error err;
+    uint8_t junk[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    int before;
+    FILE *f;
+
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_EXISTS);
+    assert_int_equal(hvlog_export_perfetto(r, out, &force, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_perfetto(r, *state, &force, NULL, &err), HVLOG_EXPORT_EXISTS);
+    assert_non_null(strstr(err.message, "not a regular file"));
+    /* A corrupt buffer: refused, the old output untouched, no temporary left. */
+    f = fopen(data, "r+b");
+    fseek(f, 3 * 4096 + 48, SEEK_SET); /* NextBufferOffset of buffer 3 */
+    fwrite(junk, 1, 4, f);
+    fclose(f);
+    synth_rmtree(out);
+    before = synth_dir_entries(*state);
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_CORRUPT);
+    assert_non_null(strstr(err.message, "NextBufferOffset"));
+    assert_int_equal(synth_dir_entries(*state), before);
+    assert_false(synth_exists(out));
+    free(data);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(every_entry_is_an_instant_on_its_lp_track),
+        T(timestamps_are_printed_exactly_from_integers),
+        T(tsc_ticks_become_exact_microseconds),
+        T(refusals_leave_no_file_behind),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

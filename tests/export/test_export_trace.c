@@ -1,0 +1,580 @@
+/* SPDX-License-Identifier: MIT */
+/* Trace directories: the writer, the reader, raw files, the metadata, and
+ * every kind of bad input (hvlog/export/trace.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/layout.h"
+#include "hvlog/export/trace.h"
+#include "synth.h"
+
+static const struct synth_spec spec_2013 = {
+    1, 3, 5, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false};
+static const struct synth_spec spec_current = {
+    1, 2, 4, 2, 80, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, false};
+
+/* Every generated buffer, in release order. */
+struct captured {
+    uint8_t *bytes;
+    uint32_t len;
+    uint32_t count;
+};
+
+static int capture(void *arg, const uint8_t *bytes, uint32_t len)
+{
+    struct captured *c = arg;
+    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
+
+    if (!grown)
+        return -1;
+    c->bytes = grown;
+    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
+    c->len = len;
+    c->count++;
+    return 0;
+}
+
+static bool count_entries(void *arg, const struct hvlog_entry *e)
+{
+    (void)e;
+    (*(uint64_t *)arg)++;
+    return true;
+}
+
+static void write_file(const char *path, const void *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Overwrite @len bytes at @offset of file @path. */
+static void patch_file(const char *path, long offset, const void *bytes, size_t len)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, offset, SEEK_SET), 0);
+    assert_int_equal(fwrite(bytes, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void the_reader_returns_every_buffer_byte_for_byte(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct synth_expect expect, again;
+    struct captured cap = {0};
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    const struct hvlog_trace_meta *meta;
+    uint64_t entries = 0, n = 0;
+    enum hvlog_export_status st;
+
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    assert_int_equal(synth_generate(&spec_2013, capture, &cap, &again), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_false(hvlog_trace_reader_is_raw(r));
+    meta = hvlog_trace_reader_meta(r);
+    assert_int_equal(meta->version, 1);
+    assert_string_equal(meta->abi_profile, "2013");
+    assert_string_equal(meta->command_line, "hvlog record --synthetic");
+    assert_int_equal(meta->host.lps, 3);
+    assert_int_equal(meta->host.seed, 42);
+    assert_int_equal(meta->group_count, 1);
+    assert_int_equal(meta->groups[0].type, 1);
+    assert_string_equal(meta->groups[0].file, "local.buffers");
+    assert_int_equal(meta->groups[0].convention, HVLOG_HEADER_2013);
+    assert_int_equal(meta->groups[0].buffer_pages, 1);
+    assert_int_equal(meta->groups[0].buffer_count, 64);
+    assert_true(meta->groups[0].system_time == 134116992000000000ull);
+    assert_true(meta->groups[0].sources == UINT64_MAX);
+    assert_int_equal(meta->lp_count, 3);
+    assert_int_equal(meta->lps[1].recorded, expect.events[1]);
+    assert_int_equal(meta->lps[1].lost, expect.lost[1]);
+    assert_int_equal(meta->stats.buffers, 15);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_count(c), cap.count);
+    while ((st = hvlog_trace_cursor_next(c, &b, count_entries, &entries, &err)) == HVLOG_EXPORT_OK) {
+        assert_int_equal(b.len, cap.len);
+        assert_memory_equal(b.bytes, cap.bytes + n * cap.len, cap.len);
+        assert_int_equal(b.file_offset, n * cap.len);
+        assert_int_equal(b.summary.convention, HVLOG_HEADER_2013);
+        n++;
+    }
+    assert_int_equal(st, HVLOG_EXPORT_END);
+    assert_int_equal(n, cap.count);
+    assert_int_equal(entries, expect.total_events);
+    hvlog_trace_cursor_close(c);
+    /* The metadata file itself names the trace too. */
+    hvlog_trace_close(r);
+    {
+        char *meta_path = synth_path(dir, "hvlog-trace.json");
+        assert_int_equal(hvlog_trace_open(meta_path, &r, &err), HVLOG_EXPORT_OK);
+        assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+        hvlog_trace_cursor_close(c);
+        hvlog_trace_close(r);
+        free(meta_path);
+    }
+    free(cap.bytes);
+    free(dir);
+}
+
+static void nothing_appears_before_commit_and_abort_leaves_nothing(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    uint8_t buf[HV_PAGE_SIZE] = {0};
+    struct hvlog_trace_writer *w;
+    struct hvlog_export_error err;
+
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, buf, sizeof buf, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_buffers(w, 1), 1);
+    assert_false(synth_exists(dir));
+    assert_int_equal(synth_dir_entries(*state), 1); /* the hidden staging directory */
+    hvlog_trace_writer_abort(w);
+    assert_int_equal(synth_dir_entries(*state), 0);
+    free(dir);
+}
+
+static void the_writer_checks_its_input_and_a_failed_commit_leaves_nothing(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    uint8_t buf[2 * HV_PAGE_SIZE] = {0};
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, buf, 100, &err), HVLOG_EXPORT_INVALID);
+    assert_non_null(strstr(err.message, "not 1..512 whole pages"));
+    assert_int_equal(hvlog_trace_writer_append(w, 3, buf, HV_PAGE_SIZE, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, buf, HV_PAGE_SIZE, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, buf, 2 * HV_PAGE_SIZE, &err),
+                     HVLOG_EXPORT_INVALID);
+    /* Buffers of type 1 but the metadata describes only type 0. */
+    synth_meta(&spec_2013, &meta);
+    meta.groups[0].type = 0;
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_INVALID);
+    assert_non_null(strstr(err.message, "no group describes them"));
+    assert_int_equal(synth_dir_entries(*state), 0);
+    /* Geometry that contradicts the buffers. */
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, buf, HV_PAGE_SIZE, &err), HVLOG_EXPORT_OK);
+    synth_meta(&spec_2013, &meta);
+    meta.groups[0].buffer_pages = 2;
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(synth_dir_entries(*state), 0);
+    free(dir);
+}
+
+static void an_existing_directory_is_replaced_only_with_force_and_only_if_ours(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *foreign = synth_path(dir, "notes.txt");
+    char *marker = synth_path(dir, "hvlog-trace.json");
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    struct synth_expect expect;
+
+    assert_int_equal(mkdir(dir, 0777), 0);
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_EXISTS);
+    assert_non_null(strstr(err.message, "exists"));
+    /* An empty directory may be replaced with force. */
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_FORCE, &w, &err), HVLOG_EXPORT_OK);
+    synth_meta(&spec_2013, &meta);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(synth_dir_entries(dir), 2); /* hvlog-trace.json and an empty local.buffers */
+    /* A trace may be replaced with force. */
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    assert_int_equal(synth_dir_entries(*state), 1);
+    /* A directory that is not a trace is never replaced. */
+    write_file(foreign, "keep me", 7);
+    assert_int_equal(unlink(marker), 0);
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_FORCE, &w, &err),
+                     HVLOG_EXPORT_EXISTS);
+    assert_non_null(strstr(err.message, "not an output of this kind"));
+    assert_true(synth_exists(foreign));
+    free(marker);
+    free(foreign);
+    free(dir);
+}
+
+static void raw_files_are_read_in_both_conventions(void **state)
+{
+    const struct synth_spec *specs[] = {&spec_2013, &spec_current};
+
+    for (int i = 0; i < 2; i++) {
+        char *raw = synth_path(*state, i ? "current.raw" : "2013.raw");
+        struct synth_expect expect;
+        struct hvlog_trace_reader *r;
+        struct hvlog_trace_cursor *c;
+        struct hvlog_trace_buffer b;
+        struct hvlog_export_error err;
+        const struct hvlog_trace_meta *meta;
+        uint64_t entries = 0, lost = 0;
+
+        assert_int_equal(synth_write_raw(specs[i], raw, &expect), 0);
+        assert_int_equal(hvlog_trace_open(raw, &r, &err), HVLOG_EXPORT_OK);
+        assert_true(hvlog_trace_reader_is_raw(r));
+        meta = hvlog_trace_reader_meta(r);
+        assert_int_equal(meta->group_count, 1);
+        assert_int_equal(meta->groups[0].convention, specs[i]->convention);
+        assert_int_equal(meta->groups[0].buffer_pages, specs[i]->pages);
+        assert_int_equal(meta->groups[0].type, 1);
+        assert_string_equal(meta->abi_profile, i ? "current" : "2013");
+        assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+        while (hvlog_trace_cursor_next(c, &b, count_entries, &entries, &err) == HVLOG_EXPORT_OK)
+            lost += b.summary.events_lost;
+        assert_int_equal(entries, expect.total_events);
+        assert_int_equal(lost, expect.total_lost);
+        hvlog_trace_cursor_close(c);
+        hvlog_trace_close(r);
+        free(raw);
+    }
+}
+
+static void a_corrupt_buffer_is_reported_and_skipped_never_trusted(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *data = synth_path(dir, "local.buffers");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    struct hvlog_trace_slot *slots;
+    uint64_t n, skipped, entries = 0;
+    uint8_t bad_size[2] = {0xF9, 0xFF}; /* Size 65529: the classic 16-bit wrap */
+
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    /* Buffer 2's first entry gets a Size that runs past the data. */
+    patch_file(data, 2 * HV_PAGE_SIZE + 72 + 4, bad_size, 2);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, count_entries, &entries, &err),
+                     HVLOG_EXPORT_CORRUPT);
+    assert_int_equal(entries, 0); /* nothing from a corrupt buffer */
+    assert_non_null(strstr(err.message, "local.buffers: buffer 2 at byte 8192: an entry's Size"));
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(b.file_index, 3);
+    /* The index refuses it, or skips it when asked. */
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_CORRUPT);
+    assert_null(slots);
+    assert_int_equal(hvlog_trace_fill_order(c, true, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(n, expect.total_buffers - 1);
+    assert_int_equal(skipped, 1);
+    free(slots);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(data);
+    free(dir);
+}
+
+static void a_truncated_file_yields_its_whole_buffers_then_says_so(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *data = synth_path(dir, "local.buffers");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    uint64_t n = 0;
+    enum hvlog_export_status st;
+
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    assert_int_equal(truncate(data, (off_t)(expect.total_buffers * HV_PAGE_SIZE - 100)), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_count(c), expect.total_buffers - 1);
+    while ((st = hvlog_trace_cursor_next(c, &b, NULL, NULL, &err)) == HVLOG_EXPORT_OK)
+        n++;
+    assert_int_equal(n, expect.total_buffers - 1);
+    assert_int_equal(st, HVLOG_EXPORT_TRUNCATED);
+    assert_non_null(strstr(err.message, "truncated: 3996 bytes at the end are less than one 4096-byte buffer"));
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_END);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(data);
+    free(dir);
+}
+
+static void data_in_the_other_convention_is_named_in_the_error(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *data = synth_path(dir, "local.buffers");
+    char *raw = synth_path(*state, "current.raw");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    struct synth_spec one_page = spec_current;
+
+    /* A 2013 trace directory whose data file holds current-convention buffers. */
+    one_page.pages = 1;
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    assert_int_equal(synth_write_raw(&one_page, raw, &expect), 0);
+    assert_int_equal(rename(raw, data), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_CORRUPT);
+    assert_non_null(strstr(err.message, "looks like the current convention"));
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(raw);
+    free(data);
+    free(dir);
+}
+
+static void fill_order_undoes_the_release_order(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct synth_spec spec = spec_2013;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_export_error err;
+    struct hvlog_trace_slot *s;
+    uint64_t n, skipped;
+    bool moved = false;
+
+    spec.swap_release = true;
+    assert_int_equal(synth_write_trace(&spec, dir, &expect), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &s, &n, &skipped, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(n, expect.total_buffers);
+    assert_int_equal(skipped, 0);
+    for (uint64_t i = 1; i < n; i++) {
+        assert_true(s[i - 1].lp < s[i].lp ||
+                    (s[i - 1].lp == s[i].lp && s[i - 1].time_stamp < s[i].time_stamp));
+        if (s[i - 1].lp == s[i].lp && s[i - 1].file_index > s[i].file_index)
+            moved = true;
+    }
+    assert_true(moved); /* the file really was out of fill order */
+    for (uint64_t i = 0; i < n; i++)
+        assert_int_equal(s[i].lp, i / spec.buffers_per_lp);
+    free(s);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(dir);
+}
+
+static void foreign_inputs_are_refused_with_one_clear_line(void **state)
+{
+    static const struct {
+        const char *name;
+        const char *content; /* NULL: a directory */
+        enum hvlog_export_status status;
+        const char *says;
+    } rows[] = {
+        {"empty", "", HVLOG_EXPORT_NOT_TRACE, "less than a buffer header"},
+        {"text", "#!/bin/sh\necho this is a shell script, long enough to hold a header......\n",
+         HVLOG_EXPORT_NOT_TRACE, "no event-log buffer header in either convention"},
+        {"ctf", NULL, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace (no hvlog-trace.json)"},
+    };
+    struct hvlog_trace_reader *r = (struct hvlog_trace_reader *)1;
+    struct hvlog_export_error err;
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char *path = synth_path(*state, rows[i].name);
+        if (rows[i].content)
+            write_file(path, rows[i].content, strlen(rows[i].content));
+        else
+            assert_int_equal(mkdir(path, 0777), 0);
+        assert_int_equal(hvlog_trace_open(path, &r, &err), rows[i].status);
+        assert_null(r);
+        assert_non_null(strstr(err.message, rows[i].says));
+        assert_non_null(strstr(err.message, path));
+        assert_null(strchr(err.message, '\n'));
+        free(path);
+    }
+    assert_int_equal(hvlog_trace_open("/nonexistent/trace", &r, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "No such file"));
+    assert_int_equal(hvlog_trace_open("/dev/null", &r, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "not a trace directory or a regular file"));
+}
+
+static void a_buffer_header_of_an_unknown_type_is_not_a_trace(void **state)
+{
+    char *path = synth_path(*state, "weird.raw");
+    uint8_t buf[HV_PAGE_SIZE] = {0};
+    struct hv_eventlog_buffer_header h = {.buffer_size = HV_PAGE_SIZE, .next_buffer_offset = 72,
+                                          .type = 7};
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+
+    hv_eventlog_buffer_header_store(buf, &h);
+    write_file(path, buf, sizeof buf);
+    assert_int_equal(hvlog_trace_open(path, &r, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "Type is 7"));
+    free(path);
+}
+
+/* ---- metadata ---- */
+
+static const char good_meta[] =
+    "{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"local.buffers\","
+    "\"header_convention\":\"2013\",\"buffer_pages\":4}]}";
+
+static void minimal_metadata_is_enough(void **state)
+{
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    (void)state;
+
+    assert_int_equal(hvlog_trace_meta_parse(good_meta, sizeof good_meta - 1, &meta, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(meta.groups[0].buffer_pages, 4);
+    assert_string_equal(meta.abi_profile, "2013");
+    assert_null(meta.command_line);
+    assert_non_null(hvlog_trace_meta_group(&meta, 1));
+    assert_null(hvlog_trace_meta_group(&meta, 0));
+    hvlog_trace_meta_release(&meta);
+}
+
+static void every_metadata_value_is_checked(void **state)
+{
+    static const struct {
+        const char *text;
+        enum hvlog_export_status status;
+        const char *says;
+    } rows[] = {
+        {"not json", HVLOG_EXPORT_NOT_TRACE, "not JSON (line 1, column 1"},
+        {"[1]", HVLOG_EXPORT_NOT_TRACE, "not a JSON object"},
+        {"{\"format\":\"ctf\",\"version\":1}", HVLOG_EXPORT_NOT_TRACE, "\"format\" is not"},
+        {"{\"format\":\"hvlog-trace\"}", HVLOG_EXPORT_BAD_META, "version: missing"},
+        {"{\"format\":\"hvlog-trace\",\"version\":2}", HVLOG_EXPORT_VERSION,
+         "version 2 is newer than this hvlog reads (1)"},
+        {"{\"format\":\"hvlog-trace\",\"version\":\"1\"}", HVLOG_EXPORT_BAD_META,
+         "version: not an unsigned"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1}", HVLOG_EXPORT_BAD_META, "groups: not an array"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[]}", HVLOG_EXPORT_BAD_META,
+         "groups: not an array of 1 to 3"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"../etc/passwd\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].file: not a plain file name"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\".hidden\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].file"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":3,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].type: out of range"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2020\",\"buffer_pages\":1}]}",
+         HVLOG_EXPORT_BAD_META, "header_convention: neither"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":513}]}",
+         HVLOG_EXPORT_BAD_META, "buffer_pages: out of range"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":0}]}",
+         HVLOG_EXPORT_BAD_META, "buffer_pages: out of range"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1,\"time_basis\":3}]}",
+         HVLOG_EXPORT_BAD_META, "time_basis: out of range"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1,\"sources\":\"0xZZ\"}]}",
+         HVLOG_EXPORT_BAD_META, "sources: not a \"0x...\" mask"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1},{\"type\":1,\"file\":\"y\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}]}",
+         HVLOG_EXPORT_BAD_META, "groups[1].type: a second group of the same type"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}],\"lps\":[{\"lp\":-1}]}",
+         HVLOG_EXPORT_BAD_META, "lps[0].lp: not an unsigned"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}],\"host\":{\"lps\":4294967296}}",
+         HVLOG_EXPORT_BAD_META, "host.lps: out of range"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct hvlog_trace_meta meta;
+        struct hvlog_export_error err;
+        enum hvlog_export_status st =
+            hvlog_trace_meta_parse(rows[i].text, strlen(rows[i].text), &meta, &err);
+
+        if (st != rows[i].status || !strstr(err.message, rows[i].says))
+            print_error("row %zu: status %d, message <%s>\n", i, st, err.message);
+        assert_int_equal(st, rows[i].status);
+        assert_non_null(strstr(err.message, rows[i].says));
+        hvlog_trace_meta_release(&meta);
+    }
+}
+
+static void metadata_strings_round_trip_through_the_file(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    const char *cmd = "hvlog record -o \"my trace\" --note 'caf\xC3\xA9\\n'\t\x01";
+
+    synth_meta(&spec_2013, &meta);
+    meta.command_line = (char *)cmd;
+    meta.groups[0].time_basis = HvEventLogEntryTimeTsc;
+    meta.tsc_frequency_hz = 2500000000u;
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_string_equal(hvlog_trace_reader_meta(r)->command_line, cmd);
+    assert_int_equal(hvlog_trace_reader_meta(r)->groups[0].time_basis, HvEventLogEntryTimeTsc);
+    assert_true(hvlog_trace_reader_meta(r)->tsc_frequency_hz == 2500000000u);
+    assert_string_equal(hvlog_trace_reader_meta(r)->hvlog_version, "0.1.0");
+    hvlog_trace_close(r);
+    free(dir);
+}
+
+static void status_names_and_texts_come_from_one_table(void **state)
+{
+    (void)state;
+    assert_string_equal(hvlog_export_status_name(HVLOG_EXPORT_TIME), "HVLOG_EXPORT_TIME");
+    assert_string_equal(hvlog_export_status_text(HVLOG_EXPORT_EXISTS), "the output exists");
+    assert_null(hvlog_export_status_name((enum hvlog_export_status)99));
+    assert_string_equal(hvlog_trace_group_file(0), "global.buffers");
+    assert_string_equal(hvlog_trace_group_file(1), "local.buffers");
+    assert_null(hvlog_trace_group_file(3));
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(the_reader_returns_every_buffer_byte_for_byte),
+        T(nothing_appears_before_commit_and_abort_leaves_nothing),
+        T(the_writer_checks_its_input_and_a_failed_commit_leaves_nothing),
+        T(an_existing_directory_is_replaced_only_with_force_and_only_if_ours),
+        T(raw_files_are_read_in_both_conventions),
+        T(a_corrupt_buffer_is_reported_and_skipped_never_trusted),
+        T(a_truncated_file_yields_its_whole_buffers_then_says_so),
+        T(data_in_the_other_convention_is_named_in_the_error),
+        T(fill_order_undoes_the_release_order),
+        T(foreign_inputs_are_refused_with_one_clear_line),
+        T(a_buffer_header_of_an_unknown_type_is_not_a_trace),
+        cmocka_unit_test(minimal_metadata_is_enough),
+        cmocka_unit_test(every_metadata_value_is_checked),
+        T(metadata_strings_round_trip_through_the_file),
+        cmocka_unit_test(status_names_and_texts_come_from_one_table),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
