@@ -1,0 +1,418 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hvlog record`: run the simulated host with LP threads, be its root
+ * partition through the client library, and write every buffer the root
+ * releases, byte for byte, to a trace directory (docs/trace-format.md).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "hvlog/client/client.h"
+#include "hvlog/export/trace.h"
+#include "hvlog/hvlog.h"
+#include "hvlog/sim/sim.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+struct recording {
+    struct hvlog_trace_writer *writer;
+    struct hvlog_export_error err;
+    bool failed;
+    uint64_t buffers, bytes, entries;
+};
+
+/* The client's sink: every released buffer goes to the trace as it is. */
+static void keep_buffer(void *arg, const struct hvlog_buffer_summary *s, const uint8_t *bytes,
+                        size_t len)
+{
+    struct recording *rec = arg;
+
+    if (rec->failed)
+        return;
+    if (hvlog_trace_writer_append(rec->writer, s->type, bytes, len, &rec->err) != HVLOG_EXPORT_OK) {
+        rec->failed = true;
+        return;
+    }
+    rec->buffers++;
+    rec->bytes += len;
+}
+
+static bool count_entry(void *arg, const struct hvlog_entry *e)
+{
+    (void)e;
+    ((struct recording *)arg)->entries++;
+    return true;
+}
+
+static const struct hvlog_client_sink sink = {NULL, keep_buffer, count_entry, NULL};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Windows FILETIME now: the Initialize SystemTime a root driver passes. */
+static uint64_t filetime_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return CLI_FILETIME_UNIX_EPOCH + (uint64_t)ts.tv_sec * 10000000ull + (uint64_t)ts.tv_nsec / 100;
+}
+
+#if defined(__x86_64__)
+#include <x86intrin.h>
+/* The sim's TSC is the CPU's; its rate, measured against CLOCK_MONOTONIC. */
+static uint64_t tsc_frequency(void)
+{
+    uint64_t t0 = now_ns(), c0 = __rdtsc(), t1, c1;
+    struct timespec pause = {0, 20000000};
+
+    nanosleep(&pause, NULL);
+    t1 = now_ns();
+    c1 = __rdtsc();
+    return t1 > t0 ? (c1 - c0) * 1000000000ull / (t1 - t0) : 0;
+}
+#else
+static uint64_t tsc_frequency(void)
+{
+    return 0;
+}
+#endif
+
+/* --sources: "all", a number, or group names ("hc,im,sch"). */
+static bool parse_sources(const char *text, uint64_t *mask)
+{
+    char copy[256], *save = NULL;
+
+    if (strcmp(text, "all") == 0) {
+        *mask = UINT64_MAX;
+        return true;
+    }
+    if (text[0] >= '0' && text[0] <= '9')
+        return cli_number("record", "--sources", text, 1, UINT64_MAX, mask);
+    snprintf(copy, sizeof copy, "%s", text);
+    *mask = 0;
+    for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+        const struct hvlog_enable_flag_info *f = hvlog_enable_flag_find(HvEventLogTypeLocalDiagnostics, name);
+        if (!f) {
+            cli_error("record: unknown source group '%s' (see 'hvlog abi flags')", name);
+            return false;
+        }
+        *mask |= f->value;
+    }
+    return true;
+}
+
+static void progress(const struct recording *rec, uint64_t lost, uint64_t start_ns, bool final)
+{
+    double secs = (double)(now_ns() - start_ns) / 1e9;
+
+    fprintf(stderr, "\r\033[Krecording: %" PRIu64 " events, %" PRIu64 " buffers, %" PRIu64
+                    " lost, %.0f events/s%s",
+            rec->entries, rec->buffers, lost, secs > 0 ? (double)rec->entries / secs : 0.0,
+            final ? "\n" : "");
+}
+
+static uint64_t lost_so_far(struct hvlog_sim *sim, uint32_t lps)
+{
+    uint64_t lost = 0;
+    for (uint32_t lp = 0; lp < lps; lp++) {
+        struct hvlog_sim_lp_counts c;
+        hvlog_sim_lp_counts(sim, lp, &c);
+        for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++)
+            lost += c.lost[t];
+    }
+    return lost;
+}
+
+static char *joined_command_line(int argc, char **argv)
+{
+    size_t len = strlen("hvlog") + 1, used;
+    char *s;
+
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    s = malloc(len);
+    if (!s)
+        return NULL;
+    used = (size_t)snprintf(s, len, "hvlog");
+    for (int i = 0; i < argc && used < len; i++)
+        used += (size_t)snprintf(s + used, len - used, " %s", argv[i]);
+    return s;
+}
+
+int cli_cmd_record(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"lps", required_argument, NULL, 'l'},      {"domains", required_argument, NULL, 'D'},
+        {"children", required_argument, NULL, 'c'}, {"seed", required_argument, NULL, 's'},
+        {"events", required_argument, NULL, 'n'},   {"duration", required_argument, NULL, 'd'},
+        {"rate", required_argument, NULL, 'r'},     {"payload", required_argument, NULL, 'p'},
+        {"buffers", required_argument, NULL, 'b'},  {"pages", required_argument, NULL, 'P'},
+        {"threshold", required_argument, NULL, 't'}, {"basis", required_argument, NULL, 'B'},
+        {"sources", required_argument, NULL, 'S'},  {"global", required_argument, NULL, 'g'},
+        {"output", required_argument, NULL, 'o'},   {"force", no_argument, NULL, 'f'},
+        {"quiet", no_argument, NULL, 'q'},          {NULL, 0, NULL, 0},
+    };
+    uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
+    uint64_t rate = 100000, payload = 32, buffers = 0, pages = 4, threshold = 2, global_pm = 5;
+    uint64_t sources = UINT64_MAX;
+    uint32_t basis = HvEventLogEntryTimeReference;
+    const char *out = NULL;
+    bool force = false, quiet = false, events_given = false;
+    struct hvlog_sim_config cfg = hvlog_sim_config_default();
+    struct hvlog_sim *sim = NULL;
+    struct hvlog_client *client = NULL;
+    struct hvlog_root_ops ops;
+    struct hvlog_client_config cc;
+    struct recording rec = {0};
+    struct hvlog_trace_meta meta;
+    struct hvlog_trace_lp lp_rows[HVLOG_SIM_MAX_LPS];
+    struct hvlog_sim_workload wl;
+    uint64_t start, last_draw = 0, lost_total = 0;
+    uint32_t lost_lps = 0;
+    struct hvlog_group_info anchor[2];
+    int opt, status = CLI_EXIT_FAILURE;
+    bool tty;
+
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "o:fq", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'l': if (!cli_number("record", "--lps", optarg, 1, HVLOG_SIM_MAX_LPS, &lps)) return CLI_EXIT_USAGE; break;
+        case 'D': if (!cli_number("record", "--domains", optarg, 1, HVLOG_SIM_MAX_DOMAINS, &domains)) return CLI_EXIT_USAGE; break;
+        case 'c': if (!cli_number("record", "--children", optarg, 0, HVLOG_SIM_MAX_CHILDREN, &children)) return CLI_EXIT_USAGE; break;
+        case 's': if (!cli_number("record", "--seed", optarg, 0, UINT64_MAX, &seed)) return CLI_EXIT_USAGE; break;
+        case 'n': if (!cli_number("record", "--events", optarg, 1, UINT64_MAX, &events)) return CLI_EXIT_USAGE; events_given = true; break;
+        case 'd': if (!cli_number("record", "--duration (ms)", optarg, 1, 3600000, &duration_ms)) return CLI_EXIT_USAGE; break;
+        case 'r': if (!cli_number("record", "--rate", optarg, 0, 100000000, &rate)) return CLI_EXIT_USAGE; break;
+        case 'p': if (!cli_number("record", "--payload", optarg, 0, 4096, &payload)) return CLI_EXIT_USAGE; break;
+        case 'b': if (!cli_number("record", "--buffers", optarg, 1, HV_EVENTLOG_MAX_BUFFER_COUNT, &buffers)) return CLI_EXIT_USAGE; break;
+        case 'P': if (!cli_number("record", "--pages", optarg, 1, HV_EVENTLOG_MAX_BUFFER_PAGES, &pages)) return CLI_EXIT_USAGE; break;
+        case 't': if (!cli_number("record", "--threshold", optarg, 1, HV_EVENTLOG_MAX_BUFFER_COUNT, &threshold)) return CLI_EXIT_USAGE; break;
+        case 'g': if (!cli_number("record", "--global (per mille)", optarg, 0, 1000, &global_pm)) return CLI_EXIT_USAGE; break;
+        case 'B':
+            if (strcmp(optarg, "ref") == 0 || strcmp(optarg, "reference") == 0)
+                basis = HvEventLogEntryTimeReference;
+            else if (strcmp(optarg, "tsc") == 0)
+                basis = HvEventLogEntryTimeTsc;
+            else {
+                cli_error("record: --basis takes ref or tsc, not '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'S': if (!parse_sources(optarg, &sources)) return CLI_EXIT_USAGE; break;
+        case 'o': out = optarg; break;
+        case 'f': force = true; break;
+        case 'q': quiet = true; break;
+        default:
+            cli_error("record: unknown or incomplete option '%s' (see 'hvlog help record')", argv[optind - 1]);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        cli_error("record: unexpected argument '%s'", argv[optind]);
+        return CLI_EXIT_USAGE;
+    }
+    if (!out) {
+        cli_error("record: the trace directory is required (-o DIR)");
+        return CLI_EXIT_USAGE;
+    }
+    if (buffers == 0)
+        buffers = lps * 4 > HV_EVENTLOG_MAX_BUFFER_COUNT ? HV_EVENTLOG_MAX_BUFFER_COUNT : lps * 4;
+    if (threshold > buffers) {
+        cli_error("record: --threshold %" PRIu64 " exceeds --buffers %" PRIu64, threshold, buffers);
+        return CLI_EXIT_USAGE;
+    }
+    if (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
+        HVLOG_EXPORT_OK) {
+        cli_error("record: %s", rec.err.message);
+        return CLI_EXIT_FAILURE;
+    }
+
+    /* The host: a pool in each domain big enough for both groups. */
+    cfg.lps = (uint32_t)lps;
+    cfg.domains = (uint32_t)domains;
+    cfg.children = (uint32_t)children;
+    cfg.seed = seed;
+    cfg.pool_pages = (uint32_t)((buffers + 4) * pages + 8);
+    if (hvlog_sim_create(&cfg, &sim) != 0) {
+        cli_error("record: cannot create the simulated host (%" PRIu64 " LPs, %" PRIu64 " domains)", lps, domains);
+        goto out;
+    }
+    for (uint32_t vp = 0; vp < lps; vp++)
+        hvlog_sim_synic_enable(sim, vp, 0x40);
+    hvlog_sim_root_ops(sim, &ops);
+    cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim};
+    if (hvlog_client_create(&cc, &client) != 0) {
+        cli_error("record: out of memory");
+        goto out;
+    }
+    {
+        /* SystemTime is read just before each Initialize: it anchors the
+         * reference time the engine notes at that call (the decoders' wall
+         * clock), so it must not be taken before another group's prepare. */
+        struct hvlog_group_params local = {HvEventLogTypeLocalDiagnostics, (uint32_t)buffers,
+                                           (uint32_t)pages, (uint32_t)threshold, basis,
+                                           filetime_now(), 0};
+        char name[HVLOG_STATUS_NAME_MAX];
+        hv_status_t st = hvlog_client_prepare(client, &local);
+
+        if (st == HV_STATUS_SUCCESS && global_pm) {
+            struct hvlog_group_params global = {HvEventLogTypeGlobalSystemEvents, 4, (uint32_t)pages,
+                                                1, basis, filetime_now(), 0};
+            st = hvlog_client_prepare(client, &global);
+        }
+        if (st != HV_STATUS_SUCCESS) {
+            cli_error("record: preparing the buffer groups failed with %s",
+                      hvlog_status_format(st, name, sizeof name));
+            goto out;
+        }
+        hvlog_client_set_sources(client, HvEventLogTypeLocalDiagnostics, sources);
+        if (global_pm)
+            hvlog_client_set_sources(client, HvEventLogTypeGlobalSystemEvents, UINT64_MAX);
+        /* The time anchor of each group: the SystemTime the root passed to
+         * Initialize and the reference time the engine saw at that moment. */
+        for (uint32_t type = 0; type < 2; type++)
+            hvlog_engine_group_info(hvlog_sim_engine(sim), type, &anchor[type]);
+    }
+
+    wl = (struct hvlog_sim_workload){.events_per_lp = events, .rate_per_lp = (uint32_t)rate,
+                                     .payload_min = 0, .payload_max = (uint32_t)payload,
+                                     .local_sources = sources == UINT64_MAX ? 0 : sources,
+                                     .global_per_mille = (uint32_t)global_pm};
+    tty = !quiet && isatty(STDERR_FILENO);
+    interrupted = 0;
+    signal(SIGINT, on_sigint);
+    if (hvlog_sim_start(sim, &wl) != 0) {
+        cli_error("record: the workload was refused (payload %" PRIu64 ", rate %" PRIu64 ")", payload, rate);
+        goto out;
+    }
+    start = now_ns();
+    /* The root's loop: take ready messages on every VP, keep the buffers. */
+    while (hvlog_sim_running(sim) && !interrupted && !rec.failed) {
+        uint32_t handled = 0;
+        uint64_t t = now_ns();
+
+        for (uint32_t vp = 0; vp < lps; vp++)
+            handled += hvlog_client_poll(client, vp, &sink, &rec);
+        if (!events_given && t - start >= duration_ms * 1000000ull)
+            break;
+        if (tty && t - last_draw >= 100000000ull) { /* at most 10 redraws a second */
+            progress(&rec, lost_so_far(sim, (uint32_t)lps), start, false);
+            last_draw = t;
+        }
+        if (!handled) {
+            struct timespec nap = {0, 200000}; /* nothing ready: let the LPs run */
+            nanosleep(&nap, NULL);
+        }
+    }
+    hvlog_sim_stop(sim);
+    signal(SIGINT, SIG_DFL);
+    /* §9 Conclude: disable, flush, drain into the trace, tear down. */
+    hvlog_client_conclude(client, HvEventLogTypeLocalDiagnostics, &sink, &rec);
+    if (global_pm)
+        hvlog_client_conclude(client, HvEventLogTypeGlobalSystemEvents, &sink, &rec);
+    if (rec.failed) {
+        cli_error("record: %s", rec.err.message);
+        goto out;
+    }
+    if (tty)
+        progress(&rec, lost_so_far(sim, (uint32_t)lps), start, true);
+
+    memset(&meta, 0, sizeof meta);
+    meta.version = HVLOG_TRACE_FORMAT_VERSION;
+    snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
+    snprintf(meta.abi_profile, sizeof meta.abi_profile, "2013");
+    meta.command_line = joined_command_line(argc, argv);
+    meta.host.lps = (uint32_t)lps;
+    meta.host.domains = (uint32_t)domains;
+    meta.host.children = (uint32_t)children;
+    meta.host.seed = seed;
+    meta.tsc_frequency_hz = basis == HvEventLogEntryTimeTsc ? tsc_frequency() : 0;
+    for (uint32_t type = 0; type < 2; type++) {
+        struct hvlog_trace_group *g;
+
+        if (type == HvEventLogTypeGlobalSystemEvents && !global_pm)
+            continue;
+        g = &meta.groups[meta.group_count++];
+        g->type = type;
+        g->convention = HVLOG_HEADER_2013;
+        g->buffer_count = anchor[type].maximum_buffer_count;
+        g->buffer_pages = anchor[type].buffer_pages;
+        g->threshold = anchor[type].threshold;
+        g->time_basis = anchor[type].time_basis;
+        g->system_time = anchor[type].system_time;
+        g->reference_time_at_init = anchor[type].ref_time_at_init;
+        g->sources = type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX;
+    }
+    {
+        struct hvlog_client_stats cs[2];
+
+        hvlog_client_stats(client, HvEventLogTypeLocalDiagnostics, &cs[0]);
+        hvlog_client_stats(client, HvEventLogTypeGlobalSystemEvents, &cs[1]);
+        meta.stats.messages = cs[0].messages + cs[1].messages;
+        meta.stats.buffers = cs[0].buffers + cs[1].buffers;
+        meta.stats.longest_chain = cs[0].longest_chain > cs[1].longest_chain ? cs[0].longest_chain
+                                                                              : cs[1].longest_chain;
+    }
+    for (uint32_t lp = 0; lp < lps; lp++) {
+        struct hvlog_sim_lp_counts c;
+        struct hvlog_scope_stats sc;
+
+        hvlog_sim_lp_counts(sim, lp, &c);
+        hvlog_engine_scope_stats(hvlog_sim_engine(sim), HvEventLogTypeLocalDiagnostics, lp, &sc);
+        lp_rows[lp] = (struct hvlog_trace_lp){
+            .lp = lp,
+            .logged = c.logged[0] + c.logged[1],
+            .recorded = c.recorded[0] + c.recorded[1],
+            .lost = c.lost[0] + c.lost[1],
+            .lost_no_buffer = sc.events_lost_no_buffer,
+            .lost_too_large = sc.events_lost_too_large,
+        };
+        lost_total += lp_rows[lp].lost;
+        lost_lps += lp_rows[lp].lost != 0;
+    }
+    meta.lp_count = (uint32_t)lps;
+    meta.lps = lp_rows;
+    if (hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
+        rec.writer = NULL; /* commit frees it in every case */
+        free(meta.command_line);
+        cli_error("record: %s", rec.err.message);
+        goto out;
+    }
+    rec.writer = NULL;
+    free(meta.command_line);
+    if (!quiet) {
+        printf("hvlog: recorded %" PRIu64 " events (%.1f MB of buffers) in %" PRIu64
+               " buffers to %s; ",
+               rec.entries, (double)rec.bytes / 1e6, rec.buffers, out);
+        if (lost_total)
+            printf("%" PRIu64 " events lost on %" PRIu32 " LP%s (raise --buffers or lower --threshold)\n",
+                   lost_total, lost_lps, lost_lps == 1 ? "" : "s");
+        else
+            printf("0 events lost\n");
+    }
+    status = CLI_EXIT_OK;
+out:
+    hvlog_trace_writer_abort(rec.writer);
+    hvlog_client_destroy(client);
+    hvlog_sim_destroy(sim);
+    return status;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#include "cli/cli.h"
+#include "cli/opts.h"
+#include "hvlog/abi/eventlog.h"
+
+bool cli_number(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
+                uint64_t *out)
+{
+    char *end;
+    uint64_t v;
+
+    if (!text || !*text || *text == '-') {
+        cli_error("%s: %s needs a number", cmd, name);
+        return false;
+    }
+    errno = 0;
+    v = strtoull(text, &end, 0);
+    if (errno || *end) {
+        cli_error("%s: %s '%s' is not a number", cmd, name, text);
+        return false;
+    }
+    if (v < min || v > max) {
+        cli_error("%s: %s %s is out of range (%llu..%llu)", cmd, name, text,
+                  (unsigned long long)min, (unsigned long long)max);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
+{
+    static const char *const short_names[] = {"global", "local", "system"};
+
+    for (uint32_t t = 0; t < 3; t++) {
+        const char *spec = hvlog_eventlog_type_name(t);
+        if (strcasecmp(text, short_names[t]) == 0 || (spec && strcasecmp(text, spec) == 0)) {
+            *out = t;
+            return true;
+        }
+    }
+    if (text[0] >= '0' && text[0] <= '9') {
+        uint64_t v;
+        if (!cli_number(cmd, "type", text, 0, 2, &v))
+            return false;
+        *out = (uint32_t)v;
+        return true;
+    }
+    cli_error("%s: unknown event-log type '%s' (local, global)", cmd, text);
+    return false;
+}
