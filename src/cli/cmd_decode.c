@@ -64,6 +64,19 @@ struct decoder {
 
 /* ---- time ---- */
 
+/* A duration in the group's time basis, in 100 ns units: reference time
+ * already is; TSC ticks need the trace's TSC frequency (0 = unknown: ticks
+ * are shown as they are). */
+static uint64_t ticks_to_100ns(const struct decoder *d, const struct hvlog_trace_group *g,
+                               uint64_t ticks)
+{
+    uint64_t hz = d->meta->tsc_frequency_hz;
+
+    if (g->time_basis != HvEventLogEntryTimeTsc || hz == 0)
+        return ticks;
+    return (uint64_t)((unsigned __int128)ticks * 10000000u / hz);
+}
+
 /* Reference-basis ticks -> 100 ns since the Unix epoch, from the anchor. */
 static bool wall_time(const struct hvlog_trace_group *g, uint64_t ticks, uint64_t *unix_100ns)
 {
@@ -92,7 +105,7 @@ static void format_time(const struct decoder *d, const struct hvlog_trace_group 
     } else if (d->style == STYLE_RAW || d->style == STYLE_LOCAL || d->style == STYLE_UTC) {
         snprintf(out, size, "%" PRIu64, ticks);
     } else {
-        uint64_t rel = ticks - d->first_time;
+        uint64_t rel = ticks_to_100ns(d, g, ticks - d->first_time);
         snprintf(out, size, "%" PRIu64 ".%07" PRIu64, rel / 10000000u, rel % 10000000u);
     }
 }
@@ -223,7 +236,7 @@ static void print_entry(struct decoder *d, struct lane *l, const struct hv_event
         return;
     }
     {
-        uint64_t delta = d->have_first ? h->time_stamp - d->prev_time : 0;
+        uint64_t delta = d->have_first ? ticks_to_100ns(d, l->group, h->time_stamp - d->prev_time) : 0;
         printf("[%s] (+%" PRIu64 ".%07" PRIu64 ") lp %" PRIu32 " %s: { context = %" PRIu32, ts,
                delta / 10000000u, delta % 10000000u, l->lp, info ? info->name : name, h->context);
         for (uint32_t i = 0; i < nparams; i++)
@@ -249,8 +262,13 @@ static void decoder_close(struct decoder *d)
     hvlog_trace_close(d->reader);
 }
 
+static void report_skipped(void *arg, const char *message)
+{
+    cli_error("%s: skipped: %s", (const char *)arg, message);
+}
+
 /* One lane per (group, LP present), each with its own cursor. */
-static int decoder_open(struct decoder *d, const char *path, bool skip_corrupt)
+static int decoder_open(struct decoder *d, const char *cmd, const char *path, bool skip_corrupt)
 {
     if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK)
         return -1;
@@ -265,7 +283,8 @@ static int decoder_open(struct decoder *d, const char *path, bool skip_corrupt)
             continue;
         if (hvlog_trace_cursor_open(d->reader, g->type, &c, &d->err) != HVLOG_EXPORT_OK)
             return -1;
-        if (hvlog_trace_fill_order(c, skip_corrupt, NULL, NULL, &slots, &n, NULL, &d->err) !=
+        if (hvlog_trace_fill_order(c, skip_corrupt, report_skipped, (void *)cmd, &slots, &n, NULL,
+                                   &d->err) !=
             HVLOG_EXPORT_OK) {
             hvlog_trace_cursor_close(c);
             return -1;
@@ -373,7 +392,7 @@ int cli_cmd_decode(int argc, char **argv)
         cli_error("decode: usage: hvlog decode TRACE [options]");
         return CLI_EXIT_USAGE;
     }
-    if (decoder_open(&d, argv[optind], skip_corrupt) != 0) {
+    if (decoder_open(&d, "decode", argv[optind], skip_corrupt) != 0) {
         cli_error("decode: %s", d.err.message);
         decoder_close(&d);
         return CLI_EXIT_FAILURE;
@@ -445,7 +464,7 @@ int cli_cmd_stats(int argc, char **argv)
     }
     memset(&d, 0, sizeof d);
     d.filter = (struct filter){.lp = -1, .entry_type = -1, .end = UINT64_MAX};
-    if (decoder_open(&d, path, false) != 0) {
+    if (decoder_open(&d, "stats", path, false) != 0) {
         cli_error("stats: %s", d.err.message);
         decoder_close(&d);
         return CLI_EXIT_FAILURE;

@@ -129,6 +129,7 @@ static void progress(const struct recording *rec, uint64_t lost, uint64_t start_
             final ? "\n" : "");
 }
 
+/* All types: what the progress line and the summary report. */
 static uint64_t lost_so_far(struct hvlog_sim *sim, uint32_t lps)
 {
     uint64_t lost = 0;
@@ -378,16 +379,19 @@ int cli_cmd_record(int argc, char **argv)
 
         hvlog_sim_lp_counts(sim, lp, &c);
         hvlog_engine_scope_stats(hvlog_sim_engine(sim), HvEventLogTypeLocalDiagnostics, lp, &sc);
+        /* Per LP means LocalDiagnostics, whose scopes are the LPs: there
+         * the losses by cause add up to lost. (The global type's one scope
+         * loses for the whole machine; its count is in the buffers' EventsLost.) */
         lp_rows[lp] = (struct hvlog_trace_lp){
             .lp = lp,
-            .logged = c.logged[0] + c.logged[1],
-            .recorded = c.recorded[0] + c.recorded[1],
-            .lost = c.lost[0] + c.lost[1],
+            .logged = c.logged[HvEventLogTypeLocalDiagnostics],
+            .recorded = c.recorded[HvEventLogTypeLocalDiagnostics],
+            .lost = c.lost[HvEventLogTypeLocalDiagnostics],
             .lost_no_buffer = sc.events_lost_no_buffer,
             .lost_too_large = sc.events_lost_too_large,
         };
-        lost_total += lp_rows[lp].lost;
-        lost_lps += lp_rows[lp].lost != 0;
+        lost_total += c.lost[0] + c.lost[1];
+        lost_lps += c.lost[0] + c.lost[1] != 0;
     }
     meta.lp_count = (uint32_t)lps;
     meta.lps = lp_rows;

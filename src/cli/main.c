@@ -15,16 +15,17 @@ static const struct cli_command commands[] = {
     {"script", cli_cmd_script, "drive a fresh simulated host one command per line (docs/script.md)",
      "hvlog script [--lps N] [--domains D] [--pool-pages N] [--children N] [FILE|-]"},
     {"record", cli_cmd_record, "record a trace from the simulated host (docs/cli.md)",
-     "hvlog record -o DIR [--force] [--quiet] [--lps N] [--domains D] [--children N] [--seed S]\n"
+     "hvlog record -o|--output DIR [-f|--force] [-q|--quiet] [--lps N] [--domains D] [--children N] [--seed S]\n"
      "       [--events N | --duration MS] [--rate EVENTS_PER_S] [--payload BYTES] [--global PER_MILLE]\n"
      "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc] [--sources all|MASK|hc,im,...]"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",
-     "hvlog decode TRACE [--json] [--lp N] [--type local|global] [--event NAME|0xTYPE]\n"
+     "hvlog decode TRACE [--json] [--lp N] [--type local|global|system|0..2] [--event NAME|0xTYPE]\n"
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt]"},
     {"stats", cli_cmd_stats, "events, bytes, buffers and losses per type and LP",
      "hvlog stats [--json] TRACE"},
     {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or Perfetto JSON",
-     "hvlog export TRACE --format ctf|perfetto -o OUT [--force] [--skip-corrupt] [--type T]"},
+     "hvlog export TRACE --format ctf|perfetto -o|--output OUT [-f|--force] [--skip-corrupt]\n"
+     "       [--type local|global|system|0..2]"},
     {"info", cli_cmd_info, "what a trace holds: its metadata and files", "hvlog info TRACE"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
 };

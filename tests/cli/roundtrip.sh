@@ -19,12 +19,13 @@ lost=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(sum(s[
 python3 - "$work/stats.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-logged = sum(l["logged"] for l in d["lps"])
-recorded = sum(l["recorded"] for l in d["lps"])
-lost = sum(l["lost"] for l in d["lps"])
-events = sum(s["events"] for s in d["streams"])
-assert recorded + lost == logged, (recorded, lost, logged)
-assert events == recorded, ("trace events", events, "recorded", recorded)
+# Per-LP rows are LocalDiagnostics (its scopes are the LPs).
+for l in d["lps"]:
+    local = [s for s in d["streams"] if s["type"] == "local" and s["lp"] == l["lp"]]
+    events = sum(s["events"] for s in local)
+    assert l["recorded"] + l["lost"] == l["logged"], l
+    assert l["lost_no_buffer"] + l["lost_too_large"] == l["lost"], l
+    assert events == l["recorded"], ("lp", l["lp"], "trace", events, "recorded", l["recorded"])
 PY
 
 "$hvlog" decode "$work/t" > "$work/decode.txt"
