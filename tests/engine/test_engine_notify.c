@@ -10,67 +10,15 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine_test_util.h"
 #include "fake_host.h"
 
-#define LOCAL HvEventLogTypeLocalDiagnostics
-#define GLOBAL HvEventLogTypeGlobalSystemEvents
-#define NONE_IDX HV_EVENTLOG_BUFFER_INDEX_NONE
 
 enum { STANDBY = HvEventLogBufferStateStandby, FREE = HvEventLogBufferStateFree,
        INUSE = HvEventLogBufferStateInUse, COMPLETE = HvEventLogBufferStateComplete,
        READY = HvEventLogBufferStateReady };
 
 static struct fake_host host;
-
-static uint32_t scope_of(uint32_t type, uint32_t lp)
-{
-    return type == LOCAL ? lp : 0;
-}
-
-static struct hvlog_scope_stats stats(struct fake_host *h, uint32_t type, uint32_t scope)
-{
-    struct hvlog_scope_stats s;
-
-    assert_int_equal(hvlog_engine_scope_stats(h->engine, type, scope, &s), 0);
-    return s;
-}
-
-static struct hvlog_group_info group(struct fake_host *h, uint32_t type)
-{
-    struct hvlog_group_info g;
-
-    assert_int_equal(hvlog_engine_group_info(h->engine, type, &g), 0);
-    return g;
-}
-
-static uint8_t *buffer_bytes(struct fake_host *h, uint32_t type, uint32_t index)
-{
-    struct hvlog_buffer_info b;
-
-    assert_int_equal(hvlog_engine_buffer_info(h->engine, type, index, &b), 0);
-    assert_true(b.exists);
-    return b.pages.hva;
-}
-
-static uint32_t active(struct fake_host *h, uint32_t type, uint32_t lp)
-{
-    return stats(h, type, scope_of(type, lp)).active_index;
-}
-
-static uint32_t fill_one(struct fake_host *h, uint32_t lp, uint32_t type)
-{
-    struct hv_eventlog_buffer_header hd;
-    uint32_t index;
-
-    assert_int_equal(fake_log(h, lp, type, 8, 1), HVLOG_LOG_RECORDED);
-    index = active(h, type, lp);
-    assert_int_not_equal(index, NONE_IDX);
-    hd = fake_header(h, type, index);
-    assert_int_equal(fake_log(h, lp, type, hd.buffer_size - hd.next_buffer_offset - 16, 2),
-                     HVLOG_LOG_RECORDED);
-    assert_int_equal(active(h, type, lp), NONE_IDX);
-    return index;
-}
 
 static uint32_t total_queued(const struct fake_host *h)
 {

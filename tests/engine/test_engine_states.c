@@ -16,11 +16,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine_test_util.h"
 #include "fake_host.h"
 
-#define LOCAL HvEventLogTypeLocalDiagnostics
-#define GLOBAL HvEventLogTypeGlobalSystemEvents
-#define NONE_IDX HV_EVENTLOG_BUFFER_INDEX_NONE
 #define GONE 0xFFu /* fake_state() of a buffer that does not exist */
 
 enum { STANDBY = HvEventLogBufferStateStandby, FREE = HvEventLogBufferStateFree,
@@ -31,27 +29,6 @@ enum { STANDBY = HvEventLogBufferStateStandby, FREE = HvEventLogBufferStateFree,
 static struct fake_host host;
 static struct fake_snapshot snap_before, snap_after;
 
-static uint32_t scope_of(uint32_t type, uint32_t lp)
-{
-    return type == LOCAL ? lp : 0;
-}
-
-static struct hvlog_scope_stats stats(struct fake_host *h, uint32_t type, uint32_t scope)
-{
-    struct hvlog_scope_stats s;
-
-    assert_int_equal(hvlog_engine_scope_stats(h->engine, type, scope, &s), 0);
-    return s;
-}
-
-static struct hvlog_group_info group(struct fake_host *h, uint32_t type)
-{
-    struct hvlog_group_info g;
-
-    assert_int_equal(hvlog_engine_group_info(h->engine, type, &g), 0);
-    return g;
-}
-
 static struct hvlog_buffer_info binfo(struct fake_host *h, uint32_t type, uint32_t index)
 {
     struct hvlog_buffer_info b;
@@ -60,32 +37,10 @@ static struct hvlog_buffer_info binfo(struct fake_host *h, uint32_t type, uint32
     return b;
 }
 
-/* The scope's active (InUse) buffer index, or NONE. */
-static uint32_t active(struct fake_host *h, uint32_t type, uint32_t lp)
-{
-    return stats(h, type, scope_of(type, lp)).active_index;
-}
-
 /*
  * Record events on @lp until the scope's current buffer is exactly full, so
  * §7.3 step 6 completes it (T6). Returns the index of the buffer filled.
  */
-static uint32_t fill_one(struct fake_host *h, uint32_t lp, uint32_t type)
-{
-    struct hv_eventlog_buffer_header hd;
-    uint32_t index;
-
-    assert_int_equal(fake_log(h, lp, type, 8, 1), HVLOG_LOG_RECORDED);
-    index = active(h, type, lp);
-    assert_int_not_equal(index, NONE_IDX);
-    hd = fake_header(h, type, index);
-    assert_true(hd.buffer_size - hd.next_buffer_offset >= 16);
-    assert_int_equal(fake_log(h, lp, type, hd.buffer_size - hd.next_buffer_offset - 16, 2),
-                     HVLOG_LOG_RECORDED);
-    assert_int_equal(active(h, type, lp), NONE_IDX);
-    return index;
-}
-
 static void create_map(struct fake_host *h, uint32_t type, uint32_t index)
 {
     assert_int_equal(fake_create(h, type, index, 0, 0), HV_STATUS_SUCCESS);
