@@ -20,6 +20,25 @@ static bool buffer_exists(const struct hvlog_group *g, uint32_t index)
     return index < g->maximum_buffer_count && g->buffers[index].exists;
 }
 
+/*
+ * The rows Delete, Map and Unmap share, first in each table (§5.4-§5.6,
+ * DEC-UNMAP): the group is initialized, else OPERATION_DENIED; the buffer
+ * exists, else INVALID_PARAMETER. Reads the {Type, BufferIndex} input and
+ * takes the group lock, which the caller releases whatever the result.
+ */
+static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_input_eventlog_buffer *in,
+                                        struct hvlog_group **g)
+{
+    hv_input_eventlog_buffer_load(in, c->input);
+    *g = group_of(c, in->type);
+    hvlog_spin_lock(&(*g)->lock);
+    if (!(*g)->initialized)
+        return HV_STATUS_OPERATION_DENIED;
+    if (!buffer_exists(*g, in->buffer_index))
+        return HV_STATUS_INVALID_PARAMETER;
+    return HV_STATUS_SUCCESS;
+}
+
 /* ---- 0x0060 HvInitializeEventLogBufferGroup (§5.1) ---- */
 
 static uint64_t clock_ref(struct hvlog_engine *e)
@@ -177,18 +196,12 @@ hv_status_t call_delete(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = HV_STATUS_SUCCESS;
+    hv_status_t status = lock_existing_buffer(c, &in, &g);
 
-    hv_input_eventlog_buffer_load(&in, c->input);
-    g = group_of(c, in.type);
-    hvlog_spin_lock(&g->lock);
-    if (!g->initialized) {
-        status = HV_STATUS_OPERATION_DENIED;
-    } else if (!buffer_exists(g, in.buffer_index)) {
-        status = HV_STATUS_INVALID_PARAMETER;
-    } else if (g->buffers[in.buffer_index].state != HvEventLogBufferStateStandby) {
+    if (status == HV_STATUS_SUCCESS &&
+        g->buffers[in.buffer_index].state != HvEventLogBufferStateStandby)
         status = HV_STATUS_OPERATION_DENIED; /* mapped */
-    } else {
+    if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
         struct hvlog_pages pages = b->pages;
 
@@ -213,16 +226,9 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = HV_STATUS_SUCCESS;
+    hv_status_t status = lock_existing_buffer(c, &in, &g);
 
-    hv_input_eventlog_buffer_load(&in, c->input);
-    g = group_of(c, in.type);
-    hvlog_spin_lock(&g->lock);
-    if (!g->initialized) {
-        status = HV_STATUS_OPERATION_DENIED;
-    } else if (!buffer_exists(g, in.buffer_index)) {
-        status = HV_STATUS_INVALID_PARAMETER;
-    } else {
+    if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
         uint32_t out_len = g->buffer_pages * HV_MAP_OUTPUT_ENTRY_SIZE;
         uint64_t out_gpa = c->output_gpa;
@@ -276,16 +282,9 @@ hv_status_t call_unmap(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = HV_STATUS_SUCCESS;
+    hv_status_t status = lock_existing_buffer(c, &in, &g);
 
-    hv_input_eventlog_buffer_load(&in, c->input);
-    g = group_of(c, in.type);
-    hvlog_spin_lock(&g->lock);
-    if (!g->initialized) {
-        status = HV_STATUS_OPERATION_DENIED;
-    } else if (!buffer_exists(g, in.buffer_index)) {
-        status = HV_STATUS_INVALID_PARAMETER;
-    } else {
+    if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
 
         if (b->state == HvEventLogBufferStateFree) {
