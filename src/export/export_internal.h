@@ -89,6 +89,33 @@ int export_create_file(const char *dir, const char *name, struct hvlog_export_er
 /** export_close_synced - fsync and close @fd; errno value or 0. */
 int export_close_synced(int fd);
 
+/* ---- reading JSON (json_read.c): jansson, strict, with u64 integers ---- */
+
+struct json_t; /* jansson's json_t; only the files that read JSON include <jansson.h> */
+
+#define EXPORT_JSON_MAX_DEPTH 32u /* containers nested below the top value */
+
+/**
+ * export_json_read - parse @len bytes of @text (untrusted) into a jansson
+ * tree: RFC 8259 strictly (valid UTF-8, no NUL in strings, no duplicate
+ * object keys, nothing after the value), any top-level value, nesting at
+ * most EXPORT_JSON_MAX_DEPTH deep, integers up to UINT64_MAX (read them
+ * with export_json_u64, never json_integer_value).
+ * Returns HVLOG_EXPORT_OK with *@out set (json_decref() it), or
+ * HVLOG_EXPORT_INVALID or HVLOG_EXPORT_NOMEM with *@out NULL and @why
+ * holding one line ("line 3, column 7: ':' expected near '1'").
+ * Context: any thread; jansson keeps no state between calls.
+ */
+enum hvlog_export_status export_json_read(const char *text, size_t len, struct json_t **out,
+                                          char *why, size_t why_size);
+
+/**
+ * export_json_u64 - the value of @value, from export_json_read, when it is
+ * a JSON integer (0..UINT64_MAX as written: no sign, fraction or exponent).
+ * False for anything else, NULL included.
+ */
+bool export_json_u64(const struct json_t *value, uint64_t *out);
+
 /* ---- the trace format (trace_meta.c) ---- */
 
 struct hvlog_trace_meta;

@@ -3,14 +3,15 @@
  * hvlog-trace.json: reading it (strictly: every value checked for type and
  * range, unknown members ignored so that version 1 can grow) and writing it
  * (pretty JSON through the streaming writer). docs/trace-format.md is the
- * reference; the member names below are the format.
+ * reference; the member names below are the format. The text is parsed by
+ * export_json_read (jansson, strict, u64 integers); this file checks the tree.
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export/export_internal.h"
-#include "export/json_parse.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/export/json.h"
 #include "hvlog/export/trace.h"
@@ -63,7 +64,6 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
 /* ---- reading ---- */
 
 struct meta_parse {
-    const struct jp_doc *doc;
     struct hvlog_export_error *err;
     char where[48]; /* "groups[1]" etc., for messages */
 };
@@ -75,16 +75,16 @@ static enum hvlog_export_status bad(struct meta_parse *mp, const char *key, cons
 }
 
 /* An optional unsigned member, at most @max; absent leaves *out as is. */
-static enum hvlog_export_status get_u64(struct meta_parse *mp, const struct jp_node *obj,
+static enum hvlog_export_status get_u64(struct meta_parse *mp, const json_t *obj,
                                         const char *key, bool required, uint64_t max,
                                         uint64_t *out)
 {
-    const struct jp_node *n = jp_member(mp->doc, obj, key);
+    const json_t *n = json_object_get(obj, key);
     uint64_t v;
 
     if (!n)
         return required ? bad(mp, key, "missing") : HVLOG_EXPORT_OK;
-    if (!jp_u64(n, &v))
+    if (!export_json_u64(n, &v))
         return bad(mp, key, "not an unsigned 64-bit integer");
     if (v > max)
         return bad(mp, key, "out of range");
@@ -92,7 +92,7 @@ static enum hvlog_export_status get_u64(struct meta_parse *mp, const struct jp_n
     return HVLOG_EXPORT_OK;
 }
 
-static enum hvlog_export_status get_u32(struct meta_parse *mp, const struct jp_node *obj,
+static enum hvlog_export_status get_u32(struct meta_parse *mp, const json_t *obj,
                                         const char *key, bool required, uint32_t max,
                                         uint32_t *out)
 {
@@ -104,36 +104,37 @@ static enum hvlog_export_status get_u32(struct meta_parse *mp, const struct jp_n
 }
 
 /* A string member; NULL when absent (and not required). */
-static enum hvlog_export_status get_string(struct meta_parse *mp, const struct jp_node *obj,
+static enum hvlog_export_status get_string(struct meta_parse *mp, const json_t *obj,
                                            const char *key, bool required, const char **out)
 {
-    const struct jp_node *n = jp_member(mp->doc, obj, key);
+    const json_t *n = json_object_get(obj, key);
 
     *out = NULL;
     if (!n)
         return required ? bad(mp, key, "missing") : HVLOG_EXPORT_OK;
-    if (n->kind != JP_STRING)
+    if (!json_is_string(n))
         return bad(mp, key, "not a string");
-    *out = n->text;
+    *out = json_string_value(n); /* no NUL inside: jansson refuses \u0000 */
     return HVLOG_EXPORT_OK;
 }
 
 /* A 64-bit mask as "0x..." (hex digits only) or as a plain number. */
-static enum hvlog_export_status get_mask(struct meta_parse *mp, const struct jp_node *obj,
+static enum hvlog_export_status get_mask(struct meta_parse *mp, const json_t *obj,
                                          const char *key, uint64_t *out)
 {
-    const struct jp_node *n = jp_member(mp->doc, obj, key);
+    const json_t *n = json_object_get(obj, key);
+    const char *text = json_string_value(n); /* NULL unless a string */
+    size_t len = json_string_length(n);
     uint64_t v = 0;
 
     if (!n)
         return HVLOG_EXPORT_OK;
-    if (n->kind == JP_NUMBER)
+    if (json_is_number(n))
         return get_u64(mp, obj, key, false, UINT64_MAX, out);
-    if (n->kind != JP_STRING || n->len < 3 || n->len > 18 || n->text[0] != '0' ||
-        (n->text[1] != 'x' && n->text[1] != 'X'))
+    if (!text || len < 3 || len > 18 || text[0] != '0' || (text[1] != 'x' && text[1] != 'X'))
         return bad(mp, key, "not a \"0x...\" mask");
-    for (size_t i = 2; i < n->len; i++) {
-        char c = n->text[i];
+    for (size_t i = 2; i < len; i++) {
+        char c = text[i];
         unsigned d;
         if (c >= '0' && c <= '9')
             d = (unsigned)(c - '0');
@@ -168,21 +169,22 @@ static bool plain_file_name(const char *s, size_t len)
             return st_;                               \
     } while (0)
 
-static enum hvlog_export_status parse_group(struct meta_parse *mp, const struct jp_node *obj,
+static enum hvlog_export_status parse_group(struct meta_parse *mp, const json_t *obj,
                                             struct hvlog_trace_group *g)
 {
-    const struct jp_node *file = jp_member(mp->doc, obj, "file");
+    const json_t *file = json_object_get(obj, "file");
     const char *conv = NULL;
     uint32_t pages = 0;
 
-    if (obj->kind != JP_OBJECT)
+    if (!json_is_object(obj))
         return bad(mp, "", "not an object");
     TRY(get_u32(mp, obj, "type", true, HvEventLogTypeMaximumCurrent, &g->type));
     if (!file)
         return bad(mp, "file", "missing");
-    if (file->kind != JP_STRING || !file->text || !plain_file_name(file->text, file->len))
+    if (!json_is_string(file) ||
+        !plain_file_name(json_string_value(file), json_string_length(file)))
         return bad(mp, "file", "not a plain file name inside the trace directory");
-    memcpy(g->file, file->text, file->len + 1);
+    memcpy(g->file, json_string_value(file), json_string_length(file) + 1);
     TRY(get_string(mp, obj, "header_convention", true, &conv));
     if (!conv)
         return bad(mp, "header_convention", "missing");
@@ -204,23 +206,25 @@ static enum hvlog_export_status parse_group(struct meta_parse *mp, const struct 
     return get_mask(mp, obj, "sources", &g->sources);
 }
 
-static enum hvlog_export_status parse_lps(struct meta_parse *mp, const struct jp_node *arr,
+static enum hvlog_export_status parse_lps(struct meta_parse *mp, const json_t *arr,
                                           struct hvlog_trace_meta *meta)
 {
-    uint32_t i = 0;
+    size_t count = json_array_size(arr);
 
-    if (arr->kind != JP_ARRAY)
+    if (!json_is_array(arr))
         return bad(mp, "lps", "not an array");
-    if (arr->count == 0)
+    if (count == 0)
         return HVLOG_EXPORT_OK;
-    meta->lps = calloc(arr->count, sizeof(*meta->lps));
+    /* From a text below 16 MiB: fewer than 2^32 elements, so i fits 32 bits. */
+    meta->lps = calloc(count, sizeof(*meta->lps));
     if (!meta->lps)
         return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
-    for (const struct jp_node *n = jp_first(mp->doc, arr); n; n = jp_next(mp->doc, n), i++) {
+    for (uint32_t i = 0; i < count; i++) {
+        const json_t *n = json_array_get(arr, i);
         struct hvlog_trace_lp *lp = &meta->lps[i];
 
         snprintf(mp->where, sizeof mp->where, "lps[%u]", i);
-        if (n->kind != JP_OBJECT)
+        if (!json_is_object(n))
             return bad(mp, "", "not an object");
         lp->lp = i;
         TRY(get_u32(mp, n, "lp", false, UINT32_MAX, &lp->lp));
@@ -233,15 +237,15 @@ static enum hvlog_export_status parse_lps(struct meta_parse *mp, const struct jp
     return HVLOG_EXPORT_OK;
 }
 
-static enum hvlog_export_status parse_meta(struct meta_parse *mp, const struct jp_node *root,
+static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *root,
                                            struct hvlog_trace_meta *meta)
 {
-    const struct jp_node *n;
+    const json_t *n;
     const char *s;
     uint64_t version = 0;
-    uint32_t i = 0;
+    size_t count;
 
-    if (!root || root->kind != JP_OBJECT)
+    if (!json_is_object(root))
         return export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not a JSON object");
     TRY(get_string(mp, root, "format", false, &s));
     if (!s || strcmp(s, HVLOG_TRACE_FORMAT) != 0)
@@ -265,10 +269,10 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const struct j
     TRY(get_string(mp, root, "command_line", false, &s));
     if (s && !(meta->command_line = export_strdup(s)))
         return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
-    n = jp_member(mp->doc, root, "host");
+    n = json_object_get(root, "host");
     if (n) {
         snprintf(mp->where, sizeof mp->where, "host");
-        if (n->kind != JP_OBJECT)
+        if (!json_is_object(n))
             return bad(mp, "", "not an object");
         TRY(get_u32(mp, n, "lps", false, UINT32_MAX, &meta->host.lps));
         TRY(get_u32(mp, n, "domains", false, UINT32_MAX, &meta->host.domains));
@@ -277,12 +281,13 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const struct j
         mp->where[0] = '\0';
     }
     TRY(get_u64(mp, root, "tsc_frequency_hz", false, UINT64_MAX, &meta->tsc_frequency_hz));
-    n = jp_member(mp->doc, root, "groups");
-    if (!n || n->kind != JP_ARRAY || n->count == 0 || n->count > HVLOG_TRACE_MAX_GROUPS)
+    n = json_object_get(root, "groups");
+    count = json_array_size(n);
+    if (!json_is_array(n) || count == 0 || count > HVLOG_TRACE_MAX_GROUPS)
         return bad(mp, "groups", "not an array of 1 to 3 groups");
-    for (const struct jp_node *g = jp_first(mp->doc, n); g; g = jp_next(mp->doc, g), i++) {
+    for (uint32_t i = 0; i < count; i++) {
         snprintf(mp->where, sizeof mp->where, "groups[%u]", i);
-        TRY(parse_group(mp, g, &meta->groups[i]));
+        TRY(parse_group(mp, json_array_get(n, i), &meta->groups[i]));
         for (uint32_t j = 0; j < i; j++) {
             if (meta->groups[j].type == meta->groups[i].type)
                 return bad(mp, "type", "a second group of the same type");
@@ -292,13 +297,13 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const struct j
         meta->group_count = i + 1;
     }
     mp->where[0] = '\0';
-    n = jp_member(mp->doc, root, "lps");
+    n = json_object_get(root, "lps");
     if (n)
         TRY(parse_lps(mp, n, meta));
-    n = jp_member(mp->doc, root, "stats");
+    n = json_object_get(root, "stats");
     if (n) {
         snprintf(mp->where, sizeof mp->where, "stats");
-        if (n->kind != JP_OBJECT)
+        if (!json_is_object(n))
             return bad(mp, "", "not an object");
 #define READ_STAT(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
         TRACE_STATS_COUNTERS(READ_STAT)
@@ -311,9 +316,10 @@ enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
                                                struct hvlog_trace_meta *out,
                                                struct hvlog_export_error *err)
 {
-    struct jp_doc doc;
-    struct meta_parse mp = {&doc, err, ""};
+    struct meta_parse mp = {err, ""};
     enum hvlog_export_status status;
+    json_t *root;
+    char why[HVLOG_EXPORT_MESSAGE_MAX - 64];
 
     if (!out)
         return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata to fill");
@@ -323,14 +329,16 @@ enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
     if (len > HVLOG_TRACE_META_MAX_BYTES)
         return export_fail(err, HVLOG_EXPORT_BAD_META, "metadata larger than %u bytes",
                            HVLOG_TRACE_META_MAX_BYTES);
-    if (!jp_parse(&doc, text, len)) {
+    status = export_json_read(text, len, &root, why, sizeof why);
+    if (status == HVLOG_EXPORT_NOMEM)
+        return export_fail(err, status, "out of memory");
+    if (status != HVLOG_EXPORT_OK) {
         /* Text that is not even JSON is not an hvlog trace at all. */
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not JSON (%s)",
-                             doc.error);
-    } else {
-        status = parse_meta(&mp, jp_root(&doc), out);
+        return export_fail(err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not JSON (%s)",
+                           why);
     }
-    jp_doc_free(&doc);
+    status = parse_meta(&mp, root, out);
+    json_decref(root);
     return status;
 }
 

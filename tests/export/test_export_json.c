@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* The streaming JSON writer and the strict metadata reader, each output
- * parsed back with jansson (the reference parser). */
+/* The streaming JSON writer, each output parsed back with jansson (the
+ * reference parser), and the strict reader the metadata goes through
+ * (export_json_read: jansson, with u64 integers). */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "export/json_parse.h"
+#include "export/export_internal.h"
 #include "hvlog/export/json.h"
+#include "hvlog/export/trace.h"
 
 /* A memory sink: the whole document in one string. */
 struct mem {
@@ -289,34 +293,95 @@ static void a_large_document_streams_and_parses_back(void **state)
     free(m.text);
 }
 
-/* ---- the reader ---- */
+/* ---- the reader (export_json_read: jansson, strict, u64 integers) ---- */
+
+static json_t *read_ok(const char *text)
+{
+    char why[256];
+    json_t *root = NULL;
+    enum hvlog_export_status st = export_json_read(text, strlen(text), &root, why, sizeof why);
+
+    if (st != HVLOG_EXPORT_OK)
+        print_error("refused <%s>: %s\n", text, why);
+    assert_int_equal(st, HVLOG_EXPORT_OK);
+    assert_non_null(root);
+    return root;
+}
 
 static void the_reader_takes_what_the_writer_wrote(void **state)
 {
     static const char text[] =
         " {\"s\": \"a\\u00e9\\ud834\\udd1e\\n\", \"n\": 18446744073709551615, \"neg\": -1,"
         " \"f\": 1.5e3, \"t\": true, \"list\": [1, {\"k\": null}], \"e\": {}} ";
-    struct jp_doc doc;
-    const struct jp_node *root, *n;
+    json_t *root = read_ok(text);
     uint64_t v;
     (void)state;
 
-    assert_true(jp_parse(&doc, text, sizeof text - 1));
-    root = jp_root(&doc);
-    assert_int_equal(root->kind, JP_OBJECT);
-    assert_int_equal(root->count, 7);
-    n = jp_member(&doc, root, "s");
-    assert_string_equal(n->text, "a\xC3\xA9\xF0\x9D\x84\x9E\n");
-    assert_true(jp_u64(jp_member(&doc, root, "n"), &v));
+    assert_true(json_is_object(root));
+    assert_int_equal(json_object_size(root), 7);
+    assert_string_equal(json_string_value(json_object_get(root, "s")),
+                        "a\xC3\xA9\xF0\x9D\x84\x9E\n");
+    assert_true(export_json_u64(json_object_get(root, "n"), &v));
     assert_true(v == UINT64_MAX);
-    assert_false(jp_u64(jp_member(&doc, root, "neg"), &v));
-    assert_false(jp_u64(jp_member(&doc, root, "f"), &v));
-    assert_int_equal(jp_member(&doc, root, "t")->kind, JP_TRUE);
-    n = jp_member(&doc, root, "list");
-    assert_int_equal(n->count, 2);
-    assert_int_equal(jp_next(&doc, jp_first(&doc, n))->kind, JP_OBJECT);
-    assert_null(jp_member(&doc, root, "missing"));
-    jp_doc_free(&doc);
+    assert_false(export_json_u64(json_object_get(root, "neg"), &v));
+    assert_false(export_json_u64(json_object_get(root, "f"), &v));
+    assert_true(json_is_true(json_object_get(root, "t")));
+    assert_int_equal(json_array_size(json_object_get(root, "list")), 2);
+    assert_true(json_is_object(json_array_get(json_object_get(root, "list"), 1)));
+    assert_null(json_object_get(root, "missing"));
+    assert_false(export_json_u64(NULL, &v));
+    json_decref(root);
+}
+
+/* Every plain integer of 0..UINT64_MAX reads back exact; a sign, a fraction,
+ * an exponent or a value past UINT64_MAX is a number but no u64, wherever it
+ * stands, and the rewrite behind it never touches a string. */
+static void u64_integers_read_back_exact_and_nothing_else_is_one(void **state)
+{
+    static const struct {
+        const char *text;
+        bool is_u64;
+        uint64_t value;
+    } rows[] = {
+        {"0", true, 0},
+        {"9223372036854775807", true, INT64_MAX},
+        {"9223372036854775808", true, (uint64_t)INT64_MAX + 1},
+        {"12345678901234567890", true, 12345678901234567890ull},
+        {"18446744073709551615", true, UINT64_MAX},
+        {"18446744073709551616", false, 0},
+        {"999999999999999999999999999999999999999999999999", false, 0},
+        {"-0", false, 0},
+        {"-1", false, 0},
+        {"-9223372036854775808", false, 0},
+        {"-18446744073709551615", false, 0},
+        {"1.0", false, 0},
+        {"1e3", false, 0},
+        {"18446744073709551615.0", false, 0},
+        {"\"18446744073709551615\"", false, 0},
+        {"\"-1\"", false, 0},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char text[128];
+        json_t *root, *member;
+        uint64_t v = 0;
+
+        /* The value inside an array, inside an object, after a string that
+         * looks like a number and holds an escaped quote. */
+        snprintf(text, sizeof text, "{\"x\\\" 1\": \"-2 \\\" 18446744073709551615\", \"a\": [%s]}",
+                 rows[i].text);
+        root = read_ok(text);
+        assert_string_equal(json_string_value(json_object_get(root, "x\" 1")),
+                            "-2 \" 18446744073709551615");
+        member = json_array_get(json_object_get(root, "a"), 0);
+        assert_non_null(member);
+        if (export_json_u64(member, &v) != rows[i].is_u64 || v != rows[i].value)
+            print_error("row %zu <%s>: read %" PRIu64 "\n", i, rows[i].text, v);
+        assert_int_equal(export_json_u64(member, &v), rows[i].is_u64);
+        assert_true(v == rows[i].value);
+        json_decref(root);
+    }
 }
 
 static void malformed_json_is_refused_with_a_position(void **state)
@@ -324,33 +389,117 @@ static void malformed_json_is_refused_with_a_position(void **state)
     static const char *const bad[] = {
         "", "{", "{\"a\" 1}", "{\"a\":1,}", "[1,]", "[01]", "[1.]", "[-]", "[1e]", "\"\\x\"",
         "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\u0000\"", "\"a\nb\"", "\"\xC0\xAF\"",
-        "tru", "nul", "{} x", "[\"unterminated]", "{1:2}",
-        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        "\"\xED\xA0\x80\"", "tru", "nul", "{} x", "[\"unterminated]", "{1:2}", "[-01]",
+        "[18446744073709551615 1]", "[-0 x]", "{\"a\":1,\"a\":2}", "[1] \xFF",
     };
     (void)state;
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        struct jp_doc doc;
-        bool ok = jp_parse(&doc, bad[i], strlen(bad[i]));
-        if (ok)
+        char why[256] = "";
+        json_t *root = (json_t *)&root; /* must come back NULL */
+        enum hvlog_export_status st =
+            export_json_read(bad[i], strlen(bad[i]), &root, why, sizeof why);
+
+        if (st == HVLOG_EXPORT_OK)
             print_error("accepted: <%s>\n", bad[i]);
-        assert_false(ok);
-        assert_non_null(strstr(doc.error, "line 1, column"));
-        jp_doc_free(&doc);
+        assert_int_equal(st, HVLOG_EXPORT_INVALID);
+        assert_null(root);
+        assert_non_null(strstr(why, "line 1, column"));
     }
-    {
-        struct jp_doc doc;
-        assert_false(jp_parse(&doc, "{\n  \"a\": x}", 11));
-        assert_string_equal(doc.error, "line 2, column 8: bad number");
-        jp_doc_free(&doc);
+}
+
+/* The position is the start of the token jansson stopped at, in the
+ * caller's bytes, and the token is quoted as the caller wrote it, even
+ * where the reader rewrote a number before jansson saw it. */
+static void errors_name_the_callers_line_column_and_token(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *why;
+    } rows[] = {
+        {"not json", "line 1, column 1: invalid token near 'not'"},
+        {"{\n  \"a\": x}", "line 2, column 8: invalid token near 'x'"},
+        {"{\"a\":1,\"a\":2}", "line 1, column 8: duplicate object key near '\"a\"'"},
+        {"{} x", "line 1, column 4: end of file expected near 'x'"},
+        {"[-5, 18446744073709551615 7]", "line 1, column 27: ']' expected near '7'"},
+        {"{\"a\" 18446744073709551615}",
+         "line 1, column 6: ':' expected near '18446744073709551615'"},
+        {"{\"a\" -1}", "line 1, column 6: ':' expected near '-1'"},
+        {"[1,\n -0,\n 2,]", "line 3, column 4: unexpected token near ']'"},
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char why[256] = "";
+        json_t *root;
+
+        assert_int_equal(
+            export_json_read(rows[i].text, strlen(rows[i].text), &root, why, sizeof why),
+            HVLOG_EXPORT_INVALID);
+        if (strcmp(why, rows[i].why) != 0)
+            print_error("row %zu: <%s>\n", i, why);
+        assert_string_equal(why, rows[i].why);
     }
-    {
-        struct jp_doc doc;
-        assert_false(jp_u64(NULL, &(uint64_t){0}));
-        assert_true(jp_parse(&doc, "[18446744073709551616]", 22));
-        assert_false(jp_u64(jp_first(&doc, jp_root(&doc)), &(uint64_t){0}));
-        jp_doc_free(&doc);
+}
+
+/* 33 nested containers are the most: the limit the hand-written reader had. */
+static void nesting_deeper_than_32_levels_is_refused(void **state)
+{
+    char text[2 * 40 + 1];
+    char why[256];
+    json_t *root;
+    (void)state;
+
+    for (size_t depth = 33; depth <= 34; depth++) {
+        memset(text, '[', depth);
+        memset(text + depth, ']', depth);
+        text[2 * depth] = '\0';
+        if (depth == 33) {
+            json_decref(read_ok(text));
+        } else {
+            assert_int_equal(export_json_read(text, 2 * depth, &root, why, sizeof why),
+                             HVLOG_EXPORT_INVALID);
+            assert_string_equal(why, "nested deeper than 32 levels");
+        }
     }
+}
+
+/* Through the metadata reader: a seed past INT64_MAX round-trips (the
+ * writer writes it as a plain decimal), a duplicate member is refused. */
+static void metadata_u64_members_take_the_full_range_and_duplicates_are_refused(void **state)
+{
+    static const char big[] =
+        "{\"format\":\"hvlog-trace\",\"version\":1,\"host\":{\"seed\":18446744073709551615},"
+        "\"groups\":[{\"type\":1,\"file\":\"x\",\"header_convention\":\"2013\",\"buffer_pages\":1,"
+        "\"system_time\":9223372036854775808,\"sources\":\"0xffffffffffffffff\"}],"
+        "\"lps\":[{\"lp\":0,\"logged\":18446744073709551615,\"lost\":0}]}";
+    static const char twice[] =
+        "{\"format\":\"hvlog-trace\",\"version\":1,\"version\":1,\"groups\":[{\"type\":1,"
+        "\"file\":\"x\",\"header_convention\":\"2013\",\"buffer_pages\":1}]}";
+    static const char negative_zero[] =
+        "{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,"
+        "\"file\":\"x\",\"header_convention\":\"2013\",\"buffer_pages\":1,\"threshold\":-0}]}";
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    (void)state;
+
+    assert_int_equal(hvlog_trace_meta_parse(big, sizeof big - 1, &meta, &err), HVLOG_EXPORT_OK);
+    assert_true(meta.host.seed == UINT64_MAX);
+    assert_true(meta.groups[0].system_time == (uint64_t)INT64_MAX + 1);
+    assert_true(meta.groups[0].sources == UINT64_MAX);
+    assert_true(meta.lps[0].logged == UINT64_MAX);
+    hvlog_trace_meta_release(&meta);
+
+    assert_int_equal(hvlog_trace_meta_parse(twice, sizeof twice - 1, &meta, &err),
+                     HVLOG_EXPORT_NOT_TRACE);
+    assert_string_equal(err.message, "not an hvlog trace: not JSON (line 1, column 37: "
+                                     "duplicate object key near '\"version\"')");
+    hvlog_trace_meta_release(&meta);
+
+    assert_int_equal(hvlog_trace_meta_parse(negative_zero, sizeof negative_zero - 1, &meta, &err),
+                     HVLOG_EXPORT_BAD_META);
+    assert_string_equal(err.message, "groups[0].threshold: not an unsigned 64-bit integer");
+    hvlog_trace_meta_release(&meta);
 }
 
 int main(void)
@@ -366,7 +515,11 @@ int main(void)
         cmocka_unit_test(a_failing_sink_is_an_io_error),
         cmocka_unit_test(a_large_document_streams_and_parses_back),
         cmocka_unit_test(the_reader_takes_what_the_writer_wrote),
+        cmocka_unit_test(u64_integers_read_back_exact_and_nothing_else_is_one),
         cmocka_unit_test(malformed_json_is_refused_with_a_position),
+        cmocka_unit_test(errors_name_the_callers_line_column_and_token),
+        cmocka_unit_test(nesting_deeper_than_32_levels_is_refused),
+        cmocka_unit_test(metadata_u64_members_take_the_full_range_and_duplicates_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

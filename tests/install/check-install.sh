@@ -13,10 +13,13 @@ mkdir -p "$work"
 # shellcheck disable=SC2046
 "$cc" -std=c11 -Wall -Werror -o "$work/consumer" "$consumer" $(pkg-config --cflags --libs hvlog)
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir hvlog)" "$work/consumer"
-# Static library, through pkg-config --static.
+# Static library, through pkg-config --static: a fully static program, so
+# libhvlog.a is the only hvlog there is, and a private dependency missing
+# from hvlog.pc (Requires.private: jansson, Libs.private: -pthread) fails
+# the link.
 # shellcheck disable=SC2046
-"$cc" -std=c11 -Wall -Werror -o "$work/consumer-static" "$consumer" \
-    $(pkg-config --cflags hvlog) "$(pkg-config --variable=libdir hvlog)/libhvlog.a" -pthread
+"$cc" -std=c11 -Wall -Werror -static -o "$work/consumer-static" "$consumer" \
+    $(pkg-config --cflags --libs --static hvlog)
 "$work/consumer-static"
 # The shared object is versioned: libhvlog.so -> .so.MAJOR -> .so.X.Y.Z.
 libdir=$(pkg-config --variable=libdir hvlog)
