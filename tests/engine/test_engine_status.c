@@ -198,7 +198,6 @@ struct row {
     uint64_t out_gpa;  /* Map: 0 = FAKE_OUT_GPA */
     hv_status_t expect;
     effect_fn effect;  /* success rows: the §5 effects; NULL = must change nothing */
-    const char *engine_bug; /* non-NULL: known engine bug, the row is skipped */
 };
 
 static uint32_t input_len(uint16_t code)
@@ -1100,10 +1099,6 @@ static void run_row(void **state)
     uint8_t bytes[32] = {0};
     uint32_t len = input_len(r->code);
 
-    if (r->engine_bug) {
-        print_message("ENGINE BUG (row skipped): %s\n", r->engine_bug);
-        skip();
-    }
     assert_int_equal(fake_host_init(&H, LPS, DOMAINS, POOL_PAGES, &profile), 0);
     arrange(&H, r->setup);
 
