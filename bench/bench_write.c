@@ -12,11 +12,21 @@
  *              source, no checks (the floor)
  *   flush-idle hvlog_engine_hypercall() of a Flush that completes nothing
  *
+ * Built as bench_lttng (HVLOG_BENCH_LTTNG, lttng_tp.h), it also has the
+ * LTTng-UST peer, which bench/run times inside its own session:
+ *
+ *   lttng          lttng_ust_tracepoint(hvlog_bench, entry) with the same
+ *                  16-byte payload, enabled in a discard-mode channel
+ *   lttng-disabled lttng_ust_tracepoint(hvlog_bench, disabled): the same
+ *                  provider, an event no session enables
+ *
  * Every event is a 32-byte entry: 16-byte header + 16 bytes of payload.
  * The clock is the TSC read by a host callback (rdtsc): what a hypervisor
  * would use, and cheap enough not to hide the path's own cost.
  * Threads are pinned to CPUs 0..THREADS-1 and released by a barrier.
- * Prints one line: MODE THREADS EVENTS wall_ns_per_event cpu_ns_per_event.
+ * Prints one line: MODE THREADS EVENTS wall_ns_per_event cpu_ns_per_event,
+ * and for the LTTng modes a sixth field, tracepoint_enabled=0|1, read after
+ * the loop: bench/run checks that the traced row really traced.
  */
 
 #include <pthread.h>
@@ -31,6 +41,10 @@
 #include "hvlog/engine/engine.h"
 #include "hvlog/engine/log.h"
 #include "hvlog/hvlog.h"
+
+#ifdef HVLOG_BENCH_LTTNG
+#include "lttng_tp.h"
+#endif
 
 #define MAX_THREADS 8
 #define BUFFER_PAGES 512u /* 2 MiB buffers: the largest, fewest switches */
@@ -209,6 +223,14 @@ static void *worker(void *arg)
         /* Buffer 0 is Free: the call validates, finds nothing, succeeds. */
         for (unsigned long i = 0; i < events; i++)
             call(HvCallHvFlushEventLogBuffer, HvEventLogTypeLocalDiagnostics, 0, true);
+#ifdef HVLOG_BENCH_LTTNG
+    } else if (strcmp(mode, "lttng") == 0) {
+        for (unsigned long i = 0; i < events; i++)
+            lttng_ust_tracepoint(hvlog_bench, entry, payload[0], payload[1]);
+    } else if (strcmp(mode, "lttng-disabled") == 0) {
+        for (unsigned long i = 0; i < events; i++)
+            lttng_ust_tracepoint(hvlog_bench, disabled, payload[0], payload[1]);
+#endif
     }
     cpu_ns[t] = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
     wall_end[t] = now_ns(CLOCK_MONOTONIC);
@@ -256,6 +278,10 @@ int main(int argc, char **argv)
             bump_buf[t] = aligned_alloc(4096, ((events + 1) * 32 + 4095) / 4096 * 4096);
             memset(bump_buf[t], 0, (events + 1) * 32);
         }
+#ifdef HVLOG_BENCH_LTTNG
+    else if (strcmp(mode, "lttng") == 0 || strcmp(mode, "lttng-disabled") == 0)
+        ; /* the session (bench/run) is the set-up */
+#endif
     else if (strcmp(mode, "disabled") != 0) {
         fprintf(stderr, "bench_write: unknown mode '%s'\n", mode);
         return 2;
@@ -279,8 +305,15 @@ int main(int argc, char **argv)
     wall -= w0;
     /* Per event of one thread: wall time over the events each thread logged;
      * CPU time averaged over threads. */
-    printf("%s %u %lu %.3f %.3f\n", mode, nthreads, events, wall / (double)events,
+    printf("%s %u %lu %.3f %.3f", mode, nthreads, events, wall / (double)events,
            cpu / nthreads / (double)events);
+#ifdef HVLOG_BENCH_LTTNG
+    if (strncmp(mode, "lttng", 5) == 0)
+        printf(" tracepoint_enabled=%d", strcmp(mode, "lttng") == 0
+                                             ? !!lttng_ust_tracepoint_enabled(hvlog_bench, entry)
+                                             : !!lttng_ust_tracepoint_enabled(hvlog_bench, disabled));
+#endif
+    printf("\n");
     hvlog_engine_destroy(engine);
     return 0;
 }
