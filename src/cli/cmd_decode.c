@@ -9,6 +9,12 @@
  * at a time, so memory stays flat however long the trace is. A buffer whose
  * EventsLost is not zero is preceded by a line saying how many events were
  * lost, on which LP, between which times. Unknown entry types print as hex.
+ *
+ * Speed (issue 6): text lines are formatted by hand into a 256 KiB buffer
+ * (printf per field cost five times the rest of the command), each entry
+ * type's catalogue row and parameter names are looked up once, and the
+ * wall-clock "HH:MM:SS" is computed once per second. stats needs no fill
+ * order: it reads each group file once, in file order, and counts per LP.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -38,14 +44,51 @@ struct lane {
     struct hvlog_trace_cursor *cursor;
     struct hvlog_trace_slot *slots;
     uint64_t slot_count, next_slot;
-    uint8_t *bytes;   /* the current buffer (a copy: the cursor reuses its memory) */
-    size_t len;
+    const uint8_t *bytes; /* the current buffer: the lane's own cursor's memory, valid
+                           * until its next read (no other lane reads through it) */
     uint32_t offset, end; /* next entry and NextBufferOffset in bytes */
     uint32_t lp;
     uint64_t last_time;   /* for the lost-events line and deltas */
     bool have_last;
     uint32_t pending_lost; /* EventsLost of the current buffer, not yet reported */
     uint64_t buffers, entries, bytes_data, lost;
+};
+
+/*
+ * The text output: lines are formatted by hand into one large buffer and
+ * written with fwrite when it fills (printf per field was most of the
+ * decode time, issue 6 "Speed"). JSON output goes through stdio directly
+ * and never uses it, so the two cannot interleave out of order.
+ */
+#define OUT_BUFFER_BYTES (256u << 10)
+
+struct out_buffer {
+    char *bytes;    /* OUT_BUFFER_BYTES */
+    size_t len;
+    bool failed;    /* a write to stdout fell short */
+};
+
+/* The catalogue row of one entry type with its parameter names split out
+ * (pointers into the row's static params string), looked up once per type. */
+#define NAME_CACHE_SLOTS 1024u
+#define MAX_PARAMS 16u
+
+struct name_entry {
+    uint32_t key;  /* 1 + (log type << 16 | entry type); 0 = empty */
+    const struct hvlog_entry_type_info *info;
+    uint32_t nparams;
+    const char *param[MAX_PARAMS];
+    uint8_t param_len[MAX_PARAMS];
+};
+
+/* The wall-clock "HH:MM:SS" of the last second formatted (localtime_r and
+ * strftime cost more than the rest of a line). */
+struct time_cache {
+    bool valid;
+    int style;
+    time_t secs;
+    char hms[16];
+    size_t hms_len;
 };
 
 struct decoder {
@@ -60,7 +103,111 @@ struct decoder {
     bool have_first;
     struct hvlog_export_error err;
     struct hvlog_json_writer *jw;
+    struct out_buffer out;
+    struct name_entry *names; /* NAME_CACHE_SLOTS, direct-mapped */
+    struct time_cache tcache;
 };
+
+/* ---- text output ---- */
+
+static void out_flush(struct out_buffer *o)
+{
+    if (o->len && fwrite(o->bytes, 1, o->len, stdout) != o->len)
+        o->failed = true;
+    o->len = 0;
+}
+
+static void out_put(struct out_buffer *o, const char *s, size_t n)
+{
+    if (n > OUT_BUFFER_BYTES - o->len) {
+        out_flush(o);
+        if (n > OUT_BUFFER_BYTES) {
+            if (fwrite(s, 1, n, stdout) != n)
+                o->failed = true;
+            return;
+        }
+    }
+    memcpy(o->bytes + o->len, s, n);
+    o->len += n;
+}
+
+static void out_str(struct out_buffer *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+/* Decimal digits of @v into @buf (at least 20 bytes); returns the length. */
+static size_t fmt_u64(char *buf, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static void out_u64(struct out_buffer *o, uint64_t v)
+{
+    char buf[20];
+    out_put(o, buf, fmt_u64(buf, v));
+}
+
+/* "0x" and lower-case hex without leading zeros, as printf's "0x%" PRIx64. */
+static void out_hex(struct out_buffer *o, uint64_t v)
+{
+    static const char hex[] = "0123456789abcdef";
+    char buf[18];
+    size_t n = sizeof buf;
+
+    do {
+        buf[--n] = hex[v & 0xF];
+        v >>= 4;
+    } while (v);
+    buf[--n] = 'x';
+    buf[--n] = '0';
+    out_put(o, buf + n, sizeof buf - n);
+}
+
+/* @v / 10^7 "." (@v mod 10^7 as seven digits): seconds of 100 ns units. */
+static size_t fmt_seconds_100ns(char *buf, uint64_t v)
+{
+    uint64_t frac = v % 10000000u;
+    size_t n = fmt_u64(buf, v / 10000000u);
+
+    buf[n++] = '.';
+    for (int i = 6; i >= 0; i--) {
+        buf[n + (size_t)i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    return n + 7;
+}
+
+/* The catalogue row of @entry_type in log @log_type, names split out. */
+static const struct name_entry *lookup_names(struct decoder *d, uint32_t log_type,
+                                             uint16_t entry_type)
+{
+    uint32_t key = 1u + ((log_type << 16) | entry_type);
+    struct name_entry *e = &d->names[(entry_type ^ (log_type * 0x9Eu)) % NAME_CACHE_SLOTS];
+
+    if (e->key == key)
+        return e;
+    memset(e, 0, sizeof *e);
+    e->key = key;
+    e->info = hvlog_entry_type_info(log_type, entry_type);
+    for (const char *p = e->info ? e->info->params : ""; *p && e->nparams < MAX_PARAMS;) {
+        size_t n = strcspn(p, ",");
+        e->param[e->nparams] = p;
+        e->param_len[e->nparams] = (uint8_t)(n < 31 ? n : 31); /* as "%.*s" into 32 bytes */
+        e->nparams++;
+        p += n + (p[n] == ',');
+    }
+    return e;
+}
 
 /* ---- time ---- */
 
@@ -86,27 +233,47 @@ static bool wall_time(const struct hvlog_trace_group *g, uint64_t ticks, uint64_
     return true;
 }
 
-static void format_time(const struct decoder *d, const struct hvlog_trace_group *g, uint64_t ticks,
-                        char *out, size_t size)
+/* The time column for @ticks into @out (at least 40 bytes); returns its length. */
+static size_t format_time(struct decoder *d, const struct hvlog_trace_group *g, uint64_t ticks,
+                          char out[40])
 {
     uint64_t t;
 
     if ((d->style == STYLE_LOCAL || d->style == STYLE_UTC) && wall_time(g, ticks, &t)) {
         time_t secs = (time_t)(t / 10000000u);
-        struct tm tm;
-        char hms[16];
+        struct time_cache *tc = &d->tcache;
+        uint64_t frac = t % 10000000u;
 
-        if (d->style == STYLE_UTC)
-            gmtime_r(&secs, &tm);
-        else
-            localtime_r(&secs, &tm);
-        strftime(hms, sizeof hms, "%H:%M:%S", &tm);
-        snprintf(out, size, "%s.%07" PRIu64, hms, t % 10000000u);
-    } else if (d->style == STYLE_RAW || d->style == STYLE_LOCAL || d->style == STYLE_UTC) {
-        snprintf(out, size, "%" PRIu64, ticks);
-    } else {
-        uint64_t rel = ticks_to_100ns(d, g, ticks - d->first_time);
-        snprintf(out, size, "%" PRIu64 ".%07" PRIu64, rel / 10000000u, rel % 10000000u);
+        if (!tc->valid || tc->secs != secs || tc->style != (int)d->style) {
+            struct tm tm;
+
+            if (d->style == STYLE_UTC)
+                gmtime_r(&secs, &tm);
+            else
+                localtime_r(&secs, &tm);
+            tc->hms_len = strftime(tc->hms, sizeof tc->hms, "%H:%M:%S", &tm);
+            tc->secs = secs;
+            tc->style = (int)d->style;
+            tc->valid = true;
+        }
+        memcpy(out, tc->hms, tc->hms_len);
+        out[tc->hms_len] = '.';
+        for (int i = 7; i >= 1; i--) {
+            out[tc->hms_len + (size_t)i] = (char)('0' + frac % 10);
+            frac /= 10;
+        }
+        out[tc->hms_len + 8] = '\0';
+        return tc->hms_len + 8;
+    }
+    if (d->style == STYLE_RAW || d->style == STYLE_LOCAL || d->style == STYLE_UTC) {
+        size_t n = fmt_u64(out, ticks);
+        out[n] = '\0';
+        return n;
+    }
+    {
+        size_t n = fmt_seconds_100ns(out, ticks_to_100ns(d, g, ticks - d->first_time));
+        out[n] = '\0';
+        return n;
     }
 }
 
@@ -120,14 +287,7 @@ static bool lane_load_next(struct decoder *d, struct lane *l)
         const struct hvlog_trace_slot *s = &l->slots[l->next_slot++];
         if (hvlog_trace_cursor_read(l->cursor, s->file_index, &b, NULL, NULL, &d->err) != HVLOG_EXPORT_OK)
             continue; /* fill_order already checked it; a read error skips it */
-        if (b.len > l->len) {
-            uint8_t *n = realloc(l->bytes, b.len);
-            if (!n)
-                return false;
-            l->bytes = n;
-        }
-        memcpy(l->bytes, b.bytes, b.len);
-        l->len = b.len;
+        l->bytes = b.bytes;
         l->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE;
         l->end = b.summary.data_end;
         l->pending_lost = b.summary.events_lost;
@@ -139,6 +299,15 @@ static bool lane_load_next(struct decoder *d, struct lane *l)
     }
     l->offset = l->end = 0;
     return false;
+}
+
+/* The bytes from entry header to entry header, as hvlog_buffer_walk steps
+ * (D9: the current convention pads Size up to 8; 2013 Sizes are already
+ * multiples of 8). Advancing by Size alone misaligned the next header and
+ * could loop for ever on a current-convention buffer. */
+static uint32_t entry_step(enum hvlog_header_convention convention, uint16_t size)
+{
+    return convention == HVLOG_HEADER_CURRENT ? ((uint32_t)size + 7u) & ~7u : size;
 }
 
 /* The lane's next entry (its buffer was checked by the walker when read). */
@@ -166,11 +335,12 @@ static bool wanted(const struct decoder *d, const struct lane *l, const struct h
 static void print_lost(struct decoder *d, struct lane *l, uint64_t until)
 {
     char from_s[40], to_s[40];
+    size_t from_len, to_len;
 
     if (d->filter.lp >= 0 && (uint32_t)d->filter.lp != l->lp)
         return;
-    format_time(d, l->group, l->have_last ? l->last_time : until, from_s, sizeof from_s);
-    format_time(d, l->group, until, to_s, sizeof to_s);
+    from_len = format_time(d, l->group, l->have_last ? l->last_time : until, from_s);
+    to_len = format_time(d, l->group, until, to_s);
     if (d->json) {
         hvlog_json_object_begin(d->jw);
         hvlog_json_member_string(d->jw, "lost", hvlog_trace_group_short(l->group->type));
@@ -183,33 +353,37 @@ static void print_lost(struct decoder *d, struct lane *l, uint64_t until)
         d->jw = hvlog_json_writer_create(hvlog_json_sink_file, stdout, 0);
         fputc('\n', stdout);
     } else {
-        printf("[lost %" PRIu32 " events on LP %" PRIu32 " (%s) between %s and %s]\n", l->pending_lost,
-               l->lp, hvlog_trace_group_short(l->group->type), from_s, to_s);
+        struct out_buffer *o = &d->out;
+
+        /* "[lost N events on LP L (group) between FROM and TO]" */
+        out_str(o, "[lost ");
+        out_u64(o, l->pending_lost);
+        out_str(o, " events on LP ");
+        out_u64(o, l->lp);
+        out_str(o, " (");
+        out_str(o, hvlog_trace_group_short(l->group->type));
+        out_str(o, ") between ");
+        out_put(o, from_s, from_len);
+        out_str(o, " and ");
+        out_put(o, to_s, to_len);
+        out_str(o, "]\n");
     }
 }
 
 static void print_entry(struct decoder *d, struct lane *l, const struct hv_eventlog_entry_header *h)
 {
-    const struct hvlog_entry_type_info *info = hvlog_entry_type_info(l->group->type, h->type);
+    const struct name_entry *ne = lookup_names(d, l->group->type, h->type);
+    const struct hvlog_entry_type_info *info = ne->info;
     const uint8_t *data = l->bytes + l->offset + HV_EVENTLOG_ENTRY_HEADER_SIZE;
-    uint32_t data_len = h->size - HV_EVENTLOG_ENTRY_HEADER_SIZE, nparams = 0;
-    const char *params = info ? info->params : "";
-    char names[16][32], ts[40], name[24];
+    uint32_t data_len = h->size - HV_EVENTLOG_ENTRY_HEADER_SIZE, nparams = ne->nparams;
+    char ts[40], name[24];
+    size_t ts_len;
 
-    /* The catalogue's parameter names, consecutive u64s after the header. */
-    for (const char *p = params; *p && nparams < 16;) {
-        size_t n = strcspn(p, ",");
-        snprintf(names[nparams], sizeof names[0], "%.*s", (int)(n < 31 ? n : 31), p);
-        nparams++;
-        p += n + (p[n] == ',');
-    }
     if (nparams * 8 > data_len)
         nparams = data_len / 8;
-    if (info)
-        snprintf(name, sizeof name, "%s", "");
-    else
+    if (!info)
         snprintf(name, sizeof name, "0x%04" PRIX16, h->type);
-    format_time(d, l->group, h->time_stamp, ts, sizeof ts);
+    ts_len = format_time(d, l->group, h->time_stamp, ts);
     if (d->json) {
         struct hvlog_json_writer *w = d->jw;
         hvlog_json_object_begin(w);
@@ -222,8 +396,11 @@ static void print_entry(struct decoder *d, struct lane *l, const struct hv_event
         hvlog_json_member_u64(w, "context", h->context);
         hvlog_json_key(w, "fields");
         hvlog_json_object_begin(w);
-        for (uint32_t i = 0; i < nparams; i++)
-            hvlog_json_member_hex(w, names[i], hvlog_load_le64(data + (size_t)8 * i));
+        for (uint32_t i = 0; i < nparams; i++) {
+            char pname[32];
+            snprintf(pname, sizeof pname, "%.*s", (int)ne->param_len[i], ne->param[i]);
+            hvlog_json_member_hex(w, pname, hvlog_load_le64(data + (size_t)8 * i));
+        }
         hvlog_json_object_end(w);
         if (data_len > nparams * 8) {
             hvlog_json_key(w, "extra");
@@ -236,14 +413,33 @@ static void print_entry(struct decoder *d, struct lane *l, const struct hv_event
         return;
     }
     {
+        /* "[TIME] (+DELTA) lp L NAME: { context = C, p = 0xV, extra = N bytes }" */
         uint64_t delta = d->have_first ? ticks_to_100ns(d, l->group, h->time_stamp - d->prev_time) : 0;
-        printf("[%s] (+%" PRIu64 ".%07" PRIu64 ") lp %" PRIu32 " %s: { context = %" PRIu32, ts,
-               delta / 10000000u, delta % 10000000u, l->lp, info ? info->name : name, h->context);
-        for (uint32_t i = 0; i < nparams; i++)
-            printf(", %s = 0x%" PRIx64, names[i], hvlog_load_le64(data + (size_t)8 * i));
-        if (data_len > nparams * 8)
-            printf(", extra = %" PRIu32 " bytes", data_len - nparams * 8);
-        printf(" }\n");
+        struct out_buffer *o = &d->out;
+        char num[32];
+
+        out_put(o, "[", 1);
+        out_put(o, ts, ts_len);
+        out_put(o, "] (+", 4);
+        out_put(o, num, fmt_seconds_100ns(num, delta));
+        out_put(o, ") lp ", 5);
+        out_u64(o, l->lp);
+        out_put(o, " ", 1);
+        out_str(o, info ? info->name : name);
+        out_put(o, ": { context = ", 14);
+        out_u64(o, h->context);
+        for (uint32_t i = 0; i < nparams; i++) {
+            out_put(o, ", ", 2);
+            out_put(o, ne->param[i], ne->param_len[i]);
+            out_put(o, " = ", 3);
+            out_hex(o, hvlog_load_le64(data + (size_t)8 * i));
+        }
+        if (data_len > nparams * 8) {
+            out_put(o, ", extra = ", 10);
+            out_u64(o, data_len - nparams * 8);
+            out_put(o, " bytes", 6);
+        }
+        out_put(o, " }\n", 3);
     }
 }
 
@@ -254,9 +450,10 @@ static void decoder_close(struct decoder *d)
     for (uint32_t i = 0; i < d->lane_count; i++) {
         hvlog_trace_cursor_close(d->lanes[i].cursor);
         free(d->lanes[i].slots);
-        free(d->lanes[i].bytes);
     }
     free(d->lanes);
+    free(d->out.bytes);
+    free(d->names);
     if (d->jw)
         hvlog_json_writer_close(d->jw);
     hvlog_trace_close(d->reader);
@@ -397,6 +594,13 @@ int cli_cmd_decode(int argc, char **argv)
         decoder_close(&d);
         return CLI_EXIT_FAILURE;
     }
+    d.out.bytes = malloc(OUT_BUFFER_BYTES);
+    d.names = calloc(NAME_CACHE_SLOTS, sizeof *d.names);
+    if (!d.out.bytes || !d.names) {
+        cli_error("decode: out of memory");
+        decoder_close(&d);
+        return CLI_EXIT_FAILURE;
+    }
     if (d.json)
         d.jw = hvlog_json_writer_create(hvlog_json_sink_file, stdout, 0);
     for (uint32_t i = 0; i < d.lane_count; i++)
@@ -438,18 +642,100 @@ int cli_cmd_decode(int argc, char **argv)
         best->last_time = bh.time_stamp;
         best->have_last = true;
         best->entries++;
-        best->offset += bh.size;
-        if (ferror(stdout)) {
+        best->offset += entry_step(best->group->convention, bh.size);
+        if (d.out.failed || ferror(stdout)) {
             cli_error("decode: writing the output failed");
             status = CLI_EXIT_FAILURE;
             break;
         }
+    }
+    out_flush(&d.out);
+    if (status == CLI_EXIT_OK && (d.out.failed || fflush(stdout) != 0 || ferror(stdout))) {
+        cli_error("decode: writing the output failed");
+        status = CLI_EXIT_FAILURE;
     }
     decoder_close(&d);
     return status;
 }
 
 /* ---- stats ---- */
+
+static bool count_entry(void *arg, const struct hvlog_entry *entry)
+{
+    (void)entry;
+    (*(uint64_t *)arg)++;
+    return true;
+}
+
+/* The lane of @lp among the @first.. lanes of the group being scanned
+ * (kept sorted by LP, as fill order would give them), added if new. */
+static struct lane *stats_lane(struct decoder *d, uint32_t first, const struct hvlog_trace_group *g,
+                               uint32_t lp)
+{
+    uint32_t at = first;
+    struct lane *nl;
+
+    while (at < d->lane_count && d->lanes[at].lp < lp)
+        at++;
+    if (at < d->lane_count && d->lanes[at].lp == lp)
+        return &d->lanes[at];
+    nl = realloc(d->lanes, (d->lane_count + 1) * sizeof *nl);
+    if (!nl)
+        return NULL;
+    d->lanes = nl;
+    memmove(&nl[at + 1], &nl[at], (d->lane_count - at) * sizeof *nl);
+    d->lane_count++;
+    memset(&nl[at], 0, sizeof nl[at]);
+    nl[at].group = g;
+    nl[at].lp = lp;
+    return &nl[at];
+}
+
+/*
+ * stats needs no fill order: one sequential pass over each group file,
+ * every buffer checked by the walker once (hvlog_trace_cursor_next),
+ * counted into its LP's lane. A buffer that fails stops the command with
+ * the same message fill order would give (stats never skips corruption).
+ */
+static int stats_scan(struct decoder *d, const char *path)
+{
+    if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK)
+        return -1;
+    d->meta = hvlog_trace_reader_meta(d->reader);
+    for (uint32_t gi = 0; gi < d->meta->group_count; gi++) {
+        const struct hvlog_trace_group *g = &d->meta->groups[gi];
+        uint32_t first = d->lane_count;
+        struct hvlog_trace_cursor *c;
+        struct hvlog_trace_buffer b;
+        enum hvlog_export_status st;
+        struct lane *l = NULL;
+        uint64_t entries;
+
+        if (hvlog_trace_cursor_open(d->reader, g->type, &c, &d->err) != HVLOG_EXPORT_OK)
+            return -1;
+        for (;;) {
+            entries = 0;
+            st = hvlog_trace_cursor_next(c, &b, count_entry, &entries, &d->err);
+            if (st != HVLOG_EXPORT_OK)
+                break;
+            if (!l || l->lp != b.summary.logical_processor)
+                l = stats_lane(d, first, g, b.summary.logical_processor);
+            if (!l) {
+                snprintf(d->err.message, sizeof d->err.message, "out of memory");
+                st = HVLOG_EXPORT_NOMEM;
+                break;
+            }
+            l->buffers++;
+            l->entries += entries;
+            l->bytes_data += b.summary.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+            l->lost += b.summary.events_lost;
+        }
+        hvlog_trace_cursor_close(c);
+        if (st != HVLOG_EXPORT_END)
+            return -1;
+    }
+    return 0;
+}
 
 int cli_cmd_stats(int argc, char **argv)
 {
@@ -464,21 +750,10 @@ int cli_cmd_stats(int argc, char **argv)
     }
     memset(&d, 0, sizeof d);
     d.filter = (struct filter){.lp = -1, .entry_type = -1, .end = UINT64_MAX};
-    if (decoder_open(&d, "stats", path, false) != 0) {
+    if (stats_scan(&d, path) != 0) {
         cli_error("stats: %s", d.err.message);
         decoder_close(&d);
         return CLI_EXIT_FAILURE;
-    }
-    /* Read every lane to its end, counting. */
-    for (uint32_t i = 0; i < d.lane_count; i++) {
-        struct lane *l = &d.lanes[i];
-        struct hv_eventlog_entry_header h;
-        while (lane_load_next(&d, l)) {
-            while (lane_peek(l, &h)) {
-                l->entries++;
-                l->offset += h.size;
-            }
-        }
     }
     if (json) {
         w = hvlog_json_writer_create(hvlog_json_sink_file, stdout, HVLOG_JSON_PRETTY);

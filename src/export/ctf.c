@@ -51,6 +51,7 @@
 #define PACKET_CONTEXT_BYTES 56u
 #define EVENT_HEADER_BYTES 10u
 #define REF_FREQ_HZ 10000000u /* 100 ns ticks */
+#define WRITEBACK_BYTES (8u << 20) /* start write-out of a stream file every 8 MiB */
 
 /* One clock class of the metadata; one per exported group. */
 struct ctf_clock {
@@ -70,6 +71,8 @@ struct ctf_stream {
     uint64_t discarded; /* running sum of EventsLost */
     uint64_t last_ts;   /* time of the last event or packet end */
     bool started;
+    uint64_t written;   /* bytes in the stream file */
+    uint64_t flushed;   /* of which write-out was started (export_start_writeback) */
 };
 
 struct ctf_export {
@@ -364,6 +367,7 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
         if (e != 0)
             return export_fail(x->err, HVLOG_EXPORT_IO, "%s: %s", x->out.final, strerror(e));
         stream->seq++;
+        stream->written += sizeof anchor;
         x->summary->bytes_out += sizeof anchor;
     }
     stream->discarded += b.summary.events_lost;
@@ -379,6 +383,11 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
     x->summary->events_lost += b.summary.events_lost;
     x->summary->bytes_in += b.len;
     x->summary->bytes_out += x->packet_len;
+    stream->written += x->packet_len;
+    if (stream->written - stream->flushed >= WRITEBACK_BYTES) {
+        export_start_writeback(fd, stream->flushed, stream->written - stream->flushed);
+        stream->flushed = stream->written;
+    }
     return HVLOG_EXPORT_OK;
 }
 
@@ -392,7 +401,7 @@ static enum hvlog_export_status write_group(struct ctf_export *x, struct export_
     x->group = plan->group;
     export_catalog_init(x->catalog, plan->group->type);
     while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
-        struct ctf_stream stream = {plan->slots[i].lp, 0, 0, 0, false};
+        struct ctf_stream stream = {plan->slots[i].lp, 0, 0, 0, false, 0, 0};
         char name[64];
         int fd, e;
 

@@ -86,6 +86,14 @@ void export_staged_file_abort(struct export_staged_file *s);
  * fd or -1 with @err filled.
  */
 int export_create_file(const char *dir, const char *name, struct hvlog_export_error *err);
+/**
+ * export_start_writeback - ask the kernel to start writing @len bytes of
+ * @fd from @offset to disk now, without waiting (Linux sync_file_range;
+ * elsewhere nothing). A long output calls it as it goes, so the fsync of
+ * export_close_synced finds little left to write: durability unchanged,
+ * the disk busy while the CPU converts (issue 6 "Speed").
+ */
+void export_start_writeback(int fd, uint64_t offset, uint64_t len);
 /** export_close_synced - fsync and close @fd; errno value or 0. */
 int export_close_synced(int fd);
 

@@ -15,6 +15,9 @@
  * made unique by PID, a process-wide counter and a clock nonce, and
  * created with O_EXCL / mkdir, so two writers never share a temporary.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* sync_file_range(2), Linux only: export_start_writeback */
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +67,19 @@ int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *g
     }
     *got = done;
     return 0;
+}
+
+void export_start_writeback(int fd, uint64_t offset, uint64_t len)
+{
+#if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
+    /* Only starts the write-out (no wait, no metadata): errors, if any,
+     * are reported by the fsync of export_close_synced. */
+    (void)sync_file_range(fd, (off_t)offset, (off_t)len, SYNC_FILE_RANGE_WRITE);
+#else
+    (void)fd;
+    (void)offset;
+    (void)len;
+#endif
 }
 
 int export_close_synced(int fd)

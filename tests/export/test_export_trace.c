@@ -343,6 +343,57 @@ static void data_in_the_other_convention_is_named_in_the_error(void **state)
     free(dir);
 }
 
+static bool count_delivered(void *arg, const struct hvlog_entry *entry)
+{
+    (void)entry;
+    (*(uint32_t *)arg)++;
+    return true;
+}
+
+/* The index counts entries itself (no callback per entry); its count must
+ * be the walker's, in both conventions (the current one pads Size up to 8). */
+static void fill_order_counts_the_entries_the_walker_delivers(void **state)
+{
+    const struct synth_spec *specs[] = {&spec_2013, &spec_current};
+
+    for (size_t k = 0; k < sizeof specs / sizeof specs[0]; k++) {
+        char name[8];
+        char *dir;
+        struct synth_expect expect;
+        struct hvlog_trace_reader *r;
+        struct hvlog_trace_cursor *c;
+        struct hvlog_export_error err;
+        struct hvlog_trace_slot *s;
+        uint64_t n, skipped, per_lp[SYNTH_MAX_LPS] = {0};
+
+        snprintf(name, sizeof name, "t%zu", k);
+        dir = synth_path(*state, name);
+        assert_int_equal(synth_write_trace(specs[k], dir, &expect), 0);
+        assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+        assert_int_equal(hvlog_trace_cursor_open(r, specs[k]->type, &c, &err), HVLOG_EXPORT_OK);
+        assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &s, &n, &skipped, &err),
+                         HVLOG_EXPORT_OK);
+        assert_int_equal(n, expect.total_buffers);
+        for (uint64_t i = 0; i < n; i++) {
+            struct hvlog_trace_buffer b;
+            uint32_t delivered = 0;
+
+            assert_int_equal(hvlog_trace_cursor_read(c, s[i].file_index, &b, count_delivered,
+                                                     &delivered, &err),
+                             HVLOG_EXPORT_OK);
+            assert_int_equal(s[i].entries, delivered);
+            assert_true(s[i].lp < SYNTH_MAX_LPS);
+            per_lp[s[i].lp] += s[i].entries;
+        }
+        for (uint32_t lp = 0; lp < specs[k]->lps; lp++)
+            assert_int_equal(per_lp[lp], expect.events[lp]);
+        free(s);
+        hvlog_trace_cursor_close(c);
+        hvlog_trace_close(r);
+        free(dir);
+    }
+}
+
 static void fill_order_undoes_the_release_order(void **state)
 {
     char *dir = synth_path(*state, "t");
@@ -569,6 +620,7 @@ int main(void)
         T(a_truncated_file_yields_its_whole_buffers_then_says_so),
         T(data_in_the_other_convention_is_named_in_the_error),
         T(fill_order_undoes_the_release_order),
+        T(fill_order_counts_the_entries_the_walker_delivers),
         T(foreign_inputs_are_refused_with_one_clear_line),
         T(a_buffer_header_of_an_unknown_type_is_not_a_trace),
         cmocka_unit_test(minimal_metadata_is_enough),
