@@ -339,22 +339,24 @@ hv_status_t call_release(struct hvlog_call_ctx *c)
         status = HV_STATUS_OPERATION_DENIED;
     } else {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
-        uint8_t *next = b->pages.hva + offsetof(struct hv_eventlog_buffer_header, next_buffer_index);
+        enum hvlog_transition t = T10_RELEASE;
 
         if (b->state == HvEventLogBufferStateReady) {
-            hvlog_store_le32(next, NONE);
-            b->owner = NONE;
-            buffer_transition(g, in.buffer_index, T10_RELEASE);
-            free_list_append(g, in.buffer_index);
+            t = T10_RELEASE; /* §5.8 */
         } else if (b->state == HvEventLogBufferStateComplete &&
                    c->engine->config.profile.release_from_complete) {
+            t = TX_RELEASE_COMPLETE; /* D13: it leaves its pending list first */
             pending_remove(g, in.buffer_index);
-            hvlog_store_le32(next, NONE);
-            b->owner = NONE;
-            buffer_transition(g, in.buffer_index, TX_RELEASE_COMPLETE);
-            free_list_append(g, in.buffer_index);
         } else {
             status = HV_STATUS_OPERATION_DENIED;
+        }
+        if (status == HV_STATUS_SUCCESS) {
+            hvlog_store_le32(b->pages.hva +
+                                 offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
+                             NONE);
+            b->owner = NONE;
+            buffer_transition(g, in.buffer_index, t);
+            free_list_append(g, in.buffer_index);
         }
     }
     hvlog_spin_unlock(&g->lock);
