@@ -97,10 +97,13 @@ int main(int argc, char **argv)
         cli_error("unknown command '%s' (try 'hvlog --help')", argv[1]);
         return CLI_EXIT_USAGE;
     }
-    /* `hvlog CMD --help` is `hvlog help CMD`. */
-    if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-        char *help_argv[] = {"help", argv[1], NULL};
-        return cmd_help(2, help_argv);
+    /* `hvlog CMD ... --help ...` is `hvlog help CMD`, wherever it stands
+     * (a script's own lines come from a file, never from argv). */
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            char *help_argv[] = {"help", argv[1], NULL};
+            return cmd_help(2, help_argv);
+        }
     }
     return cmd->run(argc - 1, argv + 1);
 }
