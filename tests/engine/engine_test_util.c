@@ -55,3 +55,36 @@ uint32_t fill_one(struct fake_host *h, uint32_t lp, uint32_t type)
     assert_int_equal(active(h, type, lp), NONE_IDX);
     return index;
 }
+
+struct hvlog_buffer_info assert_created_buffer(struct fake_host *h, uint32_t type, uint32_t index,
+                                               uint32_t pages)
+{
+    struct hvlog_buffer_info b;
+    const struct hv_eventlog_buffer_header *hd = &b.header;
+
+    assert_int_equal(hvlog_engine_buffer_info(h->engine, type, index, &b), 0);
+    assert_true(b.exists);
+    assert_int_equal(b.state, HvEventLogBufferStateStandby);
+    assert_int_equal(b.pages.count, pages);
+    assert_int_equal(hd->buffer_size, pages * HV_PAGE_SIZE);
+    assert_int_equal(hd->buffer_index, index);
+    assert_int_equal(hd->type, type);
+    assert_int_equal(hd->buffer_state, HvEventLogBufferStateStandby);
+    assert_int_equal(hd->next_buffer_offset, HV_EVENTLOG_BUFFER_HEADER_SIZE);
+    assert_int_equal(hd->next_buffer_index, HV_EVENTLOG_BUFFER_INDEX_NONE);
+    assert_int_equal(hd->alignment, 8);     /* DEC-HDRFIELDS */
+    assert_int_equal(hd->logger_id, type);  /* DEC-HDRFIELDS */
+    assert_int_equal(hd->events_lost, 0);
+    assert_int_equal(hd->reference_counter, 0);
+    assert_int_equal(hd->time_stamp, 0);
+    assert_int_equal(hd->reserved1, 0);
+    assert_int_equal(hd->reserved2, 0);
+    assert_int_equal(hd->logical_processor, 0);
+    assert_int_equal(hd->reserved3, 0);
+    assert_int_equal(hd->reserved4, 0);
+    for (size_t i = HV_EVENTLOG_BUFFER_HEADER_SIZE; i < (size_t)pages * HV_PAGE_SIZE; i++) {
+        if (b.pages.hva[i] != 0)
+            fail_msg("buffer %u byte %zu is 0x%02x, not zero", index, i, b.pages.hva[i]);
+    }
+    return b;
+}

@@ -23,4 +23,13 @@ uint32_t active(struct fake_host *h, uint32_t type, uint32_t lp);
  * returns its index (now Complete or beyond). */
 uint32_t fill_one(struct fake_host *h, uint32_t lp, uint32_t type);
 
+/* §5.3 effects of Create on buffer (@type, @index) of @pages pages: it
+ * exists in Standby; the header holds BufferSize, BufferIndex, Type,
+ * Standby, NextBufferOffset 72, NextBufferIndex NONE, Alignment 8 and
+ * LoggerId = Type (DEC-HDRFIELDS), everything else 0; and every byte past
+ * the header is zero (the fake pool hands pages out filled with 0xA5).
+ * Returns the engine's view for further checks. */
+struct hvlog_buffer_info assert_created_buffer(struct fake_host *h, uint32_t type, uint32_t index,
+                                               uint32_t pages);
+
 #endif /* HVLOG_TESTS_ENGINE_TEST_UTIL_H */

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine_test_util.h"
 #include "fake_host.h"
 
 /* ---- vocabulary ------------------------------------------------------------ */
@@ -296,36 +297,11 @@ static void effect_create(const struct row *r)
     uint32_t type = r->w[0], index = r->w[1], id = r->w[2], flags = r->w[3];
     struct hvlog_buffer_info info;
     struct hvlog_group_info gi;
-    const struct hv_eventlog_buffer_header *hd = &info.header;
 
     assert_int_equal(hvlog_engine_buffer_info(H.engine, type, index, &info), 0);
     assert_int_equal(hvlog_engine_group_info(H.engine, type, &gi), 0);
-    assert_true(info.exists);
-    assert_int_equal(info.state, HvEventLogBufferStateStandby);
-    assert_int_equal(info.pages.count, gi.buffer_pages);
-    /* §5.3 header: BufferSize, BufferIndex, Type, Standby, NextBufferOffset 72,
-     * NextBufferIndex NONE, Alignment 8 and LoggerId = Type (§4.4), all else 0. */
-    assert_int_equal(hd->buffer_size, gi.buffer_pages * HV_PAGE_SIZE);
-    assert_int_equal(hd->buffer_index, index);
-    assert_int_equal(hd->type, type);
-    assert_int_equal(hd->buffer_state, HvEventLogBufferStateStandby);
-    assert_int_equal(hd->next_buffer_offset, HV_EVENTLOG_BUFFER_HEADER_SIZE);
-    assert_int_equal(hd->next_buffer_index, HV_EVENTLOG_BUFFER_INDEX_NONE);
-    assert_int_equal(hd->alignment, 8);
-    assert_int_equal(hd->logger_id, type);
-    assert_int_equal(hd->events_lost, 0);
-    assert_int_equal(hd->reference_counter, 0);
-    assert_int_equal(hd->time_stamp, 0);
-    assert_int_equal(hd->reserved1, 0);
-    assert_int_equal(hd->reserved2, 0);
-    assert_int_equal(hd->logical_processor, 0);
-    assert_int_equal(hd->reserved3, 0);
-    assert_int_equal(hd->reserved4, 0);
-    /* The pages are zeroed (the fake pool hands them out filled with 0xA5). */
-    for (size_t i = HV_EVENTLOG_BUFFER_HEADER_SIZE; i < (size_t)info.pages.count * HV_PAGE_SIZE; i++) {
-        if (info.pages.hva[i] != 0)
-            fail_msg("%s: buffer byte %zu is 0x%02x, not zero", r->name, i, info.pages.hva[i]);
-    }
+    /* §5.3 header, Standby, zeroed pages. */
+    assert_created_buffer(&H, type, index, gi.buffer_pages);
     /* Proximity: remembered; Valid without Preferred must come from that domain. */
     assert_int_equal(info.domain_valid, (flags & VALID) != 0);
     if (flags & VALID)
