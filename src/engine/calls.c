@@ -21,13 +21,14 @@ static bool buffer_exists(const struct hvlog_group *g, uint32_t index)
 }
 
 /*
- * The rows Delete, Map and Unmap share, first in each table (§5.4-§5.6,
- * DEC-UNMAP): the group is initialized, else OPERATION_DENIED; the buffer
- * exists, else INVALID_PARAMETER. Reads the {Type, BufferIndex} input and
+ * The rows Delete, Map, Unmap and Release share, first in each table
+ * (§5.4-§5.6, §5.8, DEC-UNMAP): the group is initialized, else
+ * OPERATION_DENIED; the buffer exists, else @missing (INVALID_PARAMETER,
+ * or OPERATION_DENIED for Release). Reads the {Type, BufferIndex} input and
  * takes the group lock, which the caller releases whatever the result.
  */
 static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_input_eventlog_buffer *in,
-                                        struct hvlog_group **g)
+                                        struct hvlog_group **g, hv_status_t missing)
 {
     hv_input_eventlog_buffer_load(in, c->input);
     *g = group_of(c, in->type);
@@ -35,7 +36,7 @@ static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_inpu
     if (!(*g)->initialized)
         return HV_STATUS_OPERATION_DENIED;
     if (!buffer_exists(*g, in->buffer_index))
-        return HV_STATUS_INVALID_PARAMETER;
+        return missing;
     return HV_STATUS_SUCCESS;
 }
 
@@ -196,7 +197,7 @@ hv_status_t call_delete(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g);
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER);
 
     if (status == HV_STATUS_SUCCESS &&
         g->buffers[in.buffer_index].state != HvEventLogBufferStateStandby)
@@ -226,7 +227,7 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g);
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER);
 
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
@@ -282,7 +283,7 @@ hv_status_t call_unmap(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g);
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER);
 
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
@@ -330,14 +331,9 @@ hv_status_t call_release(struct hvlog_call_ctx *c)
 {
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = HV_STATUS_SUCCESS;
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_OPERATION_DENIED);
 
-    hv_input_eventlog_buffer_load(&in, c->input);
-    g = group_of(c, in.type);
-    hvlog_spin_lock(&g->lock);
-    if (!g->initialized || !buffer_exists(g, in.buffer_index)) {
-        status = HV_STATUS_OPERATION_DENIED;
-    } else {
+    if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
         enum hvlog_transition t = T10_RELEASE;
 
