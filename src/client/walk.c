@@ -73,20 +73,10 @@ enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
     s.convention = convention;
     size = hvlog_load_le32(bytes);
     next = hvlog_load_le32(bytes + offsetof(struct hv_eventlog_buffer_header, next_buffer_offset));
-    if (convention == HVLOG_HEADER_CURRENT) {
-        struct hv_eventlog_buffer_header_current h;
-        hv_eventlog_buffer_header_current_load(&h, bytes);
-        size += HV_EVENTLOG_BUFFER_HEADER_SIZE;
-        next += HV_EVENTLOG_BUFFER_HEADER_SIZE;
-        s.logical_processor = h.logical_processor;
-        s.lp_sequence_number = h.lp_sequence_number;
-        s.type = h.type;
-        s.buffer_index = h.buffer_index;
-        s.events_lost = h.events_lost;
-        s.state = h.buffer_state;
-        s.next_buffer_index = h.next_buffer_index;
-        s.time_stamp = h.time_stamp;
-    } else {
+    {
+        /* Both conventions place the same fields at the same offsets but
+         * for LogicalProcessor (u8 in 2013, u16 now) and Reserved3, which
+         * is LpSequenceNumber now (D9, §11.4). */
         struct hv_eventlog_buffer_header h;
         hv_eventlog_buffer_header_load(&h, bytes);
         s.logical_processor = h.logical_processor;
@@ -96,6 +86,14 @@ enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
         s.state = h.buffer_state;
         s.next_buffer_index = h.next_buffer_index;
         s.time_stamp = h.time_stamp;
+    }
+    if (convention == HVLOG_HEADER_CURRENT) {
+        struct hv_eventlog_buffer_header_current h;
+        hv_eventlog_buffer_header_current_load(&h, bytes);
+        size += HV_EVENTLOG_BUFFER_HEADER_SIZE;
+        next += HV_EVENTLOG_BUFFER_HEADER_SIZE;
+        s.logical_processor = h.logical_processor;
+        s.lp_sequence_number = h.lp_sequence_number;
     }
     if (!page_multiple_in_range(size))
         return HVLOG_WALK_BAD_SIZE;
