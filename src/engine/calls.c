@@ -21,23 +21,50 @@ static bool buffer_exists(const struct hvlog_group *g, uint32_t index)
 }
 
 /*
+ * Is the group one the root manages? Not initialized, or the hypervisor's
+ * own SystemDiagnostics ring (§11.6: the root only maps and unmaps it):
+ * either way the calls that manage a group answer OPERATION_DENIED.
+ */
+static bool group_managed_by_root(const struct hvlog_group *g)
+{
+    return g->initialized && !g->ring;
+}
+
+/*
  * The rows Delete, Map, Unmap and Release share, first in each table
- * (§5.4-§5.6, §5.8, DEC-UNMAP): the group is initialized, else
- * OPERATION_DENIED; the buffer exists, else @missing (INVALID_PARAMETER,
- * or OPERATION_DENIED for Release). Reads the {Type, BufferIndex} input and
- * takes the group lock, which the caller releases whatever the result.
+ * (§5.4-§5.6, §5.8, DEC-UNMAP): the group is initialized (and, but for Map
+ * and Unmap, not the ring), else OPERATION_DENIED; the buffer exists, else
+ * @missing (INVALID_PARAMETER, or OPERATION_DENIED for Release). Reads the
+ * {Type, BufferIndex} input and takes the group lock, which the caller
+ * releases whatever the result.
  */
 static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_input_eventlog_buffer *in,
-                                        struct hvlog_group **g, hv_status_t missing)
+                                        struct hvlog_group **g, hv_status_t missing, bool ring_ok)
 {
     hv_input_eventlog_buffer_load(in, c->input);
     *g = group_of(c, in->type);
     hvlog_spin_lock(&(*g)->lock);
-    if (!(*g)->initialized)
+    if (!(*g)->initialized || ((*g)->ring && !ring_ok))
         return HV_STATUS_OPERATION_DENIED;
     if (!buffer_exists(*g, in->buffer_index))
         return missing;
     return HV_STATUS_SUCCESS;
+}
+
+/*
+ * §11.2: Map and Unmap name the partition whose GPA space the buffer is
+ * (un)mapped in; only the root itself can be named, as SELF or by its id.
+ * The 2013 input stops at 8 bytes, so this profile never looks further.
+ */
+static bool partition_acceptable(struct hvlog_call_ctx *c)
+{
+    struct hv_input_eventlog_buffer_partition in;
+
+    if (c->engine->config.profile.abi != HVLOG_ABI_CURRENT)
+        return true;
+    hv_input_eventlog_buffer_partition_load(&in, c->input);
+    return in.partition_id == HV_PARTITION_ID_SELF ||
+           in.partition_id == c->engine->config.root_partition_id;
 }
 
 /* ---- 0x0060 HvInitializeEventLogBufferGroup (§5.1) ---- */
@@ -47,31 +74,72 @@ static uint64_t clock_ref(struct hvlog_engine *e)
     return e->ops.ref_time_100ns(e->config.ctx);
 }
 
+/*
+ * The Initialize input in either layout, as the rows of §5.1 read it. The
+ * 2013 block has BufferPages and SystemTime @24; the current one (§11.1,
+ * 28 bytes packed) has a u16 Type, a Mode and BufferSizeInBytes, SystemTime
+ * @20, and bytes 28..31 of the padded block are ignored.
+ */
+struct init_request {
+    uint32_t type, mode, maximum_buffer_count, buffer_pages, threshold, time_basis;
+    uint64_t system_time;
+};
+
+static hv_status_t init_request_load(const struct hvlog_call_ctx *c, struct init_request *r)
+{
+    const struct hvlog_profile *prof = &c->engine->config.profile;
+    uint32_t basis_max = HvEventLogEntryTimeMaximum2013;
+
+    if (prof->abi == HVLOG_ABI_CURRENT) {
+        struct hv_input_initialize_eventlog_buffer_group_current in;
+
+        hv_input_initialize_eventlog_buffer_group_current_load(&in, c->input);
+        *r = (struct init_request){in.type, in.mode, in.maximum_buffer_count, 0, in.threshold,
+                                   in.time_basis, in.system_time};
+        /* §11.6: SystemDiagnostics is the hypervisor's; no root initializes it. */
+        if (r->type == HvEventLogTypeSystemDiagnostics)
+            return HV_STATUS_INVALID_PARAMETER;
+        if (r->mode > HvEventLogModeMaximum)
+            return HV_STATUS_INVALID_PARAMETER;
+        /* §11.1 [DEC]: a multiple of 4096 in 4096..2 MiB. */
+        if (in.buffer_size_bytes % HV_PAGE_SIZE != 0)
+            return HV_STATUS_INVALID_PARAMETER;
+        r->buffer_pages = in.buffer_size_bytes / HV_PAGE_SIZE;
+        basis_max = HvEventLogEntryTimeMaximumCurrent; /* §11.5: QPC */
+    } else {
+        struct hv_input_initialize_eventlog_buffer_group in;
+
+        hv_input_initialize_eventlog_buffer_group_load(&in, c->input);
+        *r = (struct init_request){in.type, HvEventLogModeRegular, in.maximum_buffer_count,
+                                   in.buffer_pages, in.threshold, in.time_basis, in.system_time};
+    }
+    if (r->maximum_buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT ||
+        r->maximum_buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (r->buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES ||
+        r->buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
+        return HV_STATUS_INVALID_PARAMETER;
+    /* DEC-THRESH: 1..MaximumBufferCount; D22 threshold_zero also takes 0. */
+    if ((r->threshold == 0 && !prof->threshold_zero) || r->threshold > r->maximum_buffer_count)
+        return HV_STATUS_INVALID_PARAMETER;
+    if (r->time_basis > basis_max)
+        return HV_STATUS_INVALID_PARAMETER;
+    return HV_STATUS_SUCCESS;
+}
+
 hv_status_t call_initialize(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
-    const struct hvlog_profile *prof = &e->config.profile;
-    struct hv_input_initialize_eventlog_buffer_group in;
+    struct init_request in;
     struct hvlog_log_type *t;
     struct hvlog_group *g;
-    hv_status_t status = HV_STATUS_SUCCESS;
+    hv_status_t status = init_request_load(c, &in);
     struct hvlog_pages page;
 
-    hv_input_initialize_eventlog_buffer_group_load(&in, c->input);
+    if (status != HV_STATUS_SUCCESS)
+        return status;
     g = group_of(c, in.type);
     t = &e->logger.types[in.type];
-
-    if (in.maximum_buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT ||
-        in.maximum_buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT)
-        return HV_STATUS_INVALID_PARAMETER;
-    if (in.buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES ||
-        in.buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
-        return HV_STATUS_INVALID_PARAMETER;
-    /* DEC-THRESH: 1..MaximumBufferCount; D22 threshold_zero also takes 0. */
-    if ((in.threshold == 0 && !prof->threshold_zero) || in.threshold > in.maximum_buffer_count)
-        return HV_STATUS_INVALID_PARAMETER;
-    if (in.time_basis > HvEventLogEntryTimeMaximum2013)
-        return HV_STATUS_INVALID_PARAMETER;
 
     hvlog_spin_lock(&g->lock);
     if (g->initialized) {
@@ -86,8 +154,9 @@ hv_status_t call_initialize(struct hvlog_call_ctx *c)
         __atomic_store_n(&g->buffer_bytes, in.buffer_pages * HV_PAGE_SIZE, __ATOMIC_RELAXED);
         g->threshold = in.threshold;
         g->time_basis = in.time_basis;
-        g->mode = HvEventLogModeRegular;
+        g->mode = in.mode;
         g->system_time = in.system_time;
+        memset(g->lp_sequence, 0, sizeof(*g->lp_sequence) * e->config.lp_count);
         g->ref_time_at_init = clock_ref(e);
         g->buffers_created = 0;
         g->free_head = g->free_tail = NONE;
@@ -99,11 +168,14 @@ hv_status_t call_initialize(struct hvlog_call_ctx *c)
             __atomic_store_n(&scope->lost_pending, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->lost_no_buffer, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->lost_too_large, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&scope->overwritten, 0, __ATOMIC_RELAXED);
         }
         g->message_state = MSG_FREE;
         g->due_head = g->due_count = 0;
         /* Entries follow the group's TimeBasis; without a TSC callback the
-         * TSC basis falls back to reference time (hvlog_host_ops.tsc). */
+         * TSC basis falls back to reference time (hvlog_host_ops.tsc). QPC
+         * (§11.5) is reference time: on Hyper-V a partition's QPC runs off
+         * the reference time at 10 MHz. */
         t->entry_clock = in.time_basis == HvEventLogEntryTimeTsc && e->ops.tsc
                              ? e->ops.tsc
                              : e->ops.ref_time_100ns;
@@ -123,7 +195,7 @@ hv_status_t call_finalize(struct hvlog_call_ctx *c)
     hv_status_t status = HV_STATUS_SUCCESS;
 
     hvlog_spin_lock(&g->lock);
-    if (!g->initialized)
+    if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
     else if (__atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED) != 0)
         status = HV_STATUS_OPERATION_DENIED;
@@ -155,7 +227,7 @@ hv_status_t call_create(struct hvlog_call_ctx *c)
     preferred = (in.proximity_flags & HV_PROXIMITY_FLAG_PREFERRED) != 0;
 
     hvlog_spin_lock(&g->lock);
-    if (!g->initialized) {
+    if (!group_managed_by_root(g)) {
         status = HV_STATUS_OPERATION_DENIED;
     } else if ((in.proximity_flags & HV_PROXIMITY_FLAGS_RESERVED) != 0 ||
                (valid && !(e->ops.domain_known ? e->ops.domain_known(e->config.ctx, in.proximity_id)
@@ -197,7 +269,7 @@ hv_status_t call_delete(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER);
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, false);
 
     if (status == HV_STATUS_SUCCESS &&
         g->buffers[in.buffer_index].state != HvEventLogBufferStateStandby)
@@ -227,7 +299,11 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER);
+    hv_status_t status;
+
+    if (!partition_acceptable(c))
+        return HV_STATUS_INVALID_PARTITION_ID; /* §11.2, right after the Type row */
+    status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, true);
 
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
@@ -247,7 +323,7 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
                 c->fault_gpa = out_gpa;
             }
             status = HV_STATUS_INVALID_ALIGNMENT;
-        } else if (b->state != HvEventLogBufferStateStandby) {
+        } else if (g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby) {
             status = HV_STATUS_OPERATION_DENIED; /* already mapped */
         } else {
             uint64_t gpa_pages[HV_EVENTLOG_MAX_BUFFER_PAGES];
@@ -264,8 +340,12 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
                 uint8_t *out = (uint8_t *)gpa_pages;
                 for (uint32_t i = 0; i < g->buffer_pages; i++)
                     hvlog_store_le64(out + (size_t)i * 8, gpa_pages[i]);
-                buffer_transition(g, in.buffer_index, T3_MAP);
-                free_list_append(g, in.buffer_index);
+                if (g->ring) { /* §11.6: the ring is in service already */
+                    b->root_mapped = true;
+                } else {
+                    buffer_transition(g, in.buffer_index, T3_MAP);
+                    free_list_append(g, in.buffer_index);
+                }
                 /* Probed writable above, so this cannot fail: the output
                  * reaches the guest only on success, and whole. */
                 e->ops.gpa_write(e->config.ctx, c->caller->partition_id, out_gpa, out, out_len);
@@ -283,12 +363,21 @@ hv_status_t call_unmap(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER);
+    hv_status_t status;
 
+    if (!partition_acceptable(c))
+        return HV_STATUS_INVALID_PARTITION_ID; /* §11.2, right after the Type row */
+    status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, true);
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
 
-        if (b->state == HvEventLogBufferStateFree) {
+        if (g->ring) {
+            /* §11.6: the ring keeps filling it; only the root's view goes. */
+            if (b->root_mapped)
+                b->root_mapped = false;
+            else
+                status = e->config.profile.unmap_state_status;
+        } else if (b->state == HvEventLogBufferStateFree) {
             free_list_remove(g, in.buffer_index);
             buffer_transition(g, in.buffer_index, T4_UNMAP_FREE);
         } else if (b->state == HvEventLogBufferStateReady) {
@@ -314,9 +403,19 @@ hv_status_t call_sources(struct hvlog_call_ctx *c)
     hv_status_t status = HV_STATUS_SUCCESS;
 
     hv_input_set_eventlog_group_sources_load(&in, c->input);
+    if (c->engine->config.profile.abi == HVLOG_ABI_CURRENT) {
+        /* §11.3: the 544-byte block; only its legacy form (no event groups,
+         * "extended" bit clear) is implemented, and then the mask is the
+         * configuration flags - the 2013 layout's EnableFlags @8 (D5). */
+        struct hv_input_set_eventlog_group_sources_current cur;
+
+        hv_input_set_eventlog_group_sources_current_load(&cur, c->input);
+        if (cur.group_count != 0 || (cur.configuration_flags & HV_EVENTLOG_EXTENDED_TRACE_FLAG) != 0)
+            return HV_STATUS_INVALID_PARAMETER;
+    }
     g = group_of(c, in.type);
     hvlog_spin_lock(&g->lock);
-    if (!g->initialized)
+    if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
     else /* release: pairs with hvlog_log()'s acquire load (log.c) */
         __atomic_store_n(&c->engine->logger.types[in.type].source_mask, in.enable_flags,
@@ -331,7 +430,7 @@ hv_status_t call_release(struct hvlog_call_ctx *c)
 {
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_OPERATION_DENIED);
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_OPERATION_DENIED, false);
 
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
@@ -388,7 +487,7 @@ hv_status_t call_flush(struct hvlog_call_ctx *c)
     hv_input_eventlog_buffer_load(&in, c->input);
     g = group_of(c, in.type);
     hvlog_spin_lock(&g->lock);
-    if (!g->initialized) {
+    if (!group_managed_by_root(g)) {
         hvlog_spin_unlock(&g->lock);
         return HV_STATUS_OPERATION_DENIED;
     }

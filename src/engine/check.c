@@ -12,7 +12,10 @@
  *  - the InUse buffers are exactly the scopes' active buffers, and a scope's
  *    hot fields describe its active buffer;
  *  - due lists are non-empty pending lists, each due once;
- *  - an uninitialized group has no buffers.
+ *  - an uninitialized group has no buffers;
+ *  - the SystemDiagnostics ring has no list at all, and only its active
+ *    buffer is InUse.
+ * In the current profile the scope counts from the end of the header (§11.4).
  */
 #include <stdio.h>
 #include <string.h>
@@ -95,10 +98,13 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
             if (i >= HV_EVENTLOG_MAX_BUFFER_COUNT || !g->buffers[i].exists ||
                 g->buffers[i].state != HvEventLogBufferStateInUse || g->buffers[i].owner != s)
                 FAIL("type %u: scope %u's active buffer %u is not InUse by it", g->type, s, i);
-            if (sc->buffer != g->buffers[i].pages.hva || sc->end != g->buffer_bytes ||
-                sc->offset < HV_EVENTLOG_BUFFER_HEADER_SIZE || sc->offset > sc->end)
+            if (sc->buffer != g->buffers[i].pages.hva + group_data_start(g) ||
+                sc->end != g->buffer_bytes - group_data_start(g) ||
+                sc->offset < HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g) ||
+                sc->offset > sc->end)
                 FAIL("type %u: scope %u's hot fields disagree with buffer %u", g->type, s, i);
-            if (hvlog_load_le32(sc->buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET) != sc->offset)
+            if (hvlog_load_le32(g->buffers[i].pages.hva + HVLOG_HDR_NEXT_BUFFER_OFFSET) !=
+                sc->offset)
                 FAIL("type %u: buffer %u NextBufferOffset != scope offset", g->type, i);
             seen[i] = 3;
         } else if (sc->buffer || sc->offset || sc->end) {
@@ -109,6 +115,14 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
         const struct hvlog_buffer *b = &g->buffers[i];
         if (!b->exists)
             continue;
+        if (g->ring) { /* §11.6: no lists; never Standby or Ready */
+            if (b->state == HvEventLogBufferStateStandby || b->state == HvEventLogBufferStateReady ||
+                (b->state == HvEventLogBufferStateInUse && seen[i] != 3))
+                FAIL("type %u: ring buffer %u in state %u", g->type, i, b->state);
+            continue;
+        }
+        if (b->root_mapped)
+            FAIL("type %u: buffer %u has the ring's mapped flag", g->type, i);
         if ((b->state == HvEventLogBufferStateFree && seen[i] != 1) ||
             (b->state == HvEventLogBufferStateComplete && seen[i] != 2) ||
             (b->state == HvEventLogBufferStateInUse && seen[i] != 3))

@@ -38,8 +38,7 @@ static bool config_valid(const struct hvlog_engine_config *c)
     if (c->profile.unmap_state_status != HV_STATUS_ACCESS_DENIED &&
         c->profile.unmap_state_status != HV_STATUS_OPERATION_DENIED)
         return false;
-    /* The current-ABI profile (§11) is not implemented yet. */
-    return c->profile.abi == HVLOG_ABI_2013;
+    return c->profile.abi == HVLOG_ABI_2013 || c->profile.abi == HVLOG_ABI_CURRENT;
 }
 
 int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
@@ -64,16 +63,19 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
 
         g->type = type;
         g->local = type_is_local(type);
+        g->current = config->profile.abi == HVLOG_ABI_CURRENT;
         g->scope_count = g->local ? config->lp_count : 1;
         g->free_head = g->free_tail = NONE;
         t->local = g->local;
         t->entry_clock = e->ops.ref_time_100ns;
+        t->next_offset_at = (int32_t)HVLOG_HDR_NEXT_BUFFER_OFFSET - (int32_t)group_data_start(g);
         /* Global: lp_count placeholders for the hot path, then the scope. */
         scopes_bytes = sizeof(struct hvlog_scope) * (g->local ? config->lp_count : config->lp_count + 1);
         t->scopes = aligned_alloc(HVLOG_CACHE_LINE, scopes_bytes);
         g->pending = calloc(g->scope_count, sizeof(*g->pending));
         g->due_fifo = calloc(g->scope_count, sizeof(*g->due_fifo));
-        if (!t->scopes || !g->pending || !g->due_fifo) {
+        g->lp_sequence = calloc(config->lp_count, sizeof(*g->lp_sequence));
+        if (!t->scopes || !g->pending || !g->due_fifo || !g->lp_sequence) {
             hvlog_engine_destroy(e);
             return -1;
         }
@@ -98,21 +100,96 @@ void hvlog_engine_destroy(struct hvlog_engine *e)
 
         for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
             struct hvlog_buffer *b = &g->buffers[i];
+            bool mapped = g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby;
+
             if (!b->exists)
                 continue;
-            if (b->state != HvEventLogBufferStateStandby && e->ops.overlay_unmap)
+            if (mapped && e->ops.overlay_unmap)
                 e->ops.overlay_unmap(e->config.ctx, &b->pages);
             e->ops.pages_free(e->config.ctx, &b->pages);
         }
-        if (g->initialized) {
+        if (g->initialized && !g->ring) {
             notify_withdraw(e, g);
             e->ops.pages_free(e->config.ctx, &g->bookkeeping);
         }
         free(e->logger.types[type].scopes);
         free(g->pending);
         free(g->due_fifo);
+        free(g->lp_sequence);
     }
     free(e);
+}
+
+/* §11.6: the hypervisor's own SystemDiagnostics ring. */
+int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count,
+                                   uint32_t buffer_pages, uint64_t source_mask)
+{
+    struct hvlog_group *g = &e->groups[HvEventLogTypeSystemDiagnostics];
+    struct hvlog_log_type *t = &e->logger.types[HvEventLogTypeSystemDiagnostics];
+    int r = 0;
+
+    if (buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT || buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT ||
+        buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES || buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
+        return -1;
+    hvlog_spin_lock(&g->lock);
+    if (!g->current || g->initialized) {
+        r = -1;
+    } else {
+        g->maximum_buffer_count = buffer_count;
+        g->buffer_pages = buffer_pages;
+        g->buffer_bytes = buffer_pages * HV_PAGE_SIZE;
+        g->threshold = buffer_count;
+        g->time_basis = HvEventLogEntryTimeReference;
+        g->mode = HvEventLogModeCircular;
+        g->ref_time_at_init = e->ops.ref_time_100ns(e->config.ctx);
+        for (uint32_t i = 0; i < buffer_count && r == 0; i++) {
+            struct hvlog_buffer *b = &g->buffers[i];
+
+            if (e->ops.pages_alloc(e->config.ctx, 0, false, buffer_pages, &b->pages) != 0) {
+                r = -1;
+                break;
+            }
+            b->owner = NONE;
+            b->next = NONE;
+            buffer_header_init(g, i);
+            hvlog_store_le32(b->pages.hva +
+                                 offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
+                             (i + 1) % buffer_count); /* the ring order (§11.6) */
+            buffer_transition(g, i, TX_RING_CREATE); /* in service from the start */
+            g->buffers_created++;
+        }
+        if (r != 0) { /* give back what was taken: nothing is kept */
+            for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
+                if (g->buffers[i].exists)
+                    e->ops.pages_free(e->config.ctx, &g->buffers[i].pages);
+                memset(&g->buffers[i], 0, sizeof(g->buffers[i]));
+            }
+            g->buffers_created = 0;
+        } else {
+            g->ring = true;
+            g->ring_next = 0;
+            g->initialized = true;
+            __atomic_store_n(&t->source_mask, source_mask, __ATOMIC_RELEASE);
+        }
+    }
+    hvlog_spin_unlock(&g->lock);
+    return r;
+}
+
+int hvlog_engine_system_diag_geometry(struct hvlog_engine *e, uint32_t *buffer_count,
+                                      uint32_t *buffer_pages)
+{
+    struct hvlog_group *g = &e->groups[HvEventLogTypeSystemDiagnostics];
+    int r = -1;
+
+    hvlog_spin_lock(&g->lock);
+    if (g->ring) {
+        *buffer_count = g->maximum_buffer_count;
+        *buffer_pages = g->buffer_pages;
+        r = 0;
+    }
+    hvlog_spin_unlock(&g->lock);
+    return r;
 }
 
 struct hvlog_logger *hvlog_engine_logger(struct hvlog_engine *e)
@@ -184,6 +261,8 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
         memcpy(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET + 4, b->pages.hva + HVLOG_HDR_NEXT_BUFFER_OFFSET + 4,
                sizeof(hdr) - HVLOG_HDR_NEXT_BUFFER_OFFSET - 4);
         hv_eventlog_buffer_header_load(&out->header, hdr);
+        hv_eventlog_buffer_header_current_load(&out->header_current, hdr);
+        out->root_mapped = g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby;
     }
     hvlog_spin_unlock(&g->lock);
     return 0;
@@ -234,6 +313,7 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
     hvlog_spin_lock(&g->lock);
     out->events_lost_no_buffer = __atomic_load_n(&s->lost_no_buffer, __ATOMIC_RELAXED);
     out->events_lost_too_large = __atomic_load_n(&s->lost_too_large, __ATOMIC_RELAXED);
+    out->events_overwritten = __atomic_load_n(&s->overwritten, __ATOMIC_RELAXED);
     out->lost_pending = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED);
     out->buffers_completed = g->pending[scope].buffers_completed;
     out->notifications = g->pending[scope].notifications;

@@ -36,6 +36,7 @@ struct hvlog_buffer {
     uint32_t state;      /* enum hv_eventlog_buffer_state; the header mirrors it */
     uint32_t domain;     /* Create's proximity domain id */
     uint32_t owner;      /* scope that filled it (InUse, Complete, Ready), else NONE */
+    bool root_mapped;    /* SystemDiagnostics ring only: mapped by the root (§11.6) */
     uint32_t next;       /* link on the free list or a pending list, else NONE */
     struct hvlog_pages pages;
 };
@@ -63,7 +64,14 @@ struct hvlog_group {
     uint32_t buffer_bytes;
     uint32_t threshold;
     uint32_t time_basis;
-    uint32_t mode;
+    uint32_t mode;         /* enum hv_eventlog_mode (§11.1); Regular in the 2013 profile */
+    bool current;          /* the current-ABI profile: §11.4 header layout */
+    /* SystemDiagnostics (§11.6): a hypervisor-owned ring the root only maps;
+     * buffers are taken in index order, ring_next is the next to fill. */
+    bool ring;
+    uint32_t ring_next;
+    uint64_t last_stamp;   /* the ring's last header TimeStamp (kept increasing) */
+    uint32_t *lp_sequence; /* [lp_count]: buffers taken per LP (§11.4 LpSequenceNumber) */
     uint64_t system_time;
     uint64_t ref_time_at_init;
     struct hvlog_pages bookkeeping; /* DEC-POOL: one page while initialized */
@@ -112,6 +120,9 @@ enum hvlog_transition {
     T8_THRESHOLD, T9_FLUSH_LIST, T10_RELEASE, T11_UNMAP_READY,
     /* Knob-only transitions (§12.1): */
     TX_RELEASE_COMPLETE, /* release_from_complete: Complete -> Free */
+    /* Current profile (§11.1, §11.6): */
+    TX_RECYCLE,          /* Circular mode or the ring reuses a Complete buffer: -> InUse */
+    TX_RING_CREATE,      /* the SystemDiagnostics ring's buffers exist Free from the start */
 };
 void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t);
 bool transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t);
@@ -170,5 +181,21 @@ hv_status_t call_release(struct hvlog_call_ctx *c);
 hv_status_t call_flush(struct hvlog_call_ctx *c);
 
 uint32_t profile_type_maximum(const struct hvlog_engine *e);
+
+/* §11.4 vs §4.4: where NextBufferOffset counts from, and BufferSize. */
+static inline uint32_t group_data_start(const struct hvlog_group *g)
+{
+    return g->current ? HV_EVENTLOG_BUFFER_HEADER_SIZE : 0;
+}
+static inline uint32_t group_header_buffer_size(const struct hvlog_group *g)
+{
+    return g->buffer_bytes - group_data_start(g);
+}
+
+/* state.c: the header fields a buffer gets when it goes InUse (T5, TX_RECYCLE). */
+void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
+                        uint32_t events_lost);
+/* log.c: the ring's and Circular mode's take of a Complete buffer. */
+uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index);
 
 #endif /* HVLOG_ENGINE_ENGINE_INTERNAL_H */

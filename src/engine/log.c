@@ -91,59 +91,112 @@ void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32
     if (index != NONE) {
         buffer_transition(g, index, t);
         __atomic_store_n(&s->active_index, NONE, __ATOMIC_RELAXED);
-        pending_append(e, g, scope, index, vp);
-        if (notify_now) /* §5.9 step 2: a flush notifies whatever the threshold */
-            pending_make_due(e, g, scope, vp, true);
+        if (!g->ring) { /* §11.6: the ring has no lists and sends no messages */
+            pending_append(e, g, scope, index, vp);
+            if (notify_now) /* §5.9 step 2: a flush notifies whatever the threshold */
+                pending_make_due(e, g, scope, vp, true);
+        }
     }
     hvlog_spin_unlock(&g->lock);
     scope_clear_hot(s);
 }
 
 /*
- * T5: take a Free buffer for the scope (§7.2, §7.3 step 4). Owner context.
- * Returns the buffer, or NULL (the loss counted) when there is none.
+ * Entries in a Complete buffer about to be reused (Circular mode, the ring).
+ * The engine wrote them itself, so their Size fields are trusted.
  */
-static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index)
+{
+    const uint8_t *hdr = g->buffers[index].pages.hva;
+    const uint8_t *data = hdr + group_data_start(g);
+    uint32_t end = hvlog_load_le32(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET);
+    uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g);
+    uint64_t n = 0;
+
+    while (off < end) {
+        uint16_t size = hvlog_load_le16(data + off + 4);
+        if (size < HV_EVENTLOG_ENTRY_HEADER_SIZE)
+            break; /* cannot happen: hvlog_entry_write() never writes one */
+        off += size;
+        n++;
+    }
+    return n;
+}
+
+/*
+ * Which buffer the scope takes next (group lock held), or NONE:
+ *   - the SystemDiagnostics ring: the next buffer of the ring, whatever it
+ *     holds (§11.6);
+ *   - otherwise a Free buffer (§7.2, T5);
+ *   - failing that, in Circular mode, the scope's oldest Complete buffer
+ *     (§11.1), which leaves its pending list.
+ * *@reuse tells whether the pick was Complete (TX_RECYCLE) rather than Free.
+ */
+static uint32_t scope_pick_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+                                  uint32_t lp, bool *reuse)
+{
+    uint32_t index;
+
+    *reuse = false;
+    if (g->ring) {
+        index = g->ring_next;
+        g->ring_next = (index + 1) % g->maximum_buffer_count;
+        *reuse = g->buffers[index].state == HvEventLogBufferStateComplete;
+        return index;
+    }
+    index = free_list_take(e, g, lp);
+    if (index == NONE && g->mode == HvEventLogModeCircular) {
+        index = g->pending[scope].head;
+        if (index != NONE) {
+            pending_remove(g, index);
+            *reuse = true;
+        }
+    }
+    return index;
+}
+
+/*
+ * T5 (or TX_RECYCLE): take a buffer for the scope (§7.2, §7.3 step 4).
+ * Owner context. Returns true, or false (the loss counted) when there is none.
+ */
+static bool scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                               uint32_t lp)
 {
     struct hvlog_scope *s = group_scope(e, g, scope);
     struct hvlog_buffer *b;
     uint32_t index;
-    uint8_t *hdr;
+    bool reuse;
 
-    /* The common loss case (every buffer busy) is decided without the lock. */
-    if (__atomic_load_n(&g->free_count, __ATOMIC_RELAXED) == 0) {
+    /* The common loss case (every buffer busy) is decided without the lock;
+     * only Regular groups can lose for want of a Free buffer. */
+    if (__atomic_load_n(&g->free_count, __ATOMIC_RELAXED) == 0 && !g->ring &&
+        g->mode == HvEventLogModeRegular) {
         scope_count_lost(s, &s->lost_no_buffer);
-        return NULL;
+        return false;
     }
     hvlog_spin_lock(&g->lock);
-    index = free_list_take(e, g, lp);
+    index = scope_pick_buffer(e, g, scope, lp, &reuse);
     if (index == NONE) {
         hvlog_spin_unlock(&g->lock);
         scope_count_lost(s, &s->lost_no_buffer);
-        return NULL;
+        return false;
     }
     b = &g->buffers[index];
-    hdr = b->pages.hva;
-    /* Every field T5 makes valid, then the state (release, in buffer_transition). */
-    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_offset),
-                     HV_EVENTLOG_BUFFER_HEADER_SIZE);
-    hvlog_store_le64(hdr + offsetof(struct hv_eventlog_buffer_header, time_stamp),
-                     e->ops.ref_time_100ns(e->config.ctx)); /* DEC-HDRTIME */
-    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, events_lost),
-                     __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED));
-    hvlog_store_le8(hdr + offsetof(struct hv_eventlog_buffer_header, logical_processor),
-                    (uint8_t)(g->local ? lp : 0));
-    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_index), NONE);
+    if (reuse)
+        __atomic_store_n(&s->overwritten, s->overwritten + buffer_count_entries(g, index),
+                         __ATOMIC_RELAXED);
+    /* Every field the take makes valid, then the state (release, in buffer_transition). */
+    buffer_header_take(e, g, index, g->local ? lp : 0,
+                       __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED));
     __atomic_store_n(&s->lost_pending, 0, __ATOMIC_RELAXED);
     b->owner = scope;
-    buffer_transition(g, index, T5_TAKE);
+    buffer_transition(g, index, reuse ? TX_RECYCLE : T5_TAKE);
     __atomic_store_n(&s->active_index, index, __ATOMIC_RELAXED);
-    s->buffer = hdr;
-    s->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE;
-    s->end = g->buffer_bytes;
+    s->buffer = b->pages.hva + group_data_start(g);
+    s->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g);
+    s->end = g->buffer_bytes - group_data_start(g);
     hvlog_spin_unlock(&g->lock);
-    return hdr;
+    return true;
 }
 
 /* §7.3 steps 2-6 for the scope's owner. */
@@ -155,7 +208,7 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     uint64_t size = hvlog_entry_size(payload_len);
     uint32_t buffer_bytes = __atomic_load_n(&g->buffer_bytes, __ATOMIC_RELAXED);
     uint32_t vp = scope_vp(e, g, lp);
-    uint8_t *buffer;
+    int32_t next_offset_at = e->logger.types[g->type].next_offset_at;
 
     /* Step 2: an entry no buffer can hold is lost, and counted as such. */
     if (size > HV_EVENTLOG_MAX_ENTRY_SIZE || size > buffer_bytes - HV_EVENTLOG_BUFFER_HEADER_SIZE) {
@@ -166,15 +219,13 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     if (s->buffer && size > (uint64_t)(s->end - s->offset))
         scope_complete_active(e, g, scope, T6_FULL, vp, false);
     /* Step 4: no active buffer: take a Free one, or lose the event. */
-    buffer = s->buffer ? s->buffer : scope_take_buffer(e, g, scope, lp);
-    if (!buffer)
+    if (!s->buffer && !scope_take_buffer(e, g, scope, lp))
         return HVLOG_LOG_LOST;
     /* Step 5. */
-    hvlog_entry_write(buffer + s->offset, (uint32_t)size, entry_type, context,
+    hvlog_entry_write(s->buffer + s->offset, (uint32_t)size, entry_type, context,
                       e->logger.types[g->type].entry_clock(e->config.ctx), payload, payload_len);
     s->offset += (uint32_t)size;
-    __atomic_store_n((uint32_t *)(buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), s->offset,
-                     __ATOMIC_RELEASE);
+    __atomic_store_n((uint32_t *)(s->buffer + next_offset_at), s->offset, __ATOMIC_RELEASE);
     /* Step 6. */
     if (s->end - s->offset < HV_EVENTLOG_ENTRY_HEADER_SIZE)
         scope_complete_active(e, g, scope, T6_FULL, vp, false);
@@ -207,7 +258,7 @@ enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp, u
                           logger->types[type].entry_clock(logger->ctx), payload, payload_len);
         off += (uint32_t)size;
         global->offset = off;
-        __atomic_store_n((uint32_t *)(global->buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), off,
+        __atomic_store_n((uint32_t *)(global->buffer + logger->types[type].next_offset_at), off,
                          __ATOMIC_RELEASE);
         if (global->end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
             scope_complete_active(e, g, 0, T6_FULL, scope_vp(e, g, lp), false);

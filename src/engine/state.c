@@ -13,6 +13,14 @@
  *   T5 an event    |                       T8 threshold reached   |
  *   needs a buffer v                       T9 flush of the list   |
  *                IN_USE --- T6 full / T7 flush ------------->  COMPLETE
+ *                  ^                                              |
+ *                  +------ TX_RECYCLE (current profile only) -----+
+ *
+ * TX_RECYCLE: a Circular-mode group with no Free buffer reuses its scope's
+ * oldest Complete buffer (§11.1), and the SystemDiagnostics ring reuses the
+ * next buffer of the ring whatever it holds (§11.6). The ring's buffers
+ * come into being Free (TX_RING_CREATE); it never uses T2-T4 (Map and
+ * Unmap only change what the root can see) nor T8-T11 (no messages).
  *
  * Every change of a buffer's state goes through buffer_transition(), which
  * checks the transition against the table below, updates the engine's copy
@@ -45,6 +53,9 @@ static const struct {
     {T11_UNMAP_READY, HvEventLogBufferStateReady, HvEventLogBufferStateStandby},
     /* §12.1 release_from_complete (D13): the buffer leaves its pending list. */
     {TX_RELEASE_COMPLETE, HvEventLogBufferStateComplete, HvEventLogBufferStateFree},
+    /* §11.1 Circular mode, §11.6 the SystemDiagnostics ring. */
+    {TX_RECYCLE, HvEventLogBufferStateComplete, HvEventLogBufferStateInUse},
+    {TX_RING_CREATE, GONE, HvEventLogBufferStateFree},
 };
 
 static int transition_row(enum hvlog_transition t)
@@ -83,23 +94,67 @@ void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transit
                      __ATOMIC_RELEASE);
 }
 
-/* §5.3 effects: zeroed pages, header initialized, state Standby (T1). */
+/*
+ * §5.3 effects: zeroed pages, header initialized, state Standby (T1).
+ * §11.4: in the current profile BufferSize excludes the header,
+ * NextBufferOffset counts from its end and there is no Alignment byte.
+ */
 void buffer_header_init(struct hvlog_group *g, uint32_t index)
 {
     struct hvlog_buffer *b = &g->buffers[index];
     struct hv_eventlog_buffer_header h = {
-        .buffer_size = g->buffer_bytes,
+        .buffer_size = group_header_buffer_size(g),
         .buffer_index = index,
-        .alignment = HV_EVENTLOG_ENTRY_ALIGNMENT, /* DEC-HDRFIELDS */
-        .logger_id = (uint16_t)g->type,           /* DEC-HDRFIELDS */
+        .alignment = g->current ? 0 : HV_EVENTLOG_ENTRY_ALIGNMENT, /* DEC-HDRFIELDS */
+        .logger_id = (uint16_t)g->type,                            /* DEC-HDRFIELDS */
         .buffer_state = HvEventLogBufferStateStandby,
-        .next_buffer_offset = HV_EVENTLOG_BUFFER_HEADER_SIZE,
+        .next_buffer_offset = HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g),
         .type = g->type,
         .next_buffer_index = HV_EVENTLOG_BUFFER_INDEX_NONE,
     };
 
     memset(b->pages.hva, 0, (size_t)b->pages.count * HV_PAGE_SIZE);
     hv_eventlog_buffer_header_store(b->pages.hva, &h);
+}
+
+/*
+ * The header fields a buffer gets when an LP takes it (T5, TX_RECYCLE),
+ * written before the state is published (§6.3). The ring keeps its
+ * NextBufferIndex (the ring order) and clears its data area, because the
+ * diaglog reader stops at the first entry of Type 0 (§11.6, D10); its
+ * TimeStamp is the buffer's generation and must grow strictly.
+ */
+void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
+                        uint32_t events_lost)
+{
+    uint8_t *hdr = g->buffers[index].pages.hva;
+    uint64_t now = e->ops.ref_time_100ns(e->config.ctx); /* DEC-HDRTIME */
+
+    if (g->ring) {
+        now = now > g->last_stamp ? now : g->last_stamp + 1;
+        g->last_stamp = now;
+        memset(hdr + HV_EVENTLOG_BUFFER_HEADER_SIZE, 0,
+               g->buffer_bytes - HV_EVENTLOG_BUFFER_HEADER_SIZE);
+    } else {
+        hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
+                         NONE);
+    }
+    hvlog_store_le32(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET,
+                     HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g));
+    hvlog_store_le64(hdr + offsetof(struct hv_eventlog_buffer_header, time_stamp), now);
+    hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, events_lost), events_lost);
+    if (g->current) {
+        /* §11.4: a u16 LP, and the n-th buffer this LP took is numbered n. */
+        hvlog_store_le16(hdr + offsetof(struct hv_eventlog_buffer_header_current,
+                                        logical_processor),
+                         (uint16_t)lp);
+        hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header_current,
+                                        lp_sequence_number),
+                         ++g->lp_sequence[lp]);
+    } else {
+        hvlog_store_le8(hdr + offsetof(struct hv_eventlog_buffer_header, logical_processor),
+                        (uint8_t)lp);
+    }
 }
 
 /* ---- the free list: FIFO, Map and Release append, T5 takes (DEC-SELECT) ---- */

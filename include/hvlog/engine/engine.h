@@ -127,7 +127,7 @@ struct hvlog_host_ops {
 
 enum hvlog_abi_profile {
     HVLOG_ABI_2013 = 0,    /* the 2013 reference (default) */
-    HVLOG_ABI_CURRENT = 1, /* §11; reserved for the current-ABI issue */
+    HVLOG_ABI_CURRENT = 1, /* §11: today's headers and the Linux root driver (docs/engine.md) */
 };
 
 enum hvlog_flush_index { HVLOG_FLUSH_INDEX_BUFFER = 0, HVLOG_FLUSH_INDEX_VP = 1 };   /* D1 */
@@ -229,7 +229,9 @@ struct hvlog_buffer_info {
     uint32_t domain;       /* creation proximity domain */
     bool domain_valid;     /* created with ProximityInfoValid */
     struct hvlog_pages pages;
-    struct hv_eventlog_buffer_header header; /* as the engine wrote it */
+    struct hv_eventlog_buffer_header header; /* the 72 bytes read with the 2013 layout */
+    struct hv_eventlog_buffer_header_current header_current; /* the same bytes, §11.4 layout */
+    bool root_mapped;      /* the root has it mapped (for SystemDiagnostics: Map ran) */
 };
 
 /**
@@ -267,6 +269,8 @@ struct hvlog_scope_stats {
     uint64_t events_lost_too_large;  /* §7.3 step 2: larger than any buffer */
     uint64_t buffers_completed;
     uint64_t notifications;          /* ready lists delivered from this scope */
+    uint64_t events_overwritten;     /* entries of Complete buffers reused by Circular mode
+                                        or the SystemDiagnostics ring (not in EventsLost) */
     uint32_t lost_pending;           /* goes into EventsLost of the next buffer */
     uint32_t pending_count;          /* Complete buffers waiting on its list */
     uint32_t active_index;           /* InUse buffer, or HV_EVENTLOG_BUFFER_INDEX_NONE */
@@ -279,6 +283,31 @@ struct hvlog_scope_stats {
  */
 HVLOG_API int hvlog_engine_scope_stats(struct hvlog_engine *engine, uint32_t type, uint32_t scope,
                                        struct hvlog_scope_stats *out);
+
+/* ---- SystemDiagnostics (type 2, current profile, spec §11.6, D24) --------- */
+
+/**
+ * hvlog_engine_system_diag_start - create the hypervisor-owned
+ * SystemDiagnostics ring: @buffer_count buffers (1..512) of @buffer_pages
+ * pages (1..512), taken from the pool (domain 0, any domain will do), all
+ * Free, chained in a ring through NextBufferIndex (i -> i+1, last -> 0),
+ * with source mask @source_mask. From then on hvlog_log() for type 2 fills
+ * them in rotation, with no messages, overwriting the oldest; the root may
+ * only Map and Unmap them (every other call on type 2 is OPERATION_DENIED,
+ * Initialize INVALID_PARAMETER). Call once, before the root runs.
+ * Returns 0; -1 under the 2013 profile, when called twice, for a bad
+ * geometry, or when the pool cannot supply the pages (nothing is kept).
+ */
+HVLOG_API int hvlog_engine_system_diag_start(struct hvlog_engine *engine, uint32_t buffer_count,
+                                             uint32_t buffer_pages, uint64_t source_mask);
+
+/**
+ * hvlog_engine_system_diag_geometry - what HvGetSystemProperty(28,
+ * DiagnosticsLogBuffers) answers on a real hypervisor: the ring's buffer
+ * count and pages per buffer. Returns 0, or -1 when no ring was started.
+ */
+HVLOG_API int hvlog_engine_system_diag_geometry(struct hvlog_engine *engine,
+                                                uint32_t *buffer_count, uint32_t *buffer_pages);
 
 /**
  * hvlog_engine_check - verify that the engine's lists, states, headers and

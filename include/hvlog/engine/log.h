@@ -44,9 +44,12 @@ HVLOG_BEGIN_DECLS
  * or whoever holds the global scope's lock) is their only writer.
  */
 struct hvlog_scope {
-    uint8_t *buffer; /* the InUse buffer (header at byte 0), or NULL */
+    /* Where entries are counted from: the InUse buffer's header in the 2013
+     * profile, the end of the header in the current one (§11.4), so that
+     * @offset is always the header's NextBufferOffset. NULL: no buffer. */
+    uint8_t *buffer;
     uint32_t offset; /* NextBufferOffset; 0 when no buffer */
-    uint32_t end;    /* BufferSize in bytes (the 2013 header value); 0 when no buffer */
+    uint32_t end;    /* bytes from @buffer to the buffer's end; 0 when no buffer */
     uint32_t lp;     /* this scope's LP (0 for global) */
     uint32_t active_index; /* InUse buffer index or NONE; also written under the group lock */
     /* Single-writer counters (the owner); others read them relaxed. */
@@ -54,13 +57,16 @@ struct hvlog_scope {
     uint32_t lock;                  /* global scope only: the scope spinlock */
     uint64_t lost_no_buffer;
     uint64_t lost_too_large;
+    uint64_t overwritten; /* entries of reused Complete buffers (Circular, the ring) */
 } __attribute__((aligned(HVLOG_CACHE_LINE)));
 
 /* One event-log type as the logging path sees it. */
 struct hvlog_log_type {
     uint64_t source_mask; /* §5.7; atomic: released by SetSources, acquired here */
     uint32_t local;       /* 1 = local class (a scope per LP), 0 = global */
-    uint32_t pad_;
+    /* Where the header's NextBufferOffset lies, from a scope's @buffer:
+     * +48 in the 2013 profile, 48 - 72 in the current one. */
+    int32_t next_offset_at;
     uint64_t (*entry_clock)(void *ctx); /* per the group's TimeBasis */
     /* [lp_count], indexed by LP. Local class: each LP's scope. Global class:
      * scopes[0] is the machine's scope, and every entry the hot path reads
@@ -158,8 +164,7 @@ static inline enum hvlog_log_result hvlog_log(struct hvlog_logger *logger, uint3
             off += (uint32_t)size;
             s->offset = off;
             /* §6.3: publish the entry; the root reads NextBufferOffset with acquire. */
-            __atomic_store_n((uint32_t *)(buffer + HVLOG_HDR_NEXT_BUFFER_OFFSET), off,
-                             __ATOMIC_RELEASE);
+            __atomic_store_n((uint32_t *)(buffer + t->next_offset_at), off, __ATOMIC_RELEASE);
             /* §7.3 step 6: no room for even an empty entry: complete now. */
             if (end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
                 hvlog_log_complete_full(logger, lp, type);
