@@ -154,7 +154,7 @@ hv_status_t call_initialize(struct hvlog_call_ctx *c)
         __atomic_store_n(&g->buffer_bytes, in.buffer_pages * HV_PAGE_SIZE, __ATOMIC_RELAXED);
         g->threshold = in.threshold;
         g->time_basis = in.time_basis;
-        g->mode = in.mode;
+        __atomic_store_n(&g->mode, in.mode, __ATOMIC_RELAXED); /* read unlocked in log.c */
         g->system_time = in.system_time;
         memset(g->lp_sequence, 0, sizeof(*g->lp_sequence) * e->config.lp_count);
         g->ref_time_at_init = clock_ref(e);

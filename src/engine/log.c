@@ -49,7 +49,7 @@
  *                             other header fields of the new state (§6.3)
  *   type source_mask          release store by SetSources (after Initialize's
  *                             stores); acquire load on the hot path
- *   group free_count          relaxed: a hint read without the lock to count a
+ *   group free_count, mode    relaxed: a hint read without the lock to count a
  *                             loss cheaply; a wrong guess only costs the lock
  *   scope lost counters       relaxed: single writer (the owner); readers
  *                             (stats) want a recent value, not an order
@@ -168,9 +168,10 @@ static bool scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uin
     bool reuse;
 
     /* The common loss case (every buffer busy) is decided without the lock;
-     * only Regular groups can lose for want of a Free buffer. */
+     * only Regular groups can lose for want of a Free buffer. (mode is
+     * rewritten by a re-Initialize; ring is set once, before logging.) */
     if (__atomic_load_n(&g->free_count, __ATOMIC_RELAXED) == 0 && !g->ring &&
-        g->mode == HvEventLogModeRegular) {
+        __atomic_load_n(&g->mode, __ATOMIC_RELAXED) == HvEventLogModeRegular) {
         scope_count_lost(s, &s->lost_no_buffer);
         return false;
     }
