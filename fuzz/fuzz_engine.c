@@ -10,6 +10,12 @@
  * invariants must hold (hvlog_engine_check) and the pool pages must be
  * accounted for exactly (DEC-POOL); at the end, destroying the engine must
  * return every page. A violation aborts with the reason.
+ *
+ * The first byte picks the knobs and the ABI profile: bit 6 = the current
+ * profile (§11), where the fake host encodes every call in the current
+ * layout, well-formed Initializes draw a Mode (Regular, Circular or the
+ * invalid 2) and bit 7 starts the SystemDiagnostics ring (§11.6) before the
+ * program runs. Inputs with bit 6 clear run exactly as before.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -40,7 +46,9 @@ static void die(const char *what)
     abort();
 }
 
-/* DEC-POOL: one page per initialized group, BufferPages per created buffer. */
+/* DEC-POOL: one page per initialized group, BufferPages per created buffer;
+ * the SystemDiagnostics ring (type 2, current profile only) has no
+ * bookkeeping page (§11.6: it is the hypervisor's). */
 static void check_pool(struct fake_host *h)
 {
     int64_t expect_pages = 0, used_pages = 0;
@@ -49,7 +57,8 @@ static void check_pool(struct fake_host *h)
         struct hvlog_group_info gi;
         hvlog_engine_group_info(h->engine, t, &gi);
         if (gi.initialized)
-            expect_pages += 1 + (int64_t)gi.buffers_created * gi.buffer_pages;
+            expect_pages += (t == HvEventLogTypeSystemDiagnostics ? 0 : 1) +
+                            (int64_t)gi.buffers_created * gi.buffer_pages;
     }
     for (uint32_t d = 0; d < h->domains; d++)
         used_pages += POOL_PAGES - h->pool_free[d];
@@ -78,16 +87,26 @@ static void step(struct fake_host *h, struct program *pr)
     switch (op) {
     case 0: /* a well-formed call */
         switch (take(pr, 1) % 9) {
-        case 0:
-            fake_init(h, type, 1 + (uint32_t)take(pr, 1) % 24, 1 + (uint32_t)take(pr, 1) % 3,
-                      (uint32_t)take(pr, 1) % 6, (uint32_t)take(pr, 1) % 3);
+        case 0: {
+            uint32_t count = 1 + (uint32_t)take(pr, 1) % 24, pages = 1 + (uint32_t)take(pr, 1) % 3;
+            uint32_t threshold = (uint32_t)take(pr, 1) % 6, basis = (uint32_t)take(pr, 1) % 3;
+            /* §11.1: Regular, Circular, or the invalid Mode 2. */
+            uint32_t mode = fake_current(h) ? (uint32_t)take(pr, 1) % 3 : 0;
+
+            fake_init_mode(h, type, mode, count, pages, threshold, basis);
             break;
+        }
         case 1: fake_finalize(h, type); break;
         case 2: fake_create(h, type, index, (uint32_t)take(pr, 1) % 3, (uint32_t)take(pr, 4)); break;
         case 3: fake_delete(h, type, index); break;
         case 4: fake_map(h, type, index, NULL); break;
         case 5: fake_unmap(h, type, index); break;
-        case 6: fake_sources(h, type, take(pr, 1) % 4 ? ~0ull : 0); break;
+        case 6: {
+            /* Current profile: ~0 has the "extended" bit 0 (§11.3), refused. */
+            uint32_t v = (uint32_t)take(pr, 1) % 4;
+            fake_sources(h, type, v == 0 ? 0 : fake_current(h) && v > 1 ? FAKE_ALL_SOURCES : ~0ull);
+            break;
+        }
         case 7: fake_release(h, type, index); break;
         default: fake_flush_from(h, (uint32_t)take(pr, 1) % LPS, type, index); break;
         }
@@ -158,8 +177,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     profile.threshold_zero = knobs & 8;
     profile.local_strict_domain = knobs & 16;
     profile.unmap_state_status = knobs & 32 ? HV_STATUS_OPERATION_DENIED : HV_STATUS_ACCESS_DENIED;
+    profile.abi = knobs & 64 ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
     if (fake_host_init(&h, LPS, 2, POOL_PAGES, &profile) != 0)
         die("engine create failed");
+    if ((knobs & 192) == 192 &&
+        hvlog_engine_system_diag_start(h.engine, 3, 1, FAKE_ALL_SOURCES) != 0)
+        die("the SystemDiagnostics ring did not start");
     for (int steps = 0; pr.n && steps < 400; steps++) {
         step(&h, &pr);
         if (hvlog_engine_check(h.engine, why, sizeof why) != 0)

@@ -66,13 +66,17 @@ struct hvlog_buffer_info assert_created_buffer(struct fake_host *h, uint32_t typ
     assert_true(b.exists);
     assert_int_equal(b.state, HvEventLogBufferStateStandby);
     assert_int_equal(b.pages.count, pages);
-    assert_int_equal(hd->buffer_size, pages * HV_PAGE_SIZE);
+    /* BufferSize and NextBufferOffset: §4.4 (whole buffer, from its start) or
+     * §11.4 / D9 (data area, from the end of the header). */
+    assert_int_equal(hd->buffer_size, fake_buffer_size_field(h, pages));
     assert_int_equal(hd->buffer_index, index);
     assert_int_equal(hd->type, type);
     assert_int_equal(hd->buffer_state, HvEventLogBufferStateStandby);
-    assert_int_equal(hd->next_buffer_offset, HV_EVENTLOG_BUFFER_HEADER_SIZE);
+    assert_int_equal(hd->next_buffer_offset, fake_next_offset(h, 0));
     assert_int_equal(hd->next_buffer_index, HV_EVENTLOG_BUFFER_INDEX_NONE);
-    assert_int_equal(hd->alignment, 8);     /* DEC-HDRFIELDS */
+    /* DEC-HDRFIELDS: Alignment 8 in the 2013 layout; the current one has no
+     * Alignment byte - bytes 40..41 are a u16 LogicalProcessor (§11.4, D9). */
+    assert_int_equal(hd->alignment, fake_current(h) ? 0 : 8);
     assert_int_equal(hd->logger_id, type);  /* DEC-HDRFIELDS */
     assert_int_equal(hd->events_lost, 0);
     assert_int_equal(hd->reference_counter, 0);
@@ -80,7 +84,7 @@ struct hvlog_buffer_info assert_created_buffer(struct fake_host *h, uint32_t typ
     assert_int_equal(hd->reserved1, 0);
     assert_int_equal(hd->reserved2, 0);
     assert_int_equal(hd->logical_processor, 0);
-    assert_int_equal(hd->reserved3, 0);
+    assert_int_equal(hd->reserved3, 0); /* LpSequenceNumber in §11.4: no LP took it yet */
     assert_int_equal(hd->reserved4, 0);
     for (size_t i = HV_EVENTLOG_BUFFER_HEADER_SIZE; i < (size_t)pages * HV_PAGE_SIZE; i++) {
         if (b.pages.hva[i] != 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "fake_host.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,31 @@ static bool fh_domain_known(void *ctx, uint32_t domain)
     return domain < host_of(ctx)->domains;
 }
 
+enum hvlog_abi_profile fake_test_abi(void)
+{
+    const char *v = getenv("HVLOG_TEST_ABI");
+
+    if (!v || !*v || strcmp(v, "2013") == 0)
+        return HVLOG_ABI_2013;
+    if (strcmp(v, "current") == 0)
+        return HVLOG_ABI_CURRENT;
+    fprintf(stderr, "HVLOG_TEST_ABI=%s: expected 2013 or current\n", v);
+    abort();
+}
+
+struct hvlog_profile fake_profile_default(void)
+{
+    struct hvlog_profile p = hvlog_profile_default();
+
+    p.abi = fake_test_abi();
+    return p;
+}
+
+const char *fake_abi_name(enum hvlog_abi_profile abi)
+{
+    return abi == HVLOG_ABI_CURRENT ? "current" : "2013";
+}
+
 int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t pool_pages,
                    const struct hvlog_profile *profile)
 {
@@ -196,10 +222,11 @@ int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t 
         .lp_count = lps,
         .root_vp_count = lps,
         .root_partition_id = FAKE_ROOT_ID,
-        .profile = profile ? *profile : hvlog_profile_default(),
+        .profile = profile ? *profile : fake_profile_default(),
         .ops = &h->ops,
         .ctx = h,
     };
+    h->abi = cfg.profile.abi;
     if (hvlog_engine_create(&cfg, &h->engine) != 0)
         return -1;
     h->logger = hvlog_engine_logger(h->engine);
@@ -245,59 +272,119 @@ hv_status_t fake_mem(struct fake_host *h, uint16_t code, const void *input, uint
     return fake_call(h, FAKE_ROOT_ID, 0, fake_rcx(code, false), FAKE_IN_GPA, FAKE_OUT_GPA, NULL);
 }
 
+uint32_t fake_encode(enum hvlog_abi_profile abi, uint16_t code, const uint32_t w[8],
+                     uint8_t *bytes)
+{
+    const struct hvlog_call_info *info = hvlog_call_info(code);
+    uint32_t len = info ? info->input_bytes_2013 : 16;
+
+    memset(bytes, 0, FAKE_INPUT_MAX);
+    if (abi != HVLOG_ABI_CURRENT) {
+        for (uint32_t i = 0; i < len / 4; i++)
+            hvlog_store_le32(bytes + 4 * i, w[i]);
+        return len;
+    }
+    switch (code) {
+    case HvCallHvInitializeEventLogBufferGroup: /* §11.1, 28 bytes packed, read as 32 */
+        hvlog_store_le32(bytes + 0, w[0]); /* Type u16 @0, Mode u16 @2 */
+        hvlog_store_le32(bytes + 4, w[1]);
+        hvlog_store_le32(bytes + 8, w[2] * HV_PAGE_SIZE);
+        hvlog_store_le32(bytes + 12, w[3]);
+        hvlog_store_le32(bytes + 16, w[4]);
+        hvlog_store_le64(bytes + 20, w[6] | ((uint64_t)w[7] << 32));
+        hvlog_store_le32(bytes + 28, w[5]); /* ignored padding of the 32-byte block */
+        return 32;
+    case HvCallHvMapEventLogBuffer: /* §11.2 */
+    case HvCallHvUnmapEventLogBuffer:
+        hvlog_store_le32(bytes + 0, w[0]);
+        hvlog_store_le32(bytes + 4, w[1]);
+        hvlog_store_le64(bytes + 8, HV_PARTITION_ID_SELF);
+        return 16;
+    case HvCallHvSetEventLogGroupSources: /* §11.3: the legacy head, no group configs */
+        for (uint32_t i = 0; i < 4; i++)
+            hvlog_store_le32(bytes + 4 * i, w[i]);
+        return HV_INPUT_SET_SOURCES_CURRENT_SIZE;
+    default:
+        for (uint32_t i = 0; i < len / 4; i++)
+            hvlog_store_le32(bytes + 4 * i, w[i]);
+        return len;
+    }
+}
+
+uint32_t fake_input_len(enum hvlog_abi_profile abi, uint16_t code)
+{
+    static const uint32_t zero[8];
+    uint8_t bytes[FAKE_INPUT_MAX];
+
+    return fake_encode(abi, code, zero, bytes);
+}
+
+bool fake_canonical_memory(const struct fake_host *h, uint16_t code)
+{
+    const struct hvlog_call_info *info = hvlog_call_info(code);
+
+    if (!info)
+        return false;
+    return (fake_current(h) ? info->convention_current : info->convention_2013) ==
+           HVLOG_CALL_MEMORY;
+}
+
+hv_status_t fake_issue(struct fake_host *h, uint16_t code, const uint32_t w[8])
+{
+    uint8_t bytes[FAKE_INPUT_MAX];
+    uint32_t len = fake_encode(h->abi, code, w, bytes);
+
+    if (fake_canonical_memory(h, code))
+        return fake_mem(h, code, bytes, len);
+    /* Fast: Unmap is 16 bytes in the current profile (R8 = PartitionId). */
+    return fake_fast(h, code, bytes, len);
+}
+
+hv_status_t fake_init_mode(struct fake_host *h, uint32_t type, uint32_t mode, uint32_t count,
+                           uint32_t pages, uint32_t threshold, uint32_t basis)
+{
+    const uint32_t w[8] = {type | mode << 16, count, pages, threshold, basis, 0,
+                           0x00000000u, 0x01D90000u};
+
+    return fake_issue(h, HvCallHvInitializeEventLogBufferGroup, w);
+}
+
 hv_status_t fake_init(struct fake_host *h, uint32_t type, uint32_t count, uint32_t pages,
                       uint32_t threshold, uint32_t basis)
 {
-    struct hv_input_initialize_eventlog_buffer_group in = {
-        .type = type, .maximum_buffer_count = count, .buffer_pages = pages,
-        .threshold = threshold, .time_basis = basis, .system_time = 0x01D9000000000000ull,
-    };
-    uint8_t bytes[32];
-
-    hv_input_initialize_eventlog_buffer_group_store(bytes, &in);
-    return fake_mem(h, HvCallHvInitializeEventLogBufferGroup, bytes, sizeof bytes);
+    return fake_init_mode(h, type, HvEventLogModeRegular, count, pages, threshold, basis);
 }
 
-static hv_status_t fast_type_index(struct fake_host *h, uint16_t code, uint32_t type,
-                                   uint32_t index)
+static hv_status_t type_index(struct fake_host *h, uint16_t code, uint32_t type, uint32_t index)
 {
-    struct hv_input_eventlog_buffer in = {.type = type, .buffer_index = index};
-    uint8_t bytes[8];
+    const uint32_t w[8] = {type, index};
 
-    hv_input_eventlog_buffer_store(bytes, &in);
-    return fake_fast(h, code, bytes, sizeof bytes);
+    return fake_issue(h, code, w);
 }
 
 hv_status_t fake_finalize(struct fake_host *h, uint32_t type)
 {
-    return fast_type_index(h, HvCallHvFinalizeEventLogBufferGroup, type, 0);
+    return type_index(h, HvCallHvFinalizeEventLogBufferGroup, type, 0);
 }
 
 hv_status_t fake_create(struct fake_host *h, uint32_t type, uint32_t index, uint32_t prox_id,
                         uint32_t prox_flags)
 {
-    struct hv_input_create_eventlog_buffer in = {
-        .type = type, .buffer_index = index, .proximity_id = prox_id, .proximity_flags = prox_flags};
-    uint8_t bytes[16];
+    const uint32_t w[8] = {type, index, prox_id, prox_flags};
 
-    hv_input_create_eventlog_buffer_store(bytes, &in);
-    return fake_fast(h, HvCallHvCreateEventLogBuffer, bytes, sizeof bytes);
+    return fake_issue(h, HvCallHvCreateEventLogBuffer, w);
 }
 
 hv_status_t fake_delete(struct fake_host *h, uint32_t type, uint32_t index)
 {
-    return fast_type_index(h, HvCallHvDeleteEventLogBuffer, type, index);
+    return type_index(h, HvCallHvDeleteEventLogBuffer, type, index);
 }
 
 hv_status_t fake_map(struct fake_host *h, uint32_t type, uint32_t index, uint64_t *gpa_pages)
 {
-    struct hv_input_eventlog_buffer in = {.type = type, .buffer_index = index};
-    uint8_t bytes[8];
     struct hvlog_buffer_info info;
-    hv_status_t st;
+    hv_status_t st = type_index(h, HvCallHvMapEventLogBuffer, type, index);
 
-    hv_input_eventlog_buffer_store(bytes, &in);
-    st = fake_mem(h, HvCallHvMapEventLogBuffer, bytes, sizeof bytes);
     if (st == HV_STATUS_SUCCESS && gpa_pages) {
         hvlog_engine_buffer_info(h->engine, type, index, &info);
         for (uint32_t i = 0; i < info.pages.count; i++)
@@ -308,36 +395,33 @@ hv_status_t fake_map(struct fake_host *h, uint32_t type, uint32_t index, uint64_
 
 hv_status_t fake_unmap(struct fake_host *h, uint32_t type, uint32_t index)
 {
-    return fast_type_index(h, HvCallHvUnmapEventLogBuffer, type, index);
+    return type_index(h, HvCallHvUnmapEventLogBuffer, type, index);
 }
 
 hv_status_t fake_sources(struct fake_host *h, uint32_t type, uint64_t mask)
 {
-    struct hv_input_set_eventlog_group_sources in = {.type = type, .enable_flags = mask};
-    uint8_t bytes[16];
+    const uint32_t w[8] = {type, 0, (uint32_t)mask, (uint32_t)(mask >> 32)};
 
-    hv_input_set_eventlog_group_sources_store(bytes, &in);
-    return fake_fast(h, HvCallHvSetEventLogGroupSources, bytes, sizeof bytes);
+    return fake_issue(h, HvCallHvSetEventLogGroupSources, w);
 }
 
 hv_status_t fake_release(struct fake_host *h, uint32_t type, uint32_t index)
 {
-    return fast_type_index(h, HvCallHvReleaseEventLogBuffer, type, index);
+    return type_index(h, HvCallHvReleaseEventLogBuffer, type, index);
 }
 
 hv_status_t fake_flush(struct fake_host *h, uint32_t type, uint32_t index)
 {
-    return fast_type_index(h, HvCallHvFlushEventLogBuffer, type, index);
+    return type_index(h, HvCallHvFlushEventLogBuffer, type, index);
 }
 
 hv_status_t fake_flush_from(struct fake_host *h, uint32_t vp, uint32_t type, uint32_t index)
 {
-    struct hv_input_eventlog_buffer in = {.type = type, .buffer_index = index};
-    uint8_t bytes[8];
+    const uint32_t w[8] = {type, index};
+    uint8_t bytes[FAKE_INPUT_MAX];
     uint64_t rdx, r8;
 
-    hv_input_eventlog_buffer_store(bytes, &in);
-    hv_fast_pack(bytes, 8, &rdx, &r8);
+    hv_fast_pack(bytes, fake_encode(h->abi, HvCallHvFlushEventLogBuffer, w, bytes), &rdx, &r8);
     return fake_call(h, FAKE_ROOT_ID, vp, fake_rcx(HvCallHvFlushEventLogBuffer, true), rdx, r8,
                      NULL);
 }
@@ -405,6 +489,21 @@ struct hv_eventlog_buffer_header fake_header(struct fake_host *h, uint32_t type,
     return info.header;
 }
 
+struct hv_eventlog_buffer_header_current fake_header_current(struct fake_host *h, uint32_t type,
+                                                             uint32_t index)
+{
+    struct hvlog_buffer_info info;
+
+    hvlog_engine_buffer_info(h->engine, type, index, &info);
+    return info.header_current;
+}
+
+uint32_t fake_header_lp(struct fake_host *h, uint32_t type, uint32_t index)
+{
+    return fake_current(h) ? fake_header_current(h, type, index).logical_processor
+                           : fake_header(h, type, index).logical_processor;
+}
+
 int fake_chain(struct fake_host *h, uint32_t type, uint32_t first, uint32_t *indices, int max)
 {
     int n = 0;
@@ -427,7 +526,7 @@ void fake_snapshot(struct fake_host *h, struct fake_snapshot *s)
     memset(s, 0, sizeof(*s));
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++)
         hvlog_engine_group_info(h->engine, t, &s->group[t]);
-    for (uint32_t t = 0; t < 2; t++) {
+    for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {
         for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++)
             hvlog_engine_buffer_info(h->engine, t, i, &s->buffer[t][i]);
     }
@@ -443,10 +542,11 @@ int fake_snapshot_diff(const struct fake_snapshot *a, const struct fake_snapshot
         if (memcmp(&a->group[t], &b->group[t], sizeof a->group[t]) != 0)
             return 100 + (int)t;
     }
-    for (uint32_t t = 0; t < 2; t++) {
+    for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {
         for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
             const struct hvlog_buffer_info *x = &a->buffer[t][i], *y = &b->buffer[t][i];
             if (x->exists != y->exists || x->state != y->state || x->owner_lp != y->owner_lp ||
+                x->root_mapped != y->root_mapped ||
                 memcmp(&x->header, &y->header, sizeof x->header) != 0)
                 return 1000 + (int)(t * 1000 + i);
         }

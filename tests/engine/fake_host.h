@@ -6,6 +6,14 @@
  * way a root would (real input values, fast registers or input pages).
  *
  * Single-threaded unless a test installs its own run_on_lp.
+ *
+ * Both ABI profiles (spec §11, §12.1 abi_profile). Every suite runs once per
+ * profile: HVLOG_TEST_ABI=current in the environment (tests/engine/
+ * CMakeLists.txt registers each executable twice) makes fake_profile_default()
+ * - and so every fake_host_init(..., NULL) - use the current profile. The
+ * call helpers then encode each call in the layout of the engine's profile
+ * (fake_encode), and the header helpers know where NextBufferOffset counts
+ * from and what BufferSize holds (§4.4 vs §11.4, D9).
  */
 #ifndef HVLOG_TESTS_FAKE_HOST_H
 #define HVLOG_TESTS_FAKE_HOST_H
@@ -33,6 +41,7 @@
 
 struct fake_host {
     struct hvlog_engine *engine;
+    enum hvlog_abi_profile abi; /* the engine's profile */
     struct hvlog_logger *logger;
     struct hvlog_host_ops ops;
 
@@ -61,8 +70,20 @@ struct fake_host {
     uint32_t lp_domain[HVLOG_MAX_LPS > 64 ? 64 : HVLOG_MAX_LPS];
 };
 
+/* The profile the suites run under: HVLOG_TEST_ABI=current or 2013 (unset:
+ * 2013). Anything else aborts, so a typo cannot silently test 2013 twice. */
+enum hvlog_abi_profile fake_test_abi(void);
+/* hvlog_profile_default() with .abi = fake_test_abi(): what a test that
+ * tunes knobs starts from. */
+struct hvlog_profile fake_profile_default(void);
+/* Name of a profile for messages: "2013" or "current". */
+const char *fake_abi_name(enum hvlog_abi_profile abi);
+
 /* Create @h with an engine of @lps LPs (root VPs = LPs), @domains domains,
- * @pool_pages pages per domain, and @profile (NULL = default). Returns 0. */
+ * @pool_pages pages per domain, and @profile (NULL = fake_profile_default()).
+ * Limits of the fake: messages reach VPs < FAKE_MAX_VPS only (a higher VP is
+ * ineligible, so §8.4 falls back to VP 0); LPs >= 64 are in domain 0.
+ * Returns 0. */
 int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t pool_pages,
                    const struct hvlog_profile *profile);
 void fake_host_fini(struct fake_host *h);
@@ -80,9 +101,40 @@ hv_status_t fake_fast(struct fake_host *h, uint16_t code, const void *input, uin
 /* Memory call: input copied to FAKE_IN_GPA; output at FAKE_OUT_GPA. */
 hv_status_t fake_mem(struct fake_host *h, uint16_t code, const void *input, uint32_t len);
 
-/* The nine calls in their canonical 2013 form, as the root on VP 0. */
+/*
+ * The input of @code in the layout of profile @abi (a host's h->abi), from the 2013 words @w
+ * (the §5 input as little-endian u32s, as the status tables write them).
+ * Returns the input length; @bytes must hold FAKE_INPUT_MAX. The 2013
+ * profile copies the words. The current one (§11) rewrites:
+ *   Init (§11.1): bytes 0..3 as given (Type u16 + Mode u16: a 2013 Type < 2^16
+ *     is Mode 0), Count, BufferSizeInBytes = Pages x 4096 (u32, wraps),
+ *     Threshold, TimeBasis, SystemTime (w[6], w[7]) @20, and the 2013 padding
+ *     word w[5] in the ignored bytes 28..31 of the padded 32-byte block;
+ *   Map, Unmap (§11.2): Type, Index, then PartitionId = HV_PARTITION_ID_SELF;
+ *   SetSources (§11.3): the 16 bytes as given (padding = GroupCount, mask =
+ *     ConfigurationFlags), then two zeroed group configurations: 544 bytes.
+ * Every other call is the same in both profiles.
+ */
+#define FAKE_INPUT_MAX 544u
+uint32_t fake_encode(enum hvlog_abi_profile abi, uint16_t code, const uint32_t w[8],
+                     uint8_t *bytes);
+/* The input length of @code in profile @abi (fake_encode's return value). */
+uint32_t fake_input_len(enum hvlog_abi_profile abi, uint16_t code);
+/* The profile's canonical convention for @code (the ABI call table, D23):
+ * true = memory form. SetSources is memory in the current profile. */
+bool fake_canonical_memory(const struct fake_host *h, uint16_t code);
+/* @code with the 2013 words @w, encoded by fake_encode and issued in the
+ * profile's canonical form, as the root on VP 0. */
+hv_status_t fake_issue(struct fake_host *h, uint16_t code, const uint32_t w[8]);
+
+/* The nine calls in the canonical form of the engine's profile, as the root on VP 0. */
 hv_status_t fake_init(struct fake_host *h, uint32_t type, uint32_t count, uint32_t pages,
                       uint32_t threshold, uint32_t basis);
+/* Current profile (§11.1): Initialize with a Mode (HvEventLogModeRegular /
+ * Circular). Under the 2013 profile Mode lands in the high half of Type, which
+ * is the truthful answer (INVALID_PARAMETER) for a Mode != 0. */
+hv_status_t fake_init_mode(struct fake_host *h, uint32_t type, uint32_t mode, uint32_t count,
+                           uint32_t pages, uint32_t threshold, uint32_t basis);
 hv_status_t fake_finalize(struct fake_host *h, uint32_t type);
 hv_status_t fake_create(struct fake_host *h, uint32_t type, uint32_t index, uint32_t prox_id,
                         uint32_t prox_flags);
@@ -93,6 +145,10 @@ hv_status_t fake_sources(struct fake_host *h, uint32_t type, uint64_t mask);
 hv_status_t fake_release(struct fake_host *h, uint32_t type, uint32_t index);
 hv_status_t fake_flush(struct fake_host *h, uint32_t type, uint32_t index);
 hv_status_t fake_flush_from(struct fake_host *h, uint32_t vp, uint32_t type, uint32_t index);
+
+/* Every source a legacy mask can name in both profiles: all bits but bit 0,
+ * which the current SetSources reads as the "extended" flag (§11.3, D5). */
+#define FAKE_ALL_SOURCES (~0ull & ~1ull)
 
 /* Init + create + map buffers 0..count-1 + enable @mask: a ready group. */
 void fake_setup_group(struct fake_host *h, uint32_t type, uint32_t count, uint32_t pages,
@@ -113,7 +169,44 @@ uint32_t fake_queued(const struct fake_host *h, uint32_t vp);
 /* -- buffers -- */
 
 uint32_t fake_state(struct fake_host *h, uint32_t type, uint32_t index); /* 0xFF: none */
+/* The 72 header bytes read with the 2013 layout (§4.4), whatever the profile. */
 struct hv_eventlog_buffer_header fake_header(struct fake_host *h, uint32_t type, uint32_t index);
+/* The same bytes read with the current layout (§11.4). */
+struct hv_eventlog_buffer_header_current fake_header_current(struct fake_host *h, uint32_t type,
+                                                             uint32_t index);
+
+/* -- the header conventions of the two profiles (§4.4 vs §11.4, D9) -- */
+
+static inline bool fake_current(const struct fake_host *h)
+{
+    return h->abi == HVLOG_ABI_CURRENT;
+}
+/* Where NextBufferOffset counts from: the buffer start (2013, §4.4) or the
+ * end of the 72-byte header (current, §11.4). */
+static inline uint32_t fake_offset_base(const struct fake_host *h)
+{
+    return fake_current(h) ? HV_EVENTLOG_BUFFER_HEADER_SIZE : 0;
+}
+/* The NextBufferOffset a header holds once @data_bytes bytes of entries are
+ * written: 72 + n in the 2013 profile, n in the current one. */
+static inline uint32_t fake_next_offset(const struct fake_host *h, uint32_t data_bytes)
+{
+    return HV_EVENTLOG_BUFFER_HEADER_SIZE - fake_offset_base(h) + data_bytes;
+}
+/* Bytes of entries a header says were written. */
+static inline uint32_t fake_data_bytes(const struct fake_host *h,
+                                       const struct hv_eventlog_buffer_header *hd)
+{
+    return hd->next_buffer_offset + fake_offset_base(h) - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+}
+/* The BufferSize field of a @pages-page buffer: the whole buffer (2013) or
+ * its data area, total - 72 (current). */
+static inline uint32_t fake_buffer_size_field(const struct fake_host *h, uint32_t pages)
+{
+    return pages * HV_PAGE_SIZE - fake_offset_base(h);
+}
+/* LogicalProcessor: u8 @40 (2013) or u16 @40 (current, no Alignment byte). */
+uint32_t fake_header_lp(struct fake_host *h, uint32_t type, uint32_t index);
 /* Walk a Ready chain from @first: fills @indices (max @max); returns the count,
  * or -1 if it loops or leaves range. */
 int fake_chain(struct fake_host *h, uint32_t type, uint32_t first, uint32_t *indices, int max);
@@ -122,7 +215,7 @@ int fake_chain(struct fake_host *h, uint32_t type, uint32_t first, uint32_t *ind
 
 struct fake_snapshot {
     struct hvlog_group_info group[HVLOG_TYPE_COUNT];
-    struct hvlog_buffer_info buffer[2][HV_EVENTLOG_MAX_BUFFER_COUNT];
+    struct hvlog_buffer_info buffer[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
     int64_t pool_free[FAKE_MAX_DOMAINS];
     uint32_t queue_len[FAKE_MAX_VPS];
     uint32_t overlays_mapped;

@@ -5,6 +5,13 @@
  * message whatever the threshold, the whole pending list, the target VP
  * (DEC-TARGET), the no-op states, the statuses, and the knobs flush_scope and
  * flush_index (§12.1, D1, D18).
+ *
+ * The suite runs under both ABI profiles (tests/engine/CMakeLists.txt). Header
+ * values that differ are written with the fake host's helpers, which branch on
+ * the profile: NextBufferOffset as fake_next_offset(data bytes) and BufferSize
+ * as fake_buffer_size_field(pages) (§4.4 vs §11.4, D9); masks as
+ * FAKE_ALL_SOURCES and events of SOURCE (bit 0 is the current "extended"
+ * flag, §11.3, D5).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,13 +58,13 @@ static void flush_of_in_use_delivers_it_ready_with_its_data_intact_to_the_owners
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull); /* threshold 4: never reached here */
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES); /* threshold 4: never reached here */
     x = log_small(&host, 0, LOCAL, 1);
     assert_int_equal(log_small(&host, 0, LOCAL, 2), x);
     assert_int_equal(log_small(&host, 0, LOCAL, 3), x);
     before = fake_header(&host, LOCAL, x);
     assert_int_equal(before.buffer_state, INUSE);
-    memcpy(saved, buffer_bytes(&host, LOCAL, x), before.next_buffer_offset);
+    memcpy(saved, buffer_bytes(&host, LOCAL, x), 72 + fake_data_bytes(&host, &before));
 
     assert_int_equal(fake_flush(&host, LOCAL, x), HV_STATUS_SUCCESS);
     after = fake_header(&host, LOCAL, x);
@@ -67,7 +74,7 @@ static void flush_of_in_use_delivers_it_ready_with_its_data_intact_to_the_owners
     assert_int_equal(after.time_stamp, before.time_stamp);
     assert_int_equal(after.events_lost, before.events_lost);
     assert_memory_equal(buffer_bytes(&host, LOCAL, x) + 72, saved + 72,
-                        before.next_buffer_offset - 72);
+                        fake_data_bytes(&host, &before));
     st = stats(&host, LOCAL, 0);
     assert_int_equal(st.active_index, NONE_IDX);
     assert_int_equal(st.pending_count, 0);
@@ -103,18 +110,20 @@ static void flush_of_in_use_without_entries_delivers_only_its_header(void **stat
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 2, 1, 2, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 2, FAKE_ALL_SOURCES);
     x = log_small(&host, 0, LOCAL, 0);
     s = &host.logger->types[LOCAL].scopes[0];
     b = buffer_bytes(&host, LOCAL, x);
-    assert_ptr_equal(s->buffer, b);
-    s->offset = 72;
-    hvlog_store_le32(b + 48, 72);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 72);
+    /* The scope counts from where NextBufferOffset does: the buffer start
+     * (§4.4) or the end of the header (§11.4, D9). */
+    assert_ptr_equal(s->buffer, b + fake_offset_base(&host));
+    s->offset = fake_next_offset(&host, 0);
+    hvlog_store_le32(b + 48, fake_next_offset(&host, 0));
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 0));
 
     assert_int_equal(fake_flush(&host, LOCAL, x), HV_STATUS_SUCCESS);
     assert_int_equal(fake_state(&host, LOCAL, x), READY);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 72);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 0));
     assert_true(fake_take_message(&host, 0, &type, &index));
     assert_int_equal(index, x);
     fake_host_fini(&host);
@@ -127,7 +136,7 @@ static void flush_of_in_use_delivers_the_complete_buffers_before_it_in_one_chain
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     x = log_small(&host, 0, LOCAL, 5);
@@ -155,7 +164,7 @@ static void flush_of_complete_below_threshold_delivers_the_whole_list_not_in_use
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 8, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 8, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     c = fill_one(&host, 0, LOCAL);
@@ -186,7 +195,7 @@ static void flush_from_vp0_of_lp1s_buffer_posts_to_lp1s_vp(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 8, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 8, FAKE_ALL_SOURCES);
     x0 = log_small(&host, 0, LOCAL, 0);
     x1 = log_small(&host, 1, LOCAL, 1);
     assert_int_equal(fake_header(&host, LOCAL, x1).logical_processor, 1);
@@ -218,7 +227,7 @@ static void flush_of_a_local_list_whose_vp_is_ineligible_posts_to_the_lowest_eli
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     x = log_small(&host, 2, LOCAL, 0);
     host.vp_ineligible[2] = true;
     host.vp_ineligible[0] = true;
@@ -237,7 +246,7 @@ static void flush_of_free_ready_or_standby_succeeds_and_changes_nothing(void **s
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 1, FAKE_ALL_SOURCES);
     ready = fill_one(&host, 0, LOCAL);
     assert_true(fake_take_message(&host, 0, NULL, NULL));
     free_one = 5;
@@ -273,7 +282,7 @@ static void flush_of_an_index_not_created_or_at_or_above_maximum_is_invalid_para
     }
     assert_int_equal(fake_create(&host, LOCAL, 4, 0, 0), HV_STATUS_SUCCESS);
     assert_int_equal(fake_delete(&host, LOCAL, 4), HV_STATUS_SUCCESS); /* deleted = not created */
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     (void)log_small(&host, 0, LOCAL, 0);
 
     fake_snapshot(&host, &snap_before);
@@ -294,13 +303,17 @@ static void flush_of_an_uninitialized_group_is_operation_denied(void **state)
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
     assert_int_equal(fake_flush(&host, LOCAL, 0), HV_STATUS_OPERATION_DENIED);
-    fake_setup_group(&host, LOCAL, 2, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 1, FAKE_ALL_SOURCES);
     /* The other type is still uninitialized, whatever the index. */
     assert_int_equal(fake_flush(&host, GLOBAL, 0), HV_STATUS_OPERATION_DENIED);
     assert_int_equal(fake_flush(&host, GLOBAL, 600), HV_STATUS_OPERATION_DENIED);
-    /* §5 common rows: Type beyond the 2013 maximum, and a caller that is not the root. */
+    /* §5 common rows: Type beyond the profile's maximum, and a caller that is
+     * not the root. SystemDiagnostics (2) is a type of the current profile
+     * (D6), whose Flush is OPERATION_DENIED (§11.6: the root only maps it). */
     assert_int_equal(fake_flush(&host, HvEventLogTypeSystemDiagnostics, 0),
-                     HV_STATUS_INVALID_PARAMETER);
+                     fake_current(&host) ? HV_STATUS_OPERATION_DENIED
+                                         : HV_STATUS_INVALID_PARAMETER);
+    assert_int_equal(fake_flush(&host, 3, 0), HV_STATUS_INVALID_PARAMETER);
     hv_input_eventlog_buffer_store(in, &(struct hv_input_eventlog_buffer){LOCAL, 0});
     hv_fast_pack(in, 8, &rdx, &r8);
     assert_int_equal(fake_call(&host, FAKE_CHILD_ID, 0, fake_rcx(HvCallHvFlushEventLogBuffer, true),
@@ -326,21 +339,21 @@ static void after_a_flush_the_next_event_takes_a_new_buffer(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     x = log_small(&host, 0, LOCAL, 0);
     assert_int_equal(fake_flush(&host, LOCAL, x), HV_STATUS_SUCCESS);
     assert_int_equal(active(&host, LOCAL, 0), NONE_IDX);
 
-    assert_int_equal(hvlog_log(host.logger, 0, LOCAL, 1, 0x30, 99, NULL, 0), HVLOG_LOG_RECORDED);
+    assert_int_equal(hvlog_log(host.logger, 0, LOCAL, SOURCE, 0x30, 99, NULL, 0), HVLOG_LOG_RECORDED);
     y = active(&host, LOCAL, 0);
     assert_int_not_equal(y, x);
     hd = fake_header(&host, LOCAL, y);
     assert_int_equal(hd.buffer_state, INUSE);
-    assert_int_equal(hd.next_buffer_offset, 72 + 16);
+    assert_int_equal(hd.next_buffer_offset, fake_next_offset(&host, 16));
     assert_int_equal(hvlog_load_le32(buffer_bytes(&host, LOCAL, y) + 72), 99);
     /* The flushed buffer kept its content and its state. */
     assert_int_equal(fake_state(&host, LOCAL, x), READY);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 72 + 24);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 24));
     fake_host_fini(&host);
 }
 
@@ -351,7 +364,7 @@ static void flush_after_sources_disabled_still_delivers_the_in_use_buffer(void *
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 2, 1, 2, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 2, FAKE_ALL_SOURCES);
     x = log_small(&host, 0, LOCAL, 0);
     assert_int_equal(fake_sources(&host, LOCAL, 0), HV_STATUS_SUCCESS);
     assert_int_equal(fake_log(&host, 0, LOCAL, 8, 1), HVLOG_LOG_DROPPED);
@@ -369,13 +382,13 @@ static void flush_after_sources_disabled_still_delivers_the_in_use_buffer(void *
 
 static void knob_flush_scope_type_flushes_every_in_use_buffer_and_every_list(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     uint32_t x0, c1, x1, type, index, chain[4], named;
     (void)state;
 
     p.flush_scope = HVLOG_FLUSH_SCOPE_TYPE;
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, &p), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 8, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 8, FAKE_ALL_SOURCES);
     x0 = log_small(&host, 0, LOCAL, 0);
     c1 = fill_one(&host, 1, LOCAL);
     x1 = log_small(&host, 1, LOCAL, 1);
@@ -411,13 +424,13 @@ static void knob_flush_scope_type_flushes_every_in_use_buffer_and_every_list(voi
 
 static void knob_flush_scope_type_on_the_global_group_flushes_its_buffer_and_list(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     uint32_t c, x, index, chain[4];
     (void)state;
 
     p.flush_scope = HVLOG_FLUSH_SCOPE_TYPE;
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, &p), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     c = fill_one(&host, 0, GLOBAL);
     x = log_small(&host, 1, GLOBAL, 0);
     assert_int_equal(fake_flush_from(&host, 1, GLOBAL, 3), HV_STATUS_SUCCESS); /* 3 is Free */
@@ -432,13 +445,13 @@ static void knob_flush_scope_type_on_the_global_group_flushes_its_buffer_and_lis
 
 static void knob_flush_index_vp_flushes_that_lps_buffer_and_list(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     uint32_t x0, c1, x1, index, chain[4];
     (void)state;
 
     p.flush_index = HVLOG_FLUSH_INDEX_VP;
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, &p), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 8, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 8, FAKE_ALL_SOURCES);
     x0 = log_small(&host, 0, LOCAL, 0);   /* buffer 0 */
     c1 = fill_one(&host, 1, LOCAL);       /* buffer 1 */
     x1 = log_small(&host, 1, LOCAL, 1);   /* buffer 2 */
@@ -468,12 +481,12 @@ static void knob_flush_index_vp_flushes_that_lps_buffer_and_list(void **state)
 
 static void knob_flush_index_vp_rejects_an_unknown_vp_even_if_a_buffer_has_that_index(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     (void)state;
 
     p.flush_index = HVLOG_FLUSH_INDEX_VP;
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, &p), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 8, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 8, FAKE_ALL_SOURCES);
     (void)log_small(&host, 0, LOCAL, 0);
     fake_snapshot(&host, &snap_before);
     /* Buffer 3 exists, VP 3 does not. */
@@ -494,7 +507,7 @@ static void global_flush_posts_to_the_flushing_vp_not_the_lp_that_logged(void **
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     x = log_small(&host, 2, GLOBAL, 0);
     assert_int_equal(fake_flush_from(&host, 1, GLOBAL, x), HV_STATUS_SUCCESS);
     assert_int_equal(fake_queued(&host, 2), 0);
@@ -509,7 +522,7 @@ static void global_flush_from_an_ineligible_vp_posts_to_the_lowest_eligible(void
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     x = log_small(&host, 0, GLOBAL, 0);
     host.vp_ineligible[1] = true;
     assert_int_equal(fake_flush_from(&host, 1, GLOBAL, x), HV_STATUS_SUCCESS);
@@ -533,7 +546,7 @@ static void global_flush_with_no_eligible_vp_readies_the_buffers_and_posts_on_ki
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     c = fill_one(&host, 2, GLOBAL);
     x = log_small(&host, 2, GLOBAL, 0);
     for (uint32_t vp = 0; vp < 3; vp++)
@@ -569,7 +582,7 @@ static void global_flush_with_no_eligible_vp_goes_to_the_flusher_once_it_is_elig
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     x = log_small(&host, 0, GLOBAL, 0);
     for (uint32_t vp = 0; vp < 3; vp++)
         host.vp_ineligible[vp] = true;

@@ -2,6 +2,13 @@
 /*
  * Threshold and notification (spec §8), the message bytes (§4.7), lost events
  * (§7.4, Q-LOSTSAT) and the entry bytes of the logging path (§4.5, §7.3).
+ *
+ * The suite runs under both ABI profiles (tests/engine/CMakeLists.txt). Header
+ * values that differ are written with the fake host's helpers, which branch on
+ * the profile: NextBufferOffset as fake_next_offset(data bytes) and BufferSize
+ * as fake_buffer_size_field(pages) (§4.4 vs §11.4, D9); masks as
+ * FAKE_ALL_SOURCES and events of SOURCE (bit 0 is the current "extended"
+ * flag, §11.3, D5).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,7 +44,7 @@ static void threshold_one_notifies_each_completed_buffer_at_once(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
     for (uint32_t k = 0; k < 6; k++) {
         uint32_t b = fill_one(&host, 0, LOCAL);
         assert_int_equal(fake_state(&host, LOCAL, b), READY);
@@ -65,7 +72,7 @@ static void threshold_equal_to_buffer_count_waits_for_all_chained_in_completion_
         assert_int_equal(fake_create(&host, LOCAL, i, 0, 0), HV_STATUS_SUCCESS);
     for (uint32_t k = 0; k < 4; k++)
         assert_int_equal(fake_map(&host, LOCAL, map_order[k], NULL), HV_STATUS_SUCCESS);
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
 
     for (uint32_t k = 0; k < 3; k++) {
         assert_int_equal(fill_one(&host, 0, LOCAL), map_order[k]);
@@ -94,7 +101,7 @@ static void a_list_grows_past_the_threshold_while_the_message_buffer_is_busy(voi
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 1, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     assert_int_equal(fake_queued(&host, 0), 1); /* left in the queue: buffer busy */
     b = fill_one(&host, 0, LOCAL);
@@ -129,7 +136,7 @@ static void due_lists_are_served_fifo_in_the_order_they_became_due(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 1, FAKE_ALL_SOURCES);
     first = fill_one(&host, 0, LOCAL); /* posted to VP 0, not taken */
     l2 = fill_one(&host, 2, LOCAL);    /* due 1st */
     l1 = fill_one(&host, 1, LOCAL);    /* due 2nd */
@@ -159,7 +166,7 @@ static void a_local_list_whose_vp_is_ineligible_goes_to_the_lowest_eligible_vp(v
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 4, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
     host.vp_ineligible[3] = true;
     host.vp_ineligible[0] = true;
     b = fill_one(&host, 3, LOCAL);
@@ -175,7 +182,7 @@ static void a_global_list_due_by_threshold_goes_to_the_vp_of_the_lp_that_complet
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 2, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 2, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, GLOBAL);
     b = fill_one(&host, 2, GLOBAL);
     assert_int_equal(fake_queued(&host, 0), 0);
@@ -221,7 +228,7 @@ static void message_bytes_are_exactly_as_section_4_7_says(void **state)
         assert_int_equal(fake_create(&host, LOCAL, map_order[k], 0, 0), HV_STATUS_SUCCESS);
         assert_int_equal(fake_map(&host, LOCAL, map_order[k], NULL), HV_STATUS_SUCCESS);
     }
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     b = fill_one(&host, 1, LOCAL);
     assert_int_equal(b, 5);
     assert_int_equal(fake_queued(&host, 1), 1);
@@ -233,7 +240,7 @@ static void message_bytes_are_exactly_as_section_4_7_says(void **state)
     assert_true(fake_take_message(&host, 0, NULL, NULL));
 
     /* The global type, index 3. */
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     assert_int_equal(fake_unmap(&host, GLOBAL, 0), HV_STATUS_SUCCESS);
     assert_int_equal(fake_unmap(&host, GLOBAL, 1), HV_STATUS_SUCCESS);
     assert_int_equal(fake_unmap(&host, GLOBAL, 2), HV_STATUS_SUCCESS);
@@ -283,11 +290,13 @@ static void drain_walk(struct drain *d, uint32_t vp, uint32_t type, uint32_t fir
         assert_int_equal(hd.buffer_state, READY);
         assert_int_equal(hd.logical_processor, vp); /* local: LP n <-> VP n */
         d->events_lost_in_headers += hd.events_lost;
-        for (uint32_t off = 72; off < hd.next_buffer_offset;) {
+        /* Entries end at 72 + the data bytes NextBufferOffset counts (§4.4, §11.4). */
+        uint32_t end = HV_EVENTLOG_BUFFER_HEADER_SIZE + fake_data_bytes(&host, &hd);
+        for (uint32_t off = 72; off < end;) {
             uint16_t size = hvlog_load_le16(b + off + 4);
             assert_true(size >= 16 && size % 8 == 0);
             off += size;
-            assert_true(off <= hd.next_buffer_offset);
+            assert_true(off <= end);
             d->delivered_entries++;
         }
     }
@@ -325,7 +334,7 @@ static void no_buffer_is_ever_in_two_outstanding_chains_while_draining_many_list
     memset(&d, 0, sizeof d);
     lcg_state = 12345;
     assert_int_equal(fake_host_init(&host, DRAIN_LPS, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, DRAIN_BUFS, 1, 2, ~0ull);
+    fake_setup_group(&host, LOCAL, DRAIN_BUFS, 1, 2, FAKE_ALL_SOURCES);
 
     for (uint32_t step = 0; step < 20000; step++) {
         uint32_t r = lcg(), lp = r % DRAIN_LPS, action = (r >> 4) % 100;
@@ -397,7 +406,7 @@ static void a_refused_post_is_retried_on_kick(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
     vp_queue_full(&host, 0, true);
     a = fill_one(&host, 0, LOCAL);
     assert_int_equal(fake_state(&host, LOCAL, a), READY);
@@ -423,7 +432,7 @@ static void an_injected_refusal_loses_no_notification(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
     host.refuse_post_after = 1;
     a = fill_one(&host, 0, LOCAL);
     hvlog_engine_kick(host.engine);
@@ -445,7 +454,7 @@ static void a_refused_post_keeps_its_turn_and_nothing_is_lost(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 1, FAKE_ALL_SOURCES);
     vp_queue_full(&host, 0, true);
     a = fill_one(&host, 0, LOCAL); /* refused */
     b = fill_one(&host, 1, LOCAL); /* due behind a */
@@ -487,7 +496,7 @@ static void finalize_withdraws_a_notification_still_queued(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 2, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 1, FAKE_ALL_SOURCES);
     (void)fill_one(&host, 0, LOCAL);
     assert_int_equal(fake_queued(&host, 0), 1);
     teardown_group(&host, LOCAL, 2);
@@ -497,7 +506,7 @@ static void finalize_withdraws_a_notification_still_queued(void **state)
     assert_false(group(&host, LOCAL).message_busy);
 
     /* A new group of the type notifies normally. */
-    fake_setup_group(&host, LOCAL, 2, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 1, FAKE_ALL_SOURCES);
     (void)fill_one(&host, 0, LOCAL);
     assert_true(fake_take_message(&host, 0, NULL, &index));
     assert_int_equal(index, 0);
@@ -510,7 +519,7 @@ static void finalize_drops_a_refused_notification_so_kick_posts_nothing(void **s
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 2, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 1, FAKE_ALL_SOURCES);
     vp_queue_full(&host, 0, true);
     (void)fill_one(&host, 0, LOCAL);
     assert_true(group(&host, LOCAL).message_busy);
@@ -531,7 +540,7 @@ static void lost_events_are_counted_per_lp_into_the_next_in_use_header(void **st
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 2, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 2, 1, 1, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     assert_true(fake_take_message(&host, 0, NULL, NULL));
     b = fill_one(&host, 0, LOCAL);
@@ -579,7 +588,7 @@ static void too_large_entries_are_lost_counted_apart_and_reported_in_events_lost
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     /* BufferSize - 72 - 16 = 4008 is the largest payload; 4009 never fits. */
     assert_int_equal(fake_log(&host, 0, LOCAL, 4009, 0), HVLOG_LOG_LOST);
     assert_int_equal(fake_log(&host, 0, LOCAL, 60000, 0), HVLOG_LOG_LOST);
@@ -593,7 +602,7 @@ static void too_large_entries_are_lost_counted_apart_and_reported_in_events_lost
     assert_int_equal(fake_log(&host, 0, LOCAL, 4008, 1), HVLOG_LOG_RECORDED);
     a = 0;
     assert_int_equal(fake_header(&host, LOCAL, a).events_lost, 2);
-    assert_int_equal(fake_header(&host, LOCAL, a).next_buffer_offset, 4096);
+    assert_int_equal(fake_header(&host, LOCAL, a).next_buffer_offset, fake_next_offset(&host, 4096 - 72));
     assert_int_equal(fake_state(&host, LOCAL, a), COMPLETE);
 
     /* Lost while a buffer is InUse: that buffer stays InUse; the next one reports it. */
@@ -603,7 +612,7 @@ static void too_large_entries_are_lost_counted_apart_and_reported_in_events_lost
     assert_int_equal(active(&host, LOCAL, 0), b);
     assert_int_equal(fake_state(&host, LOCAL, b), INUSE);
     assert_int_equal(fake_header(&host, LOCAL, b).events_lost, 0);
-    assert_int_equal(fake_header(&host, LOCAL, b).next_buffer_offset, 72 + 24);
+    assert_int_equal(fake_header(&host, LOCAL, b).next_buffer_offset, fake_next_offset(&host, 24));
     assert_int_equal(fake_flush(&host, LOCAL, b), HV_STATUS_SUCCESS);
     assert_int_equal(fake_log(&host, 0, LOCAL, 8, 4), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_header(&host, LOCAL, active(&host, LOCAL, 0)).events_lost, 1);
@@ -618,15 +627,15 @@ static void the_largest_entry_is_65528_bytes_even_in_a_2_mib_buffer(void **state
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 1, 512, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 1, 512, 1, FAKE_ALL_SOURCES);
     assert_int_equal(fake_log(&host, 0, LOCAL, 65513, 0), HVLOG_LOG_LOST); /* 65536 */
     assert_int_equal(stats(&host, LOCAL, 0).events_lost_too_large, 1);
     assert_int_equal(stats(&host, LOCAL, 0).active_index, NONE_IDX);
     assert_int_equal(fake_log(&host, 0, LOCAL, 65512, 1), HVLOG_LOG_RECORDED); /* 65528 */
     x = active(&host, LOCAL, 0);
     hd = fake_header(&host, LOCAL, x);
-    assert_int_equal(hd.buffer_size, 512 * 4096);
-    assert_int_equal(hd.next_buffer_offset, 72 + 65528);
+    assert_int_equal(hd.buffer_size, fake_buffer_size_field(&host, 512)); /* §4.4 / §11.4, D9 */
+    assert_int_equal(hd.next_buffer_offset, fake_next_offset(&host, 65528));
     assert_int_equal(hd.events_lost, 1);
     assert_int_equal(hvlog_load_le16(buffer_bytes(&host, LOCAL, x) + 72 + 4), 65528);
     fake_host_fini(&host);
@@ -645,12 +654,12 @@ static void an_entry_over_65528_bytes_is_lost_even_when_the_in_use_buffer_has_ro
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 1, 512, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 1, 512, 1, FAKE_ALL_SOURCES);
     assert_int_equal(fake_log(&host, 0, LOCAL, 8, 0), HVLOG_LOG_RECORDED);
     x = active(&host, LOCAL, 0);
     assert_int_equal(fake_log(&host, 0, LOCAL, 65513, 1), HVLOG_LOG_LOST); /* 65536 */
     assert_int_equal(stats(&host, LOCAL, 0).events_lost_too_large, 1);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 72 + 24);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 24));
     assert_int_equal(fake_log(&host, 0, LOCAL, 65512, 2), HVLOG_LOG_RECORDED); /* 65528 fits */
     assert_int_equal(hvlog_load_le16(buffer_bytes(&host, LOCAL, x) + 72 + 24 + 4), 65528);
     fake_host_fini(&host);
@@ -663,7 +672,7 @@ static void lost_counter_saturates_at_0xffffffff(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 1, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 1, 1, 1, FAKE_ALL_SOURCES);
     a = fill_one(&host, 1, LOCAL);
     assert_true(fake_take_message(&host, 1, NULL, NULL));
     /* Rather than losing 4 billion events: start the scope near the top. */
@@ -696,14 +705,14 @@ static void entries_are_packed_8_aligned_with_zero_padding_and_ordered_timestamp
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 1, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 1, 1, 1, FAKE_ALL_SOURCES);
     /* Dirty the only buffer with a first use: 62 entries of 64 bytes, 0xEE
      * everywhere, no padding. */
     memset(payload, 0xEE, sizeof payload);
     for (uint32_t i = 0; i < 62; i++)
-        assert_int_equal(hvlog_log(host.logger, 0, LOCAL, 1, 0xEEEE, 0xEEEEEEEEu, payload, 48),
+        assert_int_equal(hvlog_log(host.logger, 0, LOCAL, SOURCE, 0xEEEE, 0xEEEEEEEEu, payload, 48),
                          HVLOG_LOG_RECORDED);
-    assert_int_equal(fake_header(&host, LOCAL, 0).next_buffer_offset, 72 + 62 * 64);
+    assert_int_equal(fake_header(&host, LOCAL, 0).next_buffer_offset, fake_next_offset(&host, 62 * 64));
     assert_int_equal(fake_flush(&host, LOCAL, 0), HV_STATUS_SUCCESS);
     assert_true(fake_take_message(&host, 0, NULL, NULL));
     assert_int_equal(fake_release(&host, LOCAL, 0), HV_STATUS_SUCCESS);
@@ -711,7 +720,7 @@ static void entries_are_packed_8_aligned_with_zero_padding_and_ordered_timestamp
     /* Second use: payloads of 0..24 bytes, data 0x5A, types and contexts distinct. */
     memset(payload, 0x5A, sizeof payload);
     for (uint32_t len = 0; len <= 24; len++)
-        assert_int_equal(hvlog_log(host.logger, 0, LOCAL, 1, (uint16_t)(0x100 + len),
+        assert_int_equal(hvlog_log(host.logger, 0, LOCAL, SOURCE, (uint16_t)(0x100 + len),
                                    0xC0DE0000u + len, payload, len),
                          HVLOG_LOG_RECORDED);
     x = active(&host, LOCAL, 0);
@@ -719,7 +728,7 @@ static void entries_are_packed_8_aligned_with_zero_padding_and_ordered_timestamp
     hd = fake_header(&host, LOCAL, x);
     b = buffer_bytes(&host, LOCAL, x);
     prev = hd.time_stamp;
-    for (off = 72; off < hd.next_buffer_offset; n++) {
+    for (off = 72; off < HV_EVENTLOG_BUFFER_HEADER_SIZE + fake_data_bytes(&host, &hd); n++) {
         struct hv_eventlog_entry_header e;
         uint32_t len = n;
 
@@ -737,7 +746,7 @@ static void entries_are_packed_8_aligned_with_zero_padding_and_ordered_timestamp
         off += e.size;
     }
     assert_int_equal(n, 25);
-    assert_int_equal(off, hd.next_buffer_offset);
+    assert_int_equal(off, HV_EVENTLOG_BUFFER_HEADER_SIZE + fake_data_bytes(&host, &hd));
     fake_host_fini(&host);
 }
 
@@ -750,16 +759,16 @@ static void global_entries_from_several_lps_keep_non_decreasing_timestamps(void 
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 2, 1, 2, ~0ull);
+    fake_setup_group(&host, GLOBAL, 2, 1, 2, FAKE_ALL_SOURCES);
     static const uint8_t payload[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     for (uint32_t i = 0; i < 30; i++)
-        assert_int_equal(hvlog_log(host.logger, i % 3, GLOBAL, 1, 0x4101, i, payload, (i % 8) + 1),
+        assert_int_equal(hvlog_log(host.logger, i % 3, GLOBAL, SOURCE, 0x4101, i, payload, (i % 8) + 1),
                          HVLOG_LOG_RECORDED);
     x = active(&host, GLOBAL, 0);
     hd = fake_header(&host, GLOBAL, x);
     b = buffer_bytes(&host, GLOBAL, x);
     prev = hd.time_stamp;
-    for (off = 72; off < hd.next_buffer_offset; n++) {
+    for (off = 72; off < HV_EVENTLOG_BUFFER_HEADER_SIZE + fake_data_bytes(&host, &hd); n++) {
         struct hv_eventlog_entry_header e;
         hv_eventlog_entry_header_load(&e, b + off);
         assert_int_equal(e.context, n);
@@ -780,13 +789,13 @@ static void a_buffer_with_fewer_than_16_bytes_left_completes_at_once(void **stat
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 8, 1, 8, ~0ull);
+    fake_setup_group(&host, LOCAL, 8, 1, 8, FAKE_ALL_SOURCES);
 
     /* First entry of a buffer (slow path): 4016 bytes leave 8. */
     assert_int_equal(fake_log(&host, 0, LOCAL, 4000, 0), HVLOG_LOG_RECORDED);
     assert_int_equal(active(&host, LOCAL, 0), NONE_IDX);
     assert_int_equal(fake_state(&host, LOCAL, 0), COMPLETE);
-    assert_int_equal(fake_header(&host, LOCAL, 0).next_buffer_offset, 4088);
+    assert_int_equal(fake_header(&host, LOCAL, 0).next_buffer_offset, fake_next_offset(&host, 4088 - 72));
 
     /* A later entry (the inline path): 24 + 3992 leave 8. */
     assert_int_equal(fake_log(&host, 0, LOCAL, 8, 1), HVLOG_LOG_RECORDED);
@@ -794,24 +803,24 @@ static void a_buffer_with_fewer_than_16_bytes_left_completes_at_once(void **stat
     assert_int_equal(fake_log(&host, 0, LOCAL, 3976, 2), HVLOG_LOG_RECORDED);
     assert_int_equal(active(&host, LOCAL, 0), NONE_IDX);
     assert_int_equal(fake_state(&host, LOCAL, x), COMPLETE);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 4088);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 4088 - 72));
 
     /* Exactly 16 left: stays InUse; a 16-byte entry then fills it to the byte. */
     assert_int_equal(fake_log(&host, 0, LOCAL, 3992, 3), HVLOG_LOG_RECORDED); /* 4008 */
     x = active(&host, LOCAL, 0);
     assert_int_not_equal(x, NONE_IDX);
     assert_int_equal(fake_state(&host, LOCAL, x), INUSE);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 4080);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 4080 - 72));
     assert_int_equal(fake_log(&host, 0, LOCAL, 0, 4), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_state(&host, LOCAL, x), COMPLETE);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 4096);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 4096 - 72));
 
     /* Exactly 16 left, then 24 bytes: T6 at the next event (§7.3 step 3). */
     assert_int_equal(fake_log(&host, 0, LOCAL, 3992, 5), HVLOG_LOG_RECORDED);
     x = active(&host, LOCAL, 0);
     assert_int_equal(fake_log(&host, 0, LOCAL, 1, 6), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_state(&host, LOCAL, x), COMPLETE);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 4080);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 4080 - 72));
     assert_int_not_equal(active(&host, LOCAL, 0), x);
     assert_int_equal(stats(&host, LOCAL, 0).pending_count, 4);
     fake_host_fini(&host);
@@ -822,12 +831,12 @@ static void a_global_buffer_with_fewer_than_16_bytes_left_completes_at_once(void
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 2, 1, 2, ~0ull);
+    fake_setup_group(&host, GLOBAL, 2, 1, 2, FAKE_ALL_SOURCES);
     assert_int_equal(fake_log(&host, 1, GLOBAL, 8, 0), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_log(&host, 0, GLOBAL, 3976, 1), HVLOG_LOG_RECORDED);
     assert_int_equal(active(&host, GLOBAL, 0), NONE_IDX);
     assert_int_equal(fake_state(&host, GLOBAL, 0), COMPLETE);
-    assert_int_equal(fake_header(&host, GLOBAL, 0).next_buffer_offset, 4088);
+    assert_int_equal(fake_header(&host, GLOBAL, 0).next_buffer_offset, fake_next_offset(&host, 4088 - 72));
     fake_host_fini(&host);
 }
 

@@ -16,7 +16,7 @@ static void lifecycle_from_prepare_to_conclude_returns_every_page(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&h, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&h, HvEventLogTypeLocalDiagnostics, 4, 1, 1, ~0ull);
+    fake_setup_group(&h, HvEventLogTypeLocalDiagnostics, 4, 1, 1, FAKE_ALL_SOURCES);
     assert_int_equal(fake_pool_used(&h), 1 + 4);
     assert_int_equal(fake_state(&h, 1, 0), HvEventLogBufferStateFree);
 
@@ -24,7 +24,8 @@ static void lifecycle_from_prepare_to_conclude_returns_every_page(void **state)
     for (uint32_t i = 0; i < 125; i++)
         assert_int_equal(fake_log(&h, 0, 1, 16, i), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_state(&h, 1, 0), HvEventLogBufferStateInUse);
-    assert_int_equal(fake_header(&h, 1, 0).next_buffer_offset, 72 + 125 * 32);
+    /* 72 + 4000 from the buffer start (§4.4), 4000 from the header's end (§11.4, D9). */
+    assert_int_equal(fake_header(&h, 1, 0).next_buffer_offset, fake_next_offset(&h, 125 * 32));
     /* The 126th does not fit: buffer 0 completes, threshold 1 notifies. */
     assert_int_equal(fake_log(&h, 0, 1, 16, 125), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_state(&h, 1, 0), HvEventLogBufferStateReady);

@@ -7,6 +7,13 @@
  *
  * Every source state is built through the public API only: hypercalls on the
  * fake host and hvlog_log().
+ *
+ * The suite runs under both ABI profiles (tests/engine/CMakeLists.txt). Header
+ * values that differ are written with the fake host's helpers, which branch on
+ * the profile: NextBufferOffset as fake_next_offset(data bytes) and BufferSize
+ * as fake_buffer_size_field(pages) (§4.4 vs §11.4, D9); masks as
+ * FAKE_ALL_SOURCES and events of SOURCE (bit 0 is the current "extended"
+ * flag, §11.3, D5).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -61,7 +68,7 @@ static void t1_create_makes_a_zeroed_standby_buffer_with_its_identity_in_the_hea
     /* §5.3: the header and zeroed pages. */
     assert_created_buffer(&host, LOCAL, 5, 2);
     /* Standby: the logging path ignores it. */
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     assert_int_equal(fake_log(&host, 0, LOCAL, 8, 0), HVLOG_LOG_LOST);
     assert_int_equal(fake_state(&host, LOCAL, 5), STANDBY);
     fake_host_fini(&host);
@@ -113,7 +120,7 @@ static void t3_map_makes_standby_free_and_returns_the_overlay_page_numbers(void 
         assert_int_equal(gpa[k], 0x100000ull + ((uint64_t)(uintptr_t)b.pages.hva >> 12) + k);
     assert_int_equal(gpa[3], 0);
     /* Free: the next event may take it at once. */
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     assert_int_equal(fake_log(&host, 0, LOCAL, 8, 0), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_state(&host, LOCAL, 1), INUSE);
     fake_host_fini(&host);
@@ -125,7 +132,7 @@ static void t4_unmap_of_free_goes_to_standby_and_leaves_the_free_list(void **sta
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 1, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 1, 1, 1, FAKE_ALL_SOURCES);
     assert_int_equal(group(&host, LOCAL).free_count, 1);
     assert_int_equal(host.overlays_mapped, 1);
 
@@ -155,7 +162,7 @@ static void t5_take_writes_offset_timestamp_lost_count_lp_and_clears_the_chain_l
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 3, 1, 3, ~0ull);
+    fake_setup_group(&host, LOCAL, 3, 1, 3, FAKE_ALL_SOURCES);
     first = fill_one(&host, 1, LOCAL);
     second = fill_one(&host, 1, LOCAL);
     assert_int_equal(fake_flush(&host, LOCAL, first), HV_STATUS_SUCCESS);
@@ -181,7 +188,7 @@ static void t5_take_writes_offset_timestamp_lost_count_lp_and_clears_the_chain_l
     assert_int_equal(active(&host, LOCAL, 1), first);
     hd = fake_header(&host, LOCAL, first);
     assert_int_equal(hd.buffer_state, INUSE);
-    assert_int_equal(hd.next_buffer_offset, 72 + 24); /* 72 at T5, then one 24-byte entry */
+    assert_int_equal(hd.next_buffer_offset, fake_next_offset(&host, 24)); /* empty at T5, then one 24-byte entry */
     assert_true(hd.time_stamp > before);
     assert_true(hd.time_stamp <= hvlog_load_le64(binfo(&host, LOCAL, first).pages.hva + 72 + 8));
     assert_int_equal(hd.events_lost, 3);
@@ -199,20 +206,20 @@ static void t6_an_entry_that_does_not_fit_completes_the_buffer_and_moves_on(void
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     /* 4024 bytes of room: two 2000-byte entries leave 24. */
     assert_int_equal(fake_log(&host, 0, LOCAL, 1984, 0), HVLOG_LOG_RECORDED);
     assert_int_equal(fake_log(&host, 0, LOCAL, 1984, 1), HVLOG_LOG_RECORDED);
     a = active(&host, LOCAL, 0);
-    assert_int_equal(fake_header(&host, LOCAL, a).next_buffer_offset, 72 + 4000);
+    assert_int_equal(fake_header(&host, LOCAL, a).next_buffer_offset, fake_next_offset(&host, 4000));
     /* 32 bytes do not fit into 24. */
     assert_int_equal(fake_log(&host, 0, LOCAL, 16, 2), HVLOG_LOG_RECORDED);
     b = active(&host, LOCAL, 0);
     assert_int_not_equal(a, b);
     hd = fake_header(&host, LOCAL, a);
     assert_int_equal(hd.buffer_state, COMPLETE);
-    assert_int_equal(hd.next_buffer_offset, 72 + 4000); /* untouched */
-    assert_int_equal(fake_header(&host, LOCAL, b).next_buffer_offset, 72 + 32);
+    assert_int_equal(hd.next_buffer_offset, fake_next_offset(&host, 4000)); /* untouched */
+    assert_int_equal(fake_header(&host, LOCAL, b).next_buffer_offset, fake_next_offset(&host, 32));
     assert_int_equal(stats(&host, LOCAL, 0).pending_count, 1);
     assert_int_equal(stats(&host, LOCAL, 0).buffers_completed, 1);
     assert_int_equal(host.posts, 0); /* below threshold */
@@ -230,7 +237,7 @@ static void t7_flush_of_in_use_makes_it_complete_then_t9_ready_once_delivered(vo
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
     first = fill_one(&host, 0, LOCAL);
     assert_int_equal(fake_state(&host, LOCAL, first), READY);
     assert_int_equal(fake_queued(&host, 0), 1); /* not taken: message buffer busy */
@@ -239,7 +246,7 @@ static void t7_flush_of_in_use_makes_it_complete_then_t9_ready_once_delivered(vo
     x = active(&host, LOCAL, 1);
     assert_int_equal(fake_flush(&host, LOCAL, x), HV_STATUS_SUCCESS);
     assert_int_equal(fake_state(&host, LOCAL, x), COMPLETE);
-    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, 72 + 56);
+    assert_int_equal(fake_header(&host, LOCAL, x).next_buffer_offset, fake_next_offset(&host, 56));
     assert_int_equal(active(&host, LOCAL, 1), NONE_IDX);
     assert_int_equal(stats(&host, LOCAL, 1).pending_count, 1);
     assert_int_equal(group(&host, LOCAL).due_lists, 1);
@@ -261,7 +268,7 @@ static void t8_threshold_makes_the_list_ready_chained_in_completion_order(void *
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 3, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 3, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     assert_int_equal(fake_state(&host, LOCAL, a), COMPLETE);
@@ -288,7 +295,7 @@ static void t9_flush_of_a_complete_buffer_makes_its_list_ready_below_threshold(v
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     /* The second buffer names the list. */
@@ -308,7 +315,7 @@ static void t10_release_makes_ready_free_clears_the_link_and_appends_to_the_free
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 2, ~0ull); /* free list 0,1,2,3 */
+    fake_setup_group(&host, LOCAL, 4, 1, 2, FAKE_ALL_SOURCES); /* free list 0,1,2,3 */
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     assert_int_equal(a, 0);
@@ -341,7 +348,7 @@ static void t11_unmap_of_ready_goes_to_standby_and_leaves_the_chain_alone(void *
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 3, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 3, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     c = fill_one(&host, 0, LOCAL);
@@ -386,7 +393,7 @@ static void build_state(struct fake_host *h, enum src_state s, const struct hvlo
         assert_int_equal(fake_map(h, LOCAL, TARGET, NULL), HV_STATUS_SUCCESS);
     for (uint32_t i = 1; i < 4; i++)
         create_map(h, LOCAL, i);
-    assert_int_equal(fake_sources(h, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(h, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     switch (s) {
     case SRC_INUSE: /* one logged event: the head of the free list goes InUse */
         assert_int_equal(fake_log(h, 0, LOCAL, 8, 0), HVLOG_LOG_RECORDED);
@@ -594,7 +601,7 @@ static void knob_unmap_state_status_operation_denied_replaces_access_denied(void
         {OP_UNMAP, SRC_INUSE, OPD, 0},        {OP_UNMAP, SRC_COMPLETE, OPD, 0},
         {OP_UNMAP, SRC_READY, OK, STANDBY},   {OP_UNMAP, SRC_NONE, INV, 0},
     };
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     (void)state;
 
     p.unmap_state_status = HV_STATUS_OPERATION_DENIED;
@@ -603,7 +610,7 @@ static void knob_unmap_state_status_operation_denied_replaces_access_denied(void
 
 static void knob_release_from_complete_frees_it_and_takes_it_off_its_pending_list(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     uint32_t a, b, c, type, index, chain[4];
     (void)state;
 
@@ -619,7 +626,7 @@ static void knob_release_from_complete_frees_it_and_takes_it_off_its_pending_lis
     }
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, &p), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);
     b = fill_one(&host, 0, LOCAL);
     assert_int_equal(stats(&host, LOCAL, 0).pending_count, 2);
@@ -648,13 +655,13 @@ static void knob_release_from_complete_frees_it_and_takes_it_off_its_pending_lis
  * buffer (knob on): the list is empty when served, and no message is sent for it. */
 static void knob_release_from_complete_of_a_waiting_list_sends_no_empty_message(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     uint32_t a, b;
     (void)state;
 
     p.release_from_complete = true;
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, &p), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 1, ~0ull);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, LOCAL);                /* Ready, message queued */
     b = fill_one(&host, 0, LOCAL);                /* Complete, due, waiting */
     assert_int_equal(fake_state(&host, LOCAL, b), COMPLETE);
@@ -681,7 +688,7 @@ static void free_list_is_fifo_in_map_order(void **state)
         assert_int_equal(fake_create(&host, LOCAL, i, 0, 0), HV_STATUS_SUCCESS);
     for (uint32_t k = 0; k < 4; k++)
         assert_int_equal(fake_map(&host, LOCAL, order[k], NULL), HV_STATUS_SUCCESS);
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     for (uint32_t k = 0; k < 4; k++)
         assert_int_equal(fill_one(&host, 0, LOCAL), order[k]);
     fake_host_fini(&host);
@@ -692,7 +699,7 @@ static void free_list_unmap_from_the_middle_keeps_the_order_of_the_rest(void **s
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 1, 1, 4096, NULL), 0);
-    fake_setup_group(&host, LOCAL, 4, 1, 4, ~0ull); /* 0,1,2,3 */
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES); /* 0,1,2,3 */
     assert_int_equal(fake_unmap(&host, LOCAL, 1), HV_STATUS_SUCCESS);
     assert_int_equal(fake_map(&host, LOCAL, 1, NULL), HV_STATUS_SUCCESS); /* 0,2,3,1 */
     assert_int_equal(fill_one(&host, 0, LOCAL), 0);
@@ -725,7 +732,7 @@ static void select_local_prefers_a_buffer_of_the_lps_domain(void **state)
     create_in_domain(&host, 3, 1, true);
     for (uint32_t i = 0; i < 4; i++)
         assert_int_equal(fake_map(&host, LOCAL, i, NULL), HV_STATUS_SUCCESS);
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
 
     /* LP 1 (domain 1) skips the two domain-0 buffers at the head. */
     assert_int_equal(fake_log(&host, 1, LOCAL, 8, 0), HVLOG_LOG_RECORDED);
@@ -752,7 +759,7 @@ static void select_local_takes_a_buffer_created_without_domain_as_matching(void 
     assert_int_equal(fake_map(&host, LOCAL, 0, NULL), HV_STATUS_SUCCESS);
     assert_int_equal(fake_map(&host, LOCAL, 4, NULL), HV_STATUS_SUCCESS);
     assert_int_equal(fake_map(&host, LOCAL, 2, NULL), HV_STATUS_SUCCESS);
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     /* Free list 0(d0), 4(any), 2(d1): LP 1 takes 4, the first that suits it. */
     assert_int_equal(fill_one(&host, 1, LOCAL), 4);
     assert_int_equal(fill_one(&host, 1, LOCAL), 2);
@@ -769,7 +776,7 @@ static void select_local_falls_back_to_the_head_of_another_domain(void **state)
     create_in_domain(&host, 3, 0, true);
     assert_int_equal(fake_map(&host, LOCAL, 5, NULL), HV_STATUS_SUCCESS);
     assert_int_equal(fake_map(&host, LOCAL, 3, NULL), HV_STATUS_SUCCESS);
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
     assert_int_equal(fill_one(&host, 1, LOCAL), 5);
     assert_int_equal(fake_header(&host, LOCAL, 5).logical_processor, 1);
     assert_int_equal(fill_one(&host, 1, LOCAL), 3);
@@ -779,7 +786,7 @@ static void select_local_falls_back_to_the_head_of_another_domain(void **state)
 
 static void select_local_strict_domain_loses_the_event_rather_than_fall_back(void **state)
 {
-    struct hvlog_profile p = hvlog_profile_default();
+    struct hvlog_profile p = fake_profile_default();
     (void)state;
 
     p.local_strict_domain = true;
@@ -789,7 +796,7 @@ static void select_local_strict_domain_loses_the_event_rather_than_fall_back(voi
     create_in_domain(&host, 1, 0, true);
     assert_int_equal(fake_map(&host, LOCAL, 0, NULL), HV_STATUS_SUCCESS);
     assert_int_equal(fake_map(&host, LOCAL, 1, NULL), HV_STATUS_SUCCESS);
-    assert_int_equal(fake_sources(&host, LOCAL, ~0ull), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_sources(&host, LOCAL, FAKE_ALL_SOURCES), HV_STATUS_SUCCESS);
 
     assert_int_equal(fake_log(&host, 1, LOCAL, 8, 0), HVLOG_LOG_LOST);
     assert_int_equal(stats(&host, LOCAL, 1).events_lost_no_buffer, 1);
@@ -826,7 +833,7 @@ static void global_class_has_one_in_use_buffer_machine_wide_with_lp_zero(void **
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 4, 1, 4, ~0ull);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
     assert_false(group(&host, GLOBAL).local);
     /* LP 2 starts it: LogicalProcessor is 0 all the same. */
     assert_int_equal(fake_log(&host, 2, GLOBAL, 8, 0), HVLOG_LOG_RECORDED);
@@ -839,7 +846,7 @@ static void global_class_has_one_in_use_buffer_machine_wide_with_lp_zero(void **
     assert_int_equal(fake_log(&host, 1, GLOBAL, 8, 2), HVLOG_LOG_RECORDED);
     assert_int_equal(count_in_state(&host, GLOBAL, INUSE), 1);
     hd = fake_header(&host, GLOBAL, a);
-    assert_int_equal(hd.next_buffer_offset, 72 + 3 * 24);
+    assert_int_equal(hd.next_buffer_offset, fake_next_offset(&host, 3 * 24));
     /* One scope only. */
     assert_int_equal(hvlog_engine_scope_stats(host.engine, GLOBAL, 1, &st), -1);
 
@@ -860,7 +867,7 @@ static void global_class_lost_events_are_one_machine_wide_counter(void **state)
     (void)state;
 
     assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
-    fake_setup_group(&host, GLOBAL, 2, 1, 2, ~0ull);
+    fake_setup_group(&host, GLOBAL, 2, 1, 2, FAKE_ALL_SOURCES);
     a = fill_one(&host, 0, GLOBAL);
     b = fill_one(&host, 1, GLOBAL);
     assert_true(fake_take_message(&host, 1, NULL, NULL)); /* the LP that filled it */

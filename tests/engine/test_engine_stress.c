@@ -10,6 +10,11 @@
  * The host here is thread-safe (unlike fake_host): a locked message queue,
  * an atomic clock, and run_on_lp through a mailbox each LP thread polls
  * between two events (the simulator's design, spec Q-CONC).
+ *
+ * Both ABI profiles run it (tests/engine/CMakeLists.txt): inputs are laid out
+ * by fake_encode() for the profile (§11.1-§11.3) and headers are read in its
+ * convention (NextBufferOffset from the buffer start, §4.4, or from the end
+ * of the header, §11.4 / D9).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -22,6 +27,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine_test_util.h"
+#include "fake_host.h"
 #include "hvlog/engine/engine.h"
 #include "hvlog/engine/log.h"
 #include "hvlog/hvlog.h"
@@ -54,6 +61,7 @@ struct stress {
     uint64_t read[LPS], lost_seen[LPS];
     uint32_t seed;
     uint32_t type; /* LocalDiagnostics (per-LP scopes) or GlobalSystemEvents (one) */
+    enum hvlog_abi_profile abi;
     int lps_running; /* atomic */
     int failures;    /* atomic; details printed */
 };
@@ -169,7 +177,7 @@ static void *lp_thread(void *p)
         if (seq % 256 == 255)
             sched_yield();
         make_payload(payload, len, a->lp, seq);
-        r = hvlog_log(s->logger, a->lp, s->type, 1, 0x20, seq, payload, len);
+        r = hvlog_log(s->logger, a->lp, s->type, SOURCE, 0x20, seq, payload, len);
         s->logged[a->lp]++;
         if (r == HVLOG_LOG_RECORDED)
             s->recorded[a->lp]++;
@@ -184,12 +192,16 @@ static void *lp_thread(void *p)
     return NULL;
 }
 
+/* A fast {Type, Index} call; Unmap carries PartitionId SELF in R8 in the
+ * current profile (§11.2, fake_encode). */
 static hv_status_t st_call(struct stress *s, uint16_t code, uint32_t type, uint32_t index)
 {
     struct hvlog_caller caller = {.partition_id = ROOT_ID, .vp_index = 0};
-    struct hvlog_hypercall call = {
-        .rcx = code | HV_HYPERCALL_FAST_BIT, .rdx = ((uint64_t)index << 32) | type};
+    struct hvlog_hypercall call = {.rcx = code | HV_HYPERCALL_FAST_BIT};
+    const uint32_t w[8] = {type, index};
+    uint8_t in[FAKE_INPUT_MAX];
 
+    hv_fast_pack(in, fake_encode(s->abi, code, w, in), &call.rdx, &call.r8);
     hvlog_engine_hypercall(s->engine, &caller, &call);
     return hv_hypercall_result_status(call.rax);
 }
@@ -205,22 +217,26 @@ static void consume_buffer(struct stress *s, const uint8_t *buf, uint32_t index,
 {
     struct hv_eventlog_buffer_header h;
     uint64_t prev_ts = 0;
+    /* §4.4 / §11.4 (D9): where NextBufferOffset and BufferSize count from. */
+    uint32_t base = s->abi == HVLOG_ABI_CURRENT ? HV_EVENTLOG_BUFFER_HEADER_SIZE : 0;
+    uint32_t end;
 
     hv_eventlog_buffer_header_load(&h, buf);
+    end = h.next_buffer_offset + base;
     if (h.buffer_state != HvEventLogBufferStateReady || h.buffer_index != index ||
         h.type != s->type || (s->type == HvEventLogTypeGlobalSystemEvents && h.logical_processor != 0) ||
-        h.logical_processor >= LPS || h.next_buffer_offset > PAGES * 4096u ||
-        h.next_buffer_offset < HV_EVENTLOG_BUFFER_HEADER_SIZE) {
+        h.logical_processor >= LPS || end > PAGES * 4096u || end < HV_EVENTLOG_BUFFER_HEADER_SIZE ||
+        h.buffer_size != PAGES * 4096u - base) {
         report_failure(s, "bad header", index);
         return;
     }
     s->lost_seen[h.logical_processor] += h.events_lost;
-    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < h.next_buffer_offset;) {
+    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < end;) {
         struct hv_eventlog_entry_header e;
         uint32_t len, lp, seq;
 
         hv_eventlog_entry_header_load(&e, buf + off);
-        if (e.size < 24 || e.size % 8 || off + e.size > h.next_buffer_offset) {
+        if (e.size < 24 || e.size % 8 || off + e.size > end) {
             report_failure(s, "bad entry size", index);
             return;
         }
@@ -339,10 +355,11 @@ static hv_status_t st_mem_call(struct stress *s, uint16_t code, const void *in, 
 
 static hv_status_t st_map(struct stress *s, uint32_t index)
 {
-    uint8_t in[8];
-    hvlog_store_le32(in, s->type);
-    hvlog_store_le32(in + 4, index);
-    return st_mem_call(s, HvCallHvMapEventLogBuffer, in, 8);
+    const uint32_t w[8] = {s->type, index};
+    uint8_t in[FAKE_INPUT_MAX];
+
+    return st_mem_call(s, HvCallHvMapEventLogBuffer, in,
+                       fake_encode(s->abi, HvCallHvMapEventLogBuffer, w, in));
 }
 
 static void run_stress(uint32_t seed, uint32_t type)
@@ -353,11 +370,13 @@ static void run_stress(uint32_t seed, uint32_t type)
     uint32_t last_seq[LPS], rng = seed | 1;
     struct hvlog_engine_config cfg;
     struct hv_message msg;
-    uint8_t init[32] = {0};
+    const uint32_t init_words[8] = {type, BUFFERS, PAGES, 2, 0};
+    uint8_t init[FAKE_INPUT_MAX];
 
     memset(&s, 0, sizeof s);
     s.seed = seed;
     s.type = type;
+    s.abi = fake_test_abi();
     pthread_mutex_init(&s.queue_lock, NULL);
     s.ops = (struct hvlog_host_ops){
         .ref_time_100ns = st_clock, .pages_alloc = st_alloc, .pages_free = st_free,
@@ -365,16 +384,15 @@ static void run_stress(uint32_t seed, uint32_t type)
         .post_message = st_post, .run_on_lp = st_run_on_lp,
     };
     cfg = (struct hvlog_engine_config){.lp_count = LPS, .root_vp_count = LPS, .root_partition_id = ROOT_ID,
-                                       .profile = hvlog_profile_default(), .ops = &s.ops, .ctx = &s};
+                                       .profile = fake_profile_default(), .ops = &s.ops, .ctx = &s};
     assert_int_equal(hvlog_engine_create(&cfg, &s.engine), 0);
     s.logger = hvlog_engine_logger(s.engine);
 
     /* Prepare: 12 one-page buffers for 3 LPs, threshold 2. */
-    hvlog_store_le32(init, type);
-    hvlog_store_le32(init + 4, BUFFERS);
-    hvlog_store_le32(init + 8, PAGES);
-    hvlog_store_le32(init + 12, 2);
-    assert_int_equal(st_mem_call(&s, HvCallHvInitializeEventLogBufferGroup, init, 32), 0);
+    assert_int_equal(st_mem_call(&s, HvCallHvInitializeEventLogBufferGroup, init,
+                                 fake_encode(s.abi, HvCallHvInitializeEventLogBufferGroup,
+                                             init_words, init)),
+                     0);
     for (uint32_t i = 0; i < BUFFERS; i++) {
         struct hvlog_caller caller = {.partition_id = ROOT_ID};
         struct hvlog_hypercall call = {.rcx = HvCallHvCreateEventLogBuffer | HV_HYPERCALL_FAST_BIT,
@@ -385,8 +403,9 @@ static void run_stress(uint32_t seed, uint32_t type)
     }
     {
         struct hvlog_caller caller = {.partition_id = ROOT_ID};
+        /* The 16-byte fast form: the legacy head both profiles accept (§11.3). */
         struct hvlog_hypercall call = {.rcx = HvCallHvSetEventLogGroupSources | HV_HYPERCALL_FAST_BIT,
-                                       .rdx = type, .r8 = ~0ull};
+                                       .rdx = type, .r8 = FAKE_ALL_SOURCES};
         hvlog_engine_hypercall(s.engine, &caller, &call);
         assert_int_equal(hv_hypercall_result_status(call.rax), 0);
     }
