@@ -96,10 +96,12 @@ struct ctf_export {
     const struct ctf_clock *clock;
     const struct hvlog_trace_group *group;
     struct ctf_stream *stream;
+    const char *file; /* the group's data file, for messages */
     uint64_t file_index;
     uint64_t first_ts, last_ts;
     uint64_t entries;
     enum hvlog_export_status failure;
+    struct export_time_fault fault; /* set with failure = HVLOG_EXPORT_TIME by a time check */
 };
 
 /* ---- identity ---- */
@@ -239,16 +241,14 @@ static uint8_t *packet_room(struct ctf_export *x, size_t n)
     return p;
 }
 
-static bool time_problem(struct ctf_export *x, const struct hvlog_entry *e, const char *what,
-                         uint64_t before)
+/* babeltrace2's muxer stops on a stream whose time goes back (ecosystem
+ * notes: "Youngest upstream message iterator wrapper's timestamp is less
+ * than muxer's"): stop, and write_packet says where. */
+static bool time_problem(struct ctf_export *x, const struct hvlog_entry *e,
+                         enum export_time_fault_kind kind, uint64_t before)
 {
-    x->failure = export_fail(x->err, HVLOG_EXPORT_TIME,
-                             "%s: %s LP %u: %s: buffer %llu (BufferIndex %u), entry at byte %u has "
-                             "time %llu, before %llu; babeltrace2 would reject this stream",
-                             hvlog_trace_reader_path(x->reader),
-                             hvlog_trace_group_short(x->group->type), x->stream->lp, what,
-                             (unsigned long long)x->file_index, e->buffer_index, e->offset,
-                             (unsigned long long)e->time_stamp, (unsigned long long)before);
+    x->fault = (struct export_time_fault){kind, e->offset, e->time_stamp, before};
+    x->failure = HVLOG_EXPORT_TIME;
     return false;
 }
 
@@ -261,18 +261,18 @@ static bool add_event(void *arg, const struct hvlog_entry *e)
 
     if (e->time_stamp > x->clock->max_cycles) {
         x->failure = export_fail(x->err, HVLOG_EXPORT_TIME,
-                                 "%s: %s LP %u: buffer %llu, entry at byte %u: time %llu is beyond "
-                                 "what clock %s can place",
-                                 hvlog_trace_reader_path(x->reader), hvlog_trace_group_short(type),
-                                 x->stream->lp, (unsigned long long)x->file_index, e->offset,
+                                 "%s: buffer %llu (%s LP %u), entry at byte %u: time %llu is "
+                                 "beyond what clock %s can place",
+                                 x->file, (unsigned long long)x->file_index,
+                                 hvlog_trace_group_short(type), x->stream->lp, e->offset,
                                  (unsigned long long)e->time_stamp, x->clock->name);
         return false;
     }
     if (x->entries > 0 && e->time_stamp < x->last_ts)
-        return time_problem(x, e, "time goes backwards inside a buffer", x->last_ts);
+        return time_problem(x, e, EXPORT_TIME_FAULT_IN_BUFFER, x->last_ts);
+    /* The previous packet's end: its last entry, or an empty packet's begin. */
     if (x->entries == 0 && x->stream->started && e->time_stamp < x->stream->last_ts)
-        return time_problem(x, e, "a buffer starts before the previous one ends",
-                            x->stream->last_ts);
+        return time_problem(x, e, EXPORT_TIME_FAULT_ACROSS_BUFFERS, x->stream->last_ts);
     if (x->entries == 0)
         x->first_ts = e->time_stamp;
     x->last_ts = e->time_stamp;
@@ -338,10 +338,13 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
     x->file_index = slot->file_index;
     x->entries = 0;
     x->failure = HVLOG_EXPORT_OK;
+    x->fault.kind = EXPORT_TIME_FAULT_NONE;
     x->packet_len = PACKET_HEADER_BYTES + PACKET_CONTEXT_BYTES;
     st = hvlog_trace_cursor_read(plan->cursor, slot->file_index, &b, add_event, x, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st; /* it passed when indexed: the file changed under us */
+    if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
+        return export_time_fail(x->err, plan, &b, &x->fault, "babeltrace2 would reject the stream");
     if (x->failure != HVLOG_EXPORT_OK)
         return x->failure;
     header_ts = b.summary.time_stamp;
@@ -399,6 +402,7 @@ static enum hvlog_export_status write_group(struct ctf_export *x, struct export_
     uint64_t i = 0;
 
     x->group = plan->group;
+    x->file = hvlog_trace_cursor_file(plan->cursor);
     export_catalog_init(x->catalog, plan->group->type);
     while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
         struct ctf_stream stream = {plan->slots[i].lp, 0, 0, 0, false, 0, 0};

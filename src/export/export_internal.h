@@ -188,6 +188,41 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      struct hvlog_export_error *err);
 void export_plan_free(struct export_group_plan plans[3], uint32_t count);
 
+/*
+ * Time that goes backwards within one output stream (a CTF stream or a
+ * Perfetto track: one log type on one LP). babeltrace2's muxer stops on it
+ * and a track viewer draws nonsense, so both exporters refuse such input
+ * rather than write a trace nobody can read. The entry callback records
+ * what it saw and stops the walk; the message is made once the buffer's
+ * position is known.
+ */
+enum export_time_fault_kind {
+    EXPORT_TIME_FAULT_NONE,
+    EXPORT_TIME_FAULT_IN_BUFFER,     /* an entry older than the one before it */
+    EXPORT_TIME_FAULT_ACROSS_BUFFERS, /* a buffer's first entry older than the stream so far */
+};
+
+struct export_time_fault {
+    enum export_time_fault_kind kind;
+    uint32_t entry_offset; /* the offending entry, from the buffer start */
+    uint64_t time;         /* its TimeStamp */
+    uint64_t before;       /* the stream's time it went back from */
+};
+
+struct hvlog_trace_buffer;
+
+/**
+ * export_time_fail - fill @err with HVLOG_EXPORT_TIME for @fault in buffer
+ * @b of @plan, one line naming the data file, the buffer, its LP and both
+ * times, ending with @consequence ("babeltrace2 would reject the stream").
+ * Returns HVLOG_EXPORT_TIME.
+ */
+enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
+                                          const struct export_group_plan *plan,
+                                          const struct hvlog_trace_buffer *b,
+                                          const struct export_time_fault *fault,
+                                          const char *consequence);
+
 /** export_ticks_to_ns - @ticks of a @freq_hz clock in ns, saturating at UINT64_MAX. */
 uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz);
 

@@ -3,9 +3,13 @@
  * Chrome trace-event JSON export (hvlog/export/perfetto.h), through the
  * streaming JSON writer: the document is never held in memory.
  *
- * Tracks are written LP by LP, each in fill order, so every track's ts is
- * non-decreasing whenever the trace's own time is (the viewer does not need
- * it, but tests and people diffing the output do).
+ * Tracks are written LP by LP, each in fill order, and a track's ts never
+ * decreases: input whose time goes back within one LP's stream, inside a
+ * buffer or from one buffer to the next, is refused (HVLOG_EXPORT_TIME),
+ * as the CTF export refuses it, rather than written as a track that runs
+ * backwards (the trace-event format promises nothing for one, and a
+ * viewer that does not sort draws it wrong). The check is one compare per
+ * entry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +36,15 @@ struct pf_export {
     /* The track being written. */
     uint32_t lp;
     uint64_t lost_total;
-    uint64_t last_ts;
+    uint64_t last_ts;    /* the track's time: its last instant or counter sample */
+    bool track_started;  /* something was written on the track */
     /* The buffer being written. */
     uint64_t header_ts;
     uint32_t events_lost;
     bool first_buffer;
     bool counter_due;
     uint64_t entries;
+    struct export_time_fault fault; /* what stopped the buffer's walk, if time did */
 };
 
 static int sink_fd(void *arg, const char *bytes, size_t len)
@@ -95,6 +101,12 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     const struct export_class *cls = export_catalog_find(x->catalog, e->entry_type);
     struct hvlog_json_writer *w = x->w;
 
+    if (x->track_started && e->time_stamp < x->last_ts) {
+        x->fault = (struct export_time_fault){x->entries > 0 ? EXPORT_TIME_FAULT_IN_BUFFER
+                                                            : EXPORT_TIME_FAULT_ACROSS_BUFFERS,
+                                              e->offset, e->time_stamp, x->last_ts};
+        return false;
+    }
     if (x->counter_due) {
         /* The gap precedes the buffer's first entry (§7.4): place the step
          * at the buffer's start when that is known in the entries' clock. */
@@ -141,6 +153,7 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     hvlog_json_object_end(w);
     hvlog_json_object_end(w);
     x->last_ts = e->time_stamp;
+    x->track_started = true;
     x->entries++;
     return hvlog_json_writer_ok(w);
 }
@@ -160,6 +173,7 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
         x->lp = plan->slots[i].lp;
         x->lost_total = 0;
         x->last_ts = 0;
+        x->track_started = false;
         x->first_buffer = true;
         snprintf(track, sizeof track, "LP %u", x->lp);
         put_metadata_event(x, "thread_name", x->lp, track);
@@ -174,17 +188,23 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
             x->counter_due = x->first_buffer || x->events_lost != 0;
             x->first_buffer = false;
             x->entries = 0;
+            x->fault.kind = EXPORT_TIME_FAULT_NONE;
             st = hvlog_trace_cursor_read(plan->cursor, plan->slots[i].file_index, &b, put_entry, x,
                                          x->err);
             if (st != HVLOG_EXPORT_OK)
                 return st;
+            if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
+                return export_time_fail(x->err, plan, &b, &x->fault,
+                                        "the Perfetto track would go back in time");
             if (!hvlog_json_writer_ok(x->w))
                 return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed", x->out_path);
-            if (x->counter_due) /* an empty buffer: the step goes at the track's time */
-                put_counter(x, x->group->time_basis == HvEventLogEntryTimeReference &&
-                                       x->header_ts > x->last_ts
-                                   ? x->header_ts
-                                   : x->last_ts);
+            if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
+                if (x->group->time_basis == HvEventLogEntryTimeReference &&
+                    x->header_ts > x->last_ts)
+                    x->last_ts = x->header_ts; /* later entries must not precede it */
+                put_counter(x, x->last_ts);
+                x->track_started = true;
+            }
             x->summary->buffers++;
             x->summary->events += x->entries;
             x->summary->events_lost += x->events_lost;

@@ -93,6 +93,26 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
     return status;
 }
 
+enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
+                                          const struct export_group_plan *plan,
+                                          const struct hvlog_trace_buffer *b,
+                                          const struct export_time_fault *fault,
+                                          const char *consequence)
+{
+    const char *what = fault->kind == EXPORT_TIME_FAULT_IN_BUFFER
+                           ? "time goes backwards inside the buffer"
+                           : "the buffer starts before the previous one of its LP ends";
+
+    return export_fail(err, HVLOG_EXPORT_TIME,
+                       "%s: buffer %llu at byte %llu (%s LP %u, BufferIndex %u): %s: the entry at "
+                       "byte %u has time %llu, before %llu; %s",
+                       hvlog_trace_cursor_file(plan->cursor), (unsigned long long)b->file_index,
+                       (unsigned long long)b->file_offset, hvlog_trace_group_short(plan->group->type),
+                       b->summary.logical_processor, b->summary.buffer_index, what,
+                       fault->entry_offset, (unsigned long long)fault->time,
+                       (unsigned long long)fault->before, consequence);
+}
+
 uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz)
 {
     const uint64_t ns_per_s = 1000000000u;

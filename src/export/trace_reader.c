@@ -15,6 +15,14 @@
  *      stride, NextBufferOffset inside it, Type the group's;
  *   3. BufferIndex below the group's MaximumBufferCount, when known;
  *   4. every entry, by hvlog_buffer_walk, before the first is handed out.
+ *
+ * A raw file (a bare concatenation of buffers captured elsewhere) may hold
+ * several log types, each with its own buffer size and header convention
+ * (a global and a local group rarely share a geometry). Opening it reads
+ * every header once (raw_scan) and gives each type found a group; when the
+ * file turns out to hold more than one type, the reader keeps a table of
+ * where each buffer starts and which group it belongs to. A file of one
+ * type keeps no table and is read by position, exactly like a group file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +37,24 @@
 #include "hvlog/abi/le.h"
 #include "hvlog/export/trace.h"
 
+/* Where one buffer of a raw file of several types starts, and its type. */
+struct raw_slot {
+    uint64_t offset;
+    uint32_t type;
+};
+
 struct hvlog_trace_reader {
     char *path;     /* as given */
     char *dir;      /* where group files are; NULL for a raw file */
     bool raw;
     struct hvlog_trace_meta meta;
+    /* A raw file of several types: every whole buffer in file order (NULL
+     * for one type: buffer i starts at i x stride), and the bytes after the
+     * last whole buffer, reported by the cursor of type tail_type. */
+    struct raw_slot *raw_slots;
+    uint64_t raw_count;
+    uint64_t raw_tail;
+    uint32_t raw_tail_type;
 };
 
 struct hvlog_trace_cursor {
@@ -43,9 +64,11 @@ struct hvlog_trace_cursor {
     enum hvlog_header_convention convention;
     uint32_t stride;        /* bytes per buffer */
     uint32_t buffer_count;  /* MaximumBufferCount; 0 = unknown */
-    uint64_t count;         /* whole buffers in the file */
-    uint64_t tail;          /* bytes after the last whole buffer */
-    uint64_t next;          /* sequential position */
+    uint64_t count;         /* whole buffers of this group in the file */
+    uint64_t tail;          /* bytes after the last whole buffer (0 if another group reports them) */
+    uint64_t next;          /* sequential position: a file index */
+    const struct raw_slot *slots; /* the reader's table (a raw file of several types), or NULL */
+    uint64_t slot_count;    /* entries in slots: every buffer of the file */
     bool tail_reported;
     uint8_t *bytes;         /* one stride */
 };
@@ -100,52 +123,145 @@ static enum hvlog_export_status read_meta(struct hvlog_trace_reader *r,
     return status;
 }
 
+/* What one raw header says, when it reads as a buffer header at all. */
+static bool raw_header(const uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE], int *convention,
+                       uint32_t *type, uint32_t *size)
+{
+    uint64_t bytes;
+
+    *convention = hvlog_header_convention_guess(head, HV_EVENTLOG_BUFFER_HEADER_SIZE);
+    if (*convention < 0)
+        return false;
+    /* D9: a current BufferSize leaves the 72-byte header out. */
+    bytes = hvlog_load_le32(head);
+    if (*convention == HVLOG_HEADER_CURRENT)
+        bytes += HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    *type = hvlog_load_le32(head + offsetof(struct hv_eventlog_buffer_header, type));
+    *size = (uint32_t)bytes;
+    return *type < HVLOG_TRACE_MAX_GROUPS && bytes >= HV_PAGE_SIZE &&
+           bytes <= (uint64_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE && bytes % HV_PAGE_SIZE == 0;
+}
+
+/*
+ * Every header of a raw file, in order, to find its groups. The first
+ * buffer of a type fixes that type's size and convention; after it, the
+ * type's buffers are stepped over by that size whatever their BufferSize
+ * says, so a header that lies desynchronises nothing (the cursor then
+ * reports that buffer as corrupt). A header that reads as no buffer at all
+ * is counted with the buffer before it and stepped over by its size.
+ */
+static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, uint64_t file_size,
+                                         struct hvlog_export_error *err)
+{
+    uint32_t size_of[HVLOG_TRACE_MAX_GROUPS] = {0};
+    int convention_of[HVLOG_TRACE_MAX_GROUPS] = {0};
+    uint64_t off = 0, n = 0, cap = 0;
+    struct raw_slot *slots = NULL;
+    uint32_t prev = 0, groups = 0;
+
+    if (file_size < HV_EVENTLOG_BUFFER_HEADER_SIZE)
+        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                           "%s: not an hvlog trace or buffer file (%llu bytes, less than a buffer "
+                           "header)",
+                           r->path, (unsigned long long)file_size);
+    while (off < file_size) {
+        uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE];
+        uint32_t type = prev, size = 0, t = 0;
+        int convention = -1;
+        size_t got = 0;
+
+        if (file_size - off >= sizeof head) {
+            int e = export_pread_all(fd, head, sizeof head, off, &got);
+            if (e != 0) {
+                free(slots);
+                return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(e));
+            }
+        }
+        if (got == sizeof head && raw_header(head, &convention, &t, &size)) {
+            type = t;
+            if (size_of[type] == 0) {
+                size_of[type] = size;
+                convention_of[type] = convention;
+                groups |= 1u << type;
+            }
+        } else if (off == 0 && convention >= 0 && t >= HVLOG_TRACE_MAX_GROUPS) {
+            free(slots); /* NULL: nothing was indexed yet */
+            return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                               "%s: not an hvlog buffer file (the first buffer's Type is %u)",
+                               r->path, t);
+        } else if (off == 0) {
+            free(slots);
+            return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                               "%s: not an hvlog trace or buffer file (its first 72 bytes are no "
+                               "event-log buffer header in either convention)",
+                               r->path);
+        }
+        if (file_size - off < size_of[type]) {
+            r->raw_tail = file_size - off;
+            r->raw_tail_type = type;
+            break;
+        }
+        if (n == cap) {
+            struct raw_slot *more;
+            cap = cap ? cap * 2 : 256;
+            more = cap <= SIZE_MAX / sizeof(*more) ? realloc(slots, (size_t)cap * sizeof(*more)) : NULL;
+            if (!more) {
+                free(slots);
+                return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
+            }
+            slots = more;
+        }
+        slots[n].offset = off;
+        slots[n].type = type;
+        n++;
+        off += size_of[type];
+        prev = type;
+    }
+    r->meta.group_count = 0;
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        struct hvlog_trace_group *g;
+        const char *base = strrchr(r->path, '/');
+
+        if (!(groups & (1u << t)))
+            continue;
+        g = &r->meta.groups[r->meta.group_count++];
+        g->type = t;
+        snprintf(g->file, sizeof g->file, "%s", base ? base + 1 : r->path);
+        g->convention = (enum hvlog_header_convention)convention_of[t];
+        g->buffer_pages = size_of[t] / HV_PAGE_SIZE;
+    }
+    /* The profile follows the file's first buffer (one host, one ABI). */
+    snprintf(r->meta.abi_profile, sizeof r->meta.abi_profile, "%s",
+             convention_name(convention_of[slots ? slots[0].type : r->raw_tail_type]));
+    if (r->meta.group_count > 1) {
+        r->raw_slots = slots;
+        r->raw_count = n;
+    } else {
+        free(slots); /* one type: buffer i is at i x stride, as in a group file */
+    }
+    return HVLOG_EXPORT_OK;
+}
+
 /* A bare concatenation of buffers: everything from the first header. */
 static enum hvlog_export_status open_raw(struct hvlog_trace_reader *r,
                                          struct hvlog_export_error *err)
 {
-    uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE];
-    struct hvlog_trace_group *g = &r->meta.groups[0];
-    const char *base = strrchr(r->path, '/');
-    size_t got = 0;
-    uint64_t size;
-    uint32_t type;
-    int convention, fd, e;
+    enum hvlog_export_status status;
+    struct stat st;
+    int fd;
 
     fd = open(r->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
-    e = export_pread_all(fd, head, sizeof head, 0, &got);
+    if (fstat(fd, &st) != 0) {
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    } else {
+        r->raw = true;
+        r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
+        status = raw_scan(r, fd, (uint64_t)st.st_size, err);
+    }
     close(fd);
-    if (e != 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(e));
-    if (got < sizeof head)
-        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
-                           "%s: not an hvlog trace or buffer file (%zu bytes, less than a buffer header)",
-                           r->path, got);
-    convention = hvlog_header_convention_guess(head, sizeof head);
-    if (convention < 0)
-        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
-                           "%s: not an hvlog trace or buffer file (its first 72 bytes are no "
-                           "event-log buffer header in either convention)",
-                           r->path);
-    size = hvlog_load_le32(head);
-    if (convention == HVLOG_HEADER_CURRENT)
-        size += HV_EVENTLOG_BUFFER_HEADER_SIZE;
-    type = hvlog_load_le32(head + offsetof(struct hv_eventlog_buffer_header, type));
-    if (type >= HVLOG_TRACE_MAX_GROUPS)
-        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
-                           "%s: not an hvlog buffer file (the first buffer's Type is %u)", r->path,
-                           type);
-    r->raw = true;
-    r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
-    snprintf(r->meta.abi_profile, sizeof r->meta.abi_profile, "%s", convention_name(convention));
-    r->meta.group_count = 1;
-    g->type = type;
-    snprintf(g->file, sizeof g->file, "%s", base ? base + 1 : r->path);
-    g->convention = (enum hvlog_header_convention)convention;
-    g->buffer_pages = (uint32_t)(size / HV_PAGE_SIZE);
-    return HVLOG_EXPORT_OK;
+    return status;
 }
 
 enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_reader **out,
@@ -198,6 +314,7 @@ void hvlog_trace_close(struct hvlog_trace_reader *r)
     if (!r)
         return;
     hvlog_trace_meta_release(&r->meta);
+    free(r->raw_slots);
     free(r->path);
     free(r->dir);
     free(r);
@@ -259,8 +376,16 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
         hvlog_trace_cursor_close(c);
         return HVLOG_EXPORT_NOT_TRACE;
     }
-    c->count = (uint64_t)st.st_size / c->stride;
-    c->tail = (uint64_t)st.st_size % c->stride;
+    if (r->raw_slots) {
+        c->slots = r->raw_slots;
+        c->slot_count = r->raw_count;
+        for (uint64_t i = 0; i < r->raw_count; i++)
+            c->count += r->raw_slots[i].type == type;
+        c->tail = r->raw_tail_type == type ? r->raw_tail : 0;
+    } else {
+        c->count = (uint64_t)st.st_size / c->stride;
+        c->tail = (uint64_t)st.st_size % c->stride;
+    }
     *out = c;
     return HVLOG_EXPORT_OK;
 }
@@ -279,6 +404,11 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
 uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c)
 {
     return c ? c->count : 0;
+}
+
+const char *hvlog_trace_cursor_file(const struct hvlog_trace_cursor *c)
+{
+    return c ? c->file : NULL;
 }
 
 static enum hvlog_export_status corrupt(const struct hvlog_trace_cursor *c,
@@ -311,12 +441,13 @@ enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, u
         return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
     expect = (struct hvlog_walk_expect){c->type, UINT32_MAX, UINT32_MAX, c->stride};
     memset(out, 0, sizeof(*out));
-    if (file_index >= c->count)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no buffer %llu (the file holds %llu)",
-                           c->file, (unsigned long long)file_index, (unsigned long long)c->count);
+    if (c->slots ? file_index >= c->slot_count || c->slots[file_index].type != c->type
+                 : file_index >= c->count)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
+                           hvlog_trace_group_short(c->type), (unsigned long long)file_index);
     memset(&b, 0, sizeof b);
     b.file_index = file_index;
-    b.file_offset = file_index * c->stride;
+    b.file_offset = c->slots ? c->slots[file_index].offset : file_index * c->stride;
     b.bytes = c->bytes;
     e = export_pread_all(c->fd, c->bytes, c->stride, b.file_offset, &got);
     if (e != 0)
@@ -343,8 +474,14 @@ enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
 {
     if (!c)
         return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor");
-    if (c->next < c->count)
+    if (c->slots) { /* a raw file of several types: this group's buffers only */
+        while (c->next < c->slot_count && c->slots[c->next].type != c->type)
+            c->next++;
+        if (c->next < c->slot_count)
+            return hvlog_trace_cursor_read(c, c->next++, out, fn, arg, err);
+    } else if (c->next < c->count) {
         return hvlog_trace_cursor_read(c, c->next++, out, fn, arg, err);
+    }
     if (c->tail != 0 && !c->tail_reported) {
         c->tail_reported = true;
         return export_fail(err, HVLOG_EXPORT_TRUNCATED,

@@ -3,7 +3,9 @@
  * export_fixture OUTDIR: the synthetic traces and their exports that the
  * babeltrace2 / python3-bt2 / golden-file tests read (CTest fixture
  * "export_outputs"). For each case NAME it writes NAME.trace (or NAME.raw),
- * NAME.ctf, NAME.json (Perfetto) and NAME.expect.json.
+ * NAME.ctf, NAME.json (Perfetto) and NAME.expect.json; then inputs only:
+ * raw files mixing log types (mixed-*.raw) and traces the exporters must
+ * refuse (back-*.trace).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +24,11 @@ struct fixture_case {
 };
 
 static const struct fixture_case cases[] = {
-    {"small", false, {1, 2, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false}},
-    {"big", false, {1, 4, 40, 2, 1000, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, false}},
-    {"current", true, {1, 3, 6, 1, 60, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, false}},
-    {"tsc", false, {1, 2, 5, 1, 50, HVLOG_HEADER_2013, HvEventLogEntryTimeTsc, true, false, false}},
-    {"global", false, {0, 1, 5, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false}},
+    {"small", false, {1, 2, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"big", false, {1, 4, 40, 2, 1000, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER}},
+    {"current", true, {1, 3, 6, 1, 60, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"tsc", false, {1, 2, 5, 1, 50, HVLOG_HEADER_2013, HvEventLogEntryTimeTsc, true, false, SYNTH_IN_ORDER}},
+    {"global", false, {0, 1, 5, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
 };
 
 static char *path_of(const char *dir, const char *name, const char *suffix)
@@ -92,8 +94,8 @@ out:
 static int run_two_groups(const char *dir)
 {
     static const struct synth_spec specs[2] = {
-        {1, 2, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false},
-        {0, 1, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false},
+        {1, 2, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+        {0, 1, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
     };
     struct synth_expect expect[2], both;
     char *input = path_of(dir, "two", ".trace");
@@ -110,6 +112,68 @@ static int run_two_groups(const char *dir)
     }
     free(input);
     free(exp);
+    return rc;
+}
+
+/* Bare files of local and global buffers interleaved (hvlog decode reads
+ * them; checked by decode_check.sh and the decode golden files):
+ * mixed-2013.raw, mixed-current.raw, and mixed-both.raw whose local buffers
+ * are in the current convention and 2 pages, its global ones 2013 and 1. */
+static int run_mixed(const char *dir)
+{
+    static const struct {
+        const char *name;
+        struct synth_spec specs[2];
+    } mixed[] = {
+        {"mixed-2013",
+         {{1, 2, 3, 1, 6, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+          {0, 1, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
+        {"mixed-current",
+         {{1, 2, 3, 1, 6, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+          {0, 1, 3, 1, 4, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
+        {"mixed-both",
+         {{1, 2, 3, 2, 5, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+          {0, 1, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
+    };
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof mixed / sizeof mixed[0] && rc == 0; i++) {
+        struct synth_expect expect[2], both;
+        char *input = path_of(dir, mixed[i].name, ".raw");
+        char *exp = path_of(dir, mixed[i].name, ".expect.json");
+
+        rc = -1;
+        if (input && exp && synth_write_raw_mixed(mixed[i].specs, 2, input, expect) == 0) {
+            both = expect[0];
+            both.total_events += expect[1].total_events;
+            both.total_lost += expect[1].total_lost;
+            both.total_buffers += expect[1].total_buffers;
+            rc = synth_write_expect(&mixed[i].specs[0], &both, exp);
+        }
+        free(input);
+        free(exp);
+    }
+    return rc;
+}
+
+/* Traces whose time goes back on LP 0 (invalid input for both exports). */
+static int run_backwards(const char *dir)
+{
+    static const struct {
+        const char *name;
+        enum synth_backwards where;
+    } backs[] = {{"back-in-buffer", SYNTH_BACK_IN_BUFFER}, {"back-across", SYNTH_BACK_ACROSS_BUFFERS}};
+    int rc = 0;
+
+    for (size_t i = 0; i < sizeof backs / sizeof backs[0] && rc == 0; i++) {
+        struct synth_spec spec = {1, 2, 4, 1, 10, HVLOG_HEADER_2013, HvEventLogEntryTimeReference,
+                                  true, false, backs[i].where};
+        struct synth_expect expect;
+        char *input = path_of(dir, backs[i].name, ".trace");
+
+        rc = input ? synth_write_trace(&spec, input, &expect) : -1;
+        free(input);
+    }
     return rc;
 }
 
@@ -130,8 +194,8 @@ int main(int argc, char **argv)
         if (run_case(argv[1], &cases[i]) != 0)
             return 1;
     }
-    if (run_two_groups(argv[1]) != 0)
+    if (run_two_groups(argv[1]) != 0 || run_mixed(argv[1]) != 0 || run_backwards(argv[1]) != 0)
         return 1;
-    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 1, argv[1]);
+    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 6, argv[1]);
     return 0;
 }

@@ -73,8 +73,11 @@ static uint32_t fill_buffer(const struct synth_spec *spec, uint8_t *buf, uint32_
             break;
         st->t += seq % 4 == 3 ? 0u : 1u + seq % 5u;
         ts = st->t;
-        if (spec->backwards && lp == 0 && b == 1 && n == 2)
+        if (spec->backwards == SYNTH_BACK_IN_BUFFER && lp == 0 && b == 1 && n == 2)
             ts -= 20; /* steps are at most 5: this is before the previous entry */
+        if (spec->backwards == SYNTH_BACK_ACROSS_BUFFERS && lp == 0 && b == 2)
+            ts -= 4 * spec->max_entries + 20; /* before buffer 1's last entry, every entry of
+                                               * the buffer still after the one before it */
         if (spec->time_basis == HvEventLogEntryTimeTsc)
             ts *= SYNTH_TSC_PER_TICK;
         eh.context = context;
@@ -274,6 +277,63 @@ int synth_write_raw(const struct synth_spec *spec, const char *path, struct synt
     rc = synth_generate(spec, append_to_file, f, expect);
     if (fclose(f) != 0)
         rc = -1;
+    return rc;
+}
+
+/* The buffers of one spec, collected in release order. */
+struct buffer_list {
+    uint8_t *bytes;
+    uint32_t len, count, cap;
+};
+
+static int append_to_list(void *arg, const uint8_t *bytes, uint32_t len)
+{
+    struct buffer_list *l = arg;
+
+    if (l->count == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 8;
+        uint8_t *more = realloc(l->bytes, (size_t)cap * len);
+        if (!more)
+            return -1;
+        l->bytes = more;
+        l->cap = cap;
+    }
+    memcpy(l->bytes + (size_t)l->count * len, bytes, len);
+    l->len = len;
+    l->count++;
+    return 0;
+}
+
+int synth_write_raw_mixed(const struct synth_spec *specs, uint32_t n, const char *path,
+                          struct synth_expect *expects)
+{
+    struct buffer_list lists[HVLOG_TRACE_MAX_GROUPS];
+    uint32_t most = 0;
+    FILE *f;
+    int rc = 0;
+
+    if (n == 0 || n > HVLOG_TRACE_MAX_GROUPS)
+        return -1;
+    memset(lists, 0, sizeof lists);
+    for (uint32_t i = 0; i < n && rc == 0; i++) {
+        rc = synth_generate(&specs[i], append_to_list, &lists[i], &expects[i]);
+        if (lists[i].count > most)
+            most = lists[i].count;
+    }
+    f = rc == 0 ? fopen(path, "wb") : NULL;
+    if (!f)
+        rc = -1;
+    for (uint32_t b = 0; b < most && rc == 0; b++) {
+        for (uint32_t i = 0; i < n && rc == 0; i++) {
+            if (b < lists[i].count &&
+                fwrite(lists[i].bytes + (size_t)b * lists[i].len, 1, lists[i].len, f) != lists[i].len)
+                rc = -1;
+        }
+    }
+    if (f && fclose(f) != 0)
+        rc = -1;
+    for (uint32_t i = 0; i < n; i++)
+        free(lists[i].bytes);
     return rc;
 }
 

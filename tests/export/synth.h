@@ -27,6 +27,14 @@
 #define SYNTH_MAX_LPS 16u
 #define SYNTH_UNKNOWN_TYPE 0x0FFFu
 
+/* Invalid input on purpose: where LP 0's time goes back (synth_spec.backwards). */
+enum synth_backwards {
+    SYNTH_IN_ORDER,          /* time never goes back */
+    SYNTH_BACK_IN_BUFFER,    /* buffer 1's third entry is older than its second */
+    SYNTH_BACK_ACROSS_BUFFERS, /* buffer 2 (header TimeStamp still in order) starts before
+                              * buffer 1's last entry */
+};
+
 struct synth_spec {
     uint32_t type;                 /* log type */
     uint32_t lps;
@@ -37,7 +45,7 @@ struct synth_spec {
     uint32_t time_basis;
     bool loss;                     /* EventsLost on some buffers */
     bool swap_release;             /* release some buffers of an LP before older ones */
-    bool backwards;                /* make one entry go back in time (invalid input) */
+    enum synth_backwards backwards; /* make LP 0's time go back (invalid input) */
 };
 
 struct synth_expect {
@@ -70,6 +78,15 @@ int synth_write_groups(const struct synth_spec *specs, uint32_t n, const char *d
 
 /** synth_write_raw - write @spec's buffers as a bare file @path. */
 int synth_write_raw(const struct synth_spec *spec, const char *path, struct synth_expect *expect);
+
+/**
+ * synth_write_raw_mixed - the buffers of @n specs (distinct log types, each
+ * with its own size and convention) as one bare file @path, interleaved as
+ * a capture of several groups would hold them: one buffer of each spec in
+ * turn, in each spec's release order. @expects[i] receives spec i's numbers.
+ */
+int synth_write_raw_mixed(const struct synth_spec *specs, uint32_t n, const char *path,
+                          struct synth_expect *expects);
 
 /** synth_write_expect - the expectations as JSON for tests/export/ctf_check.py. */
 int synth_write_expect(const struct synth_spec *spec, const struct synth_expect *expect,

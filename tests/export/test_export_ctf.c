@@ -19,7 +19,7 @@
 #include "synth.h"
 
 static const struct synth_spec spec = {
-    1, 3, 6, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, false};
+    1, 3, 6, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -121,26 +121,56 @@ static void the_same_trace_exports_to_the_same_bytes(void **state)
     hvlog_trace_close(r);
 }
 
+/* The message names the data file, the buffer, its LP and both times, the
+ * second later than the first; returns the part after the times. */
+static const char *check_time_message(const char *message, const char *what)
+{
+    unsigned long long t = 0, before = 0;
+    const char *p = strstr(message, "has time ");
+
+    assert_non_null(strstr(message, "/t/local.buffers: buffer "));
+    assert_non_null(strstr(message, "(local LP 0, BufferIndex "));
+    assert_non_null(strstr(message, what));
+    assert_null(strchr(message, '\n'));
+    assert_non_null(p);
+    assert_int_equal(sscanf(p, "has time %llu, before %llu", &t, &before), 2);
+    assert_true(t < before);
+    return strstr(p, "; ");
+}
+
+/* babeltrace2 rejects a stream whose time goes back, inside a packet or
+ * from one packet to the next (its muxer stops): refused, nothing written. */
 static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
 {
-    struct synth_spec s = spec;
-    struct synth_expect expect;
-    struct hvlog_trace_reader *r;
-    char *out = synth_path(*state, "out.ctf");
-    struct hvlog_export_error err;
-    int before;
+    static const struct {
+        enum synth_backwards where;
+        const char *what;
+    } cases[] = {
+        {SYNTH_BACK_IN_BUFFER, ": time goes backwards inside the buffer: the entry at byte "},
+        {SYNTH_BACK_ACROSS_BUFFERS,
+         ": the buffer starts before the previous one of its LP ends: the entry at byte 72 "},
+    };
 
-    s.backwards = true;
-    r = open_synth(state, &s, &expect);
-    before = synth_dir_entries(*state);
-    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_TIME);
-    assert_non_null(strstr(err.message, "local LP 0: time goes backwards inside a buffer"));
-    assert_non_null(strstr(err.message, "babeltrace2 would reject this stream"));
-    assert_null(strchr(err.message, '\n'));
-    assert_false(synth_exists(out));
-    assert_int_equal(synth_dir_entries(*state), before);
-    free(out);
-    hvlog_trace_close(r);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct synth_spec s = spec;
+        struct synth_expect expect;
+        struct hvlog_trace_reader *r;
+        char *out = synth_path(*state, "out.ctf");
+        struct hvlog_export_summary sum;
+        struct hvlog_export_error err;
+        int before;
+
+        s.backwards = cases[i].where;
+        r = open_synth(state, &s, &expect);
+        before = synth_dir_entries(*state);
+        assert_int_equal(hvlog_export_ctf(r, out, NULL, &sum, &err), HVLOG_EXPORT_TIME);
+        assert_string_equal(check_time_message(err.message, cases[i].what),
+                            "; babeltrace2 would reject the stream");
+        assert_false(synth_exists(out));
+        assert_int_equal(synth_dir_entries(*state), before);
+        free(out);
+        hvlog_trace_close(r);
+    }
 }
 
 static void an_existing_output_is_refused_unless_forced_and_ours(void **state)

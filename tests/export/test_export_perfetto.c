@@ -16,7 +16,7 @@
 #include "synth.h"
 
 static const struct synth_spec spec = {
-    1, 4, 8, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, false};
+    1, 4, 8, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
 
 static struct hvlog_trace_reader *open_synth(void **state, const struct synth_spec *s,
                                              struct synth_expect *expect)
@@ -219,6 +219,50 @@ static void refusals_leave_no_file_behind(void **state)
     hvlog_trace_close(r);
 }
 
+/* Time going back on one LP, inside a buffer or from one buffer to the
+ * next, would make its track run backwards: refused as the CTF export
+ * refuses it, one line naming the file, buffer, LP and times, no file left. */
+static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
+{
+    static const struct {
+        enum synth_backwards where;
+        const char *what;
+    } cases[] = {
+        {SYNTH_BACK_IN_BUFFER, ": time goes backwards inside the buffer: the entry at byte "},
+        {SYNTH_BACK_ACROSS_BUFFERS,
+         ": the buffer starts before the previous one of its LP ends: the entry at byte 72 "},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct synth_spec s = spec;
+        struct synth_expect expect;
+        struct hvlog_trace_reader *r;
+        char *out = synth_path(*state, "out.json");
+        struct hvlog_export_error err;
+        unsigned long long t = 0, before_t = 0;
+        const char *p;
+        int before;
+
+        s.backwards = cases[i].where;
+        r = open_synth(state, &s, &expect);
+        before = synth_dir_entries(*state);
+        assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_TIME);
+        assert_non_null(strstr(err.message, "/t/local.buffers: buffer "));
+        assert_non_null(strstr(err.message, "(local LP 0, BufferIndex "));
+        assert_non_null(strstr(err.message, cases[i].what));
+        assert_null(strchr(err.message, '\n'));
+        p = strstr(err.message, "has time ");
+        assert_non_null(p);
+        assert_int_equal(sscanf(p, "has time %llu, before %llu", &t, &before_t), 2);
+        assert_true(t < before_t);
+        assert_non_null(strstr(p, "; the Perfetto track would go back in time"));
+        assert_false(synth_exists(out));
+        assert_int_equal(synth_dir_entries(*state), before);
+        free(out);
+        hvlog_trace_close(r);
+    }
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -228,6 +272,7 @@ int main(void)
         T(timestamps_are_printed_exactly_from_integers),
         T(tsc_ticks_become_exact_microseconds),
         T(refusals_leave_no_file_behind),
+        T(time_going_backwards_is_refused_and_nothing_is_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,9 +18,9 @@
 #include "synth.h"
 
 static const struct synth_spec spec_2013 = {
-    1, 3, 5, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, false};
+    1, 3, 5, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 static const struct synth_spec spec_current = {
-    1, 2, 4, 2, 80, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, false};
+    1, 2, 4, 2, 80, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 
 /* Every generated buffer, in release order. */
 struct captured {
@@ -243,6 +243,168 @@ static void raw_files_are_read_in_both_conventions(void **state)
         hvlog_trace_close(r);
         free(raw);
     }
+}
+
+/* Local (type 1) and global (type 0) buffers in one bare file, each type
+ * with its own size and convention (spec D9: 2013 BufferSize = the whole
+ * buffer, NextBufferOffset from its start; current BufferSize = total - 72,
+ * NextBufferOffset from the header's end, LogicalProcessor u16). */
+static const struct {
+    const char *name;
+    struct synth_spec local, global;
+} mixed_cases[] = {
+    {"2013", {1, 3, 4, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+     {0, 1, 5, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"current", {1, 2, 3, 2, 90, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+     {0, 1, 4, 1, 25, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"both", {1, 2, 3, 2, 90, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+     {0, 1, 4, 1, 25, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+};
+
+static char *write_mixed(void **state, size_t k, struct synth_expect expect[2])
+{
+    struct synth_spec specs[2] = {mixed_cases[k].local, mixed_cases[k].global};
+    char name[32];
+    char *raw;
+
+    snprintf(name, sizeof name, "mixed-%s.raw", mixed_cases[k].name);
+    raw = synth_path(*state, name);
+    assert_int_equal(synth_write_raw_mixed(specs, 2, raw, expect), 0);
+    return raw;
+}
+
+static void a_raw_file_of_several_types_gives_one_group_per_type(void **state)
+{
+    for (size_t k = 0; k < sizeof mixed_cases / sizeof mixed_cases[0]; k++) {
+        const struct synth_spec *want[2] = {&mixed_cases[k].global, &mixed_cases[k].local};
+        struct synth_expect expect[2]; /* [0] local, [1] global, as written */
+        char *raw = write_mixed(state, k, expect);
+        struct hvlog_trace_reader *r;
+        struct hvlog_export_error err;
+        const struct hvlog_trace_meta *meta;
+        uint32_t local_bytes = mixed_cases[k].local.pages * HV_PAGE_SIZE;
+
+        assert_int_equal(hvlog_trace_open(raw, &r, &err), HVLOG_EXPORT_OK);
+        assert_true(hvlog_trace_reader_is_raw(r));
+        meta = hvlog_trace_reader_meta(r);
+        assert_int_equal(meta->group_count, 2);
+        /* The profile is the first buffer's: a local one. */
+        assert_string_equal(meta->abi_profile,
+                            mixed_cases[k].local.convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+        for (uint32_t g = 0; g < 2; g++) {
+            const struct synth_expect *e = &expect[g == 0 ? 1 : 0];
+            struct hvlog_trace_cursor *c;
+            struct hvlog_trace_buffer b;
+            struct hvlog_trace_slot *slots;
+            uint64_t entries = 0, lost = 0, buffers = 0, n, skipped, per_lp[SYNTH_MAX_LPS] = {0};
+            enum hvlog_export_status st;
+
+            assert_int_equal(meta->groups[g].type, want[g]->type);
+            assert_int_equal(meta->groups[g].convention, want[g]->convention);
+            assert_int_equal(meta->groups[g].buffer_pages, want[g]->pages);
+            assert_int_equal(hvlog_trace_cursor_open(r, want[g]->type, &c, &err), HVLOG_EXPORT_OK);
+            assert_int_equal(hvlog_trace_cursor_count(c), e->total_buffers);
+            while ((st = hvlog_trace_cursor_next(c, &b, count_entries, &entries, &err)) ==
+                   HVLOG_EXPORT_OK) {
+                assert_int_equal(b.summary.type, want[g]->type);
+                assert_int_equal(b.len, want[g]->pages * HV_PAGE_SIZE);
+                /* Interleaved local, global, local...: the first global buffer
+                 * follows the first local one. */
+                if (buffers == 0 && want[g]->type == 0)
+                    assert_int_equal(b.file_offset, local_bytes);
+                buffers++;
+                lost += b.summary.events_lost;
+            }
+            assert_int_equal(st, HVLOG_EXPORT_END);
+            assert_int_equal(buffers, e->total_buffers);
+            assert_int_equal(entries, e->total_events);
+            assert_int_equal(lost, e->total_lost);
+            /* A buffer of the other type is not this cursor's to read. */
+            assert_int_equal(hvlog_trace_cursor_read(c, want[g]->type == 0 ? 0 : 1, &b, NULL, NULL, &err),
+                             HVLOG_EXPORT_INVALID);
+            /* Fill order per LP, entries as the walker counts them. */
+            assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, &skipped, &err),
+                             HVLOG_EXPORT_OK);
+            assert_int_equal(n, e->total_buffers);
+            for (uint64_t i = 0; i < n; i++) {
+                assert_true(slots[i].lp < SYNTH_MAX_LPS);
+                per_lp[slots[i].lp] += slots[i].entries;
+            }
+            for (uint32_t lp = 0; lp < want[g]->lps; lp++)
+                assert_int_equal(per_lp[lp], e->events[lp]);
+            free(slots);
+            hvlog_trace_cursor_close(c);
+        }
+        hvlog_trace_close(r);
+        free(raw);
+    }
+}
+
+/* In a raw file of several types, a header that lies about its size is
+ * stepped over by its type's size (nothing desynchronises) and reported
+ * by its own group only; a file ending inside a buffer says so once. */
+static void a_raw_file_of_several_types_survives_a_lying_header_and_a_cut(void **state)
+{
+    struct synth_expect expect[2];
+    char *raw = write_mixed(state, 2, expect); /* local current 2 pages, global 2013 1 page */
+    uint32_t local_bytes = 2 * HV_PAGE_SIZE, pair = local_bytes + HV_PAGE_SIZE;
+    uint8_t lie[4];
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_slot *slots;
+    uint64_t n, skipped;
+    struct stat st;
+    int truncated = 0;
+
+    /* The second local buffer's BufferSize says 3 pages (current: minus 72). */
+    hvlog_store_le32(lie, 3 * HV_PAGE_SIZE - 72);
+    patch_file(raw, (long)pair, lie, sizeof lie);
+    assert_int_equal(hvlog_trace_open(raw, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_reader_meta(r)->group_count, 2);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_CORRUPT);
+    assert_non_null(strstr(err.message, "mixed-both.raw: buffer 2 at byte 12288: "));
+    assert_int_equal(hvlog_trace_fill_order(c, true, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(n, expect[0].total_buffers - 1);
+    assert_int_equal(skipped, 1);
+    free(slots);
+    hvlog_trace_cursor_close(c);
+    assert_int_equal(hvlog_trace_cursor_open(r, 0, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(n, expect[1].total_buffers);
+    free(slots);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+
+    /* Cut 100 bytes: the last buffer (local: the local type has more) is partial. */
+    assert_int_equal(stat(raw, &st), 0);
+    assert_int_equal(truncate(raw, st.st_size - 100), 0);
+    assert_int_equal(hvlog_trace_open(raw, &r, &err), HVLOG_EXPORT_OK);
+    for (uint32_t type = 0; type < 2; type++) {
+        struct hvlog_trace_buffer b;
+        enum hvlog_export_status s;
+
+        assert_int_equal(hvlog_trace_cursor_open(r, type, &c, &err), HVLOG_EXPORT_OK);
+        while ((s = hvlog_trace_cursor_next(c, &b, NULL, NULL, &err)) == HVLOG_EXPORT_OK ||
+               s == HVLOG_EXPORT_CORRUPT)
+            ;
+        if (s == HVLOG_EXPORT_TRUNCATED) {
+            truncated++;
+            assert_int_equal(type, 1);
+            assert_non_null(strstr(err.message, "truncated: 8092 bytes at the end are less than "
+                                                "one 8192-byte buffer"));
+            s = hvlog_trace_cursor_next(c, &b, NULL, NULL, &err);
+        }
+        assert_int_equal(s, HVLOG_EXPORT_END);
+        hvlog_trace_cursor_close(c);
+    }
+    assert_int_equal(truncated, 1);
+    hvlog_trace_close(r);
+    free(raw);
 }
 
 static void a_corrupt_buffer_is_reported_and_skipped_never_trusted(void **state)
@@ -616,6 +778,8 @@ int main(void)
         T(the_writer_checks_its_input_and_a_failed_commit_leaves_nothing),
         T(an_existing_directory_is_replaced_only_with_force_and_only_if_ours),
         T(raw_files_are_read_in_both_conventions),
+        T(a_raw_file_of_several_types_gives_one_group_per_type),
+        T(a_raw_file_of_several_types_survives_a_lying_header_and_a_cut),
         T(a_corrupt_buffer_is_reported_and_skipped_never_trusted),
         T(a_truncated_file_yields_its_whole_buffers_then_says_so),
         T(data_in_the_other_convention_is_named_in_the_error),

@@ -162,10 +162,11 @@ struct hvlog_trace_reader;
 
 /**
  * hvlog_trace_open - open @path: a trace directory, its hvlog-trace.json,
- * or a raw file (a bare concatenation of whole buffers of one log type,
- * as captured elsewhere: the convention is guessed from the first header,
- * spec D9, and the geometry taken from it; everything else is unknown).
- * Foreign files are refused with HVLOG_EXPORT_NOT_TRACE.
+ * or a raw file (a bare concatenation of whole buffers as captured
+ * elsewhere, of one or several log types: each type found becomes a group
+ * whose convention, spec D9, and buffer size come from its first buffer;
+ * everything else is unknown). Opening a raw file reads each of its
+ * headers once. Foreign files are refused with HVLOG_EXPORT_NOT_TRACE.
  */
 HVLOG_API enum hvlog_export_status hvlog_trace_open(const char *path,
                                                    struct hvlog_trace_reader **out,
@@ -181,8 +182,9 @@ HVLOG_API const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r
 
 /* One buffer read back. bytes stay valid until the cursor's next call. */
 struct hvlog_trace_buffer {
-    uint64_t file_index;   /* position in the group file, from 0 */
-    uint64_t file_offset;  /* = file_index x buffer bytes */
+    uint64_t file_index;   /* position in the group file, from 0 (in a raw file of
+                            * several types: among all its buffers) */
+    uint64_t file_offset;  /* where it starts: file_index x buffer bytes in a group file */
     const uint8_t *bytes;
     size_t len;
     struct hvlog_buffer_summary summary; /* valid when the buffer passed its checks */
@@ -200,8 +202,12 @@ HVLOG_API enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_tr
                                                           struct hvlog_export_error *err);
 HVLOG_API void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c);
 
-/** hvlog_trace_cursor_count - whole buffers in the group file. */
+/** hvlog_trace_cursor_count - the group's whole buffers in its file. */
 HVLOG_API uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c);
+
+/** hvlog_trace_cursor_file - the path of the file @c reads (for messages:
+ * "TRACE/local.buffers", or the raw file), valid while @c is open. */
+HVLOG_API const char *hvlog_trace_cursor_file(const struct hvlog_trace_cursor *c);
 
 /**
  * hvlog_trace_cursor_next - read the next buffer, check it with the walker
