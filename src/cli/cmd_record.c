@@ -3,6 +3,11 @@
  * `hvlog record`: run the simulated host with LP threads, be its root
  * partition through the client library, and write every buffer the root
  * releases, byte for byte, to a trace directory (docs/trace-format.md).
+ *
+ * --abi picks the ABI profile (spec §11) of both sides at once: the sim's
+ * engine and the client speak the same one, as a real root driver has to
+ * match its hypervisor. The trace says which (abi_profile, and each
+ * group's header_convention), so readers take the headers as written.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,10 +20,17 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/export/trace.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
+
+/* The client names the profile with the ABI layer's enum, the engine with
+ * its own: the same two values. */
+_Static_assert((int)HVLOG_CALL_ABI_2013 == (int)HVLOG_ABI_2013 &&
+                   (int)HVLOG_CALL_ABI_CURRENT == (int)HVLOG_ABI_CURRENT,
+               "client and engine number the ABI profiles alike");
 
 static volatile sig_atomic_t interrupted;
 
@@ -95,7 +107,8 @@ static uint64_t tsc_frequency(void)
 }
 #endif
 
-/* --sources: "all", a number, or group names ("hc,im,sch"). */
+/* --sources: "all" (UINT64_MAX here; the profile trims it later), a
+ * number, or group names ("hc,im,sch"). */
 static bool parse_sources(const char *text, uint64_t *mask)
 {
     char copy[256], *save = NULL;
@@ -117,6 +130,15 @@ static bool parse_sources(const char *text, uint64_t *mask)
         *mask |= f->value;
     }
     return true;
+}
+
+/* The mask SetSources sends: "all" (UINT64_MAX) is every bit in 2013, and
+ * every bit but the "extended" flag, bit 0, in the current profile (D5). */
+static uint64_t source_mask(enum hvlog_call_abi abi, uint64_t sources)
+{
+    if (abi == HVLOG_CALL_ABI_CURRENT && sources == UINT64_MAX)
+        return UINT64_MAX & ~HV_EVENTLOG_EXTENDED_TRACE_FLAG;
+    return sources;
 }
 
 static void progress(const struct recording *rec, uint64_t lost, uint64_t start_ns, bool final)
@@ -169,12 +191,15 @@ int cli_cmd_record(int argc, char **argv)
         {"threshold", required_argument, NULL, 't'}, {"basis", required_argument, NULL, 'B'},
         {"sources", required_argument, NULL, 'S'},  {"global", required_argument, NULL, 'g'},
         {"output", required_argument, NULL, 'o'},   {"force", no_argument, NULL, 'f'},
-        {"quiet", no_argument, NULL, 'q'},          {NULL, 0, NULL, 0},
+        {"quiet", no_argument, NULL, 'q'},          {"abi", required_argument, NULL, 'A'},
+        {"mode", required_argument, NULL, 'M'},     {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
     uint64_t rate = 100000, payload = 32, buffers = 0, pages = 4, threshold = 2, global_pm = 5;
     uint64_t sources = UINT64_MAX;
-    uint32_t basis = HvEventLogEntryTimeReference;
+    uint32_t basis = HvEventLogEntryTimeReference, mode = HvEventLogModeRegular;
+    enum hvlog_call_abi abi = HVLOG_CALL_ABI_2013;
+    bool mode_given = false;
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
@@ -186,7 +211,7 @@ int cli_cmd_record(int argc, char **argv)
     struct hvlog_trace_meta meta;
     struct hvlog_trace_lp lp_rows[HVLOG_SIM_MAX_LPS];
     struct hvlog_sim_workload wl;
-    uint64_t start, last_draw = 0, lost_total = 0;
+    uint64_t start, last_draw = 0, lost_total = 0, overwritten_total = 0;
     uint32_t lost_lps = 0;
     struct hvlog_group_info anchor[2];
     int opt, status = CLI_EXIT_FAILURE;
@@ -213,10 +238,33 @@ int cli_cmd_record(int argc, char **argv)
                 basis = HvEventLogEntryTimeReference;
             else if (strcmp(optarg, "tsc") == 0)
                 basis = HvEventLogEntryTimeTsc;
+            else if (strcmp(optarg, "qpc") == 0) /* §11.5; checked against --abi below */
+                basis = HvEventLogEntryTimeQpc;
             else {
-                cli_error("record: --basis takes ref or tsc, not '%s'", optarg);
+                cli_error("record: --basis takes ref, tsc or qpc, not '%s'", optarg);
                 return CLI_EXIT_USAGE;
             }
+            break;
+        case 'A':
+            if (strcmp(optarg, "2013") == 0)
+                abi = HVLOG_CALL_ABI_2013;
+            else if (strcmp(optarg, "current") == 0)
+                abi = HVLOG_CALL_ABI_CURRENT;
+            else {
+                cli_error("record: --abi takes 2013 or current, not '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
+        case 'M':
+            if (strcmp(optarg, "regular") == 0)
+                mode = HvEventLogModeRegular;
+            else if (strcmp(optarg, "circular") == 0)
+                mode = HvEventLogModeCircular;
+            else {
+                cli_error("record: --mode takes regular or circular, not '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            mode_given = true;
             break;
         case 'S': if (!parse_sources(optarg, &sources)) return CLI_EXIT_USAGE; break;
         case 'o': out = optarg; break;
@@ -241,6 +289,23 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: --threshold %" PRIu64 " exceeds --buffers %" PRIu64, threshold, buffers);
         return CLI_EXIT_USAGE;
     }
+    /* What only the current layouts can say (§11.1, §11.5). */
+    if (abi == HVLOG_CALL_ABI_2013 && mode_given) {
+        cli_error("record: --mode needs --abi current (the 2013 Initialize has no Mode field)");
+        return CLI_EXIT_USAGE;
+    }
+    if (abi == HVLOG_CALL_ABI_2013 && basis == HvEventLogEntryTimeQpc) {
+        cli_error("record: --basis qpc needs --abi current (the 2013 time bases are ref and tsc)");
+        return CLI_EXIT_USAGE;
+    }
+    /* D5/D7: in the current SetSources, bit 0 of the mask is the "extended"
+     * flag, which the hypervisor refuses; "all" means every other bit. */
+    if (abi == HVLOG_CALL_ABI_CURRENT && sources != UINT64_MAX &&
+        (sources & HV_EVENTLOG_EXTENDED_TRACE_FLAG)) {
+        cli_error("record: --sources 0x%" PRIx64 " has bit 0, the current ABI's \"extended\" flag "
+                  "(spec D5): not a source under --abi current", sources);
+        return CLI_EXIT_USAGE;
+    }
     if (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
         HVLOG_EXPORT_OK) {
         cli_error("record: %s", rec.err.message);
@@ -253,6 +318,7 @@ int cli_cmd_record(int argc, char **argv)
     cfg.children = (uint32_t)children;
     cfg.seed = seed;
     cfg.pool_pages = (uint32_t)((buffers + 4) * pages + 8);
+    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
     if (hvlog_sim_create(&cfg, &sim) != 0) {
         cli_error("record: cannot create the simulated host (%" PRIu64 " LPs, %" PRIu64 " domains)", lps, domains);
         goto out;
@@ -260,7 +326,7 @@ int cli_cmd_record(int argc, char **argv)
     for (uint32_t vp = 0; vp < lps; vp++)
         hvlog_sim_synic_enable(sim, vp, 0x40);
     hvlog_sim_root_ops(sim, &ops);
-    cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim};
+    cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim, .abi = abi};
     if (hvlog_client_create(&cc, &client) != 0) {
         cli_error("record: out of memory");
         goto out;
@@ -271,13 +337,13 @@ int cli_cmd_record(int argc, char **argv)
          * clock), so it must not be taken before another group's prepare. */
         struct hvlog_group_params local = {HvEventLogTypeLocalDiagnostics, (uint32_t)buffers,
                                            (uint32_t)pages, (uint32_t)threshold, basis,
-                                           filetime_now(), 0};
+                                           filetime_now(), 0, mode};
         char name[HVLOG_STATUS_NAME_MAX];
         hv_status_t st = hvlog_client_prepare(client, &local);
 
         if (st == HV_STATUS_SUCCESS && global_pm) {
             struct hvlog_group_params global = {HvEventLogTypeGlobalSystemEvents, 4, (uint32_t)pages,
-                                                1, basis, filetime_now(), 0};
+                                                1, basis, filetime_now(), 0, mode};
             st = hvlog_client_prepare(client, &global);
         }
         if (st != HV_STATUS_SUCCESS) {
@@ -285,9 +351,15 @@ int cli_cmd_record(int argc, char **argv)
                       hvlog_status_format(st, name, sizeof name));
             goto out;
         }
-        hvlog_client_set_sources(client, HvEventLogTypeLocalDiagnostics, sources);
-        if (global_pm)
-            hvlog_client_set_sources(client, HvEventLogTypeGlobalSystemEvents, UINT64_MAX);
+        st = hvlog_client_set_sources(client, HvEventLogTypeLocalDiagnostics, source_mask(abi, sources));
+        if (st == HV_STATUS_SUCCESS && global_pm)
+            st = hvlog_client_set_sources(client, HvEventLogTypeGlobalSystemEvents,
+                                          source_mask(abi, UINT64_MAX));
+        if (st != HV_STATUS_SUCCESS) {
+            cli_error("record: enabling the sources failed with %s",
+                      hvlog_status_format(st, name, sizeof name));
+            goto out;
+        }
         /* The time anchor of each group: the SystemTime the root passed to
          * Initialize and the reference time the engine saw at that moment. */
         for (uint32_t type = 0; type < 2; type++)
@@ -340,7 +412,8 @@ int cli_cmd_record(int argc, char **argv)
     memset(&meta, 0, sizeof meta);
     meta.version = HVLOG_TRACE_FORMAT_VERSION;
     snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
-    snprintf(meta.abi_profile, sizeof meta.abi_profile, "2013");
+    snprintf(meta.abi_profile, sizeof meta.abi_profile, "%s",
+             abi == HVLOG_CALL_ABI_CURRENT ? "current" : "2013");
     meta.command_line = joined_command_line(argc, argv);
     meta.host.lps = (uint32_t)lps;
     meta.host.domains = (uint32_t)domains;
@@ -354,14 +427,14 @@ int cli_cmd_record(int argc, char **argv)
             continue;
         g = &meta.groups[meta.group_count++];
         g->type = type;
-        g->convention = HVLOG_HEADER_2013;
+        g->convention = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
         g->buffer_count = anchor[type].maximum_buffer_count;
         g->buffer_pages = anchor[type].buffer_pages;
         g->threshold = anchor[type].threshold;
         g->time_basis = anchor[type].time_basis;
         g->system_time = anchor[type].system_time;
         g->reference_time_at_init = anchor[type].ref_time_at_init;
-        g->sources = type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX;
+        g->sources = source_mask(abi, type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX);
     }
     {
         struct hvlog_client_stats cs[2];
@@ -392,6 +465,10 @@ int cli_cmd_record(int argc, char **argv)
         };
         lost_total += c.lost[0] + c.lost[1];
         lost_lps += c.lost[0] + c.lost[1] != 0;
+        /* Circular mode (§11.1): entries written, then overwritten when the
+         * scope reused a Complete buffer. Not in the trace and not lost
+         * (no EventsLost counts them): logged = in the trace + lost + these. */
+        overwritten_total += sc.events_overwritten;
     }
     meta.lp_count = (uint32_t)lps;
     meta.lps = lp_rows;
@@ -408,10 +485,13 @@ int cli_cmd_record(int argc, char **argv)
                " buffers to %s; ",
                rec.entries, (double)rec.bytes / 1e6, rec.buffers, out);
         if (lost_total)
-            printf("%" PRIu64 " events lost on %" PRIu32 " LP%s (raise --buffers or lower --threshold)\n",
+            printf("%" PRIu64 " events lost on %" PRIu32 " LP%s (raise --buffers or lower --threshold)",
                    lost_total, lost_lps, lost_lps == 1 ? "" : "s");
         else
-            printf("0 events lost\n");
+            printf("0 events lost");
+        if (mode == HvEventLogModeCircular)
+            printf("; %" PRIu64 " LocalDiagnostics events overwritten (circular)", overwritten_total);
+        printf("\n");
     }
     status = CLI_EXIT_OK;
 out:

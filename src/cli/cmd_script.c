@@ -3,6 +3,11 @@
  * `hvlog script [FILE|-]`: drive a fresh simulated host by hand, one command
  * per line, one output line per command (docs/script.md is the grammar).
  * The host runs in lock-step mode, so a script is exactly reproducible.
+ *
+ * --abi picks the ABI profile (spec §11) of the host's engine and of the
+ * layouts the verbs build: the 2013 blocks, or the current ones (packed
+ * Initialize with mode=, Map/Unmap with partition=, the 544-byte
+ * SetSources) in the current column's conventions of hvlog/abi/calls.h.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "hvlog/abi/calls.h"
 #include "hvlog/client/walk.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
@@ -25,6 +31,7 @@
 struct script {
     struct hvlog_sim *sim;
     uint32_t lps, children;
+    enum hvlog_call_abi abi; /* the layouts the verbs build; the engine's profile */
     /* GPA page numbers Map returned, per type and index (what the root learned). */
     uint64_t *pages[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
     uint32_t page_count[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
@@ -203,12 +210,15 @@ static void print_status(uint64_t rax)
     printf("%s", hvlog_status_format(hv_hypercall_result_status(rax), name, sizeof name));
 }
 
-/* Issue @code with @input (2013 layout, @len bytes) honouring the options. */
+/* Issue @code with @input (the profile's layout, @len bytes) honouring the
+ * options; the canonical convention is the profile's column of calls.h. */
 static uint64_t issue(struct script *sc, uint16_t code, const uint8_t *input, uint32_t len,
                       const struct call_opts *o)
 {
     const struct hvlog_call_info *info = hvlog_call_info(code);
-    bool fast = o->fast || (!o->mem && info->convention_2013 == HVLOG_CALL_FAST);
+    enum hvlog_call_convention canonical =
+        sc->abi == HVLOG_CALL_ABI_CURRENT ? info->convention_current : info->convention_2013;
+    bool fast = o->fast || (!o->mem && canonical == HVLOG_CALL_FAST);
     const uint8_t *bytes = o->has_in ? o->in : input;
     uint32_t n = o->has_in ? o->in_len : len;
     uint64_t rcx = o->has_control ? o->control : (code | (fast ? HV_HYPERCALL_FAST_BIT : 0));
@@ -260,10 +270,99 @@ static void forget_pages(struct script *sc, uint32_t type, uint32_t index)
     sc->page_count[type][index] = 0;
 }
 
+/*
+ * A field only one profile's layout has (mode= on init, partition= on map
+ * and unmap): under the other profile it is a script error, not silently
+ * dropped, so a script never says more than the bytes it sends. Returns
+ * the argument's position, or -1 when absent or refused.
+ */
+static int current_only(struct script *sc, struct args *a, const char *key, const char *what,
+                        struct line_error *err)
+{
+    int i = find(a, key);
+
+    if (i >= 0 && sc->abi != HVLOG_CALL_ABI_CURRENT) {
+        fail(err, "%s= needs --abi current (the 2013 %s)", key, what);
+        return -1;
+    }
+    return i;
+}
+
+/* §11.1 Mode: regular, circular, or a number (to probe Mode >= 2). */
+static uint16_t parse_mode(struct script *sc, struct args *a, struct line_error *err)
+{
+    int i = current_only(sc, a, "mode", "Initialize has no Mode field", err);
+    uint64_t v;
+
+    if (i < 0)
+        return HvEventLogModeRegular;
+    if (a->value[i] && strcmp(a->value[i], "regular") == 0)
+        return HvEventLogModeRegular;
+    if (a->value[i] && strcmp(a->value[i], "circular") == 0)
+        return HvEventLogModeCircular;
+    if (!parse_u64(a->value[i], &v) || v > UINT16_MAX) {
+        fail(err, "mode= takes regular, circular or a number up to 65535");
+        return 0;
+    }
+    return (uint16_t)v;
+}
+
+/* §11.2 PartitionId: self (HV_PARTITION_ID_SELF, the default), root (the
+ * root's own id), or any number (to probe INVALID_PARTITION_ID). */
+static uint64_t parse_partition(struct script *sc, struct args *a, struct line_error *err)
+{
+    int i = current_only(sc, a, "partition", "Map and Unmap inputs have no PartitionId", err);
+    uint64_t v;
+
+    if (i < 0 || (a->value[i] && strcmp(a->value[i], "self") == 0))
+        return HV_PARTITION_ID_SELF;
+    if (a->value[i] && strcmp(a->value[i], "root") == 0)
+        return HVLOG_SIM_ROOT_ID;
+    if (!parse_u64(a->value[i], &v)) {
+        fail(err, "partition= takes self, root or a number");
+        return HV_PARTITION_ID_SELF;
+    }
+    return v;
+}
+
+/* Initialize, 2013 (§5.1, DEC-INITLAYOUT: 32 bytes, SystemTime @24) or
+ * current (§11.1: 28 bytes packed, BufferSizeInBytes = pages x 4096). */
+static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, uint8_t *in,
+                           struct line_error *err)
+{
+    uint32_t count = (uint32_t)num(a, "count", true, 0, UINT32_MAX, err);
+    uint64_t pages = num(a, "pages", true, 0, UINT32_MAX, err);
+    uint32_t threshold = (uint32_t)num(a, "threshold", true, 0, UINT32_MAX, err);
+    uint32_t basis = (uint32_t)num(a, "basis", true, 0, UINT32_MAX, err);
+    uint64_t time = num(a, "time", false, 0, UINT64_MAX, err);
+    uint16_t mode = parse_mode(sc, a, err);
+
+    if (sc->abi == HVLOG_CALL_ABI_CURRENT) {
+        struct hv_input_initialize_eventlog_buffer_group_current r = {
+            .type = (uint16_t)type, .mode = mode, .maximum_buffer_count = count,
+            .buffer_size_bytes = (uint32_t)(pages * HV_PAGE_SIZE), .threshold = threshold,
+            .time_basis = basis, .system_time = time};
+
+        if (type > UINT16_MAX)
+            fail(err, "type=%" PRIu32 " does not fit the current layout's u16 Type", type);
+        if (pages > UINT32_MAX / HV_PAGE_SIZE)
+            fail(err, "pages=%" PRIu64 " does not fit BufferSizeInBytes (u32)", pages);
+        hv_input_initialize_eventlog_buffer_group_current_store(in, &r);
+        return hv_input_initialize_eventlog_buffer_group_current_WIRE_SIZE;
+    } else {
+        struct hv_input_initialize_eventlog_buffer_group r = {
+            .type = type, .maximum_buffer_count = count, .buffer_pages = (uint32_t)pages,
+            .threshold = threshold, .time_basis = basis, .system_time = time};
+
+        hv_input_initialize_eventlog_buffer_group_store(in, &r);
+        return 32;
+    }
+}
+
 static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, struct line_error *err)
 {
     struct call_opts o;
-    uint8_t in[32] = {0};
+    uint8_t in[HV_INPUT_SET_SOURCES_CURRENT_SIZE] = {0};
     uint32_t len = 8, type = 0, index = 0;
     uint16_t code;
     uint64_t rax;
@@ -272,18 +371,16 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
     hvlog_store_le32(in, type);
     if (strcmp(verb, "init") == 0) {
         code = HvCallHvInitializeEventLogBufferGroup;
-        hvlog_store_le32(in + 4, (uint32_t)num(a, "count", true, 0, UINT32_MAX, err));
-        hvlog_store_le32(in + 8, (uint32_t)num(a, "pages", true, 0, UINT32_MAX, err));
-        hvlog_store_le32(in + 12, (uint32_t)num(a, "threshold", true, 0, UINT32_MAX, err));
-        hvlog_store_le32(in + 16, (uint32_t)num(a, "basis", true, 0, UINT32_MAX, err));
-        hvlog_store_le64(in + 24, num(a, "time", false, 0, UINT64_MAX, err));
-        len = 32;
+        len = init_input(sc, type, a, in, err);
     } else if (strcmp(verb, "finalize") == 0) {
         code = HvCallHvFinalizeEventLogBufferGroup;
     } else if (strcmp(verb, "sources") == 0) {
+        /* 2013: {Type, Pad, EnableFlags} (§5.7). Current: the 544-byte block
+         * with GroupCount 0 and ConfigurationFlags = the mask (§11.3); the
+         * same 16 bytes, then zeros. */
         code = HvCallHvSetEventLogGroupSources;
         hvlog_store_le64(in + 8, num(a, "mask", true, 0, UINT64_MAX, err));
-        len = 16;
+        len = sc->abi == HVLOG_CALL_ABI_CURRENT ? HV_INPUT_SET_SOURCES_CURRENT_SIZE : 16;
     } else {
         static const struct {
             const char *verb;
@@ -311,6 +408,13 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
             hvlog_store_le32(in + 12, flags);
             len = 16;
         }
+        if (code == HvCallHvMapEventLogBuffer || code == HvCallHvUnmapEventLogBuffer) {
+            uint64_t partition = parse_partition(sc, a, err);
+            if (sc->abi == HVLOG_CALL_ABI_CURRENT) { /* §11.2 */
+                hvlog_store_le64(in + 8, partition);
+                len = 16;
+            }
+        }
     }
     parse_call_opts(sc, a, &o, err);
     check_unused(a, err);
@@ -328,7 +432,10 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
         uint64_t base = o.has_outgpa ? o.outgpa : out_gpa;
         const uint8_t *outv = hvlog_sim_root_view(sc->sim, base, 8);
         const uint8_t *hdr = outv ? hvlog_sim_root_view(sc->sim, hvlog_load_le64(outv) << 12, 72) : NULL;
-        uint32_t pages = hdr ? hvlog_load_le32(hdr) / HV_PAGE_SIZE : 0;
+        /* BufferSize is the whole buffer in 2013, the data area now (D9). */
+        uint32_t size = hdr ? hvlog_load_le32(hdr) : 0;
+        uint32_t pages = (sc->abi == HVLOG_CALL_ABI_CURRENT ? size + HV_EVENTLOG_BUFFER_HEADER_SIZE
+                                                            : size) / HV_PAGE_SIZE;
         const uint8_t *list = pages ? hvlog_sim_root_view(sc->sim, base, pages * 8) : NULL;
 
         forget_pages(sc, type, index);
@@ -424,11 +531,13 @@ static void type_index(struct script *sc, struct args *a, uint32_t *type, uint32
     check_unused(a, err);
 }
 
+/* The header fields as the profile's layout reads them (§4.4, or §11.4:
+ * BufferSize the data area, NextBufferOffset from the end of the header,
+ * LogicalProcessor u16, LpSequenceNumber @60 printed as seq=). */
 static void cmd_header(struct script *sc, struct args *a, struct line_error *err)
 {
-    uint32_t type, index;
+    uint32_t type, index, next;
     const uint8_t *v;
-    struct hv_eventlog_buffer_header h;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -437,14 +546,31 @@ static void cmd_header(struct script *sc, struct args *a, struct line_error *err
         printf("not-mapped\n");
         return;
     }
-    hv_eventlog_buffer_header_load(&h, v);
-    printf("state=%s size=%" PRIu32 " index=%" PRIu32 " lost=%" PRIu32 " lp=%u offset=%" PRIu32,
-           state_name(h.buffer_state), h.buffer_size, h.buffer_index, h.events_lost,
-           (unsigned)h.logical_processor, h.next_buffer_offset);
-    if (h.next_buffer_index == HV_EVENTLOG_BUFFER_INDEX_NONE)
-        printf(" next=none\n");
+    if (sc->abi == HVLOG_CALL_ABI_CURRENT) {
+        struct hv_eventlog_buffer_header_current h;
+
+        hv_eventlog_buffer_header_current_load(&h, v);
+        printf("state=%s size=%" PRIu32 " index=%" PRIu32 " lost=%" PRIu32 " lp=%u offset=%" PRIu32,
+               state_name(h.buffer_state), h.buffer_size, h.buffer_index, h.events_lost,
+               (unsigned)h.logical_processor, h.next_buffer_offset);
+        next = h.next_buffer_index;
+    } else {
+        struct hv_eventlog_buffer_header h;
+
+        hv_eventlog_buffer_header_load(&h, v);
+        printf("state=%s size=%" PRIu32 " index=%" PRIu32 " lost=%" PRIu32 " lp=%u offset=%" PRIu32,
+               state_name(h.buffer_state), h.buffer_size, h.buffer_index, h.events_lost,
+               (unsigned)h.logical_processor, h.next_buffer_offset);
+        next = h.next_buffer_index;
+    }
+    if (next == HV_EVENTLOG_BUFFER_INDEX_NONE)
+        printf(" next=none");
     else
-        printf(" next=%" PRIu32 "\n", h.next_buffer_index);
+        printf(" next=%" PRIu32, next);
+    if (sc->abi == HVLOG_CALL_ABI_CURRENT)
+        printf(" seq=%" PRIu32, hvlog_load_le32(v + offsetof(struct hv_eventlog_buffer_header_current,
+                                                             lp_sequence_number)));
+    printf("\n");
 }
 
 static void cmd_chain(struct script *sc, struct args *a, struct line_error *err)
@@ -496,7 +622,9 @@ static void cmd_entries(struct script *sc, struct args *a, struct line_error *er
         return;
     }
     werr = hvlog_buffer_walk(v, (size_t)sc->page_count[type][index] * HV_PAGE_SIZE,
-                             HVLOG_HEADER_2013, NULL, NULL, count_entries, counts);
+                             sc->abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT
+                                                               : HVLOG_HEADER_2013,
+                             NULL, NULL, count_entries, counts);
     if (werr != HVLOG_WALK_OK)
         printf("corrupt: %s\n", hvlog_walk_error_text(werr));
     else
@@ -664,6 +792,7 @@ int cli_cmd_script(int argc, char **argv)
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct script sc;
     const char *path = NULL;
+    enum hvlog_call_abi abi = HVLOG_CALL_ABI_2013;
     char line[LINE_MAX_BYTES];
     FILE *in;
     int status = CLI_EXIT_OK;
@@ -679,6 +808,19 @@ int cli_cmd_script(int argc, char **argv)
         uint32_t min = 0, max = 0;
         const char *name = argv[i];
 
+        if (strcmp(name, "--abi") == 0) {
+            const char *v = i + 1 < argc ? argv[++i] : "";
+            if (strcmp(v, "2013") == 0) {
+                abi = HVLOG_CALL_ABI_2013;
+            } else if (strcmp(v, "current") == 0) {
+                abi = HVLOG_CALL_ABI_CURRENT;
+            } else {
+                cli_error("script: --abi takes 2013 or current%s%s%s", *v ? ", not '" : "", v,
+                          *v ? "'" : "");
+                return CLI_EXIT_USAGE;
+            }
+            continue;
+        }
         if (strcmp(name, "--lps") == 0)
             target = &cfg.lps, min = 1, max = 64;
         else if (strcmp(name, "--domains") == 0)
@@ -712,7 +854,9 @@ int cli_cmd_script(int argc, char **argv)
     }
     /* The root partition's pool and RAM grow with the pool asked for. */
     cfg.root_ram_pages = cfg.pool_pages + 1024;
+    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
     memset(&sc, 0, sizeof sc);
+    sc.abi = abi;
     sc.lps = cfg.lps;
     sc.children = cfg.children;
     if (hvlog_sim_create(&cfg, &sc.sim) != 0) {

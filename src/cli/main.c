@@ -13,11 +13,12 @@ static const struct cli_command commands[] = {
     {"abi", cli_cmd_abi, "print the hypercall ABI tables (calls, statuses, types)",
      "hvlog abi [calls|statuses|types|states|entries|flags]"},
     {"script", cli_cmd_script, "drive a fresh simulated host one command per line (docs/script.md)",
-     "hvlog script [--lps N] [--domains D] [--pool-pages N] [--children N] [FILE|-]"},
+     "hvlog script [--abi 2013|current] [--lps N] [--domains D] [--pool-pages N] [--children N] [FILE|-]"},
     {"record", cli_cmd_record, "record a trace from the simulated host (docs/cli.md)",
      "hvlog record -o|--output DIR [-f|--force] [-q|--quiet] [--lps N] [--domains D] [--children N] [--seed S]\n"
      "       [--events N | --duration MS] [--rate EVENTS_PER_S] [--payload BYTES] [--global PER_MILLE]\n"
-     "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc] [--sources all|MASK|hc,im,...]"},
+     "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc|qpc] [--sources all|MASK|hc,im,...]\n"
+     "       [--abi 2013|current] [--mode regular|circular]"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",
      "hvlog decode TRACE [--json] [--lp N] [--type local|global|system|0..2] [--event NAME|0xTYPE]\n"
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt]"},

@@ -4,6 +4,11 @@
  * the hypercall ABI. Per type it remembers what it created and the page
  * numbers Map returned; everything else it reads from the hypervisor, and
  * checks.
+ *
+ * The profile (2013 or current, spec §11) is decided in three places only:
+ * which convention a call takes (hvlog_client_call, from the calls.h row),
+ * how each input is laid out (the *_input builders below, one per layout
+ * family), and which header convention ready buffers are read with.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,8 @@ struct hvlog_client {
     struct hvlog_root_ops ops;
     void *ctx;
     uint32_t deposit_retries;
+    enum hvlog_call_abi abi;
+    enum hvlog_header_convention convention; /* D9: how the hypervisor writes headers */
     struct client_group groups[TYPES];
     uint8_t *copy; /* one buffer's bytes, copied out of the view (2 MiB) */
 };
@@ -44,7 +51,8 @@ int hvlog_client_create(const struct hvlog_client_config *config, struct hvlog_c
     struct hvlog_client *c;
 
     if (!config || !out || !config->ops || !config->ops->hypercall || !config->ops->scratch_page ||
-        !config->ops->view || config->ops->vp_count == 0)
+        !config->ops->view || config->ops->vp_count == 0 ||
+        (config->abi != HVLOG_CALL_ABI_2013 && config->abi != HVLOG_CALL_ABI_CURRENT))
         return -1;
     c = calloc(1, sizeof(*c));
     if (!c)
@@ -57,6 +65,8 @@ int hvlog_client_create(const struct hvlog_client_config *config, struct hvlog_c
     c->ops = *config->ops;
     c->ctx = config->ctx;
     c->deposit_retries = config->deposit_retries ? config->deposit_retries : 3;
+    c->abi = config->abi;
+    c->convention = config->abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
     *out = c;
     return 0;
 }
@@ -81,20 +91,30 @@ hv_status_t hvlog_client_call(struct hvlog_client *c, uint32_t vp, uint16_t code
     const struct hvlog_call_info *info = hvlog_call_info(code);
     uint64_t rax;
 
-    if (!info || len > 32)
+    if (!info)
         return HV_STATUS_INVALID_PARAMETER;
-    if (info->convention_2013 == HVLOG_CALL_FAST) {
+    /* D23: the row's convention for the profile; the control word is the
+     * bare call code (plus Fast), as every real client sends it. */
+    if ((c->abi == HVLOG_CALL_ABI_CURRENT ? info->convention_current : info->convention_2013) ==
+        HVLOG_CALL_FAST) {
         uint64_t rdx, r8;
-        hv_fast_pack(input, len, &rdx, &r8);
+        if (!hv_fast_pack(input, len, &rdx, &r8))
+            return HV_STATUS_INVALID_PARAMETER;
         rax = c->ops.hypercall(c->ctx, vp, code | HV_HYPERCALL_FAST_BIT, rdx, r8);
     } else {
-        uint8_t *in_page, *out_page;
-        uint64_t in_gpa = c->ops.scratch_page(c->ctx, 0, &in_page);
-        uint64_t out_gpa = c->ops.scratch_page(c->ctx, 1, &out_page);
+        uint8_t *in_page, *out_page = NULL;
+        uint64_t in_gpa, out_gpa = 0;
 
+        if (len > HV_PAGE_SIZE)
+            return HV_STATUS_INVALID_PARAMETER;
+        in_gpa = c->ops.scratch_page(c->ctx, 0, &in_page);
+        /* Output GPA 0 for a call without output, as the Linux driver
+         * issues Initialize and SetSources (research §1.1). */
+        if (info->has_output)
+            out_gpa = c->ops.scratch_page(c->ctx, 1, &out_page);
         memcpy(in_page, input, len);
         rax = c->ops.hypercall(c->ctx, vp, code, in_gpa, out_gpa);
-        if (out && out_len)
+        if (out_page && out && out_len)
             memcpy(out, out_page, out_len > HV_PAGE_SIZE ? HV_PAGE_SIZE : out_len);
     }
     return hv_hypercall_result_status(rax);
@@ -119,14 +139,35 @@ static hv_status_t call_with_deposit(struct hvlog_client *c, struct client_group
     return st;
 }
 
+/*
+ * The {Type, BufferIndex} input of Delete, Map, Unmap, Release and Flush
+ * (§5.4-§5.9) in @in[16]; returns its length. In the current profile Map
+ * and Unmap add PartitionId (§11.2, D4), and the root names itself as
+ * HV_PARTITION_ID_SELF, as the Linux driver does (research §1.1).
+ */
+static uint32_t buffer_input(const struct hvlog_client *c, uint16_t code, uint32_t type,
+                             uint32_t index, uint8_t in[16])
+{
+    if (c->abi == HVLOG_CALL_ABI_CURRENT &&
+        (code == HvCallHvMapEventLogBuffer || code == HvCallHvUnmapEventLogBuffer)) {
+        struct hv_input_eventlog_buffer_partition b = {
+            .type = type, .buffer_index = index, .partition_id = HV_PARTITION_ID_SELF};
+        hv_input_eventlog_buffer_partition_store(in, &b);
+        return 16;
+    } else {
+        struct hv_input_eventlog_buffer b = {.type = type, .buffer_index = index};
+        hv_input_eventlog_buffer_store(in, &b);
+        return 8;
+    }
+}
+
 static hv_status_t type_index_call(struct hvlog_client *c, uint32_t vp, uint16_t code,
                                    uint32_t type, uint32_t index)
 {
-    uint8_t in[8];
-    struct hv_input_eventlog_buffer b = {.type = type, .buffer_index = index};
+    uint8_t in[16];
+    uint32_t len = buffer_input(c, code, type, index, in);
 
-    hv_input_eventlog_buffer_store(in, &b);
-    return hvlog_client_call(c, vp, code, in, sizeof in, NULL, 0);
+    return hvlog_client_call(c, vp, code, in, len, NULL, 0);
 }
 
 static struct client_group *group_of(struct hvlog_client *c, uint32_t type)
@@ -140,13 +181,12 @@ static hv_status_t map_buffer(struct hvlog_client *c, struct client_group *g, ui
 {
     struct client_buffer *b = &g->buffers[index];
     uint32_t pages = g->params.buffer_pages;
-    uint8_t in[8], out[HV_MAP_OUTPUT_MAX_SIZE];
-    struct hv_input_eventlog_buffer req = {.type = g->params.type, .buffer_index = index};
+    uint8_t in[16], out[HV_MAP_OUTPUT_MAX_SIZE];
+    uint32_t len = buffer_input(c, HvCallHvMapEventLogBuffer, g->params.type, index, in);
     hv_status_t st;
 
-    hv_input_eventlog_buffer_store(in, &req);
     /* DEC-POOL: Map takes no pool pages, so a deposit would not help it. */
-    st = call_with_deposit(c, g, HvCallHvMapEventLogBuffer, in, sizeof in, out, pages * 8u, 0, 0);
+    st = call_with_deposit(c, g, HvCallHvMapEventLogBuffer, in, len, out, pages * 8u, 0, 0);
     if (st != HV_STATUS_SUCCESS)
         return st;
     b->gpa_pages = malloc((size_t)pages * sizeof(uint64_t));
@@ -233,27 +273,63 @@ static void unwind(struct hvlog_client *c, struct client_group *g)
     finalize(c, g);
 }
 
+/*
+ * The Initialize input for the profile in @in[32]; returns its length, or 0
+ * when @p cannot be said in that layout. 2013: 32 bytes, BufferPages,
+ * SystemTime @24 (DEC-INITLAYOUT). Current: 28 bytes packed, Type u16, Mode
+ * u16, BufferSizeInBytes = pages x 4096, SystemTime @20 (§11.1, D2, D3);
+ * like the Linux driver, nothing past byte 28 is written.
+ */
+static uint32_t initialize_input(const struct hvlog_client *c, const struct hvlog_group_params *p,
+                                 uint8_t in[32])
+{
+    if (c->abi == HVLOG_CALL_ABI_CURRENT) {
+        struct hv_input_initialize_eventlog_buffer_group_current req;
+
+        if (p->mode > UINT16_MAX || p->buffer_pages > UINT32_MAX / HV_PAGE_SIZE)
+            return 0;
+        req = (struct hv_input_initialize_eventlog_buffer_group_current){
+            .type = (uint16_t)p->type, /* group_of() took only 0..2 */
+            .mode = (uint16_t)p->mode,
+            .maximum_buffer_count = p->buffer_count,
+            .buffer_size_bytes = p->buffer_pages * HV_PAGE_SIZE,
+            .threshold = p->threshold,
+            .time_basis = p->time_basis,
+            .system_time = p->system_time,
+        };
+        hv_input_initialize_eventlog_buffer_group_current_store(in, &req);
+        return hv_input_initialize_eventlog_buffer_group_current_WIRE_SIZE;
+    } else {
+        struct hv_input_initialize_eventlog_buffer_group req = {
+            .type = p->type,
+            .maximum_buffer_count = p->buffer_count,
+            .buffer_pages = p->buffer_pages,
+            .threshold = p->threshold,
+            .time_basis = p->time_basis,
+            .system_time = p->system_time,
+        };
+        /* The 2013 block has no Mode: a Circular group cannot be asked for. */
+        if (p->mode != HvEventLogModeRegular)
+            return 0;
+        hv_input_initialize_eventlog_buffer_group_store(in, &req);
+        return 32;
+    }
+}
+
 hv_status_t hvlog_client_prepare(struct hvlog_client *c, const struct hvlog_group_params *p)
 {
     struct client_group *g = group_of(c, p ? p->type : UINT32_MAX);
-    struct hv_input_initialize_eventlog_buffer_group req;
-    uint32_t create;
+    uint32_t create, len;
     uint8_t in[32];
     hv_status_t st;
 
     if (!g || g->initialized)
         return g ? HV_STATUS_OBJECT_IN_USE : HV_STATUS_INVALID_PARAMETER;
-    req = (struct hv_input_initialize_eventlog_buffer_group){
-        .type = p->type,
-        .maximum_buffer_count = p->buffer_count,
-        .buffer_pages = p->buffer_pages,
-        .threshold = p->threshold,
-        .time_basis = p->time_basis,
-        .system_time = p->system_time,
-    };
-    hv_input_initialize_eventlog_buffer_group_store(in, &req);
+    len = initialize_input(c, p, in);
+    if (len == 0)
+        return HV_STATUS_INVALID_PARAMETER;
     memset(&g->stats, 0, sizeof g->stats);
-    st = call_with_deposit(c, g, HvCallHvInitializeEventLogBufferGroup, in, sizeof in, NULL, 0, 0, 1);
+    st = call_with_deposit(c, g, HvCallHvInitializeEventLogBufferGroup, in, len, NULL, 0, 0, 1);
     if (st != HV_STATUS_SUCCESS)
         return st;
     memset(&g->buffers, 0, sizeof g->buffers);
@@ -277,13 +353,29 @@ hv_status_t hvlog_client_prepare(struct hvlog_client *c, const struct hvlog_grou
     return HV_STATUS_SUCCESS;
 }
 
+/*
+ * 2013: {Type, Pad, EnableFlags}, 16 bytes, fast. Current: the 544-byte
+ * block, zeroed, with GroupCount 0 and ConfigurationFlags = @mask (the
+ * legacy form, §11.3, D5), memory. The mask is sent as given: a mask with
+ * bit 0 (the "extended" flag) is the hypervisor's to refuse, as it does
+ * the Linux driver's.
+ */
 hv_status_t hvlog_client_set_sources(struct hvlog_client *c, uint32_t type, uint64_t mask)
 {
-    struct hv_input_set_eventlog_group_sources req = {.type = type, .enable_flags = mask};
-    uint8_t in[16];
+    uint8_t in[HV_INPUT_SET_SOURCES_CURRENT_SIZE] = {0};
+    uint32_t len;
 
-    hv_input_set_eventlog_group_sources_store(in, &req);
-    return hvlog_client_call(c, 0, HvCallHvSetEventLogGroupSources, in, sizeof in, NULL, 0);
+    if (c->abi == HVLOG_CALL_ABI_CURRENT) {
+        struct hv_input_set_eventlog_group_sources_current req = {
+            .type = type, .group_count = 0, .configuration_flags = mask};
+        hv_input_set_eventlog_group_sources_current_store(in, &req);
+        len = HV_INPUT_SET_SOURCES_CURRENT_SIZE;
+    } else {
+        struct hv_input_set_eventlog_group_sources req = {.type = type, .enable_flags = mask};
+        hv_input_set_eventlog_group_sources_store(in, &req);
+        len = 16;
+    }
+    return hvlog_client_call(c, 0, HvCallHvSetEventLogGroupSources, in, len, NULL, 0);
 }
 
 hv_status_t hvlog_client_flush(struct hvlog_client *c, uint32_t vp, uint32_t type, uint32_t index)
@@ -389,7 +481,7 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
         }
         /* The copy is what is checked and read: the view cannot change
          * under the walk. NextBufferIndex comes from the copy as well. */
-        err = hvlog_buffer_walk(c->copy, len, HVLOG_HEADER_2013, &expect, &s, NULL, NULL);
+        err = hvlog_buffer_walk(c->copy, len, c->convention, &expect, &s, NULL, NULL);
         if (err != HVLOG_WALK_OK) {
             report(g, sink, arg, i, hvlog_walk_error_text(err));
             i = hvlog_load_le32(c->copy + offsetof(struct hv_eventlog_buffer_header,
@@ -398,7 +490,7 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
         }
         if (sink && sink->buffer)
             sink->buffer(arg, &s, c->copy, len);
-        hvlog_buffer_walk(c->copy, len, HVLOG_HEADER_2013, &expect, NULL, count_entry, &ec);
+        hvlog_buffer_walk(c->copy, len, c->convention, &expect, NULL, count_entry, &ec);
         g->stats.buffers++;
         g->stats.entries += ec.entries;
         g->stats.bytes += len;

@@ -13,6 +13,21 @@
  * index, cycle and repeat checks, each buffer is copied out of the view
  * before it is checked, and a corrupt buffer is reported and skipped.
  *
+ * It speaks either ABI profile (spec §11), chosen at create time: the 2013
+ * input layouts and header convention, or the current ones, encoded as
+ * today's Linux root driver does (research real-clients.md §1.1):
+ *
+ *   call         2013                        current
+ *   Initialize   memory, 32 bytes            memory, 28 bytes packed (Type u16,
+ *                                            Mode u16, BufferSizeInBytes, SystemTime @20)
+ *   Create       fast, 16                    fast, 16
+ *   Map          memory, {Type, Index} 8     memory, {Type, Index, PartitionId SELF} 16
+ *   Unmap        fast, 8                     fast, 16: PartitionId SELF in R8
+ *   SetSources   fast, 16                    memory, 544 (GroupCount 0, flags = mask)
+ *   Release, Flush, Delete, Finalize         fast, 8 in both
+ *
+ * and it reads buffer headers with the profile's convention (D9, §11.4).
+ *
  * Threads: one client is used by one thread at a time.
  */
 #ifndef HVLOG_CLIENT_CLIENT_H
@@ -22,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvlog/abi/calls.h"
 #include "hvlog/abi/root.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/client/walk.h"
@@ -31,10 +47,13 @@ HVLOG_BEGIN_DECLS
 
 struct hvlog_client;
 
-
 struct hvlog_client_config {
     const struct hvlog_root_ops *ops;
     void *ctx;
+    /* The hypervisor's ABI profile (0 = HVLOG_CALL_ABI_2013): how every
+     * call is encoded and how buffer headers read. It must be the one the
+     * hypervisor runs; nothing in the ABI lets a root find out. */
+    enum hvlog_call_abi abi;
     /* On INSUFFICIENT_MEMORY: deposit what the call needs and retry, at
      * most this many times per call (default 3 when 0). */
     uint32_t deposit_retries;
@@ -48,18 +67,23 @@ HVLOG_API void hvlog_client_destroy(struct hvlog_client *client);
 struct hvlog_group_params {
     uint32_t type;
     uint32_t buffer_count;  /* MaximumBufferCount */
-    uint32_t buffer_pages;
+    uint32_t buffer_pages;  /* sent as pages (2013) or pages x 4096 bytes (current) */
     uint32_t threshold;
-    uint32_t time_basis;
+    uint32_t time_basis;    /* HV_EVENTLOG_ENTRY_TIME_BASIS; QPC (2) is current only */
     uint64_t system_time;   /* 100 ns wall clock; the decoders' anchor */
     uint32_t create_count;  /* buffers created and mapped now (0 = all) */
+    uint32_t mode;          /* §11.1 enum hv_eventlog_mode: Regular (0) or Circular
+                             * (1); current profile only, the 2013 layout has no Mode */
 };
 
 /**
  * hvlog_client_prepare - Initialize the group, create buffers 0..n-1
  * spread round-robin over the proximity domains (local types; global ones
  * take any domain), map each. On failure everything done is undone (unmap,
- * delete, finalize) and the failing call's status is returned.
+ * delete, finalize) and the failing call's status is returned. A
+ * non-Regular @mode under the 2013 profile, or a @mode or @buffer_pages
+ * that do not fit the current layout's fields, is INVALID_PARAMETER before
+ * any call is issued.
  */
 HVLOG_API hv_status_t hvlog_client_prepare(struct hvlog_client *client,
                                            const struct hvlog_group_params *params);
@@ -136,9 +160,15 @@ HVLOG_API const uint64_t *hvlog_client_buffer_pages(const struct hvlog_client *c
                                                     uint32_t type, uint32_t index,
                                                     uint32_t *count);
 
-/** hvlog_client_call - issue one of the nine calls with its 2013 input
- * bytes (@len <= 32), in its canonical convention, from root VP @vp; for
- * Map, @out (may be NULL) receives up to @out_len output bytes. */
+/**
+ * hvlog_client_call - issue one of the nine calls from root VP @vp in the
+ * canonical convention of the client's profile (the calls.h row): fast
+ * calls carry @input in RDX and R8 (@len <= 16), memory calls copy it to
+ * the input page (@len <= 4096). @input must be laid out for that profile.
+ * For Map, @out (may be NULL) receives up to @out_len output bytes.
+ * Returns the status, or INVALID_PARAMETER (nothing issued) for an unknown
+ * code or a @len the convention cannot carry.
+ */
 HVLOG_API hv_status_t hvlog_client_call(struct hvlog_client *client, uint32_t vp, uint16_t code,
                                         const void *input, uint32_t len, void *out,
                                         uint32_t out_len);
