@@ -157,9 +157,10 @@ static uint32_t scope_pick_buffer(struct hvlog_engine *e, struct hvlog_group *g,
 
 /*
  * T5 (or TX_RECYCLE): take a buffer for the scope (§7.2, §7.3 step 4).
- * Owner context. Returns true, or false (the loss counted) when there is none.
+ * Owner context. Returns the scope's new @buffer, or NULL (the loss
+ * counted) when there is none.
  */
-static bool scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                               uint32_t lp)
 {
     struct hvlog_scope *s = group_scope(e, g, scope);
@@ -173,14 +174,14 @@ static bool scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uin
     if (__atomic_load_n(&g->free_count, __ATOMIC_RELAXED) == 0 && !g->ring &&
         __atomic_load_n(&g->mode, __ATOMIC_RELAXED) == HvEventLogModeRegular) {
         scope_count_lost(s, &s->lost_no_buffer);
-        return false;
+        return NULL;
     }
     hvlog_spin_lock(&g->lock);
     index = scope_pick_buffer(e, g, scope, lp, &reuse);
     if (index == NONE) {
         hvlog_spin_unlock(&g->lock);
         scope_count_lost(s, &s->lost_no_buffer);
-        return false;
+        return NULL;
     }
     b = &g->buffers[index];
     if (reuse)
@@ -197,7 +198,7 @@ static bool scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uin
     s->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g);
     s->end = g->buffer_bytes - group_data_start(g);
     hvlog_spin_unlock(&g->lock);
-    return true;
+    return s->buffer;
 }
 
 /* §7.3 steps 2-6 for the scope's owner. */
@@ -210,6 +211,7 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     uint32_t buffer_bytes = __atomic_load_n(&g->buffer_bytes, __ATOMIC_RELAXED);
     uint32_t vp = scope_vp(e, g, lp);
     int32_t next_offset_at = e->logger.types[g->type].next_offset_at;
+    uint8_t *buffer;
 
     /* Step 2: an entry no buffer can hold is lost, and counted as such. */
     if (size > HV_EVENTLOG_MAX_ENTRY_SIZE || size > buffer_bytes - HV_EVENTLOG_BUFFER_HEADER_SIZE) {
@@ -220,13 +222,14 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     if (s->buffer && size > (uint64_t)(s->end - s->offset))
         scope_complete_active(e, g, scope, T6_FULL, vp, false);
     /* Step 4: no active buffer: take a Free one, or lose the event. */
-    if (!s->buffer && !scope_take_buffer(e, g, scope, lp))
+    buffer = s->buffer ? s->buffer : scope_take_buffer(e, g, scope, lp);
+    if (!buffer)
         return HVLOG_LOG_LOST;
     /* Step 5. */
-    hvlog_entry_write(s->buffer + s->offset, (uint32_t)size, entry_type, context,
+    hvlog_entry_write(buffer + s->offset, (uint32_t)size, entry_type, context,
                       e->logger.types[g->type].entry_clock(e->config.ctx), payload, payload_len);
     s->offset += (uint32_t)size;
-    __atomic_store_n((uint32_t *)(s->buffer + next_offset_at), s->offset, __ATOMIC_RELEASE);
+    __atomic_store_n((uint32_t *)(buffer + next_offset_at), s->offset, __ATOMIC_RELEASE);
     /* Step 6. */
     if (s->end - s->offset < HV_EVENTLOG_ENTRY_HEADER_SIZE)
         scope_complete_active(e, g, scope, T6_FULL, vp, false);
