@@ -396,11 +396,18 @@ hv_status_t call_unmap(struct hvlog_call_ctx *c)
 
 /* ---- 0x0066 HvSetEventLogGroupSources (§5.7, DEC-SRC) ---- */
 
+/* Run as an LP by SetSources: it is between two events. */
+static void lp_quiesced(void *arg)
+{
+    (void)arg;
+}
+
 hv_status_t call_sources(struct hvlog_call_ctx *c)
 {
     struct hv_input_set_eventlog_group_sources in;
     struct hvlog_group *g;
     hv_status_t status = HV_STATUS_SUCCESS;
+    uint64_t disabled = 0; /* source bits this call turns off */
 
     hv_input_set_eventlog_group_sources_load(&in, c->input);
     if (c->engine->config.profile.abi == HVLOG_ABI_CURRENT) {
@@ -418,9 +425,18 @@ hv_status_t call_sources(struct hvlog_call_ctx *c)
     if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
     else /* release: pairs with hvlog_log()'s acquire load (log.c) */
-        __atomic_store_n(&c->engine->logger.types[in.type].source_mask, in.enable_flags,
-                         __ATOMIC_RELEASE);
+        disabled = __atomic_exchange_n(&c->engine->logger.types[in.type].source_mask,
+                                       in.enable_flags, __ATOMIC_RELEASE) & ~in.enable_flags;
     hvlog_spin_unlock(&g->lock);
+    /* Q-CONC: an LP may have loaded the old mask and not yet recorded (or
+     * taken a buffer for) its event. Disabling returns only once every LP
+     * is between two events, so nothing it disabled is recorded after it
+     * returns (§5.7) - a root that then flushes what it sees InUse, as
+     * [MAR-TRACE]'s stop path does, finds everything. */
+    if (disabled && c->engine->ops.run_on_lp) {
+        for (uint32_t lp = 0; lp < c->engine->config.lp_count; lp++)
+            c->engine->ops.run_on_lp(c->engine->config.ctx, lp, lp_quiesced, NULL);
+    }
     return status;
 }
 

@@ -31,7 +31,10 @@
  *                                                 two hvlog_log() calls; global:
  *                                                 the scope spinlock
  *   SetSources         the source mask            release store; hvlog_log()
- *                                                 loads it with acquire
+ *                                                 loads it with acquire; turning
+ *                                                 bits off then run_on_lp()s
+ *                                                 every LP, so no event under
+ *                                                 the old mask is still running
  *
  * run_on_lp() is the host's promise of mutual exclusion with that LP's
  * logging, with happens-before both ways (an IPI in a hypervisor; a mailbox
