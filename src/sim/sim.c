@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The simulated host's lifetime and its engine (hvlog/sim/sim.h): the
- * host-ops table, the clock, hypercalls from the root and children, fault
- * injection and the deferred retry of refused messages.
+ * host-ops table, the clock, hypercalls from the root and children (and
+ * HvGetSystemProperty for the SystemDiagnostics ring), fault injection and
+ * the deferred retry of refused messages.
  *
  * The sim holds no global state: tests create several side by side.
  */
@@ -191,6 +192,11 @@ int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **o
         if (hvlog_sim_deposit(sim, d, config->pool_pages) != 0)
             goto fail;
     }
+    /* §11.6: the hypervisor's own ring exists before any root runs. */
+    if (config->system_diag_buffers &&
+        hvlog_engine_system_diag_start(sim->engine, config->system_diag_buffers,
+                                       config->system_diag_pages, ~0ull) != 0)
+        goto fail;
     *out = sim;
     return 0;
 fail:
@@ -237,6 +243,53 @@ static bool partition_exists(const struct hvlog_sim *sim, uint64_t id)
            (id >= HVLOG_SIM_FIRST_CHILD_ID && id - HVLOG_SIM_FIRST_CHILD_ID < sim->config.children);
 }
 
+/*
+ * HvGetSystemProperty, property DiagnosticsLogBuffers (sim.h): the one
+ * hypervisor-wide call the diaglog driver needs before Map (research §1.2).
+ * It is outside the engine (§11.6: "the engine exposes the ring geometry
+ * through its embedding API instead"), so the sim answers it from that
+ * API, with the engine's check order (§3.5) and output only on success.
+ * Returns the result value, or HVLOG_SIM_INTERCEPT (counted).
+ */
+#define SYSPROP_BLOCK 8u /* input {PropertyId, reserved}, output {count, pages} */
+
+static uint64_t sim_get_system_property(struct hvlog_sim *sim, uint64_t partition_id,
+                                        uint64_t rcx, uint64_t rdx, uint64_t r8)
+{
+    uint8_t in[SYSPROP_BLOCK], out[SYSPROP_BLOCK];
+    uint32_t count = 0, pages = 0;
+    enum hvlog_gpa_result r;
+    hv_status_t status = HV_STATUS_SUCCESS;
+
+    /* 2: a simple memory-form call; every bit above the code must be 0. */
+    if ((rcx & ~HV_HYPERCALL_CALL_CODE_MASK) != 0)
+        status = HV_STATUS_INVALID_HYPERCALL_INPUT;
+    /* 3: both blocks 8-aligned (8 bytes cannot then cross a page), readable / writable. */
+    else if ((rdx & 7u) != 0 || (r8 & 7u) != 0)
+        status = HV_STATUS_INVALID_ALIGNMENT;
+    else if ((r = sim_gpa_read(sim, partition_id, rdx, in, SYSPROP_BLOCK)) != HVLOG_GPA_OK ||
+             (r = sim_gpa_probe(sim, partition_id, r8, SYSPROP_BLOCK, true)) != HVLOG_GPA_OK) {
+        if (r == HVLOG_GPA_FAULT) {
+            sim_count_intercept(sim); /* Q-GPA */
+            return HVLOG_SIM_INTERCEPT;
+        }
+        status = HV_STATUS_INVALID_ALIGNMENT;
+    }
+    /* 4, then the call's own row. */
+    else if (partition_id != HVLOG_SIM_ROOT_ID)
+        status = HV_STATUS_ACCESS_DENIED;
+    else if (hvlog_load_le32(in) != HVLOG_SIM_PROPERTY_DIAG_LOG_BUFFERS)
+        status = HV_STATUS_INVALID_PARAMETER;
+    if (status != HV_STATUS_SUCCESS)
+        return hv_hypercall_result_make(status, 0);
+    if (hvlog_engine_system_diag_geometry(sim->engine, &count, &pages) != 0)
+        count = pages = 0; /* no ring: nothing to map */
+    hvlog_store_le32(out, count);
+    hvlog_store_le32(out + 4, pages);
+    sim_gpa_write(sim, partition_id, r8, out, SYSPROP_BLOCK); /* probed writable above */
+    return hv_hypercall_result_make(HV_STATUS_SUCCESS, 0);
+}
+
 uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id, uint32_t vp_index,
                              uint64_t rcx, uint64_t rdx, uint64_t r8)
 {
@@ -248,6 +301,8 @@ uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id, uint3
         return hv_hypercall_result_make(HV_STATUS_INVALID_PARTITION_ID, 0);
     if (vp_index >= sim->config.lps)
         return hv_hypercall_result_make(HV_STATUS_INVALID_VP_INDEX, 0);
+    if ((rcx & HV_HYPERCALL_CALL_CODE_MASK) == HVLOG_SIM_CALL_GET_SYSTEM_PROPERTY)
+        return sim_get_system_property(sim, partition_id, rcx, rdx, r8);
     if (hvlog_engine_hypercall(sim->engine, &caller, &call) == HVLOG_HYPERCALL_GPA_FAULT) {
         sim_count_intercept(sim); /* Q-GPA: a memory intercept, no status */
         return HVLOG_SIM_INTERCEPT;

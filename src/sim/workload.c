@@ -8,7 +8,8 @@
  * I/O-port and CPUID intercepts, context switches, profiler samples - for
  * LocalDiagnostics, and partition create/delete for GlobalSystemEvents.
  * If local_sources selects none of those, any catalogue row of a selected
- * group will do.
+ * group will do. SystemDiagnostics records (the ring, §11.6) have no rows:
+ * they are the sim's own HVLOG_SIM_DIAG_ENTRY_TYPE (hvlog/sim/sim.h).
  *
  * An entry's payload is one little-endian u64 per parameter name of its
  * row (hvlog's choice, docs/engine.md), with values a guest could have
@@ -151,7 +152,7 @@ int sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w)
 {
     memset(plan, 0, sizeof(*plan));
     if (!w || w->payload_min > w->payload_max || w->payload_max > HVLOG_SIM_MAX_EXTRA ||
-        w->global_per_mille > 1000)
+        w->global_per_mille > 1000 || w->system_per_mille > 1000 - w->global_per_mille)
         return -1;
     plan->w = *w;
     plan->local_count = rows_collect(plan->local, SIM_MAX_ROWS, HvEventLogTypeLocalDiagnostics,
@@ -162,7 +163,7 @@ int sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w)
     plan->global_count = rows_collect(plan->global, COUNT_OF(plan->global),
                                       HvEventLogTypeGlobalSystemEvents, 0, global_mix,
                                       COUNT_OF(global_mix));
-    if (plan->local_count == 0 && w->global_per_mille < 1000)
+    if (plan->local_count == 0 && w->global_per_mille + w->system_per_mille < 1000)
         return -1;
     if (plan->global_count == 0 && w->global_per_mille > 0)
         return -1;
@@ -206,27 +207,38 @@ void sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uin
                     uint8_t *payload)
 {
     const struct hvlog_sim_workload *w = &plan->w;
-    const struct sim_row *row;
+    const struct sim_row *row = NULL;
     uint32_t extra = w->payload_min, off;
     uint64_t r = sim_rng_next(rng);
 
-    if (plan->local_count == 0 || (r % 1000) < w->global_per_mille) {
+    /* [0, global) global, [global, global + system) the ring, the rest
+     * local: with system_per_mille 0 the draws are those of before. */
+    if ((r % 1000) < w->global_per_mille) {
         row = &plan->global[(r >> 10) % plan->global_count];
         ev->type = HvEventLogTypeGlobalSystemEvents;
+    } else if ((r % 1000) < w->global_per_mille + w->system_per_mille || plan->local_count == 0) {
+        ev->type = HvEventLogTypeSystemDiagnostics;
     } else {
         row = &plan->local[(r >> 10) % plan->local_count];
         ev->type = HvEventLogTypeLocalDiagnostics;
     }
-    ev->sources = row->info->group;
-    ev->entry_type = row->info->entry_type;
     /* Context: this LP's sequence number for the type; a reader sees a gap
      * of exactly the events lost in between. */
     *context = (uint32_t)logged[ev->type];
 
-    for (uint32_t i = 0; i < row->param_count; i++)
-        hvlog_store_le64(payload + (size_t)i * 8,
-                         param_value(row->param_kind[i], sim_rng_next(rng), lp, children));
-    off = (uint32_t)row->param_count * 8u;
+    if (row) {
+        ev->sources = row->info->group;
+        ev->entry_type = row->info->entry_type;
+        for (uint32_t i = 0; i < row->param_count; i++)
+            hvlog_store_le64(payload + (size_t)i * 8,
+                             param_value(row->param_kind[i], sim_rng_next(rng), lp, children));
+        off = (uint32_t)row->param_count * 8u;
+    } else {
+        ev->sources = HVLOG_SIM_DIAG_SOURCES;
+        ev->entry_type = HVLOG_SIM_DIAG_ENTRY_TYPE;
+        hvlog_store_le64(payload, lp); /* sim.h: the record names its LP */
+        off = 8u;
+    }
     if (w->payload_max > w->payload_min)
         extra += (uint32_t)(sim_rng_next(rng) % ((uint64_t)w->payload_max - w->payload_min + 1));
     for (uint32_t k = 0; k < extra; k++)

@@ -2,9 +2,13 @@
 #include "sim_root.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 void root_attach(struct sim_root *r, struct hvlog_sim *sim)
@@ -209,4 +213,42 @@ uint32_t root_drain(struct sim_root *r, const struct root_reader *reader)
         }
     }
     return taken;
+}
+
+int root_child_signal(void (*fn)(const volatile uint8_t *), const volatile uint8_t *p)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = SIG_DFL; /* no sanitizer report: just die of it */
+        sigaction(SIGSEGV, &sa, NULL);
+        sigaction(SIGBUS, &sa, NULL);
+        fn(p);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
+void root_store_one(const volatile uint8_t *p)
+{
+    *(volatile uint8_t *)(uintptr_t)p = 0x5A;
+}
+
+static volatile uint8_t root_sink;
+
+void root_load_one(const volatile uint8_t *p)
+{
+    root_sink = *p;
+}
+
+uint64_t root_seed(uint64_t fallback)
+{
+    const char *env = getenv("HVLOG_SIM_SEED");
+
+    return env ? strtoull(env, NULL, 0) : fallback;
 }

@@ -80,4 +80,17 @@ uint32_t root_consume_list(struct sim_root *r, uint32_t type, uint32_t first,
  * Returns the messages taken. */
 uint32_t root_drain(struct sim_root *r, const struct root_reader *reader);
 
+/* The seed a stress test runs with: HVLOG_SIM_SEED from the environment
+ * (any base strtoull reads), else @fallback. Tests print it first. */
+uint64_t root_seed(uint64_t fallback);
+
+/* Run @fn(@p) in a forked child; returns the signal that ended it, or 0.
+ * The child dies of the default action (no sanitizer report), so a test
+ * can check that a store through the read-only view faults. Call it with
+ * no LP threads running. */
+int root_child_signal(void (*fn)(const volatile uint8_t *), const volatile uint8_t *p);
+/* For root_child_signal: one store, one load. */
+void root_store_one(const volatile uint8_t *p);
+void root_load_one(const volatile uint8_t *p);
+
 #endif /* HVLOG_TESTS_SIM_ROOT_H */

@@ -256,8 +256,7 @@ static void run(uint64_t seed, uint32_t rate)
 
 static void lp_threads_and_a_root_on_synic_conserve_every_event(void **state)
 {
-    const char *env = getenv("HVLOG_SIM_SEED");
-    uint64_t seed = env ? strtoull(env, NULL, 0) : 0x51A1;
+    uint64_t seed = root_seed(0x51A1);
     (void)state;
 
     /* Flat out, the root falls behind and loss dominates; paced, the root

@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <cmocka.h>
 
 #include "sim/sim_internal.h"
@@ -41,38 +39,6 @@ static struct hvlog_sim *make_sim(uint32_t domains, uint32_t pool)
 static uint64_t deposit_gpa(uint32_t d, uint32_t k)
 {
     return ((uint64_t)d * (RAM + DEPOSIT) + RAM + k) * HV_PAGE_SIZE;
-}
-
-/* Run @fn in a child process; returns the signal that ended it, or 0. */
-static int child_signal(void (*fn)(const volatile uint8_t *), const volatile uint8_t *p)
-{
-    pid_t pid = fork();
-    int status = 0;
-
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = SIG_DFL; /* no sanitizer report: just die of it */
-        sigaction(SIGSEGV, &sa, NULL);
-        sigaction(SIGBUS, &sa, NULL);
-        fn(p);
-        _exit(0);
-    }
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
-static void store_one(const volatile uint8_t *p)
-{
-    *(volatile uint8_t *)(uintptr_t)p = 0x5A;
-}
-
-static volatile uint8_t sink;
-
-static void load_one(const volatile uint8_t *p)
-{
-    sink = *p;
 }
 
 /* ---- the pool ---- */
@@ -300,16 +266,17 @@ static void a_store_through_the_root_view_faults(void **state)
     assert_non_null(view);
 
     /* The overlay: the store dies of SIGSEGV, the byte is unchanged. */
-    assert_int_equal(child_signal(store_one, view + 12), SIGSEGV);
+    assert_int_equal(root_child_signal(root_store_one, view + 12), SIGSEGV);
     assert_int_equal(hvlog_load_le32(view + 12), 0);
     /* The view is read-only everywhere, RAM included: the root writes its
      * RAM through its own writable pointers, never through the view. */
     scratch_gpa = hvlog_sim_root_page(sim, 2, &scratch);
     scratch[0] = 7;
     assert_int_equal(hvlog_sim_root_view(sim, scratch_gpa, 1)[0], 7);
-    assert_int_equal(child_signal(store_one, hvlog_sim_root_view(sim, scratch_gpa, 1)), SIGSEGV);
+    assert_int_equal(root_child_signal(root_store_one, hvlog_sim_root_view(sim, scratch_gpa, 1)),
+                     SIGSEGV);
     /* A read is fine. */
-    assert_int_equal(child_signal(load_one, view), 0);
+    assert_int_equal(root_child_signal(root_load_one, view), 0);
     hvlog_sim_destroy(sim);
 }
 
@@ -325,13 +292,13 @@ static void a_read_through_an_old_pointer_after_unmap_faults(void **state)
     assert_int_equal(root_create(&r, GLOBAL, 1, 0, 0), 0);
     assert_int_equal(root_map(&r, GLOBAL, 1), 0);
     view = root_buffer(&r, GLOBAL, 1);
-    assert_int_equal(child_signal(load_one, view), 0);
+    assert_int_equal(root_child_signal(root_load_one, view), 0);
     assert_int_equal(root_unmap(&r, GLOBAL, 1), 0);
     /* §5.6: Unmap revokes the read access itself, not just the pointer. */
-    assert_int_equal(child_signal(load_one, view), SIGSEGV);
+    assert_int_equal(root_child_signal(root_load_one, view), SIGSEGV);
     /* Mapped again: readable again. */
     assert_int_equal(root_map(&r, GLOBAL, 1), 0);
-    assert_int_equal(child_signal(load_one, view), 0);
+    assert_int_equal(root_child_signal(root_load_one, view), 0);
     hvlog_sim_destroy(sim);
 }
 

@@ -79,6 +79,13 @@ struct hvlog_sim;
  * gap of exactly the lost events), its payload one little-endian u64 per
  * parameter name of the row followed by the extra bytes
  * hvlog_sim_extra_byte(Context, 0..n-1).
+ *
+ * SystemDiagnostics records (type 2, the hypervisor's own ring, §11.6) have
+ * no catalogue rows: a record is entry Type HVLOG_SIM_DIAG_ENTRY_TYPE with
+ * source bits HVLOG_SIM_DIAG_SOURCES, Context as above (the LP's count of
+ * type-2 events), and a payload of one little-endian u64, the LP index,
+ * followed by the extra bytes. They are recorded only when the sim runs the
+ * ring (hvlog_sim_config.system_diag_buffers); otherwise they are dropped.
  */
 struct hvlog_sim_workload {
     uint64_t events_per_lp;     /* stop after this many events per LP (0 = until stopped) */
@@ -87,8 +94,16 @@ struct hvlog_sim_workload {
     uint32_t payload_max;       /* ...chosen uniformly in [min, max]; max <= HVLOG_SIM_MAX_EXTRA */
     uint64_t local_sources;     /* LocalDiagnostics source bits to draw from (0 = all groups) */
     uint32_t global_per_mille;  /* share of events that are GlobalSystemEvents, in 1/1000 */
+    uint32_t system_per_mille;  /* share that are SystemDiagnostics records; with
+                                 * global_per_mille at most 1000 */
 };
 #define HVLOG_SIM_MAX_EXTRA 65536u /* extra payload bytes; above ~65500 an entry is too large (§7.3) */
+
+/* A SystemDiagnostics record's entry Type: non-zero (a diaglog reader stops
+ * at Type 0), group 0x1D "hypervisor" in the high byte as diagnostic types
+ * carry it (research §2.6); the low byte is the sim's. */
+#define HVLOG_SIM_DIAG_ENTRY_TYPE 0x1D01u
+#define HVLOG_SIM_DIAG_SOURCES 0x1ull /* the ring's source mask is all ones */
 
 /** hvlog_sim_extra_byte - byte @k of the extra payload of an entry with
  * @context: never zero, so a reader can tell it from the zero padding. */
@@ -108,6 +123,13 @@ struct hvlog_sim_config {
     uint64_t seed;            /* all randomness; printed by tests on failure */
     bool lockstep;            /* no LP threads: hvlog_sim_step() runs LPs in the caller */
     struct hvlog_profile profile;
+    /* The hypervisor's SystemDiagnostics ring (§11.6), started at create
+     * with every source enabled: this many buffers (0 = no ring) of
+     * system_diag_pages pages, taken from domain 0's pool after the
+     * deposit. Current profile only (create fails otherwise). The root
+     * learns the geometry with HvGetSystemProperty (below). */
+    uint32_t system_diag_buffers;
+    uint32_t system_diag_pages;
     /* Injectable clock: reference time in 100 ns; NULL = CLOCK_MONOTONIC
      * since the sim started. Must be non-decreasing, and callable from
      * every LP thread at once. With an injected clock the TSC (entries of a
@@ -148,7 +170,21 @@ HVLOG_API uint32_t hvlog_sim_lp_count(const struct hvlog_sim *sim);
  * fault. A caller that cannot exist gets the sim's own answer:
  * HV_STATUS_INVALID_PARTITION_ID for an unknown partition,
  * HV_STATUS_INVALID_VP_INDEX for vp >= lps. Any thread.
+ *
+ * Besides the nine event-log calls (the engine's), the sim answers one
+ * hypervisor-wide call a root driver needs first: HvGetSystemProperty
+ * (code HVLOG_SIM_CALL_GET_SYSTEM_PROPERTY), memory form only, for
+ * property HVLOG_SIM_PROPERTY_DIAG_LOG_BUFFERS (research §1.2): input
+ * {PropertyId u32 @0, reserved u32 @4} at RDX, output {buffer count u32 @0,
+ * pages per buffer u32 @4} at R8 - the SystemDiagnostics ring's geometry,
+ * 0 and 0 without a ring. Checks in the engine's order (§3.5): the fast
+ * bit or any reserved, rep or variable-header bit -> INVALID_HYPERCALL_INPUT;
+ * a block not 8-aligned or outside the GPA space -> INVALID_ALIGNMENT; a
+ * block the caller cannot read (input) or write (output) -> intercept;
+ * not the root -> ACCESS_DENIED; another property -> INVALID_PARAMETER.
  */
+#define HVLOG_SIM_CALL_GET_SYSTEM_PROPERTY 0x007Bu
+#define HVLOG_SIM_PROPERTY_DIAG_LOG_BUFFERS 28u
 #define HVLOG_SIM_INTERCEPT 0xFFFFFFFFFFFFFFFFull
 HVLOG_API uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id,
                                        uint32_t vp_index, uint64_t rcx, uint64_t rdx, uint64_t r8);
@@ -242,7 +278,8 @@ HVLOG_API void hvlog_sim_poll(struct hvlog_sim *sim);
 /** Start LP threads with @workload. Returns -1 in lock-step mode, when
  * threads were started and not yet stopped, for a bad workload
  * (payload_min > payload_max, payload_max > HVLOG_SIM_MAX_EXTRA,
- * global_per_mille > 1000, no catalogue row in local_sources), or when a
+ * global_per_mille + system_per_mille > 1000, no catalogue row in
+ * local_sources when some events are local), or when a
  * thread cannot start; else 0. Call start and stop from one controlling
  * thread. */
 HVLOG_API int hvlog_sim_start(struct hvlog_sim *sim, const struct hvlog_sim_workload *workload);
