@@ -194,12 +194,23 @@ const struct hvlog_entry_type_info *hvlog_entry_type_find(const char *name)
 {
     if (!name)
         return NULL;
+    const struct hvlog_entry_type_info *suffix_match = NULL;
+    size_t len = strlen(name), suffix_matches = 0;
+
     for (size_t i = 0; i < ARRAY_LEN(entry_table); i++) {
         const char *full = entry_table[i].name;
+        size_t full_len = strlen(full);
+
         if (strcasecmp(full, name) == 0 || strcasecmp(strip_prefix(full), strip_prefix(name)) == 0)
             return &entry_table[i];
+        /* "CPUID" for HV_TR_IM_CPUID: whole words at the end of the name. */
+        if (len > 0 && full_len > len && full[full_len - len - 1] == '_' &&
+            strcasecmp(full + full_len - len, name) == 0) {
+            suffix_match = &entry_table[i];
+            suffix_matches++;
+        }
     }
-    return NULL;
+    return suffix_matches == 1 ? suffix_match : NULL;
 }
 
 /* ---- version ---- */

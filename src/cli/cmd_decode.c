@@ -700,13 +700,21 @@ int cli_cmd_decode(int argc, char **argv)
             break;
         case 'e': {
             const struct hvlog_entry_type_info *info = hvlog_entry_type_find(optarg);
+            char *end;
+
             if (info) {
                 d.filter.entry_type = info->entry_type;
-            } else if (cli_number("decode", "--event", optarg, 0, 0xFFFF, &v)) {
-                d.filter.entry_type = (int32_t)v;
-            } else {
+                break;
+            }
+            (void)strtoull(optarg, &end, 0);
+            if (*optarg == '\0' || *end != '\0') { /* a name, not a number */
+                cli_error("decode: --event '%s' names no entry type, or several "
+                          "('hvlog abi entries' lists them)", optarg);
                 return CLI_EXIT_USAGE;
             }
+            if (!cli_number("decode", "--event", optarg, 0, 0xFFFF, &v))
+                return CLI_EXIT_USAGE;
+            d.filter.entry_type = (int32_t)v;
             break;
         }
         case 'b': if (!cli_number("decode", "--begin", optarg, 0, UINT64_MAX, &d.filter.begin)) return CLI_EXIT_USAGE; break;

@@ -585,6 +585,10 @@ static void catalogue_names_are_found_with_or_without_prefix_in_any_case(void **
     assert_ptr_equal(hvlog_entry_type_find("HV_EVENTLOG_PARTITION_CREATED"), created);
     assert_ptr_equal(hvlog_entry_type_find("partition_created"), created);
     assert_ptr_equal(hvlog_entry_type_find("Hv_EventLog_Partition_Created"), created);
+    /* The words after the group, when only one row ends with them. */
+    assert_ptr_equal(hvlog_entry_type_find("CPUID"), cpuid);
+    assert_ptr_equal(hvlog_entry_type_find("cpuid"), cpuid);
+    assert_ptr_equal(hvlog_entry_type_find("created"), created);
 }
 
 static void unknown_catalogue_names_give_null(void **state)
@@ -595,7 +599,9 @@ static void unknown_catalogue_names_give_null(void **state)
     assert_null(hvlog_entry_type_find("HV_TR_"));
     assert_null(hvlog_entry_type_find("HV_EVENTLOG_"));
     assert_null(hvlog_entry_type_find("HV_TR_IM_NOSUCH"));
-    assert_null(hvlog_entry_type_find("CPUID")); /* the group part is not optional */
+    assert_null(hvlog_entry_type_find("WRITE"));  /* MSR_WRITE, CR_WRITE, ...: ambiguous */
+    assert_null(hvlog_entry_type_find("_CPUID")); /* not whole words */
+    assert_null(hvlog_entry_type_find("PUID"));
     assert_null(hvlog_entry_type_find("HV_TR_IM_CPUIDX"));
     assert_null(hvlog_entry_type_find("IM_CPUI"));
 }

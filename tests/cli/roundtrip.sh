@@ -32,6 +32,14 @@ PY
 lines=$(grep -vc '^\[lost' "$work/decode.txt" || true)
 [ "$lines" -eq "$events" ] || fail "decode printed $lines events, stats counted $events"
 
+# --event by short name ("CPUID"), full name and number select the same lines.
+"$hvlog" decode "$work/t" --event CPUID > "$work/cpuid1.txt"
+"$hvlog" decode "$work/t" --event HV_TR_IM_CPUID > "$work/cpuid2.txt"
+"$hvlog" decode "$work/t" --event 0x27 > "$work/cpuid3.txt"
+[ -s "$work/cpuid1.txt" ] && cmp -s "$work/cpuid1.txt" "$work/cpuid2.txt" &&
+    cmp -s "$work/cpuid1.txt" "$work/cpuid3.txt" || fail "--event CPUID, HV_TR_IM_CPUID and 0x27 differ"
+grep -v '^\[lost' "$work/cpuid1.txt" | grep -vq 'HV_TR_IM_CPUID' && fail "--event CPUID let other events through"
+
 "$hvlog" export "$work/t" --format ctf -o "$work/ctf" > /dev/null
 babeltrace2 "$work/ctf" > "$work/bt.txt" 2> "$work/bt.err" || fail "babeltrace2 failed: $(head -3 "$work/bt.err")"
 grep -q ERROR "$work/bt.err" && fail "babeltrace2 reported an error"
@@ -54,5 +62,7 @@ head -c 5000 "$work/t/local.buffers" > "$work/truncated.buffers"
 [ $rc -eq 2 ] && [ ! -e "$work/x" ] || fail "bad option: exit $rc"
 "$hvlog" record -o "$work/t" --events 10 --quiet 2> "$work/err5"; rc=$?
 [ $rc -eq 1 ] || fail "record over an existing trace without --force: exit $rc"
+"$hvlog" decode "$work/t" --event WRITE > /dev/null 2> "$work/err6"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l < "$work/err6")" -eq 1 ] || fail "ambiguous --event WRITE: exit $rc"
 set -e
 echo "roundtrip: $events events, $lost lost; babeltrace2 agrees"

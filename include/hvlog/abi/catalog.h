@@ -164,8 +164,10 @@ HVLOG_API const struct hvlog_entry_type_info *hvlog_entry_type_info(uint32_t log
 HVLOG_API const struct hvlog_entry_type_info *hvlog_entry_type_at(size_t i);
 
 /**
- * hvlog_entry_type_find - look a row up by spec name (exact or without the
- * "HV_TR_"/"HV_EVENTLOG_" prefix, case-insensitive); NULL if none.
+ * hvlog_entry_type_find - look a row up by spec name, case-insensitive:
+ * exact, without the "HV_TR_"/"HV_EVENTLOG_" prefix ("IM_CPUID"), or by
+ * the words after the group ("CPUID") when only one row ends with them.
+ * NULL if none, or if the short form names several rows.
  */
 HVLOG_API const struct hvlog_entry_type_info *hvlog_entry_type_find(const char *name);
 
