@@ -322,25 +322,56 @@ static struct name_entry *lookup_names(struct decoder *d, uint32_t log_type,
 
 /* ---- time ---- */
 
+/* The ticks per second of group @g's entries when the trace says so and
+ * they are not 100 ns: the TSC's, or the QPC's (qpc_frequency_hz); else 0. */
+static uint64_t ticks_hz(const struct decoder *d, const struct hvlog_trace_group *g)
+{
+    if (g->time_basis == HvEventLogEntryTimeTsc)
+        return d->meta->tsc_frequency_hz;
+    if (g->time_basis == HvEventLogEntryTimeQpc && d->meta->qpc_frequency_hz != 10000000u)
+        return d->meta->qpc_frequency_hz;
+    return 0;
+}
+
 /* A duration in the group's time basis, in 100 ns units: reference time
- * already is; TSC ticks need the trace's TSC frequency (0 = unknown: ticks
- * are shown as they are). */
+ * already is, and QPC at 10 MHz; TSC and QPC ticks at another rate need the
+ * trace's frequency (0 = unknown: ticks are shown as they are). */
 static uint64_t ticks_to_100ns(const struct decoder *d, const struct hvlog_trace_group *g,
                                uint64_t ticks)
 {
-    uint64_t hz = d->meta->tsc_frequency_hz;
+    uint64_t hz = ticks_hz(d, g);
 
-    if (g->time_basis != HvEventLogEntryTimeTsc || hz == 0)
+    if (hz == 0)
         return ticks;
     return (uint64_t)((unsigned __int128)ticks * 10000000u / hz);
 }
 
-/* Reference-basis ticks -> 100 ns since the Unix epoch, from the anchor. */
-static bool wall_time(const struct hvlog_trace_group *g, uint64_t ticks, uint64_t *unix_100ns)
+/*
+ * Ticks -> 100 ns since the Unix epoch, from the group's anchor: SystemTime
+ * and the clock's value when Initialize ran (reference_time_at_init; for
+ * QPC, qpc_at_init at qpc_frequency_hz, both in the metadata since the
+ * current profile's traces carry them). False when the trace cannot say.
+ */
+static bool wall_time(const struct decoder *d, const struct hvlog_trace_group *g, uint64_t ticks,
+                      uint64_t *unix_100ns)
 {
-    if (g->time_basis != HvEventLogEntryTimeReference || g->system_time < CLI_FILETIME_UNIX_EPOCH)
+    uint64_t at_init = g->system_time - CLI_FILETIME_UNIX_EPOCH;
+    uint64_t hz = d->meta->qpc_frequency_hz;
+    __int128 t;
+
+    if (g->system_time < CLI_FILETIME_UNIX_EPOCH)
         return false;
-    *unix_100ns = g->system_time - CLI_FILETIME_UNIX_EPOCH + (ticks - g->reference_time_at_init);
+    if (g->time_basis == HvEventLogEntryTimeReference) {
+        *unix_100ns = at_init + (ticks - g->reference_time_at_init);
+        return true;
+    }
+    if (g->time_basis != HvEventLogEntryTimeQpc || hz == 0 || !g->qpc_at_init_known)
+        return false;
+    /* Signed: an entry may predate Initialize (a QPC below qpc_at_init). */
+    t = ((__int128)ticks - (__int128)g->qpc_at_init) * 10000000 / (__int128)hz + (__int128)at_init;
+    if (t < 0 || t > (__int128)UINT64_MAX)
+        return false;
+    *unix_100ns = (uint64_t)t;
     return true;
 }
 
@@ -350,7 +381,7 @@ static size_t format_time(struct decoder *d, const struct hvlog_trace_group *g, 
 {
     uint64_t t;
 
-    if ((d->style == STYLE_LOCAL || d->style == STYLE_UTC) && wall_time(g, ticks, &t)) {
+    if ((d->style == STYLE_LOCAL || d->style == STYLE_UTC) && wall_time(d, g, ticks, &t)) {
         time_t secs = (time_t)(t / 10000000u);
         struct time_cache *tc = &d->tcache;
         uint64_t frac = t % 10000000u;
@@ -926,7 +957,8 @@ int cli_cmd_stats(int argc, char **argv)
         hvlog_json_key(w, "lps");
         hvlog_json_array_begin(w);
     } else if (d.meta->lp_count) {
-        printf("\n%4s %10s %10s %10s %12s %12s\n", "lp", "logged", "recorded", "lost", "no-buffer", "too-large");
+        printf("\n%4s %10s %10s %10s %12s %12s %12s\n", "lp", "logged", "recorded", "lost",
+               "no-buffer", "too-large", "overwritten");
     }
     for (uint32_t i = 0; i < d.meta->lp_count; i++) {
         const struct hvlog_trace_lp *lp = &d.meta->lps[i];
@@ -938,10 +970,14 @@ int cli_cmd_stats(int argc, char **argv)
             hvlog_json_member_u64(w, "lost", lp->lost);
             hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
             hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
+            /* Circular mode: in recorded, no longer in the trace (0 otherwise). */
+            hvlog_json_member_u64(w, "overwritten", lp->overwritten);
             hvlog_json_object_end(w);
         } else {
-            printf("%4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-                   lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large);
+            printf("%4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64
+                   " %12" PRIu64 "\n",
+                   lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
+                   lp->overwritten);
         }
     }
     if (json) {

@@ -111,6 +111,8 @@ int cli_cmd_info(int argc, char **argv)
                m->host.lps, m->host.domains, m->host.children, m->host.seed);
         if (m->tsc_frequency_hz)
             printf("TSC:         %" PRIu64 " Hz\n", m->tsc_frequency_hz);
+        if (m->qpc_frequency_hz)
+            printf("QPC:         %" PRIu64 " Hz\n", m->qpc_frequency_hz);
         printf("delivery:    %" PRIu64 " ready messages, %" PRIu64 " buffers, longest ready list %" PRIu64 "\n",
                m->stats.messages, m->stats.buffers, m->stats.longest_chain);
     }
@@ -124,17 +126,21 @@ int cli_cmd_info(int argc, char **argv)
             hvlog_trace_cursor_close(c);
         }
         printf("group:       %s (type %" PRIu32 "), %s: %" PRIu64 " buffers of %" PRIu32
-               " pages in the file; count %" PRIu32 ", threshold %" PRIu32 ", time basis %s, sources 0x%" PRIx64 "\n",
+               " pages in the file; count %" PRIu32 ", threshold %" PRIu32 ", time basis %s, sources 0x%" PRIx64,
                hvlog_eventlog_type_name(g->type) ? hvlog_eventlog_type_name(g->type) : "?", g->type,
                g->file, buffers, g->buffer_pages, g->buffer_count, g->threshold,
                hvlog_time_basis_name(g->time_basis) ? hvlog_time_basis_name(g->time_basis) : "?",
                g->sources);
+        if (g->qpc_at_init_known)
+            printf(", QPC at Initialize %" PRIu64, g->qpc_at_init);
+        printf("\n");
     }
     for (uint32_t i = 0; i < m->lp_count; i++) {
         const struct hvlog_trace_lp *lp = &m->lps[i];
         printf("lp %-3" PRIu32 "      logged %" PRIu64 ", recorded %" PRIu64 ", lost %" PRIu64
-               " (no buffer %" PRIu64 ", too large %" PRIu64 ")\n",
-               lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large);
+               " (no buffer %" PRIu64 ", too large %" PRIu64 "), overwritten %" PRIu64 "\n",
+               lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
+               lp->overwritten);
     }
     hvlog_trace_close(reader);
     return CLI_EXIT_OK;

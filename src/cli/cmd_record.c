@@ -420,6 +420,12 @@ int cli_cmd_record(int argc, char **argv)
     meta.host.children = (uint32_t)children;
     meta.host.seed = seed;
     meta.tsc_frequency_hz = basis == HvEventLogEntryTimeTsc ? tsc_frequency() : 0;
+    /* §11.5: the engine's QPC is the partition reference time (on Hyper-V a
+     * partition's QPC runs off it), so it ticks at 10 MHz and read
+     * ref_time_at_init when Initialize ran. Only the current profile has
+     * the QPC basis; 2013 traces say nothing about it. */
+    if (abi == HVLOG_CALL_ABI_CURRENT)
+        meta.qpc_frequency_hz = 10000000u;
     for (uint32_t type = 0; type < 2; type++) {
         struct hvlog_trace_group *g;
 
@@ -434,6 +440,8 @@ int cli_cmd_record(int argc, char **argv)
         g->time_basis = anchor[type].time_basis;
         g->system_time = anchor[type].system_time;
         g->reference_time_at_init = anchor[type].ref_time_at_init;
+        g->qpc_at_init = anchor[type].ref_time_at_init;
+        g->qpc_at_init_known = abi == HVLOG_CALL_ABI_CURRENT;
         g->sources = source_mask(abi, type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX);
     }
     {
@@ -448,10 +456,13 @@ int cli_cmd_record(int argc, char **argv)
     }
     for (uint32_t lp = 0; lp < lps; lp++) {
         struct hvlog_sim_lp_counts c;
-        struct hvlog_scope_stats sc;
+        struct hvlog_scope_stats sc = {0};
 
         hvlog_sim_lp_counts(sim, lp, &c);
-        hvlog_engine_scope_stats(hvlog_sim_engine(sim), HvEventLogTypeLocalDiagnostics, lp, &sc);
+        /* Cannot fail: the type is valid and lp < the engine's LP count. */
+        if (hvlog_engine_scope_stats(hvlog_sim_engine(sim), HvEventLogTypeLocalDiagnostics, lp,
+                                     &sc) != 0)
+            memset(&sc, 0, sizeof(sc));
         /* Per LP means LocalDiagnostics, whose scopes are the LPs: there
          * the losses by cause add up to lost. (The global type's one scope
          * loses for the whole machine; its count is in the buffers' EventsLost.) */
@@ -462,12 +473,14 @@ int cli_cmd_record(int argc, char **argv)
             .lost = c.lost[HvEventLogTypeLocalDiagnostics],
             .lost_no_buffer = sc.events_lost_no_buffer,
             .lost_too_large = sc.events_lost_too_large,
+            /* Circular mode (§11.1): entries written (so in recorded), then
+             * overwritten when the scope reused a Complete buffer. Not in the
+             * trace and not lost (no EventsLost counts them): logged = in the
+             * trace + lost + overwritten. */
+            .overwritten = sc.events_overwritten,
         };
         lost_total += c.lost[0] + c.lost[1];
         lost_lps += c.lost[0] + c.lost[1] != 0;
-        /* Circular mode (§11.1): entries written, then overwritten when the
-         * scope reused a Complete buffer. Not in the trace and not lost
-         * (no EventsLost counts them): logged = in the trace + lost + these. */
         overwritten_total += sc.events_overwritten;
     }
     meta.lp_count = (uint32_t)lps;

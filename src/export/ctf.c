@@ -154,13 +154,67 @@ static void format_uuid(const uint8_t uuid[16], char out[37])
 
 /* ---- clocks ---- */
 
+/*
+ * An anchored clock's CTF offset: the Unix time of its value 0, as whole
+ * seconds (floor, may be negative) and cycles of @freq_hz (0..freq - 1).
+ * Initialize ran at FILETIME @system_time, when the clock read @at_init:
+ * value 0 is @at_init cycles earlier. Exact for the reference clock
+ * (10 MHz); for another frequency the sub-second part of SystemTime is
+ * rounded down to a cycle. Refused (UNSUPPORTED) when the numbers or the
+ * result are beyond what a CTF clock can hold.
+ */
+static enum hvlog_export_status clock_anchor(struct ctf_export *x, const char *group,
+                                             const char *what, uint64_t system_time,
+                                             uint64_t at_init, struct ctf_clock *c)
+{
+    /* ±285 years around 1970: offset_s x 10^9 stays inside an int64 of ns. */
+    const int64_t max_offset_s = 9000000000LL;
+    int64_t unix_100ns, offset_s;
+    uint64_t rest_100ns, cycles, at_init_cycles;
+
+    if (system_time > (uint64_t)INT64_MAX / 2 || at_init > (uint64_t)INT64_MAX / 2)
+        return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
+                           "%s: group %s: system_time or %s out of range",
+                           hvlog_trace_reader_path(x->reader), group, what);
+    unix_100ns = (int64_t)system_time - (int64_t)EXPORT_FILETIME_UNIX_EPOCH;
+    offset_s = unix_100ns / (int64_t)REF_FREQ_HZ;
+    if (unix_100ns % (int64_t)REF_FREQ_HZ < 0)
+        offset_s--;
+    rest_100ns = (uint64_t)(unix_100ns - offset_s * (int64_t)REF_FREQ_HZ); /* 0..10^7 - 1 */
+    /* rest x freq / 10^7 without overflow: < freq, each product < 2^64. */
+    cycles = c->freq_hz / REF_FREQ_HZ * rest_100ns +
+             c->freq_hz % REF_FREQ_HZ * rest_100ns / REF_FREQ_HZ;
+    offset_s -= (int64_t)(at_init / c->freq_hz); /* at_init < 2^62: fits */
+    at_init_cycles = at_init % c->freq_hz;
+    if (cycles < at_init_cycles) {
+        offset_s--;
+        cycles += c->freq_hz - at_init_cycles; /* < freq: no wrap */
+    } else {
+        cycles -= at_init_cycles;
+    }
+    if (offset_s >= max_offset_s || offset_s <= -max_offset_s)
+        return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
+                           "%s: group %s: system_time puts the trace outside the years a CTF "
+                           "clock can hold",
+                           hvlog_trace_reader_path(x->reader), group);
+    c->offset_s = offset_s;
+    c->offset_cycles = cycles;
+    c->absolute = true;
+    return HVLOG_EXPORT_OK;
+}
+
+/*
+ * The clock of group @g. Reference time and, when the metadata gives its
+ * frequency and its value at Initialize (qpc_frequency_hz, qpc_at_init),
+ * QPC are anchored to SystemTime: absolute clocks on the Unix epoch, which
+ * babeltrace2 merges across groups. TSC has no anchor in the format.
+ */
 static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct hvlog_trace_meta *meta,
                                             const struct hvlog_trace_group *g, struct ctf_clock *c)
 {
     const char *group = hvlog_trace_group_short(g->type);
-    /* ±285 years around 1970 in 100 ns: offset x 100 stays inside an int64 of ns. */
-    const int64_t max_offset = 90000000000000000LL;
-    int64_t offset = 0, offset_ns;
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+    int64_t offset_ns;
 
     memset(c, 0, sizeof(*c));
     switch (g->time_basis) {
@@ -173,36 +227,28 @@ static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct h
         break;
     case HvEventLogEntryTimeQpc:
         snprintf(c->name, sizeof c->name, "%s_qpc", group);
-        c->freq_hz = REF_FREQ_HZ;
-        c->description = "QPC (frequency not recorded: assumed 10 MHz)";
+        if (meta->qpc_frequency_hz == 0) {
+            c->freq_hz = REF_FREQ_HZ;
+            c->description = "QPC (frequency not recorded: assumed 10 MHz)";
+            break;
+        }
+        c->freq_hz = meta->qpc_frequency_hz;
+        c->description = "QPC of the partition at qpc_frequency_hz";
+        if (g->system_time != 0 && g->qpc_at_init_known)
+            st = clock_anchor(x, group, "qpc_at_init", g->system_time, g->qpc_at_init, c);
         break;
     default:
         snprintf(c->name, sizeof c->name, "%s_ref", group);
         c->freq_hz = REF_FREQ_HZ;
         c->description = "reference time: 100 ns since hypervisor start";
-        if (g->system_time == 0)
-            break;
-        /* Unix time of reference time 0 = SystemTime - epoch - reference time then. */
-        if (g->system_time > (uint64_t)INT64_MAX / 2 || g->reference_time_at_init > (uint64_t)INT64_MAX / 2)
-            return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
-                               "%s: group %s: system_time or reference_time_at_init out of range",
-                               hvlog_trace_reader_path(x->reader), group);
-        offset = (int64_t)g->system_time - (int64_t)EXPORT_FILETIME_UNIX_EPOCH -
-                 (int64_t)g->reference_time_at_init;
-        if (offset > max_offset || offset < -max_offset)
-            return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
-                               "%s: group %s: system_time puts the trace outside the years a CTF "
-                               "clock can hold",
-                               hvlog_trace_reader_path(x->reader), group);
-        c->absolute = true;
+        if (g->system_time != 0)
+            st = clock_anchor(x, group, "reference_time_at_init", g->system_time,
+                              g->reference_time_at_init, c);
         break;
     }
-    /* Floor division: offset_s may be negative, offset (cycles) never is. */
-    c->offset_s = offset / (int64_t)REF_FREQ_HZ;
-    if (offset % (int64_t)REF_FREQ_HZ < 0)
-        c->offset_s--;
-    c->offset_cycles = (uint64_t)(offset - c->offset_s * (int64_t)REF_FREQ_HZ);
-    offset_ns = offset * 100;
+    if (st != HVLOG_EXPORT_OK)
+        return st;
+    offset_ns = c->offset_s * 1000000000LL + (int64_t)export_ticks_to_ns(c->offset_cycles, c->freq_hz);
     {
         /* Largest cycle count whose ns from origin fits an int64. */
         uint64_t room_ns = (uint64_t)(INT64_MAX - (offset_ns > 0 ? offset_ns : 0));

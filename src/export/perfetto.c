@@ -32,6 +32,7 @@ struct pf_export {
     struct export_catalog *catalog;
     const struct hvlog_trace_group *group;
     uint64_t tsc_hz;
+    uint64_t qpc_hz;     /* the trace's qpc_frequency_hz; 0 = unknown (100 ns assumed) */
     uint32_t pid;
     /* The track being written. */
     uint32_t lp;
@@ -52,12 +53,25 @@ static int sink_fd(void *arg, const char *bytes, size_t len)
     return export_write_all(*(const int *)arg, bytes, len);
 }
 
-/* ts in microseconds, exact: 100 ns ticks -> one decimal; TSC -> ns -> three. */
+/* The frequency of group @g's entry clock when its ticks are not 100 ns
+ * (TSC; QPC at a recorded frequency other than 10 MHz), else 0. */
+static uint64_t ticks_hz(const struct pf_export *x, const struct hvlog_trace_group *g)
+{
+    if (g->time_basis == HvEventLogEntryTimeTsc)
+        return x->tsc_hz;
+    if (g->time_basis == HvEventLogEntryTimeQpc && x->qpc_hz != 0 && x->qpc_hz != 10000000u)
+        return x->qpc_hz;
+    return 0;
+}
+
+/* ts in microseconds, exact: 100 ns ticks -> one decimal; others -> ns -> three. */
 static void put_ts(struct pf_export *x, uint64_t ticks)
 {
+    uint64_t hz = ticks_hz(x, x->group);
+
     hvlog_json_key(x->w, "ts");
-    if (x->group->time_basis == HvEventLogEntryTimeTsc)
-        hvlog_json_decimal(x->w, export_ticks_to_ns(ticks, x->tsc_hz), 3);
+    if (hz != 0)
+        hvlog_json_decimal(x->w, export_ticks_to_ns(ticks, hz), 3);
     else
         hvlog_json_decimal(x->w, ticks, 1);
 }
@@ -214,6 +228,18 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
     return HVLOG_EXPORT_OK;
 }
 
+/* What otherData.groups[].ts_unit says ts counts, for group @g. */
+static const char *ts_unit(const struct pf_export *x, const struct hvlog_trace_group *g)
+{
+    if (g->time_basis == HvEventLogEntryTimeTsc)
+        return "microseconds of TSC ticks at tsc_frequency_hz (1 GHz if 0)";
+    if (g->time_basis != HvEventLogEntryTimeQpc)
+        return "microseconds of 100 ns ticks since hypervisor start";
+    if (ticks_hz(x, g) != 0)
+        return "microseconds of QPC ticks at qpc_frequency_hz";
+    return "microseconds of QPC ticks at 10 MHz (qpc_frequency_hz, or assumed if 0)";
+}
+
 static void put_other_data(struct pf_export *x, struct export_group_plan *plans, uint32_t count)
 {
     const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
@@ -226,6 +252,7 @@ static void put_other_data(struct pf_export *x, struct export_group_plan *plans,
     hvlog_json_member_string(w, "source", hvlog_trace_reader_path(x->reader));
     hvlog_json_member_string(w, "abi_profile", meta->abi_profile);
     hvlog_json_member_u64(w, "tsc_frequency_hz", meta->tsc_frequency_hz);
+    hvlog_json_member_u64(w, "qpc_frequency_hz", meta->qpc_frequency_hz);
     hvlog_json_key(w, "groups");
     hvlog_json_array_begin(w);
     for (uint32_t i = 0; i < count; i++) {
@@ -236,12 +263,13 @@ static void put_other_data(struct pf_export *x, struct export_group_plan *plans,
         hvlog_json_member_u64(w, "pid", 1 + g->type);
         hvlog_json_member_u64(w, "type", g->type);
         hvlog_json_member_string(w, "time_basis", basis ? basis : "unknown");
-        hvlog_json_member_string(w, "ts_unit",
-                                 g->time_basis == HvEventLogEntryTimeTsc
-                                     ? "microseconds of TSC ticks at tsc_frequency_hz (1 GHz if 0)"
-                                     : "microseconds of 100 ns ticks since hypervisor start");
+        hvlog_json_member_string(w, "ts_unit", ts_unit(x, g));
         hvlog_json_member_u64(w, "system_time", g->system_time);
         hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
+        /* The QPC anchor: the entry at QPC q happened at FILETIME
+         * system_time + (q - qpc_at_init) x 10^7 / qpc_frequency_hz. */
+        if (g->qpc_at_init_known)
+            hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
         hvlog_json_object_end(w);
     }
     hvlog_json_array_end(w);
@@ -260,6 +288,7 @@ static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_expo
     if (st != HVLOG_EXPORT_OK)
         return st;
     x->tsc_hz = meta->tsc_frequency_hz ? meta->tsc_frequency_hz : 1000000000u;
+    x->qpc_hz = meta->qpc_frequency_hz;
     x->catalog = malloc(sizeof(*x->catalog));
     if (!x->catalog)
         return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");

@@ -58,7 +58,8 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
 
 /* The u64 counters of an "lps" row and of "stats", by member name: one
  * table serves the reader and the writer, so they cannot drift. */
-#define TRACE_LP_COUNTERS(X) X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large)
+#define TRACE_LP_COUNTERS(X) \
+    X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
 #define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
 
 /* ---- reading ---- */
@@ -203,6 +204,11 @@ static enum hvlog_export_status parse_group(struct meta_parse *mp, const json_t 
     TRY(get_u32(mp, obj, "time_basis", false, HvEventLogEntryTimeMaximumCurrent, &g->time_basis));
     TRY(get_u64(mp, obj, "system_time", false, UINT64_MAX, &g->system_time));
     TRY(get_u64(mp, obj, "reference_time_at_init", false, UINT64_MAX, &g->reference_time_at_init));
+    /* Absent is "unknown", which 0 cannot say: 0 is a valid counter value. */
+    if (json_object_get(obj, "qpc_at_init")) {
+        TRY(get_u64(mp, obj, "qpc_at_init", false, UINT64_MAX, &g->qpc_at_init));
+        g->qpc_at_init_known = true;
+    }
     return get_mask(mp, obj, "sources", &g->sources);
 }
 
@@ -281,6 +287,7 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         mp->where[0] = '\0';
     }
     TRY(get_u64(mp, root, "tsc_frequency_hz", false, UINT64_MAX, &meta->tsc_frequency_hz));
+    TRY(get_u64(mp, root, "qpc_frequency_hz", false, UINT64_MAX, &meta->qpc_frequency_hz));
     n = json_object_get(root, "groups");
     count = json_array_size(n);
     if (!json_is_array(n) || count == 0 || count > HVLOG_TRACE_MAX_GROUPS)
@@ -372,6 +379,7 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
     hvlog_json_member_u64(w, "seed", meta->host.seed);
     hvlog_json_object_end(w);
     hvlog_json_member_u64(w, "tsc_frequency_hz", meta->tsc_frequency_hz);
+    hvlog_json_member_u64(w, "qpc_frequency_hz", meta->qpc_frequency_hz);
     hvlog_json_key(w, "groups");
     hvlog_json_array_begin(w);
     for (uint32_t i = 0; i < meta->group_count; i++) {
@@ -390,6 +398,8 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         hvlog_json_member_u64(w, "time_basis", g->time_basis);
         hvlog_json_member_u64(w, "system_time", g->system_time);
         hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
+        if (g->qpc_at_init_known) /* absent = unknown */
+            hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
         hvlog_json_member_hex(w, "sources", g->sources);
         hvlog_json_object_end(w);
     }

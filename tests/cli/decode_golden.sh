@@ -8,7 +8,8 @@
 # Cases: a 2-LP trace with losses, escape-class entries and extra bytes
 # (small.trace; UTC wall clock from its anchor, so no time zone leaks in),
 # the same as JSON lines, one LP in raw time, two groups merged by time
-# (two.trace, relative times), and a raw file of local (current convention,
+# (two.trace, relative times), two QPC groups at 25 MHz on the wall clock
+# from their QPC anchor (qpc.trace), and a raw file of local (current convention,
 # 2 pages) and global (2013, 1 page) buffers interleaved (mixed-both.raw).
 set -eu
 hvlog=$1 fixture=$2 golden=$3 update=${4:-}
@@ -36,6 +37,7 @@ check small-lp1-raw.txt "$fixture/small.trace" --time raw --lp 1
 check two-relative.txt "$fixture/two.trace" --time relative
 check two-relative.jsonl "$fixture/two.trace" --time relative --json
 check mixed-both.txt "$fixture/mixed-both.raw"
+check qpc-utc.txt "$fixture/qpc.trace" --time utc
 check mixed-both.jsonl "$fixture/mixed-both.raw" --json
 [ $status -eq 0 ] && echo "decode_golden: every output matches its golden file"
 exit $status

@@ -115,6 +115,34 @@ static int run_two_groups(const char *dir)
     return rc;
 }
 
+/* Two groups on the QPC basis at 25 MHz, anchored (qpc_frequency_hz,
+ * qpc_at_init): absolute CTF clocks that babeltrace2 merges; hvlog decode
+ * shows their wall-clock time (golden qpc-utc.txt). */
+static int run_qpc_pair(const char *dir)
+{
+    static const struct synth_spec specs[2] = {
+        {1, 2, 2, 1, 6, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeQpc, true, false, SYNTH_IN_ORDER},
+        {0, 1, 2, 1, 4, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeQpc, true, false, SYNTH_IN_ORDER},
+    };
+    struct synth_expect expect[2], both;
+    char *input = path_of(dir, "qpc", ".trace");
+    char *exp = path_of(dir, "qpc", ".expect.json");
+    int rc = -1;
+
+    if (input && exp && synth_write_groups(specs, 2, input, expect) == 0 &&
+        synth_edit_meta(input, "\"qpc_frequency_hz\": 10000000", "\"qpc_frequency_hz\": 25000000") == 1 &&
+        export_case(dir, "qpc", ".trace") == 0) {
+        both = expect[0];
+        both.total_events += expect[1].total_events;
+        both.total_lost += expect[1].total_lost;
+        both.total_buffers += expect[1].total_buffers;
+        rc = synth_write_expect(&specs[0], &both, exp);
+    }
+    free(input);
+    free(exp);
+    return rc;
+}
+
 /* Bare files of local and global buffers interleaved (hvlog decode reads
  * them; checked by decode_check.sh and the decode golden files):
  * mixed-2013.raw, mixed-current.raw, and mixed-both.raw whose local buffers
@@ -194,8 +222,9 @@ int main(int argc, char **argv)
         if (run_case(argv[1], &cases[i]) != 0)
             return 1;
     }
-    if (run_two_groups(argv[1]) != 0 || run_mixed(argv[1]) != 0 || run_backwards(argv[1]) != 0)
+    if (run_two_groups(argv[1]) != 0 || run_qpc_pair(argv[1]) != 0 || run_mixed(argv[1]) != 0 ||
+        run_backwards(argv[1]) != 0)
         return 1;
-    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 6, argv[1]);
+    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 7, argv[1]);
     return 0;
 }

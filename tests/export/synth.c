@@ -199,6 +199,13 @@ void synth_meta(const struct synth_spec *spec, struct hvlog_trace_meta *meta)
     g->system_time = SYNTH_SYSTEM_TIME;
     g->reference_time_at_init = SYNTH_REF_AT_INIT;
     g->sources = 0xFFFFFFFFFFFFFFFFull;
+    if (spec->time_basis == HvEventLogEntryTimeQpc) {
+        /* As hvlog record writes it: hvlog's engine stamps QPC with the
+         * reference time (§11.5), 10 MHz, the same value at Initialize. */
+        meta->qpc_frequency_hz = 10000000u;
+        g->qpc_at_init = SYNTH_REF_AT_INIT;
+        g->qpc_at_init_known = true;
+    }
 }
 
 static int append_to_writer(void *arg, const uint8_t *bytes, uint32_t len)
@@ -238,13 +245,15 @@ int synth_write_groups(const struct synth_spec *specs, uint32_t n, const char *d
         meta.groups[i] = one.groups[0];
         if (one.tsc_frequency_hz)
             meta.tsc_frequency_hz = one.tsc_frequency_hz;
+        if (one.qpc_frequency_hz)
+            meta.qpc_frequency_hz = one.qpc_frequency_hz;
         meta.stats.buffers += expects[i].total_buffers;
     }
     /* The LP counters describe the first group. */
     for (uint32_t lp = 0; lp < specs[0].lps; lp++) {
         const struct synth_expect *e = &expects[0];
         lps[lp] = (struct hvlog_trace_lp){lp, e->events[lp] + e->lost[lp], e->events[lp],
-                                          e->lost[lp], e->lost[lp], 0};
+                                          e->lost[lp], e->lost[lp], 0, 0};
     }
     meta.lps = lps;
     meta.lp_count = specs[0].lps;
@@ -467,4 +476,45 @@ bool synth_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+int synth_edit_meta(const char *dir, const char *from, const char *to)
+{
+    char *path = synth_path(dir, HVLOG_TRACE_META_FILE);
+    size_t flen = strlen(from), tlen = strlen(to);
+    char *text = NULL;
+    const char *p;
+    long len;
+    int hits = 0;
+    FILE *f = path ? fopen(path, "rb") : NULL;
+
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        !(text = malloc((size_t)len + 1)) || fread(text, 1, (size_t)len, f) != (size_t)len) {
+        if (f)
+            fclose(f);
+        free(text);
+        free(path);
+        return -1;
+    }
+    fclose(f);
+    text[len] = '\0';
+    f = fopen(path, "wb");
+    for (p = text; f && *p;) {
+        const char *at = strstr(p, from);
+        size_t keep = at ? (size_t)(at - p) : strlen(p);
+
+        fwrite(p, 1, keep, f);
+        if (!at)
+            break;
+        fwrite(to, 1, tlen, f);
+        p = at + flen;
+        hits++;
+    }
+    if (!f || ferror(f))
+        hits = -1;
+    if (f && fclose(f) != 0)
+        hits = -1;
+    free(text);
+    free(path);
+    return hits;
 }

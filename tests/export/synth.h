@@ -88,6 +88,11 @@ int synth_write_raw(const struct synth_spec *spec, const char *path, struct synt
 int synth_write_raw_mixed(const struct synth_spec *specs, uint32_t n, const char *path,
                           struct synth_expect *expects);
 
+/** synth_edit_meta - replace every @from in the metadata text of trace
+ * @dir by @to (to make traces of older writers, or other numbers); returns
+ * the number of replacements, -1 on an I/O error. */
+int synth_edit_meta(const char *dir, const char *from, const char *to);
+
 /** synth_write_expect - the expectations as JSON for tests/export/ctf_check.py. */
 int synth_write_expect(const struct synth_spec *spec, const struct synth_expect *expect,
                        const char *path);

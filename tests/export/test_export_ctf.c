@@ -315,6 +315,133 @@ static void clocks_babeltrace2_cannot_merge_are_refused_unless_one_type_is_chose
     free(dir);
 }
 
+/* Replace every @from in trace @dir's metadata text by @to (at least one). */
+static void edit_meta(const char *dir, const char *from, const char *to)
+{
+    assert_true(synth_edit_meta(dir, from, to) > 0);
+}
+
+/* Two groups on the QPC basis: local (3 LPs) and global (1 LP). */
+static void write_qpc_pair(void **state, const char *dir)
+{
+    struct synth_spec specs[2] = {spec, spec};
+    struct synth_expect expect[2];
+
+    specs[0].time_basis = specs[1].time_basis = HvEventLogEntryTimeQpc;
+    specs[1].type = HvEventLogTypeGlobalSystemEvents;
+    specs[1].lps = 1;
+    (void)state;
+    assert_int_equal(synth_write_groups(specs, 2, dir, expect), 0);
+}
+
+/* With qpc_frequency_hz and each group's qpc_at_init (what hvlog record
+ * writes), QPC is anchored like reference time: absolute clocks that
+ * babeltrace2 merges, so a trace of two QPC groups exports whole. */
+static void an_anchored_qpc_clock_is_absolute_and_two_qpc_groups_export(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *out = synth_path(*state, "out.ctf");
+    char *meta_path = synth_path(out, "metadata");
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    char *text;
+
+    write_qpc_pair(state, dir);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, &sum, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(sum.streams, 3 + 1);
+    text = read_all(meta_path, NULL);
+    /* QPC 5000 at Initialize, 2026-01-01 00:00:00 UTC: as for reference time. */
+    assert_non_null(strstr(text, "name = local_qpc;\n\tdescription = \"QPC of the partition at "
+                                 "qpc_frequency_hz\";\n\tfreq = 10000000;\n\tprecision = 1;\n"
+                                 "\toffset_s = 1767225599;\n\toffset = 9995000;\n\tabsolute = true;"));
+    assert_non_null(strstr(text, "name = global_qpc;"));
+    assert_null(strstr(text, "absolute = false;"));
+    assert_non_null(strstr(strstr(text, "absolute = true;") + 1, "absolute = true;"));
+    free(text);
+    hvlog_trace_close(r);
+    free(meta_path);
+    free(out);
+    free(dir);
+}
+
+/* Another frequency: the anchor's seconds and cycles are counted in it,
+ * and SystemTime's fraction of a second becomes cycles. */
+static void a_qpc_clock_counts_its_offset_in_its_own_frequency(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *out = synth_path(*state, "out.ctf");
+    char *meta_path = synth_path(out, "metadata");
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    char *text;
+
+    write_qpc_pair(state, dir);
+    /* 25 MHz; QPC 1.2 s at Initialize; SystemTime 2026-01-01 00:00:00.25. */
+    edit_meta(dir, "\"qpc_frequency_hz\": 10000000", "\"qpc_frequency_hz\": 25000000");
+    edit_meta(dir, "\"qpc_at_init\": 5000", "\"qpc_at_init\": 30000000");
+    edit_meta(dir, "\"system_time\": 134116992000000000", "\"system_time\": 134116992002500000");
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    text = read_all(meta_path, NULL);
+    /* 1767225600.25 s - 1.2 s = 1767225599.05 s = 1767225599 s + 1250000 cycles. */
+    assert_non_null(strstr(text, "name = local_qpc;"));
+    assert_non_null(strstr(text, "freq = 25000000;\n\tprecision = 1;\n\toffset_s = 1767225599;\n"
+                                 "\toffset = 1250000;\n\tabsolute = true;"));
+    free(text);
+    hvlog_trace_close(r);
+    free(meta_path);
+    free(out);
+    free(dir);
+}
+
+/* Without the anchor (a trace of an older hvlog, or no SystemTime) a QPC
+ * clock has no origin: two such groups are refused as before, one alone
+ * exports on a non-absolute clock (at the recorded frequency, if any). */
+static void a_qpc_clock_without_its_anchor_is_not_absolute(void **state)
+{
+    static const struct {
+        const char *from, *to, *freq;
+    } cases[] = {
+        {"\"qpc_at_init\": 5000,", "", "freq = 25000000;"},
+        {"\"system_time\": 134116992000000000,", "", "freq = 25000000;"},
+        {"\"qpc_frequency_hz\": 25000000,", "", "freq = 10000000;"}, /* assumed */
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir = synth_path(*state, "t");
+        char *out = synth_path(*state, "out.ctf");
+        char *meta_path = synth_path(out, "metadata");
+        struct hvlog_export_options local_only = {.types = 1u << HvEventLogTypeLocalDiagnostics};
+        struct hvlog_trace_reader *r;
+        struct hvlog_export_error err;
+        char *text;
+
+        synth_rmtree(dir);
+        write_qpc_pair(state, dir);
+        edit_meta(dir, "\"qpc_frequency_hz\": 10000000", "\"qpc_frequency_hz\": 25000000");
+        edit_meta(dir, cases[i].from, cases[i].to);
+        assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+        assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_UNSUPPORTED);
+        assert_non_null(strstr(err.message, "babeltrace2 cannot merge ("));
+        assert_non_null(strstr(err.message, "local_qpc"));
+        assert_non_null(strstr(err.message, "global_qpc"));
+        assert_false(synth_exists(out));
+        assert_int_equal(hvlog_export_ctf(r, out, &local_only, NULL, &err), HVLOG_EXPORT_OK);
+        text = read_all(meta_path, NULL);
+        assert_non_null(strstr(text, "name = local_qpc;"));
+        assert_non_null(strstr(text, cases[i].freq));
+        assert_non_null(strstr(text, "offset_s = 0;\n\toffset = 0;\n\tabsolute = false;"));
+        free(text);
+        hvlog_trace_close(r);
+        synth_rmtree(out);
+        free(meta_path);
+        free(out);
+        free(dir);
+    }
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -329,6 +456,9 @@ int main(void)
         T(a_type_the_trace_lacks_is_an_invalid_request),
         T(the_tsc_basis_gets_its_own_clock),
         T(clocks_babeltrace2_cannot_merge_are_refused_unless_one_type_is_chosen),
+        T(an_anchored_qpc_clock_is_absolute_and_two_qpc_groups_export),
+        T(a_qpc_clock_counts_its_offset_in_its_own_frequency),
+        T(a_qpc_clock_without_its_anchor_is_not_absolute),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include <jansson.h>
 
@@ -186,6 +187,61 @@ static void tsc_ticks_become_exact_microseconds(void **state)
     hvlog_trace_close(r);
 }
 
+/* QPC: at 10 MHz ts counts 100 ns ticks as for reference time; at another
+ * recorded frequency they become exact nanoseconds. otherData carries the
+ * frequency and each group's QPC anchor, as it carries reference time's. */
+static void qpc_ticks_follow_the_recorded_frequency_and_anchor(void **state)
+{
+    static const struct {
+        const char *hz, *ts;
+    } cases[] = {
+        {"10000000", "\"name\":\"HV_TR_HC_HYPERCALL\",\"cat\":\"local\",\"ts\":1000.6,"},
+        /* 10006 ticks at 25 MHz = 400240 ns. */
+        {"25000000", "\"name\":\"HV_TR_HC_HYPERCALL\",\"cat\":\"local\",\"ts\":400.240,"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct synth_spec s = spec;
+        struct synth_expect expect;
+        struct hvlog_trace_reader *r;
+        char *dir = synth_path(*state, "t");
+        char *out = synth_path(*state, "out.json");
+        char hz[64];
+        struct hvlog_export_error err;
+        char text[4096];
+        json_t *root, *other, *group;
+        FILE *f;
+        size_t n;
+
+        s.time_basis = HvEventLogEntryTimeQpc;
+        assert_int_equal(synth_write_trace(&s, dir, &expect), 0);
+        snprintf(hz, sizeof hz, "\"qpc_frequency_hz\": %s", cases[i].hz);
+        assert_int_equal(synth_edit_meta(dir, "\"qpc_frequency_hz\": 10000000", hz), 1);
+        assert_int_equal(synth_edit_meta(dir, "\"qpc_at_init\": 5000", "\"qpc_at_init\": 77"), 1);
+        assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+        assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+        f = fopen(out, "r");
+        assert_non_null(f);
+        n = fread(text, 1, sizeof text - 1, f);
+        text[n] = '\0';
+        fclose(f);
+        assert_non_null(strstr(text, cases[i].ts));
+        root = load(out);
+        other = json_object_get(root, "otherData");
+        group = json_array_get(json_object_get(other, "groups"), 0);
+        assert_int_equal(json_integer_value(json_object_get(other, "qpc_frequency_hz")),
+                         strtoll(cases[i].hz, NULL, 10));
+        assert_int_equal(json_integer_value(json_object_get(group, "qpc_at_init")), 77);
+        assert_string_equal(json_string_value(json_object_get(group, "time_basis")), "Qpc");
+        json_decref(root);
+        hvlog_trace_close(r);
+        synth_rmtree(dir);
+        unlink(out);
+        free(out);
+        free(dir);
+    }
+}
+
 static void refusals_leave_no_file_behind(void **state)
 {
     struct synth_expect expect;
@@ -271,6 +327,7 @@ int main(void)
         T(every_entry_is_an_instant_on_its_lp_track),
         T(timestamps_are_printed_exactly_from_integers),
         T(tsc_ticks_become_exact_microseconds),
+        T(qpc_ticks_follow_the_recorded_frequency_and_anchor),
         T(refusals_leave_no_file_behind),
         T(time_going_backwards_is_refused_and_nothing_is_left),
     };

@@ -716,6 +716,18 @@ static void every_metadata_value_is_checked(void **state)
         {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
          "\"header_convention\":\"2013\",\"buffer_pages\":1}],\"host\":{\"lps\":4294967296}}",
          HVLOG_EXPORT_BAD_META, "host.lps: out of range"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"qpc_frequency_hz\":\"10MHz\","
+         "\"groups\":[{\"type\":1,\"file\":\"x\",\"header_convention\":\"2013\",\"buffer_pages\":1}]}",
+         HVLOG_EXPORT_BAD_META, "qpc_frequency_hz: not an unsigned"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1,\"qpc_at_init\":-1}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].qpc_at_init: not an unsigned"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1,\"qpc_at_init\":null}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].qpc_at_init: not an unsigned"},
+        {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1}],\"lps\":[{\"overwritten\":1.5}]}",
+         HVLOG_EXPORT_BAD_META, "lps[0].overwritten: not an unsigned"},
     };
     (void)state;
 
@@ -757,6 +769,101 @@ static void metadata_strings_round_trip_through_the_file(void **state)
     free(dir);
 }
 
+/* The QPC anchor (qpc_frequency_hz, groups[].qpc_at_init) and the per-LP
+ * overwritten count go through the file; qpc_at_init 0 is a value, kept
+ * apart from "absent" (unknown), and an unknown one is not written. */
+static void qpc_anchor_and_overwritten_round_trip_through_the_file(void **state)
+{
+    struct synth_spec s[2] = {spec_current, spec_current};
+    char *dir = synth_path(*state, "t");
+    char *json = synth_path(dir, HVLOG_TRACE_META_FILE);
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta, back;
+    struct hvlog_trace_lp lps[2] = {{0, 100, 90, 10, 10, 0, 70}, {1, 5, 5, 0, 0, 0, 0}};
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    const struct hvlog_trace_meta *m;
+    char text[8192];
+    size_t n;
+    FILE *f;
+
+    s[0].time_basis = s[1].time_basis = HvEventLogEntryTimeQpc;
+    s[1].type = HvEventLogTypeGlobalSystemEvents;
+    s[1].lps = 1;
+    synth_meta(&s[0], &meta);
+    meta.group_count = 2;
+    synth_meta(&s[1], &back);
+    meta.groups[1] = back.groups[0];
+    meta.qpc_frequency_hz = 24000000u;
+    meta.groups[0].qpc_at_init = 0;          /* known, and 0 */
+    meta.groups[1].qpc_at_init = 123456789u;
+    meta.groups[1].qpc_at_init_known = false; /* unknown: not written */
+    meta.lps = lps;
+    meta.lp_count = 2;
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+
+    f = fopen(json, "rb");
+    assert_non_null(f);
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    assert_non_null(strstr(text, "\"qpc_frequency_hz\": 24000000"));
+    assert_non_null(strstr(text, "\"qpc_at_init\": 0,"));
+    assert_null(strstr(text, "123456789"));
+    assert_non_null(strstr(text, "\"overwritten\": 70"));
+
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    m = hvlog_trace_reader_meta(r);
+    assert_true(m->qpc_frequency_hz == 24000000u);
+    assert_int_equal(m->group_count, 2);
+    assert_true(m->groups[0].qpc_at_init_known);
+    assert_true(m->groups[0].qpc_at_init == 0);
+    assert_false(m->groups[1].qpc_at_init_known);
+    assert_true(m->groups[1].qpc_at_init == 0);
+    assert_int_equal(m->lp_count, 2);
+    assert_true(m->lps[0].overwritten == 70);
+    assert_true(m->lps[0].recorded == 90);
+    assert_true(m->lps[1].overwritten == 0);
+    hvlog_trace_close(r);
+    free(json);
+    free(dir);
+}
+
+/* A trace written before these members existed: the QPC frequency and
+ * anchor are unknown, nothing was overwritten. */
+static void metadata_without_the_qpc_anchor_or_overwritten_reads_as_unknown(void **state)
+{
+    static const char old[] =
+        "{\"format\":\"hvlog-trace\",\"version\":1,\"abi_profile\":\"current\","
+        "\"groups\":[{\"type\":1,\"file\":\"local.buffers\",\"header_convention\":\"current\","
+        "\"buffer_pages\":4,\"time_basis\":2,\"system_time\":134116992000000000,"
+        "\"reference_time_at_init\":5000}],"
+        "\"lps\":[{\"lp\":0,\"logged\":10,\"recorded\":10,\"lost\":0}]}";
+    static const char with[] =
+        "{\"format\":\"hvlog-trace\",\"version\":1,\"qpc_frequency_hz\":18446744073709551615,"
+        "\"groups\":[{\"type\":1,\"file\":\"local.buffers\",\"header_convention\":\"current\","
+        "\"buffer_pages\":4,\"qpc_at_init\":18446744073709551615}],"
+        "\"lps\":[{\"overwritten\":18446744073709551615}]}";
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    (void)state;
+
+    assert_int_equal(hvlog_trace_meta_parse(old, sizeof old - 1, &meta, &err), HVLOG_EXPORT_OK);
+    assert_true(meta.qpc_frequency_hz == 0);
+    assert_false(meta.groups[0].qpc_at_init_known);
+    assert_int_equal(meta.lp_count, 1);
+    assert_true(meta.lps[0].overwritten == 0);
+    hvlog_trace_meta_release(&meta);
+    /* The full u64 range of each. */
+    assert_int_equal(hvlog_trace_meta_parse(with, sizeof with - 1, &meta, &err), HVLOG_EXPORT_OK);
+    assert_true(meta.qpc_frequency_hz == UINT64_MAX);
+    assert_true(meta.groups[0].qpc_at_init_known);
+    assert_true(meta.groups[0].qpc_at_init == UINT64_MAX);
+    assert_true(meta.lps[0].overwritten == UINT64_MAX);
+    hvlog_trace_meta_release(&meta);
+}
+
 static void status_names_and_texts_come_from_one_table(void **state)
 {
     (void)state;
@@ -790,6 +897,8 @@ int main(void)
         cmocka_unit_test(minimal_metadata_is_enough),
         cmocka_unit_test(every_metadata_value_is_checked),
         T(metadata_strings_round_trip_through_the_file),
+        T(qpc_anchor_and_overwritten_round_trip_through_the_file),
+        cmocka_unit_test(metadata_without_the_qpc_anchor_or_overwritten_reads_as_unknown),
         cmocka_unit_test(status_names_and_texts_come_from_one_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,8 +20,10 @@
  * their parameters, go to the escape class (id 0xFFFF, "hvlog:entry") with
  * their raw bytes. Clocks: the reference basis is a 10 MHz clock whose
  * offset puts time 0 at the hypervisor's start on the Unix epoch (from
- * the group's Initialize SystemTime and the reference time then); the TSC
- * basis gets a clock of the trace's TSC frequency.
+ * the group's Initialize SystemTime and the reference time then); the QPC
+ * basis gets a clock of the trace's qpc_frequency_hz, anchored the same way
+ * by the group's qpc_at_init when the metadata has both (else not
+ * absolute); the TSC basis gets a clock of the trace's TSC frequency.
  *
  * Input babeltrace2 would reject is refused, with nothing written: time
  * going backwards within a stream (HVLOG_EXPORT_TIME), groups whose clocks

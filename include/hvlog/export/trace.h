@@ -56,6 +56,11 @@ struct hvlog_trace_group {
     uint64_t system_time;           /* Initialize SystemTime: FILETIME, 100 ns since 1601-01-01; 0 = unknown */
     uint64_t reference_time_at_init; /* reference time (100 ns) when Initialize ran */
     uint64_t sources;               /* enable mask */
+    /* QPC (time basis 2, §11.5) when Initialize ran, in ticks of the trace's
+     * qpc_frequency_hz: with system_time it anchors QPC entries to wall-clock
+     * time. Meaningful only when qpc_at_init_known ("qpc_at_init" present). */
+    uint64_t qpc_at_init;
+    bool qpc_at_init_known;
 };
 
 /* What each LP logged and lost (the simulator's counters, §7.4). */
@@ -66,6 +71,9 @@ struct hvlog_trace_lp {
     uint64_t lost;           /* lost_no_buffer + lost_too_large */
     uint64_t lost_no_buffer;
     uint64_t lost_too_large;
+    uint64_t overwritten;    /* Circular mode (§11.1): written, then discarded when the
+                              * LP reused a Complete buffer; in recorded, not in the
+                              * trace, not in lost. Absent in the file = 0 */
 };
 
 /*
@@ -85,6 +93,7 @@ struct hvlog_trace_meta {
         uint64_t seed;
     } host;
     uint64_t tsc_frequency_hz;  /* 0 = unknown */
+    uint64_t qpc_frequency_hz;  /* QPC ticks per second (time basis 2); 0 = unknown */
     uint32_t group_count;
     struct hvlog_trace_group groups[HVLOG_TRACE_MAX_GROUPS];
     uint32_t lp_count;
