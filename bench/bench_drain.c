@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The consumer's drain, measured on a recorded trace: one process per
+ * measurement, driven by bench/run. Usage: bench_drain TRACE PASSES
+ *
+ * A root drains a Ready buffer in four steps (src/client/client.c,
+ * drain_list, spec §8.6): copy it out of the read-only view page by page,
+ * check it (header and every entry, with the walker), walk it again
+ * handing each decoded entry to the sink, release it. This program does
+ * the same to every buffer of TRACE's group files, with the public walker
+ * (hvlog/client/walk.h) and a null entry callback behind the client's
+ * counting one:
+ *
+ *   view   the group files mapped read-only and faulted in before timing
+ *          (MAP_POPULATE): the page-cache pages stand for the root's view
+ *          of the buffers the hypervisor filled
+ *   copy   memcpy, a page at a time, into one buffer-sized copy
+ *   check  hvlog_buffer_walk(..., NULL): BufferSize, NextBufferOffset,
+ *          Type, BufferState Ready, every entry's Size (in the group's
+ *          header convention); BufferIndex below MaximumBufferCount
+ *   decode hvlog_buffer_walk(..., count_entry): every entry decoded into a
+ *          struct hvlog_entry, counted, handed to a callback that does
+ *          nothing
+ *
+ * The Release hypercall is left out (a file has no hypervisor): one
+ * dispatch per buffer, about 20 ns against the tens of microseconds a
+ * 64 KiB buffer takes to walk (bench/RESULTS.md, "Flush dispatch").
+ *
+ * The same bytes are read PASSES times (bench/run picks PASSES so a run
+ * lasts long enough to time; a trace larger than the caches is read from
+ * memory each pass). Prints one line of key=value pairs: passes, buffers,
+ * entries, bytes (whole buffers), data_bytes (entries only), events_lost,
+ * corrupt, wall_ns and cpu_ns (thread CPU time), all totals over the passes.
+ * Under callgrind, bench/run counts drain_pass() only (--toggle-collect).
+ */
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hvlog/client/walk.h"
+#include "hvlog/export/trace.h"
+#include "hvlog/hvlog.h"
+
+/* One group file, mapped: the "view" of its buffers. */
+struct view {
+    const struct hvlog_trace_group *group;
+    const uint8_t *bytes;
+    size_t len;
+    size_t buffer_bytes;
+};
+
+/* What the client counts while draining (struct hvlog_client_stats). */
+struct drain_stats {
+    uint64_t buffers, entries, bytes, data_bytes, events_lost, corrupt;
+};
+
+/* The sink's entry callback: nothing. Called through a pointer, as the
+ * client calls sink->entry. */
+static bool null_entry(void *arg, const struct hvlog_entry *entry)
+{
+    (void)arg, (void)entry;
+    return true;
+}
+
+struct entry_count {
+    bool (*entry)(void *arg, const struct hvlog_entry *entry);
+    uint64_t entries;
+};
+
+/* The client's per-entry wrapper: count, then the sink. */
+static bool count_entry(void *p, const struct hvlog_entry *e)
+{
+    struct entry_count *ec = p;
+    ec->entries++;
+    return ec->entry(NULL, e);
+}
+
+/* One pass over every buffer of every group. Not inlined: callgrind
+ * toggles on it. */
+static __attribute__((noinline)) void drain_pass(const struct view *views, size_t nviews,
+                                                 uint8_t *copy, struct drain_stats *st)
+{
+    for (size_t v = 0; v < nviews; v++) {
+        const struct view *w = &views[v];
+        const struct hvlog_trace_group *g = w->group;
+        /* Ready, as the client expects of a buffer on a ready list; the
+         * SystemDiagnostics ring (type 2, current profile) has no ready
+         * lists, its buffers are read in whatever state they are. */
+        uint32_t state =
+            g->type == HvEventLogTypeSystemDiagnostics ? UINT32_MAX : HvEventLogBufferStateReady;
+        struct hvlog_walk_expect expect = {g->type, UINT32_MAX, state, (uint32_t)w->buffer_bytes};
+
+        for (size_t at = 0; at + w->buffer_bytes <= w->len; at += w->buffer_bytes) {
+            struct hvlog_buffer_summary s;
+            struct entry_count ec = {null_entry, 0};
+
+            for (size_t k = 0; k < w->buffer_bytes; k += HV_PAGE_SIZE)
+                memcpy(copy + k, w->bytes + at + k, HV_PAGE_SIZE);
+            if (hvlog_buffer_walk(copy, w->buffer_bytes, g->convention, &expect, &s, NULL,
+                                  NULL) != HVLOG_WALK_OK ||
+                (g->buffer_count && s.buffer_index >= g->buffer_count)) {
+                st->corrupt++;
+                continue;
+            }
+            hvlog_buffer_walk(copy, w->buffer_bytes, g->convention, &expect, NULL, count_entry,
+                              &ec);
+            st->buffers++;
+            st->entries += ec.entries;
+            st->bytes += w->buffer_bytes;
+            st->data_bytes += s.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+            st->events_lost += s.events_lost;
+        }
+    }
+}
+
+static double now_ns(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Map TRACE/<group file> read-only, pages faulted in. Returns 0 or -1. */
+static int view_open(const char *trace, const struct hvlog_trace_group *g, struct view *out)
+{
+    char path[4096];
+    struct stat sb;
+    int fd;
+
+    out->group = g;
+    out->buffer_bytes = (size_t)g->buffer_pages * HV_PAGE_SIZE;
+    out->bytes = NULL;
+    out->len = 0;
+    snprintf(path, sizeof path, "%s/%s", trace, g->file);
+    fd = open(path, O_RDONLY);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        perror(path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    out->len = (size_t)sb.st_size;
+    if (out->len > 0) {
+        void *p = mmap(NULL, out->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (p == MAP_FAILED) {
+            perror(path);
+            close(fd);
+            return -1;
+        }
+        out->bytes = p;
+    }
+    close(fd);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct hvlog_trace_reader *reader = NULL;
+    struct hvlog_export_error err = {0};
+    struct view views[HVLOG_TRACE_MAX_GROUPS];
+    struct drain_stats st = {0};
+    const struct hvlog_trace_meta *meta;
+    size_t nviews = 0, copy_bytes = 0;
+    uint8_t *copy;
+    unsigned long passes;
+    double wall0, cpu0, wall, cpu;
+
+    if (argc != 3 || (passes = strtoul(argv[2], NULL, 10)) == 0) {
+        fprintf(stderr, "usage: bench_drain TRACE PASSES\n");
+        return 2;
+    }
+    if (hvlog_trace_open(argv[1], &reader, &err) != HVLOG_EXPORT_OK) {
+        fprintf(stderr, "bench_drain: %s\n", err.message);
+        return 1;
+    }
+    if (hvlog_trace_reader_is_raw(reader)) {
+        fprintf(stderr, "bench_drain: %s: give a trace directory\n", argv[1]);
+        hvlog_trace_close(reader);
+        return 1;
+    }
+    meta = hvlog_trace_reader_meta(reader);
+    for (uint32_t i = 0; i < meta->group_count; i++) {
+        if (view_open(argv[1], &meta->groups[i], &views[nviews]) != 0) {
+            hvlog_trace_close(reader);
+            return 1;
+        }
+        if (views[nviews].buffer_bytes > copy_bytes)
+            copy_bytes = views[nviews].buffer_bytes;
+        nviews++;
+    }
+    copy = aligned_alloc(HV_PAGE_SIZE, copy_bytes ? copy_bytes : HV_PAGE_SIZE);
+    if (!copy) {
+        fprintf(stderr, "bench_drain: out of memory\n");
+        hvlog_trace_close(reader);
+        return 1;
+    }
+    memset(copy, 0, copy_bytes); /* fault the copy in before timing */
+
+    wall0 = now_ns(CLOCK_MONOTONIC);
+    cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+    for (unsigned long p = 0; p < passes; p++)
+        drain_pass(views, nviews, copy, &st);
+    cpu = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    wall = now_ns(CLOCK_MONOTONIC) - wall0;
+
+    printf("passes=%lu buffers=%llu entries=%llu bytes=%llu data_bytes=%llu events_lost=%llu "
+           "corrupt=%llu wall_ns=%.0f cpu_ns=%.0f\n",
+           passes, (unsigned long long)st.buffers, (unsigned long long)st.entries,
+           (unsigned long long)st.bytes, (unsigned long long)st.data_bytes,
+           (unsigned long long)st.events_lost, (unsigned long long)st.corrupt, wall, cpu);
+    free(copy);
+    for (size_t v = 0; v < nviews; v++)
+        if (views[v].bytes)
+            munmap((void *)views[v].bytes, views[v].len);
+    hvlog_trace_close(reader);
+    return 0;
+}
