@@ -57,6 +57,11 @@ def export_ctf_argv(hvlog, trace, ctf):
     return [hvlog, "export", trace, "--format", "ctf", "-o", ctf]
 
 
+def stats_argv(hvlog, trace):
+    """`hvlog stats TRACE`: decode to a null sink (every entry checked)."""
+    return [hvlog, "stats", trace]
+
+
 def decode_text_argv(hvlog, trace):
     """`hvlog decode TRACE`: text, run with its output to /dev/null."""
     return [hvlog, "decode", trace]
