@@ -113,6 +113,10 @@ struct decoder {
     struct out_buffer out;
     struct name_entry *names; /* NAME_CACHE_SLOTS, direct-mapped */
     struct time_cache tcache;
+    /* Per time basis: Unix time in 100 ns = an entry's time in 100 ns +
+     * offset (wall_time), when some group of that basis has an anchor. */
+    bool anchored[HvEventLogEntryTimeMaximumCurrent + 1];
+    __int128 offset[HvEventLogEntryTimeMaximumCurrent + 1];
 };
 
 /* ---- text output ---- */
@@ -347,28 +351,62 @@ static uint64_t ticks_to_100ns(const struct decoder *d, const struct hvlog_trace
 }
 
 /*
- * Ticks -> 100 ns since the Unix epoch, from the group's anchor: SystemTime
- * and the clock's value when Initialize ran (reference_time_at_init; for
- * QPC, qpc_at_init at qpc_frequency_hz, both in the metadata since the
- * current profile's traces carry them). False when the trace cannot say.
+ * Group @g's own wall-clock offset (100 ns): Unix time = its ticks in
+ * 100 ns + offset, from SystemTime and the clock's value when Initialize
+ * ran (reference_time_at_init; for QPC, qpc_at_init at qpc_frequency_hz).
+ * False when the trace cannot say.
  */
-static bool wall_time(const struct decoder *d, const struct hvlog_trace_group *g, uint64_t ticks,
-                      uint64_t *unix_100ns)
+static bool group_offset(const struct decoder *d, const struct hvlog_trace_group *g, __int128 *off)
 {
-    uint64_t at_init = g->system_time - CLI_FILETIME_UNIX_EPOCH;
+    __int128 at_init = (__int128)g->system_time - CLI_FILETIME_UNIX_EPOCH;
     uint64_t hz = d->meta->qpc_frequency_hz;
-    __int128 t;
 
     if (g->system_time < CLI_FILETIME_UNIX_EPOCH)
         return false;
     if (g->time_basis == HvEventLogEntryTimeReference) {
-        *unix_100ns = at_init + (ticks - g->reference_time_at_init);
+        *off = at_init - g->reference_time_at_init;
         return true;
     }
     if (g->time_basis != HvEventLogEntryTimeQpc || hz == 0 || !g->qpc_at_init_known)
         return false;
-    /* Signed: an entry may predate Initialize (a QPC below qpc_at_init). */
-    t = ((__int128)ticks - (__int128)g->qpc_at_init) * 10000000 / (__int128)hz + (__int128)at_init;
+    *off = at_init - (__int128)g->qpc_at_init * 10000000 / (__int128)hz;
+    return true;
+}
+
+/*
+ * One offset per time basis for the whole trace. Reference time (and QPC)
+ * is one clock for the machine, but each group's anchor was taken on its
+ * own: the root read the wall clock a little before Initialize read the
+ * reference time, so every anchor lags by that delay, by a different few
+ * microseconds per group, which would put two groups' events out of order
+ * on the wall clock. The largest offset is the anchor with the least lag.
+ */
+static void decoder_anchor(struct decoder *d)
+{
+    for (uint32_t gi = 0; gi < d->meta->group_count; gi++) {
+        const struct hvlog_trace_group *g = &d->meta->groups[gi];
+        uint32_t b = g->time_basis;
+        __int128 off;
+
+        if (b > HvEventLogEntryTimeMaximumCurrent || !group_offset(d, g, &off))
+            continue;
+        if (!d->anchored[b] || off > d->offset[b])
+            d->offset[b] = off;
+        d->anchored[b] = true;
+    }
+}
+
+/* Ticks -> 100 ns since the Unix epoch; false when the trace cannot say. */
+static bool wall_time(const struct decoder *d, const struct hvlog_trace_group *g, uint64_t ticks,
+                      uint64_t *unix_100ns)
+{
+    uint32_t b = g->time_basis;
+    __int128 t;
+
+    if (b > HvEventLogEntryTimeMaximumCurrent || !d->anchored[b])
+        return false;
+    /* Signed: an entry may predate Initialize. */
+    t = (__int128)ticks_to_100ns(d, g, ticks) + d->offset[b];
     if (t < 0 || t > (__int128)UINT64_MAX)
         return false;
     *unix_100ns = (uint64_t)t;
@@ -633,6 +671,7 @@ static int decoder_open(struct decoder *d, const char *cmd, const char *path, bo
     if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK)
         return -1;
     d->meta = hvlog_trace_reader_meta(d->reader);
+    decoder_anchor(d);
     for (uint32_t gi = 0; gi < d->meta->group_count; gi++) {
         const struct hvlog_trace_group *g = &d->meta->groups[gi];
         struct hvlog_trace_cursor *c;
