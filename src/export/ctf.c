@@ -67,7 +67,9 @@ struct ctf_clock {
 /* The state of one stream while its packets are written. */
 struct ctf_stream {
     uint32_t lp;
-    uint64_t seq;
+    int fd;             /* its file, created with its first packet; -1 before */
+    uint64_t seq;       /* packet_seq_num of the next packet: given at write time, so a
+                         * skipped buffer leaves no hole */
     uint64_t discarded; /* running sum of EventsLost */
     uint64_t last_ts;   /* time of the last event or packet end */
     bool started;
@@ -370,15 +372,35 @@ static void fill_packet_start(const struct ctf_export *x, uint8_t *p, size_t len
     hvlog_store_le32(p + 52, buffer_index);
 }
 
-/* Convert buffer @slot into one packet of @stream and write it to @fd. */
+/* The stream's file, created when its first packet is ready: an LP whose
+ * every buffer was skipped as corrupt gets no file, as it gets no stream. */
+static enum hvlog_export_status stream_open(struct ctf_export *x, struct ctf_stream *stream)
+{
+    char name[64];
+
+    if (stream->fd >= 0)
+        return HVLOG_EXPORT_OK;
+    snprintf(name, sizeof name, "%s_lp%u", hvlog_trace_group_short(x->group->type), stream->lp);
+    stream->fd = export_create_file(x->out.tmp, name, x->err);
+    if (stream->fd < 0)
+        return HVLOG_EXPORT_IO;
+    x->summary->streams++;
+    return HVLOG_EXPORT_OK;
+}
+
+/* Convert buffer @slot into one packet of @stream and write it to the
+ * stream's file. A corrupt buffer (its entries are checked here, the index
+ * read its header only) fails, or with skip_corrupt is reported and left
+ * out: no packet, no sequence number, its EventsLost not counted. */
 static enum hvlog_export_status write_packet(struct ctf_export *x, struct export_group_plan *plan,
                                              const struct hvlog_trace_slot *slot,
-                                             struct ctf_stream *stream, int fd)
+                                             struct ctf_stream *stream)
 {
     struct hvlog_trace_buffer b;
     uint64_t begin, end, header_ts;
     enum hvlog_export_status st;
-    int e;
+    bool skipped;
+    int fd, e;
 
     x->stream = stream;
     x->file_index = slot->file_index;
@@ -386,9 +408,9 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
     x->failure = HVLOG_EXPORT_OK;
     x->fault.kind = EXPORT_TIME_FAULT_NONE;
     x->packet_len = PACKET_HEADER_BYTES + PACKET_CONTEXT_BYTES;
-    st = hvlog_trace_cursor_read(plan->cursor, slot->file_index, &b, add_event, x, x->err);
-    if (st != HVLOG_EXPORT_OK)
-        return st; /* it passed when indexed: the file changed under us */
+    st = export_read_slot(plan, slot, &b, add_event, x, &skipped, x->summary, x->err);
+    if (st != HVLOG_EXPORT_OK || skipped)
+        return st; /* skipped: add_event saw no entry (the walk checks all first) */
     if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
         return export_time_fail(x->err, plan, &b, &x->fault, "babeltrace2 would reject the stream");
     if (x->failure != HVLOG_EXPORT_OK)
@@ -407,6 +429,10 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
             begin = header_ts;
         end = x->last_ts;
     }
+    st = stream_open(x, stream);
+    if (st != HVLOG_EXPORT_OK)
+        return st;
+    fd = stream->fd;
     if (stream->seq == 0 && b.summary.events_lost != 0) {
         /* babeltrace2 cannot count a loss in a stream's first packet ("may
          * have discarded"): an empty packet first makes it a counted gap. */
@@ -451,20 +477,17 @@ static enum hvlog_export_status write_group(struct ctf_export *x, struct export_
     x->file = hvlog_trace_cursor_file(plan->cursor);
     export_catalog_init(x->catalog, plan->group->type);
     while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
-        struct ctf_stream stream = {plan->slots[i].lp, 0, 0, 0, false, 0, 0};
-        char name[64];
-        int fd, e;
+        struct ctf_stream stream = {plan->slots[i].lp, -1, 0, 0, 0, false, 0, 0};
+        int e;
 
-        snprintf(name, sizeof name, "%s_lp%u", hvlog_trace_group_short(plan->group->type), stream.lp);
-        fd = export_create_file(x->out.tmp, name, x->err);
-        if (fd < 0)
-            return HVLOG_EXPORT_IO;
-        x->summary->streams++;
         for (; i < plan->slot_count && plan->slots[i].lp == stream.lp && st == HVLOG_EXPORT_OK; i++)
-            st = write_packet(x, plan, &plan->slots[i], &stream, fd);
-        e = export_close_synced(fd);
+            st = write_packet(x, plan, &plan->slots[i], &stream);
+        if (stream.fd < 0)
+            continue; /* no packet: every buffer of the LP was skipped, or the first failed */
+        e = export_close_synced(stream.fd);
         if (st == HVLOG_EXPORT_OK && e != 0)
-            st = export_fail(x->err, HVLOG_EXPORT_IO, "%s/%s: %s", x->out.final, name, strerror(e));
+            st = export_fail(x->err, HVLOG_EXPORT_IO, "%s/%s_lp%u: %s", x->out.final,
+                             hvlog_trace_group_short(plan->group->type), stream.lp, strerror(e));
     }
     return st;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvlog/client/walk.h" /* hvlog_entry_fn */
 #include "hvlog/export/common.h"
 
 /* FILETIME (100 ns since 1601-01-01) of the Unix epoch, 1970-01-01 UTC. */
@@ -138,6 +139,7 @@ struct hvlog_trace_reader;
 struct hvlog_trace_group;
 struct hvlog_trace_cursor;
 struct hvlog_trace_slot;
+struct hvlog_trace_buffer;
 struct hvlog_entry_type_info;
 
 #define EXPORT_MAX_PARAMS 16u
@@ -166,20 +168,51 @@ static inline const struct export_class *export_catalog_find(const struct export
     return cat->slot[entry_type] ? &cat->classes[cat->slot[entry_type] - 1] : NULL;
 }
 
-/* A group ready to export: its cursor and its buffers in fill order. */
+/**
+ * export_trace_header_order - hvlog_trace_fill_order (hvlog/export/trace.h)
+ * from the buffers' headers alone (trace_reader.c): 72 bytes read per
+ * buffer, not the buffer; the header checked (BufferSize, NextBufferOffset,
+ * Type, BufferIndex below MaximumBufferCount when known), the entries not.
+ * A buffer whose header passes is indexed with entries = 0 even if its
+ * entries are bad: hvlog_trace_cursor_read finds that when it reads the
+ * buffer. Corrupt headers and a truncated tail fail, or with @skip_corrupt
+ * are reported and counted in *@skipped, as hvlog_trace_fill_order does.
+ */
+enum hvlog_export_status export_trace_header_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
+                                                   hvlog_export_report_fn report, void *report_arg,
+                                                   struct hvlog_trace_slot **out, uint64_t *count,
+                                                   uint64_t *skipped, struct hvlog_export_error *err);
+
+/**
+ * export_trace_read_slot - hvlog_trace_cursor_read of the buffer the index
+ * entry @slot names (trace_reader.c), which must also still have the
+ * header the index saw (LP, TimeStamp, BufferIndex, EventsLost), else it
+ * is HVLOG_EXPORT_CORRUPT: the file changed between the passes. Checked
+ * before any entry reaches @fn.
+ */
+enum hvlog_export_status export_trace_read_slot(struct hvlog_trace_cursor *c,
+                                                const struct hvlog_trace_slot *slot,
+                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                                void *arg, struct hvlog_export_error *err);
+
+/* A group ready to export: its cursor and its buffers in fill order (every
+ * buffer whose header passed; the entries are checked as each is read). */
 struct export_group_plan {
     const struct hvlog_trace_group *group;
     struct hvlog_trace_cursor *cursor;
     struct hvlog_trace_slot *slots;
     uint64_t slot_count;
+    const struct hvlog_export_options *options; /* the export's: skip_corrupt, report */
 };
 
 /**
  * export_plan - the groups of @r that @options select (all when types is
  * 0; asking for a type the trace lacks is an error), each opened and
- * indexed in fill order. Corrupt buffers fail unless skip_corrupt (then
- * reported and counted in summary->corrupt_skipped). Returns the number of
- * plans in *@count; export_plan_free() in every case.
+ * indexed in fill order from the buffer headers (export_trace_header_order).
+ * Buffers whose header is corrupt fail unless skip_corrupt (then reported
+ * and counted in summary->corrupt_skipped); a buffer whose entries are bad
+ * is found by export_read_slot. @options must outlive the plans. Returns
+ * the number of plans in *@count; export_plan_free() in every case.
  */
 enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      const struct hvlog_export_options *options,
@@ -187,6 +220,24 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      struct hvlog_export_summary *summary,
                                      struct hvlog_export_error *err);
 void export_plan_free(struct export_group_plan plans[3], uint32_t count);
+
+/**
+ * export_read_slot - the write pass's read of buffer @slot of @plan: read
+ * whole and checked (every entry: the index read its header only;
+ * export_trace_read_slot), its entries handed to @fn (none unless the
+ * whole buffer passed). A buffer that fails is HVLOG_EXPORT_CORRUPT (or
+ * TRUNCATED) with the reader's one-line message in @err; with
+ * the plan's skip_corrupt it is instead reported through options->report,
+ * counted in @summary->corrupt_skipped, and *@skipped is set: the caller
+ * leaves it out as if the index had never held it (no packet, no
+ * sequence number, no EventsLost). Returns HVLOG_EXPORT_OK with @b filled
+ * when the buffer was read (or skipped), else the failure.
+ */
+enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
+                                          const struct hvlog_trace_slot *slot,
+                                          struct hvlog_trace_buffer *b, hvlog_entry_fn fn, void *arg,
+                                          bool *skipped, struct hvlog_export_summary *summary,
+                                          struct hvlog_export_error *err);
 
 /*
  * Time that goes backwards within one output stream (a CTF stream or a
@@ -208,8 +259,6 @@ struct export_time_fault {
     uint64_t time;         /* its TimeStamp */
     uint64_t before;       /* the stream's time it went back from */
 };
-
-struct hvlog_trace_buffer;
 
 /**
  * export_time_fail - fill @err with HVLOG_EXPORT_TIME for @fault in buffer

@@ -39,6 +39,8 @@ struct pf_export {
     uint64_t lost_total;
     uint64_t last_ts;    /* the track's time: its last instant or counter sample */
     bool track_started;  /* something was written on the track */
+    bool track_named;    /* its thread_name is written: with its first instant or sample, so
+                          * an LP whose every buffer was skipped as corrupt has no track */
     /* The buffer being written. */
     uint64_t header_ts;
     uint32_t events_lost;
@@ -109,6 +111,19 @@ static void put_metadata_event(struct pf_export *x, const char *what, uint32_t t
     hvlog_json_object_end(x->w);
 }
 
+/* The track's thread_name, before the first thing written on it. */
+static void track_name(struct pf_export *x)
+{
+    char track[32];
+
+    if (x->track_named)
+        return;
+    snprintf(track, sizeof track, "LP %u", x->lp);
+    put_metadata_event(x, "thread_name", x->lp, track);
+    x->summary->streams++;
+    x->track_named = true;
+}
+
 static bool put_entry(void *arg, const struct hvlog_entry *e)
 {
     struct pf_export *x = arg;
@@ -121,6 +136,7 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
                                               e->offset, e->time_stamp, x->last_ts};
         return false;
     }
+    track_name(x);
     if (x->counter_due) {
         /* The gap precedes the buffer's first entry (§7.4): place the step
          * at the buffer's start when that is known in the entries' clock. */
@@ -182,19 +198,16 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
     export_catalog_init(x->catalog, plan->group->type);
     put_metadata_event(x, "process_name", 0, name ? name : "event log");
     while (i < plan->slot_count) {
-        char track[32];
-
         x->lp = plan->slots[i].lp;
         x->lost_total = 0;
         x->last_ts = 0;
         x->track_started = false;
+        x->track_named = false;
         x->first_buffer = true;
-        snprintf(track, sizeof track, "LP %u", x->lp);
-        put_metadata_event(x, "thread_name", x->lp, track);
-        x->summary->streams++;
         for (; i < plan->slot_count && plan->slots[i].lp == x->lp; i++) {
             struct hvlog_trace_buffer b;
             enum hvlog_export_status st;
+            bool skipped;
 
             x->events_lost = plan->slots[i].events_lost;
             x->header_ts = plan->slots[i].time_stamp;
@@ -203,16 +216,24 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
             x->first_buffer = false;
             x->entries = 0;
             x->fault.kind = EXPORT_TIME_FAULT_NONE;
-            st = hvlog_trace_cursor_read(plan->cursor, plan->slots[i].file_index, &b, put_entry, x,
-                                         x->err);
+            st = export_read_slot(plan, &plan->slots[i], &b, put_entry, x, &skipped, x->summary,
+                                  x->err);
             if (st != HVLOG_EXPORT_OK)
                 return st;
+            if (skipped) {
+                /* Reported and counted; nothing of it was written (the walk
+                 * checks every entry first): undo what was set for it. */
+                x->lost_total -= x->events_lost;
+                x->first_buffer = !x->track_named;
+                continue;
+            }
             if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
                 return export_time_fail(x->err, plan, &b, &x->fault,
                                         "the Perfetto track would go back in time");
             if (!hvlog_json_writer_ok(x->w))
                 return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed", x->out_path);
             if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
+                track_name(x);
                 if (x->group->time_basis == HvEventLogEntryTimeReference &&
                     x->header_ts > x->last_ts)
                     x->last_ts = x->header_ts; /* later entries must not precede it */

@@ -83,14 +83,43 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
         memset(p, 0, sizeof(*p));
         p->group = hvlog_trace_meta_group(meta, t);
         (*count)++;
+        p->options = options;
         status = hvlog_trace_cursor_open(r, t, &p->cursor, err);
+        /* Headers only (issue 6): the write pass reads every buffer whole
+         * anyway, and checks its entries then (export_read_slot). */
         if (status == HVLOG_EXPORT_OK)
-            status = hvlog_trace_fill_order(p->cursor, options->skip_corrupt, options->report,
-                                            options->report_arg, &p->slots, &p->slot_count,
-                                            &skipped, err);
+            status = export_trace_header_order(p->cursor, options->skip_corrupt, options->report,
+                                               options->report_arg, &p->slots, &p->slot_count,
+                                               &skipped, err);
         summary->corrupt_skipped += skipped;
     }
     return status;
+}
+
+enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
+                                          const struct hvlog_trace_slot *slot,
+                                          struct hvlog_trace_buffer *b, hvlog_entry_fn fn, void *arg,
+                                          bool *skipped, struct hvlog_export_summary *summary,
+                                          struct hvlog_export_error *err)
+{
+    const struct hvlog_export_options *opt = plan->options;
+    struct hvlog_export_error e = {HVLOG_EXPORT_OK, ""};
+    enum hvlog_export_status st;
+
+    *skipped = false;
+    st = export_trace_read_slot(plan->cursor, slot, b, fn, arg, &e);
+    if (st == HVLOG_EXPORT_OK)
+        return HVLOG_EXPORT_OK;
+    if (opt->skip_corrupt && (st == HVLOG_EXPORT_CORRUPT || st == HVLOG_EXPORT_TRUNCATED)) {
+        *skipped = true;
+        summary->corrupt_skipped++;
+        if (opt->report)
+            opt->report(opt->report_arg, e.message);
+        return HVLOG_EXPORT_OK;
+    }
+    if (err)
+        *err = e;
+    return st;
 }
 
 enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,

@@ -15,6 +15,12 @@
  *      stride, NextBufferOffset inside it, Type the group's;
  *   3. BufferIndex below the group's MaximumBufferCount, when known;
  *   4. every entry, by hvlog_buffer_walk, before the first is handed out.
+ * The exporters' index (export_trace_header_order) reads the 72-byte header
+ * of each buffer only and runs checks 2 and 3: that is all the fill order
+ * and a packet's context need, and it spares a whole extra copy of the
+ * trace out of the page cache. Check 4 then runs once, when the write pass
+ * reads the buffer whole. hvlog_trace_fill_order (hvlog decode) still
+ * reads and walks every buffer.
  *
  * A raw file (a bare concatenation of buffers captured elsewhere) may hold
  * several log types, each with its own buffer size and header convention
@@ -427,12 +433,56 @@ static enum hvlog_export_status corrupt(const struct hvlog_trace_cursor *c,
                        hint);
 }
 
-enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, uint64_t file_index,
-                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
-                                                void *arg, struct hvlog_export_error *err)
+/* Where buffer @file_index of @c's group starts; false when the group has
+ * no such buffer. */
+static bool buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index, uint64_t *offset)
+{
+    if (c->slots ? file_index >= c->slot_count || c->slots[file_index].type != c->type
+                 : file_index >= c->count)
+        return false;
+    *offset = c->slots ? c->slots[file_index].offset : file_index * c->stride;
+    return true;
+}
+
+/*
+ * Checks 2 and 3 of the file comment, on the header at c->bytes (b->bytes):
+ * what the index needs (LP, TimeStamp) and the packet context shows
+ * (BufferIndex, EventsLost) can be trusted once they pass. The length given
+ * to the summary is the stride even when only the header has been read:
+ * the buffer has that many bytes in the file (c->count counts whole
+ * buffers), hvlog_buffer_summarize reads the 72 header bytes only, and
+ * c->bytes is a whole stride long, so nothing past it could be touched.
+ */
+static enum hvlog_export_status check_header(const struct hvlog_trace_cursor *c,
+                                             const struct hvlog_trace_buffer *b,
+                                             struct hvlog_buffer_summary *summary,
+                                             struct hvlog_export_error *err)
+{
+    const struct hvlog_walk_expect expect = {c->type, UINT32_MAX, UINT32_MAX, c->stride};
+    enum hvlog_walk_error werr;
+
+    werr = hvlog_buffer_summarize(b->bytes, c->stride, c->convention, &expect, summary);
+    if (werr != HVLOG_WALK_OK)
+        return corrupt(c, b, hvlog_walk_error_text(werr), err);
+    if (c->buffer_count != 0 && summary->buffer_index >= c->buffer_count)
+        return corrupt(c, b, "BufferIndex is not below the group's MaximumBufferCount", err);
+    return HVLOG_EXPORT_OK;
+}
+
+/*
+ * Buffer @file_index read whole, checks 1 to 4, then its entries to @fn.
+ * With @slot (the index's view of it), a header that no longer says what
+ * the index saw is corrupt too, found before any entry is delivered: the
+ * file changed between the passes.
+ */
+static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                           const struct hvlog_trace_slot *slot,
+                                           struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                           void *arg, struct hvlog_export_error *err)
 {
     struct hvlog_walk_expect expect;
     struct hvlog_trace_buffer b;
+    enum hvlog_export_status st;
     enum hvlog_walk_error werr;
     size_t got = 0;
     int e;
@@ -441,13 +491,11 @@ enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, u
         return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
     expect = (struct hvlog_walk_expect){c->type, UINT32_MAX, UINT32_MAX, c->stride};
     memset(out, 0, sizeof(*out));
-    if (c->slots ? file_index >= c->slot_count || c->slots[file_index].type != c->type
-                 : file_index >= c->count)
+    memset(&b, 0, sizeof b);
+    if (!buffer_offset(c, file_index, &b.file_offset))
         return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
                            hvlog_trace_group_short(c->type), (unsigned long long)file_index);
-    memset(&b, 0, sizeof b);
     b.file_index = file_index;
-    b.file_offset = c->slots ? c->slots[file_index].offset : file_index * c->stride;
     b.bytes = c->bytes;
     e = export_pread_all(c->fd, c->bytes, c->stride, b.file_offset, &got);
     if (e != 0)
@@ -457,30 +505,84 @@ enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, u
                            c->file, (unsigned long long)file_index);
     b.len = c->stride;
     *out = b;
-    werr = hvlog_buffer_summarize(b.bytes, b.len, c->convention, &expect, &out->summary);
-    if (werr != HVLOG_WALK_OK)
-        return corrupt(c, &b, hvlog_walk_error_text(werr), err);
-    if (c->buffer_count != 0 && out->summary.buffer_index >= c->buffer_count)
-        return corrupt(c, &b, "BufferIndex is not below the group's MaximumBufferCount", err);
+    st = check_header(c, &b, &out->summary, err);
+    if (st != HVLOG_EXPORT_OK)
+        return st;
+    if (slot && (out->summary.logical_processor != slot->lp ||
+                 out->summary.time_stamp != slot->time_stamp ||
+                 out->summary.buffer_index != slot->buffer_index ||
+                 out->summary.events_lost != slot->events_lost))
+        return corrupt(c, &b, "its header changed since it was indexed (the file changed)", err);
     werr = hvlog_buffer_walk(b.bytes, b.len, c->convention, &expect, NULL, fn, arg);
     if (werr != HVLOG_WALK_OK)
         return corrupt(c, &b, hvlog_walk_error_text(werr), err);
     return HVLOG_EXPORT_OK;
 }
 
-enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
+enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, uint64_t file_index,
                                                 struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
                                                 void *arg, struct hvlog_export_error *err)
 {
-    if (!c)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor");
+    return read_whole(c, file_index, NULL, out, fn, arg, err);
+}
+
+enum hvlog_export_status export_trace_read_slot(struct hvlog_trace_cursor *c,
+                                                const struct hvlog_trace_slot *slot,
+                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                                void *arg, struct hvlog_export_error *err)
+{
+    if (!slot)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no buffer to read");
+    return read_whole(c, slot->file_index, slot, out, fn, arg, err);
+}
+
+/*
+ * The header of buffer @file_index alone (72 bytes read, not the stride),
+ * with checks 2 and 3; its entries are not looked at. For the exporters'
+ * index pass, whose write pass reads each buffer whole with
+ * hvlog_trace_cursor_read and checks the entries then. @out->bytes holds
+ * the header only and @out->len is 72.
+ */
+static enum hvlog_export_status read_header(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                            struct hvlog_trace_buffer *out,
+                                            struct hvlog_export_error *err)
+{
+    size_t got = 0;
+    int e;
+
+    memset(out, 0, sizeof(*out));
+    if (!buffer_offset(c, file_index, &out->file_offset))
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
+                           hvlog_trace_group_short(c->type), (unsigned long long)file_index);
+    out->file_index = file_index;
+    out->bytes = c->bytes;
+    e = export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE, out->file_offset, &got);
+    if (e != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
+    if (got < HV_EVENTLOG_BUFFER_HEADER_SIZE)
+        return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: truncated while reading buffer %llu",
+                           c->file, (unsigned long long)file_index);
+    out->len = HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    return check_header(c, out, &out->summary, err);
+}
+
+/*
+ * The sequential position's next buffer of the group, read whole
+ * (hvlog_trace_cursor_read) or, with @header_only, its header alone
+ * (read_header; @fn unused); then the tail, once.
+ */
+static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool header_only,
+                                            struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                            void *arg, struct hvlog_export_error *err)
+{
     if (c->slots) { /* a raw file of several types: this group's buffers only */
         while (c->next < c->slot_count && c->slots[c->next].type != c->type)
             c->next++;
-        if (c->next < c->slot_count)
-            return hvlog_trace_cursor_read(c, c->next++, out, fn, arg, err);
-    } else if (c->next < c->count) {
-        return hvlog_trace_cursor_read(c, c->next++, out, fn, arg, err);
+    }
+    if (c->next < (c->slots ? c->slot_count : c->count)) {
+        uint64_t i = c->next++;
+        return header_only ? read_header(c, i, out, err)
+                           : hvlog_trace_cursor_read(c, i, out, fn, arg, err);
     }
     if (c->tail != 0 && !c->tail_reported) {
         c->tail_reported = true;
@@ -489,6 +591,15 @@ enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
                            c->file, (unsigned long long)c->tail, c->stride);
     }
     return HVLOG_EXPORT_END;
+}
+
+enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
+                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                                void *arg, struct hvlog_export_error *err)
+{
+    if (!c)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor");
+    return cursor_step(c, false, out, fn, arg, err);
 }
 
 /* ---- fill order ---- */
@@ -529,10 +640,18 @@ static int slot_order(const void *pa, const void *pb)
     return 0;
 }
 
-enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
-                                               hvlog_export_report_fn report, void *report_arg,
-                                               struct hvlog_trace_slot **out, uint64_t *count,
-                                               uint64_t *skipped, struct hvlog_export_error *err)
+/*
+ * The fill-order index of @c's group. Whole (@header_only false): every
+ * buffer read and walked, so the index holds only buffers that pass every
+ * check, with their entries counted. Header only: 72 bytes per buffer,
+ * checks 2 and 3; a buffer whose entries are bad is in the index (entries
+ * 0) and found by whoever reads it whole.
+ */
+static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool header_only,
+                                           bool skip_corrupt, hvlog_export_report_fn report,
+                                           void *report_arg, struct hvlog_trace_slot **out,
+                                           uint64_t *count, uint64_t *skipped,
+                                           struct hvlog_export_error *err)
 {
     struct hvlog_trace_slot *slots = NULL;
     uint64_t n = 0, bad = 0;
@@ -556,7 +675,7 @@ enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bo
         enum hvlog_export_status st;
 
         memset(&b, 0, sizeof b);
-        st = hvlog_trace_cursor_next(c, &b, NULL, NULL, &e);
+        st = cursor_step(c, header_only, &b, NULL, NULL, &e);
 
         if (st == HVLOG_EXPORT_END)
             break;
@@ -567,7 +686,7 @@ enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bo
                 s->time_stamp = b.summary.time_stamp;
                 s->lp = b.summary.logical_processor;
                 s->events_lost = b.summary.events_lost;
-                s->entries = count_entries(&b, c->convention);
+                s->entries = header_only ? 0 : count_entries(&b, c->convention);
                 s->buffer_index = b.summary.buffer_index;
             }
             continue;
@@ -590,4 +709,20 @@ enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bo
     if (skipped)
         *skipped = bad;
     return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
+                                               hvlog_export_report_fn report, void *report_arg,
+                                               struct hvlog_trace_slot **out, uint64_t *count,
+                                               uint64_t *skipped, struct hvlog_export_error *err)
+{
+    return fill_order(c, false, skip_corrupt, report, report_arg, out, count, skipped, err);
+}
+
+enum hvlog_export_status export_trace_header_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
+                                                   hvlog_export_report_fn report, void *report_arg,
+                                                   struct hvlog_trace_slot **out, uint64_t *count,
+                                                   uint64_t *skipped, struct hvlog_export_error *err)
+{
+    return fill_order(c, true, skip_corrupt, report, report_arg, out, count, skipped, err);
 }

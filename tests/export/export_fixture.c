@@ -5,7 +5,8 @@
  * "export_outputs"). For each case NAME it writes NAME.trace (or NAME.raw),
  * NAME.ctf, NAME.json (Perfetto) and NAME.expect.json; then inputs only:
  * raw files mixing log types (mixed-*.raw) and traces the exporters must
- * refuse (back-*.trace).
+ * refuse (back-*.trace); last a trace with buffers the exports skip
+ * (bad-entries.*).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +206,49 @@ static int run_backwards(const char *dir)
     return rc;
 }
 
+/*
+ * A trace with two buffers whose headers are fine and whose entries are
+ * not (LP 0's third in fill order, LP 1's first, which has a loss), and
+ * its export with skip_corrupt: bad-entries.trace, .ctf, .json and
+ * .expect.json (what is left once the two are skipped). babeltrace2 reads
+ * the CTF; tests/cli/export_corrupt.sh exports the trace through the CLI.
+ */
+static int run_bad_entries(const char *dir)
+{
+    static const struct synth_spec spec = {
+        1, 3, 6, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
+    struct hvlog_export_options opt = {.force = true, .skip_corrupt = true};
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    struct hvlog_trace_reader *r = NULL;
+    struct synth_expect expect;
+    char *input = path_of(dir, "bad-entries", ".trace");
+    char *ctf = path_of(dir, "bad-entries", ".ctf");
+    char *json = path_of(dir, "bad-entries", ".json");
+    char *exp = path_of(dir, "bad-entries", ".expect.json");
+    int rc = -1;
+
+    if (!input || !ctf || !json || !exp || synth_write_trace(&spec, input, &expect) != 0 ||
+        synth_break_entries(input, 1, 0, 2, NULL, &expect) != 0 ||
+        synth_break_entries(input, 1, 1, 0, NULL, &expect) != 0) {
+        fprintf(stderr, "export_fixture: bad-entries: cannot write the input\n");
+    } else if (hvlog_trace_open(input, &r, &err) != HVLOG_EXPORT_OK ||
+               hvlog_export_ctf(r, ctf, &opt, &sum, &err) != HVLOG_EXPORT_OK ||
+               sum.corrupt_skipped != 2 ||
+               hvlog_export_perfetto(r, json, &opt, &sum, &err) != HVLOG_EXPORT_OK ||
+               sum.corrupt_skipped != 2) {
+        fprintf(stderr, "export_fixture: bad-entries: %s\n", err.message);
+    } else {
+        rc = synth_write_expect(&spec, &expect, exp);
+    }
+    hvlog_trace_close(r);
+    free(input);
+    free(ctf);
+    free(json);
+    free(exp);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -223,8 +267,8 @@ int main(int argc, char **argv)
             return 1;
     }
     if (run_two_groups(argv[1]) != 0 || run_qpc_pair(argv[1]) != 0 || run_mixed(argv[1]) != 0 ||
-        run_backwards(argv[1]) != 0)
+        run_backwards(argv[1]) != 0 || run_bad_entries(argv[1]) != 0)
         return 1;
-    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 7, argv[1]);
+    printf("export_fixture: %zu cases written to %s\n", sizeof cases / sizeof cases[0] + 8, argv[1]);
     return 0;
 }

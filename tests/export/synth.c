@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L /* mkdtemp: the libFuzzer build has no project flags */
 #endif
 #include <dirent.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,66 @@ struct hvlog_trace_reader *synth_open(const char *base, const struct synth_spec 
         fprintf(stderr, "synth: %s\n", err.message);
     free(dir);
     return r;
+}
+
+static bool count_escape(void *arg, const struct hvlog_entry *e)
+{
+    *(uint64_t *)arg += e->entry_type == SYNTH_UNKNOWN_TYPE;
+    return true;
+}
+
+int synth_break_entries(const char *dir, uint32_t type, uint32_t lp, uint32_t nth,
+                        struct hvlog_trace_slot *victim, struct synth_expect *expect)
+{
+    struct hvlog_trace_reader *r = NULL;
+    struct hvlog_trace_cursor *c = NULL;
+    struct hvlog_trace_slot *slots = NULL, found = {0};
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    uint64_t n = 0, escape = 0, offset = 0;
+    uint8_t size[2] = {8, 0}; /* entry Size, u16 little-endian */
+    bool have = false;
+    FILE *f;
+    int rc = -1;
+
+    if (hvlog_trace_open(dir, &r, &err) != HVLOG_EXPORT_OK ||
+        hvlog_trace_cursor_open(r, type, &c, &err) != HVLOG_EXPORT_OK ||
+        hvlog_trace_fill_order(c, true, NULL, NULL, &slots, &n, NULL, &err) != HVLOG_EXPORT_OK)
+        goto out;
+    for (uint64_t i = 0; i < n && !have; i++) {
+        if (slots[i].lp == lp && nth-- == 0) {
+            found = slots[i];
+            have = true;
+        }
+    }
+    if (!have || found.entries == 0 ||
+        hvlog_trace_cursor_read(c, found.file_index, &b, count_escape, &escape, &err) != HVLOG_EXPORT_OK)
+        goto out;
+    offset = b.file_offset + HV_EVENTLOG_BUFFER_HEADER_SIZE +
+             offsetof(struct hv_eventlog_entry_header, size);
+    f = fopen(hvlog_trace_cursor_file(c), "r+b");
+    if (!f)
+        goto out;
+    if (fseek(f, (long)offset, SEEK_SET) == 0 && fwrite(size, 1, sizeof size, f) == sizeof size)
+        rc = 0;
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && victim)
+        *victim = found;
+    if (rc == 0 && expect) {
+        expect->events[lp] -= found.entries;
+        expect->total_events -= found.entries;
+        expect->escape[lp] -= escape;
+        expect->lost[lp] -= found.events_lost;
+        expect->total_lost -= found.events_lost;
+        expect->buffers[lp]--;
+        expect->total_buffers--;
+    }
+out:
+    free(slots);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    return rc;
 }
 
 char *synth_tmpdir(void)

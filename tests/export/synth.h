@@ -93,6 +93,20 @@ int synth_write_raw_mixed(const struct synth_spec *specs, uint32_t n, const char
  * the number of replacements, -1 on an I/O error. */
 int synth_edit_meta(const char *dir, const char *from, const char *to);
 
+/**
+ * synth_break_entries - make one buffer of trace @dir corrupt behind a
+ * header that passes every check: the first entry of LP @lp's buffer
+ * number @nth in fill order, in group @type, gets Size 8 (below 16, bad in
+ * both conventions); buffers broken before are not counted (call it
+ * again with the same @nth to break the next one). *@victim (may be NULL) receives that buffer's index
+ * entry, its entries counted; @expect (may be NULL) loses the buffer's
+ * entries, escape entries, EventsLost and the buffer itself, so it says
+ * what an export that skips it delivers. Returns 0, or -1 when there is
+ * no such buffer or on an I/O error.
+ */
+int synth_break_entries(const char *dir, uint32_t type, uint32_t lp, uint32_t nth,
+                        struct hvlog_trace_slot *victim, struct synth_expect *expect);
+
 /** synth_write_expect - the expectations as JSON for tests/export/ctf_check.py. */
 int synth_write_expect(const struct synth_spec *spec, const struct synth_expect *expect,
                        const char *path);

@@ -15,6 +15,8 @@
 
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
+#include "hvlog/abi/le.h"
+#include "hvlog/client/walk.h"
 #include "hvlog/export/ctf.h"
 #include "synth.h"
 
@@ -230,6 +232,147 @@ static void corrupt_input_is_refused_or_skipped_on_request(void **state)
     assert_int_equal(sum.buffers, expect.total_buffers - 1);
     free(out);
     free(data);
+    hvlog_trace_close(r);
+}
+
+/* What the report callback was handed. */
+struct reports {
+    int count;
+    char first[HVLOG_EXPORT_MESSAGE_MAX];
+};
+
+static void collect_report(void *arg, const char *message)
+{
+    struct reports *rep = arg;
+
+    if (rep->count++ == 0)
+        snprintf(rep->first, sizeof rep->first, "%s", message);
+}
+
+static bool slot_in(const struct hvlog_trace_slot *s, const struct hvlog_trace_slot *set, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (set[i].file_index == s->file_index)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * Stream file @path of LP @lp holds, in order, one packet per buffer of the
+ * LP in fill order (@slots, taken before anything was broken) less the
+ * @skipped ones: packet_seq_num 0, 1, 2... with no hole, events_discarded
+ * the running sum of the EventsLost of the packets written only, and an
+ * anchor packet first when the first buffer written has a loss.
+ */
+static void check_stream_packets(const char *path, uint32_t lp, const struct hvlog_trace_slot *slots,
+                                 uint64_t n, const struct hvlog_trace_slot *skipped, size_t n_skipped)
+{
+    size_t len, off = 0;
+    uint8_t *bytes = (uint8_t *)read_all(path, &len);
+    uint64_t seq = 0, discarded = 0;
+    bool first = true;
+
+    for (uint64_t i = 0; i < n; i++) {
+        const uint8_t *ctx;
+        uint64_t packet_bytes;
+
+        if (slots[i].lp != lp || slot_in(&slots[i], skipped, n_skipped))
+            continue;
+        if (first && slots[i].events_lost != 0) { /* the anchor */
+            assert_true(off + 88 <= len);
+            ctx = bytes + off + 32;
+            assert_int_equal(hvlog_load_le64(ctx + 32), 0);
+            assert_int_equal(hvlog_load_le64(ctx + 40), seq++);
+            assert_int_equal(hvlog_load_le32(ctx + 52), HV_EVENTLOG_BUFFER_INDEX_NONE);
+            off += 88;
+        }
+        first = false;
+        discarded += slots[i].events_lost;
+        assert_true(off + 88 <= len);
+        assert_int_equal(hvlog_load_le32(bytes + off), 0xC1FC1FC1u);
+        ctx = bytes + off + 32;
+        packet_bytes = hvlog_load_le64(ctx) / 8;
+        assert_int_equal(hvlog_load_le64(ctx + 32), discarded);
+        assert_int_equal(hvlog_load_le64(ctx + 40), seq++);
+        assert_int_equal(hvlog_load_le32(ctx + 48), lp);
+        assert_int_equal(hvlog_load_le32(ctx + 52), slots[i].buffer_index);
+        assert_true(packet_bytes >= 88 && packet_bytes <= len - off);
+        off += (size_t)packet_bytes;
+    }
+    assert_int_equal(off, len); /* no other packet */
+    free(bytes);
+}
+
+/*
+ * The index reads buffer headers only, so a buffer whose header is fine
+ * but whose entries are not is found while the packets are written.
+ * Without skip_corrupt: refused with the reader's one line, nothing left.
+ * With it: reported through the callback with that same line, counted,
+ * left out: no packet, no hole in packet_seq_num, its EventsLost not in
+ * events_discarded, and an LP whose every buffer is bad gets no stream.
+ */
+static void a_buffer_with_a_good_header_and_bad_entries_is_refused_or_skipped(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *dir = synth_path(*state, "t");
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_trace_slot *slots, victims[2 + 6];
+    struct hvlog_trace_cursor *c;
+    struct reports rep = {0, ""};
+    struct hvlog_export_options skip = {.skip_corrupt = true, .report = collect_report,
+                                        .report_arg = &rep};
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    char want[HVLOG_EXPORT_MESSAGE_MAX];
+    uint64_t n = 0, skipped = 0;
+    size_t v = 0;
+    int before;
+
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_OK);
+    hvlog_trace_cursor_close(c);
+    /* LP 0's third buffer (EventsLost 2), LP 1's first (EventsLost 3: it
+     * had the anchor packet), every buffer of LP 2. */
+    assert_int_equal(synth_break_entries(dir, 1, 0, 2, &victims[v++], &expect), 0);
+    assert_int_equal(synth_break_entries(dir, 1, 1, 0, &victims[v++], &expect), 0);
+    for (uint32_t k = 0; k < spec.buffers_per_lp; k++)
+        assert_int_equal(synth_break_entries(dir, 1, 2, 0, &victims[v++], &expect), 0);
+    assert_int_equal(victims[0].events_lost, 2);
+    assert_int_equal(victims[1].events_lost, 3);
+
+    before = synth_dir_entries(*state);
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, &sum, &err), HVLOG_EXPORT_CORRUPT);
+    snprintf(want, sizeof want, "%s/local.buffers: buffer %llu at byte %llu: %s", dir,
+             (unsigned long long)victims[0].file_index,
+             (unsigned long long)victims[0].file_index * HV_PAGE_SIZE,
+             hvlog_walk_error_text(HVLOG_WALK_BAD_ENTRY_SIZE));
+    assert_string_equal(err.message, want);
+    assert_false(synth_exists(out));
+    assert_int_equal(synth_dir_entries(*state), before);
+
+    assert_int_equal(hvlog_export_ctf(r, out, &skip, &sum, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(rep.count, (int)v);
+    assert_string_equal(rep.first, want); /* the same line, reported */
+    assert_int_equal(sum.corrupt_skipped, v);
+    assert_int_equal(sum.buffers, expect.total_buffers);
+    assert_int_equal(sum.events, expect.total_events);
+    assert_int_equal(sum.events_lost, expect.total_lost);
+    assert_int_equal(sum.streams, 2);
+    assert_int_equal(synth_dir_entries(out), 1 + 2); /* metadata, local_lp0, local_lp1 */
+    for (uint32_t lp = 0; lp < 2; lp++) {
+        char name[32], *p;
+
+        snprintf(name, sizeof name, "local_lp%u", lp);
+        p = synth_path(out, name);
+        check_stream_packets(p, lp, slots, n, victims, v);
+        free(p);
+    }
+    free(slots);
+    free(out);
+    free(dir);
     hvlog_trace_close(r);
 }
 
@@ -452,6 +595,7 @@ int main(void)
         T(time_going_backwards_is_refused_and_nothing_is_left),
         T(an_existing_output_is_refused_unless_forced_and_ours),
         T(corrupt_input_is_refused_or_skipped_on_request),
+        T(a_buffer_with_a_good_header_and_bad_entries_is_refused_or_skipped),
         T(a_truncated_trace_is_refused),
         T(a_type_the_trace_lacks_is_an_invalid_request),
         T(the_tsc_basis_gets_its_own_clock),

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "hvlog/abi/eventlog.h"
+#include "hvlog/client/walk.h"
 #include "hvlog/export/perfetto.h"
 #include "synth.h"
 
@@ -275,6 +276,99 @@ static void refusals_leave_no_file_behind(void **state)
     hvlog_trace_close(r);
 }
 
+static void collect_report(void *arg, const char *message)
+{
+    char *first = arg;
+
+    if (!first[0])
+        snprintf(first, HVLOG_EXPORT_MESSAGE_MAX, "%s", message);
+}
+
+/*
+ * A buffer whose header is fine but whose entries are not passes the index
+ * (headers only) and is found while the track is written. Without
+ * skip_corrupt: refused with the reader's line, no file. With it: the same
+ * line reported, the buffer counted and left out; its EventsLost is not in
+ * the counter; a track whose first buffer was skipped still starts with a
+ * counter sample; an LP whose every buffer is bad has no track at all.
+ */
+static void a_buffer_with_a_good_header_and_bad_entries_is_refused_or_skipped(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *dir = synth_path(*state, "t");
+    char *out = synth_path(*state, "out.json");
+    struct hvlog_trace_slot victims[2 + 8];
+    char first[HVLOG_EXPORT_MESSAGE_MAX] = "";
+    struct hvlog_export_options skip = {.skip_corrupt = true, .report = collect_report,
+                                        .report_arg = first};
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    char want[HVLOG_EXPORT_MESSAGE_MAX];
+    uint64_t instants[SYNTH_MAX_LPS] = {0}, lost[SYNTH_MAX_LPS] = {0};
+    int counters[SYNTH_MAX_LPS] = {0}, threads[SYNTH_MAX_LPS] = {0};
+    json_t *root, *ev;
+    size_t v = 0, i;
+    int before;
+
+    /* LP 0's third buffer (EventsLost 2), LP 1's first (EventsLost 3),
+     * every buffer of LP 2. */
+    assert_int_equal(synth_break_entries(dir, 1, 0, 2, &victims[v++], &expect), 0);
+    assert_int_equal(synth_break_entries(dir, 1, 1, 0, &victims[v++], &expect), 0);
+    for (uint32_t k = 0; k < spec.buffers_per_lp; k++)
+        assert_int_equal(synth_break_entries(dir, 1, 2, 0, &victims[v++], &expect), 0);
+    assert_int_equal(victims[1].events_lost, 3);
+
+    before = synth_dir_entries(*state);
+    assert_int_equal(hvlog_export_perfetto(r, out, NULL, &sum, &err), HVLOG_EXPORT_CORRUPT);
+    snprintf(want, sizeof want, "%s/local.buffers: buffer %llu at byte %llu: %s", dir,
+             (unsigned long long)victims[0].file_index,
+             (unsigned long long)victims[0].file_index * 4096u,
+             hvlog_walk_error_text(HVLOG_WALK_BAD_ENTRY_SIZE));
+    assert_string_equal(err.message, want);
+    assert_false(synth_exists(out));
+    assert_int_equal(synth_dir_entries(*state), before);
+
+    assert_int_equal(hvlog_export_perfetto(r, out, &skip, &sum, &err), HVLOG_EXPORT_OK);
+    assert_string_equal(first, want);
+    assert_int_equal(sum.corrupt_skipped, v);
+    assert_int_equal(sum.buffers, expect.total_buffers);
+    assert_int_equal(sum.events, expect.total_events);
+    assert_int_equal(sum.events_lost, expect.total_lost);
+    assert_int_equal(sum.streams, spec.lps - 1);
+    root = load(out);
+    json_array_foreach(json_object_get(root, "traceEvents"), i, ev) {
+        const char *ph = json_string_value(json_object_get(ev, "ph"));
+        json_int_t tid = json_integer_value(json_object_get(ev, "tid"));
+
+        assert_true(tid >= 0 && tid < (json_int_t)spec.lps);
+        if (strcmp(ph, "M") == 0) {
+            if (strcmp(json_string_value(json_object_get(ev, "name")), "thread_name") == 0) {
+                assert_int_equal(counters[tid] + instants[tid], 0); /* before the track's events */
+                threads[tid]++;
+            }
+        } else if (strcmp(ph, "C") == 0) {
+            assert_int_equal(threads[tid], 1);
+            if (counters[tid]++ == 0)
+                assert_int_equal(instants[tid], 0); /* a sample starts every track */
+            lost[tid] = (uint64_t)json_integer_value(
+                json_object_get(json_object_get(ev, "args"), "lost"));
+        } else {
+            assert_int_equal(threads[tid], 1);
+            instants[tid]++;
+        }
+    }
+    for (unsigned lp = 0; lp < spec.lps; lp++) {
+        assert_int_equal(threads[lp], lp == 2 ? 0 : 1);
+        assert_int_equal(instants[lp], expect.events[lp]);
+        assert_int_equal(lost[lp], expect.lost[lp]);
+    }
+    json_decref(root);
+    free(out);
+    free(dir);
+    hvlog_trace_close(r);
+}
+
 /* Time going back on one LP, inside a buffer or from one buffer to the
  * next, would make its track run backwards: refused as the CTF export
  * refuses it, one line naming the file, buffer, LP and times, no file left. */
@@ -329,6 +423,7 @@ int main(void)
         T(tsc_ticks_become_exact_microseconds),
         T(qpc_ticks_follow_the_recorded_frequency_and_anchor),
         T(refusals_leave_no_file_behind),
+        T(a_buffer_with_a_good_header_and_bad_entries_is_refused_or_skipped),
         T(time_going_backwards_is_refused_and_nothing_is_left),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
