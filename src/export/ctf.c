@@ -216,7 +216,6 @@ static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct h
 {
     const char *group = hvlog_trace_group_short(g->type);
     enum hvlog_export_status st = HVLOG_EXPORT_OK;
-    int64_t offset_ns;
 
     memset(c, 0, sizeof(*c));
     switch (g->time_basis) {
@@ -248,16 +247,46 @@ static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct h
                               g->reference_time_at_init, c);
         break;
     }
-    if (st != HVLOG_EXPORT_OK)
-        return st;
-    offset_ns = c->offset_s * 1000000000LL + (int64_t)export_ticks_to_ns(c->offset_cycles, c->freq_hz);
-    {
-        /* Largest cycle count whose ns from origin fits an int64. */
-        uint64_t room_ns = (uint64_t)(INT64_MAX - (offset_ns > 0 ? offset_ns : 0));
-        uint64_t secs = room_ns / 1000000000u;
-        c->max_cycles = secs > UINT64_MAX / c->freq_hz ? UINT64_MAX : secs * c->freq_hz;
+    return st;
+}
+
+/*
+ * One anchor per time basis. Reference time (and QPC) is one clock for
+ * the machine, but each group's anchor was taken on its own: the root read
+ * the wall clock a little before Initialize read the clock, so each anchor
+ * lags by that delay, a different few microseconds per group, and
+ * babeltrace2 would order two groups' events by the lags. Every anchored
+ * clock of a basis takes the largest offset, the anchor with the least lag
+ * (hvlog decode does the same).
+ */
+static void unify_anchors(struct ctf_export *x)
+{
+    for (uint32_t i = 0; i < x->plan_count; i++) {
+        struct ctf_clock *best = &x->clocks[i];
+
+        for (uint32_t j = 0; j < x->plan_count; j++) {
+            const struct ctf_clock *c = &x->clocks[j];
+
+            if (c->absolute && best->absolute && c->freq_hz == best->freq_hz &&
+                x->plans[j].group->time_basis == x->plans[i].group->time_basis &&
+                (c->offset_s > best->offset_s ||
+                 (c->offset_s == best->offset_s && c->offset_cycles > best->offset_cycles))) {
+                best->offset_s = c->offset_s;
+                best->offset_cycles = c->offset_cycles;
+            }
+        }
     }
-    return HVLOG_EXPORT_OK;
+}
+
+/* The largest cycle count whose ns from the clock's origin fits an int64. */
+static void clock_limit(struct ctf_clock *c)
+{
+    int64_t offset_ns =
+        c->offset_s * 1000000000LL + (int64_t)export_ticks_to_ns(c->offset_cycles, c->freq_hz);
+    uint64_t room_ns = (uint64_t)(INT64_MAX - (offset_ns > 0 ? offset_ns : 0));
+    uint64_t secs = room_ns / 1000000000u;
+
+    c->max_cycles = secs > UINT64_MAX / c->freq_hz ? UINT64_MAX : secs * c->freq_hz;
 }
 
 /* babeltrace2's muxer orders messages across streams only when all clocks
@@ -663,6 +692,9 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
         if (x->plans[i].group->buffer_pages * HV_PAGE_SIZE > max_stride)
             max_stride = x->plans[i].group->buffer_pages * HV_PAGE_SIZE;
     }
+    unify_anchors(x);
+    for (uint32_t i = 0; i < x->plan_count; i++)
+        clock_limit(&x->clocks[i]);
     st = check_clocks(x);
     if (st != HVLOG_EXPORT_OK)
         return st;

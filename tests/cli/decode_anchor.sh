@@ -1,8 +1,8 @@
 #!/bin/sh
 # decode_anchor.sh HVLOG WORKDIR: every group of a trace shares the machine's
 # reference clock, but each has its own SystemTime anchor, taken a few
-# microseconds apart. decode must place all groups on one wall clock, so its
-# merged output never runs backwards on the wall clock. The global group's
+# microseconds apart. decode and the CTF export must place all groups on one
+# wall clock, so decode's merged output never runs backwards on it. The global group's
 # anchor is moved 100 us late here, to make a disagreement certain.
 set -eu
 hvlog=$1 work=$2
@@ -33,5 +33,17 @@ for n, line in enumerate(open(sys.argv[1]), 1):
     if last is not None and t < last and last - t < 12 * 3600 * 10**7:  # not midnight
         sys.exit(f"decode_anchor: line {n} goes back on the wall clock: {line.strip()}")
     last = t
+PY
+# The CTF export gives both reference clocks the same anchor (the largest
+# offset, which the shifted global group has), so babeltrace2 merges them in
+# the order the reference time says.
+"$hvlog" export "$work/t" --format ctf -o "$work/ctf" > /dev/null
+python3 - "$work/ctf/metadata" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+clocks = re.findall(r"clock \{\s*name = (\w+);.*?offset_s = (-?\d+);\s*offset = (\d+);", text, re.S)
+ref = {name: (int(s), int(c)) for name, s, c in clocks if name.endswith("_ref")}
+if len(ref) != 2 or len(set(ref.values())) != 1:
+    sys.exit(f"decode_anchor: the reference clocks' anchors differ: {ref}")
 PY
 echo "decode_anchor: one wall clock for every group"
