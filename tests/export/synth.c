@@ -17,6 +17,12 @@
 #include "hvlog/export/json.h"
 #include "synth.h"
 
+const struct synth_backwards_case synth_backwards_cases[SYNTH_BACKWARDS_CASES] = {
+    {SYNTH_BACK_IN_BUFFER, ": time goes backwards inside the buffer: the entry at byte "},
+    {SYNTH_BACK_ACROSS_BUFFERS,
+     ": the buffer starts before the previous one of its LP ends: the entry at byte 72 "},
+};
+
 /* 2026-01-01T00:00:00Z as a FILETIME. */
 #define SYNTH_SYSTEM_TIME 134116992000000000ull
 #define SYNTH_REF_AT_INIT 5000ull

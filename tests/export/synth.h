@@ -35,6 +35,15 @@ enum synth_backwards {
                               * buffer 1's last entry */
 };
 
+/* Each way of going back, with the words the refusal must contain: the
+ * CTF and Perfetto exports refuse both alike (export_time_fail). */
+struct synth_backwards_case {
+    enum synth_backwards where;
+    const char *what;
+};
+#define SYNTH_BACKWARDS_CASES 2u
+extern const struct synth_backwards_case synth_backwards_cases[SYNTH_BACKWARDS_CASES];
+
 struct synth_spec {
     uint32_t type;                 /* log type */
     uint32_t lps;

@@ -144,16 +144,7 @@ static const char *check_time_message(const char *message, const char *what)
  * from one packet to the next (its muxer stops): refused, nothing written. */
 static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
 {
-    static const struct {
-        enum synth_backwards where;
-        const char *what;
-    } cases[] = {
-        {SYNTH_BACK_IN_BUFFER, ": time goes backwards inside the buffer: the entry at byte "},
-        {SYNTH_BACK_ACROSS_BUFFERS,
-         ": the buffer starts before the previous one of its LP ends: the entry at byte 72 "},
-    };
-
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t i = 0; i < SYNTH_BACKWARDS_CASES; i++) {
         struct synth_spec s = spec;
         struct synth_expect expect;
         struct hvlog_trace_reader *r;
@@ -162,11 +153,11 @@ static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
         struct hvlog_export_error err;
         int before;
 
-        s.backwards = cases[i].where;
+        s.backwards = synth_backwards_cases[i].where;
         r = open_synth(state, &s, &expect);
         before = synth_dir_entries(*state);
         assert_int_equal(hvlog_export_ctf(r, out, NULL, &sum, &err), HVLOG_EXPORT_TIME);
-        assert_string_equal(check_time_message(err.message, cases[i].what),
+        assert_string_equal(check_time_message(err.message, synth_backwards_cases[i].what),
                             "; babeltrace2 would reject the stream");
         assert_false(synth_exists(out));
         assert_int_equal(synth_dir_entries(*state), before);

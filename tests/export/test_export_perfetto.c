@@ -374,16 +374,7 @@ static void a_buffer_with_a_good_header_and_bad_entries_is_refused_or_skipped(vo
  * refuses it, one line naming the file, buffer, LP and times, no file left. */
 static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
 {
-    static const struct {
-        enum synth_backwards where;
-        const char *what;
-    } cases[] = {
-        {SYNTH_BACK_IN_BUFFER, ": time goes backwards inside the buffer: the entry at byte "},
-        {SYNTH_BACK_ACROSS_BUFFERS,
-         ": the buffer starts before the previous one of its LP ends: the entry at byte 72 "},
-    };
-
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t i = 0; i < SYNTH_BACKWARDS_CASES; i++) {
         struct synth_spec s = spec;
         struct synth_expect expect;
         struct hvlog_trace_reader *r;
@@ -393,13 +384,13 @@ static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
         const char *p;
         int before;
 
-        s.backwards = cases[i].where;
+        s.backwards = synth_backwards_cases[i].where;
         r = open_synth(state, &s, &expect);
         before = synth_dir_entries(*state);
         assert_int_equal(hvlog_export_perfetto(r, out, NULL, NULL, &err), HVLOG_EXPORT_TIME);
         assert_non_null(strstr(err.message, "/t/local.buffers: buffer "));
         assert_non_null(strstr(err.message, "(local LP 0, BufferIndex "));
-        assert_non_null(strstr(err.message, cases[i].what));
+        assert_non_null(strstr(err.message, synth_backwards_cases[i].what));
         assert_null(strchr(err.message, '\n'));
         p = strstr(err.message, "has time ");
         assert_non_null(p);
