@@ -31,32 +31,11 @@ static bool group_managed_by_root(const struct hvlog_group *g)
 }
 
 /*
- * The rows Delete, Map, Unmap and Release share, first in each table
- * (§5.4-§5.6, §5.8, DEC-UNMAP): the group is initialized (and, but for Map
- * and Unmap, not the ring), else OPERATION_DENIED; the buffer exists, else
- * @missing (INVALID_PARAMETER, or OPERATION_DENIED for Release). Reads the
- * {Type, BufferIndex} input and takes the group lock, which the caller
- * releases whatever the result.
- */
-static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_input_eventlog_buffer *in,
-                                        struct hvlog_group **g, hv_status_t missing, bool ring_ok)
-{
-    hv_input_eventlog_buffer_load(in, c->input);
-    *g = group_of(c, in->type);
-    hvlog_spin_lock(&(*g)->lock);
-    if (!(*g)->initialized || ((*g)->ring && !ring_ok))
-        return HV_STATUS_OPERATION_DENIED;
-    if (!buffer_exists(*g, in->buffer_index))
-        return missing;
-    return HV_STATUS_SUCCESS;
-}
-
-/*
  * §11.2: Map and Unmap name the partition whose GPA space the buffer is
  * (un)mapped in; only the root itself can be named, as SELF or by its id.
- * The 2013 input stops at 8 bytes, so this profile never looks further.
+ * The 2013 input stops at 8 bytes, so that profile never looks further.
  */
-static bool partition_acceptable(struct hvlog_call_ctx *c)
+static bool partition_acceptable(const struct hvlog_call_ctx *c)
 {
     struct hv_input_eventlog_buffer_partition in;
 
@@ -65,6 +44,32 @@ static bool partition_acceptable(struct hvlog_call_ctx *c)
     hv_input_eventlog_buffer_partition_load(&in, c->input);
     return in.partition_id == HV_PARTITION_ID_SELF ||
            in.partition_id == c->engine->config.root_partition_id;
+}
+
+/*
+ * The rows Delete, Map, Unmap and Release share, first in each table
+ * (§5.4-§5.6, §5.8, DEC-UNMAP): the group is initialized, else
+ * OPERATION_DENIED; the buffer exists, else @missing (INVALID_PARAMETER,
+ * or OPERATION_DENIED for Release). @mapping marks Map and Unmap: their
+ * PartitionId is checked first (§11.2, right after the Type row: input
+ * before state), and they may name the SystemDiagnostics ring (§11.6),
+ * which every other call finds OPERATION_DENIED. Reads the {Type,
+ * BufferIndex} input and takes the group lock, which the caller releases
+ * whatever the result.
+ */
+static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_input_eventlog_buffer *in,
+                                        struct hvlog_group **g, hv_status_t missing, bool mapping)
+{
+    hv_input_eventlog_buffer_load(in, c->input);
+    *g = group_of(c, in->type);
+    hvlog_spin_lock(&(*g)->lock);
+    if (mapping && !partition_acceptable(c))
+        return HV_STATUS_INVALID_PARTITION_ID;
+    if (!(*g)->initialized || ((*g)->ring && !mapping))
+        return HV_STATUS_OPERATION_DENIED;
+    if (!buffer_exists(*g, in->buffer_index))
+        return missing;
+    return HV_STATUS_SUCCESS;
 }
 
 /* ---- 0x0060 HvInitializeEventLogBufferGroup (§5.1) ---- */
@@ -299,11 +304,7 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status;
-
-    if (!partition_acceptable(c))
-        return HV_STATUS_INVALID_PARTITION_ID; /* §11.2, right after the Type row */
-    status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, true);
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, true);
 
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
@@ -323,7 +324,7 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
                 c->fault_gpa = out_gpa;
             }
             status = HV_STATUS_INVALID_ALIGNMENT;
-        } else if (g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby) {
+        } else if (buffer_root_mapped(g, b)) {
             status = HV_STATUS_OPERATION_DENIED; /* already mapped */
         } else {
             uint64_t gpa_pages[HV_EVENTLOG_MAX_BUFFER_PAGES];
@@ -363,11 +364,8 @@ hv_status_t call_unmap(struct hvlog_call_ctx *c)
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
-    hv_status_t status;
+    hv_status_t status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, true);
 
-    if (!partition_acceptable(c))
-        return HV_STATUS_INVALID_PARTITION_ID; /* §11.2, right after the Type row */
-    status = lock_existing_buffer(c, &in, &g, HV_STATUS_INVALID_PARAMETER, true);
     if (status == HV_STATUS_SUCCESS) {
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
 

@@ -100,11 +100,9 @@ void hvlog_engine_destroy(struct hvlog_engine *e)
 
         for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
             struct hvlog_buffer *b = &g->buffers[i];
-            bool mapped = g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby;
-
             if (!b->exists)
                 continue;
-            if (mapped && e->ops.overlay_unmap)
+            if (buffer_root_mapped(g, b) && e->ops.overlay_unmap)
                 e->ops.overlay_unmap(e->config.ctx, &b->pages);
             e->ops.pages_free(e->config.ctx, &b->pages);
         }
@@ -262,7 +260,7 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
                sizeof(hdr) - HVLOG_HDR_NEXT_BUFFER_OFFSET - 4);
         hv_eventlog_buffer_header_load(&out->header, hdr);
         hv_eventlog_buffer_header_current_load(&out->header_current, hdr);
-        out->root_mapped = g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby;
+        out->root_mapped = buffer_root_mapped(g, b);
     }
     hvlog_spin_unlock(&g->lock);
     return 0;

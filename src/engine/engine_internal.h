@@ -192,6 +192,13 @@ static inline uint32_t group_header_buffer_size(const struct hvlog_group *g)
     return g->buffer_bytes - group_data_start(g);
 }
 
+/* Can the root see buffer @b? A mapped buffer leaves Standby (§6.1), but
+ * the SystemDiagnostics ring is in service unmapped, so it keeps a flag. */
+static inline bool buffer_root_mapped(const struct hvlog_group *g, const struct hvlog_buffer *b)
+{
+    return g->ring ? b->root_mapped : b->state != HvEventLogBufferStateStandby;
+}
+
 /* state.c: the header fields a buffer gets when it goes InUse (T5, TX_RECYCLE). */
 void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
                         uint32_t events_lost);
