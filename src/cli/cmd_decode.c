@@ -374,25 +374,17 @@ static bool group_offset(const struct decoder *d, const struct hvlog_trace_group
 }
 
 /*
- * One offset per time basis for the whole trace. Reference time (and QPC)
- * is one clock for the machine, but each group's anchor was taken on its
- * own: the root read the wall clock a little before Initialize read the
- * reference time, so every anchor lags by that delay, by a different few
- * microseconds per group, which would put two groups' events out of order
- * on the wall clock. The largest offset is the anchor with the least lag.
+ * One offset per time basis for the whole trace, from the group whose
+ * anchor the trace says places them all (hvlog_trace_meta_anchor: the one
+ * read with the least delay), so two groups' events never go back on the
+ * wall clock.
  */
 static void decoder_anchor(struct decoder *d)
 {
-    for (uint32_t gi = 0; gi < d->meta->group_count; gi++) {
-        const struct hvlog_trace_group *g = &d->meta->groups[gi];
-        uint32_t b = g->time_basis;
-        __int128 off;
+    for (uint32_t b = 0; b <= HvEventLogEntryTimeMaximumCurrent; b++) {
+        const struct hvlog_trace_group *g = hvlog_trace_meta_anchor(d->meta, b);
 
-        if (b > HvEventLogEntryTimeMaximumCurrent || !group_offset(d, g, &off))
-            continue;
-        if (!d->anchored[b] || off > d->offset[b])
-            d->offset[b] = off;
-        d->anchored[b] = true;
+        d->anchored[b] = g && group_offset(d, g, &d->offset[b]);
     }
 }
 

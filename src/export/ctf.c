@@ -209,12 +209,16 @@ static enum hvlog_export_status clock_anchor(struct ctf_export *x, const char *g
  * The clock of group @g. Reference time and, when the metadata gives its
  * frequency and its value at Initialize (qpc_frequency_hz, qpc_at_init),
  * QPC are anchored to SystemTime: absolute clocks on the Unix epoch, which
- * babeltrace2 merges across groups. TSC has no anchor in the format.
+ * babeltrace2 merges across groups. Every group of a basis takes the
+ * trace's one anchor for it (hvlog_trace_meta_anchor), as hvlog decode
+ * does, so two groups' events merge in reference-time order. TSC has no
+ * anchor in the format.
  */
 static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct hvlog_trace_meta *meta,
                                             const struct hvlog_trace_group *g, struct ctf_clock *c)
 {
     const char *group = hvlog_trace_group_short(g->type);
+    const struct hvlog_trace_group *anchor = hvlog_trace_meta_anchor(meta, g->time_basis);
     enum hvlog_export_status st = HVLOG_EXPORT_OK;
 
     memset(c, 0, sizeof(*c));
@@ -235,47 +239,19 @@ static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct h
         }
         c->freq_hz = meta->qpc_frequency_hz;
         c->description = "QPC of the partition at qpc_frequency_hz";
-        if (g->system_time != 0 && g->qpc_at_init_known)
-            st = clock_anchor(x, group, "qpc_at_init", g->system_time, g->qpc_at_init, c);
+        if (anchor)
+            st = clock_anchor(x, group, "qpc_at_init", anchor->system_time, anchor->qpc_at_init, c);
         break;
     default:
         snprintf(c->name, sizeof c->name, "%s_ref", group);
         c->freq_hz = REF_FREQ_HZ;
         c->description = "reference time: 100 ns since hypervisor start";
-        if (g->system_time != 0)
-            st = clock_anchor(x, group, "reference_time_at_init", g->system_time,
-                              g->reference_time_at_init, c);
+        if (anchor)
+            st = clock_anchor(x, group, "reference_time_at_init", anchor->system_time,
+                              anchor->reference_time_at_init, c);
         break;
     }
     return st;
-}
-
-/*
- * One anchor per time basis. Reference time (and QPC) is one clock for
- * the machine, but each group's anchor was taken on its own: the root read
- * the wall clock a little before Initialize read the clock, so each anchor
- * lags by that delay, a different few microseconds per group, and
- * babeltrace2 would order two groups' events by the lags. Every anchored
- * clock of a basis takes the largest offset, the anchor with the least lag
- * (hvlog decode does the same).
- */
-static void unify_anchors(struct ctf_export *x)
-{
-    for (uint32_t i = 0; i < x->plan_count; i++) {
-        struct ctf_clock *best = &x->clocks[i];
-
-        for (uint32_t j = 0; j < x->plan_count; j++) {
-            const struct ctf_clock *c = &x->clocks[j];
-
-            if (c->absolute && best->absolute && c->freq_hz == best->freq_hz &&
-                x->plans[j].group->time_basis == x->plans[i].group->time_basis &&
-                (c->offset_s > best->offset_s ||
-                 (c->offset_s == best->offset_s && c->offset_cycles > best->offset_cycles))) {
-                best->offset_s = c->offset_s;
-                best->offset_cycles = c->offset_cycles;
-            }
-        }
-    }
 }
 
 /* The largest cycle count whose ns from the clock's origin fits an int64. */
@@ -692,7 +668,6 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
         if (x->plans[i].group->buffer_pages * HV_PAGE_SIZE > max_stride)
             max_stride = x->plans[i].group->buffer_pages * HV_PAGE_SIZE;
     }
-    unify_anchors(x);
     for (uint32_t i = 0; i < x->plan_count; i++)
         clock_limit(&x->clocks[i]);
     st = check_clocks(x);

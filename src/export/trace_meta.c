@@ -47,6 +47,42 @@ const struct hvlog_trace_group *hvlog_trace_meta_group(const struct hvlog_trace_
     return NULL;
 }
 
+/* Group @g's wall-clock offset in 100 ns: FILETIME = ticks in 100 ns + it. */
+static bool anchor_offset(const struct hvlog_trace_meta *meta, const struct hvlog_trace_group *g,
+                          __int128 *offset)
+{
+    if (g->system_time == 0) /* 0 = unknown */
+        return false;
+    if (g->time_basis == HvEventLogEntryTimeReference) {
+        *offset = (__int128)g->system_time - g->reference_time_at_init;
+        return true;
+    }
+    if (g->time_basis != HvEventLogEntryTimeQpc || meta->qpc_frequency_hz == 0 ||
+        !g->qpc_at_init_known)
+        return false;
+    *offset = (__int128)g->system_time -
+              (__int128)g->qpc_at_init * 10000000 / meta->qpc_frequency_hz;
+    return true;
+}
+
+const struct hvlog_trace_group *hvlog_trace_meta_anchor(const struct hvlog_trace_meta *meta,
+                                                        uint32_t basis)
+{
+    const struct hvlog_trace_group *best = NULL;
+    __int128 best_offset = 0, offset;
+
+    for (uint32_t i = 0; meta && i < meta->group_count; i++) {
+        const struct hvlog_trace_group *g = &meta->groups[i];
+
+        if (g->time_basis == basis && anchor_offset(meta, g, &offset) &&
+            (!best || offset > best_offset)) {
+            best = g;
+            best_offset = offset;
+        }
+    }
+    return best;
+}
+
 void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
 {
     if (!meta)

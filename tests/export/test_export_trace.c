@@ -875,6 +875,36 @@ static void status_names_and_texts_come_from_one_table(void **state)
     assert_null(hvlog_trace_group_file(3));
 }
 
+/* One clock per basis: the anchor read with the least delay (the largest
+ * offset) places every group of that basis; groups without one never do. */
+static void the_trace_anchor_of_a_basis_is_its_group_with_the_largest_offset(void **state)
+{
+    struct hvlog_trace_meta m;
+    (void)state;
+
+    memset(&m, 0, sizeof m);
+    m.group_count = 3;
+    m.groups[0] = (struct hvlog_trace_group){.type = 0, .time_basis = 0,
+                                             .system_time = 1000000, .reference_time_at_init = 500};
+    m.groups[1] = (struct hvlog_trace_group){.type = 1, .time_basis = 0,
+                                             .system_time = 1000100, .reference_time_at_init = 520};
+    m.groups[2] = (struct hvlog_trace_group){.type = 2, .time_basis = 2, .system_time = 1000000,
+                                             .qpc_at_init = 40, .qpc_at_init_known = true};
+    /* Offsets 999500 and 999580: the second anchor was read 8 us sooner. */
+    assert_ptr_equal(hvlog_trace_meta_anchor(&m, 0), &m.groups[1]);
+    m.groups[1].reference_time_at_init = 620; /* offset 999480: now the first wins */
+    assert_ptr_equal(hvlog_trace_meta_anchor(&m, 0), &m.groups[0]);
+    m.groups[0].system_time = 0; /* unknown: not an anchor */
+    assert_ptr_equal(hvlog_trace_meta_anchor(&m, 0), &m.groups[1]);
+    assert_null(hvlog_trace_meta_anchor(&m, 1)); /* TSC: no anchor in the format */
+    assert_null(hvlog_trace_meta_anchor(&m, 2)); /* QPC without its frequency */
+    m.qpc_frequency_hz = 10000000;
+    assert_ptr_equal(hvlog_trace_meta_anchor(&m, 2), &m.groups[2]);
+    m.groups[2].qpc_at_init_known = false;
+    assert_null(hvlog_trace_meta_anchor(&m, 2));
+    assert_null(hvlog_trace_meta_anchor(NULL, 0));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -895,6 +925,7 @@ int main(void)
         T(foreign_inputs_are_refused_with_one_clear_line),
         T(a_buffer_header_of_an_unknown_type_is_not_a_trace),
         cmocka_unit_test(minimal_metadata_is_enough),
+        cmocka_unit_test(the_trace_anchor_of_a_basis_is_its_group_with_the_largest_offset),
         cmocka_unit_test(every_metadata_value_is_checked),
         T(metadata_strings_round_trip_through_the_file),
         T(qpc_anchor_and_overwritten_round_trip_through_the_file),

@@ -123,6 +123,19 @@ HVLOG_API void hvlog_trace_meta_release(struct hvlog_trace_meta *meta);
 HVLOG_API const struct hvlog_trace_group *hvlog_trace_meta_group(const struct hvlog_trace_meta *meta,
                                                                  uint32_t type);
 
+/**
+ * hvlog_trace_meta_anchor - the group whose anchor places every group of
+ * time basis @basis on the wall clock, or NULL when none can. Groups of one
+ * basis read one clock (the machine's reference time, or its QPC), but
+ * each anchor was taken on its own, a little after its root read the wall
+ * clock; the one read with the least delay gives the latest wall-clock time
+ * for a given tick, i.e. the largest offset (docs/trace-format.md section
+ * 2). Reference basis: groups with a system_time; QPC: also with
+ * qpc_at_init and the trace's qpc_frequency_hz; TSC: never.
+ */
+HVLOG_API const struct hvlog_trace_group *hvlog_trace_meta_anchor(const struct hvlog_trace_meta *meta,
+                                                                  uint32_t basis);
+
 /* ---- writing ---- */
 
 struct hvlog_trace_writer;
