@@ -145,13 +145,26 @@ static void poll_ring(struct diaglog *t)
     if (t->current == LINUX_INDEX_NONE) {
         uint32_t best = LINUX_INDEX_NONE;
 
-        for (uint32_t i = 0; i < t->count; i++) {
-            uint64_t s = time_stamp(t, i);
-            if (s > t->generation && (best == LINUX_INDEX_NONE || s < time_stamp(t, best)))
-                best = i;
+        /* A scan is not a snapshot: while it reads buffer 5, buffers 0-4
+         * it already passed as unwritten may have been filled. Every buffer
+         * taken before the oldest one found was stamped before it, so a
+         * second scan sees them: scan until the choice stands. (The driver
+         * scans once; at start-up it would begin a few buffers late.) */
+        for (uint32_t pick = LINUX_INDEX_NONE - 1; pick != best;) {
+            pick = best;
+            for (uint32_t i = 0; i < t->count; i++) {
+                uint64_t s = time_stamp(t, i);
+                if (s > t->generation && (best == LINUX_INDEX_NONE || s < time_stamp(t, best)))
+                    best = i;
+            }
         }
         if (best == LINUX_INDEX_NONE)
             return; /* nothing logged yet */
+        /* The ring fills in index order from 0 and never laps the reader
+         * here, so the oldest buffer is buffer 0. */
+        if (t->buffers == 0 && best != 0)
+            report(t, "first poll starts past buffer 0 (index, its TimeStamp)", best,
+                   time_stamp(t, best));
         t->current = best;
         t->offset = 0;
         t->generation = time_stamp(t, best);
