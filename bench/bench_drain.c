@@ -8,7 +8,7 @@
  * check it (header and every entry, with the walker), walk it again
  * handing each decoded entry to the sink, release it. This program does
  * the same to every buffer of TRACE's group files, with the public walker
- * (hvlog/client/walk.h) and a null entry callback behind the client's
+ * (hvlog/trace/walk.h) and a null entry callback behind the client's
  * counting one:
  *
  *   view   the group files mapped read-only and faulted in before timing
@@ -45,8 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hvlog/client/walk.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/walk.h"
+#include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 
 /* One group file, mapped: the "view" of its buffers. */

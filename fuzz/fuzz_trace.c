@@ -24,7 +24,7 @@
 
 #include "hvlog/export/ctf.h"
 #include "hvlog/export/perfetto.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 #include "../tests/export/synth.h" /* synth_rmtree, synth_dir_entries */
 
 static char work[256];

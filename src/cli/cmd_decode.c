@@ -26,8 +26,8 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
-#include "hvlog/export/json.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/json.h"
+#include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 
 enum time_style { STYLE_LOCAL, STYLE_UTC, STYLE_RELATIVE, STYLE_RAW };

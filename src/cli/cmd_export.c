@@ -9,7 +9,7 @@
 #include "cli/opts.h"
 #include "hvlog/export/ctf.h"
 #include "hvlog/export/perfetto.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 
 static void report_skipped(void *arg, const char *message)

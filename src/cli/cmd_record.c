@@ -22,7 +22,7 @@
 #include "cli/opts.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
 

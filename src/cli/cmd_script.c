@@ -21,7 +21,7 @@
 
 #include "cli/cli.h"
 #include "hvlog/abi/calls.h"
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
 

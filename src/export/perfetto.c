@@ -19,7 +19,7 @@
 #include "hvlog/abi/catalog.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
-#include "hvlog/export/json.h"
+#include "hvlog/trace/json.h"
 #include "hvlog/export/perfetto.h"
 #include "hvlog/version.h"
 

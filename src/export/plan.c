@@ -8,7 +8,7 @@
 
 #include "export/export_internal.h"
 #include "hvlog/abi/catalog.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 
 void export_catalog_init(struct export_catalog *cat, uint32_t log_type)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The buffer walker: every check of hvlog/client/walk.h, on hand-built buffers. */
+/* The buffer walker: every check of hvlog/trace/walk.h, on hand-built buffers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 #include "hvlog/hvlog.h"
 
 #define PAGE 4096u

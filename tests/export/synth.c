@@ -14,7 +14,7 @@
 #include "hvlog/abi/catalog.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
-#include "hvlog/export/json.h"
+#include "hvlog/trace/json.h"
 #include "synth.h"
 
 const struct synth_backwards_case synth_backwards_cases[SYNTH_BACKWARDS_CASES] = {

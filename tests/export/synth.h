@@ -21,8 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hvlog/client/walk.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/walk.h"
+#include "hvlog/trace/trace.h"
 
 #define SYNTH_MAX_LPS 16u
 #define SYNTH_UNKNOWN_TYPE 0x0FFFu

@@ -16,7 +16,7 @@
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
 #include "hvlog/abi/le.h"
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 #include "hvlog/export/ctf.h"
 #include "synth.h"
 

@@ -14,8 +14,8 @@
 #include <jansson.h>
 
 #include "export/export_internal.h"
-#include "hvlog/export/json.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/json.h"
+#include "hvlog/trace/trace.h"
 
 /* A memory sink: the whole document in one string. */
 struct mem {

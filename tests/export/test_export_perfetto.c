@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "hvlog/abi/eventlog.h"
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 #include "hvlog/export/perfetto.h"
 #include "synth.h"
 

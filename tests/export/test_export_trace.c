@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Trace directories: the writer, the reader, raw files, the metadata, and
- * every kind of bad input (hvlog/export/trace.h). */
+ * every kind of bad input (hvlog/trace/trace.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 #include "synth.h"
 
 static const struct synth_spec spec_2013 = {

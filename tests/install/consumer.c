@@ -1,7 +1,7 @@
 /* A program outside the tree, built against the installed hvlog. It reaches
  * the export layer too, so a static link needs hvlog's private dependency
  * (jansson, which reads the metadata). */
-#include <hvlog/export/trace.h>
+#include <hvlog/trace/trace.h>
 #include <hvlog/hvlog.h>
 #include <stdio.h>
 #include <string.h>

@@ -40,7 +40,7 @@
 #include "hvlog/abi/calls.h"
 #include "hvlog/abi/root.h"
 #include "hvlog/abi/status.h"
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 #include "hvlog/export.h"
 
 HVLOG_BEGIN_DECLS

@@ -1,14 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every function of the export layer shares: its statuses, the one-line
- * error report, the options of an export and its summary.
- *
- * The export layer reads and writes files; it never prints. A failing call
- * returns a status and, when the caller passed a struct hvlog_export_error,
- * one line of English naming the object (a path, a buffer) and the reason,
- * ready for "hvlog: <message>" on stderr. A failing call leaves no output
- * behind: every file is written under a temporary name and renamed into
- * place only when complete.
+ * What every export shares: its options and its summary. The statuses and
+ * the error report are the trace layer's (hvlog/trace/common.h).
  */
 #ifndef HVLOG_EXPORT_COMMON_H
 #define HVLOG_EXPORT_COMMON_H
@@ -17,48 +10,9 @@
 #include <stdint.h>
 
 #include "hvlog/export.h"
+#include "hvlog/trace/common.h"
 
 HVLOG_BEGIN_DECLS
-
-/* Columns: name, value, one-line meaning. */
-#define HVLOG_EXPORT_STATUS_TABLE(X)                                                  \
-    X(HVLOG_EXPORT_OK, 0, "ok")                                                       \
-    X(HVLOG_EXPORT_END, 1, "no more buffers")                                         \
-    X(HVLOG_EXPORT_INVALID, 2, "invalid argument")                                    \
-    X(HVLOG_EXPORT_EXISTS, 3, "the output exists")                                    \
-    X(HVLOG_EXPORT_IO, 4, "input/output error")                                       \
-    X(HVLOG_EXPORT_NOMEM, 5, "out of memory")                                         \
-    X(HVLOG_EXPORT_NOT_TRACE, 6, "not an hvlog trace or buffer file")                 \
-    X(HVLOG_EXPORT_BAD_META, 7, "the trace metadata is malformed")                    \
-    X(HVLOG_EXPORT_VERSION, 8, "the trace format version is not supported")          \
-    X(HVLOG_EXPORT_CORRUPT, 9, "a buffer failed its checks")                          \
-    X(HVLOG_EXPORT_TRUNCATED, 10, "the file ends inside a buffer")                    \
-    X(HVLOG_EXPORT_TIME, 11, "time goes backwards or out of range in a stream")       \
-    X(HVLOG_EXPORT_UNSUPPORTED, 12, "the input cannot be expressed in this format")
-
-enum hvlog_export_status {
-#define HVLOG_X_EXPORT_STATUS_ENUM(name, value, text) name = (value),
-    HVLOG_EXPORT_STATUS_TABLE(HVLOG_X_EXPORT_STATUS_ENUM)
-#undef HVLOG_X_EXPORT_STATUS_ENUM
-};
-
-/** hvlog_export_status_name - "HVLOG_EXPORT_IO", or NULL outside the table. */
-HVLOG_API const char *hvlog_export_status_name(enum hvlog_export_status status);
-/** hvlog_export_status_text - the table's one-line meaning, or NULL. */
-HVLOG_API const char *hvlog_export_status_text(enum hvlog_export_status status);
-
-#define HVLOG_EXPORT_MESSAGE_MAX 512u
-
-/* The report of a failing call: its status and one line naming the object
- * and the reason ("trace/local.buffers: buffer 3 at byte 12288: ..."). */
-struct hvlog_export_error {
-    enum hvlog_export_status status;
-    char message[HVLOG_EXPORT_MESSAGE_MAX];
-};
-
-/* Called with one line for every problem an export goes past (a corrupt
- * buffer skipped under skip_corrupt); @arg is the options' report_arg. */
-typedef void (*hvlog_export_report_fn)(void *arg, const char *message);
 
 /* How to export. Zero-initialised options are the defaults. */
 struct hvlog_export_options {

@@ -34,7 +34,7 @@
 
 #include "hvlog/export.h"
 #include "hvlog/export/common.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 
 HVLOG_BEGIN_DECLS
 

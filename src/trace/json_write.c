@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The streaming JSON writer (hvlog/export/json.h).
+ * The streaming JSON writer (hvlog/trace/json.h).
  *
  * State: a stack of open containers, one level per '[' or '{', each with
  * its element count and, for objects, whether a key is waiting for its
@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/export_internal.h"
-#include "hvlog/export/json.h"
+#include "trace/trace_internal.h"
+#include "hvlog/trace/json.h"
 
 #define OUT_CAP ((size_t)64 * 1024)
 #define OUT_SLACK 64u /* room for one number or escape without a check */

@@ -11,21 +11,21 @@
  * (the bytes a Linux root's mshv_trace read() returns), BufferSize bytes
  * each, all LPs interleaved. The reader streams a file one buffer at a
  * time (memory stays one buffer, however long the trace), checks every
- * buffer with the walker (hvlog/client/walk.h) and never trusts a byte.
+ * buffer with the walker (hvlog/trace/walk.h) and never trusts a byte.
  *
  * Threads: a writer, a reader and its cursors are used by one thread at a
  * time; distinct readers are independent.
  */
-#ifndef HVLOG_EXPORT_TRACE_H
-#define HVLOG_EXPORT_TRACE_H
+#ifndef HVLOG_TRACE_TRACE_H
+#define HVLOG_TRACE_TRACE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 #include "hvlog/export.h"
-#include "hvlog/export/common.h"
+#include "hvlog/trace/common.h"
 
 HVLOG_BEGIN_DECLS
 
@@ -287,4 +287,4 @@ HVLOG_API enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cur
 
 HVLOG_END_DECLS
 
-#endif /* HVLOG_EXPORT_TRACE_H */
+#endif /* HVLOG_TRACE_TRACE_H */

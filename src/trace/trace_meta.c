@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/export_internal.h"
+#include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
-#include "hvlog/export/json.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/json.h"
+#include "hvlog/trace/trace.h"
 #include "hvlog/version.h"
 
 /* Short group names and data files, by log type (docs/trace-format.md). */

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The buffer walker (hvlog/client/walk.h): checks a buffer's header and
+ * The buffer walker (hvlog/trace/walk.h): checks a buffer's header and
  * entries and hands out decoded entries. All arithmetic is 32/64-bit on
  * values already bounded, so no Size or offset can wrap.
  */
 #include <string.h>
 
 #include "hvlog/abi/eventlog.h"
-#include "hvlog/client/walk.h"
+#include "hvlog/trace/walk.h"
 
 const char *hvlog_walk_error_text(enum hvlog_walk_error err)
 {

@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/export_internal.h"
+#include "trace/trace_internal.h"
 
 /* ---- the u64 rewrite ---- */
 

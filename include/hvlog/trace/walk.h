@@ -8,8 +8,8 @@
  * every size and offset is checked (in 32/64-bit arithmetic, so no 16-bit
  * Size can wrap) before anything is read.
  */
-#ifndef HVLOG_CLIENT_WALK_H
-#define HVLOG_CLIENT_WALK_H
+#ifndef HVLOG_TRACE_WALK_H
+#define HVLOG_TRACE_WALK_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -116,4 +116,4 @@ HVLOG_API enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t l
 
 HVLOG_END_DECLS
 
-#endif /* HVLOG_CLIENT_WALK_H */
+#endif /* HVLOG_TRACE_WALK_H */

@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "export/export_internal.h"
+#include "trace/trace_internal.h"
 
 int export_write_all(int fd, const void *bytes, size_t len)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The trace reader (hvlog/export/trace.h).
+ * The trace reader (hvlog/trace/trace.h).
  *
  * A group file is a sequence of equal-sized buffers; the stride comes from
  * the metadata (buffer_pages x 4096) or, for a raw file, from the first
@@ -38,10 +38,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "export/export_internal.h"
+#include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 
 /* Where one buffer of a raw file of several types starts, and its type. */
 struct raw_slot {

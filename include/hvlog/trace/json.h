@@ -15,15 +15,15 @@
  *
  * Threads: one writer is used by one thread at a time.
  */
-#ifndef HVLOG_EXPORT_JSON_H
-#define HVLOG_EXPORT_JSON_H
+#ifndef HVLOG_TRACE_JSON_H
+#define HVLOG_TRACE_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "hvlog/export.h"
-#include "hvlog/export/common.h"
+#include "hvlog/trace/common.h"
 
 HVLOG_BEGIN_DECLS
 
@@ -98,4 +98,4 @@ HVLOG_API void hvlog_json_member_hex(struct hvlog_json_writer *w, const char *ke
 
 HVLOG_END_DECLS
 
-#endif /* HVLOG_EXPORT_JSON_H */
+#endif /* HVLOG_TRACE_JSON_H */

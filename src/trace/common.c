@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "export/export_internal.h"
-#include "hvlog/export/common.h"
+#include "trace/trace_internal.h"
+#include "hvlog/trace/common.h"
 
 struct status_row {
     enum hvlog_export_status status;

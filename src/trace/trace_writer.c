@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The trace writer (hvlog/export/trace.h): a staged directory (staging.c)
+ * The trace writer (hvlog/trace/trace.h): a staged directory (staging.c)
  * holding one data file per group and, written last, hvlog-trace.json.
  * Buffers are appended exactly as given: the writer is the one place where
  * the root's bytes reach the disk, and it does not reinterpret them.
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "export/export_internal.h"
+#include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
-#include "hvlog/export/trace.h"
+#include "hvlog/trace/trace.h"
 
 struct hvlog_trace_writer {
     struct export_staged_dir dir;
