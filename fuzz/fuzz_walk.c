@@ -22,11 +22,11 @@ static bool check_entry(void *arg, const struct hvlog_entry *e)
 {
     struct tally *t = arg;
 
-    if (e->offset != t->next_offset || e->payload_len + 16 < e->size) {
-        fprintf(stderr, "fuzz_walk: entries do not tile the data\n");
+    if (e->offset != t->next_offset || e->payload_len + 16 != e->size) {
+        fprintf(stderr, "fuzz_walk: entries do not tile the data, or payload is not Size - 16\n");
         abort();
     }
-    t->next_offset = e->offset + 16 + e->payload_len;
+    t->next_offset = e->offset + ((e->size + 7u) & ~7u); /* D10: the step rounds Size up */
     t->count++;
     return true;
 }

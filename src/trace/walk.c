@@ -178,7 +178,10 @@ enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
         e.context = h.context;
         e.time_stamp = h.time_stamp;
         e.payload = bytes + off + HV_EVENTLOG_ENTRY_HEADER_SIZE;
-        e.payload_len = entry_step(convention, h.size) - HV_EVENTLOG_ENTRY_HEADER_SIZE;
+        /* Size - 16, never the rounded step: D10 lets a current-convention
+         * Size leave the padding out, and padding is not data (issue 12,
+         * bug 1: the exports read it as a parameter). */
+        e.payload_len = (uint32_t)h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE;
         if (!fn(arg, &e))
             break;
         off += entry_step(convention, h.size);

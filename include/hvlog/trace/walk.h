@@ -48,10 +48,11 @@ struct hvlog_entry {
     uint32_t logical_processor;
     uint32_t offset;        /* from the buffer start */
     uint16_t entry_type;
-    uint16_t size;          /* as written: header + data + padding */
+    uint16_t size;          /* as written: header + data (+ padding: always in 2013,
+                             * optional in the current convention, D10) */
     uint32_t context;
     uint64_t time_stamp;    /* in the group's time basis */
-    const uint8_t *payload; /* size - 16 bytes (padding included) */
+    const uint8_t *payload; /* size - 16 bytes: what Size covers, never padding it leaves out */
     uint32_t payload_len;
 };
 
