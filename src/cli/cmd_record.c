@@ -22,6 +22,7 @@
 #include "cli/opts.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
+#include "hvlog/trace/clock.h"
 #include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
@@ -84,7 +85,7 @@ static uint64_t filetime_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    return CLI_FILETIME_UNIX_EPOCH + (uint64_t)ts.tv_sec * 10000000ull + (uint64_t)ts.tv_nsec / 100;
+    return hvlog_unix_to_filetime((uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec);
 }
 
 #if defined(__x86_64__)

@@ -14,7 +14,4 @@ bool cli_number(const char *cmd, const char *name, const char *text, uint64_t mi
 /* Parse a log type: "local", "global", "system", a number, or a spec name. */
 bool cli_log_type(const char *cmd, const char *text, uint32_t *out);
 
-/* Seconds since the Unix epoch -> Windows FILETIME (100 ns since 1601). */
-#define CLI_FILETIME_UNIX_EPOCH 116444736000000000ull
-
 #endif /* HVLOG_CLI_OPTS_H */

@@ -44,13 +44,13 @@
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
 #include "hvlog/export/ctf.h"
+#include "hvlog/trace/clock.h"
 #include "hvlog/version.h"
 
 #define CTF_MAGIC 0xC1FC1FC1u
 #define PACKET_HEADER_BYTES 32u
 #define PACKET_CONTEXT_BYTES 56u
 #define EVENT_HEADER_BYTES 10u
-#define REF_FREQ_HZ 10000000u /* 100 ns ticks */
 #define WRITEBACK_BYTES (8u << 20) /* start write-out of a stream file every 8 MiB */
 
 /* One clock class of the metadata; one per exported group. */
@@ -86,7 +86,7 @@ struct ctf_export {
     struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
     uint32_t plan_count;
     struct ctf_clock clocks[HVLOG_TRACE_MAX_GROUPS];
-    struct export_catalog *catalog; /* of the group being written */
+    struct hvlog_trace_catalog *catalog; /* of the group being written */
     /* Classes used, per log type: bit per entry type; escape separately. */
     uint8_t used[HVLOG_TRACE_MAX_GROUPS][65536 / 8];
     bool escape_used[HVLOG_TRACE_MAX_GROUPS];
@@ -157,108 +157,62 @@ static void format_uuid(const uint8_t uuid[16], char out[37])
 /* ---- clocks ---- */
 
 /*
- * An anchored clock's CTF offset: the Unix time of its value 0, as whole
- * seconds (floor, may be negative) and cycles of @freq_hz (0..freq - 1).
- * Initialize ran at FILETIME @system_time, when the clock read @at_init:
- * value 0 is @at_init cycles earlier. Exact for the reference clock
- * (10 MHz); for another frequency the sub-second part of SystemTime is
- * rounded down to a cycle. Refused (UNSUPPORTED) when the numbers or the
- * result are beyond what a CTF clock can hold.
+ * The CTF clock class of group @g, from its trace clock (hvlog/trace/
+ * clock.h: the only place that knows the bases and FILETIME). An anchored
+ * clock (reference time; QPC with qpc_frequency_hz and qpc_at_init) is
+ * absolute, on the Unix epoch, which babeltrace2 merges across groups;
+ * every group of a basis takes the trace's one anchor for it, as decode
+ * does. A TSC of unknown frequency is refused: CTF counts in cycles of a
+ * stated frequency, and hvlog states none it does not know (--tsc-hz).
  */
-static enum hvlog_export_status clock_anchor(struct ctf_export *x, const char *group,
-                                             const char *what, uint64_t system_time,
-                                             uint64_t at_init, struct ctf_clock *c)
+static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct hvlog_trace_meta *meta,
+                                            const struct hvlog_trace_group *g, uint64_t tsc_hz,
+                                            struct ctf_clock *c)
 {
-    /* ±285 years around 1970: offset_s x 10^9 stays inside an int64 of ns. */
-    const int64_t max_offset_s = 9000000000LL;
-    int64_t unix_100ns, offset_s;
-    uint64_t rest_100ns, cycles, at_init_cycles;
+    const char *group = hvlog_trace_group_short(g->type);
+    struct hvlog_trace_clock tc;
+    enum hvlog_export_status st;
+    char what[64];
 
-    if (system_time > (uint64_t)INT64_MAX / 2 || at_init > (uint64_t)INT64_MAX / 2)
-        return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
-                           "%s: group %s: system_time or %s out of range",
-                           hvlog_trace_reader_path(x->reader), group, what);
-    unix_100ns = (int64_t)system_time - (int64_t)EXPORT_FILETIME_UNIX_EPOCH;
-    offset_s = unix_100ns / (int64_t)REF_FREQ_HZ;
-    if (unix_100ns % (int64_t)REF_FREQ_HZ < 0)
-        offset_s--;
-    rest_100ns = (uint64_t)(unix_100ns - offset_s * (int64_t)REF_FREQ_HZ); /* 0..10^7 - 1 */
-    /* rest x freq / 10^7 without overflow: < freq, each product < 2^64. */
-    cycles = c->freq_hz / REF_FREQ_HZ * rest_100ns +
-             c->freq_hz % REF_FREQ_HZ * rest_100ns / REF_FREQ_HZ;
-    offset_s -= (int64_t)(at_init / c->freq_hz); /* at_init < 2^62: fits */
-    at_init_cycles = at_init % c->freq_hz;
-    if (cycles < at_init_cycles) {
-        offset_s--;
-        cycles += c->freq_hz - at_init_cycles; /* < freq: no wrap */
-    } else {
-        cycles -= at_init_cycles;
+    memset(c, 0, sizeof(*c));
+    hvlog_trace_clock_init(&tc, meta, g, tsc_hz);
+    snprintf(what, sizeof what, "the CTF export of group %s", group);
+    st = hvlog_trace_clock_need_ns(&tc, what, x->err);
+    if (st != HVLOG_EXPORT_OK)
+        return st;
+    c->freq_hz = tc.freq_hz;
+    switch (g->time_basis) {
+    case HvEventLogEntryTimeTsc:
+        snprintf(c->name, sizeof c->name, "%s_tsc", group);
+        c->description = "TSC of the logging LP";
+        break;
+    case HvEventLogEntryTimeQpc:
+        snprintf(c->name, sizeof c->name, "%s_qpc", group);
+        c->description = tc.freq_assumed ? "QPC (frequency not recorded: assumed 10 MHz)"
+                                         : "QPC of the partition at qpc_frequency_hz";
+        break;
+    default:
+        snprintf(c->name, sizeof c->name, "%s_ref", group);
+        c->description = "reference time: 100 ns since hypervisor start";
+        break;
     }
-    if (offset_s >= max_offset_s || offset_s <= -max_offset_s)
+    if (!tc.anchored)
+        return HVLOG_EXPORT_OK;
+    if (!hvlog_trace_clock_unix_offset(&tc, &c->offset_s, &c->offset_cycles))
         return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
                            "%s: group %s: system_time puts the trace outside the years a CTF "
                            "clock can hold",
                            hvlog_trace_reader_path(x->reader), group);
-    c->offset_s = offset_s;
-    c->offset_cycles = cycles;
     c->absolute = true;
     return HVLOG_EXPORT_OK;
-}
-
-/*
- * The clock of group @g. Reference time and, when the metadata gives its
- * frequency and its value at Initialize (qpc_frequency_hz, qpc_at_init),
- * QPC are anchored to SystemTime: absolute clocks on the Unix epoch, which
- * babeltrace2 merges across groups. Every group of a basis takes the
- * trace's one anchor for it (hvlog_trace_meta_anchor), as hvlog decode
- * does, so two groups' events merge in reference-time order. TSC has no
- * anchor in the format.
- */
-static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct hvlog_trace_meta *meta,
-                                            const struct hvlog_trace_group *g, struct ctf_clock *c)
-{
-    const char *group = hvlog_trace_group_short(g->type);
-    const struct hvlog_trace_group *anchor = hvlog_trace_meta_anchor(meta, g->time_basis);
-    enum hvlog_export_status st = HVLOG_EXPORT_OK;
-
-    memset(c, 0, sizeof(*c));
-    switch (g->time_basis) {
-    case HvEventLogEntryTimeTsc:
-        snprintf(c->name, sizeof c->name, "%s_tsc", group);
-        c->freq_hz = meta->tsc_frequency_hz ? meta->tsc_frequency_hz : 1000000000u;
-        c->description = meta->tsc_frequency_hz
-                             ? "TSC of the logging LP"
-                             : "TSC of the logging LP (frequency unknown: one cycle shown as 1 ns)";
-        break;
-    case HvEventLogEntryTimeQpc:
-        snprintf(c->name, sizeof c->name, "%s_qpc", group);
-        if (meta->qpc_frequency_hz == 0) {
-            c->freq_hz = REF_FREQ_HZ;
-            c->description = "QPC (frequency not recorded: assumed 10 MHz)";
-            break;
-        }
-        c->freq_hz = meta->qpc_frequency_hz;
-        c->description = "QPC of the partition at qpc_frequency_hz";
-        if (anchor)
-            st = clock_anchor(x, group, "qpc_at_init", anchor->system_time, anchor->qpc_at_init, c);
-        break;
-    default:
-        snprintf(c->name, sizeof c->name, "%s_ref", group);
-        c->freq_hz = REF_FREQ_HZ;
-        c->description = "reference time: 100 ns since hypervisor start";
-        if (anchor)
-            st = clock_anchor(x, group, "reference_time_at_init", anchor->system_time,
-                              anchor->reference_time_at_init, c);
-        break;
-    }
-    return st;
 }
 
 /* The largest cycle count whose ns from the clock's origin fits an int64. */
 static void clock_limit(struct ctf_clock *c)
 {
+    const struct hvlog_trace_clock tc = {.freq_hz = c->freq_hz};
     int64_t offset_ns =
-        c->offset_s * 1000000000LL + (int64_t)export_ticks_to_ns(c->offset_cycles, c->freq_hz);
+        c->offset_s * 1000000000LL + (int64_t)hvlog_trace_clock_scale(&tc, c->offset_cycles, 1000000000u);
     uint64_t room_ns = (uint64_t)(INT64_MAX - (offset_ns > 0 ? offset_ns : 0));
     uint64_t secs = room_ns / 1000000000u;
 
@@ -308,7 +262,7 @@ static bool time_problem(struct ctf_export *x, const struct hvlog_entry *e,
 static bool add_event(void *arg, const struct hvlog_entry *e)
 {
     struct ctf_export *x = arg;
-    const struct export_class *cls = export_catalog_find(x->catalog, e->entry_type);
+    const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(x->catalog, e->entry_type);
     uint32_t type = x->group->type;
     uint8_t *p;
 
@@ -480,7 +434,7 @@ static enum hvlog_export_status write_group(struct ctf_export *x, struct export_
 
     x->group = plan->group;
     x->file = hvlog_trace_cursor_file(plan->cursor);
-    export_catalog_init(x->catalog, plan->group->type);
+    hvlog_trace_catalog_init(x->catalog, plan->group->type);
     while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
         struct ctf_stream stream = {plan->slots[i].lp, -1, 0, 0, 0, false, 0, 0};
         int e;
@@ -601,9 +555,9 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
     for (uint32_t i = 0; i < x->plan_count; i++) {
         uint32_t type = x->plans[i].group->type;
 
-        export_catalog_init(x->catalog, type);
+        hvlog_trace_catalog_init(x->catalog, type);
         for (uint32_t k = 0; k < x->catalog->count; k++) {
-            const struct export_class *cls = &x->catalog->classes[k];
+            const struct hvlog_trace_class *cls = &x->catalog->classes[k];
             uint16_t id = cls->info->entry_type;
 
             if (!(x->used[type][id / 8] & (1u << (id % 8))))
@@ -662,7 +616,7 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
     if (st != HVLOG_EXPORT_OK)
         return st;
     for (uint32_t i = 0; i < x->plan_count; i++) {
-        st = setup_clock(x, meta, x->plans[i].group, &x->clocks[i]);
+        st = setup_clock(x, meta, x->plans[i].group, opt->tsc_frequency_hz, &x->clocks[i]);
         if (st != HVLOG_EXPORT_OK)
             return st;
         if (x->plans[i].group->buffer_pages * HV_PAGE_SIZE > max_stride)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the exporters share (plan.c): the catalogue by entry type, the
+ * What the exporters share (plan.c): the
  * groups to export in fill order, the time-going-back report. The file I/O
  * helpers and the header-only index are the trace layer's
  * (trace/trace_internal.h). Prototypes and small types only.
@@ -13,11 +13,9 @@
 #include <stdint.h>
 
 #include "hvlog/export/common.h"
+#include "hvlog/trace/catalog.h"
 #include "hvlog/trace/walk.h" /* hvlog_entry_fn */
 #include "trace/trace_internal.h"
-
-/* FILETIME (100 ns since 1601-01-01) of the Unix epoch, 1970-01-01 UTC. */
-#define EXPORT_FILETIME_UNIX_EPOCH 116444736000000000ull
 
 /* ---- what the exporters share (plan.c) ---- */
 
@@ -27,32 +25,6 @@ struct hvlog_trace_cursor;
 struct hvlog_trace_slot;
 struct hvlog_trace_buffer;
 struct hvlog_entry_type_info;
-
-#define EXPORT_MAX_PARAMS 16u
-#define EXPORT_PARAM_NAME_MAX 32u
-
-/* One catalogue row of a log type, its parameter names split out. */
-struct export_class {
-    const struct hvlog_entry_type_info *info;
-    uint32_t param_count;
-    char params[EXPORT_MAX_PARAMS][EXPORT_PARAM_NAME_MAX];
-};
-
-/* The §4.8 catalogue of one log type, indexed by entry type in O(1): the
- * exporters look a class up for every entry. */
-struct export_catalog {
-    uint8_t slot[65536]; /* entry type -> 1 + index into classes; 0 = not catalogued */
-    uint32_t count;
-    struct export_class classes[255];
-};
-
-void export_catalog_init(struct export_catalog *cat, uint32_t log_type);
-
-static inline const struct export_class *export_catalog_find(const struct export_catalog *cat,
-                                                             uint16_t entry_type)
-{
-    return cat->slot[entry_type] ? &cat->classes[cat->slot[entry_type] - 1] : NULL;
-}
 
 /* A group ready to export: its cursor and its buffers in fill order (every
  * buffer whose header passed; the entries are checked as each is read). */
@@ -130,8 +102,5 @@ enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
                                           const struct hvlog_trace_buffer *b,
                                           const struct export_time_fault *fault,
                                           const char *consequence);
-
-/** export_ticks_to_ns - @ticks of a @freq_hz clock in ns, saturating at UINT64_MAX. */
-uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz);
 
 #endif /* HVLOG_EXPORT_INTERNAL_H */

@@ -21,6 +21,7 @@
 #include "hvlog/abi/le.h"
 #include "hvlog/trace/json.h"
 #include "hvlog/export/perfetto.h"
+#include "hvlog/trace/clock.h"
 #include "hvlog/version.h"
 
 struct pf_export {
@@ -29,10 +30,10 @@ struct pf_export {
     struct hvlog_export_error *err;
     struct hvlog_json_writer *w;
     const char *out_path;
-    struct export_catalog *catalog;
+    struct hvlog_trace_catalog *catalog;
     const struct hvlog_trace_group *group;
-    uint64_t tsc_hz;
-    uint64_t qpc_hz;     /* the trace's qpc_frequency_hz; 0 = unknown (100 ns assumed) */
+    struct hvlog_trace_clock clock; /* of the group being written */
+    uint64_t tsc_hz;     /* --tsc-hz, 0 = the trace's */
     uint32_t pid;
     /* The track being written. */
     uint32_t lp;
@@ -55,27 +56,14 @@ static int sink_fd(void *arg, const char *bytes, size_t len)
     return export_write_all(*(const int *)arg, bytes, len);
 }
 
-/* The frequency of group @g's entry clock when its ticks are not 100 ns
- * (TSC; QPC at a recorded frequency other than 10 MHz), else 0. */
-static uint64_t ticks_hz(const struct pf_export *x, const struct hvlog_trace_group *g)
-{
-    if (g->time_basis == HvEventLogEntryTimeTsc)
-        return x->tsc_hz;
-    if (g->time_basis == HvEventLogEntryTimeQpc && x->qpc_hz != 0 && x->qpc_hz != 10000000u)
-        return x->qpc_hz;
-    return 0;
-}
-
 /* ts in microseconds, exact: 100 ns ticks -> one decimal; others -> ns -> three. */
 static void put_ts(struct pf_export *x, uint64_t ticks)
 {
-    uint64_t hz = ticks_hz(x, x->group);
-
     hvlog_json_key(x->w, "ts");
-    if (hz != 0)
-        hvlog_json_decimal(x->w, export_ticks_to_ns(ticks, hz), 3);
-    else
+    if (x->clock.freq_hz == HVLOG_REFERENCE_HZ)
         hvlog_json_decimal(x->w, ticks, 1);
+    else
+        hvlog_json_decimal(x->w, hvlog_trace_clock_scale(&x->clock, ticks, 1000000000u), 3);
 }
 
 static void put_counter(struct pf_export *x, uint64_t ts)
@@ -127,7 +115,7 @@ static void track_name(struct pf_export *x)
 static bool put_entry(void *arg, const struct hvlog_entry *e)
 {
     struct pf_export *x = arg;
-    const struct export_class *cls = export_catalog_find(x->catalog, e->entry_type);
+    const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(x->catalog, e->entry_type);
     struct hvlog_json_writer *w = x->w;
 
     if (x->track_started && e->time_stamp < x->last_ts) {
@@ -194,8 +182,9 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
     uint64_t i = 0;
 
     x->group = plan->group;
+    hvlog_trace_clock_init(&x->clock, hvlog_trace_reader_meta(x->reader), plan->group, x->tsc_hz);
     x->pid = 1 + plan->group->type;
-    export_catalog_init(x->catalog, plan->group->type);
+    hvlog_trace_catalog_init(x->catalog, plan->group->type);
     put_metadata_event(x, "process_name", 0, name ? name : "event log");
     while (i < plan->slot_count) {
         x->lp = plan->slots[i].lp;
@@ -252,13 +241,16 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
 /* What otherData.groups[].ts_unit says ts counts, for group @g. */
 static const char *ts_unit(const struct pf_export *x, const struct hvlog_trace_group *g)
 {
+    struct hvlog_trace_clock c;
+
+    hvlog_trace_clock_init(&c, hvlog_trace_reader_meta(x->reader), g, x->tsc_hz);
     if (g->time_basis == HvEventLogEntryTimeTsc)
-        return "microseconds of TSC ticks at tsc_frequency_hz (1 GHz if 0)";
+        return "microseconds of TSC ticks at tsc_frequency_hz (or --tsc-hz)";
     if (g->time_basis != HvEventLogEntryTimeQpc)
         return "microseconds of 100 ns ticks since hypervisor start";
-    if (ticks_hz(x, g) != 0)
+    if (!c.freq_assumed)
         return "microseconds of QPC ticks at qpc_frequency_hz";
-    return "microseconds of QPC ticks at 10 MHz (qpc_frequency_hz, or assumed if 0)";
+    return "microseconds of QPC ticks at 10 MHz (qpc_frequency_hz not recorded: assumed)";
 }
 
 static void put_other_data(struct pf_export *x, struct export_group_plan *plans, uint32_t count)
@@ -308,8 +300,18 @@ static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_expo
     st = export_plan(x->reader, opt, plans, count, x->summary, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    x->tsc_hz = meta->tsc_frequency_hz ? meta->tsc_frequency_hz : 1000000000u;
-    x->qpc_hz = meta->qpc_frequency_hz;
+    x->tsc_hz = opt->tsc_frequency_hz;
+    for (uint32_t i = 0; i < *count; i++) {
+        struct hvlog_trace_clock c;
+        char what[64];
+
+        hvlog_trace_clock_init(&c, meta, plans[i].group, x->tsc_hz);
+        snprintf(what, sizeof what, "the Perfetto export of group %s",
+                 hvlog_trace_group_short(plans[i].group->type));
+        st = hvlog_trace_clock_need_ns(&c, what, x->err);
+        if (st != HVLOG_EXPORT_OK)
+            return st;
+    }
     x->catalog = malloc(sizeof(*x->catalog));
     if (!x->catalog)
         return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the CTF and Perfetto exporters share: choosing the groups, indexing
- * each in fill order, the catalogue as an O(1) table, tick conversion.
+ * each in fill order, reading a buffer of the plan, the time-fault report.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,39 +9,6 @@
 #include "export/export_internal.h"
 #include "hvlog/abi/catalog.h"
 #include "hvlog/trace/trace.h"
-
-void export_catalog_init(struct export_catalog *cat, uint32_t log_type)
-{
-    const struct hvlog_entry_type_info *info;
-
-    memset(cat->slot, 0, sizeof cat->slot);
-    cat->count = 0;
-    for (size_t i = 0; (info = hvlog_entry_type_at(i)) != NULL; i++) {
-        struct export_class *c;
-        const char *p;
-
-        if (info->log_type != log_type || cat->slot[info->entry_type] ||
-            cat->count == sizeof cat->classes / sizeof cat->classes[0])
-            continue;
-        c = &cat->classes[cat->count++];
-        memset(c, 0, sizeof(*c));
-        c->info = info;
-        /* "rip,msr_index,value": split at commas; "" has no parameters. */
-        p = info->params;
-        while (*p && c->param_count < EXPORT_MAX_PARAMS) {
-            size_t n = strcspn(p, ",");
-            size_t keep = n < EXPORT_PARAM_NAME_MAX - 1 ? n : EXPORT_PARAM_NAME_MAX - 1;
-
-            memcpy(c->params[c->param_count], p, keep);
-            c->params[c->param_count][keep] = '\0';
-            c->param_count++;
-            p += n;
-            if (*p == ',')
-                p++;
-        }
-        cat->slot[info->entry_type] = (uint8_t)cat->count;
-    }
-}
 
 void export_plan_free(struct export_group_plan plans[3], uint32_t count)
 {
@@ -140,25 +107,4 @@ enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
                        b->summary.logical_processor, b->summary.buffer_index, what,
                        fault->entry_offset, (unsigned long long)fault->time,
                        (unsigned long long)fault->before, consequence);
-}
-
-uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz)
-{
-    const uint64_t ns_per_s = 1000000000u;
-    uint64_t whole, part;
-
-    if (freq_hz == 0)
-        return ticks;
-    /* ticks = whole x freq + rest; both products checked (rest < freq). */
-    whole = ticks / freq_hz;
-    if (whole > UINT64_MAX / ns_per_s)
-        return UINT64_MAX;
-    whole *= ns_per_s;
-    if (freq_hz <= UINT64_MAX / ns_per_s) {
-        part = ticks % freq_hz * ns_per_s / freq_hz;
-    } else {
-        /* A clock above 18 GHz: scale down first (precision is moot there). */
-        part = (uint64_t)((double)(ticks % freq_hz) * ((double)ns_per_s / (double)freq_hz));
-    }
-    return whole > UINT64_MAX - part ? UINT64_MAX : whole + part;
 }

@@ -209,12 +209,20 @@ void hvlog_json_array_end(struct hvlog_json_writer *w)
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static void put_escaped(struct hvlog_json_writer *w, const char *str, size_t len)
+/*
+ * The one JSON string encoder (issue 12: decode's line encoder and this
+ * writer used to be two that had to agree byte for byte). RFC 8259:
+ * '"' and '\\' escaped, control characters as the short forms or \u00XX,
+ * well-formed UTF-8 copied, any other byte as U+FFFD.
+ */
+char *hvlog_json_escape(char *out, const char *str, size_t len)
 {
+    static const char short_form[0x20] = {
+        ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
+    };
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
 
-    put_char(w, '"');
     while (i < len) {
         size_t run = i;
 
@@ -222,27 +230,23 @@ static void put_escaped(struct hvlog_json_writer *w, const char *str, size_t len
         while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
             run++;
         if (run > i) {
-            put(w, (const char *)s + i, run - i);
+            memcpy(out, s + i, run - i);
+            out += run - i;
             i = run;
             continue;
         }
-        reserve(w, OUT_SLACK);
         if (s[i] == '"' || s[i] == '\\') {
-            w->out[w->used++] = '\\';
-            w->out[w->used++] = (char)s[i];
-            i++;
+            *out++ = '\\';
+            *out++ = (char)s[i++];
         } else if (s[i] < 0x20) {
-            static const char short_form[0x20] = {
-                ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't',
-            };
-            w->out[w->used++] = '\\';
+            *out++ = '\\';
             if (short_form[s[i]]) {
-                w->out[w->used++] = short_form[s[i]];
+                *out++ = short_form[s[i]];
             } else {
-                memcpy(w->out + w->used, "u00", 3);
-                w->used += 3;
-                w->out[w->used++] = hex_digits[s[i] >> 4];
-                w->out[w->used++] = hex_digits[s[i] & 0xF];
+                memcpy(out, "u00", 3);
+                out += 3;
+                *out++ = hex_digits[s[i] >> 4];
+                *out++ = hex_digits[s[i] & 0xF];
             }
             i++;
         } else {
@@ -250,15 +254,71 @@ static void put_escaped(struct hvlog_json_writer *w, const char *str, size_t len
 
             if (n == 0) {
                 /* Not UTF-8: one replacement character per bad byte. */
-                memcpy(w->out + w->used, "\\ufffd", 6);
-                w->used += 6;
+                memcpy(out, "\\ufffd", 6);
+                out += 6;
                 i++;
             } else {
-                memcpy(w->out + w->used, s + i, n);
-                w->used += n;
+                memcpy(out, s + i, n);
+                out += n;
                 i += n;
             }
         }
+    }
+    return out;
+}
+
+char *hvlog_json_put_u64(char *out, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n > 0)
+        *out++ = tmp[--n];
+    return out;
+}
+
+char *hvlog_json_put_hex(char *out, uint64_t v)
+{
+    char tmp[16];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = hex_digits[v & 0xF];
+        v >>= 4;
+    } while (v);
+    while (n > 0)
+        *out++ = tmp[--n];
+    return out;
+}
+
+char *hvlog_json_put_hex_bytes(char *out, const uint8_t *bytes, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        *out++ = hex_digits[bytes[i] >> 4];
+        *out++ = hex_digits[bytes[i] & 0xF];
+    }
+    return out;
+}
+
+#define ESCAPE_CHUNK 1024u /* input bytes escaped per reserve: 6 x this fits OUT_CAP */
+
+static void put_escaped(struct hvlog_json_writer *w, const char *str, size_t len)
+{
+    put_char(w, '"');
+    while (len > 0) {
+        size_t n = len < ESCAPE_CHUNK ? len : ESCAPE_CHUNK;
+
+        /* Never split a UTF-8 sequence (at most 3 continuation bytes). */
+        for (int k = 0; k < 3 && n < len && n > 1 && ((unsigned char)str[n] & 0xC0) == 0x80; k++)
+            n--;
+        reserve(w, 6 * n);
+        w->used = (size_t)(hvlog_json_escape(w->out + w->used, str, n) - w->out);
+        str += n;
+        len -= n;
     }
     put_char(w, '"');
 }

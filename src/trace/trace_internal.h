@@ -164,4 +164,11 @@ enum hvlog_export_status export_trace_read_slot(struct hvlog_trace_cursor *c,
                                                 struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
                                                 void *arg, struct hvlog_export_error *err);
 
+/* For the merge (merge.c), which reads a group file through windows of
+ * its own with pread: the cursor's descriptor, and where buffer
+ * @file_index of its group starts (false: no such buffer). */
+int export_trace_cursor_fd(const struct hvlog_trace_cursor *c);
+bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
+                                uint64_t *offset);
+
 #endif /* HVLOG_TRACE_INTERNAL_H */

@@ -519,6 +519,17 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
     return HVLOG_EXPORT_OK;
 }
 
+int export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
+{
+    return c->fd;
+}
+
+bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
+                                uint64_t *offset)
+{
+    return buffer_offset(c, file_index, offset);
+}
+
 enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, uint64_t file_index,
                                                 struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
                                                 void *arg, struct hvlog_export_error *err)

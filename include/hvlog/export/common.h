@@ -21,6 +21,8 @@ struct hvlog_export_options {
     bool skip_corrupt;       /* corrupt buffers: report and skip (default: refuse) */
     hvlog_export_report_fn report; /* problems gone past; may be NULL */
     void *report_arg;
+    uint64_t tsc_frequency_hz; /* the TSC's frequency when the trace lacks it (--tsc-hz);
+                                * 0 = the trace's. Unknown: TSC groups are refused */
 };
 
 /* What an export wrote. */

@@ -96,6 +96,20 @@ HVLOG_API void hvlog_json_member_string(struct hvlog_json_writer *w, const char 
 HVLOG_API void hvlog_json_member_u64(struct hvlog_json_writer *w, const char *key, uint64_t value);
 HVLOG_API void hvlog_json_member_hex(struct hvlog_json_writer *w, const char *key, uint64_t value);
 
+/*
+ * The encoder under the writer, for code that formats JSON lines into its
+ * own memory (hvlog decode --json): the same bytes the writer writes.
+ * Each returns the end of what it wrote; the caller guarantees the room.
+ */
+/** hvlog_json_escape - @len bytes of @s as a string body (no quotes): at most 6 x @len bytes. */
+HVLOG_API char *hvlog_json_escape(char *out, const char *s, size_t len);
+/** hvlog_json_put_u64 - @v in decimal: at most 20 bytes. */
+HVLOG_API char *hvlog_json_put_u64(char *out, uint64_t v);
+/** hvlog_json_put_hex - @v in lower-case hex, no "0x", no leading zeros: at most 16 bytes. */
+HVLOG_API char *hvlog_json_put_hex(char *out, uint64_t v);
+/** hvlog_json_put_hex_bytes - @len bytes as lower-case hex pairs: 2 x @len bytes. */
+HVLOG_API char *hvlog_json_put_hex_bytes(char *out, const uint8_t *bytes, size_t len);
+
 HVLOG_END_DECLS
 
 #endif /* HVLOG_TRACE_JSON_H */

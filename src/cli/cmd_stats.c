@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `hvlog stats`: events, bytes, buffers and losses per group and LP, and
+ * the metadata's per-LP counters.
+ *
+ * stats needs no fill order: one sequential pass over each group file,
+ * every buffer checked by the walker once (hvlog_trace_cursor_next) and
+ * counted into its LP's row. A buffer that fails stops the command with
+ * the reader's message (stats never skips corruption).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "hvlog/hvlog.h"
+#include "hvlog/trace/json.h"
+#include "hvlog/trace/trace.h"
+
+struct stats_row {
+    uint32_t type, lp;
+    uint64_t buffers, entries, bytes_data, lost;
+};
+
+struct stats {
+    struct hvlog_trace_reader *reader;
+    const struct hvlog_trace_meta *meta;
+    struct stats_row *rows;
+    uint32_t count;
+    struct hvlog_export_error err;
+};
+
+static bool count_entry(void *arg, const struct hvlog_entry *entry)
+{
+    (void)entry;
+    (*(uint64_t *)arg)++;
+    return true;
+}
+
+/* The row of @lp among rows @first.. (the group being scanned, sorted by
+ * LP), added if new. */
+static struct stats_row *stats_row(struct stats *s, uint32_t first, uint32_t type, uint32_t lp)
+{
+    uint32_t at = first;
+    struct stats_row *more;
+
+    while (at < s->count && s->rows[at].lp < lp)
+        at++;
+    if (at < s->count && s->rows[at].lp == lp)
+        return &s->rows[at];
+    more = realloc(s->rows, ((size_t)s->count + 1) * sizeof(*more));
+    if (!more)
+        return NULL;
+    s->rows = more;
+    memmove(&more[at + 1], &more[at], (s->count - at) * sizeof(*more));
+    s->count++;
+    memset(&more[at], 0, sizeof more[at]);
+    more[at].type = type;
+    more[at].lp = lp;
+    return &more[at];
+}
+
+static int stats_scan(struct stats *s, const char *path)
+{
+    if (hvlog_trace_open(path, &s->reader, &s->err) != HVLOG_EXPORT_OK)
+        return -1;
+    s->meta = hvlog_trace_reader_meta(s->reader);
+    for (uint32_t gi = 0; gi < s->meta->group_count; gi++) {
+        const struct hvlog_trace_group *g = &s->meta->groups[gi];
+        uint32_t first = s->count;
+        struct hvlog_trace_cursor *c;
+        struct hvlog_trace_buffer b;
+        enum hvlog_export_status st;
+        struct stats_row *r = NULL;
+        uint64_t entries;
+
+        if (hvlog_trace_cursor_open(s->reader, g->type, &c, &s->err) != HVLOG_EXPORT_OK)
+            return -1;
+        for (;;) {
+            entries = 0;
+            st = hvlog_trace_cursor_next(c, &b, count_entry, &entries, &s->err);
+            if (st != HVLOG_EXPORT_OK)
+                break;
+            if (!r || r->lp != b.summary.logical_processor)
+                r = stats_row(s, first, g->type, b.summary.logical_processor);
+            if (!r) {
+                snprintf(s->err.message, sizeof s->err.message, "out of memory");
+                st = HVLOG_EXPORT_NOMEM;
+                break;
+            }
+            r->buffers++;
+            r->entries += entries;
+            r->bytes_data += b.summary.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+            r->lost += b.summary.events_lost;
+        }
+        hvlog_trace_cursor_close(c);
+        if (st != HVLOG_EXPORT_END)
+            return -1;
+    }
+    return 0;
+}
+
+static void print_json(const struct stats *s, const char *path)
+{
+    struct hvlog_json_writer *w = hvlog_json_writer_create(hvlog_json_sink_file, stdout, HVLOG_JSON_PRETTY);
+
+    hvlog_json_object_begin(w);
+    hvlog_json_member_string(w, "trace", path);
+    hvlog_json_member_u64(w, "messages", s->meta->stats.messages);
+    hvlog_json_member_u64(w, "longest_ready_list", s->meta->stats.longest_chain);
+    hvlog_json_key(w, "streams");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < s->count; i++) {
+        const struct stats_row *r = &s->rows[i];
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_string(w, "type", hvlog_trace_group_short(r->type));
+        hvlog_json_member_u64(w, "lp", r->lp);
+        hvlog_json_member_u64(w, "events", r->entries);
+        hvlog_json_member_u64(w, "bytes", r->bytes_data);
+        hvlog_json_member_u64(w, "buffers", r->buffers);
+        hvlog_json_member_u64(w, "events_lost", r->lost);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_key(w, "lps");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < s->meta->lp_count; i++) {
+        const struct hvlog_trace_lp *lp = &s->meta->lps[i];
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "lp", lp->lp);
+        hvlog_json_member_u64(w, "logged", lp->logged);
+        hvlog_json_member_u64(w, "recorded", lp->recorded);
+        hvlog_json_member_u64(w, "lost", lp->lost);
+        hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
+        hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
+        /* Circular mode: in recorded, no longer in the trace (0 otherwise). */
+        hvlog_json_member_u64(w, "overwritten", lp->overwritten);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_object_end(w);
+    hvlog_json_writer_close(w);
+    fputc('\n', stdout);
+}
+
+static void print_text(const struct stats *s)
+{
+    printf("%-7s %4s %10s %12s %8s %10s\n", "type", "lp", "events", "bytes", "buffers", "lost");
+    for (uint32_t i = 0; i < s->count; i++) {
+        const struct stats_row *r = &s->rows[i];
+
+        printf("%-7s %4" PRIu32 " %10" PRIu64 " %12" PRIu64 " %8" PRIu64 " %10" PRIu64 "\n",
+               hvlog_trace_group_short(r->type), r->lp, r->entries, r->bytes_data, r->buffers, r->lost);
+    }
+    if (s->meta->lp_count)
+        printf("\n%4s %10s %10s %10s %12s %12s %12s\n", "lp", "logged", "recorded", "lost", "no-buffer",
+               "too-large", "overwritten");
+    for (uint32_t i = 0; i < s->meta->lp_count; i++) {
+        const struct hvlog_trace_lp *lp = &s->meta->lps[i];
+
+        printf("%4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+               "\n",
+               lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
+               lp->overwritten);
+    }
+    printf("\nready messages: %" PRIu64 ", longest ready list: %" PRIu64 " buffers\n",
+           s->meta->stats.messages, s->meta->stats.longest_chain);
+}
+
+int cli_cmd_stats(int argc, char **argv)
+{
+    struct stats s;
+    bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
+    const char *path = json ? argv[2] : argc == 2 ? argv[1] : NULL;
+    int status = CLI_EXIT_OK;
+
+    if (!path || (argc == 3 && !json)) {
+        cli_error("stats: usage: hvlog stats [--json] TRACE");
+        return CLI_EXIT_USAGE;
+    }
+    memset(&s, 0, sizeof s);
+    if (stats_scan(&s, path) != 0) {
+        cli_error("stats: %s", s.err.message);
+        status = CLI_EXIT_FAILURE;
+    } else if (json) {
+        print_json(&s, path);
+    } else {
+        print_text(&s);
+    }
+    free(s.rows);
+    hvlog_trace_close(s.reader);
+    return status;
+}
