@@ -12,6 +12,30 @@
 #include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 
+/* The export formats: a new one is one row here and its library call. */
+typedef enum hvlog_export_status (*export_fn)(const struct hvlog_trace_reader *r, const char *out,
+                                              const struct hvlog_export_options *options,
+                                              struct hvlog_export_summary *summary,
+                                              struct hvlog_export_error *err);
+static const struct export_format {
+    const char *name;
+    export_fn run;
+    const char *streams; /* what summary.streams counts */
+} formats[] = {
+    {"ctf", hvlog_export_ctf, "streams"},
+    {"perfetto", hvlog_export_perfetto, "tracks"},
+};
+#define FORMAT_COUNT (sizeof formats / sizeof formats[0])
+
+static const struct export_format *find_format(const char *name)
+{
+    for (size_t i = 0; i < FORMAT_COUNT; i++) {
+        if (strcmp(formats[i].name, name) == 0)
+            return &formats[i];
+    }
+    return NULL;
+}
+
 static void report_skipped(void *arg, const char *message)
 {
     (void)arg;
@@ -23,8 +47,10 @@ int cli_cmd_export(int argc, char **argv)
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},        {"skip-corrupt", no_argument, NULL, 'k'},
-        {"type", required_argument, NULL, 't'},   {NULL, 0, NULL, 0},
+        {"type", required_argument, NULL, 't'},   {"tsc-hz", required_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
     };
+    const struct export_format *fmt;
     struct hvlog_export_options options = {0};
     struct hvlog_export_summary summary = {0};
     struct hvlog_export_error err = {0};
@@ -47,6 +73,10 @@ int cli_cmd_export(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             options.types |= 1u << type;
             break;
+        case 'H':
+            if (!cli_number("export", "--tsc-hz", optarg, 1, UINT64_MAX, &options.tsc_frequency_hz))
+                return CLI_EXIT_USAGE;
+            break;
         default:
             cli_error("export: unknown or incomplete option '%s' (see 'hvlog help export')", argv[optind - 1]);
             return CLI_EXIT_USAGE;
@@ -56,8 +86,13 @@ int cli_cmd_export(int argc, char **argv)
         cli_error("export: usage: hvlog export TRACE --format ctf|perfetto -o OUT");
         return CLI_EXIT_USAGE;
     }
-    if (strcmp(format, "ctf") != 0 && strcmp(format, "perfetto") != 0) {
-        cli_error("export: unknown format '%s' (ctf, perfetto)", format);
+    if (!(fmt = find_format(format))) {
+        char names[128] = "";
+
+        for (size_t i = 0; i < FORMAT_COUNT; i++)
+            snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                     formats[i].name);
+        cli_error("export: unknown format '%s' (%s)", format, names);
         return CLI_EXIT_USAGE;
     }
     trace = argv[optind];
@@ -66,10 +101,7 @@ int cli_cmd_export(int argc, char **argv)
         cli_error("export: %s", err.message);
         return CLI_EXIT_FAILURE;
     }
-    if (strcmp(format, "ctf") == 0)
-        st = hvlog_export_ctf(reader, out, &options, &summary, &err);
-    else
-        st = hvlog_export_perfetto(reader, out, &options, &summary, &err);
+    st = fmt->run(reader, out, &options, &summary, &err);
     hvlog_trace_close(reader);
     if (st != HVLOG_EXPORT_OK) {
         cli_error("export: %s", err.message);
@@ -77,8 +109,8 @@ int cli_cmd_export(int argc, char **argv)
     }
     printf("hvlog: exported %" PRIu64 " events from %" PRIu64 " buffers to %s (%s, %" PRIu64
            " %s); %" PRIu64 " events lost",
-           summary.events, summary.buffers, out, format, summary.streams,
-           strcmp(format, "ctf") == 0 ? "streams" : "tracks", summary.events_lost);
+           summary.events, summary.buffers, out, fmt->name, summary.streams, fmt->streams,
+           summary.events_lost);
     if (summary.corrupt_skipped)
         printf(", %" PRIu64 " corrupt buffers skipped", summary.corrupt_skipped);
     printf("\n");

@@ -21,12 +21,12 @@ static const struct cli_command commands[] = {
      "       [--abi 2013|current] [--mode regular|circular]"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",
      "hvlog decode TRACE [--json] [--lp N] [--type local|global|system|0..2] [--event NAME|0xTYPE]\n"
-     "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt]"},
+     "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt] [--tsc-hz HZ]"},
     {"stats", cli_cmd_stats, "events, bytes, buffers and losses per type and LP",
      "hvlog stats [--json] TRACE"},
     {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or Perfetto JSON",
      "hvlog export TRACE --format ctf|perfetto -o|--output OUT [-f|--force] [--skip-corrupt]\n"
-     "       [--type local|global|system|0..2]"},
+     "       [--type local|global|system|0..2] [--tsc-hz HZ]"},
     {"info", cli_cmd_info, "what a trace holds: its metadata and files", "hvlog info TRACE"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
 };
