@@ -37,6 +37,14 @@
  * 3. Nesting deeper than EXPORT_JSON_MAX_DEPTH is refused (jansson's own
  *    limit, JSON_PARSER_MAX_DEPTH, is 2048), as the hand-written reader this
  *    replaces did: no member of the metadata nests more than three deep.
+ *
+ * 4. Memory follows what the text can honestly hold, not what it claims
+ *    (issue 13, A2): jansson builds the whole tree before anyone can look
+ *    at a count, and 16 MB of "{}," is 5.5 million objects (1.5 GB). So
+ *    before jansson runs, one scan counts the containers and the values
+ *    outside strings and refuses more than EXPORT_JSON_MAX_CONTAINERS or
+ *    EXPORT_JSON_MAX_VALUES: room for a metadata of 65,536 LPs, and a
+ *    tree of tens of MB at worst.
  */
 #include <inttypes.h>
 #include <jansson.h>
@@ -260,14 +268,36 @@ static bool nested_within(json_t *value, unsigned depth)
     return true;
 }
 
+/* ---- size ---- */
+
+/* Containers ('{', '[') and values (containers, and one more per ',')
+ * outside strings, split as next_rewrite splits them. */
+static void count_values(const char *text, size_t len, size_t *containers, size_t *values)
+{
+    *containers = 0;
+    *values = 1;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"') {
+            for (i++; i < len && text[i] != '"'; i++) {
+                if (text[i] == '\\')
+                    i++;
+            }
+        } else if (text[i] == '{' || text[i] == '[') {
+            ++*containers;
+        } else if (text[i] == ',') {
+            ++*values;
+        }
+    }
+    *values += *containers;
+}
+
 /* ---- the entry points ---- */
 
 enum hvlog_export_status export_json_read(const char *text, size_t len, json_t **out, char *why,
                                           size_t why_size)
 {
     const size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
-    size_t rewrites = 0;
-    size_t parsed_len = rewrite_text(text, len, NULL, &rewrites);
+    size_t rewrites = 0, containers, values, parsed_len;
     char *copy = NULL;
     const char *parsed = text;
     json_error_t je;
@@ -276,6 +306,14 @@ enum hvlog_export_status export_json_read(const char *text, size_t len, json_t *
 
     *out = NULL;
     why[0] = '\0';
+    count_values(text, len, &containers, &values);
+    if (containers > EXPORT_JSON_MAX_CONTAINERS || values > EXPORT_JSON_MAX_VALUES) {
+        snprintf(why, why_size, "%zu objects or arrays and %zu values: more than a metadata "
+                 "holds (at most %u and %u)", containers, values, EXPORT_JSON_MAX_CONTAINERS,
+                 EXPORT_JSON_MAX_VALUES);
+        return HVLOG_EXPORT_INVALID;
+    }
+    parsed_len = rewrite_text(text, len, NULL, &rewrites);
     if (rewrites) {
         copy = malloc(parsed_len ? parsed_len : 1);
         if (!copy) {

@@ -40,6 +40,16 @@ int export_write_all(int fd, const void *bytes, size_t len);
 /** export_pread_all - read up to @len bytes at @offset; *@got is how many (short only at EOF). */
 int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got);
 
+struct stat;
+/**
+ * export_open_regular - open @path for reading, never blocking (a FIFO or
+ * a device is not waited on: O_NONBLOCK), and only if it is a regular
+ * file (checked with fstat on the descriptor). Returns the descriptor
+ * (blocking again), -1 with errno set when open or fstat failed, or -2
+ * when @path is not a regular file. *@st receives its fstat.
+ */
+int export_open_regular(const char *path, struct stat *st);
+
 /** export_strdup - malloc'd copy of @s, or NULL. */
 char *export_strdup(const char *s);
 /** export_join - malloc'd "@dir/@name", or NULL. */
@@ -101,6 +111,11 @@ int export_close_synced(int fd);
 struct json_t; /* jansson's json_t; only the files that read JSON include <jansson.h> */
 
 #define EXPORT_JSON_MAX_DEPTH 32u /* containers nested below the top value */
+/* At most this many objects and arrays, and values in all, in a document
+ * (json_read.c, issue 13 A2): a metadata of 65,536 LPs with a dozen
+ * members each fits; jansson never builds more. */
+#define EXPORT_JSON_MAX_CONTAINERS (4u << 16)
+#define EXPORT_JSON_MAX_VALUES (16u << 16)
 
 /**
  * export_json_read - parse @len bytes of @text (untrusted) into a jansson
@@ -108,6 +123,8 @@ struct json_t; /* jansson's json_t; only the files that read JSON include <janss
  * object keys, nothing after the value), any top-level value, nesting at
  * most EXPORT_JSON_MAX_DEPTH deep, integers up to UINT64_MAX (read them
  * with export_json_u64, never json_integer_value).
+ * More than EXPORT_JSON_MAX_CONTAINERS containers or EXPORT_JSON_MAX_VALUES
+ * values are refused before any is built.
  * Returns HVLOG_EXPORT_OK with *@out set (json_decref() it), or
  * HVLOG_EXPORT_INVALID or HVLOG_EXPORT_NOMEM with *@out NULL and @why
  * holding one line ("line 3, column 7: ':' expected near '1'").

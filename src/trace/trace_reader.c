@@ -30,6 +30,9 @@
  * where each buffer starts and which group it belongs to. A file of one
  * type keeps no table and is read by position, exactly like a group file.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE /* SEEK_DATA (lseek(2)): raw_scan steps over holes */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -61,6 +64,10 @@ struct hvlog_trace_reader {
     uint64_t raw_count;
     uint64_t raw_tail;
     uint32_t raw_tail_type;
+    /* Whole buffers the metadata counts (stats.buffers) beyond those the
+     * group files hold: a trace cut exactly at a buffer boundary. Reported
+     * by the cursor of the last group, at its end. */
+    uint64_t missing, present;
 };
 
 struct hvlog_trace_cursor {
@@ -76,6 +83,8 @@ struct hvlog_trace_cursor {
     const struct raw_slot *slots; /* the reader's table (a raw file of several types), or NULL */
     uint64_t slot_count;    /* entries in slots: every buffer of the file */
     bool tail_reported;
+    uint64_t missing, present; /* the reader's, on the last group's cursor only */
+    bool missing_reported;
     uint8_t *bytes;         /* one stride */
 };
 
@@ -98,18 +107,17 @@ static enum hvlog_export_status read_meta(struct hvlog_trace_reader *r,
 
     if (!path)
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = export_open_regular(path, &st);
     if (fd < 0) {
-        status = errno == ENOENT
+        status = fd == -2   ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", path)
+                 : errno == ENOENT
                      ? export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                    "%s: not an hvlog trace (no " HVLOG_TRACE_META_FILE ")", r->dir)
                      : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
         free(path);
         return status;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", path);
-    else if ((uint64_t)st.st_size > HVLOG_TRACE_META_MAX_BYTES)
+    if ((uint64_t)st.st_size > HVLOG_TRACE_META_MAX_BYTES)
         status = export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", path,
                              HVLOG_TRACE_META_MAX_BYTES);
     else if (!(text = malloc((size_t)st.st_size + 1)))
@@ -148,6 +156,21 @@ static bool raw_header(const uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE], int *
            bytes <= (uint64_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE && bytes % HV_PAGE_SIZE == 0;
 }
 
+/* Room for one more entry in the table of a raw file of several types. */
+static bool raw_table_grow(struct raw_slot **slots, uint64_t n, uint64_t *cap)
+{
+    struct raw_slot *more;
+
+    if (n < *cap)
+        return true;
+    *cap = *cap ? *cap * 2 : 256;
+    more = *cap <= SIZE_MAX / sizeof(*more) ? realloc(*slots, (size_t)*cap * sizeof(*more)) : NULL;
+    if (!more)
+        return false;
+    *slots = more;
+    return true;
+}
+
 /*
  * Every header of a raw file, in order, to find its groups. The first
  * buffer of a type fixes that type's size and convention; after it, the
@@ -155,6 +178,12 @@ static bool raw_header(const uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE], int *
  * says, so a header that lies desynchronises nothing (the cursor then
  * reports that buffer as corrupt). A header that reads as no buffer at all
  * is counted with the buffer before it and stepped over by its size.
+ *
+ * Memory and time follow the data, not the file's length (issue 13, A3):
+ * while one type has been seen, buffer i is at i x size and no table is
+ * kept (it is built the moment a second type appears); and a hole of a
+ * sparse file (SEEK_DATA) is stepped over whole, its buffers counted with
+ * the type before it, never read one header at a time.
  */
 static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, uint64_t file_size,
                                          struct hvlog_export_error *err)
@@ -163,7 +192,8 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
     int convention_of[HVLOG_TRACE_MAX_GROUPS] = {0};
     uint64_t off = 0, n = 0, cap = 0;
     struct raw_slot *slots = NULL;
-    uint32_t prev = 0, groups = 0;
+    uint32_t prev = 0, first = 0, groups = 0;
+    bool several = false;
 
     if (file_size < HV_EVENTLOG_BUFFER_HEADER_SIZE)
         return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
@@ -176,6 +206,27 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
         int convention = -1;
         size_t got = 0;
 
+#ifdef SEEK_DATA
+        if (off > 0 && !several) {
+            /* A hole: its buffers (all zeros) are counted, not read. */
+            off_t data = lseek(fd, (off_t)off, SEEK_DATA);
+            uint64_t d = data < 0 ? file_size : (uint64_t)data;
+
+            if (d > off + size_of[prev]) {
+                uint64_t skip = (d - off) / size_of[prev];
+
+                n += skip;
+                off += skip * size_of[prev];
+                if (off >= file_size)
+                    break;
+                if (file_size - off < size_of[prev]) {
+                    r->raw_tail = file_size - off;
+                    r->raw_tail_type = prev;
+                    break;
+                }
+            }
+        }
+#endif
         if (file_size - off >= sizeof head) {
             int e = export_pread_all(fd, head, sizeof head, off, &got);
             if (e != 0) {
@@ -188,15 +239,15 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
             if (size_of[type] == 0) {
                 size_of[type] = size;
                 convention_of[type] = convention;
+                if (groups == 0)
+                    first = type;
                 groups |= 1u << type;
             }
         } else if (off == 0 && convention >= 0 && t >= HVLOG_TRACE_MAX_GROUPS) {
-            free(slots); /* NULL: nothing was indexed yet */
             return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                "%s: not an hvlog buffer file (the first buffer's Type is %u)",
                                r->path, t);
         } else if (off == 0) {
-            free(slots);
             return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                "%s: not an hvlog trace or buffer file (its first 72 bytes are no "
                                "event-log buffer header in either convention)",
@@ -207,18 +258,26 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
             r->raw_tail_type = type;
             break;
         }
-        if (n == cap) {
-            struct raw_slot *more;
-            cap = cap ? cap * 2 : 256;
-            more = cap <= SIZE_MAX / sizeof(*more) ? realloc(slots, (size_t)cap * sizeof(*more)) : NULL;
-            if (!more) {
+        if (!several && type != first) {
+            /* A second type: from now on every buffer's place is kept. So
+             * far buffer i was at i x size of the first type. */
+            several = true;
+            for (uint64_t i = 0; i < n; i++) {
+                if (!raw_table_grow(&slots, i, &cap)) {
+                    free(slots);
+                    return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
+                }
+                slots[i] = (struct raw_slot){i * size_of[first], first};
+            }
+        }
+        if (several) {
+            if (!raw_table_grow(&slots, n, &cap)) {
                 free(slots);
                 return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
             }
-            slots = more;
+            slots[n].offset = off;
+            slots[n].type = type;
         }
-        slots[n].offset = off;
-        slots[n].type = type;
         n++;
         off += size_of[type];
         prev = type;
@@ -238,12 +297,10 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
     }
     /* The profile follows the file's first buffer (one host, one ABI). */
     snprintf(r->meta.abi_profile, sizeof r->meta.abi_profile, "%s",
-             convention_name(convention_of[slots ? slots[0].type : r->raw_tail_type]));
-    if (r->meta.group_count > 1) {
+             convention_name(convention_of[first]));
+    if (several) {
         r->raw_slots = slots;
         r->raw_count = n;
-    } else {
-        free(slots); /* one type: buffer i is at i x stride, as in a group file */
     }
     return HVLOG_EXPORT_OK;
 }
@@ -256,18 +313,37 @@ static enum hvlog_export_status open_raw(struct hvlog_trace_reader *r,
     struct stat st;
     int fd;
 
-    fd = open(r->path, O_RDONLY | O_CLOEXEC);
+    fd = export_open_regular(r->path, &st);
     if (fd < 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
-    if (fstat(fd, &st) != 0) {
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
-    } else {
-        r->raw = true;
-        r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
-        status = raw_scan(r, fd, (uint64_t)st.st_size, err);
-    }
+        return fd == -2 ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", r->path)
+                        : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    r->raw = true;
+    r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
+    status = raw_scan(r, fd, (uint64_t)st.st_size, err);
     close(fd);
     return status;
+}
+
+/* How many whole buffers the group files hold, against the metadata's
+ * count (issue 13: a cut at a buffer boundary was accepted silently). A
+ * file that cannot be looked at counts 0 here; its cursor reports why. */
+static void count_present(struct hvlog_trace_reader *r)
+{
+    uint64_t present = 0;
+
+    for (uint32_t i = 0; i < r->meta.group_count; i++) {
+        const struct hvlog_trace_group *g = &r->meta.groups[i];
+        char *file = export_join(r->dir, g->file);
+        struct stat st;
+
+        /* A cut buffer counts: the cursor reports it as the tail. */
+        if (file && stat(file, &st) == 0 && S_ISREG(st.st_mode) && g->buffer_pages)
+            present += ((uint64_t)st.st_size + (uint64_t)g->buffer_pages * HV_PAGE_SIZE - 1) /
+                       ((uint64_t)g->buffer_pages * HV_PAGE_SIZE);
+        free(file);
+    }
+    r->present = present;
+    r->missing = r->meta.stats.buffers > present ? r->meta.stats.buffers - present : 0;
 }
 
 enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_reader **out,
@@ -311,6 +387,8 @@ enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_r
         hvlog_trace_close(r);
         return status;
     }
+    if (!r->raw)
+        count_present(r);
     *out = r;
     return HVLOG_EXPORT_OK;
 }
@@ -371,16 +449,14 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
     c->type = type;
     c->convention = g->convention;
     c->buffer_count = g->buffer_count;
-    c->fd = open(c->file, O_RDONLY | O_CLOEXEC);
-    if (c->fd < 0 || fstat(c->fd, &st) != 0) {
-        export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
+    c->fd = export_open_regular(c->file, &st);
+    if (c->fd < 0) {
+        enum hvlog_export_status status =
+            c->fd == -2 ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file)
+                        : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
+        c->fd = -1;
         hvlog_trace_cursor_close(c);
-        return HVLOG_EXPORT_IO;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file);
-        hvlog_trace_cursor_close(c);
-        return HVLOG_EXPORT_NOT_TRACE;
+        return status;
     }
     if (r->raw_slots) {
         c->slots = r->raw_slots;
@@ -391,6 +467,10 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
     } else {
         c->count = (uint64_t)st.st_size / c->stride;
         c->tail = (uint64_t)st.st_size % c->stride;
+    }
+    if (r->missing && g == &r->meta.groups[r->meta.group_count - 1]) {
+        c->missing = r->missing;
+        c->present = r->present;
     }
     *out = c;
     return HVLOG_EXPORT_OK;
@@ -462,6 +542,17 @@ static enum hvlog_export_status check_header(const struct hvlog_trace_cursor *c,
     enum hvlog_walk_error werr;
 
     werr = hvlog_buffer_summarize(b->bytes, c->stride, c->convention, &expect, summary);
+    if (werr == HVLOG_WALK_SIZE_MISMATCH) {
+        /* A real size, not the group's (issue 13): say both. */
+        char why[128];
+        uint64_t says = hvlog_load_le32(b->bytes);
+
+        if (c->convention == HVLOG_HEADER_CURRENT)
+            says += HV_EVENTLOG_BUFFER_HEADER_SIZE;
+        snprintf(why, sizeof why, "BufferSize says %llu bytes, but the group's buffers are %u bytes",
+                 (unsigned long long)says, c->stride);
+        return corrupt(c, b, why, err);
+    }
     if (werr != HVLOG_WALK_OK)
         return corrupt(c, b, hvlog_walk_error_text(werr), err);
     if (c->buffer_count != 0 && summary->buffer_index >= c->buffer_count)
@@ -601,6 +692,14 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
                            "%s: truncated: %llu bytes at the end are less than one %u-byte buffer",
                            c->file, (unsigned long long)c->tail, c->stride);
     }
+    if (c->missing && !c->missing_reported) {
+        c->missing_reported = true;
+        return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+                           "%s: truncated at a buffer boundary: the metadata counts %llu buffers, "
+                           "the group files hold %llu",
+                           c->file, (unsigned long long)(c->present + c->missing),
+                           (unsigned long long)c->present);
+    }
     return HVLOG_EXPORT_END;
 }
 
@@ -665,21 +764,18 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
                                            struct hvlog_export_error *err)
 {
     struct hvlog_trace_slot *slots = NULL;
-    uint64_t n = 0, bad = 0;
+    uint64_t n = 0, cap = 0, bad = 0;
 
     if (!c || !out || !count)
         return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no index to fill");
     *out = NULL;
     *count = 0;
-    if (c->count > SIZE_MAX / sizeof(*slots))
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "%s: too many buffers to index", c->file);
-    if (c->count) {
-        slots = malloc((size_t)c->count * sizeof(*slots));
-        if (!slots)
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", c->file);
-    }
+    /* Grown as buffers pass, never sized by the file's length: a sparse
+     * or hostile file may hold far more buffer-sized runs than buffers
+     * (issue 13, A2/A3). */
     c->next = 0;
     c->tail_reported = false;
+    c->missing_reported = false;
     for (;;) {
         struct hvlog_trace_buffer b;
         struct hvlog_export_error e;
@@ -691,15 +787,26 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
         if (st == HVLOG_EXPORT_END)
             break;
         if (st == HVLOG_EXPORT_OK) {
-            if (slots && n < c->count) { /* always: the file holds c->count buffers */
-                struct hvlog_trace_slot *s = &slots[n++];
-                s->file_index = b.file_index;
-                s->time_stamp = b.summary.time_stamp;
-                s->lp = b.summary.logical_processor;
-                s->events_lost = b.summary.events_lost;
-                s->entries = header_only ? 0 : count_entries(&b, c->convention);
-                s->buffer_index = b.summary.buffer_index;
+            struct hvlog_trace_slot *sl;
+
+            if (n == cap) {
+                struct hvlog_trace_slot *more;
+
+                cap = cap ? cap * 2 : 64;
+                more = cap <= SIZE_MAX / sizeof(*more) ? realloc(slots, (size_t)cap * sizeof(*more)) : NULL;
+                if (!more) {
+                    free(slots);
+                    return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", c->file);
+                }
+                slots = more;
             }
+            sl = &slots[n++];
+            sl->file_index = b.file_index;
+            sl->time_stamp = b.summary.time_stamp;
+            sl->lp = b.summary.logical_processor;
+            sl->events_lost = b.summary.events_lost;
+            sl->entries = header_only ? 0 : count_entries(&b, c->convention);
+            sl->buffer_index = b.summary.buffer_index;
             continue;
         }
         if (skip_corrupt && (st == HVLOG_EXPORT_CORRUPT || st == HVLOG_EXPORT_TRUNCATED)) {

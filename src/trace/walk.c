@@ -28,6 +28,8 @@ const char *hvlog_walk_error_text(enum hvlog_walk_error err)
         return "BufferState is not the expected state";
     case HVLOG_WALK_BAD_ENTRY_SIZE:
         return "an entry's Size is below 16, not a multiple of 8, or runs past the data";
+    case HVLOG_WALK_SIZE_MISMATCH:
+        return "BufferSize is a valid size but not this group's buffer size";
     }
     return "unknown walk error";
 }
@@ -98,7 +100,7 @@ enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
     if (!page_multiple_in_range(size))
         return HVLOG_WALK_BAD_SIZE;
     if (expect->buffer_bytes != UINT32_MAX && size != expect->buffer_bytes)
-        return HVLOG_WALK_BAD_SIZE;
+        return HVLOG_WALK_SIZE_MISMATCH;
     if (len < size)
         return HVLOG_WALK_SHORT;
     if (next < HV_EVENTLOG_BUFFER_HEADER_SIZE || next > size)

@@ -93,20 +93,42 @@ static void every_spec_status_has_its_spec_value_and_name(void **state)
     }
 }
 
-static void every_status_in_the_table_has_a_name_and_a_text(void **state)
+/*
+ * The texts are hvlog's own one-line meanings, so there is no spec column
+ * to type them in from; what can be checked without comparing the table
+ * with itself: every status of the spec (the list above, typed from §2.4)
+ * has one; no two statuses share one (a row copied and not edited); each
+ * fits in a one-line message (no newline, no final period, short); and the
+ * two rows the 2013 spec reserves (D20) say so. Name lookups, the buffer
+ * size and the formatter are checked for every row of the table.
+ */
+static void every_status_has_its_own_one_line_text(void **state)
 {
     (void)state;
+    for (size_t i = 0; i < ARRAY_LEN(spec_statuses); i++) {
+        const char *text = hvlog_status_text(spec_statuses[i].value);
+
+        if (!text || strlen(text) == 0 || strlen(text) > 60 || strchr(text, '\n') ||
+            text[strlen(text) - 1] == '.')
+            fail_msg("status 0x%04X: text \"%s\" is not one short line", spec_statuses[i].value,
+                     text ? text : "(null)");
+        for (size_t j = 0; j < i; j++) {
+            const char *other = hvlog_status_text(spec_statuses[j].value);
+            if (other && strcmp(text, other) == 0)
+                fail_msg("statuses 0x%04X and 0x%04X share the text \"%s\"",
+                         spec_statuses[j].value, spec_statuses[i].value, text);
+        }
+    }
+    assert_non_null(strstr(hvlog_status_text(0x0010), "reserved in 2013"));
+    assert_non_null(strstr(hvlog_status_text(0x0015), "reserved in 2013"));
+    assert_null(strstr(hvlog_status_text(0x0006), "reserved"));
     for (size_t i = 0; i < ARRAY_LEN(table_statuses); i++) {
         const struct table_status *s = &table_statuses[i];
         const char *name = hvlog_status_name(s->value);
-        const char *text = hvlog_status_text(s->value);
         char buf[HVLOG_STATUS_NAME_MAX];
 
         assert_non_null(name);
         assert_string_equal(name, s->name);
-        assert_non_null(text);
-        assert_string_equal(text, s->text);
-        assert_true(strlen(text) > 0);
         assert_true(strncmp(name, "HV_STATUS_", 10) == 0);
         /* the longest name fits the documented buffer size */
         assert_true(strlen(name) < HVLOG_STATUS_NAME_MAX);
@@ -649,7 +671,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_spec_status_has_its_spec_value_and_name),
-        cmocka_unit_test(every_status_in_the_table_has_a_name_and_a_text),
+        cmocka_unit_test(every_status_has_its_own_one_line_text),
         cmocka_unit_test(reserved_statuses_have_no_name_and_print_as_hex),
         cmocka_unit_test(every_16_bit_status_formats_as_its_name_or_as_hex),
         cmocka_unit_test(status_format_truncates_safely_into_a_short_buffer),

@@ -126,6 +126,11 @@ static void a_header_that_lies_is_rejected_with_its_reason(void **state)
     hvlog_store_le32(buf, 0);
     assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_SIZE);
+    /* A valid size that is not the one expected has its own error (issue 13). */
+    hvlog_store_le32(buf, 2 * PAGE);
+    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_HEADER_2013, &expect, NULL, NULL, NULL),
+                     HVLOG_WALK_SIZE_MISMATCH);
+    assert_non_null(strstr(hvlog_walk_error_text(HVLOG_WALK_SIZE_MISMATCH), "not this group's"));
     make_buffer();
     hvlog_store_le32(buf + 48, 71);
     assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),

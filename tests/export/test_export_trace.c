@@ -14,6 +14,7 @@
 
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
+#include "hvlog/abi/le.h"
 #include "hvlog/trace/trace.h"
 #include "synth.h"
 
@@ -477,6 +478,46 @@ static void a_truncated_file_yields_its_whole_buffers_then_says_so(void **state)
     free(dir);
 }
 
+/* Issue 13: a file cut exactly at a buffer boundary is no longer accepted
+ * in silence: the metadata's buffer count says buffers are missing. */
+static void a_cut_at_a_buffer_boundary_is_found_by_the_metadata_count(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *data = synth_path(dir, "local.buffers");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_trace_slot *slots;
+    struct hvlog_export_error err;
+    uint64_t n = 0, skipped = 0;
+    enum hvlog_export_status st;
+
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    assert_int_equal(truncate(data, (off_t)((expect.total_buffers - 2) * HV_PAGE_SIZE)), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    while ((st = hvlog_trace_cursor_next(c, &b, NULL, NULL, &err)) == HVLOG_EXPORT_OK)
+        n++;
+    assert_int_equal(n, expect.total_buffers - 2);
+    assert_int_equal(st, HVLOG_EXPORT_TRUNCATED);
+    assert_non_null(strstr(err.message, "truncated at a buffer boundary: the metadata counts 15 "
+                                        "buffers, the group files hold 13"));
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_END);
+    /* Fill order refuses it too, or with skip_corrupt reports and counts it. */
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, NULL, &err),
+                     HVLOG_EXPORT_TRUNCATED);
+    assert_int_equal(hvlog_trace_fill_order(c, true, NULL, NULL, &slots, &n, &skipped, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(n, expect.total_buffers - 2);
+    assert_int_equal(skipped, 1);
+    free(slots);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(data);
+    free(dir);
+}
+
 static void data_in_the_other_convention_is_named_in_the_error(void **state)
 {
     char *dir = synth_path(*state, "t");
@@ -864,6 +905,121 @@ static void metadata_without_the_qpc_anchor_or_overwritten_reads_as_unknown(void
     hvlog_trace_meta_release(&meta);
 }
 
+/* Issue 13, A1: a FIFO (or any non-regular file) where a data file or the
+ * metadata should be is refused at once; opening it never waits for a
+ * writer (this test would hang, and time out, if it did). */
+static void a_fifo_in_place_of_a_file_is_refused_without_blocking(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *data = synth_path(dir, "local.buffers");
+    char *meta = synth_path(dir, "hvlog-trace.json");
+    char *fifo = synth_path(*state, "fifo");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_export_error err;
+
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    assert_int_equal(unlink(data), 0);
+    assert_int_equal(mkfifo(data, 0600), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "local.buffers: not a regular file"));
+    hvlog_trace_close(r);
+    assert_int_equal(unlink(meta), 0);
+    assert_int_equal(mkfifo(meta, 0600), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "hvlog-trace.json: not a regular file"));
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(hvlog_trace_open(fifo, &r, &err), HVLOG_EXPORT_NOT_TRACE);
+    free(fifo);
+    free(meta);
+    free(data);
+    free(dir);
+}
+
+/* Issue 13, A2: metadata whose arrays claim more objects than any trace
+ * holds is refused before a tree is built (16 MB of "{}," was 1.5 GB). */
+static void metadata_with_millions_of_objects_is_refused_before_parsing(void **state)
+{
+    const size_t n = 1u << 20;
+    const char head[] = "{\"format\":\"hvlog-trace\",\"version\":1,\"lps\":[";
+    char *text = malloc(sizeof head + 3 * n + 4), *p = text;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    (void)state;
+
+    assert_non_null(text);
+    memcpy(p, head, sizeof head - 1);
+    p += sizeof head - 1;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(p, i ? ",{}" : "{}", i ? 3 : 2);
+        p += i ? 3 : 2;
+    }
+    memcpy(p, "]}", 2);
+    p += 2;
+    memset(&meta, 0, sizeof meta);
+    assert_int_not_equal(hvlog_trace_meta_parse(text, (size_t)(p - text), &meta, &err), HVLOG_EXPORT_OK);
+    assert_non_null(strstr(err.message, "objects or arrays"));
+    hvlog_trace_meta_release(&meta);
+    free(text);
+}
+
+/* Issue 13, A3: a sparse raw file of 1 TiB holding one buffer opens by its
+ * data, not its length (the old scan read 268 million headers: minutes,
+ * beyond this test's timeout), and keeps no table for one type. */
+static void a_sparse_raw_file_opens_by_its_data(void **state)
+{
+    static const struct synth_spec one = {
+        1, 1, 1, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, false, false, SYNTH_IN_ORDER};
+    char *raw = synth_path(*state, "sparse.raw");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+
+    assert_int_equal(synth_write_raw(&one, raw, &expect), 0);
+    if (truncate(raw, (off_t)1 << 40) != 0) {
+        free(raw);
+        skip(); /* a file system without 1 TiB sparse files */
+    }
+    assert_int_equal(hvlog_trace_open(raw, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_reader_meta(r)->group_count, 1);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_true(hvlog_trace_cursor_count(c) == ((uint64_t)1 << 40) / HV_PAGE_SIZE);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_CORRUPT);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(raw);
+}
+
+/* Issue 13: a valid BufferSize that is not the group's says both sizes. */
+static void a_buffer_of_another_valid_size_says_both_sizes(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *data = synth_path(dir, "local.buffers");
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    uint8_t two_pages[4];
+
+    assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
+    hvlog_store_le32(two_pages, 2 * HV_PAGE_SIZE);
+    patch_file(data, 0, two_pages, sizeof two_pages);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_CORRUPT);
+    assert_non_null(strstr(err.message, "BufferSize says 8192 bytes, but the group's buffers are 4096 bytes"));
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(data);
+    free(dir);
+}
+
 static void status_names_and_texts_come_from_one_table(void **state)
 {
     (void)state;
@@ -919,6 +1075,11 @@ int main(void)
         T(a_raw_file_of_several_types_survives_a_lying_header_and_a_cut),
         T(a_corrupt_buffer_is_reported_and_skipped_never_trusted),
         T(a_truncated_file_yields_its_whole_buffers_then_says_so),
+        T(a_cut_at_a_buffer_boundary_is_found_by_the_metadata_count),
+        T(a_fifo_in_place_of_a_file_is_refused_without_blocking),
+        cmocka_unit_test(metadata_with_millions_of_objects_is_refused_before_parsing),
+        T(a_sparse_raw_file_opens_by_its_data),
+        T(a_buffer_of_another_valid_size_says_both_sizes),
         T(data_in_the_other_convention_is_named_in_the_error),
         T(fill_order_undoes_the_release_order),
         T(fill_order_counts_the_entries_the_walker_delivers),

@@ -66,6 +66,7 @@ enum hvlog_walk_error {
     HVLOG_WALK_BAD_INDEX,      /* BufferIndex is not the one expected */
     HVLOG_WALK_BAD_STATE,      /* BufferState is not the one expected */
     HVLOG_WALK_BAD_ENTRY_SIZE, /* an entry smaller than 16, not a multiple of 8, or past the end */
+    HVLOG_WALK_SIZE_MISMATCH,  /* BufferSize is valid but not the expected buffer_bytes */
 };
 
 /** hvlog_walk_error_text - one line of English for @err. */
