@@ -46,8 +46,43 @@ grep -q ERROR "$work/bt.err" && fail "babeltrace2 reported an error"
 counted=$(babeltrace2 -c sink.utils.counter "$work/ctf" 2>/dev/null | awk '/Event messages/ {n=$1} END {print n}')
 [ "$counted" -eq "$events" ] || fail "babeltrace2 counted $counted events, hvlog $events"
 
+# Perfetto: per track (pid = 1 + log type, tid = LP) the instant events are
+# stats' events of that (type, LP), the track is named, its lost counter
+# ends at stats' events_lost, and its times are decode's raw time stamps
+# (reference basis: ts in microseconds = stamp / 10), in order.
 "$hvlog" export "$work/t" --format perfetto -o "$work/t.json" > /dev/null
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert isinstance(d, (dict, list))' "$work/t.json"
+"$hvlog" decode "$work/t" --json > "$work/decode.jsonl"
+python3 - "$work/t.json" "$work/stats.json" "$work/decode.jsonl" <<'PY' || fail "Perfetto export disagrees with stats or decode"
+import json, sys
+from collections import defaultdict
+pf = json.load(open(sys.argv[1]))
+st = json.load(open(sys.argv[2]))
+types = {"global": 0, "local": 1, "system": 2}
+inst, names, lost, ts = defaultdict(int), {}, defaultdict(int), defaultdict(list)
+for e in pf["traceEvents"]:
+    k = (e["pid"], e["tid"])
+    if e["ph"] == "i":
+        inst[k] += 1
+        ts[k].append(round(e["ts"] * 10))
+    elif e["ph"] == "M" and e["name"] == "thread_name":
+        names[k] = e["args"]["name"]
+    elif e["ph"] == "C":
+        lost[k] = e["args"]["lost"]
+want = {(1 + types[s["type"]], s["lp"]): s for s in st["streams"]}
+assert set(inst) == {k for k, s in want.items() if s["events"]}, (sorted(inst), sorted(want))
+raw = defaultdict(list)
+for line in open(sys.argv[3]):
+    d = json.loads(line)
+    if "ts" in d:
+        raw[(1 + types[d["type"]], d["lp"])].append(d["ts"])
+for k, s in want.items():
+    assert inst[k] == s["events"], (k, inst[k], s)
+    assert lost[k] == s["events_lost"], (k, lost[k], s)
+    if s["events"]:
+        assert names[k] == "LP %d" % s["lp"], (k, names.get(k))
+        assert ts[k] == sorted(ts[k]), ("track goes back", k)
+        assert sorted(ts[k]) == sorted(raw[k]), ("times differ from decode", k)
+PY
 
 # Bad input: one line on stderr, the documented exit code, nothing left behind.
 set +e
