@@ -7,6 +7,18 @@
 #include "hvlog/abi/eventlog.h"
 #include "trace/trace_internal.h"
 
+static unsigned __int128 scale128(const struct hvlog_trace_clock *c, uint64_t ticks,
+                                  uint64_t unit_hz);
+
+/* Unix time of tick 0 in units of @unit_hz: the anchor's SystemTime less
+ * the Unix epoch, less the anchor's ticks, each rounded down in units (so
+ * that 100 ns units give what decode has always shown). */
+static __int128 unix_offset(const struct hvlog_trace_clock *c, uint64_t unit_hz)
+{
+    return (__int128)(c->anchor_filetime - HVLOG_FILETIME_UNIX_EPOCH) * unit_hz / HVLOG_REFERENCE_HZ -
+           (__int128)scale128(c, c->anchor_ticks, unit_hz);
+}
+
 void hvlog_trace_clock_init(struct hvlog_trace_clock *c, const struct hvlog_trace_meta *meta,
                             const struct hvlog_trace_group *g, uint64_t tsc_hz)
 {
@@ -46,6 +58,14 @@ void hvlog_trace_clock_init(struct hvlog_trace_clock *c, const struct hvlog_trac
     /* SystemTime before 1970 is no anchor a reader can show. */
     if (c->anchored && c->anchor_filetime < HVLOG_FILETIME_UNIX_EPOCH)
         c->anchored = false;
+    if (c->anchored) {
+        __int128 o100 = unix_offset(c, HVLOG_REFERENCE_HZ), ons = unix_offset(c, 1000000000u);
+
+        if (o100 < INT64_MIN || o100 > INT64_MAX || ons < INT64_MIN || ons > INT64_MAX)
+            c->anchored = false; /* centuries away: nothing to show on a wall clock */
+        c->unix_off_100ns = (int64_t)o100;
+        c->unix_off_ns = (int64_t)ons;
+    }
 }
 
 enum hvlog_export_status hvlog_trace_clock_need_ns(const struct hvlog_trace_clock *c,
@@ -97,12 +117,15 @@ bool hvlog_trace_clock_to_unix(const struct hvlog_trace_clock *c, uint64_t ticks
 
     if (!c->anchored)
         return false;
-    /* Unix time of the anchor, in units, less the anchor's ticks in units
-     * (each rounded down, so that a unit of 100 ns gives what decode has
-     * always shown), plus the entry's ticks in units. */
-    t = (__int128)(c->anchor_filetime - HVLOG_FILETIME_UNIX_EPOCH) * unit_hz / HVLOG_REFERENCE_HZ;
-    t -= (__int128)scale128(c, c->anchor_ticks, unit_hz);
-    t += (__int128)scale128(c, ticks, unit_hz);
+    /* The common units are computed once (clock_init); any other here. */
+    if (unit_hz == HVLOG_REFERENCE_HZ && c->freq_hz == HVLOG_REFERENCE_HZ)
+        t = (__int128)ticks + c->unix_off_100ns;
+    else if (unit_hz == HVLOG_REFERENCE_HZ)
+        t = (__int128)scale128(c, ticks, unit_hz) + c->unix_off_100ns;
+    else if (unit_hz == 1000000000u)
+        t = (__int128)scale128(c, ticks, unit_hz) + c->unix_off_ns;
+    else
+        t = (__int128)scale128(c, ticks, unit_hz) + unix_offset(c, unit_hz);
     if (t < 0 || t > INT64_MAX)
         return false;
     *out = (int64_t)t;

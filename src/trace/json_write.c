@@ -267,43 +267,6 @@ char *hvlog_json_escape(char *out, const char *str, size_t len)
     return out;
 }
 
-char *hvlog_json_put_u64(char *out, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n > 0)
-        *out++ = tmp[--n];
-    return out;
-}
-
-char *hvlog_json_put_hex(char *out, uint64_t v)
-{
-    char tmp[16];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = hex_digits[v & 0xF];
-        v >>= 4;
-    } while (v);
-    while (n > 0)
-        *out++ = tmp[--n];
-    return out;
-}
-
-char *hvlog_json_put_hex_bytes(char *out, const uint8_t *bytes, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        *out++ = hex_digits[bytes[i] >> 4];
-        *out++ = hex_digits[bytes[i] & 0xF];
-    }
-    return out;
-}
-
 #define ESCAPE_CHUNK 1024u /* input bytes escaped per reserve: 6 x this fits OUT_CAP */
 
 static void put_escaped(struct hvlog_json_writer *w, const char *str, size_t len)
@@ -381,13 +344,10 @@ static char *format_u64(char *end, uint64_t v)
 
 void hvlog_json_u64(struct hvlog_json_writer *w, uint64_t value)
 {
-    char tmp[24];
-    char *p;
-
     if (!before_value(w))
         return;
-    p = format_u64(tmp + sizeof tmp, value);
-    put(w, p, (size_t)(tmp + sizeof tmp - p));
+    reserve(w, 20);
+    w->used = (size_t)(hvlog_json_put_u64(w->out + w->used, value) - w->out);
     after_value(w);
 }
 
@@ -434,21 +394,18 @@ void hvlog_json_decimal(struct hvlog_json_writer *w, uint64_t value, unsigned de
 
 void hvlog_json_hex(struct hvlog_json_writer *w, uint64_t value)
 {
-    char tmp[24];
-    char *end = tmp + sizeof tmp;
-    char *p = end;
+    char *p;
 
     if (!before_value(w))
         return;
-    *--p = '"';
-    do {
-        *--p = hex_digits[value & 0xF];
-        value >>= 4;
-    } while (value);
-    *--p = 'x';
-    *--p = '0';
-    *--p = '"';
-    put(w, p, (size_t)(end - p));
+    reserve(w, 20);
+    p = w->out + w->used;
+    *p++ = '"';
+    *p++ = '0';
+    *p++ = 'x';
+    p = hvlog_json_put_hex(p, value);
+    *p++ = '"';
+    w->used = (size_t)(p - w->out);
     after_value(w);
 }
 
@@ -457,10 +414,13 @@ void hvlog_json_hex_bytes(struct hvlog_json_writer *w, const uint8_t *bytes, siz
     if (!before_value(w))
         return;
     put_char(w, '"');
-    for (size_t i = 0; i < len; i++) {
-        reserve(w, 2);
-        w->out[w->used++] = hex_digits[bytes[i] >> 4];
-        w->out[w->used++] = hex_digits[bytes[i] & 0xF];
+    while (len > 0) {
+        size_t n = len < OUT_CAP / 4 ? len : OUT_CAP / 4;
+
+        reserve(w, 2 * n);
+        w->used = (size_t)(hvlog_json_put_hex_bytes(w->out + w->used, bytes, n) - w->out);
+        bytes += n;
+        len -= n;
     }
     put_char(w, '"');
     after_value(w);

@@ -556,7 +556,8 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
     if (m->heap_len == 0)
         return HVLOG_EXPORT_END;
     l = &m->lanes[m->heap[0]];
-    memset(item, 0, sizeof(*item));
+    /* Only the fields of the item's kind are set (merge.h): no memset of
+     * the whole item per entry. */
     item->group = l->gs->group;
     item->clock = &l->gs->clock;
     item->lp = l->lp;
@@ -571,6 +572,10 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         }
     }
     if (l->pending_lost) {
+        memset(item, 0, sizeof(*item));
+        item->group = l->gs->group;
+        item->clock = &l->gs->clock;
+        item->lp = l->lp;
         item->kind = HVLOG_TRACE_ITEM_LOST;
         item->lost = l->pending_lost;
         item->before = l->h.time_stamp;

@@ -46,6 +46,9 @@ struct hvlog_trace_clock {
     uint64_t anchor_filetime; /* SystemTime of the anchor (FILETIME) */
     uint64_t anchor_ticks;    /* this clock's value at that SystemTime */
     const char *name;      /* "reference", "tsc", "qpc" */
+    /* Anchored: Unix time of tick 0 in 100 ns and in ns, each as
+     * hvlog_trace_clock_to_unix rounds it (computed once, not per entry). */
+    int64_t unix_off_100ns, unix_off_ns;
 };
 
 /**

@@ -59,6 +59,8 @@ enum hvlog_trace_item_kind {
     HVLOG_TRACE_ITEM_DROPPED, /* a buffer that failed when read again: not shown */
 };
 
+/* An item. kind, group, clock and lp are always set; the other fields only
+ * for the kinds named beside them (the rest keep whatever they held). */
 struct hvlog_trace_item {
     enum hvlog_trace_item_kind kind;
     const struct hvlog_trace_group *group;
