@@ -2,7 +2,7 @@
 #ifndef HVLOG_VERSION_H
 #define HVLOG_VERSION_H
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

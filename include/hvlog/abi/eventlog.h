@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "hvlog/abi/status.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

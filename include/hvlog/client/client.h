@@ -41,7 +41,7 @@
 #include "hvlog/abi/root.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/trace/walk.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

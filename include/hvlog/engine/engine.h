@@ -20,7 +20,7 @@
 
 #include "hvlog/abi/layout.h"
 #include "hvlog/abi/status.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

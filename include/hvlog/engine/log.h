@@ -23,7 +23,7 @@
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
 #include "hvlog/abi/le.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

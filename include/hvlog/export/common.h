@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/trace/common.h"
 
 HVLOG_BEGIN_DECLS

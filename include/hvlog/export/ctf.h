@@ -32,7 +32,7 @@
 #ifndef HVLOG_EXPORT_CTF_H
 #define HVLOG_EXPORT_CTF_H
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/export/common.h"
 #include "hvlog/trace/trace.h"
 

@@ -23,7 +23,7 @@
 #ifndef HVLOG_EXPORT_PERFETTO_H
 #define HVLOG_EXPORT_PERFETTO_H
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/export/common.h"
 #include "hvlog/trace/trace.h"
 

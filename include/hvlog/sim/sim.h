@@ -51,7 +51,7 @@
 #include "hvlog/abi/root.h"
 #include "hvlog/engine/engine.h"
 #include "hvlog/engine/log.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "hvlog/abi/catalog.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

@@ -28,7 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/trace/trace.h"
 
 HVLOG_BEGIN_DECLS

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/trace/common.h"
 
 HVLOG_BEGIN_DECLS

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/trace/clock.h"
 #include "hvlog/trace/common.h"
 #include "hvlog/trace/trace.h"

@@ -24,7 +24,7 @@
 #include <stdint.h>
 
 #include "hvlog/trace/walk.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 #include "hvlog/trace/common.h"
 
 HVLOG_BEGIN_DECLS

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "hvlog/abi/layout.h"
-#include "hvlog/export.h"
+#include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 

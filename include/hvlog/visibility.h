@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one export macro of libhvlog and the C++ guards.
+ * The one visibility macro of libhvlog (HVLOG_API) and the C++ guards.
+ * (Named visibility.h, not export.h, so that it cannot be taken for the
+ * export layer, hvlog/export/.)
  *
  * The library is built with hidden visibility; only declarations marked
  * HVLOG_API are part of the shared object's surface.
  */
-#ifndef HVLOG_EXPORT_H
-#define HVLOG_EXPORT_H
+#ifndef HVLOG_VISIBILITY_H
+#define HVLOG_VISIBILITY_H
 
 #if defined(HVLOG_BUILDING_SHARED) && defined(__GNUC__)
 #define HVLOG_API __attribute__((visibility("default")))
@@ -22,4 +24,4 @@
 #define HVLOG_END_DECLS
 #endif
 
-#endif /* HVLOG_EXPORT_H */
+#endif /* HVLOG_VISIBILITY_H */
