@@ -15,9 +15,14 @@
  *       catalogued: context u32 | one u64 per parameter | extra_len u32 | extra[extra_len]
  *       escape:     entry_type u16 | context u32 | size u16 | data_len u32 | data[data_len]
  *
- * The packet is built in memory (one buffer's worth, bounded: an entry of
- * n payload bytes becomes at most 22 + n bytes, against its 16 + n), then
- * written with one write(). Payload field names carry a leading '_', which
+ * A writer (hvlog_ctf_writer_*) turns one buffer into one packet as it
+ * arrives: the packet is built in memory (one buffer's worth, bounded: an
+ * entry of n payload bytes becomes at most 22 + n bytes, against its
+ * 16 + n) and handed out with its index fields. hvlog_export_ctf is a loop
+ * over it: each buffer read through the export plan (the walk's callback
+ * is the writer's event encoder, so a buffer is walked once), its packets
+ * written with one write(), the metadata written last with the event
+ * classes used. Payload field names carry a leading '_', which
  * babeltrace2 strips on reading, so no parameter name can collide with a
  * TSDL keyword.
  *
@@ -50,10 +55,11 @@
 #define CTF_MAGIC 0xC1FC1FC1u
 #define PACKET_HEADER_BYTES 32u
 #define PACKET_CONTEXT_BYTES 56u
+#define PACKET_START_BYTES (PACKET_HEADER_BYTES + PACKET_CONTEXT_BYTES)
 #define EVENT_HEADER_BYTES 10u
 #define WRITEBACK_BYTES (8u << 20) /* start write-out of a stream file every 8 MiB */
 
-/* One clock class of the metadata; one per exported group. */
+/* One clock class of the metadata; one per group. */
 struct ctf_clock {
     char name[32];        /* "local_ref" */
     uint64_t freq_hz;
@@ -64,46 +70,43 @@ struct ctf_clock {
     const char *description;
 };
 
-/* The state of one stream while its packets are written. */
+/* One (type, LP) stream's running state. */
 struct ctf_stream {
-    uint32_t lp;
-    int fd;             /* its file, created with its first packet; -1 before */
-    uint64_t seq;       /* packet_seq_num of the next packet: given at write time, so a
-                         * skipped buffer leaves no hole */
+    uint32_t type, lp;
+    uint64_t seq;       /* packet_seq_num of the next packet: given when the packet is
+                         * made, so a skipped buffer leaves no hole */
     uint64_t discarded; /* running sum of EventsLost */
     uint64_t last_ts;   /* time of the last event or packet end */
     bool started;
-    uint64_t written;   /* bytes in the stream file */
-    uint64_t flushed;   /* of which write-out was started (export_start_writeback) */
 };
 
-struct ctf_export {
-    const struct hvlog_trace_reader *reader;
-    struct hvlog_export_summary *summary;
-    struct hvlog_export_error *err;
-    struct export_staged_dir out;
+struct hvlog_ctf_writer {
+    const struct hvlog_trace_meta *meta;
+    char name[256];
+    bool raw_input;
     uint8_t uuid[16];
-    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
-    uint32_t plan_count;
+    uint32_t group_count;
+    const struct hvlog_trace_group *groups[HVLOG_TRACE_MAX_GROUPS];
     struct ctf_clock clocks[HVLOG_TRACE_MAX_GROUPS];
-    struct hvlog_trace_catalog *catalog; /* of the group being written */
-    /* Classes used, per log type: bit per entry type; escape separately. */
+    struct hvlog_trace_catalog *catalogs[HVLOG_TRACE_MAX_GROUPS];
+    /* Classes used, per group: bit per entry type; escape separately. */
     uint8_t used[HVLOG_TRACE_MAX_GROUPS][65536 / 8];
     bool escape_used[HVLOG_TRACE_MAX_GROUPS];
+    struct ctf_stream *streams;
+    size_t stream_count, stream_cap;
+    struct hvlog_export_error *err;
     /* The packet being built. */
     uint8_t *packet;
-    size_t packet_cap;
-    size_t packet_len;
-    /* The buffer being converted, for the entry callback. */
-    const struct ctf_clock *clock;
-    const struct hvlog_trace_group *group;
+    size_t packet_cap, packet_len;
+    uint8_t anchor[PACKET_START_BYTES];
+    uint32_t g;                  /* its group's index */
     struct ctf_stream *stream;
-    const char *file; /* the group's data file, for messages */
-    uint64_t file_index;
-    uint64_t first_ts, last_ts;
-    uint64_t entries;
+    uint64_t first_ts, last_ts, entries;
     enum hvlog_export_status failure;
     struct export_time_fault fault; /* set with failure = HVLOG_EXPORT_TIME by a time check */
+    bool beyond;                    /* the fault is a time beyond the clock's range */
+    char *metadata;
+    size_t metadata_len;
 };
 
 /* ---- identity ---- */
@@ -165,7 +168,7 @@ static void format_uuid(const uint8_t uuid[16], char out[37])
  * does. A TSC of unknown frequency is refused: CTF counts in cycles of a
  * stated frequency, and hvlog states none it does not know (--tsc-hz).
  */
-static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct hvlog_trace_meta *meta,
+static enum hvlog_export_status setup_clock(struct hvlog_ctf_writer *x, const struct hvlog_trace_meta *meta,
                                             const struct hvlog_trace_group *g, uint64_t tsc_hz,
                                             struct ctf_clock *c)
 {
@@ -202,7 +205,7 @@ static enum hvlog_export_status setup_clock(struct ctf_export *x, const struct h
         return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
                            "%s: group %s: system_time puts the trace outside the years a CTF "
                            "clock can hold",
-                           hvlog_trace_reader_path(x->reader), group);
+                           x->name, group);
     c->absolute = true;
     return HVLOG_EXPORT_OK;
 }
@@ -221,9 +224,9 @@ static void clock_limit(struct ctf_clock *c)
 
 /* babeltrace2's muxer orders messages across streams only when all clocks
  * are on the Unix epoch, or all are one non-absolute clock. */
-static enum hvlog_export_status check_clocks(struct ctf_export *x)
+static enum hvlog_export_status check_clocks(struct hvlog_ctf_writer *x)
 {
-    for (uint32_t i = 1; i < x->plan_count; i++) {
+    for (uint32_t i = 1; i < x->group_count; i++) {
         const struct ctf_clock *a = &x->clocks[0], *b = &x->clocks[i];
 
         if (a->absolute && b->absolute)
@@ -231,16 +234,126 @@ static enum hvlog_export_status check_clocks(struct ctf_export *x)
         return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
                            "%s: groups %s and %s use clocks babeltrace2 cannot merge (%s and %s); "
                            "export one log type at a time",
-                           hvlog_trace_reader_path(x->reader),
-                           hvlog_trace_group_short(x->plans[0].group->type),
-                           hvlog_trace_group_short(x->plans[i].group->type), a->name, b->name);
+                           x->name, hvlog_trace_group_short(x->groups[0]->type),
+                           hvlog_trace_group_short(x->groups[i]->type), a->name, b->name);
     }
     return HVLOG_EXPORT_OK;
 }
 
-/* ---- packets ---- */
+/* ---- the writer ---- */
 
-static uint8_t *packet_room(struct ctf_export *x, size_t n)
+static int group_index(const struct hvlog_ctf_writer *w, uint32_t type)
+{
+    for (uint32_t i = 0; i < w->group_count; i++) {
+        if (w->groups[i]->type == type)
+            return (int)i;
+    }
+    return -1;
+}
+
+enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_trace_meta *meta, const char *name,
+                                               bool raw_input, uint32_t types, uint64_t tsc_hz,
+                                               struct hvlog_ctf_writer **out,
+                                               struct hvlog_export_error *err)
+{
+    struct hvlog_ctf_writer *w;
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+    uint32_t max_stride = 0;
+
+    if (!meta || !out)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata or no writer to fill");
+    *out = NULL;
+    w = calloc(1, sizeof(*w));
+    if (!w)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    w->meta = meta;
+    w->err = err;
+    w->raw_input = raw_input;
+    snprintf(w->name, sizeof w->name, "%s", name ? name : "");
+    for (uint32_t i = 0; i < meta->group_count && st == HVLOG_EXPORT_OK; i++) {
+        const struct hvlog_trace_group *g = &meta->groups[i];
+        uint32_t k = w->group_count;
+
+        if (types && !(types & (1u << g->type)))
+            continue;
+        w->groups[w->group_count++] = g;
+        st = setup_clock(w, meta, g, tsc_hz, &w->clocks[k]);
+        if (st == HVLOG_EXPORT_OK && !(w->catalogs[k] = malloc(sizeof(*w->catalogs[k]))))
+            st = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        if (st == HVLOG_EXPORT_OK)
+            hvlog_trace_catalog_init(w->catalogs[k], g->type);
+        if (g->buffer_pages * HV_PAGE_SIZE > max_stride)
+            max_stride = g->buffer_pages * HV_PAGE_SIZE;
+    }
+    for (uint32_t i = 0; i < w->group_count; i++)
+        clock_limit(&w->clocks[i]);
+    if (st == HVLOG_EXPORT_OK)
+        st = check_clocks(w);
+    if (st == HVLOG_EXPORT_OK) {
+        make_uuid(meta, w->uuid);
+        /* Worst case: every 16-byte entry grows by 6 (escape class). */
+        w->packet_cap = PACKET_START_BYTES + (size_t)max_stride * 2;
+        if (!(w->packet = malloc(w->packet_cap)))
+            st = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    if (st != HVLOG_EXPORT_OK) {
+        hvlog_ctf_writer_end(w);
+        return st;
+    }
+    *out = w;
+    return HVLOG_EXPORT_OK;
+}
+
+void hvlog_ctf_writer_end(struct hvlog_ctf_writer *w)
+{
+    if (!w)
+        return;
+    for (uint32_t i = 0; i < w->group_count; i++)
+        free(w->catalogs[i]);
+    free(w->streams);
+    free(w->packet);
+    free(w->metadata);
+    free(w);
+}
+
+/* The state of stream (type of group @g, @lp), added if new. */
+static struct ctf_stream *stream_of(struct hvlog_ctf_writer *w, uint32_t g, uint32_t lp)
+{
+    uint32_t type = w->groups[g]->type;
+
+    if (w->stream && w->stream->type == type && w->stream->lp == lp)
+        return w->stream;
+    for (size_t i = 0; i < w->stream_count; i++) {
+        if (w->streams[i].type == type && w->streams[i].lp == lp)
+            return &w->streams[i];
+    }
+    if (w->stream_count == w->stream_cap) {
+        size_t cap = w->stream_cap ? w->stream_cap * 2 : 16;
+        struct ctf_stream *more = realloc(w->streams, cap * sizeof(*more));
+
+        if (!more)
+            return NULL;
+        w->streams = more;
+        w->stream_cap = cap;
+    }
+    w->streams[w->stream_count] = (struct ctf_stream){.type = type, .lp = lp};
+    return &w->streams[w->stream_count++];
+}
+
+/* A new packet of (group @g, @lp): its events come through add_event. */
+static bool packet_start(struct hvlog_ctf_writer *w, uint32_t g, uint32_t lp)
+{
+    w->g = g;
+    w->stream = stream_of(w, g, lp);
+    w->entries = 0;
+    w->failure = HVLOG_EXPORT_OK;
+    w->fault.kind = EXPORT_TIME_FAULT_NONE;
+    w->beyond = false;
+    w->packet_len = PACKET_START_BYTES;
+    return w->stream != NULL;
+}
+
+static uint8_t *packet_room(struct hvlog_ctf_writer *x, size_t n)
 {
     uint8_t *p = x->packet + x->packet_len;
 
@@ -250,8 +363,8 @@ static uint8_t *packet_room(struct ctf_export *x, size_t n)
 
 /* babeltrace2's muxer stops on a stream whose time goes back (ecosystem
  * notes: "Youngest upstream message iterator wrapper's timestamp is less
- * than muxer's"): stop, and write_packet says where. */
-static bool time_problem(struct ctf_export *x, const struct hvlog_entry *e,
+ * than muxer's"): stop, and the caller says where. */
+static bool time_problem(struct hvlog_ctf_writer *x, const struct hvlog_entry *e,
                          enum export_time_fault_kind kind, uint64_t before)
 {
     x->fault = (struct export_time_fault){kind, e->offset, e->time_stamp, before};
@@ -259,20 +372,18 @@ static bool time_problem(struct ctf_export *x, const struct hvlog_entry *e,
     return false;
 }
 
+/* The walk's callback: one entry of the buffer as one event of the packet. */
 static bool add_event(void *arg, const struct hvlog_entry *e)
 {
-    struct ctf_export *x = arg;
-    const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(x->catalog, e->entry_type);
-    uint32_t type = x->group->type;
+    struct hvlog_ctf_writer *x = arg;
+    const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(x->catalogs[x->g], e->entry_type);
+    const struct ctf_clock *clock = &x->clocks[x->g];
     uint8_t *p;
 
-    if (e->time_stamp > x->clock->max_cycles) {
-        x->failure = export_fail(x->err, HVLOG_EXPORT_TIME,
-                                 "%s: buffer %llu (%s LP %u), entry at byte %u: time %llu is "
-                                 "beyond what clock %s can place",
-                                 x->file, (unsigned long long)x->file_index,
-                                 hvlog_trace_group_short(type), x->stream->lp, e->offset,
-                                 (unsigned long long)e->time_stamp, x->clock->name);
+    if (e->time_stamp > clock->max_cycles) {
+        x->beyond = true;
+        x->fault = (struct export_time_fault){EXPORT_TIME_FAULT_NONE, e->offset, e->time_stamp, 0};
+        x->failure = HVLOG_EXPORT_TIME;
         return false;
     }
     if (x->entries > 0 && e->time_stamp < x->last_ts)
@@ -297,7 +408,7 @@ static bool add_event(void *arg, const struct hvlog_entry *e)
         p += 14 + params;
         hvlog_store_le32(p, extra);
         memcpy(p + 4, e->payload + params, extra);
-        x->used[type][e->entry_type / 8] |= (uint8_t)(1u << (e->entry_type % 8));
+        x->used[x->g][e->entry_type / 8] |= (uint8_t)(1u << (e->entry_type % 8));
     } else {
         p = packet_room(x, EVENT_HEADER_BYTES + 12 + e->payload_len);
         hvlog_store_le16(p, HVLOG_CTF_ESCAPE_EVENT_ID);
@@ -307,148 +418,114 @@ static bool add_event(void *arg, const struct hvlog_entry *e)
         hvlog_store_le16(p + 16, e->size);
         hvlog_store_le32(p + 18, e->payload_len);
         memcpy(p + 22, e->payload, e->payload_len);
-        x->escape_used[type] = true;
+        x->escape_used[x->g] = true;
     }
     return true;
 }
 
-/* The packet header and context at @p, for a packet of @len bytes. */
-static void fill_packet_start(const struct ctf_export *x, uint8_t *p, size_t len, uint64_t begin,
-                              uint64_t end, const struct ctf_stream *stream, uint32_t buffer_index)
+/* The packet header and context at @p, for a packet of @len bytes, and
+ * its index fields in @pk. */
+static void fill_packet_start(const struct hvlog_ctf_writer *x, uint8_t *p, size_t len, uint64_t begin,
+                              uint64_t end, const struct ctf_stream *stream, uint32_t buffer_index,
+                              struct hvlog_ctf_packet *pk)
 {
+    uint32_t type = x->groups[x->g]->type;
+
     hvlog_store_le32(p, CTF_MAGIC);
     memcpy(p + 4, x->uuid, 16);
-    hvlog_store_le32(p + 20, x->group->type);
-    hvlog_store_le64(p + 24, ((uint64_t)x->group->type << 32) | stream->lp);
-    p += PACKET_HEADER_BYTES;
-    hvlog_store_le64(p, (uint64_t)len * 8);
-    hvlog_store_le64(p + 8, (uint64_t)len * 8);
-    hvlog_store_le64(p + 16, begin);
-    hvlog_store_le64(p + 24, end);
-    hvlog_store_le64(p + 32, stream->discarded);
-    hvlog_store_le64(p + 40, stream->seq);
-    hvlog_store_le32(p + 48, stream->lp);
-    hvlog_store_le32(p + 52, buffer_index);
+    hvlog_store_le32(p + 20, type);
+    hvlog_store_le64(p + 24, ((uint64_t)type << 32) | stream->lp);
+    hvlog_store_le64(p + 32, (uint64_t)len * 8);
+    hvlog_store_le64(p + 40, (uint64_t)len * 8);
+    hvlog_store_le64(p + 48, begin);
+    hvlog_store_le64(p + 56, end);
+    hvlog_store_le64(p + 64, stream->discarded);
+    hvlog_store_le64(p + 72, stream->seq);
+    hvlog_store_le32(p + 80, stream->lp);
+    hvlog_store_le32(p + 84, buffer_index);
+    *pk = (struct hvlog_ctf_packet){p, len, (uint64_t)len * 8, (uint64_t)len * 8, begin, end,
+                                    stream->discarded, type, ((uint64_t)type << 32) | stream->lp,
+                                    stream->seq, stream->lp, 0};
 }
 
-/* The stream's file, created when its first packet is ready: an LP whose
- * every buffer was skipped as corrupt gets no file, as it gets no stream. */
-static enum hvlog_export_status stream_open(struct ctf_export *x, struct ctf_stream *stream)
+/*
+ * The packet built from the buffer whose header is @s: its times, then
+ * the stream's state. Why timestamp_begin may be the header TimeStamp: see
+ * the file comment. A stream's first packet with a loss is preceded by an
+ * empty anchor packet. Fills @out[0..*count).
+ */
+static void packet_finish(struct hvlog_ctf_writer *x, const struct hvlog_buffer_summary *s,
+                          struct hvlog_ctf_packet out[2], uint32_t *count)
 {
-    char name[64];
+    const struct ctf_clock *clock = &x->clocks[x->g];
+    bool reference = x->groups[x->g]->time_basis == HvEventLogEntryTimeReference;
+    struct ctf_stream *stream = x->stream;
+    uint64_t begin, end, header_ts = s->time_stamp;
 
-    if (stream->fd >= 0)
-        return HVLOG_EXPORT_OK;
-    snprintf(name, sizeof name, "%s_lp%u", hvlog_trace_group_short(x->group->type), stream->lp);
-    stream->fd = export_create_file(x->out.tmp, name, x->err);
-    if (stream->fd < 0)
-        return HVLOG_EXPORT_IO;
-    x->summary->streams++;
-    return HVLOG_EXPORT_OK;
-}
-
-/* Convert buffer @slot into one packet of @stream and write it to the
- * stream's file. A corrupt buffer (its entries are checked here, the index
- * read its header only) fails, or with skip_corrupt is reported and left
- * out: no packet, no sequence number, its EventsLost not counted. */
-static enum hvlog_export_status write_packet(struct ctf_export *x, struct export_group_plan *plan,
-                                             const struct hvlog_trace_slot *slot,
-                                             struct ctf_stream *stream)
-{
-    struct hvlog_trace_buffer b;
-    uint64_t begin, end, header_ts;
-    enum hvlog_export_status st;
-    bool skipped;
-    int fd, e;
-
-    x->stream = stream;
-    x->file_index = slot->file_index;
-    x->entries = 0;
-    x->failure = HVLOG_EXPORT_OK;
-    x->fault.kind = EXPORT_TIME_FAULT_NONE;
-    x->packet_len = PACKET_HEADER_BYTES + PACKET_CONTEXT_BYTES;
-    st = export_read_slot(plan, slot, &b, add_event, x, &skipped, x->summary, x->err);
-    if (st != HVLOG_EXPORT_OK || skipped)
-        return st; /* skipped: add_event saw no entry (the walk checks all first) */
-    if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
-        return export_time_fail(x->err, plan, &b, &x->fault, "babeltrace2 would reject the stream");
-    if (x->failure != HVLOG_EXPORT_OK)
-        return x->failure;
-    header_ts = b.summary.time_stamp;
     if (x->entries == 0) {
         begin = stream->last_ts;
-        if (x->group->time_basis == HvEventLogEntryTimeReference && header_ts > begin &&
-            header_ts <= x->clock->max_cycles)
+        if (reference && header_ts > begin && header_ts <= clock->max_cycles)
             begin = header_ts;
         end = begin;
     } else {
         begin = x->first_ts;
-        if (x->group->time_basis == HvEventLogEntryTimeReference && header_ts <= x->first_ts &&
-            (!stream->started || header_ts >= stream->last_ts))
+        if (reference && header_ts <= x->first_ts && (!stream->started || header_ts >= stream->last_ts))
             begin = header_ts;
         end = x->last_ts;
     }
-    st = stream_open(x, stream);
-    if (st != HVLOG_EXPORT_OK)
-        return st;
-    fd = stream->fd;
-    if (stream->seq == 0 && b.summary.events_lost != 0) {
+    *count = 0;
+    if (stream->seq == 0 && s->events_lost != 0) {
         /* babeltrace2 cannot count a loss in a stream's first packet ("may
          * have discarded"): an empty packet first makes it a counted gap. */
-        uint8_t anchor[PACKET_HEADER_BYTES + PACKET_CONTEXT_BYTES];
-        fill_packet_start(x, anchor, sizeof anchor, begin, begin, stream, HV_EVENTLOG_BUFFER_INDEX_NONE);
-        e = export_write_all(fd, anchor, sizeof anchor);
-        if (e != 0)
-            return export_fail(x->err, HVLOG_EXPORT_IO, "%s: %s", x->out.final, strerror(e));
+        fill_packet_start(x, x->anchor, sizeof x->anchor, begin, begin, stream,
+                          HV_EVENTLOG_BUFFER_INDEX_NONE, &out[(*count)++]);
         stream->seq++;
-        stream->written += sizeof anchor;
-        x->summary->bytes_out += sizeof anchor;
     }
-    stream->discarded += b.summary.events_lost;
-    fill_packet_start(x, x->packet, x->packet_len, begin, end, stream, b.summary.buffer_index);
-    e = export_write_all(fd, x->packet, x->packet_len);
-    if (e != 0)
-        return export_fail(x->err, HVLOG_EXPORT_IO, "%s: %s", x->out.final, strerror(e));
+    stream->discarded += s->events_lost;
+    fill_packet_start(x, x->packet, x->packet_len, begin, end, stream, s->buffer_index, &out[*count]);
+    out[(*count)++].events = x->entries;
     stream->seq++;
     stream->last_ts = end;
     stream->started = true;
-    x->summary->buffers++;
-    x->summary->events += x->entries;
-    x->summary->events_lost += b.summary.events_lost;
-    x->summary->bytes_in += b.len;
-    x->summary->bytes_out += x->packet_len;
-    stream->written += x->packet_len;
-    if (stream->written - stream->flushed >= WRITEBACK_BYTES) {
-        export_start_writeback(fd, stream->flushed, stream->written - stream->flushed);
-        stream->flushed = stream->written;
-    }
-    return HVLOG_EXPORT_OK;
 }
 
-/* Every stream of one group: the slots are sorted by LP, so each LP's
- * packets are one run, written to its own file in fill order. */
-static enum hvlog_export_status write_group(struct ctf_export *x, struct export_group_plan *plan)
+enum hvlog_export_status hvlog_ctf_packet_encode(struct hvlog_ctf_writer *w, uint32_t type,
+                                                const uint8_t *bytes, size_t len,
+                                                struct hvlog_ctf_packet out[2], uint32_t *count,
+                                                struct hvlog_export_error *err)
 {
-    enum hvlog_export_status st = HVLOG_EXPORT_OK;
-    uint64_t i = 0;
+    struct hvlog_walk_expect expect;
+    struct hvlog_buffer_summary s;
+    enum hvlog_walk_error werr;
+    int g;
 
-    x->group = plan->group;
-    x->file = hvlog_trace_cursor_file(plan->cursor);
-    hvlog_trace_catalog_init(x->catalog, plan->group->type);
-    while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
-        struct ctf_stream stream = {plan->slots[i].lp, -1, 0, 0, 0, false, 0, 0};
-        int e;
-
-        for (; i < plan->slot_count && plan->slots[i].lp == stream.lp && st == HVLOG_EXPORT_OK; i++)
-            st = write_packet(x, plan, &plan->slots[i], &stream);
-        if (stream.fd < 0)
-            continue; /* no packet: every buffer of the LP was skipped, or the first failed */
-        e = export_close_synced(stream.fd);
-        if (st == HVLOG_EXPORT_OK && e != 0)
-            st = export_fail(x->err, HVLOG_EXPORT_IO, "%s/%s_lp%u: %s", x->out.final,
-                             hvlog_trace_group_short(plan->group->type), stream.lp, strerror(e));
-    }
-    return st;
+    if (!w || !bytes || !out || !count)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, buffer or packet to fill");
+    *count = 0;
+    g = group_index(w, type);
+    if (g < 0)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", w->name, type);
+    expect = (struct hvlog_walk_expect){type, UINT32_MAX, UINT32_MAX,
+                                        w->groups[g]->buffer_pages * HV_PAGE_SIZE};
+    werr = hvlog_buffer_summarize(bytes, len, w->groups[g]->convention, &expect, &s);
+    if (werr == HVLOG_WALK_OK && !packet_start(w, (uint32_t)g, s.logical_processor))
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (werr == HVLOG_WALK_OK)
+        werr = hvlog_buffer_walk(bytes, len, w->groups[g]->convention, &expect, NULL, add_event, w);
+    if (werr != HVLOG_WALK_OK)
+        return export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: %s buffer: %s", w->name,
+                           hvlog_trace_group_short(type), hvlog_walk_error_text(werr));
+    if (w->failure != HVLOG_EXPORT_OK)
+        return export_fail(err, HVLOG_EXPORT_TIME,
+                           "%s: %s LP %u, BufferIndex %u, entry at byte %u: time %llu %s %llu; "
+                           "babeltrace2 would reject the stream",
+                           w->name, hvlog_trace_group_short(type), s.logical_processor,
+                           s.buffer_index, w->fault.entry_offset, (unsigned long long)w->fault.time,
+                           w->beyond ? "is beyond what the clock can place, past"
+                                     : "goes back before",
+                           (unsigned long long)(w->beyond ? w->clocks[g].max_cycles : w->fault.before));
+    packet_finish(w, &s, out, count);
+    return HVLOG_EXPORT_OK;
 }
 
 /* ---- metadata ---- */
@@ -473,20 +550,10 @@ static void put_clock_int(FILE *f, const struct ctf_clock *c, const char *field)
             c->name, field);
 }
 
-static void write_metadata_text(struct ctf_export *x, FILE *f)
+static void write_metadata_text(const struct hvlog_ctf_writer *x, bool used_only, FILE *f)
 {
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
-    const char *path = hvlog_trace_reader_path(x->reader);
-    size_t end = strlen(path), start;
-    char uuid[37], name[256];
-
-    /* The trace's name: the input's last path component ("TRACE/" -> "TRACE"). */
-    while (end > 1 && path[end - 1] == '/')
-        end--;
-    start = end;
-    while (start > 0 && path[start - 1] != '/')
-        start--;
-    snprintf(name, sizeof name, "%.*s", (int)(end - start), path + start);
+    const struct hvlog_trace_meta *meta = x->meta;
+    char uuid[37];
 
     format_uuid(x->uuid, uuid);
     fputs("/* CTF 1.8 */\n\n", f);
@@ -505,7 +572,7 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
             "\t\tuint32_t stream_id;\n\t\tuint64_t stream_instance_id;\n\t};\n};\n\n",
             uuid);
     fputs("env {\n\thostname = ", f);
-    put_tsdl_string(f, name[0] ? name : path);
+    put_tsdl_string(f, x->name);
     fprintf(f,
             ";\n\tdomain = \"hyperv\";\n\ttracer_name = \"hvlog\";\n\ttracer_major = %d;\n"
             "\ttracer_minor = %d;\n\ttracer_patch = %d;\n",
@@ -515,8 +582,8 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
     fputs(";\n\thvlog_command_line = ", f);
     put_tsdl_string(f, meta->command_line ? meta->command_line : "");
     fprintf(f, ";\n\thvlog_seed = \"0x%llx\";\n\thvlog_raw_input = %d;\n};\n\n",
-            (unsigned long long)meta->host.seed, hvlog_trace_reader_is_raw(x->reader) ? 1 : 0);
-    for (uint32_t i = 0; i < x->plan_count; i++) {
+            (unsigned long long)meta->host.seed, x->raw_input ? 1 : 0);
+    for (uint32_t i = 0; i < x->group_count; i++) {
         const struct ctf_clock *c = &x->clocks[i];
 
         fprintf(f, "clock {\n\tname = %s;\n", c->name);
@@ -525,7 +592,7 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
             uint8_t u[16];
             char us[37];
             memcpy(u, x->uuid, 16);
-            u[15] ^= (uint8_t)(0x10 + x->plans[i].group->time_basis);
+            u[15] ^= (uint8_t)(0x10 + x->groups[i]->time_basis);
             format_uuid(u, us);
             fprintf(f, "\tuuid = \"%s\";\n", us);
         }
@@ -535,9 +602,9 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
                 c->description, (unsigned long long)c->freq_hz, (long long)c->offset_s,
                 (unsigned long long)c->offset_cycles, c->absolute ? "true" : "false");
     }
-    for (uint32_t i = 0; i < x->plan_count; i++) {
+    for (uint32_t i = 0; i < x->group_count; i++) {
         const struct ctf_clock *c = &x->clocks[i];
-        uint32_t type = x->plans[i].group->type;
+        uint32_t type = x->groups[i]->type;
 
         fprintf(f,
                 "stream {\n\tid = %u;\n\tpacket.context := struct {\n\t\tuint64_t packet_size;\n"
@@ -552,15 +619,14 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
         put_clock_int(f, c, "timestamp");
         fputs("\t};\n};\n\n", f);
     }
-    for (uint32_t i = 0; i < x->plan_count; i++) {
-        uint32_t type = x->plans[i].group->type;
+    for (uint32_t i = 0; i < x->group_count; i++) {
+        uint32_t type = x->groups[i]->type;
 
-        hvlog_trace_catalog_init(x->catalog, type);
-        for (uint32_t k = 0; k < x->catalog->count; k++) {
-            const struct hvlog_trace_class *cls = &x->catalog->classes[k];
+        for (uint32_t k = 0; k < x->catalogs[i]->count; k++) {
+            const struct hvlog_trace_class *cls = &x->catalogs[i]->classes[k];
             uint16_t id = cls->info->entry_type;
 
-            if (!(x->used[type][id / 8] & (1u << (id % 8))))
+            if (used_only && !(x->used[i][id / 8] & (1u << (id % 8))))
                 continue;
             fprintf(f, "event {\n\tname = \"%s\";\n\tid = %u;\n\tstream_id = %u;\n"
                        "\tfields := struct {\n\t\thex32_t _context;\n",
@@ -569,7 +635,7 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
                 fprintf(f, "\t\thex64_t _%s;\n", cls->params[j]);
             fputs("\t\tuint32_t _extra_len;\n\t\tuint8_t _extra[_extra_len];\n\t};\n};\n\n", f);
         }
-        if (x->escape_used[type])
+        if (!used_only || x->escape_used[i])
             fprintf(f,
                     "event {\n\tname = \"" HVLOG_CTF_ESCAPE_EVENT_NAME "\";\n\tid = %u;\n"
                     "\tstream_id = %u;\n\tfields := struct {\n\t\thex16_t _entry_type;\n"
@@ -579,68 +645,188 @@ static void write_metadata_text(struct ctf_export *x, FILE *f)
     }
 }
 
-static enum hvlog_export_status write_metadata(struct ctf_export *x)
+const char *hvlog_ctf_writer_metadata(struct hvlog_ctf_writer *w, bool used_only, size_t *len)
 {
-    int fd = export_create_file(x->out.tmp, "metadata", x->err);
     FILE *f;
-    int e = 0;
 
-    if (fd < 0)
-        return HVLOG_EXPORT_IO;
-    f = fdopen(fd, "w");
-    if (!f) {
-        close(fd);
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (!w)
+        return NULL;
+    free(w->metadata);
+    w->metadata = NULL;
+    w->metadata_len = 0;
+    f = open_memstream(&w->metadata, &w->metadata_len);
+    if (!f)
+        return NULL;
+    write_metadata_text(w, used_only, f);
+    if (fclose(f) != 0) {
+        free(w->metadata);
+        w->metadata = NULL;
+        return NULL;
     }
-    write_metadata_text(x, f);
-    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
-        e = errno ? errno : EIO;
-    x->summary->bytes_out += (uint64_t)ftell(f);
-    if (fclose(f) != 0 && e == 0)
-        e = errno;
-    if (e != 0)
-        return export_fail(x->err, HVLOG_EXPORT_IO, "%s/metadata: %s", x->out.final, strerror(e));
+    if (len)
+        *len = w->metadata_len;
+    return w->metadata;
+}
+
+/* ---- the whole-trace export: a loop over the writer ---- */
+
+struct ctf_export {
+    const struct hvlog_trace_reader *reader;
+    struct hvlog_export_summary *summary;
+    struct hvlog_export_error *err;
+    struct export_staged_dir out;
+    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
+    uint32_t plan_count;
+    struct hvlog_ctf_writer *w;
+};
+
+/* One open stream file. */
+struct stream_file {
+    int fd;             /* created with its first packet; -1 before */
+    uint64_t written;   /* bytes in the file */
+    uint64_t flushed;   /* of which write-out was started (export_start_writeback) */
+};
+
+/* Buffer @slot of @plan as packets of its stream's file. A corrupt buffer
+ * (its entries are checked here, the index read its header only) fails,
+ * or with skip_corrupt is reported and left out: no packet, no sequence
+ * number, its EventsLost not counted. */
+static enum hvlog_export_status write_packet(struct ctf_export *x, struct export_group_plan *plan,
+                                             uint32_t g, const struct hvlog_trace_slot *slot,
+                                             struct stream_file *sf)
+{
+    struct hvlog_ctf_writer *w = x->w;
+    struct hvlog_ctf_packet pk[2];
+    struct hvlog_trace_buffer b;
+    enum hvlog_export_status st;
+    uint32_t count;
+    bool skipped;
+
+    if (!packet_start(w, g, slot->lp))
+        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    st = export_read_slot(plan, slot, &b, add_event, w, &skipped, x->summary, x->err);
+    if (st != HVLOG_EXPORT_OK || skipped)
+        return st; /* skipped: add_event saw no entry (the walk checks all first) */
+    if (w->failure != HVLOG_EXPORT_OK && w->beyond)
+        return export_fail(x->err, HVLOG_EXPORT_TIME,
+                           "%s: buffer %llu (%s LP %u), entry at byte %u: time %llu is "
+                           "beyond what clock %s can place",
+                           hvlog_trace_cursor_file(plan->cursor), (unsigned long long)slot->file_index,
+                           hvlog_trace_group_short(plan->group->type), slot->lp,
+                           w->fault.entry_offset, (unsigned long long)w->fault.time,
+                           w->clocks[g].name);
+    if (w->failure != HVLOG_EXPORT_OK)
+        return export_time_fail(x->err, plan, &b, &w->fault, "babeltrace2 would reject the stream");
+    packet_finish(w, &b.summary, pk, &count);
+    if (sf->fd < 0) {
+        /* Created with its first packet: an LP whose every buffer was
+         * skipped as corrupt gets no file, as it gets no stream. */
+        char name[64];
+
+        snprintf(name, sizeof name, "%s_lp%u", hvlog_trace_group_short(plan->group->type), slot->lp);
+        sf->fd = export_create_file(x->out.tmp, name, x->err);
+        if (sf->fd < 0)
+            return HVLOG_EXPORT_IO;
+        x->summary->streams++;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        int e = export_write_all(sf->fd, pk[i].bytes, pk[i].len);
+
+        if (e != 0)
+            return export_fail(x->err, HVLOG_EXPORT_IO, "%s: %s", x->out.final, strerror(e));
+        sf->written += pk[i].len;
+        x->summary->bytes_out += pk[i].len;
+    }
+    x->summary->buffers++;
+    x->summary->events += pk[count - 1].events;
+    x->summary->events_lost += b.summary.events_lost;
+    x->summary->bytes_in += b.len;
+    if (sf->written - sf->flushed >= WRITEBACK_BYTES) {
+        export_start_writeback(sf->fd, sf->flushed, sf->written - sf->flushed);
+        sf->flushed = sf->written;
+    }
     return HVLOG_EXPORT_OK;
 }
 
-/* ---- the export ---- */
+/* Every stream of one group: the slots are sorted by LP, so each LP's
+ * packets are one run, written to its own file in fill order. */
+static enum hvlog_export_status write_group(struct ctf_export *x, struct export_group_plan *plan,
+                                            uint32_t g)
+{
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+    uint64_t i = 0;
+
+    while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
+        struct stream_file sf = {-1, 0, 0};
+        uint32_t lp = plan->slots[i].lp;
+        int e;
+
+        for (; i < plan->slot_count && plan->slots[i].lp == lp && st == HVLOG_EXPORT_OK; i++)
+            st = write_packet(x, plan, g, &plan->slots[i], &sf);
+        if (sf.fd < 0)
+            continue; /* no packet: every buffer of the LP was skipped, or the first failed */
+        e = export_close_synced(sf.fd);
+        if (st == HVLOG_EXPORT_OK && e != 0)
+            st = export_fail(x->err, HVLOG_EXPORT_IO, "%s/%s_lp%u: %s", x->out.final,
+                             hvlog_trace_group_short(plan->group->type), lp, strerror(e));
+    }
+    return st;
+}
+
+static enum hvlog_export_status write_metadata(struct ctf_export *x)
+{
+    size_t len = 0;
+    const char *text = hvlog_ctf_writer_metadata(x->w, true, &len);
+    int fd, e;
+
+    if (!text)
+        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    fd = export_create_file(x->out.tmp, "metadata", x->err);
+    if (fd < 0)
+        return HVLOG_EXPORT_IO;
+    e = export_write_all(fd, text, len);
+    if (e == 0)
+        e = export_close_synced(fd);
+    else
+        close(fd);
+    if (e != 0)
+        return export_fail(x->err, HVLOG_EXPORT_IO, "%s/metadata: %s", x->out.final, strerror(e));
+    x->summary->bytes_out += len;
+    return HVLOG_EXPORT_OK;
+}
 
 static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_export_options *opt,
                                     const char *out_dir)
 {
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
+    const char *path = hvlog_trace_reader_path(x->reader);
+    size_t end = strlen(path), start;
     enum hvlog_export_status st;
-    uint32_t max_stride = 0;
+    uint32_t types = 0;
+    char name[256];
 
     st = export_plan(x->reader, opt, x->plans, &x->plan_count, x->summary, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    for (uint32_t i = 0; i < x->plan_count; i++) {
-        st = setup_clock(x, meta, x->plans[i].group, opt->tsc_frequency_hz, &x->clocks[i]);
-        if (st != HVLOG_EXPORT_OK)
-            return st;
-        if (x->plans[i].group->buffer_pages * HV_PAGE_SIZE > max_stride)
-            max_stride = x->plans[i].group->buffer_pages * HV_PAGE_SIZE;
-    }
     for (uint32_t i = 0; i < x->plan_count; i++)
-        clock_limit(&x->clocks[i]);
-    st = check_clocks(x);
+        types |= 1u << x->plans[i].group->type;
+    /* The trace's name: the input's last path component ("TRACE/" -> "TRACE"). */
+    while (end > 1 && path[end - 1] == '/')
+        end--;
+    start = end;
+    while (start > 0 && path[start - 1] != '/')
+        start--;
+    snprintf(name, sizeof name, "%.*s", (int)(end - start), path + start);
+    st = hvlog_ctf_writer_begin(hvlog_trace_reader_meta(x->reader), name[0] ? name : path,
+                                hvlog_trace_reader_is_raw(x->reader), types, opt->tsc_frequency_hz,
+                                &x->w, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    make_uuid(meta, x->uuid);
-    /* Worst case: every 16-byte entry grows by 6 (escape class). */
-    x->packet_cap = PACKET_HEADER_BYTES + PACKET_CONTEXT_BYTES + (size_t)max_stride * 2;
-    x->packet = malloc(x->packet_cap);
-    x->catalog = malloc(sizeof(*x->catalog));
-    if (!x->packet || !x->catalog)
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
     st = export_staged_dir_begin(&x->out, out_dir, opt->force, "metadata", x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    for (uint32_t i = 0; i < x->plan_count && st == HVLOG_EXPORT_OK; i++) {
-        x->clock = &x->clocks[i];
-        st = write_group(x, &x->plans[i]);
-    }
+    /* The writer's groups are the plans', in the same (metadata) order. */
+    for (uint32_t i = 0; i < x->plan_count && st == HVLOG_EXPORT_OK; i++)
+        st = write_group(x, &x->plans[i], i);
     if (st == HVLOG_EXPORT_OK)
         st = write_metadata(x);
     if (st == HVLOG_EXPORT_OK)
@@ -670,8 +856,7 @@ enum hvlog_export_status hvlog_export_ctf(const struct hvlog_trace_reader *r, co
     x->err = err;
     st = run(x, options ? options : &defaults, out_dir);
     export_plan_free(x->plans, x->plan_count);
-    free(x->packet);
-    free(x->catalog);
+    hvlog_ctf_writer_end(x->w);
     free(x);
     if (summary)
         *summary = local_summary;

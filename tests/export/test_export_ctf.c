@@ -400,6 +400,121 @@ static void a_type_the_trace_lacks_is_an_invalid_request(void **state)
     hvlog_trace_close(r);
 }
 
+/* The streaming writer (issue 12): encoding each buffer as it comes gives
+ * the export's stream files byte for byte, its packets carry the index
+ * fields a live CTF index needs, the metadata of the classes used is the
+ * export's, and a metadata sent first declares every catalogue class. */
+static void the_streaming_writer_gives_the_exports_bytes_packet_by_packet(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r = open_synth(state, &spec, &expect);
+    char *out = synth_path(*state, "out.ctf");
+    struct hvlog_ctf_writer *w;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_slot *slots;
+    struct hvlog_export_error err;
+    uint64_t n, i = 0, discarded = 0;
+    const char *text;
+    char *file;
+    size_t len;
+
+    assert_int_equal(hvlog_export_ctf(r, out, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_ctf_writer_begin(hvlog_trace_reader_meta(r), "t", false, 0, 0, &w, &err),
+                     HVLOG_EXPORT_OK);
+    text = hvlog_ctf_writer_metadata(w, false, &len);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "/* CTF 1.8 */"));
+    assert_non_null(strstr(text, "name = \"HV_TR_IM_HLT\";"));
+    assert_non_null(strstr(text, "name = \"" HVLOG_CTF_ESCAPE_EVENT_NAME "\";"));
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, NULL, &err), HVLOG_EXPORT_OK);
+    while (i < n) {
+        uint32_t lp = slots[i].lp;
+        uint64_t seq = 0, at = 0, disc = 0;
+        char name[32];
+        size_t flen;
+        char *stream;
+
+        snprintf(name, sizeof name, "local_lp%u", lp);
+        file = synth_path(out, name);
+        stream = read_all(file, &flen);
+        for (; i < n && slots[i].lp == lp; i++) {
+            struct hvlog_ctf_packet pk[2];
+            struct hvlog_trace_buffer b;
+            uint32_t count;
+
+            assert_int_equal(hvlog_trace_cursor_read(c, slots[i].file_index, &b, NULL, NULL, &err),
+                             HVLOG_EXPORT_OK);
+            assert_int_equal(hvlog_ctf_packet_encode(w, 1, b.bytes, b.len, pk, &count, &err),
+                             HVLOG_EXPORT_OK);
+            disc += b.summary.events_lost;
+            for (uint32_t k = 0; k < count; k++) {
+                assert_true(at + pk[k].len <= flen);
+                assert_memory_equal(stream + at, pk[k].bytes, pk[k].len);
+                assert_int_equal(pk[k].packet_seq_num, seq++);
+                assert_int_equal(pk[k].stream_id, 1);
+                assert_true(pk[k].stream_instance_id == ((1ull << 32) | lp));
+                assert_int_equal(pk[k].packet_size, pk[k].len * 8);
+                assert_int_equal(pk[k].content_size, pk[k].len * 8);
+                assert_true(pk[k].timestamp_begin <= pk[k].timestamp_end);
+                assert_int_equal(pk[k].lp, lp);
+                at += pk[k].len;
+            }
+            assert_true(pk[count - 1].events_discarded == disc);
+        }
+        assert_int_equal(at, flen); /* every byte of the file, nothing more */
+        discarded += disc;
+        free(stream);
+        free(file);
+    }
+    assert_true(discarded == expect.total_lost);
+    file = synth_path(out, "metadata");
+    {
+        char *exported = read_all(file, &len);
+        size_t mlen;
+        const char *mine = hvlog_ctf_writer_metadata(w, true, &mlen);
+
+        assert_int_equal(mlen, len);
+        assert_memory_equal(mine, exported, len);
+        free(exported);
+    }
+    free(file);
+    free(slots);
+    hvlog_trace_cursor_close(c);
+    hvlog_ctf_writer_end(w);
+    free(out);
+    hvlog_trace_close(r);
+}
+
+/* A buffer whose time goes back in its stream is refused, the stream unchanged. */
+static void the_streaming_writer_refuses_time_going_back(void **state)
+{
+    struct synth_spec s = spec;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_ctf_writer *w;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_ctf_packet pk[2];
+    struct hvlog_export_error err;
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+    uint32_t count;
+
+    s.swap_release = false;
+    s.backwards = SYNTH_BACK_IN_BUFFER;
+    r = open_synth(state, &s, &expect);
+    assert_int_equal(hvlog_ctf_writer_begin(hvlog_trace_reader_meta(r), "t", false, 0, 0, &w, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    while (st == HVLOG_EXPORT_OK && hvlog_trace_cursor_next(c, &b, NULL, NULL, &err) == HVLOG_EXPORT_OK)
+        st = hvlog_ctf_packet_encode(w, 1, b.bytes, b.len, pk, &count, &err);
+    assert_int_equal(st, HVLOG_EXPORT_TIME);
+    assert_non_null(strstr(err.message, "babeltrace2 would reject the stream"));
+    hvlog_trace_cursor_close(c);
+    hvlog_ctf_writer_end(w);
+    hvlog_trace_close(r);
+}
+
 static void the_tsc_basis_gets_its_own_clock(void **state)
 {
     struct synth_spec s = spec;
@@ -582,6 +697,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(one_stream_file_per_lp_and_the_metadata_last),
+        T(the_streaming_writer_gives_the_exports_bytes_packet_by_packet),
+        T(the_streaming_writer_refuses_time_going_back),
         T(the_same_trace_exports_to_the_same_bytes),
         T(time_going_backwards_is_refused_and_nothing_is_left),
         T(an_existing_output_is_refused_unless_forced_and_ours),
