@@ -285,7 +285,7 @@ enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_trace_meta *m
         if (g->buffer_pages * HV_PAGE_SIZE > max_stride)
             max_stride = g->buffer_pages * HV_PAGE_SIZE;
     }
-    for (uint32_t i = 0; i < w->group_count; i++)
+    for (uint32_t i = 0; i < w->group_count && st == HVLOG_EXPORT_OK; i++)
         clock_limit(&w->clocks[i]);
     if (st == HVLOG_EXPORT_OK)
         st = check_clocks(w);
