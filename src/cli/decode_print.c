@@ -183,7 +183,7 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
     const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(d->cat[e->log_type], e->entry_type);
     uint32_t data_len = e->payload_len, nparams = cls ? cls->param_count : 0;
     const uint8_t *data = e->payload;
-    char ts[48], name[24], *p;
+    char ts[48], name[24];
     size_t ts_len;
 
     if (nparams * 8 > data_len)
@@ -196,6 +196,7 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
          *  "context":C,"fields":{"p":"0xV",..}[,"extra":"hex"]} */
         const char *group = hvlog_trace_group_short(e->log_type);
         struct json_frag *f = json_frag(d, cls, e->log_type, e->entry_type, cls ? cls->info->name : name);
+        char *p;
 
         if (!f) {
             d->out.failed = true; /* out of memory: reported as a failed write */
@@ -217,7 +218,7 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
         *p++ = '}';
         if (data_len > nparams * 8) {
             p = PUT_LIT(p, ",\"extra\":\"");
-            p = hvlog_json_put_hex_bytes(p, data + nparams * 8, data_len - nparams * 8);
+            p = hvlog_json_put_hex_bytes(p, data + (size_t)nparams * 8, data_len - nparams * 8);
             *p++ = '"';
         }
         p = PUT_LIT(p, "}\n");
@@ -227,12 +228,12 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
     {
         /* "[TIME] (+DELTA) lp L NAME: { context = C, p = 0xV, extra = N bytes }" */
         int64_t delta = time_delta(d->prev_clock, d->prev_time, it->clock, e->time_stamp);
-        char num[48];
 
         out_put(&d->out, "[", 1);
         out_put(&d->out, ts, ts_len);
         out_put(&d->out, "] (", 3);
         if (hvlog_trace_clock_has_ns(it->clock)) {
+            char num[48];
             out_put(&d->out, num, out_fmt_seconds(num, delta, UNIT_HZ, true));
         } else { /* raw ticks, labelled */
             out_put(&d->out, delta < 0 ? "-" : "+", 1);

@@ -243,8 +243,9 @@ char *hvlog_json_escape(char *out, const char *str, size_t len)
             if (short_form[s[i]]) {
                 *out++ = short_form[s[i]];
             } else {
-                memcpy(out, "u00", 3);
-                out += 3;
+                *out++ = 'u';
+                *out++ = '0';
+                *out++ = '0';
                 *out++ = hex_digits[s[i] >> 4];
                 *out++ = hex_digits[s[i] & 0xF];
             }
@@ -254,8 +255,9 @@ char *hvlog_json_escape(char *out, const char *str, size_t len)
 
             if (n == 0) {
                 /* Not UTF-8: one replacement character per bad byte. */
-                memcpy(out, "\\ufffd", 6);
-                out += 6;
+                static const char fffd[6] = {'\\', 'u', 'f', 'f', 'f', 'd'};
+                memcpy(out, fffd, sizeof fffd);
+                out += sizeof fffd;
                 i++;
             } else {
                 memcpy(out, s + i, n);

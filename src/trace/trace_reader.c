@@ -244,10 +244,12 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
                 groups |= 1u << type;
             }
         } else if (off == 0 && convention >= 0 && t >= HVLOG_TRACE_MAX_GROUPS) {
+            free(slots); /* NULL: nothing was indexed yet */
             return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                "%s: not an hvlog buffer file (the first buffer's Type is %u)",
                                r->path, t);
         } else if (off == 0) {
+            free(slots);
             return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                "%s: not an hvlog trace or buffer file (its first 72 bytes are no "
                                "event-log buffer header in either convention)",
@@ -693,11 +695,13 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
                            c->file, (unsigned long long)c->tail, c->stride);
     }
     if (c->missing && !c->missing_reported) {
+        uint64_t counted = c->present + c->missing;
+
         c->missing_reported = true;
         return export_fail(err, HVLOG_EXPORT_TRUNCATED,
                            "%s: truncated at a buffer boundary: the metadata counts %llu buffers, "
                            "the group files hold %llu",
-                           c->file, (unsigned long long)(c->present + c->missing),
+                           c->file, (unsigned long long)counted,
                            (unsigned long long)c->present);
     }
     return HVLOG_EXPORT_END;
