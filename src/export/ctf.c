@@ -759,9 +759,10 @@ static enum hvlog_export_status write_group(struct ctf_export *x, struct export_
     while (i < plan->slot_count && st == HVLOG_EXPORT_OK) {
         struct stream_file sf = {-1, 0, 0};
         uint32_t lp = plan->slots[i].lp;
+        uint64_t end = hvlog_trace_index_run_end(&plan->index, i); /* this LP's stream */
         int e;
 
-        for (; i < plan->slot_count && plan->slots[i].lp == lp && st == HVLOG_EXPORT_OK; i++)
+        for (; i < end && st == HVLOG_EXPORT_OK; i++)
             st = write_packet(x, plan, g, &plan->slots[i], &sf);
         if (sf.fd < 0)
             continue; /* no packet: every buffer of the LP was skipped, or the first failed */

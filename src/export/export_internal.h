@@ -14,6 +14,7 @@
 
 #include "hvlog/export/common.h"
 #include "hvlog/trace/catalog.h"
+#include "hvlog/trace/index.h"
 #include "hvlog/trace/walk.h" /* hvlog_entry_fn */
 #include "trace/trace_internal.h"
 
@@ -29,6 +30,8 @@ struct hvlog_entry_type_info;
 /* A group ready to export: its cursor and its buffers in fill order (every
  * buffer whose header passed; the entries are checked as each is read). */
 struct export_group_plan {
+    struct hvlog_trace_index index;     /* the group's per-LP streams (headers only) */
+    /* The index's, by their old names. */
     const struct hvlog_trace_group *group;
     struct hvlog_trace_cursor *cursor;
     struct hvlog_trace_slot *slots;

@@ -193,7 +193,7 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
         x->track_started = false;
         x->track_named = false;
         x->first_buffer = true;
-        for (; i < plan->slot_count && plan->slots[i].lp == x->lp; i++) {
+        for (uint64_t end = hvlog_trace_index_run_end(&plan->index, i); i < end; i++) {
             struct hvlog_trace_buffer b;
             enum hvlog_export_status st;
             bool skipped;

@@ -8,13 +8,13 @@
 
 #include "export/export_internal.h"
 #include "hvlog/abi/catalog.h"
+#include "hvlog/trace/index.h"
 #include "hvlog/trace/trace.h"
 
 void export_plan_free(struct export_group_plan plans[3], uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
-        hvlog_trace_cursor_close(plans[i].cursor);
-        free(plans[i].slots);
+        hvlog_trace_index_close(&plans[i].index);
         memset(&plans[i], 0, sizeof plans[i]);
     }
 }
@@ -43,22 +43,21 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
     }
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS && status == HVLOG_EXPORT_OK; t++) {
         struct export_group_plan *p = &plans[*count];
-        uint64_t skipped = 0;
 
         if (!(types & (1u << t)))
             continue;
         memset(p, 0, sizeof(*p));
-        p->group = hvlog_trace_meta_group(meta, t);
         (*count)++;
         p->options = options;
-        status = hvlog_trace_cursor_open(r, t, &p->cursor, err);
         /* Headers only (issue 6): the write pass reads every buffer whole
          * anyway, and checks its entries then (export_read_slot). */
-        if (status == HVLOG_EXPORT_OK)
-            status = export_trace_header_order(p->cursor, options->skip_corrupt, options->report,
-                                               options->report_arg, &p->slots, &p->slot_count,
-                                               &skipped, err);
-        summary->corrupt_skipped += skipped;
+        status = hvlog_trace_index_open(r, t, true, options->skip_corrupt, options->report,
+                                        options->report_arg, &p->index, err);
+        p->group = p->index.group;
+        p->cursor = p->index.cursor;
+        p->slots = p->index.slots;
+        p->slot_count = p->index.count;
+        summary->corrupt_skipped += p->index.skipped;
     }
     return status;
 }
@@ -74,7 +73,7 @@ enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
     enum hvlog_export_status st;
 
     *skipped = false;
-    st = export_trace_read_slot(plan->cursor, slot, b, fn, arg, &e);
+    st = hvlog_trace_index_read(&plan->index, slot, b, fn, arg, &e);
     if (st == HVLOG_EXPORT_OK)
         return HVLOG_EXPORT_OK;
     if (opt->skip_corrupt && (st == HVLOG_EXPORT_CORRUPT || st == HVLOG_EXPORT_TRUNCATED)) {

@@ -24,6 +24,7 @@
 
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
+#include "hvlog/trace/index.h"
 #include "hvlog/trace/merge.h"
 #include "trace/trace_internal.h"
 
@@ -38,10 +39,9 @@ enum merge_mode {
 };
 
 struct group_state {
+    struct hvlog_trace_index index; /* WHOLE: corrupt input fails before any item */
     const struct hvlog_trace_group *group;
-    struct hvlog_trace_cursor *cursor; /* open for its descriptor: one per group file */
-    struct hvlog_trace_slot *slots;
-    uint64_t slot_count;
+    struct hvlog_trace_cursor *cursor; /* the index's, for its descriptor: one per group file */
     struct hvlog_trace_clock clock;
     uint32_t stride;
 };
@@ -387,20 +387,16 @@ static enum hvlog_export_status add_group(struct hvlog_trace_merge *m,
     gs->group = g;
     gs->stride = g->buffer_pages * HV_PAGE_SIZE;
     hvlog_trace_clock_init(&gs->clock, hvlog_trace_reader_meta(r), g, o->tsc_frequency_hz);
-    st = hvlog_trace_cursor_open(r, g->type, &gs->cursor, err);
+    st = hvlog_trace_index_open(r, g->type, false, o->skip_corrupt, report_to, (void *)o, &gs->index,
+                                err);
+    gs->cursor = gs->index.cursor;
     if (st != HVLOG_EXPORT_OK)
         return st;
-    st = hvlog_trace_fill_order(gs->cursor, o->skip_corrupt, report_to, (void *)o, &gs->slots,
-                                &gs->slot_count, NULL, err);
-    if (st != HVLOG_EXPORT_OK)
-        return st;
-    /* Slots are sorted by LP: one lane per run of an LP. */
-    for (uint64_t i = 0; i < gs->slot_count;) {
-        uint64_t j = i;
+    /* One lane per LP run of the index. */
+    for (uint64_t i = 0, j; i < gs->index.count; i = j) {
         struct lane *more, *l;
 
-        while (j < gs->slot_count && gs->slots[j].lp == gs->slots[i].lp)
-            j++;
+        j = hvlog_trace_index_run_end(&gs->index, i);
         if (m->lane_count == UINT32_MAX ||
             !(more = realloc(m->lanes, ((size_t)m->lane_count + 1) * sizeof(*more))))
             return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
@@ -408,10 +404,9 @@ static enum hvlog_export_status add_group(struct hvlog_trace_merge *m,
         l = &m->lanes[m->lane_count++];
         memset(l, 0, sizeof(*l));
         l->gs = gs;
-        l->lp = gs->slots[i].lp;
-        l->slots = gs->slots + i;
+        l->lp = gs->index.slots[i].lp;
+        l->slots = gs->index.slots + i;
         l->slot_count = j - i;
-        i = j;
     }
     return HVLOG_EXPORT_OK;
 }
@@ -489,10 +484,8 @@ void hvlog_trace_merge_close(struct hvlog_trace_merge *m)
         return;
     for (uint32_t i = 0; i < m->lane_count; i++)
         free(m->lanes[i].win);
-    for (uint32_t i = 0; i < m->group_count; i++) {
-        hvlog_trace_cursor_close(m->groups[i].cursor);
-        free(m->groups[i].slots);
-    }
+    for (uint32_t i = 0; i < m->group_count; i++)
+        hvlog_trace_index_close(&m->groups[i].index);
     free(m->lanes);
     free(m->heap);
     free(m->queue);
