@@ -224,15 +224,10 @@ char *hvlog_json_escape(char *out, const char *str, size_t len)
     size_t i = 0;
 
     while (i < len) {
-        size_t run = i;
-
-        /* The common case: a run of printable ASCII copied in one piece. */
-        while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
-            run++;
-        if (run > i) {
-            memcpy(out, s + i, run - i);
-            out += run - i;
-            i = run;
+        /* The common case: printable ASCII, copied a byte at a time (the
+         * strings are short: a memcpy call per run cost more). */
+        if (s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\') {
+            *out++ = (char)s[i++];
             continue;
         }
         if (s[i] == '"' || s[i] == '\\') {

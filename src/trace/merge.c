@@ -120,11 +120,11 @@ static void heap_push(struct hvlog_trace_merge *m, uint32_t lane)
     }
 }
 
-static uint32_t heap_pop(struct hvlog_trace_merge *m)
+/* Restore the heap from its root down (after the top lane moved on). */
+static void heap_sift_down(struct hvlog_trace_merge *m)
 {
-    uint32_t top = m->heap[0], i = 0;
+    uint32_t i = 0;
 
-    m->heap[0] = m->heap[--m->heap_len];
     for (;;) {
         uint32_t l = 2 * i + 1, r = l + 1, best = i, t;
 
@@ -139,7 +139,12 @@ static uint32_t heap_pop(struct hvlog_trace_merge *m)
         m->heap[best] = t;
         i = best;
     }
-    return top;
+}
+
+static void heap_pop(struct hvlog_trace_merge *m)
+{
+    m->heap[0] = m->heap[--m->heap_len];
+    heap_sift_down(m);
 }
 
 /* ---- items queued while a stream moves past buffers ---- */
@@ -523,6 +528,8 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
     if (!m || !item)
         return export_fail(err, HVLOG_EXPORT_INVALID, "no merge or no item to fill");
     if (m->advance) {
+        /* The lane handed out last is still the heap's top: move it on and
+         * sift it down once (not a pop and a push per entry). */
         struct lane *a = m->advance;
 
         m->advance = NULL;
@@ -531,7 +538,9 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         if (!lane_fill(m, a))
             return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         if (a->has_next)
-            heap_push(m, (uint32_t)(a - m->lanes));
+            heap_sift_down(m);
+        else
+            heap_pop(m);
     }
     if (m->q_len) {
         struct queued *q = &m->queue[m->q_head++];
@@ -577,8 +586,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         l->pending_lost = 0;
         return HVLOG_EXPORT_OK;
     }
-    heap_pop(m);
-    item->kind = HVLOG_TRACE_ITEM_ENTRY;
+    item->kind = HVLOG_TRACE_ITEM_ENTRY; /* the lane stays on top until the next call */
     item->entry = (struct hvlog_entry){
         .log_type = l->gs->group->type,
         .buffer_index = l->slot->buffer_index,
