@@ -663,6 +663,7 @@ static int decoder_open(struct decoder *d, const char *cmd, const char *path, bo
     if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK)
         return -1;
     d->meta = hvlog_trace_reader_meta(d->reader);
+    cli_note_torn(cmd, d->reader);
     decoder_anchor(d);
     for (uint32_t gi = 0; gi < d->meta->group_count; gi++) {
         const struct hvlog_trace_group *g = &d->meta->groups[gi];
@@ -902,6 +903,7 @@ static int stats_scan(struct decoder *d, const char *path)
     if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK)
         return -1;
     d->meta = hvlog_trace_reader_meta(d->reader);
+    cli_note_torn("stats", d->reader);
     for (uint32_t gi = 0; gi < d->meta->group_count; gi++) {
         const struct hvlog_trace_group *g = &d->meta->groups[gi];
         uint32_t first = d->lane_count;

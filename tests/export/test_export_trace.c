@@ -86,7 +86,7 @@ static void the_reader_returns_every_buffer_byte_for_byte(void **state)
     assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
     assert_false(hvlog_trace_reader_is_raw(r));
     meta = hvlog_trace_reader_meta(r);
-    assert_int_equal(meta->version, 1);
+    assert_int_equal(meta->version, HVLOG_TRACE_FORMAT_VERSION);
     assert_string_equal(meta->abi_profile, "2013");
     assert_string_equal(meta->command_line, "hvlog record --synthetic");
     assert_int_equal(meta->host.lps, 3);
@@ -675,8 +675,8 @@ static void every_metadata_value_is_checked(void **state)
         {"[1]", HVLOG_EXPORT_NOT_TRACE, "not a JSON object"},
         {"{\"format\":\"ctf\",\"version\":1}", HVLOG_EXPORT_NOT_TRACE, "\"format\" is not"},
         {"{\"format\":\"hvlog-trace\"}", HVLOG_EXPORT_BAD_META, "version: missing"},
-        {"{\"format\":\"hvlog-trace\",\"version\":2}", HVLOG_EXPORT_VERSION,
-         "version 2 is newer than this hvlog reads (1)"},
+        {"{\"format\":\"hvlog-trace\",\"version\":3}", HVLOG_EXPORT_VERSION,
+         "version 3 is newer than this hvlog reads (2)"},
         {"{\"format\":\"hvlog-trace\",\"version\":\"1\"}", HVLOG_EXPORT_BAD_META,
          "version: not an unsigned"},
         {"{\"format\":\"hvlog-trace\",\"version\":1}", HVLOG_EXPORT_BAD_META, "groups: not an array"},
