@@ -13,6 +13,7 @@
  * "closing" (the client's counts and each group's "buffers_written") only
  * once the recorder finished. Both fill one struct hvlog_trace_meta.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,15 +433,28 @@ enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
 
 /* ---- writing ---- */
 
+/* The file under the JSON writer, and the first write error's errno, so
+ * that a failure says why ("write failed: No space left on device"). */
+struct meta_sink {
+    int fd;
+    int error;
+};
+
 static int sink_fd(void *arg, const char *bytes, size_t len)
 {
-    return export_write_all(*(const int *)arg, bytes, len);
+    struct meta_sink *s = arg;
+    int e = export_write_all(s->fd, bytes, len);
+
+    if (e != 0 && s->error == 0)
+        s->error = e;
+    return e;
 }
 
 enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta *meta,
                                            struct hvlog_export_error *err)
 {
-    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &fd, HVLOG_JSON_PRETTY);
+    struct meta_sink sink = {fd, 0};
+    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &sink, HVLOG_JSON_PRETTY);
     enum hvlog_export_status status;
 
     if (!w)
@@ -523,7 +537,8 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
     hvlog_json_object_end(w);
     status = hvlog_json_writer_close(w);
     if (status == HVLOG_EXPORT_IO)
-        return export_fail(err, status, "%s: write failed", HVLOG_TRACE_META_FILE);
+        return export_fail(err, status, "%s: write failed: %s", HVLOG_TRACE_META_FILE,
+                           strerror(sink.error ? sink.error : EIO));
     if (status != HVLOG_EXPORT_OK)
         return export_fail(err, status, "%s: could not be formatted", HVLOG_TRACE_META_FILE);
     return HVLOG_EXPORT_OK;

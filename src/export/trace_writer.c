@@ -317,6 +317,19 @@ static struct hvlog_trace_meta as_written(const struct hvlog_trace_writer *w,
     return m;
 }
 
+/* export_meta_write, its message naming the trace ("T/hvlog-trace.json: ..."). */
+static enum hvlog_export_status meta_write_named(const struct hvlog_trace_writer *w, int fd,
+                                                 const struct hvlog_trace_meta *meta,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
+    enum hvlog_export_status status = export_meta_write(fd, meta, &inner);
+
+    if (status != HVLOG_EXPORT_OK)
+        export_fail(err, status, "%s/%s", w->path, inner.message);
+    return status;
+}
+
 /* hvlog-trace.json from @meta into the staged directory, synced. */
 static enum hvlog_export_status write_meta_file(struct hvlog_trace_writer *w,
                                                 const struct hvlog_trace_meta *meta,
@@ -327,7 +340,7 @@ static enum hvlog_export_status write_meta_file(struct hvlog_trace_writer *w,
 
     if (fd < 0)
         return HVLOG_EXPORT_IO;
-    status = export_meta_write(fd, meta, err);
+    status = meta_write_named(w, fd, meta, err);
     e = export_close_synced(fd);
     if (status == HVLOG_EXPORT_OK && e != 0)
         status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
@@ -406,7 +419,7 @@ static enum hvlog_export_status commit_recording(struct hvlog_trace_writer *w,
                                  strerror(e));
     }
     if (status == HVLOG_EXPORT_OK)
-        status = export_meta_write(fd, &closing, err);
+        status = meta_write_named(w, fd, &closing, err);
     if (fd >= 0) {
         e = export_close_synced(fd);
         if (status == HVLOG_EXPORT_OK && e != 0)
@@ -487,20 +500,11 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
 
 /* ---- stale temporary names ---- */
 
-/* Does @name read ".@base.KIND-PID-N-HEX" (staging.c's unique_name) with
- * KIND tmp or old? Its PID in *@pid. */
-static bool stale_pattern(const char *name, const char *base, long *pid)
+/* Does @p read "PID-N-HEX" (the tail of staging.c's unique_name)? */
+static bool stale_tail(const char *p, long *pid)
 {
-    size_t blen = strlen(base);
-    const char *p;
     char *end;
 
-    if (name[0] != '.' || strncmp(name + 1, base, blen) != 0)
-        return false;
-    p = name + 1 + blen;
-    if (strncmp(p, ".tmp-", 5) != 0 && strncmp(p, ".old-", 5) != 0)
-        return false;
-    p += 5;
     if (*p < '1' || *p > '9')
         return false;
     *pid = strtol(p, &end, 10);
@@ -517,6 +521,19 @@ static bool stale_pattern(const char *name, const char *base, long *pid)
             return false;
     }
     return true;
+}
+
+/* Does @name read ".NAME.KIND-PID-N-HEX" with KIND tmp or old, the names
+ * staging.c gives its temporaries? Its PID in *@pid. */
+static bool stale_pattern(const char *name, long *pid)
+{
+    if (name[0] != '.')
+        return false;
+    for (const char *p = name + 2; (p = strchr(p, '.')) != NULL; p++) {
+        if ((strncmp(p, ".tmp-", 5) == 0 || strncmp(p, ".old-", 5) == 0) && stale_tail(p + 5, pid))
+            return true;
+    }
+    return false;
 }
 
 unsigned hvlog_trace_sweep_stale(const char *path)
@@ -559,7 +576,7 @@ unsigned hvlog_trace_sweep_stale(const char *path)
 
             /* kill(pid, 0): ESRCH only when no such process exists; a live
              * PID (even another user's: EPERM) keeps its name. */
-            if (!stale_pattern(de->d_name, base, &pid) || pid == (long)getpid() ||
+            if (!stale_pattern(de->d_name, &pid) || pid == (long)getpid() ||
                 kill((pid_t)pid, 0) == 0 || errno != ESRCH)
                 continue;
             victim = export_join(parent, de->d_name);

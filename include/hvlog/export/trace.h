@@ -242,10 +242,12 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_w
                                                            struct hvlog_export_error *err);
 
 /**
- * hvlog_trace_sweep_stale - remove PARENT/.BASE.tmp-PID-* and .BASE.old-PID-*
- * left by processes that no longer exist (@path names BASE in PARENT). A
- * name whose PID still runs, or that is not exactly hvlog's pattern, is
- * left alone. Returns the number of names removed.
+ * hvlog_trace_sweep_stale - in the directory that holds @path, remove the
+ * temporaries hvlog writers name .NAME.tmp-PID-N-HEX and .NAME.old-PID-N-HEX
+ * (files, or directories of plain files) whose PID no longer exists: what a
+ * writer killed before its rename leaves. A name whose PID still runs (or
+ * belongs to another user), or that is not exactly that pattern, is left
+ * alone. Returns the number of names removed.
  */
 HVLOG_API unsigned hvlog_trace_sweep_stale(const char *path);
 
