@@ -95,6 +95,20 @@ static int apply_dir_access(const struct hvlog_trace_writer *w, const char *path
     return e;
 }
 
+/* Does a live recorder hold @dir's lock (hvlog_trace_writer_start)? Then
+ * --force must not move it aside under the recorder's feet. */
+static bool being_recorded(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    bool locked;
+
+    if (fd < 0)
+        return false;
+    locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return locked;
+}
+
 enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned flags,
                                                   struct hvlog_trace_writer **out,
                                                   struct hvlog_export_error *err)
@@ -117,6 +131,11 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     /* Temporary names of writers that died (SIGKILL, power loss) would
      * otherwise stay forever: sweep them before adding one (issue 13 A7). */
     (void)hvlog_trace_sweep_stale(dir);
+    if ((flags & HVLOG_TRACE_FORCE) && being_recorded(dir)) {
+        free(w);
+        return export_fail(err, HVLOG_EXPORT_EXISTS,
+                           "%s: a live hvlog record is writing it; not replacing it", dir);
+    }
     status = export_staged_dir_begin(&w->dir, dir, (flags & HVLOG_TRACE_FORCE) != 0,
                                      HVLOG_TRACE_META_FILE, err);
     if (status != HVLOG_EXPORT_OK) {

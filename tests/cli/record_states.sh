@@ -46,6 +46,12 @@ t="$work/died"
 "$hvlog" record -o "$t" --lps 2 --duration 60000 --rate 20000 --quiet &
 pid=$!
 wait_recording "$t"
+# --force never replaces a trace that is being written.
+set +e
+"$hvlog" record -o "$t" --force --events 10 --quiet 2> "$work/err"; rc=$?
+set -e
+[ $rc -eq 1 ] && grep -q "a live hvlog record is writing it" "$work/err" ||
+    fail "record --force over a live recording: exit $rc, $(cat "$work/err")"
 sleep 0.3
 kill -KILL $pid; wait $pid 2> /dev/null || true
 [ "$(state "$t")" = died ] || fail "a killed recording is not 'died'"
