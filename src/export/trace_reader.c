@@ -778,7 +778,7 @@ enum hvlog_trace_state hvlog_trace_dir_state(const struct hvlog_trace_reader *r)
         return HVLOG_TRACE_STATE_RECORDING;
     /* Unlocked: the recorder is gone, but it may have finished since @r
      * read the metadata; the file says which, now. */
-    if (hvlog_trace_open(r->dir, &again, NULL) == HVLOG_EXPORT_OK)
+    if (hvlog_trace_open(r->dir, &again, NULL) == HVLOG_EXPORT_OK && again)
         closed = again->meta.closed;
     hvlog_trace_close(again);
     return closed ? HVLOG_TRACE_STATE_FINISHED : HVLOG_TRACE_STATE_DIED;
