@@ -18,9 +18,9 @@
  * start/commit, docs/trace-format.md section 1): SIGINT, SIGTERM and
  * SIGHUP stop it cleanly; SIGKILL leaves a trace that decodes.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
