@@ -8,6 +8,9 @@
 #     appeared, it reads (info: died; stats and decode succeed);
 #   - short writes: written in full anyway (exit 0, a finished trace whose
 #     files hold every buffer written).
+# The recording cannot lose events whatever the scheduling (64 one-page
+# buffers hold more than the 2 x 3000 small events), so it always makes
+# about 50 writes and every k below is reached.
 # Skips (77) when the shim cannot take effect (a sanitizer's own write
 # interceptor comes first).
 set -eu
@@ -19,7 +22,8 @@ kind=- k=-
 run() { # run KIND K DIR: record into DIR/t with the fault armed for DIR
     env LD_PRELOAD="$shim" HVLOG_FAULT="$1" HVLOG_FAULT_EVERY="$2" HVLOG_FAULT_MATCH="$3/" \
         HVLOG_FAULT_LOG="$work/faults.log" \
-        "$hvlog" record -o "$3/t" --lps 2 --events 20000 --rate 0 --buffers 8 --pages 1 --seed 9 --quiet \
+        "$hvlog" record -o "$3/t" --lps 2 --events 3000 --rate 0 --buffers 64 --pages 1 \
+        --threshold 1 --payload 0 --seed 9 --quiet \
         > "$3.out" 2> "$3.err"
 }
 
