@@ -7,7 +7,9 @@
 #     reason; nothing hidden left behind; and when the trace had already
 #     appeared, it reads (info: died; stats and decode succeed);
 #   - short writes: written in full anyway (exit 0, a finished trace whose
-#     files hold every buffer written).
+#     files hold every buffer written);
+#   - `hvlog export` (CTF, Perfetto) under ENOSPC and EIO: exit 1, one line,
+#     nothing left (all or nothing).
 # The recording cannot lose events whatever the scheduling (64 one-page
 # buffers hold more than the 2 x 3000 small events), so it always makes
 # about 50 writes and every k below is reached.
@@ -71,4 +73,21 @@ for g in d["groups"]:
 PY
     "$hvlog" decode "$d/t" > /dev/null || fail "decode failed"
 done
-echo "record_faults: ENOSPC and EIO give one line and a readable trace; short writes lose nothing"
+# Exports stay all or nothing under the same faults: exit 1, one line, no
+# output and nothing hidden (the reason in the line is the export's to give).
+for fmt in ctf perfetto; do
+    for kind in enospc eio; do
+        for k in 1 2 5; do
+            d="$work/export-$fmt-$kind-$k"; mkdir "$d"
+            faults=$(wc -l < "$work/faults.log")
+            rc=0
+            env LD_PRELOAD="$shim" HVLOG_FAULT=$kind HVLOG_FAULT_EVERY=$k HVLOG_FAULT_MATCH="$d/" \
+                HVLOG_FAULT_LOG="$work/faults.log" \
+                "$hvlog" export "$work/short-1/t" --format $fmt -o "$d/out" > /dev/null 2> "$d.err" || rc=$?
+            [ "$(wc -l < "$work/faults.log")" -gt "$faults" ] || fail "export $fmt: no fault was injected"
+            [ $rc -eq 1 ] && [ "$(wc -l < "$d.err")" -eq 1 ] || fail "export $fmt: exit $rc, $(cat "$d.err")"
+            [ -z "$(ls -A "$d")" ] || fail "export $fmt: left $(ls -A "$d")"
+        done
+    done
+done
+echo "record_faults: ENOSPC and EIO give one line and a readable trace; short writes lose nothing; exports leave nothing"
