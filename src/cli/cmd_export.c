@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto; a trace's metadata. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -363,5 +364,10 @@ int cli_cmd_info(int argc, char **argv)
     else
         info_text(reader, state, files);
     hvlog_trace_close(reader);
+    /* A full disk or /dev/full is a failure, not exit 0 (issue 13, A8). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("info: standard output: %s", strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
     return CLI_EXIT_OK;
 }

@@ -125,8 +125,16 @@ LC_ALL=C grep -q "$(printf '\033')" "$work/esc.json" && fail "info --json printe
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["command_line"].startswith("hvlog \x1b]0;X"), d' "$work/esc.json" ||
     fail "info --json does not round-trip the command line"
 
-# info: options after TRACE; a missing data file is an error (one line, exit 1).
+# info: options after TRACE; a missing data file is an error (one line, exit 1);
+# so is a standard output that cannot be written.
 "$hvlog" info "$t" --json > /dev/null || fail "info TRACE --json refused"
+if [ -w /dev/full ]; then
+    for opt in "" --json; do
+        # shellcheck disable=SC2086
+        if "$hvlog" info $opt "$t" > /dev/full 2> "$work/err"; then fail "info $opt > /dev/full exited 0"; fi
+        grep -q "No space left on device" "$work/err" || fail "info $opt > /dev/full: $(cat "$work/err")"
+    done
+fi
 cp -r "$t" "$work/nofile"; rm "$work/nofile/global.buffers"
 set +e
 "$hvlog" info "$work/nofile" > /dev/null 2> "$work/err"; rc=$?
