@@ -30,4 +30,10 @@ int cli_cmd_info(int argc, char **argv);
 /* Print "hvlog: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct hvlog_trace_reader;
+/* One note on stderr per group of @reader whose file ends in a torn buffer
+ * that the reader leaves out (an unfinished recording, docs/trace-format.md
+ * section 1). In cmd_export.c, next to info. */
+void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader);
+
 #endif /* HVLOG_CLI_CLI_H */

@@ -85,6 +85,7 @@ static int decode_run(struct decoder *d, const char *path, const struct hvlog_tr
     if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK ||
         hvlog_trace_merge_open(d->reader, mo, &d->merge, &d->err) != HVLOG_EXPORT_OK)
         return -1;
+    cli_note_torn("decode", d->reader);
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         const struct hvlog_trace_clock *c = hvlog_trace_merge_clock(d->merge, t);
 

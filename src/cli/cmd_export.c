@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto; a trace's metadata. */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "hvlog/export/ctf.h"
+#include "hvlog/trace/json.h"
 #include "hvlog/export/perfetto.h"
 #include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
@@ -101,6 +103,7 @@ int cli_cmd_export(int argc, char **argv)
         cli_error("export: %s", err.message);
         return CLI_EXIT_FAILURE;
     }
+    cli_note_torn("export", reader);
     st = fmt->run(reader, out, &options, &summary, &err);
     hvlog_trace_close(reader);
     if (st != HVLOG_EXPORT_OK) {
@@ -117,52 +120,217 @@ int cli_cmd_export(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int cli_cmd_info(int argc, char **argv)
+/*
+ * Trace-derived text for a terminal (issue 13, A5): a trace copied from
+ * another host may hold anything its metadata's strings can, escape
+ * sequences included. C0 controls, DEL and C1 controls (U+0080..U+009F,
+ * which some terminals obey too) are printed as \xNN or \u00NN, and a
+ * backslash as \\, so nothing in a trace can move the cursor, retitle the
+ * window or clear the screen. Everything else (valid UTF-8, as the parser
+ * checked) is printed as it is.
+ */
+static void print_escaped(FILE *f, const char *s)
 {
-    struct hvlog_export_error err = {0};
-    struct hvlog_trace_reader *reader;
-    const struct hvlog_trace_meta *m;
+    const unsigned char *p = (const unsigned char *)s;
 
-    if (argc != 2) {
-        cli_error("info: usage: hvlog info TRACE");
-        return CLI_EXIT_USAGE;
+    for (; p && *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else if (*p == '\\')
+            fputs("\\\\", f);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            fprintf(f, "\\u%04x", (unsigned)*++p);
+        else
+            fputc(*p, f);
     }
-    if (hvlog_trace_open(argv[1], &reader, &err) != HVLOG_EXPORT_OK) {
-        cli_error("info: %s", err.message);
-        return CLI_EXIT_FAILURE;
+}
+
+void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader)
+{
+    const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(reader);
+
+    for (uint32_t i = 0; m && i < m->group_count; i++) {
+        struct hvlog_trace_cursor *c;
+        uint64_t torn;
+
+        if (hvlog_trace_cursor_open(reader, m->groups[i].type, &c, NULL) != HVLOG_EXPORT_OK)
+            continue; /* the command itself reports it */
+        torn = hvlog_trace_cursor_torn(c);
+        if (torn) {
+            fprintf(stderr, "hvlog: %s: note: ", cmd);
+            print_escaped(stderr, hvlog_trace_cursor_file(c));
+            fprintf(stderr, ": the last %" PRIu64 " bytes are a buffer the unfinished recording "
+                            "did not write whole; left out\n", torn);
+        }
+        hvlog_trace_cursor_close(c);
     }
-    m = hvlog_trace_reader_meta(reader);
-    printf("trace:       %s%s\n", hvlog_trace_reader_path(reader),
-           hvlog_trace_reader_is_raw(reader) ? " (raw buffer file)" : "");
-    if (!hvlog_trace_reader_is_raw(reader)) {
-        printf("format:      hvlog-trace %" PRIu32 ", recorded by hvlog %s, ABI profile %s\n",
-               m->version, m->hvlog_version, m->abi_profile);
+}
+
+/* One group as info sees it: the file's whole buffers and torn tail. */
+struct info_group {
+    uint64_t buffers, torn;
+};
+
+static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_state state,
+                      const struct info_group *files)
+{
+    const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(reader);
+    struct hvlog_json_writer *w = hvlog_json_writer_create(hvlog_json_sink_file, stdout,
+                                                           HVLOG_JSON_PRETTY);
+    bool raw = hvlog_trace_reader_is_raw(reader);
+
+    if (!w)
+        return;
+    hvlog_json_object_begin(w);
+    hvlog_json_member_string(w, "trace", hvlog_trace_reader_path(reader));
+    hvlog_json_key(w, "raw");
+    hvlog_json_bool(w, raw);
+    hvlog_json_member_u64(w, "format_version", m->version);
+    hvlog_json_member_string(w, "state", hvlog_trace_state_name(state));
+    hvlog_json_key(w, "host_section");
+    hvlog_json_bool(w, m->host_present);
+    if (!raw) {
+        hvlog_json_member_string(w, "hvlog_version", m->hvlog_version);
+        hvlog_json_member_string(w, "abi_profile", m->abi_profile);
         if (m->command_line)
-            printf("command:     %s\n", m->command_line);
-        printf("host:        %" PRIu32 " LPs, %" PRIu32 " domains, %" PRIu32 " children, seed %" PRIu64 "\n",
-               m->host.lps, m->host.domains, m->host.children, m->host.seed);
+            hvlog_json_member_string(w, "command_line", m->command_line);
+        hvlog_json_key(w, "root");
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "vps", m->root.vps);
+        hvlog_json_member_u64(w, "domains", m->root.domains);
+        hvlog_json_object_end(w);
+        hvlog_json_member_u64(w, "tsc_frequency_hz", m->tsc_frequency_hz);
+        hvlog_json_member_u64(w, "qpc_frequency_hz", m->qpc_frequency_hz);
+    }
+    hvlog_json_key(w, "groups");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < m->group_count; i++) {
+        const struct hvlog_trace_group *g = &m->groups[i];
+        const char *name = hvlog_eventlog_type_name(g->type);
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "type", g->type);
+        hvlog_json_member_string(w, "name", name ? name : "?");
+        hvlog_json_member_string(w, "file", g->file);
+        hvlog_json_member_string(w, "header_convention",
+                                 g->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+        hvlog_json_member_u64(w, "buffers_in_file", files[i].buffers);
+        hvlog_json_member_u64(w, "torn_bytes", files[i].torn);
+        if (g->buffers_written_known)
+            hvlog_json_member_u64(w, "buffers_written", g->buffers_written);
+        hvlog_json_member_u64(w, "buffer_pages", g->buffer_pages);
+        hvlog_json_member_u64(w, "buffer_count", g->buffer_count);
+        hvlog_json_member_u64(w, "threshold", g->threshold);
+        hvlog_json_member_u64(w, "mode", g->mode);
+        hvlog_json_member_u64(w, "time_basis", g->time_basis);
+        hvlog_json_member_u64(w, "system_time", g->system_time);
+        hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
+        if (g->qpc_at_init_known)
+            hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
+        hvlog_json_member_hex(w, "sources", g->sources);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    if (m->closed && !raw) {
+        hvlog_json_key(w, "closing");
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "messages", m->stats.messages);
+        hvlog_json_member_u64(w, "buffers", m->stats.buffers);
+        hvlog_json_member_u64(w, "longest_chain", m->stats.longest_chain);
+        hvlog_json_member_u64(w, "entries", m->stats.entries);
+        hvlog_json_member_u64(w, "events_lost", m->stats.events_lost);
+        hvlog_json_member_u64(w, "corrupt", m->stats.corrupt);
+        hvlog_json_object_end(w);
+    }
+    if (m->host_present) {
+        hvlog_json_key(w, "host");
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "lps", m->host.lps);
+        hvlog_json_member_u64(w, "domains", m->host.domains);
+        hvlog_json_member_u64(w, "children", m->host.children);
+        hvlog_json_member_u64(w, "seed", m->host.seed);
+        hvlog_json_key(w, "lp_counts");
+        hvlog_json_array_begin(w);
+        for (uint32_t i = 0; i < m->lp_count; i++) {
+            const struct hvlog_trace_lp *lp = &m->lps[i];
+
+            hvlog_json_object_begin(w);
+            hvlog_json_member_u64(w, "lp", lp->lp);
+            hvlog_json_member_u64(w, "logged", lp->logged);
+            hvlog_json_member_u64(w, "recorded", lp->recorded);
+            hvlog_json_member_u64(w, "lost", lp->lost);
+            hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
+            hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
+            hvlog_json_member_u64(w, "overwritten", lp->overwritten);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_object_end(w);
+    hvlog_json_writer_close(w);
+    fputc('\n', stdout);
+}
+
+static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_state state,
+                      const struct info_group *files)
+{
+    const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(reader);
+
+    fputs("trace:       ", stdout);
+    print_escaped(stdout, hvlog_trace_reader_path(reader));
+    printf("%s\n", hvlog_trace_reader_is_raw(reader) ? " (raw buffer file)" : "");
+    if (!hvlog_trace_reader_is_raw(reader)) {
+        printf("format:      hvlog-trace %" PRIu32 ", recorded by hvlog ", m->version);
+        print_escaped(stdout, m->hvlog_version);
+        printf(", ABI profile %s\n", m->abi_profile); /* "2013" or "current": checked */
+        printf("state:       %s%s\n", hvlog_trace_state_name(state),
+               state == HVLOG_TRACE_STATE_DIED
+                   ? " (no closing statistics and no live recorder: killed, or stopped by a "
+                     "write error; its whole buffers decode)"
+               : state == HVLOG_TRACE_STATE_RECORDING ? " (a live hvlog record holds its lock)"
+                                                       : "");
+        if (m->command_line) {
+            fputs("command:     ", stdout);
+            print_escaped(stdout, m->command_line);
+            fputc('\n', stdout);
+        }
+        if (m->root.vps)
+            printf("root:        %" PRIu32 " VPs, %" PRIu32 " proximity domains\n", m->root.vps,
+                   m->root.domains);
         if (m->tsc_frequency_hz)
             printf("TSC:         %" PRIu64 " Hz\n", m->tsc_frequency_hz);
         if (m->qpc_frequency_hz)
             printf("QPC:         %" PRIu64 " Hz\n", m->qpc_frequency_hz);
-        printf("delivery:    %" PRIu64 " ready messages, %" PRIu64 " buffers, longest ready list %" PRIu64 "\n",
-               m->stats.messages, m->stats.buffers, m->stats.longest_chain);
+        if (m->closed)
+            printf("delivery:    %" PRIu64 " ready messages, %" PRIu64 " buffers, longest ready list %" PRIu64
+                   "\n", m->stats.messages, m->stats.buffers, m->stats.longest_chain);
+        if (m->closed && m->version >= 2)
+            printf("client saw:  %" PRIu64 " events, %" PRIu64 " lost in headers, %" PRIu64
+                   " corrupt\n", m->stats.entries, m->stats.events_lost, m->stats.corrupt);
+        if (m->host_present)
+            printf("host:        present (simulator: %" PRIu32 " LPs, %" PRIu32 " domains, %" PRIu32
+                   " children, seed %" PRIu64 "; for cross-checks only)\n",
+                   m->host.lps, m->host.domains, m->host.children, m->host.seed);
+        else
+            printf("host:        none (what a root knows only)\n");
     }
     for (uint32_t i = 0; i < m->group_count; i++) {
         const struct hvlog_trace_group *g = &m->groups[i];
-        struct hvlog_trace_cursor *c;
-        uint64_t buffers = 0;
 
-        if (hvlog_trace_cursor_open(reader, g->type, &c, &err) == HVLOG_EXPORT_OK) {
-            buffers = hvlog_trace_cursor_count(c);
-            hvlog_trace_cursor_close(c);
-        }
-        printf("group:       %s (type %" PRIu32 "), %s: %" PRIu64 " buffers of %" PRIu32
-               " pages in the file; count %" PRIu32 ", threshold %" PRIu32 ", time basis %s, sources 0x%" PRIx64,
-               hvlog_eventlog_type_name(g->type) ? hvlog_eventlog_type_name(g->type) : "?", g->type,
-               g->file, buffers, g->buffer_pages, g->buffer_count, g->threshold,
+        printf("group:       %s (type %" PRIu32 "), ",
+               hvlog_eventlog_type_name(g->type) ? hvlog_eventlog_type_name(g->type) : "?", g->type);
+        print_escaped(stdout, g->file);
+        printf(": %" PRIu64 " buffers of %" PRIu32 " pages in the file", files[i].buffers,
+               g->buffer_pages);
+        if (g->buffers_written_known)
+            printf(" (%" PRIu64 " written)", g->buffers_written);
+        if (files[i].torn)
+            printf(", %" PRIu64 " bytes of a torn last buffer left out", files[i].torn);
+        printf("; count %" PRIu32 ", threshold %" PRIu32 ", time basis %s, mode %s, sources 0x%" PRIx64,
+               g->buffer_count, g->threshold,
                hvlog_time_basis_name(g->time_basis) ? hvlog_time_basis_name(g->time_basis) : "?",
-               g->sources);
+               g->mode == 1 ? "circular" : "regular", g->sources);
         if (g->qpc_at_init_known)
             printf(", QPC at Initialize %" PRIu64, g->qpc_at_init);
         printf("\n");
@@ -174,6 +342,64 @@ int cli_cmd_info(int argc, char **argv)
                lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
                lp->overwritten);
     }
+}
+
+int cli_cmd_info(int argc, char **argv)
+{
+    struct hvlog_export_error err = {0};
+    struct hvlog_trace_reader *reader;
+    const struct hvlog_trace_meta *m;
+    struct info_group files[HVLOG_TRACE_MAX_GROUPS] = {{0}};
+    enum hvlog_trace_state state;
+    const char *path = NULL;
+    bool json = false;
+
+    /* Options before or after TRACE. */
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            path = NULL, argc = -1; /* an unknown option */
+        else if (!path)
+            path = argv[i];
+        else
+            argc = -1; /* a second TRACE */
+        if (argc < 0)
+            break;
+    }
+    if (argc < 0 || !path) {
+        cli_error("info: usage: hvlog info [--json] TRACE");
+        return CLI_EXIT_USAGE;
+    }
+    if (hvlog_trace_open(path, &reader, &err) != HVLOG_EXPORT_OK) {
+        cli_error("info: %s", err.message);
+        return CLI_EXIT_FAILURE;
+    }
+    m = hvlog_trace_reader_meta(reader);
+    /* Every data file the metadata names must be there: a missing one is
+     * an error, never "0 buffers" (issue 13, smaller ones). */
+    for (uint32_t i = 0; i < m->group_count; i++) {
+        struct hvlog_trace_cursor *c;
+
+        if (hvlog_trace_cursor_open(reader, m->groups[i].type, &c, &err) != HVLOG_EXPORT_OK) {
+            cli_error("info: %s", err.message);
+            hvlog_trace_close(reader);
+            return CLI_EXIT_FAILURE;
+        }
+        files[i].buffers = hvlog_trace_cursor_count(c);
+        files[i].torn = hvlog_trace_cursor_torn(c);
+        hvlog_trace_cursor_close(c);
+    }
+    state = hvlog_trace_dir_state(reader);
+    if (json)
+        info_json(reader, state, files);
+    else
+        info_text(reader, state, files);
     hvlog_trace_close(reader);
+    /* A full disk or /dev/full is a failure, not exit 0 (issue 13, A8). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_error("info: standard output: %s", strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
     return CLI_EXIT_OK;
 }

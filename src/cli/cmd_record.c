@@ -8,7 +8,17 @@
  * engine and the client speak the same one, as a real root driver has to
  * match its hypervisor. The trace says which (abi_profile, and each
  * group's header_convention), so readers take the headers as written.
+ *
+ * The trace holds what a root partition knows (format version 2): the
+ * Initialize inputs it sent, the reference counter its client read at
+ * Initialize, the headers it released and the counts its client saw. The
+ * simulator's own counters (logged, recorded, loss by cause, overwritten)
+ * and its geometry and seed go to the optional host section only; nothing
+ * is read back from the engine. The recording is crash-safe (the writer's
+ * start/commit, docs/trace-format.md section 1): SIGINT, SIGTERM and
+ * SIGHUP stop it cleanly; SIGKILL leaves a trace that decodes.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -35,10 +45,70 @@ _Static_assert((int)HVLOG_CALL_ABI_2013 == (int)HVLOG_ABI_2013 &&
 
 static volatile sig_atomic_t interrupted;
 
-static void on_sigint(int sig)
+static void on_stop_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
+}
+
+/* SIGINT, SIGTERM and SIGHUP all end the recording like --duration does:
+ * the loop stops, the groups are concluded and the closing statistics
+ * written (issue 13, A7). No SA_RESTART: a nap ends at once. */
+static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void catch_stop_signals(struct sigaction old[3])
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < 3; i++)
+        sigaction(stop_signals[i], &sa, &old[i]);
+}
+
+static void restore_stop_signals(const struct sigaction old[3])
+{
+    for (size_t i = 0; i < 3; i++)
+        sigaction(stop_signals[i], &old[i], NULL);
+}
+
+/* A11: run through sudo, the trace belongs to the user who asked (as perf
+ * does): SUDO_UID/SUDO_GID, when root and both are plain numbers. */
+static void sudo_owner(long long *uid, long long *gid)
+{
+    const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+    uint64_t vu, vg;
+    char *end;
+
+    *uid = *gid = -1;
+    if (geteuid() != 0 || !u || !g || !*u || !*g)
+        return;
+    errno = 0;
+    vu = strtoull(u, &end, 10);
+    if (errno || *end || vu > UINT32_MAX - 1)
+        return;
+    vg = strtoull(g, &end, 10);
+    if (errno || *end || vg > UINT32_MAX - 1)
+        return;
+    *uid = (long long)vu;
+    *gid = (long long)vg;
+}
+
+/* --file-mode: octal permissions of the trace's files, 0..0777. */
+static bool parse_file_mode(const char *text, unsigned *mode)
+{
+    char *end;
+    unsigned long v;
+
+    errno = 0;
+    v = strtoul(text, &end, 8);
+    if (errno || end == text || *end || text[0] == '-' || v > 0777 || (v & 0600) != 0600) {
+        cli_error("record: --file-mode takes octal permissions that let the owner read and "
+                  "write (0600..0777), not '%s'", text);
+        return false;
+    }
+    *mode = (unsigned)v;
+    return true;
 }
 
 struct recording {
@@ -193,7 +263,8 @@ int cli_cmd_record(int argc, char **argv)
         {"sources", required_argument, NULL, 'S'},  {"global", required_argument, NULL, 'g'},
         {"output", required_argument, NULL, 'o'},   {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},          {"abi", required_argument, NULL, 'A'},
-        {"mode", required_argument, NULL, 'M'},     {NULL, 0, NULL, 0},
+        {"mode", required_argument, NULL, 'M'},     {"file-mode", required_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
     uint64_t rate = 100000, payload = 32, buffers = 0, pages = 4, threshold = 2, global_pm = 5;
@@ -214,9 +285,12 @@ int cli_cmd_record(int argc, char **argv)
     struct hvlog_sim_workload wl;
     uint64_t start, last_draw = 0, lost_total = 0, overwritten_total = 0;
     uint32_t lost_lps = 0;
-    struct hvlog_group_info anchor[2];
+    struct hvlog_group_params params[2];
+    struct sigaction old_actions[3];
+    unsigned file_mode = HVLOG_TRACE_FILE_MODE;
+    long long owner_uid, owner_gid;
     int opt, status = CLI_EXIT_FAILURE;
-    bool tty;
+    bool tty, caught = false;
 
     optind = 1;
     opterr = 0;
@@ -268,6 +342,7 @@ int cli_cmd_record(int argc, char **argv)
             mode_given = true;
             break;
         case 'S': if (!parse_sources(optarg, &sources)) return CLI_EXIT_USAGE; break;
+        case 'F': if (!parse_file_mode(optarg, &file_mode)) return CLI_EXIT_USAGE; break;
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
@@ -307,11 +382,21 @@ int cli_cmd_record(int argc, char **argv)
                   "(spec D5): not a source under --abi current", sources);
         return CLI_EXIT_USAGE;
     }
+    memset(&meta, 0, sizeof meta);
+    sudo_owner(&owner_uid, &owner_gid);
     if (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
-        HVLOG_EXPORT_OK) {
+            HVLOG_EXPORT_OK ||
+        hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
+            HVLOG_EXPORT_OK) {
         cli_error("record: %s", rec.err.message);
+        hvlog_trace_writer_abort(rec.writer);
         return CLI_EXIT_FAILURE;
     }
+    /* Caught from here on, so that nothing staged is left behind by a
+     * signal during setup either. */
+    interrupted = 0;
+    catch_stop_signals(old_actions);
+    caught = true;
 
     /* The host: a pool in each domain big enough for both groups. */
     cfg.lps = (uint32_t)lps;
@@ -333,19 +418,22 @@ int cli_cmd_record(int argc, char **argv)
         goto out;
     }
     {
-        /* SystemTime is read just before each Initialize: it anchors the
-         * reference time the engine notes at that call (the decoders' wall
-         * clock), so it must not be taken before another group's prepare. */
-        struct hvlog_group_params local = {HvEventLogTypeLocalDiagnostics, (uint32_t)buffers,
-                                           (uint32_t)pages, (uint32_t)threshold, basis,
-                                           filetime_now(), 0, mode};
+        /* SystemTime is read just before each Initialize, and the client
+         * reads the reference counter right after it (root ops
+         * read_reference_time): that pair is the trace's wall-clock anchor,
+         * so it must not be taken before another group's prepare. */
         char name[HVLOG_STATUS_NAME_MAX];
-        hv_status_t st = hvlog_client_prepare(client, &local);
+        hv_status_t st;
 
+        params[HvEventLogTypeLocalDiagnostics] = (struct hvlog_group_params){
+            HvEventLogTypeLocalDiagnostics, (uint32_t)buffers, (uint32_t)pages,
+            (uint32_t)threshold, basis, filetime_now(), 0, mode};
+        st = hvlog_client_prepare(client, &params[HvEventLogTypeLocalDiagnostics]);
         if (st == HV_STATUS_SUCCESS && global_pm) {
-            struct hvlog_group_params global = {HvEventLogTypeGlobalSystemEvents, 4, (uint32_t)pages,
-                                                1, basis, filetime_now(), 0, mode};
-            st = hvlog_client_prepare(client, &global);
+            params[HvEventLogTypeGlobalSystemEvents] = (struct hvlog_group_params){
+                HvEventLogTypeGlobalSystemEvents, 4, (uint32_t)pages, 1, basis, filetime_now(), 0,
+                mode};
+            st = hvlog_client_prepare(client, &params[HvEventLogTypeGlobalSystemEvents]);
         }
         if (st != HV_STATUS_SUCCESS) {
             cli_error("record: preparing the buffer groups failed with %s",
@@ -361,10 +449,62 @@ int cli_cmd_record(int argc, char **argv)
                       hvlog_status_format(st, name, sizeof name));
             goto out;
         }
-        /* The time anchor of each group: the SystemTime the root passed to
-         * Initialize and the reference time the engine saw at that moment. */
-        for (uint32_t type = 0; type < 2; type++)
-            hvlog_engine_group_info(hvlog_sim_engine(sim), type, &anchor[type]);
+    }
+
+    /* The opening metadata: everything a root knows before it logs. */
+    meta.version = HVLOG_TRACE_FORMAT_VERSION;
+    snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
+    snprintf(meta.abi_profile, sizeof meta.abi_profile, "%s",
+             abi == HVLOG_CALL_ABI_CURRENT ? "current" : "2013");
+    meta.command_line = joined_command_line(argc, argv);
+    meta.root.vps = ops.vp_count;
+    meta.root.domains = ops.domain_count;
+    /* The simulator's geometry and seed: host section (the counters are
+     * added at the end). */
+    meta.host_present = true;
+    meta.host.lps = (uint32_t)lps;
+    meta.host.domains = (uint32_t)domains;
+    meta.host.children = (uint32_t)children;
+    meta.host.seed = seed;
+    meta.tsc_frequency_hz = basis == HvEventLogEntryTimeTsc ? tsc_frequency() : 0;
+    /* §11.5: on Hyper-V a partition's QPC runs off its reference time, so
+     * under the current profile the QPC ticks at 10 MHz and the reference
+     * counter the root read at Initialize is its QPC then. Only the
+     * current profile has the QPC basis; 2013 traces say nothing of it. */
+    if (abi == HVLOG_CALL_ABI_CURRENT)
+        meta.qpc_frequency_hz = 10000000u;
+    for (uint32_t type = 0; type < 2; type++) {
+        const struct hvlog_group_params *p = &params[type];
+        struct hvlog_trace_group *g;
+        uint64_t ref = 0;
+        bool known;
+
+        if (type == HvEventLogTypeGlobalSystemEvents && !global_pm)
+            continue;
+        known = hvlog_client_init_reference_time(client, type, &ref);
+        g = &meta.groups[meta.group_count++];
+        g->type = type;
+        g->convention = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
+        g->mode = p->mode;
+        g->buffer_count = p->buffer_count;
+        g->buffer_pages = p->buffer_pages;
+        g->threshold = p->threshold;
+        g->time_basis = p->time_basis;
+        /* No reference time, no anchor: SystemTime alone places nothing. */
+        g->system_time = known ? p->system_time : 0;
+        g->reference_time_at_init = ref;
+        g->qpc_at_init = ref;
+        g->qpc_at_init_known = known && abi == HVLOG_CALL_ABI_CURRENT;
+        g->sources = source_mask(abi, type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX);
+    }
+    if (interrupted) { /* stopped before anything was logged: nothing to keep */
+        cli_error("record: stopped by signal %d before recording began", (int)interrupted);
+        goto out;
+    }
+    if (hvlog_trace_writer_start(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
+        rec.writer = NULL; /* start frees it on failure */
+        cli_error("record: %s", rec.err.message);
+        goto out;
     }
 
     wl = (struct hvlog_sim_workload){.events_per_lp = events, .rate_per_lp = (uint32_t)rate,
@@ -372,8 +512,6 @@ int cli_cmd_record(int argc, char **argv)
                                      .local_sources = sources == UINT64_MAX ? 0 : sources,
                                      .global_per_mille = (uint32_t)global_pm};
     tty = !quiet && isatty(STDERR_FILENO);
-    interrupted = 0;
-    signal(SIGINT, on_sigint);
     if (hvlog_sim_start(sim, &wl) != 0) {
         cli_error("record: the workload was refused (payload %" PRIu64 ", rate %" PRIu64 ")", payload, rate);
         goto out;
@@ -398,54 +536,22 @@ int cli_cmd_record(int argc, char **argv)
         }
     }
     hvlog_sim_stop(sim);
-    signal(SIGINT, SIG_DFL);
-    /* §9 Conclude: disable, flush, drain into the trace, tear down. */
+    /* §9 Conclude: disable, flush, drain into the trace, tear down. The
+     * stop signals stay caught until the closing statistics are written. */
     hvlog_client_conclude(client, HvEventLogTypeLocalDiagnostics, &sink, &rec);
     if (global_pm)
         hvlog_client_conclude(client, HvEventLogTypeGlobalSystemEvents, &sink, &rec);
     if (rec.failed) {
+        /* The trace keeps every whole buffer written before the failure
+         * (abort below leaves it, with no closing statistics). */
         cli_error("record: %s", rec.err.message);
         goto out;
     }
     if (tty)
         progress(&rec, lost_so_far(sim, (uint32_t)lps), start, true);
 
-    memset(&meta, 0, sizeof meta);
-    meta.version = HVLOG_TRACE_FORMAT_VERSION;
-    snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
-    snprintf(meta.abi_profile, sizeof meta.abi_profile, "%s",
-             abi == HVLOG_CALL_ABI_CURRENT ? "current" : "2013");
-    meta.command_line = joined_command_line(argc, argv);
-    meta.host.lps = (uint32_t)lps;
-    meta.host.domains = (uint32_t)domains;
-    meta.host.children = (uint32_t)children;
-    meta.host.seed = seed;
-    meta.tsc_frequency_hz = basis == HvEventLogEntryTimeTsc ? tsc_frequency() : 0;
-    /* §11.5: the engine's QPC is the partition reference time (on Hyper-V a
-     * partition's QPC runs off it), so it ticks at 10 MHz and read
-     * ref_time_at_init when Initialize ran. Only the current profile has
-     * the QPC basis; 2013 traces say nothing about it. */
-    if (abi == HVLOG_CALL_ABI_CURRENT)
-        meta.qpc_frequency_hz = 10000000u;
-    for (uint32_t type = 0; type < 2; type++) {
-        struct hvlog_trace_group *g;
-
-        if (type == HvEventLogTypeGlobalSystemEvents && !global_pm)
-            continue;
-        g = &meta.groups[meta.group_count++];
-        g->type = type;
-        g->convention = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
-        g->buffer_count = anchor[type].maximum_buffer_count;
-        g->buffer_pages = anchor[type].buffer_pages;
-        g->threshold = anchor[type].threshold;
-        g->time_basis = anchor[type].time_basis;
-        g->system_time = anchor[type].system_time;
-        g->reference_time_at_init = anchor[type].ref_time_at_init;
-        g->qpc_at_init = anchor[type].ref_time_at_init;
-        g->qpc_at_init_known = abi == HVLOG_CALL_ABI_CURRENT;
-        g->sources = source_mask(abi, type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX);
-    }
     {
+        /* Closing statistics: what the client saw, summed over the groups. */
         struct hvlog_client_stats cs[2];
 
         hvlog_client_stats(client, HvEventLogTypeLocalDiagnostics, &cs[0]);
@@ -454,7 +560,12 @@ int cli_cmd_record(int argc, char **argv)
         meta.stats.buffers = cs[0].buffers + cs[1].buffers;
         meta.stats.longest_chain = cs[0].longest_chain > cs[1].longest_chain ? cs[0].longest_chain
                                                                               : cs[1].longest_chain;
+        meta.stats.entries = cs[0].entries + cs[1].entries;
+        meta.stats.events_lost = cs[0].events_lost + cs[1].events_lost;
+        meta.stats.corrupt = cs[0].corrupt + cs[1].corrupt;
     }
+    /* The host section's counters: the simulator's truths, which only it
+     * (and its engine) can give; readers use them to cross-check. */
     for (uint32_t lp = 0; lp < lps; lp++) {
         struct hvlog_sim_lp_counts c;
         struct hvlog_scope_stats sc = {0};
@@ -488,12 +599,13 @@ int cli_cmd_record(int argc, char **argv)
     meta.lps = lp_rows;
     if (hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* commit frees it in every case */
-        free(meta.command_line);
         cli_error("record: %s", rec.err.message);
         goto out;
     }
     rec.writer = NULL;
-    free(meta.command_line);
+    if (interrupted && !quiet)
+        fprintf(stderr, "hvlog: record: stopped by signal %d; the trace is complete\n",
+                (int)interrupted);
     if (!quiet) {
         printf("hvlog: recorded %" PRIu64 " events (%.1f MB of buffers) in %" PRIu64
                " buffers to %s; ",
@@ -510,7 +622,10 @@ int cli_cmd_record(int argc, char **argv)
     status = CLI_EXIT_OK;
 out:
     hvlog_trace_writer_abort(rec.writer);
+    free(meta.command_line);
     hvlog_client_destroy(client);
     hvlog_sim_destroy(sim);
+    if (caught)
+        restore_stop_signals(old_actions);
     return status;
 }

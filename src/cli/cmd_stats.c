@@ -66,6 +66,7 @@ static int stats_scan(struct stats *s, const char *path)
     if (hvlog_trace_open(path, &s->reader, &s->err) != HVLOG_EXPORT_OK)
         return -1;
     s->meta = hvlog_trace_reader_meta(s->reader);
+    cli_note_torn("stats", s->reader);
     for (uint32_t gi = 0; gi < s->meta->group_count; gi++) {
         const struct hvlog_trace_group *g = &s->meta->groups[gi];
         uint32_t first = s->count;

@@ -18,7 +18,7 @@ static const struct cli_command commands[] = {
      "hvlog record -o|--output DIR [-f|--force] [-q|--quiet] [--lps N] [--domains D] [--children N] [--seed S]\n"
      "       [--events N | --duration MS] [--rate EVENTS_PER_S] [--payload BYTES] [--global PER_MILLE]\n"
      "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc|qpc] [--sources all|MASK|hc,im,...]\n"
-     "       [--abi 2013|current] [--mode regular|circular]"},
+     "       [--abi 2013|current] [--mode regular|circular] [--file-mode OCTAL]"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",
      "hvlog decode TRACE [--json] [--lp N] [--type local|global|system|0..2] [--event NAME|0xTYPE]\n"
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt] [--tsc-hz HZ]"},
@@ -27,7 +27,8 @@ static const struct cli_command commands[] = {
     {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or Perfetto JSON",
      "hvlog export TRACE --format ctf|perfetto -o|--output OUT [-f|--force] [--skip-corrupt]\n"
      "       [--type local|global|system|0..2] [--tsc-hz HZ]"},
-    {"info", cli_cmd_info, "what a trace holds: its metadata and files", "hvlog info TRACE"},
+    {"info", cli_cmd_info, "what a trace holds: its metadata, files and recording state",
+     "hvlog info [--json] TRACE"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))

@@ -34,6 +34,11 @@ struct client_group {
     struct hvlog_group_params params;
     struct client_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
     struct hvlog_client_stats stats;
+    /* The reference counter the root read just before Initialize (root
+     * ops read_reference_time): the trace's anchor, paired with
+     * params.system_time. Nothing the hypervisor noted comes back. */
+    uint64_t ref_time_at_init;
+    bool ref_time_known;
 };
 
 struct hvlog_client {
@@ -329,9 +334,15 @@ hv_status_t hvlog_client_prepare(struct hvlog_client *c, const struct hvlog_grou
     if (len == 0)
         return HV_STATUS_INVALID_PARAMETER;
     memset(&g->stats, 0, sizeof g->stats);
+    /* Read as close to the caller's SystemTime as the root can: right
+     * before the call that hands SystemTime to the hypervisor (§5.1). */
+    g->ref_time_known = c->ops.read_reference_time != NULL;
+    g->ref_time_at_init = g->ref_time_known ? c->ops.read_reference_time(c->ctx, 0) : 0;
     st = call_with_deposit(c, g, HvCallHvInitializeEventLogBufferGroup, in, len, NULL, 0, 0, 1);
-    if (st != HV_STATUS_SUCCESS)
+    if (st != HV_STATUS_SUCCESS) {
+        g->ref_time_known = false;
         return st;
+    }
     memset(&g->buffers, 0, sizeof g->buffers);
     g->initialized = true;
     g->params = *p;
@@ -595,6 +606,15 @@ hv_status_t hvlog_client_conclude(struct hvlog_client *c, uint32_t type,
     if (st != HV_STATUS_SUCCESS && first_error == HV_STATUS_SUCCESS)
         first_error = st;
     return first_error;
+}
+
+bool hvlog_client_init_reference_time(const struct hvlog_client *c, uint32_t type, uint64_t *out)
+{
+    if (!c || type >= TYPES || !c->groups[type].ref_time_known)
+        return false;
+    if (out)
+        *out = c->groups[type].ref_time_at_init;
+    return true;
 }
 
 void hvlog_client_stats(const struct hvlog_client *c, uint32_t type, struct hvlog_client_stats *out)

@@ -3,6 +3,7 @@
 #include "hvlog/abi/hypercall.h"
 #include "hvlog/abi/synic.h"
 #include "hvlog/sim/sim.h"
+#include "sim/sim_internal.h"
 
 static uint64_t root_hypercall(void *ctx, uint32_t vp, uint64_t rcx, uint64_t rdx, uint64_t r8)
 {
@@ -34,6 +35,16 @@ static int root_deposit(void *ctx, uint32_t domain, uint32_t pages)
     return hvlog_sim_deposit(ctx, domain, pages);
 }
 
+/* HV_X64_MSR_TIME_REF_COUNT: the simulated machine has one reference
+ * clock, the one its engine stamps with, read alike on every VP. */
+static uint64_t root_reference_time(void *ctx, uint32_t vp)
+{
+    struct hvlog_sim *sim = ctx;
+
+    (void)vp;
+    return sim->ops.ref_time_100ns(sim);
+}
+
 void hvlog_sim_root_ops(struct hvlog_sim *sim, struct hvlog_root_ops *ops)
 {
     *ops = (struct hvlog_root_ops){
@@ -43,6 +54,7 @@ void hvlog_sim_root_ops(struct hvlog_sim *sim, struct hvlog_root_ops *ops)
         .message_page = root_message_page,
         .eom = root_eom,
         .deposit = root_deposit,
+        .read_reference_time = root_reference_time,
         .vp_count = hvlog_sim_lp_count(sim),
         .domain_count = hvlog_sim_domain_count(sim),
     };

@@ -475,3 +475,8 @@ int export_create_file(const char *dir, const char *name, struct hvlog_export_er
     free(path);
     return fd;
 }
+
+void export_remove_dir(const char *path)
+{
+    remove_dir(path);
+}

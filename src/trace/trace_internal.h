@@ -75,6 +75,9 @@ enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, co
 enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
                                                   struct hvlog_export_error *err);
 void export_staged_dir_abort(struct export_staged_dir *s);
+/** export_remove_dir - remove the files directly inside @path, then @path
+ * (a staged directory holds plain files only). */
+void export_remove_dir(const char *path);
 
 /* A staged output file: written as @tmp, renamed (force) or linked (no
  * force: never replaces a file that appeared meanwhile) to @final. */

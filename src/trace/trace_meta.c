@@ -1,11 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hvlog-trace.json: reading it (strictly: every value checked for type and
- * range, unknown members ignored so that version 1 can grow) and writing it
+ * range, unknown members ignored so that a version can grow) and writing it
  * (pretty JSON through the streaming writer). docs/trace-format.md is the
  * reference; the member names below are the format. The text is parsed by
  * export_json_read (jansson, strict, u64 integers); this file checks the tree.
+ *
+ * Version 2 (written) and version 1 (read) differ in where the simulator's
+ * truths live: v1 has top-level "lps" and "stats" and a "host" of geometry;
+ * v2 moves the per-LP counters into the optional "host" section
+ * ("host.lp_counts"), adds "root" and each group's "mode", and has
+ * "closing" (the client's counts and each group's "buffers_written") only
+ * once the recorder finished. Both fill one struct hvlog_trace_meta.
  */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +105,7 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
 #define TRACE_LP_COUNTERS(X) \
     X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
 #define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
+#define TRACE_CLOSING_COUNTERS(X) TRACE_STATS_COUNTERS(X) X(entries) X(events_lost) X(corrupt)
 
 /* ---- reading ---- */
 
@@ -245,16 +254,23 @@ static enum hvlog_export_status parse_group(struct meta_parse *mp, const json_t 
         TRY(get_u64(mp, obj, "qpc_at_init", false, UINT64_MAX, &g->qpc_at_init));
         g->qpc_at_init_known = true;
     }
+    TRY(get_u32(mp, obj, "mode", false, HvEventLogModeCircular, &g->mode));
+    /* Closing statistics of a version-2 recording; absent while it runs. */
+    if (json_object_get(obj, "buffers_written")) {
+        TRY(get_u64(mp, obj, "buffers_written", false, UINT64_MAX, &g->buffers_written));
+        g->buffers_written_known = true;
+    }
     return get_mask(mp, obj, "sources", &g->sources);
 }
 
-static enum hvlog_export_status parse_lps(struct meta_parse *mp, const json_t *arr,
-                                          struct hvlog_trace_meta *meta)
+/* v1 "lps" or v2 "host.lp_counts" (@name, for messages). */
+static enum hvlog_export_status parse_lps(struct meta_parse *mp, const char *name,
+                                          const json_t *arr, struct hvlog_trace_meta *meta)
 {
     size_t count = json_array_size(arr);
 
     if (!json_is_array(arr))
-        return bad(mp, "lps", "not an array");
+        return bad(mp, name, "not an array");
     if (count == 0)
         return HVLOG_EXPORT_OK;
     /* From a text below 16 MiB: fewer than 2^32 elements, so i fits 32 bits. */
@@ -265,7 +281,7 @@ static enum hvlog_export_status parse_lps(struct meta_parse *mp, const json_t *a
         const json_t *n = json_array_get(arr, i);
         struct hvlog_trace_lp *lp = &meta->lps[i];
 
-        snprintf(mp->where, sizeof mp->where, "lps[%u]", i);
+        snprintf(mp->where, sizeof mp->where, "%s[%u]", name, i);
         if (!json_is_object(n))
             return bad(mp, "", "not an object");
         lp->lp = i;
@@ -320,6 +336,17 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         TRY(get_u32(mp, n, "domains", false, UINT32_MAX, &meta->host.domains));
         TRY(get_u32(mp, n, "children", false, UINT32_MAX, &meta->host.children));
         TRY(get_u64(mp, n, "seed", false, UINT64_MAX, &meta->host.seed));
+        meta->host_present = true;
+        if (version >= 2 && json_object_get(n, "lp_counts"))
+            TRY(parse_lps(mp, "host.lp_counts", json_object_get(n, "lp_counts"), meta));
+        mp->where[0] = '\0';
+    }
+    if (version >= 2 && (n = json_object_get(root, "root")) != NULL) {
+        snprintf(mp->where, sizeof mp->where, "root");
+        if (!json_is_object(n))
+            return bad(mp, "", "not an object");
+        TRY(get_u32(mp, n, "vps", false, UINT32_MAX, &meta->root.vps));
+        TRY(get_u32(mp, n, "domains", false, UINT32_MAX, &meta->root.domains));
         mp->where[0] = '\0';
     }
     TRY(get_u64(mp, root, "tsc_frequency_hz", false, UINT64_MAX, &meta->tsc_frequency_hz));
@@ -340,17 +367,36 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         meta->group_count = i + 1;
     }
     mp->where[0] = '\0';
-    n = json_object_get(root, "lps");
-    if (n)
-        TRY(parse_lps(mp, n, meta));
-    n = json_object_get(root, "stats");
+    if (version == 1) {
+        /* Version 1: the simulator's per-LP counters at the top, and
+         * "stats"; a v1 trace was only ever written whole (closed). */
+        n = json_object_get(root, "lps");
+        if (n) {
+            TRY(parse_lps(mp, "lps", n, meta));
+            meta->host_present = true;
+        }
+        meta->closed = true;
+        n = json_object_get(root, "stats");
+        if (n) {
+            snprintf(mp->where, sizeof mp->where, "stats");
+            if (!json_is_object(n))
+                return bad(mp, "", "not an object");
+#define READ_STAT(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
+            TRACE_STATS_COUNTERS(READ_STAT)
+#undef READ_STAT
+        }
+        return HVLOG_EXPORT_OK;
+    }
+    /* Version 2: "closing" is there once the recorder finished. */
+    n = json_object_get(root, "closing");
     if (n) {
-        snprintf(mp->where, sizeof mp->where, "stats");
+        snprintf(mp->where, sizeof mp->where, "closing");
         if (!json_is_object(n))
             return bad(mp, "", "not an object");
-#define READ_STAT(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
-        TRACE_STATS_COUNTERS(READ_STAT)
-#undef READ_STAT
+#define READ_CLOSING(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
+        TRACE_CLOSING_COUNTERS(READ_CLOSING)
+#undef READ_CLOSING
+        meta->closed = true;
     }
     return HVLOG_EXPORT_OK;
 }
@@ -387,15 +433,28 @@ enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
 
 /* ---- writing ---- */
 
+/* The file under the JSON writer, and the first write error's errno, so
+ * that a failure says why ("write failed: No space left on device"). */
+struct meta_sink {
+    int fd;
+    int error;
+};
+
 static int sink_fd(void *arg, const char *bytes, size_t len)
 {
-    return export_write_all(*(const int *)arg, bytes, len);
+    struct meta_sink *s = arg;
+    int e = export_write_all(s->fd, bytes, len);
+
+    if (e != 0 && s->error == 0)
+        s->error = e;
+    return e;
 }
 
 enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta *meta,
                                            struct hvlog_export_error *err)
 {
-    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &fd, HVLOG_JSON_PRETTY);
+    struct meta_sink sink = {fd, 0};
+    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &sink, HVLOG_JSON_PRETTY);
     enum hvlog_export_status status;
 
     if (!w)
@@ -407,12 +466,11 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
                              meta->hvlog_version[0] ? meta->hvlog_version : hvlog_version());
     hvlog_json_member_string(w, "abi_profile", meta->abi_profile[0] ? meta->abi_profile : "2013");
     hvlog_json_member_string(w, "command_line", meta->command_line ? meta->command_line : "");
-    hvlog_json_key(w, "host");
+    /* What the root itself knows of the machine (its root ops). */
+    hvlog_json_key(w, "root");
     hvlog_json_object_begin(w);
-    hvlog_json_member_u64(w, "lps", meta->host.lps);
-    hvlog_json_member_u64(w, "domains", meta->host.domains);
-    hvlog_json_member_u64(w, "children", meta->host.children);
-    hvlog_json_member_u64(w, "seed", meta->host.seed);
+    hvlog_json_member_u64(w, "vps", meta->root.vps);
+    hvlog_json_member_u64(w, "domains", meta->root.domains);
     hvlog_json_object_end(w);
     hvlog_json_member_u64(w, "tsc_frequency_hz", meta->tsc_frequency_hz);
     hvlog_json_member_u64(w, "qpc_frequency_hz", meta->qpc_frequency_hz);
@@ -428,6 +486,7 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         hvlog_json_member_string(w, "file", hvlog_trace_group_file(g->type));
         hvlog_json_member_string(w, "header_convention",
                                  g->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+        hvlog_json_member_u64(w, "mode", g->mode);
         hvlog_json_member_u64(w, "buffer_count", g->buffer_count);
         hvlog_json_member_u64(w, "buffer_pages", g->buffer_pages);
         hvlog_json_member_u64(w, "threshold", g->threshold);
@@ -437,32 +496,49 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         if (g->qpc_at_init_known) /* absent = unknown */
             hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
         hvlog_json_member_hex(w, "sources", g->sources);
+        if (meta->closed && g->buffers_written_known)
+            hvlog_json_member_u64(w, "buffers_written", g->buffers_written);
         hvlog_json_object_end(w);
     }
     hvlog_json_array_end(w);
-    hvlog_json_key(w, "lps");
-    hvlog_json_array_begin(w);
-    for (uint32_t i = 0; i < meta->lp_count; i++) {
-        const struct hvlog_trace_lp *lp = &meta->lps[i];
-
+    if (meta->host_present || meta->lp_count > 0) {
+        /* The simulator's truths: optional, for cross-checks only. */
+        hvlog_json_key(w, "host");
         hvlog_json_object_begin(w);
-        hvlog_json_member_u64(w, "lp", lp->lp);
+        hvlog_json_member_u64(w, "lps", meta->host.lps);
+        hvlog_json_member_u64(w, "domains", meta->host.domains);
+        hvlog_json_member_u64(w, "children", meta->host.children);
+        hvlog_json_member_u64(w, "seed", meta->host.seed);
+        if (meta->lp_count > 0) {
+            hvlog_json_key(w, "lp_counts");
+            hvlog_json_array_begin(w);
+            for (uint32_t i = 0; i < meta->lp_count; i++) {
+                const struct hvlog_trace_lp *lp = &meta->lps[i];
+
+                hvlog_json_object_begin(w);
+                hvlog_json_member_u64(w, "lp", lp->lp);
 #define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lp->field);
-        TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
+                TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
 #undef WRITE_LP_COUNTER
+                hvlog_json_object_end(w);
+            }
+            hvlog_json_array_end(w);
+        }
         hvlog_json_object_end(w);
     }
-    hvlog_json_array_end(w);
-    hvlog_json_key(w, "stats");
-    hvlog_json_object_begin(w);
-#define WRITE_STAT(field) hvlog_json_member_u64(w, #field, meta->stats.field);
-    TRACE_STATS_COUNTERS(WRITE_STAT)
-#undef WRITE_STAT
-    hvlog_json_object_end(w);
+    if (meta->closed) {
+        hvlog_json_key(w, "closing");
+        hvlog_json_object_begin(w);
+#define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, meta->stats.field);
+        TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
+#undef WRITE_CLOSING
+        hvlog_json_object_end(w);
+    }
     hvlog_json_object_end(w);
     status = hvlog_json_writer_close(w);
     if (status == HVLOG_EXPORT_IO)
-        return export_fail(err, status, "%s: write failed", HVLOG_TRACE_META_FILE);
+        return export_fail(err, status, "%s: write failed: %s", HVLOG_TRACE_META_FILE,
+                           strerror(sink.error ? sink.error : EIO));
     if (status != HVLOG_EXPORT_OK)
         return export_fail(err, status, "%s: could not be formatted", HVLOG_TRACE_META_FILE);
     return HVLOG_EXPORT_OK;

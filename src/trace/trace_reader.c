@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -79,6 +80,8 @@ struct hvlog_trace_cursor {
     uint32_t buffer_count;  /* MaximumBufferCount; 0 = unknown */
     uint64_t count;         /* whole buffers of this group in the file */
     uint64_t tail;          /* bytes after the last whole buffer (0 if another group reports them) */
+    uint64_t torn;          /* ... ignored instead: an unfinished recording's torn last buffer */
+    uint64_t written;       /* closing statistics: buffers the recorder wrote; UINT64_MAX = unknown */
     uint64_t next;          /* sequential position: a file index */
     const struct raw_slot *slots; /* the reader's table (a raw file of several types), or NULL */
     uint64_t slot_count;    /* entries in slots: every buffer of the file */
@@ -321,6 +324,7 @@ static enum hvlog_export_status open_raw(struct hvlog_trace_reader *r,
                         : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     r->raw = true;
     r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
+    r->meta.closed = true; /* nothing is being recorded into a raw file */
     status = raw_scan(r, fd, (uint64_t)st.st_size, err);
     close(fd);
     return status;
@@ -389,7 +393,9 @@ enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_r
         hvlog_trace_close(r);
         return status;
     }
-    if (!r->raw)
+    /* A version-2 recording counts its buffers per group (buffers_written,
+     * checked by each cursor); older traces only in total. */
+    if (!r->raw && !(r->meta.group_count && r->meta.groups[0].buffers_written_known))
         count_present(r);
     *out = r;
     return HVLOG_EXPORT_OK;
@@ -474,6 +480,16 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
         c->missing = r->missing;
         c->present = r->present;
     }
+    c->written = UINT64_MAX;
+    if (!r->raw && !r->meta.closed) {
+        /* A recording being written or died (docs/trace-format.md section
+         * 1): its last append may have been cut short. That buffer never
+         * reached the file whole, so it is left out, not an error. */
+        c->torn = c->tail;
+        c->tail = 0;
+    } else if (!r->raw && g->buffers_written_known) {
+        c->written = g->buffers_written;
+    }
     *out = c;
     return HVLOG_EXPORT_OK;
 }
@@ -492,6 +508,11 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
 uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c)
 {
     return c ? c->count : 0;
+}
+
+uint64_t hvlog_trace_cursor_torn(const struct hvlog_trace_cursor *c)
+{
+    return c ? c->torn : 0;
 }
 
 const char *hvlog_trace_cursor_file(const struct hvlog_trace_cursor *c)
@@ -704,6 +725,14 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
                            c->file, (unsigned long long)counted,
                            (unsigned long long)c->present);
     }
+    /* A finished recording says how many buffers it wrote: a file cut at
+     * a buffer boundary is truncated too (issue 13, "smaller ones"). */
+    if (c->written != UINT64_MAX && c->count < c->written && !c->tail_reported) {
+        c->tail_reported = true;
+        return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+                           "%s: truncated: %llu whole buffers, but the recording wrote %llu",
+                           c->file, (unsigned long long)c->count, (unsigned long long)c->written);
+    }
     return HVLOG_EXPORT_END;
 }
 
@@ -847,4 +876,45 @@ enum hvlog_export_status export_trace_header_order(struct hvlog_trace_cursor *c,
                                                    uint64_t *skipped, struct hvlog_export_error *err)
 {
     return fill_order(c, true, skip_corrupt, report, report_arg, out, count, skipped, err);
+}
+
+/* ---- a recording's state ---- */
+
+enum hvlog_trace_state hvlog_trace_dir_state(const struct hvlog_trace_reader *r)
+{
+    struct hvlog_trace_reader *again = NULL;
+    bool locked = false, closed = false;
+    int fd;
+
+    if (!r || r->raw)
+        return HVLOG_TRACE_STATE_RAW;
+    if (r->meta.closed) /* closing statistics are never taken back */
+        return HVLOG_TRACE_STATE_FINISHED;
+    /* The recorder holds LOCK_EX on the directory from before it has its
+     * name until after the closing metadata is renamed in
+     * (trace_writer.c); a shared probe fails only while it lives. */
+    fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(fd); /* drops the probe's lock, if it got one */
+    }
+    if (locked)
+        return HVLOG_TRACE_STATE_RECORDING;
+    /* Unlocked: the recorder is gone, but it may have finished since @r
+     * read the metadata; the file says which, now. */
+    if (hvlog_trace_open(r->dir, &again, NULL) == HVLOG_EXPORT_OK && again)
+        closed = again->meta.closed;
+    hvlog_trace_close(again);
+    return closed ? HVLOG_TRACE_STATE_FINISHED : HVLOG_TRACE_STATE_DIED;
+}
+
+const char *hvlog_trace_state_name(enum hvlog_trace_state state)
+{
+    switch (state) {
+    case HVLOG_TRACE_STATE_FINISHED: return "finished";
+    case HVLOG_TRACE_STATE_RECORDING: return "being written";
+    case HVLOG_TRACE_STATE_DIED: return "died";
+    case HVLOG_TRACE_STATE_RAW: return "raw";
+    }
+    return "?";
 }

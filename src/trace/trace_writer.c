@@ -1,16 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The trace writer (hvlog/trace/trace.h): a staged directory (staging.c)
- * holding one data file per group and, written last, hvlog-trace.json.
- * Buffers are appended exactly as given: the writer is the one place where
- * the root's bytes reach the disk, and it does not reinterpret them.
+ * holding one data file per group and hvlog-trace.json. Buffers are
+ * appended exactly as given: the writer is the one place where the root's
+ * bytes reach the disk, and it does not reinterpret them.
+ *
+ * Two lifetimes (docs/trace-format.md section 1):
+ *
+ *   all or nothing   create, append..., commit: the metadata is written
+ *                    last and the directory renamed into place complete.
+ *   recording        create, start, append..., commit: start writes the
+ *                    metadata (geometry, anchors) and empty group files and
+ *                    renames the directory into place at once, holding an
+ *                    exclusive flock(2) on it; buffers are then appended
+ *                    whole under the final name; commit adds the closing
+ *                    statistics by writing a new hvlog-trace.json beside
+ *                    the old one and renaming it over (atomic: a reader
+ *                    sees the opening or the closing metadata, never a
+ *                    mix), and only then drops the lock. A crash at any
+ *                    moment leaves a readable trace: whole buffers, perhaps
+ *                    one torn last buffer that readers leave out, and no
+ *                    closing statistics, which with no lock held reads as
+ *                    "died" (hvlog_trace_dir_state). A recorder keeps what
+ *                    it has (STYLE habit 20).
  *
  * Errors stick: after a failed write the files no longer hold whole
- * buffers, so every later append and the commit fail too; the caller
- * aborts.
+ * buffers, so every later append and the commit fail too. A recording cuts
+ * its file back to the last whole buffer first, so what it leaves decodes.
  */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "trace/trace_internal.h"
@@ -23,6 +49,14 @@ struct hvlog_trace_writer {
     int fd[HVLOG_TRACE_MAX_GROUPS];
     uint32_t buffer_bytes[HVLOG_TRACE_MAX_GROUPS];
     uint64_t buffers[HVLOG_TRACE_MAX_GROUPS];
+    unsigned file_mode;  /* exact permissions of every file; directories add x */
+    long long uid, gid;  /* owner to give the files, -1: the creator's */
+    /* A recording (after start): the trace directory under its final
+     * name, flock'ed LOCK_EX until commit or abort; groups it described. */
+    bool started;
+    int dir_fd;
+    char *path;
+    bool described[HVLOG_TRACE_MAX_GROUPS];
 };
 
 static enum hvlog_export_status stuck(const struct hvlog_trace_writer *w,
@@ -33,12 +67,55 @@ static enum hvlog_export_status stuck(const struct hvlog_trace_writer *w,
     return w->failure.status;
 }
 
+/* Directories: an x bit wherever the file mode has r. */
+static mode_t dir_mode(unsigned file_mode)
+{
+    return (mode_t)(file_mode | ((file_mode & 0444u) >> 2));
+}
+
+/* The writer's permissions and owner on the open file @fd; an errno or 0. */
+static int apply_access(const struct hvlog_trace_writer *w, int fd, mode_t mode)
+{
+    if (fchmod(fd, mode) != 0)
+        return errno;
+    if ((w->uid >= 0 || w->gid >= 0) &&
+        fchown(fd, w->uid >= 0 ? (uid_t)w->uid : (uid_t)-1, w->gid >= 0 ? (gid_t)w->gid : (gid_t)-1) != 0)
+        return errno;
+    return 0;
+}
+
+static int apply_dir_access(const struct hvlog_trace_writer *w, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC), e;
+
+    if (fd < 0)
+        return errno;
+    e = apply_access(w, fd, dir_mode(w->file_mode));
+    close(fd);
+    return e;
+}
+
+/* Does a live recorder hold @dir's lock (hvlog_trace_writer_start)? Then
+ * --force must not move it aside under the recorder's feet. */
+static bool being_recorded(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    bool locked;
+
+    if (fd < 0)
+        return false;
+    locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return locked;
+}
+
 enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned flags,
                                                   struct hvlog_trace_writer **out,
                                                   struct hvlog_export_error *err)
 {
     struct hvlog_trace_writer *w;
     enum hvlog_export_status status;
+    int e;
 
     if (!dir || !out)
         return export_fail(err, HVLOG_EXPORT_INVALID, "no trace directory given");
@@ -48,20 +125,81 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++)
         w->fd[t] = -1;
+    w->dir_fd = -1;
+    w->file_mode = HVLOG_TRACE_FILE_MODE;
+    w->uid = w->gid = -1;
+    /* Temporary names of writers that died (SIGKILL, power loss) would
+     * otherwise stay forever: sweep them before adding one (issue 13 A7). */
+    (void)hvlog_trace_sweep_stale(dir);
+    if ((flags & HVLOG_TRACE_FORCE) && being_recorded(dir)) {
+        free(w);
+        return export_fail(err, HVLOG_EXPORT_EXISTS,
+                           "%s: a live hvlog record is writing it; not replacing it", dir);
+    }
     status = export_staged_dir_begin(&w->dir, dir, (flags & HVLOG_TRACE_FORCE) != 0,
                                      HVLOG_TRACE_META_FILE, err);
     if (status != HVLOG_EXPORT_OK) {
         free(w);
         return status;
     }
+    w->path = export_strdup(dir);
+    e = w->path ? apply_dir_access(w, w->dir.tmp) : ENOMEM;
+    if (e != 0) {
+        status = export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO, "%s: %s",
+                             dir, strerror(e));
+        hvlog_trace_writer_abort(w);
+        return status;
+    }
     *out = w;
     return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_writer_access(struct hvlog_trace_writer *w, unsigned file_mode,
+                                                  long long uid, long long gid,
+                                                  struct hvlog_export_error *err)
+{
+    int e;
+
+    if (!w || w->started || file_mode > 07777u)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started, or a bad mode");
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        if (w->fd[t] >= 0)
+            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
+    }
+    w->file_mode = file_mode ? file_mode : HVLOG_TRACE_FILE_MODE;
+    w->uid = uid;
+    w->gid = gid;
+    e = apply_dir_access(w, w->dir.tmp);
+    if (e != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", w->path, strerror(e));
+    return HVLOG_EXPORT_OK;
+}
+
+/* Create @name in the staged directory with the writer's access. */
+static int create_file(const struct hvlog_trace_writer *w, const char *name,
+                       struct hvlog_export_error *err)
+{
+    int fd = export_create_file(w->dir.tmp, name, err), e;
+
+    if (fd < 0)
+        return -1;
+    e = apply_access(w, fd, (mode_t)w->file_mode);
+    if (e != 0) {
+        export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, name, strerror(e));
+        close(fd);
+        return -1;
+    }
+    return fd;
 }
 
 static enum hvlog_export_status open_group(struct hvlog_trace_writer *w, uint32_t type,
                                            struct hvlog_export_error *err)
 {
-    w->fd[type] = export_create_file(w->dir.tmp, hvlog_trace_group_file(type), err);
+    if (w->started) /* start created every described group's file */
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "%s: buffers of log type %u, which the metadata does not describe",
+                           w->path, type);
+    w->fd[type] = create_file(w, hvlog_trace_group_file(type), err);
     return w->fd[type] < 0 ? HVLOG_EXPORT_IO : HVLOG_EXPORT_OK;
 }
 
@@ -89,10 +227,16 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
         return stuck(w, err);
     e = export_write_all(w->fd[type], bytes, len);
     if (e != 0) {
-        export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: %s", w->dir.final,
+        /* A recording keeps its whole buffers: cut the partial one off (if
+         * that fails too, readers still leave a torn last buffer out). */
+        if (w->started)
+            (void)ftruncate(w->fd[type], (off_t)(w->buffers[type] * len));
+        export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
                     hvlog_trace_group_file(type), strerror(e));
         return stuck(w, err);
     }
+    if (w->started) /* start the write-out now, so a power loss keeps more */
+        export_start_writeback(w->fd[type], w->buffers[type] * len, len);
     w->buffer_bytes[type] = (uint32_t)len;
     w->buffers[type]++;
     return HVLOG_EXPORT_OK;
@@ -132,6 +276,11 @@ static enum hvlog_export_status check_meta(const struct hvlog_trace_writer *w,
         if (g->time_basis > HvEventLogEntryTimeMaximumCurrent)
             return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: group %u: bad time basis",
                                g->type);
+        if (w->started && !w->described[g->type])
+            return export_fail(err, HVLOG_EXPORT_INVALID,
+                               "trace metadata: group %u was not in the metadata the recording "
+                               "started with",
+                               g->type);
     }
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         if (w->buffers[t] != 0 && !hvlog_trace_meta_group(meta, t))
@@ -152,12 +301,172 @@ static void close_files(struct hvlog_trace_writer *w)
     }
 }
 
+/* fsync and close every group file (a recording's stay open until commit). */
+static enum hvlog_export_status sync_files(struct hvlog_trace_writer *w,
+                                           struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        int e;
+
+        if (w->fd[t] < 0)
+            continue;
+        e = export_close_synced(w->fd[t]);
+        w->fd[t] = -1;
+        if (e != 0 && status == HVLOG_EXPORT_OK)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
+                                 hvlog_trace_group_file(t), strerror(e));
+    }
+    return status;
+}
+
+/* @meta as written: the opening (no closing statistics) or the closing
+ * metadata with what the writer itself knows, the buffers per group. */
+static struct hvlog_trace_meta as_written(const struct hvlog_trace_writer *w,
+                                          const struct hvlog_trace_meta *meta, bool closing)
+{
+    struct hvlog_trace_meta m = *meta; /* shallow: lps and command_line stay the caller's */
+
+    m.closed = closing;
+    for (uint32_t i = 0; i < m.group_count; i++) {
+        m.groups[i].buffers_written = w->buffers[m.groups[i].type];
+        m.groups[i].buffers_written_known = closing;
+    }
+    return m;
+}
+
+/* export_meta_write, its message naming the trace ("T/hvlog-trace.json: ..."). */
+static enum hvlog_export_status meta_write_named(const struct hvlog_trace_writer *w, int fd,
+                                                 const struct hvlog_trace_meta *meta,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
+    enum hvlog_export_status status = export_meta_write(fd, meta, &inner);
+
+    if (status != HVLOG_EXPORT_OK)
+        export_fail(err, status, "%s/%s", w->path, inner.message);
+    return status;
+}
+
+/* hvlog-trace.json from @meta into the staged directory, synced. */
+static enum hvlog_export_status write_meta_file(struct hvlog_trace_writer *w,
+                                                const struct hvlog_trace_meta *meta,
+                                                struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status;
+    int fd = create_file(w, HVLOG_TRACE_META_FILE, err), e;
+
+    if (fd < 0)
+        return HVLOG_EXPORT_IO;
+    status = meta_write_named(w, fd, meta, err);
+    e = export_close_synced(fd);
+    if (status == HVLOG_EXPORT_OK && e != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
+                             strerror(e));
+    return status;
+}
+
+enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
+                                                 const struct hvlog_trace_meta *meta,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta opening;
+    enum hvlog_export_status status;
+
+    if (!w || w->started)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, or a recording already started");
+    if (w->failure.status != HVLOG_EXPORT_OK)
+        return stuck(w, err);
+    status = check_meta(w, meta, err);
+    for (uint32_t i = 0; status == HVLOG_EXPORT_OK && i < meta->group_count; i++) {
+        uint32_t type = meta->groups[i].type;
+
+        w->described[type] = true;
+        if (w->fd[type] < 0)
+            status = open_group(w, type, err);
+    }
+    opening = as_written(w, meta, false);
+    if (status == HVLOG_EXPORT_OK)
+        status = write_meta_file(w, &opening, err);
+    if (status == HVLOG_EXPORT_OK) {
+        /* Locked before it gets its name: no reader ever sees the
+         * recording unlocked and without closing statistics ("died"). */
+        w->dir_fd = open(w->dir.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (w->dir_fd < 0 || flock(w->dir_fd, LOCK_EX | LOCK_NB) != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot lock the trace: %s", w->path,
+                                 strerror(errno));
+    }
+    if (status != HVLOG_EXPORT_OK) {
+        hvlog_trace_writer_abort(w);
+        return status;
+    }
+    status = export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
+    if (status != HVLOG_EXPORT_OK) {
+        close_files(w);
+        close(w->dir_fd);
+        w->dir_fd = -1;
+        free(w->path);
+        free(w);
+        return status;
+    }
+    w->started = true;
+    return HVLOG_EXPORT_OK;
+}
+
+/* A recording's commit: the closing metadata replaces the opening one by a
+ * rename inside the locked directory; then the lock goes. */
+static enum hvlog_export_status commit_recording(struct hvlog_trace_writer *w,
+                                                 const struct hvlog_trace_meta *meta,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta closing = as_written(w, meta, true);
+    enum hvlog_export_status status = check_meta(w, meta, err);
+    char tmp[64];
+    int fd = -1, e;
+
+    /* hvlog_trace_sweep_stale's pattern, should this process die here. */
+    snprintf(tmp, sizeof tmp, "." HVLOG_TRACE_META_FILE ".tmp-%ld-0-0", (long)getpid());
+    if (status == HVLOG_EXPORT_OK)
+        status = sync_files(w, err);
+    if (status == HVLOG_EXPORT_OK) {
+        (void)unlinkat(w->dir_fd, tmp, 0); /* ours, from an earlier try: the PID is ours */
+        fd = openat(w->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        e = fd < 0 ? errno : apply_access(w, fd, (mode_t)w->file_mode);
+        if (e != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
+                                 strerror(e));
+    }
+    if (status == HVLOG_EXPORT_OK)
+        status = meta_write_named(w, fd, &closing, err);
+    if (fd >= 0) {
+        e = export_close_synced(fd);
+        if (status == HVLOG_EXPORT_OK && e != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
+                                 HVLOG_TRACE_META_FILE, strerror(e));
+    }
+    if (status == HVLOG_EXPORT_OK && renameat(w->dir_fd, tmp, w->dir_fd, HVLOG_TRACE_META_FILE) != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
+                             strerror(errno));
+    if (status != HVLOG_EXPORT_OK) {
+        if (fd >= 0)
+            (void)unlinkat(w->dir_fd, tmp, 0); /* nothing hidden is left behind */
+        hvlog_trace_writer_abort(w);
+        return status;
+    }
+    (void)fsync(w->dir_fd);
+    close(w->dir_fd); /* drops the lock: closing statistics are on disk first */
+    free(w->path);
+    free(w);
+    return HVLOG_EXPORT_OK;
+}
+
 enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
                                                   const struct hvlog_trace_meta *meta,
                                                   struct hvlog_export_error *err)
 {
+    struct hvlog_trace_meta closing;
     enum hvlog_export_status status;
-    int e;
 
     if (!w)
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
@@ -166,38 +475,26 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         hvlog_trace_writer_abort(w);
         return status;
     }
+    if (w->started)
+        return commit_recording(w, meta, err);
     status = check_meta(w, meta, err);
     /* A group with no buffers still gets its (empty) file. */
     for (uint32_t i = 0; status == HVLOG_EXPORT_OK && i < meta->group_count; i++) {
         if (w->fd[meta->groups[i].type] < 0)
             status = open_group(w, meta->groups[i].type, err);
     }
-    for (uint32_t t = 0; status == HVLOG_EXPORT_OK && t < HVLOG_TRACE_MAX_GROUPS; t++) {
-        if (w->fd[t] < 0)
-            continue;
-        e = export_close_synced(w->fd[t]);
-        w->fd[t] = -1;
-        if (e != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->dir.final,
-                                 hvlog_trace_group_file(t), strerror(e));
-    }
+    if (status == HVLOG_EXPORT_OK)
+        status = sync_files(w, err);
     if (status == HVLOG_EXPORT_OK) {
-        int fd = export_create_file(w->dir.tmp, HVLOG_TRACE_META_FILE, err);
-        if (fd < 0) {
-            status = HVLOG_EXPORT_IO;
-        } else {
-            status = export_meta_write(fd, meta, err);
-            e = export_close_synced(fd);
-            if (status == HVLOG_EXPORT_OK && e != 0)
-                status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->dir.final,
-                                     HVLOG_TRACE_META_FILE, strerror(e));
-        }
+        closing = as_written(w, meta, true);
+        status = write_meta_file(w, &closing, err);
     }
     if (status != HVLOG_EXPORT_OK) {
         hvlog_trace_writer_abort(w);
         return status;
     }
     status = export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
+    free(w->path);
     free(w);
     return status;
 }
@@ -207,6 +504,114 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
     if (!w)
         return;
     close_files(w);
-    export_staged_dir_abort(&w->dir);
+    if (w->started) {
+        /* The trace stays: every whole buffer, the opening metadata. */
+        if (w->dir_fd >= 0)
+            close(w->dir_fd);
+    } else {
+        if (w->dir_fd >= 0)
+            close(w->dir_fd);
+        export_staged_dir_abort(&w->dir);
+    }
+    free(w->path);
     free(w);
+}
+
+/* ---- stale temporary names ---- */
+
+/* Does @p read "PID-N-HEX" (the tail of staging.c's unique_name)? */
+static bool stale_tail(const char *p, long *pid)
+{
+    char *end;
+
+    if (*p < '1' || *p > '9')
+        return false;
+    *pid = strtol(p, &end, 10);
+    if (*end != '-' || *pid <= 0)
+        return false;
+    p = end + 1;
+    if (*p < '0' || *p > '9')
+        return false;
+    (void)strtoul(p, &end, 10);
+    if (*end != '-' || end[1] == '\0')
+        return false;
+    for (p = end + 1; *p; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+/* Does @name read ".NAME.KIND-PID-N-HEX" with KIND tmp or old, the names
+ * staging.c gives its temporaries? Its PID in *@pid. */
+static bool stale_pattern(const char *name, long *pid)
+{
+    if (name[0] != '.')
+        return false;
+    for (const char *p = name + 2; (p = strchr(p, '.')) != NULL; p++) {
+        if ((strncmp(p, ".tmp-", 5) == 0 || strncmp(p, ".old-", 5) == 0) && stale_tail(p + 5, pid))
+            return true;
+    }
+    return false;
+}
+
+unsigned hvlog_trace_sweep_stale(const char *path)
+{
+    size_t len = path ? strlen(path) : 0;
+    char *parent, *base, *slash;
+    unsigned removed = 0;
+    DIR *d;
+
+    while (len > 1 && path[len - 1] == '/')
+        len--;
+    if (len == 0 || !(parent = malloc(len + 3)))
+        return 0;
+    memcpy(parent, path, len);
+    parent[len] = '\0';
+    slash = strrchr(parent, '/');
+    if (slash) {
+        base = slash + 1;
+        *slash = '\0';
+        if (slash == parent) { /* "/x": the parent is "/" */
+            memmove(parent + 2, base, strlen(base) + 1);
+            parent[0] = '/';
+            parent[1] = '\0';
+            base = parent + 2;
+        }
+    } else {
+        memmove(parent + 2, parent, len + 1);
+        parent[0] = '.';
+        parent[1] = '\0';
+        base = parent + 2;
+    }
+    d = *base ? opendir(parent) : NULL;
+    if (d) {
+        const struct dirent *de;
+
+        while ((de = readdir(d)) != NULL) {
+            struct stat st;
+            long pid = 0;
+            char *victim;
+
+            /* kill(pid, 0): ESRCH only when no such process exists; a live
+             * PID (even another user's: EPERM) keeps its name. */
+            if (!stale_pattern(de->d_name, &pid) || pid == (long)getpid() ||
+                kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                continue;
+            victim = export_join(parent, de->d_name);
+            if (!victim)
+                break;
+            if (lstat(victim, &st) == 0) {
+                if (S_ISDIR(st.st_mode))
+                    export_remove_dir(victim);
+                else
+                    (void)unlink(victim);
+                removed += lstat(victim, &st) != 0;
+            }
+            free(victim);
+        }
+        closedir(d);
+    }
+    free(parent);
+    return removed;
 }

@@ -118,20 +118,29 @@ babeltrace2 -c sink.utils.counter "$work/c.ctf" > "$work/c.bt.count" 2>&1 || fai
 "$hvlog" decode "$work/c" --time utc > "$work/c.utc.txt"
 bad=$(grep -v '^\[lost' "$work/c.utc.txt" | grep -cv '^\[[0-2][0-9]:[0-5][0-9]:[0-6][0-9]\.[0-9]\{7\}\]' || true)
 [ "$bad" -eq 0 ] || fail "circular: $bad decoded lines without a wall-clock time: $(grep -v '^\[[0-2]' "$work/c.utc.txt" | head -2)"
-# The same trace without the new members (a trace of an older hvlog) still
-# reads, and its QPC clocks are not anchored: CTF refuses to merge them.
+# The same trace as an older hvlog wrote it (format version 1, before the
+# QPC members and overwritten: per-LP rows at the top, "stats", no "root",
+# "closing" or "mode") still reads, and its QPC clocks are not anchored:
+# CTF refuses to merge them.
 mkdir "$work/old"
 cp "$work/c/"*.buffers "$work/old/"
 python3 - "$work/c/hvlog-trace.json" "$work/old/hvlog-trace.json" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-del m["qpc_frequency_hz"]
+m["version"] = 1
+del m["qpc_frequency_hz"], m["root"]
 for g in m["groups"]:
-    del g["qpc_at_init"]
+    del g["qpc_at_init"], g["mode"], g["buffers_written"]
+m["lps"] = m["host"].pop("lp_counts")
 for l in m["lps"]:
     del l["overwritten"]
+c = m.pop("closing")
+m["stats"] = {k: c[k] for k in ("messages", "buffers", "longest_chain")}
 json.dump(m, open(sys.argv[2], "w"), indent=2)
 PY
+"$hvlog" info --json "$work/old" > "$work/old.info.json" || fail "old: info failed"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["format_version"] == 1 and d["state"] == "finished" and d["host_section"], d' \
+    "$work/old.info.json" || fail "old: info does not say version 1, finished, with a host section"
 "$hvlog" stats --json "$work/old" > "$work/old.stats.json" || fail "old: stats failed"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(l["overwritten"] == 0 for l in d["lps"]), d["lps"]' \
     "$work/old.stats.json" || fail "old: an absent overwritten does not read as 0"

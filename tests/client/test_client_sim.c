@@ -552,8 +552,10 @@ static void world_tapped(struct world *w, struct tap *t, enum hvlog_call_abi abi
     memset(t, 0, sizeof(*t));
     t->inner = w->ops;
     t->inner_ctx = w->sim;
-    w->ops = (struct hvlog_root_ops){tap_hypercall, tap_scratch, tap_view, tap_message_page,
-                                     tap_eom, NULL, t->inner.vp_count, t->inner.domain_count};
+    w->ops = (struct hvlog_root_ops){.hypercall = tap_hypercall, .scratch_page = tap_scratch,
+                                     .view = tap_view, .message_page = tap_message_page,
+                                     .eom = tap_eom, .vp_count = t->inner.vp_count,
+                                     .domain_count = t->inner.domain_count};
     cc = (struct hvlog_client_config){.ops = &w->ops, .ctx = t, .abi = abi};
     assert_int_equal(hvlog_client_create(&cc, &w->client), 0);
 }

@@ -192,6 +192,7 @@ void synth_meta(const struct synth_spec *spec, struct hvlog_trace_meta *meta)
     snprintf(meta->abi_profile, sizeof meta->abi_profile, "%s",
              spec->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
     meta->command_line = (char *)"hvlog record --synthetic";
+    meta->host_present = true; /* a simulated host: its geometry and seed */
     meta->host.lps = spec->lps;
     meta->host.domains = 1;
     meta->host.seed = 42;

@@ -87,7 +87,7 @@ static void the_reader_returns_every_buffer_byte_for_byte(void **state)
     assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
     assert_false(hvlog_trace_reader_is_raw(r));
     meta = hvlog_trace_reader_meta(r);
-    assert_int_equal(meta->version, 1);
+    assert_int_equal(meta->version, HVLOG_TRACE_FORMAT_VERSION);
     assert_string_equal(meta->abi_profile, "2013");
     assert_string_equal(meta->command_line, "hvlog record --synthetic");
     assert_int_equal(meta->host.lps, 3);
@@ -501,8 +501,9 @@ static void a_cut_at_a_buffer_boundary_is_found_by_the_metadata_count(void **sta
         n++;
     assert_int_equal(n, expect.total_buffers - 2);
     assert_int_equal(st, HVLOG_EXPORT_TRUNCATED);
-    assert_non_null(strstr(err.message, "truncated at a buffer boundary: the metadata counts 15 "
-                                        "buffers, the group files hold 13"));
+    /* Version 2 counts per group (buffers_written); version 1 only in
+     * total ("the metadata counts N buffers, the group files hold M"). */
+    assert_non_null(strstr(err.message, "truncated: 13 whole buffers, but the recording wrote 15"));
     assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_END);
     /* Fill order refuses it too, or with skip_corrupt reports and counts it. */
     assert_int_equal(hvlog_trace_fill_order(c, false, NULL, NULL, &slots, &n, NULL, &err),
@@ -716,8 +717,8 @@ static void every_metadata_value_is_checked(void **state)
         {"[1]", HVLOG_EXPORT_NOT_TRACE, "not a JSON object"},
         {"{\"format\":\"ctf\",\"version\":1}", HVLOG_EXPORT_NOT_TRACE, "\"format\" is not"},
         {"{\"format\":\"hvlog-trace\"}", HVLOG_EXPORT_BAD_META, "version: missing"},
-        {"{\"format\":\"hvlog-trace\",\"version\":2}", HVLOG_EXPORT_VERSION,
-         "version 2 is newer than this hvlog reads (1)"},
+        {"{\"format\":\"hvlog-trace\",\"version\":3}", HVLOG_EXPORT_VERSION,
+         "version 3 is newer than this hvlog reads (2)"},
         {"{\"format\":\"hvlog-trace\",\"version\":\"1\"}", HVLOG_EXPORT_BAD_META,
          "version: not an unsigned"},
         {"{\"format\":\"hvlog-trace\",\"version\":1}", HVLOG_EXPORT_BAD_META, "groups: not an array"},

@@ -27,6 +27,13 @@ struct hvlog_root_ops {
     /* HvDepositMemory: @pages more pages into the pool of @domain. NULL: the
      * client does not retry INSUFFICIENT_MEMORY. */
     int (*deposit)(void *ctx, uint32_t domain, uint32_t pages);
+    /* The partition reference counter as root VP @vp reads it (the
+     * HV_X64_MSR_TIME_REF_COUNT MSR, 0x40000020): 100 ns units, the clock
+     * of header TimeStamps and reference-basis entries (spec §4.4, §4.5).
+     * The client reads it just before each Initialize, so that the trace
+     * can pair the SystemTime the root passed with a reference time the
+     * root itself saw. NULL: unknown; the client records no anchor. */
+    uint64_t (*read_reference_time)(void *ctx, uint32_t vp);
     uint32_t vp_count;     /* root VPs (and so LPs) */
     uint32_t domain_count; /* proximity domains; buffers are spread over them */
 };

@@ -155,6 +155,17 @@ struct hvlog_client_stats {
 HVLOG_API void hvlog_client_stats(const struct hvlog_client *client, uint32_t type,
                                   struct hvlog_client_stats *out);
 
+/**
+ * hvlog_client_init_reference_time - the partition reference counter the
+ * client read (root ops read_reference_time) just before it issued the
+ * Initialize of group @type, in 100 ns units, to *@out (may be NULL). With
+ * the SystemTime passed to that Initialize it places reference time on the
+ * wall clock; it stays known after Finalize, until the next prepare. False
+ * when no Initialize of @type succeeded or the ops cannot read the counter.
+ */
+HVLOG_API bool hvlog_client_init_reference_time(const struct hvlog_client *client, uint32_t type,
+                                                uint64_t *out);
+
 /** The GPA page numbers Map returned for (@type, @index), or NULL if not mapped. */
 HVLOG_API const uint64_t *hvlog_client_buffer_pages(const struct hvlog_client *client,
                                                     uint32_t type, uint32_t index,

@@ -30,13 +30,21 @@
 HVLOG_BEGIN_DECLS
 
 #define HVLOG_TRACE_FORMAT "hvlog-trace"
-#define HVLOG_TRACE_FORMAT_VERSION 1u
+/* 2: root-side metadata, an optional host section, closing statistics
+ * written at the end of a recording (docs/trace-format.md section 2).
+ * Readers accept 1 and 2. */
+#define HVLOG_TRACE_FORMAT_VERSION 2u
 #define HVLOG_TRACE_META_FILE "hvlog-trace.json"
 #define HVLOG_TRACE_MAX_GROUPS 3u             /* one per log type 0..2 */
 #define HVLOG_TRACE_META_MAX_BYTES (16u << 20) /* a longer metadata file is refused */
 
 /* Force replacing an existing trace directory (hvlog_trace_writer_create). */
 #define HVLOG_TRACE_FORCE 0x1u
+
+/* Default permissions of what the trace writer creates (issue 13, A11): a
+ * hypervisor trace can be sensitive, so only its owner reads it, as perf
+ * does with perf.data. Directories get an x bit wherever a file gets r. */
+#define HVLOG_TRACE_FILE_MODE 0600u
 
 /** hvlog_trace_group_file - the data file of log @type ("local.buffers",
  * "global.buffers", "system.buffers"), or NULL for another type. */
@@ -61,9 +69,16 @@ struct hvlog_trace_group {
      * time. Meaningful only when qpc_at_init_known ("qpc_at_init" present). */
     uint64_t qpc_at_init;
     bool qpc_at_init_known;
+    uint32_t mode;                  /* Initialize Mode (§11.1): 0 Regular, 1 Circular; v2 */
+    /* Closing statistics (v2, written when the recording finished): whole
+     * buffers the recorder appended to the group file. Readers check the
+     * file against it. Meaningful only when buffers_written_known. */
+    uint64_t buffers_written;
+    bool buffers_written_known;
 };
 
-/* What each LP logged and lost (the simulator's counters, §7.4). */
+/* What each LP logged and lost (the simulator's counters, §7.4): part of
+ * the optional host section, which only a simulated host can fill. */
 struct hvlog_trace_lp {
     uint32_t lp;
     uint64_t logged;         /* events the producers offered */
@@ -80,12 +95,23 @@ struct hvlog_trace_lp {
  * The metadata. For the writer the caller fills it and keeps ownership
  * (the writer only reads it; group file names are set by the writer). A
  * meta from hvlog_trace_meta_parse or a reader owns command_line and lps.
+ *
+ * Format version 2 separates what a root partition can know (everything
+ * but host: the Initialize inputs, the anchors it read itself, what its
+ * client saw) from what only a simulated host knows (host, lps), which is
+ * optional and only ever used to cross-check. Version 1 files are read
+ * into the same structure (their host and lps set host_present).
  */
 struct hvlog_trace_meta {
-    uint32_t version;           /* HVLOG_TRACE_FORMAT_VERSION */
+    uint32_t version;           /* the file's; the writer writes HVLOG_TRACE_FORMAT_VERSION */
     char hvlog_version[32];     /* of the program that recorded */
     char abi_profile[16];       /* "2013" or "current" */
     char *command_line;         /* may be NULL */
+    struct {
+        uint32_t vps;           /* root VPs the root driver saw (hvlog_root_ops); 0 = unknown */
+        uint32_t domains;       /* proximity domains it spread buffers over; 0 = unknown */
+    } root;
+    bool host_present;          /* the optional host section is there (written when set) */
     struct {
         uint32_t lps;
         uint32_t domains;
@@ -96,12 +122,19 @@ struct hvlog_trace_meta {
     uint64_t qpc_frequency_hz;  /* QPC ticks per second (time basis 2); 0 = unknown */
     uint32_t group_count;
     struct hvlog_trace_group groups[HVLOG_TRACE_MAX_GROUPS];
-    uint32_t lp_count;
+    uint32_t lp_count;          /* host section: per-LP counters */
     struct hvlog_trace_lp *lps;
-    struct {
+    /* Version 2: the closing statistics are present (the recorder finished
+     * and rewrote the metadata). A version-1 file is always closed. A
+     * recording without them was still being written, or died. */
+    bool closed;
+    struct {                    /* what the recording root's client saw (closing) */
         uint64_t messages;
         uint64_t buffers;
         uint64_t longest_chain;
+        uint64_t entries;       /* v2 */
+        uint64_t events_lost;   /* v2: sum of the EventsLost of the buffers read */
+        uint64_t corrupt;       /* v2: buffers or ready-list links the client refused */
     } stats;
 };
 
@@ -139,6 +172,7 @@ HVLOG_API const struct hvlog_trace_group *hvlog_trace_meta_anchor(const struct h
 /* ---- writing ---- */
 
 struct hvlog_trace_writer;
+struct hvlog_trace_reader;
 
 /**
  * hvlog_trace_writer_create - start a trace in directory @dir. Refuses an
@@ -175,8 +209,65 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_
                                                             const struct hvlog_trace_meta *meta,
                                                             struct hvlog_export_error *err);
 
-/** hvlog_trace_writer_abort - remove everything written and free @w (may be NULL). */
+/** hvlog_trace_writer_abort - remove everything written and free @w (may be
+ * NULL). After hvlog_trace_writer_start the trace stays where it is, with
+ * every whole buffer appended and no closing statistics (a recorder keeps
+ * what it has): its lock is released, so readers see a recording that died. */
 HVLOG_API void hvlog_trace_writer_abort(struct hvlog_trace_writer *w);
+
+/**
+ * hvlog_trace_writer_access - the permissions and owner of what @w creates,
+ * called before anything is appended. @file_mode (0 = HVLOG_TRACE_FILE_MODE)
+ * is applied exactly, whatever the umask; directories get an x bit where
+ * it has r. @uid and @gid (-1: unchanged) give the files away, as perf does
+ * for SUDO_UID/SUDO_GID. Applies to the directory at once.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_access(struct hvlog_trace_writer *w,
+                                                            unsigned file_mode, long long uid,
+                                                            long long gid,
+                                                            struct hvlog_export_error *err);
+
+/**
+ * hvlog_trace_writer_start - make the trace a recording that survives a
+ * crash (docs/trace-format.md section 1): write @meta (closing statistics
+ * left out) and an empty file per group, take an exclusive flock(2) on the
+ * directory, and rename it into place now. Every later append goes to the
+ * final name, whole, and commit only adds the closing statistics (it
+ * rewrites hvlog-trace.json through a rename). The lock is held until
+ * commit or abort; hvlog_trace_dir_state tells a reader about it. Types
+ * appended later must have a group in @meta.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
+                                                           const struct hvlog_trace_meta *meta,
+                                                           struct hvlog_export_error *err);
+
+/**
+ * hvlog_trace_sweep_stale - in the directory that holds @path, remove the
+ * temporaries hvlog writers name .NAME.tmp-PID-N-HEX and .NAME.old-PID-N-HEX
+ * (files, or directories of plain files) whose PID no longer exists: what a
+ * writer killed before its rename leaves. A name whose PID still runs (or
+ * belongs to another user), or that is not exactly that pattern, is left
+ * alone. Returns the number of names removed.
+ */
+HVLOG_API unsigned hvlog_trace_sweep_stale(const char *path);
+
+/* What a trace directory's recorder is doing (hvlog info). */
+enum hvlog_trace_state {
+    HVLOG_TRACE_STATE_FINISHED,  /* closing statistics present (every version-1 trace) */
+    HVLOG_TRACE_STATE_RECORDING, /* a live process holds the recorder's lock */
+    HVLOG_TRACE_STATE_DIED,      /* no closing statistics and no lock: the recorder
+                                  * was killed, or stopped on a write error */
+    HVLOG_TRACE_STATE_RAW,       /* a raw buffer file: no recorder to speak of */
+};
+
+/**
+ * hvlog_trace_dir_state - the state of the trace @r reads. Probes the lock
+ * first, then reads hvlog-trace.json again, so a recording that finished
+ * meanwhile is "finished", never "died".
+ */
+HVLOG_API enum hvlog_trace_state hvlog_trace_dir_state(const struct hvlog_trace_reader *r);
+/** hvlog_trace_state_name - "finished", "being written", "died", "raw". */
+HVLOG_API const char *hvlog_trace_state_name(enum hvlog_trace_state state);
 
 /* ---- reading ---- */
 
@@ -226,6 +317,15 @@ HVLOG_API void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c);
 
 /** hvlog_trace_cursor_count - the group's whole buffers in its file. */
 HVLOG_API uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c);
+
+/**
+ * hvlog_trace_cursor_torn - bytes after the last whole buffer that the
+ * cursor ignores: a recording that is being written or died may end in a
+ * buffer whose append was cut short (docs/trace-format.md section 1); that
+ * torn buffer is left out, not reported as TRUNCATED. 0 otherwise. Readers
+ * print a note when it is not 0.
+ */
+HVLOG_API uint64_t hvlog_trace_cursor_torn(const struct hvlog_trace_cursor *c);
 
 /** hvlog_trace_cursor_file - the path of the file @c reads (for messages:
  * "TRACE/local.buffers", or the raw file), valid while @c is open. */

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/* A recording that survives a crash and format version 2
+ * (hvlog/trace/trace.h, docs/trace-format.md sections 1 and 2): the
+ * writer's start/commit/abort, the recorder's lock as readers see it, torn
+ * last buffers, the stale-temporary sweep, permissions, and version 1 and 2
+ * metadata read into one structure. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/layout.h"
+#include "hvlog/trace/trace.h"
+#include "synth.h"
+
+static const struct synth_spec spec = {
+    1, 2, 3, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
+
+struct captured {
+    uint8_t *bytes;
+    uint32_t len, count;
+};
+
+static int capture(void *arg, const uint8_t *bytes, uint32_t len)
+{
+    struct captured *c = arg;
+    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
+
+    if (!grown)
+        return -1;
+    c->bytes = grown;
+    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
+    c->len = len;
+    c->count++;
+    return 0;
+}
+
+static enum hvlog_trace_state state_of(const char *dir, uint64_t *count, uint64_t *torn)
+{
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_export_error err;
+    enum hvlog_trace_state st;
+
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    *count = hvlog_trace_cursor_count(c);
+    *torn = hvlog_trace_cursor_torn(c);
+    hvlog_trace_cursor_close(c);
+    st = hvlog_trace_dir_state(r);
+    hvlog_trace_close(r);
+    return st;
+}
+
+/* Every buffer the cursor steps over (good or corrupt) until the end; the
+ * status that ended it. */
+static enum hvlog_export_status read_all(const char *dir, uint64_t *buffers)
+{
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    enum hvlog_export_status st;
+
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    *buffers = 0;
+    while ((st = hvlog_trace_cursor_next(c, &b, NULL, NULL, &err)) == HVLOG_EXPORT_OK ||
+           st == HVLOG_EXPORT_CORRUPT)
+        (*buffers)++;
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    return st;
+}
+
+static void append_bytes(const char *dir, const char *name, size_t n)
+{
+    char *path = synth_path(dir, name);
+    FILE *f = fopen(path, "ab");
+
+    assert_non_null(f);
+    for (size_t i = 0; i < n; i++)
+        fputc(0xA5, f);
+    assert_int_equal(fclose(f), 0);
+    free(path);
+}
+
+static void a_recording_is_readable_at_every_step_and_says_its_state(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    uint64_t count, torn, read;
+
+    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    synth_meta(&spec, &meta);
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    /* Under its final name at once, locked, with no closing statistics. */
+    assert_true(synth_exists(dir));
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_RECORDING);
+    assert_int_equal(count, 0);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, cap.bytes, cap.len, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_append(w, 1, cap.bytes + cap.len, cap.len, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_RECORDING);
+    assert_int_equal(count, 2);
+    /* A torn append (the recorder killed inside write()) is left out. */
+    append_bytes(dir, "local.buffers", 100);
+    assert_int_equal(read_all(dir, &read), HVLOG_EXPORT_END);
+    assert_int_equal(read, 2);
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_RECORDING);
+    assert_int_equal(torn, 100);
+    /* Abort keeps the trace (a recorder keeps what it has): it died. */
+    hvlog_trace_writer_abort(w);
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_DIED);
+    assert_int_equal(count, 2);
+    assert_int_equal(synth_dir_entries(*state), 1); /* nothing hidden beside it */
+    free(cap.bytes);
+    free(dir);
+}
+
+static void commit_adds_the_closing_statistics_and_readers_check_them(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *local = synth_path(dir, "local.buffers");
+    struct captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    uint64_t count, torn, read;
+
+    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    synth_meta(&spec, &meta);
+    meta.stats.entries = 7;
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    for (uint32_t i = 0; i < cap.count; i++)
+        assert_int_equal(hvlog_trace_writer_append(w, 1, cap.bytes + (size_t)i * cap.len, cap.len,
+                                                   &err),
+                         HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_FINISHED);
+    assert_int_equal(count, cap.count);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_true(hvlog_trace_reader_meta(r)->closed);
+    assert_int_equal(hvlog_trace_reader_meta(r)->version, 2);
+    assert_int_equal(hvlog_trace_reader_meta(r)->groups[0].buffers_written, cap.count);
+    assert_int_equal(hvlog_trace_reader_meta(r)->stats.entries, 7);
+    hvlog_trace_close(r);
+    assert_int_equal(synth_dir_entries(*state), 1);
+    assert_int_equal(synth_dir_entries(dir), 2); /* json and local.buffers: no temporary */
+    /* Finished: a file one buffer short is truncated, not silently shorter. */
+    assert_int_equal(truncate(local, (off_t)(cap.count - 1) * cap.len), 0);
+    assert_int_equal(read_all(dir, &read), HVLOG_EXPORT_TRUNCATED);
+    assert_int_equal(read, cap.count - 1);
+    /* ...and a torn tail is an error there too. */
+    append_bytes(dir, "local.buffers", cap.len + 10);
+    assert_int_equal(read_all(dir, &read), HVLOG_EXPORT_TRUNCATED);
+    free(cap.bytes);
+    free(local);
+    free(dir);
+}
+
+static void files_are_private_whatever_the_umask(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    char *json = synth_path(dir, HVLOG_TRACE_META_FILE);
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+    struct stat st;
+    mode_t old = umask(0);
+
+    synth_meta(&spec, &meta);
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(stat(json, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0600);
+    synth_rmtree(dir);
+    /* Widened on request, exactly: the directory gets x where r is. */
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_access(w, 0644, -1, -1, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(stat(dir, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0755);
+    assert_int_equal(stat(json, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0644);
+    umask(old);
+    free(json);
+    free(dir);
+}
+
+static void stale_temporaries_of_dead_processes_are_swept_and_no_others(void **state)
+{
+    const char *base = *state;
+    char name[256], *dead_dir, *dead_file, *live, *other;
+    pid_t child = fork();
+    int status;
+
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, &status, 0), child); /* reaped: the PID is gone */
+    snprintf(name, sizeof name, ".t.tmp-%ld-0-1f", (long)child);
+    dead_dir = synth_path(base, name);
+    snprintf(name, sizeof name, ".u.json.tmp-%ld-3-aa", (long)child);
+    dead_file = synth_path(base, name);
+    snprintf(name, sizeof name, ".t.tmp-%ld-0-1f", (long)getppid()); /* alive */
+    live = synth_path(base, name);
+    other = synth_path(base, ".t.tmp-notapid"); /* not the pattern */
+    assert_int_equal(mkdir(dead_dir, 0700), 0);
+    append_bytes(dead_dir, "local.buffers", 10);
+    append_bytes(base, strrchr(dead_file, '/') + 1, 10);
+    assert_int_equal(mkdir(live, 0700), 0);
+    assert_int_equal(mkdir(other, 0700), 0);
+    {
+        char *target = synth_path(base, "t");
+        assert_int_equal(hvlog_trace_sweep_stale(target), 2);
+        free(target);
+    }
+    assert_false(synth_exists(dead_dir));
+    assert_false(synth_exists(dead_file));
+    assert_true(synth_exists(live));
+    assert_true(synth_exists(other));
+    free(dead_dir);
+    free(dead_file);
+    free(live);
+    free(other);
+}
+
+static enum hvlog_export_status parse(const char *text, struct hvlog_trace_meta *m)
+{
+    struct hvlog_export_error err;
+
+    return hvlog_trace_meta_parse(text, strlen(text), m, &err);
+}
+
+static void version_1_and_2_read_into_one_structure(void **state)
+{
+    struct hvlog_trace_meta m;
+    (void)state;
+
+    /* v1: per-LP rows at the top, "stats"; always closed. */
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,"
+                           "\"file\":\"local.buffers\",\"header_convention\":\"2013\","
+                           "\"buffer_pages\":1}],\"host\":{\"lps\":2,\"seed\":9},"
+                           "\"lps\":[{\"logged\":5},{\"logged\":6}],"
+                           "\"stats\":{\"messages\":3,\"entries\":99}}",
+                           &m),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(m.version, 1);
+    assert_true(m.closed && m.host_present);
+    assert_int_equal(m.lp_count, 2);
+    assert_int_equal(m.lps[1].logged, 6);
+    assert_int_equal(m.stats.messages, 3);
+    assert_int_equal(m.stats.entries, 0); /* not a version-1 member */
+    hvlog_trace_meta_release(&m);
+    /* v2 without host or closing: a real root's recording, still open. */
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":2,\"root\":{\"vps\":4},"
+                           "\"groups\":[{\"type\":1,\"file\":\"local.buffers\","
+                           "\"header_convention\":\"current\",\"buffer_pages\":1,\"mode\":1}],"
+                           "\"lps\":[{\"logged\":5}],\"stats\":{\"messages\":3}}",
+                           &m),
+                     HVLOG_EXPORT_OK);
+    assert_false(m.closed);
+    assert_false(m.host_present);
+    assert_int_equal(m.lp_count, 0);      /* v1's members mean nothing in v2 */
+    assert_int_equal(m.stats.messages, 0);
+    assert_int_equal(m.root.vps, 4);
+    assert_int_equal(m.groups[0].mode, 1);
+    hvlog_trace_meta_release(&m);
+    /* v2 finished, with the host section. */
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":2,"
+                           "\"groups\":[{\"type\":1,\"file\":\"local.buffers\","
+                           "\"header_convention\":\"2013\",\"buffer_pages\":1,"
+                           "\"buffers_written\":12}],"
+                           "\"host\":{\"lps\":1,\"lp_counts\":[{\"lp\":0,\"logged\":8}]},"
+                           "\"closing\":{\"messages\":2,\"events_lost\":4}}",
+                           &m),
+                     HVLOG_EXPORT_OK);
+    assert_true(m.closed && m.host_present);
+    assert_int_equal(m.lp_count, 1);
+    assert_int_equal(m.lps[0].logged, 8);
+    assert_int_equal(m.stats.events_lost, 4);
+    assert_true(m.groups[0].buffers_written_known);
+    assert_int_equal(m.groups[0].buffers_written, 12);
+    hvlog_trace_meta_release(&m);
+    /* Checked like everything else. */
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":2,\"groups\":[{\"type\":1,"
+                           "\"file\":\"x\",\"header_convention\":\"2013\",\"buffer_pages\":1,"
+                           "\"mode\":2}]}",
+                           &m),
+                     HVLOG_EXPORT_BAD_META);
+    hvlog_trace_meta_release(&m);
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":2,\"groups\":[{\"type\":1,"
+                           "\"file\":\"x\",\"header_convention\":\"2013\",\"buffer_pages\":1}],"
+                           "\"host\":{\"lp_counts\":{}}}",
+                           &m),
+                     HVLOG_EXPORT_BAD_META);
+    hvlog_trace_meta_release(&m);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(a_recording_is_readable_at_every_step_and_says_its_state),
+        T(commit_adds_the_closing_statistics_and_readers_check_them),
+        T(files_are_private_whatever_the_umask),
+        T(stale_temporaries_of_dead_processes_are_swept_and_no_others),
+        cmocka_unit_test(version_1_and_2_read_into_one_structure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
