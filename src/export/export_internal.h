@@ -51,8 +51,10 @@ char *export_join(const char *dir, const char *name);
  * A staged output directory: files are written into @tmp (a fresh
  * directory beside @final named .<base>.tmp-*), and commit renames @tmp to
  * @final. With @force an existing @final is replaced, but only when it is
- * empty or holds @marker (a file saying "this is one of ours") and plain
- * files only: an unrelated directory is never removed.
+ * empty, or holds @marker (a file saying "this is one of ours") and
+ * nothing else than plain files this kind of output writes, their names
+ * known exactly (staging.c, output_kinds): an unrelated directory, or an
+ * output where someone added a file of their own, is never removed.
  */
 struct export_staged_dir {
     char *final;

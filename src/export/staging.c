@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "export/export_internal.h"
+#include "hvlog/export/trace.h" /* the group and file names each output writes */
 
 int export_write_all(int fd, const void *bytes, size_t len)
 {
@@ -213,16 +215,78 @@ static void remove_dir(const char *path)
     (void)rmdir(path);
 }
 
-/* May --force replace directory @path? Only an empty one, or one holding
- * @marker, with nothing but plain files in it. */
+/*
+ * The files each kind of output writes, known exactly (issue 13, A6). The
+ * marker names the kind: a CTF export is "metadata" plus one stream file
+ * "<group>_lp<N>" per LP (ctf.c); a trace is hvlog-trace.json plus one
+ * "<group>.buffers" per log type (trace_writer.c). A writer that adds a
+ * file adds its name here, or --force will refuse to replace its output.
+ */
+static bool ctf_file_is_ours(const char *name)
+{
+    if (strcmp(name, "metadata") == 0)
+        return true;
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        const char *group = hvlog_trace_group_short(t);
+        size_t len = group ? strlen(group) : 0;
+        const char *lp;
+        char *end;
+        unsigned long v;
+
+        if (!group || strncmp(name, group, len) != 0 || strncmp(name + len, "_lp", 3) != 0)
+            continue;
+        lp = name + len + 3;
+        /* Exactly as ctf.c prints "%u": digits, no sign, no leading zero. */
+        if (lp[0] < '0' || lp[0] > '9' || (lp[0] == '0' && lp[1] != '\0'))
+            return false;
+        errno = 0;
+        v = strtoul(lp, &end, 10);
+        return errno == 0 && *end == '\0' && v <= UINT32_MAX;
+    }
+    return false;
+}
+
+static bool trace_file_is_ours(const char *name)
+{
+    if (strcmp(name, HVLOG_TRACE_META_FILE) == 0)
+        return true;
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        const char *file = hvlog_trace_group_file(t);
+        if (file && strcmp(name, file) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const struct {
+    const char *marker;
+    bool (*is_ours)(const char *name);
+} output_kinds[] = {
+    {"metadata", ctf_file_is_ours},
+    {HVLOG_TRACE_META_FILE, trace_file_is_ours},
+};
+
+/*
+ * May --force replace directory @path? Only when it is empty, or when it
+ * holds @marker and every entry in it is a plain file that this kind of
+ * output writes (output_kinds; a marker not listed there allows only an
+ * empty directory). So a directory where someone put a file of their own,
+ * even beside a real export, is never removed: replacing it would unlink
+ * that file (issue 13, A6).
+ */
 static enum hvlog_export_status check_replaceable(const char *path, const char *marker,
                                                   struct hvlog_export_error *err)
 {
+    bool (*is_ours)(const char *name) = NULL;
     struct stat st;
     DIR *d;
     bool marked = false, empty = true;
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
 
+    for (size_t i = 0; i < sizeof(output_kinds) / sizeof(output_kinds[0]); i++) {
+        if (strcmp(marker, output_kinds[i].marker) == 0)
+            is_ours = output_kinds[i].is_ours;
+    }
     if (lstat(path, &st) != 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
@@ -231,23 +295,31 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
     d = opendir(path);
     if (!d)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    /* Read it all first, so that a foreign directory is named as such
+     * before any one of its files is. */
     for (;;) {
-        const struct dirent *de = status == HVLOG_EXPORT_OK ? readdir(d) : NULL;
+        const struct dirent *de = readdir(d);
 
         if (!de)
             break;
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         empty = false;
+        if (strcmp(de->d_name, marker) == 0)
+            marked = true;
+        if (status != HVLOG_EXPORT_OK)
+            continue;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             status = export_fail(err, HVLOG_EXPORT_EXISTS,
                                  "%s: holds '%s', which is not a plain file; not replacing it", path,
                                  de->d_name);
-        if (strcmp(de->d_name, marker) == 0)
-            marked = true;
+        else if (!is_ours || !is_ours(de->d_name))
+            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+                                 "%s: holds '%s', which hvlog does not write there; not replacing it",
+                                 path, de->d_name);
     }
     closedir(d);
-    if (status == HVLOG_EXPORT_OK && !empty && !marked)
+    if (!empty && !marked)
         status = export_fail(err, HVLOG_EXPORT_EXISTS,
                              "%s: exists and has no %s, so it is not an output of this kind; "
                              "not replacing it",
