@@ -3,6 +3,7 @@
 #ifndef HVLOG_CLI_CLI_H
 #define HVLOG_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Documented exit codes (docs/cli.md). */
@@ -29,5 +30,14 @@ int cli_cmd_info(int argc, char **argv);
 
 /* Print "hvlog: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * cli_output_outside_input - false, after one line "hvlog: CMD: ...", when
+ * writing @output would replace @input or land inside it (the input a
+ * trace directory, its hvlog-trace.json or a raw file); compared by device
+ * and inode, never by spelling. True otherwise (also when a path does not
+ * exist yet: the command then reports it).
+ */
+bool cli_output_outside_input(const char *cmd, const char *input, const char *output);
 
 #endif /* HVLOG_CLI_CLI_H */

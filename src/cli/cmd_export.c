@@ -61,6 +61,8 @@ int cli_cmd_export(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     trace = argv[optind];
+    if (!cli_output_outside_input("export", trace, out))
+        return CLI_EXIT_FAILURE;
     options.report = report_skipped;
     if (hvlog_trace_open(trace, &reader, &err) != HVLOG_EXPORT_OK) {
         cli_error("export: %s", err.message);

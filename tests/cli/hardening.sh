@@ -52,6 +52,34 @@ force-replaces-only-ours)
     left=$(ls -A | grep '^\.' || true)
     [ -z "$left" ] || fail "left behind: $left"
     ;;
+output-inside-input)
+    # A12: an output equal to the input, or inside it, is refused before
+    # anything is written, whatever the spelling; the input stays whole.
+    sum() { (cd T && cat hvlog-trace.json local.buffers global.buffers | cksum); }
+    ls -A T > T.list; before=$(sum)
+    mkdir T/sub; ln -s T link
+    for out in T/local.buffers T/hvlog-trace.json T/new.json link/local.buffers T/sub/../local.buffers; do
+        expect_refusal 1 "^hvlog: export: $out: is inside the input trace T; choose another output$" \
+            "$hvlog" export T --format perfetto -o "$out" --force
+    done
+    expect_refusal 1 "^hvlog: export: T/sub/x: is inside the input trace T; choose another output$" \
+        "$hvlog" export T --format ctf -o T/sub/x --force
+    expect_refusal 1 "^hvlog: export: link/x: is inside the input trace link/hvlog-trace.json; choose another output$" \
+        "$hvlog" export link/hvlog-trace.json --format ctf -o link/x --force
+    for out in T T/ link "$work/T" T/sub/..; do
+        expect_refusal 1 "^hvlog: export: $out: is the input T itself; choose another output$" \
+            "$hvlog" export T --format ctf -o "$out" --force
+    done
+    rmdir T/sub
+    [ "$(sum)" = "$before" ] && ls -A T | cmp -s - T.list || fail "the input was changed"
+    # A raw buffer file as input: the output cannot be that same file.
+    cp T/local.buffers raw; ln raw raw2
+    expect_refusal 1 "^hvlog: export: raw2: is the input raw itself; choose another output$" \
+        "$hvlog" export raw --format perfetto -o raw2 --force
+    cmp -s raw T/local.buffers || fail "the raw input was changed"
+    # Beside the input is fine.
+    "$hvlog" export T --format perfetto -o T.json > /dev/null || fail "an output beside the input was refused"
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "hardening $case: ok"
