@@ -40,4 +40,13 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  */
 bool cli_output_outside_input(const char *cmd, const char *input, const char *output);
 
+/*
+ * cli_finish_stdout - flush and close stdout when command @cmd (NULL: none)
+ * is done, returning its exit status: @status, or CLI_EXIT_FAILURE after
+ * one line "hvlog: CMD: writing to stdout failed: REASON" when @status was
+ * a success but some output never reached its file (issue 13, A8: a full
+ * disk, /dev/full). main() calls it once, for every command.
+ */
+int cli_finish_stdout(const char *cmd, int status);
+
 #endif /* HVLOG_CLI_CLI_H */

@@ -77,7 +77,7 @@ static int cmd_help(int argc, char **argv)
     return CLI_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     const struct cli_command *cmd;
 
@@ -107,4 +107,13 @@ int main(int argc, char **argv)
         }
     }
     return cmd->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    int status = run(argc, argv);
+
+    /* Every command's output, checked in one place: a command that
+     * printed to a full disk did not succeed. */
+    return cli_finish_stdout(argc >= 2 && find_command(argv[1]) ? argv[1] : NULL, status);
 }

@@ -101,3 +101,29 @@ bool cli_output_outside_input(const char *cmd, const char *input, const char *ou
      * export fails to create its temporary there and destroys nothing. */
     return true;
 }
+
+int cli_finish_stdout(const char *cmd, int status)
+{
+    int e = 0;
+
+    /* Data still in stdio's buffer goes out now, where its error can be
+     * seen; an earlier short write left the error flag. Closing catches
+     * what only close(2) reports (NFS). gnulib's close_stdout does the same. */
+    bool failed = false;
+
+    if (fflush(stdout) != 0) {
+        failed = true;
+        e = errno;
+    }
+    /* The error flag alone: a write failed earlier, its errno long gone. */
+    failed = failed || ferror(stdout);
+    if (fclose(stdout) != 0 && !failed) {
+        failed = true;
+        e = errno;
+    }
+    if (!failed || status != CLI_EXIT_OK)
+        return status; /* a failing command has said why; one line only */
+    cli_error("%s%swriting to stdout failed%s%s", cmd ? cmd : "", cmd ? ": " : "",
+              e ? ": " : " (output lost)", e ? strerror(e) : "");
+    return CLI_EXIT_FAILURE;
+}

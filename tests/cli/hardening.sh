@@ -5,6 +5,7 @@
 set -eu
 hvlog=$1 work=$2 case=$3
 fail() { echo "hardening $case: $*" >&2; exit 1; }
+src=$(cd "$(dirname "$0")/../.." && pwd)
 rm -rf "$work"; mkdir -p "$work"
 cd "$work"
 
@@ -79,6 +80,16 @@ output-inside-input)
     cmp -s raw T/local.buffers || fail "the raw input was changed"
     # Beside the input is fine.
     "$hvlog" export T --format perfetto -o T.json > /dev/null || fail "an output beside the input was refused"
+    ;;
+stdout-full)
+    # A8: every command that prints fails, exit 1, one line, when its
+    # output cannot be written (a full disk: /dev/full).
+    [ -w /dev/full ] || { echo "SKIP: no /dev/full"; exit 77; }
+    demo=$src/examples/demo.hvs
+    for c in "stats T" "stats --json T" "info T" "abi" "abi types" "script $demo" "decode T" "decode --json T" \
+             "help" "help stats" "--version" "export T --format perfetto -o x.json" "record -o T2 --events 10"; do
+        expect_refusal 1 "^hvlog: (${c%% *}: )?writing (to stdout|the output) failed" sh -c "\"\$0\" $c > /dev/full" "$hvlog"
+    done
     ;;
 *) fail "unknown case" ;;
 esac
