@@ -26,7 +26,12 @@
 #include "hvlog/sim/sim.h"
 
 #define MAX_ARGS 32
-#define LINE_MAX_BYTES 4096
+/* The longest script line, newline excluded (docs/script.md): far above
+ * the longest useful one (in= of a whole page is 8,194 characters), and a
+ * bound on what one line of a hostile file makes the reader hold. */
+#define SCRIPT_LINE_MAX_BYTES 65536u
+/* What one `log` line may offer: count x (16 + bytes), 4 GiB (docs/script.md). */
+#define SCRIPT_LOG_MAX_BYTES (4ull << 30)
 
 struct script {
     struct hvlog_sim *sim;
@@ -469,6 +474,13 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
     uint8_t *payload;
 
     check_unused(a, err);
+    /* A bound on one line's work (issue 13, A10): every event may be
+     * copied whole (a Circular group records forever), so what a line may
+     * offer is capped, not only the count. */
+    if (!err->set && count * (HV_EVENTLOG_ENTRY_HEADER_SIZE + (uint64_t)bytes) > SCRIPT_LOG_MAX_BYTES)
+        fail(err, "count=%" PRIu64 " events of %" PRIu64 " bytes is more than the %llu GiB one log line may offer",
+             count, HV_EVENTLOG_ENTRY_HEADER_SIZE + (uint64_t)bytes,
+             (unsigned long long)(SCRIPT_LOG_MAX_BYTES >> 30));
     if (err->set)
         return;
     payload = malloc(bytes ? bytes : 1);
@@ -476,10 +488,12 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
         fail(err, "out of memory");
         return;
     }
+    /* Filled once: the bytes 0, 1, 2, ... (docs/script.md); filling them
+     * per event cost more than logging it. */
+    for (uint32_t k = 0; k < bytes; k++)
+        payload[k] = (uint8_t)k;
     for (uint64_t i = 0; i < count; i++) {
         uint32_t ctx = ci >= 0 ? context : sc->seq[type]++;
-        for (uint32_t k = 0; k < bytes; k++)
-            payload[k] = (uint8_t)(ctx + k);
         switch (hvlog_sim_log(sc->sim, lp, type, sources, entry, ctx, payload, bytes)) {
         case HVLOG_LOG_RECORDED: recorded++; break;
         case HVLOG_LOG_LOST: lost++; break;
@@ -775,6 +789,36 @@ static bool run_line(struct script *sc, char *line)
     return true;
 }
 
+enum line_read { LINE_OK, LINE_TOO_LONG, LINE_EOF };
+
+/*
+ * Read one line of @in into @line (SCRIPT_LINE_MAX_BYTES + 1 bytes): its
+ * bytes without the newline, NUL-terminated, *@len of them, NUL bytes
+ * included (the caller refuses those). A longer line is read to its end
+ * and dropped, so memory stays one line's worth however long the input.
+ */
+static enum line_read read_line(FILE *in, char *line, size_t *len)
+{
+    size_t n = 0;
+    bool any = false, too_long = false;
+    int c;
+
+    while ((c = getc(in)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (n < SCRIPT_LINE_MAX_BYTES)
+            line[n++] = (char)c;
+        else
+            too_long = true;
+    }
+    line[n] = '\0';
+    *len = n;
+    if (!any)
+        return LINE_EOF;
+    return too_long ? LINE_TOO_LONG : LINE_OK;
+}
+
 static int parse_option(const char *value, uint32_t min, uint32_t max, const char *name, uint32_t *out)
 {
     uint64_t v;
@@ -793,7 +837,8 @@ int cli_cmd_script(int argc, char **argv)
     struct script sc;
     const char *path = NULL;
     enum hvlog_call_abi abi = HVLOG_CALL_ABI_2013;
-    char line[LINE_MAX_BYTES];
+    char *line;
+    size_t len;
     FILE *in;
     int status = CLI_EXIT_OK;
     unsigned line_no = 0;
@@ -852,6 +897,13 @@ int cli_cmd_script(int argc, char **argv)
         cli_error("script: cannot open '%s': %s", path, strerror(errno));
         return CLI_EXIT_FAILURE;
     }
+    line = malloc(SCRIPT_LINE_MAX_BYTES + 1);
+    if (!line) {
+        cli_error("script: out of memory");
+        if (in != stdin)
+            fclose(in);
+        return CLI_EXIT_FAILURE;
+    }
     /* The root partition's pool and RAM grow with the pool asked for. */
     cfg.root_ram_pages = cfg.pool_pages + 1024;
     cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
@@ -864,24 +916,31 @@ int cli_cmd_script(int argc, char **argv)
                   cfg.lps, cfg.domains);
         if (in != stdin)
             fclose(in);
+        free(line);
         return CLI_EXIT_FAILURE;
     }
     for (uint32_t vp = 0; vp < cfg.lps; vp++)
         hvlog_sim_synic_enable(sc.sim, vp, 0x40);
-    while (fgets(line, sizeof line, in)) {
+    for (;;) {
+        enum line_read r = read_line(in, line, &len);
+
+        if (r == LINE_EOF)
+            break;
         line_no++;
-        if (!strchr(line, '\n') && !feof(in)) {
-            int c;
-            while ((c = fgetc(in)) != EOF && c != '\n')
-                ;
-            printf("error: line %u is longer than %d bytes\n", line_no, LINE_MAX_BYTES - 1);
+        if (r == LINE_TOO_LONG) {
+            printf("error: line %u is longer than %u bytes\n", line_no, SCRIPT_LINE_MAX_BYTES);
             status = CLI_EXIT_FAILURE;
-            continue;
+        } else if (memchr(line, '\0', len)) {
+            /* A NUL would end the line early for every string function
+             * below; the line is refused whole, the next one still runs. */
+            printf("error: line %u holds a NUL byte\n", line_no);
+            status = CLI_EXIT_FAILURE;
+        } else if (!run_line(&sc, line)) {
+            status = CLI_EXIT_FAILURE;
         }
-        if (!run_line(&sc, line))
-            status = CLI_EXIT_FAILURE;
         fflush(stdout);
     }
+    free(line);
     if (in != stdin)
         fclose(in);
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {

@@ -91,6 +91,28 @@ stdout-full)
         expect_refusal 1 "^hvlog: (${c%% *}: )?writing (to stdout|the output) failed" sh -c "\"\$0\" $c > /dev/full" "$hvlog"
     done
     ;;
+script-lines)
+    # A9: a NUL byte makes its own line an error, and only that line; long
+    # lines run up to the documented 65,536 bytes; a longer one is one error.
+    printf 'msg vp=0\000 vp=1\nmsg vp=1\n' > nul.hvs
+    set +e; "$hvlog" script nul.hvs > out; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "NUL: exit $rc"
+    printf 'error: line 1 holds a NUL byte\nempty\n' | cmp -s - out || fail "NUL: got $(cat out)"
+    pad() { printf "%-$1s#\n" "$2"; } # a line of $1 + 1 bytes, the command first
+    { pad 4094 "msg vp=0"; pad 4095 "msg vp=1"; pad 65535 "msg vp=0"; pad 65536 "msg vp=0"; echo "msg vp=1"; } > long.hvs
+    set +e; "$hvlog" script long.hvs > out; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "long lines: exit $rc"
+    printf 'empty\nempty\nempty\nerror: line 4 is longer than 65536 bytes\nempty\n' | cmp -s - out || fail "long lines: got $(cat out)"
+    ;;
+script-cost)
+    # A10: one log line offers at most 4 GiB (count x (16 + bytes)); more
+    # is one error line, at once, and nothing logged.
+    printf 'log lp=0 type=1 count=100000000 bytes=1048576\nlog lp=0 type=1 count=1000 bytes=1048576\n' > cost.hvs
+    set +e; "$hvlog" script cost.hvs > out; rc=$?; set -e
+    [ $rc -eq 1 ] || fail "exit $rc"
+    printf 'error: count=100000000 events of 1048592 bytes is more than the 4 GiB one log line may offer\nrecorded=0 lost=0 dropped=1000\n' |
+        cmp -s - out || fail "got $(cat out)"
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "hardening $case: ok"
