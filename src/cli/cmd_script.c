@@ -332,13 +332,13 @@ static uint64_t parse_partition(struct script *sc, struct args *a, struct line_e
 
 /* Initialize, 2013 (§5.1, DEC-INITLAYOUT: 32 bytes, SystemTime @24) or
  * current (§11.1: 28 bytes packed, BufferSizeInBytes = pages x 4096). */
-static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, uint8_t *in,
+static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, bool need, uint8_t *in,
                            struct line_error *err)
 {
-    uint32_t count = (uint32_t)num(a, "count", true, 0, UINT32_MAX, err);
-    uint64_t pages = num(a, "pages", true, 0, UINT32_MAX, err);
-    uint32_t threshold = (uint32_t)num(a, "threshold", true, 0, UINT32_MAX, err);
-    uint32_t basis = (uint32_t)num(a, "basis", true, 0, UINT32_MAX, err);
+    uint32_t count = (uint32_t)num(a, "count", need, 0, UINT32_MAX, err);
+    uint64_t pages = num(a, "pages", need, 0, UINT32_MAX, err);
+    uint32_t threshold = (uint32_t)num(a, "threshold", need, 0, UINT32_MAX, err);
+    uint32_t basis = (uint32_t)num(a, "basis", need, 0, UINT32_MAX, err);
     uint64_t time = num(a, "time", false, 0, UINT64_MAX, err);
     uint16_t mode = parse_mode(sc, a, err);
 
@@ -364,43 +364,49 @@ static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, uin
     }
 }
 
-static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, struct line_error *err)
+struct verb;
+typedef void verb_fn(struct script *sc, const struct verb *v, struct args *a, struct line_error *err);
+
+/* One row per script command (docs/script.md), like the engine's dispatch
+ * table: the name, its handler, and for the nine hypercall verbs the call
+ * they issue. */
+struct verb {
+    const char *name;
+    verb_fn *run;
+    uint16_t code; /* HvCall* for a hypercall verb, 0 for the others */
+};
+
+static void cmd_hypercall(struct script *sc, const struct verb *verb, struct args *a,
+                          struct line_error *err)
 {
     struct call_opts o;
     uint8_t in[HV_INPUT_SET_SOURCES_CURRENT_SIZE] = {0};
-    uint32_t len = 8, type = 0, index = 0;
-    uint16_t code;
+    uint32_t len = 8, type, index = 0;
+    uint16_t code = verb->code;
+    bool need;
     uint64_t rax;
 
-    type = (uint32_t)num(a, "type", true, 0, UINT32_MAX, err);
+    /* in= replaces the computed input for every call, so the fields that
+     * would build it are then optional; those given are still checked. */
+    parse_call_opts(sc, a, &o, err);
+    need = !o.has_in;
+    type = (uint32_t)num(a, "type", need, 0, UINT32_MAX, err);
     hvlog_store_le32(in, type);
-    if (strcmp(verb, "init") == 0) {
-        code = HvCallHvInitializeEventLogBufferGroup;
-        len = init_input(sc, type, a, in, err);
-    } else if (strcmp(verb, "finalize") == 0) {
-        code = HvCallHvFinalizeEventLogBufferGroup;
-    } else if (strcmp(verb, "sources") == 0) {
+    switch (code) {
+    case HvCallHvInitializeEventLogBufferGroup:
+        len = init_input(sc, type, a, need, in, err);
+        break;
+    case HvCallHvFinalizeEventLogBufferGroup:
+        break;
+    case HvCallHvSetEventLogGroupSources:
         /* 2013: {Type, Pad, EnableFlags} (§5.7). Current: the 544-byte block
          * with GroupCount 0 and ConfigurationFlags = the mask (§11.3); the
          * same 16 bytes, then zeros. */
-        code = HvCallHvSetEventLogGroupSources;
-        hvlog_store_le64(in + 8, num(a, "mask", true, 0, UINT64_MAX, err));
+        hvlog_store_le64(in + 8, num(a, "mask", need, 0, UINT64_MAX, err));
         len = sc->abi == HVLOG_CALL_ABI_CURRENT ? HV_INPUT_SET_SOURCES_CURRENT_SIZE : 16;
-    } else {
-        static const struct {
-            const char *verb;
-            uint16_t code;
-        } by_index[] = {
-            {"create", HvCallHvCreateEventLogBuffer}, {"delete", HvCallHvDeleteEventLogBuffer},
-            {"map", HvCallHvMapEventLogBuffer},       {"unmap", HvCallHvUnmapEventLogBuffer},
-            {"release", HvCallHvReleaseEventLogBuffer}, {"flush", HvCallHvFlushEventLogBuffer},
-        };
-        code = 0;
-        for (size_t k = 0; k < sizeof by_index / sizeof by_index[0]; k++) {
-            if (strcmp(verb, by_index[k].verb) == 0)
-                code = by_index[k].code;
-        }
-        index = (uint32_t)num(a, "index", true, 0, UINT32_MAX, err);
+        break;
+    default: /* the six {Type, BufferIndex, ...} calls */
+        index = (uint32_t)num(a, "index", need, 0, UINT32_MAX, err);
         hvlog_store_le32(in + 4, index);
         if (code == HvCallHvCreateEventLogBuffer) {
             int d = find(a, "domain");
@@ -420,11 +426,17 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
                 len = 16;
             }
         }
+        break;
     }
-    parse_call_opts(sc, a, &o, err);
     check_unused(a, err);
     if (err->set)
         return;
+    if (o.has_in) {
+        /* What the engine was told is in the bytes sent (Type @0 and
+         * BufferIndex @4 in every layout of Map and Unmap; zero padded). */
+        type = hvlog_load_le32(o.in);
+        index = hvlog_load_le32(o.in + 4);
+    }
     rax = issue(sc, code, in, len, &o);
     print_status(rax);
     if (code == HvCallHvMapEventLogBuffer && rax != HVLOG_SIM_INTERCEPT &&
@@ -460,7 +472,8 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
     printf("\n");
 }
 
-static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_log(struct script *sc, const struct verb *verb, struct args *a,
+                    struct line_error *err)
 {
     uint32_t lp = (uint32_t)num(a, "lp", true, 0, sc->lps - 1, err);
     uint32_t type = (uint32_t)num(a, "type", true, 0, HVLOG_TYPE_COUNT - 1, err);
@@ -472,6 +485,8 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
     uint32_t bytes = (uint32_t)num(a, "bytes", false, 16, 1u << 20, err);
     uint64_t recorded = 0, lost = 0, dropped = 0;
     uint8_t *payload;
+
+    (void)verb;
 
     check_unused(a, err);
     /* A bound on one line's work (issue 13, A10): every event may be
@@ -504,12 +519,15 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
     printf("recorded=%" PRIu64 " lost=%" PRIu64 " dropped=%" PRIu64 "\n", recorded, lost, dropped);
 }
 
-static void cmd_msg(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_msg(struct script *sc, const struct verb *verb, struct args *a,
+                    struct line_error *err)
 {
     uint32_t vp = (uint32_t)num(a, "vp", true, 0, sc->lps - 1, err);
     uint8_t *slot, msg[HV_MESSAGE_SIZE];
     struct hv_message_header h;
     struct hv_eventlog_message_payload pl;
+
+    (void)verb;
 
     check_unused(a, err);
     if (err->set)
@@ -548,10 +566,13 @@ static void type_index(struct script *sc, struct args *a, uint32_t *type, uint32
 /* The header fields as the profile's layout reads them (§4.4, or §11.4:
  * BufferSize the data area, NextBufferOffset from the end of the header,
  * LogicalProcessor u16, LpSequenceNumber @60 printed as seq=). */
-static void cmd_header(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_header(struct script *sc, const struct verb *verb, struct args *a,
+                       struct line_error *err)
 {
     uint32_t type, index, next;
     const uint8_t *v;
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -587,10 +608,13 @@ static void cmd_header(struct script *sc, struct args *a, struct line_error *err
     printf("\n");
 }
 
-static void cmd_chain(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_chain(struct script *sc, const struct verb *verb, struct args *a,
+                      struct line_error *err)
 {
     uint32_t type, index;
     bool seen[HV_EVENTLOG_MAX_BUFFER_COUNT] = {false};
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -621,12 +645,15 @@ static bool count_entries(void *arg, const struct hvlog_entry *e)
     return true;
 }
 
-static void cmd_entries(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_entries(struct script *sc, const struct verb *verb, struct args *a,
+                        struct line_error *err)
 {
     uint32_t type, index;
     const uint8_t *v;
     uint64_t counts[2] = {0, 0};
     enum hvlog_walk_error werr;
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -647,12 +674,15 @@ static void cmd_entries(struct script *sc, struct args *a, struct line_error *er
 
 /* Write through the root's view in a child process: the overlay is read-only,
  * so the child must die of SIGSEGV (or SIGBUS). */
-static void cmd_poke(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_poke(struct script *sc, const struct verb *verb, struct args *a,
+                     struct line_error *err)
 {
     uint32_t type, index;
     const uint8_t *v;
     pid_t pid;
     int status;
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -677,13 +707,14 @@ static void cmd_poke(struct script *sc, struct args *a, struct line_error *err)
                        : "no-fault");
 }
 
-static void cmd_pool(struct script *sc, const char *verb, struct args *a, struct line_error *err)
+static void cmd_pool(struct script *sc, const struct verb *verb, struct args *a,
+                     struct line_error *err)
 {
     uint32_t domain = (uint32_t)num(a, "domain", false, 0,
                                     hvlog_sim_domain_count(sc->sim) - 1, err);
     uint32_t pages = 0;
 
-    if (strcmp(verb, "deposit") == 0)
+    if (strcmp(verb->name, "deposit") == 0)
         pages = (uint32_t)num(a, "pages", true, 0, UINT32_MAX, err);
     check_unused(a, err);
     if (err->set)
@@ -695,10 +726,13 @@ static void cmd_pool(struct script *sc, const char *verb, struct args *a, struct
     printf("free=%" PRIu32 "\n", hvlog_sim_pool_free(sc->sim, domain));
 }
 
-static void cmd_fail(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_fail(struct script *sc, const struct verb *verb, struct args *a,
+                     struct line_error *err)
 {
     enum hvlog_sim_fault fault = HVLOG_SIM_FAULT_ALLOC;
     uint64_t after = num(a, "after", true, 0, UINT32_MAX, err);
+
+    (void)verb;
 
     if (has_word(a, "alloc"))
         fault = HVLOG_SIM_FAULT_ALLOC;
@@ -741,47 +775,48 @@ static char *tokenize(char *line, struct args *a, struct line_error *err)
     return verb;
 }
 
+static const struct verb verbs[] = {
+    {"init", cmd_hypercall, HvCallHvInitializeEventLogBufferGroup},
+    {"finalize", cmd_hypercall, HvCallHvFinalizeEventLogBufferGroup},
+    {"create", cmd_hypercall, HvCallHvCreateEventLogBuffer},
+    {"delete", cmd_hypercall, HvCallHvDeleteEventLogBuffer},
+    {"map", cmd_hypercall, HvCallHvMapEventLogBuffer},
+    {"unmap", cmd_hypercall, HvCallHvUnmapEventLogBuffer},
+    {"release", cmd_hypercall, HvCallHvReleaseEventLogBuffer},
+    {"flush", cmd_hypercall, HvCallHvFlushEventLogBuffer},
+    {"sources", cmd_hypercall, HvCallHvSetEventLogGroupSources},
+    {"log", cmd_log, 0},
+    {"msg", cmd_msg, 0},
+    {"header", cmd_header, 0},
+    {"chain", cmd_chain, 0},
+    {"entries", cmd_entries, 0},
+    {"poke", cmd_poke, 0},
+    {"pool", cmd_pool, 0},
+    {"deposit", cmd_pool, 0},
+    {"fail", cmd_fail, 0},
+};
+
 static bool run_line(struct script *sc, char *line)
 {
-    static const char *const calls[] = {"init", "finalize", "create", "delete", "map",
-                                        "unmap", "release", "flush", "sources"};
     struct line_error err = {{0}, false};
     struct args a;
     char *hash = strchr(line, '#');
-    char *verb;
-    bool handled = false;
+    const struct verb *v = NULL;
+    char *name;
 
     if (hash)
         *hash = '\0';
-    verb = tokenize(line, &a, &err);
-    if (!verb)
+    name = tokenize(line, &a, &err);
+    if (!name)
         return true; /* blank or comment */
-    for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
-        if (strcmp(verb, calls[k]) == 0) {
-            cmd_hypercall(sc, verb, &a, &err);
-            handled = true;
-        }
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0] && !v; k++) {
+        if (strcmp(name, verbs[k].name) == 0)
+            v = &verbs[k];
     }
-    if (handled)
-        ;
-    else if (strcmp(verb, "log") == 0)
-        cmd_log(sc, &a, &err);
-    else if (strcmp(verb, "msg") == 0)
-        cmd_msg(sc, &a, &err);
-    else if (strcmp(verb, "header") == 0)
-        cmd_header(sc, &a, &err);
-    else if (strcmp(verb, "chain") == 0)
-        cmd_chain(sc, &a, &err);
-    else if (strcmp(verb, "entries") == 0)
-        cmd_entries(sc, &a, &err);
-    else if (strcmp(verb, "poke") == 0)
-        cmd_poke(sc, &a, &err);
-    else if (strcmp(verb, "pool") == 0 || strcmp(verb, "deposit") == 0)
-        cmd_pool(sc, verb, &a, &err);
-    else if (strcmp(verb, "fail") == 0)
-        cmd_fail(sc, &a, &err);
+    if (v)
+        v->run(sc, v, &a, &err);
     else
-        fail(&err, "unknown command '%s'", verb);
+        fail(&err, "unknown command '%s'", name);
     if (err.set) {
         printf("error: %s\n", err.text);
         return false;
