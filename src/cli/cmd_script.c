@@ -21,6 +21,7 @@
 
 #include "cli/cli.h"
 #include "hvlog/abi/calls.h"
+#include "hvlog/client/client.h"
 #include "hvlog/client/walk.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
@@ -35,6 +36,7 @@
 
 struct script {
     struct hvlog_sim *sim;
+    struct hvlog_root_ops ops; /* the root's side of sim (ctx: sim), for msg */
     uint32_t lps, children;
     enum hvlog_call_abi abi; /* the layouts the verbs build; the engine's profile */
     /* GPA page numbers Map returned, per type and index (what the root learned). */
@@ -523,35 +525,24 @@ static void cmd_msg(struct script *sc, const struct verb *verb, struct args *a,
                     struct line_error *err)
 {
     uint32_t vp = (uint32_t)num(a, "vp", true, 0, sc->lps - 1, err);
-    uint8_t *slot, msg[HV_MESSAGE_SIZE];
-    struct hv_message_header h;
-    struct hv_eventlog_message_payload pl;
+    struct hvlog_root_message m;
 
     (void)verb;
-
     check_unused(a, err);
     if (err->set)
         return;
-    slot = hvlog_sim_sim_page(sc->sim, vp);
-    /* §8.5 root handler (sim.h: the slot's shared fields are atomics). */
-    if (!slot || __atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone) {
+    /* §8.5 as a root driver does it, through the root's ops: the client's
+     * one copy of the protocol. EOM right away: the script acts by printing. */
+    if (!hvlog_client_message_take(&sc->ops, sc->sim, vp, &m)) {
         printf("empty\n");
         return;
     }
-    memcpy(msg, slot, 5);
-    memcpy(msg + 6, slot + 6, sizeof msg - 6);
-    __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_SEQ_CST);
-    msg[5] = __atomic_load_n(slot + 5, __ATOMIC_SEQ_CST);
-    hv_message_header_load(&h, msg);
-    hv_eventlog_message_payload_load(&pl, msg + HV_MESSAGE_HEADER_SIZE);
-    if (h.message_flags & HV_MESSAGE_FLAG_PENDING)
-        hvlog_sim_wrmsr(sc->sim, vp, HV_X64_MSR_EOM, 0);
-    if (h.message_type != HvMessageTypeEventLogBufferComplete)
-        printf("message=0x%08" PRIx32 " pending=%u\n", h.message_type,
-               (unsigned)(h.message_flags & HV_MESSAGE_FLAG_PENDING));
+    hvlog_client_message_done(&sc->ops, sc->sim, vp, &m);
+    if (m.header.message_type != HvMessageTypeEventLogBufferComplete)
+        printf("message=0x%08" PRIx32 " pending=%u\n", m.header.message_type, (unsigned)m.pending);
     else
-        printf("type=%" PRIu32 " index=%" PRIu32 " pending=%u\n", pl.event_log_type,
-               pl.buffer_index, (unsigned)(h.message_flags & HV_MESSAGE_FLAG_PENDING));
+        printf("type=%" PRIu32 " index=%" PRIu32 " pending=%u\n", m.payload.event_log_type,
+               m.payload.buffer_index, (unsigned)m.pending);
 }
 
 static void type_index(struct script *sc, struct args *a, uint32_t *type, uint32_t *index,
@@ -954,6 +945,7 @@ int cli_cmd_script(int argc, char **argv)
         free(line);
         return CLI_EXIT_FAILURE;
     }
+    hvlog_sim_root_ops(sc.sim, &sc.ops);
     for (uint32_t vp = 0; vp < cfg.lps; vp++)
         hvlog_sim_synic_enable(sc.sim, vp, 0x40);
     for (;;) {
