@@ -155,27 +155,43 @@ static enum hvlog_export_status split_path(const char *path, char **parent, char
     return HVLOG_EXPORT_OK;
 }
 
+/* The longest part of BASE a temporary name keeps (bytes). */
+#define TMP_BASE_KEEP 96u
+
 /* A fresh name PARENT/.BASE.KIND-PID-N-NONCE, created by @make (mkdir or
- * open O_EXCL), which returns >= 0 on success. */
+ * open O_EXCL), which returns >= 0 on success. A BASE longer than
+ * TMP_BASE_KEEP is shortened to its first TMP_BASE_KEEP bytes plus '~' and
+ * a hash of the whole, so that the temporary fits NAME_MAX whenever BASE
+ * does (issue 13: a name of 225..255 bytes used to be refused because of
+ * the ~30 bytes this adds). */
 static char *unique_name(const char *parent, const char *base, const char *kind,
                          int (*make)(const char *path, void *arg), void *arg, int *result)
 {
     static atomic_uint counter;
+    size_t base_len = strlen(base);
+    int keep = (int)(base_len > TMP_BASE_KEEP ? TMP_BASE_KEEP : base_len);
+    char hash[12] = "";
 
+    if (base_len > TMP_BASE_KEEP) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (size_t i = 0; i < base_len; i++)
+            h = (h ^ (uint8_t)base[i]) * 16777619u;
+        snprintf(hash, sizeof hash, "~%08x", h);
+    }
     for (int attempt = 0; attempt < 100; attempt++) {
         struct timespec ts;
         char *path;
         size_t n;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        n = strlen(parent) + strlen(base) + strlen(kind) + 64;
+        n = strlen(parent) + (size_t)keep + strlen(hash) + strlen(kind) + 64;
         path = malloc(n);
         if (!path) {
             *result = -1;
             errno = ENOMEM;
             return NULL;
         }
-        snprintf(path, n, "%s/.%s.%s-%ld-%u-%lx", parent, base, kind, (long)getpid(),
+        snprintf(path, n, "%s/.%.*s%s.%s-%ld-%u-%lx", parent, keep, base, hash, kind, (long)getpid(),
                  atomic_fetch_add(&counter, 1u), (unsigned long)ts.tv_nsec);
         *result = make(path, arg);
         if (*result >= 0)
@@ -185,6 +201,24 @@ static char *unique_name(const char *parent, const char *base, const char *kind,
             return NULL;
     }
     return NULL;
+}
+
+/* Refuse a last component the file system cannot hold, naming it: else
+ * the failure would come from the temporary, and blame the directory. */
+static enum hvlog_export_status check_name_length(const char *path, const char *parent,
+                                                  const char *base, struct hvlog_export_error *err)
+{
+    long max;
+
+    errno = 0;
+    max = pathconf(parent, _PC_NAME_MAX);
+    if (max <= 0)
+        max = 255; /* unknown: the common limit (Linux NAME_MAX) */
+    if (strlen(base) > (size_t)max)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "%s: the name is %zu bytes long, more than the %ld this file system allows",
+                           path, strlen(base), max);
+    return HVLOG_EXPORT_OK;
 }
 
 static int make_dir(const char *path, void *arg)
@@ -340,6 +374,12 @@ enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, co
     status = split_path(path, &parent, &base, err);
     if (status != HVLOG_EXPORT_OK)
         return status;
+    status = check_name_length(path, parent, base, err);
+    if (status != HVLOG_EXPORT_OK) {
+        free(parent);
+        free(base);
+        return status;
+    }
     if (lstat(path, &st) == 0) {
         if (!force)
             status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
@@ -450,6 +490,12 @@ enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, 
     status = split_path(path, &parent, &base, err);
     if (status != HVLOG_EXPORT_OK)
         return status;
+    status = check_name_length(path, parent, base, err);
+    if (status != HVLOG_EXPORT_OK) {
+        free(parent);
+        free(base);
+        return status;
+    }
     if (lstat(path, &st) == 0) {
         if (!force)
             status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",

@@ -113,6 +113,24 @@ script-cost)
     printf 'error: count=100000000 events of 1048592 bytes is more than the 4 GiB one log line may offer\nrecorded=0 lost=0 dropped=1000\n' |
         cmp -s - out || fail "got $(cat out)"
     ;;
+long-names)
+    # Issue 13: an output name up to the file system's limit works (the
+    # temporary beside it used to add ~30 bytes and fail from ~225 bytes
+    # on); a longer one is refused naming the name, not its directory.
+    max=$(getconf NAME_MAX .)
+    name() { printf "%${1}s" "" | tr ' ' n; }
+    n1=$(name $((max - 15))) n2=$(name "$max") n3=$(name $((max - 5))).json
+    "$hvlog" record -q -o "$n1" --events 10 || fail "record -o a name of $((max - 15)) bytes"
+    "$hvlog" export T --format ctf -o "$n2" > /dev/null || fail "export -o a name of $max bytes"
+    "$hvlog" export T --format perfetto -o "$n3" > /dev/null || fail "export -o a file name of $max bytes"
+    "$hvlog" record -q -o "$n1" --force --events 10 || fail "record --force over a long name"
+    expect_refusal 1 "^hvlog: export: $(name $((max + 1))): the name is $((max + 1)) bytes long, more than the $max this file system allows$" \
+        "$hvlog" export T --format ctf -o "$(name $((max + 1)))"
+    expect_refusal 1 "^hvlog: record: d/$(name $((max + 1))): the name is $((max + 1)) bytes long" \
+        "$hvlog" record -q -o "d/$(name $((max + 1)))"
+    left=$(ls -A | grep '^\.' || true)
+    [ -z "$left" ] || fail "left behind: $left"
+    ;;
 *) fail "unknown case" ;;
 esac
 echo "hardening $case: ok"
