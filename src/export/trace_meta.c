@@ -7,6 +7,7 @@
  * export_json_read (jansson, strict, u64 integers); this file checks the tree.
  */
 #include <jansson.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -462,7 +463,7 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
     hvlog_json_object_end(w);
     status = hvlog_json_writer_close(w);
     if (status == HVLOG_EXPORT_IO)
-        return export_fail(err, status, "%s: write failed", HVLOG_TRACE_META_FILE);
+        return export_fail(err, status, "%s: write failed: %s", HVLOG_TRACE_META_FILE, strerror(errno));
     if (status != HVLOG_EXPORT_OK)
         return export_fail(err, status, "%s: could not be formatted", HVLOG_TRACE_META_FILE);
     return HVLOG_EXPORT_OK;
