@@ -744,9 +744,7 @@ int cli_cmd_decode(int argc, char **argv)
 
     memset(&d, 0, sizeof d);
     d.filter = (struct filter){.lp = -1, .entry_type = -1, .begin = 0, .end = UINT64_MAX};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt("decode", argc, argv, "", longopts)) != -1) {
         switch (opt) {
         case 'j': d.json = true; break;
         case 'k': skip_corrupt = true; break;
@@ -782,15 +780,11 @@ int cli_cmd_decode(int argc, char **argv)
         case 'b': if (!cli_number("decode", "--begin", optarg, 0, UINT64_MAX, &d.filter.begin)) return CLI_EXIT_USAGE; break;
         case 'E': if (!cli_number("decode", "--end", optarg, 0, UINT64_MAX, &d.filter.end)) return CLI_EXIT_USAGE; break;
         case 'T': if (!parse_time_style(optarg, &d.style)) return CLI_EXIT_USAGE; break;
-        default:
-            cli_error("decode: unknown or incomplete option '%s' (see 'hvlog help decode')", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
     }
-    if (optind + 1 != argc) {
-        cli_error("decode: usage: hvlog decode TRACE [options]");
+    if (!cli_operands("decode", argc, 1, 1, "hvlog decode TRACE [options]"))
         return CLI_EXIT_USAGE;
-    }
     if (decoder_open(&d, "decode", argv[optind], skip_corrupt) != 0) {
         cli_error("decode: %s", d.err.message);
         decoder_close(&d);
@@ -939,15 +933,21 @@ static int stats_scan(struct decoder *d, const char *path)
 
 int cli_cmd_stats(int argc, char **argv)
 {
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
     struct decoder d;
-    bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
-    const char *path = json ? argv[2] : argc == 2 ? argv[1] : NULL;
+    bool json = false;
+    const char *path;
     struct hvlog_json_writer *w = NULL;
+    int opt;
 
-    if (!path || (argc == 3 && !json)) {
-        cli_error("stats: usage: hvlog stats [--json] TRACE");
-        return CLI_EXIT_USAGE;
+    while ((opt = cli_getopt("stats", argc, argv, "", longopts)) != -1) {
+        if (opt != 'j')
+            return CLI_EXIT_USAGE; /* cli_getopt said why */
+        json = true;
     }
+    if (!cli_operands("stats", argc, 1, 1, "hvlog stats [--json] TRACE"))
+        return CLI_EXIT_USAGE;
+    path = argv[optind];
     memset(&d, 0, sizeof d);
     d.filter = (struct filter){.lp = -1, .entry_type = -1, .end = UINT64_MAX};
     if (stats_scan(&d, path) != 0) {

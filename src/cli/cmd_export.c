@@ -34,9 +34,7 @@ int cli_cmd_export(int argc, char **argv)
     uint32_t type;
     int opt;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:f", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt("export", argc, argv, "o:f", longopts)) != -1) {
         switch (opt) {
         case 'F': format = optarg; break;
         case 'o': out = optarg; break;
@@ -47,9 +45,7 @@ int cli_cmd_export(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             options.types |= 1u << type;
             break;
-        default:
-            cli_error("export: unknown or incomplete option '%s' (see 'hvlog help export')", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
     }
     if (optind + 1 != argc || !format || !out) {
@@ -93,11 +89,13 @@ int cli_cmd_info(int argc, char **argv)
     struct hvlog_trace_reader *reader;
     const struct hvlog_trace_meta *m;
 
-    if (argc != 2) {
-        cli_error("info: usage: hvlog info TRACE");
+    static const struct option no_options[] = {{NULL, 0, NULL, 0}};
+
+    if (cli_getopt("info", argc, argv, "", no_options) != -1)
+        return CLI_EXIT_USAGE; /* cli_getopt said why */
+    if (!cli_operands("info", argc, 1, 1, "hvlog info TRACE"))
         return CLI_EXIT_USAGE;
-    }
-    if (hvlog_trace_open(argv[1], &reader, &err) != HVLOG_EXPORT_OK) {
+    if (hvlog_trace_open(argv[optind], &reader, &err) != HVLOG_EXPORT_OK) {
         cli_error("info: %s", err.message);
         return CLI_EXIT_FAILURE;
     }

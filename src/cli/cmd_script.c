@@ -10,6 +10,7 @@
  * SetSources) in the current column's conventions of hvlog/abi/calls.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/client/walk.h"
@@ -850,15 +852,30 @@ static int parse_option(const char *value, uint32_t min, uint32_t max, const cha
     uint64_t v;
 
     if (!parse_u64(value, &v) || v < min || v > max) {
-        cli_error("script: %s must be a number from %" PRIu32 " to %" PRIu32, name, min, max);
+        cli_error("script: --%s must be a number from %" PRIu32 " to %" PRIu32, name, min, max);
         return -1;
     }
     *out = (uint32_t)v;
     return 0;
 }
 
+/* The row of @longopts whose value is @opt. */
+static size_t opt_index(const struct option *longopts, int opt)
+{
+    size_t i = 0;
+
+    while (longopts[i].name && longopts[i].val != opt)
+        i++;
+    return i;
+}
+
 int cli_cmd_script(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        {"abi", required_argument, NULL, 'A'},      {"lps", required_argument, NULL, 'l'},
+        {"domains", required_argument, NULL, 'D'},  {"pool-pages", required_argument, NULL, 'p'},
+        {"children", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
+    };
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct script sc;
     const char *path = NULL;
@@ -866,7 +883,7 @@ int cli_cmd_script(int argc, char **argv)
     char *line;
     size_t len;
     FILE *in;
-    int status = CLI_EXIT_OK;
+    int opt, status = CLI_EXIT_OK;
     unsigned line_no = 0;
 
     cfg.lps = 2;
@@ -874,49 +891,35 @@ int cli_cmd_script(int argc, char **argv)
     cfg.children = 1;
     cfg.pool_pages = 4096;
     cfg.lockstep = true;
-    for (int i = 1; i < argc; i++) {
+    while ((opt = cli_getopt("script", argc, argv, "", longopts)) != -1) {
         uint32_t *target = NULL;
         uint32_t min = 0, max = 0;
-        const char *name = argv[i];
 
-        if (strcmp(name, "--abi") == 0) {
-            const char *v = i + 1 < argc ? argv[++i] : "";
-            if (strcmp(v, "2013") == 0) {
+        switch (opt) {
+        case 'A':
+            if (strcmp(optarg, "2013") == 0) {
                 abi = HVLOG_CALL_ABI_2013;
-            } else if (strcmp(v, "current") == 0) {
+            } else if (strcmp(optarg, "current") == 0) {
                 abi = HVLOG_CALL_ABI_CURRENT;
             } else {
-                cli_error("script: --abi takes 2013 or current%s%s%s", *v ? ", not '" : "", v,
-                          *v ? "'" : "");
+                cli_error("script: --abi takes 2013 or current, not '%s'", optarg);
                 return CLI_EXIT_USAGE;
             }
             continue;
+        case 'l': target = &cfg.lps, min = 1, max = 64; break;
+        case 'D': target = &cfg.domains, min = 1, max = 8; break;
+        case 'p': target = &cfg.pool_pages, min = 0, max = 1u << 20; break;
+        case 'c': target = &cfg.children, min = 0, max = 16; break;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
-        if (strcmp(name, "--lps") == 0)
-            target = &cfg.lps, min = 1, max = 64;
-        else if (strcmp(name, "--domains") == 0)
-            target = &cfg.domains, min = 1, max = 8;
-        else if (strcmp(name, "--pool-pages") == 0)
-            target = &cfg.pool_pages, min = 0, max = 1u << 20;
-        else if (strcmp(name, "--children") == 0)
-            target = &cfg.children, min = 0, max = 16;
-        if (target) {
-            if (i + 1 >= argc) {
-                cli_error("script: %s needs a value", name);
-                return CLI_EXIT_USAGE;
-            }
-            if (parse_option(argv[++i], min, max, name, target) != 0)
-                return CLI_EXIT_USAGE;
-        } else if (name[0] == '-' && name[1] != '\0') {
-            cli_error("script: unknown option '%s'", name);
+        if (parse_option(optarg, min, max, longopts[opt_index(longopts, opt)].name, target) != 0)
             return CLI_EXIT_USAGE;
-        } else if (path) {
-            cli_error("script: one script at a time ('%s' and '%s')", path, name);
-            return CLI_EXIT_USAGE;
-        } else {
-            path = name;
-        }
     }
+    if (argc - optind > 1) {
+        cli_error("script: one script at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+        return CLI_EXIT_USAGE;
+    }
+    path = optind < argc ? argv[optind] : NULL;
     if (!path || strcmp(path, "-") == 0) {
         in = stdin;
     } else if (!(in = fopen(path, "r"))) {
