@@ -94,8 +94,6 @@ static void unknown_command(const char *context, const char *name)
 {
     size_t best = SIZE_MAX;
     char hint[256] = "";
-    size_t used = 0;
-    unsigned matches = 0;
 
     for (size_t i = 0; i < COMMAND_COUNT; i++) {
         size_t dist = edit_distance(name, commands[i].name);
@@ -103,6 +101,9 @@ static void unknown_command(const char *context, const char *name)
             best = dist;
     }
     if (best <= 2 && best * 2 <= strlen(name)) {
+        size_t used = 0;
+        unsigned matches = 0;
+
         for (size_t i = 0; i < COMMAND_COUNT; i++) {
             if (edit_distance(name, commands[i].name) != best)
                 continue;

@@ -64,6 +64,8 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
     char shorts[64];
     int opt;
 
+    if (!argv || argc < 1)
+        return -1;
     if (argv != current) {
         current = argv;
         optind = 1;
