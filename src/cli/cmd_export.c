@@ -88,7 +88,6 @@ int cli_cmd_info(int argc, char **argv)
     struct hvlog_export_error err = {0};
     struct hvlog_trace_reader *reader;
     const struct hvlog_trace_meta *m;
-
     static const struct option no_options[] = {{NULL, 0, NULL, 0}};
 
     if (cli_getopt("info", argc, argv, "", no_options) != -1)

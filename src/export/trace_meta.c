@@ -6,8 +6,8 @@
  * reference; the member names below are the format. The text is parsed by
  * export_json_read (jansson, strict, u64 integers); this file checks the tree.
  */
-#include <jansson.h>
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
