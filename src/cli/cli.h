@@ -3,6 +3,7 @@
 #ifndef HVLOG_CLI_CLI_H
 #define HVLOG_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* Documented exit codes (docs/cli.md). */
@@ -35,5 +36,22 @@ struct hvlog_trace_reader;
  * that the reader leaves out (an unfinished recording, docs/trace-format.md
  * section 1). In cmd_export.c, next to info. */
 void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader);
+/*
+ * cli_output_outside_input - false, after one line "hvlog: CMD: ...", when
+ * writing @output would replace @input or land inside it (the input a
+ * trace directory, its hvlog-trace.json or a raw file); compared by device
+ * and inode, never by spelling. True otherwise (also when a path does not
+ * exist yet: the command then reports it).
+ */
+bool cli_output_outside_input(const char *cmd, const char *input, const char *output);
+
+/*
+ * cli_finish_stdout - flush and close stdout when command @cmd (NULL: none)
+ * is done, returning its exit status: @status, or CLI_EXIT_FAILURE after
+ * one line "hvlog: CMD: writing to stdout failed: REASON" when @status was
+ * a success but some output never reached its file (issue 13, A8: a full
+ * disk, /dev/full). main() calls it once, for every command.
+ */
+int cli_finish_stdout(const char *cmd, int status);
 
 #endif /* HVLOG_CLI_CLI_H */

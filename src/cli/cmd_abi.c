@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* `hvlog abi`: the ABI tables as the library knows them, printed from the
  * same X-macro tables that the engine and the decoders use. */
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "hvlog/hvlog.h"
 
 static void print_calls(void)
@@ -61,12 +63,14 @@ static void print_flags(void)
 
 int cli_cmd_abi(int argc, char **argv)
 {
-    const char *what = argc > 1 ? argv[1] : "calls";
+    static const struct option no_options[] = {{NULL, 0, NULL, 0}};
+    const char *what;
 
-    if (argc > 2) {
-        cli_error("abi: too many arguments");
+    if (cli_getopt("abi", argc, argv, "", no_options) != -1)
+        return CLI_EXIT_USAGE; /* cli_getopt said why */
+    if (!cli_operands("abi", argc, 0, 1, "hvlog abi [calls|statuses|types|states|entries|flags]"))
         return CLI_EXIT_USAGE;
-    }
+    what = optind < argc ? argv[optind] : "calls";
     if (strcmp(what, "calls") == 0) {
         printf("hvlog %s: the event-log hypercalls\n", hvlog_version());
         print_calls();

@@ -152,9 +152,7 @@ int cli_cmd_decode(int argc, char **argv)
 
     memset(&d, 0, sizeof d);
     d.filter = (struct filter){.lp = -1, .entry_type = -1, .begin = 0, .end = UINT64_MAX};
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt("decode", argc, argv, "", longopts)) != -1) {
         bool ok = true;
 
         switch (opt) {
@@ -168,17 +166,13 @@ int cli_cmd_decode(int argc, char **argv)
         case 'E': ok = cli_number("decode", "--end", optarg, 0, UINT64_MAX, &d.filter.end); break;
         case 'T': ok = parse_time_style(optarg, &d.style); break;
         case 'H': ok = cli_number("decode", "--tsc-hz", optarg, 1, UINT64_MAX, &mo.tsc_frequency_hz); break;
-        default:
-            cli_error("decode: unknown or incomplete option '%s' (see 'hvlog help decode')", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
         if (!ok)
             return CLI_EXIT_USAGE;
     }
-    if (optind + 1 != argc) {
-        cli_error("decode: usage: hvlog decode TRACE [options]");
+    if (!cli_operands("decode", argc, 1, 1, "hvlog decode TRACE [options]"))
         return CLI_EXIT_USAGE;
-    }
     d.out.bytes = malloc(OUT_BUFFER_BYTES);
     d.frags = calloc(JSON_SLOTS, sizeof *d.frags);
     if (!d.out.bytes || !d.frags) {

@@ -62,9 +62,7 @@ int cli_cmd_export(int argc, char **argv)
     uint32_t type;
     int opt;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:f", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt("export", argc, argv, "o:f", longopts)) != -1) {
         switch (opt) {
         case 'F': format = optarg; break;
         case 'o': out = optarg; break;
@@ -79,9 +77,7 @@ int cli_cmd_export(int argc, char **argv)
             if (!cli_number("export", "--tsc-hz", optarg, 1, UINT64_MAX, &options.tsc_frequency_hz))
                 return CLI_EXIT_USAGE;
             break;
-        default:
-            cli_error("export: unknown or incomplete option '%s' (see 'hvlog help export')", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
     }
     if (optind + 1 != argc || !format || !out) {
@@ -98,6 +94,8 @@ int cli_cmd_export(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     trace = argv[optind];
+    if (!cli_output_outside_input("export", trace, out))
+        return CLI_EXIT_FAILURE;
     options.report = report_skipped;
     if (hvlog_trace_open(trace, &reader, &err) != HVLOG_EXPORT_OK) {
         cli_error("export: %s", err.message);
@@ -354,23 +352,17 @@ int cli_cmd_info(int argc, char **argv)
     const char *path = NULL;
     bool json = false;
 
-    /* Options before or after TRACE. */
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            path = NULL, argc = -1; /* an unknown option */
-        else if (!path)
-            path = argv[i];
-        else
-            argc = -1; /* a second TRACE */
-        if (argc < 0)
-            break;
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
+    int opt;
+
+    while ((opt = cli_getopt("info", argc, argv, "", longopts)) != -1) {
+        if (opt != 'j')
+            return CLI_EXIT_USAGE; /* cli_getopt said why */
+        json = true;
     }
-    if (argc < 0 || !path) {
-        cli_error("info: usage: hvlog info [--json] TRACE");
+    if (!cli_operands("info", argc, 1, 1, "hvlog info [--json] TRACE"))
         return CLI_EXIT_USAGE;
-    }
+    path = argv[optind];
     if (hvlog_trace_open(path, &reader, &err) != HVLOG_EXPORT_OK) {
         cli_error("info: %s", err.message);
         return CLI_EXIT_FAILURE;
@@ -396,10 +388,5 @@ int cli_cmd_info(int argc, char **argv)
     else
         info_text(reader, state, files);
     hvlog_trace_close(reader);
-    /* A full disk or /dev/full is a failure, not exit 0 (issue 13, A8). */
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_error("info: standard output: %s", strerror(errno));
-        return CLI_EXIT_FAILURE;
-    }
-    return CLI_EXIT_OK;
+    return CLI_EXIT_OK; /* main's cli_finish_stdout says whether stdout took it all (A8) */
 }

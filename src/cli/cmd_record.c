@@ -292,9 +292,7 @@ int cli_cmd_record(int argc, char **argv)
     int opt, status = CLI_EXIT_FAILURE;
     bool tty, caught = false;
 
-    optind = 1;
-    opterr = 0;
-    while ((opt = getopt_long(argc, argv, "o:fq", longopts, NULL)) != -1) {
+    while ((opt = cli_getopt("record", argc, argv, "o:fq", longopts)) != -1) {
         switch (opt) {
         case 'l': if (!cli_number("record", "--lps", optarg, 1, HVLOG_SIM_MAX_LPS, &lps)) return CLI_EXIT_USAGE; break;
         case 'D': if (!cli_number("record", "--domains", optarg, 1, HVLOG_SIM_MAX_DOMAINS, &domains)) return CLI_EXIT_USAGE; break;
@@ -346,9 +344,7 @@ int cli_cmd_record(int argc, char **argv)
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
-        default:
-            cli_error("record: unknown or incomplete option '%s' (see 'hvlog help record')", argv[optind - 1]);
-            return CLI_EXIT_USAGE;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
     }
     if (optind < argc) {

@@ -10,6 +10,7 @@
  * SetSources) in the current column's conventions of hvlog/abi/calls.h.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,16 +21,24 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "hvlog/abi/calls.h"
+#include "hvlog/client/client.h"
 #include "hvlog/trace/walk.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
 
 #define MAX_ARGS 32
-#define LINE_MAX_BYTES 4096
+/* The longest script line, newline excluded (docs/script.md): far above
+ * the longest useful one (in= of a whole page is 8,194 characters), and a
+ * bound on what one line of a hostile file makes the reader hold. */
+#define SCRIPT_LINE_MAX_BYTES 65536u
+/* What one `log` line may offer: count x (16 + bytes), 4 GiB (docs/script.md). */
+#define SCRIPT_LOG_MAX_BYTES (4ull << 30)
 
 struct script {
     struct hvlog_sim *sim;
+    struct hvlog_root_ops ops; /* the root's side of sim (ctx: sim), for msg */
     uint32_t lps, children;
     enum hvlog_call_abi abi; /* the layouts the verbs build; the engine's profile */
     /* GPA page numbers Map returned, per type and index (what the root learned). */
@@ -327,13 +336,13 @@ static uint64_t parse_partition(struct script *sc, struct args *a, struct line_e
 
 /* Initialize, 2013 (§5.1, DEC-INITLAYOUT: 32 bytes, SystemTime @24) or
  * current (§11.1: 28 bytes packed, BufferSizeInBytes = pages x 4096). */
-static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, uint8_t *in,
+static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, bool need, uint8_t *in,
                            struct line_error *err)
 {
-    uint32_t count = (uint32_t)num(a, "count", true, 0, UINT32_MAX, err);
-    uint64_t pages = num(a, "pages", true, 0, UINT32_MAX, err);
-    uint32_t threshold = (uint32_t)num(a, "threshold", true, 0, UINT32_MAX, err);
-    uint32_t basis = (uint32_t)num(a, "basis", true, 0, UINT32_MAX, err);
+    uint32_t count = (uint32_t)num(a, "count", need, 0, UINT32_MAX, err);
+    uint64_t pages = num(a, "pages", need, 0, UINT32_MAX, err);
+    uint32_t threshold = (uint32_t)num(a, "threshold", need, 0, UINT32_MAX, err);
+    uint32_t basis = (uint32_t)num(a, "basis", need, 0, UINT32_MAX, err);
     uint64_t time = num(a, "time", false, 0, UINT64_MAX, err);
     uint16_t mode = parse_mode(sc, a, err);
 
@@ -359,43 +368,49 @@ static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, uin
     }
 }
 
-static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, struct line_error *err)
+struct verb;
+typedef void verb_fn(struct script *sc, const struct verb *v, struct args *a, struct line_error *err);
+
+/* One row per script command (docs/script.md), like the engine's dispatch
+ * table: the name, its handler, and for the nine hypercall verbs the call
+ * they issue. */
+struct verb {
+    const char *name;
+    verb_fn *run;
+    uint16_t code; /* HvCall* for a hypercall verb, 0 for the others */
+};
+
+static void cmd_hypercall(struct script *sc, const struct verb *verb, struct args *a,
+                          struct line_error *err)
 {
     struct call_opts o;
     uint8_t in[HV_INPUT_SET_SOURCES_CURRENT_SIZE] = {0};
-    uint32_t len = 8, type = 0, index = 0;
-    uint16_t code;
+    uint32_t len = 8, type, index = 0;
+    uint16_t code = verb->code;
+    bool need;
     uint64_t rax;
 
-    type = (uint32_t)num(a, "type", true, 0, UINT32_MAX, err);
+    /* in= replaces the computed input for every call, so the fields that
+     * would build it are then optional; those given are still checked. */
+    parse_call_opts(sc, a, &o, err);
+    need = !o.has_in;
+    type = (uint32_t)num(a, "type", need, 0, UINT32_MAX, err);
     hvlog_store_le32(in, type);
-    if (strcmp(verb, "init") == 0) {
-        code = HvCallHvInitializeEventLogBufferGroup;
-        len = init_input(sc, type, a, in, err);
-    } else if (strcmp(verb, "finalize") == 0) {
-        code = HvCallHvFinalizeEventLogBufferGroup;
-    } else if (strcmp(verb, "sources") == 0) {
+    switch (code) {
+    case HvCallHvInitializeEventLogBufferGroup:
+        len = init_input(sc, type, a, need, in, err);
+        break;
+    case HvCallHvFinalizeEventLogBufferGroup:
+        break;
+    case HvCallHvSetEventLogGroupSources:
         /* 2013: {Type, Pad, EnableFlags} (§5.7). Current: the 544-byte block
          * with GroupCount 0 and ConfigurationFlags = the mask (§11.3); the
          * same 16 bytes, then zeros. */
-        code = HvCallHvSetEventLogGroupSources;
-        hvlog_store_le64(in + 8, num(a, "mask", true, 0, UINT64_MAX, err));
+        hvlog_store_le64(in + 8, num(a, "mask", need, 0, UINT64_MAX, err));
         len = sc->abi == HVLOG_CALL_ABI_CURRENT ? HV_INPUT_SET_SOURCES_CURRENT_SIZE : 16;
-    } else {
-        static const struct {
-            const char *verb;
-            uint16_t code;
-        } by_index[] = {
-            {"create", HvCallHvCreateEventLogBuffer}, {"delete", HvCallHvDeleteEventLogBuffer},
-            {"map", HvCallHvMapEventLogBuffer},       {"unmap", HvCallHvUnmapEventLogBuffer},
-            {"release", HvCallHvReleaseEventLogBuffer}, {"flush", HvCallHvFlushEventLogBuffer},
-        };
-        code = 0;
-        for (size_t k = 0; k < sizeof by_index / sizeof by_index[0]; k++) {
-            if (strcmp(verb, by_index[k].verb) == 0)
-                code = by_index[k].code;
-        }
-        index = (uint32_t)num(a, "index", true, 0, UINT32_MAX, err);
+        break;
+    default: /* the six {Type, BufferIndex, ...} calls */
+        index = (uint32_t)num(a, "index", need, 0, UINT32_MAX, err);
         hvlog_store_le32(in + 4, index);
         if (code == HvCallHvCreateEventLogBuffer) {
             int d = find(a, "domain");
@@ -415,11 +430,17 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
                 len = 16;
             }
         }
+        break;
     }
-    parse_call_opts(sc, a, &o, err);
     check_unused(a, err);
     if (err->set)
         return;
+    if (o.has_in) {
+        /* What the engine was told is in the bytes sent (Type @0 and
+         * BufferIndex @4 in every layout of Map and Unmap; zero padded). */
+        type = hvlog_load_le32(o.in);
+        index = hvlog_load_le32(o.in + 4);
+    }
     rax = issue(sc, code, in, len, &o);
     print_status(rax);
     if (code == HvCallHvMapEventLogBuffer && rax != HVLOG_SIM_INTERCEPT &&
@@ -455,7 +476,8 @@ static void cmd_hypercall(struct script *sc, const char *verb, struct args *a, s
     printf("\n");
 }
 
-static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_log(struct script *sc, const struct verb *verb, struct args *a,
+                    struct line_error *err)
 {
     uint32_t lp = (uint32_t)num(a, "lp", true, 0, sc->lps - 1, err);
     uint32_t type = (uint32_t)num(a, "type", true, 0, HVLOG_TYPE_COUNT - 1, err);
@@ -468,7 +490,16 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
     uint64_t recorded = 0, lost = 0, dropped = 0;
     uint8_t *payload;
 
+    (void)verb;
+
     check_unused(a, err);
+    /* A bound on one line's work (issue 13, A10): every event may be
+     * copied whole (a Circular group records forever), so what a line may
+     * offer is capped, not only the count. */
+    if (!err->set && count * (HV_EVENTLOG_ENTRY_HEADER_SIZE + (uint64_t)bytes) > SCRIPT_LOG_MAX_BYTES)
+        fail(err, "count=%" PRIu64 " events of %" PRIu64 " bytes is more than the %llu GiB one log line may offer",
+             count, HV_EVENTLOG_ENTRY_HEADER_SIZE + (uint64_t)bytes,
+             (unsigned long long)(SCRIPT_LOG_MAX_BYTES >> 30));
     if (err->set)
         return;
     payload = malloc(bytes ? bytes : 1);
@@ -476,10 +507,12 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
         fail(err, "out of memory");
         return;
     }
+    /* Filled once: the bytes 0, 1, 2, ... (docs/script.md); filling them
+     * per event cost more than logging it. */
+    for (uint32_t k = 0; k < bytes; k++)
+        payload[k] = (uint8_t)k;
     for (uint64_t i = 0; i < count; i++) {
         uint32_t ctx = ci >= 0 ? context : sc->seq[type]++;
-        for (uint32_t k = 0; k < bytes; k++)
-            payload[k] = (uint8_t)(ctx + k);
         switch (hvlog_sim_log(sc->sim, lp, type, sources, entry, ctx, payload, bytes)) {
         case HVLOG_LOG_RECORDED: recorded++; break;
         case HVLOG_LOG_LOST: lost++; break;
@@ -490,36 +523,28 @@ static void cmd_log(struct script *sc, struct args *a, struct line_error *err)
     printf("recorded=%" PRIu64 " lost=%" PRIu64 " dropped=%" PRIu64 "\n", recorded, lost, dropped);
 }
 
-static void cmd_msg(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_msg(struct script *sc, const struct verb *verb, struct args *a,
+                    struct line_error *err)
 {
     uint32_t vp = (uint32_t)num(a, "vp", true, 0, sc->lps - 1, err);
-    uint8_t *slot, msg[HV_MESSAGE_SIZE];
-    struct hv_message_header h;
-    struct hv_eventlog_message_payload pl;
+    struct hvlog_root_message m;
 
+    (void)verb;
     check_unused(a, err);
     if (err->set)
         return;
-    slot = hvlog_sim_sim_page(sc->sim, vp);
-    /* §8.5 root handler (sim.h: the slot's shared fields are atomics). */
-    if (!slot || __atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone) {
+    /* §8.5 as a root driver does it, through the root's ops: the client's
+     * one copy of the protocol. EOM right away: the script acts by printing. */
+    if (!hvlog_client_message_take(&sc->ops, sc->sim, vp, &m)) {
         printf("empty\n");
         return;
     }
-    memcpy(msg, slot, 5);
-    memcpy(msg + 6, slot + 6, sizeof msg - 6);
-    __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_SEQ_CST);
-    msg[5] = __atomic_load_n(slot + 5, __ATOMIC_SEQ_CST);
-    hv_message_header_load(&h, msg);
-    hv_eventlog_message_payload_load(&pl, msg + HV_MESSAGE_HEADER_SIZE);
-    if (h.message_flags & HV_MESSAGE_FLAG_PENDING)
-        hvlog_sim_wrmsr(sc->sim, vp, HV_X64_MSR_EOM, 0);
-    if (h.message_type != HvMessageTypeEventLogBufferComplete)
-        printf("message=0x%08" PRIx32 " pending=%u\n", h.message_type,
-               (unsigned)(h.message_flags & HV_MESSAGE_FLAG_PENDING));
+    hvlog_client_message_done(&sc->ops, sc->sim, vp, &m);
+    if (m.header.message_type != HvMessageTypeEventLogBufferComplete)
+        printf("message=0x%08" PRIx32 " pending=%u\n", m.header.message_type, (unsigned)m.pending);
     else
-        printf("type=%" PRIu32 " index=%" PRIu32 " pending=%u\n", pl.event_log_type,
-               pl.buffer_index, (unsigned)(h.message_flags & HV_MESSAGE_FLAG_PENDING));
+        printf("type=%" PRIu32 " index=%" PRIu32 " pending=%u\n", m.payload.event_log_type,
+               m.payload.buffer_index, (unsigned)m.pending);
 }
 
 static void type_index(struct script *sc, struct args *a, uint32_t *type, uint32_t *index,
@@ -534,10 +559,13 @@ static void type_index(struct script *sc, struct args *a, uint32_t *type, uint32
 /* The header fields as the profile's layout reads them (§4.4, or §11.4:
  * BufferSize the data area, NextBufferOffset from the end of the header,
  * LogicalProcessor u16, LpSequenceNumber @60 printed as seq=). */
-static void cmd_header(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_header(struct script *sc, const struct verb *verb, struct args *a,
+                       struct line_error *err)
 {
     uint32_t type, index, next;
     const uint8_t *v;
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -573,10 +601,13 @@ static void cmd_header(struct script *sc, struct args *a, struct line_error *err
     printf("\n");
 }
 
-static void cmd_chain(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_chain(struct script *sc, const struct verb *verb, struct args *a,
+                      struct line_error *err)
 {
     uint32_t type, index;
     bool seen[HV_EVENTLOG_MAX_BUFFER_COUNT] = {false};
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -607,12 +638,15 @@ static bool count_entries(void *arg, const struct hvlog_entry *e)
     return true;
 }
 
-static void cmd_entries(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_entries(struct script *sc, const struct verb *verb, struct args *a,
+                        struct line_error *err)
 {
     uint32_t type, index;
     const uint8_t *v;
     uint64_t counts[2] = {0, 0};
     enum hvlog_walk_error werr;
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -633,12 +667,15 @@ static void cmd_entries(struct script *sc, struct args *a, struct line_error *er
 
 /* Write through the root's view in a child process: the overlay is read-only,
  * so the child must die of SIGSEGV (or SIGBUS). */
-static void cmd_poke(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_poke(struct script *sc, const struct verb *verb, struct args *a,
+                     struct line_error *err)
 {
     uint32_t type, index;
     const uint8_t *v;
     pid_t pid;
     int status;
+
+    (void)verb;
 
     type_index(sc, a, &type, &index, err);
     if (err->set)
@@ -663,13 +700,14 @@ static void cmd_poke(struct script *sc, struct args *a, struct line_error *err)
                        : "no-fault");
 }
 
-static void cmd_pool(struct script *sc, const char *verb, struct args *a, struct line_error *err)
+static void cmd_pool(struct script *sc, const struct verb *verb, struct args *a,
+                     struct line_error *err)
 {
     uint32_t domain = (uint32_t)num(a, "domain", false, 0,
                                     hvlog_sim_domain_count(sc->sim) - 1, err);
     uint32_t pages = 0;
 
-    if (strcmp(verb, "deposit") == 0)
+    if (strcmp(verb->name, "deposit") == 0)
         pages = (uint32_t)num(a, "pages", true, 0, UINT32_MAX, err);
     check_unused(a, err);
     if (err->set)
@@ -681,10 +719,13 @@ static void cmd_pool(struct script *sc, const char *verb, struct args *a, struct
     printf("free=%" PRIu32 "\n", hvlog_sim_pool_free(sc->sim, domain));
 }
 
-static void cmd_fail(struct script *sc, struct args *a, struct line_error *err)
+static void cmd_fail(struct script *sc, const struct verb *verb, struct args *a,
+                     struct line_error *err)
 {
     enum hvlog_sim_fault fault = HVLOG_SIM_FAULT_ALLOC;
     uint64_t after = num(a, "after", true, 0, UINT32_MAX, err);
+
+    (void)verb;
 
     if (has_word(a, "alloc"))
         fault = HVLOG_SIM_FAULT_ALLOC;
@@ -727,47 +768,48 @@ static char *tokenize(char *line, struct args *a, struct line_error *err)
     return verb;
 }
 
+static const struct verb verbs[] = {
+    {"init", cmd_hypercall, HvCallHvInitializeEventLogBufferGroup},
+    {"finalize", cmd_hypercall, HvCallHvFinalizeEventLogBufferGroup},
+    {"create", cmd_hypercall, HvCallHvCreateEventLogBuffer},
+    {"delete", cmd_hypercall, HvCallHvDeleteEventLogBuffer},
+    {"map", cmd_hypercall, HvCallHvMapEventLogBuffer},
+    {"unmap", cmd_hypercall, HvCallHvUnmapEventLogBuffer},
+    {"release", cmd_hypercall, HvCallHvReleaseEventLogBuffer},
+    {"flush", cmd_hypercall, HvCallHvFlushEventLogBuffer},
+    {"sources", cmd_hypercall, HvCallHvSetEventLogGroupSources},
+    {"log", cmd_log, 0},
+    {"msg", cmd_msg, 0},
+    {"header", cmd_header, 0},
+    {"chain", cmd_chain, 0},
+    {"entries", cmd_entries, 0},
+    {"poke", cmd_poke, 0},
+    {"pool", cmd_pool, 0},
+    {"deposit", cmd_pool, 0},
+    {"fail", cmd_fail, 0},
+};
+
 static bool run_line(struct script *sc, char *line)
 {
-    static const char *const calls[] = {"init", "finalize", "create", "delete", "map",
-                                        "unmap", "release", "flush", "sources"};
     struct line_error err = {{0}, false};
     struct args a;
     char *hash = strchr(line, '#');
-    char *verb;
-    bool handled = false;
+    const struct verb *v = NULL;
+    char *name;
 
     if (hash)
         *hash = '\0';
-    verb = tokenize(line, &a, &err);
-    if (!verb)
+    name = tokenize(line, &a, &err);
+    if (!name)
         return true; /* blank or comment */
-    for (size_t k = 0; k < sizeof calls / sizeof calls[0]; k++) {
-        if (strcmp(verb, calls[k]) == 0) {
-            cmd_hypercall(sc, verb, &a, &err);
-            handled = true;
-        }
+    for (size_t k = 0; k < sizeof verbs / sizeof verbs[0] && !v; k++) {
+        if (strcmp(name, verbs[k].name) == 0)
+            v = &verbs[k];
     }
-    if (handled)
-        ;
-    else if (strcmp(verb, "log") == 0)
-        cmd_log(sc, &a, &err);
-    else if (strcmp(verb, "msg") == 0)
-        cmd_msg(sc, &a, &err);
-    else if (strcmp(verb, "header") == 0)
-        cmd_header(sc, &a, &err);
-    else if (strcmp(verb, "chain") == 0)
-        cmd_chain(sc, &a, &err);
-    else if (strcmp(verb, "entries") == 0)
-        cmd_entries(sc, &a, &err);
-    else if (strcmp(verb, "poke") == 0)
-        cmd_poke(sc, &a, &err);
-    else if (strcmp(verb, "pool") == 0 || strcmp(verb, "deposit") == 0)
-        cmd_pool(sc, verb, &a, &err);
-    else if (strcmp(verb, "fail") == 0)
-        cmd_fail(sc, &a, &err);
+    if (v)
+        v->run(sc, v, &a, &err);
     else
-        fail(&err, "unknown command '%s'", verb);
+        fail(&err, "unknown command '%s'", name);
     if (err.set) {
         printf("error: %s\n", err.text);
         return false;
@@ -775,27 +817,73 @@ static bool run_line(struct script *sc, char *line)
     return true;
 }
 
+enum line_read { LINE_OK, LINE_TOO_LONG, LINE_EOF };
+
+/*
+ * Read one line of @in into @line (SCRIPT_LINE_MAX_BYTES + 1 bytes): its
+ * bytes without the newline, NUL-terminated, *@len of them, NUL bytes
+ * included (the caller refuses those). A longer line is read to its end
+ * and dropped, so memory stays one line's worth however long the input.
+ */
+static enum line_read read_line(FILE *in, char *line, size_t *len)
+{
+    size_t n = 0;
+    bool any = false, too_long = false;
+    int c;
+
+    while ((c = getc(in)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (n < SCRIPT_LINE_MAX_BYTES)
+            line[n++] = (char)c;
+        else
+            too_long = true;
+    }
+    line[n] = '\0';
+    *len = n;
+    if (!any)
+        return LINE_EOF;
+    return too_long ? LINE_TOO_LONG : LINE_OK;
+}
+
 static int parse_option(const char *value, uint32_t min, uint32_t max, const char *name, uint32_t *out)
 {
     uint64_t v;
 
     if (!parse_u64(value, &v) || v < min || v > max) {
-        cli_error("script: %s must be a number from %" PRIu32 " to %" PRIu32, name, min, max);
+        cli_error("script: --%s must be a number from %" PRIu32 " to %" PRIu32, name, min, max);
         return -1;
     }
     *out = (uint32_t)v;
     return 0;
 }
 
+/* The row of @longopts whose value is @opt. */
+static size_t opt_index(const struct option *longopts, int opt)
+{
+    size_t i = 0;
+
+    while (longopts[i].name && longopts[i].val != opt)
+        i++;
+    return i;
+}
+
 int cli_cmd_script(int argc, char **argv)
 {
+    static const struct option longopts[] = {
+        {"abi", required_argument, NULL, 'A'},      {"lps", required_argument, NULL, 'l'},
+        {"domains", required_argument, NULL, 'D'},  {"pool-pages", required_argument, NULL, 'p'},
+        {"children", required_argument, NULL, 'c'}, {NULL, 0, NULL, 0},
+    };
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct script sc;
     const char *path = NULL;
     enum hvlog_call_abi abi = HVLOG_CALL_ABI_2013;
-    char line[LINE_MAX_BYTES];
+    char *line;
+    size_t len;
     FILE *in;
-    int status = CLI_EXIT_OK;
+    int opt, status = CLI_EXIT_OK;
     unsigned line_no = 0;
 
     cfg.lps = 2;
@@ -803,53 +891,46 @@ int cli_cmd_script(int argc, char **argv)
     cfg.children = 1;
     cfg.pool_pages = 4096;
     cfg.lockstep = true;
-    for (int i = 1; i < argc; i++) {
+    while ((opt = cli_getopt("script", argc, argv, "", longopts)) != -1) {
         uint32_t *target = NULL;
         uint32_t min = 0, max = 0;
-        const char *name = argv[i];
 
-        if (strcmp(name, "--abi") == 0) {
-            const char *v = i + 1 < argc ? argv[++i] : "";
-            if (strcmp(v, "2013") == 0) {
+        switch (opt) {
+        case 'A':
+            if (strcmp(optarg, "2013") == 0) {
                 abi = HVLOG_CALL_ABI_2013;
-            } else if (strcmp(v, "current") == 0) {
+            } else if (strcmp(optarg, "current") == 0) {
                 abi = HVLOG_CALL_ABI_CURRENT;
             } else {
-                cli_error("script: --abi takes 2013 or current%s%s%s", *v ? ", not '" : "", v,
-                          *v ? "'" : "");
+                cli_error("script: --abi takes 2013 or current, not '%s'", optarg);
                 return CLI_EXIT_USAGE;
             }
             continue;
+        case 'l': target = &cfg.lps, min = 1, max = 64; break;
+        case 'D': target = &cfg.domains, min = 1, max = 8; break;
+        case 'p': target = &cfg.pool_pages, min = 0, max = 1u << 20; break;
+        case 'c': target = &cfg.children, min = 0, max = 16; break;
+        default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
-        if (strcmp(name, "--lps") == 0)
-            target = &cfg.lps, min = 1, max = 64;
-        else if (strcmp(name, "--domains") == 0)
-            target = &cfg.domains, min = 1, max = 8;
-        else if (strcmp(name, "--pool-pages") == 0)
-            target = &cfg.pool_pages, min = 0, max = 1u << 20;
-        else if (strcmp(name, "--children") == 0)
-            target = &cfg.children, min = 0, max = 16;
-        if (target) {
-            if (i + 1 >= argc) {
-                cli_error("script: %s needs a value", name);
-                return CLI_EXIT_USAGE;
-            }
-            if (parse_option(argv[++i], min, max, name, target) != 0)
-                return CLI_EXIT_USAGE;
-        } else if (name[0] == '-' && name[1] != '\0') {
-            cli_error("script: unknown option '%s'", name);
+        if (parse_option(optarg, min, max, longopts[opt_index(longopts, opt)].name, target) != 0)
             return CLI_EXIT_USAGE;
-        } else if (path) {
-            cli_error("script: one script at a time ('%s' and '%s')", path, name);
-            return CLI_EXIT_USAGE;
-        } else {
-            path = name;
-        }
     }
+    if (argc - optind > 1) {
+        cli_error("script: one script at a time ('%s' and '%s')", argv[optind], argv[optind + 1]);
+        return CLI_EXIT_USAGE;
+    }
+    path = optind < argc ? argv[optind] : NULL;
     if (!path || strcmp(path, "-") == 0) {
         in = stdin;
     } else if (!(in = fopen(path, "r"))) {
         cli_error("script: cannot open '%s': %s", path, strerror(errno));
+        return CLI_EXIT_FAILURE;
+    }
+    line = malloc(SCRIPT_LINE_MAX_BYTES + 1);
+    if (!line) {
+        cli_error("script: out of memory");
+        if (in != stdin)
+            fclose(in);
         return CLI_EXIT_FAILURE;
     }
     /* The root partition's pool and RAM grow with the pool asked for. */
@@ -864,24 +945,32 @@ int cli_cmd_script(int argc, char **argv)
                   cfg.lps, cfg.domains);
         if (in != stdin)
             fclose(in);
+        free(line);
         return CLI_EXIT_FAILURE;
     }
+    hvlog_sim_root_ops(sc.sim, &sc.ops);
     for (uint32_t vp = 0; vp < cfg.lps; vp++)
         hvlog_sim_synic_enable(sc.sim, vp, 0x40);
-    while (fgets(line, sizeof line, in)) {
+    for (;;) {
+        enum line_read r = read_line(in, line, &len);
+
+        if (r == LINE_EOF)
+            break;
         line_no++;
-        if (!strchr(line, '\n') && !feof(in)) {
-            int c;
-            while ((c = fgetc(in)) != EOF && c != '\n')
-                ;
-            printf("error: line %u is longer than %d bytes\n", line_no, LINE_MAX_BYTES - 1);
+        if (r == LINE_TOO_LONG) {
+            printf("error: line %u is longer than %u bytes\n", line_no, SCRIPT_LINE_MAX_BYTES);
             status = CLI_EXIT_FAILURE;
-            continue;
+        } else if (memchr(line, '\0', len)) {
+            /* A NUL would end the line early for every string function
+             * below; the line is refused whole, the next one still runs. */
+            printf("error: line %u holds a NUL byte\n", line_no);
+            status = CLI_EXIT_FAILURE;
+        } else if (!run_line(&sc, line)) {
+            status = CLI_EXIT_FAILURE;
         }
-        if (!run_line(&sc, line))
-            status = CLI_EXIT_FAILURE;
         fflush(stdout);
     }
+    free(line);
     if (in != stdin)
         fclose(in);
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {

@@ -8,12 +8,14 @@
  * counted into its LP's row. A buffer that fails stops the command with
  * the reader's message (stats never skips corruption).
  */
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/trace/json.h"
 #include "hvlog/trace/trace.h"
@@ -173,15 +175,20 @@ static void print_text(const struct stats *s)
 
 int cli_cmd_stats(int argc, char **argv)
 {
+    static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
     struct stats s;
-    bool json = argc == 3 && strcmp(argv[1], "--json") == 0;
-    const char *path = json ? argv[2] : argc == 2 ? argv[1] : NULL;
-    int status = CLI_EXIT_OK;
+    bool json = false;
+    const char *path;
+    int status = CLI_EXIT_OK, opt;
 
-    if (!path || (argc == 3 && !json)) {
-        cli_error("stats: usage: hvlog stats [--json] TRACE");
-        return CLI_EXIT_USAGE;
+    while ((opt = cli_getopt("stats", argc, argv, "", longopts)) != -1) {
+        if (opt != 'j')
+            return CLI_EXIT_USAGE; /* cli_getopt said why */
+        json = true;
     }
+    if (!cli_operands("stats", argc, 1, 1, "hvlog stats [--json] TRACE"))
+        return CLI_EXIT_USAGE;
+    path = argv[optind];
     memset(&s, 0, sizeof s);
     if (stats_scan(&s, path) != 0) {
         cli_error("stats: %s", s.err.message);

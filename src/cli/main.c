@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* hvlog: the command. Global options, then a subcommand from the table. */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -53,6 +54,72 @@ static const struct cli_command *find_command(const char *name)
     return NULL;
 }
 
+/* Optimal string alignment distance between @a and @b (edits: insert,
+ * delete, substitute, swap two neighbours), for "did you mean". Both at
+ * most NAME_CAP bytes; longer words get SIZE_MAX (nothing is close). */
+#define NAME_CAP 32u
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    size_t d[NAME_CAP + 1][NAME_CAP + 1];
+
+    if (la > NAME_CAP || lb > NAME_CAP)
+        return SIZE_MAX;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        for (size_t j = 1; j <= lb; j++) {
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[la][lb];
+}
+
+/*
+ * "hvlog: unknown command 'X'", with the closest commands when some are
+ * close, as git does ("did you mean"): those at the smallest distance, if
+ *  it is at most 2 and at most half the word (so 'x' suggests nothing).
+ * One line, on stderr.
+ */
+static void unknown_command(const char *context, const char *name)
+{
+    size_t best = SIZE_MAX;
+    char hint[256] = "";
+
+    for (size_t i = 0; i < COMMAND_COUNT; i++) {
+        size_t dist = edit_distance(name, commands[i].name);
+        if (dist < best)
+            best = dist;
+    }
+    if (best <= 2 && best * 2 <= strlen(name)) {
+        size_t used = 0;
+        unsigned matches = 0;
+
+        for (size_t i = 0; i < COMMAND_COUNT; i++) {
+            if (edit_distance(name, commands[i].name) != best)
+                continue;
+            used += (size_t)snprintf(hint + used, sizeof hint - used, "%s'%s'",
+                                     matches ? " or " : "; did you mean ", commands[i].name);
+            matches++;
+            if (used >= sizeof hint)
+                break;
+        }
+        if (used < sizeof hint)
+            snprintf(hint + used, sizeof hint - used, "?");
+    }
+    cli_error("%sunknown command '%s'%s (see 'hvlog --help')", context, name, hint);
+}
+
 static void print_usage(FILE *out)
 {
     fprintf(out, "usage: hvlog [--version] [--help] COMMAND [ARGS]\n\ncommands:\n");
@@ -71,14 +138,14 @@ static int cmd_help(int argc, char **argv)
     }
     cmd = find_command(argv[1]);
     if (!cmd) {
-        cli_error("help: unknown command '%s'", argv[1]);
+        unknown_command("help: ", argv[1]);
         return CLI_EXIT_USAGE;
     }
     printf("usage: %s\n%s\n", cmd->usage, cmd->summary);
     return CLI_EXIT_OK;
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
     const struct cli_command *cmd;
 
@@ -96,7 +163,7 @@ int main(int argc, char **argv)
     }
     cmd = find_command(argv[1]);
     if (!cmd) {
-        cli_error("unknown command '%s' (try 'hvlog --help')", argv[1]);
+        unknown_command("", argv[1]);
         return CLI_EXIT_USAGE;
     }
     /* `hvlog CMD ... --help ...` is `hvlog help CMD`, wherever it stands
@@ -108,4 +175,13 @@ int main(int argc, char **argv)
         }
     }
     return cmd->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+    int status = run(argc, argv);
+
+    /* Every command's output, checked in one place: a command that
+     * printed to a full disk did not succeed. */
+    return cli_finish_stdout(argc >= 2 && find_command(argv[1]) ? argv[1] : NULL, status);
 }

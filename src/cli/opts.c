@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -51,5 +54,56 @@ bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
         return true;
     }
     cli_error("%s: unknown event-log type '%s' (local, global)", cmd, text);
+    return false;
+}
+
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts)
+{
+    static char **current; /* the argv being parsed: a new one starts over */
+    char shorts[64];
+    int opt;
+
+    if (!argv || argc < 1)
+        return -1;
+    if (argv != current) {
+        current = argv;
+        optind = 1;
+    }
+    opterr = 0;
+    /* A leading ':' tells a missing value (':') from an unknown option ('?'). */
+    snprintf(shorts, sizeof shorts, ":%s", shortopts ? shortopts : "");
+    opt = getopt_long(argc, argv, shorts, longopts, NULL);
+    if (opt == -1) {
+        current = NULL;
+        return -1;
+    }
+    if (opt == ':') {
+        cli_error("%s: option '%s' needs a value (see 'hvlog help %s')", cmd, argv[optind - 1], cmd);
+        current = NULL;
+        return '?';
+    }
+    if (opt == '?') {
+        const char *arg = argv[optind - 1];
+
+        if (strncmp(arg, "--", 2) == 0 && strchr(arg, '='))
+            cli_error("%s: option '%s' is unknown or takes no value (see 'hvlog help %s')", cmd, arg, cmd);
+        else if (strncmp(arg, "--", 2) == 0 || !optopt)
+            cli_error("%s: unknown option '%s' (see 'hvlog help %s')", cmd, arg, cmd);
+        else
+            cli_error("%s: unknown option '-%c' (see 'hvlog help %s')", cmd, optopt, cmd);
+        current = NULL;
+        return '?';
+    }
+    return opt;
+}
+
+bool cli_operands(const char *cmd, int argc, int min, int max, const char *usage)
+{
+    int n = argc - optind;
+
+    if (n >= min && n <= max)
+        return true;
+    cli_error("%s: usage: %s", cmd, usage);
     return false;
 }

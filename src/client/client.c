@@ -520,49 +520,63 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
     }
 }
 
+bool hvlog_client_message_take(const struct hvlog_root_ops *ops, void *ctx, uint32_t vp,
+                               struct hvlog_root_message *msg)
+{
+    uint8_t *slot = ops && ops->message_page ? ops->message_page(ctx, vp) : NULL;
+    uint8_t bytes[HV_MESSAGE_SIZE];
+
+    if (!slot)
+        return false;
+    slot += (size_t)HV_EVENTLOG_SINT * HV_MESSAGE_SIZE;
+    /* §8.5 root handler: MessageType acquire (0 = empty; the rest of the
+     * slot is then complete), copy everything but MessageFlags, clear
+     * MessageType, and only then read MessageFlags: the SynIC sets
+     * MessagePending while the slot is full, so a flag read earlier could
+     * miss a message queued meanwhile and never write EOM. */
+    if (__atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone)
+        return false;
+    memcpy(bytes, slot, 5);
+    memcpy(bytes + 6, slot + 6, sizeof bytes - 6);
+    __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_SEQ_CST);
+    bytes[5] = __atomic_load_n(slot + 5, __ATOMIC_SEQ_CST);
+    hv_message_header_load(&msg->header, bytes);
+    hv_eventlog_message_payload_load(&msg->payload, bytes + HV_MESSAGE_HEADER_SIZE);
+    msg->pending = (msg->header.message_flags & HV_MESSAGE_FLAG_PENDING) != 0;
+    return true;
+}
+
+void hvlog_client_message_done(const struct hvlog_root_ops *ops, void *ctx, uint32_t vp,
+                               const struct hvlog_root_message *msg)
+{
+    if (msg->pending && ops && ops->eom)
+        ops->eom(ctx, vp);
+}
+
 uint32_t hvlog_client_poll(struct hvlog_client *c, uint32_t vp,
                            const struct hvlog_client_sink *sink, void *arg)
 {
+    struct hvlog_root_message m;
     uint32_t handled = 0;
 
     if (!c->ops.message_page || !c->ops.eom)
         return 0;
-    for (;;) {
-        uint8_t *slot = c->ops.message_page(c->ctx, vp);
-        uint8_t msg[HV_MESSAGE_SIZE];
-        struct hv_message_header h;
-        struct hv_eventlog_message_payload pl;
+    while (hvlog_client_message_take(&c->ops, c->ctx, vp, &m)) {
         struct client_group *g;
 
-        if (!slot)
-            return handled;
-        slot += (size_t)HV_EVENTLOG_SINT * HV_MESSAGE_SIZE;
-        /* §8.5 root handler, with the slot's two shared fields accessed
-         * atomically (the SynIC writes the slot while we read it):
-         * MessageType acquire (0 = empty; the rest is then complete), copy
-         * everything but MessageFlags, clear MessageType, then read
-         * MessageFlags to learn whether to write EOM. */
-        if (__atomic_load_n((const uint32_t *)slot, __ATOMIC_ACQUIRE) == HvMessageTypeNone)
-            return handled;
-        memcpy(msg, slot, 5);
-        memcpy(msg + 6, slot + 6, sizeof msg - 6);
-        __atomic_store_n((uint32_t *)slot, HvMessageTypeNone, __ATOMIC_SEQ_CST);
-        msg[5] = __atomic_load_n(slot + 5, __ATOMIC_SEQ_CST);
-        hv_message_header_load(&h, msg);
-        hv_eventlog_message_payload_load(&pl, msg + HV_MESSAGE_HEADER_SIZE);
         handled++;
-        if (h.message_type == HvMessageTypeEventLogBufferComplete &&
-            h.payload_size >= HV_EVENTLOG_MESSAGE_PAYLOAD_SIZE &&
-            (g = group_of(c, pl.event_log_type)) != NULL && g->initialized) {
+        if (m.header.message_type == HvMessageTypeEventLogBufferComplete &&
+            m.header.payload_size >= HV_EVENTLOG_MESSAGE_PAYLOAD_SIZE &&
+            (g = group_of(c, m.payload.event_log_type)) != NULL && g->initialized) {
             g->stats.messages++;
             if (sink && sink->message)
-                sink->message(arg, vp, pl.event_log_type, pl.buffer_index);
-            drain_list(c, g, pl.buffer_index, sink, arg);
+                sink->message(arg, vp, m.payload.event_log_type, m.payload.buffer_index);
+            drain_list(c, g, m.payload.buffer_index, sink, arg);
         }
         /* Then EOM if more wait: the SynIC copies the next one in. */
-        if (h.message_flags & HV_MESSAGE_FLAG_PENDING)
-            c->ops.eom(c->ctx, vp);
+        hvlog_client_message_done(&c->ops, c->ctx, vp, &m);
     }
+    return handled;
 }
 
 hv_status_t hvlog_client_conclude(struct hvlog_client *c, uint32_t type,

@@ -11,6 +11,7 @@
  * viewer that does not sort draws it wrong). The check is one compare per
  * entry.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,7 +221,8 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
                 return export_time_fail(x->err, plan, &b, &x->fault,
                                         "the Perfetto track would go back in time");
             if (!hvlog_json_writer_ok(x->w))
-                return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed", x->out_path);
+                return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", x->out_path,
+                                   strerror(hvlog_json_writer_sink_error(x->w)));
             if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
                 track_name(x);
                 if (x->group->time_basis == HvEventLogEntryTimeReference &&
@@ -334,7 +336,7 @@ static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_expo
     hvlog_json_object_end(x->w);
     x->summary->bytes_out = hvlog_json_writer_bytes(x->w);
     if (hvlog_json_writer_close(x->w) != HVLOG_EXPORT_OK && st == HVLOG_EXPORT_OK)
-        st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed", out_file);
+        st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(errno));
     x->w = NULL;
     if (st != HVLOG_EXPORT_OK) {
         export_staged_file_abort(&out);

@@ -14,6 +14,7 @@
  * at close. Integers are formatted by hand (no printf on the hot path: the
  * Perfetto export writes millions of them).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct hvlog_json_writer {
     void *arg;
     bool pretty;
     enum hvlog_export_status status;
+    int sink_error; /* what the sink returned when it failed: an errno value for the file sinks */
     uint32_t depth;
     bool top_done; /* the document's one top-level value is complete */
     struct level stack[HVLOG_JSON_MAX_DEPTH];
@@ -45,7 +47,10 @@ struct hvlog_json_writer {
 
 int hvlog_json_sink_file(void *arg, const char *bytes, size_t len)
 {
-    return fwrite(bytes, 1, len, (FILE *)arg) == len ? 0 : -1;
+    errno = 0;
+    if (fwrite(bytes, 1, len, (FILE *)arg) == len)
+        return 0;
+    return errno ? errno : EIO;
 }
 
 struct hvlog_json_writer *hvlog_json_writer_create(hvlog_json_sink_fn sink, void *arg,
@@ -69,7 +74,7 @@ static void flush(struct hvlog_json_writer *w)
 {
     if (w->used == 0)
         return;
-    if (w->status == HVLOG_EXPORT_OK && w->sink(w->arg, w->out, w->used) != 0)
+    if (w->status == HVLOG_EXPORT_OK && (w->sink_error = w->sink(w->arg, w->out, w->used)) != 0)
         w->status = HVLOG_EXPORT_IO;
     w->flushed += w->used;
     w->used = 0;
@@ -470,9 +475,17 @@ uint64_t hvlog_json_writer_bytes(const struct hvlog_json_writer *w)
     return w ? w->flushed + w->used : 0;
 }
 
+int hvlog_json_writer_sink_error(const struct hvlog_json_writer *w)
+{
+    if (!w || w->status != HVLOG_EXPORT_IO)
+        return 0;
+    return w->sink_error > 0 ? w->sink_error : EIO;
+}
+
 enum hvlog_export_status hvlog_json_writer_close(struct hvlog_json_writer *w)
 {
     enum hvlog_export_status status;
+    int e;
 
     if (!w)
         return HVLOG_EXPORT_INVALID;
@@ -482,6 +495,9 @@ enum hvlog_export_status hvlog_json_writer_close(struct hvlog_json_writer *w)
     status = w->status;
     if (status == HVLOG_EXPORT_OK && (w->depth != 0 || !w->top_done))
         status = HVLOG_EXPORT_INVALID;
+    e = hvlog_json_writer_sink_error(w);
     free(w);
+    if (status == HVLOG_EXPORT_IO)
+        errno = e; /* after free(), which may change errno */
     return status;
 }

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 #include <unistd.h>
 
 #include "trace/trace_internal.h"
+#include "hvlog/trace/trace.h" /* the group and file names each output writes */
 
 int export_write_all(int fd, const void *bytes, size_t len)
 {
@@ -153,27 +155,43 @@ static enum hvlog_export_status split_path(const char *path, char **parent, char
     return HVLOG_EXPORT_OK;
 }
 
+/* The longest part of BASE a temporary name keeps (bytes). */
+#define TMP_BASE_KEEP 96u
+
 /* A fresh name PARENT/.BASE.KIND-PID-N-NONCE, created by @make (mkdir or
- * open O_EXCL), which returns >= 0 on success. */
+ * open O_EXCL), which returns >= 0 on success. A BASE longer than
+ * TMP_BASE_KEEP is shortened to its first TMP_BASE_KEEP bytes plus '~' and
+ * a hash of the whole, so that the temporary fits NAME_MAX whenever BASE
+ * does (issue 13: a name of 225..255 bytes used to be refused because of
+ * the ~30 bytes this adds). */
 static char *unique_name(const char *parent, const char *base, const char *kind,
                          int (*make)(const char *path, void *arg), void *arg, int *result)
 {
     static atomic_uint counter;
+    size_t base_len = strlen(base);
+    int keep = (int)(base_len > TMP_BASE_KEEP ? TMP_BASE_KEEP : base_len);
+    char hash[12] = "";
 
+    if (base_len > TMP_BASE_KEEP) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (size_t i = 0; i < base_len; i++)
+            h = (h ^ (uint8_t)base[i]) * 16777619u;
+        snprintf(hash, sizeof hash, "~%08x", h);
+    }
     for (int attempt = 0; attempt < 100; attempt++) {
         struct timespec ts;
         char *path;
         size_t n;
 
         clock_gettime(CLOCK_REALTIME, &ts);
-        n = strlen(parent) + strlen(base) + strlen(kind) + 64;
+        n = strlen(parent) + (size_t)keep + strlen(hash) + strlen(kind) + 64;
         path = malloc(n);
         if (!path) {
             *result = -1;
             errno = ENOMEM;
             return NULL;
         }
-        snprintf(path, n, "%s/.%s.%s-%ld-%u-%lx", parent, base, kind, (long)getpid(),
+        snprintf(path, n, "%s/.%.*s%s.%s-%ld-%u-%lx", parent, keep, base, hash, kind, (long)getpid(),
                  atomic_fetch_add(&counter, 1u), (unsigned long)ts.tv_nsec);
         *result = make(path, arg);
         if (*result >= 0)
@@ -183,6 +201,24 @@ static char *unique_name(const char *parent, const char *base, const char *kind,
             return NULL;
     }
     return NULL;
+}
+
+/* Refuse a last component the file system cannot hold, naming it: else
+ * the failure would come from the temporary, and blame the directory. */
+static enum hvlog_export_status check_name_length(const char *path, const char *parent,
+                                                  const char *base, struct hvlog_export_error *err)
+{
+    long max;
+
+    errno = 0;
+    max = pathconf(parent, _PC_NAME_MAX);
+    if (max <= 0)
+        max = 255; /* unknown: the common limit (Linux NAME_MAX) */
+    if (strlen(base) > (size_t)max)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "%s: the name is %zu bytes long, more than the %ld this file system allows",
+                           path, strlen(base), max);
+    return HVLOG_EXPORT_OK;
 }
 
 static int make_dir(const char *path, void *arg)
@@ -213,16 +249,84 @@ static void remove_dir(const char *path)
     (void)rmdir(path);
 }
 
-/* May --force replace directory @path? Only an empty one, or one holding
- * @marker, with nothing but plain files in it. */
+/*
+ * The files each kind of output writes, known exactly (issue 13, A6). The
+ * marker names the kind: a CTF export is "metadata" plus one stream file
+ * "<group>_lp<N>" per LP (ctf.c); a trace is hvlog-trace.json plus one
+ * "<group>.buffers" per log type (trace_writer.c). A writer that adds a
+ * file adds its name here, or --force will refuse to replace its output.
+ */
+static bool ctf_file_is_ours(const char *name)
+{
+    if (strcmp(name, "metadata") == 0)
+        return true;
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        const char *group = hvlog_trace_group_short(t);
+        size_t len = group ? strlen(group) : 0;
+        const char *lp;
+        char *end;
+        unsigned long v;
+
+        if (!group || strncmp(name, group, len) != 0 || strncmp(name + len, "_lp", 3) != 0)
+            continue;
+        lp = name + len + 3;
+        /* Exactly as ctf.c prints "%u": digits, no sign, no leading zero. */
+        if (lp[0] < '0' || lp[0] > '9' || (lp[0] == '0' && lp[1] != '\0'))
+            return false;
+        errno = 0;
+        v = strtoul(lp, &end, 10);
+        return errno == 0 && *end == '\0' && v <= UINT32_MAX;
+    }
+    return false;
+}
+
+static bool trace_file_is_ours(const char *name)
+{
+    static const char meta_tmp[] = "." HVLOG_TRACE_META_FILE ".tmp-";
+
+    if (strcmp(name, HVLOG_TRACE_META_FILE) == 0)
+        return true;
+    /* The closing metadata of a recording that died while writing it
+     * (trace_writer.c, commit_recording). */
+    if (strncmp(name, meta_tmp, sizeof meta_tmp - 1) == 0)
+        return true;
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        const char *file = hvlog_trace_group_file(t);
+        if (file && strcmp(name, file) == 0)
+            return true;
+    }
+    return false;
+}
+
+static const struct {
+    const char *marker;
+    bool (*is_ours)(const char *name);
+} output_kinds[] = {
+    {"metadata", ctf_file_is_ours},
+    {HVLOG_TRACE_META_FILE, trace_file_is_ours},
+};
+
+/*
+ * May --force replace directory @path? Only when it is empty, or when it
+ * holds @marker and every entry in it is a plain file that this kind of
+ * output writes (output_kinds; a marker not listed there allows only an
+ * empty directory). So a directory where someone put a file of their own,
+ * even beside a real export, is never removed: replacing it would unlink
+ * that file (issue 13, A6).
+ */
 static enum hvlog_export_status check_replaceable(const char *path, const char *marker,
                                                   struct hvlog_export_error *err)
 {
+    bool (*is_ours)(const char *name) = NULL;
     struct stat st;
     DIR *d;
     bool marked = false, empty = true;
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
 
+    for (size_t i = 0; i < sizeof(output_kinds) / sizeof(output_kinds[0]); i++) {
+        if (strcmp(marker, output_kinds[i].marker) == 0)
+            is_ours = output_kinds[i].is_ours;
+    }
     if (lstat(path, &st) != 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
@@ -231,23 +335,31 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
     d = opendir(path);
     if (!d)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    /* Read it all first, so that a foreign directory is named as such
+     * before any one of its files is. */
     for (;;) {
-        const struct dirent *de = status == HVLOG_EXPORT_OK ? readdir(d) : NULL;
+        const struct dirent *de = readdir(d);
 
         if (!de)
             break;
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         empty = false;
+        if (strcmp(de->d_name, marker) == 0)
+            marked = true;
+        if (status != HVLOG_EXPORT_OK)
+            continue;
         if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             status = export_fail(err, HVLOG_EXPORT_EXISTS,
                                  "%s: holds '%s', which is not a plain file; not replacing it", path,
                                  de->d_name);
-        if (strcmp(de->d_name, marker) == 0)
-            marked = true;
+        else if (!is_ours || !is_ours(de->d_name))
+            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+                                 "%s: holds '%s', which hvlog does not write there; not replacing it",
+                                 path, de->d_name);
     }
     closedir(d);
-    if (status == HVLOG_EXPORT_OK && !empty && !marked)
+    if (!empty && !marked)
         status = export_fail(err, HVLOG_EXPORT_EXISTS,
                              "%s: exists and has no %s, so it is not an output of this kind; "
                              "not replacing it",
@@ -268,6 +380,12 @@ enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, co
     status = split_path(path, &parent, &base, err);
     if (status != HVLOG_EXPORT_OK)
         return status;
+    status = check_name_length(path, parent, base, err);
+    if (status != HVLOG_EXPORT_OK) {
+        free(parent);
+        free(base);
+        return status;
+    }
     if (lstat(path, &st) == 0) {
         if (!force)
             status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
@@ -378,6 +496,12 @@ enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, 
     status = split_path(path, &parent, &base, err);
     if (status != HVLOG_EXPORT_OK)
         return status;
+    status = check_name_length(path, parent, base, err);
+    if (status != HVLOG_EXPORT_OK) {
+        free(parent);
+        free(base);
+        return status;
+    }
     if (lstat(path, &st) == 0) {
         if (!force)
             status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",

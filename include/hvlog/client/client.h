@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "hvlog/abi/calls.h"
+#include "hvlog/abi/layout.h"
 #include "hvlog/abi/root.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/trace/walk.h"
@@ -120,6 +121,40 @@ struct hvlog_client_sink {
     /* A buffer or chain link that failed its checks: reported, skipped. */
     void (*corrupt)(void *arg, uint32_t type, uint32_t index, const char *reason);
 };
+
+/* One message taken out of a SIM slot (hvlog_client_message_take). */
+struct hvlog_root_message {
+    struct hv_message_header header;
+    /* The event-log payload (§8.4), read from the slot's payload bytes: it
+     * means something only when header.message_type is
+     * HvMessageTypeEventLogBufferComplete and header.payload_size is at
+     * least HV_EVENTLOG_MESSAGE_PAYLOAD_SIZE. */
+    struct hv_eventlog_message_payload payload;
+    bool pending; /* MessagePending was set: more wait, EOM is due */
+};
+
+/**
+ * hvlog_client_message_take - the root handler's first steps (§8.5) on
+ * SINT0's slot of root VP @vp, through @ops->message_page: when the slot
+ * holds a message, copy it out into *@msg, clear its MessageType, then
+ * read MessageFlags (the SynIC may set MessagePending until the slot is
+ * empty) and return true. False, *@msg untouched, when the slot is empty
+ * or the VP has no SIM page. The slot's two shared fields are accessed
+ * atomically (MessageType acquire, then the clear and the flags sequentially
+ * consistent), as the SynIC writes the slot while the root reads it.
+ * Once the message is acted on, hvlog_client_message_done writes EOM.
+ * The one copy of this protocol: hvlog_client_poll and `hvlog script`'s
+ * msg both use it. Context: the thread that owns root VP @vp.
+ */
+HVLOG_API bool hvlog_client_message_take(const struct hvlog_root_ops *ops, void *ctx, uint32_t vp,
+                                         struct hvlog_root_message *msg);
+/**
+ * hvlog_client_message_done - the handler's last step (§8.5): write EOM
+ * of root VP @vp when @msg had MessagePending, so the SynIC copies the
+ * next queued message into the slot. Nothing otherwise.
+ */
+HVLOG_API void hvlog_client_message_done(const struct hvlog_root_ops *ops, void *ctx, uint32_t vp,
+                                         const struct hvlog_root_message *msg);
 
 /**
  * hvlog_client_poll - take the ready messages waiting in SINT0 of root VP

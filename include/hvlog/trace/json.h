@@ -51,13 +51,22 @@ HVLOG_API struct hvlog_json_writer *hvlog_json_writer_create(hvlog_json_sink_fn 
 /**
  * hvlog_json_writer_close - flush and free @w. Returns HVLOG_EXPORT_OK when
  * exactly one complete value was written and the sink took every byte;
- * HVLOG_EXPORT_IO when the sink failed; HVLOG_EXPORT_INVALID after a misuse
+ * HVLOG_EXPORT_IO when the sink failed, with errno set to
+ * hvlog_json_writer_sink_error's value; HVLOG_EXPORT_INVALID after a misuse
  * or for an unfinished document. @w may be NULL (INVALID).
  */
 HVLOG_API enum hvlog_export_status hvlog_json_writer_close(struct hvlog_json_writer *w);
 
 /** hvlog_json_writer_ok - false once an error has stuck. */
 HVLOG_API bool hvlog_json_writer_ok(const struct hvlog_json_writer *w);
+
+/**
+ * hvlog_json_writer_sink_error - once the sink has failed, what it returned
+ * when that is a positive errno value (the file sinks return one; a sink
+ * should), else EIO; 0 while the sink has not failed. For the reason in a
+ * "write failed" message.
+ */
+HVLOG_API int hvlog_json_writer_sink_error(const struct hvlog_json_writer *w);
 
 /** hvlog_json_writer_bytes - bytes produced so far (flushed or buffered). */
 HVLOG_API uint64_t hvlog_json_writer_bytes(const struct hvlog_json_writer *w);
