@@ -275,4 +275,23 @@ enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
 /** export_ticks_to_ns - @ticks of a @freq_hz clock in ns, saturating at UINT64_MAX. */
 uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz);
 
+struct hvlog_trace_meta;
+
+/**
+ * export_entry_clock_hz - the frequency of group @g's entry clock when its
+ * ticks are not 100 ns: the TSC basis (the trace's tsc_frequency_hz, 1 GHz
+ * when unknown), QPC at a recorded frequency other than 10 MHz; else 0
+ * (reference time, QPC at or assumed at 10 MHz: 100 ns ticks). The one
+ * place both Perfetto exports learn what an entry's TimeStamp counts.
+ */
+uint64_t export_entry_clock_hz(const struct hvlog_trace_meta *meta,
+                               const struct hvlog_trace_group *g);
+
+/**
+ * export_entry_time_ns - @ticks of group @g's entry clock in ns
+ * (export_entry_clock_hz; 100 ns ticks x 100), saturating at UINT64_MAX.
+ */
+uint64_t export_entry_time_ns(const struct hvlog_trace_meta *meta,
+                              const struct hvlog_trace_group *g, uint64_t ticks);
+
 #endif /* HVLOG_EXPORT_INTERNAL_H */

@@ -31,8 +31,6 @@ struct pf_export {
     const char *out_path;
     struct export_catalog *catalog;
     const struct hvlog_trace_group *group;
-    uint64_t tsc_hz;
-    uint64_t qpc_hz;     /* the trace's qpc_frequency_hz; 0 = unknown (100 ns assumed) */
     uint32_t pid;
     /* The track being written. */
     uint32_t lp;
@@ -59,11 +57,7 @@ static int sink_fd(void *arg, const char *bytes, size_t len)
  * (TSC; QPC at a recorded frequency other than 10 MHz), else 0. */
 static uint64_t ticks_hz(const struct pf_export *x, const struct hvlog_trace_group *g)
 {
-    if (g->time_basis == HvEventLogEntryTimeTsc)
-        return x->tsc_hz;
-    if (g->time_basis == HvEventLogEntryTimeQpc && x->qpc_hz != 0 && x->qpc_hz != 10000000u)
-        return x->qpc_hz;
-    return 0;
+    return export_entry_clock_hz(hvlog_trace_reader_meta(x->reader), g);
 }
 
 /* ts in microseconds, exact: 100 ns ticks -> one decimal; others -> ns -> three. */
@@ -301,15 +295,12 @@ static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_expo
                                     const char *out_file, struct export_group_plan *plans,
                                     uint32_t *count)
 {
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
     struct export_staged_file out;
     enum hvlog_export_status st;
 
     st = export_plan(x->reader, opt, plans, count, x->summary, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    x->tsc_hz = meta->tsc_frequency_hz ? meta->tsc_frequency_hz : 1000000000u;
-    x->qpc_hz = meta->qpc_frequency_hz;
     x->catalog = malloc(sizeof(*x->catalog));
     if (!x->catalog)
         return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");

@@ -8,6 +8,7 @@
 
 #include "export/export_internal.h"
 #include "hvlog/abi/catalog.h"
+#include "hvlog/abi/eventlog.h"
 #include "hvlog/export/trace.h"
 
 void export_catalog_init(struct export_catalog *cat, uint32_t log_type)
@@ -161,4 +162,25 @@ uint64_t export_ticks_to_ns(uint64_t ticks, uint64_t freq_hz)
         part = (uint64_t)((double)(ticks % freq_hz) * ((double)ns_per_s / (double)freq_hz));
     }
     return whole > UINT64_MAX - part ? UINT64_MAX : whole + part;
+}
+
+uint64_t export_entry_clock_hz(const struct hvlog_trace_meta *meta,
+                               const struct hvlog_trace_group *g)
+{
+    if (g->time_basis == HvEventLogEntryTimeTsc)
+        return meta->tsc_frequency_hz ? meta->tsc_frequency_hz : 1000000000u;
+    if (g->time_basis == HvEventLogEntryTimeQpc && meta->qpc_frequency_hz != 0 &&
+        meta->qpc_frequency_hz != 10000000u)
+        return meta->qpc_frequency_hz;
+    return 0;
+}
+
+uint64_t export_entry_time_ns(const struct hvlog_trace_meta *meta,
+                              const struct hvlog_trace_group *g, uint64_t ticks)
+{
+    uint64_t hz = export_entry_clock_hz(meta, g);
+
+    if (hz != 0)
+        return export_ticks_to_ns(ticks, hz);
+    return ticks > UINT64_MAX / 100u ? UINT64_MAX : ticks * 100u;
 }
