@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto; a trace's metadata. */
+/* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto (protobuf or JSON); a trace's metadata. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,6 +32,7 @@ int cli_cmd_export(int argc, char **argv)
     const char *format = NULL, *out = NULL, *trace;
     enum hvlog_export_status st;
     uint32_t type;
+    size_t len;
     int opt;
 
     optind = 1;
@@ -53,11 +54,22 @@ int cli_cmd_export(int argc, char **argv)
         }
     }
     if (optind + 1 != argc || !format || !out) {
-        cli_error("export: usage: hvlog export TRACE --format ctf|perfetto -o OUT");
+        cli_error("export: usage: hvlog export TRACE --format ctf|perfetto|perfetto-proto|perfetto-json -o OUT");
         return CLI_EXIT_USAGE;
     }
-    if (strcmp(format, "ctf") != 0 && strcmp(format, "perfetto") != 0) {
-        cli_error("export: unknown format '%s' (ctf, perfetto)", format);
+    /* "perfetto" is Perfetto's own protobuf format (issue 18): the JSON is
+     * four times the buffers and the UI fails on it past about 1 GB. */
+    if (strcmp(format, "perfetto") == 0)
+        format = "perfetto-proto";
+    if (strcmp(format, "ctf") != 0 && strcmp(format, "perfetto-proto") != 0 &&
+        strcmp(format, "perfetto-json") != 0) {
+        cli_error("export: unknown format '%s' (ctf, perfetto, perfetto-proto, perfetto-json)", format);
+        return CLI_EXIT_USAGE;
+    }
+    len = strlen(out);
+    if (strcmp(format, "perfetto-proto") == 0 && len >= 5 && strcmp(out + len - 5, ".json") == 0) {
+        cli_error("export: %s: a protobuf trace under a .json name; for JSON use --format perfetto-json",
+                  out);
         return CLI_EXIT_USAGE;
     }
     trace = argv[optind];
@@ -68,8 +80,10 @@ int cli_cmd_export(int argc, char **argv)
     }
     if (strcmp(format, "ctf") == 0)
         st = hvlog_export_ctf(reader, out, &options, &summary, &err);
-    else
+    else if (strcmp(format, "perfetto-json") == 0)
         st = hvlog_export_perfetto(reader, out, &options, &summary, &err);
+    else
+        st = hvlog_export_perfetto_proto(reader, out, &options, &summary, &err);
     hvlog_trace_close(reader);
     if (st != HVLOG_EXPORT_OK) {
         cli_error("export: %s", err.message);

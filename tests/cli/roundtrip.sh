@@ -46,8 +46,13 @@ grep -q ERROR "$work/bt.err" && fail "babeltrace2 reported an error"
 counted=$(babeltrace2 -c sink.utils.counter "$work/ctf" 2>/dev/null | awk '/Event messages/ {n=$1} END {print n}')
 [ "$counted" -eq "$events" ] || fail "babeltrace2 counted $counted events, hvlog $events"
 
-"$hvlog" export "$work/t" --format perfetto -o "$work/t.json" > /dev/null
+"$hvlog" export "$work/t" --format perfetto-json -o "$work/t.json" > /dev/null
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert isinstance(d, (dict, list))' "$work/t.json"
+# The default Perfetto export is protobuf; protoc (when installed) reads it.
+"$hvlog" export "$work/t" --format perfetto -o "$work/t.pftrace" > /dev/null
+if command -v protoc > /dev/null 2>&1; then
+    protoc --decode_raw < "$work/t.pftrace" > /dev/null || fail "protoc --decode_raw cannot read the Perfetto export"
+fi
 
 # Bad input: one line on stderr, the documented exit code, nothing left behind.
 set +e
