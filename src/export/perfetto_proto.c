@@ -286,18 +286,17 @@ static void put_hex(struct pb_writer *w, const uint8_t *bytes, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
     char chunk[128];
+    size_t used = 0;
 
-    while (len > 0) {
-        size_t n = len < sizeof chunk / 2 ? len : sizeof chunk / 2;
-
-        for (size_t i = 0; i < n; i++) {
-            chunk[2 * i] = digits[bytes[i] >> 4];
-            chunk[2 * i + 1] = digits[bytes[i] & 0xF];
+    for (size_t i = 0; i < len; i++) {
+        if (used == sizeof chunk) {
+            pb_put_raw(w, chunk, used);
+            used = 0;
         }
-        pb_put_raw(w, chunk, 2 * n);
-        bytes += n;
-        len -= n;
+        chunk[used++] = digits[bytes[i] >> 4];
+        chunk[used++] = digits[bytes[i] & 0xF];
     }
+    pb_put_raw(w, chunk, used);
 }
 
 static void put_ann(struct pb_writer *w, const struct ann *a)
@@ -325,7 +324,7 @@ static void put_ann(struct pb_writer *w, const struct ann *a)
  */
 static uint64_t stamp(struct pp_export *x, uint64_t ticks)
 {
-    uint64_t ns = export_entry_time_ns(x->meta, x->group, ticks), delta, start;
+    uint64_t ns = export_entry_time_ns(x->meta, x->group, ticks), delta;
 
     if (x->clock_due) {
         size_t seqc = pb_varint_field_size(F_CLOCK_ID, CLOCK_SEQ_DELTA) +
@@ -337,8 +336,8 @@ static uint64_t stamp(struct pp_export *x, uint64_t ticks)
         size_t packet = pb_len_field_size(F_PKT_CLOCK_SNAPSHOT, snapshot) +
                         pb_varint_field_size(F_PKT_SEQUENCE_ID, x->seq) +
                         pb_varint_field_size(F_PKT_SEQUENCE_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
+        uint64_t start = packet_begin(x, packet);
 
-        start = packet_begin(x, packet);
         pb_put_len_header(&x->w, F_PKT_CLOCK_SNAPSHOT, snapshot);
         pb_put_len_header(&x->w, F_CLOCKS, seqc);
         pb_put_varint_field(&x->w, F_CLOCK_ID, CLOCK_SEQ_DELTA);
@@ -538,7 +537,6 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     const struct export_class *cls = export_catalog_find(&x->t->catalog, e->entry_type);
     struct ann anns[MAX_ANNS];
     uint32_t n = 0;
-    char unknown[32];
 
     if (x->track_started && e->time_stamp < x->last_ts) {
         x->fault = (struct export_time_fault){x->entries > 0 ? EXPORT_TIME_FAULT_IN_BUFFER
@@ -569,6 +567,8 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
                                      e->payload + (size_t)cls->param_count * 8u, extra, 0};
         put_instant(x, e->time_stamp, NAME_IID_CLASS + c, cls->info->name, anns, n);
     } else {
+        char unknown[32];
+
         snprintf(unknown, sizeof unknown, "entry 0x%04x", e->entry_type);
         anns[n++] = (struct ann){ANN_IID_ENTRY_TYPE, ANN_POINTER, e->entry_type, NULL, 0, 0};
         anns[n++] = (struct ann){ANN_IID_SIZE, ANN_UINT, e->size, NULL, 0, 0};
