@@ -37,18 +37,6 @@ int pb_writer_finish(struct pb_writer *w)
     return w->error;
 }
 
-size_t pb_encode_varint(uint8_t out[PB_VARINT_MAX_BYTES], uint64_t v)
-{
-    size_t n = 0;
-
-    while (v >= 0x80) {
-        out[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    out[n++] = (uint8_t)v;
-    return n;
-}
-
 void pb_put_raw(struct pb_writer *w, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes;
@@ -72,34 +60,9 @@ void pb_put_raw(struct pb_writer *w, const void *bytes, size_t len)
     }
 }
 
-static void put_varint(struct pb_writer *w, uint64_t v)
+void pb_put_varint_slow(struct pb_writer *w, uint64_t v)
 {
     uint8_t tmp[PB_VARINT_MAX_BYTES];
 
-    /* The common case, a varint that fits the buffer, skips the copy loop. */
-    if (w->error == 0 && w->cap - w->used >= PB_VARINT_MAX_BYTES) {
-        size_t n = pb_encode_varint(w->buf + w->used, v);
-        w->used += n;
-        w->bytes += n;
-        return;
-    }
     pb_put_raw(w, tmp, pb_encode_varint(tmp, v));
-}
-
-void pb_put_varint_field(struct pb_writer *w, uint32_t field, uint64_t v)
-{
-    put_varint(w, (uint64_t)field << 3 | PB_WIRE_VARINT);
-    put_varint(w, v);
-}
-
-void pb_put_len_header(struct pb_writer *w, uint32_t field, size_t len)
-{
-    put_varint(w, (uint64_t)field << 3 | PB_WIRE_LEN);
-    put_varint(w, len);
-}
-
-void pb_put_bytes_field(struct pb_writer *w, uint32_t field, const void *bytes, size_t len)
-{
-    pb_put_len_header(w, field, len);
-    pb_put_raw(w, bytes, len);
 }

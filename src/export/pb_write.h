@@ -80,16 +80,58 @@ static inline size_t pb_len_field_size(uint32_t field, size_t len)
 }
 
 /** pb_encode_varint - @v as a varint into @out; returns its length. */
-size_t pb_encode_varint(uint8_t out[PB_VARINT_MAX_BYTES], uint64_t v);
+static inline size_t pb_encode_varint(uint8_t out[PB_VARINT_MAX_BYTES], uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
 
 /** pb_put_raw - @len bytes as they are. */
 void pb_put_raw(struct pb_writer *w, const void *bytes, size_t len);
+/** pb_put_varint_slow - pb_put_varint when the buffer may be full or broken. */
+void pb_put_varint_slow(struct pb_writer *w, uint64_t v);
+
+/* The hot path (several varints per exported event) is inline: encode in
+ * place when ten bytes are free, else go through pb_put_raw. */
+static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
+{
+    if (w->error == 0 && w->cap - w->used >= PB_VARINT_MAX_BYTES) {
+        size_t n = pb_encode_varint(w->buf + w->used, v);
+
+        w->used += n;
+        w->bytes += n;
+        return;
+    }
+    pb_put_varint_slow(w, v);
+}
+
 /** pb_put_varint_field - field @field, wire type varint, value @v. */
-void pb_put_varint_field(struct pb_writer *w, uint32_t field, uint64_t v);
+static inline void pb_put_varint_field(struct pb_writer *w, uint32_t field, uint64_t v)
+{
+    pb_put_varint(w, (uint64_t)field << 3 | PB_WIRE_VARINT);
+    pb_put_varint(w, v);
+}
+
 /** pb_put_len_header - the key and length of field @field whose @len
  * payload bytes the caller writes next (a nested message's fields). */
-void pb_put_len_header(struct pb_writer *w, uint32_t field, size_t len);
+static inline void pb_put_len_header(struct pb_writer *w, uint32_t field, size_t len)
+{
+    pb_put_varint(w, (uint64_t)field << 3 | PB_WIRE_LEN);
+    pb_put_varint(w, len);
+}
+
 /** pb_put_bytes_field - field @field holding the @len bytes at @bytes. */
-void pb_put_bytes_field(struct pb_writer *w, uint32_t field, const void *bytes, size_t len);
+static inline void pb_put_bytes_field(struct pb_writer *w, uint32_t field, const void *bytes,
+                                      size_t len)
+{
+    pb_put_len_header(w, field, len);
+    pb_put_raw(w, bytes, len);
+}
 
 #endif /* HVLOG_EXPORT_PB_WRITE_H */
