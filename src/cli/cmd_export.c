@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -67,7 +68,7 @@ int cli_cmd_export(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     len = strlen(out);
-    if (strcmp(format, "perfetto-proto") == 0 && len >= 5 && strcmp(out + len - 5, ".json") == 0) {
+    if (strcmp(format, "perfetto-proto") == 0 && len >= 5 && strcasecmp(out + len - 5, ".json") == 0) {
         cli_error("export: %s: a protobuf trace under a .json name; for JSON use --format perfetto-json",
                   out);
         return CLI_EXIT_USAGE;

@@ -53,7 +53,10 @@ for format in perfetto perfetto-proto; do
     set +e
     "$hvlog" export "$fixture/small.trace" --format $format -o "$work/x.json" > "$work/stdout" 2> "$work/stderr"
     rc=$?
+    "$hvlog" export "$fixture/small.trace" --format $format -o "$work/X.JSON" > /dev/null 2>&1
+    rc_upper=$?
     set -e
+    [ $rc_upper -eq 2 ] && [ ! -e "$work/X.JSON" ] || fail "$format -o X.JSON: exit $rc_upper, expected 2"
     [ $rc -eq 2 ] || fail "$format -o x.json: exit $rc, expected 2"
     [ "$(wc -l < "$work/stderr")" -eq 1 ] || fail "$format -o x.json: stderr is not one line"
     grep -q -- "--format perfetto-json" "$work/stderr" || fail "$format -o x.json: $(cat "$work/stderr")"
