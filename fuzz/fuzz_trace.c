@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer harness for the trace reader and both exporters: arbitrary
+ * libFuzzer harness for the trace reader and every exporter: arbitrary
  * bytes as a raw buffer file, or as a trace directory (metadata text, a NUL,
  * then the data file). Whatever the bytes, the reader and the exporters
  * must not crash, hang or leak, and:
@@ -131,6 +131,14 @@ static void export_both(const struct hvlog_trace_reader *r, uint64_t entries)
         unlink(out);
     } else if (synth_dir_entries(work) != before) {
         die("a failed Perfetto export left something behind");
+    }
+    snprintf(out, sizeof out, "%s/out.pftrace", work);
+    if (hvlog_export_perfetto_proto(r, out, &opt, &sum, &err) == HVLOG_EXPORT_OK) {
+        if (complete && sum.events != entries)
+            die("the Perfetto protobuf export lost or invented entries");
+        unlink(out);
+    } else if (synth_dir_entries(work) != before) {
+        die("a failed Perfetto protobuf export left something behind");
     }
 }
 

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto; a trace's metadata. */
-#include <errno.h>
+/* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto (protobuf or JSON); a trace's metadata. */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 
 #include "cli/cli.h"
 #include "cli/opts.h"
@@ -23,9 +23,14 @@ static const struct export_format {
     const char *name;
     export_fn run;
     const char *streams; /* what summary.streams counts */
+    bool binary;         /* refuses an output named *.json */
 } formats[] = {
-    {"ctf", hvlog_export_ctf, "streams"},
-    {"perfetto", hvlog_export_perfetto, "tracks"},
+    {"ctf", hvlog_export_ctf, "streams", false},
+    /* "perfetto" is Perfetto's own protobuf format (issue 18): the JSON is
+     * four times the buffers and the UI fails on it past about 1 GB. */
+    {"perfetto", hvlog_export_perfetto_proto, "tracks", true},
+    {"perfetto-proto", hvlog_export_perfetto_proto, "tracks", true},
+    {"perfetto-json", hvlog_export_perfetto, "tracks", false},
 };
 #define FORMAT_COUNT (sizeof formats / sizeof formats[0])
 
@@ -60,6 +65,7 @@ int cli_cmd_export(int argc, char **argv)
     const char *format = NULL, *out = NULL, *trace;
     enum hvlog_export_status st;
     uint32_t type;
+    size_t len;
     int opt;
 
     while ((opt = cli_getopt("export", argc, argv, "o:f", longopts)) != -1) {
@@ -81,7 +87,7 @@ int cli_cmd_export(int argc, char **argv)
         }
     }
     if (optind + 1 != argc || !format || !out) {
-        cli_error("export: usage: hvlog export TRACE --format ctf|perfetto -o OUT");
+        cli_error("export: usage: hvlog export TRACE --format ctf|perfetto|perfetto-proto|perfetto-json -o OUT");
         return CLI_EXIT_USAGE;
     }
     if (!(fmt = find_format(format))) {
@@ -91,6 +97,12 @@ int cli_cmd_export(int argc, char **argv)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
                      formats[i].name);
         cli_error("export: unknown format '%s' (%s)", format, names);
+        return CLI_EXIT_USAGE;
+    }
+    len = strlen(out);
+    if (fmt->binary && len >= 5 && strcasecmp(out + len - 5, ".json") == 0) {
+        cli_error("export: %s: a protobuf trace under a .json name; for JSON use --format perfetto-json",
+                  out);
         return CLI_EXIT_USAGE;
     }
     trace = argv[optind];

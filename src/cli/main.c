@@ -25,9 +25,9 @@ static const struct cli_command commands[] = {
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt] [--tsc-hz HZ]"},
     {"stats", cli_cmd_stats, "events, bytes, buffers and losses per type and LP",
      "hvlog stats [--json] TRACE"},
-    {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or Perfetto JSON",
-     "hvlog export TRACE --format ctf|perfetto -o|--output OUT [-f|--force] [--skip-corrupt]\n"
-     "       [--type local|global|system|0..2] [--tsc-hz HZ]"},
+    {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or for Perfetto",
+     "hvlog export TRACE --format ctf|perfetto|perfetto-proto|perfetto-json -o|--output OUT\n"
+     "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--tsc-hz HZ]"},
     {"info", cli_cmd_info, "what a trace holds: its metadata, files and recording state",
      "hvlog info [--json] TRACE"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},

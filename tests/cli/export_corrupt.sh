@@ -15,7 +15,7 @@ rm -rf "$work"; mkdir -p "$work"
 trace="$fixture/bad-entries.trace"
 why="an entry's Size is below 16, not a multiple of 8, or runs past the data"
 
-for format in ctf perfetto; do
+for format in ctf perfetto perfetto-json; do
     out="$work/out"
     set +e
     "$hvlog" export "$trace" --format $format -o "$out" > "$work/stdout" 2> "$work/stderr"
@@ -40,4 +40,4 @@ for format in ctf perfetto; do
     [ -e "$out" ] || fail "$format --skip-corrupt: no output"
     rm -rf "$out"
 done
-echo "export_corrupt: bad entries behind good headers refused, or skipped and reported, by both exports"
+echo "export_corrupt: bad entries behind good headers refused, or skipped and reported, by every export"

@@ -11,7 +11,7 @@ fail() { echo "export_refusals: $*" >&2; exit 1; }
 rm -rf "$work"; mkdir -p "$work"
 
 for trace in back-in-buffer back-across; do
-    for format in ctf perfetto; do
+    for format in ctf perfetto perfetto-json; do
         out="$work/out"
         set +e
         "$hvlog" export "$fixture/$trace.trace" --format $format -o "$out" > "$work/stdout" 2> "$work/stderr"
@@ -36,14 +36,30 @@ for trace in back-in-buffer back-across; do
 done
 
 # With --force over a good export: refused, and the old output untouched.
-"$hvlog" export "$fixture/small.trace" --format perfetto -o "$work/good.json" > /dev/null
+"$hvlog" export "$fixture/small.trace" --format perfetto-json -o "$work/good.json" > /dev/null
 cp "$work/good.json" "$work/good.copy"
 set +e
-"$hvlog" export "$fixture/back-across.trace" --format perfetto -o "$work/good.json" --force 2> "$work/stderr"
+"$hvlog" export "$fixture/back-across.trace" --format perfetto-json -o "$work/good.json" --force 2> "$work/stderr"
 rc=$?
 set -e
 [ $rc -eq 1 ] || fail "--force over a good output: exit $rc"
 cmp -s "$work/good.json" "$work/good.copy" || fail "--force: the old output was changed"
 left=$(ls -A "$work" | grep -v -x -e stdout -e stderr -e good.json -e good.copy || true)
 [ -z "$left" ] || fail "--force: left behind: $left"
-echo "export_refusals: both exports refuse time going back, nothing left behind"
+
+# A protobuf trace is not written under a .json name: a usage error naming
+# perfetto-json, before the trace is read, and nothing written.
+for format in perfetto perfetto-proto; do
+    set +e
+    "$hvlog" export "$fixture/small.trace" --format $format -o "$work/x.json" > "$work/stdout" 2> "$work/stderr"
+    rc=$?
+    "$hvlog" export "$fixture/small.trace" --format $format -o "$work/X.JSON" > /dev/null 2>&1
+    rc_upper=$?
+    set -e
+    [ $rc_upper -eq 2 ] && [ ! -e "$work/X.JSON" ] || fail "$format -o X.JSON: exit $rc_upper, expected 2"
+    [ $rc -eq 2 ] || fail "$format -o x.json: exit $rc, expected 2"
+    [ "$(wc -l < "$work/stderr")" -eq 1 ] || fail "$format -o x.json: stderr is not one line"
+    grep -q -- "--format perfetto-json" "$work/stderr" || fail "$format -o x.json: $(cat "$work/stderr")"
+    [ ! -e "$work/x.json" ] || fail "$format -o x.json: wrote x.json"
+done
+echo "export_refusals: every export refuses time going back, nothing left behind; no protobuf as .json"

@@ -61,7 +61,7 @@ output-inside-input)
     mkdir T/sub; ln -s T link
     for out in T/local.buffers T/hvlog-trace.json T/new.json link/local.buffers T/sub/../local.buffers; do
         expect_refusal 1 "^hvlog: export: $out: is inside the input trace T; choose another output$" \
-            "$hvlog" export T --format perfetto -o "$out" --force
+            "$hvlog" export T --format perfetto-json -o "$out" --force
     done
     expect_refusal 1 "^hvlog: export: T/sub/x: is inside the input trace T; choose another output$" \
         "$hvlog" export T --format ctf -o T/sub/x --force
@@ -76,10 +76,10 @@ output-inside-input)
     # A raw buffer file as input: the output cannot be that same file.
     cp T/local.buffers raw; ln raw raw2
     expect_refusal 1 "^hvlog: export: raw2: is the input raw itself; choose another output$" \
-        "$hvlog" export raw --format perfetto -o raw2 --force
+        "$hvlog" export raw --format perfetto-json -o raw2 --force
     cmp -s raw T/local.buffers || fail "the raw input was changed"
     # Beside the input is fine.
-    "$hvlog" export T --format perfetto -o T.json > /dev/null || fail "an output beside the input was refused"
+    "$hvlog" export T --format perfetto-json -o T.json > /dev/null || fail "an output beside the input was refused"
     ;;
 stdout-full)
     # A8: every command that prints fails, exit 1, one line, when its
@@ -87,7 +87,7 @@ stdout-full)
     [ -w /dev/full ] || { echo "SKIP: no /dev/full"; exit 77; }
     demo=$src/examples/demo.hvs
     for c in "stats T" "stats --json T" "info T" "abi" "abi types" "script $demo" "decode T" "decode --json T" \
-             "help" "help stats" "--version" "export T --format perfetto -o x.json" "record -o T2 --events 10"; do
+             "help" "help stats" "--version" "export T --format perfetto-json -o x.json" "record -o T2 --events 10"; do
         expect_refusal 1 "^hvlog: (${c%% *}: )?writing (to stdout|the output) failed" sh -c "\"\$0\" $c > /dev/full" "$hvlog"
     done
     ;;
@@ -122,7 +122,7 @@ long-names)
     n1=$(name $((max - 15))) n2=$(name "$max") n3=$(name $((max - 5))).json
     "$hvlog" record -q -o "$n1" --events 10 || fail "record -o a name of $((max - 15)) bytes"
     "$hvlog" export T --format ctf -o "$n2" > /dev/null || fail "export -o a name of $max bytes"
-    "$hvlog" export T --format perfetto -o "$n3" > /dev/null || fail "export -o a file name of $max bytes"
+    "$hvlog" export T --format perfetto-json -o "$n3" > /dev/null || fail "export -o a file name of $max bytes"
     "$hvlog" record -q -o "$n1" --force --events 10 || fail "record --force over a long name"
     expect_refusal 1 "^hvlog: export: $(name $((max + 1))): the name is $((max + 1)) bytes long, more than the $max this file system allows$" \
         "$hvlog" export T --format ctf -o "$(name $((max + 1)))"

@@ -22,8 +22,8 @@ same_output "decode --lp=1 T" "decode T --lp=1"
 same_output "info T" "info -- T"
 same_output "abi types" "abi -- types"
 same_output "script --lps 3 s.hvs" "script s.hvs --lps 3"
-"$hvlog" export --format perfetto -o a.json T > /dev/null || fail "export, options first"
-"$hvlog" export T -o b.json --format perfetto > /dev/null || fail "export, options last"
+"$hvlog" export --format perfetto-json -o a.json T > /dev/null || fail "export, options first"
+"$hvlog" export T -o b.json --format perfetto-json > /dev/null || fail "export, options last"
 cmp -s a.json b.json || fail "export: the two outputs differ"
 
 # expect CMDLINE LINE: exit 2, nothing on stdout, exactly LINE on stderr.

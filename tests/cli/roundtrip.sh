@@ -50,7 +50,7 @@ counted=$(babeltrace2 -c sink.utils.counter "$work/ctf" 2>/dev/null | awk '/Even
 # stats' events of that (type, LP), the track is named, its lost counter
 # ends at stats' events_lost, and its times are decode's raw time stamps
 # (reference basis: ts in microseconds = stamp / 10), in order.
-"$hvlog" export "$work/t" --format perfetto -o "$work/t.json" > /dev/null
+"$hvlog" export "$work/t" --format perfetto-json -o "$work/t.json" > /dev/null
 "$hvlog" decode "$work/t" --json > "$work/decode.jsonl"
 python3 - "$work/t.json" "$work/stats.json" "$work/decode.jsonl" <<'PY' || fail "Perfetto export disagrees with stats or decode"
 import json, sys
@@ -83,6 +83,11 @@ for k, s in want.items():
         assert ts[k] == sorted(ts[k]), ("track goes back", k)
         assert sorted(ts[k]) == sorted(raw[k]), ("times differ from decode", k)
 PY
+# The default Perfetto export is protobuf; protoc (when installed) reads it.
+"$hvlog" export "$work/t" --format perfetto -o "$work/t.pftrace" > /dev/null
+if command -v protoc > /dev/null 2>&1; then
+    protoc --decode_raw < "$work/t.pftrace" > /dev/null || fail "protoc --decode_raw cannot read the Perfetto export"
+fi
 
 # Bad input: one line on stderr, the documented exit code, nothing left behind.
 set +e

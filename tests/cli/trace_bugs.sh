@@ -42,7 +42,7 @@ python3 "$work/buffers.py" "$work/hlt.raw" 1 1 size20
 "$hvlog" decode "$work/hlt.raw" --time raw > "$work/hlt.txt"
 grep -q 'lp 0 HV_TR_IM_HLT: { context = 7, extra = 4 bytes }' "$work/hlt.txt" ||
     fail "bug 1: decode of a Size=20 HLT: $(cat "$work/hlt.txt")"
-"$hvlog" export "$work/hlt.raw" --format perfetto -o "$work/hlt.json" > /dev/null
+"$hvlog" export "$work/hlt.raw" --format perfetto-json -o "$work/hlt.json" > /dev/null
 python3 - "$work/hlt.json" <<'PY' || fail "bug 1: the Perfetto export reads padding as data"
 import json, sys
 ev = [e for e in json.load(open(sys.argv[1]))["traceEvents"] if e["ph"] == "i"]
@@ -89,13 +89,13 @@ fi
 grep -q 'give it with --tsc-hz' "$work/rel.err" || fail "bug 3: relative: $(cat "$work/rel.err")"
 "$hvlog" decode "$work/mixed.trace" --time relative --tsc-hz 1000000000 > /dev/null ||
     fail "bug 3: --tsc-hz not taken"
-if "$hvlog" export "$work/mixed.trace" --format perfetto -o "$work/mixed.json" 2> "$work/pf.err"; then
+if "$hvlog" export "$work/mixed.trace" --format perfetto-json -o "$work/mixed.json" 2> "$work/pf.err"; then
     fail "bug 3: Perfetto export of an unknown TSC frequency accepted"
 fi
 [ "$(wc -l < "$work/pf.err")" -eq 1 ] && grep -q -- '--tsc-hz' "$work/pf.err" ||
     fail "bug 3: refusal: $(cat "$work/pf.err")"
 [ ! -e "$work/mixed.json" ] || fail "bug 3: the refused export left output"
-"$hvlog" export "$work/mixed.trace" --format perfetto --tsc-hz 1000000000 -o "$work/mixed.json" > /dev/null ||
+"$hvlog" export "$work/mixed.trace" --format perfetto-json --tsc-hz 1000000000 -o "$work/mixed.json" > /dev/null ||
     fail "bug 3: Perfetto export with --tsc-hz failed"
 
 # ---- A4 ----

@@ -3,7 +3,8 @@
  * export_fixture OUTDIR: the synthetic traces and their exports that the
  * babeltrace2 / python3-bt2 / golden-file tests read (CTest fixture
  * "export_outputs"). For each case NAME it writes NAME.trace (or NAME.raw),
- * NAME.ctf, NAME.json (Perfetto) and NAME.expect.json; then inputs only:
+ * NAME.ctf, NAME.json (Perfetto JSON), NAME.pftrace (Perfetto protobuf)
+ * and NAME.expect.json; then inputs only:
  * raw files mixing log types (mixed-*.raw) and traces the exporters must
  * refuse (back-*.trace); last a trace with buffers the exports skip
  * (bad-entries.*).
@@ -42,7 +43,7 @@ static char *path_of(const char *dir, const char *name, const char *suffix)
     return p;
 }
 
-/* Export DIR/NAME<suffix> to DIR/NAME.ctf and DIR/NAME.json. */
+/* Export DIR/NAME<suffix> to DIR/NAME.ctf, DIR/NAME.json and DIR/NAME.pftrace. */
 static int export_case(const char *dir, const char *name, const char *suffix)
 {
     struct hvlog_trace_reader *r = NULL;
@@ -51,12 +52,14 @@ static int export_case(const char *dir, const char *name, const char *suffix)
     char *input = path_of(dir, name, suffix);
     char *ctf = path_of(dir, name, ".ctf");
     char *json = path_of(dir, name, ".json");
+    char *pftrace = path_of(dir, name, ".pftrace");
     int rc = -1;
 
-    if (input && ctf && json) {
+    if (input && ctf && json && pftrace) {
         if (hvlog_trace_open(input, &r, &err) == HVLOG_EXPORT_OK &&
             hvlog_export_ctf(r, ctf, &opt, NULL, &err) == HVLOG_EXPORT_OK &&
-            hvlog_export_perfetto(r, json, &opt, NULL, &err) == HVLOG_EXPORT_OK)
+            hvlog_export_perfetto(r, json, &opt, NULL, &err) == HVLOG_EXPORT_OK &&
+            hvlog_export_perfetto_proto(r, pftrace, &opt, NULL, &err) == HVLOG_EXPORT_OK)
             rc = 0;
         else
             fprintf(stderr, "export_fixture: %s: %s\n", name, err.message);
@@ -65,6 +68,7 @@ static int export_case(const char *dir, const char *name, const char *suffix)
     free(input);
     free(ctf);
     free(json);
+    free(pftrace);
     return rc;
 }
 
@@ -209,7 +213,7 @@ static int run_backwards(const char *dir)
 /*
  * A trace with two buffers whose headers are fine and whose entries are
  * not (LP 0's third in fill order, LP 1's first, which has a loss), and
- * its export with skip_corrupt: bad-entries.trace, .ctf, .json and
+ * its export with skip_corrupt: bad-entries.trace, .ctf, .json, .pftrace and
  * .expect.json (what is left once the two are skipped). babeltrace2 reads
  * the CTF; tests/cli/export_corrupt.sh exports the trace through the CLI.
  */
@@ -225,10 +229,11 @@ static int run_bad_entries(const char *dir)
     char *input = path_of(dir, "bad-entries", ".trace");
     char *ctf = path_of(dir, "bad-entries", ".ctf");
     char *json = path_of(dir, "bad-entries", ".json");
+    char *pftrace = path_of(dir, "bad-entries", ".pftrace");
     char *exp = path_of(dir, "bad-entries", ".expect.json");
     int rc = -1;
 
-    if (!input || !ctf || !json || !exp || synth_write_trace(&spec, input, &expect) != 0 ||
+    if (!input || !ctf || !json || !pftrace || !exp || synth_write_trace(&spec, input, &expect) != 0 ||
         synth_break_entries(input, 1, 0, 2, NULL, &expect) != 0 ||
         synth_break_entries(input, 1, 1, 0, NULL, &expect) != 0) {
         fprintf(stderr, "export_fixture: bad-entries: cannot write the input\n");
@@ -236,6 +241,8 @@ static int run_bad_entries(const char *dir)
                hvlog_export_ctf(r, ctf, &opt, &sum, &err) != HVLOG_EXPORT_OK ||
                sum.corrupt_skipped != 2 ||
                hvlog_export_perfetto(r, json, &opt, &sum, &err) != HVLOG_EXPORT_OK ||
+               sum.corrupt_skipped != 2 ||
+               hvlog_export_perfetto_proto(r, pftrace, &opt, &sum, &err) != HVLOG_EXPORT_OK ||
                sum.corrupt_skipped != 2) {
         fprintf(stderr, "export_fixture: bad-entries: %s\n", err.message);
     } else {
@@ -245,6 +252,7 @@ static int run_bad_entries(const char *dir)
     free(input);
     free(ctf);
     free(json);
+    free(pftrace);
     free(exp);
     return rc;
 }

@@ -24,6 +24,9 @@ LD_LIBRARY_PATH="$(pkg-config --variable=libdir hvlog)" "$work/consumer"
 # The shared object is versioned: libhvlog.so -> .so.MAJOR -> .so.X.Y.Z.
 libdir=$(pkg-config --variable=libdir hvlog)
 [ -L "$libdir/libhvlog.so" ] && ls "$libdir"/libhvlog.so.0 >/dev/null
+# The license is installed with the package (share/doc/hvlog), as it is in the tree.
+cmp -s "$prefix/share/doc/hvlog/LICENSE" "$(dirname "$consumer")/../../LICENSE" ||
+    { echo "LICENSE not installed as share/doc/hvlog/LICENSE"; exit 1; }
 # Only HVLOG_API symbols are exported.
 if nm -D --defined-only "$libdir/libhvlog.so" | awk '{print $3}' | grep -v '^hv' | grep -v '^_' ; then
     echo "unexpected exported symbols"; exit 1
