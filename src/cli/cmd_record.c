@@ -318,7 +318,7 @@ int cli_cmd_record(int argc, char **argv)
     cfg.children = (uint32_t)children;
     cfg.seed = seed;
     cfg.pool_pages = (uint32_t)((buffers + 4) * pages + 8);
-    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+    cfg.profile = hvlog_profile_preset(abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013);
     if (hvlog_sim_create(&cfg, &sim) != 0) {
         cli_error("record: cannot create the simulated host (%" PRIu64 " LPs, %" PRIu64 " domains)", lps, domains);
         goto out;

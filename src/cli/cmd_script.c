@@ -854,7 +854,7 @@ int cli_cmd_script(int argc, char **argv)
     }
     /* The root partition's pool and RAM grow with the pool asked for. */
     cfg.root_ram_pages = cfg.pool_pages + 1024;
-    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+    cfg.profile = hvlog_profile_preset(abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013);
     memset(&sc, 0, sizeof sc);
     sc.abi = abi;
     sc.lps = cfg.lps;

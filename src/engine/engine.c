@@ -5,15 +5,26 @@
 
 #include "engine/engine_internal.h"
 
-struct hvlog_profile hvlog_profile_default(void)
+struct hvlog_profile hvlog_profile_preset(enum hvlog_abi_profile abi)
 {
     struct hvlog_profile p = {
-        .abi = HVLOG_ABI_2013,
+        .abi = abi,
         .flush_index = HVLOG_FLUSH_INDEX_BUFFER,
         .flush_scope = HVLOG_FLUSH_SCOPE_BUFFER,
         .unmap_state_status = HV_STATUS_ACCESS_DENIED,
+        /* §12.1, D13: on under the current profile. The Linux driver's STOP
+         * releases what its mapped headers say Complete, and flushes only
+         * InUse buffers; with Release of Complete refused, a list below the
+         * threshold never becomes Ready, DESTROY's Unmap is refused, and the
+         * next Initialize finds the group still initialized. */
+        .release_from_complete = abi == HVLOG_ABI_CURRENT,
     };
     return p;
+}
+
+struct hvlog_profile hvlog_profile_default(void)
+{
+    return hvlog_profile_preset(HVLOG_ABI_2013);
 }
 
 /* §4.2: GlobalSystemEvents is global; LocalDiagnostics is local. */

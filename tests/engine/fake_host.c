@@ -181,10 +181,7 @@ enum hvlog_abi_profile fake_test_abi(void)
 
 struct hvlog_profile fake_profile_default(void)
 {
-    struct hvlog_profile p = hvlog_profile_default();
-
-    p.abi = fake_test_abi();
-    return p;
+    return hvlog_profile_preset(fake_test_abi());
 }
 
 const char *fake_abi_name(enum hvlog_abi_profile abi)

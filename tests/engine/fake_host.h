@@ -73,8 +73,8 @@ struct fake_host {
 /* The profile the suites run under: HVLOG_TEST_ABI=current or 2013 (unset:
  * 2013). Anything else aborts, so a typo cannot silently test 2013 twice. */
 enum hvlog_abi_profile fake_test_abi(void);
-/* hvlog_profile_default() with .abi = fake_test_abi(): what a test that
- * tunes knobs starts from. */
+/* hvlog_profile_preset(fake_test_abi()): what a test that tunes knobs
+ * starts from (under the current profile, release_from_complete is on). */
 struct hvlog_profile fake_profile_default(void);
 /* Name of a profile for messages: "2013" or "current". */
 const char *fake_abi_name(enum hvlog_abi_profile abi);

@@ -33,10 +33,7 @@ static struct fake_snapshot snap_before, snap_after;
 
 static struct hvlog_profile profile_of(enum hvlog_abi_profile abi)
 {
-    struct hvlog_profile p = hvlog_profile_default();
-
-    p.abi = abi;
-    return p;
+    return hvlog_profile_preset(abi);
 }
 
 static void up(struct fake_host *h, uint32_t lps, int64_t pool, enum hvlog_abi_profile abi)
@@ -631,6 +628,100 @@ static void ring_start_that_exhausts_the_pool_keeps_nothing(void **state)
     assert_engine_ok(&host);
 }
 
+/* ---- §12.1 preset: the Linux root driver's STOP and DESTROY (issue 14, D13) ---- */
+
+/*
+ * LP 0 fills exactly one buffer (one entry of the whole data area: step 6
+ * completes it) and logs nothing more: its only buffer is Complete on its
+ * pending list, below the threshold of 4, and it has no InUse buffer.
+ */
+static void one_complete_buffer_below_threshold(struct fake_host *h)
+{
+    const uint32_t data_area = HV_PAGE_SIZE - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+
+    circular_group(h, LOCAL, HvEventLogModeRegular, 4, 4);
+    assert_int_equal(fake_log(h, 0, LOCAL, data_area - HV_EVENTLOG_ENTRY_HEADER_SIZE, 1),
+                     HVLOG_LOG_RECORDED);
+    assert_int_equal(active(h, LOCAL, 0), HV_EVENTLOG_BUFFER_INDEX_NONE);
+    assert_int_equal(stats(h, LOCAL, 0).pending_count, 1);
+    assert_int_equal(fake_state(h, LOCAL, 0), COMPLETE);
+    assert_int_equal(fake_queued(h, 0), 0); /* below the threshold: no message */
+}
+
+/*
+ * The driver's STOP (research real-clients §1.1): sources off; Flush every
+ * index whose mapped header says InUse; Release every index whose header
+ * says Complete. Returns how many Releases succeeded.
+ */
+static uint32_t linux_stop(struct fake_host *h, uint32_t count)
+{
+    uint32_t released = 0;
+
+    assert_int_equal(fake_sources(h, LOCAL, 0), SUCCESS);
+    for (uint32_t i = 0; i < count; i++) {
+        if (fake_header(h, LOCAL, i).buffer_state == INUSE)
+            (void)fake_flush(h, LOCAL, i); /* logged, ignored */
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (fake_header(h, LOCAL, i).buffer_state == COMPLETE)
+            released += fake_release(h, LOCAL, i) == SUCCESS; /* logged, ignored */
+    }
+    return released;
+}
+
+/* The driver's DESTROY: Unmap all, Delete all, Finalize; stops at the first error. */
+static hv_status_t linux_destroy(struct fake_host *h, uint32_t count)
+{
+    hv_status_t st;
+
+    for (uint32_t i = 0; i < count; i++) {
+        if ((st = fake_unmap(h, LOCAL, i)) != SUCCESS)
+            return st;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if ((st = fake_delete(h, LOCAL, i)) != SUCCESS)
+            return st;
+    }
+    return fake_finalize(h, LOCAL);
+}
+
+static void linux_stop_then_destroy_never_wedges_under_the_current_preset(void **state)
+{
+    (void)state;
+    up(&host, 2, 4096, HVLOG_ABI_CURRENT); /* the preset, no knob touched */
+    one_complete_buffer_below_threshold(&host);
+
+    assert_int_equal(linux_stop(&host, 4), 1);
+    assert_int_equal(fake_state(&host, LOCAL, 0), FREE); /* D13: off its list */
+    assert_int_equal(stats(&host, LOCAL, 0).pending_count, 0);
+    assert_engine_ok(&host);
+    assert_int_equal(linux_destroy(&host, 4), SUCCESS);
+    assert_false(group(&host, LOCAL).initialized);
+    assert_int_equal(fake_pool_used(&host), 0); /* every page back in the pool */
+    /* The next Initialize (after kexec) finds the group free. */
+    assert_int_equal(fake_init_mode(&host, LOCAL, HvEventLogModeRegular, 4, 1, 4, 0), SUCCESS);
+}
+
+/* What the preset prevents: with the knob off, the same sequence wedges for good. */
+static void linux_stop_then_destroy_wedges_with_release_from_complete_off(void **state)
+{
+    struct hvlog_profile p = hvlog_profile_preset(HVLOG_ABI_CURRENT);
+    (void)state;
+
+    assert_true(p.release_from_complete);
+    assert_false(hvlog_profile_preset(HVLOG_ABI_2013).release_from_complete);
+    p.release_from_complete = false;
+    assert_int_equal(fake_host_init(&host, 2, 1, 4096, &p), 0);
+    one_complete_buffer_below_threshold(&host);
+
+    assert_int_equal(linux_stop(&host, 4), 0); /* Release of Complete: OPERATION_DENIED */
+    assert_int_equal(fake_state(&host, LOCAL, 0), COMPLETE);
+    assert_int_equal(linux_destroy(&host, 4), HV_STATUS_ACCESS_DENIED); /* Unmap of Complete */
+    assert_true(group(&host, LOCAL).initialized);
+    assert_int_equal(fake_init_mode(&host, LOCAL, HvEventLogModeRegular, 4, 1, 4, 0),
+                     HV_STATUS_OBJECT_IN_USE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -654,6 +745,8 @@ int main(void)
         cmocka_unit_test_teardown(ring_start_twice_is_refused_and_keeps_the_first_ring, host_down),
         cmocka_unit_test_teardown(ring_start_with_a_bad_geometry_is_refused, host_down),
         cmocka_unit_test_teardown(ring_start_that_exhausts_the_pool_keeps_nothing, host_down),
+        cmocka_unit_test_teardown(linux_stop_then_destroy_never_wedges_under_the_current_preset, host_down),
+        cmocka_unit_test_teardown(linux_stop_then_destroy_wedges_with_release_from_complete_off, host_down),
     };
     return cmocka_run_group_tests_name("engine_current", tests, NULL, NULL);
 }

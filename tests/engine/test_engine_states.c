@@ -515,12 +515,17 @@ static void matrix_flush_row(void **state)
 
 static void matrix_release_row(void **state)
 {
-    static const struct cell cells[] = {
+    /* Release x Complete follows the profile's preset of release_from_complete
+     * (§12.1, D13): refused under 2013, Free under current. */
+    const bool from_complete = fake_profile_default().release_from_complete;
+    const struct cell cells[] = {
         {OP_RELEASE, SRC_STANDBY, OPD, 0}, {OP_RELEASE, SRC_FREE, OPD, 0},
-        {OP_RELEASE, SRC_INUSE, OPD, 0},   {OP_RELEASE, SRC_COMPLETE, OPD, 0},
+        {OP_RELEASE, SRC_INUSE, OPD, 0},
+        {OP_RELEASE, SRC_COMPLETE, from_complete ? OK : OPD, from_complete ? FREE : 0},
         {OP_RELEASE, SRC_READY, OK, FREE}, {OP_RELEASE, SRC_NONE, OPD, 0},
     };
     (void)state;
+    assert_int_equal(from_complete, fake_test_abi() == HVLOG_ABI_CURRENT);
     check_cells(cells, sizeof cells / sizeof cells[0], NULL);
 }
 

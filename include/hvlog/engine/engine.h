@@ -143,7 +143,18 @@ struct hvlog_profile {
     bool local_strict_domain;       /* DEC-SELECT */
 };
 
-/* The 2013 profile with every knob at its default. */
+/**
+ * hvlog_profile_preset - profile @abi with every knob at that profile's
+ * preset (spec §12.1). The presets differ in one knob: the current profile
+ * turns release_from_complete on (D13), because the Linux root driver's STOP
+ * releases Complete buffers and, were that refused, its DESTROY could never
+ * unmap them and the group would stay initialized for good (docs/engine.md).
+ * Hosts start from this and change knobs afterwards. An @abi that is not a
+ * profile gives the 2013 preset with that @abi, which create refuses.
+ */
+HVLOG_API struct hvlog_profile hvlog_profile_preset(enum hvlog_abi_profile abi);
+
+/* hvlog_profile_preset(HVLOG_ABI_2013): the spec's defaults. */
 HVLOG_API struct hvlog_profile hvlog_profile_default(void);
 
 struct hvlog_engine_config {
