@@ -68,6 +68,10 @@ static const struct named_value mode_table[] = {HV_EVENTLOG_MODE_TABLE(ROW)};
 static const struct named_value message_table[] = {HV_MESSAGE_TYPE_TABLE(ROW)};
 #undef ROW
 
+_Static_assert(ARRAY_LEN(type_table) == HVLOG_TYPE_COUNT &&
+                   HVLOG_TYPE_COUNT == HvEventLogTypeMaximumCurrent + 1u,
+               "HVLOG_TYPE_COUNT counts the rows of HV_EVENTLOG_TYPE_TABLE");
+
 const char *hvlog_eventlog_type_name(uint32_t type)
 {
     return lookup(type_table, ARRAY_LEN(type_table), type, 0);

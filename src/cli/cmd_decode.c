@@ -477,9 +477,9 @@ static bool lane_load_next(struct decoder *d, struct lane *l)
  * (D9: the current convention pads Size up to 8; 2013 Sizes are already
  * multiples of 8). Advancing by Size alone misaligned the next header and
  * could loop for ever on a current-convention buffer. */
-static uint32_t entry_step(enum hvlog_header_convention convention, uint16_t size)
+static uint32_t entry_step(enum hvlog_abi_profile convention, uint16_t size)
 {
-    return convention == HVLOG_HEADER_CURRENT ? ((uint32_t)size + 7u) & ~7u : size;
+    return convention == HVLOG_ABI_CURRENT ? ((uint32_t)size + 7u) & ~7u : size;
 }
 
 /* The lane's next entry (its buffer was checked by the walker when read). */

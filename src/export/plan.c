@@ -43,7 +43,7 @@ void export_catalog_init(struct export_catalog *cat, uint32_t log_type)
     }
 }
 
-void export_plan_free(struct export_group_plan plans[3], uint32_t count)
+void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
         hvlog_trace_cursor_close(plans[i].cursor);
@@ -54,7 +54,7 @@ void export_plan_free(struct export_group_plan plans[3], uint32_t count)
 
 enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      const struct hvlog_export_options *options,
-                                     struct export_group_plan plans[3], uint32_t *count,
+                                     struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
                                      struct hvlog_export_summary *summary,
                                      struct hvlog_export_error *err)
 {

@@ -35,8 +35,8 @@
 #define SPEC_RESULT_STATUS 0x000000000000FFFFull
 #define SPEC_RESULT_REPS 0x00000FFF00000000ull
 
-static const enum hvlog_input_layout layouts[] = {HVLOG_INPUT_LAYOUT_2013,
-                                                  HVLOG_INPUT_LAYOUT_CURRENT};
+static const enum hvlog_abi_profile layouts[] = {HVLOG_ABI_2013,
+                                                  HVLOG_ABI_CURRENT};
 
 static uint64_t next_random(uint64_t *s)
 {
@@ -48,9 +48,9 @@ static uint64_t next_random(uint64_t *s)
     return x;
 }
 
-static const char *layout_name(enum hvlog_input_layout layout)
+static const char *layout_name(enum hvlog_abi_profile layout)
 {
-    return layout == HVLOG_INPUT_LAYOUT_CURRENT ? "current" : "2013";
+    return layout == HVLOG_ABI_CURRENT ? "current" : "2013";
 }
 
 /* ---- the masks -------------------------------------------------------------- */
@@ -111,7 +111,7 @@ static void decode_splits_every_field_of_a_2013_input_value(void **state)
      * rep start 0x765, bit 63 */
     uint64_t rcx = 0x0068ull | SPEC_FAST | (1ull << 17) | (1ull << 31) | (0xABCull << 32) |
                    (1ull << 45) | (0x765ull << 48) | (1ull << 63);
-    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_2013);
+    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, HVLOG_ABI_2013);
 
     assert_int_equal(in.call_code, 0x0068);
     assert_true(in.fast);
@@ -119,7 +119,7 @@ static void decode_splits_every_field_of_a_2013_input_value(void **state)
     assert_int_equal(in.rep_start_index, 0x765);
     assert_int_equal(in.variable_header_qwords, 0);
     assert_int_equal(in.reserved_bits, (1ull << 17) | (1ull << 31) | (1ull << 45) | (1ull << 63));
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_2013), rcx);
+    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_ABI_2013), rcx);
 }
 
 static void decode_splits_every_field_of_a_current_input_value(void **state)
@@ -127,7 +127,7 @@ static void decode_splits_every_field_of_a_current_input_value(void **state)
     (void)state;
     uint64_t rcx = 0x0060ull | (0x2A5ull << 17) | (1ull << 27) | (1ull << 31) | (0x001ull << 32) |
                    (1ull << 44) | (0xFFFull << 48) | (1ull << 60);
-    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_CURRENT);
+    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, HVLOG_ABI_CURRENT);
 
     assert_int_equal(in.call_code, 0x0060);
     assert_false(in.fast);
@@ -135,14 +135,14 @@ static void decode_splits_every_field_of_a_current_input_value(void **state)
     assert_int_equal(in.rep_count, 0x001);
     assert_int_equal(in.rep_start_index, 0xFFF);
     assert_int_equal(in.reserved_bits, (1ull << 27) | (1ull << 31) | (1ull << 44) | (1ull << 60));
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_CURRENT), rcx);
+    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_ABI_CURRENT), rcx);
 }
 
 static void all_ones_decodes_to_every_field_at_its_maximum(void **state)
 {
     (void)state;
-    struct hv_hypercall_input a = hv_hypercall_input_decode(~0ull, HVLOG_INPUT_LAYOUT_2013);
-    struct hv_hypercall_input b = hv_hypercall_input_decode(~0ull, HVLOG_INPUT_LAYOUT_CURRENT);
+    struct hv_hypercall_input a = hv_hypercall_input_decode(~0ull, HVLOG_ABI_2013);
+    struct hv_hypercall_input b = hv_hypercall_input_decode(~0ull, HVLOG_ABI_CURRENT);
 
     assert_int_equal(a.call_code, 0xFFFF);
     assert_true(a.fast);
@@ -165,7 +165,7 @@ static void every_value_of_every_field_round_trips_in_both_layouts(void **state)
 {
     (void)state;
     for (size_t l = 0; l < ARRAY_LEN(layouts); l++) {
-        enum hvlog_input_layout layout = layouts[l];
+        enum hvlog_abi_profile layout = layouts[l];
 
         for (uint32_t v = 0; v <= 0xFFFF; v++) {
             struct hv_hypercall_input in = {.call_code = (uint16_t)v};
@@ -192,7 +192,7 @@ static void every_value_of_every_field_round_trips_in_both_layouts(void **state)
             assert_int_equal(hv_hypercall_input_decode(b, layout).rep_start_index, v);
         }
         /* every reserved-bit pattern of the layout, one bit at a time */
-        uint64_t rsvd = layout == HVLOG_INPUT_LAYOUT_CURRENT ? SPEC_RSVD_CURRENT : SPEC_RSVD_2013;
+        uint64_t rsvd = layout == HVLOG_ABI_CURRENT ? SPEC_RSVD_CURRENT : SPEC_RSVD_2013;
         for (unsigned bit = 0; bit < 64; bit++) {
             uint64_t m = 1ull << bit;
             if (!(rsvd & m))
@@ -205,12 +205,12 @@ static void every_value_of_every_field_round_trips_in_both_layouts(void **state)
     /* the variable-header field exists only in the current layout */
     for (uint32_t v = 0; v <= 0x3FF; v++) {
         struct hv_hypercall_input in = {.variable_header_qwords = (uint16_t)v};
-        uint64_t rcx = hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_CURRENT);
+        uint64_t rcx = hv_hypercall_input_encode(&in, HVLOG_ABI_CURRENT);
         assert_int_equal(rcx, (uint64_t)v << 17);
-        assert_int_equal(hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_CURRENT)
+        assert_int_equal(hv_hypercall_input_decode(rcx, HVLOG_ABI_CURRENT)
                              .variable_header_qwords,
                          v);
-        assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_2013), 0);
+        assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_ABI_2013), 0);
     }
 }
 
@@ -243,9 +243,9 @@ static void encode_masks_out_of_range_fields_to_their_width(void **state)
         .reserved_bits = ~0ull,         /* only the layout's RsvdZ bits */
     };
 
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_2013),
+    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_ABI_2013),
                      (0x123ull << 32) | (0x456ull << 48) | SPEC_RSVD_2013);
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_CURRENT),
+    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_ABI_CURRENT),
                      (0x123ull << 32) | (0x456ull << 48) | (0x001ull << 17) | SPEC_RSVD_CURRENT);
 }
 
@@ -253,7 +253,7 @@ static void encode_masks_out_of_range_fields_to_their_width(void **state)
 
 enum bit_class { BIT_CODE, BIT_FAST, BIT_RSVD, BIT_REP_COUNT, BIT_REP_START, BIT_VARHEAD };
 
-static enum bit_class classify(unsigned bit, enum hvlog_input_layout layout)
+static enum bit_class classify(unsigned bit, enum hvlog_abi_profile layout)
 {
     uint64_t m = 1ull << bit;
     if (m & SPEC_CALL_CODE)
@@ -264,14 +264,14 @@ static enum bit_class classify(unsigned bit, enum hvlog_input_layout layout)
         return BIT_REP_COUNT;
     if (m & SPEC_REP_START)
         return BIT_REP_START;
-    if (layout == HVLOG_INPUT_LAYOUT_CURRENT && (m & SPEC_VARHEAD))
+    if (layout == HVLOG_ABI_CURRENT && (m & SPEC_VARHEAD))
         return BIT_VARHEAD;
     return BIT_RSVD;
 }
 
 /* §3.5 step 2: with exactly one bit set on top of a valid value, the bit is
  * rejected iff it is RsvdZ, rep count, rep start or variable header size. */
-static void check_one_bit(unsigned bit, enum hvlog_input_layout layout, uint64_t base,
+static void check_one_bit(unsigned bit, enum hvlog_abi_profile layout, uint64_t base,
                           unsigned *rejected)
 {
     uint64_t m = 1ull << bit;
@@ -326,7 +326,7 @@ static void every_single_reserved_rep_or_varhead_bit_is_rejected_in_the_2013_lay
     (void)state;
     unsigned rejected = 0;
     for (unsigned bit = 0; bit < 64; bit++)
-        check_one_bit(bit, HVLOG_INPUT_LAYOUT_2013, 0, &rejected);
+        check_one_bit(bit, HVLOG_ABI_2013, 0, &rejected);
     /* 15 (31:17) + 12 rep count + 4 (47:44) + 12 rep start + 4 (63:60) */
     assert_int_equal(rejected, 47);
 }
@@ -337,7 +337,7 @@ static void every_single_reserved_rep_or_varhead_bit_is_rejected_in_the_current_
     (void)state;
     unsigned rejected = 0;
     for (unsigned bit = 0; bit < 64; bit++)
-        check_one_bit(bit, HVLOG_INPUT_LAYOUT_CURRENT, 0, &rejected);
+        check_one_bit(bit, HVLOG_ABI_CURRENT, 0, &rejected);
     /* 10 varhead + 5 (31:27) + 12 + 4 + 12 + 4: the same 47 bits as 2013 */
     assert_int_equal(rejected, 47);
 }
@@ -369,8 +369,8 @@ static void bits_26_to_17_are_reserved_in_2013_and_varhead_in_current_and_both_r
 {
     (void)state;
     uint64_t rcx = HvCallHvFlushEventLogBuffer | SPEC_FAST | (5ull << 17);
-    struct hv_hypercall_input a = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_2013);
-    struct hv_hypercall_input b = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_CURRENT);
+    struct hv_hypercall_input a = hv_hypercall_input_decode(rcx, HVLOG_ABI_2013);
+    struct hv_hypercall_input b = hv_hypercall_input_decode(rcx, HVLOG_ABI_CURRENT);
 
     assert_int_equal(a.reserved_bits, 5ull << 17);
     assert_int_equal(a.variable_header_qwords, 0);

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hvlog/abi/profile.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/export.h"
 
@@ -44,12 +45,6 @@ HVLOG_BEGIN_DECLS
 #define HV_HYPERCALL_RESULT_REPS_MASK 0x00000FFF00000000ull
 #define HV_HYPERCALL_RESULT_REPS_SHIFT 32
 
-/* Which layout of RCX bits 31:17 applies. */
-enum hvlog_input_layout {
-    HVLOG_INPUT_LAYOUT_2013 = 0,    /* 31:17 all RsvdZ */
-    HVLOG_INPUT_LAYOUT_CURRENT = 1, /* 26:17 variable header, 31:27 RsvdZ */
-};
-
 /* The input value, decoded. */
 struct hv_hypercall_input {
     uint16_t call_code;
@@ -62,18 +57,18 @@ struct hv_hypercall_input {
 
 /**
  * hv_hypercall_input_decode - split an input value into its fields.
- * @rcx: the 64-bit input value. @layout: which meaning bits 31:17 have.
+ * @rcx: the 64-bit input value. @layout: the ABI profile, which decides what bits 31:17 mean (§3.1, D12).
  * Returns the fields; nothing is validated.
  */
 HVLOG_API struct hv_hypercall_input hv_hypercall_input_decode(uint64_t rcx,
-                                                              enum hvlog_input_layout layout);
+                                                              enum hvlog_abi_profile layout);
 
 /**
  * hv_hypercall_input_encode - the inverse of decode: fields (out-of-range
  * values are masked to their width) into an input value.
  */
 HVLOG_API uint64_t hv_hypercall_input_encode(const struct hv_hypercall_input *input,
-                                             enum hvlog_input_layout layout);
+                                             enum hvlog_abi_profile layout);
 
 /**
  * hv_hypercall_input_check_simple - the encoding checks of §3.5 step 2 for a

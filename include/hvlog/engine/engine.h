@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hvlog/abi/layout.h"
+#include "hvlog/abi/profile.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/export.h"
 
@@ -125,16 +126,11 @@ struct hvlog_host_ops {
 
 /* ---- configuration: profile and knobs (spec §12.1) ------------------------ */
 
-enum hvlog_abi_profile {
-    HVLOG_ABI_2013 = 0,    /* the 2013 reference (default) */
-    HVLOG_ABI_CURRENT = 1, /* §11: today's headers and the Linux root driver (docs/engine.md) */
-};
-
 enum hvlog_flush_index { HVLOG_FLUSH_INDEX_BUFFER = 0, HVLOG_FLUSH_INDEX_VP = 1 };   /* D1 */
 enum hvlog_flush_scope { HVLOG_FLUSH_SCOPE_BUFFER = 0, HVLOG_FLUSH_SCOPE_TYPE = 1 }; /* D18 */
 
 struct hvlog_profile {
-    enum hvlog_abi_profile abi;
+    enum hvlog_abi_profile abi; /* hvlog/abi/profile.h; docs/engine.md compares the two */
     enum hvlog_flush_index flush_index;
     enum hvlog_flush_scope flush_scope;
     hv_status_t unmap_state_status; /* D14: ACCESS_DENIED (default) or OPERATION_DENIED */

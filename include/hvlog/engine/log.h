@@ -32,7 +32,6 @@ HVLOG_BEGIN_DECLS
 #endif
 
 #define HVLOG_CACHE_LINE 64
-#define HVLOG_TYPE_COUNT 3u /* GlobalSystemEvents, LocalDiagnostics, SystemDiagnostics */
 
 /* Header fields the engine publishes with atomic stores (§6.3). */
 #define HVLOG_HDR_NEXT_BUFFER_OFFSET offsetof(struct hv_eventlog_buffer_header, next_buffer_offset)
