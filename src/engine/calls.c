@@ -294,6 +294,29 @@ hv_status_t call_delete(struct hvlog_call_ctx *c)
 
 /* ---- 0x0064 HvMapEventLogBuffer (§5.5) ---- */
 
+/*
+ * The one place a handler's output reaches the guest (§3.4): Map's
+ * GpaPages[], written whole before the call changes any state, so that a
+ * failure here leaves nothing to undo but what the caller built for it. A
+ * write that fails is reported as the probe would have reported it: an
+ * intercept for a fault, INVALID_ALIGNMENT for an address out of range.
+ */
+static hv_status_t call_output_write(struct hvlog_call_ctx *c, uint64_t gpa, const void *bytes,
+                                     uint32_t len)
+{
+    struct hvlog_engine *e = c->engine;
+    enum hvlog_gpa_result r = e->ops.gpa_write(e->config.ctx, c->caller->partition_id, gpa, bytes,
+                                               len);
+
+    if (r == HVLOG_GPA_OK)
+        return HV_STATUS_SUCCESS;
+    if (r == HVLOG_GPA_FAULT) {
+        c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+        c->fault_gpa = gpa;
+    }
+    return HV_STATUS_INVALID_ALIGNMENT;
+}
+
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
     return a < b + blen && b < a + alen;
@@ -327,7 +350,10 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
         } else if (buffer_root_mapped(g, b)) {
             status = HV_STATUS_OPERATION_DENIED; /* already mapped */
         } else {
-            uint64_t gpa_pages[HV_EVENTLOG_MAX_BUFFER_PAGES];
+            /* The group's scratch, not the stack: up to 4 KiB, and the
+             * group lock is held (a hypervisor's stack is small). */
+            uint64_t *gpa_pages = g->map_output;
+            uint8_t *out = (uint8_t *)gpa_pages;
 
             if (e->ops.overlay_map) {
                 if (e->ops.overlay_map(e->config.ctx, &b->pages, gpa_pages) != 0)
@@ -337,19 +363,25 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
                     gpa_pages[i] = ((uint64_t)(uintptr_t)b->pages.hva >> HV_PAGE_SHIFT) + i;
             }
             if (status == HV_STATUS_SUCCESS) {
-                /* gpa_pages becomes the output block in place: §5.5 GpaPages[]. */
-                uint8_t *out = (uint8_t *)gpa_pages;
+                /* gpa_pages becomes the output block in place: §5.5
+                 * GpaPages[] (entry i is read before it is rewritten). */
                 for (uint32_t i = 0; i < g->buffer_pages; i++)
                     hvlog_store_le64(out + (size_t)i * 8, gpa_pages[i]);
+                status = call_output_write(c, out_gpa, out, out_len);
+                /* The write failed although the probe passed (the host
+                 * changed the root's memory meanwhile): the overlay goes
+                 * again and nothing changed (STYLE habit 5). */
+                if (status != HV_STATUS_SUCCESS && e->ops.overlay_unmap)
+                    e->ops.overlay_unmap(e->config.ctx, &b->pages);
+            }
+            /* Only now, with the output in the guest, does the state change. */
+            if (status == HV_STATUS_SUCCESS) {
                 if (g->ring) { /* §11.6: the ring is in service already */
                     b->root_mapped = true;
                 } else {
                     buffer_transition(g, in.buffer_index, T3_MAP);
                     free_list_append(g, in.buffer_index);
                 }
-                /* Probed writable above, so this cannot fail: the output
-                 * reaches the guest only on success, and whole. */
-                e->ops.gpa_write(e->config.ctx, c->caller->partition_id, out_gpa, out, out_len);
             }
         }
     }

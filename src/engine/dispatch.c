@@ -160,8 +160,9 @@ enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
         call->fault_gpa = c.fault_gpa;
         return HVLOG_HYPERCALL_GPA_FAULT;
     }
-    /* The one exit. (Map writes its output itself, last, after probing the
-     * range: output reaches the guest only on success.) */
+    /* The one exit of the result value. (Map writes its output itself,
+     * through call_output_write, before it changes any state: output reaches
+     * the guest only on success, and a failed write changes nothing.) */
     call->rax = hv_hypercall_result_make(status, 0);
     return HVLOG_HYPERCALL_DONE;
 }

@@ -92,6 +92,9 @@ struct hvlog_group {
     uint32_t *due_fifo;            /* [scope_count] ring of scope indices */
     uint32_t due_head, due_count;
 
+    /* Map's output block, built under the group lock (§5.5 GpaPages[]). */
+    uint64_t map_output[HV_EVENTLOG_MAX_BUFFER_PAGES];
+
     struct hvlog_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
 };
 

@@ -119,6 +119,9 @@ static enum hvlog_gpa_result fh_gpa_write(void *ctx, uint64_t partition, uint64_
 {
     enum hvlog_gpa_result r = fh_gpa_probe(ctx, partition, gpa, len, true);
 
+    /* The page went away between the engine's probe and its write. */
+    if (r == HVLOG_GPA_OK && take_fault(&host_of(ctx)->fail_write_after))
+        return HVLOG_GPA_FAULT;
     if (r == HVLOG_GPA_OK)
         memcpy(guest_mem(host_of(ctx), partition) + gpa, src, len);
     return r;

@@ -52,6 +52,7 @@ struct fake_host {
     int fail_alloc_after;   /* fail the k-th next allocation (1 = next); 0 = never */
     int fail_overlay_after; /* likewise for overlay_map */
     int refuse_post_after;  /* likewise for post_message */
+    int fail_write_after;   /* likewise for gpa_write, after its own probe passed */
     uint32_t overlays_mapped;
 
     /* guest memory, flat per partition */
