@@ -37,6 +37,12 @@ struct hvlog_buffer {
     uint32_t domain;     /* Create's proximity domain id */
     uint32_t owner;      /* scope that filled it (InUse, Complete, Ready), else NONE */
     bool root_mapped;    /* SystemDiagnostics ring only: mapped by the root (§11.6) */
+    /* SystemDiagnostics ring only, the lazy zeroing of a reused buffer
+     * (log.c, ring_zero_ahead): data-area bytes in [ring_zeroed,
+     * ring_stale) may hold an earlier generation's entries; from
+     * ring_stale on the data area is zero. Written by the global scope's
+     * owner while the buffer is InUse, under the group lock at a take. */
+    uint32_t ring_zeroed, ring_stale;
     uint32_t next;       /* link on the free list or a pending list, else NONE */
     struct hvlog_pages pages;
 };
@@ -207,5 +213,7 @@ void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
                         uint32_t events_lost);
 /* log.c: the ring's and Circular mode's take of a Complete buffer. */
 uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index);
+/* log.c: the ring's lazy zeroing, before NextBufferOffset = @next is published. */
+void ring_zero_ahead(struct hvlog_buffer *b, uint8_t *data, uint32_t next);
 
 #endif /* HVLOG_ENGINE_ENGINE_INTERNAL_H */

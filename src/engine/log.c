@@ -127,6 +127,31 @@ uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index)
 }
 
 /*
+ * §11.6, the SystemDiagnostics ring: a reused buffer's data area reads zero
+ * past its valid entries, cleared lazily. Called by the buffer's writer
+ * once the entries below @next (NextBufferOffset, from the data area) are
+ * written and before @next is published, it clears what an earlier
+ * generation left in [@next, 2 x @next + 16). So a reader that follows
+ * NextBufferOffset always finds an empty entry header (Type 0) right past
+ * the last valid entry, every byte from there to 2 x NextBufferOffset + 16
+ * reads zero, and from half full on the whole rest does. Each event clears
+ * at most twice its own size (the take clears 16 bytes), where clearing the
+ * whole buffer at the take cost up to 2 MiB under two spinlocks.
+ */
+void ring_zero_ahead(struct hvlog_buffer *b, uint8_t *data, uint32_t next)
+{
+    uint64_t target = 2ull * next + HV_EVENTLOG_ENTRY_HEADER_SIZE;
+    uint32_t to = target < b->ring_stale ? (uint32_t)target : b->ring_stale;
+    /* Below @next are this generation's entries: never clear them. */
+    uint32_t from = b->ring_zeroed > next ? b->ring_zeroed : next;
+
+    if (from < to)
+        memset(data + from, 0, to - from);
+    if (to > b->ring_zeroed)
+        b->ring_zeroed = to;
+}
+
+/*
  * Which buffer the scope takes next (group lock held), or NONE:
  *   - the SystemDiagnostics ring: the next buffer of the ring, whatever it
  *     holds (§11.6);
@@ -232,6 +257,8 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     hvlog_entry_write(buffer + s->offset, (uint32_t)size, entry_type, context,
                       e->logger.types[g->type].entry_clock(e->config.ctx), payload, payload_len);
     s->offset += (uint32_t)size;
+    if (g->ring)
+        ring_zero_ahead(&g->buffers[s->active_index], buffer, s->offset);
     __atomic_store_n((uint32_t *)(buffer + next_offset_at), s->offset, __ATOMIC_RELEASE);
     /* Step 6. */
     if (s->end - s->offset < HV_EVENTLOG_ENTRY_HEADER_SIZE)
@@ -265,6 +292,8 @@ enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp, u
                           logger->types[type].entry_clock(logger->ctx), payload, payload_len);
         off += (uint32_t)size;
         global->offset = off;
+        if (g->ring)
+            ring_zero_ahead(&g->buffers[global->active_index], global->buffer, off);
         __atomic_store_n((uint32_t *)(global->buffer + logger->types[type].next_offset_at), off,
                          __ATOMIC_RELEASE);
         if (global->end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)

@@ -120,9 +120,13 @@ void buffer_header_init(struct hvlog_group *g, uint32_t index)
 /*
  * The header fields a buffer gets when an LP takes it (T5, TX_RECYCLE),
  * written before the state is published (§6.3). The ring keeps its
- * NextBufferIndex (the ring order) and clears its data area, because the
- * diaglog reader stops at the first entry of Type 0 (§11.6, D10); its
- * TimeStamp is the buffer's generation and must grow strictly.
+ * NextBufferIndex (the ring order), and its data area must read zero past
+ * the valid entries, because the diaglog reader stops at the first entry
+ * of Type 0 (§11.6, D10). Clearing up to 2 MiB here would run under the
+ * group lock and the global scope's lock on the logging path, so the take
+ * clears one entry header and ring_zero_ahead() (log.c) the rest, as the
+ * buffer fills. Its TimeStamp is the buffer's generation and must grow
+ * strictly.
  */
 void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
                         uint32_t events_lost)
@@ -131,10 +135,18 @@ void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
     uint64_t now = e->ops.ref_time_100ns(e->config.ctx); /* DEC-HDRTIME */
 
     if (g->ring) {
+        struct hvlog_buffer *b = &g->buffers[index];
+        /* The ring is current-profile only: offsets count from the data area. */
+        uint32_t old_next = hvlog_load_le32(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET);
+
         now = now > g->last_stamp ? now : g->last_stamp + 1;
         g->last_stamp = now;
-        memset(hdr + HV_EVENTLOG_BUFFER_HEADER_SIZE, 0,
-               g->buffer_bytes - HV_EVENTLOG_BUFFER_HEADER_SIZE);
+        /* What the last generation may have left: its entries, and what an
+         * earlier one left that it did not get round to clearing. */
+        if (b->ring_zeroed >= b->ring_stale || b->ring_stale < old_next)
+            b->ring_stale = old_next;
+        b->ring_zeroed = 0;
+        ring_zero_ahead(b, hdr + HV_EVENTLOG_BUFFER_HEADER_SIZE, 0);
     } else {
         hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
                          NONE);
