@@ -86,9 +86,9 @@ static void pages_free(void *ctx, const struct hvlog_pages *p)
     free(p->hva);
 }
 
-static enum hvlog_post_result post(void *ctx, uint32_t vp, const struct hv_message *m)
+static enum hvlog_post_result post(void *ctx, uint32_t vp, const struct hv_message *m, uint64_t token)
 {
-    (void)ctx, (void)vp, (void)m;
+    (void)ctx, (void)vp, (void)m, (void)token;
     return HVLOG_POST_DELIVERED;
 }
 

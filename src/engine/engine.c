@@ -211,17 +211,22 @@ uint32_t hvlog_engine_lp_count(const struct hvlog_engine *e)
     return e->config.lp_count;
 }
 
-void hvlog_engine_message_delivered(struct hvlog_engine *e, uint32_t type)
+void hvlog_engine_message_delivered(struct hvlog_engine *e, uint64_t token)
 {
+    uint32_t type = (uint32_t)(token & ((1u << MESSAGE_TOKEN_TYPE_BITS) - 1));
     struct hvlog_group *g;
 
     if (type >= HVLOG_TYPE_COUNT)
         return;
     g = &e->groups[type];
     hvlog_spin_lock(&g->lock);
-    if (g->message_state == MSG_QUEUED)
+    /* Only the message queued now: a token of a message withdrawn by
+     * Finalize (DEC-FINMSG) whose copy was already under way names an
+     * older generation, and must not free the one a new Initialize queued. */
+    if (g->message_state == MSG_QUEUED && g->message_token == token) {
         g->message_state = MSG_FREE;
-    notify_serve(e, g);
+        notify_serve(e, g);
+    }
     hvlog_spin_unlock(&g->lock);
 }
 

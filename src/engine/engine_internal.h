@@ -95,6 +95,12 @@ struct hvlog_group {
     struct hv_message message;
     uint32_t message_state; /* enum message_state */
     uint32_t message_vp;    /* QUEUED: the VP it went to; BUILT: the preferred VP */
+    /* The message's identity for the host (post_message's token): the
+     * generation, one more for each message built over the engine's
+     * lifetime (never reset, Finalize and Initialize included), above the
+     * type in the low bits. hvlog_engine_message_delivered() frees the
+     * message buffer only for the token it is queued with. */
+    uint64_t message_token;
     uint32_t *due_fifo;            /* [scope_count] ring of scope indices */
     uint32_t due_head, due_count;
 
@@ -110,6 +116,10 @@ struct hvlog_engine {
     struct hvlog_host_ops ops;
     struct hvlog_group groups[HVLOG_TYPE_COUNT];
 };
+
+/* post_message's token: generation << 2 | type (HVLOG_TYPE_COUNT <= 4). */
+#define MESSAGE_TOKEN_TYPE_BITS 2u
+_Static_assert(HVLOG_TYPE_COUNT <= (1u << MESSAGE_TOKEN_TYPE_BITS), "the type fits the token's low bits");
 
 static inline struct hvlog_engine *engine_of_logger(struct hvlog_logger *logger)
 {

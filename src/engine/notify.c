@@ -115,6 +115,10 @@ static void build_message(struct hvlog_group *g, uint32_t first_index)
     uint8_t *bytes = (uint8_t *)&g->message;
 
     memset(&g->message, 0, sizeof(g->message));
+    /* A new message, a new token: the generation counts on from the last
+     * (it is never reset), so no earlier message's token can match. */
+    g->message_token = ((g->message_token >> MESSAGE_TOKEN_TYPE_BITS) + 1) << MESSAGE_TOKEN_TYPE_BITS |
+                       g->type;
     hv_message_header_store(bytes, &h);
     hv_eventlog_message_payload_store(bytes + HV_MESSAGE_HEADER_SIZE, &pl);
 }
@@ -126,7 +130,7 @@ static void post_built(struct hvlog_engine *e, struct hvlog_group *g)
 
     if (vp == NONE)
         return;
-    switch (e->ops.post_message(e->config.ctx, vp, &g->message)) {
+    switch (e->ops.post_message(e->config.ctx, vp, &g->message, g->message_token)) {
     case HVLOG_POST_QUEUED:
         g->message_state = MSG_QUEUED;
         g->message_vp = vp;

@@ -127,7 +127,8 @@ static enum hvlog_gpa_result fh_gpa_write(void *ctx, uint64_t partition, uint64_
     return r;
 }
 
-static enum hvlog_post_result fh_post(void *ctx, uint32_t vp, const struct hv_message *msg)
+static enum hvlog_post_result fh_post(void *ctx, uint32_t vp, const struct hv_message *msg,
+                                     uint64_t token)
 {
     struct fake_host *h = host_of(ctx);
 
@@ -136,6 +137,7 @@ static enum hvlog_post_result fh_post(void *ctx, uint32_t vp, const struct hv_me
     if (vp >= FAKE_MAX_VPS || h->queue_len[vp] == FAKE_QUEUE_DEPTH)
         return HVLOG_POST_REFUSED;
     h->posts++;
+    h->queue_token[vp][h->queue_len[vp]] = token;
     h->queue[vp][h->queue_len[vp]++] = msg;
     return HVLOG_POST_QUEUED;
 }
@@ -149,6 +151,8 @@ static void fh_withdraw(void *ctx, uint32_t vp, const struct hv_message *msg)
             continue;
         memmove(&h->queue[vp][i], &h->queue[vp][i + 1],
                 (h->queue_len[vp] - i - 1) * sizeof(h->queue[vp][0]));
+        memmove(&h->queue_token[vp][i], &h->queue_token[vp][i + 1],
+                (h->queue_len[vp] - i - 1) * sizeof(h->queue_token[vp][0]));
         h->queue_len[vp]--;
         h->withdrawals++;
         return;
@@ -447,24 +451,35 @@ enum hvlog_log_result fake_log(struct fake_host *h, uint32_t lp, uint32_t type, 
     return hvlog_log(h->logger, lp, type, ~0ull, 0x1A, seq, payload, len);
 }
 
+bool fake_copy_message(struct fake_host *h, uint32_t vp, struct hv_message *copy, uint64_t *token)
+{
+    if (vp >= FAKE_MAX_VPS || h->queue_len[vp] == 0)
+        return false;
+    memcpy(copy, h->queue[vp][0], sizeof *copy);
+    *token = h->queue_token[vp][0];
+    memmove(&h->queue[vp][0], &h->queue[vp][1], (h->queue_len[vp] - 1) * sizeof(h->queue[vp][0]));
+    memmove(&h->queue_token[vp][0], &h->queue_token[vp][1],
+            (h->queue_len[vp] - 1) * sizeof(h->queue_token[vp][0]));
+    h->queue_len[vp]--;
+    return true;
+}
+
 bool fake_take_message(struct fake_host *h, uint32_t vp, uint32_t *type, uint32_t *index)
 {
     struct hv_message copy;
     struct hv_message_header hdr;
     struct hv_eventlog_message_payload pl;
+    uint64_t token;
 
-    if (vp >= FAKE_MAX_VPS || h->queue_len[vp] == 0)
+    if (!fake_copy_message(h, vp, &copy, &token))
         return false;
-    memcpy(&copy, h->queue[vp][0], sizeof copy);
-    memmove(&h->queue[vp][0], &h->queue[vp][1], (h->queue_len[vp] - 1) * sizeof(h->queue[vp][0]));
-    h->queue_len[vp]--;
     hv_message_header_load(&hdr, &copy);
     hv_eventlog_message_payload_load(&pl, (const uint8_t *)&copy + HV_MESSAGE_HEADER_SIZE);
     if (type)
         *type = pl.event_log_type;
     if (index)
         *index = pl.buffer_index;
-    hvlog_engine_message_delivered(h->engine, pl.event_log_type);
+    hvlog_engine_message_delivered(h->engine, token);
     return hdr.message_type == HvMessageTypeEventLogBufferComplete;
 }
 

@@ -61,6 +61,7 @@ struct fake_host {
 
     /* messages: FIFO per VP of posted message pointers; copies as delivered */
     const struct hv_message *queue[FAKE_MAX_VPS][FAKE_QUEUE_DEPTH];
+    uint64_t queue_token[FAKE_MAX_VPS][FAKE_QUEUE_DEPTH]; /* post_message's tokens */
     uint32_t queue_len[FAKE_MAX_VPS];
     bool vp_ineligible[FAKE_MAX_VPS];
     bool deliver_immediately; /* post answers DELIVERED (copied into a slot) */
@@ -164,6 +165,10 @@ enum hvlog_log_result fake_log(struct fake_host *h, uint32_t lp, uint32_t type, 
 /* Take the oldest message queued to @vp (copying it, as SynIC does) and tell
  * the engine its buffer is free. Returns false when none. */
 bool fake_take_message(struct fake_host *h, uint32_t vp, uint32_t *type, uint32_t *index);
+/* The first half of fake_take_message: copy the oldest message queued to
+ * @vp and its token, as SynIC copies it into the slot, without telling the
+ * engine yet (a delivery in flight). Returns false when none. */
+bool fake_copy_message(struct fake_host *h, uint32_t vp, struct hv_message *copy, uint64_t *token);
 /* Messages queued to @vp. */
 uint32_t fake_queued(const struct fake_host *h, uint32_t vp);
 

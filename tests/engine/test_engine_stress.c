@@ -92,11 +92,12 @@ static void st_free(void *ctx, const struct hvlog_pages *p)
 
 /* The host copies the message into its FIFO at once: DELIVERED frees the
  * group's message buffer; the root thread reads the copy later. */
-static enum hvlog_post_result st_post(void *ctx, uint32_t vp, const struct hv_message *msg)
+static enum hvlog_post_result st_post(void *ctx, uint32_t vp, const struct hv_message *msg,
+                                     uint64_t token)
 {
     struct stress *s = ctx;
     enum hvlog_post_result r = HVLOG_POST_REFUSED;
-    (void)vp;
+    (void)vp, (void)token;
 
     pthread_mutex_lock(&s->queue_lock);
     if (s->queue_len < 256) {

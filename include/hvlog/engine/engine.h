@@ -98,9 +98,14 @@ struct hvlog_host_ops {
                                        const void *src, uint32_t len);
 
     /* Queue @msg to SINT0 of root VP @vp_index (§8.3 step 5, §8.5). The
-     * engine owns @msg until delivery; the host may keep the pointer.
-     * Required. */
-    enum hvlog_post_result (*post_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg);
+     * engine owns @msg until delivery; the host may keep the pointer. When
+     * the host answers QUEUED it keeps @token too, and gives it back to
+     * hvlog_engine_message_delivered() once it copied @msg into a slot: the
+     * token names this message, not just its group, so a delivery that
+     * arrives after the group was finalized and initialized again cannot
+     * free the new group's message. Required. */
+    enum hvlog_post_result (*post_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg,
+                                           uint64_t token);
     /* DEC-FINMSG: withdraw a message still queued (not yet copied into a
      * slot) when its group is finalized. NULL: the host never keeps @msg. */
     void (*withdraw_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg);
@@ -216,10 +221,12 @@ HVLOG_API enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engin
 
 /**
  * hvlog_engine_message_delivered - the host copied the message it was given
- * for @type into a SIM slot: the group's message buffer is free (§8.5), and
- * the next due list is delivered. Any thread, no engine lock held.
+ * with @token (post_message) into a SIM slot: that group's message buffer is
+ * free (§8.5), and the next due list is delivered. A token that names no
+ * message still queued - its group was finalized meanwhile, and perhaps
+ * initialized again - changes nothing. Any thread, no engine lock held.
  */
-HVLOG_API void hvlog_engine_message_delivered(struct hvlog_engine *engine, uint32_t type);
+HVLOG_API void hvlog_engine_message_delivered(struct hvlog_engine *engine, uint64_t token);
 
 /**
  * hvlog_engine_kick - retry notifications that found no eligible VP or were
