@@ -5,7 +5,7 @@
 #include "hvlog/abi/hypercall.h"
 #include "hvlog/abi/le.h"
 
-struct hv_hypercall_input hv_hypercall_input_decode(uint64_t rcx, enum hvlog_abi_profile layout)
+struct hv_hypercall_input hvlog_hypercall_input_decode(uint64_t rcx, enum hvlog_abi_profile layout)
 {
     struct hv_hypercall_input in = {
         .call_code = (uint16_t)(rcx & HV_HYPERCALL_CALL_CODE_MASK),
@@ -25,7 +25,7 @@ struct hv_hypercall_input hv_hypercall_input_decode(uint64_t rcx, enum hvlog_abi
     return in;
 }
 
-uint64_t hv_hypercall_input_encode(const struct hv_hypercall_input *in,
+uint64_t hvlog_hypercall_input_encode(const struct hv_hypercall_input *in,
                                    enum hvlog_abi_profile layout)
 {
     uint64_t reserved_mask = layout == HVLOG_ABI_CURRENT ? HV_HYPERCALL_RSVD_MASK_CURRENT
@@ -44,7 +44,7 @@ uint64_t hv_hypercall_input_encode(const struct hv_hypercall_input *in,
     return rcx;
 }
 
-hv_status_t hv_hypercall_input_check_simple(const struct hv_hypercall_input *in)
+hv_status_t hvlog_hypercall_input_check_simple(const struct hv_hypercall_input *in)
 {
     /* §3.1: every RsvdZ bit zero; the nine calls are simple, so no reps;
      * none takes a variable header (D12), in either layout. */
@@ -54,7 +54,7 @@ hv_status_t hv_hypercall_input_check_simple(const struct hv_hypercall_input *in)
     return HV_STATUS_SUCCESS;
 }
 
-bool hv_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8)
+bool hvlog_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8)
 {
     uint8_t bytes[HV_FAST_INPUT_MAX] = {0};
 
@@ -67,7 +67,7 @@ bool hv_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8)
     return true;
 }
 
-void hv_fast_unpack(uint64_t rdx, uint64_t r8, uint8_t out[HV_FAST_INPUT_MAX])
+void hvlog_fast_unpack(uint64_t rdx, uint64_t r8, uint8_t out[HV_FAST_INPUT_MAX])
 {
     hvlog_store_le64(out, rdx);
     hvlog_store_le64(out + 8, r8);

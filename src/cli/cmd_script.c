@@ -225,7 +225,7 @@ static uint64_t issue(struct script *sc, uint16_t code, const uint8_t *input, ui
     uint64_t rdx, r8;
 
     if (fast) {
-        hv_fast_pack(bytes, n > 16 ? 16 : n, &rdx, &r8);
+        hvlog_fast_pack(bytes, n > 16 ? 16 : n, &rdx, &r8);
     } else {
         uint8_t *in_page, *out_page;
         uint64_t in_gpa = hvlog_sim_root_page(sc->sim, 0, &in_page);

@@ -98,7 +98,7 @@ hv_status_t hvlog_client_call(struct hvlog_client *c, uint32_t vp, uint16_t code
     if ((c->abi == HVLOG_ABI_CURRENT ? info->convention_current : info->convention_2013) ==
         HVLOG_CALL_FAST) {
         uint64_t rdx, r8;
-        if (!hv_fast_pack(input, len, &rdx, &r8))
+        if (!hvlog_fast_pack(input, len, &rdx, &r8))
             return HV_STATUS_INVALID_PARAMETER;
         rax = c->ops.hypercall(c->ctx, vp, code | HV_HYPERCALL_FAST_BIT, rdx, r8);
     } else {

@@ -79,7 +79,7 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
     /* Pending lists and scopes. */
     for (uint32_t s = 0; s < g->scope_count; s++) {
         const struct hvlog_pending *p = &g->pending[s];
-        const struct hvlog_scope *sc = group_scope(e, g, s);
+        const struct hvlog__scope *sc = group_scope(e, g, s);
 
         n = 0;
         for (uint32_t i = p->head; i != NONE; i = g->buffers[i].next) {
@@ -132,7 +132,7 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
     /* A global type's hot-path placeholders never leave zero (log.h). */
     if (!g->local) {
         for (uint32_t lp = 0; lp < e->config.lp_count; lp++) {
-            const struct hvlog_scope *ph = &e->logger.types[g->type].scopes[lp];
+            const struct hvlog__scope *ph = &e->logger.types[g->type].scopes[lp];
             if (ph->buffer || ph->offset || ph->end)
                 FAIL("type %u: hot-path placeholder of LP %u is not empty", g->type, lp);
         }
@@ -163,9 +163,9 @@ int hvlog_engine_check(struct hvlog_engine *e, char *why, size_t why_size)
         struct hvlog_group *g = &e->groups[type];
         int r;
 
-        hvlog_spin_lock(&g->lock);
+        hvlog__spin_lock(&g->lock);
         r = check_group(e, g, why, why_size);
-        hvlog_spin_unlock(&g->lock);
+        hvlog__spin_unlock(&g->lock);
         if (r)
             return r;
     }

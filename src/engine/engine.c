@@ -81,7 +81,7 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
         t->entry_clock = e->ops.ref_time_100ns;
         t->next_offset_at = (int32_t)HVLOG_HDR_NEXT_BUFFER_OFFSET - (int32_t)group_data_start(g);
         /* Global: lp_count placeholders for the hot path, then the scope. */
-        scopes_bytes = sizeof(struct hvlog_scope) * (g->local ? config->lp_count : config->lp_count + 1);
+        scopes_bytes = sizeof(struct hvlog__scope) * (g->local ? config->lp_count : config->lp_count + 1);
         t->scopes = aligned_alloc(HVLOG_CACHE_LINE, scopes_bytes);
         g->pending = calloc(g->scope_count, sizeof(*g->pending));
         g->due_fifo = calloc(g->scope_count, sizeof(*g->due_fifo));
@@ -118,7 +118,7 @@ void hvlog_engine_destroy(struct hvlog_engine *e)
             e->ops.pages_free(e->config.ctx, &b->pages);
         }
         if (g->initialized && !g->ring) {
-            notify_withdraw(e, g);
+            hvlog__notify_withdraw(e, g);
             e->ops.pages_free(e->config.ctx, &g->bookkeeping);
         }
         free(e->logger.types[type].scopes);
@@ -140,7 +140,7 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
     if (buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT || buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT ||
         buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES || buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
         return -1;
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(&g->lock);
     if (!g->current || g->initialized) {
         r = -1;
     } else {
@@ -160,11 +160,11 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
             }
             b->owner = NONE;
             b->next = NONE;
-            buffer_header_init(g, i);
+            hvlog__buffer_header_init(g, i);
             hvlog_store_le32(b->pages.hva +
                                  offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
                              (i + 1) % buffer_count); /* the ring order (§11.6) */
-            buffer_transition(g, i, TX_RING_CREATE); /* in service from the start */
+            hvlog__buffer_transition(g, i, TX_RING_CREATE); /* in service from the start */
             g->buffers_created++;
         }
         if (r != 0) { /* give back what was taken: nothing is kept */
@@ -181,7 +181,7 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
             __atomic_store_n(&t->source_mask, source_mask, __ATOMIC_RELEASE);
         }
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return r;
 }
 
@@ -191,13 +191,13 @@ int hvlog_engine_system_diag_geometry(struct hvlog_engine *e, uint32_t *buffer_c
     struct hvlog_group *g = &e->groups[HvEventLogTypeSystemDiagnostics];
     int r = -1;
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(&g->lock);
     if (g->ring) {
         *buffer_count = g->maximum_buffer_count;
         *buffer_pages = g->buffer_pages;
         r = 0;
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return r;
 }
 
@@ -219,15 +219,15 @@ void hvlog_engine_message_delivered(struct hvlog_engine *e, uint64_t token)
     if (type >= HVLOG_TYPE_COUNT)
         return;
     g = &e->groups[type];
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(&g->lock);
     /* Only the message queued now: a token of a message withdrawn by
      * Finalize (DEC-FINMSG) whose copy was already under way names an
      * older generation, and must not free the one a new Initialize queued. */
     if (g->message_state == MSG_QUEUED && g->message_token == token) {
         g->message_state = MSG_FREE;
-        notify_serve(e, g);
+        hvlog__notify_serve(e, g);
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
 }
 
 void hvlog_engine_kick(struct hvlog_engine *e)
@@ -235,10 +235,10 @@ void hvlog_engine_kick(struct hvlog_engine *e)
     for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
         struct hvlog_group *g = &e->groups[type];
 
-        hvlog_spin_lock(&g->lock);
+        hvlog__spin_lock(&g->lock);
         if (g->initialized)
-            notify_serve(e, g);
-        hvlog_spin_unlock(&g->lock);
+            hvlog__notify_serve(e, g);
+        hvlog__spin_unlock(&g->lock);
     }
 }
 
@@ -254,7 +254,7 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
     if (index >= HV_EVENTLOG_MAX_BUFFER_COUNT)
         return 0;
     g = &e->groups[type];
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(&g->lock);
     if (g->buffers[index].exists) {
         const struct hvlog_buffer *b = &g->buffers[index];
         out->exists = true;
@@ -278,7 +278,7 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
         hv_eventlog_buffer_header_current_load(&out->header_current, hdr);
         out->root_mapped = buffer_root_mapped(g, b);
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return 0;
 }
 
@@ -290,7 +290,7 @@ int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_
         return -1;
     g = &e->groups[type];
     memset(out, 0, sizeof(*out));
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(&g->lock);
     out->initialized = g->initialized;
     out->local = g->local;
     if (g->initialized) {
@@ -307,7 +307,7 @@ int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_
         out->due_lists = g->due_count;
     }
     out->source_mask = __atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED);
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return 0;
 }
 
@@ -315,7 +315,7 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
                              struct hvlog_scope_stats *out)
 {
     struct hvlog_group *g;
-    struct hvlog_scope *s;
+    struct hvlog__scope *s;
 
     if (type >= HVLOG_TYPE_COUNT || !out)
         return -1;
@@ -324,7 +324,7 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
         return -1;
     s = group_scope(e, g, scope);
     memset(out, 0, sizeof(*out));
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(&g->lock);
     out->events_lost_no_buffer = __atomic_load_n(&s->lost_no_buffer, __ATOMIC_RELAXED);
     out->events_lost_too_large = __atomic_load_n(&s->lost_too_large, __ATOMIC_RELAXED);
     out->events_overwritten = __atomic_load_n(&s->overwritten, __ATOMIC_RELAXED);
@@ -333,6 +333,6 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
     out->notifications = g->pending[scope].notifications;
     out->pending_count = g->pending[scope].count;
     out->active_index = __atomic_load_n(&s->active_index, __ATOMIC_RELAXED);
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return 0;
 }

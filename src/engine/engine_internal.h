@@ -9,7 +9,7 @@
  *   notify.c   pending lists, the message buffer, delivery (§8)
  *
  * Lock order (outermost first):
- *   1. a global scope's lock      (struct hvlog_scope.lock, global class only)
+ *   1. a global scope's lock      (struct hvlog__scope.lock, global class only)
  *   2. the group lock             (struct hvlog_group.lock)
  * run_on_lp() is called with neither held. Host callbacks are called with
  * the group lock held unless their doc says otherwise.
@@ -38,7 +38,7 @@ struct hvlog_buffer {
     uint32_t owner;      /* scope that filled it (InUse, Complete, Ready), else NONE */
     bool root_mapped;    /* SystemDiagnostics ring only: mapped by the root (§11.6) */
     /* SystemDiagnostics ring only, the lazy zeroing of a reused buffer
-     * (log.c, ring_zero_ahead): data-area bytes in [ring_zeroed,
+     * (log.c, hvlog__ring_zero_ahead): data-area bytes in [ring_zeroed,
      * ring_stale) may hold an earlier generation's entries; from
      * ring_stale on the data area is zero. Written by the global scope's
      * owner while the buffer is InUse, under the group lock at a take. */
@@ -89,7 +89,7 @@ struct hvlog_group {
     struct hvlog_pending *pending; /* [scope_count] */
     /* The real scopes, [scope_count]: the logger's scopes[] for a local
      * type; for a global type the one past the LPs' placeholders. */
-    struct hvlog_scope *scopes;
+    struct hvlog__scope *scopes;
 
     /* §8.3: the group's one message buffer and the FIFO of due scopes. */
     struct hv_message message;
@@ -126,7 +126,7 @@ static inline struct hvlog_engine *engine_of_logger(struct hvlog_logger *logger)
     return (struct hvlog_engine *)logger; /* logger is the first member */
 }
 
-static inline struct hvlog_scope *group_scope(struct hvlog_engine *e, struct hvlog_group *g,
+static inline struct hvlog__scope *group_scope(struct hvlog_engine *e, struct hvlog_group *g,
                                               uint32_t scope)
 {
     (void)e;
@@ -143,14 +143,14 @@ enum hvlog_transition {
     TX_RECYCLE,          /* Circular mode or the ring reuses a Complete buffer: -> InUse */
     TX_RING_CREATE,      /* the SystemDiagnostics ring's buffers exist Free from the start */
 };
-void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t);
-bool transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t);
-void buffer_header_init(struct hvlog_group *g, uint32_t index);
+void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t);
+bool hvlog__transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t);
+void hvlog__buffer_header_init(struct hvlog_group *g, uint32_t index);
 
 /* Free list (group lock held). */
-void free_list_append(struct hvlog_group *g, uint32_t index);
-bool free_list_remove(struct hvlog_group *g, uint32_t index);
-uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp);
+void hvlog__free_list_append(struct hvlog_group *g, uint32_t index);
+bool hvlog__free_list_remove(struct hvlog_group *g, uint32_t index);
+uint32_t hvlog__free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp);
 
 /* notify.c (group lock held). The group's one message buffer (§8.3):
  *   FREE    nothing outstanding;
@@ -159,22 +159,22 @@ uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
  *           it again; to the root this is a message queued, not delivered;
  *   QUEUED  the host holds it until hvlog_engine_message_delivered(). */
 enum message_state { MSG_FREE = 0, MSG_BUILT = 1, MSG_QUEUED = 2 };
-void pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
+void hvlog__pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
                     uint32_t vp);
-bool pending_remove(struct hvlog_group *g, uint32_t index);
-void pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
+bool hvlog__pending_remove(struct hvlog_group *g, uint32_t index);
+void hvlog__pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
                       bool by_flush);
-void notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g);
-void notify_serve(struct hvlog_engine *e, struct hvlog_group *g);
-uint32_t scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope);
+void hvlog__notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g);
+void hvlog__notify_serve(struct hvlog_engine *e, struct hvlog_group *g);
+uint32_t hvlog__scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope);
 
 /* log.c: completing the active buffer of a scope (T6/T7); scope owner
  * context, group lock NOT held (it is taken inside). */
-void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+void hvlog__scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                            enum hvlog_transition t, uint32_t vp, bool notify_now);
 /* Flush helpers (log.c): run the flush of a scope's active buffer in the
  * scope owner's context (run_on_lp or the global lock). */
-void flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+void hvlog__flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                         uint32_t index, uint32_t vp);
 
 /* calls.c */
@@ -189,17 +189,17 @@ struct hvlog_call_ctx {
     uint64_t fault_gpa;
 };
 typedef hv_status_t (*hvlog_handler_fn)(struct hvlog_call_ctx *c);
-hv_status_t call_initialize(struct hvlog_call_ctx *c);
-hv_status_t call_finalize(struct hvlog_call_ctx *c);
-hv_status_t call_create(struct hvlog_call_ctx *c);
-hv_status_t call_delete(struct hvlog_call_ctx *c);
-hv_status_t call_map(struct hvlog_call_ctx *c);
-hv_status_t call_unmap(struct hvlog_call_ctx *c);
-hv_status_t call_sources(struct hvlog_call_ctx *c);
-hv_status_t call_release(struct hvlog_call_ctx *c);
-hv_status_t call_flush(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_initialize(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_finalize(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_create(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_delete(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_map(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_unmap(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_sources(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_release(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c);
 
-uint32_t profile_type_maximum(const struct hvlog_engine *e);
+uint32_t hvlog__profile_type_maximum(const struct hvlog_engine *e);
 
 /* §11.4 vs §4.4: where NextBufferOffset counts from, and BufferSize. */
 static inline uint32_t group_data_start(const struct hvlog_group *g)
@@ -219,11 +219,11 @@ static inline bool buffer_root_mapped(const struct hvlog_group *g, const struct 
 }
 
 /* state.c: the header fields a buffer gets when it goes InUse (T5, TX_RECYCLE). */
-void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
+void hvlog__buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
                         uint32_t events_lost);
 /* log.c: the ring's and Circular mode's take of a Complete buffer. */
-uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index);
+uint64_t hvlog__buffer_count_entries(const struct hvlog_group *g, uint32_t index);
 /* log.c: the ring's lazy zeroing, before NextBufferOffset = @next is published. */
-void ring_zero_ahead(struct hvlog_buffer *b, uint8_t *data, uint32_t next);
+void hvlog__ring_zero_ahead(struct hvlog_buffer *b, uint8_t *data, uint32_t next);
 
 #endif /* HVLOG_ENGINE_ENGINE_INTERNAL_H */

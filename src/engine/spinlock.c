@@ -10,7 +10,7 @@
  * losing it to the other core after each one, which is what makes a
  * contended lock expensive.
  */
-void hvlog_spin_wait(uint32_t *lock)
+void hvlog__spin_wait(uint32_t *lock)
 {
     unsigned backoff = 4, waited = 0;
 

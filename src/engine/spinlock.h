@@ -18,17 +18,17 @@
 #define hvlog_cpu_relax() ((void)0)
 #endif
 
-void hvlog_spin_wait(uint32_t *lock); /* out of line: the contended case */
+void hvlog__spin_wait(uint32_t *lock); /* out of line: the contended case */
 
-static inline void hvlog_spin_lock(uint32_t *lock)
+static inline void hvlog__spin_lock(uint32_t *lock)
 {
     /* Uncontended: one exchange. */
     if (__atomic_exchange_n(lock, 1u, __ATOMIC_ACQUIRE) == 0)
         return;
-    hvlog_spin_wait(lock);
+    hvlog__spin_wait(lock);
 }
 
-static inline void hvlog_spin_unlock(uint32_t *lock)
+static inline void hvlog__spin_unlock(uint32_t *lock)
 {
     __atomic_store_n(lock, 0u, __ATOMIC_RELEASE);
 }

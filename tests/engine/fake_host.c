@@ -266,7 +266,7 @@ hv_status_t fake_fast(struct fake_host *h, uint16_t code, const void *input, uin
 {
     uint64_t rdx, r8;
 
-    hv_fast_pack(input, len, &rdx, &r8);
+    hvlog_fast_pack(input, len, &rdx, &r8);
     return fake_call(h, FAKE_ROOT_ID, 0, fake_rcx(code, true), rdx, r8, NULL);
 }
 
@@ -425,7 +425,7 @@ hv_status_t fake_flush_from(struct fake_host *h, uint32_t vp, uint32_t type, uin
     uint8_t bytes[FAKE_INPUT_MAX];
     uint64_t rdx, r8;
 
-    hv_fast_pack(bytes, fake_encode(h->abi, HvCallHvFlushEventLogBuffer, w, bytes), &rdx, &r8);
+    hvlog_fast_pack(bytes, fake_encode(h->abi, HvCallHvFlushEventLogBuffer, w, bytes), &rdx, &r8);
     return fake_call(h, FAKE_ROOT_ID, vp, fake_rcx(HvCallHvFlushEventLogBuffer, true), rdx, r8,
                      NULL);
 }

@@ -715,7 +715,7 @@ static void an_entry_over_65528_bytes_is_lost_even_when_the_in_use_buffer_has_ro
 
 static void lost_counter_saturates_at_0xffffffff(void **state)
 {
-    struct hvlog_scope *s;
+    struct hvlog__scope *s;
     uint32_t a;
     (void)state;
 

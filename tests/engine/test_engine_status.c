@@ -1355,7 +1355,7 @@ static void run_row(void **state)
     } else {
         memset(H.root_mem + OUT, 0xCC, 4096);
         call.rcx = fake_rcx(r->code, true);
-        assert_true(hv_fast_pack(bytes, len, &call.rdx, &call.r8));
+        assert_true(hvlog_fast_pack(bytes, len, &call.rdx, &call.r8));
     }
     world_take(&H, &before);
 

@@ -202,7 +202,7 @@ static hv_status_t st_call(struct stress *s, uint16_t code, uint32_t type, uint3
     const uint32_t w[8] = {type, index};
     uint8_t in[FAKE_INPUT_MAX];
 
-    hv_fast_pack(in, fake_encode(s->abi, code, w, in), &call.rdx, &call.r8);
+    hvlog_fast_pack(in, fake_encode(s->abi, code, w, in), &call.rdx, &call.r8);
     hvlog_engine_hypercall(s->engine, &caller, &call);
     return hv_hypercall_result_status(call.rax);
 }

@@ -56,27 +56,27 @@ struct hv_hypercall_input {
 };
 
 /**
- * hv_hypercall_input_decode - split an input value into its fields.
+ * hvlog_hypercall_input_decode - split an input value into its fields.
  * @rcx: the 64-bit input value. @layout: the ABI profile, which decides what bits 31:17 mean (§3.1, D12).
  * Returns the fields; nothing is validated.
  */
-HVLOG_API struct hv_hypercall_input hv_hypercall_input_decode(uint64_t rcx,
+HVLOG_API struct hv_hypercall_input hvlog_hypercall_input_decode(uint64_t rcx,
                                                               enum hvlog_abi_profile layout);
 
 /**
- * hv_hypercall_input_encode - the inverse of decode: fields (out-of-range
+ * hvlog_hypercall_input_encode - the inverse of decode: fields (out-of-range
  * values are masked to their width) into an input value.
  */
-HVLOG_API uint64_t hv_hypercall_input_encode(const struct hv_hypercall_input *input,
+HVLOG_API uint64_t hvlog_hypercall_input_encode(const struct hv_hypercall_input *input,
                                              enum hvlog_abi_profile layout);
 
 /**
- * hv_hypercall_input_check_simple - the encoding checks of §3.5 step 2 for a
+ * hvlog_hypercall_input_check_simple - the encoding checks of §3.5 step 2 for a
  * simple (non-rep) call without a variable header: every reserved bit, the
  * rep count, the rep start index and the variable-header size must be zero.
  * Returns HV_STATUS_SUCCESS or HV_STATUS_INVALID_HYPERCALL_INPUT.
  */
-HVLOG_API hv_status_t hv_hypercall_input_check_simple(const struct hv_hypercall_input *input);
+HVLOG_API hv_status_t hvlog_hypercall_input_check_simple(const struct hv_hypercall_input *input);
 
 /** hv_hypercall_result_make - RAX for a status and a count of completed reps (§3.2). */
 static inline uint64_t hv_hypercall_result_make(hv_status_t status, uint16_t reps_completed)
@@ -102,13 +102,13 @@ static inline uint16_t hv_hypercall_result_reps(uint64_t rax)
 #define HV_FAST_INPUT_MAX 16u
 
 /**
- * hv_fast_pack - put @len (<= 16) input bytes into RDX and R8, little-endian,
+ * hvlog_fast_pack - put @len (<= 16) input bytes into RDX and R8, little-endian,
  * zero-filling the rest. Returns false (and writes nothing) when @len > 16.
  */
-HVLOG_API bool hv_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8);
+HVLOG_API bool hvlog_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8);
 
-/** hv_fast_unpack - the 16 input bytes that RDX and R8 carry. */
-HVLOG_API void hv_fast_unpack(uint64_t rdx, uint64_t r8, uint8_t out[HV_FAST_INPUT_MAX]);
+/** hvlog_fast_unpack - the 16 input bytes that RDX and R8 carry. */
+HVLOG_API void hvlog_fast_unpack(uint64_t rdx, uint64_t r8, uint8_t out[HV_FAST_INPUT_MAX]);
 
 /* §3.3 x86: a 64-bit value in a register pair "EBX:ECX", first register high. */
 struct hv_reg_pair {

@@ -38,11 +38,19 @@ HVLOG_BEGIN_DECLS
 #define HVLOG_HDR_BUFFER_STATE offsetof(struct hv_eventlog_buffer_header, buffer_state)
 
 /*
+ * ---- internal: the layout hvlog_log() inlines --------------------------------
+ *
+ * Everything named hvlog__* below, and the fields of struct hvlog_logger and
+ * struct hvlog_log_type, are the engine's, shown here only so that
+ * hvlog_log() can be inlined at every call site. They are not part of the
+ * API: callers use hvlog_log() and hvlog_engine_logger() and nothing else,
+ * and these may change in any release.
+ *
  * One logging scope: an LP of a local type, or the whole machine for a
  * global type. The first four fields are the hot path's; the owner (the LP,
  * or whoever holds the global scope's lock) is their only writer.
  */
-struct hvlog_scope {
+struct hvlog__scope {
     /* Where entries are counted from: the InUse buffer's header in the 2013
      * profile, the end of the header in the current one (§11.4), so that
      * @offset is always the header's NextBufferOffset. NULL: no buffer. */
@@ -70,7 +78,7 @@ struct hvlog_log_type {
     /* [lp_count], indexed by LP. Local class: each LP's scope. Global class:
      * scopes[0] is the machine's scope, and every entry the hot path reads
      * is a placeholder whose end and offset stay 0 (see hvlog_log). */
-    struct hvlog_scope *scopes;
+    struct hvlog__scope *scopes;
 };
 
 /* The hot part of an engine; hvlog_engine_logger() returns it. */
@@ -90,12 +98,13 @@ struct hvlog_engine;
 /** hvlog_engine_logger - the logging view of @engine; valid until destroy. */
 HVLOG_API struct hvlog_logger *hvlog_engine_logger(struct hvlog_engine *engine);
 
-/* Out of line: everything but "room in the active local buffer". */
-HVLOG_API enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp,
+/* Internal, out of line: everything but "room in the active local buffer".
+ * Called by hvlog_log() only. */
+HVLOG_API enum hvlog_log_result hvlog__log_slow(struct hvlog_logger *logger, uint32_t lp,
                                                uint32_t type, uint16_t entry_type,
                                                uint32_t context, const void *payload,
                                                uint32_t payload_len);
-HVLOG_API void hvlog_log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type);
+HVLOG_API void hvlog__log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type);
 
 /* §4.5: header + data, rounded up to 8; computed in 64 bits so no length wraps. */
 static inline uint64_t hvlog_entry_size(uint32_t payload_len)
@@ -144,7 +153,7 @@ static inline enum hvlog_log_result hvlog_log(struct hvlog_logger *logger, uint3
         /* A global type's scopes[] are placeholders with end = offset = 0,
          * so it always takes the slow path, where its real scope and lock
          * are; the local test costs no branch of its own. */
-        struct hvlog_scope *s = &t->scopes[lp];
+        struct hvlog__scope *s = &t->scopes[lp];
         uint64_t size = hvlog_entry_size(payload_len);
 
         /* No active buffer: end = offset = 0, so this test fails too. An
@@ -166,11 +175,11 @@ static inline enum hvlog_log_result hvlog_log(struct hvlog_logger *logger, uint3
             __atomic_store_n((uint32_t *)(buffer + t->next_offset_at), off, __ATOMIC_RELEASE);
             /* §7.3 step 6: no room for even an empty entry: complete now. */
             if (end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
-                hvlog_log_complete_full(logger, lp, type);
+                hvlog__log_complete_full(logger, lp, type);
             return HVLOG_LOG_RECORDED;
         }
     }
-    return hvlog_log_slow(logger, lp, type, entry_type, context, payload, payload_len);
+    return hvlog__log_slow(logger, lp, type, entry_type, context, payload, payload_len);
 }
 
 HVLOG_END_DECLS
