@@ -62,7 +62,7 @@ static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_inpu
 {
     hv_input_eventlog_buffer_load(in, c->input);
     *g = group_of(c, in->type);
-    hvlog__spin_lock(&(*g)->lock);
+    hvlog__spin_lock(c->engine, &(*g)->lock);
     if (mapping && !partition_acceptable(c))
         return HV_STATUS_INVALID_PARTITION_ID;
     if (!(*g)->initialized || ((*g)->ring && !mapping))
@@ -146,7 +146,7 @@ hv_status_t hvlog__call_initialize(struct hvlog_call_ctx *c)
     g = group_of(c, in.type);
     t = &e->logger.types[in.type];
 
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (g->initialized) {
         status = HV_STATUS_OBJECT_IN_USE;
     } else if (e->ops.pages_alloc(e->config.ctx, 0, false, 1, &page) != 0) {
@@ -199,7 +199,7 @@ hv_status_t hvlog__call_finalize(struct hvlog_call_ctx *c)
     struct hvlog_group *g = group_of(c, type);
     hv_status_t status = HV_STATUS_SUCCESS;
 
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
     else if (__atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED) != 0)
@@ -231,7 +231,7 @@ hv_status_t hvlog__call_create(struct hvlog_call_ctx *c)
     valid = (in.proximity_flags & HV_PROXIMITY_FLAG_VALID) != 0;
     preferred = (in.proximity_flags & HV_PROXIMITY_FLAG_PREFERRED) != 0;
 
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g)) {
         status = HV_STATUS_OPERATION_DENIED;
     } else if ((in.proximity_flags & HV_PROXIMITY_FLAGS_RESERVED) != 0 ||
@@ -451,9 +451,11 @@ hv_status_t hvlog__call_sources(struct hvlog_call_ctx *c)
             return HV_STATUS_INVALID_PARAMETER;
     }
     g = group_of(c, in.type);
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(c->engine, &g->lock);
     if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
+    else if (g->broken && in.enable_flags != 0)
+        status = HV_STATUS_OPERATION_DENIED; /* HVLOG_BUG_ON: it records nothing more */
     else /* release: pairs with hvlog_log()'s acquire load (log.c) */
         disabled = __atomic_exchange_n(&c->engine->logger.types[in.type].source_mask,
                                        in.enable_flags, __ATOMIC_RELEASE) & ~in.enable_flags;
@@ -511,12 +513,12 @@ static void flush_scope(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
 {
     uint32_t active;
 
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     active = __atomic_load_n(&group_scope(e, g, scope)->active_index, __ATOMIC_RELAXED);
     hvlog__spin_unlock(&g->lock);
     if (active != NONE)
         hvlog__flush_scope_active(e, g, scope, active, vp);
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     hvlog__pending_make_due(e, g, scope, vp, true);
     hvlog__spin_unlock(&g->lock);
 }
@@ -532,7 +534,7 @@ hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c)
 
     hv_input_eventlog_buffer_load(&in, c->input);
     g = group_of(c, in.type);
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g)) {
         hvlog__spin_unlock(&g->lock);
         return HV_STATUS_OPERATION_DENIED;
@@ -565,14 +567,14 @@ hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c)
     } else if (state == HvEventLogBufferStateInUse) {
         /* §5.9 step 1 and 2, as the owner: T7, then the list is notified. */
         hvlog__flush_scope_active(e, g, owner, in.buffer_index, vp);
-        hvlog__spin_lock(&g->lock);
+        hvlog__spin_lock(e, &g->lock);
         /* It may have filled meanwhile (T6): notify its list all the same. */
         if (g->buffers[in.buffer_index].exists &&
             g->buffers[in.buffer_index].state == HvEventLogBufferStateComplete)
             hvlog__pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
         hvlog__spin_unlock(&g->lock);
     } else if (state == HvEventLogBufferStateComplete) {
-        hvlog__spin_lock(&g->lock);
+        hvlog__spin_lock(e, &g->lock);
         if (g->buffers[in.buffer_index].state == HvEventLogBufferStateComplete)
             hvlog__pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
         hvlog__spin_unlock(&g->lock);

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* Engine lifetime, host notifications and queries (hvlog/engine/engine.h). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_internal.h"
@@ -35,16 +34,21 @@ static bool type_is_local(uint32_t type)
 
 static bool config_valid(const struct hvlog_engine_config *c)
 {
-    const struct hvlog_host_ops *o = c->ops;
+    const struct hvlog_host_ops *o;
 
-    if (!o || !o->ref_time_100ns || !o->pages_alloc || !o->pages_free || !o->post_message)
+    if (!c || c->size != sizeof(*c))
+        return false; /* another version of the struct: its fields are not ours */
+    o = c->ops;
+    if (!o || o->size != sizeof(*o))
+        return false;
+    if (!o->ref_time_100ns || !o->pages_alloc || !o->pages_free || !o->post_message)
         return false;
     if (c->lp_count == 0 || c->lp_count > HVLOG_MAX_LPS || c->root_vp_count == 0)
         return false;
     /* Guest memory comes as a set: all three or none. */
     if (!o->gpa_probe != !o->gpa_read || !o->gpa_read != !o->gpa_write)
         return false;
-    if (!o->overlay_map != !o->overlay_unmap)
+    if (!o->overlay_map != !o->overlay_unmap || !o->mem_alloc != !o->mem_free)
         return false;
     if (c->profile.unmap_state_status != HV_STATUS_ACCESS_DENIED &&
         c->profile.unmap_state_status != HV_STATUS_OPERATION_DENIED)
@@ -52,17 +56,59 @@ static bool config_valid(const struct hvlog_engine_config *c)
     return c->profile.abi == HVLOG_ABI_2013 || c->profile.abi == HVLOG_ABI_CURRENT;
 }
 
-int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
+/*
+ * The engine's memory, one block: the engine, then per type its scopes
+ * (a cache line each), pending lists, due FIFO and LP sequence numbers.
+ * layout() computes every offset; with @base it also hands out the arrays.
+ */
+static size_t align_up(size_t n)
 {
-    struct hvlog_engine *e;
+    return (n + HVLOG_ENGINE_ALIGN - 1) & ~(size_t)(HVLOG_ENGINE_ALIGN - 1);
+}
 
-    if (!config || !out || !config_valid(config))
+static size_t layout(const struct hvlog_engine_config *config, struct hvlog_engine *base)
+{
+    size_t at = align_up(sizeof(struct hvlog_engine));
+
+    for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
+        bool local = type_is_local(type);
+        uint32_t scopes = local ? config->lp_count : config->lp_count + 1;
+        uint32_t scope_count = local ? config->lp_count : 1;
+        size_t scopes_at = at, pending_at, fifo_at, seq_at;
+
+        at = align_up(at + sizeof(struct hvlog__scope) * scopes);
+        pending_at = at;
+        at = align_up(at + sizeof(struct hvlog_pending) * scope_count);
+        fifo_at = at;
+        at = align_up(at + sizeof(uint32_t) * scope_count);
+        seq_at = at;
+        at = align_up(at + sizeof(uint32_t) * config->lp_count);
+        if (base) {
+            char *mem = (char *)base;
+            base->logger.types[type].scopes = (struct hvlog__scope *)(void *)(mem + scopes_at);
+            base->groups[type].pending = (struct hvlog_pending *)(void *)(mem + pending_at);
+            base->groups[type].due_fifo = (uint32_t *)(void *)(mem + fifo_at);
+            base->groups[type].lp_sequence = (uint32_t *)(void *)(mem + seq_at);
+        }
+    }
+    return at;
+}
+
+size_t hvlog_engine_size(const struct hvlog_engine_config *config)
+{
+    return config_valid(config) ? layout(config, NULL) : 0;
+}
+
+int hvlog_engine_init(const struct hvlog_engine_config *config, void *memory, size_t bytes,
+                      struct hvlog_engine **out)
+{
+    struct hvlog_engine *e = memory;
+
+    if (!out || !memory || !config_valid(config) || bytes < layout(config, NULL) ||
+        ((uintptr_t)memory & (HVLOG_ENGINE_ALIGN - 1)) != 0)
         return -1;
-    e = aligned_alloc(HVLOG_CACHE_LINE, (sizeof(*e) + HVLOG_CACHE_LINE - 1) &
-                                            ~(size_t)(HVLOG_CACHE_LINE - 1));
-    if (!e)
-        return -1;
-    memset(e, 0, sizeof(*e));
+    memset(e, 0, layout(config, NULL)); /* every list empty, every counter 0 */
+    layout(config, e);
     e->config = *config;
     e->ops = *config->ops;
     e->logger.ctx = config->ctx;
@@ -70,7 +116,6 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
     for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
         struct hvlog_group *g = &e->groups[type];
         struct hvlog_log_type *t = &e->logger.types[type];
-        size_t scopes_bytes;
 
         g->type = type;
         g->local = type_is_local(type);
@@ -81,16 +126,6 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
         t->entry_clock = e->ops.ref_time_100ns;
         t->next_offset_at = (int32_t)HVLOG_HDR_NEXT_BUFFER_OFFSET - (int32_t)group_data_start(g);
         /* Global: lp_count placeholders for the hot path, then the scope. */
-        scopes_bytes = sizeof(struct hvlog__scope) * (g->local ? config->lp_count : config->lp_count + 1);
-        t->scopes = aligned_alloc(HVLOG_CACHE_LINE, scopes_bytes);
-        g->pending = calloc(g->scope_count, sizeof(*g->pending));
-        g->due_fifo = calloc(g->scope_count, sizeof(*g->due_fifo));
-        g->lp_sequence = calloc(config->lp_count, sizeof(*g->lp_sequence));
-        if (!t->scopes || !g->pending || !g->due_fifo || !g->lp_sequence) {
-            hvlog_engine_destroy(e);
-            return -1;
-        }
-        memset(t->scopes, 0, scopes_bytes);
         g->scopes = g->local ? t->scopes : t->scopes + config->lp_count;
         for (uint32_t s = 0; s < g->scope_count; s++) {
             g->scopes[s].lp = g->local ? s : 0;
@@ -99,6 +134,27 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
         }
     }
     *out = e;
+    return 0;
+}
+
+int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
+{
+    size_t bytes = hvlog_engine_size(config);
+    void *raw;
+    uintptr_t aligned;
+
+    if (bytes == 0 || !out || !config->ops->mem_alloc)
+        return -1;
+    /* Over-allocate and align here, so the hook needs no alignment of its own. */
+    raw = config->ops->mem_alloc(config->ctx, bytes + HVLOG_ENGINE_ALIGN);
+    if (!raw)
+        return -1;
+    aligned = ((uintptr_t)raw + HVLOG_ENGINE_ALIGN - 1) & ~(uintptr_t)(HVLOG_ENGINE_ALIGN - 1);
+    if (hvlog_engine_init(config, (void *)aligned, bytes, out) != 0) {
+        config->ops->mem_free(config->ctx, raw);
+        return -1;
+    }
+    (*out)->allocated = raw;
     return 0;
 }
 
@@ -121,12 +177,23 @@ void hvlog_engine_destroy(struct hvlog_engine *e)
             hvlog__notify_withdraw(e, g);
             e->ops.pages_free(e->config.ctx, &g->bookkeeping);
         }
-        free(e->logger.types[type].scopes);
-        free(g->pending);
-        free(g->due_fifo);
-        free(g->lp_sequence);
     }
-    free(e);
+    if (e->allocated)
+        e->ops.mem_free(e->config.ctx, e->allocated);
+}
+
+void hvlog__bug(struct hvlog_group *g, const char *what)
+{
+    struct hvlog_engine *e = engine_of_group(g);
+
+    g->bugs++;
+    if (g->broken)
+        return; /* warned once already */
+    g->broken = true;
+    /* Stop recording: the hot path sees the mask with acquire (log.h). */
+    __atomic_store_n(&e->logger.types[g->type].source_mask, 0, __ATOMIC_RELEASE);
+    if (e->ops.warn)
+        e->ops.warn(e->config.ctx, g->type, what);
 }
 
 /* §11.6: the hypervisor's own SystemDiagnostics ring. */
@@ -140,7 +207,7 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
     if (buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT || buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT ||
         buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES || buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
         return -1;
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!g->current || g->initialized) {
         r = -1;
     } else {
@@ -191,7 +258,7 @@ int hvlog_engine_system_diag_geometry(struct hvlog_engine *e, uint32_t *buffer_c
     struct hvlog_group *g = &e->groups[HvEventLogTypeSystemDiagnostics];
     int r = -1;
 
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (g->ring) {
         *buffer_count = g->maximum_buffer_count;
         *buffer_pages = g->buffer_pages;
@@ -219,7 +286,7 @@ void hvlog_engine_message_delivered(struct hvlog_engine *e, uint64_t token)
     if (type >= HVLOG_TYPE_COUNT)
         return;
     g = &e->groups[type];
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     /* Only the message queued now: a token of a message withdrawn by
      * Finalize (DEC-FINMSG) whose copy was already under way names an
      * older generation, and must not free the one a new Initialize queued. */
@@ -235,7 +302,7 @@ void hvlog_engine_kick(struct hvlog_engine *e)
     for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
         struct hvlog_group *g = &e->groups[type];
 
-        hvlog__spin_lock(&g->lock);
+        hvlog__spin_lock(e, &g->lock);
         if (g->initialized)
             hvlog__notify_serve(e, g);
         hvlog__spin_unlock(&g->lock);
@@ -254,7 +321,7 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
     if (index >= HV_EVENTLOG_MAX_BUFFER_COUNT)
         return 0;
     g = &e->groups[type];
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (g->buffers[index].exists) {
         const struct hvlog_buffer *b = &g->buffers[index];
         out->exists = true;
@@ -290,7 +357,7 @@ int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_
         return -1;
     g = &e->groups[type];
     memset(out, 0, sizeof(*out));
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     out->initialized = g->initialized;
     out->local = g->local;
     if (g->initialized) {
@@ -306,6 +373,8 @@ int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_
         out->message_busy = g->message_state != MSG_FREE;
         out->due_lists = g->due_count;
     }
+    out->broken = g->broken;
+    out->bugs = g->bugs;
     out->source_mask = __atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED);
     hvlog__spin_unlock(&g->lock);
     return 0;
@@ -324,7 +393,7 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
         return -1;
     s = group_scope(e, g, scope);
     memset(out, 0, sizeof(*out));
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     out->events_lost_no_buffer = __atomic_load_n(&s->lost_no_buffer, __ATOMIC_RELAXED);
     out->events_lost_too_large = __atomic_load_n(&s->lost_too_large, __ATOMIC_RELAXED);
     out->events_overwritten = __atomic_load_n(&s->overwritten, __ATOMIC_RELAXED);

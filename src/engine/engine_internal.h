@@ -18,6 +18,7 @@
 #define HVLOG_ENGINE_ENGINE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/spinlock.h"
@@ -107,6 +108,10 @@ struct hvlog_group {
     /* Map's output block, built under the group lock (§5.5 GpaPages[]). */
     uint64_t map_output[HV_EVENTLOG_MAX_BUFFER_PAGES];
 
+    /* HVLOG_BUG_ON: an invariant failed; the source mask is 0 and stays so. */
+    bool broken;
+    uint32_t bugs;
+
     struct hvlog_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
 };
 
@@ -114,8 +119,26 @@ struct hvlog_engine {
     struct hvlog_logger logger; /* first: the hot view; container of the logger */
     struct hvlog_engine_config config;
     struct hvlog_host_ops ops;
+    void *allocated; /* hvlog_engine_create()'s memory, for mem_free; NULL after init */
     struct hvlog_group groups[HVLOG_TYPE_COUNT];
 };
+
+static inline struct hvlog_engine *engine_of_group(struct hvlog_group *g)
+{
+    return (struct hvlog_engine *)(void *)((char *)(g - g->type) -
+                                           offsetof(struct hvlog_engine, groups));
+}
+
+/*
+ * STYLE habit 18, Linux's RB_WARN_ON: a broken invariant is reported once
+ * through the host's warn hook, the group is marked broken and stops
+ * recording (its source mask goes to 0, and SetSources refuses to raise
+ * it), and every hit is counted. Never an abort: the engine runs inside the
+ * observed system. Evaluates to @cond. Group lock held.
+ */
+void hvlog__bug(struct hvlog_group *g, const char *what);
+#define HVLOG_BUG_ON(g, cond, what) \
+    (__builtin_expect(!!(cond), 0) ? (hvlog__bug((g), (what)), 1) : 0)
 
 /* post_message's token: generation << 2 | type (HVLOG_TYPE_COUNT <= 4). */
 #define MESSAGE_TOKEN_TYPE_BITS 2u

@@ -89,7 +89,7 @@ void hvlog__scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g,
     struct hvlog__scope *s = group_scope(e, g, scope);
     uint32_t index;
 
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     index = s->active_index;
     if (index != NONE) {
         hvlog__buffer_transition(g, index, t);
@@ -204,7 +204,7 @@ static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g,
         scope_count_lost(s, &s->lost_no_buffer);
         return NULL;
     }
-    hvlog__spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     index = scope_pick_buffer(e, g, scope, lp, &reuse);
     if (index == NONE) {
         hvlog__spin_unlock(&g->lock);
@@ -285,7 +285,7 @@ enum hvlog_log_result hvlog__log_slow(struct hvlog_logger *logger, uint32_t lp, 
      * the time stamp is taken under the lock so entries stay in time order. */
     global = group_scope(e, g, 0);
     size = hvlog_entry_size(payload_len);
-    hvlog__spin_lock(&global->lock);
+    hvlog__spin_lock(e, &global->lock);
     if (size <= (uint64_t)(global->end - global->offset) && size <= HV_EVENTLOG_MAX_ENTRY_SIZE) {
         uint32_t off = global->offset;
         hvlog_entry_write(global->buffer + off, (uint32_t)size, entry_type, context,
@@ -340,7 +340,7 @@ void hvlog__flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, ui
 
     if (!g->local) {
         struct hvlog__scope *global = group_scope(e, g, 0);
-        hvlog__spin_lock(&global->lock);
+        hvlog__spin_lock(e, &global->lock);
         flush_as_owner(&r);
         hvlog__spin_unlock(&global->lock);
     } else if (e->ops.run_on_lp) {

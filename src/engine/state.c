@@ -29,7 +29,6 @@
  * (§6.3: the root reads BufferState with acquire). Called with the group
  * lock held.
  */
-#include <assert.h>
 #include <string.h>
 
 #include "engine/engine_internal.h"
@@ -79,10 +78,9 @@ void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_
     int row = transition_row(t);
     uint32_t from = b->exists ? b->state : GONE;
 
-    /* Handlers check states before calling; a mismatch is an engine bug. */
-    assert(row >= 0 && transitions[row].from == from);
-    (void)from;
-    if (row < 0)
+    /* Handlers check states before calling; a mismatch is an engine bug:
+     * warn once, stop recording into the group, leave the buffer as it is. */
+    if (HVLOG_BUG_ON(g, row < 0 || transitions[row].from != from, "illegal buffer transition"))
         return;
     if (transitions[row].to == GONE) {
         b->exists = false;

@@ -159,6 +159,27 @@ static void fh_withdraw(void *ctx, uint32_t vp, const struct hv_message *msg)
     }
 }
 
+static void *fh_mem_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return malloc(bytes);
+}
+
+static void fh_mem_free(void *ctx, void *memory)
+{
+    (void)ctx;
+    free(memory);
+}
+
+static void fh_warn(void *ctx, uint32_t type, const char *what)
+{
+    struct fake_host *h = host_of(ctx);
+
+    h->warnings++;
+    h->last_warning_type = type;
+    h->last_warning = what;
+}
+
 static bool fh_vp_eligible(void *ctx, uint32_t vp)
 {
     return vp < FAKE_MAX_VPS && !host_of(ctx)->vp_ineligible[vp];
@@ -211,6 +232,10 @@ int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t 
         .ref_time_100ns = fh_ref_time,
         .pages_alloc = fh_pages_alloc,
         .pages_free = fh_pages_free,
+        .size = sizeof(struct hvlog_host_ops),
+        .mem_alloc = fh_mem_alloc,
+        .mem_free = fh_mem_free,
+        .warn = fh_warn,
         .overlay_map = fh_overlay_map,
         .overlay_unmap = fh_overlay_unmap,
         .gpa_probe = fh_gpa_probe,
@@ -223,6 +248,7 @@ int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t 
         .domain_known = fh_domain_known,
     };
     cfg = (struct hvlog_engine_config){
+        .size = sizeof(struct hvlog_engine_config),
         .lp_count = lps,
         .root_vp_count = lps,
         .root_partition_id = FAKE_ROOT_ID,

@@ -69,6 +69,9 @@ struct fake_host {
     uint32_t withdrawals;
 
     uint64_t now;   /* reference time; advances by 1 on every read */
+    /* warn hook (HVLOG_BUG_ON): calls, and the last one's arguments */
+    uint32_t warnings, last_warning_type;
+    const char *last_warning;
     uint32_t lp_domain[HVLOG_MAX_LPS > 64 ? 64 : HVLOG_MAX_LPS];
 };
 

@@ -54,9 +54,14 @@ enum hvlog_post_result {
 /*
  * The callbacks, grouped by cost. ctx is passed back unchanged. Unless a
  * callback says otherwise it is called with an engine lock held and must not
- * call back into the engine.
+ * call back into the engine. docs/embedding.md says which may sleep and which
+ * run with interrupts off.
  */
 struct hvlog_host_ops {
+    /* sizeof(struct hvlog_host_ops) as the host was built: the version of
+     * this table. hvlog_engine_init() refuses any other value. */
+    uint32_t size;
+
     /* -- hot: called on the logging path, no locks held (local class) -- */
 
     /* Partition reference time, 100 ns units since hypervisor start (§4.4).
@@ -127,6 +132,29 @@ struct hvlog_host_ops {
      * promises that hypercalls never run concurrently with logging, and the
      * engine calls @fn directly. Called with no engine lock held. */
     void (*run_on_lp)(void *ctx, uint32_t lp, void (*fn)(void *arg), void *arg);
+
+    /* -- lifetime and diagnostics -- */
+
+    /* Memory for the engine's own structures, for hvlog_engine_create()
+     * only: @bytes (hvlog_engine_size()), aligned to HVLOG_ENGINE_ALIGN.
+     * Called once, with no lock held; may sleep. NULL (with mem_free NULL):
+     * hvlog_engine_create() is refused, and the host gives the engine
+     * memory of its own through hvlog_engine_init(). */
+    void *(*mem_alloc)(void *ctx, size_t bytes);
+    /* Give back what mem_alloc returned; from hvlog_engine_destroy(). */
+    void (*mem_free)(void *ctx, void *memory);
+    /* A waiter on an engine spinlock has spun long (thousands of pauses).
+     * Any context, engine locks may be held, interrupts may be off: must
+     * not sleep or call the engine. A threaded simulation yields the CPU
+     * here, since a lock holder can be descheduled. NULL: pause only, as a
+     * hypervisor wants (its lock holders are never descheduled). */
+    void (*relax)(void *ctx);
+    /* HVLOG_BUG_ON (Linux's RB_WARN_ON): an engine invariant failed for
+     * group @type. The engine marks the group broken, stops recording into
+     * it and counts it (hvlog_group_info.bugs); this is called once per
+     * group, with the group lock held, in any context: it must not sleep
+     * or call the engine. @what is a static string. NULL: only counted. */
+    void (*warn)(void *ctx, uint32_t type, const char *what);
 };
 
 /* ---- configuration: profile and knobs (spec §12.1) ------------------------ */
@@ -159,6 +187,9 @@ HVLOG_API struct hvlog_profile hvlog_profile_preset(enum hvlog_abi_profile abi);
 HVLOG_API struct hvlog_profile hvlog_profile_default(void);
 
 struct hvlog_engine_config {
+    /* sizeof(struct hvlog_engine_config) as the host was built: the version
+     * of this struct. Any other value is refused. */
+    uint32_t size;
     uint32_t lp_count;          /* logical processors, 1..HVLOG_MAX_LPS */
     uint32_t root_vp_count;     /* root VPs (usually lp_count) */
     uint64_t root_partition_id; /* the only caller the nine calls accept */
@@ -168,20 +199,42 @@ struct hvlog_engine_config {
 };
 
 #define HVLOG_MAX_LPS 1024u
+/* The alignment of an engine's memory (a cache line: the logging scopes
+ * are laid out one per line). */
+#define HVLOG_ENGINE_ALIGN 64u
 
 /**
- * hvlog_engine_create - make an engine with no group initialized.
- * @config: copied; @config->ops must stay valid until destroy.
- * @out: receives the engine.
- * Returns 0, or -1 for a bad configuration (NULL required callback, LP count
- * out of range) or when memory runs out. Any thread.
+ * hvlog_engine_size - bytes of memory an engine of @config takes for its own
+ * structures (the buffers come from pages_alloc). Returns 0 for a bad
+ * configuration. Any context; allocates nothing.
+ */
+HVLOG_API size_t hvlog_engine_size(const struct hvlog_engine_config *config);
+
+/**
+ * hvlog_engine_init - make an engine with no group initialized in @memory,
+ * which the host provides: @bytes >= hvlog_engine_size(@config), aligned to
+ * HVLOG_ENGINE_ALIGN, and untouched by the host until hvlog_engine_destroy()
+ * returns. @config is copied; @config->ops must stay valid until destroy.
+ * Returns 0 and the engine in @out, or -1 for a bad configuration (wrong
+ * size field, NULL required callback, LP count out of range) or memory too
+ * small or misaligned. Any context that may touch @bytes of memory.
+ */
+HVLOG_API int hvlog_engine_init(const struct hvlog_engine_config *config, void *memory,
+                                size_t bytes, struct hvlog_engine **out);
+
+/**
+ * hvlog_engine_create - hvlog_engine_init() in memory from the host's
+ * mem_alloc hook. Returns -1 also when the host has no mem_alloc or it
+ * returns NULL. May sleep (mem_alloc may).
  */
 HVLOG_API int hvlog_engine_create(const struct hvlog_engine_config *config,
                                   struct hvlog_engine **out);
 
 /**
- * hvlog_engine_destroy - free the engine. Buffers still created go back to
- * the pool (overlays revoked first). No other call may be in progress.
+ * hvlog_engine_destroy - end the engine. Buffers still created go back to
+ * the pool (overlays revoked first); memory from hvlog_engine_create() goes
+ * back through mem_free, memory given to hvlog_engine_init() is the host's
+ * again. No other call may be in progress.
  */
 HVLOG_API void hvlog_engine_destroy(struct hvlog_engine *engine);
 
@@ -271,6 +324,8 @@ struct hvlog_group_info {
     uint32_t free_count;
     bool message_busy;          /* the group's message buffer is queued */
     uint32_t due_lists;         /* lists waiting for the message buffer or a VP */
+    bool broken;                /* HVLOG_BUG_ON fired: nothing is recorded into it */
+    uint32_t bugs;              /* HVLOG_BUG_ON hits, over the engine's lifetime */
 };
 
 /** hvlog_engine_group_info - group state of @type; -1 for a bad type. Any thread. */
