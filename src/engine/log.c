@@ -184,6 +184,32 @@ static uint32_t scope_pick_buffer(struct hvlog_engine *e, struct hvlog_group *g,
 }
 
 /*
+ * The nesting guard's losses (log.h) not yet in an EventsLost: a local
+ * scope's own, or, for the global scope, every LP's placeholder's. Owner
+ * context; the counters are written by nested calls, read relaxed here.
+ */
+static uint64_t scope_nested_untaken(struct hvlog_engine *e, struct hvlog_group *g,
+                                     struct hvlog__scope *s)
+{
+    uint64_t n = 0;
+
+    if (g->local)
+        return __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) - s->lost_nested_taken;
+    for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
+        n += __atomic_load_n(&e->logger.types[g->type].scopes[lp].lost_nested, __ATOMIC_RELAXED);
+    return n - s->lost_nested_taken;
+}
+
+enum hvlog_log_result hvlog__log_nested(struct hvlog__scope *s)
+{
+    /* Only nested contexts of this LP write it; relaxed is enough for the
+     * readers (stats, the next take). */
+    __atomic_store_n(&s->lost_nested, __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+    return HVLOG_LOG_LOST;
+}
+
+/*
  * T5 (or TX_RECYCLE): take a buffer for the scope (§7.2, §7.3 step 4).
  * Owner context. Returns the scope's new @buffer, or NULL (the loss
  * counted) when there is none.
@@ -215,9 +241,18 @@ static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g,
     if (reuse)
         __atomic_store_n(&s->overwritten, s->overwritten + hvlog__buffer_count_entries(g, index),
                          __ATOMIC_RELAXED);
-    /* Every field the take makes valid, then the state (release, in hvlog__buffer_transition). */
-    hvlog__buffer_header_take(e, g, index, g->local ? lp : 0,
-                       __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED));
+    /* Every field the take makes valid, then the state (release, in
+     * buffer_transition). EventsLost (§7.4) takes the losses counted since
+     * the last buffer, those to nesting included, saturating (Q-LOSTSAT). */
+    {
+        uint64_t nested = scope_nested_untaken(e, g, s);
+        uint64_t lost = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED) + nested;
+
+        s->lost_nested_taken += nested;
+        hvlog__buffer_header_take(e, g, index, g->local ? lp : 0,
+                                  lost > HV_EVENTLOG_MAX_LOST_EVENTS ? HV_EVENTLOG_MAX_LOST_EVENTS
+                                                                     : (uint32_t)lost);
+    }
     __atomic_store_n(&s->lost_pending, 0, __ATOMIC_RELAXED);
     b->owner = scope;
     hvlog__buffer_transition(g, index, reuse ? TX_RECYCLE : T5_TAKE);

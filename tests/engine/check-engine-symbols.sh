@@ -37,7 +37,7 @@ extra=$(grep -v '^hvlog_' "$work/defined" || true)
 nm -D --defined-only "$lib_so" | awk '{print $3}' | sort -u > "$work/exported"
 extra=$(grep -v '^hvlog_' "$work/exported" || true)
 [ -z "$extra" ] || fail "libhvlog-engine.so exports names outside hvlog_: $extra"
-extra=$(grep '^hvlog__' "$work/exported" | grep -Ev '^hvlog__log_(slow|complete_full)$' || true)
+extra=$(grep '^hvlog__' "$work/exported" | grep -Ev '^hvlog__log_(slow|complete_full|nested)$' || true)
 [ -z "$extra" ] || fail "libhvlog-engine.so exports internals: $extra"
 for name in hvlog_engine_size hvlog_engine_init hvlog_engine_create hvlog_engine_destroy \
     hvlog_engine_hypercall hvlog_engine_logger hvlog_engine_message_delivered \

@@ -69,6 +69,10 @@ struct fake_host {
     uint32_t withdrawals;
 
     uint64_t now;   /* reference time; advances by 1 on every read */
+    /* Called (once, then cleared) from the next clock read: the clock is
+     * read inside hvlog_log(), so this stands for an interrupt landing there. */
+    void (*on_clock)(struct fake_host *h);
+    enum hvlog_log_result nested_result; /* what the test's interrupt got */
     /* warn hook (HVLOG_BUG_ON): calls, and the last one's arguments */
     uint32_t warnings, last_warning_type;
     const char *last_warning;

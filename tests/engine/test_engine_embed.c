@@ -147,12 +147,106 @@ static void an_engine_bug_warns_once_breaks_the_group_stops_recording_and_counts
     fake_host_fini(&host);
 }
 
+/* ---- the nesting guard (log.h) ------------------------------------------------------ */
+
+static uint32_t interrupt_type, interrupt_lp;
+
+/* An interrupt handler that logs: lands inside hvlog_log() (the clock read). */
+static void interrupt_logs(struct fake_host *h)
+{
+    h->nested_result = fake_log(h, interrupt_lp, interrupt_type, 8, 99);
+}
+
+static uint32_t entries_in(struct fake_host *h, uint32_t type, uint32_t index)
+{
+    return fake_data_bytes(h, &(struct hv_eventlog_buffer_header){
+                                  .next_buffer_offset =
+                                      fake_header(h, type, index).next_buffer_offset}) /
+           24u; /* every entry here has an 8-byte payload */
+}
+
+/*
+ * A log call that interrupts another of the same type on the same LP is
+ * lost by a cause of its own, counted, and reported in EventsLost of the
+ * scope's next buffer; the interrupted call is recorded whole. With the
+ * hot path (local type, room in the buffer) and with the slow path (the
+ * call that takes a buffer), for a local and for a global type - where,
+ * without the guard, the interrupt would spin forever on the global
+ * scope's lock its own LP holds.
+ */
+static void a_log_call_that_interrupts_another_on_its_lp_is_lost_and_counted(void **state)
+{
+    static const uint32_t types[] = {LOCAL, GLOBAL};
+    (void)state;
+
+    for (size_t k = 0; k < 2; k++) {
+        uint32_t type = types[k], first, next;
+
+        assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
+        fake_setup_group(&host, type, 4, 1, 4, FAKE_ALL_SOURCES);
+        interrupt_type = type;
+        interrupt_lp = 1;
+
+        /* Slow path (no buffer yet: the call takes one, under locks). */
+        host.on_clock = interrupt_logs;
+        assert_int_equal(fake_log(&host, 1, type, 8, 1), HVLOG_LOG_RECORDED);
+        assert_int_equal(host.nested_result, HVLOG_LOG_LOST);
+        /* Hot path (room in the buffer; for the global type, its fast case). */
+        host.on_clock = interrupt_logs;
+        assert_int_equal(fake_log(&host, 1, type, 8, 2), HVLOG_LOG_RECORDED);
+        assert_int_equal(host.nested_result, HVLOG_LOG_LOST);
+        assert_int_equal(stats(&host, type, scope_of(type, 1)).events_lost_nested, 2);
+        assert_int_equal(stats(&host, type, scope_of(type, 1)).events_lost_no_buffer, 0);
+
+        /* The interrupted calls are whole: two entries, EventsLost 0. */
+        first = active(&host, type, 1);
+        assert_int_not_equal(first, NONE_IDX);
+        assert_int_equal(entries_in(&host, type, first), 2);
+        assert_int_equal(fake_header(&host, type, first).events_lost, 0);
+        /* Another LP, and the same LP outside an interrupt, log as usual. */
+        if (type == LOCAL)
+            assert_int_equal(fake_log(&host, 0, type, 8, 3), HVLOG_LOG_RECORDED);
+        assert_int_equal(fake_flush(&host, type, first), HV_STATUS_SUCCESS);
+        assert_int_equal(fake_log(&host, 1, type, 8, 4), HVLOG_LOG_RECORDED);
+        next = active(&host, type, 1);
+        assert_int_not_equal(next, first);
+        /* §7.4: the two nested losses go into EventsLost of the next buffer. */
+        assert_int_equal(fake_header(&host, type, next).events_lost, 2);
+        {
+            char why[160];
+            assert_int_equal(hvlog_engine_check(host.engine, why, sizeof why), 0);
+        }
+        fake_host_fini(&host);
+    }
+}
+
+/* The guard is per type: an interrupt that logs another type is recorded. */
+static void an_interrupt_that_logs_another_type_on_the_same_lp_is_recorded(void **state)
+{
+    (void)state;
+
+    assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
+    fake_setup_group(&host, LOCAL, 4, 1, 4, FAKE_ALL_SOURCES);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
+    interrupt_type = GLOBAL;
+    interrupt_lp = 0;
+    host.on_clock = interrupt_logs;
+    assert_int_equal(fake_log(&host, 0, LOCAL, 8, 1), HVLOG_LOG_RECORDED);
+    assert_int_equal(host.nested_result, HVLOG_LOG_RECORDED);
+    assert_int_equal(stats(&host, LOCAL, 0).events_lost_nested, 0);
+    assert_int_equal(stats(&host, GLOBAL, 0).events_lost_nested, 0);
+    assert_int_equal(entries_in(&host, GLOBAL, active(&host, GLOBAL, 0)), 1);
+    fake_host_fini(&host);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(an_engine_in_memory_of_the_hosts_own_works_without_an_allocation_hook),
         cmocka_unit_test(a_config_or_ops_of_another_size_is_refused),
         cmocka_unit_test(an_engine_bug_warns_once_breaks_the_group_stops_recording_and_counts),
+        cmocka_unit_test(a_log_call_that_interrupts_another_on_its_lp_is_lost_and_counted),
+        cmocka_unit_test(an_interrupt_that_logs_another_type_on_the_same_lp_is_recorded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -336,6 +336,8 @@ HVLOG_API int hvlog_engine_group_info(struct hvlog_engine *engine, uint32_t type
 struct hvlog_scope_stats {
     uint64_t events_lost_no_buffer;  /* §7.4: no Free buffer */
     uint64_t events_lost_too_large;  /* §7.3 step 2: larger than any buffer */
+    uint64_t events_lost_nested;     /* interrupted another hvlog_log() of the type on its LP
+                                        (log.h); for a global type, all LPs' */
     uint64_t buffers_completed;
     uint64_t notifications;          /* ready lists delivered from this scope */
     uint64_t events_overwritten;     /* entries of Complete buffers reused by Circular mode
