@@ -18,19 +18,21 @@
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ASCII only: the tables' names are ASCII, and a locale is a libc notion. */
-static char ascii_lower(char c)
+static unsigned ascii_lower(char c)
 {
-    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+    unsigned u = (unsigned char)c;
+
+    return u >= 'A' && u <= 'Z' ? u - 'A' + 'a' : u;
 }
 
 /* strncasecmp over at most @n bytes; SIZE_MAX for whole strings. */
 static int ascii_casecmp_n(const char *a, const char *b, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        char x = ascii_lower(a[i]), y = ascii_lower(b[i]);
+        unsigned x = ascii_lower(a[i]), y = ascii_lower(b[i]);
         if (x != y)
-            return (unsigned char)x < (unsigned char)y ? -1 : 1;
-        if (x == '\0')
+            return x < y ? -1 : 1;
+        if (x == 0)
             return 0;
     }
     return 0;

@@ -140,8 +140,7 @@ int hvlog_engine_init(const struct hvlog_engine_config *config, void *memory, si
 int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
 {
     size_t bytes = hvlog_engine_size(config);
-    void *raw;
-    uintptr_t aligned;
+    char *raw, *aligned;
 
     if (bytes == 0 || !out || !config->ops->mem_alloc)
         return -1;
@@ -149,8 +148,8 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
     raw = config->ops->mem_alloc(config->ctx, bytes + HVLOG_ENGINE_ALIGN);
     if (!raw)
         return -1;
-    aligned = ((uintptr_t)raw + HVLOG_ENGINE_ALIGN - 1) & ~(uintptr_t)(HVLOG_ENGINE_ALIGN - 1);
-    if (hvlog_engine_init(config, (void *)aligned, bytes, out) != 0) {
+    aligned = raw + ((HVLOG_ENGINE_ALIGN - (uintptr_t)raw % HVLOG_ENGINE_ALIGN) % HVLOG_ENGINE_ALIGN);
+    if (hvlog_engine_init(config, aligned, bytes, out) != 0) {
         config->ops->mem_free(config->ctx, raw);
         return -1;
     }
