@@ -86,9 +86,9 @@ static void pages_free(void *ctx, const struct hvlog_pages *p)
     free(p->hva);
 }
 
-static enum hvlog_post_result post(void *ctx, uint32_t vp, const struct hv_message *m)
+static enum hvlog_post_result post(void *ctx, uint32_t vp, const struct hv_message *m, uint64_t token)
 {
-    (void)ctx, (void)vp, (void)m;
+    (void)ctx, (void)vp, (void)m, (void)token;
     return HVLOG_POST_DELIVERED;
 }
 
@@ -111,8 +111,27 @@ static enum hvlog_gpa_result gwrite(void *c, uint64_t p, uint64_t gpa, const voi
     return HVLOG_GPA_OK;
 }
 
+static void *mem_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return malloc(bytes);
+}
+
+static void mem_free(void *ctx, void *memory)
+{
+    (void)ctx;
+    free(memory);
+}
+
+static void relax(void *ctx)
+{
+    (void)ctx;
+    sched_yield();
+}
+
 static const struct hvlog_host_ops ops = {
-    .ref_time_100ns = tsc_clock, .tsc = tsc_clock,
+    .size = sizeof(struct hvlog_host_ops), .mem_alloc = mem_alloc, .mem_free = mem_free,
+    .relax = relax, .ref_time_100ns = tsc_clock, .tsc = tsc_clock,
     .pages_alloc = pages_alloc, .pages_free = pages_free, .post_message = post,
     .gpa_probe = probe, .gpa_read = gread, .gpa_write = gwrite,
 };
@@ -256,7 +275,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_write: THREADS must be 1..%d\n", MAX_THREADS);
         return 2;
     }
-    cfg = (struct hvlog_engine_config){.lp_count = MAX_THREADS, .root_vp_count = MAX_THREADS,
+    cfg = (struct hvlog_engine_config){.size = sizeof(cfg), .lp_count = MAX_THREADS, .root_vp_count = MAX_THREADS,
                                        .root_partition_id = ROOT_ID,
                                        .profile = hvlog_profile_default(), .ops = &ops};
     if (hvlog_engine_create(&cfg, &engine) != 0)

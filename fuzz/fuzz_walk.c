@@ -42,11 +42,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(bytes, data, size);
     hvlog_header_convention_guess(bytes, size);
-    for (int conv = HVLOG_HEADER_2013; conv <= HVLOG_HEADER_CURRENT; conv++) {
+    for (int conv = HVLOG_ABI_2013; conv <= HVLOG_ABI_CURRENT; conv++) {
         struct hvlog_buffer_summary s;
         struct tally t = {HV_EVENTLOG_BUFFER_HEADER_SIZE, 0};
 
-        if (hvlog_buffer_walk(bytes, size, (enum hvlog_header_convention)conv, NULL, &s,
+        if (hvlog_buffer_walk(bytes, size, (enum hvlog_abi_profile)conv, NULL, &s,
                               check_entry, &t) == HVLOG_WALK_OK &&
             t.next_offset != s.data_end) {
             fprintf(stderr, "fuzz_walk: walk stopped at %u, data ends at %u\n", t.next_offset,

@@ -10,6 +10,7 @@
 #include "hvlog/abi/hypercall.h"
 #include "hvlog/abi/layout.h"
 #include "hvlog/abi/le.h"
+#include "hvlog/abi/profile.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/abi/synic.h"
 #include "hvlog/version.h"

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Name lookups generated from the ABI tables (status, eventlog, calls, catalog). */
-#include <stdio.h>
-#include <string.h>
-#include <strings.h>
+/*
+ * Name lookups generated from the ABI tables (status, eventlog, calls, catalog).
+ *
+ * Freestanding (libhvlog-engine, docs/embedding.md): no libc beyond what the
+ * compiler may emit (memcpy, memset, memmove, memcmp), so the few string
+ * helpers it needs are its own.
+ */
+#include <stddef.h>
+#include <stdint.h>
 
 #include "hvlog/abi/calls.h"
 #include "hvlog/abi/catalog.h"
@@ -11,6 +16,41 @@
 #include "hvlog/version.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ASCII only: the tables' names are ASCII, and a locale is a libc notion. */
+static unsigned ascii_lower(char c)
+{
+    unsigned u = (unsigned char)c;
+
+    return u >= 'A' && u <= 'Z' ? u - 'A' + 'a' : u;
+}
+
+/* strncasecmp over at most @n bytes; SIZE_MAX for whole strings. */
+static int ascii_casecmp_n(const char *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned x = ascii_lower(a[i]), y = ascii_lower(b[i]);
+        if (x != y)
+            return x < y ? -1 : 1;
+        if (x == 0)
+            return 0;
+    }
+    return 0;
+}
+
+static int ascii_casecmp(const char *a, const char *b)
+{
+    return ascii_casecmp_n(a, b, SIZE_MAX);
+}
+
+static size_t string_length(const char *s)
+{
+    size_t n = 0;
+
+    while (s[n])
+        n++;
+    return n;
+}
 
 struct named_value {
     uint32_t value;
@@ -49,12 +89,21 @@ const char *hvlog_status_format(hv_status_t status, char *buf, size_t buf_size)
 {
     const char *name = hvlog_status_name(status);
 
+    char hex[] = "HV_STATUS_0x0000";
+    const char *text = name;
+    size_t i;
+
     if (buf_size == 0)
         return buf;
-    if (name)
-        snprintf(buf, buf_size, "%s", name);
-    else
-        snprintf(buf, buf_size, "HV_STATUS_0x%04X", (unsigned)status);
+    if (!name) { /* "HV_STATUS_0x%04X" without printf */
+        for (int d = 0; d < 4; d++)
+            hex[sizeof hex - 2 - d] = "0123456789ABCDEF"[(status >> (4 * d)) & 0xF];
+        text = hex;
+    }
+    /* As snprintf would: truncated to fit, always terminated. */
+    for (i = 0; i + 1 < buf_size && text[i]; i++)
+        buf[i] = text[i];
+    buf[i] = '\0';
     return buf;
 }
 
@@ -67,6 +116,10 @@ static const struct named_value basis_table[] = {HV_EVENTLOG_TIME_BASIS_TABLE(RO
 static const struct named_value mode_table[] = {HV_EVENTLOG_MODE_TABLE(ROW)};
 static const struct named_value message_table[] = {HV_MESSAGE_TYPE_TABLE(ROW)};
 #undef ROW
+
+_Static_assert(ARRAY_LEN(type_table) == HVLOG_TYPE_COUNT &&
+                   HVLOG_TYPE_COUNT == HvEventLogTypeMaximumCurrent + 1u,
+               "HVLOG_TYPE_COUNT counts the rows of HV_EVENTLOG_TYPE_TABLE");
 
 const char *hvlog_eventlog_type_name(uint32_t type)
 {
@@ -153,7 +206,7 @@ const struct hvlog_enable_flag_info *hvlog_enable_flag_find(uint32_t log_type, c
     for (size_t i = 0; i < ARRAY_LEN(flag_table); i++) {
         const struct hvlog_enable_flag_info *f = &flag_table[i];
         if (f->log_type == log_type &&
-            (strcasecmp(f->short_name, name) == 0 || strcasecmp(f->name, name) == 0))
+            (ascii_casecmp(f->short_name, name) == 0 || ascii_casecmp(f->name, name) == 0))
             return f;
     }
     return NULL;
@@ -183,8 +236,8 @@ static const char *strip_prefix(const char *name)
 {
     static const char *const prefixes[] = {"HV_TR_", "HV_EVENTLOG_"};
     for (size_t i = 0; i < ARRAY_LEN(prefixes); i++) {
-        size_t n = strlen(prefixes[i]);
-        if (strncasecmp(name, prefixes[i], n) == 0)
+        size_t n = string_length(prefixes[i]);
+        if (ascii_casecmp_n(name, prefixes[i], n) == 0)
             return name + n;
     }
     return name;
@@ -195,17 +248,17 @@ const struct hvlog_entry_type_info *hvlog_entry_type_find(const char *name)
     if (!name)
         return NULL;
     const struct hvlog_entry_type_info *suffix_match = NULL;
-    size_t len = strlen(name), suffix_matches = 0;
+    size_t len = string_length(name), suffix_matches = 0;
 
     for (size_t i = 0; i < ARRAY_LEN(entry_table); i++) {
         const char *full = entry_table[i].name;
-        size_t full_len = strlen(full);
+        size_t full_len = string_length(full);
 
-        if (strcasecmp(full, name) == 0 || strcasecmp(strip_prefix(full), strip_prefix(name)) == 0)
+        if (ascii_casecmp(full, name) == 0 || ascii_casecmp(strip_prefix(full), strip_prefix(name)) == 0)
             return &entry_table[i];
         /* "CPUID" for HV_TR_IM_CPUID: whole words at the end of the name. */
         if (len > 0 && full_len > len && full[full_len - len - 1] == '_' &&
-            strcasecmp(full + full_len - len, name) == 0) {
+            ascii_casecmp(full + full_len - len, name) == 0) {
             suffix_match = &entry_table[i];
             suffix_matches++;
         }

@@ -223,7 +223,7 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_string(w, "name", name ? name : "?");
         hvlog_json_member_string(w, "file", g->file);
         hvlog_json_member_string(w, "header_convention",
-                                 g->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+                                 g->convention == HVLOG_ABI_CURRENT ? "current" : "2013");
         hvlog_json_member_u64(w, "buffers_in_file", files[i].buffers);
         hvlog_json_member_u64(w, "torn_bytes", files[i].torn);
         if (g->buffers_written_known)

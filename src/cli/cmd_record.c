@@ -37,12 +37,6 @@
 #include "hvlog/hvlog.h"
 #include "hvlog/sim/sim.h"
 
-/* The client names the profile with the ABI layer's enum, the engine with
- * its own: the same two values. */
-_Static_assert((int)HVLOG_CALL_ABI_2013 == (int)HVLOG_ABI_2013 &&
-                   (int)HVLOG_CALL_ABI_CURRENT == (int)HVLOG_ABI_CURRENT,
-               "client and engine number the ABI profiles alike");
-
 static volatile sig_atomic_t interrupted;
 
 static void on_stop_signal(int sig)
@@ -205,9 +199,9 @@ static bool parse_sources(const char *text, uint64_t *mask)
 
 /* The mask SetSources sends: "all" (UINT64_MAX) is every bit in 2013, and
  * every bit but the "extended" flag, bit 0, in the current profile (D5). */
-static uint64_t source_mask(enum hvlog_call_abi abi, uint64_t sources)
+static uint64_t source_mask(enum hvlog_abi_profile abi, uint64_t sources)
 {
-    if (abi == HVLOG_CALL_ABI_CURRENT && sources == UINT64_MAX)
+    if (abi == HVLOG_ABI_CURRENT && sources == UINT64_MAX)
         return UINT64_MAX & ~HV_EVENTLOG_EXTENDED_TRACE_FLAG;
     return sources;
 }
@@ -270,7 +264,7 @@ int cli_cmd_record(int argc, char **argv)
     uint64_t rate = 100000, payload = 32, buffers = 0, pages = 4, threshold = 2, global_pm = 5;
     uint64_t sources = UINT64_MAX;
     uint32_t basis = HvEventLogEntryTimeReference, mode = HvEventLogModeRegular;
-    enum hvlog_call_abi abi = HVLOG_CALL_ABI_2013;
+    enum hvlog_abi_profile abi = HVLOG_ABI_2013;
     bool mode_given = false;
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
@@ -320,9 +314,9 @@ int cli_cmd_record(int argc, char **argv)
             break;
         case 'A':
             if (strcmp(optarg, "2013") == 0)
-                abi = HVLOG_CALL_ABI_2013;
+                abi = HVLOG_ABI_2013;
             else if (strcmp(optarg, "current") == 0)
-                abi = HVLOG_CALL_ABI_CURRENT;
+                abi = HVLOG_ABI_CURRENT;
             else {
                 cli_error("record: --abi takes 2013 or current, not '%s'", optarg);
                 return CLI_EXIT_USAGE;
@@ -362,17 +356,17 @@ int cli_cmd_record(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     /* What only the current layouts can say (§11.1, §11.5). */
-    if (abi == HVLOG_CALL_ABI_2013 && mode_given) {
+    if (abi == HVLOG_ABI_2013 && mode_given) {
         cli_error("record: --mode needs --abi current (the 2013 Initialize has no Mode field)");
         return CLI_EXIT_USAGE;
     }
-    if (abi == HVLOG_CALL_ABI_2013 && basis == HvEventLogEntryTimeQpc) {
+    if (abi == HVLOG_ABI_2013 && basis == HvEventLogEntryTimeQpc) {
         cli_error("record: --basis qpc needs --abi current (the 2013 time bases are ref and tsc)");
         return CLI_EXIT_USAGE;
     }
     /* D5/D7: in the current SetSources, bit 0 of the mask is the "extended"
      * flag, which the hypervisor refuses; "all" means every other bit. */
-    if (abi == HVLOG_CALL_ABI_CURRENT && sources != UINT64_MAX &&
+    if (abi == HVLOG_ABI_CURRENT && sources != UINT64_MAX &&
         (sources & HV_EVENTLOG_EXTENDED_TRACE_FLAG)) {
         cli_error("record: --sources 0x%" PRIx64 " has bit 0, the current ABI's \"extended\" flag "
                   "(spec D5): not a source under --abi current", sources);
@@ -400,7 +394,7 @@ int cli_cmd_record(int argc, char **argv)
     cfg.children = (uint32_t)children;
     cfg.seed = seed;
     cfg.pool_pages = (uint32_t)((buffers + 4) * pages + 8);
-    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+    cfg.profile = hvlog_profile_preset(abi);
     if (hvlog_sim_create(&cfg, &sim) != 0) {
         cli_error("record: cannot create the simulated host (%" PRIu64 " LPs, %" PRIu64 " domains)", lps, domains);
         goto out;
@@ -451,7 +445,7 @@ int cli_cmd_record(int argc, char **argv)
     meta.version = HVLOG_TRACE_FORMAT_VERSION;
     snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
     snprintf(meta.abi_profile, sizeof meta.abi_profile, "%s",
-             abi == HVLOG_CALL_ABI_CURRENT ? "current" : "2013");
+             abi == HVLOG_ABI_CURRENT ? "current" : "2013");
     meta.command_line = joined_command_line(argc, argv);
     meta.root.vps = ops.vp_count;
     meta.root.domains = ops.domain_count;
@@ -467,7 +461,7 @@ int cli_cmd_record(int argc, char **argv)
      * under the current profile the QPC ticks at 10 MHz and the reference
      * counter the root read at Initialize is its QPC then. Only the
      * current profile has the QPC basis; 2013 traces say nothing of it. */
-    if (abi == HVLOG_CALL_ABI_CURRENT)
+    if (abi == HVLOG_ABI_CURRENT)
         meta.qpc_frequency_hz = 10000000u;
     for (uint32_t type = 0; type < 2; type++) {
         const struct hvlog_group_params *p = &params[type];
@@ -480,7 +474,7 @@ int cli_cmd_record(int argc, char **argv)
         known = hvlog_client_init_reference_time(client, type, &ref);
         g = &meta.groups[meta.group_count++];
         g->type = type;
-        g->convention = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
+        g->convention = abi == HVLOG_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
         g->mode = p->mode;
         g->buffer_count = p->buffer_count;
         g->buffer_pages = p->buffer_pages;
@@ -490,7 +484,7 @@ int cli_cmd_record(int argc, char **argv)
         g->system_time = known ? p->system_time : 0;
         g->reference_time_at_init = ref;
         g->qpc_at_init = ref;
-        g->qpc_at_init_known = known && abi == HVLOG_CALL_ABI_CURRENT;
+        g->qpc_at_init_known = known && abi == HVLOG_ABI_CURRENT;
         g->sources = source_mask(abi, type == HvEventLogTypeLocalDiagnostics ? sources : UINT64_MAX);
     }
     if (interrupted) { /* stopped before anything was logged: nothing to keep */

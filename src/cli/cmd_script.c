@@ -40,7 +40,7 @@ struct script {
     struct hvlog_sim *sim;
     struct hvlog_root_ops ops; /* the root's side of sim (ctx: sim), for msg */
     uint32_t lps, children;
-    enum hvlog_call_abi abi; /* the layouts the verbs build; the engine's profile */
+    enum hvlog_abi_profile abi; /* the layouts the verbs build; the engine's profile */
     /* GPA page numbers Map returned, per type and index (what the root learned). */
     uint64_t *pages[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
     uint32_t page_count[HVLOG_TYPE_COUNT][HV_EVENTLOG_MAX_BUFFER_COUNT];
@@ -226,7 +226,7 @@ static uint64_t issue(struct script *sc, uint16_t code, const uint8_t *input, ui
 {
     const struct hvlog_call_info *info = hvlog_call_info(code);
     enum hvlog_call_convention canonical =
-        sc->abi == HVLOG_CALL_ABI_CURRENT ? info->convention_current : info->convention_2013;
+        sc->abi == HVLOG_ABI_CURRENT ? info->convention_current : info->convention_2013;
     bool fast = o->fast || (!o->mem && canonical == HVLOG_CALL_FAST);
     const uint8_t *bytes = o->has_in ? o->in : input;
     uint32_t n = o->has_in ? o->in_len : len;
@@ -234,7 +234,7 @@ static uint64_t issue(struct script *sc, uint16_t code, const uint8_t *input, ui
     uint64_t rdx, r8;
 
     if (fast) {
-        hv_fast_pack(bytes, n > 16 ? 16 : n, &rdx, &r8);
+        hvlog_fast_pack(bytes, n > 16 ? 16 : n, &rdx, &r8);
     } else {
         uint8_t *in_page, *out_page;
         uint64_t in_gpa = hvlog_sim_root_page(sc->sim, 0, &in_page);
@@ -290,7 +290,7 @@ static int current_only(struct script *sc, struct args *a, const char *key, cons
 {
     int i = find(a, key);
 
-    if (i >= 0 && sc->abi != HVLOG_CALL_ABI_CURRENT) {
+    if (i >= 0 && sc->abi != HVLOG_ABI_CURRENT) {
         fail(err, "%s= needs --abi current (the 2013 %s)", key, what);
         return -1;
     }
@@ -346,7 +346,7 @@ static uint32_t init_input(struct script *sc, uint32_t type, struct args *a, boo
     uint64_t time = num(a, "time", false, 0, UINT64_MAX, err);
     uint16_t mode = parse_mode(sc, a, err);
 
-    if (sc->abi == HVLOG_CALL_ABI_CURRENT) {
+    if (sc->abi == HVLOG_ABI_CURRENT) {
         struct hv_input_initialize_eventlog_buffer_group_current r = {
             .type = (uint16_t)type, .mode = mode, .maximum_buffer_count = count,
             .buffer_size_bytes = (uint32_t)(pages * HV_PAGE_SIZE), .threshold = threshold,
@@ -407,7 +407,7 @@ static void cmd_hypercall(struct script *sc, const struct verb *verb, struct arg
          * with GroupCount 0 and ConfigurationFlags = the mask (§11.3); the
          * same 16 bytes, then zeros. */
         hvlog_store_le64(in + 8, num(a, "mask", need, 0, UINT64_MAX, err));
-        len = sc->abi == HVLOG_CALL_ABI_CURRENT ? HV_INPUT_SET_SOURCES_CURRENT_SIZE : 16;
+        len = sc->abi == HVLOG_ABI_CURRENT ? HV_INPUT_SET_SOURCES_CURRENT_SIZE : 16;
         break;
     default: /* the six {Type, BufferIndex, ...} calls */
         index = (uint32_t)num(a, "index", need, 0, UINT32_MAX, err);
@@ -425,7 +425,7 @@ static void cmd_hypercall(struct script *sc, const struct verb *verb, struct arg
         }
         if (code == HvCallHvMapEventLogBuffer || code == HvCallHvUnmapEventLogBuffer) {
             uint64_t partition = parse_partition(sc, a, err);
-            if (sc->abi == HVLOG_CALL_ABI_CURRENT) { /* §11.2 */
+            if (sc->abi == HVLOG_ABI_CURRENT) { /* §11.2 */
                 hvlog_store_le64(in + 8, partition);
                 len = 16;
             }
@@ -455,7 +455,7 @@ static void cmd_hypercall(struct script *sc, const struct verb *verb, struct arg
         const uint8_t *hdr = outv ? hvlog_sim_root_view(sc->sim, hvlog_load_le64(outv) << 12, 72) : NULL;
         /* BufferSize is the whole buffer in 2013, the data area now (D9). */
         uint32_t size = hdr ? hvlog_load_le32(hdr) : 0;
-        uint32_t pages = (sc->abi == HVLOG_CALL_ABI_CURRENT ? size + HV_EVENTLOG_BUFFER_HEADER_SIZE
+        uint32_t pages = (sc->abi == HVLOG_ABI_CURRENT ? size + HV_EVENTLOG_BUFFER_HEADER_SIZE
                                                             : size) / HV_PAGE_SIZE;
         const uint8_t *list = pages ? hvlog_sim_root_view(sc->sim, base, pages * 8) : NULL;
 
@@ -574,7 +574,7 @@ static void cmd_header(struct script *sc, const struct verb *verb, struct args *
         printf("not-mapped\n");
         return;
     }
-    if (sc->abi == HVLOG_CALL_ABI_CURRENT) {
+    if (sc->abi == HVLOG_ABI_CURRENT) {
         struct hv_eventlog_buffer_header_current h;
 
         hv_eventlog_buffer_header_current_load(&h, v);
@@ -595,7 +595,7 @@ static void cmd_header(struct script *sc, const struct verb *verb, struct args *
         printf(" next=none");
     else
         printf(" next=%" PRIu32, next);
-    if (sc->abi == HVLOG_CALL_ABI_CURRENT)
+    if (sc->abi == HVLOG_ABI_CURRENT)
         printf(" seq=%" PRIu32, hvlog_load_le32(v + offsetof(struct hv_eventlog_buffer_header_current,
                                                              lp_sequence_number)));
     printf("\n");
@@ -656,8 +656,8 @@ static void cmd_entries(struct script *sc, const struct verb *verb, struct args 
         return;
     }
     werr = hvlog_buffer_walk(v, (size_t)sc->page_count[type][index] * HV_PAGE_SIZE,
-                             sc->abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT
-                                                               : HVLOG_HEADER_2013,
+                             sc->abi == HVLOG_ABI_CURRENT ? HVLOG_ABI_CURRENT
+                                                               : HVLOG_ABI_2013,
                              NULL, NULL, count_entries, counts);
     if (werr != HVLOG_WALK_OK)
         printf("corrupt: %s\n", hvlog_walk_error_text(werr));
@@ -879,7 +879,7 @@ int cli_cmd_script(int argc, char **argv)
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct script sc;
     const char *path = NULL;
-    enum hvlog_call_abi abi = HVLOG_CALL_ABI_2013;
+    enum hvlog_abi_profile abi = HVLOG_ABI_2013;
     char *line;
     size_t len;
     FILE *in;
@@ -898,9 +898,9 @@ int cli_cmd_script(int argc, char **argv)
         switch (opt) {
         case 'A':
             if (strcmp(optarg, "2013") == 0) {
-                abi = HVLOG_CALL_ABI_2013;
+                abi = HVLOG_ABI_2013;
             } else if (strcmp(optarg, "current") == 0) {
-                abi = HVLOG_CALL_ABI_CURRENT;
+                abi = HVLOG_ABI_CURRENT;
             } else {
                 cli_error("script: --abi takes 2013 or current, not '%s'", optarg);
                 return CLI_EXIT_USAGE;
@@ -935,7 +935,7 @@ int cli_cmd_script(int argc, char **argv)
     }
     /* The root partition's pool and RAM grow with the pool asked for. */
     cfg.root_ram_pages = cfg.pool_pages + 1024;
-    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+    cfg.profile = hvlog_profile_preset(abi);
     memset(&sc, 0, sizeof sc);
     sc.abi = abi;
     sc.lps = cfg.lps;

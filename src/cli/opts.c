@@ -39,7 +39,7 @@ bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
 {
     static const char *const short_names[] = {"global", "local", "system"};
 
-    for (uint32_t t = 0; t < 3; t++) {
+    for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {
         const char *spec = hvlog_eventlog_type_name(t);
         if (strcasecmp(text, short_names[t]) == 0 || (spec && strcasecmp(text, spec) == 0)) {
             *out = t;

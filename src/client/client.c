@@ -20,7 +20,7 @@
 #include "hvlog/abi/synic.h"
 #include "hvlog/client/client.h"
 
-#define TYPES 3u
+#define TYPES HVLOG_TYPE_COUNT
 #define NONE HV_EVENTLOG_BUFFER_INDEX_NONE
 
 struct client_buffer {
@@ -45,8 +45,8 @@ struct hvlog_client {
     struct hvlog_root_ops ops;
     void *ctx;
     uint32_t deposit_retries;
-    enum hvlog_call_abi abi;
-    enum hvlog_header_convention convention; /* D9: how the hypervisor writes headers */
+    enum hvlog_abi_profile abi;
+    enum hvlog_abi_profile convention; /* D9: how the hypervisor writes headers */
     struct client_group groups[TYPES];
     uint8_t *copy; /* one buffer's bytes, copied out of the view (2 MiB) */
 };
@@ -57,7 +57,7 @@ int hvlog_client_create(const struct hvlog_client_config *config, struct hvlog_c
 
     if (!config || !out || !config->ops || !config->ops->hypercall || !config->ops->scratch_page ||
         !config->ops->view || config->ops->vp_count == 0 ||
-        (config->abi != HVLOG_CALL_ABI_2013 && config->abi != HVLOG_CALL_ABI_CURRENT))
+        (config->abi != HVLOG_ABI_2013 && config->abi != HVLOG_ABI_CURRENT))
         return -1;
     c = calloc(1, sizeof(*c));
     if (!c)
@@ -71,7 +71,7 @@ int hvlog_client_create(const struct hvlog_client_config *config, struct hvlog_c
     c->ctx = config->ctx;
     c->deposit_retries = config->deposit_retries ? config->deposit_retries : 3;
     c->abi = config->abi;
-    c->convention = config->abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
+    c->convention = config->abi;
     *out = c;
     return 0;
 }
@@ -100,10 +100,10 @@ hv_status_t hvlog_client_call(struct hvlog_client *c, uint32_t vp, uint16_t code
         return HV_STATUS_INVALID_PARAMETER;
     /* D23: the row's convention for the profile; the control word is the
      * bare call code (plus Fast), as every real client sends it. */
-    if ((c->abi == HVLOG_CALL_ABI_CURRENT ? info->convention_current : info->convention_2013) ==
+    if ((c->abi == HVLOG_ABI_CURRENT ? info->convention_current : info->convention_2013) ==
         HVLOG_CALL_FAST) {
         uint64_t rdx, r8;
-        if (!hv_fast_pack(input, len, &rdx, &r8))
+        if (!hvlog_fast_pack(input, len, &rdx, &r8))
             return HV_STATUS_INVALID_PARAMETER;
         rax = c->ops.hypercall(c->ctx, vp, code | HV_HYPERCALL_FAST_BIT, rdx, r8);
     } else {
@@ -153,7 +153,7 @@ static hv_status_t call_with_deposit(struct hvlog_client *c, struct client_group
 static uint32_t buffer_input(const struct hvlog_client *c, uint16_t code, uint32_t type,
                              uint32_t index, uint8_t in[16])
 {
-    if (c->abi == HVLOG_CALL_ABI_CURRENT &&
+    if (c->abi == HVLOG_ABI_CURRENT &&
         (code == HvCallHvMapEventLogBuffer || code == HvCallHvUnmapEventLogBuffer)) {
         struct hv_input_eventlog_buffer_partition b = {
             .type = type, .buffer_index = index, .partition_id = HV_PARTITION_ID_SELF};
@@ -288,7 +288,7 @@ static void unwind(struct hvlog_client *c, struct client_group *g)
 static uint32_t initialize_input(const struct hvlog_client *c, const struct hvlog_group_params *p,
                                  uint8_t in[32])
 {
-    if (c->abi == HVLOG_CALL_ABI_CURRENT) {
+    if (c->abi == HVLOG_ABI_CURRENT) {
         struct hv_input_initialize_eventlog_buffer_group_current req;
 
         if (p->mode > UINT16_MAX || p->buffer_pages > UINT32_MAX / HV_PAGE_SIZE)
@@ -376,7 +376,7 @@ hv_status_t hvlog_client_set_sources(struct hvlog_client *c, uint32_t type, uint
     uint8_t in[HV_INPUT_SET_SOURCES_CURRENT_SIZE] = {0};
     uint32_t len;
 
-    if (c->abi == HVLOG_CALL_ABI_CURRENT) {
+    if (c->abi == HVLOG_ABI_CURRENT) {
         struct hv_input_set_eventlog_group_sources_current req = {
             .type = type, .group_count = 0, .configuration_flags = mask};
         hv_input_set_eventlog_group_sources_current_store(in, &req);

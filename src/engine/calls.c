@@ -62,7 +62,7 @@ static hv_status_t lock_existing_buffer(struct hvlog_call_ctx *c, struct hv_inpu
 {
     hv_input_eventlog_buffer_load(in, c->input);
     *g = group_of(c, in->type);
-    hvlog_spin_lock(&(*g)->lock);
+    hvlog__spin_lock(c->engine, &(*g)->lock);
     if (mapping && !partition_acceptable(c))
         return HV_STATUS_INVALID_PARTITION_ID;
     if (!(*g)->initialized || ((*g)->ring && !mapping))
@@ -132,7 +132,7 @@ static hv_status_t init_request_load(const struct hvlog_call_ctx *c, struct init
     return HV_STATUS_SUCCESS;
 }
 
-hv_status_t call_initialize(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_initialize(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     struct init_request in;
@@ -146,7 +146,7 @@ hv_status_t call_initialize(struct hvlog_call_ctx *c)
     g = group_of(c, in.type);
     t = &e->logger.types[in.type];
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (g->initialized) {
         status = HV_STATUS_OBJECT_IN_USE;
     } else if (e->ops.pages_alloc(e->config.ctx, 0, false, 1, &page) != 0) {
@@ -167,14 +167,20 @@ hv_status_t call_initialize(struct hvlog_call_ctx *c)
         g->free_head = g->free_tail = NONE;
         __atomic_store_n(&g->free_count, 0, __ATOMIC_RELAXED);
         for (uint32_t s = 0; s < g->scope_count; s++) {
-            struct hvlog_scope *scope = group_scope(e, g, s);
+            struct hvlog__scope *scope = group_scope(e, g, s);
             memset(&g->pending[s], 0, sizeof(g->pending[s]));
             g->pending[s].head = g->pending[s].tail = NONE;
             __atomic_store_n(&scope->lost_pending, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->lost_no_buffer, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->lost_too_large, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->overwritten, 0, __ATOMIC_RELAXED);
+            scope->lost_nested_taken = 0;
         }
+        /* The nesting guards' counts (log.h): the LPs' own scopes, or a
+         * global type's placeholders. No call of this type runs now: its
+         * source mask is 0 until SetSources. */
+        for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
+            __atomic_store_n(&t->scopes[lp].lost_nested, 0, __ATOMIC_RELAXED);
         g->message_state = MSG_FREE;
         g->due_head = g->due_count = 0;
         /* Entries follow the group's TimeBasis; without a TSC callback the
@@ -186,20 +192,20 @@ hv_status_t call_initialize(struct hvlog_call_ctx *c)
                              : e->ops.ref_time_100ns;
         /* Source mask stays 0: logging is disabled until SetSources. */
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
 /* ---- 0x0061 HvFinalizeEventLogBufferGroup (§5.2) ---- */
 
-hv_status_t call_finalize(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_finalize(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     uint32_t type = hvlog_load_le32(c->input);
     struct hvlog_group *g = group_of(c, type);
     hv_status_t status = HV_STATUS_SUCCESS;
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
     else if (__atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED) != 0)
@@ -207,18 +213,18 @@ hv_status_t call_finalize(struct hvlog_call_ctx *c)
     else if (g->buffers_created != 0)
         status = HV_STATUS_OPERATION_DENIED; /* D15: the function page's reading */
     else {
-        notify_withdraw(e, g); /* DEC-FINMSG */
+        hvlog__notify_withdraw(e, g); /* DEC-FINMSG */
         e->ops.pages_free(e->config.ctx, &g->bookkeeping);
         memset(&g->bookkeeping, 0, sizeof(g->bookkeeping));
         g->initialized = false;
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
 /* ---- 0x0062 HvCreateEventLogBuffer (§5.3) ---- */
 
-hv_status_t call_create(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_create(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     struct hv_input_create_eventlog_buffer in;
@@ -231,7 +237,7 @@ hv_status_t call_create(struct hvlog_call_ctx *c)
     valid = (in.proximity_flags & HV_PROXIMITY_FLAG_VALID) != 0;
     preferred = (in.proximity_flags & HV_PROXIMITY_FLAG_PREFERRED) != 0;
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g)) {
         status = HV_STATUS_OPERATION_DENIED;
     } else if ((in.proximity_flags & HV_PROXIMITY_FLAGS_RESERVED) != 0 ||
@@ -258,18 +264,18 @@ hv_status_t call_create(struct hvlog_call_ctx *c)
             b->domain_strict = strict;
             b->owner = NONE;
             b->next = NONE;
-            buffer_header_init(g, in.buffer_index);
-            buffer_transition(g, in.buffer_index, T1_CREATE);
+            hvlog__buffer_header_init(g, in.buffer_index);
+            hvlog__buffer_transition(g, in.buffer_index, T1_CREATE);
             g->buffers_created++;
         }
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
 /* ---- 0x0063 HvDeleteEventLogBuffer (§5.4) ---- */
 
-hv_status_t call_delete(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_delete(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
@@ -283,23 +289,46 @@ hv_status_t call_delete(struct hvlog_call_ctx *c)
         struct hvlog_buffer *b = &g->buffers[in.buffer_index];
         struct hvlog_pages pages = b->pages;
 
-        buffer_transition(g, in.buffer_index, T2_DELETE);
+        hvlog__buffer_transition(g, in.buffer_index, T2_DELETE);
         memset(b, 0, sizeof(*b));
         g->buffers_created--;
         e->ops.pages_free(e->config.ctx, &pages);
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
 /* ---- 0x0064 HvMapEventLogBuffer (§5.5) ---- */
+
+/*
+ * The one place a handler's output reaches the guest (§3.4): Map's
+ * GpaPages[], written whole before the call changes any state, so that a
+ * failure here leaves nothing to undo but what the caller built for it. A
+ * write that fails is reported as the probe would have reported it: an
+ * intercept for a fault, INVALID_ALIGNMENT for an address out of range.
+ */
+static hv_status_t call_output_write(struct hvlog_call_ctx *c, uint64_t gpa, const void *bytes,
+                                     uint32_t len)
+{
+    struct hvlog_engine *e = c->engine;
+    enum hvlog_gpa_result r = e->ops.gpa_write(e->config.ctx, c->caller->partition_id, gpa, bytes,
+                                               len);
+
+    if (r == HVLOG_GPA_OK)
+        return HV_STATUS_SUCCESS;
+    if (r == HVLOG_GPA_FAULT) {
+        c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+        c->fault_gpa = gpa;
+    }
+    return HV_STATUS_INVALID_ALIGNMENT;
+}
 
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 {
     return a < b + blen && b < a + alen;
 }
 
-hv_status_t call_map(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_map(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
@@ -327,7 +356,10 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
         } else if (buffer_root_mapped(g, b)) {
             status = HV_STATUS_OPERATION_DENIED; /* already mapped */
         } else {
-            uint64_t gpa_pages[HV_EVENTLOG_MAX_BUFFER_PAGES];
+            /* The group's scratch, not the stack: up to 4 KiB, and the
+             * group lock is held (a hypervisor's stack is small). */
+            uint64_t *gpa_pages = g->map_output;
+            uint8_t *out = (uint8_t *)gpa_pages;
 
             if (e->ops.overlay_map) {
                 if (e->ops.overlay_map(e->config.ctx, &b->pages, gpa_pages) != 0)
@@ -337,29 +369,35 @@ hv_status_t call_map(struct hvlog_call_ctx *c)
                     gpa_pages[i] = ((uint64_t)(uintptr_t)b->pages.hva >> HV_PAGE_SHIFT) + i;
             }
             if (status == HV_STATUS_SUCCESS) {
-                /* gpa_pages becomes the output block in place: §5.5 GpaPages[]. */
-                uint8_t *out = (uint8_t *)gpa_pages;
+                /* gpa_pages becomes the output block in place: §5.5
+                 * GpaPages[] (entry i is read before it is rewritten). */
                 for (uint32_t i = 0; i < g->buffer_pages; i++)
                     hvlog_store_le64(out + (size_t)i * 8, gpa_pages[i]);
+                status = call_output_write(c, out_gpa, out, out_len);
+                /* The write failed although the probe passed (the host
+                 * changed the root's memory meanwhile): the overlay goes
+                 * again and nothing changed (STYLE habit 5). */
+                if (status != HV_STATUS_SUCCESS && e->ops.overlay_unmap)
+                    e->ops.overlay_unmap(e->config.ctx, &b->pages);
+            }
+            /* Only now, with the output in the guest, does the state change. */
+            if (status == HV_STATUS_SUCCESS) {
                 if (g->ring) { /* §11.6: the ring is in service already */
                     b->root_mapped = true;
                 } else {
-                    buffer_transition(g, in.buffer_index, T3_MAP);
-                    free_list_append(g, in.buffer_index);
+                    hvlog__buffer_transition(g, in.buffer_index, T3_MAP);
+                    hvlog__free_list_append(g, in.buffer_index);
                 }
-                /* Probed writable above, so this cannot fail: the output
-                 * reaches the guest only on success, and whole. */
-                e->ops.gpa_write(e->config.ctx, c->caller->partition_id, out_gpa, out, out_len);
             }
         }
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
 /* ---- 0x0065 HvUnmapEventLogBuffer (§5.6, DEC-UNMAP, D14) ---- */
 
-hv_status_t call_unmap(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_unmap(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     struct hv_input_eventlog_buffer in;
@@ -376,19 +414,19 @@ hv_status_t call_unmap(struct hvlog_call_ctx *c)
             else
                 status = e->config.profile.unmap_state_status;
         } else if (b->state == HvEventLogBufferStateFree) {
-            free_list_remove(g, in.buffer_index);
-            buffer_transition(g, in.buffer_index, T4_UNMAP_FREE);
+            hvlog__free_list_remove(g, in.buffer_index);
+            hvlog__buffer_transition(g, in.buffer_index, T4_UNMAP_FREE);
         } else if (b->state == HvEventLogBufferStateReady) {
             /* Q-UNMAPREADY: no list is re-linked. */
             b->owner = NONE;
-            buffer_transition(g, in.buffer_index, T11_UNMAP_READY);
+            hvlog__buffer_transition(g, in.buffer_index, T11_UNMAP_READY);
         } else {
             status = e->config.profile.unmap_state_status;
         }
         if (status == HV_STATUS_SUCCESS && e->ops.overlay_unmap)
             e->ops.overlay_unmap(e->config.ctx, &b->pages);
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
@@ -400,7 +438,7 @@ static void lp_quiesced(void *arg)
     (void)arg;
 }
 
-hv_status_t call_sources(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_sources(struct hvlog_call_ctx *c)
 {
     struct hv_input_set_eventlog_group_sources in;
     struct hvlog_group *g;
@@ -419,13 +457,15 @@ hv_status_t call_sources(struct hvlog_call_ctx *c)
             return HV_STATUS_INVALID_PARAMETER;
     }
     g = group_of(c, in.type);
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(c->engine, &g->lock);
     if (!group_managed_by_root(g))
         status = HV_STATUS_OPERATION_DENIED;
+    else if (g->broken && in.enable_flags != 0)
+        status = HV_STATUS_OPERATION_DENIED; /* HVLOG_BUG_ON: it records nothing more */
     else /* release: pairs with hvlog_log()'s acquire load (log.c) */
         disabled = __atomic_exchange_n(&c->engine->logger.types[in.type].source_mask,
                                        in.enable_flags, __ATOMIC_RELEASE) & ~in.enable_flags;
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     /* Q-CONC: an LP may have loaded the old mask and not yet recorded (or
      * taken a buffer for) its event. Disabling returns only once every LP
      * is between two events, so nothing it disabled is recorded after it
@@ -440,7 +480,7 @@ hv_status_t call_sources(struct hvlog_call_ctx *c)
 
 /* ---- 0x0067 HvReleaseEventLogBuffer (§5.8, D13) ---- */
 
-hv_status_t call_release(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_release(struct hvlog_call_ctx *c)
 {
     struct hv_input_eventlog_buffer in;
     struct hvlog_group *g;
@@ -455,7 +495,7 @@ hv_status_t call_release(struct hvlog_call_ctx *c)
         } else if (b->state == HvEventLogBufferStateComplete &&
                    c->engine->config.profile.release_from_complete) {
             t = TX_RELEASE_COMPLETE; /* D13: it leaves its pending list first */
-            pending_remove(g, in.buffer_index);
+            hvlog__pending_remove(g, in.buffer_index);
         } else {
             status = HV_STATUS_OPERATION_DENIED;
         }
@@ -464,11 +504,11 @@ hv_status_t call_release(struct hvlog_call_ctx *c)
                                  offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
                              NONE);
             b->owner = NONE;
-            buffer_transition(g, in.buffer_index, t);
-            free_list_append(g, in.buffer_index);
+            hvlog__buffer_transition(g, in.buffer_index, t);
+            hvlog__free_list_append(g, in.buffer_index);
         }
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return status;
 }
 
@@ -479,17 +519,17 @@ static void flush_scope(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
 {
     uint32_t active;
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     active = __atomic_load_n(&group_scope(e, g, scope)->active_index, __ATOMIC_RELAXED);
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     if (active != NONE)
-        flush_scope_active(e, g, scope, active, vp);
-    hvlog_spin_lock(&g->lock);
-    pending_make_due(e, g, scope, vp, true);
-    hvlog_spin_unlock(&g->lock);
+        hvlog__flush_scope_active(e, g, scope, active, vp);
+    hvlog__spin_lock(e, &g->lock);
+    hvlog__pending_make_due(e, g, scope, vp, true);
+    hvlog__spin_unlock(&g->lock);
 }
 
-hv_status_t call_flush(struct hvlog_call_ctx *c)
+hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c)
 {
     struct hvlog_engine *e = c->engine;
     const struct hvlog_profile *prof = &e->config.profile;
@@ -500,29 +540,29 @@ hv_status_t call_flush(struct hvlog_call_ctx *c)
 
     hv_input_eventlog_buffer_load(&in, c->input);
     g = group_of(c, in.type);
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g)) {
-        hvlog_spin_unlock(&g->lock);
+        hvlog__spin_unlock(&g->lock);
         return HV_STATUS_OPERATION_DENIED;
     }
     if (prof->flush_index == HVLOG_FLUSH_INDEX_VP) {
         /* D1: the field names a VP; flush the LP bound to it. */
         for (uint32_t i = 0; i < e->config.lp_count && lp == NONE; i++) {
-            if (scope_vp(e, g, i) == in.buffer_index)
+            if (hvlog__scope_vp(e, g, i) == in.buffer_index)
                 lp = i;
         }
         if (lp == NONE) {
-            hvlog_spin_unlock(&g->lock);
+            hvlog__spin_unlock(&g->lock);
             return HV_STATUS_INVALID_PARAMETER;
         }
     } else if (!buffer_exists(g, in.buffer_index)) {
-        hvlog_spin_unlock(&g->lock);
+        hvlog__spin_unlock(&g->lock);
         return HV_STATUS_INVALID_PARAMETER; /* DEC-FLUSH */
     } else {
         state = g->buffers[in.buffer_index].state;
         owner = g->buffers[in.buffer_index].owner;
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
 
     /* Validation is over: from here on the call succeeds. */
     if (prof->flush_scope == HVLOG_FLUSH_SCOPE_TYPE) {
@@ -532,18 +572,18 @@ hv_status_t call_flush(struct hvlog_call_ctx *c)
         flush_scope(e, g, g->local ? lp : 0, vp);
     } else if (state == HvEventLogBufferStateInUse) {
         /* §5.9 step 1 and 2, as the owner: T7, then the list is notified. */
-        flush_scope_active(e, g, owner, in.buffer_index, vp);
-        hvlog_spin_lock(&g->lock);
+        hvlog__flush_scope_active(e, g, owner, in.buffer_index, vp);
+        hvlog__spin_lock(e, &g->lock);
         /* It may have filled meanwhile (T6): notify its list all the same. */
         if (g->buffers[in.buffer_index].exists &&
             g->buffers[in.buffer_index].state == HvEventLogBufferStateComplete)
-            pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
-        hvlog_spin_unlock(&g->lock);
+            hvlog__pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
+        hvlog__spin_unlock(&g->lock);
     } else if (state == HvEventLogBufferStateComplete) {
-        hvlog_spin_lock(&g->lock);
+        hvlog__spin_lock(e, &g->lock);
         if (g->buffers[in.buffer_index].state == HvEventLogBufferStateComplete)
-            pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
-        hvlog_spin_unlock(&g->lock);
+            hvlog__pending_make_due(e, g, g->buffers[in.buffer_index].owner, vp, true);
+        hvlog__spin_unlock(&g->lock);
     }
     /* §5.9 step 3: Free, Ready, Standby - nothing to do. */
     return HV_STATUS_SUCCESS;

@@ -17,14 +17,48 @@
  *    buffer is InUse.
  * In the current profile the scope counts from the end of the header (§11.4).
  */
-#include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "engine/engine_internal.h"
 
+/*
+ * The reason, formatted without libc (the engine is freestanding): @fmt's
+ * only conversion is %u (a uint32_t). Truncated to fit, always terminated.
+ */
+static void why_format(char *why, size_t why_size, const char *fmt, ...)
+{
+    size_t n = 0;
+    va_list ap;
+
+    if (!why || why_size == 0)
+        return;
+    va_start(ap, fmt);
+    for (const char *p = fmt; *p && n + 1 < why_size; p++) {
+        char digits[10];
+        int d = 0;
+        uint32_t v;
+
+        if (p[0] != '%' || p[1] != 'u') {
+            why[n++] = *p;
+            continue;
+        }
+        p++;
+        v = va_arg(ap, uint32_t);
+        do {
+            digits[d++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        while (d > 0 && n + 1 < why_size)
+            why[n++] = digits[--d];
+    }
+    va_end(ap);
+    why[n] = '\0';
+}
+
 #define FAIL(...)                                    \
     do {                                             \
-        snprintf(why, why_size, __VA_ARGS__);        \
+        why_format(why, why_size, __VA_ARGS__);      \
         return -1;                                   \
     } while (0)
 
@@ -79,7 +113,7 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
     /* Pending lists and scopes. */
     for (uint32_t s = 0; s < g->scope_count; s++) {
         const struct hvlog_pending *p = &g->pending[s];
-        const struct hvlog_scope *sc = group_scope(e, g, s);
+        const struct hvlog__scope *sc = group_scope(e, g, s);
 
         n = 0;
         for (uint32_t i = p->head; i != NONE; i = g->buffers[i].next) {
@@ -132,7 +166,7 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
     /* A global type's hot-path placeholders never leave zero (log.h). */
     if (!g->local) {
         for (uint32_t lp = 0; lp < e->config.lp_count; lp++) {
-            const struct hvlog_scope *ph = &e->logger.types[g->type].scopes[lp];
+            const struct hvlog__scope *ph = &e->logger.types[g->type].scopes[lp];
             if (ph->buffer || ph->offset || ph->end)
                 FAIL("type %u: hot-path placeholder of LP %u is not empty", g->type, lp);
         }
@@ -163,9 +197,9 @@ int hvlog_engine_check(struct hvlog_engine *e, char *why, size_t why_size)
         struct hvlog_group *g = &e->groups[type];
         int r;
 
-        hvlog_spin_lock(&g->lock);
+        hvlog__spin_lock(e, &g->lock);
         r = check_group(e, g, why, why_size);
-        hvlog_spin_unlock(&g->lock);
+        hvlog__spin_unlock(&g->lock);
         if (r)
             return r;
     }

@@ -34,7 +34,7 @@ struct call_row {
 
 static const struct call_row calls[HV_EVENTLOG_CALL_COUNT] = {
 #define ROW(code, name, shortname, c13, ccur, in13, incur, out)                              \
-    [(code) - HV_EVENTLOG_CALL_FIRST] = {call_##shortname, {(in13), (incur)},                 \
+    [(code) - HV_EVENTLOG_CALL_FIRST] = {hvlog__call_##shortname, {(in13), (incur)},                 \
                                          HVLOG_CALL_##c13 == HVLOG_CALL_MEMORY, (out)},
     HV_EVENTLOG_CALL_TABLE(ROW)
 #undef ROW
@@ -58,7 +58,7 @@ _Static_assert((HV_HYPERCALL_RSVD_MASK_CURRENT | HV_HYPERCALL_VARHEAD_MASK) ==
 /* The largest input block: the current SetSources, 544 bytes. */
 #define MAX_INPUT_BLOCK HV_INPUT_SET_SOURCES_CURRENT_SIZE
 
-uint32_t profile_type_maximum(const struct hvlog_engine *e)
+uint32_t hvlog__profile_type_maximum(const struct hvlog_engine *e)
 {
     return e->config.profile.abi == HVLOG_ABI_CURRENT ? HvEventLogTypeMaximumCurrent
                                                       : HvEventLogTypeMaximum2013;
@@ -94,7 +94,7 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
     c->input = input;
     if (fast) {
         /* §3.3: 16 bytes in RDX:R8; a longer current-profile layout sees zeros. */
-        hv_fast_unpack(call->rdx, call->r8, input);
+        hvlog_fast_unpack(call->rdx, call->r8, input);
         if (block_len > HV_FAST_INPUT_MAX)
             memset(input + HV_FAST_INPUT_MAX, 0, block_len - HV_FAST_INPUT_MAX);
         c->input_len = block_len < HV_FAST_INPUT_MAX ? block_len : HV_FAST_INPUT_MAX;
@@ -140,7 +140,7 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
     /* 5: every input starts with Type (u16 in the current Initialize, §11.1). */
     type = current && code == HvCallHvInitializeEventLogBufferGroup ? hvlog_load_le16(input)
                                                                      : hvlog_load_le32(input);
-    if (type > profile_type_maximum(e))
+    if (type > hvlog__profile_type_maximum(e))
         return HV_STATUS_INVALID_PARAMETER;
 
     /* 6 */
@@ -160,8 +160,9 @@ enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
         call->fault_gpa = c.fault_gpa;
         return HVLOG_HYPERCALL_GPA_FAULT;
     }
-    /* The one exit. (Map writes its output itself, last, after probing the
-     * range: output reaches the guest only on success.) */
+    /* The one exit of the result value. (Map writes its output itself,
+     * through call_output_write, before it changes any state: output reaches
+     * the guest only on success, and a failed write changes nothing.) */
     call->rax = hv_hypercall_result_make(status, 0);
     return HVLOG_HYPERCALL_DONE;
 }

@@ -1,19 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /* Engine lifetime, host notifications and queries (hvlog/engine/engine.h). */
-#include <stdlib.h>
 #include <string.h>
 
 #include "engine/engine_internal.h"
 
-struct hvlog_profile hvlog_profile_default(void)
+struct hvlog_profile hvlog_profile_preset(enum hvlog_abi_profile abi)
 {
     struct hvlog_profile p = {
-        .abi = HVLOG_ABI_2013,
+        .abi = abi,
         .flush_index = HVLOG_FLUSH_INDEX_BUFFER,
         .flush_scope = HVLOG_FLUSH_SCOPE_BUFFER,
         .unmap_state_status = HV_STATUS_ACCESS_DENIED,
+        /* §12.1, D13: on under the current profile. The Linux driver's STOP
+         * releases what its mapped headers say Complete, and flushes only
+         * InUse buffers; with Release of Complete refused, a list below the
+         * threshold never becomes Ready, DESTROY's Unmap is refused, and the
+         * next Initialize finds the group still initialized. */
+        .release_from_complete = abi == HVLOG_ABI_CURRENT,
     };
     return p;
+}
+
+struct hvlog_profile hvlog_profile_default(void)
+{
+    return hvlog_profile_preset(HVLOG_ABI_2013);
 }
 
 /* §4.2: GlobalSystemEvents is global; LocalDiagnostics is local. */
@@ -24,16 +34,21 @@ static bool type_is_local(uint32_t type)
 
 static bool config_valid(const struct hvlog_engine_config *c)
 {
-    const struct hvlog_host_ops *o = c->ops;
+    const struct hvlog_host_ops *o;
 
-    if (!o || !o->ref_time_100ns || !o->pages_alloc || !o->pages_free || !o->post_message)
+    if (!c || c->size != sizeof(*c))
+        return false; /* another version of the struct: its fields are not ours */
+    o = c->ops;
+    if (!o || o->size != sizeof(*o))
+        return false;
+    if (!o->ref_time_100ns || !o->pages_alloc || !o->pages_free || !o->post_message)
         return false;
     if (c->lp_count == 0 || c->lp_count > HVLOG_MAX_LPS || c->root_vp_count == 0)
         return false;
     /* Guest memory comes as a set: all three or none. */
     if (!o->gpa_probe != !o->gpa_read || !o->gpa_read != !o->gpa_write)
         return false;
-    if (!o->overlay_map != !o->overlay_unmap)
+    if (!o->overlay_map != !o->overlay_unmap || !o->mem_alloc != !o->mem_free)
         return false;
     if (c->profile.unmap_state_status != HV_STATUS_ACCESS_DENIED &&
         c->profile.unmap_state_status != HV_STATUS_OPERATION_DENIED)
@@ -41,17 +56,59 @@ static bool config_valid(const struct hvlog_engine_config *c)
     return c->profile.abi == HVLOG_ABI_2013 || c->profile.abi == HVLOG_ABI_CURRENT;
 }
 
-int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
+/*
+ * The engine's memory, one block: the engine, then per type its scopes
+ * (a cache line each), pending lists, due FIFO and LP sequence numbers.
+ * layout() computes every offset; with @base it also hands out the arrays.
+ */
+static size_t align_up(size_t n)
 {
-    struct hvlog_engine *e;
+    return (n + HVLOG_ENGINE_ALIGN - 1) & ~(size_t)(HVLOG_ENGINE_ALIGN - 1);
+}
 
-    if (!config || !out || !config_valid(config))
+static size_t layout(const struct hvlog_engine_config *config, struct hvlog_engine *base)
+{
+    size_t at = align_up(sizeof(struct hvlog_engine));
+
+    for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
+        bool local = type_is_local(type);
+        uint32_t scopes = local ? config->lp_count : config->lp_count + 1;
+        uint32_t scope_count = local ? config->lp_count : 1;
+        size_t scopes_at = at, pending_at, fifo_at, seq_at;
+
+        at = align_up(at + sizeof(struct hvlog__scope) * scopes);
+        pending_at = at;
+        at = align_up(at + sizeof(struct hvlog_pending) * scope_count);
+        fifo_at = at;
+        at = align_up(at + sizeof(uint32_t) * scope_count);
+        seq_at = at;
+        at = align_up(at + sizeof(uint32_t) * config->lp_count);
+        if (base) {
+            char *mem = (char *)base;
+            base->logger.types[type].scopes = (struct hvlog__scope *)(void *)(mem + scopes_at);
+            base->groups[type].pending = (struct hvlog_pending *)(void *)(mem + pending_at);
+            base->groups[type].due_fifo = (uint32_t *)(void *)(mem + fifo_at);
+            base->groups[type].lp_sequence = (uint32_t *)(void *)(mem + seq_at);
+        }
+    }
+    return at;
+}
+
+size_t hvlog_engine_size(const struct hvlog_engine_config *config)
+{
+    return config_valid(config) ? layout(config, NULL) : 0;
+}
+
+int hvlog_engine_init(const struct hvlog_engine_config *config, void *memory, size_t bytes,
+                      struct hvlog_engine **out)
+{
+    struct hvlog_engine *e = memory;
+
+    if (!out || !memory || !config_valid(config) || bytes < layout(config, NULL) ||
+        ((uintptr_t)memory & (HVLOG_ENGINE_ALIGN - 1)) != 0)
         return -1;
-    e = aligned_alloc(HVLOG_CACHE_LINE, (sizeof(*e) + HVLOG_CACHE_LINE - 1) &
-                                            ~(size_t)(HVLOG_CACHE_LINE - 1));
-    if (!e)
-        return -1;
-    memset(e, 0, sizeof(*e));
+    memset(e, 0, layout(config, NULL)); /* every list empty, every counter 0 */
+    layout(config, e);
     e->config = *config;
     e->ops = *config->ops;
     e->logger.ctx = config->ctx;
@@ -59,7 +116,6 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
     for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
         struct hvlog_group *g = &e->groups[type];
         struct hvlog_log_type *t = &e->logger.types[type];
-        size_t scopes_bytes;
 
         g->type = type;
         g->local = type_is_local(type);
@@ -70,16 +126,6 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
         t->entry_clock = e->ops.ref_time_100ns;
         t->next_offset_at = (int32_t)HVLOG_HDR_NEXT_BUFFER_OFFSET - (int32_t)group_data_start(g);
         /* Global: lp_count placeholders for the hot path, then the scope. */
-        scopes_bytes = sizeof(struct hvlog_scope) * (g->local ? config->lp_count : config->lp_count + 1);
-        t->scopes = aligned_alloc(HVLOG_CACHE_LINE, scopes_bytes);
-        g->pending = calloc(g->scope_count, sizeof(*g->pending));
-        g->due_fifo = calloc(g->scope_count, sizeof(*g->due_fifo));
-        g->lp_sequence = calloc(config->lp_count, sizeof(*g->lp_sequence));
-        if (!t->scopes || !g->pending || !g->due_fifo || !g->lp_sequence) {
-            hvlog_engine_destroy(e);
-            return -1;
-        }
-        memset(t->scopes, 0, scopes_bytes);
         g->scopes = g->local ? t->scopes : t->scopes + config->lp_count;
         for (uint32_t s = 0; s < g->scope_count; s++) {
             g->scopes[s].lp = g->local ? s : 0;
@@ -88,6 +134,26 @@ int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_e
         }
     }
     *out = e;
+    return 0;
+}
+
+int hvlog_engine_create(const struct hvlog_engine_config *config, struct hvlog_engine **out)
+{
+    size_t bytes = hvlog_engine_size(config);
+    char *raw, *aligned;
+
+    if (bytes == 0 || !out || !config->ops->mem_alloc)
+        return -1;
+    /* Over-allocate and align here, so the hook needs no alignment of its own. */
+    raw = config->ops->mem_alloc(config->ctx, bytes + HVLOG_ENGINE_ALIGN);
+    if (!raw)
+        return -1;
+    aligned = raw + ((HVLOG_ENGINE_ALIGN - (uintptr_t)raw % HVLOG_ENGINE_ALIGN) % HVLOG_ENGINE_ALIGN);
+    if (hvlog_engine_init(config, aligned, bytes, out) != 0) {
+        config->ops->mem_free(config->ctx, raw);
+        return -1;
+    }
+    (*out)->allocated = raw;
     return 0;
 }
 
@@ -107,15 +173,26 @@ void hvlog_engine_destroy(struct hvlog_engine *e)
             e->ops.pages_free(e->config.ctx, &b->pages);
         }
         if (g->initialized && !g->ring) {
-            notify_withdraw(e, g);
+            hvlog__notify_withdraw(e, g);
             e->ops.pages_free(e->config.ctx, &g->bookkeeping);
         }
-        free(e->logger.types[type].scopes);
-        free(g->pending);
-        free(g->due_fifo);
-        free(g->lp_sequence);
     }
-    free(e);
+    if (e->allocated)
+        e->ops.mem_free(e->config.ctx, e->allocated);
+}
+
+void hvlog__bug(struct hvlog_group *g, const char *what)
+{
+    struct hvlog_engine *e = engine_of_group(g);
+
+    g->bugs++;
+    if (g->broken)
+        return; /* warned once already */
+    g->broken = true;
+    /* Stop recording: the hot path sees the mask with acquire (log.h). */
+    __atomic_store_n(&e->logger.types[g->type].source_mask, 0, __ATOMIC_RELEASE);
+    if (e->ops.warn)
+        e->ops.warn(e->config.ctx, g->type, what);
 }
 
 /* §11.6: the hypervisor's own SystemDiagnostics ring. */
@@ -129,7 +206,7 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
     if (buffer_count < HV_EVENTLOG_MIN_BUFFER_COUNT || buffer_count > HV_EVENTLOG_MAX_BUFFER_COUNT ||
         buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES || buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES)
         return -1;
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (!g->current || g->initialized) {
         r = -1;
     } else {
@@ -149,11 +226,11 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
             }
             b->owner = NONE;
             b->next = NONE;
-            buffer_header_init(g, i);
+            hvlog__buffer_header_init(g, i);
             hvlog_store_le32(b->pages.hva +
                                  offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
                              (i + 1) % buffer_count); /* the ring order (§11.6) */
-            buffer_transition(g, i, TX_RING_CREATE); /* in service from the start */
+            hvlog__buffer_transition(g, i, TX_RING_CREATE); /* in service from the start */
             g->buffers_created++;
         }
         if (r != 0) { /* give back what was taken: nothing is kept */
@@ -170,7 +247,7 @@ int hvlog_engine_system_diag_start(struct hvlog_engine *e, uint32_t buffer_count
             __atomic_store_n(&t->source_mask, source_mask, __ATOMIC_RELEASE);
         }
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return r;
 }
 
@@ -180,13 +257,13 @@ int hvlog_engine_system_diag_geometry(struct hvlog_engine *e, uint32_t *buffer_c
     struct hvlog_group *g = &e->groups[HvEventLogTypeSystemDiagnostics];
     int r = -1;
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (g->ring) {
         *buffer_count = g->maximum_buffer_count;
         *buffer_pages = g->buffer_pages;
         r = 0;
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return r;
 }
 
@@ -200,18 +277,23 @@ uint32_t hvlog_engine_lp_count(const struct hvlog_engine *e)
     return e->config.lp_count;
 }
 
-void hvlog_engine_message_delivered(struct hvlog_engine *e, uint32_t type)
+void hvlog_engine_message_delivered(struct hvlog_engine *e, uint64_t token)
 {
+    uint32_t type = (uint32_t)(token & ((1u << MESSAGE_TOKEN_TYPE_BITS) - 1));
     struct hvlog_group *g;
 
     if (type >= HVLOG_TYPE_COUNT)
         return;
     g = &e->groups[type];
-    hvlog_spin_lock(&g->lock);
-    if (g->message_state == MSG_QUEUED)
+    hvlog__spin_lock(e, &g->lock);
+    /* Only the message queued now: a token of a message withdrawn by
+     * Finalize (DEC-FINMSG) whose copy was already under way names an
+     * older generation, and must not free the one a new Initialize queued. */
+    if (g->message_state == MSG_QUEUED && g->message_token == token) {
         g->message_state = MSG_FREE;
-    notify_serve(e, g);
-    hvlog_spin_unlock(&g->lock);
+        hvlog__notify_serve(e, g);
+    }
+    hvlog__spin_unlock(&g->lock);
 }
 
 void hvlog_engine_kick(struct hvlog_engine *e)
@@ -219,10 +301,10 @@ void hvlog_engine_kick(struct hvlog_engine *e)
     for (uint32_t type = 0; type < HVLOG_TYPE_COUNT; type++) {
         struct hvlog_group *g = &e->groups[type];
 
-        hvlog_spin_lock(&g->lock);
+        hvlog__spin_lock(e, &g->lock);
         if (g->initialized)
-            notify_serve(e, g);
-        hvlog_spin_unlock(&g->lock);
+            hvlog__notify_serve(e, g);
+        hvlog__spin_unlock(&g->lock);
     }
 }
 
@@ -238,7 +320,7 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
     if (index >= HV_EVENTLOG_MAX_BUFFER_COUNT)
         return 0;
     g = &e->groups[type];
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     if (g->buffers[index].exists) {
         const struct hvlog_buffer *b = &g->buffers[index];
         out->exists = true;
@@ -262,7 +344,7 @@ int hvlog_engine_buffer_info(struct hvlog_engine *e, uint32_t type, uint32_t ind
         hv_eventlog_buffer_header_current_load(&out->header_current, hdr);
         out->root_mapped = buffer_root_mapped(g, b);
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return 0;
 }
 
@@ -274,7 +356,7 @@ int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_
         return -1;
     g = &e->groups[type];
     memset(out, 0, sizeof(*out));
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     out->initialized = g->initialized;
     out->local = g->local;
     if (g->initialized) {
@@ -290,8 +372,10 @@ int hvlog_engine_group_info(struct hvlog_engine *e, uint32_t type, struct hvlog_
         out->message_busy = g->message_state != MSG_FREE;
         out->due_lists = g->due_count;
     }
+    out->broken = g->broken;
+    out->bugs = g->bugs;
     out->source_mask = __atomic_load_n(&e->logger.types[type].source_mask, __ATOMIC_RELAXED);
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return 0;
 }
 
@@ -299,7 +383,7 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
                              struct hvlog_scope_stats *out)
 {
     struct hvlog_group *g;
-    struct hvlog_scope *s;
+    struct hvlog__scope *s;
 
     if (type >= HVLOG_TYPE_COUNT || !out)
         return -1;
@@ -308,15 +392,22 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
         return -1;
     s = group_scope(e, g, scope);
     memset(out, 0, sizeof(*out));
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     out->events_lost_no_buffer = __atomic_load_n(&s->lost_no_buffer, __ATOMIC_RELAXED);
     out->events_lost_too_large = __atomic_load_n(&s->lost_too_large, __ATOMIC_RELAXED);
+    if (g->local) {
+        out->events_lost_nested = __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED);
+    } else { /* a global type's nesting guards are the LPs' placeholders */
+        for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
+            out->events_lost_nested += __atomic_load_n(
+                &e->logger.types[type].scopes[lp].lost_nested, __ATOMIC_RELAXED);
+    }
     out->events_overwritten = __atomic_load_n(&s->overwritten, __ATOMIC_RELAXED);
     out->lost_pending = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED);
     out->buffers_completed = g->pending[scope].buffers_completed;
     out->notifications = g->pending[scope].notifications;
     out->pending_count = g->pending[scope].count;
     out->active_index = __atomic_load_n(&s->active_index, __ATOMIC_RELAXED);
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return 0;
 }

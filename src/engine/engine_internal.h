@@ -9,7 +9,7 @@
  *   notify.c   pending lists, the message buffer, delivery (§8)
  *
  * Lock order (outermost first):
- *   1. a global scope's lock      (struct hvlog_scope.lock, global class only)
+ *   1. a global scope's lock      (struct hvlog__scope.lock, global class only)
  *   2. the group lock             (struct hvlog_group.lock)
  * run_on_lp() is called with neither held. Host callbacks are called with
  * the group lock held unless their doc says otherwise.
@@ -18,6 +18,7 @@
 #define HVLOG_ENGINE_ENGINE_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "engine/spinlock.h"
@@ -37,6 +38,12 @@ struct hvlog_buffer {
     uint32_t domain;     /* Create's proximity domain id */
     uint32_t owner;      /* scope that filled it (InUse, Complete, Ready), else NONE */
     bool root_mapped;    /* SystemDiagnostics ring only: mapped by the root (§11.6) */
+    /* SystemDiagnostics ring only, the lazy zeroing of a reused buffer
+     * (log.c, hvlog__ring_zero_ahead): data-area bytes in [ring_zeroed,
+     * ring_stale) may hold an earlier generation's entries; from
+     * ring_stale on the data area is zero. Written by the global scope's
+     * owner while the buffer is InUse, under the group lock at a take. */
+    uint32_t ring_zeroed, ring_stale;
     uint32_t next;       /* link on the free list or a pending list, else NONE */
     struct hvlog_pages pages;
 };
@@ -83,14 +90,27 @@ struct hvlog_group {
     struct hvlog_pending *pending; /* [scope_count] */
     /* The real scopes, [scope_count]: the logger's scopes[] for a local
      * type; for a global type the one past the LPs' placeholders. */
-    struct hvlog_scope *scopes;
+    struct hvlog__scope *scopes;
 
     /* §8.3: the group's one message buffer and the FIFO of due scopes. */
     struct hv_message message;
     uint32_t message_state; /* enum message_state */
     uint32_t message_vp;    /* QUEUED: the VP it went to; BUILT: the preferred VP */
+    /* The message's identity for the host (post_message's token): the
+     * generation, one more for each message built over the engine's
+     * lifetime (never reset, Finalize and Initialize included), above the
+     * type in the low bits. hvlog_engine_message_delivered() frees the
+     * message buffer only for the token it is queued with. */
+    uint64_t message_token;
     uint32_t *due_fifo;            /* [scope_count] ring of scope indices */
     uint32_t due_head, due_count;
+
+    /* Map's output block, built under the group lock (§5.5 GpaPages[]). */
+    uint64_t map_output[HV_EVENTLOG_MAX_BUFFER_PAGES];
+
+    /* HVLOG_BUG_ON: an invariant failed; the source mask is 0 and stays so. */
+    bool broken;
+    uint32_t bugs;
 
     struct hvlog_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
 };
@@ -99,15 +119,37 @@ struct hvlog_engine {
     struct hvlog_logger logger; /* first: the hot view; container of the logger */
     struct hvlog_engine_config config;
     struct hvlog_host_ops ops;
+    void *allocated; /* hvlog_engine_create()'s memory, for mem_free; NULL after init */
     struct hvlog_group groups[HVLOG_TYPE_COUNT];
 };
+
+static inline struct hvlog_engine *engine_of_group(struct hvlog_group *g)
+{
+    return (struct hvlog_engine *)(void *)((char *)(g - g->type) -
+                                           offsetof(struct hvlog_engine, groups));
+}
+
+/*
+ * STYLE habit 18, Linux's RB_WARN_ON: a broken invariant is reported once
+ * through the host's warn hook, the group is marked broken and stops
+ * recording (its source mask goes to 0, and SetSources refuses to raise
+ * it), and every hit is counted. Never an abort: the engine runs inside the
+ * observed system. Evaluates to @cond. Group lock held.
+ */
+void hvlog__bug(struct hvlog_group *g, const char *what);
+#define HVLOG_BUG_ON(g, cond, what) \
+    (__builtin_expect(!!(cond), 0) ? (hvlog__bug((g), (what)), 1) : 0)
+
+/* post_message's token: generation << 2 | type (HVLOG_TYPE_COUNT <= 4). */
+#define MESSAGE_TOKEN_TYPE_BITS 2u
+_Static_assert(HVLOG_TYPE_COUNT <= (1u << MESSAGE_TOKEN_TYPE_BITS), "the type fits the token's low bits");
 
 static inline struct hvlog_engine *engine_of_logger(struct hvlog_logger *logger)
 {
     return (struct hvlog_engine *)logger; /* logger is the first member */
 }
 
-static inline struct hvlog_scope *group_scope(struct hvlog_engine *e, struct hvlog_group *g,
+static inline struct hvlog__scope *group_scope(struct hvlog_engine *e, struct hvlog_group *g,
                                               uint32_t scope)
 {
     (void)e;
@@ -124,14 +166,14 @@ enum hvlog_transition {
     TX_RECYCLE,          /* Circular mode or the ring reuses a Complete buffer: -> InUse */
     TX_RING_CREATE,      /* the SystemDiagnostics ring's buffers exist Free from the start */
 };
-void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t);
-bool transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t);
-void buffer_header_init(struct hvlog_group *g, uint32_t index);
+void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t);
+bool hvlog__transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t);
+void hvlog__buffer_header_init(struct hvlog_group *g, uint32_t index);
 
 /* Free list (group lock held). */
-void free_list_append(struct hvlog_group *g, uint32_t index);
-bool free_list_remove(struct hvlog_group *g, uint32_t index);
-uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp);
+void hvlog__free_list_append(struct hvlog_group *g, uint32_t index);
+bool hvlog__free_list_remove(struct hvlog_group *g, uint32_t index);
+uint32_t hvlog__free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp);
 
 /* notify.c (group lock held). The group's one message buffer (§8.3):
  *   FREE    nothing outstanding;
@@ -140,22 +182,22 @@ uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
  *           it again; to the root this is a message queued, not delivered;
  *   QUEUED  the host holds it until hvlog_engine_message_delivered(). */
 enum message_state { MSG_FREE = 0, MSG_BUILT = 1, MSG_QUEUED = 2 };
-void pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
+void hvlog__pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
                     uint32_t vp);
-bool pending_remove(struct hvlog_group *g, uint32_t index);
-void pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
+bool hvlog__pending_remove(struct hvlog_group *g, uint32_t index);
+void hvlog__pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
                       bool by_flush);
-void notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g);
-void notify_serve(struct hvlog_engine *e, struct hvlog_group *g);
-uint32_t scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope);
+void hvlog__notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g);
+void hvlog__notify_serve(struct hvlog_engine *e, struct hvlog_group *g);
+uint32_t hvlog__scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope);
 
 /* log.c: completing the active buffer of a scope (T6/T7); scope owner
  * context, group lock NOT held (it is taken inside). */
-void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+void hvlog__scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                            enum hvlog_transition t, uint32_t vp, bool notify_now);
 /* Flush helpers (log.c): run the flush of a scope's active buffer in the
  * scope owner's context (run_on_lp or the global lock). */
-void flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+void hvlog__flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                         uint32_t index, uint32_t vp);
 
 /* calls.c */
@@ -170,17 +212,17 @@ struct hvlog_call_ctx {
     uint64_t fault_gpa;
 };
 typedef hv_status_t (*hvlog_handler_fn)(struct hvlog_call_ctx *c);
-hv_status_t call_initialize(struct hvlog_call_ctx *c);
-hv_status_t call_finalize(struct hvlog_call_ctx *c);
-hv_status_t call_create(struct hvlog_call_ctx *c);
-hv_status_t call_delete(struct hvlog_call_ctx *c);
-hv_status_t call_map(struct hvlog_call_ctx *c);
-hv_status_t call_unmap(struct hvlog_call_ctx *c);
-hv_status_t call_sources(struct hvlog_call_ctx *c);
-hv_status_t call_release(struct hvlog_call_ctx *c);
-hv_status_t call_flush(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_initialize(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_finalize(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_create(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_delete(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_map(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_unmap(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_sources(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_release(struct hvlog_call_ctx *c);
+hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c);
 
-uint32_t profile_type_maximum(const struct hvlog_engine *e);
+uint32_t hvlog__profile_type_maximum(const struct hvlog_engine *e);
 
 /* §11.4 vs §4.4: where NextBufferOffset counts from, and BufferSize. */
 static inline uint32_t group_data_start(const struct hvlog_group *g)
@@ -200,9 +242,11 @@ static inline bool buffer_root_mapped(const struct hvlog_group *g, const struct 
 }
 
 /* state.c: the header fields a buffer gets when it goes InUse (T5, TX_RECYCLE). */
-void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
+void hvlog__buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
                         uint32_t events_lost);
 /* log.c: the ring's and Circular mode's take of a Complete buffer. */
-uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index);
+uint64_t hvlog__buffer_count_entries(const struct hvlog_group *g, uint32_t index);
+/* log.c: the ring's lazy zeroing, before NextBufferOffset = @next is published. */
+void hvlog__ring_zero_ahead(struct hvlog_buffer *b, uint8_t *data, uint32_t next);
 
 #endif /* HVLOG_ENGINE_ENGINE_INTERNAL_H */

@@ -5,7 +5,7 @@
  * == Who owns what ==
  *
  * A scope is an LP of a local type, or the machine for a global type
- * (struct hvlog_scope in hvlog/engine/log.h). Its hot fields (buffer,
+ * (struct hvlog__scope in hvlog/engine/log.h). Its hot fields (buffer,
  * offset, end) and its single-writer counters are written only by the
  * scope's *owner*:
  *   - local scope n: code running on LP n, i.e. hvlog_log() calls for LP n,
@@ -48,7 +48,7 @@
  *   header NextBufferOffset   release store by the owner after the entry bytes;
  *                             the root reads it with acquire, so every byte
  *                             below it is complete (§6.3)
- *   header BufferState        release store in buffer_transition(), after the
+ *   header BufferState        release store in hvlog__buffer_transition(), after the
  *                             other header fields of the new state (§6.3)
  *   type source_mask          release store by SetSources (after Initialize's
  *                             stores); acquire load on the hot path
@@ -63,7 +63,7 @@
 #include "engine/engine_internal.h"
 
 /* §7.4, Q-LOSTSAT: one more lost event for the scope's next buffer, saturating. */
-static void scope_count_lost(struct hvlog_scope *s, uint64_t *cause)
+static void scope_count_lost(struct hvlog__scope *s, uint64_t *cause)
 {
     uint32_t lost = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED);
 
@@ -72,7 +72,7 @@ static void scope_count_lost(struct hvlog_scope *s, uint64_t *cause)
     __atomic_store_n(cause, __atomic_load_n(cause, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
 }
 
-static void scope_clear_hot(struct hvlog_scope *s)
+static void scope_clear_hot(struct hvlog__scope *s)
 {
     s->buffer = NULL;
     s->offset = 0;
@@ -83,24 +83,24 @@ static void scope_clear_hot(struct hvlog_scope *s)
  * T6/T7: the owner's InUse buffer becomes Complete and joins the scope's
  * pending list (§8.1), which may make the list due. Owner context.
  */
-void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+void hvlog__scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                            enum hvlog_transition t, uint32_t vp, bool notify_now)
 {
-    struct hvlog_scope *s = group_scope(e, g, scope);
+    struct hvlog__scope *s = group_scope(e, g, scope);
     uint32_t index;
 
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     index = s->active_index;
     if (index != NONE) {
-        buffer_transition(g, index, t);
+        hvlog__buffer_transition(g, index, t);
         __atomic_store_n(&s->active_index, NONE, __ATOMIC_RELAXED);
         if (!g->ring) { /* §11.6: the ring has no lists and sends no messages */
-            pending_append(e, g, scope, index, vp);
+            hvlog__pending_append(e, g, scope, index, vp);
             if (notify_now) /* §5.9 step 2: a flush notifies whatever the threshold */
-                pending_make_due(e, g, scope, vp, true);
+                hvlog__pending_make_due(e, g, scope, vp, true);
         }
     }
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     scope_clear_hot(s);
 }
 
@@ -108,7 +108,7 @@ void scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g, uint32
  * Entries in a Complete buffer about to be reused (Circular mode, the ring).
  * The engine wrote them itself, so their Size fields are trusted.
  */
-uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index)
+uint64_t hvlog__buffer_count_entries(const struct hvlog_group *g, uint32_t index)
 {
     const uint8_t *hdr = g->buffers[index].pages.hva;
     const uint8_t *data = hdr + group_data_start(g);
@@ -124,6 +124,31 @@ uint64_t buffer_count_entries(const struct hvlog_group *g, uint32_t index)
         n++;
     }
     return n;
+}
+
+/*
+ * §11.6, the SystemDiagnostics ring: a reused buffer's data area reads zero
+ * past its valid entries, cleared lazily. Called by the buffer's writer
+ * once the entries below @next (NextBufferOffset, from the data area) are
+ * written and before @next is published, it clears what an earlier
+ * generation left in [@next, 2 x @next + 16). So a reader that follows
+ * NextBufferOffset always finds an empty entry header (Type 0) right past
+ * the last valid entry, every byte from there to 2 x NextBufferOffset + 16
+ * reads zero, and from half full on the whole rest does. Each event clears
+ * at most twice its own size (the take clears 16 bytes), where clearing the
+ * whole buffer at the take cost up to 2 MiB under two spinlocks.
+ */
+void hvlog__ring_zero_ahead(struct hvlog_buffer *b, uint8_t *data, uint32_t next)
+{
+    uint64_t target = 2ull * next + HV_EVENTLOG_ENTRY_HEADER_SIZE;
+    uint32_t to = target < b->ring_stale ? (uint32_t)target : b->ring_stale;
+    /* Below @next are this generation's entries: never clear them. */
+    uint32_t from = b->ring_zeroed > next ? b->ring_zeroed : next;
+
+    if (from < to)
+        memset(data + from, 0, to - from);
+    if (to > b->ring_zeroed)
+        b->ring_zeroed = to;
 }
 
 /*
@@ -147,15 +172,41 @@ static uint32_t scope_pick_buffer(struct hvlog_engine *e, struct hvlog_group *g,
         *reuse = g->buffers[index].state == HvEventLogBufferStateComplete;
         return index;
     }
-    index = free_list_take(e, g, lp);
+    index = hvlog__free_list_take(e, g, lp);
     if (index == NONE && g->mode == HvEventLogModeCircular) {
         index = g->pending[scope].head;
         if (index != NONE) {
-            pending_remove(g, index);
+            hvlog__pending_remove(g, index);
             *reuse = true;
         }
     }
     return index;
+}
+
+/*
+ * The nesting guard's losses (log.h) not yet in an EventsLost: a local
+ * scope's own, or, for the global scope, every LP's placeholder's. Owner
+ * context; the counters are written by nested calls, read relaxed here.
+ */
+static uint64_t scope_nested_untaken(struct hvlog_engine *e, struct hvlog_group *g,
+                                     struct hvlog__scope *s)
+{
+    uint64_t n = 0;
+
+    if (g->local)
+        return __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) - s->lost_nested_taken;
+    for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
+        n += __atomic_load_n(&e->logger.types[g->type].scopes[lp].lost_nested, __ATOMIC_RELAXED);
+    return n - s->lost_nested_taken;
+}
+
+enum hvlog_log_result hvlog__log_nested(struct hvlog__scope *s)
+{
+    /* Only nested contexts of this LP write it; relaxed is enough for the
+     * readers (stats, the next take). */
+    __atomic_store_n(&s->lost_nested, __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) + 1,
+                     __ATOMIC_RELAXED);
+    return HVLOG_LOG_LOST;
 }
 
 /*
@@ -166,7 +217,7 @@ static uint32_t scope_pick_buffer(struct hvlog_engine *e, struct hvlog_group *g,
 static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                               uint32_t lp)
 {
-    struct hvlog_scope *s = group_scope(e, g, scope);
+    struct hvlog__scope *s = group_scope(e, g, scope);
     struct hvlog_buffer *b;
     uint32_t index;
     bool reuse;
@@ -179,28 +230,37 @@ static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g,
         scope_count_lost(s, &s->lost_no_buffer);
         return NULL;
     }
-    hvlog_spin_lock(&g->lock);
+    hvlog__spin_lock(e, &g->lock);
     index = scope_pick_buffer(e, g, scope, lp, &reuse);
     if (index == NONE) {
-        hvlog_spin_unlock(&g->lock);
+        hvlog__spin_unlock(&g->lock);
         scope_count_lost(s, &s->lost_no_buffer);
         return NULL;
     }
     b = &g->buffers[index];
     if (reuse)
-        __atomic_store_n(&s->overwritten, s->overwritten + buffer_count_entries(g, index),
+        __atomic_store_n(&s->overwritten, s->overwritten + hvlog__buffer_count_entries(g, index),
                          __ATOMIC_RELAXED);
-    /* Every field the take makes valid, then the state (release, in buffer_transition). */
-    buffer_header_take(e, g, index, g->local ? lp : 0,
-                       __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED));
+    /* Every field the take makes valid, then the state (release, in
+     * buffer_transition). EventsLost (§7.4) takes the losses counted since
+     * the last buffer, those to nesting included, saturating (Q-LOSTSAT). */
+    {
+        uint64_t nested = scope_nested_untaken(e, g, s);
+        uint64_t lost = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED) + nested;
+
+        s->lost_nested_taken += nested;
+        hvlog__buffer_header_take(e, g, index, g->local ? lp : 0,
+                                  lost > HV_EVENTLOG_MAX_LOST_EVENTS ? HV_EVENTLOG_MAX_LOST_EVENTS
+                                                                     : (uint32_t)lost);
+    }
     __atomic_store_n(&s->lost_pending, 0, __ATOMIC_RELAXED);
     b->owner = scope;
-    buffer_transition(g, index, reuse ? TX_RECYCLE : T5_TAKE);
+    hvlog__buffer_transition(g, index, reuse ? TX_RECYCLE : T5_TAKE);
     __atomic_store_n(&s->active_index, index, __ATOMIC_RELAXED);
     s->buffer = b->pages.hva + group_data_start(g);
     s->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE - group_data_start(g);
     s->end = g->buffer_bytes - group_data_start(g);
-    hvlog_spin_unlock(&g->lock);
+    hvlog__spin_unlock(&g->lock);
     return s->buffer;
 }
 
@@ -209,10 +269,10 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
                                        uint32_t scope, uint32_t lp, uint16_t entry_type,
                                        uint32_t context, const void *payload, uint32_t payload_len)
 {
-    struct hvlog_scope *s = group_scope(e, g, scope);
+    struct hvlog__scope *s = group_scope(e, g, scope);
     uint64_t size = hvlog_entry_size(payload_len);
     uint32_t buffer_bytes = __atomic_load_n(&g->buffer_bytes, __ATOMIC_RELAXED);
-    uint32_t vp = scope_vp(e, g, lp);
+    uint32_t vp = hvlog__scope_vp(e, g, lp);
     int32_t next_offset_at = e->logger.types[g->type].next_offset_at;
     uint8_t *buffer;
 
@@ -223,7 +283,7 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     }
     /* Step 3: the active buffer cannot hold it: complete it (T6). */
     if (s->buffer && size > (uint64_t)(s->end - s->offset))
-        scope_complete_active(e, g, scope, T6_FULL, vp, false);
+        hvlog__scope_complete_active(e, g, scope, T6_FULL, vp, false);
     /* Step 4: no active buffer: take a Free one, or lose the event. */
     buffer = s->buffer ? s->buffer : scope_take_buffer(e, g, scope, lp);
     if (!buffer)
@@ -232,20 +292,22 @@ static enum hvlog_log_result scope_log(struct hvlog_engine *e, struct hvlog_grou
     hvlog_entry_write(buffer + s->offset, (uint32_t)size, entry_type, context,
                       e->logger.types[g->type].entry_clock(e->config.ctx), payload, payload_len);
     s->offset += (uint32_t)size;
+    if (g->ring)
+        hvlog__ring_zero_ahead(&g->buffers[s->active_index], buffer, s->offset);
     __atomic_store_n((uint32_t *)(buffer + next_offset_at), s->offset, __ATOMIC_RELEASE);
     /* Step 6. */
     if (s->end - s->offset < HV_EVENTLOG_ENTRY_HEADER_SIZE)
-        scope_complete_active(e, g, scope, T6_FULL, vp, false);
+        hvlog__scope_complete_active(e, g, scope, T6_FULL, vp, false);
     return HVLOG_LOG_RECORDED;
 }
 
-enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp, uint32_t type,
+enum hvlog_log_result hvlog__log_slow(struct hvlog_logger *logger, uint32_t lp, uint32_t type,
                                      uint16_t entry_type, uint32_t context, const void *payload,
                                      uint32_t payload_len)
 {
     struct hvlog_engine *e = engine_of_logger(logger);
     struct hvlog_group *g = &e->groups[type];
-    struct hvlog_scope *global;
+    struct hvlog__scope *global;
     enum hvlog_log_result r = HVLOG_LOG_RECORDED;
     uint64_t size;
 
@@ -258,30 +320,32 @@ enum hvlog_log_result hvlog_log_slow(struct hvlog_logger *logger, uint32_t lp, u
      * the time stamp is taken under the lock so entries stay in time order. */
     global = group_scope(e, g, 0);
     size = hvlog_entry_size(payload_len);
-    hvlog_spin_lock(&global->lock);
+    hvlog__spin_lock(e, &global->lock);
     if (size <= (uint64_t)(global->end - global->offset) && size <= HV_EVENTLOG_MAX_ENTRY_SIZE) {
         uint32_t off = global->offset;
         hvlog_entry_write(global->buffer + off, (uint32_t)size, entry_type, context,
                           logger->types[type].entry_clock(logger->ctx), payload, payload_len);
         off += (uint32_t)size;
         global->offset = off;
+        if (g->ring)
+            hvlog__ring_zero_ahead(&g->buffers[global->active_index], global->buffer, off);
         __atomic_store_n((uint32_t *)(global->buffer + logger->types[type].next_offset_at), off,
                          __ATOMIC_RELEASE);
         if (global->end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
-            scope_complete_active(e, g, 0, T6_FULL, scope_vp(e, g, lp), false);
+            hvlog__scope_complete_active(e, g, 0, T6_FULL, hvlog__scope_vp(e, g, lp), false);
     } else {
         r = scope_log(e, g, 0, lp, entry_type, context, payload, payload_len);
     }
-    hvlog_spin_unlock(&global->lock);
+    hvlog__spin_unlock(&global->lock);
     return r;
 }
 
-void hvlog_log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type)
+void hvlog__log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type)
 {
     struct hvlog_engine *e = engine_of_logger(logger);
     struct hvlog_group *g = &e->groups[type];
 
-    scope_complete_active(e, g, lp, T6_FULL, scope_vp(e, g, lp), false);
+    hvlog__scope_complete_active(e, g, lp, T6_FULL, hvlog__scope_vp(e, g, lp), false);
 }
 
 /* ---- Flush of an InUse buffer: run as the scope's owner ---- */
@@ -295,25 +359,25 @@ struct flush_request {
 static void flush_as_owner(void *arg)
 {
     struct flush_request *r = arg;
-    struct hvlog_scope *s = group_scope(r->engine, r->group, r->scope);
+    struct hvlog__scope *s = group_scope(r->engine, r->group, r->scope);
 
     /* The buffer may have filled (T6) since the caller looked; then it is
      * Complete on this scope's list and the caller notifies that list. */
     if (s->buffer && s->active_index == r->index)
-        scope_complete_active(r->engine, r->group, r->scope, T7_FLUSH, r->vp, true);
+        hvlog__scope_complete_active(r->engine, r->group, r->scope, T7_FLUSH, r->vp, true);
 }
 
 /* §5.9 step 1 for (scope, index); no lock held on entry. */
-void flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
+void hvlog__flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                         uint32_t index, uint32_t vp)
 {
     struct flush_request r = {e, g, scope, index, vp};
 
     if (!g->local) {
-        struct hvlog_scope *global = group_scope(e, g, 0);
-        hvlog_spin_lock(&global->lock);
+        struct hvlog__scope *global = group_scope(e, g, 0);
+        hvlog__spin_lock(e, &global->lock);
         flush_as_owner(&r);
-        hvlog_spin_unlock(&global->lock);
+        hvlog__spin_unlock(&global->lock);
     } else if (e->ops.run_on_lp) {
         e->ops.run_on_lp(e->config.ctx, scope, flush_as_owner, &r);
     } else {

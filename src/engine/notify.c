@@ -17,7 +17,7 @@
 
 #include "engine/engine_internal.h"
 
-void pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
+void hvlog__pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t index,
                     uint32_t vp)
 {
     struct hvlog_pending *p = &g->pending[scope];
@@ -32,11 +32,11 @@ void pending_append(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scop
     p->buffers_completed++;
     /* §8.2: checked after every append; threshold_zero (D22) notifies each. */
     if (p->count >= g->threshold)
-        pending_make_due(e, g, scope, vp, false);
+        hvlog__pending_make_due(e, g, scope, vp, false);
 }
 
 /* release_from_complete (D13): a Complete buffer leaves its list. */
-bool pending_remove(struct hvlog_group *g, uint32_t index)
+bool hvlog__pending_remove(struct hvlog_group *g, uint32_t index)
 {
     uint32_t scope = g->buffers[index].owner;
     struct hvlog_pending *p;
@@ -61,7 +61,7 @@ bool pending_remove(struct hvlog_group *g, uint32_t index)
     return false;
 }
 
-void pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
+void hvlog__pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope, uint32_t vp,
                       bool by_flush)
 {
     struct hvlog_pending *p = &g->pending[scope];
@@ -76,7 +76,7 @@ void pending_make_due(struct hvlog_engine *e, struct hvlog_group *g, uint32_t sc
         g->due_count++;
     }
     p->due_by_flush |= by_flush;
-    notify_serve(e, g);
+    hvlog__notify_serve(e, g);
 }
 
 static bool vp_eligible(struct hvlog_engine *e, uint32_t vp)
@@ -86,7 +86,7 @@ static bool vp_eligible(struct hvlog_engine *e, uint32_t vp)
     return e->ops.vp_eligible ? e->ops.vp_eligible(e->config.ctx, vp) : true;
 }
 
-uint32_t scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope)
+uint32_t hvlog__scope_vp(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope)
 {
     (void)g;
     return e->ops.lp_root_vp ? e->ops.lp_root_vp(e->config.ctx, scope) : scope;
@@ -115,6 +115,10 @@ static void build_message(struct hvlog_group *g, uint32_t first_index)
     uint8_t *bytes = (uint8_t *)&g->message;
 
     memset(&g->message, 0, sizeof(g->message));
+    /* A new message, a new token: the generation counts on from the last
+     * (it is never reset), so no earlier message's token can match. */
+    g->message_token = ((g->message_token >> MESSAGE_TOKEN_TYPE_BITS) + 1) << MESSAGE_TOKEN_TYPE_BITS |
+                       g->type;
     hv_message_header_store(bytes, &h);
     hv_eventlog_message_payload_store(bytes + HV_MESSAGE_HEADER_SIZE, &pl);
 }
@@ -126,7 +130,7 @@ static void post_built(struct hvlog_engine *e, struct hvlog_group *g)
 
     if (vp == NONE)
         return;
-    switch (e->ops.post_message(e->config.ctx, vp, &g->message)) {
+    switch (e->ops.post_message(e->config.ctx, vp, &g->message, g->message_token)) {
     case HVLOG_POST_QUEUED:
         g->message_state = MSG_QUEUED;
         g->message_vp = vp;
@@ -139,7 +143,7 @@ static void post_built(struct hvlog_engine *e, struct hvlog_group *g)
     }
 }
 
-void notify_serve(struct hvlog_engine *e, struct hvlog_group *g)
+void hvlog__notify_serve(struct hvlog_engine *e, struct hvlog_group *g)
 {
     for (;;) {
         struct hvlog_pending *p;
@@ -165,7 +169,7 @@ void notify_serve(struct hvlog_engine *e, struct hvlog_group *g)
                                  offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
                              next);
             g->buffers[i].next = NONE;
-            buffer_transition(g, i, p->due_by_flush ? T9_FLUSH_LIST : T8_THRESHOLD);
+            hvlog__buffer_transition(g, i, p->due_by_flush ? T9_FLUSH_LIST : T8_THRESHOLD);
         }
         build_message(g, p->head);
         p->head = p->tail = NONE;
@@ -176,12 +180,12 @@ void notify_serve(struct hvlog_engine *e, struct hvlog_group *g)
          * to the VP whose action made it due. Posted at the top of the loop:
          * one attempt per call; a refusal waits for hvlog_engine_kick(). */
         g->message_state = MSG_BUILT;
-        g->message_vp = g->local ? scope_vp(e, g, scope) : p->due_vp;
+        g->message_vp = g->local ? hvlog__scope_vp(e, g, scope) : p->due_vp;
     }
 }
 
 /* DEC-FINMSG: Finalize withdraws a notification the host still holds. */
-void notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g)
+void hvlog__notify_withdraw(struct hvlog_engine *e, struct hvlog_group *g)
 {
     if (g->message_state == MSG_QUEUED && e->ops.withdraw_message)
         e->ops.withdraw_message(e->config.ctx, g->message_vp, &g->message);

@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include <sched.h>
-
-#include "engine/spinlock.h"
+#include "engine/engine_internal.h"
 
 /*
  * The contended case. Waiters read the word (no writes while it is held)
@@ -10,7 +8,7 @@
  * losing it to the other core after each one, which is what makes a
  * contended lock expensive.
  */
-void hvlog_spin_wait(uint32_t *lock)
+void hvlog__spin_wait(const struct hvlog_engine *e, uint32_t *lock)
 {
     unsigned backoff = 4, waited = 0;
 
@@ -20,11 +18,12 @@ void hvlog_spin_wait(uint32_t *lock)
                 hvlog_cpu_relax();
             if (backoff < 1024)
                 backoff <<= 1;
-            /* In a hypervisor the holder cannot be descheduled; in the
-             * simulator (threads on a shared machine) it can, so after a
-             * while give the CPU away rather than burn the holder's slice. */
+            /* In a hypervisor the holder cannot be descheduled and relax is
+             * NULL; in a threaded simulation it can, so after a while the
+             * host gives the CPU away rather than burn the holder's slice. */
             if (++waited > 4096) {
-                sched_yield();
+                if (e->ops.relax)
+                    e->ops.relax(e->config.ctx);
                 waited = 0;
             }
         }

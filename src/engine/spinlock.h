@@ -5,7 +5,13 @@
  * A hypervisor cannot sleep on the logging path, and every critical section
  * of the engine is short (list surgery, a header store or a few), so a
  * spinlock is the right primitive. Acquire on lock, release on unlock. While
- * waiting it only reads the word (no cache-line ping-pong) and pauses.
+ * waiting it only reads the word (no cache-line ping-pong), pauses, and
+ * after a long wait calls the host's relax hook (hvlog_host_ops.relax).
+ *
+ * Not interrupt-safe by itself: an interrupt that logs on an LP that holds
+ * one of these locks would spin on it forever. hvlog_log()'s per-LP nesting
+ * guard (log.h) is what keeps a nested log call away from the locks its
+ * LP may hold.
  */
 #ifndef HVLOG_ENGINE_SPINLOCK_H
 #define HVLOG_ENGINE_SPINLOCK_H
@@ -18,17 +24,20 @@
 #define hvlog_cpu_relax() ((void)0)
 #endif
 
-void hvlog_spin_wait(uint32_t *lock); /* out of line: the contended case */
+struct hvlog_engine;
 
-static inline void hvlog_spin_lock(uint32_t *lock)
+/* Out of line: the contended case. @e gives the relax hook. */
+void hvlog__spin_wait(const struct hvlog_engine *e, uint32_t *lock);
+
+static inline void hvlog__spin_lock(const struct hvlog_engine *e, uint32_t *lock)
 {
     /* Uncontended: one exchange. */
     if (__atomic_exchange_n(lock, 1u, __ATOMIC_ACQUIRE) == 0)
         return;
-    hvlog_spin_wait(lock);
+    hvlog__spin_wait(e, lock);
 }
 
-static inline void hvlog_spin_unlock(uint32_t *lock)
+static inline void hvlog__spin_unlock(uint32_t *lock)
 {
     __atomic_store_n(lock, 0u, __ATOMIC_RELEASE);
 }

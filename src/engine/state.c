@@ -22,14 +22,13 @@
  * come into being Free (TX_RING_CREATE); it never uses T2-T4 (Map and
  * Unmap only change what the root can see) nor T8-T11 (no messages).
  *
- * Every change of a buffer's state goes through buffer_transition(), which
+ * Every change of a buffer's state goes through hvlog__buffer_transition(), which
  * checks the transition against the table below, updates the engine's copy
  * and publishes the header's BufferState with a release store, after the
  * caller has written every other header field the new state makes valid
  * (§6.3: the root reads BufferState with acquire). Called with the group
  * lock held.
  */
-#include <assert.h>
 #include <string.h>
 
 #include "engine/engine_internal.h"
@@ -67,22 +66,21 @@ static int transition_row(enum hvlog_transition t)
     return -1;
 }
 
-bool transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t)
+bool hvlog__transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transition t)
 {
     int row = transition_row(t);
     return row >= 0 && transitions[row].from == from && transitions[row].to == to;
 }
 
-void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t)
+void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t)
 {
     struct hvlog_buffer *b = &g->buffers[index];
     int row = transition_row(t);
     uint32_t from = b->exists ? b->state : GONE;
 
-    /* Handlers check states before calling; a mismatch is an engine bug. */
-    assert(row >= 0 && transitions[row].from == from);
-    (void)from;
-    if (row < 0)
+    /* Handlers check states before calling; a mismatch is an engine bug:
+     * warn once, stop recording into the group, leave the buffer as it is. */
+    if (HVLOG_BUG_ON(g, row < 0 || transitions[row].from != from, "illegal buffer transition"))
         return;
     if (transitions[row].to == GONE) {
         b->exists = false;
@@ -99,7 +97,7 @@ void buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transit
  * §11.4: in the current profile BufferSize excludes the header,
  * NextBufferOffset counts from its end and there is no Alignment byte.
  */
-void buffer_header_init(struct hvlog_group *g, uint32_t index)
+void hvlog__buffer_header_init(struct hvlog_group *g, uint32_t index)
 {
     struct hvlog_buffer *b = &g->buffers[index];
     struct hv_eventlog_buffer_header h = {
@@ -120,21 +118,33 @@ void buffer_header_init(struct hvlog_group *g, uint32_t index)
 /*
  * The header fields a buffer gets when an LP takes it (T5, TX_RECYCLE),
  * written before the state is published (§6.3). The ring keeps its
- * NextBufferIndex (the ring order) and clears its data area, because the
- * diaglog reader stops at the first entry of Type 0 (§11.6, D10); its
- * TimeStamp is the buffer's generation and must grow strictly.
+ * NextBufferIndex (the ring order), and its data area must read zero past
+ * the valid entries, because the diaglog reader stops at the first entry
+ * of Type 0 (§11.6, D10). Clearing up to 2 MiB here would run under the
+ * group lock and the global scope's lock on the logging path, so the take
+ * clears one entry header and hvlog__ring_zero_ahead() (log.c) the rest, as the
+ * buffer fills. Its TimeStamp is the buffer's generation and must grow
+ * strictly.
  */
-void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
+void hvlog__buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t index, uint32_t lp,
                         uint32_t events_lost)
 {
     uint8_t *hdr = g->buffers[index].pages.hva;
     uint64_t now = e->ops.ref_time_100ns(e->config.ctx); /* DEC-HDRTIME */
 
     if (g->ring) {
+        struct hvlog_buffer *b = &g->buffers[index];
+        /* The ring is current-profile only: offsets count from the data area. */
+        uint32_t old_next = hvlog_load_le32(hdr + HVLOG_HDR_NEXT_BUFFER_OFFSET);
+
         now = now > g->last_stamp ? now : g->last_stamp + 1;
         g->last_stamp = now;
-        memset(hdr + HV_EVENTLOG_BUFFER_HEADER_SIZE, 0,
-               g->buffer_bytes - HV_EVENTLOG_BUFFER_HEADER_SIZE);
+        /* What the last generation may have left: its entries, and what an
+         * earlier one left that it did not get round to clearing. */
+        if (b->ring_zeroed >= b->ring_stale || b->ring_stale < old_next)
+            b->ring_stale = old_next;
+        b->ring_zeroed = 0;
+        hvlog__ring_zero_ahead(b, hdr + HV_EVENTLOG_BUFFER_HEADER_SIZE, 0);
     } else {
         hvlog_store_le32(hdr + offsetof(struct hv_eventlog_buffer_header, next_buffer_index),
                          NONE);
@@ -159,7 +169,7 @@ void buffer_header_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
 
 /* ---- the free list: FIFO, Map and Release append, T5 takes (DEC-SELECT) ---- */
 
-void free_list_append(struct hvlog_group *g, uint32_t index)
+void hvlog__free_list_append(struct hvlog_group *g, uint32_t index)
 {
     g->buffers[index].next = NONE;
     if (g->free_tail == NONE)
@@ -170,7 +180,7 @@ void free_list_append(struct hvlog_group *g, uint32_t index)
     __atomic_store_n(&g->free_count, g->free_count + 1, __ATOMIC_RELAXED);
 }
 
-bool free_list_remove(struct hvlog_group *g, uint32_t index)
+bool hvlog__free_list_remove(struct hvlog_group *g, uint32_t index)
 {
     uint32_t prev = NONE;
 
@@ -196,7 +206,7 @@ bool free_list_remove(struct hvlog_group *g, uint32_t index)
  * domain; failing that the head, unless local_strict_domain forbids it.
  * Returns the index removed from the list, or NONE.
  */
-uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp)
+uint32_t hvlog__free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t lp)
 {
     uint32_t pick = NONE;
 
@@ -216,6 +226,6 @@ uint32_t free_list_take(struct hvlog_engine *e, struct hvlog_group *g, uint32_t 
             pick = g->free_head;
     }
     if (pick != NONE)
-        free_list_remove(g, pick);
+        hvlog__free_list_remove(g, pick);
     return pick;
 }

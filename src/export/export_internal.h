@@ -50,10 +50,10 @@ struct export_group_plan {
  */
 enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      const struct hvlog_export_options *options,
-                                     struct export_group_plan plans[3], uint32_t *count,
+                                     struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
                                      struct hvlog_export_summary *summary,
                                      struct hvlog_export_error *err);
-void export_plan_free(struct export_group_plan plans[3], uint32_t count);
+void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count);
 
 /**
  * export_read_slot - the write pass's read of buffer @slot of @plan: read

@@ -11,7 +11,7 @@
 #include "hvlog/trace/index.h"
 #include "hvlog/trace/trace.h"
 
-void export_plan_free(struct export_group_plan plans[3], uint32_t count)
+void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
         hvlog_trace_index_close(&plans[i].index);
@@ -21,7 +21,7 @@ void export_plan_free(struct export_group_plan plans[3], uint32_t count)
 
 enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      const struct hvlog_export_options *options,
-                                     struct export_group_plan plans[3], uint32_t *count,
+                                     struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
                                      struct hvlog_export_summary *summary,
                                      struct hvlog_export_error *err)
 {

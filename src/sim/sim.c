@@ -7,6 +7,7 @@
  *
  * The sim holds no global state: tests create several side by side.
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +54,27 @@ static uint64_t mono_ns(void)
 }
 
 /* Default reference time: 100 ns units of CLOCK_MONOTONIC since create. */
+/* The engine's own memory and spin relax (hvlog_host_ops): a hosted
+ * simulation uses libc, and yields, since its lock holders are threads that
+ * can be descheduled. */
+static void *sim_mem_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return malloc(bytes);
+}
+
+static void sim_mem_free(void *ctx, void *memory)
+{
+    (void)ctx;
+    free(memory);
+}
+
+static void sim_relax(void *ctx)
+{
+    (void)ctx;
+    sched_yield();
+}
+
 static uint64_t clock_monotonic(void *ctx)
 {
     return (mono_ns() - sim_of(ctx)->clock_origin_ns) / 100u;
@@ -156,6 +178,10 @@ int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **o
         goto fail;
 
     sim->ops = (struct hvlog_host_ops){
+        .size = sizeof(struct hvlog_host_ops),
+        .mem_alloc = sim_mem_alloc,
+        .mem_free = sim_mem_free,
+        .relax = sim_relax,
         .ref_time_100ns = config->clock ? clock_injected : clock_monotonic,
 #if defined(__x86_64__)
         .tsc = config->clock ? clock_injected : tsc_rdtsc,
@@ -178,6 +204,7 @@ int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **o
         .run_on_lp = sim_run_on_lp,
     };
     ecfg = (struct hvlog_engine_config){
+        .size = sizeof(struct hvlog_engine_config),
         .lp_count = config->lps,
         .root_vp_count = config->lps,
         .root_partition_id = HVLOG_SIM_ROOT_ID,

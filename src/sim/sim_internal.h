@@ -97,7 +97,7 @@ enum hvlog_gpa_result sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t g
 /* A message waiting in a SINT's FIFO: the poster's buffer, not a copy (§8.5). */
 struct sim_queued {
     const struct hv_message *msg;
-    uint32_t type; /* the event-log type, for hvlog_engine_message_delivered() */
+    uint64_t token; /* the engine's, for hvlog_engine_message_delivered() */
 };
 
 struct sim_fifo {
@@ -121,7 +121,8 @@ void sim_synic_fini(struct hvlog_sim *sim);
 /* The GPA hvlog_sim_synic_enable() puts VP @vp's SIM page at. */
 uint64_t sim_synic_default_simp(const struct hvlog_sim *sim, uint32_t vp);
 
-enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg);
+enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg,
+                                        uint64_t token);
 void sim_withdraw_message(void *ctx, uint32_t vp_index, const struct hv_message *msg);
 bool sim_vp_eligible(void *ctx, uint32_t vp_index);
 /* Copy queued messages into empty slots on every VP; notify the engine. */

@@ -45,7 +45,7 @@
 
 /* Engine types to notify after a pump, at most one per SINT. */
 struct sim_delivered {
-    uint32_t type[HV_SYNIC_SINT_COUNT];
+    uint64_t token[HV_SYNIC_SINT_COUNT];
     uint32_t count;
 };
 
@@ -106,13 +106,10 @@ static void slot_fill(struct sim_vp *v, uint32_t sint, uint8_t *slot, const stru
 
 /* ---- FIFOs ---- */
 
-static void fifo_push(struct sim_fifo *f, const struct hv_message *msg)
+static void fifo_push(struct sim_fifo *f, const struct hv_message *msg, uint64_t token)
 {
-    /* The event-log type, for hvlog_engine_message_delivered(). */
-    f->q[(f->head + f->len) % SIM_FIFO_DEPTH] = (struct sim_queued){
-        .msg = msg,
-        .type = hvlog_load_le32((const uint8_t *)msg + HV_MESSAGE_HEADER_SIZE),
-    };
+    /* The engine's token, for hvlog_engine_message_delivered(). */
+    f->q[(f->head + f->len) % SIM_FIFO_DEPTH] = (struct sim_queued){.msg = msg, .token = token};
     f->len++;
 }
 
@@ -139,7 +136,7 @@ static void pump_locked(struct hvlog_sim *sim, struct sim_vp *v, struct sim_deli
         if (f->len && slot_empty(slot)) {
             struct sim_queued q = fifo_pop(f);
             slot_fill(v, sint, slot, q.msg, f->len > 0);
-            out->type[out->count++] = q.type;
+            out->token[out->count++] = q.token;
         }
     }
 }
@@ -148,12 +145,13 @@ static void pump_locked(struct hvlog_sim *sim, struct sim_vp *v, struct sim_deli
 static void notify_delivered(struct hvlog_sim *sim, const struct sim_delivered *d)
 {
     for (uint32_t i = 0; i < d->count; i++)
-        hvlog_engine_message_delivered(sim->engine, d->type[i]);
+        hvlog_engine_message_delivered(sim->engine, d->token[i]);
 }
 
 /* ---- host callbacks (engine lock held: never call the engine) ---- */
 
-enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg)
+enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg,
+                                        uint64_t token)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     enum hvlog_post_result r = HVLOG_POST_REFUSED;
@@ -176,7 +174,7 @@ enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const stru
             slot_fill(v, HV_EVENTLOG_SINT, slot, msg, false);
             r = HVLOG_POST_DELIVERED;
         } else if (f->len < SIM_FIFO_DEPTH) {
-            fifo_push(f, msg);
+            fifo_push(f, msg, token);
             slot_set_pending(slot);
             /* Dekker with the root (head comment): it may have emptied the
              * slot before it could see MessagePending. Ours is next only

@@ -263,7 +263,7 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
         hv_eventlog_buffer_header_load(&h, head);
         next = h.next_buffer_offset;
         lp = h.logical_processor;
-        if (l->gs->group->convention == HVLOG_HEADER_CURRENT) {
+        if (l->gs->group->convention == HVLOG_ABI_CURRENT) {
             struct hv_eventlog_buffer_header_current hc;
             hv_eventlog_buffer_header_current_load(&hc, head);
             lp = hc.logical_processor;
@@ -351,7 +351,7 @@ static bool lane_fill(struct hvlog_trace_merge *m, struct lane *l)
         }
         size = hvlog_load_le16(l->win + (l->offset - l->wstart) + 4);
         /* As the walker steps (D10: current Sizes round up to 8). */
-        step = l->gs->group->convention == HVLOG_HEADER_CURRENT ? (size + 7u) & ~7u : size;
+        step = l->gs->group->convention == HVLOG_ABI_CURRENT ? (size + 7u) & ~7u : size;
         if (size < HV_EVENTLOG_ENTRY_HEADER_SIZE || step % 8u != 0 || step > l->end - l->offset) {
             if (!drop_buffer(m, l, "entry at byte %u changed since it was indexed", l->offset))
                 return false;

@@ -235,9 +235,9 @@ static enum hvlog_export_status parse_group(struct meta_parse *mp, const json_t 
     if (!conv)
         return bad(mp, "header_convention", "missing");
     if (strcmp(conv, "2013") == 0)
-        g->convention = HVLOG_HEADER_2013;
+        g->convention = HVLOG_ABI_2013;
     else if (strcmp(conv, "current") == 0)
-        g->convention = HVLOG_HEADER_CURRENT;
+        g->convention = HVLOG_ABI_CURRENT;
     else
         return bad(mp, "header_convention", "neither \"2013\" nor \"current\"");
     TRY(get_u32(mp, obj, "buffer_pages", true, HV_EVENTLOG_MAX_BUFFER_PAGES, &pages));
@@ -485,7 +485,7 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         hvlog_json_member_string(w, "name", name ? name : "");
         hvlog_json_member_string(w, "file", hvlog_trace_group_file(g->type));
         hvlog_json_member_string(w, "header_convention",
-                                 g->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+                                 g->convention == HVLOG_ABI_CURRENT ? "current" : "2013");
         hvlog_json_member_u64(w, "mode", g->mode);
         hvlog_json_member_u64(w, "buffer_count", g->buffer_count);
         hvlog_json_member_u64(w, "buffer_pages", g->buffer_pages);

@@ -75,7 +75,7 @@ struct hvlog_trace_cursor {
     int fd;
     char *file;     /* path, for messages */
     uint32_t type;
-    enum hvlog_header_convention convention;
+    enum hvlog_abi_profile convention;
     uint32_t stride;        /* bytes per buffer */
     uint32_t buffer_count;  /* MaximumBufferCount; 0 = unknown */
     uint64_t count;         /* whole buffers of this group in the file */
@@ -93,7 +93,7 @@ struct hvlog_trace_cursor {
 
 static const char *convention_name(int convention)
 {
-    return convention == HVLOG_HEADER_CURRENT ? "current" : "2013";
+    return convention == HVLOG_ABI_CURRENT ? "current" : "2013";
 }
 
 /* ---- opening ---- */
@@ -151,7 +151,7 @@ static bool raw_header(const uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE], int *
         return false;
     /* D9: a current BufferSize leaves the 72-byte header out. */
     bytes = hvlog_load_le32(head);
-    if (*convention == HVLOG_HEADER_CURRENT)
+    if (*convention == HVLOG_ABI_CURRENT)
         bytes += HV_EVENTLOG_BUFFER_HEADER_SIZE;
     *type = hvlog_load_le32(head + offsetof(struct hv_eventlog_buffer_header, type));
     *size = (uint32_t)bytes;
@@ -297,7 +297,7 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
         g = &r->meta.groups[r->meta.group_count++];
         g->type = t;
         snprintf(g->file, sizeof g->file, "%s", base ? base + 1 : r->path);
-        g->convention = (enum hvlog_header_convention)convention_of[t];
+        g->convention = (enum hvlog_abi_profile)convention_of[t];
         g->buffer_pages = size_of[t] / HV_PAGE_SIZE;
     }
     /* The profile follows the file's first buffer (one host, one ABI). */
@@ -529,7 +529,7 @@ static enum hvlog_export_status corrupt(const struct hvlog_trace_cursor *c,
 
     /* D9: a file in the other convention fails every buffer; say so. */
     if (guess >= 0 && guess != (int)c->convention)
-        hint = guess == HVLOG_HEADER_CURRENT ? " (its header looks like the current convention)"
+        hint = guess == HVLOG_ABI_CURRENT ? " (its header looks like the current convention)"
                                              : " (its header looks like the 2013 convention)";
     return export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: buffer %llu at byte %llu: %s%s", c->file,
                        (unsigned long long)b->file_index, (unsigned long long)b->file_offset, why,
@@ -570,7 +570,7 @@ static enum hvlog_export_status check_header(const struct hvlog_trace_cursor *c,
         char why[128];
         uint64_t says = hvlog_load_le32(b->bytes);
 
-        if (c->convention == HVLOG_HEADER_CURRENT)
+        if (c->convention == HVLOG_ABI_CURRENT)
             says += HV_EVENTLOG_BUFFER_HEADER_SIZE;
         snprintf(why, sizeof why, "BufferSize says %llu bytes, but the group's buffers are %u bytes",
                  (unsigned long long)says, c->stride);
@@ -752,7 +752,7 @@ enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
  * here rather than through a per-entry callback, the index pass's main
  * cost after the checks themselves. Steps as hvlog_buffer_walk's. */
 static uint32_t count_entries(const struct hvlog_trace_buffer *b,
-                              enum hvlog_header_convention convention)
+                              enum hvlog_abi_profile convention)
 {
     uint32_t n = 0, end = b->summary.data_end;
 
@@ -760,7 +760,7 @@ static uint32_t count_entries(const struct hvlog_trace_buffer *b,
         uint32_t step =
             hvlog_load_le16(b->bytes + off + offsetof(struct hv_eventlog_entry_header, size));
 
-        if (convention == HVLOG_HEADER_CURRENT)
+        if (convention == HVLOG_ABI_CURRENT)
             step = (step + 7u) & ~7u;
         if (step < HV_EVENTLOG_ENTRY_HEADER_SIZE || step > end - off)
             break; /* cannot happen after the walk; never loop on it */

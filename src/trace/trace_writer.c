@@ -270,7 +270,7 @@ static enum hvlog_export_status check_meta(const struct hvlog_trace_writer *w,
                                "trace metadata: group %u: buffer_pages %u does not match the "
                                "%u-byte buffers written",
                                g->type, g->buffer_pages, w->buffer_bytes[g->type]);
-        if (g->convention != HVLOG_HEADER_2013 && g->convention != HVLOG_HEADER_CURRENT)
+        if (g->convention != HVLOG_ABI_2013 && g->convention != HVLOG_ABI_CURRENT)
             return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: group %u: bad convention",
                                g->type);
         if (g->time_basis > HvEventLogEntryTimeMaximumCurrent)

@@ -52,14 +52,14 @@ int hvlog_header_convention_guess(const uint8_t *bytes, size_t len)
      * data area, offsets from the end of the header. A 2013 size is never
      * a current one (page multiple vs page multiple - 72). */
     if (page_multiple_in_range(size) && next >= HV_EVENTLOG_BUFFER_HEADER_SIZE && next <= size)
-        return HVLOG_HEADER_2013;
+        return HVLOG_ABI_2013;
     if (page_multiple_in_range(size + HV_EVENTLOG_BUFFER_HEADER_SIZE) && next <= size)
-        return HVLOG_HEADER_CURRENT;
+        return HVLOG_ABI_CURRENT;
     return -1;
 }
 
 enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
-                                             enum hvlog_header_convention convention,
+                                             enum hvlog_abi_profile convention,
                                              const struct hvlog_walk_expect *expect,
                                              struct hvlog_buffer_summary *out)
 {
@@ -89,7 +89,7 @@ enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
         s.next_buffer_index = h.next_buffer_index;
         s.time_stamp = h.time_stamp;
     }
-    if (convention == HVLOG_HEADER_CURRENT) {
+    if (convention == HVLOG_ABI_CURRENT) {
         struct hv_eventlog_buffer_header_current h;
         hv_eventlog_buffer_header_current_load(&h, bytes);
         size += HV_EVENTLOG_BUFFER_HEADER_SIZE;
@@ -124,17 +124,17 @@ enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
  * a multiple of 8. D10: the current headers' readers round Size up to 8.
  * Computed in 32 bits: a 16-bit Size near 65535 cannot wrap to 0 here.
  */
-static uint32_t entry_step(enum hvlog_header_convention convention, uint32_t size)
+static uint32_t entry_step(enum hvlog_abi_profile convention, uint32_t size)
 {
     if (size < HV_EVENTLOG_ENTRY_HEADER_SIZE)
         return 0;
-    if (convention == HVLOG_HEADER_CURRENT)
+    if (convention == HVLOG_ABI_CURRENT)
         return (size + 7u) & ~7u;
     return size % HV_EVENTLOG_ENTRY_ALIGNMENT == 0 ? size : 0;
 }
 
 static enum hvlog_walk_error check_entries(const uint8_t *bytes, uint32_t end,
-                                           enum hvlog_header_convention convention)
+                                           enum hvlog_abi_profile convention)
 {
     for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < end;) {
         uint32_t step;
@@ -150,7 +150,7 @@ static enum hvlog_walk_error check_entries(const uint8_t *bytes, uint32_t end,
 }
 
 enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
-                                        enum hvlog_header_convention convention,
+                                        enum hvlog_abi_profile convention,
                                         const struct hvlog_walk_expect *expect,
                                         struct hvlog_buffer_summary *summary, hvlog_entry_fn fn,
                                         void *arg)

@@ -35,8 +35,8 @@
 #define SPEC_RESULT_STATUS 0x000000000000FFFFull
 #define SPEC_RESULT_REPS 0x00000FFF00000000ull
 
-static const enum hvlog_input_layout layouts[] = {HVLOG_INPUT_LAYOUT_2013,
-                                                  HVLOG_INPUT_LAYOUT_CURRENT};
+static const enum hvlog_abi_profile layouts[] = {HVLOG_ABI_2013,
+                                                  HVLOG_ABI_CURRENT};
 
 static uint64_t next_random(uint64_t *s)
 {
@@ -48,9 +48,9 @@ static uint64_t next_random(uint64_t *s)
     return x;
 }
 
-static const char *layout_name(enum hvlog_input_layout layout)
+static const char *layout_name(enum hvlog_abi_profile layout)
 {
-    return layout == HVLOG_INPUT_LAYOUT_CURRENT ? "current" : "2013";
+    return layout == HVLOG_ABI_CURRENT ? "current" : "2013";
 }
 
 /* ---- the masks -------------------------------------------------------------- */
@@ -111,7 +111,7 @@ static void decode_splits_every_field_of_a_2013_input_value(void **state)
      * rep start 0x765, bit 63 */
     uint64_t rcx = 0x0068ull | SPEC_FAST | (1ull << 17) | (1ull << 31) | (0xABCull << 32) |
                    (1ull << 45) | (0x765ull << 48) | (1ull << 63);
-    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_2013);
+    struct hv_hypercall_input in = hvlog_hypercall_input_decode(rcx, HVLOG_ABI_2013);
 
     assert_int_equal(in.call_code, 0x0068);
     assert_true(in.fast);
@@ -119,7 +119,7 @@ static void decode_splits_every_field_of_a_2013_input_value(void **state)
     assert_int_equal(in.rep_start_index, 0x765);
     assert_int_equal(in.variable_header_qwords, 0);
     assert_int_equal(in.reserved_bits, (1ull << 17) | (1ull << 31) | (1ull << 45) | (1ull << 63));
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_2013), rcx);
+    assert_int_equal(hvlog_hypercall_input_encode(&in, HVLOG_ABI_2013), rcx);
 }
 
 static void decode_splits_every_field_of_a_current_input_value(void **state)
@@ -127,7 +127,7 @@ static void decode_splits_every_field_of_a_current_input_value(void **state)
     (void)state;
     uint64_t rcx = 0x0060ull | (0x2A5ull << 17) | (1ull << 27) | (1ull << 31) | (0x001ull << 32) |
                    (1ull << 44) | (0xFFFull << 48) | (1ull << 60);
-    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_CURRENT);
+    struct hv_hypercall_input in = hvlog_hypercall_input_decode(rcx, HVLOG_ABI_CURRENT);
 
     assert_int_equal(in.call_code, 0x0060);
     assert_false(in.fast);
@@ -135,14 +135,14 @@ static void decode_splits_every_field_of_a_current_input_value(void **state)
     assert_int_equal(in.rep_count, 0x001);
     assert_int_equal(in.rep_start_index, 0xFFF);
     assert_int_equal(in.reserved_bits, (1ull << 27) | (1ull << 31) | (1ull << 44) | (1ull << 60));
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_CURRENT), rcx);
+    assert_int_equal(hvlog_hypercall_input_encode(&in, HVLOG_ABI_CURRENT), rcx);
 }
 
 static void all_ones_decodes_to_every_field_at_its_maximum(void **state)
 {
     (void)state;
-    struct hv_hypercall_input a = hv_hypercall_input_decode(~0ull, HVLOG_INPUT_LAYOUT_2013);
-    struct hv_hypercall_input b = hv_hypercall_input_decode(~0ull, HVLOG_INPUT_LAYOUT_CURRENT);
+    struct hv_hypercall_input a = hvlog_hypercall_input_decode(~0ull, HVLOG_ABI_2013);
+    struct hv_hypercall_input b = hvlog_hypercall_input_decode(~0ull, HVLOG_ABI_CURRENT);
 
     assert_int_equal(a.call_code, 0xFFFF);
     assert_true(a.fast);
@@ -165,52 +165,52 @@ static void every_value_of_every_field_round_trips_in_both_layouts(void **state)
 {
     (void)state;
     for (size_t l = 0; l < ARRAY_LEN(layouts); l++) {
-        enum hvlog_input_layout layout = layouts[l];
+        enum hvlog_abi_profile layout = layouts[l];
 
         for (uint32_t v = 0; v <= 0xFFFF; v++) {
             struct hv_hypercall_input in = {.call_code = (uint16_t)v};
-            uint64_t rcx = hv_hypercall_input_encode(&in, layout);
+            uint64_t rcx = hvlog_hypercall_input_encode(&in, layout);
             if (rcx != v)
                 fail_msg("%s: call code 0x%04X encodes as 0x%016llX", layout_name(layout), v,
                          (unsigned long long)rcx);
-            assert_int_equal(hv_hypercall_input_decode(rcx, layout).call_code, v);
+            assert_int_equal(hvlog_hypercall_input_decode(rcx, layout).call_code, v);
         }
         for (int fast = 0; fast <= 1; fast++) {
             struct hv_hypercall_input in = {.fast = fast != 0};
-            uint64_t rcx = hv_hypercall_input_encode(&in, layout);
+            uint64_t rcx = hvlog_hypercall_input_encode(&in, layout);
             assert_int_equal(rcx, fast ? SPEC_FAST : 0);
-            assert_int_equal(hv_hypercall_input_decode(rcx, layout).fast, fast != 0);
+            assert_int_equal(hvlog_hypercall_input_decode(rcx, layout).fast, fast != 0);
         }
         for (uint32_t v = 0; v <= 0xFFF; v++) {
             struct hv_hypercall_input rc = {.rep_count = (uint16_t)v};
             struct hv_hypercall_input rs = {.rep_start_index = (uint16_t)v};
-            uint64_t a = hv_hypercall_input_encode(&rc, layout);
-            uint64_t b = hv_hypercall_input_encode(&rs, layout);
+            uint64_t a = hvlog_hypercall_input_encode(&rc, layout);
+            uint64_t b = hvlog_hypercall_input_encode(&rs, layout);
             assert_int_equal(a, (uint64_t)v << 32);
             assert_int_equal(b, (uint64_t)v << 48);
-            assert_int_equal(hv_hypercall_input_decode(a, layout).rep_count, v);
-            assert_int_equal(hv_hypercall_input_decode(b, layout).rep_start_index, v);
+            assert_int_equal(hvlog_hypercall_input_decode(a, layout).rep_count, v);
+            assert_int_equal(hvlog_hypercall_input_decode(b, layout).rep_start_index, v);
         }
         /* every reserved-bit pattern of the layout, one bit at a time */
-        uint64_t rsvd = layout == HVLOG_INPUT_LAYOUT_CURRENT ? SPEC_RSVD_CURRENT : SPEC_RSVD_2013;
+        uint64_t rsvd = layout == HVLOG_ABI_CURRENT ? SPEC_RSVD_CURRENT : SPEC_RSVD_2013;
         for (unsigned bit = 0; bit < 64; bit++) {
             uint64_t m = 1ull << bit;
             if (!(rsvd & m))
                 continue;
             struct hv_hypercall_input in = {.reserved_bits = m};
-            assert_int_equal(hv_hypercall_input_encode(&in, layout), m);
-            assert_int_equal(hv_hypercall_input_decode(m, layout).reserved_bits, m);
+            assert_int_equal(hvlog_hypercall_input_encode(&in, layout), m);
+            assert_int_equal(hvlog_hypercall_input_decode(m, layout).reserved_bits, m);
         }
     }
     /* the variable-header field exists only in the current layout */
     for (uint32_t v = 0; v <= 0x3FF; v++) {
         struct hv_hypercall_input in = {.variable_header_qwords = (uint16_t)v};
-        uint64_t rcx = hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_CURRENT);
+        uint64_t rcx = hvlog_hypercall_input_encode(&in, HVLOG_ABI_CURRENT);
         assert_int_equal(rcx, (uint64_t)v << 17);
-        assert_int_equal(hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_CURRENT)
+        assert_int_equal(hvlog_hypercall_input_decode(rcx, HVLOG_ABI_CURRENT)
                              .variable_header_qwords,
                          v);
-        assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_2013), 0);
+        assert_int_equal(hvlog_hypercall_input_encode(&in, HVLOG_ABI_2013), 0);
     }
 }
 
@@ -224,8 +224,8 @@ static void any_input_value_survives_decode_then_encode_in_both_layouts(void **s
     for (int n = 0; n < 100000; n++) {
         uint64_t rcx = next_random(&seed);
         for (size_t l = 0; l < ARRAY_LEN(layouts); l++) {
-            struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, layouts[l]);
-            uint64_t back = hv_hypercall_input_encode(&in, layouts[l]);
+            struct hv_hypercall_input in = hvlog_hypercall_input_decode(rcx, layouts[l]);
+            uint64_t back = hvlog_hypercall_input_encode(&in, layouts[l]);
             if (back != rcx)
                 fail_msg("%s: 0x%016llX came back as 0x%016llX", layout_name(layouts[l]),
                          (unsigned long long)rcx, (unsigned long long)back);
@@ -243,9 +243,9 @@ static void encode_masks_out_of_range_fields_to_their_width(void **state)
         .reserved_bits = ~0ull,         /* only the layout's RsvdZ bits */
     };
 
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_2013),
+    assert_int_equal(hvlog_hypercall_input_encode(&in, HVLOG_ABI_2013),
                      (0x123ull << 32) | (0x456ull << 48) | SPEC_RSVD_2013);
-    assert_int_equal(hv_hypercall_input_encode(&in, HVLOG_INPUT_LAYOUT_CURRENT),
+    assert_int_equal(hvlog_hypercall_input_encode(&in, HVLOG_ABI_CURRENT),
                      (0x123ull << 32) | (0x456ull << 48) | (0x001ull << 17) | SPEC_RSVD_CURRENT);
 }
 
@@ -253,7 +253,7 @@ static void encode_masks_out_of_range_fields_to_their_width(void **state)
 
 enum bit_class { BIT_CODE, BIT_FAST, BIT_RSVD, BIT_REP_COUNT, BIT_REP_START, BIT_VARHEAD };
 
-static enum bit_class classify(unsigned bit, enum hvlog_input_layout layout)
+static enum bit_class classify(unsigned bit, enum hvlog_abi_profile layout)
 {
     uint64_t m = 1ull << bit;
     if (m & SPEC_CALL_CODE)
@@ -264,20 +264,20 @@ static enum bit_class classify(unsigned bit, enum hvlog_input_layout layout)
         return BIT_REP_COUNT;
     if (m & SPEC_REP_START)
         return BIT_REP_START;
-    if (layout == HVLOG_INPUT_LAYOUT_CURRENT && (m & SPEC_VARHEAD))
+    if (layout == HVLOG_ABI_CURRENT && (m & SPEC_VARHEAD))
         return BIT_VARHEAD;
     return BIT_RSVD;
 }
 
 /* §3.5 step 2: with exactly one bit set on top of a valid value, the bit is
  * rejected iff it is RsvdZ, rep count, rep start or variable header size. */
-static void check_one_bit(unsigned bit, enum hvlog_input_layout layout, uint64_t base,
+static void check_one_bit(unsigned bit, enum hvlog_abi_profile layout, uint64_t base,
                           unsigned *rejected)
 {
     uint64_t m = 1ull << bit;
     uint64_t rcx = base | m;
-    struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, layout);
-    hv_status_t st = hv_hypercall_input_check_simple(&in);
+    struct hv_hypercall_input in = hvlog_hypercall_input_decode(rcx, layout);
+    hv_status_t st = hvlog_hypercall_input_check_simple(&in);
     enum bit_class cls = classify(bit, layout);
     hv_status_t want = (cls == BIT_CODE || cls == BIT_FAST) ? HV_STATUS_SUCCESS
                                                             : HV_STATUS_INVALID_HYPERCALL_INPUT;
@@ -318,7 +318,7 @@ static void check_one_bit(unsigned bit, enum hvlog_input_layout layout, uint64_t
         assert_int_equal(in.variable_header_qwords, 0);
         break;
     }
-    assert_int_equal(hv_hypercall_input_encode(&in, layout), rcx);
+    assert_int_equal(hvlog_hypercall_input_encode(&in, layout), rcx);
 }
 
 static void every_single_reserved_rep_or_varhead_bit_is_rejected_in_the_2013_layout(void **state)
@@ -326,7 +326,7 @@ static void every_single_reserved_rep_or_varhead_bit_is_rejected_in_the_2013_lay
     (void)state;
     unsigned rejected = 0;
     for (unsigned bit = 0; bit < 64; bit++)
-        check_one_bit(bit, HVLOG_INPUT_LAYOUT_2013, 0, &rejected);
+        check_one_bit(bit, HVLOG_ABI_2013, 0, &rejected);
     /* 15 (31:17) + 12 rep count + 4 (47:44) + 12 rep start + 4 (63:60) */
     assert_int_equal(rejected, 47);
 }
@@ -337,7 +337,7 @@ static void every_single_reserved_rep_or_varhead_bit_is_rejected_in_the_current_
     (void)state;
     unsigned rejected = 0;
     for (unsigned bit = 0; bit < 64; bit++)
-        check_one_bit(bit, HVLOG_INPUT_LAYOUT_CURRENT, 0, &rejected);
+        check_one_bit(bit, HVLOG_ABI_CURRENT, 0, &rejected);
     /* 10 varhead + 5 (31:27) + 12 + 4 + 12 + 4: the same 47 bits as 2013 */
     assert_int_equal(rejected, 47);
 }
@@ -351,8 +351,8 @@ static void single_bits_over_each_event_log_call_are_classified_the_same(void **
         for (int fast = 0; fast <= 1; fast++) {
             uint64_t base = code | (fast ? SPEC_FAST : 0);
             for (size_t l = 0; l < ARRAY_LEN(layouts); l++) {
-                struct hv_hypercall_input clean = hv_hypercall_input_decode(base, layouts[l]);
-                assert_int_equal(hv_hypercall_input_check_simple(&clean), HV_STATUS_SUCCESS);
+                struct hv_hypercall_input clean = hvlog_hypercall_input_decode(base, layouts[l]);
+                assert_int_equal(hvlog_hypercall_input_check_simple(&clean), HV_STATUS_SUCCESS);
                 unsigned rejected = 0;
                 for (unsigned bit = 17; bit < 64; bit++)
                     check_one_bit(bit, layouts[l], base, &rejected);
@@ -369,15 +369,15 @@ static void bits_26_to_17_are_reserved_in_2013_and_varhead_in_current_and_both_r
 {
     (void)state;
     uint64_t rcx = HvCallHvFlushEventLogBuffer | SPEC_FAST | (5ull << 17);
-    struct hv_hypercall_input a = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_2013);
-    struct hv_hypercall_input b = hv_hypercall_input_decode(rcx, HVLOG_INPUT_LAYOUT_CURRENT);
+    struct hv_hypercall_input a = hvlog_hypercall_input_decode(rcx, HVLOG_ABI_2013);
+    struct hv_hypercall_input b = hvlog_hypercall_input_decode(rcx, HVLOG_ABI_CURRENT);
 
     assert_int_equal(a.reserved_bits, 5ull << 17);
     assert_int_equal(a.variable_header_qwords, 0);
     assert_int_equal(b.reserved_bits, 0);
     assert_int_equal(b.variable_header_qwords, 5);
-    assert_int_equal(hv_hypercall_input_check_simple(&a), HV_STATUS_INVALID_HYPERCALL_INPUT);
-    assert_int_equal(hv_hypercall_input_check_simple(&b), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&a), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&b), HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 /* check_simple looks at the fields, not only at a decoded value: each field
@@ -392,11 +392,11 @@ static void input_with_any_nonzero_rep_or_varhead_field_is_rejected(void **state
     vh.variable_header_qwords = 1;
     rb.reserved_bits = 1ull << 63;
 
-    assert_int_equal(hv_hypercall_input_check_simple(&ok), HV_STATUS_SUCCESS);
-    assert_int_equal(hv_hypercall_input_check_simple(&rc), HV_STATUS_INVALID_HYPERCALL_INPUT);
-    assert_int_equal(hv_hypercall_input_check_simple(&rs), HV_STATUS_INVALID_HYPERCALL_INPUT);
-    assert_int_equal(hv_hypercall_input_check_simple(&vh), HV_STATUS_INVALID_HYPERCALL_INPUT);
-    assert_int_equal(hv_hypercall_input_check_simple(&rb), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&ok), HV_STATUS_SUCCESS);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&rc), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&rs), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&vh), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(hvlog_hypercall_input_check_simple(&rb), HV_STATUS_INVALID_HYPERCALL_INPUT);
 }
 
 /* A random value is accepted exactly when none of the 47 checked bits is set. */
@@ -411,10 +411,10 @@ static void random_input_values_are_accepted_iff_no_checked_bit_is_set(void **st
         /* half of the samples keep only the low 17 bits, so both outcomes occur */
         uint64_t rcx = (n & 1) ? r : (r & (SPEC_CALL_CODE | SPEC_FAST));
         for (size_t l = 0; l < ARRAY_LEN(layouts); l++) {
-            struct hv_hypercall_input in = hv_hypercall_input_decode(rcx, layouts[l]);
+            struct hv_hypercall_input in = hvlog_hypercall_input_decode(rcx, layouts[l]);
             hv_status_t want =
                 (rcx & checked) ? HV_STATUS_INVALID_HYPERCALL_INPUT : HV_STATUS_SUCCESS;
-            assert_int_equal(hv_hypercall_input_check_simple(&in), want);
+            assert_int_equal(hvlog_hypercall_input_check_simple(&in), want);
         }
     }
 }
@@ -482,7 +482,7 @@ static void fast_pack_of_0_to_16_bytes_fills_rdx_then_r8_little_endian(void **st
             else
                 want_r8 |= (uint64_t)in[i] << (8 * (i - 8));
         }
-        assert_true(hv_fast_pack(in, len, &rdx, &r8));
+        assert_true(hvlog_fast_pack(in, len, &rdx, &r8));
         if (rdx != want_rdx || r8 != want_r8)
             fail_msg("len %u: RDX 0x%016llX R8 0x%016llX, want 0x%016llX 0x%016llX", len,
                      (unsigned long long)rdx, (unsigned long long)r8,
@@ -490,7 +490,7 @@ static void fast_pack_of_0_to_16_bytes_fills_rdx_then_r8_little_endian(void **st
 
         uint8_t out[HV_FAST_INPUT_MAX];
         memset(out, 0xEE, sizeof out);
-        hv_fast_unpack(rdx, r8, out);
+        hvlog_fast_unpack(rdx, r8, out);
         assert_memory_equal(out, in, len);
         for (uint32_t i = len; i < HV_FAST_INPUT_MAX; i++)
             assert_int_equal(out[i], 0);
@@ -501,7 +501,7 @@ static void fast_pack_accepts_a_null_input_of_zero_bytes(void **state)
 {
     (void)state;
     uint64_t rdx = 1, r8 = 2;
-    assert_true(hv_fast_pack(NULL, 0, &rdx, &r8));
+    assert_true(hvlog_fast_pack(NULL, 0, &rdx, &r8));
     assert_int_equal(rdx, 0);
     assert_int_equal(r8, 0);
 }
@@ -514,7 +514,7 @@ static void fast_pack_refuses_more_than_16_bytes_and_writes_nothing(void **state
 
     for (size_t i = 0; i < ARRAY_LEN(lens); i++) {
         uint64_t rdx = 0x1111111111111111ull, r8 = 0x2222222222222222ull;
-        assert_false(hv_fast_pack(in, lens[i], &rdx, &r8));
+        assert_false(hvlog_fast_pack(in, lens[i], &rdx, &r8));
         assert_int_equal(rdx, 0x1111111111111111ull);
         assert_int_equal(r8, 0x2222222222222222ull);
     }
@@ -527,10 +527,10 @@ static void unpack_then_pack_returns_the_same_registers(void **state)
     for (int n = 0; n < 1000; n++) {
         uint64_t rdx = next_random(&seed), r8 = next_random(&seed), a = 0, b = 0;
         uint8_t bytes[HV_FAST_INPUT_MAX];
-        hv_fast_unpack(rdx, r8, bytes);
+        hvlog_fast_unpack(rdx, r8, bytes);
         assert_int_equal(hvlog_load_le64(bytes), rdx);
         assert_int_equal(hvlog_load_le64(bytes + 8), r8);
-        assert_true(hv_fast_pack(bytes, sizeof bytes, &a, &b));
+        assert_true(hvlog_fast_pack(bytes, sizeof bytes, &a, &b));
         assert_int_equal(a, rdx);
         assert_int_equal(b, r8);
     }
@@ -546,7 +546,7 @@ static void type_and_buffer_index_pack_as_index_high_type_low(void **state)
     uint64_t rdx = 0, r8 = 0xDEAD;
 
     hv_input_eventlog_buffer_store(block, &req);
-    assert_true(hv_fast_pack(block, sizeof block, &rdx, &r8));
+    assert_true(hvlog_fast_pack(block, sizeof block, &rdx, &r8));
     assert_int_equal(rdx, ((uint64_t)0x1FF << 32) | 1);
     assert_int_equal(r8, 0);
 }
@@ -565,7 +565,7 @@ static void create_input_puts_proximity_info_in_r8(void **state)
     uint64_t rdx = 0, r8 = 0;
 
     hv_input_create_eventlog_buffer_store(block, &req);
-    assert_true(hv_fast_pack(block, sizeof block, &rdx, &r8));
+    assert_true(hvlog_fast_pack(block, sizeof block, &rdx, &r8));
     assert_int_equal(rdx, (7ull << 32) | 1);
     assert_int_equal(r8, 0x8000000100000003ull);
 }
@@ -580,7 +580,7 @@ static void set_sources_input_puts_enable_flags_in_r8(void **state)
     uint64_t rdx = 1, r8 = 0;
 
     hv_input_set_eventlog_group_sources_store(block, &req);
-    assert_true(hv_fast_pack(block, sizeof block, &rdx, &r8));
+    assert_true(hvlog_fast_pack(block, sizeof block, &rdx, &r8));
     assert_int_equal(rdx, 0);
     assert_int_equal(r8, 0x0000000100000001ull);
 }

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     for (uint32_t vp = 0; vp < cfg.lps; vp++)
         hvlog_sim_synic_enable(sim, vp, 0x40);
     hvlog_sim_root_ops(sim, &ops);
-    cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim, .abi = HVLOG_CALL_ABI_2013};
+    cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim, .abi = HVLOG_ABI_2013};
     if (hvlog_client_create(&cc, &client) != 0 ||
         hvlog_trace_writer_create(argv[5], 0, &w, &err) != HVLOG_EXPORT_OK)
         return 1;
@@ -88,7 +88,7 @@ int main(int argc, char **argv)
     hvlog_client_conclude(client, HvEventLogTypeLocalDiagnostics, &sink, w);
     meta.group_count = 1;
     meta.groups[0] = (struct hvlog_trace_group){.type = HvEventLogTypeLocalDiagnostics,
-                                                .convention = HVLOG_HEADER_2013,
+                                                .convention = HVLOG_ABI_2013,
                                                 .buffer_count = REF_BUFFERS,
                                                 .buffer_pages = pages,
                                                 .threshold = 1};

@@ -36,22 +36,22 @@ struct world {
     struct hvlog_client *client;
     struct hvlog_root_ops ops;
     uint32_t lps;
-    enum hvlog_call_abi abi;
+    enum hvlog_abi_profile abi;
 };
 
 /* The profile a parameterized test runs in (its cmocka state). */
-static const enum hvlog_call_abi abi_2013 = HVLOG_CALL_ABI_2013;
-static const enum hvlog_call_abi abi_current = HVLOG_CALL_ABI_CURRENT;
+static const enum hvlog_abi_profile abi_2013 = HVLOG_ABI_2013;
+static const enum hvlog_abi_profile abi_current = HVLOG_ABI_CURRENT;
 
-static enum hvlog_call_abi abi_of(void **state)
+static enum hvlog_abi_profile abi_of(void **state)
 {
-    return *(const enum hvlog_call_abi *)*state;
+    return *(const enum hvlog_abi_profile *)*state;
 }
 
 /* The header convention a profile's hypervisor writes (D9). */
-static enum hvlog_header_convention convention_of(enum hvlog_call_abi abi)
+static enum hvlog_abi_profile convention_of(enum hvlog_abi_profile abi)
 {
-    return abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_HEADER_CURRENT : HVLOG_HEADER_2013;
+    return abi;
 }
 
 /* What the sink saw, per LP. */
@@ -62,18 +62,18 @@ struct seen {
     uint64_t buffers, messages, corrupt, bad_payload, out_of_order;
     uint64_t checksum_mismatch;
     uint64_t wrong_convention; /* buffers summarized with another convention */
-    enum hvlog_header_convention convention;
+    enum hvlog_abi_profile convention;
     uint32_t last_seq[MAX_LPS]; /* context of the last entry seen per LP */
     bool check_pattern;
 };
 
 static void world_up(struct world *w, uint32_t lps, uint32_t domains, uint64_t seed,
-                         bool lockstep, enum hvlog_call_abi abi)
+                         bool lockstep, enum hvlog_abi_profile abi)
 {
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct hvlog_client_config cc;
 
-    cfg.profile.abi = abi == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+    cfg.profile.abi = abi;
     cfg.lps = lps;
     cfg.domains = domains;
     cfg.seed = seed;
@@ -434,7 +434,7 @@ static void insufficient_memory_is_answered_with_a_deposit(void **state)
     struct hvlog_client *client;
     struct hvlog_client_stats st;
 
-    cfg.profile.abi = abi_of(state) == HVLOG_CALL_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+    cfg.profile.abi = abi_of(state);
     cfg.lps = 1;
     cfg.pool_pages = 0;      /* an empty pool ... */
     cfg.deposit_frames = 64; /* ... and root RAM the client may deposit */
@@ -543,7 +543,7 @@ static void tap_eom(void *ctx, uint32_t vp)
 }
 
 /* A world whose client issues its calls through @t. */
-static void world_tapped(struct world *w, struct tap *t, enum hvlog_call_abi abi)
+static void world_tapped(struct world *w, struct tap *t, enum hvlog_abi_profile abi)
 {
     struct hvlog_client_config cc;
 
@@ -650,9 +650,9 @@ static const struct expected_call calls_2013[] = {
 
 static void every_call_carries_the_bytes_of_the_profiles_table(void **state)
 {
-    const enum hvlog_call_abi abi = abi_of(state);
-    const struct expected_call *want = abi == HVLOG_CALL_ABI_CURRENT ? current_calls : calls_2013;
-    const size_t count = abi == HVLOG_CALL_ABI_CURRENT ? sizeof current_calls / sizeof current_calls[0]
+    const enum hvlog_abi_profile abi = abi_of(state);
+    const struct expected_call *want = abi == HVLOG_ABI_CURRENT ? current_calls : calls_2013;
+    const size_t count = abi == HVLOG_ABI_CURRENT ? sizeof current_calls / sizeof current_calls[0]
                                                        : sizeof calls_2013 / sizeof calls_2013[0];
     struct hvlog_group_params p = *local_params(2, 2, 1);
     struct seen s = {.convention = convention_of(abi)};
@@ -663,7 +663,7 @@ static void every_call_carries_the_bytes_of_the_profiles_table(void **state)
     assert_non_null(t);
     world_tapped(&w, t, abi);
     /* Mode only exists in the current layout; Circular shows where it goes. */
-    p.mode = abi == HVLOG_CALL_ABI_CURRENT ? HvEventLogModeCircular : HvEventLogModeRegular;
+    p.mode = abi == HVLOG_ABI_CURRENT ? HvEventLogModeCircular : HvEventLogModeRegular;
     assert_int_equal(hvlog_client_prepare(w.client, &p), HV_STATUS_SUCCESS);
     assert_int_equal(hvlog_client_set_sources(w.client, LOCAL, HC), HV_STATUS_SUCCESS);
     assert_int_equal(hvlog_sim_log(w.sim, 0, LOCAL, HC, 0x1A, 0, payload, 16), HVLOG_LOG_RECORDED);
@@ -713,7 +713,7 @@ static void circular_mode_is_refused_under_2013_without_a_call(void **state)
     (void)state;
 
     assert_non_null(t);
-    world_tapped(&w, t, HVLOG_CALL_ABI_2013);
+    world_tapped(&w, t, HVLOG_ABI_2013);
     p.mode = HvEventLogModeCircular;
     assert_int_equal(hvlog_client_prepare(w.client, &p), HV_STATUS_INVALID_PARAMETER);
     assert_int_equal(t->n, 0);
@@ -738,12 +738,12 @@ static void circular_mode_keeps_the_newest_events_and_counts_the_overwritten(voi
 
     for (uint32_t mode = HvEventLogModeRegular; mode <= HvEventLogModeCircular; mode++) {
         struct hvlog_group_params p = *local_params(4, 1, 4);
-        struct seen s = {.check_pattern = true, .convention = HVLOG_HEADER_CURRENT};
+        struct seen s = {.check_pattern = true, .convention = HVLOG_ABI_CURRENT};
         struct hvlog_scope_stats sc;
         uint8_t payload[40];
         struct world w;
 
-        world_up(&w, 2, 1, 11, true, HVLOG_CALL_ABI_CURRENT);
+        world_up(&w, 2, 1, 11, true, HVLOG_ABI_CURRENT);
         p.mode = mode;
         assert_int_equal(hvlog_client_prepare(w.client, &p), HV_STATUS_SUCCESS);
         assert_int_equal(hvlog_client_set_sources(w.client, LOCAL, HC), HV_STATUS_SUCCESS);
@@ -784,8 +784,8 @@ static void circular_mode_keeps_the_newest_events_and_counts_the_overwritten(voi
 static void a_client_of_the_other_profile_is_refused_at_initialize(void **state)
 {
     for (int k = 0; k < 2; k++) {
-        enum hvlog_call_abi hv = k ? HVLOG_CALL_ABI_CURRENT : HVLOG_CALL_ABI_2013;
-        enum hvlog_call_abi root = k ? HVLOG_CALL_ABI_2013 : HVLOG_CALL_ABI_CURRENT;
+        enum hvlog_abi_profile hv = k ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
+        enum hvlog_abi_profile root = k ? HVLOG_ABI_2013 : HVLOG_ABI_CURRENT;
         struct hvlog_client_config cc;
         struct world w;
         uint32_t before;
@@ -810,8 +810,8 @@ static void a_client_config_with_an_unknown_profile_is_refused(void **state)
     struct hvlog_client_config cc;
     (void)state;
 
-    world_up(&w, 1, 1, 5, true, HVLOG_CALL_ABI_2013);
-    cc = (struct hvlog_client_config){.ops = &w.ops, .ctx = w.sim, .abi = (enum hvlog_call_abi)2};
+    world_up(&w, 1, 1, 5, true, HVLOG_ABI_2013);
+    cc = (struct hvlog_client_config){.ops = &w.ops, .ctx = w.sim, .abi = (enum hvlog_abi_profile)2};
     assert_int_equal(hvlog_client_create(&cc, &c), -1);
     assert_null(c);
     world_down(&w);

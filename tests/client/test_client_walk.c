@@ -64,7 +64,7 @@ static void a_clean_buffer_yields_every_entry_in_order(void **state)
     add_entry(0x1A, 10, 16);
     add_entry(0x27, 11, 3);
     add_entry(0xB0, 12, 0);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, &expect, &s, collect, &seen),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, &expect, &s, collect, &seen),
                      HVLOG_WALK_OK);
     assert_int_equal(seen.n, 3);
     assert_int_equal(seen.e[0].entry_type, 0x1A);
@@ -88,7 +88,7 @@ static void an_empty_buffer_is_valid_and_yields_nothing(void **state)
     (void)state;
 
     make_buffer();
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, collect, &seen),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, collect, &seen),
                      HVLOG_WALK_OK);
     assert_int_equal(seen.n, 0);
 }
@@ -104,7 +104,7 @@ static void every_bad_entry_size_rejects_the_whole_buffer(void **state)
         add_entry(0x1A, 1, 16);       /* a good entry first: it must not be delivered */
         add_entry(0x1A, 2, 16);
         hvlog_store_le16(buf + 72 + 32 + 4, bad[k]);
-        assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, collect, &seen),
+        assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, collect, &seen),
                          HVLOG_WALK_BAD_ENTRY_SIZE);
         assert_int_equal(seen.n, 0);
     }
@@ -116,39 +116,39 @@ static void a_header_that_lies_is_rejected_with_its_reason(void **state)
     (void)state;
 
     make_buffer();
-    assert_int_equal(hvlog_buffer_walk(buf, 71, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, 71, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_SHORT);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE - 1, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE - 1, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_SHORT);
     hvlog_store_le32(buf, PAGE + 8);
-    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_SIZE);
     hvlog_store_le32(buf, 0);
-    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_SIZE);
     /* A valid size that is not the one expected has its own error (issue 13). */
     hvlog_store_le32(buf, 2 * PAGE);
-    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_HEADER_2013, &expect, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, sizeof buf, HVLOG_ABI_2013, &expect, NULL, NULL, NULL),
                      HVLOG_WALK_SIZE_MISMATCH);
     assert_non_null(strstr(hvlog_walk_error_text(HVLOG_WALK_SIZE_MISMATCH), "not this group's"));
     make_buffer();
     hvlog_store_le32(buf + 48, 71);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_OFFSET);
     hvlog_store_le32(buf + 48, PAGE + 1);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_OFFSET);
     make_buffer();
     hvlog_store_le32(buf + 52, 0);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, &expect, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, &expect, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_TYPE);
     make_buffer();
     hvlog_store_le32(buf + 4, 4);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, &expect, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, &expect, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_INDEX);
     make_buffer();
     hvlog_store_le32(buf + 44, HvEventLogBufferStateComplete);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, &expect, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, &expect, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_STATE);
     assert_non_null(hvlog_walk_error_text(HVLOG_WALK_BAD_STATE));
 }
@@ -159,10 +159,10 @@ static void an_entry_hanging_past_next_buffer_offset_is_rejected(void **state)
     make_buffer();
     add_entry(0x1A, 1, 16);
     hvlog_store_le32(buf + 48, 72 + 24); /* cuts the 32-byte entry */
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_ENTRY_SIZE);
     hvlog_store_le32(buf + 48, 72 + 8); /* less than an entry header */
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, NULL, NULL),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, NULL, NULL),
                      HVLOG_WALK_BAD_ENTRY_SIZE);
 }
 
@@ -183,8 +183,8 @@ static void the_current_convention_is_recognized_and_normalized(void **state)
     hvlog_store_le32(buf + 48, 32 + 24);
     hvlog_store_le16(buf + 40, 300);
     hvlog_store_le32(buf + 60, 9);
-    assert_int_equal(hvlog_header_convention_guess(buf, PAGE), HVLOG_HEADER_CURRENT);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_CURRENT, NULL, &s, collect, &seen),
+    assert_int_equal(hvlog_header_convention_guess(buf, PAGE), HVLOG_ABI_CURRENT);
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_CURRENT, NULL, &s, collect, &seen),
                      HVLOG_WALK_OK);
     assert_int_equal(s.buffer_bytes, PAGE);
     assert_int_equal(s.data_end, 72 + 56);
@@ -196,7 +196,7 @@ static void the_current_convention_is_recognized_and_normalized(void **state)
 
     make_buffer();
     add_entry(0x1A, 1, 16);
-    assert_int_equal(hvlog_header_convention_guess(buf, PAGE), HVLOG_HEADER_2013);
+    assert_int_equal(hvlog_header_convention_guess(buf, PAGE), HVLOG_ABI_2013);
     hvlog_store_le32(buf, 12345);
     assert_int_equal(hvlog_header_convention_guess(buf, PAGE), -1);
     assert_int_equal(hvlog_header_convention_guess(buf, 10), -1);
@@ -216,7 +216,7 @@ static void a_callback_can_stop_the_walk(void **state)
     make_buffer();
     add_entry(1, 1, 0);
     add_entry(2, 2, 0);
-    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_HEADER_2013, NULL, NULL, stop_after_one, &n),
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, stop_after_one, &n),
                      HVLOG_WALK_OK);
     assert_int_equal(n, 1);
 }

@@ -12,7 +12,15 @@ static struct fake_host *host_of(void *ctx)
 
 static uint64_t fh_ref_time(void *ctx)
 {
-    return ++host_of(ctx)->now;
+    struct fake_host *h = host_of(ctx);
+
+    /* The clock is read inside hvlog_log(): where a test's "interrupt" lands. */
+    if (h->on_clock) {
+        void (*fn)(struct fake_host *) = h->on_clock;
+        h->on_clock = NULL; /* once */
+        fn(h);
+    }
+    return ++h->now;
 }
 
 static bool take_fault(int *after)
@@ -119,12 +127,16 @@ static enum hvlog_gpa_result fh_gpa_write(void *ctx, uint64_t partition, uint64_
 {
     enum hvlog_gpa_result r = fh_gpa_probe(ctx, partition, gpa, len, true);
 
+    /* The page went away between the engine's probe and its write. */
+    if (r == HVLOG_GPA_OK && take_fault(&host_of(ctx)->fail_write_after))
+        return HVLOG_GPA_FAULT;
     if (r == HVLOG_GPA_OK)
         memcpy(guest_mem(host_of(ctx), partition) + gpa, src, len);
     return r;
 }
 
-static enum hvlog_post_result fh_post(void *ctx, uint32_t vp, const struct hv_message *msg)
+static enum hvlog_post_result fh_post(void *ctx, uint32_t vp, const struct hv_message *msg,
+                                     uint64_t token)
 {
     struct fake_host *h = host_of(ctx);
 
@@ -133,6 +145,7 @@ static enum hvlog_post_result fh_post(void *ctx, uint32_t vp, const struct hv_me
     if (vp >= FAKE_MAX_VPS || h->queue_len[vp] == FAKE_QUEUE_DEPTH)
         return HVLOG_POST_REFUSED;
     h->posts++;
+    h->queue_token[vp][h->queue_len[vp]] = token;
     h->queue[vp][h->queue_len[vp]++] = msg;
     return HVLOG_POST_QUEUED;
 }
@@ -146,10 +159,33 @@ static void fh_withdraw(void *ctx, uint32_t vp, const struct hv_message *msg)
             continue;
         memmove(&h->queue[vp][i], &h->queue[vp][i + 1],
                 (h->queue_len[vp] - i - 1) * sizeof(h->queue[vp][0]));
+        memmove(&h->queue_token[vp][i], &h->queue_token[vp][i + 1],
+                (h->queue_len[vp] - i - 1) * sizeof(h->queue_token[vp][0]));
         h->queue_len[vp]--;
         h->withdrawals++;
         return;
     }
+}
+
+static void *fh_mem_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return malloc(bytes);
+}
+
+static void fh_mem_free(void *ctx, void *memory)
+{
+    (void)ctx;
+    free(memory);
+}
+
+static void fh_warn(void *ctx, uint32_t type, const char *what)
+{
+    struct fake_host *h = host_of(ctx);
+
+    h->warnings++;
+    h->last_warning_type = type;
+    h->last_warning = what;
 }
 
 static bool fh_vp_eligible(void *ctx, uint32_t vp)
@@ -181,10 +217,7 @@ enum hvlog_abi_profile fake_test_abi(void)
 
 struct hvlog_profile fake_profile_default(void)
 {
-    struct hvlog_profile p = hvlog_profile_default();
-
-    p.abi = fake_test_abi();
-    return p;
+    return hvlog_profile_preset(fake_test_abi());
 }
 
 const char *fake_abi_name(enum hvlog_abi_profile abi)
@@ -207,6 +240,10 @@ int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t 
         .ref_time_100ns = fh_ref_time,
         .pages_alloc = fh_pages_alloc,
         .pages_free = fh_pages_free,
+        .size = sizeof(struct hvlog_host_ops),
+        .mem_alloc = fh_mem_alloc,
+        .mem_free = fh_mem_free,
+        .warn = fh_warn,
         .overlay_map = fh_overlay_map,
         .overlay_unmap = fh_overlay_unmap,
         .gpa_probe = fh_gpa_probe,
@@ -219,6 +256,7 @@ int fake_host_init(struct fake_host *h, uint32_t lps, uint32_t domains, int64_t 
         .domain_known = fh_domain_known,
     };
     cfg = (struct hvlog_engine_config){
+        .size = sizeof(struct hvlog_engine_config),
         .lp_count = lps,
         .root_vp_count = lps,
         .root_partition_id = FAKE_ROOT_ID,
@@ -262,7 +300,7 @@ hv_status_t fake_fast(struct fake_host *h, uint16_t code, const void *input, uin
 {
     uint64_t rdx, r8;
 
-    hv_fast_pack(input, len, &rdx, &r8);
+    hvlog_fast_pack(input, len, &rdx, &r8);
     return fake_call(h, FAKE_ROOT_ID, 0, fake_rcx(code, true), rdx, r8, NULL);
 }
 
@@ -421,7 +459,7 @@ hv_status_t fake_flush_from(struct fake_host *h, uint32_t vp, uint32_t type, uin
     uint8_t bytes[FAKE_INPUT_MAX];
     uint64_t rdx, r8;
 
-    hv_fast_pack(bytes, fake_encode(h->abi, HvCallHvFlushEventLogBuffer, w, bytes), &rdx, &r8);
+    hvlog_fast_pack(bytes, fake_encode(h->abi, HvCallHvFlushEventLogBuffer, w, bytes), &rdx, &r8);
     return fake_call(h, FAKE_ROOT_ID, vp, fake_rcx(HvCallHvFlushEventLogBuffer, true), rdx, r8,
                      NULL);
 }
@@ -447,24 +485,35 @@ enum hvlog_log_result fake_log(struct fake_host *h, uint32_t lp, uint32_t type, 
     return hvlog_log(h->logger, lp, type, ~0ull, 0x1A, seq, payload, len);
 }
 
+bool fake_copy_message(struct fake_host *h, uint32_t vp, struct hv_message *copy, uint64_t *token)
+{
+    if (vp >= FAKE_MAX_VPS || h->queue_len[vp] == 0)
+        return false;
+    memcpy(copy, h->queue[vp][0], sizeof *copy);
+    *token = h->queue_token[vp][0];
+    memmove(&h->queue[vp][0], &h->queue[vp][1], (h->queue_len[vp] - 1) * sizeof(h->queue[vp][0]));
+    memmove(&h->queue_token[vp][0], &h->queue_token[vp][1],
+            (h->queue_len[vp] - 1) * sizeof(h->queue_token[vp][0]));
+    h->queue_len[vp]--;
+    return true;
+}
+
 bool fake_take_message(struct fake_host *h, uint32_t vp, uint32_t *type, uint32_t *index)
 {
     struct hv_message copy;
     struct hv_message_header hdr;
     struct hv_eventlog_message_payload pl;
+    uint64_t token;
 
-    if (vp >= FAKE_MAX_VPS || h->queue_len[vp] == 0)
+    if (!fake_copy_message(h, vp, &copy, &token))
         return false;
-    memcpy(&copy, h->queue[vp][0], sizeof copy);
-    memmove(&h->queue[vp][0], &h->queue[vp][1], (h->queue_len[vp] - 1) * sizeof(h->queue[vp][0]));
-    h->queue_len[vp]--;
     hv_message_header_load(&hdr, &copy);
     hv_eventlog_message_payload_load(&pl, (const uint8_t *)&copy + HV_MESSAGE_HEADER_SIZE);
     if (type)
         *type = pl.event_log_type;
     if (index)
         *index = pl.buffer_index;
-    hvlog_engine_message_delivered(h->engine, pl.event_log_type);
+    hvlog_engine_message_delivered(h->engine, token);
     return hdr.message_type == HvMessageTypeEventLogBufferComplete;
 }
 

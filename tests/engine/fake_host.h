@@ -52,6 +52,7 @@ struct fake_host {
     int fail_alloc_after;   /* fail the k-th next allocation (1 = next); 0 = never */
     int fail_overlay_after; /* likewise for overlay_map */
     int refuse_post_after;  /* likewise for post_message */
+    int fail_write_after;   /* likewise for gpa_write, after its own probe passed */
     uint32_t overlays_mapped;
 
     /* guest memory, flat per partition */
@@ -60,6 +61,7 @@ struct fake_host {
 
     /* messages: FIFO per VP of posted message pointers; copies as delivered */
     const struct hv_message *queue[FAKE_MAX_VPS][FAKE_QUEUE_DEPTH];
+    uint64_t queue_token[FAKE_MAX_VPS][FAKE_QUEUE_DEPTH]; /* post_message's tokens */
     uint32_t queue_len[FAKE_MAX_VPS];
     bool vp_ineligible[FAKE_MAX_VPS];
     bool deliver_immediately; /* post answers DELIVERED (copied into a slot) */
@@ -67,14 +69,21 @@ struct fake_host {
     uint32_t withdrawals;
 
     uint64_t now;   /* reference time; advances by 1 on every read */
+    /* Called (once, then cleared) from the next clock read: the clock is
+     * read inside hvlog_log(), so this stands for an interrupt landing there. */
+    void (*on_clock)(struct fake_host *h);
+    enum hvlog_log_result nested_result; /* what the test's interrupt got */
+    /* warn hook (HVLOG_BUG_ON): calls, and the last one's arguments */
+    uint32_t warnings, last_warning_type;
+    const char *last_warning;
     uint32_t lp_domain[HVLOG_MAX_LPS > 64 ? 64 : HVLOG_MAX_LPS];
 };
 
 /* The profile the suites run under: HVLOG_TEST_ABI=current or 2013 (unset:
  * 2013). Anything else aborts, so a typo cannot silently test 2013 twice. */
 enum hvlog_abi_profile fake_test_abi(void);
-/* hvlog_profile_default() with .abi = fake_test_abi(): what a test that
- * tunes knobs starts from. */
+/* hvlog_profile_preset(fake_test_abi()): what a test that tunes knobs
+ * starts from (under the current profile, release_from_complete is on). */
 struct hvlog_profile fake_profile_default(void);
 /* Name of a profile for messages: "2013" or "current". */
 const char *fake_abi_name(enum hvlog_abi_profile abi);
@@ -163,6 +172,10 @@ enum hvlog_log_result fake_log(struct fake_host *h, uint32_t lp, uint32_t type, 
 /* Take the oldest message queued to @vp (copying it, as SynIC does) and tell
  * the engine its buffer is free. Returns false when none. */
 bool fake_take_message(struct fake_host *h, uint32_t vp, uint32_t *type, uint32_t *index);
+/* The first half of fake_take_message: copy the oldest message queued to
+ * @vp and its token, as SynIC copies it into the slot, without telling the
+ * engine yet (a delivery in flight). Returns false when none. */
+bool fake_copy_message(struct fake_host *h, uint32_t vp, struct hv_message *copy, uint64_t *token);
 /* Messages queued to @vp. */
 uint32_t fake_queued(const struct fake_host *h, uint32_t vp);
 

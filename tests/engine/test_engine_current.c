@@ -33,10 +33,7 @@ static struct fake_snapshot snap_before, snap_after;
 
 static struct hvlog_profile profile_of(enum hvlog_abi_profile abi)
 {
-    struct hvlog_profile p = hvlog_profile_default();
-
-    p.abi = abi;
-    return p;
+    return hvlog_profile_preset(abi);
 }
 
 static void up(struct fake_host *h, uint32_t lps, int64_t pool, enum hvlog_abi_profile abi)
@@ -465,25 +462,96 @@ static void ring_fills_in_rotation_with_increasing_timestamps_and_no_messages(vo
 
 /* The diaglog reader stops at the first entry of Type 0 (§11.6, D10): a
  * reused buffer's data area is zeroed, so no old entry follows the new ones. */
+/*
+ * §11.6: a reused ring buffer's data area reads zero past its valid
+ * entries, cleared lazily as it fills (log.c, ring_zero_ahead): after every
+ * event, [NextBufferOffset, 2 x NextBufferOffset + 16) reads zero - so the
+ * entry header past the last entry has Type 0 - and from half full on the
+ * whole rest does. The take itself does not clear the buffer.
+ */
+static void assert_ring_tail_zero(const uint8_t *data, uint32_t next, uint32_t data_bytes)
+{
+    uint64_t to = 2ull * next + HV_EVENTLOG_ENTRY_HEADER_SIZE;
+
+    if (to > data_bytes || 2ull * next >= data_bytes)
+        to = data_bytes; /* half full: everything */
+    for (uint32_t i = next; i < to; i++) {
+        if (data[i] != 0)
+            fail_msg("data byte %u of the reused ring buffer is 0x%02x (NextBufferOffset %u)", i,
+                     data[i], next);
+    }
+    if (next + HV_EVENTLOG_ENTRY_HEADER_SIZE <= data_bytes)
+        assert_int_equal(hvlog_load_le16(data + next + 6), 0); /* no entry type after the last */
+}
+
 static void ring_zeroes_the_data_area_of_a_reused_buffer(void **state)
 {
-    const uint8_t *b;
-    uint32_t x;
+    const uint32_t data_bytes = HV_PAGE_SIZE - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    const uint8_t *data;
+    uint32_t x, next, seq = 5, stale = 0;
     (void)state;
 
     ring_up(&host);
     for (uint32_t k = 0; k < RING; k++)
         fill_one(&host, 0, SYSDIAG);
-    assert_int_equal(fake_log(&host, 0, SYSDIAG, 8, 5), HVLOG_LOG_RECORDED);
+    assert_int_equal(fake_log(&host, 0, SYSDIAG, 8, seq++), HVLOG_LOG_RECORDED);
     x = active(&host, SYSDIAG, 0);
     assert_int_equal(x, 0);
-    b = buffer_bytes(&host, SYSDIAG, x);
-    assert_int_equal(fake_header(&host, SYSDIAG, x).next_buffer_offset, 24);
-    for (uint32_t i = 72 + 24; i < 4096; i++) {
-        if (b[i] != 0)
-            fail_msg("byte %u of the reused ring buffer is 0x%02x", i, b[i]);
+    data = buffer_bytes(&host, SYSDIAG, x) + HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    next = fake_header(&host, SYSDIAG, x).next_buffer_offset;
+    assert_int_equal(next, 24);
+    assert_ring_tail_zero(data, next, data_bytes);
+    /* Lazy: the last generation's bytes further on are still there. */
+    for (uint32_t i = 2 * next + HV_EVENTLOG_ENTRY_HEADER_SIZE; i < data_bytes; i++)
+        stale += data[i] != 0;
+    assert_true(stale > 0);
+    /* Fill it: the rule holds after every event, and the tail is clean from half full. */
+    while (active(&host, SYSDIAG, 0) == x) {
+        assert_int_equal(fake_log(&host, 0, SYSDIAG, 8, seq++), HVLOG_LOG_RECORDED);
+        if (active(&host, SYSDIAG, 0) != x)
+            break;
+        next = fake_header(&host, SYSDIAG, x).next_buffer_offset;
+        assert_ring_tail_zero(data, next, data_bytes);
+        if (2 * next >= data_bytes)
+            assert_ring_tail_zero(data, next, data_bytes); /* the whole rest */
     }
-    assert_int_equal(hvlog_load_le16(b + 72 + 24 + 6), 0); /* no entry type after the last */
+    assert_engine_ok(&host);
+}
+
+/*
+ * A generation that completes early (the next entry does not fit) leaves
+ * old bytes it had not yet cleared; the next generation of that buffer must
+ * still read zero past its entries.
+ */
+static void ring_reuse_after_an_early_completion_still_reads_zero_past_the_entries(void **state)
+{
+    const uint32_t data_bytes = HV_PAGE_SIZE - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    const uint8_t *data;
+    uint32_t next;
+    (void)state;
+
+    ring_up(&host);
+    for (uint32_t k = 0; k < RING; k++)
+        fill_one(&host, 0, SYSDIAG); /* every buffer full of old entries */
+    /* Generation 2 of buffer 0: one small entry, then one that does not fit. */
+    assert_int_equal(fake_log(&host, 0, SYSDIAG, 8, 1), HVLOG_LOG_RECORDED);
+    assert_int_equal(active(&host, SYSDIAG, 0), 0);
+    assert_int_equal(fake_log(&host, 0, SYSDIAG, data_bytes - 16 - 16, 2), HVLOG_LOG_RECORDED);
+    assert_int_equal(active(&host, SYSDIAG, 0), 1);
+    assert_int_equal(fake_state(&host, SYSDIAG, 0), COMPLETE);
+    /* Round the ring again to buffer 0: generation 3, one small entry. */
+    while (active(&host, SYSDIAG, 0) != 0)
+        assert_int_equal(fake_log(&host, 0, SYSDIAG, 512, 3), HVLOG_LOG_RECORDED);
+    data = buffer_bytes(&host, SYSDIAG, 0) + HV_EVENTLOG_BUFFER_HEADER_SIZE;
+    next = fake_header(&host, SYSDIAG, 0).next_buffer_offset;
+    assert_ring_tail_zero(data, next, data_bytes);
+    /* Fill to half: from there the whole rest reads zero. */
+    while (2 * next < data_bytes) {
+        assert_int_equal(fake_log(&host, 0, SYSDIAG, 8, 4), HVLOG_LOG_RECORDED);
+        assert_int_equal(active(&host, SYSDIAG, 0), 0);
+        next = fake_header(&host, SYSDIAG, 0).next_buffer_offset;
+        assert_ring_tail_zero(data, next, data_bytes);
+    }
     assert_engine_ok(&host);
 }
 
@@ -631,6 +699,100 @@ static void ring_start_that_exhausts_the_pool_keeps_nothing(void **state)
     assert_engine_ok(&host);
 }
 
+/* ---- §12.1 preset: the Linux root driver's STOP and DESTROY (issue 14, D13) ---- */
+
+/*
+ * LP 0 fills exactly one buffer (one entry of the whole data area: step 6
+ * completes it) and logs nothing more: its only buffer is Complete on its
+ * pending list, below the threshold of 4, and it has no InUse buffer.
+ */
+static void one_complete_buffer_below_threshold(struct fake_host *h)
+{
+    const uint32_t data_area = HV_PAGE_SIZE - HV_EVENTLOG_BUFFER_HEADER_SIZE;
+
+    circular_group(h, LOCAL, HvEventLogModeRegular, 4, 4);
+    assert_int_equal(fake_log(h, 0, LOCAL, data_area - HV_EVENTLOG_ENTRY_HEADER_SIZE, 1),
+                     HVLOG_LOG_RECORDED);
+    assert_int_equal(active(h, LOCAL, 0), HV_EVENTLOG_BUFFER_INDEX_NONE);
+    assert_int_equal(stats(h, LOCAL, 0).pending_count, 1);
+    assert_int_equal(fake_state(h, LOCAL, 0), COMPLETE);
+    assert_int_equal(fake_queued(h, 0), 0); /* below the threshold: no message */
+}
+
+/*
+ * The driver's STOP (research real-clients §1.1): sources off; Flush every
+ * index whose mapped header says InUse; Release every index whose header
+ * says Complete. Returns how many Releases succeeded.
+ */
+static uint32_t linux_stop(struct fake_host *h, uint32_t count)
+{
+    uint32_t released = 0;
+
+    assert_int_equal(fake_sources(h, LOCAL, 0), SUCCESS);
+    for (uint32_t i = 0; i < count; i++) {
+        if (fake_header(h, LOCAL, i).buffer_state == INUSE)
+            (void)fake_flush(h, LOCAL, i); /* logged, ignored */
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (fake_header(h, LOCAL, i).buffer_state == COMPLETE)
+            released += fake_release(h, LOCAL, i) == SUCCESS; /* logged, ignored */
+    }
+    return released;
+}
+
+/* The driver's DESTROY: Unmap all, Delete all, Finalize; stops at the first error. */
+static hv_status_t linux_destroy(struct fake_host *h, uint32_t count)
+{
+    hv_status_t st;
+
+    for (uint32_t i = 0; i < count; i++) {
+        if ((st = fake_unmap(h, LOCAL, i)) != SUCCESS)
+            return st;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if ((st = fake_delete(h, LOCAL, i)) != SUCCESS)
+            return st;
+    }
+    return fake_finalize(h, LOCAL);
+}
+
+static void linux_stop_then_destroy_never_wedges_under_the_current_preset(void **state)
+{
+    (void)state;
+    up(&host, 2, 4096, HVLOG_ABI_CURRENT); /* the preset, no knob touched */
+    one_complete_buffer_below_threshold(&host);
+
+    assert_int_equal(linux_stop(&host, 4), 1);
+    assert_int_equal(fake_state(&host, LOCAL, 0), FREE); /* D13: off its list */
+    assert_int_equal(stats(&host, LOCAL, 0).pending_count, 0);
+    assert_engine_ok(&host);
+    assert_int_equal(linux_destroy(&host, 4), SUCCESS);
+    assert_false(group(&host, LOCAL).initialized);
+    assert_int_equal(fake_pool_used(&host), 0); /* every page back in the pool */
+    /* The next Initialize (after kexec) finds the group free. */
+    assert_int_equal(fake_init_mode(&host, LOCAL, HvEventLogModeRegular, 4, 1, 4, 0), SUCCESS);
+}
+
+/* What the preset prevents: with the knob off, the same sequence wedges for good. */
+static void linux_stop_then_destroy_wedges_with_release_from_complete_off(void **state)
+{
+    struct hvlog_profile p = hvlog_profile_preset(HVLOG_ABI_CURRENT);
+    (void)state;
+
+    assert_true(p.release_from_complete);
+    assert_false(hvlog_profile_preset(HVLOG_ABI_2013).release_from_complete);
+    p.release_from_complete = false;
+    assert_int_equal(fake_host_init(&host, 2, 1, 4096, &p), 0);
+    one_complete_buffer_below_threshold(&host);
+
+    assert_int_equal(linux_stop(&host, 4), 0); /* Release of Complete: OPERATION_DENIED */
+    assert_int_equal(fake_state(&host, LOCAL, 0), COMPLETE);
+    assert_int_equal(linux_destroy(&host, 4), HV_STATUS_ACCESS_DENIED); /* Unmap of Complete */
+    assert_true(group(&host, LOCAL).initialized);
+    assert_int_equal(fake_init_mode(&host, LOCAL, HvEventLogModeRegular, 4, 1, 4, 0),
+                     HV_STATUS_OBJECT_IN_USE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -648,12 +810,15 @@ int main(void)
         cmocka_unit_test_teardown(ring_start_makes_free_buffers_linked_in_a_ring_with_no_bookkeeping_page, host_down),
         cmocka_unit_test_teardown(ring_fills_in_rotation_with_increasing_timestamps_and_no_messages, host_down),
         cmocka_unit_test_teardown(ring_zeroes_the_data_area_of_a_reused_buffer, host_down),
+        cmocka_unit_test_teardown(ring_reuse_after_an_early_completion_still_reads_zero_past_the_entries, host_down),
         cmocka_unit_test_teardown(ring_map_and_unmap_change_only_the_roots_view, host_down),
         cmocka_unit_test_teardown(ring_refuses_every_other_call_and_changes_nothing, host_down),
         cmocka_unit_test_teardown(ring_start_is_refused_under_the_2013_profile, host_down),
         cmocka_unit_test_teardown(ring_start_twice_is_refused_and_keeps_the_first_ring, host_down),
         cmocka_unit_test_teardown(ring_start_with_a_bad_geometry_is_refused, host_down),
         cmocka_unit_test_teardown(ring_start_that_exhausts_the_pool_keeps_nothing, host_down),
+        cmocka_unit_test_teardown(linux_stop_then_destroy_never_wedges_under_the_current_preset, host_down),
+        cmocka_unit_test_teardown(linux_stop_then_destroy_wedges_with_release_from_complete_off, host_down),
     };
     return cmocka_run_group_tests_name("engine_current", tests, NULL, NULL);
 }

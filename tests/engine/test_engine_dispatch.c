@@ -198,7 +198,7 @@ static struct result call_fast(struct fake_host *h, uint64_t partition, uint16_t
     /* The first 16 bytes: a longer current input (SetSources) is the legacy
      * head, which the fast form carries (§11.3). */
     words_to_bytes(code, w, bytes);
-    hv_fast_pack(bytes, 16, &rdx, &r8);
+    hvlog_fast_pack(bytes, 16, &rdx, &r8);
     return hc(h, partition, fake_rcx(code, true) | rcx_or, rdx, r8);
 }
 
@@ -478,7 +478,7 @@ static void fast_form_of_a_memory_only_call_is_invalid_hypercall_input(uint16_t 
     len = words_to_bytes(code, c->w, bytes);
     put(&H, FAKE_ROOT_ID, IN, bytes, len);
     put(&H, FAKE_CHILD_ID, IN, bytes, len);
-    hv_fast_pack(bytes, 16, &rdx, &r8);
+    hvlog_fast_pack(bytes, 16, &rdx, &r8);
     /* The valid input both in the registers and at the GPA the registers could name. */
     const struct {
         uint64_t partition, rdx, r8;

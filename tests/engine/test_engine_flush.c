@@ -99,12 +99,12 @@ static void flush_of_in_use_delivers_it_ready_with_its_data_intact_to_the_owners
  * §5.9: "An InUse buffer with no entries may be flushed; it is delivered with
  * only its header." hvlog_log() always writes its entry right after T5, so an
  * empty InUse buffer cannot be produced through the API; the test rewinds the
- * scope (struct hvlog_scope, hvlog/engine/log.h) and NextBufferOffset to the
+ * scope (struct hvlog__scope, hvlog/engine/log.h) and NextBufferOffset to the
  * instant between T5 and the first entry.
  */
 static void flush_of_in_use_without_entries_delivers_only_its_header(void **state)
 {
-    struct hvlog_scope *s;
+    struct hvlog__scope *s;
     uint32_t x, type, index;
     uint8_t *b;
     (void)state;
@@ -315,7 +315,7 @@ static void flush_of_an_uninitialized_group_is_operation_denied(void **state)
                                          : HV_STATUS_INVALID_PARAMETER);
     assert_int_equal(fake_flush(&host, 3, 0), HV_STATUS_INVALID_PARAMETER);
     hv_input_eventlog_buffer_store(in, &(struct hv_input_eventlog_buffer){LOCAL, 0});
-    hv_fast_pack(in, 8, &rdx, &r8);
+    hvlog_fast_pack(in, 8, &rdx, &r8);
     assert_int_equal(fake_call(&host, FAKE_CHILD_ID, 0, fake_rcx(HvCallHvFlushEventLogBuffer, true),
                                rdx, r8, NULL),
                      HV_STATUS_ACCESS_DENIED);

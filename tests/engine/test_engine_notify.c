@@ -532,6 +532,54 @@ static void finalize_drops_a_refused_notification_so_kick_posts_nothing(void **s
     fake_host_fini(&host);
 }
 
+/*
+ * The generation question (issue 13 item 3): SynIC has copied the message
+ * into the slot, but the host has not yet told the engine when the root
+ * finalizes the group (its withdraw finds nothing: the copy is done) and
+ * initializes it again, and a new message is queued. The late delivery
+ * names the old message; it must not free the new one. Were it freed, the
+ * next due list (LP 1's) would be built into the message buffer the host
+ * still holds for LP 0, and LP 0's notification would be lost.
+ */
+static void a_late_delivery_of_a_withdrawn_message_does_not_free_the_next_groups_message(
+    void **state)
+{
+    struct hv_message copy;
+    struct hv_eventlog_message_payload pl;
+    uint64_t old_token, new_token;
+    uint32_t index, a;
+    (void)state;
+
+    assert_int_equal(fake_host_init(&host, 2, 1, 4096, NULL), 0);
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
+    (void)fill_one(&host, 0, LOCAL);
+    assert_true(fake_copy_message(&host, 0, &copy, &old_token)); /* delivery in flight */
+    teardown_group(&host, LOCAL, 4);
+    assert_int_equal(host.withdrawals, 0); /* the copy was done: nothing to withdraw */
+
+    fake_setup_group(&host, LOCAL, 4, 1, 1, FAKE_ALL_SOURCES);
+    a = fill_one(&host, 0, LOCAL);     /* queued to VP 0 */
+    (void)fill_one(&host, 1, LOCAL);   /* due, waits for the message buffer */
+    assert_int_equal(fake_queued(&host, 0), 1);
+    new_token = host.queue_token[0][0];
+    assert_int_not_equal(new_token, old_token);
+    assert_int_equal(group(&host, LOCAL).due_lists, 1);
+
+    hvlog_engine_message_delivered(host.engine, old_token); /* the late one */
+    assert_true(group(&host, LOCAL).message_busy);
+    assert_int_equal(group(&host, LOCAL).due_lists, 1);
+    assert_int_equal(fake_queued(&host, 1), 0);
+    hv_eventlog_message_payload_load(&pl, (const uint8_t *)host.queue[0][0] + HV_MESSAGE_HEADER_SIZE);
+    assert_int_equal(pl.buffer_index, a); /* the message the host holds is unchanged */
+
+    /* The real delivery frees it, and LP 1's list follows. */
+    assert_true(fake_take_message(&host, 0, NULL, &index));
+    assert_int_equal(index, a);
+    assert_int_equal(fake_queued(&host, 1), 1);
+    assert_int_equal(group(&host, LOCAL).due_lists, 0);
+    fake_host_fini(&host);
+}
+
 /* ---- lost events (§7.4) -------------------------------------------------------------- */
 
 static void lost_events_are_counted_per_lp_into_the_next_in_use_header(void **state)
@@ -667,7 +715,7 @@ static void an_entry_over_65528_bytes_is_lost_even_when_the_in_use_buffer_has_ro
 
 static void lost_counter_saturates_at_0xffffffff(void **state)
 {
-    struct hvlog_scope *s;
+    struct hvlog__scope *s;
     uint32_t a;
     (void)state;
 
@@ -856,6 +904,7 @@ int main(void)
         cmocka_unit_test(a_refused_post_keeps_its_turn_and_nothing_is_lost),
         cmocka_unit_test(finalize_withdraws_a_notification_still_queued),
         cmocka_unit_test(finalize_drops_a_refused_notification_so_kick_posts_nothing),
+        cmocka_unit_test(a_late_delivery_of_a_withdrawn_message_does_not_free_the_next_groups_message),
         cmocka_unit_test(lost_events_are_counted_per_lp_into_the_next_in_use_header),
         cmocka_unit_test(too_large_entries_are_lost_counted_apart_and_reported_in_events_lost),
         cmocka_unit_test(the_largest_entry_is_65528_bytes_even_in_a_2_mib_buffer),

@@ -515,12 +515,17 @@ static void matrix_flush_row(void **state)
 
 static void matrix_release_row(void **state)
 {
-    static const struct cell cells[] = {
+    /* Release x Complete follows the profile's preset of release_from_complete
+     * (§12.1, D13): refused under 2013, Free under current. */
+    const bool from_complete = fake_profile_default().release_from_complete;
+    const struct cell cells[] = {
         {OP_RELEASE, SRC_STANDBY, OPD, 0}, {OP_RELEASE, SRC_FREE, OPD, 0},
-        {OP_RELEASE, SRC_INUSE, OPD, 0},   {OP_RELEASE, SRC_COMPLETE, OPD, 0},
+        {OP_RELEASE, SRC_INUSE, OPD, 0},
+        {OP_RELEASE, SRC_COMPLETE, from_complete ? OK : OPD, from_complete ? FREE : 0},
         {OP_RELEASE, SRC_READY, OK, FREE}, {OP_RELEASE, SRC_NONE, OPD, 0},
     };
     (void)state;
+    assert_int_equal(from_complete, fake_test_abi() == HVLOG_ABI_CURRENT);
     check_cells(cells, sizeof cells / sizeof cells[0], NULL);
 }
 
@@ -589,6 +594,48 @@ static void matrix_index_at_or_above_maximum_is_no_such_buffer(void **state)
     }
     fake_snapshot(&host, &snap_after);
     assert_int_equal(fake_snapshot_diff(&snap_before, &snap_after), 0);
+    fake_host_fini(&host);
+}
+
+/*
+ * §3.4, STYLE habit 5: the output page passes Map's probe, then goes away
+ * before the write (the host changed the root's memory meanwhile). Map
+ * raises the intercept for it and changes nothing: the buffer stays
+ * Standby, off the free list, with no overlay; the same Map then succeeds.
+ */
+static void t3_map_whose_output_write_fails_changes_nothing_and_raises_the_intercept(void **state)
+{
+    enum hvlog_hypercall_outcome outcome;
+    uint8_t in[16];
+    char why[160];
+    (void)state;
+
+    assert_int_equal(fake_host_init(&host, 2, 1, 256, NULL), 0);
+    assert_int_equal(fake_init(&host, LOCAL, 4, 2, 1, 0), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_create(&host, LOCAL, 0, 0, 0), HV_STATUS_SUCCESS);
+    memset(host.root_mem + FAKE_OUT_GPA, 0xCC, 4096);
+    memset(in, 0, sizeof in);
+    hvlog_store_le32(in, LOCAL);
+    hvlog_store_le64(in + 8, HV_PARTITION_ID_SELF); /* read only by the current profile */
+    memcpy(host.root_mem + FAKE_IN_GPA, in, sizeof in);
+    fake_snapshot(&host, &snap_before);
+
+    host.fail_write_after = 1;
+    assert_int_equal(fake_call(&host, FAKE_ROOT_ID, 0, fake_rcx(HvCallHvMapEventLogBuffer, false),
+                               FAKE_IN_GPA, FAKE_OUT_GPA, &outcome),
+                     0xFFFF);
+    assert_int_equal(outcome, HVLOG_HYPERCALL_GPA_FAULT);
+    fake_snapshot(&host, &snap_after);
+    assert_int_equal(fake_snapshot_diff(&snap_before, &snap_after), 0);
+    assert_int_equal(fake_state(&host, LOCAL, 0), STANDBY);
+    assert_int_equal(group(&host, LOCAL).free_count, 0);
+    assert_int_equal(host.overlays_mapped, 0);
+    if (hvlog_engine_check(host.engine, why, sizeof why) != 0)
+        fail_msg("hvlog_engine_check: %s", why);
+
+    assert_int_equal(fake_map(&host, LOCAL, 0, NULL), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_state(&host, LOCAL, 0), FREE);
+    assert_int_equal(host.overlays_mapped, 1);
     fake_host_fini(&host);
 }
 
@@ -885,6 +932,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(t1_create_makes_a_zeroed_standby_buffer_with_its_identity_in_the_header),
+        cmocka_unit_test(t3_map_whose_output_write_fails_changes_nothing_and_raises_the_intercept),
         cmocka_unit_test(t2_delete_of_standby_frees_the_pages_and_the_index),
         cmocka_unit_test(t3_map_makes_standby_free_and_returns_the_overlay_page_numbers),
         cmocka_unit_test(t4_unmap_of_free_goes_to_standby_and_leaves_the_free_list),

@@ -123,6 +123,7 @@ enum knob {
     K_UNMAP_OPERATION_DENIED, /* §12.1 unmap_state_status = OPERATION_DENIED */
     K_THRESHOLD_ZERO,         /* §12.1 threshold_zero */
     K_RELEASE_FROM_COMPLETE,  /* §12.1 release_from_complete */
+    K_RELEASE_FROM_COMPLETE_OFF, /* the same knob off: the 2013 preset, under either profile */
 };
 
 /* ---- the world before and after a call ------------------------------------- */
@@ -960,8 +961,13 @@ static const struct row rows[] = {
         S_FREE, ROOT, RELEASE, OPERATION_DENIED, .w = {LOCAL, 0}),
     ROW(release_of_inuse_buffer_is_operation_denied,
         S_INUSE, ROOT, RELEASE, OPERATION_DENIED, .w = {LOCAL, 0}),
-    ROW(release_of_complete_buffer_is_operation_denied,
-        S_COMPLETE, ROOT, RELEASE, OPERATION_DENIED, .w = {LOCAL, 0}),
+    /* §12.1: the preset decides; the current profile's turns the knob on (D13). */
+    ROW(release_of_complete_buffer_follows_the_profile_preset,
+        S_COMPLETE, ROOT, RELEASE, OPERATION_DENIED, .w = {LOCAL, 0},
+        CUR_OK(effect_release_complete)),
+    ROW(release_of_complete_buffer_is_operation_denied_with_release_from_complete_off,
+        S_COMPLETE, ROOT, RELEASE, OPERATION_DENIED, .knob = K_RELEASE_FROM_COMPLETE_OFF,
+        .w = {LOCAL, 0}),
     ROW(release_of_inuse_buffer_stays_operation_denied_under_release_from_complete_knob,
         S_INUSE, ROOT, RELEASE, OPERATION_DENIED, .knob = K_RELEASE_FROM_COMPLETE,
         .w = {LOCAL, 0}),
@@ -1298,6 +1304,9 @@ static struct hvlog_profile knob_profile(enum knob k)
     case K_RELEASE_FROM_COMPLETE:
         p.release_from_complete = true;
         break;
+    case K_RELEASE_FROM_COMPLETE_OFF:
+        p.release_from_complete = false;
+        break;
     default:
         break;
     }
@@ -1346,7 +1355,7 @@ static void run_row(void **state)
     } else {
         memset(H.root_mem + OUT, 0xCC, 4096);
         call.rcx = fake_rcx(r->code, true);
-        assert_true(hv_fast_pack(bytes, len, &call.rdx, &call.r8));
+        assert_true(hvlog_fast_pack(bytes, len, &call.rdx, &call.r8));
     }
     world_take(&H, &before);
 

@@ -92,11 +92,31 @@ static void st_free(void *ctx, const struct hvlog_pages *p)
 
 /* The host copies the message into its FIFO at once: DELIVERED frees the
  * group's message buffer; the root thread reads the copy later. */
-static enum hvlog_post_result st_post(void *ctx, uint32_t vp, const struct hv_message *msg)
+static void *st_mem_alloc(void *ctx, size_t bytes)
+{
+    (void)ctx;
+    return malloc(bytes);
+}
+
+static void st_mem_free(void *ctx, void *memory)
+{
+    (void)ctx;
+    free(memory);
+}
+
+/* Threads on a shared machine: a lock holder can be descheduled. */
+static void st_relax(void *ctx)
+{
+    (void)ctx;
+    sched_yield();
+}
+
+static enum hvlog_post_result st_post(void *ctx, uint32_t vp, const struct hv_message *msg,
+                                     uint64_t token)
 {
     struct stress *s = ctx;
     enum hvlog_post_result r = HVLOG_POST_REFUSED;
-    (void)vp;
+    (void)vp, (void)token;
 
     pthread_mutex_lock(&s->queue_lock);
     if (s->queue_len < 256) {
@@ -201,7 +221,7 @@ static hv_status_t st_call(struct stress *s, uint16_t code, uint32_t type, uint3
     const uint32_t w[8] = {type, index};
     uint8_t in[FAKE_INPUT_MAX];
 
-    hv_fast_pack(in, fake_encode(s->abi, code, w, in), &call.rdx, &call.r8);
+    hvlog_fast_pack(in, fake_encode(s->abi, code, w, in), &call.rdx, &call.r8);
     hvlog_engine_hypercall(s->engine, &caller, &call);
     return hv_hypercall_result_status(call.rax);
 }
@@ -379,11 +399,12 @@ static void run_stress(uint32_t seed, uint32_t type)
     s.abi = fake_test_abi();
     pthread_mutex_init(&s.queue_lock, NULL);
     s.ops = (struct hvlog_host_ops){
-        .ref_time_100ns = st_clock, .pages_alloc = st_alloc, .pages_free = st_free,
+        .size = sizeof(struct hvlog_host_ops), .mem_alloc = st_mem_alloc, .mem_free = st_mem_free,
+        .relax = st_relax, .ref_time_100ns = st_clock, .pages_alloc = st_alloc, .pages_free = st_free,
         .gpa_probe = st_probe, .gpa_read = st_read, .gpa_write = st_write,
         .post_message = st_post, .run_on_lp = st_run_on_lp,
     };
-    cfg = (struct hvlog_engine_config){.lp_count = LPS, .root_vp_count = LPS, .root_partition_id = ROOT_ID,
+    cfg = (struct hvlog_engine_config){.size = sizeof(cfg), .lp_count = LPS, .root_vp_count = LPS, .root_partition_id = ROOT_ID,
                                        .profile = fake_profile_default(), .ops = &s.ops, .ctx = &s};
     assert_int_equal(hvlog_engine_create(&cfg, &s.engine), 0);
     s.logger = hvlog_engine_logger(s.engine);

@@ -26,11 +26,11 @@ struct fixture_case {
 };
 
 static const struct fixture_case cases[] = {
-    {"small", false, {1, 2, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
-    {"big", false, {1, 4, 40, 2, 1000, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER}},
-    {"current", true, {1, 3, 6, 1, 60, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
-    {"tsc", false, {1, 2, 5, 1, 50, HVLOG_HEADER_2013, HvEventLogEntryTimeTsc, true, false, SYNTH_IN_ORDER}},
-    {"global", false, {0, 1, 5, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"small", false, {1, 2, 3, 1, 4, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"big", false, {1, 4, 40, 2, 1000, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER}},
+    {"current", true, {1, 3, 6, 1, 60, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"tsc", false, {1, 2, 5, 1, 50, HVLOG_ABI_2013, HvEventLogEntryTimeTsc, true, false, SYNTH_IN_ORDER}},
+    {"global", false, {0, 1, 5, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
 };
 
 static char *path_of(const char *dir, const char *name, const char *suffix)
@@ -99,8 +99,8 @@ out:
 static int run_two_groups(const char *dir)
 {
     static const struct synth_spec specs[2] = {
-        {1, 2, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-        {0, 1, 4, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+        {1, 2, 4, 1, 20, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+        {0, 1, 4, 1, 20, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
     };
     struct synth_expect expect[2], both;
     char *input = path_of(dir, "two", ".trace");
@@ -126,8 +126,8 @@ static int run_two_groups(const char *dir)
 static int run_qpc_pair(const char *dir)
 {
     static const struct synth_spec specs[2] = {
-        {1, 2, 2, 1, 6, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeQpc, true, false, SYNTH_IN_ORDER},
-        {0, 1, 2, 1, 4, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeQpc, true, false, SYNTH_IN_ORDER},
+        {1, 2, 2, 1, 6, HVLOG_ABI_CURRENT, HvEventLogEntryTimeQpc, true, false, SYNTH_IN_ORDER},
+        {0, 1, 2, 1, 4, HVLOG_ABI_CURRENT, HvEventLogEntryTimeQpc, true, false, SYNTH_IN_ORDER},
     };
     struct synth_expect expect[2], both;
     char *input = path_of(dir, "qpc", ".trace");
@@ -159,14 +159,14 @@ static int run_mixed(const char *dir)
         struct synth_spec specs[2];
     } mixed[] = {
         {"mixed-2013",
-         {{1, 2, 3, 1, 6, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-          {0, 1, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
+         {{1, 2, 3, 1, 6, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+          {0, 1, 3, 1, 4, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
         {"mixed-current",
-         {{1, 2, 3, 1, 6, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-          {0, 1, 3, 1, 4, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
+         {{1, 2, 3, 1, 6, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+          {0, 1, 3, 1, 4, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
         {"mixed-both",
-         {{1, 2, 3, 2, 5, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-          {0, 1, 3, 1, 4, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
+         {{1, 2, 3, 2, 5, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+          {0, 1, 3, 1, 4, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}}},
     };
     int rc = 0;
 
@@ -199,7 +199,7 @@ static int run_backwards(const char *dir)
     int rc = 0;
 
     for (size_t i = 0; i < sizeof backs / sizeof backs[0] && rc == 0; i++) {
-        struct synth_spec spec = {1, 2, 4, 1, 10, HVLOG_HEADER_2013, HvEventLogEntryTimeReference,
+        struct synth_spec spec = {1, 2, 4, 1, 10, HVLOG_ABI_2013, HvEventLogEntryTimeReference,
                                   true, false, backs[i].where};
         struct synth_expect expect;
         char *input = path_of(dir, backs[i].name, ".trace");
@@ -220,7 +220,7 @@ static int run_backwards(const char *dir)
 static int run_bad_entries(const char *dir)
 {
     static const struct synth_spec spec = {
-        1, 3, 6, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
+        1, 3, 6, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
     struct hvlog_export_options opt = {.force = true, .skip_corrupt = true};
     struct hvlog_export_summary sum;
     struct hvlog_export_error err;

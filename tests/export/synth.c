@@ -54,7 +54,7 @@ static uint32_t fill_buffer(const struct synth_spec *spec, uint8_t *buf, uint32_
                             uint32_t lp, uint32_t b, struct lp_state *st,
                             struct synth_expect *expect)
 {
-    const bool current = spec->convention == HVLOG_HEADER_CURRENT;
+    const bool current = spec->convention == HVLOG_ABI_CURRENT;
     const uint16_t *types = spec->type == 0 ? global_types : local_types;
     const uint32_t ntypes = spec->type == 0 ? 3u : 6u;
     uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE, n = 0;
@@ -190,7 +190,7 @@ void synth_meta(const struct synth_spec *spec, struct hvlog_trace_meta *meta)
     memset(meta, 0, sizeof(*meta));
     meta->version = HVLOG_TRACE_FORMAT_VERSION;
     snprintf(meta->abi_profile, sizeof meta->abi_profile, "%s",
-             spec->convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+             spec->convention == HVLOG_ABI_CURRENT ? "current" : "2013");
     meta->command_line = (char *)"hvlog record --synthetic";
     meta->host_present = true; /* a simulated host: its geometry and seed */
     meta->host.lps = spec->lps;

@@ -50,7 +50,7 @@ struct synth_spec {
     uint32_t buffers_per_lp;
     uint32_t pages;                /* per buffer */
     uint32_t max_entries;          /* per buffer, at most (it also stops when full) */
-    enum hvlog_header_convention convention;
+    enum hvlog_abi_profile convention;
     uint32_t time_basis;
     bool loss;                     /* EventsLost on some buffers */
     bool swap_release;             /* release some buffers of an LP before older ones */

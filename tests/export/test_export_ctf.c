@@ -21,7 +21,7 @@
 #include "synth.h"
 
 static const struct synth_spec spec = {
-    1, 3, 6, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
+    1, 3, 6, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
 
 static char *read_all(const char *path, size_t *len)
 {

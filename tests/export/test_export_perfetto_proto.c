@@ -23,7 +23,7 @@
 #include "synth.h"
 
 static const struct synth_spec spec = {
-    1, 4, 8, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
+    1, 4, 8, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
 
 /* ---- a minimal protobuf reader (varint and length-delimited fields) ---- */
 

@@ -19,9 +19,9 @@
 #include "synth.h"
 
 static const struct synth_spec spec_2013 = {
-    1, 3, 5, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
+    1, 3, 5, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 static const struct synth_spec spec_current = {
-    1, 2, 4, 2, 80, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
+    1, 2, 4, 2, 80, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 
 /* Every generated buffer, in release order. */
 struct captured {
@@ -95,7 +95,7 @@ static void the_reader_returns_every_buffer_byte_for_byte(void **state)
     assert_int_equal(meta->group_count, 1);
     assert_int_equal(meta->groups[0].type, 1);
     assert_string_equal(meta->groups[0].file, "local.buffers");
-    assert_int_equal(meta->groups[0].convention, HVLOG_HEADER_2013);
+    assert_int_equal(meta->groups[0].convention, HVLOG_ABI_2013);
     assert_int_equal(meta->groups[0].buffer_pages, 1);
     assert_int_equal(meta->groups[0].buffer_count, 64);
     assert_true(meta->groups[0].system_time == 134116992000000000ull);
@@ -110,7 +110,7 @@ static void the_reader_returns_every_buffer_byte_for_byte(void **state)
         assert_int_equal(b.len, cap.len);
         assert_memory_equal(b.bytes, cap.bytes + n * cap.len, cap.len);
         assert_int_equal(b.file_offset, n * cap.len);
-        assert_int_equal(b.summary.convention, HVLOG_HEADER_2013);
+        assert_int_equal(b.summary.convention, HVLOG_ABI_2013);
         n++;
     }
     assert_int_equal(st, HVLOG_EXPORT_END);
@@ -254,12 +254,12 @@ static const struct {
     const char *name;
     struct synth_spec local, global;
 } mixed_cases[] = {
-    {"2013", {1, 3, 4, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-     {0, 1, 5, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
-    {"current", {1, 2, 3, 2, 90, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-     {0, 1, 4, 1, 25, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
-    {"both", {1, 2, 3, 2, 90, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
-     {0, 1, 4, 1, 25, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"2013", {1, 3, 4, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+     {0, 1, 5, 1, 20, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"current", {1, 2, 3, 2, 90, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+     {0, 1, 4, 1, 25, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
+    {"both", {1, 2, 3, 2, 90, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER},
+     {0, 1, 4, 1, 25, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}},
 };
 
 static char *write_mixed(void **state, size_t k, struct synth_expect expect[2])
@@ -291,7 +291,7 @@ static void a_raw_file_of_several_types_gives_one_group_per_type(void **state)
         assert_int_equal(meta->group_count, 2);
         /* The profile is the first buffer's: a local one. */
         assert_string_equal(meta->abi_profile,
-                            mixed_cases[k].local.convention == HVLOG_HEADER_CURRENT ? "current" : "2013");
+                            mixed_cases[k].local.convention == HVLOG_ABI_CURRENT ? "current" : "2013");
         for (uint32_t g = 0; g < 2; g++) {
             const struct synth_expect *e = &expect[g == 0 ? 1 : 0];
             struct hvlog_trace_cursor *c;
@@ -972,7 +972,7 @@ static void metadata_with_millions_of_objects_is_refused_before_parsing(void **s
 static void a_sparse_raw_file_opens_by_its_data(void **state)
 {
     static const struct synth_spec one = {
-        1, 1, 1, 1, 20, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, false, false, SYNTH_IN_ORDER};
+        1, 1, 1, 1, 20, HVLOG_ABI_2013, HvEventLogEntryTimeReference, false, false, SYNTH_IN_ORDER};
     char *raw = synth_path(*state, "sparse.raw");
     struct synth_expect expect;
     struct hvlog_trace_reader *r;

@@ -31,6 +31,12 @@ cmp -s "$prefix/share/doc/hvlog/LICENSE" "$(dirname "$consumer")/../../LICENSE" 
 if nm -D --defined-only "$libdir/libhvlog.so" | awk '{print $3}' | grep -v '^hv' | grep -v '^_' ; then
     echo "unexpected exported symbols"; exit 1
 fi
+# libhvlog-engine, the freestanding engine, has its own pkg-config file.
+pkg-config --exists hvlog-engine || { echo "no hvlog-engine.pc installed"; exit 1; }
+[ -f "$(pkg-config --variable=libdir hvlog-engine)/libhvlog-engine.a" ] &&
+    [ -L "$(pkg-config --variable=libdir hvlog-engine)/libhvlog-engine.so" ] &&
+    pkg-config --libs hvlog-engine | grep -q -- '-lhvlog-engine' ||
+    { echo "hvlog-engine.pc does not lead to libhvlog-engine"; exit 1; }
 # The CMake package config.
 mkdir -p "$work/cmake-src"
 cp "$consumer" "$work/cmake-src/consumer.c"

@@ -25,7 +25,8 @@
  *     + events still pending as lost (the engine's lost_pending) == logged.
  *
  * The STOP path releases what the mapped header says Complete (§1.1 STOP 4),
- * so the profile turns on release_from_complete (spec D13, [MAR-TRACE]).
+ * which the current profile's preset allows (release_from_complete, spec
+ * §12.1, D13, [MAR-TRACE]); the replay sets no knob.
  * Invariants, not timings; the seed (HVLOG_SIM_SEED) is printed first.
  */
 #include <pthread.h>
@@ -462,8 +463,7 @@ static void replay_run(uint64_t seed, enum run_mode mode, bool unmap_in_memory_f
     c.pool_pages = POOL;
     c.children = 2;
     c.seed = seed;
-    c.profile.abi = HVLOG_ABI_CURRENT;
-    c.profile.release_from_complete = true; /* D13: the STOP path releases Complete buffers */
+    c.profile = hvlog_profile_preset(HVLOG_ABI_CURRENT); /* D13 on: STOP releases Complete */
     if (mode == LOCK_STEP) {
         c.lockstep = true;
         c.clock = tick;

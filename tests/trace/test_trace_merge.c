@@ -152,7 +152,7 @@ static void the_clock_converts_and_refuses_what_it_cannot(void **state)
 /* ---- the merge ---- */
 
 static const struct synth_spec spec_lost = {
-    1, 3, 6, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
+    1, 3, 6, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, true, SYNTH_IN_ORDER};
 
 static void the_merge_gives_every_entry_and_loss_in_time_order(void **state)
 {
@@ -181,7 +181,7 @@ static void the_merge_gives_every_entry_and_loss_in_time_order(void **state)
 static void time_going_back_on_an_lp_is_flagged(void **state)
 {
     static const struct synth_spec spec = {
-        1, 2, 4, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, false, false,
+        1, 2, 4, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeReference, false, false,
         SYNTH_BACK_IN_BUFFER};
     struct synth_expect expect;
     struct hvlog_trace_reader *r = synth_open(*state, &spec, &expect);
@@ -203,8 +203,8 @@ static void time_going_back_on_an_lp_is_flagged(void **state)
 static void bases_without_one_clock_are_given_one_after_the_other(void **state)
 {
     const struct synth_spec specs[2] = {
-        {1, 2, 3, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, false, false, SYNTH_IN_ORDER},
-        {0, 1, 3, 1, 30, HVLOG_HEADER_2013, HvEventLogEntryTimeTsc, false, false, SYNTH_IN_ORDER},
+        {1, 2, 3, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeReference, false, false, SYNTH_IN_ORDER},
+        {0, 1, 3, 1, 30, HVLOG_ABI_2013, HvEventLogEntryTimeTsc, false, false, SYNTH_IN_ORDER},
     };
     struct synth_expect expects[2];
     char *dir = synth_path(*state, "t");
@@ -276,7 +276,7 @@ static void a_buffer_that_fails_to_read_again_is_reported_with_its_loss(void **s
 static void the_merge_holds_one_file_per_group_and_small_windows(void **state)
 {
     static const struct synth_spec spec = {
-        1, SYNTH_MAX_LPS, 3, 8, 2000, HVLOG_HEADER_CURRENT, HvEventLogEntryTimeReference, true, true,
+        1, SYNTH_MAX_LPS, 3, 8, 2000, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, true,
         SYNTH_IN_ORDER};
     struct hvlog_trace_merge_options o = {.budget = 1}; /* the minimum: one page per stream */
     struct synth_expect expect;

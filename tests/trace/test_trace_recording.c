@@ -23,7 +23,7 @@
 #include "synth.h"
 
 static const struct synth_spec spec = {
-    1, 2, 3, 1, 40, HVLOG_HEADER_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
+    1, 2, 3, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 
 struct captured {
     uint8_t *bytes;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvlog/abi/profile.h"
 #include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
@@ -25,17 +26,6 @@ HVLOG_BEGIN_DECLS
 enum hvlog_call_convention {
     HVLOG_CALL_FAST = 1,   /* input in RDX, R8 (Fast bit = 1) */
     HVLOG_CALL_MEMORY = 2, /* input (and output) blocks by GPA (Fast bit = 0) */
-};
-
-/*
- * Which generation of input layouts a caller speaks (spec §11, §12.1
- * `abi_profile`): it picks the convention and input size columns below.
- * The values are those of the engine's enum hvlog_abi_profile, so a layer
- * that may not include the engine (the root client) can name the profile.
- */
-enum hvlog_call_abi {
-    HVLOG_CALL_ABI_2013 = 0,    /* the 2013 pages */
-    HVLOG_CALL_ABI_CURRENT = 1, /* §11: today's headers and the Linux root driver */
 };
 
 /*      code    spec name                         short       2013 conv    cur. conv    in2013 incur out */

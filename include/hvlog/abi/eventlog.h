@@ -27,6 +27,9 @@ enum hv_eventlog_type {
 };
 #define HvEventLogTypeMaximum2013 1u    /* §2.2 [DOC] */
 #define HvEventLogTypeMaximumCurrent 2u /* §2.2 [HDR] */
+/* The one log-type count of every layer: the rows of the table above, the
+ * types of the larger profile (src/abi/names.c checks both at build time). */
+#define HVLOG_TYPE_COUNT 3u
 
 /* §2.2 HV_EVENTLOG_BUFFER_STATE; the machine itself is in the engine. */
 #define HV_EVENTLOG_BUFFER_STATE_TABLE(X)            \

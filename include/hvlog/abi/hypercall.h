@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hvlog/abi/profile.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/visibility.h"
 
@@ -44,12 +45,6 @@ HVLOG_BEGIN_DECLS
 #define HV_HYPERCALL_RESULT_REPS_MASK 0x00000FFF00000000ull
 #define HV_HYPERCALL_RESULT_REPS_SHIFT 32
 
-/* Which layout of RCX bits 31:17 applies. */
-enum hvlog_input_layout {
-    HVLOG_INPUT_LAYOUT_2013 = 0,    /* 31:17 all RsvdZ */
-    HVLOG_INPUT_LAYOUT_CURRENT = 1, /* 26:17 variable header, 31:27 RsvdZ */
-};
-
 /* The input value, decoded. */
 struct hv_hypercall_input {
     uint16_t call_code;
@@ -61,27 +56,27 @@ struct hv_hypercall_input {
 };
 
 /**
- * hv_hypercall_input_decode - split an input value into its fields.
- * @rcx: the 64-bit input value. @layout: which meaning bits 31:17 have.
+ * hvlog_hypercall_input_decode - split an input value into its fields.
+ * @rcx: the 64-bit input value. @layout: the ABI profile, which decides what bits 31:17 mean (§3.1, D12).
  * Returns the fields; nothing is validated.
  */
-HVLOG_API struct hv_hypercall_input hv_hypercall_input_decode(uint64_t rcx,
-                                                              enum hvlog_input_layout layout);
+HVLOG_API struct hv_hypercall_input hvlog_hypercall_input_decode(uint64_t rcx,
+                                                              enum hvlog_abi_profile layout);
 
 /**
- * hv_hypercall_input_encode - the inverse of decode: fields (out-of-range
+ * hvlog_hypercall_input_encode - the inverse of decode: fields (out-of-range
  * values are masked to their width) into an input value.
  */
-HVLOG_API uint64_t hv_hypercall_input_encode(const struct hv_hypercall_input *input,
-                                             enum hvlog_input_layout layout);
+HVLOG_API uint64_t hvlog_hypercall_input_encode(const struct hv_hypercall_input *input,
+                                             enum hvlog_abi_profile layout);
 
 /**
- * hv_hypercall_input_check_simple - the encoding checks of §3.5 step 2 for a
+ * hvlog_hypercall_input_check_simple - the encoding checks of §3.5 step 2 for a
  * simple (non-rep) call without a variable header: every reserved bit, the
  * rep count, the rep start index and the variable-header size must be zero.
  * Returns HV_STATUS_SUCCESS or HV_STATUS_INVALID_HYPERCALL_INPUT.
  */
-HVLOG_API hv_status_t hv_hypercall_input_check_simple(const struct hv_hypercall_input *input);
+HVLOG_API hv_status_t hvlog_hypercall_input_check_simple(const struct hv_hypercall_input *input);
 
 /** hv_hypercall_result_make - RAX for a status and a count of completed reps (§3.2). */
 static inline uint64_t hv_hypercall_result_make(hv_status_t status, uint16_t reps_completed)
@@ -107,13 +102,13 @@ static inline uint16_t hv_hypercall_result_reps(uint64_t rax)
 #define HV_FAST_INPUT_MAX 16u
 
 /**
- * hv_fast_pack - put @len (<= 16) input bytes into RDX and R8, little-endian,
+ * hvlog_fast_pack - put @len (<= 16) input bytes into RDX and R8, little-endian,
  * zero-filling the rest. Returns false (and writes nothing) when @len > 16.
  */
-HVLOG_API bool hv_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8);
+HVLOG_API bool hvlog_fast_pack(const void *input, uint32_t len, uint64_t *rdx, uint64_t *r8);
 
-/** hv_fast_unpack - the 16 input bytes that RDX and R8 carry. */
-HVLOG_API void hv_fast_unpack(uint64_t rdx, uint64_t r8, uint8_t out[HV_FAST_INPUT_MAX]);
+/** hvlog_fast_unpack - the 16 input bytes that RDX and R8 carry. */
+HVLOG_API void hvlog_fast_unpack(uint64_t rdx, uint64_t r8, uint8_t out[HV_FAST_INPUT_MAX]);
 
 /* §3.3 x86: a 64-bit value in a register pair "EBX:ECX", first register high. */
 struct hv_reg_pair {

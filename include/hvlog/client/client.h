@@ -51,10 +51,10 @@ struct hvlog_client;
 struct hvlog_client_config {
     const struct hvlog_root_ops *ops;
     void *ctx;
-    /* The hypervisor's ABI profile (0 = HVLOG_CALL_ABI_2013): how every
+    /* The hypervisor's ABI profile (0 = HVLOG_ABI_2013): how every
      * call is encoded and how buffer headers read. It must be the one the
      * hypervisor runs; nothing in the ABI lets a root find out. */
-    enum hvlog_call_abi abi;
+    enum hvlog_abi_profile abi;
     /* On INSUFFICIENT_MEMORY: deposit what the call needs and retry, at
      * most this many times per call (default 3 when 0). */
     uint32_t deposit_retries;

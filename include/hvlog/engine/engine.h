@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "hvlog/abi/layout.h"
+#include "hvlog/abi/profile.h"
 #include "hvlog/abi/status.h"
 #include "hvlog/visibility.h"
 
@@ -53,9 +54,14 @@ enum hvlog_post_result {
 /*
  * The callbacks, grouped by cost. ctx is passed back unchanged. Unless a
  * callback says otherwise it is called with an engine lock held and must not
- * call back into the engine.
+ * call back into the engine. docs/embedding.md says which may sleep and which
+ * run with interrupts off.
  */
 struct hvlog_host_ops {
+    /* sizeof(struct hvlog_host_ops) as the host was built: the version of
+     * this table. hvlog_engine_init() refuses any other value. */
+    uint32_t size;
+
     /* -- hot: called on the logging path, no locks held (local class) -- */
 
     /* Partition reference time, 100 ns units since hypervisor start (§4.4).
@@ -97,9 +103,14 @@ struct hvlog_host_ops {
                                        const void *src, uint32_t len);
 
     /* Queue @msg to SINT0 of root VP @vp_index (§8.3 step 5, §8.5). The
-     * engine owns @msg until delivery; the host may keep the pointer.
-     * Required. */
-    enum hvlog_post_result (*post_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg);
+     * engine owns @msg until delivery; the host may keep the pointer. When
+     * the host answers QUEUED it keeps @token too, and gives it back to
+     * hvlog_engine_message_delivered() once it copied @msg into a slot: the
+     * token names this message, not just its group, so a delivery that
+     * arrives after the group was finalized and initialized again cannot
+     * free the new group's message. Required. */
+    enum hvlog_post_result (*post_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg,
+                                           uint64_t token);
     /* DEC-FINMSG: withdraw a message still queued (not yet copied into a
      * slot) when its group is finalized. NULL: the host never keeps @msg. */
     void (*withdraw_message)(void *ctx, uint32_t vp_index, const struct hv_message *msg);
@@ -121,20 +132,38 @@ struct hvlog_host_ops {
      * promises that hypercalls never run concurrently with logging, and the
      * engine calls @fn directly. Called with no engine lock held. */
     void (*run_on_lp)(void *ctx, uint32_t lp, void (*fn)(void *arg), void *arg);
+
+    /* -- lifetime and diagnostics -- */
+
+    /* Memory for the engine's own structures, for hvlog_engine_create()
+     * only: @bytes (hvlog_engine_size()), aligned to HVLOG_ENGINE_ALIGN.
+     * Called once, with no lock held; may sleep. NULL (with mem_free NULL):
+     * hvlog_engine_create() is refused, and the host gives the engine
+     * memory of its own through hvlog_engine_init(). */
+    void *(*mem_alloc)(void *ctx, size_t bytes);
+    /* Give back what mem_alloc returned; from hvlog_engine_destroy(). */
+    void (*mem_free)(void *ctx, void *memory);
+    /* A waiter on an engine spinlock has spun long (thousands of pauses).
+     * Any context, engine locks may be held, interrupts may be off: must
+     * not sleep or call the engine. A threaded simulation yields the CPU
+     * here, since a lock holder can be descheduled. NULL: pause only, as a
+     * hypervisor wants (its lock holders are never descheduled). */
+    void (*relax)(void *ctx);
+    /* HVLOG_BUG_ON (Linux's RB_WARN_ON): an engine invariant failed for
+     * group @type. The engine marks the group broken, stops recording into
+     * it and counts it (hvlog_group_info.bugs); this is called once per
+     * group, with the group lock held, in any context: it must not sleep
+     * or call the engine. @what is a static string. NULL: only counted. */
+    void (*warn)(void *ctx, uint32_t type, const char *what);
 };
 
 /* ---- configuration: profile and knobs (spec §12.1) ------------------------ */
-
-enum hvlog_abi_profile {
-    HVLOG_ABI_2013 = 0,    /* the 2013 reference (default) */
-    HVLOG_ABI_CURRENT = 1, /* §11: today's headers and the Linux root driver (docs/engine.md) */
-};
 
 enum hvlog_flush_index { HVLOG_FLUSH_INDEX_BUFFER = 0, HVLOG_FLUSH_INDEX_VP = 1 };   /* D1 */
 enum hvlog_flush_scope { HVLOG_FLUSH_SCOPE_BUFFER = 0, HVLOG_FLUSH_SCOPE_TYPE = 1 }; /* D18 */
 
 struct hvlog_profile {
-    enum hvlog_abi_profile abi;
+    enum hvlog_abi_profile abi; /* hvlog/abi/profile.h; docs/engine.md compares the two */
     enum hvlog_flush_index flush_index;
     enum hvlog_flush_scope flush_scope;
     hv_status_t unmap_state_status; /* D14: ACCESS_DENIED (default) or OPERATION_DENIED */
@@ -143,10 +172,24 @@ struct hvlog_profile {
     bool local_strict_domain;       /* DEC-SELECT */
 };
 
-/* The 2013 profile with every knob at its default. */
+/**
+ * hvlog_profile_preset - profile @abi with every knob at that profile's
+ * preset (spec §12.1). The presets differ in one knob: the current profile
+ * turns release_from_complete on (D13), because the Linux root driver's STOP
+ * releases Complete buffers and, were that refused, its DESTROY could never
+ * unmap them and the group would stay initialized for good (docs/engine.md).
+ * Hosts start from this and change knobs afterwards. An @abi that is not a
+ * profile gives the 2013 preset with that @abi, which create refuses.
+ */
+HVLOG_API struct hvlog_profile hvlog_profile_preset(enum hvlog_abi_profile abi);
+
+/* hvlog_profile_preset(HVLOG_ABI_2013): the spec's defaults. */
 HVLOG_API struct hvlog_profile hvlog_profile_default(void);
 
 struct hvlog_engine_config {
+    /* sizeof(struct hvlog_engine_config) as the host was built: the version
+     * of this struct. Any other value is refused. */
+    uint32_t size;
     uint32_t lp_count;          /* logical processors, 1..HVLOG_MAX_LPS */
     uint32_t root_vp_count;     /* root VPs (usually lp_count) */
     uint64_t root_partition_id; /* the only caller the nine calls accept */
@@ -156,20 +199,42 @@ struct hvlog_engine_config {
 };
 
 #define HVLOG_MAX_LPS 1024u
+/* The alignment of an engine's memory (a cache line: the logging scopes
+ * are laid out one per line). */
+#define HVLOG_ENGINE_ALIGN 64u
 
 /**
- * hvlog_engine_create - make an engine with no group initialized.
- * @config: copied; @config->ops must stay valid until destroy.
- * @out: receives the engine.
- * Returns 0, or -1 for a bad configuration (NULL required callback, LP count
- * out of range) or when memory runs out. Any thread.
+ * hvlog_engine_size - bytes of memory an engine of @config takes for its own
+ * structures (the buffers come from pages_alloc). Returns 0 for a bad
+ * configuration. Any context; allocates nothing.
+ */
+HVLOG_API size_t hvlog_engine_size(const struct hvlog_engine_config *config);
+
+/**
+ * hvlog_engine_init - make an engine with no group initialized in @memory,
+ * which the host provides: @bytes >= hvlog_engine_size(@config), aligned to
+ * HVLOG_ENGINE_ALIGN, and untouched by the host until hvlog_engine_destroy()
+ * returns. @config is copied; @config->ops must stay valid until destroy.
+ * Returns 0 and the engine in @out, or -1 for a bad configuration (wrong
+ * size field, NULL required callback, LP count out of range) or memory too
+ * small or misaligned. Any context that may touch @bytes of memory.
+ */
+HVLOG_API int hvlog_engine_init(const struct hvlog_engine_config *config, void *memory,
+                                size_t bytes, struct hvlog_engine **out);
+
+/**
+ * hvlog_engine_create - hvlog_engine_init() in memory from the host's
+ * mem_alloc hook. Returns -1 also when the host has no mem_alloc or it
+ * returns NULL. May sleep (mem_alloc may).
  */
 HVLOG_API int hvlog_engine_create(const struct hvlog_engine_config *config,
                                   struct hvlog_engine **out);
 
 /**
- * hvlog_engine_destroy - free the engine. Buffers still created go back to
- * the pool (overlays revoked first). No other call may be in progress.
+ * hvlog_engine_destroy - end the engine. Buffers still created go back to
+ * the pool (overlays revoked first); memory from hvlog_engine_create() goes
+ * back through mem_free, memory given to hvlog_engine_init() is the host's
+ * again. No other call may be in progress.
  */
 HVLOG_API void hvlog_engine_destroy(struct hvlog_engine *engine);
 
@@ -209,10 +274,12 @@ HVLOG_API enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engin
 
 /**
  * hvlog_engine_message_delivered - the host copied the message it was given
- * for @type into a SIM slot: the group's message buffer is free (§8.5), and
- * the next due list is delivered. Any thread, no engine lock held.
+ * with @token (post_message) into a SIM slot: that group's message buffer is
+ * free (§8.5), and the next due list is delivered. A token that names no
+ * message still queued - its group was finalized meanwhile, and perhaps
+ * initialized again - changes nothing. Any thread, no engine lock held.
  */
-HVLOG_API void hvlog_engine_message_delivered(struct hvlog_engine *engine, uint32_t type);
+HVLOG_API void hvlog_engine_message_delivered(struct hvlog_engine *engine, uint64_t token);
 
 /**
  * hvlog_engine_kick - retry notifications that found no eligible VP or were
@@ -257,6 +324,8 @@ struct hvlog_group_info {
     uint32_t free_count;
     bool message_busy;          /* the group's message buffer is queued */
     uint32_t due_lists;         /* lists waiting for the message buffer or a VP */
+    bool broken;                /* HVLOG_BUG_ON fired: nothing is recorded into it */
+    uint32_t bugs;              /* HVLOG_BUG_ON hits, over the engine's lifetime */
 };
 
 /** hvlog_engine_group_info - group state of @type; -1 for a bad type. Any thread. */
@@ -267,6 +336,8 @@ HVLOG_API int hvlog_engine_group_info(struct hvlog_engine *engine, uint32_t type
 struct hvlog_scope_stats {
     uint64_t events_lost_no_buffer;  /* §7.4: no Free buffer */
     uint64_t events_lost_too_large;  /* §7.3 step 2: larger than any buffer */
+    uint64_t events_lost_nested;     /* interrupted another hvlog_log() of the type on its LP
+                                        (log.h); for a global type, all LPs' */
     uint64_t buffers_completed;
     uint64_t notifications;          /* ready lists delivered from this scope */
     uint64_t events_overwritten;     /* entries of Complete buffers reused by Circular mode

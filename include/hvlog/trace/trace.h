@@ -35,7 +35,7 @@ HVLOG_BEGIN_DECLS
  * Readers accept 1 and 2. */
 #define HVLOG_TRACE_FORMAT_VERSION 2u
 #define HVLOG_TRACE_META_FILE "hvlog-trace.json"
-#define HVLOG_TRACE_MAX_GROUPS 3u             /* one per log type 0..2 */
+#define HVLOG_TRACE_MAX_GROUPS HVLOG_TYPE_COUNT /* one per log type */
 #define HVLOG_TRACE_META_MAX_BYTES (16u << 20) /* a longer metadata file is refused */
 
 /* Force replacing an existing trace directory (hvlog_trace_writer_create). */
@@ -56,7 +56,7 @@ HVLOG_API const char *hvlog_trace_group_short(uint32_t type);
 struct hvlog_trace_group {
     uint32_t type;                  /* HV_EVENTLOG_TYPE */
     char file[64];                  /* data file in the trace directory */
-    enum hvlog_header_convention convention; /* D9: "2013" or "current" */
+    enum hvlog_abi_profile convention; /* D9: "2013" or "current" */
     uint32_t buffer_count;          /* MaximumBufferCount */
     uint32_t buffer_pages;          /* 1..512 */
     uint32_t threshold;

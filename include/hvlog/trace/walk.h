@@ -16,19 +16,14 @@
 #include <stdint.h>
 
 #include "hvlog/abi/layout.h"
+#include "hvlog/abi/profile.h"
 #include "hvlog/visibility.h"
 
 HVLOG_BEGIN_DECLS
 
-/* Which header convention the bytes follow (spec D9, §11.4). */
-enum hvlog_header_convention {
-    HVLOG_HEADER_2013 = 0,    /* BufferSize = whole buffer; offsets from the buffer start */
-    HVLOG_HEADER_CURRENT = 1, /* BufferSize = total - 72; offsets from the end of the header */
-};
-
 /* One buffer's header, normalized to the 2013 meaning whatever the convention. */
 struct hvlog_buffer_summary {
-    enum hvlog_header_convention convention;
+    enum hvlog_abi_profile convention;
     uint32_t type;
     uint32_t buffer_index;
     uint32_t buffer_bytes;   /* whole buffer, header included */
@@ -88,7 +83,7 @@ struct hvlog_walk_expect {
  * Returns HVLOG_WALK_OK and fills @out, or the first problem found.
  */
 HVLOG_API enum hvlog_walk_error hvlog_buffer_summarize(const uint8_t *bytes, size_t len,
-                                                       enum hvlog_header_convention convention,
+                                                       enum hvlog_abi_profile convention,
                                                        const struct hvlog_walk_expect *expect,
                                                        struct hvlog_buffer_summary *out);
 
@@ -111,7 +106,7 @@ typedef bool (*hvlog_entry_fn)(void *arg, const struct hvlog_entry *entry);
  * receives the header.
  */
 HVLOG_API enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
-                                                  enum hvlog_header_convention convention,
+                                                  enum hvlog_abi_profile convention,
                                                   const struct hvlog_walk_expect *expect,
                                                   struct hvlog_buffer_summary *summary,
                                                   hvlog_entry_fn fn, void *arg);
