@@ -449,10 +449,10 @@ static enum hvlog_capture_status deliver_buffer(struct hvlog_capture *c)
 
     if ((uint64_t)HV_EVENTLOG_BUFFER_HEADER_SIZE + data != c->buffer_bytes)
         return fail(c, HVLOG_CAPTURE_BAD_BUFFER,
-                    "trace buffer %llu (index %u): 72 + BufferSize %u is not the buffer size "
-                    "%zu; %llu buffers before it were kept",
+                    "trace buffer %llu (index %u): 72 + BufferSize %u = %llu is not the buffer "
+                    "size %zu; %llu buffers before it were kept",
                     (unsigned long long)c->stats.buffers + 1, hvlog_load_le32(c->buffer + 4),
-                    data, c->buffer_bytes, (unsigned long long)c->stats.buffers);
+                    data, 72ull + data, c->buffer_bytes, (unsigned long long)c->stats.buffers);
     pthread_mutex_lock(&c->lock);
     c->stats.buffers++;
     c->stats.bytes += c->buffer_bytes;
@@ -588,7 +588,7 @@ static enum hvlog_capture_status trace_loop(struct hvlog_capture *c,
                             strerror(errno), (unsigned long long)c->stats.buffers);
             return fail(c, HVLOG_CAPTURE_SYSTEM, "trace read: %s%s; %llu buffers before it were "
                         "kept", strerror(errno),
-                        errno == EIO ? " (the driver found a buffer of the wrong size)" : "",
+                        errno == EIO ? " (the driver says EIO for a buffer of the wrong size)" : "",
                         (unsigned long long)c->stats.buffers);
         }
         /* End of file. */
