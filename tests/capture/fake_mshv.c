@@ -61,6 +61,7 @@
  *   HVLOG_FAKE_MSHV_WRONG_SIZE=N     buffer N's BufferSize reads as the whole
  *                                    buffer, the 2013 convention (a driver
  *                                    that does not check)
+ *   HVLOG_FAKE_MSHV_BAD_RECORD=N     diaglog record N (1 = first) says Size 8
  *   HVLOG_FAKE_MSHV_MSR=1            answer /dev/cpu/N/msr
  *   HVLOG_FAKE_MSHV_REPORT=PATH      at DESTROY, write the host's counts
  *   HVLOG_FAKE_MSHV_LPS, _RATE, _SEED  host geometry (2 LPs, 4000 ev/s/LP)
@@ -151,7 +152,7 @@ static uint64_t knob(const char *name, uint64_t fallback)
 }
 
 struct knobs {
-    uint64_t short_bytes, eintr, eio, eof, truncate, wrong_size;
+    uint64_t short_bytes, eintr, eio, eof, truncate, wrong_size, bad_record;
     bool msr;
     char fail_name[48];
     int fail_errno;
@@ -184,6 +185,7 @@ static void knobs_read(struct knobs *k)
     k->eof = knob("HVLOG_FAKE_MSHV_EOF", 0);
     k->truncate = knob("HVLOG_FAKE_MSHV_TRUNCATE", 0);
     k->wrong_size = knob("HVLOG_FAKE_MSHV_WRONG_SIZE", 0);
+    k->bad_record = knob("HVLOG_FAKE_MSHV_BAD_RECORD", 0);
     k->msr = knob("HVLOG_FAKE_MSHV_MSR", 0) != 0;
     if (fail && strchr(fail, ':')) {
         size_t n = (size_t)(strchr(fail, ':') - fail);
@@ -227,6 +229,7 @@ struct fake_fd {
     uint32_t next_offs;
     uint64_t ref0_100ns;
     int64_t real0_s;
+    uint64_t records_out;
 };
 
 static struct {
@@ -1114,6 +1117,8 @@ static ssize_t diaglog_read(struct fake_fd *f, uint8_t *dst, size_t size)
         offset_s = ((int64_t)f->ref0_100ns - (int64_t)hvlog_load_le64(e + 8)) / 10000000ll;
         memcpy(head, e, 16);
         hvlog_store_le64(head + 8, (uint64_t)(f->real0_s - offset_s));
+        if (g.knobs.bad_record && ++f->records_out == g.knobs.bad_record)
+            hvlog_store_le16(head + 4, 8); /* a Size below the entry header */
         memcpy(dst + copied, head, 16);
         memcpy(dst + copied + 16, e + 16, rec - 16);
         copied += rec;

@@ -47,7 +47,7 @@ static const char *const knobs[] = {
     "HVLOG_FAKE_MSHV_MISSING", "HVLOG_FAKE_MSHV_EACCES", "HVLOG_FAKE_MSHV_FAIL",
     "HVLOG_FAKE_MSHV_SHORT", "HVLOG_FAKE_MSHV_EINTR", "HVLOG_FAKE_MSHV_EIO",
     "HVLOG_FAKE_MSHV_EOF", "HVLOG_FAKE_MSHV_TRUNCATE", "HVLOG_FAKE_MSHV_WRONG_SIZE",
-    "HVLOG_FAKE_MSHV_MSR",
+    "HVLOG_FAKE_MSHV_MSR", "HVLOG_FAKE_MSHV_BAD_RECORD",
 };
 static char report_path[128];
 
@@ -109,6 +109,8 @@ static int on_record(void *arg, const uint8_t *bytes, size_t len)
     int64_t now = (int64_t)time(NULL), at = (int64_t)hvlog_load_le64(bytes + 8);
 
     s->records++;
+    if (s->stop_after && s->records >= s->stop_after && !s->buffer_count)
+        return 1; /* a diaglog-only recording counts records */
     /* Whole; TimeStamp rewritten to Unix seconds (the ring started at
      * boot, a few seconds ago at most). */
     if (len < 16 || hvlog_load_le16(bytes + 4) != len || hvlog_load_le16(bytes + 6) == 0 ||
@@ -605,6 +607,45 @@ static void a_wrong_buffer_size_is_refused_and_the_rest_kept(void **state)
     unlink(report_path); /* the refused buffer left the host: no conservation to check */
 }
 
+/* ---- the diaglog fd ---- */
+
+static void a_diaglog_only_capture_reads_whole_records_until_asked_to_stop(void **state)
+{
+    struct hvlog_capture_config c = small_config();
+    struct hvlog_capture_stats st;
+    struct seen s;
+    char error[320];
+    (void)state;
+
+    c.trace = false;
+    c.diaglog = true;
+    seen_init(&s, &c, 20);
+    s.buffer_count = 0; /* stop on records */
+    assert_int_equal(record(&c, &s, &st, error, sizeof error), HVLOG_CAPTURE_OK);
+    assert_true(s.records >= 20);
+    assert_int_equal(s.bad_records, 0);
+    assert_int_equal(st.buffers, 0);
+}
+
+static void a_malformed_diaglog_record_keeps_the_records_before_it(void **state)
+{
+    struct hvlog_capture_config c = small_config();
+    struct hvlog_capture_stats st;
+    struct seen s;
+    char error[320];
+    (void)state;
+
+    setenv("HVLOG_FAKE_MSHV_BAD_RECORD", "4", 1);
+    c.trace = false;
+    c.diaglog = true;
+    seen_init(&s, &c, 50);
+    s.buffer_count = 0;
+    assert_int_equal(record(&c, &s, &st, error, sizeof error), HVLOG_CAPTURE_BAD_RECORD);
+    assert_int_equal(s.records, 3);
+    assert_int_equal(s.bad_records, 0);
+    assert_non_null(strstr(error, "claims 8 bytes; 3 records before it were kept"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +667,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_early_eof_keeps_the_buffers_before_it, setup, teardown),
         cmocka_unit_test_setup_teardown(an_eof_inside_a_buffer_keeps_the_whole_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(a_wrong_buffer_size_is_refused_and_the_rest_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_diaglog_only_capture_reads_whole_records_until_asked_to_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_malformed_diaglog_record_keeps_the_records_before_it, setup, teardown),
     };
     const char *preload = getenv("LD_PRELOAD");
 
