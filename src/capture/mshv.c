@@ -41,7 +41,7 @@
 
 /* FILETIME (100 ns since 1601-01-01) of the Unix epoch. */
 #define FILETIME_UNIX_EPOCH 116444736000000000ull
-#define DIAGLOG_READ_BYTES (2u * HVLOG_MSHV_DIAGLOG_READ_MIN)
+#define DIAGLOG_READ_BYTES ((size_t)2 * HVLOG_MSHV_DIAGLOG_READ_MIN)
 #define ERROR_BYTES 320u
 
 struct hvlog_capture {
@@ -98,10 +98,10 @@ static enum hvlog_capture_status fail(struct hvlog_capture *c, enum hvlog_captur
 static enum hvlog_capture_status fail(struct hvlog_capture *c, enum hvlog_capture_status status,
                                       const char *fmt, ...)
 {
-    va_list ap;
-
     pthread_mutex_lock(&c->lock);
     if (c->status == HVLOG_CAPTURE_OK) {
+        va_list ap;
+
         c->status = status;
         va_start(ap, fmt);
         vsnprintf(c->error, sizeof c->error, fmt, ap);
@@ -490,7 +490,7 @@ static bool deliver_records(struct hvlog_capture *c, const uint8_t *bytes, size_
 
 static void pause_ms(uint32_t ms)
 {
-    struct timespec ts = {.tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000l};
+    struct timespec ts = {.tv_sec = ms / 1000u, .tv_nsec = (long)(ms % 1000u) * 1000000L};
 
     nanosleep(&ts, NULL); /* a signal cuts it short: the caller re-checks */
 }

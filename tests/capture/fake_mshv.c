@@ -116,7 +116,6 @@
 #define MAX_LPS 16u
 #define CALL_LOG_SYSTEM_CONFIG 0x00F8u
 #define STOP_WAIT_NS 1000000000ull
-#define FILETIME_UNIX_EPOCH 116444736000000000ull
 
 /* ---- libc underneath ---- */
 
@@ -485,6 +484,14 @@ static void boot(void)
     pthread_mutex_unlock(&g.boot_lock);
 }
 
+/* Loaded: say so (the tests check), and keep child processes (a
+ * sanitizer's symbolizer, a shell) from loading us too. */
+__attribute__((constructor)) static void loaded(void)
+{
+    setenv("HVLOG_FAKE_MSHV_LOADED", "1", 1);
+    unsetenv("LD_PRELOAD");
+}
+
 __attribute__((destructor)) static void shutdown_host(void)
 {
     if (!g.booted)
@@ -537,24 +544,30 @@ static int fd_new(enum fd_kind kind, int flags)
 
 /* ---- the trace state: CREATE and DESTROY ---- */
 
-/* Entries of a buffer, through page 0's view (the sim maps a buffer as one
- * run, so that view covers it; buffer_copy below goes page by page). */
-static uint64_t entries_of(const uint8_t *header)
+static void buffer_copy(uint32_t index, uint64_t at, uint8_t *dst, size_t len);
+
+/* Entries of buffer @index, walked in a copy made page by page (the
+ * driver maps an arbitrary page list; so do we, in buffer_copy). */
+static uint64_t entries_of(uint32_t index)
 {
-    uint32_t end = HV_EVENTLOG_BUFFER_HEADER_SIZE + header_u32(header, 48);
-    uint32_t size_bytes = HV_EVENTLOG_BUFFER_HEADER_SIZE + header_u32(header, 0);
+    size_t bytes = (size_t)g.cfg.pages_per_buffer * HV_PAGE_SIZE;
+    uint8_t *b = malloc(bytes);
+    uint32_t end;
     uint64_t n = 0;
 
-    if (end > size_bytes)
-        return 0;
-    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off + 16 <= end;) {
-        uint32_t size = hvlog_load_le16(header + off + 4);
+    if (!b)
+        abort();
+    buffer_copy(index, 0, b, bytes);
+    end = HV_EVENTLOG_BUFFER_HEADER_SIZE + hvlog_load_le32(b + 48);
+    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; end <= bytes && off + 16 <= end;) {
+        uint32_t size = hvlog_load_le16(b + off + 4);
 
         if (size < 16 || off + size > end)
             break;
         n++;
         off += size;
     }
+    free(b);
     return n;
 }
 
@@ -567,10 +580,10 @@ static void tally_unread(uint32_t index, bool stranded)
     if (lp >= MAX_LPS)
         return;
     if (stranded) {
-        g.lp[lp].stranded_entries += entries_of(h);
+        g.lp[lp].stranded_entries += entries_of(index);
         g.lp[lp].stranded_lost += header_u32(h, 8);
     } else {
-        g.lp[lp].discarded_entries += entries_of(h);
+        g.lp[lp].discarded_entries += entries_of(index);
         g.lp[lp].discarded_lost += header_u32(h, 8);
     }
 }

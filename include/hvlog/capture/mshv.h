@@ -33,7 +33,11 @@
  * or (b) setting *stop (a sig_atomic_t a signal handler may set) and
  * making sure a signal interrupts the read: the driver's read returns EINTR
  * on any signal, restart or not. hvlog_capture_run then stops the trace,
- * which flushes the InUse buffers, and reads until end of file.
+ * which flushes the InUse buffers, and reads until end of file. A signal
+ * that lands between the check of *stop and the read() is not seen until
+ * the next buffer arrives (on an idle host: never), so a caller that stops
+ * by signal keeps signalling until run returns (e.g. an interval timer
+ * armed once *stop is set; the read() is on the thread that called run).
  *
  * Nothing the driver hands out is trusted: a buffer whose header says
  * 72 + BufferSize != the buffer size ends the run with an error, and the
