@@ -116,10 +116,15 @@ static const char *kernel_release(struct utsname *u)
     return uname(u) == 0 ? u->release : "unknown";
 }
 
-/* An ioctl failed with @err: name it and say what it means for us. */
+/* An ioctl failed with @err: name it and say what it means for us. The
+ * trace fd's errno values come from the driver's own checks or from a
+ * hypercall's status (research §1.1: INVALID_PARAMETER -> EINVAL,
+ * ACCESS_DENIED / OPERATION_DENIED -> EACCES, INSUFFICIENT_MEMORY -> ENOMEM,
+ * the rest -> EIO; the driver logs the status name to the kernel log). */
 static enum hvlog_capture_status fail_ioctl(struct hvlog_capture *c, uint32_t request, int err)
 {
     const char *name = ioctl_name(request);
+    bool on_trace_fd = ((request >> 8) & 0xFFu) == HVLOG_MSHV_TRACE_IOCTL;
     struct utsname u;
 
     switch (err) {
@@ -143,11 +148,27 @@ static enum hvlog_capture_status fail_ioctl(struct hvlog_capture *c, uint32_t re
                     "%s: %s: a trace state exists already (another recorder left it, or is "
                     "running): use --reuse to attach to it or --reset to destroy it first",
                     name, strerror(err));
+    case ENOMEM:
+        return fail(c, HVLOG_CAPTURE_SYSTEM,
+                    "%s: %s: the hypervisor had no memory for the buffers (the driver does "
+                    "not deposit more): try fewer or smaller buffers", name, strerror(err));
+    case ETIME:
+        return fail(c, HVLOG_CAPTURE_SYSTEM,
+                    "%s: %s: buffers were still InUse 1 s after their flush; the trace state "
+                    "may be left behind (--reset clears it)", name, strerror(err));
     case EPERM:
     case EACCES:
-        return fail(c, HVLOG_CAPTURE_NOT_PERMITTED, "%s: %s: needs root", name, strerror(err));
+        if (!on_trace_fd)
+            return fail(c, HVLOG_CAPTURE_NOT_PERMITTED, "%s: %s: needs root", name,
+                        strerror(err));
+        if (err == EPERM)
+            return fail(c, HVLOG_CAPTURE_SYSTEM, "%s: %s: this trace fd is not the one "
+                        "attached to the trace state", name, strerror(err));
+        return fail(c, HVLOG_CAPTURE_SYSTEM, "%s: %s: the hypervisor denied a call (the "
+                    "kernel log names its status)", name, strerror(err));
     default:
-        return fail(c, HVLOG_CAPTURE_SYSTEM, "%s: %s", name, strerror(err));
+        return fail(c, HVLOG_CAPTURE_SYSTEM, "%s: %s%s", name, strerror(err),
+                    on_trace_fd ? " (the kernel log names the hypervisor's status)" : "");
     }
 }
 

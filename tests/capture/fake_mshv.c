@@ -484,11 +484,15 @@ static void boot(void)
     pthread_mutex_unlock(&g.boot_lock);
 }
 
-/* Loaded: say so (the tests check), and keep child processes (a
- * sanitizer's symbolizer, a shell) from loading us too. */
+/* Loaded: say so, with our pid (the tests check it is theirs: children
+ * inherit the variable), and keep child processes (a sanitizer's
+ * symbolizer, a shell) from loading us too. */
 __attribute__((constructor)) static void loaded(void)
 {
-    setenv("HVLOG_FAKE_MSHV_LOADED", "1", 1);
+    char pid[24];
+
+    snprintf(pid, sizeof pid, "%ld", (long)getpid());
+    setenv("HVLOG_FAKE_MSHV_LOADED", pid, 1);
     unsetenv("LD_PRELOAD");
 }
 

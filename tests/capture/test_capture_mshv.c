@@ -444,6 +444,50 @@ static void another_kernels_einval_on_the_config_names_the_ioctl(void **state)
     refuse(&c, HVLOG_CAPTURE_KERNEL, "MSHV_TRACE_STATE_CREATE: Invalid argument: kernel");
 }
 
+static void a_hypervisor_without_memory_suggests_fewer_buffers(void **state)
+{
+    struct hvlog_capture_config c = small_config();
+    (void)state;
+
+    setenv("HVLOG_FAKE_MSHV_FAIL", "MSHV_TRACE_STATE_CREATE:ENOMEM", 1);
+    refuse(&c, HVLOG_CAPTURE_SYSTEM, "try fewer or smaller buffers");
+}
+
+/* Destroy whatever trace state there is (raw uapi). */
+static void clear_state(void)
+{
+    int dev = open(HVLOG_MSHV_DIAG_PATH, O_RDONLY), fd;
+
+    assert_true(dev >= 0);
+    fd = ioctl(dev, HVLOG_MSHV_GET_TRACE_FD);
+    assert_true(fd >= 0);
+    assert_int_equal(ioctl(fd, HVLOG_MSHV_TRACE_STATE_DESTROY), 0);
+    close(fd);
+    close(dev);
+}
+
+/* STOP's ETIME: the buffers read stay, the error says the state may be
+ * left behind - and it is: closing the fd stops and detaches, nothing
+ * destroys. */
+static void a_stop_that_times_out_says_the_state_may_be_left(void **state)
+{
+    struct hvlog_capture_config c = small_config();
+    struct seen s;
+    char error[320];
+    (void)state;
+
+    setenv("HVLOG_FAKE_MSHV_FAIL", "MSHV_TRACE_STOP:ETIME", 1);
+    seen_init(&s, &c, 3);
+    assert_int_equal(record(&c, &s, NULL, error, sizeof error), HVLOG_CAPTURE_SYSTEM);
+    assert_true(s.buffers >= 3);
+    assert_non_null(strstr(error, "MSHV_TRACE_STOP"));
+    assert_non_null(strstr(error, "--reset"));
+    unsetenv("HVLOG_FAKE_MSHV_FAIL");
+    assert_true(state_exists());
+    clear_state();
+    unlink(report_path);
+}
+
 static void a_config_the_driver_rejects_is_refused_before_any_ioctl(void **state)
 {
     struct hvlog_capture_config c = small_config();
@@ -731,6 +775,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(another_kernels_enotty_names_the_ioctl_and_the_release, setup, teardown),
         cmocka_unit_test_setup_teardown(another_kernels_einval_on_the_config_names_the_ioctl, setup, teardown),
         cmocka_unit_test_setup_teardown(a_config_the_driver_rejects_is_refused_before_any_ioctl, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_hypervisor_without_memory_suggests_fewer_buffers, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_stop_that_times_out_says_the_state_may_be_left, setup, teardown),
         cmocka_unit_test_setup_teardown(a_second_tracer_gets_exists_or_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(existing_state_is_refused_reused_or_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(only_the_thread_that_attached_may_read, setup, teardown),
@@ -744,8 +790,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_diaglog_only_capture_reads_whole_records_until_asked_to_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(a_malformed_diaglog_record_keeps_the_records_before_it, setup, teardown),
     };
+    const char *loaded = getenv("HVLOG_FAKE_MSHV_LOADED");
+
     /* Without the emulator this would talk to the machine's own device. */
-    if (!getenv("HVLOG_FAKE_MSHV_LOADED")) {
+    if (!loaded || strtol(loaded, NULL, 10) != (long)getpid()) {
         fprintf(stderr, "SKIP: run under LD_PRELOAD=libhvlog_fake_mshv.so (CTest does)\n");
         return 77;
     }

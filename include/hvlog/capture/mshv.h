@@ -43,7 +43,9 @@
  * 72 + BufferSize != the buffer size ends the run with an error, and the
  * buffers delivered before it stay delivered. A short read, EINTR, EIO or
  * an early end of file is reported the same way (one clear line from
- * hvlog_capture_error); everything already delivered is kept.
+ * hvlog_capture_error); everything already delivered is kept. A diaglog
+ * error ends the diaglog reader only: the trace goes on, and run returns
+ * that error at its end.
  */
 #ifndef HVLOG_CAPTURE_MSHV_H
 #define HVLOG_CAPTURE_MSHV_H
