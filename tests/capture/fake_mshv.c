@@ -50,6 +50,7 @@
  * at the first one):
  *   HVLOG_FAKE_MSHV_MISSING=1        open: ENOENT
  *   HVLOG_FAKE_MSHV_EACCES=1         open: EACCES (not root)
+ *   HVLOG_FAKE_MSHV_OPEN=ERRNO       open fails with that errno (EPERM, ENODEV...)
  *   HVLOG_FAKE_MSHV_FAIL=NAME:ERRNO  that ioctl (its uapi name) fails with
  *                                    ENOTTY, EINVAL, EIO, ... (another kernel)
  *   HVLOG_FAKE_MSHV_SHORT=B          each trace read copies at most B bytes
@@ -163,7 +164,7 @@ static int errno_of(const char *name)
     static const struct { const char *name; int value; } rows[] = {
         {"ENOTTY", ENOTTY}, {"EINVAL", EINVAL}, {"EIO", EIO}, {"EPERM", EPERM},
         {"EACCES", EACCES}, {"EBUSY", EBUSY}, {"ENOMEM", ENOMEM}, {"ETIME", ETIME},
-        {"ENODEV", ENODEV},
+        {"ENODEV", ENODEV}, {"ENOENT", ENOENT}, {"ENXIO", ENXIO},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         if (strcmp(rows[i].name, name) == 0)
@@ -1174,6 +1175,10 @@ static int fake_open(const char *path, int flags)
         }
         if (knob("HVLOG_FAKE_MSHV_EACCES", 0)) {
             errno = EACCES;
+            return -1;
+        }
+        if (getenv("HVLOG_FAKE_MSHV_OPEN") && *getenv("HVLOG_FAKE_MSHV_OPEN")) {
+            errno = errno_of(getenv("HVLOG_FAKE_MSHV_OPEN"));
             return -1;
         }
         return fd_new(FD_DEVICE, flags);

@@ -48,7 +48,7 @@ static const char *const knobs[] = {
     "HVLOG_FAKE_MSHV_MISSING", "HVLOG_FAKE_MSHV_EACCES", "HVLOG_FAKE_MSHV_FAIL",
     "HVLOG_FAKE_MSHV_SHORT", "HVLOG_FAKE_MSHV_EINTR", "HVLOG_FAKE_MSHV_EIO",
     "HVLOG_FAKE_MSHV_EOF", "HVLOG_FAKE_MSHV_TRUNCATE", "HVLOG_FAKE_MSHV_WRONG_SIZE",
-    "HVLOG_FAKE_MSHV_MSR", "HVLOG_FAKE_MSHV_BAD_RECORD",
+    "HVLOG_FAKE_MSHV_MSR", "HVLOG_FAKE_MSHV_BAD_RECORD", "HVLOG_FAKE_MSHV_OPEN",
 };
 static char report_path[128];
 
@@ -410,6 +410,9 @@ static void a_missing_device_is_not_a_root_partition(void **state)
     setenv("HVLOG_FAKE_MSHV_MISSING", "1", 1);
     refuse(&c, HVLOG_CAPTURE_NO_DEVICE,
            "not a Hyper-V root partition, or the mshv_diag driver is not loaded");
+    unsetenv("HVLOG_FAKE_MSHV_MISSING");
+    setenv("HVLOG_FAKE_MSHV_OPEN", "ENODEV", 1); /* a node without its driver */
+    refuse(&c, HVLOG_CAPTURE_NO_DEVICE, "the mshv_diag driver is not loaded");
 }
 
 static void a_device_not_permitted_needs_root(void **state)
@@ -419,6 +422,9 @@ static void a_device_not_permitted_needs_root(void **state)
 
     setenv("HVLOG_FAKE_MSHV_EACCES", "1", 1);
     refuse(&c, HVLOG_CAPTURE_NOT_PERMITTED, "needs root");
+    unsetenv("HVLOG_FAKE_MSHV_EACCES");
+    setenv("HVLOG_FAKE_MSHV_OPEN", "EPERM", 1);
+    refuse(&c, HVLOG_CAPTURE_NOT_PERMITTED, "Operation not permitted: needs root");
 }
 
 static void another_kernels_enotty_names_the_ioctl_and_the_release(void **state)
