@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -730,6 +731,81 @@ static void a_wrong_buffer_size_is_refused_and_the_rest_kept(void **state)
     unlink(report_path); /* the refused buffer left the host: no conservation to check */
 }
 
+/* ---- the emulated driver itself, through the raw uapi ---- */
+
+/* The rules the capture's refusals rest on, as research §1.1 states them:
+ * if the emulator broke one, the tests above would prove less. */
+static void the_emulated_driver_keeps_the_uapi_rules(void **state)
+{
+    struct hvlog_mshv_trace_config k = {.max_buffers_count = 2, .pages_per_buffer = 1,
+                                        .buffers_threshold = 1};
+    struct pollfd p;
+    uint8_t byte;
+    int dev, a, b;
+    (void)state;
+
+    dev = open(HVLOG_MSHV_DIAG_PATH, O_RDONLY);
+    assert_true(dev >= 0);
+    assert_int_equal(read(dev, &byte, 1), -1); /* the device has no read */
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(ioctl(dev, HVLOG_MSHV_TRACE_STOP), -1); /* not a device ioctl */
+    assert_int_equal(errno, ENOTTY);
+    a = ioctl(dev, HVLOG_MSHV_GET_TRACE_FD);
+    b = ioctl(dev, HVLOG_MSHV_GET_TRACE_FD);
+    assert_true(a >= 0 && b >= 0 && a != b);
+
+    /* No state: ENOENT everywhere but CREATE. */
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_INFO, &k), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_ATTACH), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_DESTROY), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_START, (unsigned long)HVLOG_MSHV_TR_ALL_GROUPS), -1);
+    assert_int_equal(errno, ENOENT);
+    /* The config checks: threshold above the count. */
+    k.buffers_threshold = 3;
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_CREATE, &k), -1);
+    assert_int_equal(errno, EINVAL);
+    k.buffers_threshold = 1;
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_CREATE, &k), 0);
+
+    /* One attached fd: EALREADY for itself, EBUSY for another; only the
+     * attached one starts, stops, detaches, reads. */
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_ATTACH), 0);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_ATTACH), -1);
+    assert_int_equal(errno, EALREADY);
+    assert_int_equal(ioctl(b, HVLOG_MSHV_TRACE_STATE_ATTACH), -1);
+    assert_int_equal(errno, EBUSY);
+    assert_int_equal(ioctl(b, HVLOG_MSHV_TRACE_STOP), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(ioctl(b, HVLOG_MSHV_TRACE_STATE_DETACH), -1);
+    assert_int_equal(errno, EPERM);
+    assert_int_equal(read(b, &byte, 1), -1);
+    assert_int_equal(errno, EPERM);
+    /* Before START, read() is at its end at once. */
+    assert_int_equal(read(a, &byte, 1), 0);
+    /* START wants a group bit, and bit 0 ("extended") clear. */
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_START, 0x1ul), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_START, (unsigned long)HVLOG_MSHV_TR_ALL_GROUPS), 0);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_DETACH), -1); /* started */
+    assert_int_equal(errno, EBUSY);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_DESTROY), -1); /* attached */
+    assert_int_equal(errno, EBUSY);
+    /* No poll in the driver: always "ready", whatever is queued. */
+    p = (struct pollfd){.fd = a, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_int_equal(p.revents & POLLIN, POLLIN);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STOP), 0);
+    assert_int_equal(ioctl(a, HVLOG_MSHV_TRACE_STATE_DETACH), 0);
+    assert_int_equal(ioctl(b, HVLOG_MSHV_TRACE_STATE_DESTROY), 0); /* any fd, once detached */
+    close(a);
+    close(b);
+    close(dev);
+    unlink(report_path);
+}
+
 /* ---- the diaglog fd ---- */
 
 static void a_diaglog_only_capture_reads_whole_records_until_asked_to_stop(void **state)
@@ -793,6 +869,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(an_early_eof_keeps_the_buffers_before_it, setup, teardown),
         cmocka_unit_test_setup_teardown(an_eof_inside_a_buffer_keeps_the_whole_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(a_wrong_buffer_size_is_refused_and_the_rest_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_emulated_driver_keeps_the_uapi_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(a_diaglog_only_capture_reads_whole_records_until_asked_to_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(a_malformed_diaglog_record_keeps_the_records_before_it, setup, teardown),
     };
