@@ -587,9 +587,11 @@ static enum hvlog_capture_status trace_loop(struct hvlog_capture *c,
             return c->status;
         n = read(c->trace_fd, c->buffer + have, c->buffer_bytes - have);
         if (n > 0) {
+            pthread_mutex_lock(&c->lock);
             c->stats.reads++;
             if ((size_t)n < c->buffer_bytes - have)
                 c->stats.short_reads++; /* the stream resumes there: §1.1 read() */
+            pthread_mutex_unlock(&c->lock);
             have += (size_t)n;
             if (have == c->buffer_bytes) {
                 have = 0;
@@ -599,7 +601,9 @@ static enum hvlog_capture_status trace_loop(struct hvlog_capture *c,
             continue;
         }
         if (n < 0 && errno == EINTR) {
+            pthread_mutex_lock(&c->lock);
             c->stats.eintr++; /* a signal: the loop's top looks at *stop */
+            pthread_mutex_unlock(&c->lock);
             continue;
         }
         if (n < 0) {

@@ -182,7 +182,10 @@ HVLOG_API enum hvlog_capture_status hvlog_capture_close(struct hvlog_capture *ca
  * nothing did). Valid until close. */
 HVLOG_API const char *hvlog_capture_error(const struct hvlog_capture *capture);
 
-/* What was delivered, for the trace's loss summary and the tests. */
+/* What was delivered, for the trace's loss summary, a live display (on a
+ * real root `top` reads these: the driver allows no second reader) and the
+ * tests. hvlog_capture_stats may be called from any thread at any time
+ * between open and close. */
 struct hvlog_capture_stats {
     uint64_t buffers;        /* whole buffers handed to sink->buffer */
     uint64_t bytes;          /* their bytes */
