@@ -78,6 +78,9 @@ enum hv_eventlog_mode { HV_EVENTLOG_MODE_TABLE(HVLOG_X_ENUM) };
 #define HV_EVENTLOG_ENTRY_ALIGNMENT 8u
 #define HV_EVENTLOG_MAX_ENTRY_SIZE 65528u /* largest multiple of 8 in a UINT16 */
 #define HV_EVENTLOG_SOURCE_MASK_BITS 64u
+/* SystemTime (Initialize's output, a buffer header's flush time) is a
+ * Windows FILETIME: 100 ns since 1601-01-01 UTC. This is the Unix epoch in it. */
+#define HVLOG_FILETIME_UNIX_EPOCH 116444736000000000ull
 #define HV_EVENTLOG_MAX_LOST_EVENTS 0xFFFFFFFFu /* Q-LOSTSAT: saturate */
 
 /* §4.3 HV_PROXIMITY_DOMAIN_INFO flags. */

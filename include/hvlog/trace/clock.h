@@ -28,13 +28,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "hvlog/abi/eventlog.h" /* HVLOG_FILETIME_UNIX_EPOCH */
 #include "hvlog/visibility.h"
 #include "hvlog/trace/trace.h"
 
 HVLOG_BEGIN_DECLS
 
-/* FILETIME (100 ns since 1601-01-01) of the Unix epoch, 1970-01-01 UTC. */
-#define HVLOG_FILETIME_UNIX_EPOCH 116444736000000000ull
 /* The reference clock's frequency: 100 ns ticks. */
 #define HVLOG_REFERENCE_HZ 10000000u
 
