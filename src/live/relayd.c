@@ -97,7 +97,7 @@ static const char *command_name(enum relayd_command cmd)
     switch (cmd) {
 #define RELAYD_X_COMMAND_NAME(name, value) \
     case name:                             \
-        return #name + sizeof "RELAYD_" - 1;
+        return &(#name)[sizeof "RELAYD_" - 1];
         RELAYD_COMMAND_TABLE(RELAYD_X_COMMAND_NAME)
 #undef RELAYD_X_COMMAND_NAME
     }
