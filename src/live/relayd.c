@@ -300,7 +300,6 @@ static enum hvlog_relayd_status connect_one(const char *host, uint16_t port, int
         int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
         int soerr = 0, one = 1;
         socklen_t solen = sizeof soerr;
-        enum io_result w;
 
         if (fd < 0) {
             snprintf(why, why_size, "socket: %s", strerror(errno));
@@ -318,7 +317,7 @@ static enum hvlog_relayd_status connect_one(const char *host, uint16_t port, int
                 close(fd);
                 continue;
             }
-            w = wait_fd(fd, POLLOUT, deadline_ms);
+            enum io_result w = wait_fd(fd, POLLOUT, deadline_ms);
             if (w == IO_TIMEOUT) {
                 snprintf(why, why_size, "no answer within %u ms", timeout_ms);
                 st = HVLOG_RELAYD_TIMEOUT;
@@ -397,7 +396,7 @@ static enum hvlog_relayd_status check_ret(struct hvlog_relayd *r, struct hvlog_r
 
 static enum hvlog_relayd_status do_version(struct hvlog_relayd *r, struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_version_WIRE_SIZE], in[relayd_version_WIRE_SIZE];
+    uint8_t out[relayd_version_WIRE_SIZE], in[relayd_version_WIRE_SIZE] = {0};
     struct relayd_version mine = {.major = RELAYD_PROTO_MAJOR, .minor = RELAYD_PROTO_MINOR};
     struct relayd_version theirs;
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
@@ -424,15 +423,15 @@ static enum hvlog_relayd_status do_create_session(struct hvlog_relayd *r,
                                                   struct hvlog_relayd_error *err)
 {
     uint8_t msg[RELAYD_CREATE_SESSION_BYTES] = {0};
-    uint8_t in[relayd_status_session_WIRE_SIZE];
+    uint8_t in[relayd_status_session_WIRE_SIZE] = {0};
     struct relayd_create_session_tail tail = {.live_timer = live_timer_us, .snapshot = 0};
     struct relayd_status_session reply;
     struct iovec iov = {.iov_base = msg, .iov_len = sizeof msg};
     enum hvlog_relayd_status st;
 
-    /* Lengths were checked by the caller; the zeroed rest is the NULs. */
-    memcpy(msg, c->session_name, strlen(c->session_name));
-    memcpy(msg + RELAYD_SESSION_NAME_BYTES, c->hostname, strlen(c->hostname));
+    /* Each name with its NUL (its length was checked); the rest stays zero. */
+    memcpy(msg, c->session_name, strlen(c->session_name) + 1);
+    memcpy(msg + RELAYD_SESSION_NAME_BYTES, c->hostname, strlen(c->hostname) + 1);
     relayd_create_session_tail_store(msg + RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES,
                                      &tail);
     st = command(r, err, RELAYD_CREATE_SESSION, c->session_name, &iov, 1, in, sizeof in);
@@ -561,7 +560,7 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
                                                  struct hvlog_relayd_stream **out,
                                                  struct hvlog_relayd_error *err)
 {
-    uint8_t in[relayd_status_stream_WIRE_SIZE];
+    uint8_t in[relayd_status_stream_WIRE_SIZE] = {0};
     struct relayd_add_stream_tail tail = {0};
     struct relayd_status_stream reply;
     struct hvlog_relayd_stream *s;
@@ -585,8 +584,9 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
         free(s);
         return set_error(err, HVLOG_RELAYD_NOMEM, "relayd: out of memory");
     }
-    memcpy(buf, channel_name, strlen(channel_name));
-    memcpy(buf + RELAYD_CHANNEL_NAME_BYTES, pathname, strlen(pathname));
+    /* Each name with its NUL (its length was checked); the rest stays zero. */
+    memcpy(buf, channel_name, strlen(channel_name) + 1);
+    memcpy(buf + RELAYD_CHANNEL_NAME_BYTES, pathname, strlen(pathname) + 1);
     relayd_add_stream_tail_store(buf + RELAYD_CHANNEL_NAME_BYTES + RELAYD_PATHNAME_BYTES, &tail);
     iov.iov_base = buf;
     iov.iov_len = RELAYD_ADD_STREAM_BYTES;
@@ -616,7 +616,7 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
 enum hvlog_relayd_status hvlog_relayd_streams_sent(struct hvlog_relayd *relayd,
                                                    struct hvlog_relayd_error *err)
 {
-    uint8_t in[relayd_generic_reply_WIRE_SIZE];
+    uint8_t in[relayd_generic_reply_WIRE_SIZE] = {0};
     struct relayd_generic_reply reply;
     enum hvlog_relayd_status st = check_usable(relayd, err);
 
@@ -686,7 +686,7 @@ static enum hvlog_relayd_status send_index(struct hvlog_relayd *r, struct hvlog_
                                            const struct relayd_index *index,
                                            struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_index_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE];
+    uint8_t out[relayd_index_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE] = {0};
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
     struct relayd_generic_reply reply;
     enum hvlog_relayd_status st;
@@ -714,7 +714,6 @@ enum hvlog_relayd_status hvlog_relayd_send_packet(struct hvlog_relayd *relayd,
     uint64_t packet_bytes, content_bytes;
     enum io_result res;
     enum hvlog_relayd_status st = check_stream(relayd, stream, false, "SEND_PACKET", err);
-    char reason[128];
 
     if (st != HVLOG_RELAYD_OK)
         return st;
@@ -745,10 +744,13 @@ enum hvlog_relayd_status hvlog_relayd_send_packet(struct hvlog_relayd *relayd,
     iov[1].iov_base = (void *)bytes;
     iov[1].iov_len = len;
     res = send_all(relayd->data_fd, iov, 2, now_ms() + relayd->timeout_ms);
-    if (res != IO_DONE)
+    if (res != IO_DONE) {
+        char reason[128];
+
         return fail(relayd, err, io_status(res), "relayd %s: packet %llu of \"%s\": send: %s",
                     relayd->data_peer, (unsigned long long)stream->next_seq, stream->name,
                     io_reason(res, errno, relayd->timeout_ms, reason, sizeof reason));
+    }
 
     wire.relay_stream_id = stream->handle;
     wire.net_seq_num = stream->next_seq;
@@ -790,7 +792,7 @@ enum hvlog_relayd_status hvlog_relayd_close_stream(struct hvlog_relayd *relayd,
                                                    struct hvlog_relayd_stream *stream,
                                                    struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_close_stream_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE];
+    uint8_t out[relayd_close_stream_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE] = {0};
     struct relayd_close_stream msg;
     struct relayd_generic_reply reply;
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};

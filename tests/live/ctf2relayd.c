@@ -297,7 +297,6 @@ int main(int argc, char **argv)
     qsort(streams, nstreams, sizeof streams[0], by_name);
 
     /* Session, streams (all under HOSTNAME/SESSION), metadata. */
-    rc = 1;
     snprintf(path, sizeof path, "%s/%s", cfg.hostname, cfg.session_name);
     if (hvlog_relayd_connect(&cfg, &r, &err) != HVLOG_RELAYD_OK ||
         hvlog_relayd_add_stream(r, "metadata", path, &meta, &err) != HVLOG_RELAYD_OK)

@@ -31,7 +31,7 @@ enum fake_mode {
     FAKE_MINOR_4,      /* VERSION replies 2.4: too old for the 80-byte index */
 };
 
-#define LOG_MAX (64u * 1024u)
+#define LOG_MAX 65536u
 
 /* One fake relayd: two listening sockets and a thread that serves one
  * producer, logging every control command and data packet it receives. */
