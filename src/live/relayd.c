@@ -428,17 +428,19 @@ static enum hvlog_relayd_status do_create_session(struct hvlog_relayd *r,
     struct relayd_status_session reply;
     struct iovec iov = {.iov_base = msg, .iov_len = sizeof msg};
     enum hvlog_relayd_status st;
+    char what[RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES + 16];
 
     /* Each name with its NUL (its length was checked); the rest stays zero. */
     memcpy(msg, c->session_name, strlen(c->session_name) + 1);
     memcpy(msg + RELAYD_SESSION_NAME_BYTES, c->hostname, strlen(c->hostname) + 1);
     relayd_create_session_tail_store(msg + RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES,
                                      &tail);
-    st = command(r, err, RELAYD_CREATE_SESSION, c->session_name, &iov, 1, in, sizeof in);
+    snprintf(what, sizeof what, "\"%s\" of host \"%s\"", c->session_name, c->hostname);
+    st = command(r, err, RELAYD_CREATE_SESSION, what, &iov, 1, in, sizeof in);
     if (st != HVLOG_RELAYD_OK)
         return st;
     relayd_status_session_load(&reply, in);
-    st = check_ret(r, err, RELAYD_CREATE_SESSION, c->session_name, reply.ret_code);
+    st = check_ret(r, err, RELAYD_CREATE_SESSION, what, reply.ret_code);
     if (st == HVLOG_RELAYD_OK)
         r->session_id = reply.session_id;
     return st;

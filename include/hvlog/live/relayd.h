@@ -105,7 +105,9 @@ struct hvlog_relayd_config {
                                * be > 0: relayd refuses live viewers of a
                                * session created with 0 (NOT_LIVE). */
     uint32_t timeout_ms;      /* bound of each call (connect, send, reply);
-                               * 0 = 5000 */
+                               * 0 = 5000. Resolving a host name (DNS) is
+                               * not bounded by it: give an address where
+                               * that matters. */
 };
 
 struct hvlog_relayd;
