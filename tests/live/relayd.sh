@@ -121,14 +121,14 @@ have_events() { # have_events FILE N
 # attached and the producer released. Sets $producer_pid and $viewer_pid.
 stream_live() {
     h=$1 s=$2 dir=$3
-    timeout 120 "$producer" --hold "$work/$h.go" --linger "$work/$h.done" 127.0.0.1 "$ctrl" "$data" "$h" "$s" \
+    timeout 90 "$producer" --hold "$work/$h.go" --linger "$work/$h.done" 127.0.0.1 "$ctrl" "$data" "$h" "$s" \
         "$dir" > "$work/$h.producer.out" 2> "$work/$h.producer.err" &
     producer_pid=$!
     pids="$pids $producer_pid"
     wait_for 300 "the $h producer's session" test -e "$work/$h.go.ready"
     # A viewer sees a stream's packets from when it attaches on (babeltrace2
     # attaches with SEEK_LAST): attach before the first packet.
-    timeout 120 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/$h/$s" \
+    timeout 90 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/$h/$s" \
         > "$work/$h.live.txt" 2> "$work/$h.live.err" &
     viewer_pid=$!
     pids="$pids $viewer_pid"

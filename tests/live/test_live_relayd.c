@@ -29,6 +29,7 @@ enum fake_mode {
     FAKE_REFUSE_ADD,   /* ADD_STREAM replies ret_code 2 */
     FAKE_MAJOR_3,      /* VERSION replies 3.0 */
     FAKE_MINOR_4,      /* VERSION replies 2.4: too old for the 80-byte index */
+    FAKE_DIE_AFTER_STREAMS_SENT, /* answers, then closes both connections */
 };
 
 #define LOG_MAX 65536u
@@ -135,6 +136,11 @@ static void *fake_serve(void *arg)
             reply_ret(c, 10);
             break;
         case 6: /* SEND_METADATA: no reply */
+            break;
+        case 16: /* STREAMS_SENT */
+            reply_ret(c, 10);
+            if (f->mode == FAKE_DIE_AFTER_STREAMS_SENT)
+                goto out;
             break;
         default:
             reply_ret(c, 10);
@@ -309,6 +315,33 @@ static void a_refused_add_stream_breaks_the_connection_with_one_message(void **s
     fake_stop(f);
 }
 
+/* relayd goes away while a packet is on its way: the send fails with an
+ * error, not SIGPIPE (which would end this test program). */
+static void a_relayd_gone_mid_packet_is_an_io_error_not_sigpipe(void **state)
+{
+    struct fake *f = fake_start(FAKE_DIE_AFTER_STREAMS_SENT);
+    struct hvlog_relayd_config c = config_for(f->ctrl_port, f->data_port);
+    struct hvlog_relayd *r = NULL;
+    struct hvlog_relayd_stream *s = NULL;
+    struct hvlog_relayd_error err;
+    size_t len = 8u << 20; /* more than the socket buffers hold */
+    uint8_t *packet = calloc(1, len);
+    struct hvlog_relayd_index ix = {.packet_size_bits = (uint64_t)len * 8,
+                                    .content_size_bits = (uint64_t)len * 8};
+
+    (void)state;
+    assert_non_null(packet);
+    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    fake_stop(f); /* both connections are closed now */
+    assert_int_equal(hvlog_relayd_send_packet(r, s, packet, len, &ix, &err), HVLOG_RELAYD_IO);
+    assert_non_null(strstr(err.message, "packet 0 of \"local_lp0\": send: "));
+    assert_int_equal(hvlog_relayd_send_beacon(r, s, 1, &err), HVLOG_RELAYD_BROKEN);
+    hvlog_relayd_destroy(r);
+    free(packet);
+}
+
 static void an_incompatible_version_is_refused_at_connect(void **state)
 {
     static const enum fake_mode modes[] = {FAKE_MAJOR_3, FAKE_MINOR_4};
@@ -440,6 +473,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_whole_session_sends_exactly_the_2_10_bytes),
         cmocka_unit_test(a_refused_add_stream_breaks_the_connection_with_one_message),
+        cmocka_unit_test(a_relayd_gone_mid_packet_is_an_io_error_not_sigpipe),
         cmocka_unit_test(an_incompatible_version_is_refused_at_connect),
         cmocka_unit_test(a_relayd_that_never_answers_times_out),
         cmocka_unit_test(nobody_listening_is_a_connect_error),
