@@ -163,6 +163,83 @@ static enum hvlog_relayd_status check_usable(const struct hvlog_relayd *r,
     return HVLOG_RELAYD_OK;
 }
 
+/* ---- the URL ---- */
+
+/* A port: decimal digits only, 1..65535. */
+static bool parse_port(const char *p, size_t n, uint16_t *out)
+{
+    unsigned long v = 0;
+
+    if (n == 0 || n > 5)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (unsigned long)(p[i] - '0');
+    }
+    if (v == 0 || v > 65535)
+        return false;
+    *out = (uint16_t)v;
+    return true;
+}
+
+enum hvlog_relayd_status hvlog_relayd_parse_url(const char *url,
+                                                struct hvlog_relayd_config *config,
+                                                char *host_buf, size_t host_size,
+                                                struct hvlog_relayd_error *err)
+{
+    static const char scheme[] = "net://";
+    const char *host, *rest, *colon;
+    size_t host_len;
+    uint16_t ports[2] = {HVLOG_RELAYD_DEFAULT_CONTROL_PORT, HVLOG_RELAYD_DEFAULT_DATA_PORT};
+
+    if (!url || !config || !host_buf || host_size == 0)
+        return set_error(err, HVLOG_RELAYD_INVALID, "relayd: no URL or no place for it");
+    if (strncmp(url, scheme, sizeof scheme - 1) != 0)
+        return set_error(err, HVLOG_RELAYD_INVALID,
+                         "relayd URL \"%s\": expected net://HOST[:CTRL[:DATA]]", url);
+    host = url + sizeof scheme - 1;
+    if (host[0] == '[') { /* [IPv6] */
+        const char *end = strchr(host, ']');
+
+        if (!end || end == host + 1)
+            return set_error(err, HVLOG_RELAYD_INVALID,
+                             "relayd URL \"%s\": an IPv6 address ends with ']'", url);
+        host_len = (size_t)(end - host - 1);
+        host++;
+        rest = end + 1;
+    } else {
+        host_len = strcspn(host, ":/");
+        rest = host + host_len;
+    }
+    if (host_len == 0)
+        return set_error(err, HVLOG_RELAYD_INVALID, "relayd URL \"%s\": no host", url);
+    if (host_len >= host_size)
+        return set_error(err, HVLOG_RELAYD_INVALID, "relayd URL \"%s\": the host is too long",
+                         url);
+    for (int i = 0; i < 2 && *rest == ':'; i++) {
+        size_t n;
+
+        rest++;
+        colon = strchr(rest, ':');
+        n = colon ? (size_t)(colon - rest) : strlen(rest);
+        if (!parse_port(rest, n, &ports[i]))
+            return set_error(err, HVLOG_RELAYD_INVALID,
+                             "relayd URL \"%s\": \"%.*s\" is not a port (1-65535)", url,
+                             (int)(n > 32 ? 32 : n), rest);
+        rest += n;
+    }
+    if (*rest != '\0')
+        return set_error(err, HVLOG_RELAYD_INVALID,
+                         "relayd URL \"%s\": unexpected \"%s\" after the ports", url, rest);
+    memcpy(host_buf, host, host_len);
+    host_buf[host_len] = '\0';
+    config->host = host_buf;
+    config->control_port = ports[0];
+    config->data_port = ports[1];
+    return ok(err);
+}
+
 /* ---- deadline-bounded socket I/O ---- */
 
 enum io_result { IO_DONE, IO_TIMEOUT, IO_ERROR, IO_CLOSED };

@@ -457,6 +457,60 @@ static void bad_names_and_sizes_are_refused_before_anything_is_sent(void **state
     fake_stop(f);
 }
 
+static void urls_give_host_and_ports_or_one_error(void **state)
+{
+    static const struct {
+        const char *url;
+        const char *host; /* NULL: refused */
+        uint16_t ctrl, data;
+    } rows[] = {
+        {"net://collector", "collector", 5342, 5343},
+        {"net://10.0.0.2:6000", "10.0.0.2", 6000, 5343},
+        {"net://10.0.0.2:6000:6001", "10.0.0.2", 6000, 6001},
+        {"net://[::1]", "::1", 5342, 5343},
+        {"net://[fe80::1]:1:65535", "fe80::1", 1, 65535},
+        {"tcp://host", NULL, 0, 0},
+        {"host:5342", NULL, 0, 0},
+        {"net://", NULL, 0, 0},
+        {"net://:5342", NULL, 0, 0},
+        {"net://h:0", NULL, 0, 0},
+        {"net://h:65536", NULL, 0, 0},
+        {"net://h:12x", NULL, 0, 0},
+        {"net://h:1:2:3", NULL, 0, 0},
+        {"net://h/path", NULL, 0, 0},
+        {"net://[::1", NULL, 0, 0},
+        {"net://[]:1", NULL, 0, 0},
+        {"net://h:", NULL, 0, 0},
+    };
+    char host[64];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        struct hvlog_relayd_config c = {.hostname = "kept"};
+        struct hvlog_relayd_error err;
+        enum hvlog_relayd_status st = hvlog_relayd_parse_url(rows[i].url, &c, host, sizeof host, &err);
+
+        if (!rows[i].host) {
+            assert_int_equal(st, HVLOG_RELAYD_INVALID);
+            assert_non_null(strstr(err.message, "relayd URL"));
+            assert_null(c.host);
+            continue;
+        }
+        assert_int_equal(st, HVLOG_RELAYD_OK);
+        assert_string_equal(c.host, rows[i].host);
+        assert_int_equal(c.control_port, rows[i].ctrl);
+        assert_int_equal(c.data_port, rows[i].data);
+        assert_string_equal(c.hostname, "kept");
+    }
+    {
+        struct hvlog_relayd_config c = {0};
+        char tiny[4];
+
+        assert_int_equal(hvlog_relayd_parse_url("net://longhost", &c, tiny, sizeof tiny, NULL),
+                         HVLOG_RELAYD_INVALID);
+    }
+}
+
 static void every_status_has_a_name_and_a_text(void **state)
 {
     (void)state;
@@ -478,6 +532,7 @@ int main(void)
         cmocka_unit_test(a_relayd_that_never_answers_times_out),
         cmocka_unit_test(nobody_listening_is_a_connect_error),
         cmocka_unit_test(bad_names_and_sizes_are_refused_before_anything_is_sent),
+        cmocka_unit_test(urls_give_host_and_ports_or_one_error),
         cmocka_unit_test(every_status_has_a_name_and_a_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,20 @@ struct hvlog_relayd_config {
                                * that matters. */
 };
 
+/**
+ * hvlog_relayd_parse_url - read "net://HOST[:CTRL[:DATA]]", the form of
+ * `hvlog record --relayd` (and of `lttng create --set-url`), into @config's
+ * host and ports; a port left out takes its default (5342, 5343). HOST is
+ * a name, an IPv4 address or a bracketed IPv6 one ("net://[::1]:5342").
+ * The host is copied into @host_buf (@host_size bytes) and config->host
+ * points there. Other members of @config are left alone. Refuses anything
+ * else with HVLOG_RELAYD_INVALID and one line in @err (may be NULL).
+ */
+HVLOG_API enum hvlog_relayd_status hvlog_relayd_parse_url(const char *url,
+                                                          struct hvlog_relayd_config *config,
+                                                          char *host_buf, size_t host_size,
+                                                          struct hvlog_relayd_error *err);
+
 struct hvlog_relayd;
 struct hvlog_relayd_stream;
 
