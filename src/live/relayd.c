@@ -536,11 +536,12 @@ static enum hvlog_relayd_status check_name(const char *what, const char *name, s
     if (!name)
         return set_error(err, HVLOG_RELAYD_INVALID, "relayd: no %s given", what);
     if (strlen(name) > max)
-        return set_error(err, HVLOG_RELAYD_INVALID, "relayd: %s \"%.40s...\" is longer than %zu bytes",
-                         what, name, max);
+        return set_error(err, HVLOG_RELAYD_INVALID,
+                         "relayd: %s \"%.40s...\" is longer than %zu bytes", what, name, max);
     if (!name_is_path_safe(name))
         return set_error(err, HVLOG_RELAYD_INVALID,
-                         "relayd: %s \"%s\" must be non-empty, without '/' or '\\', not start with '.'",
+                         "relayd: %s \"%s\" must be non-empty, without '/' or '\\', "
+                         "not start with '.'",
                          what, name);
     return HVLOG_RELAYD_OK;
 }
