@@ -13,7 +13,10 @@
  *       inside the block and the widths add up to the block size;
  *   HVLOG_WIRE_CODEC(T, FIELDS)
  *       defines T_load(out, bytes) and T_store(bytes, in), which read and
- *       write the bytes through hvlog_load_le* / hvlog_store_le* only.
+ *       write the bytes through hvlog_load_le* / hvlog_store_le* only;
+ *   HVLOG_WIRE_CODEC_BE(T, FIELDS)
+ *       the same pair through hvlog_load_be* / hvlog_store_be*, for the
+ *       big-endian network protocols of the live layer (lttng-relayd).
  */
 #ifndef HVLOG_ABI_WIRE_H
 #define HVLOG_ABI_WIRE_H
@@ -21,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvlog/abi/be.h"
 #include "hvlog/abi/le.h"
 
 #define HVLOG_WIRE_ASSERT_FIELD_(T, field, off, bits)                             \
@@ -53,6 +57,21 @@
     static inline void T##_store(void *bytes, const struct T *in)    \
     {                                                                \
         FIELDS(HVLOG_WIRE_STORE_FIELD_, T)                           \
+    }
+
+#define HVLOG_WIRE_LOAD_FIELD_BE_(T, field, off, bits) \
+    out->field = hvlog_load_be##bits((const uint8_t *)bytes + (off));
+#define HVLOG_WIRE_STORE_FIELD_BE_(T, field, off, bits) \
+    hvlog_store_be##bits((uint8_t *)bytes + (off), in->field);
+
+#define HVLOG_WIRE_CODEC_BE(T, FIELDS)                               \
+    static inline void T##_load(struct T *out, const void *bytes)    \
+    {                                                                \
+        FIELDS(HVLOG_WIRE_LOAD_FIELD_BE_, T)                         \
+    }                                                                \
+    static inline void T##_store(void *bytes, const struct T *in)    \
+    {                                                                \
+        FIELDS(HVLOG_WIRE_STORE_FIELD_BE_, T)                        \
     }
 
 #endif /* HVLOG_ABI_WIRE_H */
