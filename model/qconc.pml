@@ -61,11 +61,21 @@
  *      list, the pending list, the scope's active buffer, the message's
  *      NextBufferIndex chain and the root's held set are disjoint, acyclic,
  *      their counts right, and each agrees with the buffer's state;
- *   Q4 a buffer the root holds as Ready never changes: no store to its
- *      header or entries until the root releases or unmaps it;
+ *   Q4 a buffer the root sees as Ready never changes: every store to a
+ *      buffer's header or entries checks the state it needs (Free for a
+ *      take, Complete for the NextBufferIndex link, InUse for an entry) and
+ *      that the root does not hold the buffer (from the message until its
+ *      Release or Unmap);
  *   Q5 §6.3: below a published NextBufferOffset every entry is written;
  *   Q6 §5.7: no entry is recorded after SetSources(0) returned.
- * Spin also reports invalid end states (a process stuck for ever).
+ * Spin also reports invalid end states (a process stuck for ever); the
+ * runner adds a non-progress-cycle search (no run loops for ever).
+ *
+ * Left out: Delete/Create and Initialize/Finalize (they need no buffer in
+ * service), Circular mode and the ring (TX_RECYCLE), the global class's
+ * spinlock, release_from_complete, and an Unmap of a Ready buffer the root
+ * has not read (Q-UNMAPREADY drops its entries by the root's choice, which
+ * Q2 would count as a loss): here the root unmaps only what it has read.
  *
  * Injected bugs (model/check bugs expects spin to report each):
  *   -DBUG_PUBLISH_EARLY   NextBufferOffset published before the entry bytes
@@ -95,6 +105,10 @@
 #endif
 #ifndef MAXOPS
 #define MAXOPS 3        /* root hypercalls before its stop sequence */
+#endif
+
+#if CAP != 2
+#error "take() clears two entry slots: CAP is 2"
 #endif
 
 #define NONE 255
@@ -384,6 +398,7 @@ inline take(id)
             count_lost(id)
         :: else ->
             tb = free_head;
+            assert(state[tb] == FREE);          /* Q4: never a Ready buffer */
 #ifdef BUG_STATE_FIRST
             state[tb] = INUSE;
 #endif
