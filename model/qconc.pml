@@ -73,8 +73,9 @@
  *
  * Left out: entries of different sizes (every entry takes one slot, so §7.3
  * steps 2-3 never apply; step 6 completes a full buffer), Delete/Create and
- * Initialize/Finalize (they need no buffer in service), Circular mode and the ring (TX_RECYCLE), the global class's
- * spinlock, release_from_complete, and an Unmap of a Ready buffer the root
+ * Initialize/Finalize (they need no buffer in service), Circular mode and
+ * the ring (TX_RECYCLE), the global class's spinlock, release_from_complete,
+ * and an Unmap of a Ready buffer the root
  * has not read (Q-UNMAPREADY drops its entries by the root's choice, which
  * Q2 would count as a loss): here the root unmaps only what it has read.
  *
