@@ -38,7 +38,7 @@ static int64_t time_delta(const struct hvlog_trace_clock *fc, uint64_t from,
 
     if (fc->basis == tc->basis)
         return hvlog_trace_clock_delta(tc, from, to, UNIT_HZ);
-    if (hvlog_trace_clock_to_unix(fc, from, UNIT_HZ, &a) && hvlog_trace_clock_to_unix(tc, to, UNIT_HZ, &b))
+    if (hvlog_trace_clock_to_unix_inline(fc, from, UNIT_HZ, &a) && hvlog_trace_clock_to_unix_inline(tc, to, UNIT_HZ, &b))
         return b - a;
     return 0;
 }
@@ -53,7 +53,7 @@ static size_t format_time(struct decoder *d, const struct hvlog_trace_clock *c, 
         n = (size_t)(hvlog_json_put_u64(out, ticks) - out);
     } else if (d->style == STYLE_RELATIVE) {
         n = out_fmt_seconds(out, time_delta(d->first_clock, d->first_time, c, ticks), UNIT_HZ, false);
-    } else if (hvlog_trace_clock_to_unix(c, ticks, UNIT_HZ, &t)) {
+    } else if (hvlog_trace_clock_to_unix_inline(c, ticks, UNIT_HZ, &t)) {
         time_t secs = (time_t)(t / (int64_t)UNIT_HZ);
         uint64_t frac = (uint64_t)t % UNIT_HZ;
 

@@ -76,12 +76,19 @@ struct queued {
     char message[HVLOG_EXPORT_MESSAGE_MAX];
 };
 
+/* A heap slot carries its lane's sort key, so that sifting compares
+ * without loading the lanes. */
+struct heap_slot {
+    uint64_t key;
+    uint32_t domain, lane;
+};
+
 struct hvlog_trace_merge {
     struct group_state groups[HVLOG_TRACE_MAX_GROUPS];
     uint32_t group_count;
     struct lane *lanes;
     uint32_t lane_count;
-    uint32_t *heap;
+    struct heap_slot *heap;
     uint32_t heap_len;
     enum merge_mode mode;
     struct queued *queue;
@@ -94,51 +101,50 @@ struct hvlog_trace_merge {
 
 /* ---- the heap ---- */
 
-static bool lane_before(const struct hvlog_trace_merge *m, uint32_t a, uint32_t b)
+static inline bool slot_before(const struct heap_slot *x, const struct heap_slot *y)
 {
-    const struct lane *x = &m->lanes[a], *y = &m->lanes[b];
-
     if (x->domain != y->domain)
         return x->domain < y->domain;
     if (x->key != y->key)
         return x->key < y->key;
-    return a < b;
+    return x->lane < y->lane;
 }
 
 static void heap_push(struct hvlog_trace_merge *m, uint32_t lane)
 {
     uint32_t i = m->heap_len++;
+    struct heap_slot v = {m->lanes[lane].key, m->lanes[lane].domain, lane};
 
-    m->heap[i] = lane;
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (!lane_before(m, m->heap[i], m->heap[parent]))
+        if (!slot_before(&v, &m->heap[parent]))
             break;
         m->heap[i] = m->heap[parent];
-        m->heap[parent] = lane;
         i = parent;
     }
+    m->heap[i] = v;
 }
 
-/* Restore the heap from its root down (after the top lane moved on). */
+/* Restore the heap from its root down (after the top lane moved on and
+ * heap[0] took its new key). */
 static void heap_sift_down(struct hvlog_trace_merge *m)
 {
-    uint32_t i = 0;
+    struct heap_slot v = m->heap[0];
+    uint32_t i = 0, n = m->heap_len;
 
     for (;;) {
-        uint32_t l = 2 * i + 1, r = l + 1, best = i, t;
+        uint32_t c = 2 * i + 1;
 
-        if (l < m->heap_len && lane_before(m, m->heap[l], m->heap[best]))
-            best = l;
-        if (r < m->heap_len && lane_before(m, m->heap[r], m->heap[best]))
-            best = r;
-        if (best == i)
+        if (c >= n)
             break;
-        t = m->heap[i];
-        m->heap[i] = m->heap[best];
-        m->heap[best] = t;
-        i = best;
+        if (c + 1 < n && slot_before(&m->heap[c + 1], &m->heap[c]))
+            c++;
+        if (!slot_before(&m->heap[c], &v))
+            break;
+        m->heap[i] = m->heap[c];
+        i = c;
     }
+    m->heap[i] = v;
 }
 
 static void heap_pop(struct hvlog_trace_merge *m)
@@ -205,15 +211,13 @@ static bool drop_buffer(struct hvlog_trace_merge *m, struct lane *l, const char 
 
 /* ---- one stream ---- */
 
-/* Bytes [offset, offset + need) of the lane's buffer in its window. */
-static int window_hold(struct lane *l, uint32_t need)
+/* Read bytes [offset, offset + need) of the lane's buffer into its window. */
+static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
 {
     uint32_t len;
     size_t got = 0;
     int e;
 
-    if (l->offset >= l->wstart && l->offset + need <= l->wstart + l->wlen)
-        return 0;
     if (need > l->cap) {
         uint8_t *more = realloc(l->win, need);
         if (!more)
@@ -231,6 +235,15 @@ static int window_hold(struct lane *l, uint32_t need)
     l->wstart = l->offset;
     l->wlen = len;
     return 0;
+}
+
+/* Bytes [offset, offset + need) of the lane's buffer in its window: almost
+ * always there already, so the check is inline and the read is not. */
+static inline int window_hold(struct lane *l, uint32_t need)
+{
+    if (l->offset >= l->wstart && l->offset + need <= l->wstart + l->wlen)
+        return 0;
+    return window_fill(l, need);
 }
 
 /* The next buffer of the lane, its header read again and checked against
@@ -537,8 +550,11 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         a->given++;
         if (!lane_fill(m, a))
             return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-        if (a->has_next)
+        if (a->has_next) {
+            m->heap[0].key = a->key;
+            m->heap[0].domain = a->domain;
             heap_sift_down(m);
+        }
         else
             heap_pop(m);
     }
@@ -557,7 +573,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
     }
     if (m->heap_len == 0)
         return HVLOG_EXPORT_END;
-    l = &m->lanes[m->heap[0]];
+    l = &m->lanes[m->heap[0].lane];
     /* Only the fields of the item's kind are set (merge.h): no memset of
      * the whole item per entry. */
     item->group = l->gs->group;
