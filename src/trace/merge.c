@@ -127,7 +127,7 @@ static void heap_push(struct hvlog_trace_merge *m, uint32_t lane)
 
 /* Restore the heap from its root down (after the top lane moved on and
  * heap[0] took its new key). */
-static void heap_sift_down(struct hvlog_trace_merge *m)
+static inline void heap_sift_down(struct hvlog_trace_merge *m)
 {
     struct heap_slot v = m->heap[0];
     uint32_t i = 0, n = m->heap_len;
