@@ -192,7 +192,7 @@ static uint64_t filetime_now(void)
     struct timespec ts;
 
     clock_gettime(CLOCK_REALTIME, &ts);
-    return HVLOG_FILETIME_UNIX_EPOCH + (uint64_t)ts.tv_sec * 10000000ull + (uint64_t)ts.tv_nsec / 100u;
+    return hvlog_unix_to_filetime((uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec);
 }
 
 struct hvlog_capture_config hvlog_capture_config_default(void)

@@ -94,6 +94,13 @@ HVLOG_API const char *hvlog_buffer_state_name(uint32_t state);
 HVLOG_API const char *hvlog_time_basis_name(uint32_t basis);
 HVLOG_API const char *hvlog_eventlog_mode_name(uint32_t mode);
 
+/** hvlog_unix_to_filetime - @secs and @nsec since 1970 as FILETIME: the
+ * SystemTime a root passes to Initialize. */
+static inline uint64_t hvlog_unix_to_filetime(uint64_t secs, uint64_t nsec)
+{
+    return HVLOG_FILETIME_UNIX_EPOCH + secs * 10000000u + nsec / 100u;
+}
+
 HVLOG_END_DECLS
 
 #endif /* HVLOG_ABI_EVENTLOG_H */

@@ -136,11 +136,6 @@ static inline int64_t hvlog_filetime_to_unix_100ns(uint64_t ft)
     return (int64_t)(ft - HVLOG_FILETIME_UNIX_EPOCH);
 }
 
-/** hvlog_unix_to_filetime - @secs and @nsec since 1970 as FILETIME. */
-static inline uint64_t hvlog_unix_to_filetime(uint64_t secs, uint64_t nsec)
-{
-    return HVLOG_FILETIME_UNIX_EPOCH + secs * 10000000u + nsec / 100u;
-}
 
 HVLOG_END_DECLS
 
