@@ -77,15 +77,18 @@ static void report_skipped(void *arg, const char *message)
     cli_error("decode: skipped: %s", message);
 }
 
-static int decode_run(struct decoder *d, const char *path, const struct hvlog_trace_merge_options *mo)
+/* The traces are open (d->hosts): merge them and print. */
+static int decode_run(struct decoder *d, const struct hvlog_trace_merge_options *mo)
 {
     struct hvlog_trace_item it;
     enum hvlog_export_status st;
 
-    if (hvlog_trace_open(path, &d->reader, &d->err) != HVLOG_EXPORT_OK ||
-        hvlog_trace_merge_open(d->reader, mo, &d->merge, &d->err) != HVLOG_EXPORT_OK)
+    for (uint32_t h = 0; h < d->hosts.count; h++)
+        cli_note_torn("decode", d->hosts.reader[h]);
+    if (hvlog_trace_merge_open_hosts((const struct hvlog_trace_reader *const *)d->hosts.reader,
+                                     d->hosts.offset_ns, d->hosts.count, mo, &d->merge,
+                                     &d->err) != HVLOG_EXPORT_OK)
         return -1;
-    cli_note_torn("decode", d->reader);
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         const struct hvlog_trace_clock *c = hvlog_trace_merge_clock(d->merge, t);
 
@@ -144,9 +147,11 @@ int cli_cmd_decode(int argc, char **argv)
         {"type", required_argument, NULL, 't'},  {"event", required_argument, NULL, 'e'},
         {"begin", required_argument, NULL, 'b'}, {"end", required_argument, NULL, 'E'},
         {"time", required_argument, NULL, 'T'},  {"skip-corrupt", no_argument, NULL, 'k'},
-        {"tsc-hz", required_argument, NULL, 'H'}, {NULL, 0, NULL, 0},
+        {"tsc-hz", required_argument, NULL, 'H'}, {"clock-offset", required_argument, NULL, 'O'},
+        {NULL, 0, NULL, 0},
     };
     struct hvlog_trace_merge_options mo = {.report = report_skipped};
+    bool usage;
     struct decoder d;
     uint64_t v;
     uint32_t type;
@@ -168,19 +173,24 @@ int cli_cmd_decode(int argc, char **argv)
         case 'E': ok = cli_number("decode", "--end", optarg, 0, UINT64_MAX, &d.filter.end); break;
         case 'T': ok = parse_time_style(optarg, &d.style); break;
         case 'H': ok = cli_number("decode", "--tsc-hz", optarg, 1, UINT64_MAX, &mo.tsc_frequency_hz); break;
+        case 'O': ok = cli_hosts_add_offset("decode", &d.hosts, optarg); break;
         default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
         if (!ok)
             return CLI_EXIT_USAGE;
     }
-    if (!cli_operands("decode", argc, 1, 1, "hvlog decode TRACE [options]"))
+    if (!cli_operands("decode", argc, 1, CLI_HOSTS_MAX, "hvlog decode TRACE... [options]"))
         return CLI_EXIT_USAGE;
+    if (!cli_hosts_open("decode", &d.hosts, argv + optind, argc - optind, &usage)) {
+        cli_hosts_close(&d.hosts);
+        return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    }
     d.out.bytes = malloc(OUT_BUFFER_BYTES);
     d.frags = calloc(JSON_SLOTS, sizeof *d.frags);
     if (!d.out.bytes || !d.frags) {
         snprintf(d.err.message, sizeof d.err.message, "out of memory");
         status = CLI_EXIT_FAILURE;
-    } else if (decode_run(&d, argv[optind], &mo) != 0) {
+    } else if (decode_run(&d, &mo) != 0) {
         status = CLI_EXIT_FAILURE;
     }
     if (d.out.bytes)
@@ -194,7 +204,7 @@ int cli_cmd_decode(int argc, char **argv)
     else if (d.dropped && !d.skip_corrupt)
         status = CLI_EXIT_FAILURE; /* each said on stderr: the output lacks them */
     hvlog_trace_merge_close(d.merge);
-    hvlog_trace_close(d.reader);
+    cli_hosts_close(&d.hosts);
     for (uint32_t i = 0; d.frags && i < JSON_SLOTS; i++)
         free(d.frags[i].text);
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++)

@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* `hvlog export` and `hvlog info`: a trace to CTF or Perfetto (protobuf or JSON); a trace's metadata. */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h> /* strcasecmp */
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/hosts.h"
 #include "cli/opts.h"
 #include "hvlog/export/ctf.h"
 #include "hvlog/trace/json.h"
@@ -49,24 +55,131 @@ static void report_skipped(void *arg, const char *message)
     cli_error("export: skipped: %s", message);
 }
 
+/* Remove @dir, which export_hosts made: directories of plain files. */
+static void remove_tree(const char *dir, int depth)
+{
+    DIR *d = opendir(dir);
+    const struct dirent *de;
+
+    while (d && depth < 4 && (de = readdir(d)) != NULL) {
+        char path[PATH_MAX];
+        struct stat st;
+
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            (size_t)snprintf(path, sizeof path, "%s/%s", dir, de->d_name) >= sizeof path)
+            continue;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            remove_tree(path, depth + 1);
+        else
+            (void)unlink(path);
+    }
+    if (d)
+        closedir(d);
+    (void)rmdir(dir);
+}
+
+/*
+ * Several traces (issue 17): one CTF trace per host, each in its own
+ * directory OUT/HOST, which babeltrace2 reads as one trace collection and
+ * merges by time. Every group must be on the Unix clock (the CTF clocks are
+ * then absolute, which is what lets babeltrace2 merge traces of different
+ * hosts). All or nothing: written into a hidden directory beside OUT and
+ * renamed into place; an existing OUT is never replaced.
+ */
+static int export_hosts(const struct export_format *fmt, const struct cli_hosts *hosts,
+                        const char *out, const struct hvlog_export_options *options,
+                        struct hvlog_export_summary *total)
+{
+    char tmp[PATH_MAX], sub[PATH_MAX];
+    const char *slash = strrchr(out, '/');
+    struct stat st;
+
+    if (fmt->run != hvlog_export_ctf) {
+        cli_error("export: several traces are exported only with --format ctf (one CTF trace per "
+                  "host, which babeltrace2 merges)");
+        return CLI_EXIT_USAGE;
+    }
+    if (options->force || lstat(out, &st) == 0) {
+        cli_error("export: %s: %s", out,
+                  options->force ? "--force does not apply to several traces; remove OUT first"
+                                 : "exists; not replacing it");
+        return options->force ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    }
+    for (uint32_t h = 0; h < hosts->count; h++) {
+        const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(hosts->reader[h]);
+
+        for (uint32_t g = 0; g < m->group_count; g++) {
+            struct hvlog_trace_clock c;
+
+            if (options->types && !(options->types & (1u << m->groups[g].type)))
+                continue;
+            hvlog_trace_clock_init(&c, m, &m->groups[g], options->tsc_frequency_hz);
+            if (!c.anchored) {
+                cli_error("export: %s: its %s group (time basis %s) has no wall-clock anchor, so it "
+                          "cannot be put on one timeline with the other traces",
+                          hosts->path[h], hvlog_trace_group_short(m->groups[g].type), c.name);
+                return CLI_EXIT_FAILURE;
+            }
+        }
+    }
+    /* The sweep's pattern (.NAME.tmp-PID-N-HEX), should this process die. */
+    if ((size_t)snprintf(tmp, sizeof tmp, "%.*s.%s.tmp-%ld-0-0", slash ? (int)(slash - out + 1) : 0,
+                         out, slash ? slash + 1 : out, (long)getpid()) >= sizeof tmp ||
+        mkdir(tmp, 0777) != 0) {
+        cli_error("export: %s: %s", out, strerror(errno ? errno : ENAMETOOLONG));
+        return CLI_EXIT_FAILURE;
+    }
+    for (uint32_t h = 0; h < hosts->count; h++) {
+        struct hvlog_export_options o = *options;
+        struct hvlog_export_summary s = {0};
+        struct hvlog_export_error err = {0};
+
+        o.clock_offset_ns = hosts->offset_ns[h];
+        cli_note_torn("export", hosts->reader[h]);
+        if ((size_t)snprintf(sub, sizeof sub, "%.*s/%s", PATH_MAX - (int)CLI_HOST_NAME_MAX - 2, tmp,
+                             hosts->name[h]) >= sizeof sub) {
+            cli_error("export: %s: the path is too long", tmp);
+            remove_tree(tmp, 0);
+            return CLI_EXIT_FAILURE;
+        }
+        if (fmt->run(hosts->reader[h], sub, &o, &s, &err) != HVLOG_EXPORT_OK) {
+            cli_error("export: %s: %s", hosts->path[h], err.message);
+            remove_tree(tmp, 0);
+            return CLI_EXIT_FAILURE;
+        }
+        total->buffers += s.buffers;
+        total->events += s.events;
+        total->events_lost += s.events_lost;
+        total->corrupt_skipped += s.corrupt_skipped;
+        total->streams += s.streams;
+    }
+    if (rename(tmp, out) != 0) {
+        cli_error("export: %s: %s; not replacing it", out, strerror(errno));
+        remove_tree(tmp, 0);
+        return CLI_EXIT_FAILURE;
+    }
+    return CLI_EXIT_OK;
+}
+
 int cli_cmd_export(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},        {"skip-corrupt", no_argument, NULL, 'k'},
         {"type", required_argument, NULL, 't'},   {"tsc-hz", required_argument, NULL, 'H'},
-        {NULL, 0, NULL, 0},
+        {"clock-offset", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
     };
+    static struct cli_hosts hosts; /* large; one command per process */
     const struct export_format *fmt;
     struct hvlog_export_options options = {0};
     struct hvlog_export_summary summary = {0};
     struct hvlog_export_error err = {0};
-    struct hvlog_trace_reader *reader;
-    const char *format = NULL, *out = NULL, *trace;
+    const char *format = NULL, *out = NULL;
     enum hvlog_export_status st;
     uint32_t type;
     size_t len;
-    int opt;
+    bool usage;
+    int opt, status;
 
     while ((opt = cli_getopt("export", argc, argv, "o:f", longopts)) != -1) {
         switch (opt) {
@@ -83,11 +196,15 @@ int cli_cmd_export(int argc, char **argv)
             if (!cli_number("export", "--tsc-hz", optarg, 1, UINT64_MAX, &options.tsc_frequency_hz))
                 return CLI_EXIT_USAGE;
             break;
+        case 'O':
+            if (!cli_hosts_add_offset("export", &hosts, optarg))
+                return CLI_EXIT_USAGE;
+            break;
         default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
     }
-    if (optind + 1 != argc || !format || !out) {
-        cli_error("export: usage: hvlog export TRACE --format ctf|perfetto|perfetto-proto|perfetto-json -o OUT");
+    if (optind >= argc || argc - optind > (int)CLI_HOSTS_MAX || !format || !out) {
+        cli_error("export: usage: hvlog export TRACE... --format ctf|perfetto|perfetto-proto|perfetto-json -o OUT");
         return CLI_EXIT_USAGE;
     }
     if (!(fmt = find_format(format))) {
@@ -105,20 +222,34 @@ int cli_cmd_export(int argc, char **argv)
                   out);
         return CLI_EXIT_USAGE;
     }
-    trace = argv[optind];
-    if (!cli_output_outside_input("export", trace, out))
-        return CLI_EXIT_FAILURE;
-    options.report = report_skipped;
-    if (hvlog_trace_open(trace, &reader, &err) != HVLOG_EXPORT_OK) {
-        cli_error("export: %s", err.message);
-        return CLI_EXIT_FAILURE;
+    for (int i = optind; i < argc; i++) {
+        if (!cli_output_outside_input("export", argv[i], out))
+            return CLI_EXIT_FAILURE;
     }
-    cli_note_torn("export", reader);
-    st = fmt->run(reader, out, &options, &summary, &err);
-    hvlog_trace_close(reader);
-    if (st != HVLOG_EXPORT_OK) {
-        cli_error("export: %s", err.message);
-        return CLI_EXIT_FAILURE;
+    options.report = report_skipped;
+    if (!cli_hosts_open("export", &hosts, argv + optind, argc - optind, &usage)) {
+        cli_hosts_close(&hosts);
+        return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    }
+    if (hosts.count > 1) {
+        status = export_hosts(fmt, &hosts, out, &options, &summary);
+        cli_hosts_close(&hosts);
+        if (status != CLI_EXIT_OK)
+            return status;
+    } else {
+        cli_note_torn("export", hosts.reader[0]);
+        options.clock_offset_ns = hosts.offset_ns[0];
+        if (options.clock_offset_ns && fmt->run != hvlog_export_ctf) {
+            cli_error("export: --clock-offset applies to --format ctf only");
+            cli_hosts_close(&hosts);
+            return CLI_EXIT_USAGE;
+        }
+        st = fmt->run(hosts.reader[0], out, &options, &summary, &err);
+        cli_hosts_close(&hosts);
+        if (st != HVLOG_EXPORT_OK) {
+            cli_error("export: %s", err.message);
+            return CLI_EXIT_FAILURE;
+        }
     }
     printf("hvlog: exported %" PRIu64 " events from %" PRIu64 " buffers to %s (%s, %" PRIu64
            " %s); %" PRIu64 " events lost",
@@ -206,6 +337,8 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
             hvlog_json_member_string(w, "command_line", m->command_line);
         hvlog_json_key(w, "root");
         hvlog_json_object_begin(w);
+        if (m->root.hostname[0])
+            hvlog_json_member_string(w, "hostname", m->root.hostname);
         hvlog_json_member_u64(w, "vps", m->root.vps);
         hvlog_json_member_u64(w, "domains", m->root.domains);
         hvlog_json_object_end(w);
@@ -303,6 +436,11 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         if (m->command_line) {
             fputs("command:     ", stdout);
             print_escaped(stdout, m->command_line);
+            fputc('\n', stdout);
+        }
+        if (m->root.hostname[0]) {
+            fputs("host name:   ", stdout);
+            print_escaped(stdout, m->root.hostname);
             fputc('\n', stdout);
         }
         if (m->root.vps)

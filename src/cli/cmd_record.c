@@ -449,6 +449,12 @@ int cli_cmd_record(int argc, char **argv)
     meta.command_line = joined_command_line(argc, argv);
     meta.root.vps = ops.vp_count;
     meta.root.domains = ops.domain_count;
+    /* The root's own name: several traces on one timeline are told apart
+     * by it (hvlog decode A B). gethostname truncates silently: made a C
+     * string whatever it did. */
+    if (gethostname(meta.root.hostname, sizeof meta.root.hostname - 1) != 0)
+        meta.root.hostname[0] = '\0';
+    meta.root.hostname[sizeof meta.root.hostname - 1] = '\0';
     /* The simulator's geometry and seed: host section (the counters are
      * added at the end). */
     meta.host_present = true;

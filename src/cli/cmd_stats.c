@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/hosts.h"
 #include "cli/opts.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/trace/json.h"
@@ -26,7 +27,7 @@ struct stats_row {
 };
 
 struct stats {
-    struct hvlog_trace_reader *reader;
+    const struct hvlog_trace_reader *reader;
     const struct hvlog_trace_meta *meta;
     struct stats_row *rows;
     uint32_t count;
@@ -63,10 +64,9 @@ static struct stats_row *stats_row(struct stats *s, uint32_t first, uint32_t typ
     return &more[at];
 }
 
-static int stats_scan(struct stats *s, const char *path)
+static int stats_scan(struct stats *s, const struct hvlog_trace_reader *reader)
 {
-    if (hvlog_trace_open(path, &s->reader, &s->err) != HVLOG_EXPORT_OK)
-        return -1;
+    s->reader = reader;
     s->meta = hvlog_trace_reader_meta(s->reader);
     cli_note_torn("stats", s->reader);
     for (uint32_t gi = 0; gi < s->meta->group_count; gi++) {
@@ -104,12 +104,40 @@ static int stats_scan(struct stats *s, const char *path)
     return 0;
 }
 
-static void print_json(const struct stats *s, const char *path)
+/* The totals of one trace's streams. */
+static struct stats_row stats_total(const struct stats *s)
 {
-    struct hvlog_json_writer *w = hvlog_json_writer_create(hvlog_json_sink_file, stdout, HVLOG_JSON_PRETTY);
+    struct stats_row t = {0};
 
+    for (uint32_t i = 0; i < s->count; i++) {
+        t.buffers += s->rows[i].buffers;
+        t.entries += s->rows[i].entries;
+        t.bytes_data += s->rows[i].bytes_data;
+        t.lost += s->rows[i].lost;
+    }
+    return t;
+}
+
+static void json_totals(struct hvlog_json_writer *w, const struct stats_row *t)
+{
+    hvlog_json_member_u64(w, "events", t->entries);
+    hvlog_json_member_u64(w, "bytes", t->bytes_data);
+    hvlog_json_member_u64(w, "buffers", t->buffers);
+    hvlog_json_member_u64(w, "events_lost", t->lost);
+}
+
+/* One trace's object; @host (NULL for one trace) names it among several. */
+static void print_json(struct hvlog_json_writer *w, const struct stats *s, const char *path,
+                       const char *host)
+{
     hvlog_json_object_begin(w);
     hvlog_json_member_string(w, "trace", path);
+    if (host) {
+        struct stats_row t = stats_total(s);
+
+        hvlog_json_member_string(w, "host", host);
+        json_totals(w, &t);
+    }
     hvlog_json_member_u64(w, "messages", s->meta->stats.messages);
     hvlog_json_member_u64(w, "longest_ready_list", s->meta->stats.longest_chain);
     hvlog_json_key(w, "streams");
@@ -145,12 +173,17 @@ static void print_json(const struct stats *s, const char *path)
     }
     hvlog_json_array_end(w);
     hvlog_json_object_end(w);
-    hvlog_json_writer_close(w);
-    fputc('\n', stdout);
 }
 
-static void print_text(const struct stats *s)
+static void print_text(const struct stats *s, const char *path, const char *host)
 {
+    if (host) {
+        struct stats_row t = stats_total(s);
+
+        printf("host %s (%s): %" PRIu64 " events, %" PRIu64 " bytes, %" PRIu64 " buffers, %" PRIu64
+               " events lost\n",
+               host, path, t.entries, t.bytes_data, t.buffers, t.lost);
+    }
     printf("%-7s %4s %10s %12s %8s %10s\n", "type", "lp", "events", "bytes", "buffers", "lost");
     for (uint32_t i = 0; i < s->count; i++) {
         const struct stats_row *r = &s->rows[i];
@@ -176,29 +209,81 @@ static void print_text(const struct stats *s)
 int cli_cmd_stats(int argc, char **argv)
 {
     static const struct option longopts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
-    struct stats s;
-    bool json = false;
-    const char *path;
+    struct cli_hosts *hosts = calloc(1, sizeof(*hosts));
+    struct hvlog_json_writer *w = NULL;
+    struct stats_row all = {0};
+    bool json = false, usage;
     int status = CLI_EXIT_OK, opt;
 
+    if (!hosts) {
+        cli_error("stats: out of memory");
+        return CLI_EXIT_FAILURE;
+    }
     while ((opt = cli_getopt("stats", argc, argv, "", longopts)) != -1) {
-        if (opt != 'j')
+        if (opt != 'j') {
+            free(hosts);
             return CLI_EXIT_USAGE; /* cli_getopt said why */
+        }
         json = true;
     }
-    if (!cli_operands("stats", argc, 1, 1, "hvlog stats [--json] TRACE"))
+    if (!cli_operands("stats", argc, 1, CLI_HOSTS_MAX, "hvlog stats [--json] TRACE...")) {
+        free(hosts);
         return CLI_EXIT_USAGE;
-    path = argv[optind];
-    memset(&s, 0, sizeof s);
-    if (stats_scan(&s, path) != 0) {
-        cli_error("stats: %s", s.err.message);
-        status = CLI_EXIT_FAILURE;
-    } else if (json) {
-        print_json(&s, path);
-    } else {
-        print_text(&s);
     }
-    free(s.rows);
-    hvlog_trace_close(s.reader);
+    if (!cli_hosts_open("stats", hosts, argv + optind, argc - optind, &usage)) {
+        cli_hosts_close(hosts);
+        free(hosts);
+        return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+    }
+    if (json) {
+        w = hvlog_json_writer_create(hvlog_json_sink_file, stdout, HVLOG_JSON_PRETTY);
+        if (hosts->count > 1) { /* {"hosts":[...], totals} */
+            hvlog_json_object_begin(w);
+            hvlog_json_key(w, "hosts");
+            hvlog_json_array_begin(w);
+        }
+    }
+    for (uint32_t h = 0; h < hosts->count && status == CLI_EXIT_OK; h++) {
+        const char *host = hosts->count > 1 ? hosts->name[h] : NULL;
+        struct stats s;
+
+        memset(&s, 0, sizeof s);
+        if (stats_scan(&s, hosts->reader[h]) != 0) {
+            cli_error("stats: %s", s.err.message);
+            status = CLI_EXIT_FAILURE;
+        } else {
+            struct stats_row t = stats_total(&s);
+
+            all.entries += t.entries;
+            all.bytes_data += t.bytes_data;
+            all.buffers += t.buffers;
+            all.lost += t.lost;
+            if (json)
+                print_json(w, &s, hosts->path[h], host);
+            else
+                print_text(&s, hosts->path[h], host);
+            if (!json && h + 1 < hosts->count)
+                fputc('\n', stdout);
+        }
+        free(s.rows);
+    }
+    if (status == CLI_EXIT_OK && hosts->count > 1) {
+        if (json) {
+            hvlog_json_array_end(w);
+            json_totals(w, &all);
+            hvlog_json_object_end(w);
+        } else {
+            printf("\nall %" PRIu32 " hosts: %" PRIu64 " events, %" PRIu64 " bytes, %" PRIu64
+                   " buffers, %" PRIu64 " events lost\n",
+                   hosts->count, all.entries, all.bytes_data, all.buffers, all.lost);
+        }
+    }
+    if (w) {
+        hvlog_json_writer_close(w);
+        if (status == CLI_EXIT_OK)
+            fputc('\n', stdout);
+    }
+    cli_hosts_close(hosts);
+    free(hosts);
     return status;
 }

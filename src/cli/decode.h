@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cli/hosts.h"
 #include "cli/out.h"
 #include "hvlog/trace/catalog.h"
 #include "hvlog/trace/merge.h"
@@ -36,7 +37,7 @@ struct json_frag {
 };
 
 struct decoder {
-    struct hvlog_trace_reader *reader;
+    struct cli_hosts hosts; /* the traces; a host column when there are several */
     struct hvlog_trace_merge *merge;
     enum time_style style;
     bool json, skip_corrupt;

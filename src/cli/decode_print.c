@@ -26,17 +26,43 @@ static char *put_json_string(char *p, const char *s, size_t n)
     return p;
 }
 
+/* ---- hosts: a column only when several traces are merged ---- */
+
+/* ,"host":"NAME" (the name was made safe for JSON when the trace was opened). */
+static char *put_host_json(const struct decoder *d, char *p, uint32_t host)
+{
+    const char *j = d->hosts.json[host];
+    size_t n = strlen(j);
+
+    if (d->hosts.count < 2)
+        return p;
+    p = PUT_LIT(p, ",\"host\":");
+    return (char *)memcpy(p, j, n) + n;
+}
+
+/* "NAME " before the LP in a text line. */
+static void put_host_text(struct decoder *d, uint32_t host)
+{
+    if (d->hosts.count < 2)
+        return;
+    out_str(&d->out, d->hosts.name[host]);
+    out_put(&d->out, " ", 1);
+}
+
 /* ---- time ---- */
 
 /* (@to of @tc) - (@from of @fc) in 100 ns (raw ticks for an unknown
- * frequency); signed. Two clocks of one basis are one clock; two anchored
- * ones meet on the Unix clock; otherwise there is no delta (0). */
+ * frequency); signed. Two clocks of one basis and anchor are one clock;
+ * two anchored ones meet on the Unix clock; otherwise there is no delta (0). */
 static int64_t time_delta(const struct hvlog_trace_clock *fc, uint64_t from,
                           const struct hvlog_trace_clock *tc, uint64_t to)
 {
     int64_t a, b;
 
-    if (fc->basis == tc->basis)
+    /* One basis on one anchor (one trace) is one clock; two hosts' clocks
+     * of a basis are not (each its own boot): they meet on the Unix clock. */
+    if (fc->basis == tc->basis &&
+        (!fc->anchored || !tc->anchored || fc->unix_off_100ns == tc->unix_off_100ns))
         return hvlog_trace_clock_delta(tc, from, to, UNIT_HZ);
     if (hvlog_trace_clock_to_unix_inline(fc, from, UNIT_HZ, &a) && hvlog_trace_clock_to_unix_inline(tc, to, UNIT_HZ, &b))
         return b - a;
@@ -129,9 +155,10 @@ void decode_print_lost(struct decoder *d, const struct hvlog_trace_item *it)
     if (d->filter.lp >= 0 && (uint32_t)d->filter.lp != it->lp)
         return;
     if (d->json) { /* {"lost":"local","lp":L,"events":N,"after":T1,"before":T2} */
-        char *p = out_reserve(&d->out, 256);
+        char *p = out_reserve(&d->out, 256 + CLI_HOST_NAME_MAX + 16);
 
         p = put_json_string(PUT_LIT(p, "{\"lost\":"), group, strlen(group));
+        p = put_host_json(d, p, it->host);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"lp\":"), it->lp);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"events\":"), it->lost);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"after\":"), it->after);
@@ -144,7 +171,9 @@ void decode_print_lost(struct decoder *d, const struct hvlog_trace_item *it)
     to_len = format_time(d, it->clock, it->before, to);
     out_str(&d->out, "[lost "); /* "[lost N events on LP L (group) between FROM and TO]" */
     out_u64(&d->out, it->lost);
-    out_str(&d->out, " events on LP ");
+    out_str(&d->out, " events on ");
+    put_host_text(d, it->host);
+    out_str(&d->out, "LP ");
     out_u64(&d->out, it->lp);
     out_str(&d->out, " (");
     out_str(&d->out, group);
@@ -159,16 +188,22 @@ void decode_print_lost(struct decoder *d, const struct hvlog_trace_item *it)
 void decode_print_back(struct decoder *d, const struct hvlog_trace_item *it)
 {
     const char *group = hvlog_trace_group_short(it->group->type);
-    char *p = out_reserve(&d->out, 256);
+    char *p = out_reserve(&d->out, 256 + CLI_HOST_NAME_MAX + 16);
 
     if (d->json) {
         p = put_json_string(PUT_LIT(p, "{\"back\":"), group, strlen(group));
+        p = put_host_json(d, p, it->host);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"lp\":"), it->lp);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"from\":"), it->back_from);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"to\":"), it->entry.time_stamp);
         p = PUT_LIT(p, "}\n");
     } else {
-        p = hvlog_json_put_u64(PUT_LIT(p, "[time goes back on LP "), it->lp);
+        p = PUT_LIT(p, "[time goes back on ");
+        if (d->hosts.count > 1)
+            p = PUT_LIT((char *)memcpy(p, d->hosts.name[it->host], strlen(d->hosts.name[it->host])) +
+                            strlen(d->hosts.name[it->host]),
+                        " ");
+        p = hvlog_json_put_u64(PUT_LIT(p, "LP "), it->lp);
         p = PUT_LIT(p, " (");
         p = PUT_LIT((char *)memcpy(p, group, strlen(group)) + strlen(group), "): raw time ");
         p = hvlog_json_put_u64(p, it->back_from);
@@ -203,13 +238,15 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
             d->out.failed = true; /* out of memory: reported as a failed write */
             return;
         }
-        p = out_reserve(&d->out, f->key_at[nparams] + (size_t)nparams * 20 + 2 * (size_t)data_len + 256);
+        p = out_reserve(&d->out, f->key_at[nparams] + (size_t)nparams * 20 + 2 * (size_t)data_len +
+                                     256 + CLI_HOST_NAME_MAX + 16);
         p = hvlog_json_put_u64(PUT_LIT(p, "{\"ts\":"), e->time_stamp);
         p = put_json_string(PUT_LIT(p, ",\"time\":"), ts, ts_len);
         p = PUT_LIT(p, ",\"type\":\"");
         for (const char *g = group; *g;) /* a fixed short name: no escape, no strlen */
             *p++ = *g++;
         *p++ = '"';
+        p = put_host_json(d, p, it->host);
         p = hvlog_json_put_u64(PUT_LIT(p, ",\"lp\":"), it->lp);
         p = (char *)memcpy(p, f->text, f->key_at[0]) + f->key_at[0];
         p = PUT_LIT(hvlog_json_put_u64(p, e->context), ",\"fields\":{");
@@ -244,7 +281,9 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
             out_u64(&d->out, delta < 0 ? 0u - (uint64_t)delta : (uint64_t)delta);
             out_str(&d->out, " ticks");
         }
-        out_put(&d->out, ") lp ", 5);
+        out_put(&d->out, ") ", 2);
+        put_host_text(d, it->host);
+        out_put(&d->out, "lp ", 3);
         out_u64(&d->out, it->lp);
         out_put(&d->out, " ", 1);
         out_str(&d->out, cls ? cls->info->name : name);

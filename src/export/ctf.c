@@ -82,6 +82,7 @@ struct ctf_stream {
 
 struct hvlog_ctf_writer {
     const struct hvlog_trace_meta *meta;
+    uint64_t tsc_hz;
     char name[256];
     bool raw_input;
     uint8_t uuid[16];
@@ -210,6 +211,29 @@ static enum hvlog_export_status setup_clock(struct hvlog_ctf_writer *x, const st
     return HVLOG_EXPORT_OK;
 }
 
+/* forward: recomputed by hvlog_ctf_writer_shift_clocks */
+static void clock_limit(struct ctf_clock *c);
+
+enum hvlog_export_status hvlog_ctf_writer_shift_clocks(struct hvlog_ctf_writer *w, int64_t ns)
+{
+    for (uint32_t i = 0; w && i < w->group_count; i++) {
+        struct ctf_clock *c = &w->clocks[i];
+        struct hvlog_trace_clock tc;
+
+        if (!c->absolute)
+            continue; /* no Unix time to move */
+        hvlog_trace_clock_init(&tc, w->meta, w->groups[i], w->tsc_hz);
+        hvlog_trace_clock_shift(&tc, ns);
+        if (!hvlog_trace_clock_unix_offset(&tc, &c->offset_s, &c->offset_cycles))
+            return export_fail(w->err, HVLOG_EXPORT_UNSUPPORTED,
+                               "%s: a clock offset of %lld ns puts the trace outside the years a "
+                               "CTF clock can hold",
+                               w->name, (long long)ns);
+        clock_limit(c);
+    }
+    return HVLOG_EXPORT_OK;
+}
+
 /* The largest cycle count whose ns from the clock's origin fits an int64. */
 static void clock_limit(struct ctf_clock *c)
 {
@@ -267,6 +291,7 @@ enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_trace_meta *m
     if (!w)
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     w->meta = meta;
+    w->tsc_hz = tsc_hz;
     w->err = err;
     w->raw_input = raw_input;
     snprintf(w->name, sizeof w->name, "%s", name ? name : "");
@@ -810,16 +835,21 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
         return st;
     for (uint32_t i = 0; i < x->plan_count; i++)
         types |= 1u << x->plans[i].group->type;
-    /* The trace's name: the input's last path component ("TRACE/" -> "TRACE"). */
+    /* The trace's name (env.hostname): the host the root named in the
+     * metadata, else the input's last path component ("TRACE/" -> "TRACE"). */
     while (end > 1 && path[end - 1] == '/')
         end--;
     start = end;
     while (start > 0 && path[start - 1] != '/')
         start--;
     snprintf(name, sizeof name, "%.*s", (int)(end - start), path + start);
+    if (hvlog_trace_reader_meta(x->reader)->root.hostname[0])
+        snprintf(name, sizeof name, "%s", hvlog_trace_reader_meta(x->reader)->root.hostname);
     st = hvlog_ctf_writer_begin(hvlog_trace_reader_meta(x->reader), name[0] ? name : path,
                                 hvlog_trace_reader_is_raw(x->reader), types, opt->tsc_frequency_hz,
                                 &x->w, x->err);
+    if (st == HVLOG_EXPORT_OK && opt->clock_offset_ns)
+        st = hvlog_ctf_writer_shift_clocks(x->w, opt->clock_offset_ns);
     if (st != HVLOG_EXPORT_OK)
         return st;
     st = export_staged_dir_begin(&x->out, out_dir, opt->force, "metadata", x->err);

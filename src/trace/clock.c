@@ -132,6 +132,19 @@ bool hvlog_trace_clock_to_unix(const struct hvlog_trace_clock *c, uint64_t ticks
     return true;
 }
 
+void hvlog_trace_clock_shift(struct hvlog_trace_clock *c, int64_t ns)
+{
+    int64_t ft = ns / 100;
+
+    if (!c->anchored)
+        return;
+    if (ns % 100 < 0)
+        ft--; /* floor, as the offsets round */
+    c->anchor_filetime = (uint64_t)((int64_t)c->anchor_filetime + ft);
+    c->unix_off_100ns += ft;
+    c->unix_off_ns += ns;
+}
+
 bool hvlog_trace_clock_unix_offset(const struct hvlog_trace_clock *c, int64_t *offset_s,
                                    uint64_t *offset_cycles)
 {

@@ -44,6 +44,7 @@ struct group_state {
     struct hvlog_trace_cursor *cursor; /* the index's, for its descriptor: one per group file */
     struct hvlog_trace_clock clock;
     uint32_t stride;
+    uint32_t host; /* which of the traces (hvlog_trace_merge_open_hosts) */
 };
 
 struct lane {
@@ -84,8 +85,8 @@ struct heap_slot {
 };
 
 struct hvlog_trace_merge {
-    struct group_state groups[HVLOG_TRACE_MAX_GROUPS];
-    uint32_t group_count;
+    struct group_state *groups; /* HVLOG_TRACE_MAX_GROUPS per trace: never moved */
+    uint32_t group_count, host_count;
     struct lane *lanes;
     uint32_t lane_count;
     struct heap_slot *heap;
@@ -180,6 +181,7 @@ static struct queued *queue_add(struct hvlog_trace_merge *m, const struct lane *
     q->item.group = l->gs->group;
     q->item.clock = &l->gs->clock;
     q->item.lp = l->lp;
+    q->item.host = l->gs->host;
     return q;
 }
 
@@ -396,15 +398,24 @@ static void report_to(void *arg, const char *message)
 static enum hvlog_export_status add_group(struct hvlog_trace_merge *m,
                                           const struct hvlog_trace_reader *r,
                                           const struct hvlog_trace_group *g,
-                                          const struct hvlog_trace_merge_options *o,
-                                          struct hvlog_export_error *err)
+                                          const struct hvlog_trace_merge_options *o, uint32_t host,
+                                          int64_t offset_ns, struct hvlog_export_error *err)
 {
     struct group_state *gs = &m->groups[m->group_count++];
     enum hvlog_export_status st;
 
     gs->group = g;
+    gs->host = host;
     gs->stride = g->buffer_pages * HV_PAGE_SIZE;
     hvlog_trace_clock_init(&gs->clock, hvlog_trace_reader_meta(r), g, o->tsc_frequency_hz);
+    if (m->host_count > 1 && !gs->clock.anchored)
+        return export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
+                           "%s: its %s group (time basis %s) has no wall-clock anchor, so it "
+                           "cannot be put on one timeline with the other traces",
+                           hvlog_trace_reader_path(r), hvlog_trace_group_short(g->type),
+                           gs->clock.name);
+    if (offset_ns)
+        hvlog_trace_clock_shift(&gs->clock, offset_ns);
     st = hvlog_trace_index_open(r, g->type, false, o->skip_corrupt, report_to, (void *)o, &gs->index,
                                 err);
     gs->cursor = gs->index.cursor;
@@ -437,7 +448,9 @@ static void choose_mode(struct hvlog_trace_merge *m)
         one_basis &= m->groups[i].group->time_basis == m->groups[0].group->time_basis;
         all_anchored &= m->groups[i].clock.anchored;
     }
-    m->mode = one_basis ? MODE_RAW : all_anchored ? MODE_UNIX : MODE_SEPARATE;
+    /* Several traces: each has its own boot, so their raw times never
+     * compare; add_group made sure every one is anchored. */
+    m->mode = one_basis && m->host_count == 1 ? MODE_RAW : all_anchored ? MODE_UNIX : MODE_SEPARATE;
 }
 
 enum hvlog_export_status hvlog_trace_merge_open(const struct hvlog_trace_reader *r,
@@ -445,29 +458,51 @@ enum hvlog_export_status hvlog_trace_merge_open(const struct hvlog_trace_reader 
                                                struct hvlog_trace_merge **out,
                                                struct hvlog_export_error *err)
 {
+    return hvlog_trace_merge_open_hosts(&r, NULL, 1, o, out, err);
+}
+
+enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_reader *const *readers,
+                                                     const int64_t *offset_ns, uint32_t count,
+                                                     const struct hvlog_trace_merge_options *o,
+                                                     struct hvlog_trace_merge **out,
+                                                     struct hvlog_export_error *err)
+{
     static const struct hvlog_trace_merge_options defaults;
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(r);
     struct hvlog_trace_merge *m;
     enum hvlog_export_status st = HVLOG_EXPORT_OK;
     size_t budget, cap;
 
-    if (!r || !out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no merge to fill");
+    if (!readers || !out || count == 0 || count > HVLOG_TRACE_MERGE_MAX_HOSTS)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace, too many, or no merge to fill");
     *out = NULL;
     if (!o)
         o = &defaults;
-    for (uint32_t t = 0; t < 32; t++) {
-        if ((o->types & (1u << t)) && !hvlog_trace_meta_group(meta, t))
-            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",
-                               hvlog_trace_reader_path(r),
-                               hvlog_trace_group_short(t) ? hvlog_trace_group_short(t) : "such");
+    for (uint32_t h = 0; h < count; h++) {
+        const struct hvlog_trace_meta *meta = readers[h] ? hvlog_trace_reader_meta(readers[h]) : NULL;
+
+        if (!meta)
+            return export_fail(err, HVLOG_EXPORT_INVALID, "no trace");
+        for (uint32_t t = 0; t < 32; t++) {
+            if ((o->types & (1u << t)) && !hvlog_trace_meta_group(meta, t))
+                return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",
+                                   hvlog_trace_reader_path(readers[h]),
+                                   hvlog_trace_group_short(t) ? hvlog_trace_group_short(t) : "such");
+        }
     }
     m = calloc(1, sizeof(*m));
-    if (!m)
+    if (!m || !(m->groups = calloc((size_t)count * HVLOG_TRACE_MAX_GROUPS, sizeof(*m->groups)))) {
+        free(m);
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    for (uint32_t gi = 0; gi < meta->group_count && st == HVLOG_EXPORT_OK; gi++) {
-        if (!o->types || (o->types & (1u << meta->groups[gi].type)))
-            st = add_group(m, r, &meta->groups[gi], o, err);
+    }
+    m->host_count = count;
+    for (uint32_t h = 0; h < count && st == HVLOG_EXPORT_OK; h++) {
+        const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(readers[h]);
+
+        for (uint32_t gi = 0; gi < meta->group_count && st == HVLOG_EXPORT_OK; gi++) {
+            if (!o->types || (o->types & (1u << meta->groups[gi].type)))
+                st = add_group(m, readers[h], &meta->groups[gi], o, h, offset_ns ? offset_ns[h] : 0,
+                               err);
+        }
     }
     if (st == HVLOG_EXPORT_OK && m->lane_count &&
         !(m->heap = malloc((size_t)m->lane_count * sizeof(*m->heap))))
@@ -504,6 +539,7 @@ void hvlog_trace_merge_close(struct hvlog_trace_merge *m)
         free(m->lanes[i].win);
     for (uint32_t i = 0; i < m->group_count; i++)
         hvlog_trace_index_close(&m->groups[i].index);
+    free(m->groups);
     free(m->lanes);
     free(m->heap);
     free(m->queue);
@@ -524,7 +560,7 @@ const struct hvlog_trace_clock *hvlog_trace_merge_clock(const struct hvlog_trace
                                                        uint32_t type)
 {
     for (uint32_t i = 0; m && i < m->group_count; i++) {
-        if (m->groups[i].group->type == type)
+        if (m->groups[i].group->type == type && m->groups[i].host == 0)
             return &m->groups[i].clock;
     }
     return NULL;
@@ -579,6 +615,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
     item->group = l->gs->group;
     item->clock = &l->gs->clock;
     item->lp = l->lp;
+    item->host = l->gs->host;
     if (m->mode == MODE_SEPARATE && (!m->have_domain || m->domain != l->domain)) {
         bool first = !m->have_domain;
 
@@ -594,6 +631,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         item->group = l->gs->group;
         item->clock = &l->gs->clock;
         item->lp = l->lp;
+        item->host = l->gs->host;
         item->kind = HVLOG_TRACE_ITEM_LOST;
         item->lost = l->pending_lost;
         item->before = l->h.time_stamp;

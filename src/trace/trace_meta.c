@@ -347,6 +347,14 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
             return bad(mp, "", "not an object");
         TRY(get_u32(mp, n, "vps", false, UINT32_MAX, &meta->root.vps));
         TRY(get_u32(mp, n, "domains", false, UINT32_MAX, &meta->root.domains));
+        /* Optional (added in format 2 without a version bump: older
+         * readers ignore it). Several traces on one timeline name their
+         * hosts by it. */
+        TRY(get_string(mp, n, "hostname", false, &s));
+        if (s && strlen(s) >= sizeof meta->root.hostname)
+            return bad(mp, "hostname", "longer than a host name (64 bytes)");
+        if (s)
+            snprintf(meta->root.hostname, sizeof meta->root.hostname, "%s", s);
         mp->where[0] = '\0';
     }
     TRY(get_u64(mp, root, "tsc_frequency_hz", false, UINT64_MAX, &meta->tsc_frequency_hz));
@@ -471,6 +479,8 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
     hvlog_json_object_begin(w);
     hvlog_json_member_u64(w, "vps", meta->root.vps);
     hvlog_json_member_u64(w, "domains", meta->root.domains);
+    if (meta->root.hostname[0])
+        hvlog_json_member_string(w, "hostname", meta->root.hostname);
     hvlog_json_object_end(w);
     hvlog_json_member_u64(w, "tsc_frequency_hz", meta->tsc_frequency_hz);
     hvlog_json_member_u64(w, "qpc_frequency_hz", meta->qpc_frequency_hz);

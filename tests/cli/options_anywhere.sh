@@ -45,6 +45,7 @@ done
 expect "record -o x --bogus" "hvlog: record: unknown option '--bogus' (see 'hvlog help record')"
 expect "decode T --lp" "hvlog: decode: option '--lp' needs a value (see 'hvlog help decode')"
 expect "stats T --json=yes" "hvlog: stats: option '--json=yes' is unknown or takes no value (see 'hvlog help stats')"
-expect "stats T T" "hvlog: stats: usage: hvlog stats [--json] TRACE"
+expect "stats" "hvlog: stats: usage: hvlog stats [--json] TRACE..."
+expect "info T T" "hvlog: info: usage: hvlog info [--json] TRACE"
 expect "info" "hvlog: info: usage: hvlog info [--json] TRACE"
 echo "options_anywhere: ok"

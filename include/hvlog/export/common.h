@@ -23,6 +23,8 @@ struct hvlog_export_options {
     void *report_arg;
     uint64_t tsc_frequency_hz; /* the TSC's frequency when the trace lacks it (--tsc-hz);
                                 * 0 = the trace's. Unknown: TSC groups are refused */
+    int64_t clock_offset_ns;   /* moves every anchored clock's Unix time (a host's skew,
+                                * --clock-offset); 0 = none. CTF only */
 };
 
 /* What an export wrote. */

@@ -105,6 +105,15 @@ HVLOG_API enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_tra
                                                          struct hvlog_export_error *err);
 
 /**
+ * hvlog_ctf_writer_shift_clocks - move every absolute (Unix-anchored)
+ * clock of @w by @ns (a host's clock skew, --clock-offset), before any
+ * metadata or packet is written. Non-absolute clocks have no Unix time to
+ * move. Fails only when the result leaves the years a CTF clock holds.
+ */
+HVLOG_API enum hvlog_export_status hvlog_ctf_writer_shift_clocks(struct hvlog_ctf_writer *w,
+                                                                 int64_t ns);
+
+/**
  * hvlog_ctf_writer_metadata - the TSDL metadata text (NUL-terminated,
  * valid until the next call or the end). @used_only: only the event
  * classes packets have used so far (for a metadata written last); else

@@ -120,6 +120,14 @@ static inline bool hvlog_trace_clock_to_unix_inline(const struct hvlog_trace_clo
 }
 
 /**
+ * hvlog_trace_clock_shift - move an anchored clock's Unix times by @ns
+ * (a host's clock skew, --clock-offset): every conversion to Unix time,
+ * hvlog_trace_clock_unix_offset included, goes through the anchor and the
+ * offsets this moves. An unanchored clock has no Unix time to move.
+ */
+HVLOG_API void hvlog_trace_clock_shift(struct hvlog_trace_clock *c, int64_t ns);
+
+/**
  * hvlog_trace_clock_unix_offset - an anchored clock's value 0 on the Unix
  * clock, as whole seconds (floor, may be negative) plus @c's cycles
  * (0..freq - 1): CTF's clock offset. Exact for the reference clock; for

@@ -41,6 +41,7 @@
 HVLOG_BEGIN_DECLS
 
 #define HVLOG_TRACE_MERGE_BUDGET (64u << 20) /* bytes of windows, all streams together */
+#define HVLOG_TRACE_MERGE_MAX_HOSTS 64u       /* traces on one timeline */
 
 struct hvlog_trace_merge_options {
     uint32_t types;            /* bit (1 << type) per group; 0 = every group */
@@ -65,6 +66,7 @@ struct hvlog_trace_item {
     enum hvlog_trace_item_kind kind;
     const struct hvlog_trace_group *group;
     const struct hvlog_trace_clock *clock; /* the group's */
+    uint32_t host; /* which trace: its index in hvlog_trace_merge_open_hosts (0 for one) */
     uint32_t lp;
     /* ENTRY: the entry; payload valid until the next call. back: its time is
      * earlier than the stream's entry before it (time went back on the LP). */
@@ -101,6 +103,23 @@ HVLOG_API enum hvlog_export_status hvlog_trace_merge_open(const struct hvlog_tra
  * hvlog_trace_merge_next - the next item. HVLOG_EXPORT_OK with @item
  * filled, HVLOG_EXPORT_END after the last.
  */
+/**
+ * hvlog_trace_merge_open_hosts - several traces (hosts) on one timeline
+ * (issue 17): @count readers (1..HVLOG_TRACE_MERGE_MAX_HOSTS), merged as
+ * hvlog_trace_merge_open merges one, by Unix time. Each host has its own
+ * boot, so every group of every trace must be anchored to the wall clock
+ * (reference time, or QPC with its recorded frequency and anchor): a TSC
+ * group, or one without an anchor, is refused with HVLOG_EXPORT_UNSUPPORTED
+ * and one line naming it. @offset_ns (NULL: none) moves host i's times by
+ * offset_ns[i] ns, on the merge order and on every clock an item carries
+ * (a host's clock skew, as babeltrace2's --clock-offset-ns). Items carry
+ * their host. With @count 1 and no offset this is hvlog_trace_merge_open.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_merge_open_hosts(
+    const struct hvlog_trace_reader *const *readers, const int64_t *offset_ns, uint32_t count,
+    const struct hvlog_trace_merge_options *o, struct hvlog_trace_merge **out,
+    struct hvlog_export_error *err);
+
 HVLOG_API enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
                                                          struct hvlog_trace_item *item,
                                                          struct hvlog_export_error *err);

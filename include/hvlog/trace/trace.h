@@ -102,6 +102,9 @@ struct hvlog_trace_lp {
  * optional and only ever used to cross-check. Version 1 files are read
  * into the same structure (their host and lps set host_present).
  */
+/* A host name as gethostname(2) gives it (HOST_NAME_MAX 64), with its NUL. */
+#define HVLOG_TRACE_HOSTNAME_MAX 65u
+
 struct hvlog_trace_meta {
     uint32_t version;           /* the file's; the writer writes HVLOG_TRACE_FORMAT_VERSION */
     char hvlog_version[32];     /* of the program that recorded */
@@ -110,6 +113,7 @@ struct hvlog_trace_meta {
     struct {
         uint32_t vps;           /* root VPs the root driver saw (hvlog_root_ops); 0 = unknown */
         uint32_t domains;       /* proximity domains it spread buffers over; 0 = unknown */
+        char hostname[HVLOG_TRACE_HOSTNAME_MAX]; /* the root's name for itself; "" = unknown */
     } root;
     bool host_present;          /* the optional host section is there (written when set) */
     struct {
