@@ -120,6 +120,10 @@ struct run_options {
      * then DETACH comes before the ISR runs again (every later message is
      * dropped), or after it has handled them (they queue, unread). */
     bool detach_before_isr;
+    /* lock-step: the ISR runs again between STOP 4's look at the first
+     * Complete header and its Release, and the engine delivers every due
+     * list meanwhile: the driver's race, made to happen. */
+    bool isr_in_stop4;
 };
 
 struct replay {
@@ -143,6 +147,7 @@ struct replay {
     pthread_mutex_t q_lock;
     pthread_cond_t q_cv;         /* a buffer was queued, or enabled/attached changed */
     bool state, attached, enabled, started;
+    bool stopping;               /* STOP began (the race is possible from here) */
     bool queued[COUNT];
     uint32_t queue[COUNT], queue_head, queue_len;
 
@@ -372,7 +377,7 @@ static void buffer_complete(struct replay *t, uint32_t log_type, uint32_t index)
         if (st != LINUX_STATE_READY) {
             /* Only STOP 4 can have freed a delivered buffer (the race in
              * the head comment); its Release cut the chain here. */
-            if (st != LINUX_STATE_FREE || t->enabled)
+            if (st != LINUX_STATE_FREE || !t->stopping)
                 report(t, "delivered buffer is not Ready", i, st);
             t->walk_races++;
             break;
@@ -652,10 +657,52 @@ static bool any_in_use(const struct replay *t)
     return false;
 }
 
+/* isr_in_stop4: a Complete buffer on a due list (not its LP's newest
+ * Complete one, which may sit on the pending list below the threshold and
+ * is never delivered), or COUNT when there is none. */
+static uint32_t due_complete_buffer(const struct replay *t)
+{
+    uint32_t newest[LPS] = {0};
+
+    for (uint32_t i = 0; i < COUNT; i++) {
+        uint32_t lp = hvlog_load_le16(t->page[i][0] + LINUX_H_LP);
+
+        if (header_u32(t, i, LINUX_H_STATE) == LINUX_STATE_COMPLETE && lp < LPS &&
+            header_u32(t, i, LINUX_H_LP_SEQUENCE) > newest[lp])
+            newest[lp] = header_u32(t, i, LINUX_H_LP_SEQUENCE);
+    }
+    for (uint32_t i = 0; i < COUNT; i++) {
+        uint32_t lp = hvlog_load_le16(t->page[i][0] + LINUX_H_LP);
+
+        if (header_u32(t, i, LINUX_H_STATE) == LINUX_STATE_COMPLETE && lp < LPS &&
+            header_u32(t, i, LINUX_H_LP_SEQUENCE) < newest[lp])
+            return i;
+    }
+    return COUNT;
+}
+
+/* isr_in_stop4: let the ISR run until the engine delivered every due list. */
+static void isr_runs_until_delivered(struct replay *t)
+{
+    uint64_t hang = mono_ns() + HANG_NS;
+    struct hvlog_group_info g;
+
+    isr_hold(t, false);
+    do {
+        hvlog_sim_poll(t->sim);
+        assert_int_equal(hvlog_engine_group_info(hvlog_sim_engine(t->sim), LOCAL, &g), 0);
+        assert_true(mono_ns() < hang);
+    } while (g.due_lists != 0 || g.message_busy);
+}
+
 static uint64_t trace_stop(struct replay *t)
 {
     uint64_t deadline, races = 0;
+    uint32_t target = COUNT;
 
+    pthread_mutex_lock(&t->q_lock);
+    t->stopping = true;
+    pthread_mutex_unlock(&t->q_lock);
     set_sources(t, 0);
     for (uint32_t i = 0; i < COUNT; i++) {
         if (header_u32(t, i, LINUX_H_STATE) == LINUX_STATE_IN_USE)
@@ -667,6 +714,10 @@ static uint64_t trace_stop(struct replay *t)
     while (any_in_use(t) && mono_ns() < deadline)
         pause_us(100);
     assert_false(any_in_use(t));
+    if (t->o.isr_in_stop4) {
+        target = due_complete_buffer(t);
+        assert_int_not_equal(target, COUNT);
+    }
     /* 4: release what the mapped header says Complete. read() never sees
      * those: discarded. Copied before the Release, counted only if the
      * Release succeeds (else read() won the buffer: the race). */
@@ -676,6 +727,8 @@ static uint64_t trace_stop(struct replay *t)
         if (header_u32(t, i, LINUX_H_STATE) != LINUX_STATE_COMPLETE)
             continue;
         buffer_copy(t, i, 0, b, BUFFER_BYTES);
+        if (i == target) /* STOP 4 looked; the list is delivered before it releases */
+            isr_runs_until_delivered(t);
         if (fast8(t, 0, LINUX_CALL_RELEASE, i) == 0)
             (void)tally_buffer(t, b, t->discarded, NULL);
         else
@@ -829,9 +882,10 @@ static void replay_run(uint64_t seed, struct run_options o)
             (unsigned long long)seed, mode_names[o.mode],
             o.unmap_in_memory_form ? "memory form" : "fast 16",
             o.scatter ? "scattered" : "one run",
-            o.mode == LOCK_STEP ? (o.detach_before_isr ? ", DETACH before the ISR"
-                                                       : ", DETACH after the ISR")
-                                : "");
+            o.mode != LOCK_STEP  ? ""
+            : o.isr_in_stop4     ? ", the ISR runs inside STOP 4"
+            : o.detach_before_isr ? ", DETACH before the ISR"
+                                  : ", DETACH after the ISR");
     t = replay_new(seed, &o, o.mode == LOCK_STEP, &clock);
 
     /* The root's SynIC, set up at boot on every VP; its ISR from then on. */
@@ -881,7 +935,7 @@ static void replay_run(uint64_t seed, struct run_options o)
     assert_int_equal(pthread_join(t->reader, NULL), 0);
     if (o.mode == LOCK_STEP && o.detach_before_isr)
         trace_detach(t);
-    if (o.mode == LOCK_STEP)
+    if (o.mode == LOCK_STEP && t->isr_hold)
         isr_hold(t, false);
     wait_quiet(t); /* the messages still on their way */
     if (!(o.mode == LOCK_STEP && o.detach_before_isr))
@@ -953,7 +1007,11 @@ static void replay_run(uint64_t seed, struct run_options o)
      * come from the STOP 4 race. */
     if (stop_races + t->read_races + t->walk_races == 0)
         assert_int_equal(t->sequence_skips, 0);
-    if (o.mode == LOCK_STEP) {
+    if (o.isr_in_stop4) {
+        /* STOP 4 released a buffer the engine delivered meanwhile: one side
+         * lost a Release, or a chain was cut. */
+        assert_true(stop_races + t->read_races + t->walk_races > 0);
+    } else if (o.mode == LOCK_STEP) {
         /* The ISR was held across STOP: STOP 4 met Complete buffers, events
          * were lost, and the list in the slot came after read()'s EOF. */
         uint64_t discarded = 0, stranded = 0, lost = 0;
@@ -1132,12 +1190,23 @@ static void mshv_trace_stop_discards_complete_and_strands_late_lists(void **stat
                                     .scatter = true});
 }
 
+/* The driver's STOP 4 reads "Complete", then releases: a list delivered
+ * in between is released under read()'s feet. The successful Release owns
+ * the buffer; the count stays exact. */
+static void mshv_trace_stop4_racing_a_delivery_still_accounts_for_every_completion(void **state)
+{
+    (void)state;
+    replay_run(root_seed(0x11AC) + 4,
+               (struct run_options){.mode = LOCK_STEP, .scatter = true, .isr_in_stop4 = true});
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mshv_trace_flat_out_accounts_for_every_completion_once),
         cmocka_unit_test(mshv_trace_paced_with_memory_unmap_accounts_for_every_completion_once),
         cmocka_unit_test(mshv_trace_stop_discards_complete_and_strands_late_lists),
+        cmocka_unit_test(mshv_trace_stop4_racing_a_delivery_still_accounts_for_every_completion),
         cmocka_unit_test(set_sources_zero_returns_after_an_event_in_flight),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
