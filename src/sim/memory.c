@@ -161,7 +161,9 @@ int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
     m->overlay = calloc(words, sizeof(uint64_t));
     m->pool_deposited = calloc(m->domains, sizeof(uint32_t));
     m->pool_used = calloc(m->domains, sizeof(uint32_t));
-    if (!m->deposited || !m->used || !m->overlay || !m->pool_deposited || !m->pool_used)
+    m->alloc_of_frame = calloc(m->root_frames, sizeof(struct sim_alloc *));
+    if (!m->deposited || !m->used || !m->overlay || !m->pool_deposited || !m->pool_used ||
+        !m->alloc_of_frame)
         return -1;
     return 0;
 }
@@ -180,6 +182,7 @@ void sim_memory_fini(struct sim_memory *m)
     free(m->overlay);
     free(m->pool_deposited);
     free(m->pool_used);
+    free(m->alloc_of_frame);
     pthread_mutex_destroy(&m->lock);
     memset(m, 0, sizeof(*m));
     m->fd = -1;
@@ -293,7 +296,8 @@ static uint64_t find_run(const struct sim_memory *m, uint32_t d, uint32_t count)
 }
 
 /*
- * One allocation handed to the engine (hvlog_pages.handle points at it):
+ * One allocation handed to the engine (hvlog_pages.handle is its first
+ * frame, the key of sim_memory.alloc_of_frame):
  * its machine frames, in page order, and the hypervisor's address of them.
  * §5.3 asks only for BufferPages pages of the pool, and §5.5 returns one
  * GPA page number per page: nothing makes them consecutive. A run of
@@ -344,13 +348,22 @@ static bool pick_frames(struct sim_memory *m, uint32_t d, uint32_t count, bool s
     return true;
 }
 
+static bool frames_are_run(const struct sim_alloc *a)
+{
+    for (uint32_t k = 1; k < a->count; k++) {
+        if (a->frame[k] != a->frame[0] + k)
+            return false;
+    }
+    return true;
+}
+
 /* The alias of scattered frames; 0 or -1 (nothing left mapped). */
 static int alias_build(struct sim_memory *m, struct sim_alloc *a)
 {
     void *base = mmap(NULL, (size_t)a->count * SIM_PAGE, PROT_NONE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-    if (base == MAP_FAILED)
+    if (base == MAP_FAILED || base == NULL)
         return -1;
     for (uint32_t k = 0; k < a->count; k++) {
         void *at = (uint8_t *)base + (size_t)k * SIM_PAGE;
@@ -439,42 +452,53 @@ int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
         free(a);
         return -1;
     }
-    a->hva = m->rw + a->frame[0] * SIM_PAGE;
-    for (uint32_t k = 1; k < count && !a->alias; k++) {
-        if (a->frame[k] != a->frame[0] + k && alias_build(m, a) != 0) {
-            pthread_mutex_lock(&m->lock);
-            frames_put(a, m->used, false);
-            m->pool_used[d] -= count;
-            pthread_mutex_unlock(&m->lock);
-            free(a);
-            return -1;
-        }
+    if (frames_are_run(a)) {
+        a->hva = m->rw + a->frame[0] * SIM_PAGE;
+    } else if (alias_build(m, a) != 0) {
+        pthread_mutex_lock(&m->lock);
+        frames_put(a, m->used, false);
+        m->pool_used[d] -= count;
+        pthread_mutex_unlock(&m->lock);
+        free(a);
+        return -1;
     }
+    pthread_mutex_lock(&m->lock);
+    m->alloc_of_frame[a->frame[0]] = a;
+    pthread_mutex_unlock(&m->lock);
     /* The frames are the engine's now: fill them outside the lock. */
     memset(a->hva, SIM_POISON, (size_t)count * SIM_PAGE);
     out->hva = a->hva;
-    out->handle = (uint64_t)(uintptr_t)a;
+    out->handle = a->frame[0]; /* the key of alloc_of_frame */
     out->count = count;
     out->domain = d;
     return 0;
 }
 
-static struct sim_alloc *alloc_of(const struct hvlog_pages *pages)
+/* The allocation @pages names. Memory lock held. */
+static struct sim_alloc *alloc_of(const struct sim_memory *m, const struct hvlog_pages *pages)
 {
-    return (struct sim_alloc *)(uintptr_t)pages->handle;
+    return m->alloc_of_frame[pages->handle];
 }
 
-uint64_t sim_pages_frame(const struct hvlog_pages *pages, uint32_t k)
+uint64_t sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k)
 {
-    return alloc_of(pages)->frame[k];
+    struct sim_memory *m = &sim->memory;
+    uint64_t f;
+
+    pthread_mutex_lock(&m->lock);
+    f = alloc_of(m, pages)->frame[k];
+    pthread_mutex_unlock(&m->lock);
+    return f;
 }
 
 void sim_pages_free(void *ctx, const struct hvlog_pages *pages)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
-    struct sim_alloc *a = alloc_of(pages);
+    struct sim_alloc *a;
 
     pthread_mutex_lock(&m->lock);
+    a = alloc_of(m, pages);
+    m->alloc_of_frame[pages->handle] = NULL;
     /* The engine unmaps before it frees; should an overlay remain, the
      * root loses it here rather than reading a recycled page. */
     frames_put(a, m->overlay, false);
@@ -493,12 +517,13 @@ int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pa
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_memory *m = &sim->memory;
-    const struct sim_alloc *a = alloc_of(pages);
+    const struct sim_alloc *a;
     int rc;
 
     if (sim_fault_hit(sim, HVLOG_SIM_FAULT_MAP))
         return -1;
     pthread_mutex_lock(&m->lock);
+    a = alloc_of(m, pages);
     frames_put(a, m->overlay, true);
     rc = frames_sync(m, a);
     if (rc != 0) { /* no mapping without the view: undo */
@@ -508,7 +533,9 @@ int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pa
     pthread_mutex_unlock(&m->lock);
     if (rc != 0)
         return -1;
-    /* DEC-MAPGPA: identity, GPA page = machine frame, page by page. */
+    /* DEC-MAPGPA: identity, GPA page = machine frame, page by page. The
+     * allocation stays until pages_free, which the engine cannot call
+     * while this call holds its group lock. */
     for (uint32_t k = 0; k < a->count; k++)
         gpa_pages[k] = a->frame[k];
     return 0;
@@ -517,9 +544,10 @@ int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pa
 void sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
-    const struct sim_alloc *a = alloc_of(pages);
+    const struct sim_alloc *a;
 
     pthread_mutex_lock(&m->lock);
+    a = alloc_of(m, pages);
     frames_put(a, m->overlay, false);
     frames_sync(m, a);
     pthread_mutex_unlock(&m->lock);

@@ -29,7 +29,7 @@
  *   - the control thread (the test): CREATE, START, STOP, DETACH, DESTROY
  *     with the forms and rules of §1.1, and the LPs in lock-step mode.
  *
- * Every buffer the LPs complete ends in exactly one of four places, and
+ * Every buffer the LPs complete ends in exactly one of three places, and
  * the test finds each one (per LP, by LpSequenceNumber):
  *   read       read() copied it whole and its Release succeeded;
  *   discarded  STOP 4 saw Complete in its header and its Release succeeded
@@ -37,9 +37,8 @@
  *   stranded   Ready at DESTROY: its message came after read()'s EOF, or
  *              after DETACH (dropped), or the chain to it was cut; DESTROY
  *              unmaps it (Unmap accepts Ready, §5.6);
- *   (pending)  nothing: events lost and not yet stored in a header are the
- *              engine's lost_pending.
- * Conservation, per LP, each term printed and asserted:
+ * and events lost but not yet stored in any header's EventsLost are the
+ * engine's lost_pending. Conservation, per LP, each term printed and asserted:
  *   entries + EventsLost read + entries + EventsLost discarded
  *     + entries + EventsLost stranded + lost_pending == logged.
  *
@@ -49,6 +48,13 @@
  * succeeds owns the buffer; the other side's Release fails (the driver
  * logs and ignores it), and a chain walked through a buffer STOP 4 freed
  * is cut there. Such events are counted ("stop races") and printed.
+ *
+ * Also asserted: no call of CREATE, START, STOP 1 or DESTROY fails; no
+ * buffer is on two chains or queued twice; nothing is InUse or Complete at
+ * DESTROY (Unmap would refuse it and the state would stay: issue #14's
+ * wedge); read()s were partial and Releases came from more than one VP;
+ * with the ISR held across STOP (lock-step runs), buffers were discarded
+ * and stranded, and messages dropped after DETACH.
  *
  * Invariants, not timings (waits are bounded only to turn a hang into a
  * failure); the seed (HVLOG_SIM_SEED) is printed first.

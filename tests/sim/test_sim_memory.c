@@ -98,10 +98,10 @@ static void pages_alloc_gives_contiguous_first_fit_runs(void **state)
     assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &b), 0);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 4, &c), 0);
     /* One run each, back to back, host addresses contiguous. */
-    assert_int_equal(sim_pages_frame(&b, 0), sim_pages_frame(&a, 0) + 3);
-    assert_int_equal(sim_pages_frame(&c, 0), sim_pages_frame(&b, 0) + 2);
+    assert_int_equal(sim_pages_frame(sim, &b, 0), sim_pages_frame(sim, &a, 0) + 3);
+    assert_int_equal(sim_pages_frame(sim, &c, 0), sim_pages_frame(sim, &b, 0) + 2);
     assert_ptr_equal(b.hva, a.hva + 3 * HV_PAGE_SIZE);
-    assert_int_equal(sim_pages_frame(&a, 0) * HV_PAGE_SIZE, deposit_gpa(0, 0));
+    assert_int_equal(sim_pages_frame(sim, &a, 0) * HV_PAGE_SIZE, deposit_gpa(0, 0));
     /* Not zeroed: poisoned, the engine must zero what it uses. */
     assert_int_equal(a.hva[0], 0xA5);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 16 - 9);
@@ -109,9 +109,9 @@ static void pages_alloc_gives_contiguous_first_fit_runs(void **state)
     /* A hole of 2: a run of 3 goes past it, a run of 2 fills it. */
     sim_pages_free(sim, &b);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &d), 0);
-    assert_int_equal(sim_pages_frame(&d, 0), sim_pages_frame(&c, 0) + 4);
+    assert_int_equal(sim_pages_frame(sim, &d, 0), sim_pages_frame(sim, &c, 0) + 4);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &e), 0);
-    assert_int_equal(sim_pages_frame(&e, 0), sim_pages_frame(&a, 0) + 3);
+    assert_int_equal(sim_pages_frame(sim, &e, 0), sim_pages_frame(sim, &a, 0) + 3);
     /* 16 - 3 - 4 - 3 - 2 = 4 free, but no run of 5. */
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 5, &b), -1);
@@ -137,7 +137,7 @@ static void strict_allocation_stays_in_its_domain_and_loose_falls_back(void **st
     /* Loose: the requested domain first, then any other. */
     assert_int_equal(sim_pages_alloc(sim, 0, false, 2, &b), 0);
     assert_int_equal(b.domain, 1);
-    assert_int_equal(sim_pages_frame(&b, 0) * HV_PAGE_SIZE, deposit_gpa(1, 0));
+    assert_int_equal(sim_pages_frame(sim, &b, 0) * HV_PAGE_SIZE, deposit_gpa(1, 0));
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
     assert_int_equal(hvlog_sim_pool_free(sim, 1), 2);
     /* An unknown domain: strict fails, loose takes any. */
@@ -220,11 +220,11 @@ static void mapped_buffers_appear_read_only_and_vanish_when_unmapped(void **stat
     assert_int_equal(root_create(&r, LOCAL, 3, 0, 0), 0);
     assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 3, &info), 0);
     /* Standby: pool pages, invisible to the root. */
-    assert_null(hvlog_sim_root_view(sim, sim_pages_frame(&info.pages, 0) * HV_PAGE_SIZE, 8));
+    assert_null(hvlog_sim_root_view(sim, sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE, 8));
 
     assert_int_equal(root_map(&r, LOCAL, 3), 0);
     /* DEC-MAPGPA: the GPA pages are the machine frames. */
-    assert_int_equal(r.gpa[LOCAL][3], sim_pages_frame(&info.pages, 0) * HV_PAGE_SIZE);
+    assert_int_equal(r.gpa[LOCAL][3], sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE);
     view = root_buffer(&r, LOCAL, 3);
     assert_non_null(view);
     assert_int_equal(hvlog_load_le32(view + 4), 3); /* BufferIndex */
