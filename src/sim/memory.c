@@ -130,6 +130,8 @@ int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
     m->fixed_frames = c->root_ram_pages;
     m->deposit_frames = c->deposit_frames ? c->deposit_frames : 2 * c->pool_pages;
     m->children = c->children;
+    m->scatter = c->scatter_pages;
+    m->scatter_rng = sim_rng_seed(c->seed, UINT32_MAX);
     if ((uint64_t)m->fixed_frames + m->deposit_frames > SIM_MAX_FRAMES)
         return -1;
     m->region_frames = m->fixed_frames + m->deposit_frames;
@@ -159,7 +161,9 @@ int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
     m->overlay = calloc(words, sizeof(uint64_t));
     m->pool_deposited = calloc(m->domains, sizeof(uint32_t));
     m->pool_used = calloc(m->domains, sizeof(uint32_t));
-    if (!m->deposited || !m->used || !m->overlay || !m->pool_deposited || !m->pool_used)
+    m->alloc_of_frame = calloc(m->root_frames, sizeof(struct sim_alloc *));
+    if (!m->deposited || !m->used || !m->overlay || !m->pool_deposited || !m->pool_used ||
+        !m->alloc_of_frame)
         return -1;
     return 0;
 }
@@ -178,6 +182,7 @@ void sim_memory_fini(struct sim_memory *m)
     free(m->overlay);
     free(m->pool_deposited);
     free(m->pool_used);
+    free(m->alloc_of_frame);
     pthread_mutex_destroy(&m->lock);
     memset(m, 0, sizeof(*m));
     m->fd = -1;
@@ -291,8 +296,114 @@ static uint64_t find_run(const struct sim_memory *m, uint32_t d, uint32_t count)
 }
 
 /*
- * pages_alloc: a contiguous run from domain @domain (strict), or from any
- * domain, the requested one first (§4.3, DEC-POOL). Not zeroed: poisoned,
+ * One allocation handed to the engine (hvlog_pages.handle is its first
+ * frame, the key of sim_memory.alloc_of_frame):
+ * its machine frames, in page order, and the hypervisor's address of them.
+ * §5.3 asks only for BufferPages pages of the pool, and §5.5 returns one
+ * GPA page number per page: nothing makes them consecutive. A run of
+ * adjacent frames is used as it is (@hva points into the rw view); other
+ * frames get an alias, a private mapping of the memfd frame by frame, so
+ * the engine still sees one range (as a hypervisor maps scattered pages
+ * into its own address space, and as the Linux driver vmaps the page list
+ * Map returns, research/real-clients.md §1.1).
+ */
+struct sim_alloc {
+    uint8_t *hva;       /* the engine's contiguous view */
+    uint8_t *alias;     /* NULL for a run (hva is in rw) */
+    uint32_t count;
+    uint32_t domain;
+    uint64_t frame[];   /* [count], page k of the allocation */
+};
+
+/* Scatter: @count free frames of domain @d in a seeded random order (no
+ * two pages adjacent unless the draw says so); else the lowest free
+ * frames. Returns whether the domain has that many. Memory lock held. */
+static bool pick_frames(struct sim_memory *m, uint32_t d, uint32_t count, bool scatter,
+                        uint64_t *frame)
+{
+    uint64_t lo = sim_region_base(m, d) + m->fixed_frames;
+    uint64_t hi = sim_region_base(m, d) + m->region_frames;
+    uint32_t n = 0;
+
+    if (m->pool_deposited[d] - m->pool_used[d] < count)
+        return false;
+    if (!scatter) {
+        for (uint64_t f = lo; f < hi && n < count; f++) {
+            if (frame_free(m, f))
+                frame[n++] = f;
+        }
+        return n == count;
+    }
+    /* Draw without replacement: a free frame not drawn yet, by rejection
+     * (the pool has at least @count free frames, so this ends). */
+    while (n < count) {
+        uint64_t f = lo + sim_rng_next(&m->scatter_rng) % (hi - lo);
+        bool taken = !frame_free(m, f);
+
+        for (uint32_t k = 0; k < n && !taken; k++)
+            taken = frame[k] == f;
+        if (!taken)
+            frame[n++] = f;
+    }
+    return true;
+}
+
+static bool frames_are_run(const struct sim_alloc *a)
+{
+    for (uint32_t k = 1; k < a->count; k++) {
+        if (a->frame[k] != a->frame[0] + k)
+            return false;
+    }
+    return true;
+}
+
+/* The alias of scattered frames; 0 or -1 (nothing left mapped). */
+static int alias_build(struct sim_memory *m, struct sim_alloc *a)
+{
+    void *base = mmap(NULL, (size_t)a->count * SIM_PAGE, PROT_NONE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+    if (base == MAP_FAILED || base == NULL)
+        return -1;
+    for (uint32_t k = 0; k < a->count; k++) {
+        void *at = (uint8_t *)base + (size_t)k * SIM_PAGE;
+
+        if (mmap(at, SIM_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, m->fd,
+                 (off_t)(a->frame[k] * SIM_PAGE)) == MAP_FAILED) {
+            munmap(base, (size_t)a->count * SIM_PAGE);
+            return -1;
+        }
+    }
+    a->alias = base;
+    a->hva = base;
+    return 0;
+}
+
+static void frames_put(const struct sim_alloc *a, uint64_t *map, bool on)
+{
+    for (uint32_t k = 0; k < a->count; k++)
+        bits_put(map, a->frame[k], 1, on);
+}
+
+/* The ro view of the allocation's frames, one mprotect for a run. */
+static int frames_sync(struct sim_memory *m, const struct sim_alloc *a)
+{
+    int rc = 0;
+
+    if (!a->alias)
+        return view_sync(m, a->frame[0], a->count);
+    for (uint32_t k = 0; k < a->count; k++)
+        rc |= view_sync(m, a->frame[k], 1);
+    return rc;
+}
+
+/*
+ * pages_alloc: @count pages of domain @domain (strict), or of any domain,
+ * the requested one first (§4.3, DEC-POOL). Unless the sim scatters
+ * (hvlog_sim_config.scatter_pages), the lowest run of adjacent free frames;
+ * failing that, any free frames of the domain: a fragmented pool that
+ * holds the pages can supply them (§5.3's INSUFFICIENT_MEMORY is "the pool
+ * cannot supply BufferPages pages", not "no run"). Not zeroed: poisoned,
  * so an engine that forgets to zero is caught.
  */
 int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
@@ -300,53 +411,104 @@ int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_memory *m = &sim->memory;
-    uint64_t first = UINT64_MAX;
+    struct sim_alloc *a;
+    bool found = false;
     uint32_t d = 0;
 
     if (count == 0 || sim_fault_hit(sim, HVLOG_SIM_FAULT_ALLOC))
         return -1;
     if (strict && domain >= m->domains)
         return -1;
+    a = malloc(sizeof(*a) + (size_t)count * sizeof(a->frame[0]));
+    if (!a)
+        return -1;
     pthread_mutex_lock(&m->lock);
-    if (domain < m->domains) {
-        d = domain;
-        first = find_run(m, d, count);
-    }
-    for (uint32_t i = 0; first == UINT64_MAX && !strict && i < m->domains; i++) {
-        if (i != domain) {
-            d = i;
-            first = find_run(m, d, count);
+    for (uint32_t i = 0; !found && i <= m->domains; i++) {
+        /* i == 0: the requested domain; then the others unless strict. */
+        if (i == 0 ? domain >= m->domains : strict || i - 1 == domain)
+            continue;
+        d = i == 0 ? domain : i - 1;
+        if (!m->scatter) {
+            uint64_t first = find_run(m, d, count);
+
+            if (first != UINT64_MAX) {
+                for (uint32_t k = 0; k < count; k++)
+                    a->frame[k] = first + k;
+                found = true;
+                continue;
+            }
         }
+        found = pick_frames(m, d, count, m->scatter && count > 1, a->frame);
     }
-    if (first != UINT64_MAX) {
-        bits_put(m->used, first, count, true);
+    if (found) {
+        a->count = count;
+        a->domain = d;
+        a->alias = NULL;
+        frames_put(a, m->used, true);
         m->pool_used[d] += count;
     }
     pthread_mutex_unlock(&m->lock);
-    if (first == UINT64_MAX)
+    if (!found) {
+        free(a);
         return -1;
+    }
+    if (frames_are_run(a)) {
+        a->hva = m->rw + a->frame[0] * SIM_PAGE;
+    } else if (alias_build(m, a) != 0) {
+        pthread_mutex_lock(&m->lock);
+        frames_put(a, m->used, false);
+        m->pool_used[d] -= count;
+        pthread_mutex_unlock(&m->lock);
+        free(a);
+        return -1;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->alloc_of_frame[a->frame[0]] = a;
+    pthread_mutex_unlock(&m->lock);
     /* The frames are the engine's now: fill them outside the lock. */
-    memset(m->rw + first * SIM_PAGE, SIM_POISON, (size_t)count * SIM_PAGE);
-    out->hva = m->rw + first * SIM_PAGE;
-    out->handle = first;
+    memset(a->hva, SIM_POISON, (size_t)count * SIM_PAGE);
+    out->hva = a->hva;
+    out->handle = a->frame[0]; /* the key of alloc_of_frame */
     out->count = count;
     out->domain = d;
     return 0;
 }
 
+/* The allocation @pages names. Memory lock held. */
+static struct sim_alloc *alloc_of(const struct sim_memory *m, const struct hvlog_pages *pages)
+{
+    return m->alloc_of_frame[pages->handle];
+}
+
+uint64_t sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k)
+{
+    struct sim_memory *m = &sim->memory;
+    uint64_t f;
+
+    pthread_mutex_lock(&m->lock);
+    f = alloc_of(m, pages)->frame[k];
+    pthread_mutex_unlock(&m->lock);
+    return f;
+}
+
 void sim_pages_free(void *ctx, const struct hvlog_pages *pages)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
-    uint64_t first = pages->handle;
+    struct sim_alloc *a;
 
     pthread_mutex_lock(&m->lock);
+    a = alloc_of(m, pages);
+    m->alloc_of_frame[pages->handle] = NULL;
     /* The engine unmaps before it frees; should an overlay remain, the
      * root loses it here rather than reading a recycled page. */
-    bits_put(m->overlay, first, pages->count, false);
-    bits_put(m->used, first, pages->count, false);
-    m->pool_used[pages->domain] -= pages->count;
-    view_sync(m, first, pages->count);
+    frames_put(a, m->overlay, false);
+    frames_put(a, m->used, false);
+    m->pool_used[a->domain] -= a->count;
+    frames_sync(m, a);
     pthread_mutex_unlock(&m->lock);
+    if (a->alias)
+        munmap(a->alias, (size_t)a->count * SIM_PAGE);
+    free(a);
 }
 
 /* ---- overlays (§5.5, §5.6) ---- */
@@ -355,34 +517,39 @@ int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pa
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_memory *m = &sim->memory;
-    uint64_t first = pages->handle;
+    const struct sim_alloc *a;
     int rc;
 
     if (sim_fault_hit(sim, HVLOG_SIM_FAULT_MAP))
         return -1;
     pthread_mutex_lock(&m->lock);
-    bits_put(m->overlay, first, pages->count, true);
-    rc = view_sync(m, first, pages->count);
+    a = alloc_of(m, pages);
+    frames_put(a, m->overlay, true);
+    rc = frames_sync(m, a);
     if (rc != 0) { /* no mapping without the view: undo */
-        bits_put(m->overlay, first, pages->count, false);
-        view_sync(m, first, pages->count);
+        frames_put(a, m->overlay, false);
+        frames_sync(m, a);
     }
     pthread_mutex_unlock(&m->lock);
     if (rc != 0)
         return -1;
-    /* DEC-MAPGPA: identity, GPA page = machine frame. */
-    for (uint32_t i = 0; i < pages->count; i++)
-        gpa_pages[i] = first + i;
+    /* DEC-MAPGPA: identity, GPA page = machine frame, page by page. The
+     * allocation stays until pages_free, which the engine cannot call
+     * while this call holds its group lock. */
+    for (uint32_t k = 0; k < a->count; k++)
+        gpa_pages[k] = a->frame[k];
     return 0;
 }
 
 void sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
+    const struct sim_alloc *a;
 
     pthread_mutex_lock(&m->lock);
-    bits_put(m->overlay, pages->handle, pages->count, false);
-    view_sync(m, pages->handle, pages->count);
+    a = alloc_of(m, pages);
+    frames_put(a, m->overlay, false);
+    frames_sync(m, a);
     pthread_mutex_unlock(&m->lock);
 }
 

@@ -46,6 +46,8 @@
  * the root's GPA space, PROT_READ where the root may read and PROT_NONE
  * elsewhere, so a store through it always faults.
  */
+struct sim_alloc;
+
 struct sim_memory {
     int fd;
     uint8_t *rw;            /* [total_frames]: the domains' regions, then the children's RAM */
@@ -65,6 +67,9 @@ struct sim_memory {
     uint64_t *overlay;      /* bit per root frame: mapped into the root's view (implies used) */
     uint32_t *pool_deposited; /* [domains] frames in the pool */
     uint32_t *pool_used;      /* [domains] pool frames given to the engine */
+    struct sim_alloc **alloc_of_frame; /* [root_frames]: the allocation whose page 0 it is */
+    bool scatter;             /* hvlog_sim_config.scatter_pages (set at init) */
+    uint64_t scatter_rng;     /* the draw of scattered frames */
 };
 
 int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c);
@@ -81,6 +86,9 @@ uint8_t *sim_rw_of_gpa(const struct sim_memory *m, uint64_t gpa);
 int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
                     struct hvlog_pages *out);
 void sim_pages_free(void *ctx, const struct hvlog_pages *pages);
+/* The machine frame (= root GPA page, DEC-MAPGPA) of page @k of @pages,
+ * an allocation of sim_pages_alloc; @k < pages->count. Takes the memory lock. */
+uint64_t sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k);
 int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages);
 void sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages);
 enum hvlog_gpa_result sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t gpa, uint32_t len,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Machine memory (src/sim/memory.c): the pool (deposit, withdraw,
- * contiguous first-fit runs, strict and loose domains, accounting), the
+ * contiguous first-fit runs, scattered frames when the pool is fragmented
+ * or the sim scatters, strict and loose domains, accounting), the
  * root's read-only view (overlays appear and vanish; a store faults), guest
  * accesses by GPA and memory intercepts (§3.4, §5.5, Q-GPA, DEC-MAPGPA).
  */
@@ -97,10 +98,10 @@ static void pages_alloc_gives_contiguous_first_fit_runs(void **state)
     assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &b), 0);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 4, &c), 0);
     /* One run each, back to back, host addresses contiguous. */
-    assert_int_equal(b.handle, a.handle + 3);
-    assert_int_equal(c.handle, b.handle + 2);
+    assert_int_equal(sim_pages_frame(sim, &b, 0), sim_pages_frame(sim, &a, 0) + 3);
+    assert_int_equal(sim_pages_frame(sim, &c, 0), sim_pages_frame(sim, &b, 0) + 2);
     assert_ptr_equal(b.hva, a.hva + 3 * HV_PAGE_SIZE);
-    assert_int_equal(a.handle * HV_PAGE_SIZE, deposit_gpa(0, 0));
+    assert_int_equal(sim_pages_frame(sim, &a, 0) * HV_PAGE_SIZE, deposit_gpa(0, 0));
     /* Not zeroed: poisoned, the engine must zero what it uses. */
     assert_int_equal(a.hva[0], 0xA5);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 16 - 9);
@@ -108,9 +109,9 @@ static void pages_alloc_gives_contiguous_first_fit_runs(void **state)
     /* A hole of 2: a run of 3 goes past it, a run of 2 fills it. */
     sim_pages_free(sim, &b);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &d), 0);
-    assert_int_equal(d.handle, c.handle + 4);
+    assert_int_equal(sim_pages_frame(sim, &d, 0), sim_pages_frame(sim, &c, 0) + 4);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &e), 0);
-    assert_int_equal(e.handle, a.handle + 3);
+    assert_int_equal(sim_pages_frame(sim, &e, 0), sim_pages_frame(sim, &a, 0) + 3);
     /* 16 - 3 - 4 - 3 - 2 = 4 free, but no run of 5. */
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
     assert_int_equal(sim_pages_alloc(sim, 0, true, 5, &b), -1);
@@ -136,7 +137,7 @@ static void strict_allocation_stays_in_its_domain_and_loose_falls_back(void **st
     /* Loose: the requested domain first, then any other. */
     assert_int_equal(sim_pages_alloc(sim, 0, false, 2, &b), 0);
     assert_int_equal(b.domain, 1);
-    assert_int_equal(b.handle * HV_PAGE_SIZE, deposit_gpa(1, 0));
+    assert_int_equal(sim_pages_frame(sim, &b, 0) * HV_PAGE_SIZE, deposit_gpa(1, 0));
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
     assert_int_equal(hvlog_sim_pool_free(sim, 1), 2);
     /* An unknown domain: strict fails, loose takes any. */
@@ -219,11 +220,11 @@ static void mapped_buffers_appear_read_only_and_vanish_when_unmapped(void **stat
     assert_int_equal(root_create(&r, LOCAL, 3, 0, 0), 0);
     assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 3, &info), 0);
     /* Standby: pool pages, invisible to the root. */
-    assert_null(hvlog_sim_root_view(sim, info.pages.handle * HV_PAGE_SIZE, 8));
+    assert_null(hvlog_sim_root_view(sim, sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE, 8));
 
     assert_int_equal(root_map(&r, LOCAL, 3), 0);
     /* DEC-MAPGPA: the GPA pages are the machine frames. */
-    assert_int_equal(r.gpa[LOCAL][3], info.pages.handle * HV_PAGE_SIZE);
+    assert_int_equal(r.gpa[LOCAL][3], sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE);
     view = root_buffer(&r, LOCAL, 3);
     assert_non_null(view);
     assert_int_equal(hvlog_load_le32(view + 4), 3); /* BufferIndex */
@@ -495,6 +496,128 @@ static void root_ops_bind_the_roots_side_of_the_sim(void **state)
     hvlog_sim_destroy(sim);
 }
 
+/* ---- buffers whose pages are not one run (§5.3, §5.5, DEC-MAPGPA) ---- */
+
+/* Map with the output in scratch page 2: the page list as the root gets it. */
+static void map_pages(struct sim_root *r, uint32_t type, uint32_t index, uint32_t pages,
+                      uint64_t *gpa_page)
+{
+    uint8_t *out;
+    uint64_t out_gpa = hvlog_sim_root_page(r->sim, 2, &out);
+
+    assert_int_equal(root_map_at(r, type, index, 0, out_gpa), 0);
+    for (uint32_t k = 0; k < pages; k++)
+        gpa_page[k] = hvlog_load_le64(out + 8 * k);
+}
+
+/*
+ * Regression: the sim used to answer Create with INSUFFICIENT_MEMORY when
+ * the pool held the pages but no run of adjacent ones (§5.3 fails only when
+ * the pool "cannot supply BufferPages pages"). A fragmented pool now
+ * supplies scattered frames; Map returns them page by page, and what the
+ * engine writes across a page boundary reaches the frames the root reads.
+ */
+static void a_fragmented_pool_supplies_a_buffer_from_scattered_frames(void **state)
+{
+    struct hvlog_sim *sim = make_sim(1, 8);
+    struct sim_root r;
+    uint64_t gpa_page[3];
+    uint8_t payload[5000], entry[16];
+    const uint8_t *page[3];
+    (void)state;
+
+    root_attach(&r, sim);
+    /* DEC-POOL: one page per group; then six one-page buffers fill the
+     * pool, and deleting every other one leaves three single free frames. */
+    assert_int_equal(root_init(&r, LOCAL, 6, 1, 1, 0), 0);
+    assert_int_equal(root_init(&r, GLOBAL, 1, 3, 1, 0), 0);
+    for (uint32_t i = 0; i < 6; i++)
+        assert_int_equal(root_create(&r, LOCAL, i, 0, 0), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
+    for (uint32_t i = 0; i < 6; i += 2)
+        assert_int_equal(root_fast(&r, HvCallHvDeleteEventLogBuffer, LOCAL, i, 0), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 3);
+
+    assert_int_equal(root_create(&r, GLOBAL, 0, 0, 0), HV_STATUS_SUCCESS);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
+    map_pages(&r, GLOBAL, 0, 3, gpa_page);
+    for (uint32_t k = 0; k < 3; k++) {
+        page[k] = hvlog_sim_root_view(sim, gpa_page[k] << HV_PAGE_SHIFT, HV_PAGE_SIZE);
+        assert_non_null(page[k]);
+        if (k)
+            assert_int_not_equal(gpa_page[k], gpa_page[k - 1] + 1);
+    }
+    assert_int_equal(hvlog_load_le32(page[0] + 4), 0); /* BufferIndex */
+    assert_int_equal(hvlog_load_le32(page[0] + 52), GLOBAL); /* Type */
+
+    /* One entry from byte 72 of page 0 well into page 1. */
+    for (uint32_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 7u + 1u);
+    assert_int_equal(root_sources(&r, GLOBAL, ~0ull), 0);
+    assert_int_equal(hvlog_sim_log(sim, 0, GLOBAL, 1, 0x0101, 9, payload, sizeof payload),
+                     HVLOG_LOG_RECORDED);
+    memcpy(entry, page[0] + HV_EVENTLOG_BUFFER_HEADER_SIZE, sizeof entry);
+    assert_int_equal(hvlog_load_le32(entry), 9); /* Context */
+    for (uint32_t i = 0; i < sizeof payload; i++) {
+        uint32_t at = HV_EVENTLOG_BUFFER_HEADER_SIZE + 16 + i;
+
+        assert_int_equal(page[at / HV_PAGE_SIZE][at % HV_PAGE_SIZE], payload[i]);
+    }
+
+    assert_int_equal(root_sources(&r, GLOBAL, 0), 0);
+    assert_int_equal(root_fast(&r, HvCallHvFlushEventLogBuffer, GLOBAL, 0, 0), 0);
+    (void)root_drain(&r, NULL); /* nobody listens: the buffer stays Ready/Complete */
+    hvlog_sim_destroy(sim);      /* the engine gives scattered pages back */
+}
+
+/* scatter_pages: every multi-page buffer is a page list; Map returns it,
+ * each page appears read-only, and Unmap revokes each. */
+static void scatter_pages_maps_each_buffer_as_a_page_list(void **state)
+{
+    struct hvlog_sim_config c = hvlog_sim_config_default();
+    struct hvlog_sim *sim = NULL;
+    struct sim_root r;
+    uint64_t gpa_page[4][4];
+    uint32_t apart = 0;
+    (void)state;
+
+    c.lockstep = true;
+    c.scatter_pages = true;
+    c.pool_pages = 64;
+    assert_int_equal(hvlog_sim_create(&c, &sim), 0);
+    root_attach(&r, sim);
+    assert_int_equal(root_init(&r, LOCAL, 4, 4, 1, 0), 0);
+    for (uint32_t i = 0; i < 4; i++) {
+        assert_int_equal(root_create(&r, LOCAL, i, 0, 0), 0);
+        map_pages(&r, LOCAL, i, 4, gpa_page[i]);
+        for (uint32_t k = 0; k < 4; k++) {
+            const uint8_t *v =
+                hvlog_sim_root_view(sim, gpa_page[i][k] << HV_PAGE_SHIFT, HV_PAGE_SIZE);
+
+            assert_non_null(v);
+            if (k == 0)
+                assert_int_equal(hvlog_load_le32(v + 4), i); /* BufferIndex */
+            apart += k && gpa_page[i][k] != gpa_page[i][k - 1] + 1;
+            /* No frame is in two buffers. */
+            for (uint32_t j = 0; j <= i; j++) {
+                for (uint32_t l = 0; l < (j == i ? k : 4); l++)
+                    assert_int_not_equal(gpa_page[j][l], gpa_page[i][k]);
+            }
+        }
+    }
+    assert_true(apart > 0); /* the seed drew a page list that is not a run */
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 64 - 1 - 16);
+    for (uint32_t i = 0; i < 4; i++) {
+        assert_int_equal(root_unmap(&r, LOCAL, i), 0);
+        for (uint32_t k = 0; k < 4; k++)
+            assert_null(hvlog_sim_root_view(sim, gpa_page[i][k] << HV_PAGE_SHIFT, 8));
+        assert_int_equal(root_fast(&r, HvCallHvDeleteEventLogBuffer, LOCAL, i, 0), 0);
+    }
+    assert_int_equal(root_fast(&r, HvCallHvFinalizeEventLogBufferGroup, LOCAL, 0, 0), 0);
+    assert_int_equal(hvlog_sim_pool_free(sim, 0), 64);
+    hvlog_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +626,8 @@ int main(void)
         cmocka_unit_test(strict_allocation_stays_in_its_domain_and_loose_falls_back),
         cmocka_unit_test(create_takes_buffer_pages_from_the_domain_it_names),
         cmocka_unit_test(withdraw_takes_only_free_pool_frames),
+        cmocka_unit_test(a_fragmented_pool_supplies_a_buffer_from_scattered_frames),
+        cmocka_unit_test(scatter_pages_maps_each_buffer_as_a_page_list),
         cmocka_unit_test(mapped_buffers_appear_read_only_and_vanish_when_unmapped),
         cmocka_unit_test(a_store_through_the_root_view_faults),
         cmocka_unit_test(a_read_through_an_old_pointer_after_unmap_faults),

@@ -130,6 +130,12 @@ struct hvlog_sim_config {
      * learns the geometry with HvGetSystemProperty (below). */
     uint32_t system_diag_buffers;
     uint32_t system_diag_pages;
+    /* Scatter every multi-page allocation: its frames are drawn from the
+     * domain at random (seeded), so Map returns GPA pages that are not
+     * consecutive (§5.5 gives one page number per page, DEC-MAPGPA), as a
+     * fragmented pool on a real host does. Off: the lowest run of adjacent
+     * frames, and scattered frames only when the pool has no such run. */
+    bool scatter_pages;
     /* Injectable clock: reference time in 100 ns; NULL = CLOCK_MONOTONIC
      * since the sim started. Must be non-decreasing, and callable from
      * every LP thread at once. With an injected clock the TSC (entries of a
