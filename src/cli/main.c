@@ -30,6 +30,8 @@ static const struct cli_command commands[] = {
      "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--tsc-hz HZ]"},
     {"info", cli_cmd_info, "what a trace holds: its metadata, files and recording state",
      "hvlog info [--json] TRACE"},
+    {"top", cli_cmd_top, "a live view of a recording: events/s, bytes/s, losses per type and LP",
+     "hvlog top TRACE [-b|--batch] [-n|--iterations N] [--interval MS]"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
