@@ -26,11 +26,19 @@ struct top_row {
     uint64_t bytes;   /* entry bytes, [72, NextBufferOffset) of each buffer */
     uint64_t buffers; /* buffers released */
     uint64_t lost;    /* sum of the buffers' EventsLost */
+    /* TOP_KNOWN_CAUSES: the producers' losses by cause (§7.3, §7.4),
+     * counted when they happen, not when a buffer carries them. */
+    uint64_t lost_no_buffer, lost_too_large;
+    /* TOP_KNOWN_STATES: the stream's buffers Ready (released to the root,
+     * not yet read back) and InUse now; not cumulative. */
+    uint32_t ready, inuse;
 };
 
 /* What a sample knows beyond the rows (bits of top_sample.known). */
 enum top_known {
-    TOP_KNOWN_MESSAGES = 1u << 0,     /* messages: the client's ready messages */
+    TOP_KNOWN_MESSAGES = 1u << 0, /* messages: the client's ready messages */
+    TOP_KNOWN_CAUSES = 1u << 1,   /* rows' lost_no_buffer, lost_too_large */
+    TOP_KNOWN_STATES = 1u << 2,   /* rows' ready, inuse */
 };
 
 /* One look at the source: cumulative counters, rows sorted by type then LP. */
@@ -69,6 +77,29 @@ bool top_trace_open(const char *path, struct top_trace **out, char *why, size_t 
  */
 bool top_trace_sample(struct top_trace *t, struct top_sample *s, char *why, size_t why_len);
 void top_trace_close(struct top_trace *t);
+
+/* ---- the simulated host (top_sim.c) ---- */
+
+/* What `hvlog top` without TRACE runs: record's workload options. */
+struct top_sim_config {
+    uint64_t lps, seed, rate, payload, buffers, pages, threshold, global_pm;
+    uint64_t duration_ms; /* 0: until the user quits */
+};
+
+struct top_sim;
+
+/* top_sim_open - create the simulated host and be its root, as `hvlog
+ * record` does, keeping no buffers; the workload starts. False after one
+ * line in @why. */
+bool top_sim_open(const struct top_sim_config *config, struct top_sim **out, char *why,
+                  size_t why_len);
+/* top_sim_pump - be the root until @until_ns (CLOCK_MONOTONIC): take the
+ * ready messages and read and release the buffers, counting them. */
+void top_sim_pump(struct top_sim *sim, uint64_t until_ns);
+/* top_sim_sample - the counts so far, the buffers' states and the losses
+ * by cause now, into @s. */
+bool top_sim_sample(struct top_sim *sim, struct top_sample *s, char *why, size_t why_len);
+void top_sim_close(struct top_sim *sim);
 
 /* ---- the view (top_view.c) ---- */
 

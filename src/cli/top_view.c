@@ -127,20 +127,29 @@ static void fmt_bytes_rate(char *buf, size_t len, uint64_t now, uint64_t then, u
 
 #define COLUMNS "%-7s %4s %10s %11s %8s %8s %8s %6s %6s"
 
-static void emit_row(top_line_fn line, void *arg, const char *type, const char *lp,
+static void emit_row(top_line_fn line, void *arg, unsigned known, const char *type, const char *lp,
                      const struct top_row *now, const struct top_row *then, uint64_t dt_ns)
 {
     static const struct top_row zero;
-    char events[32], bytes[32], lost[32], text[160];
+    char events[32], bytes[32], lost[32], nobuf[32] = "-", large[32] = "-", ready[16] = "-",
+                                                   inuse[16] = "-", text[160];
 
     if (!then)
         then = &zero; /* a stream that appeared since the last sample */
     fmt_rate(events, sizeof events, now->events, then->events, dt_ns);
     fmt_bytes_rate(bytes, sizeof bytes, now->bytes, then->bytes, dt_ns);
     fmt_rate(lost, sizeof lost, now->lost, then->lost, dt_ns);
-    /* The loss by cause and the buffers' states are not in a trace's
-     * files (top.h): "-", explained by the legend. */
-    snprintf(text, sizeof text, COLUMNS, type, lp, events, bytes, lost, "-", "-", "-", "-");
+    /* What the source cannot know (a trace's files: top.h) stays "-",
+     * explained by the legend. */
+    if (known & TOP_KNOWN_CAUSES) {
+        fmt_rate(nobuf, sizeof nobuf, now->lost_no_buffer, then->lost_no_buffer, dt_ns);
+        fmt_rate(large, sizeof large, now->lost_too_large, then->lost_too_large, dt_ns);
+    }
+    if (known & TOP_KNOWN_STATES) {
+        snprintf(ready, sizeof ready, "%" PRIu32, now->ready);
+        snprintf(inuse, sizeof inuse, "%" PRIu32, now->inuse);
+    }
+    snprintf(text, sizeof text, COLUMNS, type, lp, events, bytes, lost, nobuf, large, ready, inuse);
     line(arg, text, false);
 }
 
@@ -158,16 +167,25 @@ void top_view_render(const char *name, const struct top_sample *prev, const stru
         all.bytes += cur->rows[i].bytes;
         all.buffers += cur->rows[i].buffers;
         all.lost += cur->rows[i].lost;
+        all.lost_no_buffer += cur->rows[i].lost_no_buffer;
+        all.lost_too_large += cur->rows[i].lost_too_large;
+        all.ready += cur->rows[i].ready;
+        all.inuse += cur->rows[i].inuse;
     }
     for (uint32_t i = 0; prev && i < prev->count; i++) {
         all_prev.events += prev->rows[i].events;
         all_prev.bytes += prev->rows[i].bytes;
         all_prev.lost += prev->rows[i].lost;
+        all_prev.lost_no_buffer += prev->rows[i].lost_no_buffer;
+        all_prev.lost_too_large += prev->rows[i].lost_too_large;
     }
     snprintf(text, sizeof text, "hvlog top - %s - %s - %.1f s", name, cur->state ? cur->state : "?",
              (double)elapsed_ns / 1e9);
     line(arg, text, true);
-    if (cur->known & TOP_KNOWN_MESSAGES)
+    if ((cur->known & TOP_KNOWN_MESSAGES) && prev && dt_ns && (prev->known & TOP_KNOWN_MESSAGES))
+        snprintf(messages, sizeof messages, "%" PRIu64 " (%.0f/s)", cur->messages,
+                 (double)(cur->messages - prev->messages) * 1e9 / (double)dt_ns);
+    else if (cur->known & TOP_KNOWN_MESSAGES)
         snprintf(messages, sizeof messages, "%" PRIu64, cur->messages);
     else
         snprintf(messages, sizeof messages, "-");
@@ -186,11 +204,15 @@ void top_view_render(const char *name, const struct top_sample *prev, const stru
         char lp[16];
 
         snprintf(lp, sizeof lp, "%" PRIu32, r->lp);
-        emit_row(line, arg, type ? type : "?", lp, r, prev ? find_row(prev, r->type, r->lp) : NULL,
-                 dt_ns);
+        emit_row(line, arg, cur->known, type ? type : "?", lp, r,
+                 prev ? find_row(prev, r->type, r->lp) : NULL, dt_ns);
     }
-    emit_row(line, arg, "all", "-", &all, &all_prev, dt_ns);
+    emit_row(line, arg, cur->known, "all", "-", &all, &all_prev, dt_ns);
     line(arg, "", false);
-    line(arg, "-: not in the trace files (buffer states, messages until the end, loss by cause)",
-         false);
+    if ((cur->known & (TOP_KNOWN_CAUSES | TOP_KNOWN_STATES)) != (TOP_KNOWN_CAUSES | TOP_KNOWN_STATES))
+        line(arg, "-: not in the trace files (buffer states, messages until the end, loss by cause)",
+             false);
+    else
+        line(arg, "nobuf/s, large/s: lost for want of a free buffer, or too large; ready, inuse: buffers now",
+             false);
 }

@@ -2,6 +2,7 @@
 # top_batch.sh HVLOG WORKDIR: `hvlog top` in plain-text mode (issue 17,
 # item 3) following a recording while `hvlog record` writes it:
 #   - usage errors exit 2 and a missing trace exits 1, one stderr line each;
+#   - without TRACE, the simulated host in-process shows every column;
 #   - with stdout not a terminal, top prints one block per interval without
 #     --batch, with the column headers and a row per LP, says "being
 #     written" while the recorder runs and stops by itself after a last
@@ -16,9 +17,9 @@ rm -rf "$work"; mkdir -p "$work"
 fail() { echo "top_batch: $*" >&2; exit 1; }
 
 # ---- refusals ---------------------------------------------------------------
-rc=0; "$hvlog" top > /dev/null 2> "$work/err" || rc=$?
-[ $rc -eq 2 ] || fail "no operand: exit $rc, not 2"
-[ "$(wc -l < "$work/err")" -eq 1 ] || fail "no operand: not one line: $(cat "$work/err")"
+rc=0; "$hvlog" top -b "$work" "$work" > /dev/null 2> "$work/err" || rc=$?
+[ $rc -eq 2 ] || fail "two operands: exit $rc, not 2"
+[ "$(wc -l < "$work/err")" -eq 1 ] || fail "two operands: not one line: $(cat "$work/err")"
 rc=0; "$hvlog" top --interval 50 "$work" > /dev/null 2> "$work/err" || rc=$?
 [ $rc -eq 2 ] || fail "--interval 50 (more than 10 refreshes a second): exit $rc, not 2"
 grep -q -- '--interval' "$work/err" || fail "--interval 50: the line does not name it: $(cat "$work/err")"
@@ -79,4 +80,28 @@ rc=0; "$hvlog" top -b -n 5 --interval 100 "$t" > "$work/done" || rc=$?
 [ $rc -eq 0 ] || fail "top of a finished trace exited $rc"
 [ "$(grep -c '^hvlog top - .* - finished - ' "$work/done")" -eq 1 ] || fail "a finished trace is not one finished block"
 grep -q "^total: $want events, " "$work/done" || fail "a finished trace's total is not $want events"
-echo "top_batch: $blocks blocks, $want events"
+echo "top_batch: $blocks blocks of the trace, $want events"
+
+# ---- the simulated host, in-process ---------------------------------------------
+# Everything is known there: the cause columns and buffer states are numbers,
+# not "-", and messages count. Flat out into 4 one-page buffers loses events
+# for want of a free buffer; --duration ends it with a "finished" block in
+# which every buffer was drained (inuse 0), exit 0.
+rc=0; "$hvlog" top --batch --interval 200 --duration 1000 --lps 2 --rate 0 --buffers 4 --pages 1 \
+    --threshold 1 > "$work/sim" 2> "$work/sim.err" || rc=$?
+[ $rc -eq 0 ] || fail "top of the simulated host exited $rc: $(cat "$work/sim.err")"
+grep -q '^hvlog top - simulated host - running - ' "$work/sim" || fail "sim: no 'running' block"
+[ "$(grep -c '^hvlog top - simulated host - finished - ' "$work/sim")" -eq 1 ] ||
+    fail "sim: not one 'finished' block at the end"
+grep -Eq '^local +1 +[0-9]+ +[0-9.]+ [KMG]?i?B +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$' "$work/sim" ||
+    fail "sim: LP 1's row does not have a number in every column"
+grep -Eq '^all +- +[0-9]+ +[0-9.]+ [KMG]?i?B +[0-9]+ +[1-9][0-9]* ' "$work/sim" ||
+    fail "sim: flat out into 4 buffers, no events lost for want of a buffer"
+grep '^total: ' "$work/sim" | tail -n 1 | grep -Eq ' [1-9][0-9]* lost, 0 corrupt; messages [1-9]' ||
+    fail "sim: the last totals show no EventsLost or no messages"
+grep -A 20 ' - finished - ' "$work/sim" | grep -Eq '^all +- .* 0 +0$' ||
+    fail "sim: buffers still Ready or InUse after the run was concluded"
+rc=0; "$hvlog" top "$t" --lps 2 > /dev/null 2> "$work/err" || rc=$?
+[ $rc -eq 2 ] || fail "TRACE with a simulated host's option: exit $rc, not 2"
+grep -q -- '--lps' "$work/err" || fail "TRACE with --lps: the line does not name it"
+echo "top_batch: the simulated host shows every column"

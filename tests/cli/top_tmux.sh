@@ -20,10 +20,12 @@ fail() {
 }
 # A socket path short enough for AF_UNIX, whatever the build directory.
 sockdir=$(mktemp -d /tmp/hvlog-top.XXXXXX)
-sock=$sockdir/tmux
+sock=""
 record=""
 cleanup() {
-    tmux -S "$sock" kill-server 2> /dev/null || true
+    for s in "$sockdir"/tmux-*; do
+        [ -S "$s" ] && tmux -S "$s" kill-server 2> /dev/null || true
+    done
     [ -n "$record" ] && kill "$record" 2> /dev/null || true
     rm -rf "$sockdir"
 }
@@ -53,15 +55,19 @@ total() { pane | sed -n 's/^total: \([0-9]*\) events.*/\1/p'; }
 moved() { now=$(total); [ -n "$now" ] && [ "$now" -gt "$1" ]; }
 alternate() { [ "$(tmux -S "$sock" display -p -t top '#{alternate_on}')" = "$1" ]; }
 
-# check_quit KEY: start top in a fresh session, check what it draws, press
-# KEY, check the exit status and the restored terminal.
+# check_quit KEY N SOURCE...: start `hvlog top SOURCE...` in a fresh session,
+# check what it draws, press KEY, check the exit status and the restored
+# terminal.
+# Each check has its own tmux server: a server whose last session ended
+# exits, and a new session on its socket may meet it dying.
 check_quit() {
-    key=$1
+    key=$1 n=$2 sock=$sockdir/tmux-$2
+    shift 2
     tmux -S "$sock" -f /dev/null new-session -d -s top -x 100 -y 30 \
-        "printf 'before-top\n'; '$hvlog' top --interval 200 '$t'; echo top-exit=\$?; stty -a; sleep 600"
+        "printf 'before-top\n'; '$hvlog' top --interval 200 $*; echo top-exit=\$?; stty -a; sleep 600"
     wait_for "top's column headers" pane_has '^type +lp +events/s +bytes/s +lost/s +nobuf/s +large/s +ready +inuse'
     alternate 1 || fail "$key: top did not take the alternate screen"
-    pane_has '^hvlog top - .* - being written - ' || fail "$key: no title saying 'being written'"
+    pane_has '^hvlog top - .* - (being written|running) - ' || fail "$key: no title saying 'being written' or 'running'"
     wait_for "a row for LP 0" pane_has '^local +0 +[0-9]+ '
     pane_has '^local +1 +[0-9]+ ' || fail "$key: no row for LP 1"
     pane_has '^all +- +[0-9]+ ' || fail "$key: no total row"
@@ -69,6 +75,7 @@ check_quit() {
     first=$(total)
     [ -n "$first" ] || fail "$key: no totals line"
     wait_for "the events total to move past $first" moved "$first"
+    pane > "$work/pane-$n"
     tmux -S "$sock" send-keys -t top "$key"
     wait_for "top to exit after $key" pane_has '^top-exit='
     pane_has '^top-exit=0$' || fail "$key: top did not exit 0"
@@ -77,8 +84,14 @@ check_quit() {
     ! pane_has 'events/s' || fail "$key: top's lines are still on the screen"
     pane_has '(^| )icanon( |$)' || fail "$key: the tty is not back in canonical mode"
     pane_has '(^| )echo( |$)' || fail "$key: echo is not back on"
-    tmux -S "$sock" kill-session -t top
+    tmux -S "$sock" kill-server
 }
-check_quit q
-check_quit C-c
-echo "top_tmux: q and Ctrl-C quit with exit 0 and restore the terminal"
+check_quit q 1 "'$t'"
+check_quit C-c 2 "'$t'"
+# The simulated host in-process: every column a number, buffer states too.
+check_quit q 3 --lps 2 --rate 20000 --pages 1
+grep -q '^hvlog top - simulated host - running - ' "$work/pane-3" || fail "sim: no 'running' title"
+grep -Eq '^local +1 +[0-9]+ +[0-9.]+ [KMG]?i?B +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$' "$work/pane-3" ||
+    fail "sim: LP 1's row does not have a number in every column: $(grep '^local' "$work/pane-3")"
+grep -Eq '^total: .*; messages [1-9][0-9]* \([0-9]+/s\)$' "$work/pane-3" || fail "sim: no ready messages counted"
+echo "top_tmux: q and Ctrl-C quit with exit 0 and restore the terminal (trace and simulated host)"
