@@ -95,11 +95,11 @@ bool top_sim_open(const struct top_sim_config *config, struct top_sim **out, cha
                   size_t why_len);
 /* top_sim_pump - be the root until @until_ns (CLOCK_MONOTONIC): take the
  * ready messages and read and release the buffers, counting them. */
-void top_sim_pump(struct top_sim *sim, uint64_t until_ns);
+void top_sim_pump(struct top_sim *t, uint64_t until_ns);
 /* top_sim_sample - the counts so far, the buffers' states and the losses
  * by cause now, into @s. */
-bool top_sim_sample(struct top_sim *sim, struct top_sample *s, char *why, size_t why_len);
-void top_sim_close(struct top_sim *sim);
+bool top_sim_sample(struct top_sim *t, struct top_sample *s, char *why, size_t why_len);
+void top_sim_close(struct top_sim *t);
 
 /* ---- the view (top_view.c) ---- */
 

@@ -96,7 +96,6 @@ bool top_sim_open(const struct top_sim_config *config, struct top_sim **out, cha
     struct hvlog_group_params local, global;
     struct hvlog_sim_workload wl;
     struct top_sim *t = calloc(1, sizeof(*t));
-    char name[HVLOG_STATUS_NAME_MAX];
     hv_status_t st;
 
     *out = NULL;
@@ -143,6 +142,8 @@ bool top_sim_open(const struct top_sim_config *config, struct top_sim **out, cha
         t->global = st == HV_STATUS_SUCCESS;
     }
     if (st != HV_STATUS_SUCCESS) {
+        char name[HVLOG_STATUS_NAME_MAX];
+
         snprintf(why, why_len, "preparing the buffer groups failed with %s",
                  hvlog_status_format(st, name, sizeof name));
         top_sim_close(t);
