@@ -10,7 +10,8 @@
 #   - the events total grows from block to block and its last value, and
 #     the last block's messages, equal `hvlog stats` of the finished trace;
 #   - --batch -n 2 prints exactly two blocks of a live recording; a finished
-#     trace gives one block and exit 0.
+#     trace gives one block and exit 0;
+#   - a buffer whose header lies is left out and counted as corrupt.
 set -eu
 hvlog=$1 work=$2
 rm -rf "$work"; mkdir -p "$work"
@@ -80,6 +81,15 @@ rc=0; "$hvlog" top -b -n 5 --interval 100 "$t" > "$work/done" || rc=$?
 [ $rc -eq 0 ] || fail "top of a finished trace exited $rc"
 [ "$(grep -c '^hvlog top - .* - finished - ' "$work/done")" -eq 1 ] || fail "a finished trace is not one finished block"
 grep -q "^total: $want events, " "$work/done" || fail "a finished trace's total is not $want events"
+# A buffer whose header lies (BufferSize 0xffffffff) is left out and
+# counted as corrupt; the rest is still shown, exit 0.
+cp -r "$t" "$work/bad"
+printf '\377\377\377\377' | dd of="$work/bad/local.buffers" bs=1 seek=0 conv=notrunc 2> /dev/null
+rc=0; "$hvlog" top -b --interval 100 "$work/bad" > "$work/bad.out" 2> "$work/bad.err" || rc=$?
+[ $rc -eq 0 ] || fail "a corrupt buffer: exit $rc: $(cat "$work/bad.err")"
+grep -Eq '^total: [0-9]+ events, .* 1 corrupt; ' "$work/bad.out" || fail "a corrupt buffer is not counted: $(grep '^total' "$work/bad.out")"
+bad_total=$(sed -n 's/^total: \([0-9]*\) events.*/\1/p' "$work/bad.out")
+[ "$bad_total" -lt "$want" ] && [ "$bad_total" -gt 0 ] || fail "with one buffer left out, $bad_total events of $want"
 echo "top_batch: $blocks blocks of the trace, $want events"
 
 # ---- the simulated host, in-process ---------------------------------------------
