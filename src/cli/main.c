@@ -32,6 +32,10 @@ static const struct cli_command commands[] = {
      "       [--clock-offset HOST=NS]...   (several traces: ctf only, OUT/HOST per trace)"},
     {"info", cli_cmd_info, "what a trace holds: its metadata, files and recording state",
      "hvlog info [--json] TRACE"},
+    {"top", cli_cmd_top, "a live view of a recording: events/s, bytes/s, losses per type and LP",
+     "hvlog top [TRACE] [-b|--batch] [-n|--iterations N] [--interval MS]\n"
+     "       [--lps N] [--seed S] [--rate EVENTS_PER_S] [--payload BYTES] [--buffers N] [--pages P]\n"
+     "       [--threshold H] [--global PER_MILLE] [--duration MS]"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
 };
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
