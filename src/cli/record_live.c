@@ -247,8 +247,8 @@ static void relayd_gone(struct record_live *l, const struct hvlog_relayd_error *
     l->breaks++;
     l->next_retry_ns = now_ns() + LIVE_RETRY_NS;
     fprintf(stderr, "hvlog: record: %s; the recording goes on, keeping up to %" PRIu64
-                    " MiB of buffers for relayd, and reconnects\n",
-            err->message, l->bound_bytes >> 20);
+                    " KiB of buffers for relayd (--relayd-buffer), and reconnects\n",
+            err->message, l->bound_bytes >> 10);
 }
 
 static struct live_stream *stream_find(struct record_live *l, uint64_t instance_id, uint32_t type)
@@ -823,8 +823,8 @@ void record_live_finish(struct record_live *l)
                 l->full_events, l->full_buffers, l->bound_bytes);
     if (l->send_buffers)
         fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " events in %" PRIu64
-                        " packets relayd did not take\n",
-                l->send_events, l->send_buffers);
+                        " packet%s relayd did not take\n",
+                l->send_events, l->send_buffers, l->send_buffers == 1 ? "" : "s");
     if (l->end_buffers)
         fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " events in %" PRIu64
                         " buffers still queued when the recording ended and relayd could not be "
