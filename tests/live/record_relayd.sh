@@ -8,7 +8,8 @@
 #          `hvlog stats` of the same run's local trace, and per LP, events
 #          read + discarded == logged; relayd's copy on disk reads the same
 #   hosts  two concurrent recordings with different --hostname land as two
-#          hosts, each on disk with its own recording's count
+#          hosts, each on disk with its own recording's count; a recording
+#          without -o goes to relayd only, all of it
 #   kill   relayd killed mid-recording: the recording goes on, exits 0,
 #          and reports the loss; sent + lost == the local trace's events;
 #          a relayd started again on the same ports gets a new session
@@ -198,6 +199,17 @@ hosts)
     [ "$dA" -eq "$nA" ] || fail "hostA: relayd's copy reads $dA events, the trace $nA"
     [ "$dB" -eq "$nB" ] || fail "hostB: relayd's copy reads $dB events, the trace $nB"
     echo "two hosts: hostA $dA events, hostB $dB events"
+    # Without -o: relayd only, no local trace; the default linger (2 s, no
+    # hook) ends it. relayd's copy holds what record says it recorded.
+    "$hvlog" record --relayd "net://127.0.0.1:$ctrl:$data" --hostname hostC --session solo \
+        --lps 1 --global 0 --events 2000 --rate 4000 > "$work/solo.out" 2> "$work/solo.err" ||
+        fail "record without -o failed"
+    n=$(sed -n 's/^hvlog: recorded \([0-9]*\) events .* to relayd;.*/\1/p' "$work/solo.out")
+    [ -n "$n" ] || fail "record without -o: no summary line: $(cat "$work/solo.out")"
+    [ ! -e "$work/solo" ] || fail "record without -o wrote a trace"
+    dC=$(count_dir "$work/out/hostC/solo")
+    [ "$dC" -eq "$n" ] || fail "relayd only: relayd's copy reads $dC events, record says $n"
+    echo "relayd only: $dC events"
     ;;
 kill)
     # 4 s at 5000 events/s per LP; relayd dies after the first packets and
