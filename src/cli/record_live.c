@@ -170,11 +170,13 @@ static uint64_t buffer_entries(const struct record_live *l, uint32_t type, const
 bool record_live_parse_size(const char *text, uint64_t *bytes)
 {
     char *end;
-    uint64_t v, unit = 1;
+    uint64_t v;
 
     errno = 0;
     v = strtoull(text, &end, 10);
     if (!errno && end != text && text[0] != '-') {
+        uint64_t unit = 1;
+
         if (*end == 'K' || *end == 'k')
             unit = 1ull << 10;
         else if (*end == 'M' || *end == 'm')
