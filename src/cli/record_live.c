@@ -241,6 +241,8 @@ static void default_session(const struct record_live_options *o, char *buf, size
 
 static void relayd_gone(struct record_live *l, const struct hvlog_relayd_error *err)
 {
+    bool ending;
+
     hvlog_relayd_destroy(l->relayd);
     l->relayd = NULL;
     l->metadata = NULL;
@@ -248,6 +250,13 @@ static void relayd_gone(struct record_live *l, const struct hvlog_relayd_error *
         l->streams[i].out = NULL;
     l->breaks++;
     l->next_retry_ns = now_ns() + LIVE_RETRY_NS;
+    pthread_mutex_lock(&l->mu);
+    ending = l->stopping;
+    pthread_mutex_unlock(&l->mu);
+    if (ending) { /* closing: nothing more to keep or to reconnect for */
+        fprintf(stderr, "hvlog: record: %s\n", err->message);
+        return;
+    }
     fprintf(stderr, "hvlog: record: %s; the recording goes on, keeping up to %" PRIu64
                     " KiB of buffers for relayd (--relayd-buffer), and reconnects\n",
             err->message, l->bound_bytes >> 10);
