@@ -91,6 +91,7 @@ struct record_live {
     const struct hvlog_root_ops *ops;
     void *ctx;
     uint64_t period_ns, bound_bytes;
+    uint32_t types;           /* bit per log type streamed */
     bool quiet;
 
     /* The recording's thread only. */
@@ -327,6 +328,9 @@ static enum hvlog_relayd_status session_open(struct record_live *l, struct hvlog
     for (uint32_t g = 0; g < l->meta->group_count && st == HVLOG_RELAYD_OK; g++) {
         uint32_t type = l->meta->groups[g].type;
         uint32_t lps = type == HvEventLogTypeLocalDiagnostics ? l->meta->root.vps : 1;
+
+        if (!(l->types & (1u << type)))
+            continue;
 
         for (uint32_t lp = 0; lp < lps && st == HVLOG_RELAYD_OK; lp++) {
             struct live_stream *s;
@@ -635,8 +639,21 @@ struct record_live *record_live_start(const struct record_live_options *o,
              strchr(l->host, ':') ? "[" : "", l->host, strchr(l->host, ':') ? "]" : "",
              l->hostname, l->session);
 
-    if (hvlog_ctf_writer_begin(meta, l->hostname, false, 0, 0, &l->writer, &xerr) !=
-        HVLOG_EXPORT_OK) {
+    /* Every group, as one CTF trace; when babeltrace2 could not merge
+     * their clocks (two TSC groups: export says "export one log type"),
+     * LocalDiagnostics alone, said in one line. */
+    l->types = UINT32_MAX;
+    if (hvlog_ctf_writer_begin(meta, l->hostname, false, 0, 0, &l->writer, &xerr) ==
+        HVLOG_EXPORT_UNSUPPORTED) {
+        char why[sizeof xerr.message];
+
+        snprintf(why, sizeof why, "%s", xerr.message);
+        l->types = 1u << HvEventLogTypeLocalDiagnostics;
+        if (hvlog_ctf_writer_begin(meta, l->hostname, false, l->types, 0, &l->writer, &xerr) ==
+            HVLOG_EXPORT_OK)
+            fprintf(stderr, "hvlog: record: --relayd streams LocalDiagnostics only: %s\n", why);
+    }
+    if (!l->writer) {
         cli_error("record: --relayd: %s", xerr.message);
         goto fail;
     }
@@ -716,7 +733,7 @@ void record_live_buffer(struct record_live *l, const struct hvlog_buffer_summary
     struct live_item *it = NULL;
     bool fits;
 
-    if (!l)
+    if (!l || s->type >= 32 || !(l->types & (1u << s->type)))
         return;
     pthread_mutex_lock(&l->mu);
     fits = l->queued_bytes + len <= l->bound_bytes;
