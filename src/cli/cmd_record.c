@@ -30,6 +30,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/record_live.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/trace/clock.h"
@@ -106,7 +107,8 @@ static bool parse_file_mode(const char *text, unsigned *mode)
 }
 
 struct recording {
-    struct hvlog_trace_writer *writer;
+    struct hvlog_trace_writer *writer; /* NULL: --relayd only, no -o */
+    struct record_live *live;          /* --relayd, or NULL */
     struct hvlog_export_error err;
     bool failed;
     uint64_t buffers, bytes, entries;
@@ -118,9 +120,11 @@ static void keep_buffer(void *arg, const struct hvlog_buffer_summary *s, const u
 {
     struct recording *rec = arg;
 
+    record_live_buffer(rec->live, s, bytes, len);
     if (rec->failed)
         return;
-    if (hvlog_trace_writer_append(rec->writer, s->type, bytes, len, &rec->err) != HVLOG_EXPORT_OK) {
+    if (rec->writer &&
+        hvlog_trace_writer_append(rec->writer, s->type, bytes, len, &rec->err) != HVLOG_EXPORT_OK) {
         rec->failed = true;
         return;
     }
@@ -258,6 +262,8 @@ int cli_cmd_record(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},   {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},          {"abi", required_argument, NULL, 'A'},
         {"mode", required_argument, NULL, 'M'},     {"file-mode", required_argument, NULL, 'F'},
+        {"relayd", required_argument, NULL, 1001},  {"hostname", required_argument, NULL, 1002},
+        {"session", required_argument, NULL, 1003}, {"relayd-buffer", required_argument, NULL, 1004},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -268,6 +274,7 @@ int cli_cmd_record(int argc, char **argv)
     bool mode_given = false;
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
+    struct record_live_options live_opts = {0};
     struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct hvlog_sim *sim = NULL;
     struct hvlog_client *client = NULL;
@@ -335,6 +342,10 @@ int cli_cmd_record(int argc, char **argv)
             break;
         case 'S': if (!parse_sources(optarg, &sources)) return CLI_EXIT_USAGE; break;
         case 'F': if (!parse_file_mode(optarg, &file_mode)) return CLI_EXIT_USAGE; break;
+        case 1001: live_opts.url = optarg; break;
+        case 1002: live_opts.hostname = optarg; break;
+        case 1003: live_opts.session = optarg; break;
+        case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
@@ -345,10 +356,12 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: unexpected argument '%s'", argv[optind]);
         return CLI_EXIT_USAGE;
     }
-    if (!out) {
-        cli_error("record: the trace directory is required (-o DIR)");
+    if (!out && !live_opts.url) {
+        cli_error("record: the trace directory is required (-o DIR), unless --relayd streams it");
         return CLI_EXIT_USAGE;
     }
+    if (!record_live_check(&live_opts))
+        return CLI_EXIT_USAGE;
     if (buffers == 0)
         buffers = lps * 4 > HV_EVENTLOG_MAX_BUFFER_COUNT ? HV_EVENTLOG_MAX_BUFFER_COUNT : lps * 4;
     if (threshold > buffers) {
@@ -374,10 +387,10 @@ int cli_cmd_record(int argc, char **argv)
     }
     memset(&meta, 0, sizeof meta);
     sudo_owner(&owner_uid, &owner_gid);
-    if (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
-            HVLOG_EXPORT_OK ||
-        hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
-            HVLOG_EXPORT_OK) {
+    if (out && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
+                    HVLOG_EXPORT_OK ||
+                hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
+                    HVLOG_EXPORT_OK)) {
         cli_error("record: %s", rec.err.message);
         hvlog_trace_writer_abort(rec.writer);
         return CLI_EXIT_FAILURE;
@@ -497,7 +510,11 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: stopped by signal %d before recording began", (int)interrupted);
         goto out;
     }
-    if (hvlog_trace_writer_start(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
+    live_opts.output = out;
+    live_opts.quiet = quiet;
+    if (live_opts.url && !(rec.live = record_live_start(&live_opts, &meta, basis, &ops, sim)))
+        goto out;
+    if (rec.writer && hvlog_trace_writer_start(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* start frees it on failure */
         cli_error("record: %s", rec.err.message);
         goto out;
@@ -520,6 +537,7 @@ int cli_cmd_record(int argc, char **argv)
 
         for (uint32_t vp = 0; vp < lps; vp++)
             handled += hvlog_client_poll(client, vp, &sink, &rec);
+        record_live_tick(rec.live, client);
         if (!events_given && t - start >= duration_ms * 1000000ull)
             break;
         if (tty && t - last_draw >= 100000000ull) { /* at most 10 redraws a second */
@@ -593,19 +611,22 @@ int cli_cmd_record(int argc, char **argv)
     }
     meta.lp_count = (uint32_t)lps;
     meta.lps = lp_rows;
-    if (hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
+    if (rec.writer && hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* commit frees it in every case */
         cli_error("record: %s", rec.err.message);
         goto out;
     }
     rec.writer = NULL;
+    /* The trace is complete; relayd gets its last packets, and viewers
+     * time to read them (docs/live.md), after it. */
+    record_live_finish(rec.live);
     if (interrupted && !quiet)
         fprintf(stderr, "hvlog: record: stopped by signal %d; the trace is complete\n",
                 (int)interrupted);
     if (!quiet) {
         printf("hvlog: recorded %" PRIu64 " events (%.1f MB of buffers) in %" PRIu64
                " buffers to %s; ",
-               rec.entries, (double)rec.bytes / 1e6, rec.buffers, out);
+               rec.entries, (double)rec.bytes / 1e6, rec.buffers, out ? out : "relayd");
         if (lost_total)
             printf("%" PRIu64 " events lost on %" PRIu32 " LP%s (raise --buffers or lower --threshold)",
                    lost_total, lost_lps, lost_lps == 1 ? "" : "s");
@@ -618,6 +639,7 @@ int cli_cmd_record(int argc, char **argv)
     status = CLI_EXIT_OK;
 out:
     hvlog_trace_writer_abort(rec.writer);
+    record_live_destroy(rec.live);
     free(meta.command_line);
     hvlog_client_destroy(client);
     hvlog_sim_destroy(sim);

@@ -499,11 +499,17 @@ static void packet_finish(struct hvlog_ctf_writer *x, const struct hvlog_buffer_
         end = x->last_ts;
     }
     *count = 0;
-    if (stream->seq == 0 && s->events_lost != 0) {
+    if (stream->seq == 0 && (s->events_lost != 0 || stream->discarded != 0)) {
         /* babeltrace2 cannot count a loss in a stream's first packet ("may
-         * have discarded"): an empty packet first makes it a counted gap. */
+         * have discarded"): an empty packet first makes it a counted gap.
+         * The anchor says 0; a loss counted by hvlog_ctf_writer_discard
+         * before the first packet goes to the packet after it. */
+        uint64_t before = stream->discarded;
+
+        stream->discarded = 0;
         fill_packet_start(x, x->anchor, sizeof x->anchor, begin, begin, stream,
                           HV_EVENTLOG_BUFFER_INDEX_NONE, &out[(*count)++]);
+        stream->discarded = before;
         stream->seq++;
     }
     stream->discarded += s->events_lost;
@@ -550,6 +556,27 @@ enum hvlog_export_status hvlog_ctf_packet_encode(struct hvlog_ctf_writer *w, uin
                                      : "goes back before",
                            (unsigned long long)(w->beyond ? w->clocks[g].max_cycles : w->fault.before));
     packet_finish(w, &s, out, count);
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_ctf_writer_discard(struct hvlog_ctf_writer *w, uint32_t type,
+                                                 uint32_t lp, uint64_t events,
+                                                 struct hvlog_export_error *err)
+{
+    struct ctf_stream *stream;
+    int g;
+
+    if (!w)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
+    g = group_index(w, type);
+    if (g < 0)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", w->name, type);
+    /* stream_of may move the stream array: the cached pointer goes first. */
+    w->stream = NULL;
+    stream = stream_of(w, (uint32_t)g, lp);
+    if (!stream)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    stream->discarded += events;
     return HVLOG_EXPORT_OK;
 }
 

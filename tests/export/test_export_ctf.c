@@ -515,6 +515,58 @@ static void the_streaming_writer_refuses_time_going_back(void **state)
     hvlog_trace_close(r);
 }
 
+/* Events a live sender lost before they became packets (record --relayd:
+ * its queue was full) go to the stream's next packet's events_discarded;
+ * before a stream's first packet they make it start with an anchor that
+ * says 0, so that babeltrace2 counts the gap. */
+static void discarded_events_go_to_the_streams_next_packet(void **state)
+{
+    struct synth_spec s = spec;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r;
+    struct hvlog_ctf_writer *w;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_ctf_packet pk[2];
+    struct hvlog_export_error err;
+    uint64_t running = 0;
+    uint32_t count, lp;
+
+    s.swap_release = false;
+    r = open_synth(state, &s, &expect);
+    assert_int_equal(hvlog_ctf_writer_begin(hvlog_trace_reader_meta(r), "t", false, 0, 0, &w, &err),
+                     HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    lp = b.summary.logical_processor;
+    /* Before the stream's first packet. */
+    assert_int_equal(hvlog_ctf_writer_discard(w, 1, lp, 7, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_ctf_packet_encode(w, 1, b.bytes, b.len, pk, &count, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(pk[0].events, 0);
+    assert_int_equal(pk[0].events_discarded, 0);
+    running = 7 + b.summary.events_lost;
+    assert_true(pk[1].events_discarded == running);
+    assert_int_equal(pk[1].packet_seq_num, 1);
+    /* Later: the next packet of the same stream carries them. */
+    assert_int_equal(hvlog_ctf_writer_discard(w, 1, lp, 5, &err), HVLOG_EXPORT_OK);
+    while (hvlog_trace_cursor_next(c, &b, NULL, NULL, &err) == HVLOG_EXPORT_OK &&
+           b.summary.logical_processor != lp) {
+        assert_int_equal(hvlog_ctf_packet_encode(w, 1, b.bytes, b.len, pk, &count, &err),
+                         HVLOG_EXPORT_OK);
+    }
+    assert_int_equal(b.summary.logical_processor, lp);
+    assert_int_equal(hvlog_ctf_packet_encode(w, 1, b.bytes, b.len, pk, &count, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(count, 1);
+    running += 5 + b.summary.events_lost;
+    assert_true(pk[0].events_discarded == running);
+    /* A type the writer does not have is refused. */
+    assert_int_equal(hvlog_ctf_writer_discard(w, 2, 0, 1, &err), HVLOG_EXPORT_INVALID);
+    hvlog_trace_cursor_close(c);
+    hvlog_ctf_writer_end(w);
+    hvlog_trace_close(r);
+}
+
 static void the_tsc_basis_gets_its_own_clock(void **state)
 {
     struct synth_spec s = spec;
@@ -699,6 +751,7 @@ int main(void)
         T(one_stream_file_per_lp_and_the_metadata_last),
         T(the_streaming_writer_gives_the_exports_bytes_packet_by_packet),
         T(the_streaming_writer_refuses_time_going_back),
+        T(discarded_events_go_to_the_streams_next_packet),
         T(the_same_trace_exports_to_the_same_bytes),
         T(time_going_backwards_is_refused_and_nothing_is_left),
         T(an_existing_output_is_refused_unless_forced_and_ours),

@@ -136,6 +136,19 @@ HVLOG_API enum hvlog_export_status hvlog_ctf_packet_encode(struct hvlog_ctf_writ
                                                           uint32_t *count,
                                                           struct hvlog_export_error *err);
 
+/**
+ * hvlog_ctf_writer_discard - count @events more as discarded on the stream
+ * of (@type, @lp): events the hypervisor delivered in a buffer that never
+ * became a packet (a live sender's queue was full, or its relayd went
+ * away). The stream's next packet carries them in events_discarded, so a
+ * viewer reports the gap where it happened (STYLE habit 11). A stream not
+ * seen yet is started; its first packet is then preceded by an anchor, as
+ * for a first buffer with EventsLost.
+ */
+HVLOG_API enum hvlog_export_status hvlog_ctf_writer_discard(struct hvlog_ctf_writer *w, uint32_t type,
+                                                           uint32_t lp, uint64_t events,
+                                                           struct hvlog_export_error *err);
+
 HVLOG_API void hvlog_ctf_writer_end(struct hvlog_ctf_writer *w);
 
 HVLOG_END_DECLS

@@ -1,0 +1,252 @@
+#!/bin/sh
+# record_relayd.sh MODE HVLOG WORKDIR: `hvlog record --relayd` against
+# Debian's lttng-relayd and babeltrace2, on 127.0.0.1 ports chosen free at
+# run time (issue 17).
+#
+#   live   a recording from the simulated host, read live by
+#          `babeltrace2 --input-format=lttng-live`: its event count equals
+#          `hvlog stats` of the same run's local trace, and per LP, events
+#          read + discarded == logged; relayd's copy on disk reads the same
+#   hosts  two concurrent recordings with different --hostname land as two
+#          hosts, each on disk with its own recording's count; a recording
+#          without -o goes to relayd only, all of it
+#   kill   relayd killed mid-recording: the recording goes on, exits 0,
+#          and reports the loss; sent + lost == the local trace's events;
+#          a relayd started again on the same ports gets a new session
+#
+# The recording is held before it logs (HVLOG_TEST_RELAYD_HOLD) so that the
+# viewer attaches first, and at the end (HVLOG_TEST_RELAYD_LINGER) until
+# the viewer has read everything: docs/live.md says why both are needed.
+# Exit 77 (CTest SKIP) when lttng-relayd or babeltrace2 is missing. Every
+# wait is bounded; relayd, the recordings and the viewers started here are
+# killed on exit, by their pids.
+set -eu
+mode=$1 hvlog=$2 work=$3
+
+for tool in lttng-relayd babeltrace2 stdbuf python3; do
+    if ! command -v "$tool" > /dev/null 2>&1; then
+        echo "SKIP: $tool is not installed (Debian: lttng-tools, babeltrace2, coreutils)"
+        exit 77
+    fi
+done
+
+rm -rf "$work"; mkdir -p "$work"
+work=$(cd "$work" && pwd)
+export LTTNG_HOME="$work/home"
+mkdir -p "$LTTNG_HOME"
+
+pids=""
+relayd_pid=""
+cleanup() {
+    for p in $pids; do kill "$p" 2> /dev/null || true; done
+    [ -z "$relayd_pid" ] || kill -9 "$relayd_pid" 2> /dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+    echo "record_relayd.sh $mode: $*" >&2
+    for f in "$work"/*.err; do
+        [ -f "$f" ] && { echo "--- $f" >&2; tail -n 5 "$f" >&2; }
+    done
+    exit 1
+}
+
+wait_for() { # wait_for TENTHS DESCRIPTION COMMAND...
+    tenths=$1 what=$2; shift 2
+    i=0
+    while ! "$@" > /dev/null 2>&1; do
+        i=$((i + 1))
+        [ $i -le "$tenths" ] || fail "gave up waiting for $what"
+        sleep 0.1
+    done
+}
+
+# launch_relayd CTRL DATA LIVE: relayd on those ports; 0 once it serves.
+launch_relayd() {
+    mkdir -p "$work/out"
+    lttng-relayd -o "$work/out" -C "tcp://127.0.0.1:$1" -D "tcp://127.0.0.1:$2" \
+        -L "tcp://127.0.0.1:$3" >> "$work/relayd.log" 2>&1 &
+    relayd_pid=$!
+    i=0
+    while [ $i -lt 100 ]; do
+        kill -0 "$relayd_pid" 2> /dev/null || break
+        if babeltrace2 --input-format=lttng-live "net://127.0.0.1:$3" > /dev/null 2>&1; then
+            return 0
+        fi
+        i=$((i + 1))
+        sleep 0.1
+    done
+    kill -9 "$relayd_pid" 2> /dev/null || true
+    wait "$relayd_pid" 2> /dev/null || true
+    relayd_pid=""
+    return 1
+}
+
+start_relayd() { # three free ports from the kernel; retried if one is taken meanwhile
+    for attempt in 1 2 3; do
+        set -- $(python3 -c 'import socket
+s = [socket.socket() for _ in range(3)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')
+        ctrl=$1 data=$2 live=$3
+        launch_relayd "$ctrl" "$data" "$live" && return 0
+    done
+    fail "lttng-relayd did not start: $(tail -n 3 "$work/relayd.log")"
+}
+
+listed() { # listed HOSTNAME SESSION
+    babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live" 2> /dev/null |
+        grep -q "/host/$1/$2 "
+}
+
+# babeltrace2's event count of a CTF directory (the counter's last report).
+count_dir() {
+    babeltrace2 -c sink.utils.counter "$1" 2> /dev/null | awk '/Event messages/ {n = $1} END {print n + 0}'
+}
+
+# The local trace's events: the "events" column of `hvlog stats`.
+trace_events() {
+    "$hvlog" stats "$1" | awk '$1 == "local" || $1 == "global" {n += $3} END {print n + 0}'
+}
+
+live_events() { grep -c '^\[' "$1" 2> /dev/null || true; }
+have_events() { [ "$(live_events "$1")" -ge "$2" ]; }
+
+# record_live NAME HOSTNAME ARGS...: a recording held before it logs and
+# at its end; sets $rec_pid. Its stdout/stderr go to NAME.out/NAME.err.
+record_live() {
+    name=$1 host=$2; shift 2
+    HVLOG_TEST_RELAYD_HOLD="$work/$name.go" HVLOG_TEST_RELAYD_LINGER="$work/$name.done" \
+        timeout 120 "$hvlog" record -o "$work/$name" --relayd "net://127.0.0.1:$ctrl:$data" \
+        --hostname "$host" "$@" > "$work/$name.out" 2> "$work/$name.err" &
+    rec_pid=$!
+    pids="$pids $rec_pid"
+    wait_for 300 "the $name recording's session" test -e "$work/$name.go.ready"
+}
+
+start_relayd
+case $mode in
+live)
+    # --global 0: every event is LocalDiagnostics, whose per-LP counts the
+    # trace's host section holds. 2 LPs x 15000 events at 10000/s: ~1.5 s.
+    record_live t hvA --lps 2 --global 0 --events 15000 --rate 10000 --buffers 4 --seed 7
+    grep -q "live at net://127.0.0.1/host/hvA/t " "$work/t.err" || fail "no viewer URL printed"
+    timeout 120 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/hvA/t" \
+        > "$work/live.txt" 2> "$work/live.err" &
+    viewer_pid=$!
+    pids="$pids $viewer_pid"
+    wait_for 300 "the viewer to attach" sh -c "babeltrace2 --input-format=lttng-live net://127.0.0.1:$live 2>/dev/null | grep '/host/hvA/t ' | grep -q '1 client(s) connected'"
+    touch "$work/t.go"
+    # The trace is committed before the linger: its count is the reference.
+    wait_for 600 "the recording's end" test -e "$work/t.done.ready"
+    expected=$(trace_events "$work/t")
+    [ "$expected" -gt 0 ] || fail "the local trace holds no event"
+    wait_for 600 "$expected live events (have $(live_events "$work/live.txt"))" \
+        have_events "$work/live.txt" "$expected"
+    touch "$work/t.done"
+    wait "$rec_pid" || fail "record exited $?"
+    rc=0
+    wait "$viewer_pid" || rc=$?
+    [ "$rc" -eq 0 ] || fail "babeltrace2 lttng-live exited $rc"
+    got=$(live_events "$work/live.txt")
+    [ "$got" -eq "$expected" ] || fail "babeltrace2 lttng-live read $got events, hvlog stats says $expected"
+    grep -q "nothing lost on the way" "$work/t.err" || fail "record reports a relayd loss"
+    # Per LP: babeltrace2 reads every recorded event and reports as
+    # discarded every loss the buffers carry (EventsLost), and so
+    # read + discarded == logged, but for losses after an LP's last buffer:
+    # no buffer carries those (spec §7.4), and the host section alone
+    # counts them ("tail" below; usually 0).
+    "$hvlog" stats "$work/t" > "$work/stats.txt"
+    awk '$1 ~ /^[0-9]+$/ && NF == 7 {print $1, $2, $3, $4}' "$work/stats.txt" > "$work/logged.txt"
+    [ "$(wc -l < "$work/logged.txt")" -eq 2 ] || fail "hvlog stats has no per-LP table"
+    while read -r lp logged recorded host_lost; do
+        read_n=$(grep -c "cpu_id = $lp," "$work/live.txt" || true)
+        carried=$(awk -v lp="$lp" '$1 == "local" && $2 == lp {print $6}' "$work/stats.txt")
+        # stream ID = 1 << 32 | LP (LocalDiagnostics is log type 1).
+        sid=$((4294967296 + lp))
+        disc=$(grep "Tracer discarded" "$work/live.err" | grep "stream ID: $sid)" |
+            sed 's/.*discarded \([0-9]*\) events*.*/\1/' | awk '{n += $1} END {print n + 0}')
+        tail_lost=$((host_lost - carried))
+        [ "$read_n" -eq "$recorded" ] || fail "LP $lp: read $read_n live, recorded $recorded"
+        [ "$disc" -eq "$carried" ] || fail "LP $lp: babeltrace2 reports $disc discarded, the buffers carry $carried"
+        [ $((read_n + disc + tail_lost)) -eq "$logged" ] ||
+            fail "LP $lp: read $read_n + discarded $disc + tail $tail_lost != logged $logged"
+        echo "LP $lp: read $read_n + discarded $disc (+ tail $tail_lost) == logged $logged"
+    done < "$work/logged.txt"
+    ondisk=$(count_dir "$work/out/hvA/t")
+    [ "$ondisk" -eq "$expected" ] || fail "relayd's copy reads $ondisk events, not $expected"
+    echo "live: $got events, on disk: $ondisk, hvlog stats: $expected"
+    ;;
+hosts)
+    # Two recordings of different sizes, the same session name "t".
+    mkdir -p "$work/a" "$work/b"
+    record_live a/t hostA --lps 2 --events 8000 --rate 8000 --seed 7
+    pA=$rec_pid
+    # hostB on the TSC basis, with the global group: babeltrace2 cannot
+    # merge two TSC clocks, so relayd gets its LocalDiagnostics only.
+    record_live b/t hostB --lps 1 --events 3000 --rate 6000 --seed 11 --basis tsc
+    pB=$rec_pid
+    listed hostA t || fail "relayd does not list host/hostA/t"
+    listed hostB t || fail "relayd does not list host/hostB/t"
+    touch "$work/a/t.go" "$work/b/t.go"
+    wait_for 600 "hostA's end" test -e "$work/a/t.done.ready"
+    wait_for 600 "hostB's end" test -e "$work/b/t.done.ready"
+    touch "$work/a/t.done" "$work/b/t.done"
+    wait "$pA" || fail "hostA's record failed"
+    wait "$pB" || fail "hostB's record failed"
+    nA=$(trace_events "$work/a/t")
+    nB=$("$hvlog" stats "$work/b/t" | awk '$1 == "local" {n += $3} END {print n + 0}')
+    grep -q "streams LocalDiagnostics only" "$work/b/t.err" || fail "hostB: no note that only LocalDiagnostics is streamed"
+    [ "$nA" -ne "$nB" ] || fail "the two recordings should differ in size"
+    dA=$(count_dir "$work/out/hostA/t") dB=$(count_dir "$work/out/hostB/t")
+    [ "$dA" -eq "$nA" ] || fail "hostA: relayd's copy reads $dA events, the trace $nA"
+    [ "$dB" -eq "$nB" ] || fail "hostB: relayd's copy reads $dB events, the trace $nB"
+    echo "two hosts: hostA $dA events, hostB $dB events"
+    # Without -o: relayd only, no local trace; the default linger (2 s, no
+    # hook) ends it. relayd's copy holds what record says it recorded.
+    "$hvlog" record --relayd "net://127.0.0.1:$ctrl:$data" --hostname hostC --session solo \
+        --lps 1 --global 0 --events 2000 --rate 4000 > "$work/solo.out" 2> "$work/solo.err" ||
+        fail "record without -o failed"
+    n=$(sed -n 's/^hvlog: recorded \([0-9]*\) events .* to relayd;.*/\1/p' "$work/solo.out")
+    [ -n "$n" ] || fail "record without -o: no summary line: $(cat "$work/solo.out")"
+    [ ! -e "$work/solo" ] || fail "record without -o wrote a trace"
+    dC=$(count_dir "$work/out/hostC/solo")
+    [ "$dC" -eq "$n" ] || fail "relayd only: relayd's copy reads $dC events, record says $n"
+    echo "relayd only: $dC events"
+    ;;
+kill)
+    # 4 s at 5000 events/s per LP; relayd dies after the first packets and
+    # comes back later on the same ports. --relayd-buffer 64K: the queue
+    # overflows meanwhile, so that loss is counted too.
+    record_live t hvK --lps 2 --duration 4000 --rate 5000 --relayd-buffer 64K
+    touch "$work/t.go"
+    wait_for 300 "relayd's first packets" sh -c "test -s '$work/out/hvK/t/local_lp0'"
+    kill -9 "$relayd_pid"
+    wait "$relayd_pid" 2> /dev/null || true
+    relayd_pid=""
+    wait_for 300 "record to notice" grep -q "the recording goes on" "$work/t.err"
+    kill -0 "$rec_pid" || fail "record stopped when relayd died"
+    # Back on the same ports (freed a moment ago; if taken, the test fails
+    # with that reason rather than pass).
+    launch_relayd "$ctrl" "$data" "$live" || fail "relayd did not start again on $ctrl/$data/$live"
+    wait_for 300 "record to reconnect" grep -q "reconnected" "$work/t.err"
+    wait_for 600 "the recording's end" test -e "$work/t.done.ready"
+    touch "$work/t.done"
+    rc=0
+    wait "$rec_pid" || rc=$?
+    [ "$rc" -eq 0 ] || fail "record exited $rc after relayd died"
+    total=$(trace_events "$work/t")
+    sent=$(sed -n 's/.*relayd: sent \([0-9]*\) events in.*/\1/p' "$work/t.err")
+    lost=$(sed -n 's/.*relayd: \([0-9]*\) events lost in all.*/\1/p' "$work/t.err")
+    [ -n "$sent" ] && [ -n "$lost" ] || fail "record does not report what relayd lost"
+    [ "$lost" -gt 0 ] || fail "relayd was down for a while, yet nothing is reported lost"
+    [ $((sent + lost)) -eq "$total" ] || fail "sent $sent + lost $lost != the trace's $total events"
+    grep -q "was full" "$work/t.err" || fail "the full --relayd-buffer is not reported"
+    echo "relayd killed: $total events recorded, $sent sent, $lost lost; $(grep -c . "$work/t.err") lines:"
+    cat "$work/t.err"
+    ;;
+*)
+    fail "unknown mode"
+    ;;
+esac
