@@ -27,7 +27,8 @@ static const struct cli_command commands[] = {
      "hvlog stats [--json] TRACE"},
     {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or for Perfetto",
      "hvlog export TRACE --format ctf|perfetto|perfetto-proto|perfetto-json -o|--output OUT\n"
-     "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--tsc-hz HZ]"},
+     "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--lp N] [--begin T] [--end T]\n"
+     "       [--tsc-hz HZ]"},
     {"info", cli_cmd_info, "what a trace holds: its metadata, files and recording state",
      "hvlog info [--json] TRACE"},
     {"help", cmd_help, "show help for hvlog or one of its commands", "hvlog help [COMMAND]"},
