@@ -11,8 +11,11 @@ set(HVLOG_ENGINE_LIB_SOURCES
   src/abi/names.c src/abi/hypercall.c
   src/engine/engine.c src/engine/dispatch.c src/engine/calls.c src/engine/state.c
   src/engine/log.c src/engine/notify.c src/engine/spinlock.c src/engine/check.c)
+# -U_FORTIFY_SOURCE: distributions build with -D_FORTIFY_SOURCE=2 in their
+# default flags (Debian's dpkg-buildflags), which turns memset into
+# __memset_chk, a libc symbol no hypervisor has (tests/package checks nm).
 set(HVLOG_FREESTANDING_FLAGS
-  -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-common)
+  -ffreestanding -fno-builtin -nostdlib -fno-stack-protector -fno-common -U_FORTIFY_SOURCE)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
   list(APPEND HVLOG_FREESTANDING_FLAGS -mno-red-zone -mgeneral-regs-only)
 endif()

@@ -150,6 +150,7 @@ static int export_hosts(const struct export_format *fmt, const struct cli_hosts 
         total->buffers += s.buffers;
         total->events += s.events;
         total->events_lost += s.events_lost;
+        total->events_lost_outside += s.events_lost_outside;
         total->corrupt_skipped += s.corrupt_skipped;
         total->streams += s.streams;
     }
@@ -167,7 +168,9 @@ int cli_cmd_export(int argc, char **argv)
         {"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
         {"force", no_argument, NULL, 'f'},        {"skip-corrupt", no_argument, NULL, 'k'},
         {"type", required_argument, NULL, 't'},   {"tsc-hz", required_argument, NULL, 'H'},
-        {"clock-offset", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0},
+        {"clock-offset", required_argument, NULL, 'O'},
+        {"begin", required_argument, NULL, 'b'},  {"end", required_argument, NULL, 'E'},
+        {"lp", required_argument, NULL, 'l'},     {NULL, 0, NULL, 0},
     };
     static struct cli_hosts hosts; /* large; one command per process */
     const struct export_format *fmt;
@@ -177,9 +180,14 @@ int cli_cmd_export(int argc, char **argv)
     const char *format = NULL, *out = NULL;
     enum hvlog_export_status st;
     uint32_t type;
+    uint64_t v;
     size_t len;
     bool usage;
     int opt, status;
+
+    /* A window as decode's (issue 18): raw TimeStamps, both inclusive. */
+    options.begin = 0;
+    options.end = UINT64_MAX;
 
     while ((opt = cli_getopt("export", argc, argv, "o:f", longopts)) != -1) {
         switch (opt) {
@@ -200,6 +208,19 @@ int cli_cmd_export(int argc, char **argv)
             if (!cli_hosts_add_offset("export", &hosts, optarg))
                 return CLI_EXIT_USAGE;
             break;
+        case 'b':
+        case 'E':
+            if (!cli_number("export", opt == 'b' ? "--begin" : "--end", optarg, 0, UINT64_MAX,
+                            opt == 'b' ? &options.begin : &options.end))
+                return CLI_EXIT_USAGE;
+            options.window = true;
+            break;
+        case 'l': /* current-ABI LPs are 16-bit (§11.4), as decode's --lp */
+            if (!cli_number("export", "--lp", optarg, 0, 65535, &v))
+                return CLI_EXIT_USAGE;
+            options.lp_only = true;
+            options.lp = (uint32_t)v;
+            break;
         default: return CLI_EXIT_USAGE; /* cli_getopt said why */
         }
     }
@@ -214,6 +235,10 @@ int cli_cmd_export(int argc, char **argv)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
                      formats[i].name);
         cli_error("export: unknown format '%s' (%s)", format, names);
+        return CLI_EXIT_USAGE;
+    }
+    if (options.begin > options.end) {
+        cli_error("export: --begin %" PRIu64 " is after --end %" PRIu64, options.begin, options.end);
         return CLI_EXIT_USAGE;
     }
     len = strlen(out);
@@ -255,6 +280,8 @@ int cli_cmd_export(int argc, char **argv)
            " %s); %" PRIu64 " events lost",
            summary.events, summary.buffers, out, fmt->name, summary.streams, fmt->streams,
            summary.events_lost);
+    if (options.window)
+        printf(" in the window, %" PRIu64 " outside it", summary.events_lost_outside);
     if (summary.corrupt_skipped)
         printf(", %" PRIu64 " corrupt buffers skipped", summary.corrupt_skipped);
     printf("\n");

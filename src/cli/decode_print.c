@@ -154,6 +154,10 @@ void decode_print_lost(struct decoder *d, const struct hvlog_trace_item *it)
 
     if (d->filter.lp >= 0 && (uint32_t)d->filter.lp != it->lp)
         return;
+    /* A window keeps a gap that ends inside it, as the exports do
+     * (hvlog_export_options, issue 18): its end is the entry after it. */
+    if (it->before < d->filter.begin || it->before > d->filter.end)
+        return;
     if (d->json) { /* {"lost":"local","lp":L,"events":N,"after":T1,"before":T2} */
         char *p = out_reserve(&d->out, 256 + CLI_HOST_NAME_MAX + 16);
 

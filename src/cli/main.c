@@ -21,7 +21,7 @@ static const struct cli_command commands[] = {
      "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc|qpc] [--sources all|MASK|hc,im,...]\n"
      "       [--abi 2013|current] [--mode regular|circular] [--file-mode OCTAL]\n"
      "       [--relayd net://HOST[:CTRL[:DATA]] [--hostname NAME] [--session NAME] [--relayd-buffer SIZE]]\n"
-     "       (with --relayd, -o is optional: without it the recording goes to relayd only)"},
+     "       (no output directory with a relayd: the recording goes to relayd only)"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",
      "hvlog decode TRACE... [--json] [--lp N] [--type local|global|system|0..2] [--event NAME|0xTYPE]\n"
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt] [--tsc-hz HZ]\n"
@@ -30,8 +30,8 @@ static const struct cli_command commands[] = {
      "hvlog stats [--json] TRACE...   (several traces: per host, and their totals)"},
     {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or for Perfetto",
      "hvlog export TRACE... --format ctf|perfetto|perfetto-proto|perfetto-json -o|--output OUT\n"
-     "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--tsc-hz HZ]\n"
-     "       [--clock-offset HOST=NS]...   (several traces: ctf only, OUT/HOST per trace)"},
+     "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--lp N] [--begin T] [--end T]\n"
+     "       [--tsc-hz HZ] [--clock-offset HOST=NS]...   (several traces: ctf only, OUT/HOST per trace)"},
     {"info", cli_cmd_info, "what a trace holds: its metadata, files and recording state",
      "hvlog info [--json] TRACE"},
     {"top", cli_cmd_top, "a live view of a recording: events/s, bytes/s, losses per type and LP",

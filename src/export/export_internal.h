@@ -27,6 +27,19 @@ struct hvlog_trace_slot;
 struct hvlog_trace_buffer;
 struct hvlog_entry_type_info;
 
+/*
+ * The buffer export_read_slot is reading, as the options' window sees it
+ * (hvlog_export_options: window, lp). Valid from the first entry handed
+ * to the caller's callback, and after the read returns.
+ */
+struct export_view {
+    uint32_t events_lost; /* the buffer's EventsLost if its gap ends in the window, else 0 */
+    uint64_t header_ts;   /* its header TimeStamp, raised to the window's begin */
+    uint64_t entries;     /* entries handed on (those in the window) */
+    bool gap_inside;      /* the gap before the buffer ends in the window */
+    bool decided;         /* events_lost and header_ts are set */
+};
+
 /* A group ready to export: its cursor and its buffers in fill order (every
  * buffer whose header passed; the entries are checked as each is read). */
 struct export_group_plan {
@@ -36,13 +49,21 @@ struct export_group_plan {
     struct hvlog_trace_cursor *cursor;
     struct hvlog_trace_slot *slots;
     uint64_t slot_count;
-    const struct hvlog_export_options *options; /* the export's: skip_corrupt, report */
+    const struct hvlog_export_options *options; /* the export's: skip_corrupt, report, window */
+    struct export_view view;   /* the buffer being read (export_read_slot) */
+    /* The window's walk state: the slot being read and its LP's last entry. */
+    const struct hvlog_trace_slot *reading;
+    uint32_t last_lp;
+    uint64_t last_ts;
+    bool last_valid;
 };
 
 /**
  * export_plan - the groups of @r that @options select (all when types is
  * 0; asking for a type the trace lacks is an error), each opened and
- * indexed in fill order from the buffer headers (export_trace_header_order).
+ * indexed in fill order from the buffer headers (export_trace_header_order),
+ * less the buffers of other LPs when options->lp_only (an LP no selected
+ * group has is an error, as a type is).
  * Buffers whose header is corrupt fail unless skip_corrupt (then reported
  * and counted in summary->corrupt_skipped); a buffer whose entries are bad
  * is found by export_read_slot. @options must outlive the plans. Returns
@@ -64,8 +85,20 @@ void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t
  * the plan's skip_corrupt it is instead reported through options->report,
  * counted in @summary->corrupt_skipped, and *@skipped is set: the caller
  * leaves it out as if the index had never held it (no packet, no
- * sequence number, no EventsLost). Returns HVLOG_EXPORT_OK with @b filled
- * when the buffer was read (or skipped), else the failure.
+ * sequence number, no EventsLost).
+ *
+ * With a window (options->window) only the entries whose TimeStamp is in
+ * it reach @fn, and plan->view says what the window keeps of the buffer
+ * (set before the first entry reaches @fn): its EventsLost when the gap
+ * before its first entry ends inside the window (an empty buffer: its
+ * header TimeStamp in the reference basis, else its LP's previous entry),
+ * else 0. A buffer with no entry and no gap in the window is *@skipped as
+ * well (not counted as corrupt); an EventsLost left out is added to
+ * @summary->events_lost_outside. @b's summary.events_lost and time_stamp
+ * are the view's, so a caller that reads them needs no other change.
+ * Without a window the view is the buffer's own header. Returns
+ * HVLOG_EXPORT_OK with @b filled when the buffer was read (or skipped),
+ * else the failure.
  */
 enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
                                           const struct hvlog_trace_slot *slot,

@@ -44,6 +44,8 @@ struct pf_export {
     bool track_named;    /* its thread_name is written: with its first instant or sample, so
                           * an LP whose every buffer was skipped as corrupt has no track */
     /* The buffer being written. */
+    const struct export_view *view; /* the window's view of it (plan.c): read at its start */
+    bool buffer_begun;
     uint64_t header_ts;
     uint32_t events_lost;
     bool first_buffer;
@@ -113,12 +115,26 @@ static void track_name(struct pf_export *x)
     x->track_named = true;
 }
 
+/* The buffer's loss and start as the window keeps them (export_view:
+ * known from its first entry on, or after its read when it has none). */
+static void buffer_begin(struct pf_export *x)
+{
+    x->events_lost = x->view->events_lost;
+    x->header_ts = x->view->header_ts;
+    x->lost_total += x->events_lost;
+    x->counter_due = x->first_buffer || x->events_lost != 0;
+    x->first_buffer = false;
+    x->buffer_begun = true;
+}
+
 static bool put_entry(void *arg, const struct hvlog_entry *e)
 {
     struct pf_export *x = arg;
     const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(x->catalog, e->entry_type);
     struct hvlog_json_writer *w = x->w;
 
+    if (!x->buffer_begun)
+        buffer_begin(x);
     if (x->track_started && e->time_stamp < x->last_ts) {
         x->fault = (struct export_time_fault){x->entries > 0 ? EXPORT_TIME_FAULT_IN_BUFFER
                                                             : EXPORT_TIME_FAULT_ACROSS_BUFFERS,
@@ -199,30 +215,26 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
             enum hvlog_export_status st;
             bool skipped;
 
-            x->events_lost = plan->slots[i].events_lost;
-            x->header_ts = plan->slots[i].time_stamp;
-            x->lost_total += x->events_lost;
-            x->counter_due = x->first_buffer || x->events_lost != 0;
-            x->first_buffer = false;
+            x->view = &plan->view;
+            x->buffer_begun = false;
+            x->counter_due = false;
             x->entries = 0;
             x->fault.kind = EXPORT_TIME_FAULT_NONE;
             st = export_read_slot(plan, &plan->slots[i], &b, put_entry, x, &skipped, x->summary,
                                   x->err);
             if (st != HVLOG_EXPORT_OK)
                 return st;
-            if (skipped) {
-                /* Reported and counted; nothing of it was written (the walk
-                 * checks every entry first): undo what was set for it. */
-                x->lost_total -= x->events_lost;
-                x->first_buffer = !x->track_named;
-                continue;
-            }
+            if (skipped)
+                continue; /* corrupt (reported, counted) or outside the window: the walk
+                           * checks every entry first, so nothing of it was begun */
             if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
                 return export_time_fail(x->err, plan, &b, &x->fault,
                                         "the Perfetto track would go back in time");
             if (!hvlog_json_writer_ok(x->w))
                 return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", x->out_path,
                                    strerror(hvlog_json_writer_sink_error(x->w)));
+            if (!x->buffer_begun)
+                buffer_begin(x); /* no entry (in the window): its gap is */
             if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
                 track_name(x);
                 if (x->group->time_basis == HvEventLogEntryTimeReference &&

@@ -199,6 +199,8 @@ struct pp_export {
     bool track_named;   /* its descriptors are written: with its first event, so an LP
                          * whose every buffer was skipped as corrupt has no track */
     /* The buffer being written. */
+    const struct export_view *view; /* the window's view of it (plan.c): read at its start */
+    bool buffer_begun;
     uint64_t header_ts;
     uint32_t events_lost;
     bool first_buffer;
@@ -535,6 +537,18 @@ static void track_name(struct pp_export *x)
 
 /* ---- the walk (as perfetto.c's) ---- */
 
+/* The buffer's loss and start as the window keeps them (export_view:
+ * known from its first entry on, or after its read when it has none). */
+static void buffer_begin(struct pp_export *x)
+{
+    x->events_lost = x->view->events_lost;
+    x->header_ts = x->view->header_ts;
+    x->lost_total += x->events_lost;
+    x->counter_due = x->first_buffer || x->events_lost != 0;
+    x->first_buffer = false;
+    x->buffer_begun = true;
+}
+
 static bool put_entry(void *arg, const struct hvlog_entry *e)
 {
     struct pp_export *x = arg;
@@ -542,6 +556,8 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     struct ann anns[MAX_ANNS];
     uint32_t n = 0;
 
+    if (!x->buffer_begun)
+        buffer_begin(x);
     if (x->track_started && e->time_stamp < x->last_ts) {
         x->fault = (struct export_time_fault){x->entries > 0 ? EXPORT_TIME_FAULT_IN_BUFFER
                                                             : EXPORT_TIME_FAULT_ACROSS_BUFFERS,
@@ -608,30 +624,26 @@ static enum hvlog_export_status write_group(struct pp_export *x, struct export_g
             enum hvlog_export_status st;
             bool skipped;
 
-            x->events_lost = plan->slots[i].events_lost;
-            x->header_ts = plan->slots[i].time_stamp;
-            x->lost_total += x->events_lost;
-            x->counter_due = x->first_buffer || x->events_lost != 0;
-            x->first_buffer = false;
+            x->view = &plan->view;
+            x->buffer_begun = false;
+            x->counter_due = false;
             x->entries = 0;
             x->fault.kind = EXPORT_TIME_FAULT_NONE;
             st = export_read_slot(plan, &plan->slots[i], &b, put_entry, x, &skipped, x->summary,
                                   x->err);
             if (st != HVLOG_EXPORT_OK)
                 return st;
-            if (skipped) {
-                /* Reported and counted; nothing of it was written (the walk
-                 * checks every entry first): undo what was set for it. */
-                x->lost_total -= x->events_lost;
-                x->first_buffer = !x->track_named;
-                continue;
-            }
+            if (skipped)
+                continue; /* corrupt (reported, counted) or outside the window: the walk
+                           * checks every entry first, so nothing of it was begun */
             if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
                 return export_time_fail(x->err, plan, &b, &x->fault,
                                         "the Perfetto track would go back in time");
             if (x->w.error != 0)
                 return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", x->out_path,
                                    strerror(x->w.error));
+            if (!x->buffer_begun)
+                buffer_begin(x); /* no entry (in the window): its gap is */
             if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
                 track_name(x);
                 if (x->group->time_basis == HvEventLogEntryTimeReference &&

@@ -8,6 +8,7 @@
 
 #include "export/export_internal.h"
 #include "hvlog/abi/catalog.h"
+#include "hvlog/abi/eventlog.h"
 #include "hvlog/trace/index.h"
 #include "hvlog/trace/trace.h"
 
@@ -19,6 +20,20 @@ void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t
     }
 }
 
+/* --lp (issue 18): the slots of one LP, in place. The slots are sorted by
+ * LP, so this is one run; the index reads a slot by its file position, so
+ * dropping the others changes nothing else. */
+static void keep_lp(struct hvlog_trace_index *ix, uint32_t lp)
+{
+    uint64_t n = 0;
+
+    for (uint64_t i = 0; i < ix->count; i++) {
+        if (ix->slots[i].lp == lp)
+            ix->slots[n++] = ix->slots[i];
+    }
+    ix->count = n;
+}
+
 enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
                                      const struct hvlog_export_options *options,
                                      struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
@@ -28,6 +43,7 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
     const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(r);
     uint32_t types = options->types;
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    uint64_t lp_slots = 0;
 
     *count = 0;
     if (!meta)
@@ -41,6 +57,9 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
             return export_fail(err, HVLOG_EXPORT_INVALID, "%s: has no group of log type %u",
                                hvlog_trace_reader_path(r), t);
     }
+    if (options->window && options->begin > options->end)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "the window begins at %llu, after its end %llu",
+                           (unsigned long long)options->begin, (unsigned long long)options->end);
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS && status == HVLOG_EXPORT_OK; t++) {
         struct export_group_plan *p = &plans[*count];
 
@@ -53,13 +72,65 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
          * anyway, and checks its entries then (export_read_slot). */
         status = hvlog_trace_index_open(r, t, true, options->skip_corrupt, options->report,
                                         options->report_arg, &p->index, err);
+        if (status == HVLOG_EXPORT_OK && options->lp_only)
+            keep_lp(&p->index, options->lp);
         p->group = p->index.group;
         p->cursor = p->index.cursor;
         p->slots = p->index.slots;
         p->slot_count = p->index.count;
         summary->corrupt_skipped += p->index.skipped;
+        lp_slots += p->slot_count;
     }
+    if (status == HVLOG_EXPORT_OK && options->lp_only && lp_slots == 0)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no buffer of LP %u in the log types exported",
+                           hvlog_trace_reader_path(r), options->lp);
     return status;
+}
+
+/*
+ * The window (issue 18). EventsLost counts the events lost before the
+ * buffer's first entry (spec §7.4): the gap between the LP's previous
+ * buffer and this one. Its end, the buffer's first entry, places it: in
+ * the window, the loss is the window's (counted whole: the header cannot
+ * say when within the gap each event was lost); outside, it is counted
+ * in events_lost_outside.
+ */
+static void view_decide(struct export_group_plan *plan, uint64_t gap_end)
+{
+    const struct hvlog_export_options *o = plan->options;
+    const struct hvlog_trace_slot *slot = plan->reading;
+    bool inside = !o->window || (gap_end >= o->begin && gap_end <= o->end);
+
+    plan->view.gap_inside = inside;
+    plan->view.events_lost = inside ? slot->events_lost : 0;
+    plan->view.header_ts = slot->time_stamp;
+    if (o->window && plan->view.header_ts < o->begin)
+        plan->view.header_ts = o->begin; /* nothing of the window starts before it */
+    plan->view.decided = true;
+}
+
+struct window_walk {
+    struct export_group_plan *plan;
+    hvlog_entry_fn fn;
+    void *arg;
+};
+
+/* Between the index's walk and the exporter's callback: decides the view
+ * at the buffer's first entry, and hands on the entries in the window. */
+static bool window_entry(void *arg, const struct hvlog_entry *e)
+{
+    struct window_walk *ww = arg;
+    struct export_group_plan *plan = ww->plan;
+    const struct hvlog_export_options *o = plan->options;
+
+    if (!plan->view.decided)
+        view_decide(plan, e->time_stamp);
+    plan->last_ts = e->time_stamp;
+    plan->last_valid = true;
+    if (o->window && (e->time_stamp < o->begin || e->time_stamp > o->end))
+        return true;
+    plan->view.entries++;
+    return ww->fn ? ww->fn(ww->arg, e) : true;
 }
 
 enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
@@ -70,12 +141,34 @@ enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
 {
     const struct hvlog_export_options *opt = plan->options;
     struct hvlog_export_error e = {HVLOG_EXPORT_OK, ""};
+    struct window_walk ww = {plan, fn, arg};
     enum hvlog_export_status st;
 
     *skipped = false;
-    st = hvlog_trace_index_read(&plan->index, slot, b, fn, arg, &e);
-    if (st == HVLOG_EXPORT_OK)
+    if (!plan->last_valid || plan->last_lp != slot->lp) {
+        plan->last_lp = slot->lp;
+        plan->last_valid = false;
+        plan->last_ts = 0;
+    }
+    memset(&plan->view, 0, sizeof plan->view);
+    plan->reading = slot;
+    st = hvlog_trace_index_read(&plan->index, slot, b, window_entry, &ww, &e);
+    if (st == HVLOG_EXPORT_OK) {
+        uint64_t gap_end = plan->last_ts; /* an empty buffer: the LP's previous entry, */
+
+        if (plan->group->time_basis == HvEventLogEntryTimeReference)
+            gap_end = slot->time_stamp; /* or its header's time, in the entries' clock */
+        if (!plan->view.decided)
+            view_decide(plan, gap_end);
+        summary->events_lost_outside += slot->events_lost - plan->view.events_lost;
+        b->summary.events_lost = plan->view.events_lost;
+        b->summary.time_stamp = plan->view.header_ts;
+        /* Nothing of it in the window, neither an entry nor its gap: left
+         * out as if never indexed (no packet, no counter sample). */
+        if (opt->window && plan->view.entries == 0 && !plan->view.gap_inside)
+            *skipped = true;
         return HVLOG_EXPORT_OK;
+    }
     if (opt->skip_corrupt && (st == HVLOG_EXPORT_CORRUPT || st == HVLOG_EXPORT_TRUNCATED)) {
         *skipped = true;
         summary->corrupt_skipped++;

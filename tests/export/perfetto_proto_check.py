@@ -195,6 +195,8 @@ def json_side(path):
         if ev["ph"] == "M" and ev["name"] == "process_name":
             procs[ev["pid"]] = ev["args"]["name"]
     for ev in doc["traceEvents"]:
+        if ev["ph"] == "M" and ev["name"] != "thread_name":
+            continue  # process_name's tid 0 is no track (an --lp export may lack LP 0)
         key = (procs[ev["pid"]], f"LP {ev['tid']}")
         t = tracks.setdefault(key, {"instants": [], "counters": []})
         if ev["ph"] == "M":

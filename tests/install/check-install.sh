@@ -27,6 +27,12 @@ libdir=$(pkg-config --variable=libdir hvlog)
 # The license is installed with the package (share/doc/hvlog), as it is in the tree.
 cmp -s "$prefix/share/doc/hvlog/LICENSE" "$(dirname "$consumer")/../../LICENSE" ||
     { echo "LICENSE not installed as share/doc/hvlog/LICENSE"; exit 1; }
+# The man pages (built by scdoc) and the bash completion are installed.
+for page in man1/hvlog.1 man1/hvlog-record.1 man1/hvlog-export.1 man5/hvlog-trace.5; do
+    [ -s "$prefix/share/man/$page" ] || { echo "man page share/man/$page not installed"; exit 1; }
+done
+[ -s "$prefix/share/bash-completion/completions/hvlog" ] ||
+    { echo "bash completion not installed as share/bash-completion/completions/hvlog"; exit 1; }
 # Only HVLOG_API symbols are exported.
 if nm -D --defined-only "$libdir/libhvlog.so" | awk '{print $3}' | grep -v '^hv' | grep -v '^_' ; then
     echo "unexpected exported symbols"; exit 1
