@@ -229,8 +229,9 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
     if (e != 0) {
         /* A recording keeps its whole buffers: cut the partial one off (if
          * that fails too, readers still leave a torn last buffer out). */
-        if (w->started)
-            (void)ftruncate(w->fd[type], (off_t)(w->buffers[type] * len));
+        if (w->started && ftruncate(w->fd[type], (off_t)(w->buffers[type] * len)) != 0) {
+            /* nothing more to do: the torn tail is the readers' to leave out */
+        }
         export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
                     hvlog_trace_group_file(type), strerror(e));
         return stuck(w, err);
