@@ -7,6 +7,7 @@
 #     lost == lost_no_buffer + lost_too_large (the host section);
 #   - loss for no buffer is there, and EventsLost in the trace never
 #     exceeds it;
+#   - decode --lp N selects an LP above 255 exactly;
 #   - decode and CTF export run under a soft limit of 1024 open files;
 #   - --lps 2049, and --lps 257 with --abi 2013, are usage errors (exit 2).
 # Label "scale"; time budget about 30 s here (a 1.5 s recording, then
@@ -50,6 +51,16 @@ for b in bad[:10]:
 sys.exit(1 if bad else 0)
 PY
 want=$(/usr/bin/python3 -c "import json,sys; print(sum(s['events'] for s in json.load(open(sys.argv[1]))['streams']))" "$dir/stats.json")
+# --lp takes LPs past 255 (the current header's LP is 16 bits): the
+# highest LP with events in the trace, decoded alone.
+set -- $(/usr/bin/python3 -c "
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))['streams'] if x['type'] == 'local' and x['events']]
+top = max(s, key=lambda x: x['lp'])
+print(top['lp'], top['events'])" "$dir/stats.json")
+[ "$1" -ge 256 ] || fail "no LP above 255 has events in the trace (highest: $1)"
+got=$("$hvlog" decode --json --lp "$1" "$dir/t" | grep -c '"event":')
+[ "$got" -eq "$2" ] || fail "decode --lp $1 printed $got events, the trace holds $2 on LP $1"
 (
     ulimit -Sn 1024
     got=$("$hvlog" decode --json "$dir/t" | grep -c '"event":') || fail "decode exited $?"
