@@ -50,6 +50,9 @@ for b in bad[:10]:
     print(b)
 sys.exit(1 if bad else 0)
 PY
+# The text table's "all" row shows the loss for want of a buffer.
+"$hvlog" stats "$dir/t" | awk '$1 == "all" { found = 1; ok = $4 > 0 && $4 == $5 + $6 }
+    END { exit !(found && ok) }' || fail "stats has no 'all' row whose lost is no-buffer + too-large > 0"
 want=$(/usr/bin/python3 -c "import json,sys; print(sum(s['events'] for s in json.load(open(sys.argv[1]))['streams']))" "$dir/stats.json")
 # --lp takes LPs past 255 (the current header's LP is 16 bits): the
 # highest LP with events in the trace, decoded alone.
