@@ -10,6 +10,7 @@
 #include <strings.h> /* strcasecmp */
 #include <sys/stat.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 #include "cli/hosts.h"
@@ -19,6 +20,28 @@
 #include "hvlog/export/perfetto.h"
 #include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
+
+/*
+ * One stream file per (type, LP) (docs/trace-format.md section 6), and
+ * babeltrace2 2.0.4 opens every stream file of a trace at once, then fails
+ * with "Too many open files" (bench/RESULTS.md, issue 16: 2,048 stream files under
+ * the default `ulimit -n 1024`). hvlog's export writes one file at a time,
+ * so it needs no more itself; the reader does: say what to set when the
+ * soft limit is too low for it (64 for babeltrace2's own files).
+ */
+#define READER_SPARE_FILES 64u
+
+static void note_open_files(const char *out, uint64_t streams)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+        streams + READER_SPARE_FILES <= (uint64_t)rl.rlim_cur)
+        return;
+    fprintf(stderr, "hvlog: note: babeltrace2 opens all %" PRIu64 " stream files of %s at once; "
+                    "run it with 'ulimit -n %" PRIu64 "' or more (the limit is %llu here)\n",
+            streams, out, streams + READER_SPARE_FILES, (unsigned long long)rl.rlim_cur);
+}
 
 /* The export formats: a new one is one row here and its library call. */
 typedef enum hvlog_export_status (*export_fn)(const struct hvlog_trace_reader *r, const char *out,
@@ -285,6 +308,8 @@ int cli_cmd_export(int argc, char **argv)
     if (summary.corrupt_skipped)
         printf(", %" PRIu64 " corrupt buffers skipped", summary.corrupt_skipped);
     printf("\n");
+    if (fmt->run == hvlog_export_ctf)
+        note_open_files(out, summary.streams);
     return CLI_EXIT_OK;
 }
 

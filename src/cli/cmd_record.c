@@ -264,11 +264,12 @@ int cli_cmd_record(int argc, char **argv)
         {"mode", required_argument, NULL, 'M'},     {"file-mode", required_argument, NULL, 'F'},
         {"relayd", required_argument, NULL, 1001},  {"hostname", required_argument, NULL, 1002},
         {"session", required_argument, NULL, 1003}, {"relayd-buffer", required_argument, NULL, 1004},
+        {"threads", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
     uint64_t rate = 100000, payload = 32, buffers = 0, pages = 4, threshold = 2, global_pm = 5;
-    uint64_t sources = UINT64_MAX;
+    uint64_t sources = UINT64_MAX, threads = 0;
     uint32_t basis = HvEventLogEntryTimeReference, mode = HvEventLogModeRegular;
     enum hvlog_abi_profile abi = HVLOG_ABI_2013;
     bool mode_given = false;
@@ -282,7 +283,7 @@ int cli_cmd_record(int argc, char **argv)
     struct hvlog_client_config cc;
     struct recording rec = {0};
     struct hvlog_trace_meta meta;
-    struct hvlog_trace_lp lp_rows[HVLOG_SIM_MAX_LPS];
+    struct hvlog_trace_lp *lp_rows = NULL;
     struct hvlog_sim_workload wl;
     uint64_t start, last_draw = 0, lost_total = 0, overwritten_total = 0;
     uint32_t lost_lps = 0;
@@ -346,6 +347,7 @@ int cli_cmd_record(int argc, char **argv)
         case 1002: live_opts.hostname = optarg; break;
         case 1003: live_opts.session = optarg; break;
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
+        case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
@@ -368,7 +370,13 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: --threshold %" PRIu64 " exceeds --buffers %" PRIu64, threshold, buffers);
         return CLI_EXIT_USAGE;
     }
-    /* What only the current layouts can say (§11.1, §11.5). */
+    /* What only the current layouts can say (§11.1, §11.5, §11.4). */
+    if (abi == HVLOG_ABI_2013 && lps > HVLOG_SIM_MAX_LPS_2013) {
+        cli_error("record: --lps %" PRIu64 " needs --abi current (the 2013 buffer header names "
+                  "its LP in 8 bits, so LPs %u and above could not be told apart)",
+                  lps, HVLOG_SIM_MAX_LPS_2013);
+        return CLI_EXIT_USAGE;
+    }
     if (abi == HVLOG_ABI_2013 && mode_given) {
         cli_error("record: --mode needs --abi current (the 2013 Initialize has no Mode field)");
         return CLI_EXIT_USAGE;
@@ -407,6 +415,15 @@ int cli_cmd_record(int argc, char **argv)
     cfg.children = (uint32_t)children;
     cfg.seed = seed;
     cfg.pool_pages = (uint32_t)((buffers + 4) * pages + 8);
+    cfg.threads = (uint32_t)threads;
+    /* Domain 0's fixed RAM holds one SIM page per VP (sim.h). */
+    if (cfg.root_ram_pages < 1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + lps)
+        cfg.root_ram_pages = (uint32_t)(1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + lps);
+    lp_rows = calloc(lps, sizeof *lp_rows);
+    if (!lp_rows) {
+        cli_error("record: out of memory");
+        goto out;
+    }
     cfg.profile = hvlog_profile_preset(abi);
     if (hvlog_sim_create(&cfg, &sim) != 0) {
         cli_error("record: cannot create the simulated host (%" PRIu64 " LPs, %" PRIu64 " domains)", lps, domains);
@@ -641,6 +658,7 @@ out:
     hvlog_trace_writer_abort(rec.writer);
     record_live_destroy(rec.live);
     free(meta.command_line);
+    free(lp_rows);
     hvlog_client_destroy(client);
     hvlog_sim_destroy(sim);
     if (caught)

@@ -202,6 +202,25 @@ static void print_text(const struct stats *s, const char *path, const char *host
                lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
                lp->overwritten);
     }
+    if (s->meta->lp_count > 1) {
+        /* Issue 16: with thousands of LPs the loss by cause must show at a
+         * glance, not only row by row. */
+        struct hvlog_trace_lp all = {0};
+
+        for (uint32_t i = 0; i < s->meta->lp_count; i++) {
+            const struct hvlog_trace_lp *lp = &s->meta->lps[i];
+
+            all.logged += lp->logged;
+            all.recorded += lp->recorded;
+            all.lost += lp->lost;
+            all.lost_no_buffer += lp->lost_no_buffer;
+            all.lost_too_large += lp->lost_too_large;
+            all.overwritten += lp->overwritten;
+        }
+        printf("%4s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
+               "all", all.logged, all.recorded, all.lost, all.lost_no_buffer, all.lost_too_large,
+               all.overwritten);
+    }
     printf("\nready messages: %" PRIu64 ", longest ready list: %" PRIu64 " buffers\n",
            s->meta->stats.messages, s->meta->stats.longest_chain);
 }

@@ -1,50 +1,103 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Logical processors: threads that run child workloads, the run_on_lp
- * mailbox, and lock-step stepping (spec Q-CONC, §7.3; issue #5 part 1).
+ * Logical processors: worker threads that run the LPs' child workloads,
+ * the run_on_lp mailbox, and lock-step stepping (spec Q-CONC, §7.3;
+ * issue #5 part 1, issue 16 item 1).
  *
- * == The mailbox (Q-CONC, src/engine/log.c head comment) ==
+ * == Workers (issue 16) ==
+ *
+ * The LPs are multiplexed over N worker threads (hvlog_sim_config.threads;
+ * 0 = one per online CPU, never more than the LPs). Worker w owns LPs
+ * w, w + N, w + 2N, ... for the whole run, and runs their workloads in
+ * turn: each pass gives every live LP one turn of at most SIM_TURN_EVENTS
+ * events. An LP thread each, as before, made the cost of an event grow with
+ * the LP count (a 64-LP run spent most of two cores in nanosleep and
+ * thread switches and starved the root that drains).
+ *
+ * Timing is virtual per LP: a paced LP has the CLOCK_MONOTONIC time of its
+ * next event (due_ns, one period after the last). A worker reads its clock
+ * once per pass and runs, for each LP, the events due by then; it sleeps
+ * only when none of its LPs has an event due, until the earliest one. An LP
+ * that fell behind (the worker was descheduled) catches up at most
+ * PACE_DEBT_NS of events: past that, the offered load is what the machine
+ * can run, not a burst.
+ *
+ * The root's share: the root is the thread that drains. When an event of a
+ * pass is lost (no buffer: the root is behind), the worker yields once
+ * after the pass, so on a machine with fewer cores than workers + root the
+ * root runs before the workers fill what is left.
+ *
+ * == The single-owner rule (Q-CONC, src/engine/log.c head comment) ==
  *
  * The engine calls run_on_lp(n, fn, arg) to run fn "as LP n": at a moment
- * when LP n is not inside hvlog_log(), with happens-before both ways.
+ * when LP n is not inside hvlog_log(), with happens-before both ways. LP n
+ * has one owner at a time: the worker that owns it while it is online (in
+ * its workload), else whoever holds its mailbox lock. run_on_lp(n) goes to
+ * the worker that owns LP n, which runs fn between two of its events (of
+ * any of its LPs: a worker is inside hvlog_log() for at most one LP at a
+ * time, so between two events none of its LPs is). So the engine's rule is
+ * kept as it was with a thread per LP: a local scope is written by one
+ * thread at a time, its owner, and the hot path takes no lock.
  *
- *   LP thread running (online)           LP not running (stopped, lock-step)
+ *   LP online (its worker runs it)       LP offline (stopped, lock-step)
  *   -------------------------------      -----------------------------------
  *   caller: lock; wait for the slot;     caller: lock; fn(arg); unlock.
- *     req = &r; pending = 1 (release);   Lock-step logging (hvlog_sim_step,
- *     wait until r.done; unlock          hvlog_sim_log) holds the same lock
- *   LP, between two events: pending?     around each hvlog_log(), so the
- *     (acquire) -> lock; fn(arg);        lock is the exclusion.
- *     done; pending = 0; broadcast
- *   LP leaving: lock; online = false;
- *     serve a waiting request; unlock
+ *     req = &r; LP pending = 1 (release);  Lock-step logging (hvlog_sim_step,
+ *     worker pending = 1 (release);      hvlog_sim_log) holds the same lock
+ *     wake the worker if it naps;        around each hvlog_log(), so the
+ *     wait until r.done; unlock          lock is the exclusion.
+ *   worker, between two events: its
+ *     pending? (exchange, acquire) ->
+ *     each owned LP pending? (acquire)
+ *     -> lock; fn(arg); done;
+ *     LP pending = 0; broadcast
+ *   LP leaving its workload: lock;
+ *     online = false; serve a waiting
+ *     request; unlock
  *
- * The LP thread's hot loop takes no lock: one acquire load of @pending per
- * event (a plain load on x86). The mutex gives the happens-before edges.
- * Several callers may queue for one LP (several root VPs flushing): each
- * waits for the slot, then for its own request.
+ * The poster stores the LP's flag before the worker's, so a worker that
+ * sees its flag (and clears it) sees every LP flag set before; a flag set
+ * after the scan passed that LP comes with another worker flag, seen at
+ * the next check. The worker's hot loop takes no lock: one load of its own
+ * flag per event. The mutexes give the happens-before edges. Several
+ * callers may queue for one LP (several root VPs flushing): each waits for
+ * the slot, then for its own request.
  *
  * Lock order (sim_internal.h): the mailbox lock is the outermost; the
  * function run under it, and hvlog_log() in lock-step mode, take engine
- * locks, under which the sim's leaf locks are taken.
+ * locks, under which the sim's leaf locks are taken. A worker's nap lock is
+ * a leaf: taken by a poster under the mailbox lock, never with an engine
+ * lock.
+ *
+ * == Lock-step and determinism ==
+ *
+ * Lock-step mode has no workers: hvlog_sim_step() runs an LP in the caller.
+ * A worker run is deterministic too when the root does nothing while it
+ * runs, there is one worker, the clock is injected and the LPs are not
+ * paced: the worker's order is fixed (pass after pass, LPs in index order,
+ * SIM_TURN_EVENTS each), so it writes the bytes lock-step stepping in that
+ * order writes (tests/sim/test_sim_lp.c).
  *
  * == Counters ==
  *
- * hvlog_sim_lp_counts fields have one writer, the LP's owner (its thread,
+ * hvlog_sim_lp_counts fields have one writer, the LP's owner (its worker,
  * or the holder of its mailbox lock), which stores them with relaxed
  * atomics; readers load them relaxed. A reader wants a recent value, not
  * an order; after hvlog_sim_stop() (thread join) the values are exact.
  */
-#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sim/sim_internal.h"
 
 #define NS_PER_S 1000000000ull
-#define PACE_SLICE_NS 1000000ull /* paced LPs wake at least every 1 ms to serve the mailbox */
+#define SIM_TURN_EVENTS 16u       /* events of one LP per turn, flat out */
+#define SIM_TURN_MAX 256u         /* paced: at most this many due events per turn */
+#define PACE_DEBT_NS 10000000ull  /* a paced LP catches up at most 10 ms of events */
+#define NAP_MAX_NS 10000000ull    /* a napping worker re-checks stop at least every 10 ms */
 
 static uint64_t mono_ns(void)
 {
@@ -71,8 +124,10 @@ static void count_result(struct sim_lp *lp, uint32_t type, enum hvlog_log_result
     counter_add(r == HVLOG_LOG_RECORDED ? &c->recorded[type] : &c->lost[type]);
 }
 
-/* One workload event on LP @lp. Owner context. */
-static void lp_event(struct sim_lp *lp, const struct sim_plan *plan)
+/* One workload event on LP @lp, its payload built in @payload
+ * (SIM_PAYLOAD_BYTES). Owner context. */
+static enum hvlog_log_result lp_event(struct sim_lp *lp, const struct sim_plan *plan,
+                                      uint8_t *payload)
 {
     struct hvlog_sim *sim = lp->sim;
     struct sim_event ev;
@@ -80,11 +135,12 @@ static void lp_event(struct sim_lp *lp, const struct sim_plan *plan)
     enum hvlog_log_result r;
 
     sim_event_make(plan, &lp->rng, lp->index, sim->config.children, lp->counts.logged, &ev,
-                   &context, lp->payload);
-    r = hvlog_log(sim->logger, lp->index, ev.type, ev.sources, ev.entry_type, context, lp->payload,
+                   &context, payload);
+    r = hvlog_log(sim->logger, lp->index, ev.type, ev.sources, ev.entry_type, context, payload,
                   ev.payload_len);
     count_result(lp, ev.type, r);
     lp->events++;
+    return r;
 }
 
 /* ---- the mailbox ---- */
@@ -102,6 +158,11 @@ static void mailbox_serve(struct sim_lp *lp)
     pthread_mutex_unlock(&lp->lock);
 }
 
+static struct sim_worker *worker_of(struct hvlog_sim *sim, uint32_t lp_index)
+{
+    return &sim->workers[lp_index % sim->worker_count];
+}
+
 void sim_run_on_lp(void *ctx, uint32_t lp_index, void (*fn)(void *arg), void *arg)
 {
     struct hvlog_sim *sim = sim_of(ctx);
@@ -115,8 +176,16 @@ void sim_run_on_lp(void *ctx, uint32_t lp_index, void (*fn)(void *arg), void *ar
             break;
         }
         if (!lp->req) {
+            /* Online: the workers exist (set before any LP went online,
+             * under this lock) and outlive it (joined after it left). */
+            struct sim_worker *w = worker_of(sim, lp_index);
+
             lp->req = &req;
             __atomic_store_n(&lp->pending, 1, __ATOMIC_RELEASE);
+            __atomic_store_n(&w->pending, 1, __ATOMIC_RELEASE);
+            pthread_mutex_lock(&w->lock); /* a napping worker wakes now */
+            pthread_cond_signal(&w->cv);
+            pthread_mutex_unlock(&w->lock);
             while (!req.done)
                 pthread_cond_wait(&lp->cv, &lp->lock);
             break;
@@ -126,99 +195,215 @@ void sim_run_on_lp(void *ctx, uint32_t lp_index, void (*fn)(void *arg), void *ar
     pthread_mutex_unlock(&lp->lock);
 }
 
-/* ---- LP threads ---- */
+/* ---- workers ---- */
 
-/* Paced mode: wait until @deadline_ns, serving the mailbox meanwhile.
- * Returns false when asked to stop. */
-static bool pace(struct sim_lp *lp, uint64_t deadline_ns)
+/* Between two events: serve the requests posted to the worker's LPs. */
+static inline void worker_serve(struct sim_worker *w)
 {
-    for (;;) {
-        uint64_t now = mono_ns(), until;
-        struct timespec ts;
+    struct hvlog_sim *sim = w->sim;
 
-        if (__atomic_load_n(&lp->sim->stop, __ATOMIC_RELAXED))
-            return false;
-        if (__atomic_load_n(&lp->pending, __ATOMIC_ACQUIRE))
-            mailbox_serve(lp);
-        if (now >= deadline_ns)
-            return true;
-        until = deadline_ns - now > PACE_SLICE_NS ? now + PACE_SLICE_NS : deadline_ns;
-        ts.tv_sec = (time_t)(until / NS_PER_S);
-        ts.tv_nsec = (long)(until % NS_PER_S);
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
+    if (!__atomic_load_n(&w->pending, __ATOMIC_RELAXED) ||
+        !__atomic_exchange_n(&w->pending, 0, __ATOMIC_ACQUIRE))
+        return;
+    for (uint32_t i = w->index; i < sim->config.lps; i += sim->worker_count) {
+        if (__atomic_load_n(&sim->lps[i].pending, __ATOMIC_ACQUIRE))
+            mailbox_serve(&sim->lps[i]);
     }
 }
 
-static void *lp_main(void *arg)
+/* An LP leaves its workload: from now on run_on_lp runs its function
+ * directly. Its worker's context. */
+static void lp_offline(struct sim_lp *lp)
 {
-    struct sim_lp *lp = arg;
-    struct hvlog_sim *sim = lp->sim;
-    const struct sim_plan *plan = &sim->plan;
-    uint64_t period_ns = plan->w.rate_per_lp ? NS_PER_S / plan->w.rate_per_lp : 0;
-    uint64_t deadline_ns = mono_ns();
-
-    while (!__atomic_load_n(&sim->stop, __ATOMIC_RELAXED)) {
-        if (plan->w.events_per_lp && lp->events >= plan->w.events_per_lp)
-            break;
-        if (__atomic_load_n(&lp->pending, __ATOMIC_ACQUIRE))
-            mailbox_serve(lp);
-        if (__atomic_load_n(&sim->retry_owed, __ATOMIC_RELAXED))
-            sim_retry_if_owed(sim); /* §8.5: refused messages are retried later */
-        if (period_ns) {
-            if (!pace(lp, deadline_ns))
-                break;
-            deadline_ns += period_ns;
-        }
-        lp_event(lp, plan);
-    }
-    /* Offline: from now on run_on_lp runs its function directly. */
     pthread_mutex_lock(&lp->lock);
+    if (!lp->online) {
+        pthread_mutex_unlock(&lp->lock);
+        return;
+    }
     lp->online = false;
     pthread_mutex_unlock(&lp->lock);
     mailbox_serve(lp);
     pthread_mutex_lock(&lp->lock);
     pthread_cond_broadcast(&lp->cv); /* callers waiting for the slot re-check online */
     pthread_mutex_unlock(&lp->lock);
-    __atomic_sub_fetch(&sim->lps_running, 1, __ATOMIC_RELEASE);
+    __atomic_sub_fetch(&lp->sim->lps_running, 1, __ATOMIC_RELEASE);
+}
+
+static bool stopping(const struct hvlog_sim *sim)
+{
+    return __atomic_load_n(&sim->stop, __ATOMIC_RELAXED) != 0;
+}
+
+/* Paced, nothing due: sleep until @until_ns (at most NAP_MAX_NS), woken
+ * early by a request or by stop. */
+static void worker_nap(struct sim_worker *w, uint64_t until_ns)
+{
+    uint64_t now = mono_ns();
+    struct timespec ts;
+
+    if (until_ns <= now)
+        return;
+    if (until_ns - now > NAP_MAX_NS)
+        until_ns = now + NAP_MAX_NS;
+    ts.tv_sec = (time_t)(until_ns / NS_PER_S);
+    ts.tv_nsec = (long)(until_ns % NS_PER_S);
+    pthread_mutex_lock(&w->lock);
+    if (!__atomic_load_n(&w->pending, __ATOMIC_RELAXED) && !stopping(w->sim))
+        pthread_cond_timedwait(&w->cv, &w->lock, &ts); /* wakes early: fine, the loop re-checks */
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* How many events LP @lp runs this turn; paced: the ones due by @now_ns. */
+static uint32_t turn_events(struct sim_lp *lp, const struct sim_plan *plan, uint64_t period_ns,
+                            uint64_t now_ns)
+{
+    uint64_t n = SIM_TURN_EVENTS;
+
+    if (period_ns) {
+        if (lp->due_ns + PACE_DEBT_NS < now_ns)
+            lp->due_ns = now_ns - PACE_DEBT_NS; /* the debt beyond is not offered */
+        n = lp->due_ns <= now_ns ? (now_ns - lp->due_ns) / period_ns + 1 : 0;
+        if (n > SIM_TURN_MAX)
+            n = SIM_TURN_MAX;
+        lp->due_ns += n * period_ns;
+    }
+    if (plan->w.events_per_lp && n > plan->w.events_per_lp - lp->events)
+        n = plan->w.events_per_lp - lp->events;
+    return (uint32_t)n;
+}
+
+static void *worker_main(void *arg)
+{
+    struct sim_worker *w = arg;
+    struct hvlog_sim *sim = w->sim;
+    const struct sim_plan *plan = &sim->plan;
+    const uint32_t stride = sim->worker_count, lps = sim->config.lps;
+    uint64_t period_ns = plan->w.rate_per_lp ? NS_PER_S / plan->w.rate_per_lp : 0;
+    uint32_t live = 0;
+
+    for (uint32_t i = w->index; i < lps; i += stride) {
+        sim->lps[i].due_ns = mono_ns();
+        live++;
+    }
+    while (live > 0 && !stopping(sim)) {
+        uint64_t now = period_ns ? mono_ns() : 0, next_due = UINT64_MAX;
+        bool lost = false;
+
+        for (uint32_t i = w->index; i < lps && !stopping(sim); i += stride) {
+            struct sim_lp *lp = &sim->lps[i];
+            uint32_t n;
+
+            if (!lp->online)
+                continue; /* owner-only field: only this worker clears it */
+            n = turn_events(lp, plan, period_ns, now);
+            for (uint32_t k = 0; k < n; k++) {
+                worker_serve(w);
+                lost |= lp_event(lp, plan, w->payload) == HVLOG_LOG_LOST;
+            }
+            if (plan->w.events_per_lp && lp->events >= plan->w.events_per_lp) {
+                lp_offline(lp);
+                live--;
+            } else if (lp->due_ns < next_due) {
+                next_due = lp->due_ns;
+            }
+        }
+        worker_serve(w);
+        if (__atomic_load_n(&sim->retry_owed, __ATOMIC_RELAXED))
+            sim_retry_if_owed(sim); /* §8.5: refused messages are retried later */
+        if (lost)
+            sched_yield(); /* the root is behind: let it drain (head comment) */
+        if (period_ns && next_due != UINT64_MAX)
+            worker_nap(w, next_due);
+    }
+    for (uint32_t i = w->index; i < lps; i += stride)
+        lp_offline(&sim->lps[i]);
     return NULL;
+}
+
+static uint32_t default_workers(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+    return n < 1 ? 1u : n > (long)HVLOG_SIM_MAX_THREADS ? HVLOG_SIM_MAX_THREADS : (uint32_t)n;
+}
+
+static void workers_free(struct hvlog_sim *sim)
+{
+    for (uint32_t i = 0; sim->workers && i < sim->worker_count; i++) {
+        free(sim->workers[i].payload);
+        pthread_mutex_destroy(&sim->workers[i].lock);
+        pthread_cond_destroy(&sim->workers[i].cv);
+    }
+    free(sim->workers);
+    sim->workers = NULL;
+    sim->worker_count = 0;
+}
+
+static int workers_alloc(struct hvlog_sim *sim)
+{
+    uint32_t n = sim->config.threads ? sim->config.threads : default_workers();
+    pthread_condattr_t attr;
+
+    if (n > sim->config.lps)
+        n = sim->config.lps;
+    sim->workers = aligned_alloc(SIM_CACHE_LINE, sizeof(struct sim_worker) * n);
+    if (!sim->workers)
+        return -1;
+    memset(sim->workers, 0, sizeof(struct sim_worker) * n);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC); /* worker_nap's deadline */
+    for (uint32_t i = 0; i < n; i++) {
+        sim->workers[i].sim = sim;
+        sim->workers[i].index = i;
+        pthread_mutex_init(&sim->workers[i].lock, NULL); /* default attributes: cannot fail */
+        pthread_cond_init(&sim->workers[i].cv, &attr);
+    }
+    pthread_condattr_destroy(&attr);
+    sim->worker_count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        sim->workers[i].payload = malloc(SIM_PAYLOAD_BYTES);
+        if (!sim->workers[i].payload) {
+            workers_free(sim);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int hvlog_sim_start(struct hvlog_sim *sim, const struct hvlog_sim_workload *workload)
 {
     uint32_t started = 0;
 
-    if (sim->config.lockstep || sim->threads || sim_plan_make(&sim->plan, workload) != 0)
+    if (sim->config.lockstep || sim->threads || sim_plan_make(&sim->plan, workload) != 0 ||
+        workers_alloc(sim) != 0)
         return -1;
     __atomic_store_n(&sim->stop, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sim->lps_running, (int)sim->config.lps, __ATOMIC_RELAXED);
     for (uint32_t i = 0; i < sim->config.lps; i++) {
         struct sim_lp *lp = &sim->lps[i];
 
-        /* Online before the thread exists: a run_on_lp from now on goes
-         * through the mailbox, served at the thread's first poll. */
+        /* Online before the workers exist: a run_on_lp from now on goes
+         * through the mailbox, served at the worker's first poll. */
         pthread_mutex_lock(&lp->lock);
         lp->online = true;
         lp->events = 0;
         pthread_mutex_unlock(&lp->lock);
     }
-    for (; started < sim->config.lps; started++) {
-        struct sim_lp *lp = &sim->lps[started];
+    for (; started < sim->worker_count; started++) {
+        struct sim_worker *w = &sim->workers[started];
 
-        if (pthread_create(&lp->thread, NULL, lp_main, lp) != 0)
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
             break;
-        lp->thread_started = true;
+        w->started = true;
     }
     sim->threads = true;
-    if (started < sim->config.lps) {
-        /* The LPs without a thread go offline; the others are stopped. */
-        for (uint32_t i = started; i < sim->config.lps; i++) {
-            pthread_mutex_lock(&sim->lps[i].lock);
-            sim->lps[i].online = false;
-            pthread_mutex_unlock(&sim->lps[i].lock);
-            __atomic_sub_fetch(&sim->lps_running, 1, __ATOMIC_RELEASE);
-        }
+    if (started < sim->worker_count) {
+        /* The started workers stop and take their LPs offline; then the
+         * LPs of the others go offline here. */
         hvlog_sim_stop(sim);
+        for (uint32_t i = 0; i < sim->config.lps; i++)
+            lp_offline(&sim->lps[i]);
+        workers_free(sim);
         return -1;
     }
     return 0;
@@ -229,13 +414,25 @@ void hvlog_sim_stop(struct hvlog_sim *sim)
     if (!sim->threads)
         return;
     __atomic_store_n(&sim->stop, 1, __ATOMIC_RELAXED);
-    for (uint32_t i = 0; i < sim->config.lps; i++) {
-        if (sim->lps[i].thread_started) {
-            pthread_join(sim->lps[i].thread, NULL);
-            sim->lps[i].thread_started = false;
+    for (uint32_t i = 0; i < sim->worker_count; i++) {
+        struct sim_worker *w = &sim->workers[i];
+
+        pthread_mutex_lock(&w->lock); /* cut a nap short */
+        pthread_cond_signal(&w->cv);
+        pthread_mutex_unlock(&w->lock);
+    }
+    for (uint32_t i = 0; i < sim->worker_count; i++) {
+        if (sim->workers[i].started) {
+            pthread_join(sim->workers[i].thread, NULL);
+            sim->workers[i].started = false;
         }
     }
     sim->threads = false;
+    /* Every LP is offline (its worker left, or it never went online in a
+     * failed start, which hvlog_sim_start handles after this): nobody
+     * reads the workers any more. */
+    if (__atomic_load_n(&sim->lps_running, __ATOMIC_ACQUIRE) == 0)
+        workers_free(sim);
 }
 
 bool hvlog_sim_running(struct hvlog_sim *sim)
@@ -250,8 +447,12 @@ void hvlog_sim_step(struct hvlog_sim *sim, uint32_t lp_index, uint32_t count,
 {
     struct sim_plan plan;
     struct sim_lp *lp;
+    uint8_t *payload;
 
     if (lp_index >= sim->config.lps || sim_plan_make(&plan, workload) != 0)
+        return;
+    payload = malloc(SIM_PAYLOAD_BYTES);
+    if (!payload)
         return;
     lp = &sim->lps[lp_index];
     for (uint32_t i = 0; i < count; i++) {
@@ -259,13 +460,16 @@ void hvlog_sim_step(struct hvlog_sim *sim, uint32_t lp_index, uint32_t count,
 
         pthread_mutex_lock(&lp->lock);
         if (!lp->online) {
-            lp_event(lp, &plan);
+            lp_event(lp, &plan, payload);
             ran = true;
         }
         pthread_mutex_unlock(&lp->lock);
-        if (!ran)
-            return; /* that LP's thread runs: it owns the LP */
+        if (!ran) {
+            free(payload);
+            return; /* that LP's worker runs it: it owns the LP */
+        }
     }
+    free(payload);
     hvlog_sim_poll(sim);
 }
 
@@ -325,11 +529,6 @@ int sim_lps_init(struct hvlog_sim *sim)
         pthread_mutex_init(&lp->lock, NULL); /* default attributes: cannot fail */
         pthread_cond_init(&lp->cv, NULL);
     }
-    for (uint32_t i = 0; i < n; i++) {
-        sim->lps[i].payload = malloc(SIM_PAYLOAD_BYTES);
-        if (!sim->lps[i].payload)
-            return -1;
-    }
     return 0;
 }
 
@@ -338,7 +537,6 @@ void sim_lps_fini(struct hvlog_sim *sim)
     if (!sim->lps)
         return;
     for (uint32_t i = 0; i < sim->config.lps; i++) {
-        free(sim->lps[i].payload);
         pthread_mutex_destroy(&sim->lps[i].lock);
         pthread_cond_destroy(&sim->lps[i].cv);
     }

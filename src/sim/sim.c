@@ -33,7 +33,10 @@ struct hvlog_sim_config hvlog_sim_config_default(void)
 
 static bool config_valid(const struct hvlog_sim_config *c)
 {
-    if (c->lps == 0 || c->lps > HVLOG_SIM_MAX_LPS)
+    if (c->lps == 0 || c->lps > HVLOG_SIM_MAX_LPS || c->threads > HVLOG_SIM_MAX_THREADS)
+        return false;
+    /* §4.4: the 2013 header's LogicalProcessor is a u8 (sim.h). */
+    if (c->profile.abi == HVLOG_ABI_2013 && c->lps > HVLOG_SIM_MAX_LPS_2013)
         return false;
     if (c->domains == 0 || c->domains > HVLOG_SIM_MAX_DOMAINS)
         return false;

@@ -6,7 +6,8 @@
  *   memory.c    machine memory, the root's two views, the pool, overlays,
  *               guest memory by GPA
  *   synic.c     the SynIC of each root VP: MSRs, message FIFOs, slots
- *   lp.c        LP threads, the run_on_lp mailbox, lock-step stepping
+ *   lp.c        worker threads that run the LPs, the run_on_lp mailbox,
+ *               lock-step stepping
  *   workload.c  events from the §4.8 catalogue, the per-LP PRNG
  *
  * Lock order (outermost first):
@@ -192,22 +193,32 @@ struct sim_lp {
     uint32_t index;
 
     /* The mailbox (Q-CONC): a run_on_lp caller posts @req and waits; the
-     * LP thread polls @pending between two events and serves it. */
+     * worker that owns the LP polls between two events and serves it. */
     pthread_mutex_t lock;  /* guards req, online; serializes run_on_lp and lock-step logging */
     pthread_cond_t cv;     /* broadcast when a request is served or the LP goes offline */
     struct sim_request *req;
-    bool online;           /* the LP thread is running: requests go through the mailbox */
-    int pending;           /* atomic: req is set; release by the poster, acquire by the LP */
+    bool online;           /* its worker runs its workload: requests go through the mailbox */
+    int pending;           /* atomic: req is set; release by the poster, acquire by the worker */
 
-    /* Owner-only: the LP thread while online, else whoever holds @lock. */
+    /* Owner-only: the owning worker while online, else whoever holds @lock. */
     uint64_t rng;
     uint64_t events;       /* workload events generated */
-    uint8_t *payload;      /* SIM_PAYLOAD_BYTES */
+    uint64_t due_ns;       /* paced: the virtual time of its next event (CLOCK_MONOTONIC) */
     /* Single writer (the owner), read by anyone with relaxed atomics. */
     struct hvlog_sim_lp_counts counts;
+} __attribute__((aligned(SIM_CACHE_LINE)));
 
+/* One worker thread: it owns LPs index, index + workers, index + 2 x
+ * workers, ... for the whole run (lp.c head comment). */
+struct sim_worker {
+    struct hvlog_sim *sim;
+    uint32_t index;
+    int pending;           /* atomic: some owned LP has a request (release by the poster) */
+    pthread_mutex_t lock;  /* guards nothing but the nap: a poster wakes a napping worker */
+    pthread_cond_t cv;     /* signalled by a poster and by hvlog_sim_stop() */
+    uint8_t *payload;      /* SIM_PAYLOAD_BYTES, the worker's scratch for one event */
     pthread_t thread;
-    bool thread_started;   /* controller thread only */
+    bool started;          /* controller thread only */
 } __attribute__((aligned(SIM_CACHE_LINE)));
 
 int sim_lps_init(struct hvlog_sim *sim);
@@ -227,11 +238,13 @@ struct hvlog_sim {
     struct sim_vp *vps;       /* [lps] */
     struct sim_lp *lps;       /* [lps] */
 
-    /* LP threads (controller thread only, except the atomics). */
+    /* Worker threads (controller thread only, except the atomics). */
     struct sim_plan plan;     /* written before threads start, read-only while they run */
-    int stop;                 /* atomic: LP threads leave their loop */
-    int lps_running;          /* atomic: LP threads still in their workload */
-    bool threads;             /* threads were started and not joined */
+    int stop;                 /* atomic: workers leave their loop */
+    int lps_running;          /* atomic: LPs still in their workload */
+    bool threads;             /* workers were started and not joined */
+    struct sim_worker *workers; /* [worker_count] while threads; read by run_on_lp of an online LP */
+    uint32_t worker_count;
 
     /* Deferred work (§8.5 "retries later"): a post was refused. Relaxed:
      * a hint; the retry itself synchronizes on the engine's locks. */

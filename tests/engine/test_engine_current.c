@@ -324,12 +324,12 @@ static void lp_sequence_number_starts_again_after_finalize_and_initialize(void *
     assert_engine_ok(&host);
 }
 
-/* §11.4 (D9): a u16 LogicalProcessor. The engine supports 1024 LPs; the fake
+/* §11.4 (D9): a u16 LogicalProcessor. The engine supports 2048 LPs; the fake
  * host delivers messages to VPs < FAKE_MAX_VPS only, so a list of LP n >= 16
  * goes to the lowest eligible VP (§8.4 DEC-TARGET). */
 static void logical_processor_is_a_u16_for_lps_above_255(void **state)
 {
-    static const uint32_t lps[] = {255, 256, 299, 1023};
+    static const uint32_t lps[] = {255, 256, 299, 1023, 1024, HVLOG_MAX_LPS - 1};
     uint32_t x, type, index;
     (void)state;
 

@@ -8,6 +8,10 @@
  * raw files mixing log types (mixed-*.raw) and traces the exporters must
  * refuse (back-*.trace); last a trace with buffers the exports skip
  * (bad-entries.*).
+ *
+ * export_fixture OUTDIR scale: only the "scale" case, 2,048 LPs of one
+ * buffer each (issue 16): its CTF export has 2,048 stream files, read by
+ * babeltrace2 under the default `ulimit -n 1024` (test label "scale").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,10 +261,16 @@ static int run_bad_entries(const char *dir)
     return rc;
 }
 
+/* One buffer of 8 entries per LP, with loss, in the current convention. */
+static const struct fixture_case scale_case = {
+    "scale", false, {1, SYNTH_MAX_LPS, 1, 1, 8, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER}};
+
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: export_fixture OUTDIR\n");
+    bool scale = argc == 3 && strcmp(argv[2], "scale") == 0;
+
+    if (argc != 2 && !scale) {
+        fprintf(stderr, "usage: export_fixture OUTDIR [scale]\n");
         return 2;
     }
     if (mkdir(argv[1], 0777) != 0) {
@@ -269,6 +279,12 @@ int main(int argc, char **argv)
             perror(argv[1]);
             return 1;
         }
+    }
+    if (scale) {
+        if (run_case(argv[1], &scale_case) != 0)
+            return 1;
+        printf("export_fixture: the scale case written to %s\n", argv[1]);
+        return 0;
     }
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (run_case(argv[1], &cases[i]) != 0)

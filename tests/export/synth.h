@@ -24,7 +24,8 @@
 #include "hvlog/trace/walk.h"
 #include "hvlog/trace/trace.h"
 
-#define SYNTH_MAX_LPS 16u
+/* 2,048: a host of real size (issue 16, the "scale" fixture case). */
+#define SYNTH_MAX_LPS 2048u
 #define SYNTH_UNKNOWN_TYPE 0x0FFFu
 
 /* Invalid input on purpose: where LP 0's time goes back (synth_spec.backwards). */

@@ -2,8 +2,8 @@
 /*
  * Logical processors (src/sim/lp.c, src/sim/workload.c): lock-step runs
  * reproduce byte for byte, workload entries follow the §4.8 catalogue,
- * per-LP counts, the run_on_lp mailbox with running LP threads, paced LPs,
- * and what the LP API refuses.
+ * per-LP counts, the run_on_lp mailbox with running workers (several LPs
+ * each: issue 16), paced LPs, and what the LP API refuses.
  */
 #include <sched.h>
 #include <setjmp.h>
@@ -26,12 +26,14 @@ static uint64_t tick(void *ctx)
     return ++*(uint64_t *)ctx;
 }
 
-static struct hvlog_sim *make_sim(uint32_t lps, bool lockstep, uint64_t seed, uint64_t *clock)
+static struct hvlog_sim *make_sim_threads(uint32_t lps, bool lockstep, uint64_t seed,
+                                          uint64_t *clock, uint32_t threads)
 {
     struct hvlog_sim_config c = hvlog_sim_config_default();
     struct hvlog_sim *sim = NULL;
 
     c.lps = lps;
+    c.threads = threads;
     c.domains = 2;
     c.pool_pages = 256;
     c.children = 3;
@@ -45,6 +47,11 @@ static struct hvlog_sim *make_sim(uint32_t lps, bool lockstep, uint64_t seed, ui
     for (uint32_t vp = 0; vp < lps; vp++)
         assert_int_not_equal(hvlog_sim_synic_enable(sim, vp, VECTOR), 0);
     return sim;
+}
+
+static struct hvlog_sim *make_sim(uint32_t lps, bool lockstep, uint64_t seed, uint64_t *clock)
+{
+    return make_sim_threads(lps, lockstep, seed, clock, 0);
 }
 
 static void prepare(struct sim_root *r, uint32_t type, uint32_t count, uint32_t pages,
@@ -139,6 +146,138 @@ static void lockstep_runs_with_the_same_seed_write_identical_bytes(void **state)
     assert_memory_not_equal(a->bytes, b->bytes, sizeof a->bytes);
     free(a);
     free(b);
+}
+
+/* ---- several LPs per worker (issue 16) ---- */
+
+#define MUX_LPS 6u
+#define MUX_EVENTS 100u
+#define MUX_TURN 16u /* lp.c SIM_TURN_EVENTS: a worker's turn, flat out */
+#define MUX_LOCAL 24u
+#define MUX_GLOBAL 4u
+
+struct mux {
+    uint8_t bytes[(MUX_LOCAL + MUX_GLOBAL) * HV_PAGE_SIZE];
+    struct hvlog_sim_lp_counts counts[MUX_LPS];
+};
+
+/* MUX_LPS LPs log MUX_EVENTS each, flat out, with room for all of it: on
+ * one worker (@worker), or stepped in lock-step in the worker's order
+ * (pass after pass, LPs in index order, MUX_TURN events each). The root
+ * does nothing until they are done. */
+static void mux_run(uint64_t seed, bool worker, struct mux *out)
+{
+    uint64_t clock = 0;
+    struct hvlog_sim *sim = make_sim_threads(MUX_LPS, !worker, seed, &clock, 1);
+    struct sim_root r;
+    struct hvlog_sim_workload w = {.events_per_lp = MUX_EVENTS, .payload_max = 40,
+                                   .global_per_mille = 100};
+
+    memset(out, 0, sizeof(*out));
+    root_attach(&r, sim);
+    prepare(&r, LOCAL, MUX_LOCAL, 1, MUX_LOCAL, HvEventLogEntryTimeReference);
+    prepare(&r, GLOBAL, MUX_GLOBAL, 1, MUX_GLOBAL, HvEventLogEntryTimeReference);
+    if (worker) {
+        assert_int_equal(hvlog_sim_start(sim, &w), 0);
+        while (hvlog_sim_running(sim))
+            sched_yield();
+        hvlog_sim_stop(sim);
+    } else {
+        for (uint32_t done = 0; done < MUX_EVENTS; done += MUX_TURN) {
+            uint32_t n = MUX_EVENTS - done < MUX_TURN ? MUX_EVENTS - done : MUX_TURN;
+            for (uint32_t lp = 0; lp < MUX_LPS; lp++)
+                hvlog_sim_step(sim, lp, n, &w);
+        }
+    }
+    flush_in_use(&r, LOCAL, MUX_LOCAL);
+    flush_in_use(&r, GLOBAL, MUX_GLOBAL);
+    for (uint32_t i = 0; i < MUX_LOCAL + MUX_GLOBAL; i++) {
+        uint32_t type = i < MUX_LOCAL ? LOCAL : GLOBAL;
+        uint32_t index = i < MUX_LOCAL ? i : i - MUX_LOCAL;
+        memcpy(out->bytes + (size_t)i * HV_PAGE_SIZE, root_buffer(&r, type, index), HV_PAGE_SIZE);
+    }
+    for (uint32_t lp = 0; lp < MUX_LPS; lp++)
+        hvlog_sim_lp_counts(sim, lp, &out->counts[lp]);
+    hvlog_sim_destroy(sim);
+}
+
+static void one_worker_with_several_lps_writes_the_bytes_of_lockstep_in_its_order(void **state)
+{
+    struct mux *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    (void)state;
+
+    assert_non_null(a);
+    assert_non_null(b);
+    mux_run(0xBEEF, true, a);
+    mux_run(0xBEEF, true, b);
+    /* Every event recorded, on both types. */
+    for (uint32_t lp = 0; lp < MUX_LPS; lp++) {
+        assert_int_equal(a->counts[lp].logged[LOCAL] + a->counts[lp].logged[GLOBAL], MUX_EVENTS);
+        assert_int_equal(a->counts[lp].recorded[LOCAL], a->counts[lp].logged[LOCAL]);
+        assert_int_equal(a->counts[lp].recorded[GLOBAL], a->counts[lp].logged[GLOBAL]);
+    }
+    assert_true(a->counts[0].logged[GLOBAL] > 0);
+    /* Same seed, same bytes, run after run ... */
+    assert_memory_equal(a->bytes, b->bytes, sizeof a->bytes);
+    assert_memory_equal(a->counts, b->counts, sizeof a->counts);
+    /* ... and the bytes of lock-step stepping in the worker's order. */
+    mux_run(0xBEEF, false, b);
+    assert_memory_equal(a->bytes, b->bytes, sizeof a->bytes);
+    assert_memory_equal(a->counts, b->counts, sizeof a->counts);
+    /* Another seed, other bytes. */
+    mux_run(0xBEF0, true, b);
+    assert_memory_not_equal(a->bytes, b->bytes, sizeof a->bytes);
+    free(a);
+    free(b);
+}
+
+#define MANY_LPS 24u
+#define MANY_BUFFERS 32u
+
+/* 24 LPs on 2 workers, 12 each (the TSan build runs this too): the root
+ * flushes InUse buffers of running LPs, each through run_on_lp to the
+ * worker that owns the LP, until every LP was flushed; every count adds up. */
+static void flushes_reach_every_lp_of_workers_that_own_several(void **state)
+{
+    struct hvlog_sim *sim = make_sim_threads(MANY_LPS, false, 17, NULL, 2);
+    struct sim_root r;
+    struct hvlog_sim_workload w = {.payload_max = 32, .global_per_mille = 20};
+    uint32_t flushed[MANY_LPS] = {0}, reached = 0;
+    char why[128];
+    (void)state;
+
+    root_attach(&r, sim);
+    prepare(&r, LOCAL, MANY_BUFFERS, 1, 2, HvEventLogEntryTimeReference);
+    prepare(&r, GLOBAL, 2, 1, 1, HvEventLogEntryTimeReference);
+    assert_int_equal(hvlog_sim_start(sim, &w), 0);
+    for (uint64_t round = 0; reached < MANY_LPS; round++) {
+        assert_true(round < 50000000); /* a root that makes no progress fails, never hangs */
+        for (uint32_t i = 0; i < MANY_BUFFERS; i++) {
+            uint32_t st = root_state(&r, LOCAL, i);
+            if (st == HvEventLogBufferStateInUse) {
+                uint8_t lp = root_buffer(&r, LOCAL, i)[40]; /* §4.4, while InUse */
+                assert_int_equal(root_fast(&r, HvCallHvFlushEventLogBuffer, LOCAL, i, 0), 0);
+                assert_true(lp < MANY_LPS);
+                reached += flushed[lp]++ == 0;
+            } else if (st == HvEventLogBufferStateComplete) {
+                assert_int_equal(root_fast(&r, HvCallHvFlushEventLogBuffer, LOCAL, i, 0), 0);
+            }
+        }
+        if (!root_drain(&r, NULL))
+            sched_yield();
+    }
+    hvlog_sim_stop(sim);
+    assert_false(hvlog_sim_running(sim));
+    assert_int_equal(hvlog_engine_check(hvlog_sim_engine(sim), why, sizeof why), 0);
+    for (uint32_t lp = 0; lp < MANY_LPS; lp++) {
+        struct hvlog_sim_lp_counts c;
+        hvlog_sim_lp_counts(sim, lp, &c);
+        for (uint32_t t = 0; t < 2; t++)
+            assert_int_equal(c.recorded[t] + c.lost[t], c.logged[t]);
+        assert_true(c.logged[LOCAL] > 0);
+    }
+    flush_in_use(&r, LOCAL, MANY_BUFFERS);
+    hvlog_sim_destroy(sim);
 }
 
 /* ---- what the workload writes ---- */
@@ -445,6 +584,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(lockstep_runs_with_the_same_seed_write_identical_bytes),
+        cmocka_unit_test(one_worker_with_several_lps_writes_the_bytes_of_lockstep_in_its_order),
+        cmocka_unit_test(flushes_reach_every_lp_of_workers_that_own_several),
         cmocka_unit_test(workload_entries_follow_the_catalogue),
         cmocka_unit_test(local_sources_choose_the_catalogue_groups),
         cmocka_unit_test(bad_workloads_and_modes_are_refused),

@@ -198,7 +198,11 @@ struct hvlog_engine_config {
     void *ctx;
 };
 
-#define HVLOG_MAX_LPS 1024u
+/* 2,048: the most LPs a current Hyper-V host has (issue 16); the current
+ * header's LogicalProcessor is a u16 (§11.4). The engine's memory grows
+ * with lp_count (hvlog_engine_size(); docs/engine.md gives the bytes per
+ * LP); nothing in it is sized by this constant. */
+#define HVLOG_MAX_LPS 2048u
 /* The alignment of an engine's memory (a cache line: the logging scopes
  * are laid out one per line). */
 #define HVLOG_ENGINE_ALIGN 64u

@@ -13,8 +13,9 @@
  *   - a read-only view of machine memory for the root: mapped buffers are
  *     overlay pages the root can read and cannot write (a store faults);
  *   - a SynIC per root VP (SCONTROL, SIMP, SINTx, EOM, a FIFO per SINT);
- *   - LPs as threads running child workloads that log entries of the §4.8
- *     catalogue, or a lock-step mode where the caller steps them;
+ *   - LPs multiplexed over worker threads, running child workloads that
+ *     log entries of the §4.8 catalogue, or a lock-step mode where the
+ *     caller steps them;
  *   - a seed, an injectable clock, and fault injection.
  *
  * The root's GPA space (machine page = GPA >> 12), one region per domain d:
@@ -61,12 +62,18 @@ struct hvlog_sim;
 #define HVLOG_SIM_FIRST_CHILD_ID 2ull /* children are 2, 3, ... */
 #define HVLOG_SIM_CHILD_RAM_PAGES 16u /* each child's RAM, at GPA 0 */
 
-#define HVLOG_SIM_MAX_LPS 64u
+/* LPs: 2,048, the most a current Hyper-V host has (the current header's
+ * LogicalProcessor is 16 bits, §11.4); under the 2013 profile at most 256,
+ * since its header names the LP in 8 bits (§4.4) and LPs 256 and above
+ * could not be told apart: create refuses more. */
+#define HVLOG_SIM_MAX_LPS 2048u
+#define HVLOG_SIM_MAX_LPS_2013 256u
+#define HVLOG_SIM_MAX_THREADS 256u
 #define HVLOG_SIM_MAX_DOMAINS 8u
 #define HVLOG_SIM_MAX_CHILDREN 64u
 
 /*
- * A workload: which events the LP threads produce and how fast. All zero is
+ * A workload: which events the LPs produce and how fast. All zero is
  * valid: every LP logs flat out until stopped, LocalDiagnostics only, no
  * extra payload.
  *
@@ -121,7 +128,7 @@ struct hvlog_sim_config {
     uint32_t deposit_frames;  /* frames per domain the root may deposit; 0 = 2 x pool_pages */
     uint32_t pool_pages;      /* pages deposited into the pool per domain at start */
     uint64_t seed;            /* all randomness; printed by tests on failure */
-    bool lockstep;            /* no LP threads: hvlog_sim_step() runs LPs in the caller */
+    bool lockstep;            /* no workers: hvlog_sim_step() runs LPs in the caller */
     struct hvlog_profile profile;
     /* The hypervisor's SystemDiagnostics ring (§11.6), started at create
      * with every source enabled: this many buffers (0 = no ring) of
@@ -138,10 +145,14 @@ struct hvlog_sim_config {
     bool scatter_pages;
     /* Injectable clock: reference time in 100 ns; NULL = CLOCK_MONOTONIC
      * since the sim started. Must be non-decreasing, and callable from
-     * every LP thread at once. With an injected clock the TSC (entries of a
+     * every worker thread at once. With an injected clock the TSC (entries of a
      * TSC-basis group) is the same clock, so a lock-step run is exact. */
     uint64_t (*clock)(void *clock_ctx);
     void *clock_ctx;
+    /* Worker threads hvlog_sim_start() runs the LPs on (src/sim/lp.c): 0 =
+     * one per online CPU; at most HVLOG_SIM_MAX_THREADS, and never more
+     * than lps. Worker w owns LPs w, w + threads, ... */
+    uint32_t threads;
 };
 
 /** hvlog_sim_config_default - 2 LPs, 1 domain, 1 child, 128 RAM pages,
@@ -154,7 +165,7 @@ HVLOG_API struct hvlog_sim_config hvlog_sim_config_default(void);
  * the memory could not be set up). Any thread.
  */
 HVLOG_API int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **out);
-/** hvlog_sim_destroy - stop LP threads and free everything (the engine
+/** hvlog_sim_destroy - stop the workers and free everything (the engine
  * first: buffers it still holds go back to the pool). NULL is a no-op. */
 HVLOG_API void hvlog_sim_destroy(struct hvlog_sim *sim);
 
@@ -273,7 +284,7 @@ HVLOG_API uint64_t hvlog_sim_sint_interrupts(struct hvlog_sim *sim, uint32_t vp)
 /**
  * hvlog_sim_poll - the hypervisor's deferred work, now: retry notifications
  * that a VP refused (an injected fault, a SIM disabled meanwhile) and copy
- * queued messages into empty slots. LP threads do it between events and
+ * queued messages into empty slots. Workers do it between passes and
  * EOM does it; in lock-step mode hvlog_sim_step() does it, and a test may
  * call it to choose the moment. Any thread, no engine lock held.
  */
@@ -281,7 +292,7 @@ HVLOG_API void hvlog_sim_poll(struct hvlog_sim *sim);
 
 /* ---- logical processors ---- */
 
-/** Start LP threads with @workload. Returns -1 in lock-step mode, when
+/** Start the worker threads that run the LPs with @workload. Returns -1 in lock-step mode, when
  * threads were started and not yet stopped, for a bad workload
  * (payload_min > payload_max, payload_max > HVLOG_SIM_MAX_EXTRA,
  * global_per_mille + system_per_mille > 1000, no catalogue row in
@@ -289,16 +300,16 @@ HVLOG_API void hvlog_sim_poll(struct hvlog_sim *sim);
  * thread cannot start; else 0. Call start and stop from one controlling
  * thread. */
 HVLOG_API int hvlog_sim_start(struct hvlog_sim *sim, const struct hvlog_sim_workload *workload);
-/** Ask LP threads to stop and join them. No-op when none run. */
+/** Ask the workers to stop and join them. No-op when none run. */
 HVLOG_API void hvlog_sim_stop(struct hvlog_sim *sim);
-/** True while any LP thread still runs its workload. */
+/** True while any LP still runs its workload. */
 HVLOG_API bool hvlog_sim_running(struct hvlog_sim *sim);
 
 /**
  * hvlog_sim_step - LP @lp logs @count workload events now, in the calling
  * thread, each under that LP's mailbox lock (so a concurrent run_on_lp
  * waits), then does hvlog_sim_poll()'s work. Does nothing for a bad
- * workload or LP, or while that LP's thread runs. Same seed, same calls,
+ * workload or LP, or while that LP's worker runs it. Same seed, same calls,
  * same clock: same bytes.
  */
 HVLOG_API void hvlog_sim_step(struct hvlog_sim *sim, uint32_t lp, uint32_t count,
@@ -308,7 +319,7 @@ HVLOG_API void hvlog_sim_step(struct hvlog_sim *sim, uint32_t lp, uint32_t count
  * hvlog_sim_log - LP @lp logs one event now, in the calling thread, under
  * that LP's mailbox lock; counted in hvlog_sim_lp_counts. Returns the
  * engine's result; HVLOG_LOG_DROPPED without logging for a bad LP or type,
- * or while that LP's thread runs.
+ * or while that LP's worker runs it.
  */
 HVLOG_API enum hvlog_log_result hvlog_sim_log(struct hvlog_sim *sim, uint32_t lp, uint32_t type,
                                               uint64_t sources, uint16_t entry_type,
