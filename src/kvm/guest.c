@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The child's guest program (hvlog/kvm/kvm.h): 32-bit protected mode, flat
+ * segments, no paging, interrupts off, no stack. The VMM copies the bytes
+ * between hvlog__kvm_guest_start and hvlog__kvm_guest_end to GPA
+ * HVLOG_KVM_CODE_GPA, writes the mix (eight u32, enum hvlog_kvm_exit_kind
+ * order) to GPA KVM_GUEST_MIX_GPA, and starts every vCPU at the first byte.
+ *
+ * The program is assembled by the system toolchain with the rest of the
+ * library (GNU as / clang's integrated assembler), from this file-scope
+ * asm: .code32 bytes in .rodata, position-independent (relative jumps, and
+ * absolute addresses only as the guest's own constants).
+ *
+ * Registers: %ebx counts loops (the value written by io_out, the stores
+ * and wrmsr, so a reader sees it move), %esi counts one kind's operations.
+ * Every operation exits to the VMM; the loop itself does not, so the VMM
+ * refuses a mix of all zeros.
+ */
+#include "kvm/kvm_internal.h"
+
+/* Keep in step with hvlog/kvm/kvm.h (ports, GPAs, MSRs) and
+ * KVM_GUEST_MIX_GPA (0x800). kvm_internal.h checks the sizes it can. */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        ".globl hvlog__kvm_guest_start\n"
+        ".hidden hvlog__kvm_guest_start\n"
+        ".globl hvlog__kvm_guest_end\n"
+        ".hidden hvlog__kvm_guest_end\n"
+        "hvlog__kvm_guest_start:\n"
+        ".code32\n"
+        "    xorl %ebx, %ebx\n"
+        ".Lkvm_loop:\n"
+        "    incl %ebx\n"
+        /* io_out: out %eax, (%dx) at port 0x510 */
+        "    movl 0x800, %esi\n"
+        ".Lkvm_io_out:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_io_in0\n"
+        "    movw $0x510, %dx\n"
+        "    movl %ebx, %eax\n"
+        "    outl %eax, (%dx)\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_io_out\n"
+        /* io_in: in (%dx), %eax at port 0x511 */
+        ".Lkvm_io_in0:\n"
+        "    movl 0x804, %esi\n"
+        ".Lkvm_io_in:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_mmio_w0\n"
+        "    movw $0x511, %dx\n"
+        "    inl (%dx), %eax\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_io_in\n"
+        /* mmio_write: a store where no memory is */
+        ".Lkvm_mmio_w0:\n"
+        "    movl 0x808, %esi\n"
+        ".Lkvm_mmio_w:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_mmio_r0\n"
+        "    movl %ebx, 0x100000\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_mmio_w\n"
+        /* mmio_read: a load from there */
+        ".Lkvm_mmio_r0:\n"
+        "    movl 0x80c, %esi\n"
+        ".Lkvm_mmio_r:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_ro_w0\n"
+        "    movl 0x100000, %eax\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_mmio_r\n"
+        /* ro_write: a store to the KVM_MEM_READONLY page */
+        ".Lkvm_ro_w0:\n"
+        "    movl 0x810, %esi\n"
+        ".Lkvm_ro_w:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_msr_r0\n"
+        "    movl %ebx, 0x200000\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_ro_w\n"
+        /* msr_read: rdmsr HV_X64_MSR_TIME_REF_COUNT (filtered) */
+        ".Lkvm_msr_r0:\n"
+        "    movl 0x814, %esi\n"
+        ".Lkvm_msr_r:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_msr_w0\n"
+        "    movl $0x40000020, %ecx\n"
+        "    rdmsr\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_msr_r\n"
+        /* msr_write: wrmsr HV_X64_MSR_GUEST_OS_ID = (1 << 32) | loop */
+        ".Lkvm_msr_w0:\n"
+        "    movl 0x818, %esi\n"
+        ".Lkvm_msr_w:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_hlt0\n"
+        "    movl $0x40000000, %ecx\n"
+        "    movl %ebx, %eax\n"
+        "    movl $1, %edx\n"
+        "    wrmsr\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_msr_w\n"
+        /* hlt: no in-kernel irqchip, so KVM hands it to the VMM */
+        ".Lkvm_hlt0:\n"
+        "    movl 0x81c, %esi\n"
+        ".Lkvm_hlt:\n"
+        "    testl %esi, %esi\n"
+        "    jz .Lkvm_loop\n"
+        "    hlt\n"
+        "    decl %esi\n"
+        "    jmp .Lkvm_hlt\n"
+        ".code64\n"
+        "hvlog__kvm_guest_end:\n"
+        ".previous\n");
