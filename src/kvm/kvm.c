@@ -127,6 +127,11 @@ static int open_kvm(char *why, size_t why_size)
         return -1;
     }
     version = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (version < 0) {
+        say(why, why_size, "/dev/kvm is not KVM (KVM_GET_API_VERSION: %s)", strerror(errno));
+        close(fd);
+        return -1;
+    }
     if (version != KVM_API_VERSION_EXPECTED) {
         say(why, why_size, "/dev/kvm speaks API version %d, not %d", version,
             KVM_API_VERSION_EXPECTED);
