@@ -554,11 +554,14 @@ static void exit_log(struct kvm_vcpu_ctx *v, const struct exit_event *ev)
     counter_add(&c->exits_total, 1);
     if (v->kvm->config.no_log)
         return;
+    uint64_t t0 = v->kvm->config.timing ? mono_ns() : 0;
     for (uint32_t i = 0; i < ev->params; i++)
         hvlog_store_le64(payload + 8 * i, ev->p[i]);
     /* Context: the LP's count of logged exits before this one. */
     r = hvlog_sim_log(v->kvm->sim, v->index, HvEventLogTypeLocalDiagnostics, HV_TR_GROUP_IM,
                       ev->entry_type, (uint32_t)c->logged, payload, 8 * ev->params);
+    if (t0)
+        counter_add(&c->log_ns, mono_ns() - t0);
     if (r == HVLOG_LOG_DROPPED) {
         counter_add(&c->dropped, 1);
         return;
@@ -629,9 +632,15 @@ static void *vcpu_main(void *arg)
         struct exit_event ev;
         int r;
 
+        uint64_t t0 = kvm->config.timing ? mono_ns() : 0;
+        int ran;
+
         if (budget && v->counts.exits_total >= budget)
             break;
-        if (ioctl(v->fd, KVM_RUN, 0) != 0) {
+        ran = ioctl(v->fd, KVM_RUN, 0);
+        if (t0)
+            counter_add(&v->counts.run_ns, mono_ns() - t0);
+        if (ran != 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
             vcpu_error(v, "KVM_RUN: %s", strerror(errno));
@@ -711,4 +720,6 @@ void hvlog_kvm_counts(struct hvlog_kvm *kvm, uint32_t vcpu, struct hvlog_kvm_cou
     out->recorded = __atomic_load_n(&c->recorded, __ATOMIC_RELAXED);
     out->lost = __atomic_load_n(&c->lost, __ATOMIC_RELAXED);
     out->dropped = __atomic_load_n(&c->dropped, __ATOMIC_RELAXED);
+    out->run_ns = __atomic_load_n(&c->run_ns, __ATOMIC_RELAXED);
+    out->log_ns = __atomic_load_n(&c->log_ns, __ATOMIC_RELAXED);
 }

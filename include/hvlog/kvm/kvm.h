@@ -90,6 +90,7 @@ struct hvlog_kvm_config {
     uint32_t rate_per_vcpu;  /* exits per second per vCPU, 0 = as fast as KVM runs */
     bool no_log;             /* the bench's baseline: run the exit loop, log nothing */
     bool no_pin;             /* leave the vCPU threads unpinned */
+    bool timing;             /* the bench's split: time KVM_RUN and the logging (counts) */
 };
 
 /** hvlog_kvm_config_default - @vcpus vCPUs; a mix of 4 io_out, 2 io_in,
@@ -143,6 +144,11 @@ struct hvlog_kvm_counts {
     uint64_t recorded;
     uint64_t lost;     /* counted in EventsLost (§7.4) */
     uint64_t dropped;  /* sources disabled: not a loss */
+    /* With config.timing only (CLOCK_MONOTONIC, ns summed over the exits):
+     * inside KVM_RUN (guest entry, the exit, and back to user space), and
+     * inside the logging call. */
+    uint64_t run_ns;
+    uint64_t log_ns;
 };
 /** Counts of vCPU @vcpu (zeros for a bad index): a recent value while it
  * runs, exact after stop. Any thread. */
