@@ -705,6 +705,25 @@ bool hvlog_kvm_running(struct hvlog_kvm *kvm)
     return __atomic_load_n(&kvm->running, __ATOMIC_ACQUIRE) > 0;
 }
 
+int hvlog_kvm_gpa_read(struct hvlog_kvm *kvm, uint64_t gpa, void *dst, uint32_t len)
+{
+    /* Relaxed byte loads: the guest may store to its RAM meanwhile (ours
+     * does not), and a copy should not be a data race. */
+    const uint8_t *src = NULL;
+    uint8_t *out = dst;
+
+    if (gpa <= KVM_GUEST_RAM_BYTES && len <= KVM_GUEST_RAM_BYTES - gpa)
+        src = kvm->ram + gpa;
+    else if (gpa >= HVLOG_KVM_RO_GPA && gpa - HVLOG_KVM_RO_GPA <= KVM_PAGE &&
+             len <= KVM_PAGE - (gpa - HVLOG_KVM_RO_GPA))
+        src = kvm->ro + (gpa - HVLOG_KVM_RO_GPA);
+    if (!src)
+        return -1;
+    for (uint32_t i = 0; i < len; i++)
+        out[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+    return 0;
+}
+
 void hvlog_kvm_counts(struct hvlog_kvm *kvm, uint32_t vcpu, struct hvlog_kvm_counts *out)
 {
     const struct hvlog_kvm_counts *c;

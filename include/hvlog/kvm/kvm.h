@@ -136,6 +136,14 @@ HVLOG_API void hvlog_kvm_destroy(struct hvlog_kvm *kvm);
  */
 HVLOG_API const char *hvlog_kvm_error(struct hvlog_kvm *kvm);
 
+/**
+ * hvlog_kvm_gpa_read - copy [gpa, gpa + len) of the child's memory (its
+ * RAM, or the read-only page) as the VMM sees it, e.g. to show that the
+ * guest's stores to the read-only slot changed nothing. Returns 0, or -1
+ * when the range is not inside one of the two. Any thread.
+ */
+HVLOG_API int hvlog_kvm_gpa_read(struct hvlog_kvm *kvm, uint64_t gpa, void *dst, uint32_t len);
+
 /* What one vCPU did. */
 struct hvlog_kvm_counts {
     uint64_t exits[HVLOG_KVM_EXIT_KINDS]; /* handled exits, by kind */
