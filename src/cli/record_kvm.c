@@ -9,13 +9,11 @@
 #include "hvlog/kvm/kvm.h"
 #endif
 
-struct record_kvm {
 #if HVLOG_HAVE_KVM
+struct record_kvm {
     struct hvlog_kvm *kvm;
-#else
-    int unused;
-#endif
 };
+#endif
 
 bool record_kvm_usable(void)
 {

@@ -2,7 +2,7 @@
 /*
  * The child's guest program (hvlog/kvm/kvm.h): 32-bit protected mode, flat
  * segments, no paging, interrupts off, no stack. The VMM copies the bytes
- * between hvlog__kvm_guest_start and hvlog__kvm_guest_end to GPA
+ * from hvlog__kvm_guest_start (hvlog__kvm_guest_bytes of them) to GPA
  * HVLOG_KVM_CODE_GPA, writes the mix (eight u32, enum hvlog_kvm_exit_kind
  * order) to GPA KVM_GUEST_MIX_GPA, and starts every vCPU at the first byte.
  *
@@ -24,8 +24,8 @@ __asm__(".section .rodata\n"
         ".balign 16\n"
         ".globl hvlog__kvm_guest_start\n"
         ".hidden hvlog__kvm_guest_start\n"
-        ".globl hvlog__kvm_guest_end\n"
-        ".hidden hvlog__kvm_guest_end\n"
+        ".globl hvlog__kvm_guest_bytes\n"
+        ".hidden hvlog__kvm_guest_bytes\n"
         "hvlog__kvm_guest_start:\n"
         ".code32\n"
         "    xorl %ebx, %ebx\n"
@@ -110,5 +110,8 @@ __asm__(".section .rodata\n"
         "    decl %esi\n"
         "    jmp .Lkvm_hlt\n"
         ".code64\n"
-        "hvlog__kvm_guest_end:\n"
+        ".Lkvm_guest_end:\n"
+        ".balign 4\n"
+        "hvlog__kvm_guest_bytes:\n"
+        "    .long .Lkvm_guest_end - hvlog__kvm_guest_start\n"
         ".previous\n");

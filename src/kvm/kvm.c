@@ -209,11 +209,12 @@ static int set_region(struct hvlog_kvm *kvm, uint32_t slot, uint64_t gpa, void *
 /* Filtered MSRs exit to us: the whole synthetic range, reads and writes. */
 static int set_msr_filter(struct hvlog_kvm *kvm)
 {
-    static uint8_t deny[KVM_MSR_RANGE_COUNT / 8]; /* all clear: deny every one */
+    uint8_t deny[KVM_MSR_RANGE_COUNT / 8]; /* all clear: deny every one (copied by the ioctl) */
     struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR,
                                  .args = {KVM_MSR_EXIT_REASON_FILTER}};
     struct kvm_msr_filter filter;
 
+    memset(deny, 0, sizeof deny);
     memset(&filter, 0, sizeof filter);
     filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
     filter.ranges[0] = (struct kvm_msr_filter_range){
@@ -262,7 +263,6 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
                      struct hvlog_kvm **out, char *why, size_t why_size)
 {
     struct hvlog_kvm *kvm;
-    size_t code_bytes = (size_t)(hvlog__kvm_guest_end - hvlog__kvm_guest_start);
     int run_bytes;
 
     if (!sim || !config || !out) {
@@ -315,8 +315,8 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
         goto fail;
     }
     for (uint32_t k = 0; k < HVLOG_KVM_EXIT_KINDS; k++)
-        hvlog_store_le32(kvm->ram + KVM_GUEST_MIX_GPA + 4u * k, config->mix[k]);
-    memcpy(kvm->ram + HVLOG_KVM_CODE_GPA, hvlog__kvm_guest_start, code_bytes);
+        hvlog_store_le32(kvm->ram + KVM_GUEST_MIX_GPA + (size_t)4 * k, config->mix[k]);
+    memcpy(kvm->ram + HVLOG_KVM_CODE_GPA, hvlog__kvm_guest_start, hvlog__kvm_guest_bytes);
     memset(kvm->ro, 0xA5, KVM_PAGE);
     if (set_region(kvm, 0, 0, kvm->ram, KVM_GUEST_RAM_BYTES, 0) != 0 ||
         set_region(kvm, 1, HVLOG_KVM_RO_GPA, kvm->ro, KVM_PAGE, KVM_MEM_READONLY) != 0) {
@@ -388,11 +388,11 @@ static void vcpu_error(struct kvm_vcpu_ctx *v, const char *fmt, ...)
 static void vcpu_error(struct kvm_vcpu_ctx *v, const char *fmt, ...)
 {
     struct hvlog_kvm *kvm = v->kvm;
-    va_list ap;
 
     pthread_mutex_lock(&kvm->error_lock);
     if (!kvm->error[0]) {
         int n = snprintf(kvm->error, sizeof kvm->error, "vCPU %u: ", v->index);
+        va_list ap;
 
         va_start(ap, fmt);
         if (n > 0 && (size_t)n < sizeof kvm->error)
@@ -556,7 +556,7 @@ static void exit_log(struct kvm_vcpu_ctx *v, const struct exit_event *ev)
         return;
     uint64_t t0 = v->kvm->config.timing ? mono_ns() : 0;
     for (uint32_t i = 0; i < ev->params; i++)
-        hvlog_store_le64(payload + 8 * i, ev->p[i]);
+        hvlog_store_le64(payload + (size_t)8 * i, ev->p[i]);
     /* Context: the LP's count of logged exits before this one. */
     r = hvlog_sim_log(v->kvm->sim, v->index, HvEventLogTypeLocalDiagnostics, HV_TR_GROUP_IM,
                       ev->entry_type, (uint32_t)c->logged, payload, 8 * ev->params);

@@ -7,9 +7,9 @@
 
 #include "hvlog/kvm/kvm.h"
 
-/* The guest program's bytes (guest.c), hidden in the library. */
+/* The guest program's bytes and their count (guest.c), hidden in the library. */
 extern const uint8_t hvlog__kvm_guest_start[];
-extern const uint8_t hvlog__kvm_guest_end[];
+extern const uint32_t hvlog__kvm_guest_bytes;
 
 /* Where the VMM writes the mix: eight u32 the program reads each loop. */
 #define KVM_GUEST_MIX_GPA 0x800u
