@@ -115,3 +115,43 @@ __asm__(".section .rodata\n"
         "hvlog__kvm_guest_bytes:\n"
         "    .long .Lkvm_guest_end - hvlog__kvm_guest_start\n"
         ".previous\n");
+
+/*
+ * The root VP's program (root_vp.c), 64-bit long mode, identity-mapped:
+ * for each row {rcx, rdx, r8, rax} of the table at KVM_ROOT_TABLE_GPA + 8
+ * (the u64 at KVM_ROOT_TABLE_GPA is the row count), load the three input
+ * registers and call the hypercall page at KVM_ROOT_HCPAGE_GPA as Linux's
+ * hv_do_hypercall does, then store RAX into the row. HLT when done. The
+ * stack (for the call's return address) ends at KVM_ROOT_STACK_GPA.
+ */
+__asm__(".section .rodata\n"
+        ".balign 16\n"
+        ".globl hvlog__kvm_root_start\n"
+        ".hidden hvlog__kvm_root_start\n"
+        ".globl hvlog__kvm_root_bytes\n"
+        ".hidden hvlog__kvm_root_bytes\n"
+        "hvlog__kvm_root_start:\n"
+        "    movq $0xF000, %rsp\n"
+        "    movq $0x6008, %rbx\n"
+        "    movq $0x6000, %rax\n"
+        "    movq (%rax), %r12\n"
+        ".Lkvm_root_loop:\n"
+        "    testq %r12, %r12\n"
+        "    jz .Lkvm_root_done\n"
+        "    movq (%rbx), %rcx\n"
+        "    movq 8(%rbx), %rdx\n"
+        "    movq 16(%rbx), %r8\n"
+        "    movq $0x4000, %rax\n"
+        "    callq *%rax\n"
+        "    movq %rax, 24(%rbx)\n"
+        "    addq $32, %rbx\n"
+        "    decq %r12\n"
+        "    jmp .Lkvm_root_loop\n"
+        ".Lkvm_root_done:\n"
+        "    hlt\n"
+        "    jmp .Lkvm_root_done\n"
+        ".Lkvm_root_end:\n"
+        ".balign 4\n"
+        "hvlog__kvm_root_bytes:\n"
+        "    .long .Lkvm_root_end - hvlog__kvm_root_start\n"
+        ".previous\n");

@@ -11,6 +11,17 @@
 extern const uint8_t hvlog__kvm_guest_start[];
 extern const uint32_t hvlog__kvm_guest_bytes;
 
+/* The root VP's program (guest.c, root_vp.c) and its fixed GPAs. */
+extern const uint8_t hvlog__kvm_root_start[];
+extern const uint32_t hvlog__kvm_root_bytes;
+#define KVM_ROOT_PML4_GPA 0x1000u
+#define KVM_ROOT_PDPT_GPA 0x2000u
+#define KVM_ROOT_PD_GPA 0x3000u
+#define KVM_ROOT_HCPAGE_GPA 0x4000u /* HVLOG_KVM_HYPERCALL_PAGE_GPA */
+#define KVM_ROOT_CODE_GPA 0x5000u
+#define KVM_ROOT_TABLE_GPA 0x6000u  /* u64 count, then {rcx, rdx, r8, rax} rows */
+#define KVM_ROOT_STACK_GPA 0xF000u
+
 /* Where the VMM writes the mix: eight u32 the program reads each loop. */
 #define KVM_GUEST_MIX_GPA 0x800u
 /* The child's RAM: 64 KiB at GPA 0 (mix, program). */

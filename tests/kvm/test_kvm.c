@@ -31,6 +31,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "hvlog/abi/hypercall.h"
 #include "hvlog/client/client.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/kvm/kvm.h"
@@ -378,6 +379,71 @@ static void test_teardown_leaves_nothing(void **state)
     world_down(&w);
 }
 
+/* ---- the root's hypercalls from a real vCPU (stage 2, first step) ---- */
+
+static uint64_t fast(uint16_t code)
+{
+    return code | HV_HYPERCALL_FAST_BIT;
+}
+
+static hv_status_t status_of(const struct hvlog_kvm_call *c)
+{
+    return hv_hypercall_result_status(c->rax);
+}
+
+/* A root VP on a real vCPU calls the page the VMM wrote: RCX, RDX and R8
+ * reach the engine as the guest loaded them, and RAX comes back. */
+static void test_root_hypercalls_trap_through_the_page(void **state)
+{
+    struct world w;
+    struct hvlog_group_info gi;
+    char why[256] = "";
+    const uint64_t mask = 0x0000000000000800ull | 0x0000000000400000ull; /* im, sch */
+    struct hvlog_kvm_call calls[] = {
+        /* 0: no such call */
+        {.rcx = 0x0001},
+        /* 1: SetSources (2013: fast, 16 bytes = RDX then R8) on LocalDiagnostics */
+        {.rcx = fast(0x0066), .rdx = LOCAL, .r8 = mask},
+        /* 2: a reserved bit of the input value */
+        {.rcx = fast(0x0066) | (1ull << 20), .rdx = LOCAL, .r8 = 0},
+        /* 3: Initialize (memory form) with a misaligned input GPA */
+        {.rcx = 0x0060, .rdx = 0x1001, .r8 = 0},
+        /* 4: Flush of a buffer the group does not have */
+        {.rcx = fast(0x0068), .rdx = LOCAL | (300ull << 32), .r8 = 0},
+        /* 5: SetSources of a type that does not exist */
+        {.rcx = fast(0x0066), .rdx = 7, .r8 = mask},
+    };
+    uint32_t n = sizeof calls / sizeof calls[0], fds, kvm_fds = 0, kvm_fds_after = 0;
+
+    (void)state;
+    world_up(&w, 2, 4); /* the client initialized LocalDiagnostics, sources all on */
+    fds = count_dir("/proc/self/fd", &kvm_fds);
+    if (hvlog_kvm_root_calls(w.sim, 1, calls, n, why, sizeof why) != 0)
+        fail_msg("root calls: %s", why);
+    /* The root VM is gone again. */
+    assert_int_equal(count_dir("/proc/self/fd", &kvm_fds_after), fds);
+    assert_int_equal(kvm_fds_after, kvm_fds);
+    assert_int_equal(status_of(&calls[0]), HV_STATUS_INVALID_HYPERCALL_CODE);
+    assert_int_equal(status_of(&calls[1]), HV_STATUS_SUCCESS);
+    assert_int_equal(hvlog_engine_group_info(hvlog_sim_engine(w.sim), LOCAL, &gi), 0);
+    assert_int_equal(gi.source_mask, mask); /* R8 arrived intact */
+    assert_int_equal(status_of(&calls[2]), HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(status_of(&calls[3]), HV_STATUS_INVALID_ALIGNMENT);
+    assert_int_not_equal(status_of(&calls[4]), HV_STATUS_SUCCESS);
+    assert_int_equal(status_of(&calls[5]), HV_STATUS_INVALID_PARAMETER);
+    /* The same registers through the sim's own entry: the same answers. */
+    for (uint32_t i = 0; i < n; i++) {
+        if (i == 1)
+            continue; /* it changed state; its answer is checked above */
+        assert_int_equal(calls[i].rax, hvlog_sim_hypercall(w.sim, HVLOG_SIM_ROOT_ID, 1,
+                                                          calls[i].rcx, calls[i].rdx, calls[i].r8));
+    }
+    /* Refused before any VM exists. */
+    assert_int_equal(hvlog_kvm_root_calls(w.sim, 2, calls, 1, why, sizeof why), -1);
+    assert_int_equal(hvlog_kvm_root_calls(w.sim, 0, calls, 0, why, sizeof why), -1);
+    world_down(&w);
+}
+
 /* ---- refusals ---- */
 
 static void test_bad_configs_refused(void **state)
@@ -411,6 +477,7 @@ int main(void)
         cmocka_unit_test(test_conservation_with_loss),
         cmocka_unit_test(test_teardown_leaves_nothing),
         cmocka_unit_test(test_bad_configs_refused),
+        cmocka_unit_test(test_root_hypercalls_trap_through_the_page),
     };
     char why[256];
 

@@ -36,6 +36,8 @@
  * Stage 1 (this layer today): the root partition is the simulated host's
  * (pool, overlays, SynIC), driven by the root client in the VMM process,
  * as `hvlog record` does with the simulator. The LPs are the vCPU threads.
+ * A first step of stage 2 is below (hvlog_kvm_root_calls): hypercalls
+ * issued by a real vCPU through a hypercall page the VMM writes.
  *
  * Layer: kvm uses sim, engine and abi. Built only where <linux/kvm.h> exists.
  */
@@ -162,6 +164,41 @@ struct hvlog_kvm_counts {
  * runs, exact after stop. Any thread. */
 HVLOG_API void hvlog_kvm_counts(struct hvlog_kvm *kvm, uint32_t vcpu,
                                 struct hvlog_kvm_counts *out);
+
+/* ---- stage 2, first step: the root's hypercalls trap from a real vCPU ---- */
+
+/* The hypercall page the VMM writes into the root VM (Hyper-V's
+ * HV_X64_MSR_HYPERCALL page): `out %al, $HVLOG_KVM_HYPERCALL_PORT; ret`.
+ * The port form with an immediate touches neither RCX, RDX nor R8. */
+#define HVLOG_KVM_HYPERCALL_PAGE_GPA 0x4000ull
+#define HVLOG_KVM_HYPERCALL_PORT 0x6Bu
+#define HVLOG_KVM_ROOT_MAX_CALLS 64u
+
+/* One hypercall: the three input registers, and RAX as the guest saw it. */
+struct hvlog_kvm_call {
+    uint64_t rcx, rdx, r8;
+    uint64_t rax; /* out */
+};
+
+/**
+ * hvlog_kvm_root_calls - issue @count hypercalls (1..HVLOG_KVM_ROOT_MAX_CALLS)
+ * from a real vCPU acting as root VP @vp of @sim. A one-vCPU VM in 64-bit
+ * long mode runs a program of ours that, per call, loads RCX, RDX and R8 and
+ * does `call *page` on the hypercall page the VMM wrote, as Linux's
+ * hv_do_hypercall does, then stores RAX. The page's `out` exits; the VMM
+ * reads the registers (KVM_GET_REGS), runs hvlog_sim_hypercall(@sim,
+ * HVLOG_SIM_ROOT_ID, @vp, rcx, rdx, r8) and writes RAX (KVM_SET_REGS);
+ * `ret` returns to the program. Fills @calls[i].rax with what the guest
+ * stored. Returns 0, or -1 with the reason in @why (nothing left open).
+ *
+ * Only the transport is real so far: a memory-convention call's GPAs name
+ * the simulated root's RAM, not this VM's, so meaningful calls are the
+ * fast ones (Finalize, Create, Delete, Unmap, Release, Flush, and
+ * SetSources in the 2013 profile). Stage 2 proper makes the VM's memory
+ * the root's.
+ */
+HVLOG_API int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_call *calls,
+                                   uint32_t count, char *why, size_t why_size);
 
 HVLOG_END_DECLS
 
