@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/record_live.h"
+#include "cli/record_kvm.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/trace/clock.h"
@@ -265,6 +266,7 @@ int cli_cmd_record(int argc, char **argv)
         {"relayd", required_argument, NULL, 1001},  {"hostname", required_argument, NULL, 1002},
         {"session", required_argument, NULL, 1003}, {"relayd-buffer", required_argument, NULL, 1004},
         {"threads", required_argument, NULL, 'T'},
+        {"from", required_argument, NULL, 'X'},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -293,6 +295,8 @@ int cli_cmd_record(int argc, char **argv)
     long long owner_uid, owner_gid;
     int opt, status = CLI_EXIT_FAILURE;
     bool tty, caught = false;
+    bool from_kvm = false; /* --from kvm: the LPs are a KVM child's vCPUs (record_kvm.c) */
+    struct record_kvm *kvm = NULL;
 
     while ((opt = cli_getopt("record", argc, argv, "o:fq", longopts)) != -1) {
         switch (opt) {
@@ -348,6 +352,14 @@ int cli_cmd_record(int argc, char **argv)
         case 1003: live_opts.session = optarg; break;
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
+        case 'X':
+            if (strcmp(optarg, "sim") == 0 || strcmp(optarg, "kvm") == 0)
+                from_kvm = strcmp(optarg, "kvm") == 0;
+            else {
+                cli_error("record: --from takes sim or kvm, not '%s'", optarg);
+                return CLI_EXIT_USAGE;
+            }
+            break;
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
@@ -393,6 +405,8 @@ int cli_cmd_record(int argc, char **argv)
                   "(spec D5): not a source under --abi current", sources);
         return CLI_EXIT_USAGE;
     }
+    if (from_kvm && !record_kvm_usable()) /* before anything is written */
+        return CLI_EXIT_FAILURE;
     memset(&meta, 0, sizeof meta);
     sudo_owner(&owner_uid, &owner_gid);
     if (out && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
@@ -542,13 +556,11 @@ int cli_cmd_record(int argc, char **argv)
                                      .local_sources = sources == UINT64_MAX ? 0 : sources,
                                      .global_per_mille = (uint32_t)global_pm};
     tty = !quiet && isatty(STDERR_FILENO);
-    if (hvlog_sim_start(sim, &wl) != 0) {
-        cli_error("record: the workload was refused (payload %" PRIu64 ", rate %" PRIu64 ")", payload, rate);
+    if (!record_lps_start(sim, &wl, from_kvm, &kvm))
         goto out;
-    }
     start = now_ns();
     /* The root's loop: take ready messages on every VP, keep the buffers. */
-    while (hvlog_sim_running(sim) && !interrupted && !rec.failed) {
+    while (record_lps_running(sim, kvm) && !interrupted && !rec.failed) {
         uint32_t handled = 0;
         uint64_t t = now_ns();
 
@@ -566,7 +578,8 @@ int cli_cmd_record(int argc, char **argv)
             nanosleep(&nap, NULL);
         }
     }
-    hvlog_sim_stop(sim);
+    if (!record_lps_stop(sim, kvm, rec.err.message, sizeof rec.err.message))
+        rec.failed = true; /* a vCPU failed: the buffers so far stay in the trace */
     /* §9 Conclude: disable, flush, drain into the trace, tear down. The
      * stop signals stay caught until the closing statistics are written. */
     hvlog_client_conclude(client, HvEventLogTypeLocalDiagnostics, &sink, &rec);
@@ -660,6 +673,7 @@ out:
     free(meta.command_line);
     free(lp_rows);
     hvlog_client_destroy(client);
+    record_kvm_destroy(kvm);
     hvlog_sim_destroy(sim);
     if (caught)
         restore_stop_signals(old_actions);

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM host (issue 15 item 2): children are real virtual machines, and
+ * their VM exits are the events.
+ *
+ * A child is one KVM VM with N vCPUs; vCPU n is LP n of the simulated
+ * host it is attached to, and runs on a thread of its own (pinned to a CPU
+ * where the affinity mask allows). Every vCPU runs the same small guest
+ * program of ours (src/kvm/guest.c: 32-bit protected mode, flat, no
+ * paging), which loops over a mix of exiting instructions:
+ *
+ *   kind          instruction                          exit (KVM)         entry (§4.8)
+ *   io_out        out %eax,(%dx), port 0x510           KVM_EXIT_IO        HV_TR_IM_IO_PORT_WRITE
+ *   io_in         in (%dx),%eax, port 0x511            KVM_EXIT_IO        HV_TR_IM_IO_PORT_READ
+ *   mmio_write    store to GPA 0x100000 (no memory)    KVM_EXIT_MMIO      HV_TR_IM_MEMORY_INTERCEPT
+ *   mmio_read     load from GPA 0x100000               KVM_EXIT_MMIO      HV_TR_IM_MEMORY_INTERCEPT
+ *   ro_write      store to GPA 0x200000, a             KVM_EXIT_MMIO      HV_TR_IM_MEMORY_INTERCEPT
+ *                 KVM_MEM_READONLY slot (reads of it do not exit)
+ *   msr_read      rdmsr 0x40000020 (TIME_REF_COUNT)    KVM_EXIT_X86_RDMSR HV_TR_IM_MSR_READ
+ *   msr_write     wrmsr 0x40000000 (GUEST_OS_ID)       KVM_EXIT_X86_WRMSR HV_TR_IM_MSR_WRITE
+ *   hlt           hlt (no in-kernel irqchip: exits)    KVM_EXIT_HLT       HV_TR_IM_HLT
+ *
+ * The two MSRs exit because an MSR filter (KVM_X86_SET_MSR_FILTER) denies
+ * the Hyper-V synthetic range 0x40000000-0x400000FF to the guest, with
+ * KVM_CAP_X86_USER_SPACE_MSR sending filtered accesses to user space.
+ *
+ * The VMM's exit loop logs each exit on its LP through hvlog_log() (by
+ * hvlog_sim_log(), which runs it under the LP's mailbox lock so that the
+ * engine's run_on_lp is served between two exits, Q-CONC), as
+ * LocalDiagnostics entries of source group HV_TR_GROUP_IM, with the
+ * catalogue's parameters as little-endian u64s: the RIP KVM reports at the
+ * exit, and the port and value, the GPA and access (0 read, 1 write), or
+ * the MSR index and value. Context is the LP's sequence number of logged
+ * exits, so a reader sees a gap of exactly the events lost.
+ *
+ * Stage 1 (this layer today): the root partition is the simulated host's
+ * (pool, overlays, SynIC), driven by the root client in the VMM process,
+ * as `hvlog record` does with the simulator. The LPs are the vCPU threads.
+ * A first step of stage 2 is below (hvlog_kvm_root_calls): hypercalls
+ * issued by a real vCPU through a hypercall page the VMM writes.
+ *
+ * Layer: kvm uses sim, engine and abi. Built only where <linux/kvm.h> exists.
+ */
+#ifndef HVLOG_KVM_KVM_H
+#define HVLOG_KVM_KVM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/sim/sim.h"
+#include "hvlog/visibility.h"
+
+HVLOG_BEGIN_DECLS
+
+struct hvlog_kvm;
+
+/* The guest program's exiting operations, in its loop order. */
+enum hvlog_kvm_exit_kind {
+    HVLOG_KVM_IO_OUT = 0,
+    HVLOG_KVM_IO_IN = 1,
+    HVLOG_KVM_MMIO_WRITE = 2,
+    HVLOG_KVM_MMIO_READ = 3,
+    HVLOG_KVM_RO_WRITE = 4,
+    HVLOG_KVM_MSR_READ = 5,
+    HVLOG_KVM_MSR_WRITE = 6,
+    HVLOG_KVM_HLT = 7,
+};
+#define HVLOG_KVM_EXIT_KINDS 8u
+
+/* The guest's fixed addresses (guest-physical) and numbers. */
+#define HVLOG_KVM_PORT_OUT 0x510u
+#define HVLOG_KVM_PORT_IN 0x511u
+#define HVLOG_KVM_MMIO_GPA 0x100000ull
+#define HVLOG_KVM_RO_GPA 0x200000ull
+#define HVLOG_KVM_MSR_READ_INDEX 0x40000020u  /* HV_X64_MSR_TIME_REF_COUNT */
+#define HVLOG_KVM_MSR_WRITE_INDEX 0x40000000u /* HV_X64_MSR_GUEST_OS_ID */
+#define HVLOG_KVM_CODE_GPA 0x1000ull          /* the program's first byte */
+/* HV_TR_IM_MEMORY_INTERCEPT's intercept_type (Hyper-V's access types). */
+#define HVLOG_KVM_ACCESS_READ 0u
+#define HVLOG_KVM_ACCESS_WRITE 1u
+
+#define HVLOG_KVM_MAX_VCPUS HVLOG_SIM_MAX_LPS
+
+struct hvlog_kvm_config {
+    uint32_t vcpus;        /* = the sim's LPs; 1..HVLOG_KVM_MAX_VCPUS */
+    /* One loop of the guest program: mix[kind] operations of each kind,
+     * in enum order. At least one non-zero (a loop with no exit would
+     * never give the VMM back its vCPU). Each at most 1000. */
+    uint32_t mix[HVLOG_KVM_EXIT_KINDS];
+    uint64_t exits_per_vcpu; /* stop a vCPU after this many exits (0 = until stopped) */
+    uint32_t rate_per_vcpu;  /* exits per second per vCPU, 0 = as fast as KVM runs */
+    bool no_log;             /* the bench's baseline: run the exit loop, log nothing */
+    bool no_pin;             /* leave the vCPU threads unpinned */
+    bool timing;             /* the bench's split: time KVM_RUN and the logging (counts) */
+};
+
+/** hvlog_kvm_config_default - @vcpus vCPUs; a mix of 4 io_out, 2 io_in,
+ * 2 mmio_write, 2 mmio_read, 1 ro_write, 2 msr_read, 2 msr_write, 1 hlt;
+ * until stopped, flat out. */
+HVLOG_API struct hvlog_kvm_config hvlog_kvm_config_default(uint32_t vcpus);
+
+/**
+ * hvlog_kvm_probe - can this process run the KVM host? Opens /dev/kvm and
+ * checks API version 12 and the capabilities the host needs
+ * (KVM_CAP_READONLY_MEM, KVM_CAP_X86_USER_SPACE_MSR, KVM_CAP_X86_MSR_FILTER).
+ * Returns 0, or -1 with a one-line reason in @why. Closes what it opened.
+ */
+HVLOG_API int hvlog_kvm_probe(char *why, size_t why_size);
+
+/**
+ * hvlog_kvm_create - build the child VM for @sim: the VM, its memory
+ * (64 KiB of RAM holding the program, the read-only page), the MSR filter
+ * and @config->vcpus vCPUs, which must equal hvlog_sim_lp_count(@sim).
+ * The sim must not run LP threads of its own (hvlog_sim_start): the vCPUs
+ * are its LPs. Nothing runs yet. Returns 0, or -1 with a reason in @why
+ * (nothing is left open). @sim must outlive the child.
+ */
+HVLOG_API int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *config,
+                               struct hvlog_kvm **out, char *why, size_t why_size);
+
+/** hvlog_kvm_start - start one thread per vCPU. Returns 0, or -1 (already
+ * started, or a thread could not start: those that did are stopped). */
+HVLOG_API int hvlog_kvm_start(struct hvlog_kvm *kvm);
+/** hvlog_kvm_stop - ask the vCPU threads to leave their exit loop (each
+ * finishes the exit in hand) and join them. No-op when none run. */
+HVLOG_API void hvlog_kvm_stop(struct hvlog_kvm *kvm);
+/** hvlog_kvm_running - true while any vCPU thread is still in its loop. */
+HVLOG_API bool hvlog_kvm_running(struct hvlog_kvm *kvm);
+/** hvlog_kvm_destroy - stop, then close every vCPU, the VM and /dev/kvm
+ * and unmap the memory. NULL is a no-op. */
+HVLOG_API void hvlog_kvm_destroy(struct hvlog_kvm *kvm);
+
+/**
+ * hvlog_kvm_error - why a vCPU stopped on its own before its exit budget
+ * (an exit the VMM does not expect, KVM_RUN failing): a one-line reason,
+ * or NULL when none did. Valid until destroy; read it after stop.
+ */
+HVLOG_API const char *hvlog_kvm_error(struct hvlog_kvm *kvm);
+
+/**
+ * hvlog_kvm_gpa_read - copy [gpa, gpa + len) of the child's memory (its
+ * RAM, or the read-only page) as the VMM sees it, e.g. to show that the
+ * guest's stores to the read-only slot changed nothing. Returns 0, or -1
+ * when the range is not inside one of the two. Any thread.
+ */
+HVLOG_API int hvlog_kvm_gpa_read(struct hvlog_kvm *kvm, uint64_t gpa, void *dst, uint32_t len);
+
+/* What one vCPU did. */
+struct hvlog_kvm_counts {
+    uint64_t exits[HVLOG_KVM_EXIT_KINDS]; /* handled exits, by kind */
+    uint64_t exits_total;
+    uint64_t logged;   /* hvlog_log() calls whose sources were enabled */
+    uint64_t recorded;
+    uint64_t lost;     /* counted in EventsLost (§7.4) */
+    uint64_t dropped;  /* sources disabled: not a loss */
+    /* With config.timing only (CLOCK_MONOTONIC, ns summed over the exits):
+     * inside KVM_RUN (guest entry, the exit, and back to user space), and
+     * inside the logging call. */
+    uint64_t run_ns;
+    uint64_t log_ns;
+};
+/** Counts of vCPU @vcpu (zeros for a bad index): a recent value while it
+ * runs, exact after stop. Any thread. */
+HVLOG_API void hvlog_kvm_counts(struct hvlog_kvm *kvm, uint32_t vcpu,
+                                struct hvlog_kvm_counts *out);
+
+/* ---- stage 2, first step: the root's hypercalls trap from a real vCPU ---- */
+
+/* The hypercall page the VMM writes into the root VM (Hyper-V's
+ * HV_X64_MSR_HYPERCALL page): `out %al, $HVLOG_KVM_HYPERCALL_PORT; ret`.
+ * The port form with an immediate touches neither RCX, RDX nor R8. */
+#define HVLOG_KVM_HYPERCALL_PAGE_GPA 0x4000ull
+#define HVLOG_KVM_HYPERCALL_PORT 0x6Bu
+#define HVLOG_KVM_ROOT_MAX_CALLS 64u
+
+/* One hypercall: the three input registers, and RAX as the guest saw it. */
+struct hvlog_kvm_call {
+    uint64_t rcx, rdx, r8;
+    uint64_t rax; /* out */
+};
+
+/**
+ * hvlog_kvm_root_calls - issue @count hypercalls (1..HVLOG_KVM_ROOT_MAX_CALLS)
+ * from a real vCPU acting as root VP @vp of @sim. A one-vCPU VM in 64-bit
+ * long mode runs a program of ours that, per call, loads RCX, RDX and R8 and
+ * does `call *page` on the hypercall page the VMM wrote, as Linux's
+ * hv_do_hypercall does, then stores RAX. The page's `out` exits; the VMM
+ * reads the registers (KVM_GET_REGS), runs hvlog_sim_hypercall(@sim,
+ * HVLOG_SIM_ROOT_ID, @vp, rcx, rdx, r8) and writes RAX (KVM_SET_REGS);
+ * `ret` returns to the program. Fills @calls[i].rax with what the guest
+ * stored. Returns 0, or -1 with the reason in @why (nothing left open).
+ *
+ * Only the transport is real so far: a memory-convention call's GPAs name
+ * the simulated root's RAM, not this VM's, so meaningful calls are the
+ * fast ones (Finalize, Create, Delete, Unmap, Release, Flush, and
+ * SetSources in the 2013 profile). Stage 2 proper makes the VM's memory
+ * the root's.
+ */
+HVLOG_API int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_call *calls,
+                                   uint32_t count, char *why, size_t why_size);
+
+HVLOG_END_DECLS
+
+#endif /* HVLOG_KVM_KVM_H */

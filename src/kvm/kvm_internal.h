@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* The KVM host's internals (hvlog/kvm/kvm.h): shared by kvm.c and guest.c. */
+#ifndef HVLOG_KVM_KVM_INTERNAL_H
+#define HVLOG_KVM_KVM_INTERNAL_H
+
+#include <stdint.h>
+
+#include "hvlog/kvm/kvm.h"
+
+/* The guest program's bytes and their count (guest.c), hidden in the library. */
+extern const uint8_t hvlog__kvm_guest_start[];
+extern const uint32_t hvlog__kvm_guest_bytes;
+
+/* The root VP's program (guest.c, root_vp.c) and its fixed GPAs. */
+extern const uint8_t hvlog__kvm_root_start[];
+extern const uint32_t hvlog__kvm_root_bytes;
+#define KVM_ROOT_PML4_GPA 0x1000u
+#define KVM_ROOT_PDPT_GPA 0x2000u
+#define KVM_ROOT_PD_GPA 0x3000u
+#define KVM_ROOT_HCPAGE_GPA 0x4000u /* HVLOG_KVM_HYPERCALL_PAGE_GPA */
+#define KVM_ROOT_CODE_GPA 0x5000u
+#define KVM_ROOT_TABLE_GPA 0x6000u  /* u64 count, then {rcx, rdx, r8, rax} rows */
+#define KVM_ROOT_STACK_GPA 0xF000u
+
+/* Where the VMM writes the mix: eight u32 the program reads each loop. */
+#define KVM_GUEST_MIX_GPA 0x800u
+/* The child's RAM: 64 KiB at GPA 0 (mix, program). */
+#define KVM_GUEST_RAM_BYTES 0x10000u
+
+#endif /* HVLOG_KVM_KVM_INTERNAL_H */
