@@ -237,6 +237,8 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
         if (g->qpc_at_init_known)
             hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
+        hvlog_json_key(w, "reference_anchor");
+        hvlog_json_bool(w, !g->no_reference_anchor);
         hvlog_json_member_hex(w, "sources", g->sources);
         hvlog_json_object_end(w);
     }
@@ -344,6 +346,11 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         if (g->qpc_at_init_known)
             printf(", QPC at Initialize %" PRIu64, g->qpc_at_init);
         printf("\n");
+        if (g->no_reference_anchor)
+            printf("anchor:      none for %s: the recorder could not read the reference counter "
+                   "(/dev/cpu/N/msr), so wall-clock time comes from SystemTime alone (the "
+                   "recording's start); entry times are the hypervisor's own\n",
+                   hvlog_trace_group_short(g->type) ? hvlog_trace_group_short(g->type) : "?");
     }
     for (uint32_t i = 0; i < m->lp_count; i++) {
         const struct hvlog_trace_lp *lp = &m->lps[i];

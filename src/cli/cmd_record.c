@@ -30,6 +30,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/record_mshv.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/trace/clock.h"
@@ -258,6 +259,8 @@ int cli_cmd_record(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},   {"force", no_argument, NULL, 'f'},
         {"quiet", no_argument, NULL, 'q'},          {"abi", required_argument, NULL, 'A'},
         {"mode", required_argument, NULL, 'M'},     {"file-mode", required_argument, NULL, 'F'},
+        {"from", required_argument, NULL, 'W'},     {"diaglog", no_argument, NULL, 'Y'},
+        {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -285,6 +288,9 @@ int cli_cmd_record(int argc, char **argv)
     long long owner_uid, owner_gid;
     int opt, status = CLI_EXIT_FAILURE;
     bool tty, caught = false;
+    /* --from: "sim" (NULL) or a device path (issue #14: record_mshv.c). */
+    struct record_mshv_args dev = {.existing = 0, .sources = UINT64_MAX};
+    bool duration_given = false;
 
     while ((opt = cli_getopt("record", argc, argv, "o:fq", longopts)) != -1) {
         switch (opt) {
@@ -293,7 +299,7 @@ int cli_cmd_record(int argc, char **argv)
         case 'c': if (!cli_number("record", "--children", optarg, 0, HVLOG_SIM_MAX_CHILDREN, &children)) return CLI_EXIT_USAGE; break;
         case 's': if (!cli_number("record", "--seed", optarg, 0, UINT64_MAX, &seed)) return CLI_EXIT_USAGE; break;
         case 'n': if (!cli_number("record", "--events", optarg, 1, UINT64_MAX, &events)) return CLI_EXIT_USAGE; events_given = true; break;
-        case 'd': if (!cli_number("record", "--duration (ms)", optarg, 1, 3600000, &duration_ms)) return CLI_EXIT_USAGE; break;
+        case 'd': if (!cli_number("record", "--duration (ms)", optarg, 1, 3600000, &duration_ms)) return CLI_EXIT_USAGE; duration_given = true; break;
         case 'r': if (!cli_number("record", "--rate", optarg, 0, 100000000, &rate)) return CLI_EXIT_USAGE; break;
         case 'p': if (!cli_number("record", "--payload", optarg, 0, 4096, &payload)) return CLI_EXIT_USAGE; break;
         case 'b': if (!cli_number("record", "--buffers", optarg, 1, HV_EVENTLOG_MAX_BUFFER_COUNT, &buffers)) return CLI_EXIT_USAGE; break;
@@ -335,6 +341,10 @@ int cli_cmd_record(int argc, char **argv)
             break;
         case 'S': if (!parse_sources(optarg, &sources)) return CLI_EXIT_USAGE; break;
         case 'F': if (!parse_file_mode(optarg, &file_mode)) return CLI_EXIT_USAGE; break;
+        case 'W': dev.device = strcmp(optarg, "sim") == 0 ? NULL : optarg; break;
+        case 'Y': dev.diaglog = true; break;
+        case 'U': dev.existing = dev.existing ? -1 : 1; break; /* HVLOG_CAPTURE_REUSE */
+        case 'Z': dev.existing = dev.existing ? -1 : 2; break; /* HVLOG_CAPTURE_RESET */
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
@@ -348,6 +358,13 @@ int cli_cmd_record(int argc, char **argv)
     if (!out) {
         cli_error("record: the trace directory is required (-o DIR)");
         return CLI_EXIT_USAGE;
+    }
+    if (dev.device || dev.diaglog || dev.existing) {
+        dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
+            duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
+            sources, dev.diaglog, dev.existing, argc, argv};
+        sudo_owner(&dev.owner_uid, &dev.owner_gid);
+        return cli_record_mshv(&dev);
     }
     if (buffers == 0)
         buffers = lps * 4 > HV_EVENTLOG_MAX_BUFFER_COUNT ? HV_EVENTLOG_MAX_BUFFER_COUNT : lps * 4;
