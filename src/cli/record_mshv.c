@@ -129,11 +129,34 @@ static void signals_restore(struct signals *s)
 
 struct mshv_recording {
     struct hvlog_trace_writer *writer;
+    const struct hvlog_trace_meta *meta; /* the opening metadata */
+    bool started;         /* hvlog_trace_writer_start ran: the trace is in place */
     struct hvlog_export_error err;
     bool failed;          /* the writer failed: stop, keep what is on disk */
     uint64_t events_limit;
     uint64_t buffers, bytes, entries, events_lost, corrupt, records;
 };
+
+/*
+ * The trace appears with the first data (or at a clean end): a refusal
+ * that comes only at START (an EINVAL for the sources), or a driver that
+ * fails before its first buffer, leaves nothing behind, as every other
+ * refusal; from the first buffer on, the recording is crash-safe.
+ */
+static bool start_trace(struct mshv_recording *rec)
+{
+    if (rec->started)
+        return true;
+    if (rec->failed)
+        return false;
+    if (hvlog_trace_writer_start(rec->writer, rec->meta, &rec->err) != HVLOG_EXPORT_OK) {
+        rec->writer = NULL; /* start frees it on failure */
+        rec->failed = true;
+        return false;
+    }
+    rec->started = true;
+    return true;
+}
 
 static bool count_entry(void *arg, const struct hvlog_entry *e)
 {
@@ -151,7 +174,7 @@ static int keep_buffer(void *arg, const uint8_t *bytes, size_t len)
     const struct hvlog_walk_expect any = HVLOG_WALK_EXPECT_ANY;
     struct hvlog_buffer_summary sum;
 
-    if (rec->failed)
+    if (!start_trace(rec))
         return 1;
     if (hvlog_trace_writer_append(rec->writer, HvEventLogTypeLocalDiagnostics, bytes, len,
                                   &rec->err) != HVLOG_EXPORT_OK) {
@@ -173,7 +196,7 @@ static int keep_record(void *arg, const uint8_t *bytes, size_t len)
 {
     struct mshv_recording *rec = arg;
 
-    if (rec->failed)
+    if (!start_trace(rec))
         return 1;
     if (hvlog_trace_writer_append_record(rec->writer, HvEventLogTypeSystemDiagnostics, bytes,
                                          len, &rec->err) != HVLOG_EXPORT_OK) {
@@ -280,7 +303,7 @@ int cli_record_mshv(const struct record_mshv_args *args)
     struct signals sig = {0};
     enum hvlog_capture_status cs;
     char capture_error[400] = "";
-    bool caught = false, started = false;
+    bool caught = false;
 
     int status = CLI_EXIT_FAILURE;
 
@@ -348,7 +371,7 @@ int cli_record_mshv(const struct record_mshv_args *args)
     meta.qpc_frequency_hz = 10000000u; /* §11.5 */
     meta.group_count = 1;
     describe_group(&meta.groups[0], &eff, &anchor,
-                   args->existing == HVLOG_CAPTURE_REUSE ? 0 : cfg.sources);
+                   cfg.sources); /* START sends ours, a reused state too */
     if (args->diaglog) {
         meta.records_count = 1;
         meta.records[0] = (struct hvlog_trace_records){
@@ -356,16 +379,7 @@ int cli_record_mshv(const struct record_mshv_args *args)
             .time_unit = HVLOG_TRACE_RECORD_TIME_UNIX_SECONDS,
         };
     }
-    if (stop_flag) {
-        cli_error("record: stopped by signal %d before recording began", (int)stop_signal);
-        goto out;
-    }
-    if (hvlog_trace_writer_start(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
-        rec.writer = NULL; /* start frees it on failure */
-        cli_error("record: %s", rec.err.message);
-        goto out;
-    }
-    started = true;
+    rec.meta = &meta;
     if (!anchor.valid && !args->quiet)
         fprintf(stderr, "hvlog: record: %s; the trace says so, and wall-clock time comes from "
                         "SystemTime alone\n", anchor.reason);
@@ -382,8 +396,10 @@ int cli_record_mshv(const struct record_mshv_args *args)
         cli_error("record: cannot arm the stop timer: %s", strerror(errno));
         goto out;
     }
-    /* Its error is the capture's first: close returns it below. */
-    (void)hvlog_capture_run(cap, &sink, &rec, &stop_flag);
+    /* Its error is the capture's first: close returns it below. A clean
+     * run that delivered nothing still leaves its (empty) trace. */
+    if (hvlog_capture_run(cap, &sink, &rec, &stop_flag) == HVLOG_CAPTURE_OK)
+        (void)start_trace(&rec);
 
 out:
     if (caught) {
@@ -393,13 +409,13 @@ out:
     /* DETACH, DESTROY, close; the capture's first error, open's or the
      * run's (a short read, EIO, an early end of file...), comes back here. */
     cs = hvlog_capture_close(cap, capture_error, sizeof capture_error);
-    if (!started) {
-        if (cs != HVLOG_CAPTURE_OK)
-            cli_error("record: %s", capture_error);
+    if (rec.failed) { /* the writer's error is the cause; the capture's follows from it */
+        cli_error("record: %s", rec.err.message);
         goto done;
     }
-    if (rec.failed) {
-        cli_error("record: %s", rec.err.message);
+    if (!rec.started) {
+        if (cs != HVLOG_CAPTURE_OK)
+            cli_error("record: %s", capture_error);
         goto done;
     }
     meta.closed = true;

@@ -64,6 +64,9 @@
  *                                    that does not check)
  *   HVLOG_FAKE_MSHV_BAD_RECORD=N     diaglog record N (1 = first) says Size 8
  *   HVLOG_FAKE_MSHV_MSR=1            answer /dev/cpu/N/msr
+ *   HVLOG_FAKE_MSHV_LEFTOVER=1       a trace state exists before the first
+ *                                    open (8 buffers of 2 pages, detached):
+ *                                    what a recorder that died leaves
  *   HVLOG_FAKE_MSHV_REPORT=PATH      at DESTROY, write the host's counts
  *   HVLOG_FAKE_MSHV_LPS, _RATE, _SEED  host geometry (2 LPs, 4000 ev/s/LP)
  *
@@ -1163,6 +1166,25 @@ static bool is_msr(const char *path)
     return n > 13 && strncmp(path, "/dev/cpu/", 9) == 0 && strcmp(path + n - 4, "/msr") == 0;
 }
 
+/* HVLOG_FAKE_MSHV_LEFTOVER=1: a trace state is there before the first
+ * open, as a recorder that died without DESTROY leaves it (the state is
+ * global to the host and outlives its fds): 8 buffers of 2 pages,
+ * threshold 1, Regular, Reference basis, detached, not started. Once. */
+static void leftover_state(void)
+{
+    static bool done;
+    struct hvlog_mshv_trace_config k = {
+        .mode = 0, .max_buffers_count = 8, .pages_per_buffer = 2, .buffers_threshold = 1,
+        .time_basis = 0, .system_time = 0x01DC000000000000ull,
+    };
+
+    pthread_mutex_lock(&g.ioctl_lock);
+    if (!done && knob("HVLOG_FAKE_MSHV_LEFTOVER", 0))
+        (void)state_create(&k);
+    done = true;
+    pthread_mutex_unlock(&g.ioctl_lock);
+}
+
 /* -1 with errno, or a new emulated fd; -2: not ours. */
 static int fake_open(const char *path, int flags)
 {
@@ -1181,6 +1203,7 @@ static int fake_open(const char *path, int flags)
             errno = errno_of(getenv("HVLOG_FAKE_MSHV_OPEN"));
             return -1;
         }
+        leftover_state();
         return fd_new(FD_DEVICE, flags);
     }
     if (is_msr(path)) {
