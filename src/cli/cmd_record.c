@@ -31,6 +31,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/record_mshv.h"
+#include "hvlog/capture/mshv.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/trace/clock.h"
@@ -343,8 +344,8 @@ int cli_cmd_record(int argc, char **argv)
         case 'F': if (!parse_file_mode(optarg, &file_mode)) return CLI_EXIT_USAGE; break;
         case 'W': dev.device = strcmp(optarg, "sim") == 0 ? NULL : optarg; break;
         case 'Y': dev.diaglog = true; break;
-        case 'U': dev.existing = dev.existing ? -1 : 1; break; /* HVLOG_CAPTURE_REUSE */
-        case 'Z': dev.existing = dev.existing ? -1 : 2; break; /* HVLOG_CAPTURE_RESET */
+        case 'U': dev.existing = dev.existing ? -1 : HVLOG_CAPTURE_REUSE; break;
+        case 'Z': dev.existing = dev.existing ? -1 : HVLOG_CAPTURE_RESET; break;
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;

@@ -304,7 +304,6 @@ int cli_record_mshv(const struct record_mshv_args *args)
     enum hvlog_capture_status cs;
     char capture_error[400] = "";
     bool caught = false;
-
     int status = CLI_EXIT_FAILURE;
 
     memset(&meta, 0, sizeof meta);

@@ -25,7 +25,7 @@ struct record_mshv_args {
     uint32_t basis, mode;
     uint64_t sources;         /* UINT64_MAX: every group of the driver's mask */
     bool diaglog;             /* also read the SystemDiagnostics records */
-    int existing;             /* enum hvlog_capture_existing: refuse, --reuse, --reset */
+    int existing;             /* enum hvlog_capture_existing; -1: both --reuse and --reset */
     int argc;                 /* the command line, for the metadata */
     char **argv;
 };
