@@ -246,6 +246,7 @@ static struct {
     uint64_t boot_ns;
     pthread_t isr;
     atomic_bool quit;
+    atomic_ulong isr_idle_passes; /* ISR passes that found every slot empty */
     int wake_fd;            /* eventfd: a buffer was queued or the trace stopped */
     /* the one trace state (mshv_trace_state) */
     bool state;
@@ -391,8 +392,10 @@ static void *isr_thread(void *arg)
 
         for (uint32_t vp = 0; vp < g.lps; vp++)
             any |= isr_slot(vp);
-        if (!any)
+        if (!any) {
+            atomic_fetch_add(&g.isr_idle_passes, 1);
             pause_us(200);
+        }
     }
     return NULL;
 }
@@ -749,6 +752,19 @@ static int state_destroy(void)
         s = call_buffer(HvCallHvDeleteEventLogBuffer, LOCAL, i, 0);
     if (!s)
         s = call_buffer(HvCallHvFinalizeEventLogBufferGroup, LOCAL, 0, 0);
+    if (!s) {
+        /* A real root handles a SynIC interrupt at once: a buffer-complete
+         * message of this state is dropped (no state) long before another
+         * CREATE. The emulated ISR is a thread that a loaded machine may
+         * starve, so a message could outlive the state and name a buffer
+         * of the next one (a Free buffer read as data). Wait for two whole
+         * passes that found every slot empty: whatever was in flight has
+         * been dropped. */
+        unsigned long seen = atomic_load(&g.isr_idle_passes);
+
+        while (atomic_load(&g.isr_idle_passes) < seen + 2 && !atomic_load(&g.quit))
+            pause_us(100);
+    }
     if (s) {
         fprintf(stderr, "fake_mshv: DESTROY: status 0x%04x: the state stays (as the driver's)\n",
                 (unsigned)s);
