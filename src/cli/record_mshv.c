@@ -303,7 +303,6 @@ int cli_record_mshv(const struct record_mshv_args *args)
     struct signals sig = {0};
     enum hvlog_capture_status cs;
     char capture_error[400] = "";
-    bool caught = false;
     int status = CLI_EXIT_FAILURE;
 
     memset(&meta, 0, sizeof meta);
@@ -355,7 +354,6 @@ int cli_record_mshv(const struct record_mshv_args *args)
     stop_signal = 0;
     deadline.tv_sec = 0;
     signals_catch(&sig);
-    caught = true;
 
     cfg.system_time = filetime_now();
     if (hvlog_capture_open(&cfg, &cap) != HVLOG_CAPTURE_OK)
@@ -401,10 +399,7 @@ int cli_record_mshv(const struct record_mshv_args *args)
         (void)start_trace(&rec);
 
 out:
-    if (caught) {
-        signals_restore(&sig);
-        caught = false;
-    }
+    signals_restore(&sig); /* caught before the first goto here */
     /* DETACH, DESTROY, close; the capture's first error, open's or the
      * run's (a short read, EIO, an early end of file...), comes back here. */
     cs = hvlog_capture_close(cap, capture_error, sizeof capture_error);
