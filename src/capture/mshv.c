@@ -649,10 +649,18 @@ enum hvlog_capture_status hvlog_capture_run(struct hvlog_capture *c,
         return fail_ioctl(c, HVLOG_MSHV_TRACE_START, errno);
     c->started = true;
     if (c->diaglog_fd >= 0) {
+        sigset_t all, old;
+
+        /* The diaglog thread takes no signals (it inherits this mask), so
+         * a signal meant to interrupt the trace read() - a caller's stop
+         * or its timer - never lands on it instead (mshv.h: Stopping). */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
         if (pthread_create(&reader, NULL, diaglog_thread, c) != 0)
             fail(c, HVLOG_CAPTURE_SYSTEM, "cannot start the diaglog reader thread");
         else
             threaded = true;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     if (!failed(c))
         trace_loop(c, stop);

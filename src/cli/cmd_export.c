@@ -357,6 +357,13 @@ void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader)
         }
         hvlog_trace_cursor_close(c);
     }
+    /* Records files (SystemDiagnostics from the diaglog fd): info counts
+     * them; decode, stats and the exports do not read them yet, and say so
+     * rather than leave them out silently. */
+    for (uint32_t i = 0; m && i < m->records_count && strcmp(cmd, "info") != 0; i++)
+        fprintf(stderr, "hvlog: %s: note: %s has SystemDiagnostics records (%s), which %s "
+                        "does not read yet; 'hvlog info' counts them\n",
+                cmd, hvlog_trace_reader_path(reader), m->records[i].file, cmd);
 }
 
 /* One group as info sees it: the file's whole buffers and torn tail. */
@@ -422,10 +429,32 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
         if (g->qpc_at_init_known)
             hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
+        hvlog_json_key(w, "reference_anchor");
+        hvlog_json_bool(w, !g->no_reference_anchor);
         hvlog_json_member_hex(w, "sources", g->sources);
         hvlog_json_object_end(w);
     }
     hvlog_json_array_end(w);
+    if (m->records_count) {
+        hvlog_json_key(w, "records");
+        hvlog_json_array_begin(w);
+        for (uint32_t i = 0; i < m->records_count; i++) {
+            const struct hvlog_trace_records *r = &m->records[i];
+            uint64_t count = 0, torn = 0;
+
+            (void)hvlog_trace_records_scan(reader, r->type, &count, &torn, NULL);
+            hvlog_json_object_begin(w);
+            hvlog_json_member_u64(w, "type", r->type);
+            hvlog_json_member_string(w, "file", r->file);
+            hvlog_json_member_string(w, "time_unit", "unix_seconds");
+            hvlog_json_member_u64(w, "records_in_file", count);
+            hvlog_json_member_u64(w, "torn_bytes", torn);
+            if (r->records_written_known)
+                hvlog_json_member_u64(w, "records_written", r->records_written);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+    }
     if (m->closed && !raw) {
         hvlog_json_key(w, "closing");
         hvlog_json_object_begin(w);
@@ -534,6 +563,28 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         if (g->qpc_at_init_known)
             printf(", QPC at Initialize %" PRIu64, g->qpc_at_init);
         printf("\n");
+        if (g->no_reference_anchor)
+            printf("anchor:      none for %s: the recorder could not read the reference counter "
+                   "(/dev/cpu/N/msr), so wall-clock time comes from SystemTime alone (the "
+                   "recording's start); entry times are the hypervisor's own\n",
+                   hvlog_trace_group_short(g->type) ? hvlog_trace_group_short(g->type) : "?");
+    }
+    for (uint32_t i = 0; i < m->records_count; i++) {
+        const struct hvlog_trace_records *r = &m->records[i];
+        struct hvlog_export_error err = {0};
+        uint64_t count = 0, torn = 0;
+        enum hvlog_export_status st = hvlog_trace_records_scan(reader, r->type, &count, &torn, &err);
+
+        printf("records:     %s (type %" PRIu32 "), ",
+               hvlog_eventlog_type_name(r->type) ? hvlog_eventlog_type_name(r->type) : "?", r->type);
+        print_escaped(stdout, r->file);
+        printf(": %" PRIu64 " records in the file", count);
+        if (r->records_written_known)
+            printf(" (%" PRIu64 " written)", r->records_written);
+        if (torn)
+            printf(", %" PRIu64 " bytes of a torn last record left out", torn);
+        printf("; TimeStamp in Unix seconds (the diaglog driver's rewrite)%s%s\n",
+               st == HVLOG_EXPORT_OK ? "" : "; ", st == HVLOG_EXPORT_OK ? "" : err.message);
     }
     for (uint32_t i = 0; i < m->lp_count; i++) {
         const struct hvlog_trace_lp *lp = &m->lps[i];

@@ -32,6 +32,8 @@
 #include "cli/opts.h"
 #include "cli/record_live.h"
 #include "cli/record_kvm.h"
+#include "cli/record_mshv.h"
+#include "hvlog/capture/mshv.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
 #include "hvlog/trace/clock.h"
@@ -267,6 +269,8 @@ int cli_cmd_record(int argc, char **argv)
         {"session", required_argument, NULL, 1003}, {"relayd-buffer", required_argument, NULL, 1004},
         {"threads", required_argument, NULL, 'T'},
         {"from", required_argument, NULL, 'X'},
+        {"diaglog", no_argument, NULL, 'Y'},
+        {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -297,6 +301,9 @@ int cli_cmd_record(int argc, char **argv)
     bool tty, caught = false;
     bool from_kvm = false; /* --from kvm: the LPs are a KVM child's vCPUs (record_kvm.c) */
     struct record_kvm *kvm = NULL;
+    /* --from: "sim" (NULL) or a device path (issue #14: record_mshv.c). */
+    struct record_mshv_args dev = {.existing = 0, .sources = UINT64_MAX};
+    bool duration_given = false;
 
     while ((opt = cli_getopt("record", argc, argv, "o:fq", longopts)) != -1) {
         switch (opt) {
@@ -305,7 +312,7 @@ int cli_cmd_record(int argc, char **argv)
         case 'c': if (!cli_number("record", "--children", optarg, 0, HVLOG_SIM_MAX_CHILDREN, &children)) return CLI_EXIT_USAGE; break;
         case 's': if (!cli_number("record", "--seed", optarg, 0, UINT64_MAX, &seed)) return CLI_EXIT_USAGE; break;
         case 'n': if (!cli_number("record", "--events", optarg, 1, UINT64_MAX, &events)) return CLI_EXIT_USAGE; events_given = true; break;
-        case 'd': if (!cli_number("record", "--duration (ms)", optarg, 1, 3600000, &duration_ms)) return CLI_EXIT_USAGE; break;
+        case 'd': if (!cli_number("record", "--duration (ms)", optarg, 1, 3600000, &duration_ms)) return CLI_EXIT_USAGE; duration_given = true; break;
         case 'r': if (!cli_number("record", "--rate", optarg, 0, 100000000, &rate)) return CLI_EXIT_USAGE; break;
         case 'p': if (!cli_number("record", "--payload", optarg, 0, 4096, &payload)) return CLI_EXIT_USAGE; break;
         case 'b': if (!cli_number("record", "--buffers", optarg, 1, HV_EVENTLOG_MAX_BUFFER_COUNT, &buffers)) return CLI_EXIT_USAGE; break;
@@ -352,14 +359,13 @@ int cli_cmd_record(int argc, char **argv)
         case 1003: live_opts.session = optarg; break;
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
-        case 'X':
-            if (strcmp(optarg, "sim") == 0 || strcmp(optarg, "kvm") == 0)
-                from_kvm = strcmp(optarg, "kvm") == 0;
-            else {
-                cli_error("record: --from takes sim or kvm, not '%s'", optarg);
-                return CLI_EXIT_USAGE;
-            }
+        case 'X': /* sim, kvm, or a real root's device path (record_mshv.c) */
+            from_kvm = strcmp(optarg, "kvm") == 0;
+            dev.device = strcmp(optarg, "sim") == 0 || from_kvm ? NULL : optarg;
             break;
+        case 'Y': dev.diaglog = true; break;
+        case 'U': dev.existing = dev.existing ? -1 : HVLOG_CAPTURE_REUSE; break;
+        case 'Z': dev.existing = dev.existing ? -1 : HVLOG_CAPTURE_RESET; break;
         case 'o': out = optarg; break;
         case 'f': force = true; break;
         case 'q': quiet = true; break;
@@ -376,6 +382,19 @@ int cli_cmd_record(int argc, char **argv)
     }
     if (!record_live_check(&live_opts))
         return CLI_EXIT_USAGE;
+    if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
+        cli_error("record: %s", from_kvm ? "--diaglog, --reuse and --reset are for a real root's device, "
+                                           "not --from kvm"
+                                         : "--relayd does not stream a real root's recording yet");
+        return CLI_EXIT_USAGE;
+    }
+    if (dev.device || dev.diaglog || dev.existing) {
+        dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
+            duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
+            sources, dev.diaglog, dev.existing, argc, argv};
+        sudo_owner(&dev.owner_uid, &dev.owner_gid);
+        return cli_record_mshv(&dev);
+    }
     if (buffers == 0)
         buffers = lps * 4 > HV_EVENTLOG_MAX_BUFFER_COUNT ? HV_EVENTLOG_MAX_BUFFER_COUNT : lps * 4;
     if (threshold > buffers) {

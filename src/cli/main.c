@@ -15,11 +15,12 @@ static const struct cli_command commands[] = {
      "hvlog abi [calls|statuses|types|states|entries|flags]"},
     {"script", cli_cmd_script, "drive a fresh simulated host one command per line (docs/script.md)",
      "hvlog script [--abi 2013|current] [--lps N] [--domains D] [--pool-pages N] [--children N] [FILE|-]"},
-    {"record", cli_cmd_record, "record a trace from the simulated host (docs/cli.md)",
+    {"record", cli_cmd_record, "record a trace from the simulated host or a real root's /dev/mshv_diag (docs/cli.md)",
      "hvlog record -o|--output DIR [-f|--force] [-q|--quiet] [--lps N] [--domains D] [--children N] [--seed S]\n"
      "       [--events N | --duration MS] [--rate EVENTS_PER_S] [--payload BYTES] [--global PER_MILLE]\n"
      "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc|qpc] [--sources all|MASK|hc,im,...]\n"
-     "       [--abi 2013|current] [--mode regular|circular] [--file-mode OCTAL] [--threads N] [--from sim|kvm]\n"
+     "       [--abi 2013|current] [--mode regular|circular] [--file-mode OCTAL] [--threads N]\n"
+     "       [--from sim|kvm|/dev/mshv_diag [--diaglog] [--reuse | --reset]]\n"
      "       [--relayd net://HOST[:CTRL[:DATA]] [--hostname NAME] [--session NAME] [--relayd-buffer SIZE]]\n"
      "       (no output directory with a relayd: the recording goes to relayd only)"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",

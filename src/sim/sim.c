@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "hvlog/abi/hypercall.h"
+#include "hvlog/version.h"
 #include "sim/sim_internal.h"
 
 struct hvlog_sim_config hvlog_sim_config_default(void)
@@ -320,6 +321,54 @@ static uint64_t sim_get_system_property(struct hvlog_sim *sim, uint64_t partitio
     return hv_hypercall_result_make(HV_STATUS_SUCCESS, 0);
 }
 
+/*
+ * HvCallLogHypervisorSystemConfig (sim.h): one configuration record into
+ * the SystemDiagnostics ring. Logged through the LP mailbox (run_on_lp),
+ * so it is written "as" the calling VP's LP even while that LP's thread
+ * logs (Q-CONC: only LP n writes LP n's scope).
+ */
+struct config_record {
+    struct hvlog_sim *sim;
+    uint32_t lp;
+    uint8_t payload[HVLOG_SIM_CONFIG_PAYLOAD_BYTES];
+    enum hvlog_log_result result;
+};
+
+static void log_config_record(void *arg)
+{
+    struct config_record *r = arg;
+
+    r->result = hvlog_log(r->sim->logger, r->lp, HvEventLogTypeSystemDiagnostics, ~0ull,
+                          HVLOG_SIM_CONFIG_ENTRY_TYPE, 0, r->payload,
+                          HVLOG_SIM_CONFIG_PAYLOAD_BYTES);
+}
+
+static uint64_t sim_log_system_config(struct hvlog_sim *sim, uint64_t partition_id,
+                                      uint32_t vp_index, uint64_t rcx)
+{
+    struct config_record r = {.sim = sim, .lp = vp_index, .result = HVLOG_LOG_DROPPED};
+    uint32_t count = 0, pages = 0;
+
+    if ((rcx & ~HV_HYPERCALL_CALL_CODE_MASK) != 0)
+        return hv_hypercall_result_make(HV_STATUS_INVALID_HYPERCALL_INPUT, 0);
+    if (partition_id != HVLOG_SIM_ROOT_ID)
+        return hv_hypercall_result_make(HV_STATUS_ACCESS_DENIED, 0);
+    if (hvlog_engine_system_diag_geometry(sim->engine, &count, &pages) != 0)
+        return hv_hypercall_result_make(HV_STATUS_INVALID_PARAMETER, 0);
+    hvlog_store_le32(r.payload + 0, HVLOG_SIM_CONFIG_RECORD_VERSION);
+    hvlog_store_le32(r.payload + 4, sim->config.profile.abi == HVLOG_ABI_CURRENT ? 1u : 0u);
+    hvlog_store_le32(r.payload + 8, sim->config.lps);
+    hvlog_store_le32(r.payload + 12, sim->config.domains);
+    hvlog_store_le32(r.payload + 16, count);
+    hvlog_store_le32(r.payload + 20, pages);
+    /* NUL-padded, as documented: the rest of the payload is zero. */
+    memcpy(r.payload + 24, HVLOG_VERSION_STRING,
+           sizeof HVLOG_VERSION_STRING - 1 < 16 ? sizeof HVLOG_VERSION_STRING - 1 : 16);
+    sim_run_on_lp(sim, vp_index, log_config_record, &r);
+    /* The ring overwrites its oldest and never refuses a record this small. */
+    return hv_hypercall_result_make(HV_STATUS_SUCCESS, 0);
+}
+
 uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id, uint32_t vp_index,
                              uint64_t rcx, uint64_t rdx, uint64_t r8)
 {
@@ -333,6 +382,8 @@ uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id, uint3
         return hv_hypercall_result_make(HV_STATUS_INVALID_VP_INDEX, 0);
     if ((rcx & HV_HYPERCALL_CALL_CODE_MASK) == HVLOG_SIM_CALL_GET_SYSTEM_PROPERTY)
         return sim_get_system_property(sim, partition_id, rcx, rdx, r8);
+    if ((rcx & HV_HYPERCALL_CALL_CODE_MASK) == HVLOG_SIM_CALL_LOG_SYSTEM_CONFIG)
+        return sim_log_system_config(sim, partition_id, vp_index, rcx);
     if (hvlog_engine_hypercall(sim->engine, &caller, &call) == HVLOG_HYPERCALL_GPA_FAULT) {
         sim_count_intercept(sim); /* Q-GPA: a memory intercept, no status */
         return HVLOG_SIM_INTERCEPT;

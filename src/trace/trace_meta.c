@@ -40,6 +40,12 @@ const char *hvlog_trace_group_file(uint32_t type)
     return type < HVLOG_TRACE_MAX_GROUPS ? group_names[type].file : NULL;
 }
 
+const char *hvlog_trace_records_file(uint32_t type)
+{
+    /* §11.6: only SystemDiagnostics comes as records (the diaglog fd). */
+    return type == HvEventLogTypeSystemDiagnostics ? "system.records" : NULL;
+}
+
 const char *hvlog_trace_group_short(uint32_t type)
 {
     return type < HVLOG_TRACE_MAX_GROUPS ? group_names[type].short_name : NULL;
@@ -59,7 +65,7 @@ const struct hvlog_trace_group *hvlog_trace_meta_group(const struct hvlog_trace_
 static bool anchor_offset(const struct hvlog_trace_meta *meta, const struct hvlog_trace_group *g,
                           __int128 *offset)
 {
-    if (g->system_time == 0) /* 0 = unknown */
+    if (g->system_time == 0 || g->no_reference_anchor) /* 0 = unknown */
         return false;
     if (g->time_basis == HvEventLogEntryTimeReference) {
         *offset = (__int128)g->system_time - g->reference_time_at_init;
@@ -255,12 +261,58 @@ static enum hvlog_export_status parse_group(struct meta_parse *mp, const json_t 
         g->qpc_at_init_known = true;
     }
     TRY(get_u32(mp, obj, "mode", false, HvEventLogModeCircular, &g->mode));
+    /* Absent = anchored (every trace before issue #14); only false is written. */
+    if (json_object_get(obj, "reference_anchor")) {
+        const json_t *a = json_object_get(obj, "reference_anchor");
+
+        if (!json_is_boolean(a))
+            return bad(mp, "reference_anchor", "not true or false");
+        g->no_reference_anchor = json_is_false(a);
+    }
     /* Closing statistics of a version-2 recording; absent while it runs. */
     if (json_object_get(obj, "buffers_written")) {
         TRY(get_u64(mp, obj, "buffers_written", false, UINT64_MAX, &g->buffers_written));
         g->buffers_written_known = true;
     }
     return get_mask(mp, obj, "sources", &g->sources);
+}
+
+/* v2 "records": the records files (docs/trace-format.md section 3). */
+static enum hvlog_export_status parse_records(struct meta_parse *mp, const json_t *arr,
+                                              struct hvlog_trace_meta *meta)
+{
+    size_t count = json_array_size(arr);
+
+    if (!json_is_array(arr) || count > HVLOG_TRACE_MAX_RECORDS)
+        return bad(mp, "records", "not an array of at most 1 records file");
+    for (uint32_t i = 0; i < count; i++) {
+        const json_t *obj = json_array_get(arr, i), *file;
+        struct hvlog_trace_records *r = &meta->records[i];
+        const char *unit = NULL, *want;
+
+        snprintf(mp->where, sizeof mp->where, "records[%u]", i);
+        if (!json_is_object(obj))
+            return bad(mp, "", "not an object");
+        TRY(get_u32(mp, obj, "type", true, HvEventLogTypeMaximumCurrent, &r->type));
+        want = hvlog_trace_records_file(r->type);
+        if (!want)
+            return bad(mp, "type", "a log type that has no records file");
+        file = json_object_get(obj, "file");
+        if (!json_is_string(file) || strcmp(json_string_value(file), want) != 0)
+            return bad(mp, "file", "not the records file of its type");
+        snprintf(r->file, sizeof r->file, "%s", want);
+        TRY(get_string(mp, obj, "time_unit", true, &unit));
+        if (!unit || strcmp(unit, "unix_seconds") != 0)
+            return bad(mp, "time_unit", "not \"unix_seconds\"");
+        r->time_unit = HVLOG_TRACE_RECORD_TIME_UNIX_SECONDS;
+        if (json_object_get(obj, "records_written")) {
+            TRY(get_u64(mp, obj, "records_written", false, UINT64_MAX, &r->records_written));
+            r->records_written_known = true;
+        }
+        meta->records_count = i + 1;
+    }
+    mp->where[0] = '\0';
+    return HVLOG_EXPORT_OK;
 }
 
 /* v1 "lps" or v2 "host.lp_counts" (@name, for messages). */
@@ -375,6 +427,9 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         meta->group_count = i + 1;
     }
     mp->where[0] = '\0';
+    n = json_object_get(root, "records");
+    if (n && version >= 2)
+        TRY(parse_records(mp, n, meta));
     if (version == 1) {
         /* Version 1: the simulator's per-LP counters at the top, and
          * "stats"; a v1 trace was only ever written whole (closed). */
@@ -505,12 +560,33 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         hvlog_json_member_u64(w, "reference_time_at_init", g->reference_time_at_init);
         if (g->qpc_at_init_known) /* absent = unknown */
             hvlog_json_member_u64(w, "qpc_at_init", g->qpc_at_init);
+        if (g->no_reference_anchor) {
+            hvlog_json_key(w, "reference_anchor");
+            hvlog_json_bool(w, false);
+        }
         hvlog_json_member_hex(w, "sources", g->sources);
         if (meta->closed && g->buffers_written_known)
             hvlog_json_member_u64(w, "buffers_written", g->buffers_written);
         hvlog_json_object_end(w);
     }
     hvlog_json_array_end(w);
+    if (meta->records_count > 0) {
+        hvlog_json_key(w, "records");
+        hvlog_json_array_begin(w);
+        for (uint32_t i = 0; i < meta->records_count && i < HVLOG_TRACE_MAX_RECORDS; i++) {
+            const struct hvlog_trace_records *r = &meta->records[i];
+            const char *file = hvlog_trace_records_file(r->type);
+
+            hvlog_json_object_begin(w);
+            hvlog_json_member_u64(w, "type", r->type);
+            hvlog_json_member_string(w, "file", file ? file : "");
+            hvlog_json_member_string(w, "time_unit", "unix_seconds");
+            if (meta->closed && r->records_written_known)
+                hvlog_json_member_u64(w, "records_written", r->records_written);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+    }
     if (meta->host_present || meta->lp_count > 0) {
         /* The simulator's truths: optional, for cross-checks only. */
         hvlog_json_key(w, "host");

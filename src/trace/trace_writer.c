@@ -41,6 +41,7 @@
 
 #include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
+#include "hvlog/abi/le.h"
 #include "hvlog/trace/trace.h"
 
 struct hvlog_trace_writer {
@@ -57,6 +58,10 @@ struct hvlog_trace_writer {
     int dir_fd;
     char *path;
     bool described[HVLOG_TRACE_MAX_GROUPS];
+    /* The records file (SystemDiagnostics, trace.h): one, of type 2. */
+    int rec_fd;
+    uint64_t records, record_bytes;
+    bool rec_described;
 };
 
 static enum hvlog_export_status stuck(const struct hvlog_trace_writer *w,
@@ -126,6 +131,7 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++)
         w->fd[t] = -1;
     w->dir_fd = -1;
+    w->rec_fd = -1;
     w->file_mode = HVLOG_TRACE_FILE_MODE;
     w->uid = w->gid = -1;
     /* Temporary names of writers that died (SIGKILL, power loss) would
@@ -243,6 +249,50 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
     return HVLOG_EXPORT_OK;
 }
 
+static enum hvlog_export_status open_records(struct hvlog_trace_writer *w, uint32_t type,
+                                             struct hvlog_export_error *err)
+{
+    if (w->started) /* start created the described records file */
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "%s: records of log type %u, which the metadata does not describe",
+                           w->path, type);
+    w->rec_fd = create_file(w, hvlog_trace_records_file(type), err);
+    return w->rec_fd < 0 ? HVLOG_EXPORT_IO : HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_writer *w,
+                                                         uint32_t type, const uint8_t *bytes,
+                                                         size_t len,
+                                                         struct hvlog_export_error *err)
+{
+    int e;
+
+    if (!w || !bytes)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no record");
+    if (w->failure.status != HVLOG_EXPORT_OK)
+        return stuck(w, err);
+    if (!hvlog_trace_records_file(type))
+        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file", type);
+    /* §4.5: the header, Size (u16 at 4) equal to what is given. */
+    if (len < HV_EVENTLOG_ENTRY_HEADER_SIZE || len > UINT16_MAX ||
+        hvlog_load_le16(bytes + 4) != len)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "a record of %zu bytes whose header does not say so", len);
+    if (w->rec_fd < 0 && open_records(w, type, &w->failure) != HVLOG_EXPORT_OK)
+        return stuck(w, err);
+    e = export_write_all(w->rec_fd, bytes, len);
+    if (e != 0) {
+        if (w->started) /* whole records only: cut the partial one off */
+            (void)ftruncate(w->rec_fd, (off_t)w->record_bytes);
+        export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
+                    hvlog_trace_records_file(type), strerror(e));
+        return stuck(w, err);
+    }
+    w->records++;
+    w->record_bytes += len;
+    return HVLOG_EXPORT_OK;
+}
+
 uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type)
 {
     return w && type < HVLOG_TRACE_MAX_GROUPS ? w->buffers[type] : 0;
@@ -283,6 +333,15 @@ static enum hvlog_export_status check_meta(const struct hvlog_trace_writer *w,
                                "started with",
                                g->type);
     }
+    if (meta->records_count > HVLOG_TRACE_MAX_RECORDS ||
+        (meta->records_count == 1 && !hvlog_trace_records_file(meta->records[0].type)))
+        return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: a bad records file");
+    if (w->records != 0 && meta->records_count == 0)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "trace metadata: records were written but nothing describes them");
+    if (w->started && meta->records_count && !w->rec_described)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "trace metadata: a records file the recording did not start with");
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         if (w->buffers[t] != 0 && !hvlog_trace_meta_group(meta, t))
             return export_fail(err, HVLOG_EXPORT_INVALID,
@@ -295,6 +354,9 @@ static enum hvlog_export_status check_meta(const struct hvlog_trace_writer *w,
 
 static void close_files(struct hvlog_trace_writer *w)
 {
+    if (w->rec_fd >= 0)
+        close(w->rec_fd);
+    w->rec_fd = -1;
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         if (w->fd[t] >= 0)
             close(w->fd[t]);
@@ -308,6 +370,15 @@ static enum hvlog_export_status sync_files(struct hvlog_trace_writer *w,
 {
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
 
+    if (w->rec_fd >= 0) {
+        int e = export_close_synced(w->rec_fd);
+
+        w->rec_fd = -1;
+        if (e != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
+                                 hvlog_trace_records_file(HvEventLogTypeSystemDiagnostics),
+                                 strerror(e));
+    }
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         int e;
 
@@ -333,6 +404,12 @@ static struct hvlog_trace_meta as_written(const struct hvlog_trace_writer *w,
     for (uint32_t i = 0; i < m.group_count; i++) {
         m.groups[i].buffers_written = w->buffers[m.groups[i].type];
         m.groups[i].buffers_written_known = closing;
+    }
+    for (uint32_t i = 0; i < m.records_count && i < HVLOG_TRACE_MAX_RECORDS; i++) {
+        snprintf(m.records[i].file, sizeof m.records[i].file, "%s",
+                 hvlog_trace_records_file(m.records[i].type));
+        m.records[i].records_written = w->records;
+        m.records[i].records_written_known = closing;
     }
     return m;
 }
@@ -386,6 +463,11 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
         w->described[type] = true;
         if (w->fd[type] < 0)
             status = open_group(w, type, err);
+    }
+    if (status == HVLOG_EXPORT_OK && meta->records_count) {
+        w->rec_described = true;
+        if (w->rec_fd < 0)
+            status = open_records(w, meta->records[0].type, err);
     }
     opening = as_written(w, meta, false);
     if (status == HVLOG_EXPORT_OK)
@@ -484,6 +566,8 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         if (w->fd[meta->groups[i].type] < 0)
             status = open_group(w, meta->groups[i].type, err);
     }
+    if (status == HVLOG_EXPORT_OK && meta->records_count && w->rec_fd < 0)
+        status = open_records(w, meta->records[0].type, err);
     if (status == HVLOG_EXPORT_OK)
         status = sync_files(w, err);
     if (status == HVLOG_EXPORT_OK) {

@@ -64,6 +64,9 @@
  *                                    that does not check)
  *   HVLOG_FAKE_MSHV_BAD_RECORD=N     diaglog record N (1 = first) says Size 8
  *   HVLOG_FAKE_MSHV_MSR=1            answer /dev/cpu/N/msr
+ *   HVLOG_FAKE_MSHV_LEFTOVER=1       a trace state exists before the first
+ *                                    open (8 buffers of 2 pages, detached):
+ *                                    what a recorder that died leaves
  *   HVLOG_FAKE_MSHV_REPORT=PATH      at DESTROY, write the host's counts
  *   HVLOG_FAKE_MSHV_LPS, _RATE, _SEED  host geometry (2 LPs, 4000 ev/s/LP)
  *
@@ -243,6 +246,7 @@ static struct {
     uint64_t boot_ns;
     pthread_t isr;
     atomic_bool quit;
+    atomic_ulong isr_idle_passes; /* ISR passes that found every slot empty */
     int wake_fd;            /* eventfd: a buffer was queued or the trace stopped */
     /* the one trace state (mshv_trace_state) */
     bool state;
@@ -388,8 +392,10 @@ static void *isr_thread(void *arg)
 
         for (uint32_t vp = 0; vp < g.lps; vp++)
             any |= isr_slot(vp);
-        if (!any)
+        if (!any) {
+            atomic_fetch_add(&g.isr_idle_passes, 1);
             pause_us(200);
+        }
     }
     return NULL;
 }
@@ -746,6 +752,19 @@ static int state_destroy(void)
         s = call_buffer(HvCallHvDeleteEventLogBuffer, LOCAL, i, 0);
     if (!s)
         s = call_buffer(HvCallHvFinalizeEventLogBufferGroup, LOCAL, 0, 0);
+    if (!s) {
+        /* A real root handles a SynIC interrupt at once: a buffer-complete
+         * message of this state is dropped (no state) long before another
+         * CREATE. The emulated ISR is a thread that a loaded machine may
+         * starve, so a message could outlive the state and name a buffer
+         * of the next one (a Free buffer read as data). Wait for two whole
+         * passes that found every slot empty: whatever was in flight has
+         * been dropped. */
+        unsigned long seen = atomic_load(&g.isr_idle_passes);
+
+        while (atomic_load(&g.isr_idle_passes) < seen + 2 && !atomic_load(&g.quit))
+            pause_us(100);
+    }
     if (s) {
         fprintf(stderr, "fake_mshv: DESTROY: status 0x%04x: the state stays (as the driver's)\n",
                 (unsigned)s);
@@ -1163,6 +1182,25 @@ static bool is_msr(const char *path)
     return n > 13 && strncmp(path, "/dev/cpu/", 9) == 0 && strcmp(path + n - 4, "/msr") == 0;
 }
 
+/* HVLOG_FAKE_MSHV_LEFTOVER=1: a trace state is there before the first
+ * open, as a recorder that died without DESTROY leaves it (the state is
+ * global to the host and outlives its fds): 8 buffers of 2 pages,
+ * threshold 1, Regular, Reference basis, detached, not started. Once. */
+static void leftover_state(void)
+{
+    static bool done;
+    struct hvlog_mshv_trace_config k = {
+        .mode = 0, .max_buffers_count = 8, .pages_per_buffer = 2, .buffers_threshold = 1,
+        .time_basis = 0, .system_time = 0x01DC000000000000ull,
+    };
+
+    pthread_mutex_lock(&g.ioctl_lock);
+    if (!done && knob("HVLOG_FAKE_MSHV_LEFTOVER", 0))
+        (void)state_create(&k);
+    done = true;
+    pthread_mutex_unlock(&g.ioctl_lock);
+}
+
 /* -1 with errno, or a new emulated fd; -2: not ours. */
 static int fake_open(const char *path, int flags)
 {
@@ -1181,6 +1219,7 @@ static int fake_open(const char *path, int flags)
             errno = errno_of(getenv("HVLOG_FAKE_MSHV_OPEN"));
             return -1;
         }
+        leftover_state();
         return fd_new(FD_DEVICE, flags);
     }
     if (is_msr(path)) {

@@ -528,6 +528,87 @@ static void get_system_property_28_answers_the_ring_geometry(void **state)
     free(t);
 }
 
+/* Records of Type @type in the mapped ring (every buffer, header to
+ * NextBufferOffset); the last one's payload copied to @payload. */
+static uint32_t ring_records_of_type(const struct diaglog *t, uint16_t type, uint8_t *payload,
+                                     uint32_t payload_len)
+{
+    uint32_t found = 0;
+
+    for (uint32_t i = 0; i < t->count; i++) {
+        const uint8_t *data = t->view[i] + LINUX_HEADER_BYTES;
+        uint32_t end = header_u32(t, i, LINUX_H_NEXT_OFFSET);
+
+        for (uint32_t off = 0; off + ENTRY_HEADER <= end && off + ENTRY_HEADER <= t->data_bytes;) {
+            uint32_t size = hvlog_load_le16(data + off + LINUX_E_SIZE);
+
+            if (hvlog_load_le16(data + off + LINUX_E_TYPE) == 0 || size < ENTRY_HEADER)
+                break;
+            if (hvlog_load_le16(data + off + LINUX_E_TYPE) == type) {
+                found++;
+                assert_int_equal(size, ENTRY_HEADER + payload_len);
+                assert_int_equal(hvlog_load_le32(data + off + LINUX_E_CONTEXT), 0);
+                memcpy(payload, data + off + ENTRY_HEADER, payload_len);
+            }
+            off += (size + 7u) & ~7u;
+        }
+    }
+    return found;
+}
+
+/* HvCallLogHypervisorSystemConfig (0x00F8), as mshv_diaglog issues it after
+ * mapping (research §1.2): one hvlog-defined configuration record into the
+ * ring (sim.h documents it), success; a refused call writes nothing. */
+static void log_system_config_writes_one_configuration_record(void **state)
+{
+    struct hvlog_sim *sim = make_sim(3, 1, true, 1, NULL), *plain;
+    struct hvlog_sim_config c = hvlog_sim_config_default();
+    struct diaglog *t = malloc(sizeof(*t));
+    uint8_t payload[HVLOG_SIM_CONFIG_PAYLOAD_BYTES];
+    const uint64_t code = HVLOG_SIM_CALL_LOG_SYSTEM_CONFIG;
+    (void)state;
+
+    assert_non_null(t);
+#define STATUS(rax) hv_hypercall_result_status(rax)
+    diaglog_open(t, sim, 1);
+    assert_int_equal(ring_records_of_type(t, HVLOG_SIM_CONFIG_ENTRY_TYPE, payload, sizeof payload), 0);
+    /* The driver's form: memory, no input, no output (GPAs 0), from VP 1. */
+    assert_int_equal(STATUS(hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, 1, code, 0, 0)),
+                     HV_STATUS_SUCCESS);
+    assert_int_equal(ring_records_of_type(t, HVLOG_SIM_CONFIG_ENTRY_TYPE, payload, sizeof payload), 1);
+    assert_int_equal(hvlog_load_le32(payload + 0), HVLOG_SIM_CONFIG_RECORD_VERSION);
+    assert_int_equal(hvlog_load_le32(payload + 4), 1); /* current profile */
+    assert_int_equal(hvlog_load_le32(payload + 8), LPS);
+    assert_int_equal(hvlog_load_le32(payload + 12), 1);
+    assert_int_equal(hvlog_load_le32(payload + 16), 3);
+    assert_int_equal(hvlog_load_le32(payload + 20), 1);
+    assert_string_equal((const char *)payload + 24, hvlog_version());
+    /* Refused, nothing written: a bit above the code, a child caller. */
+    assert_int_equal(STATUS(hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, 0, code | 0x10000, 0, 0)),
+                     HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(STATUS(hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, 0, code | (1ull << 32), 0, 0)),
+                     HV_STATUS_INVALID_HYPERCALL_INPUT);
+    assert_int_equal(STATUS(hvlog_sim_hypercall(sim, HVLOG_SIM_FIRST_CHILD_ID, 0, code, 0, 0)),
+                     HV_STATUS_ACCESS_DENIED);
+    assert_int_equal(ring_records_of_type(t, HVLOG_SIM_CONFIG_ENTRY_TYPE, payload, sizeof payload), 1);
+    /* Each call writes one more. */
+    assert_int_equal(STATUS(hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, 0, code, 0, 0)),
+                     HV_STATUS_SUCCESS);
+    assert_int_equal(ring_records_of_type(t, HVLOG_SIM_CONFIG_ENTRY_TYPE, payload, sizeof payload), 2);
+    diaglog_close(t);
+    hvlog_sim_destroy(sim);
+
+    /* No ring: nothing to write into (our choice, sim.h). */
+    c.lockstep = true;
+    c.profile.abi = HVLOG_ABI_CURRENT;
+    assert_int_equal(hvlog_sim_create(&c, &plain), 0);
+    assert_int_equal(STATUS(hvlog_sim_hypercall(plain, HVLOG_SIM_ROOT_ID, 0, code, 0, 0)),
+                     HV_STATUS_INVALID_PARAMETER);
+    hvlog_sim_destroy(plain);
+#undef STATUS
+    free(t);
+}
+
 /* The workload's share of ring records: with the global share, at most 1000. */
 static void workloads_with_too_large_a_ring_share_are_refused(void **state)
 {
@@ -555,6 +636,7 @@ int main(void)
         cmocka_unit_test(concurrent_reader_reads_every_record_once_in_time_order),
         cmocka_unit_test(get_system_property_28_answers_the_ring_geometry),
         cmocka_unit_test(workloads_with_too_large_a_ring_share_are_refused),
+        cmocka_unit_test(log_system_config_writes_one_configuration_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/layout.h"
+#include "hvlog/abi/le.h"
 #include "hvlog/trace/trace.h"
 #include "synth.h"
 
@@ -317,6 +318,144 @@ static void version_1_and_2_read_into_one_structure(void **state)
     hvlog_trace_meta_release(&m);
 }
 
+/* One diaglog record: Size @4, Type @6, TimeStamp (Unix seconds) @8. */
+static size_t make_record(uint8_t *r, uint16_t size, uint16_t type, uint32_t context)
+{
+    memset(r, 0x5A, size);
+    hvlog_store_le32(r, context);
+    hvlog_store_le16(r + 4, size);
+    hvlog_store_le16(r + 6, type);
+    hvlog_store_le64(r + 8, 1764720000u);
+    return size;
+}
+
+static enum hvlog_export_status scan(const char *dir, uint64_t *count, uint64_t *torn,
+                                     struct hvlog_trace_meta *meta_out)
+{
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    enum hvlog_export_status st;
+
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    st = hvlog_trace_records_scan(r, HvEventLogTypeSystemDiagnostics, count, torn, &err);
+    if (meta_out)
+        *meta_out = *hvlog_trace_reader_meta(r); /* shallow: the scalars only are read */
+    hvlog_trace_close(r);
+    return st;
+}
+
+/* Issue #14: the records file of a real root's diaglog fd (trace-format.md
+ * section 1) and a group without a reference anchor (section 2). */
+static void records_file_keeps_whole_records_and_no_anchor_places_nothing(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta, back;
+    struct hvlog_export_error err;
+    uint8_t rec[256];
+    uint64_t count, torn;
+
+    synth_meta(&spec, &meta);
+    meta.groups[0].no_reference_anchor = true;
+    meta.groups[0].system_time = 134000000000000000ull;
+    meta.records_count = 1;
+    meta.records[0].type = HvEventLogTypeSystemDiagnostics;
+    meta.records[0].time_unit = HVLOG_TRACE_RECORD_TIME_UNIX_SECONDS;
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(scan(dir, &count, &torn, NULL), HVLOG_EXPORT_OK);
+    assert_int_equal(count, 0); /* the file is there from the start */
+    assert_int_equal(hvlog_trace_writer_append_record(w, 2, rec, make_record(rec, 24, 0x1D02, 0),
+                                                      &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_append_record(w, 2, rec, make_record(rec, 61, 0x1D01, 1),
+                                                      &err), HVLOG_EXPORT_OK);
+    /* Refused, nothing written: a Size that is not the length, below 16,
+     * a type without records file. */
+    make_record(rec, 40, 0x1D01, 2);
+    assert_int_equal(hvlog_trace_writer_append_record(w, 2, rec, 39, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(hvlog_trace_writer_append_record(w, 2, rec, 8, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(hvlog_trace_writer_append_record(w, 1, rec, 40, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(scan(dir, &count, &torn, NULL), HVLOG_EXPORT_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(torn, 0);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(scan(dir, &count, &torn, &back), HVLOG_EXPORT_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(back.records_count, 1);
+    assert_string_equal(back.records[0].file, "system.records");
+    assert_true(back.records[0].records_written_known);
+    assert_int_equal(back.records[0].records_written, 2);
+    assert_true(back.groups[0].no_reference_anchor);
+    /* No anchor: SystemTime dates the start, but places no entry. */
+    assert_null(hvlog_trace_meta_anchor(&back, HvEventLogEntryTimeReference));
+    back.groups[0].no_reference_anchor = false;
+    assert_non_null(hvlog_trace_meta_anchor(&back, HvEventLogEntryTimeReference));
+    /* Sizes follow the bytes present: a torn tail is left out, a Size
+     * below 16 stops the scan with the count before it. */
+    append_bytes(dir, "system.records", 10);
+    assert_int_equal(scan(dir, &count, &torn, NULL), HVLOG_EXPORT_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(torn, 10);
+    {
+        char *path = synth_path(dir, "system.records");
+        struct stat st;
+        FILE *f;
+
+        assert_int_equal(stat(path, &st), 0);
+        assert_int_equal(truncate(path, st.st_size - 10), 0); /* the torn tail off */
+        f = fopen(path, "ab");
+        assert_non_null(f);
+        make_record(rec, 8, 0x1D01, 3); /* Size 8, then 8 bytes more to be whole */
+        assert_int_equal(fwrite(rec, 1, 16, f), 16);
+        assert_int_equal(fclose(f), 0);
+        free(path);
+    }
+    assert_int_equal(scan(dir, &count, &torn, NULL), HVLOG_EXPORT_CORRUPT);
+    free(dir);
+}
+
+static void records_and_anchor_members_are_checked(void **state)
+{
+    struct hvlog_trace_meta m;
+    (void)state;
+
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":2,\"groups\":[{\"type\":1,"
+                           "\"file\":\"local.buffers\",\"header_convention\":\"current\","
+                           "\"buffer_pages\":1,\"reference_anchor\":false}],\"records\":[{\"type\":2,"
+                           "\"file\":\"system.records\",\"time_unit\":\"unix_seconds\"}]}",
+                           &m),
+                     HVLOG_EXPORT_OK);
+    assert_true(m.groups[0].no_reference_anchor);
+    assert_int_equal(m.records_count, 1);
+    assert_false(m.records[0].records_written_known);
+    hvlog_trace_meta_release(&m);
+    /* Absent: anchored, as every trace before. */
+    assert_int_equal(parse("{\"format\":\"hvlog-trace\",\"version\":2,\"groups\":[{\"type\":1,"
+                           "\"file\":\"local.buffers\",\"header_convention\":\"current\","
+                           "\"buffer_pages\":1}]}", &m),
+                     HVLOG_EXPORT_OK);
+    assert_false(m.groups[0].no_reference_anchor);
+    assert_int_equal(m.records_count, 0);
+    hvlog_trace_meta_release(&m);
+    /* Refused: not a boolean; a type with no records; another file name
+     * (a path out of the directory); another time unit. */
+    static const char *const bad[] = {
+        "\"reference_anchor\":0}]",
+        "\"buffer_pages\":1}],\"records\":[{\"type\":1,\"file\":\"system.records\",\"time_unit\":\"unix_seconds\"}]",
+        "\"buffer_pages\":1}],\"records\":[{\"type\":2,\"file\":\"../x\",\"time_unit\":\"unix_seconds\"}]",
+        "\"buffer_pages\":1}],\"records\":[{\"type\":2,\"file\":\"system.records\",\"time_unit\":\"ns\"}]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[512];
+
+        snprintf(text, sizeof text, "{\"format\":\"hvlog-trace\",\"version\":2,\"groups\":[{"
+                 "\"type\":1,\"file\":\"local.buffers\",\"header_convention\":\"current\",%s%s}",
+                 i == 0 ? "\"buffer_pages\":1," : "", bad[i]);
+        assert_int_equal(parse(text, &m), HVLOG_EXPORT_BAD_META);
+        hvlog_trace_meta_release(&m);
+    }
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -327,6 +466,8 @@ int main(void)
         T(files_are_private_whatever_the_umask),
         T(stale_temporaries_of_dead_processes_are_swept_and_no_others),
         cmocka_unit_test(version_1_and_2_read_into_one_structure),
+        T(records_file_keeps_whole_records_and_no_anchor_places_nothing),
+        cmocka_unit_test(records_and_anchor_members_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

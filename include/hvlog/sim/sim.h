@@ -201,6 +201,30 @@ HVLOG_API uint32_t hvlog_sim_lp_count(const struct hvlog_sim *sim);
  * not the root -> ACCESS_DENIED; another property -> INVALID_PARAMETER.
  */
 #define HVLOG_SIM_CALL_GET_SYSTEM_PROPERTY 0x007Bu
+/*
+ * The second: HvCallLogHypervisorSystemConfig (code 0x00F8), which the
+ * Linux diaglog driver issues once after mapping the ring (research §1.2:
+ * memory form, no input, no output; "write one header record into the
+ * log"; the driver ignores a failure). The sim answers as it answers
+ * GetSystemProperty: any bit above the call code -> INVALID_HYPERCALL_INPUT;
+ * not the root -> ACCESS_DENIED; no SystemDiagnostics ring ->
+ * INVALID_PARAMETER (our choice: the spec and the sources are silent);
+ * else it writes ONE configuration record into the ring, as the calling
+ * VP's LP, and succeeds (the input and output GPAs are not read).
+ *
+ * The record is hvlog-defined (the real one's payload is not public):
+ * entry Type HVLOG_SIM_CONFIG_ENTRY_TYPE, Context 0, and a payload of
+ * HVLOG_SIM_CONFIG_PAYLOAD_BYTES little-endian fields:
+ *   u32 @0  record version (1)
+ *   u32 @4  ABI profile of the engine (0 = 2013, 1 = current)
+ *   u32 @8  LPs            u32 @12 proximity domains
+ *   u32 @16 ring buffers   u32 @20 pages per ring buffer
+ *   char @24[16] the hvlog version, NUL-padded
+ */
+#define HVLOG_SIM_CALL_LOG_SYSTEM_CONFIG 0x00F8u
+#define HVLOG_SIM_CONFIG_ENTRY_TYPE 0x1D02u /* group 0x1D "hypervisor", as 0x1D01 */
+#define HVLOG_SIM_CONFIG_PAYLOAD_BYTES 40u
+#define HVLOG_SIM_CONFIG_RECORD_VERSION 1u
 #define HVLOG_SIM_PROPERTY_DIAG_LOG_BUFFERS 28u
 #define HVLOG_SIM_INTERCEPT 0xFFFFFFFFFFFFFFFFull
 HVLOG_API uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id,

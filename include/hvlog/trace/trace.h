@@ -75,7 +75,37 @@ struct hvlog_trace_group {
      * file against it. Meaningful only when buffers_written_known. */
     uint64_t buffers_written;
     bool buffers_written_known;
+    /* A recorder that could not read the reference counter next to the
+     * wall clock (a real root without /dev/cpu/N/msr: `hvlog record --from
+     * /dev/mshv_diag`) sets this: reference_time_at_init is unknown, so
+     * system_time (Initialize's SystemTime) only dates the recording's
+     * start and places no entry on the wall clock. Written as
+     * "reference_anchor": false; absent = the anchor is there. */
+    bool no_reference_anchor;
 };
+
+/*
+ * A records file (format version 2, issue #14): SystemDiagnostics records
+ * as the Linux diaglog fd returns them (hvlog/abi/mshv_uapi.h): each the
+ * 16-byte entry header (§4.5: Context u32, Size u16, Type u16, TimeStamp
+ * u64) then Size - 16 payload bytes, back to back with no padding, in the
+ * order read. Not buffers: no buffer header, no EventsLost, TimeStamp in
+ * the unit time_unit says (the driver rewrites it to Unix seconds).
+ * docs/trace-format.md section 3.
+ */
+#define HVLOG_TRACE_MAX_RECORDS 1u /* one records file: SystemDiagnostics */
+#define HVLOG_TRACE_RECORD_TIME_UNIX_SECONDS 1u /* "unix_seconds": the diaglog fd's rewrite */
+struct hvlog_trace_records {
+    uint32_t type;             /* HV_EVENTLOG_TYPE: HvEventLogTypeSystemDiagnostics */
+    char file[64];             /* "system.records" (the writer's name) */
+    uint32_t time_unit;        /* HVLOG_TRACE_RECORD_TIME_* */
+    uint64_t records_written;  /* closing statistics: records the recorder appended */
+    bool records_written_known;
+};
+
+/** hvlog_trace_records_file - the records file of log @type
+ * ("system.records"), or NULL for a type that has none. */
+HVLOG_API const char *hvlog_trace_records_file(uint32_t type);
 
 /* What each LP logged and lost (the simulator's counters, §7.4): part of
  * the optional host section, which only a simulated host can fill. */
@@ -126,6 +156,8 @@ struct hvlog_trace_meta {
     uint64_t qpc_frequency_hz;  /* QPC ticks per second (time basis 2); 0 = unknown */
     uint32_t group_count;
     struct hvlog_trace_group groups[HVLOG_TRACE_MAX_GROUPS];
+    uint32_t records_count;     /* records files (v2, optional): 0 or 1 */
+    struct hvlog_trace_records records[HVLOG_TRACE_MAX_RECORDS];
     uint32_t lp_count;          /* host section: per-LP counters */
     struct hvlog_trace_lp *lps;
     /* Version 2: the closing statistics are present (the recorder finished
@@ -199,6 +231,19 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_
                                                             uint32_t type, const uint8_t *bytes,
                                                             size_t len,
                                                             struct hvlog_export_error *err);
+
+/**
+ * hvlog_trace_writer_append_record - add one record of log @type to its
+ * records file: @len bytes, the 16-byte entry header whose Size is @len,
+ * then the payload, written as they are. A recording (after _start) takes
+ * only a type its metadata's records list names; the file is whole record
+ * by record (a failed write is cut off, as a buffer's is).
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_writer *w,
+                                                                   uint32_t type,
+                                                                   const uint8_t *bytes,
+                                                                   size_t len,
+                                                                   struct hvlog_export_error *err);
 
 /** hvlog_trace_writer_buffers - buffers appended so far for @type. */
 HVLOG_API uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type);
@@ -330,6 +375,20 @@ HVLOG_API uint64_t hvlog_trace_cursor_count(const struct hvlog_trace_cursor *c);
  * print a note when it is not 0.
  */
 HVLOG_API uint64_t hvlog_trace_cursor_torn(const struct hvlog_trace_cursor *c);
+
+/**
+ * hvlog_trace_records_scan - count the records of @r's records file of log
+ * @type: each one's Size checked (16 .. what is left), never trusted beyond
+ * the bytes present. *@count receives the whole records, *@torn (may be
+ * NULL) the bytes after the last one (a recording cut short). Returns OK,
+ * HVLOG_EXPORT_INVALID when the trace has no such file, HVLOG_EXPORT_CORRUPT
+ * for a record whose Size cannot be (*@count then says how many came
+ * before it), HVLOG_EXPORT_IO on a read error.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_records_scan(const struct hvlog_trace_reader *r,
+                                                           uint32_t type, uint64_t *count,
+                                                           uint64_t *torn,
+                                                           struct hvlog_export_error *err);
 
 /** hvlog_trace_cursor_file - the path of the file @c reads (for messages:
  * "TRACE/local.buffers", or the raw file), valid while @c is open. */
