@@ -547,7 +547,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     w[0] = m.type;
     w[1] = m.buffers;
     w[2] = 1;                    /* one page per buffer */
-    w[3] = 1 + (data[0] >> 2 & 3u); /* threshold */
+    w[3] = 1 + (data[0] >> 2 & 3u) % (m.buffers - 1); /* threshold, below the count */
     if (mem_call(HvCallHvInitializeEventLogBufferGroup, w) != HV_STATUS_SUCCESS)
         die("Initialize failed");
     for (uint32_t i = 0; i < m.buffers; i++) {
@@ -587,14 +587,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     m.quit = true;
     pthread_cond_broadcast(&m.phase_cv);
     pthread_mutex_unlock(&m.phase_lock);
-    for (uint32_t lp = 0; lp < LPS; lp++) {
+    for (uint32_t lp = 0; lp < LPS; lp++)
         pthread_join(threads[lp], NULL);
+    conclude(); /* its flushes still go through the (offline) mailboxes */
+    check_conservation(true);
+    hvlog_engine_destroy(m.engine);
+    for (uint32_t lp = 0; lp < LPS; lp++) {
         pthread_mutex_destroy(&m.mailbox[lp].lock);
         pthread_cond_destroy(&m.mailbox[lp].done_cv);
     }
-    conclude();
-    check_conservation(true);
-    hvlog_engine_destroy(m.engine);
     pthread_mutex_destroy(&m.queue_lock);
     pthread_mutex_destroy(&m.phase_lock);
     pthread_cond_destroy(&m.phase_cv);
