@@ -122,7 +122,8 @@ int fz_build_trace(const uint8_t *data, size_t size, const char *dir)
 uint64_t fz_check_perfetto_json(const char *harness, const char *path)
 {
     json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr), *events;
+    /* Any JSON number: jansson's integers stop at INT64_MAX. */
+    json_t *root = json_load_file(path, JSON_DECODE_INT_AS_REAL, &jerr), *events;
     uint64_t instants = 0;
     size_t i;
     json_t *ev;

@@ -230,7 +230,8 @@ static void print_item(struct decoder *d, const struct hvlog_trace_item *it)
 
         if (d->json) {
             json_error_t jerr;
-            json_t *v = json_loadb(line, n, 0, &jerr);
+            /* JSON numbers of any size: decode prints u64 time stamps. */
+            json_t *v = json_loadb(line, n, JSON_DECODE_INT_AS_REAL, &jerr);
             if (!json_is_object(v)) {
                 fprintf(stderr, H ": decode --json printed a line that is not an object (%s): %.*s\n",
                         jerr.text, (int)(n > 300 ? 300 : n), line);
