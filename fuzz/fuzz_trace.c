@@ -48,6 +48,17 @@
 
 static const char *work;
 
+/* HVLOG_FUZZ_STATS=1: how often each export succeeded, printed at exit (to
+ * see that a corpus reaches the parse-backs, not only the refusals). */
+static unsigned long stat_runs, stat_opened, stat_ok[3], stat_events;
+
+static void print_stats(void)
+{
+    fprintf(stderr, H ": %lu inputs, %lu traces opened, exports ok: CTF %lu, JSON %lu, protobuf %lu, "
+            "%lu events exported\n", stat_runs, stat_opened, stat_ok[0], stat_ok[1], stat_ok[2],
+            stat_events);
+}
+
 static bool count_entry(void *arg, const struct hvlog_entry *e)
 {
     (void)e;
@@ -343,6 +354,7 @@ static void export_all(const struct hvlog_trace_reader *r, uint64_t entries)
 
     snprintf(out, sizeof out, "%s/out.ctf", work);
     if (hvlog_export_ctf(r, out, &opt, &sum, &err) == HVLOG_EXPORT_OK) {
+        stat_ok[0]++;
         if (complete && sum.events != entries)
             fz_die(H, "the CTF export lost or invented entries");
         synth_rmtree(out);
@@ -351,6 +363,7 @@ static void export_all(const struct hvlog_trace_reader *r, uint64_t entries)
     }
     snprintf(out, sizeof out, "%s/out.json", work);
     if (hvlog_export_perfetto(r, out, &opt, &sum, &err) == HVLOG_EXPORT_OK) {
+        stat_ok[1]++;
         if (complete && sum.events != entries)
             fz_die(H, "the Perfetto export lost or invented entries");
         if (fz_check_perfetto_json(H, out) < sum.events)
@@ -361,6 +374,8 @@ static void export_all(const struct hvlog_trace_reader *r, uint64_t entries)
     }
     snprintf(out, sizeof out, "%s/out.pftrace", work);
     if (hvlog_export_perfetto_proto(r, out, &opt, &sum, &err) == HVLOG_EXPORT_OK) {
+        stat_ok[2]++;
+        stat_events += sum.events;
         if (complete && sum.events != entries)
             fz_die(H, "the Perfetto protobuf export lost or invented entries");
         if (fz_check_perfetto_proto(H, out) < sum.events)
@@ -381,7 +396,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 1)
         return 0;
+    if (!work && getenv("HVLOG_FUZZ_STATS"))
+        atexit(print_stats);
     work = fz_workdir("fuzz-trace");
+    stat_runs++;
     mode = data[0];
     data++;
     size--;
@@ -415,6 +433,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (hvlog_trace_open(path, &r, NULL) == HVLOG_EXPORT_OK) {
         uint64_t per_type[3] = {0, 0, 0};
+        stat_opened++;
         uint64_t entries = readable_entries(r, per_type);
         struct order_totals tot;
 
