@@ -119,6 +119,48 @@ int fz_build_trace(const uint8_t *data, size_t size, const char *dir)
     return 0;
 }
 
+static bool count_entry(void *arg, const struct hvlog_entry *e)
+{
+    (void)e;
+    (*(uint64_t *)arg)++;
+    return true;
+}
+
+uint64_t fz_readable_entries(const char *harness, const struct hvlog_trace_reader *r,
+                             uint64_t *per_type, bool *complete)
+{
+    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(r);
+    uint64_t entries = 0;
+
+    if (complete)
+        *complete = true;
+    for (uint32_t i = 0; i < meta->group_count; i++) {
+        struct hvlog_trace_cursor *c;
+        struct hvlog_trace_buffer b;
+        enum hvlog_export_status st;
+
+        if (hvlog_trace_cursor_open(r, meta->groups[i].type, &c, NULL) != HVLOG_EXPORT_OK) {
+            if (complete)
+                *complete = false;
+            continue;
+        }
+        do {
+            uint64_t n = 0;
+            st = hvlog_trace_cursor_next(c, &b, count_entry, &n, NULL);
+            if (st == HVLOG_EXPORT_OK) {
+                entries += n;
+                if (per_type)
+                    per_type[meta->groups[i].type % 3] += n;
+            } else if (n != 0) {
+                fz_die(harness, "entries delivered from a rejected buffer");
+            }
+        } while (st == HVLOG_EXPORT_OK || st == HVLOG_EXPORT_CORRUPT ||
+                 st == HVLOG_EXPORT_TRUNCATED);
+        hvlog_trace_cursor_close(c);
+    }
+    return entries;
+}
+
 uint64_t fz_check_perfetto_json(const char *harness, const char *path)
 {
     json_error_t jerr;

@@ -40,6 +40,15 @@ void fz_write_file(const char *path, const uint8_t *bytes, size_t len);
  */
 int fz_build_trace(const uint8_t *data, size_t size, const char *dir);
 
+struct hvlog_trace_reader;
+
+/* Entries of the buffers the reader's cursors accept, over every group
+ * (and per type in @per_type[3], may be NULL); *@complete (may be NULL)
+ * false when a group's cursor does not open. Dies when a rejected buffer
+ * delivered entries. */
+uint64_t fz_readable_entries(const char *harness, const struct hvlog_trace_reader *r,
+                             uint64_t *per_type, bool *complete);
+
 /* The Perfetto JSON file @path parses back with jansson: one object with a
  * "traceEvents" array. Returns the number of "ph":"i" events. Dies if not. */
 uint64_t fz_check_perfetto_json(const char *harness, const char *path);

@@ -65,43 +65,18 @@ void cli_error(const char *fmt, ...)
         fprintf(stderr, "hvlog: %s\n", line);
 }
 
-static bool count_entry(void *arg, const struct hvlog_entry *e)
-{
-    (void)e;
-    (*(uint64_t *)arg)++;
-    return true;
-}
-
 /* Entries of the buffers the reader accepts; -1 when a group cannot open. */
 static int64_t readable_entries(const char *path)
 {
     struct hvlog_trace_reader *r;
-    const struct hvlog_trace_meta *meta;
-    uint64_t entries = 0;
+    uint64_t entries;
+    bool complete;
 
     if (hvlog_trace_open(path, &r, NULL) != HVLOG_EXPORT_OK)
         return -1;
-    meta = hvlog_trace_reader_meta(r);
-    for (uint32_t i = 0; i < meta->group_count; i++) {
-        struct hvlog_trace_cursor *c;
-        struct hvlog_trace_buffer b;
-        enum hvlog_export_status st;
-
-        if (hvlog_trace_cursor_open(r, meta->groups[i].type, &c, NULL) != HVLOG_EXPORT_OK) {
-            hvlog_trace_close(r);
-            return -1;
-        }
-        do {
-            uint64_t n = 0;
-            st = hvlog_trace_cursor_next(c, &b, count_entry, &n, NULL);
-            if (st == HVLOG_EXPORT_OK)
-                entries += n;
-        } while (st == HVLOG_EXPORT_OK || st == HVLOG_EXPORT_CORRUPT ||
-                 st == HVLOG_EXPORT_TRUNCATED);
-        hvlog_trace_cursor_close(c);
-    }
+    entries = fz_readable_entries(H, r, NULL, &complete);
     hvlog_trace_close(r);
-    return (int64_t)entries;
+    return complete ? (int64_t)entries : -1;
 }
 
 static uint32_t le32(const uint8_t *p)

@@ -59,55 +59,6 @@ static void print_stats(void)
             stat_events);
 }
 
-static bool count_entry(void *arg, const struct hvlog_entry *e)
-{
-    (void)e;
-    (*(uint64_t *)arg)++;
-    return true;
-}
-
-/* Entries of the buffers the reader accepts, per group type. */
-static uint64_t readable_entries(const struct hvlog_trace_reader *r, uint64_t per_type[3])
-{
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(r);
-    uint64_t entries = 0;
-
-    for (uint32_t i = 0; i < meta->group_count; i++) {
-        struct hvlog_trace_cursor *c;
-        struct hvlog_trace_buffer b;
-        enum hvlog_export_status st;
-
-        if (hvlog_trace_cursor_open(r, meta->groups[i].type, &c, NULL) != HVLOG_EXPORT_OK)
-            continue;
-        do {
-            uint64_t n = 0;
-            st = hvlog_trace_cursor_next(c, &b, count_entry, &n, NULL);
-            if (st == HVLOG_EXPORT_OK) {
-                entries += n;
-                per_type[meta->groups[i].type % 3] += n;
-            } else if (n != 0) {
-                fz_die(H, "entries delivered from a rejected buffer");
-            }
-        } while (st == HVLOG_EXPORT_OK || st == HVLOG_EXPORT_CORRUPT ||
-                 st == HVLOG_EXPORT_TRUNCATED);
-        hvlog_trace_cursor_close(c);
-    }
-    return entries;
-}
-
-static bool all_groups_open(const struct hvlog_trace_reader *r)
-{
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(r);
-
-    for (uint32_t i = 0; i < meta->group_count; i++) {
-        struct hvlog_trace_cursor *c;
-        if (hvlog_trace_cursor_open(r, meta->groups[i].type, &c, NULL) != HVLOG_EXPORT_OK)
-            return false;
-        hvlog_trace_cursor_close(c);
-    }
-    return true;
-}
-
 /* ---- fill order ---- */
 
 struct order_totals {
@@ -343,14 +294,14 @@ static void check_merge(const struct hvlog_trace_reader *r, const struct order_t
 
 /* ---- exports ---- */
 
-static void export_all(const struct hvlog_trace_reader *r, uint64_t entries)
+/* @complete: every group's cursor opened, so @entries is the whole trace's. */
+static void export_all(const struct hvlog_trace_reader *r, uint64_t entries, bool complete)
 {
     struct hvlog_export_options opt = {.skip_corrupt = true};
     struct hvlog_export_summary sum;
     struct hvlog_export_error err;
     char out[300];
     int before = synth_dir_entries(work);
-    bool complete = all_groups_open(r);
 
     snprintf(out, sizeof out, "%s/out.ctf", work);
     if (hvlog_export_ctf(r, out, &opt, &sum, &err) == HVLOG_EXPORT_OK) {
@@ -434,13 +385,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hvlog_trace_open(path, &r, NULL) == HVLOG_EXPORT_OK) {
         uint64_t per_type[3] = {0, 0, 0};
         stat_opened++;
-        uint64_t entries = readable_entries(r, per_type);
+        bool complete;
+        uint64_t entries = fz_readable_entries(H, r, per_type, &complete);
         struct order_totals tot;
 
         check_fill_order(r, per_type, &tot);
         check_merge(r, &tot, mode);
         if (mode & 2)
-            export_all(r, entries);
+            export_all(r, entries, complete);
         hvlog_trace_close(r);
     }
     synth_rmtree(path);
