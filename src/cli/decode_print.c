@@ -171,6 +171,14 @@ void decode_print_lost(struct decoder *d, const struct hvlog_trace_item *it)
         d->out.len = (size_t)(p - d->out.bytes);
         return;
     }
+    if (!d->have_first) {
+        /* A loss before any entry (buffers that hold only lost events, or
+         * the first after a clock change) has no first entry to be
+         * relative to: it is its own origin until the first entry sets
+         * one (fuzz_decode found `--time relative` reading a NULL clock). */
+        d->first_time = it->have_after ? it->after : it->before;
+        d->first_clock = it->clock;
+    }
     from_len = format_time(d, it->clock, it->after, from);
     to_len = format_time(d, it->clock, it->before, to);
     out_str(&d->out, "[lost "); /* "[lost N events on LP L (group) between FROM and TO]" */

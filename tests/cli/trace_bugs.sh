@@ -9,7 +9,8 @@
 #   3. groups of two bases that share no clock (reference, TSC of unknown
 #      frequency): never interleaved by raw stamp, a marker where the clock
 #      changes, TSC times labelled as ticks; exports refuse without --tsc-hz;
-#   A4. 1100 LPs decode under a 64-file limit, and --lp takes a 16-bit LP.
+#   A4. 1100 LPs decode under a 64-file limit, and --lp takes a 16-bit LP;
+#   a loss before any entry decodes with --time relative (fuzz_decode).
 set -eu
 hvlog=$1 fixture=$2 work=$3
 rm -rf "$work"; mkdir -p "$work"
@@ -105,4 +106,18 @@ n=$(sh -c "ulimit -n 64; exec \"$hvlog\" decode \"$work/many.raw\" --time raw" |
 [ "$n" -eq 3300 ] || fail "A4: $n lines, not 3300"
 [ "$("$hvlog" decode "$work/many.raw" --lp 1099 | wc -l)" -eq 3 ] || fail "A4: --lp 1099"
 if "$hvlog" decode "$work/many.raw" --lp 65536 2>/dev/null; then fail "A4: --lp 65536 accepted"; fi
-echo "trace_bugs: bugs 1-3 and A4 behave"
+
+# ---- a loss before any entry, --time relative (fuzz_decode's finding) ----
+# One buffer holding only EventsLost: the loss line has no first entry to be
+# relative to; decode read a NULL clock and crashed.
+python3 - "$work/lost-only.raw" <<'PY'
+import struct, sys
+head = struct.pack("<IIII", 4096 - 72, 0, 5, 0) + struct.pack("<QQQ", 900, 0, 0) \
+    + struct.pack("<HHI", 0, 1, 3) + struct.pack("<IIII", 0, 1, 0xFFFFFFFF, 0) + struct.pack("<Q", 0)
+open(sys.argv[1], "wb").write(head.ljust(4096, b"\0"))
+PY
+"$hvlog" decode "$work/lost-only.raw" --time relative > "$work/lost.out" ||
+    fail "loss first: decode --time relative failed"
+grep -q '^\[lost 5 events on LP 0 (local) between ' "$work/lost.out" ||
+    fail "loss first: $(cat "$work/lost.out")"
+echo "trace_bugs: bugs 1-3, A4 and a leading loss behave"

@@ -426,6 +426,11 @@ static void errors_name_the_callers_line_column_and_token(void **state)
          "line 1, column 6: ':' expected near '18446744073709551615'"},
         {"{\"a\" -1}", "line 1, column 6: ':' expected near '-1'"},
         {"[1,\n -0,\n 2,]", "line 3, column 4: unexpected token near ']'"},
+        /* A5: the token is the metadata's bytes, bound for a terminal
+         * (fuzz_decode's finding: a raw 0x01 reached stderr). */
+        {"{} \x01", "line 1, column 4: end of file expected near '\\x01'"},
+        {"{} \x1b]0;X\x07", "line 1, column 4: end of file expected near '\\x1b'"},
+        {"{} \xc2\x9b" "2J", "line 1, column 4: end of file expected near '\\u009b'"},
     };
     (void)state;
 
