@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "hvlog/abi/eventlog.h"
+#include "hvlog/trace/trace.h" /* hvlog_trace_group_short */
 
 bool cli_number(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
                 uint64_t *out)
@@ -37,11 +38,9 @@ bool cli_number(const char *cmd, const char *name, const char *text, uint64_t mi
 
 bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
 {
-    static const char *const short_names[] = {"global", "local", "system"};
-
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {
-        const char *spec = hvlog_eventlog_type_name(t);
-        if (strcasecmp(text, short_names[t]) == 0 || (spec && strcasecmp(text, spec) == 0)) {
+        const char *spec = hvlog_eventlog_type_name(t), *group = hvlog_trace_group_short(t);
+        if ((group && strcasecmp(text, group) == 0) || (spec && strcasecmp(text, spec) == 0)) {
             *out = t;
             return true;
         }
@@ -53,7 +52,8 @@ bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
         *out = (uint32_t)v;
         return true;
     }
-    cli_error("%s: unknown event-log type '%s' (local, global)", cmd, text);
+    cli_error("%s: unknown event-log type '%s' (local, global, system, 0..2, or a spec name)", cmd,
+              text);
     return false;
 }
 
