@@ -28,7 +28,7 @@
 #include "hvlog/trace/merge.h"
 #include "trace/trace_internal.h"
 
-#define WINDOW_MIN 4096u
+#define WINDOW_MIN 1024u /* a window holds an entry header; it grows for a larger entry */
 #define WINDOW_MAX (256u << 10)
 #define ENTRY_MAX_STEP 65536u /* a 16-bit Size rounded up to 8 */
 
@@ -514,7 +514,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
     choose_mode(m);
     budget = o->budget ? o->budget : HVLOG_TRACE_MERGE_BUDGET;
     cap = m->lane_count ? budget / m->lane_count : WINDOW_MAX;
-    cap = cap < WINDOW_MIN ? WINDOW_MIN : cap > WINDOW_MAX ? WINDOW_MAX : cap & ~(size_t)4095;
+    cap = cap < WINDOW_MIN ? WINDOW_MIN : cap > WINDOW_MAX ? WINDOW_MAX : cap & ~(size_t)(WINDOW_MIN - 1);
     for (uint32_t i = 0; i < m->lane_count; i++) {
         struct lane *l = &m->lanes[i];
 

@@ -7,7 +7,7 @@
  * Bounded whatever the LP count (issue 13, A4): one open file per group
  * (every stream of a group reads it with pread), and per stream a window
  * of its current buffer, not the buffer: the windows share a budget
- * (HVLOG_TRACE_MERGE_BUDGET), each at least one page and at most 256 KiB,
+ * (HVLOG_TRACE_MERGE_BUDGET), each at least 1 KiB and at most 256 KiB,
  * grown only to hold an entry larger than the window (64 KiB at most).
  * The index is 32 bytes per buffer (hvlog_trace_fill_order).
  *
@@ -40,7 +40,10 @@
 
 HVLOG_BEGIN_DECLS
 
-#define HVLOG_TRACE_MERGE_BUDGET (64u << 20) /* bytes of windows, all streams together */
+/* Bytes of windows, all streams together: 8 streams already get the
+ * largest window, and 2,048 LPs 1 KiB each (issue 16: decode's memory
+ * stays flat whatever the LP count). */
+#define HVLOG_TRACE_MERGE_BUDGET (2u << 20)
 #define HVLOG_TRACE_MERGE_MAX_HOSTS 64u       /* traces on one timeline */
 
 struct hvlog_trace_merge_options {
