@@ -300,7 +300,7 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
     return false;
 }
 
-static void lane_key(const struct hvlog_trace_merge *m, struct lane *l)
+static inline void lane_key(const struct hvlog_trace_merge *m, struct lane *l)
 {
     int64_t ns = 0;
 
@@ -383,6 +383,32 @@ static bool lane_fill(struct hvlog_trace_merge *m, struct lane *l)
         lane_key(m, l);
         return true;
     }
+}
+
+/*
+ * lane_fill's common case inline: the next entry of the same buffer, whole
+ * in the window already. False when anything else is needed (a new buffer,
+ * a window read, a check that fails): lane_fill then does it all.
+ */
+static inline bool lane_step_fast(const struct hvlog_trace_merge *m, struct lane *l)
+{
+    uint32_t size, step;
+    const uint8_t *at;
+
+    if (!l->loaded || l->offset >= l->end || l->end - l->offset < HV_EVENTLOG_ENTRY_HEADER_SIZE ||
+        l->offset < l->wstart || l->offset + HV_EVENTLOG_ENTRY_HEADER_SIZE > l->wstart + l->wlen)
+        return false;
+    at = l->win + (l->offset - l->wstart);
+    size = hvlog_load_le16(at + 4);
+    step = l->gs->group->convention == HVLOG_ABI_CURRENT ? (size + 7u) & ~7u : size;
+    if (size < HV_EVENTLOG_ENTRY_HEADER_SIZE || step % 8u != 0 || step > l->end - l->offset ||
+        l->offset + step > l->wstart + l->wlen)
+        return false;
+    hv_eventlog_entry_header_load(&l->h, at);
+    l->step = step;
+    l->has_next = true;
+    lane_key(m, l);
+    return true;
 }
 
 /* ---- opening ---- */
@@ -584,7 +610,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         m->advance = NULL;
         a->offset += a->step;
         a->given++;
-        if (!lane_fill(m, a))
+        if (!lane_step_fast(m, a) && !lane_fill(m, a))
             return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         if (a->has_next) {
             m->heap[0].key = a->key;
