@@ -28,16 +28,20 @@ static char *put_json_string(char *p, const char *s, size_t n)
 
 /* ---- hosts: a column only when several traces are merged ---- */
 
+/* @s's bytes at @p (no NUL); the end. */
+static char *put_str(char *p, const char *s)
+{
+    while (*s)
+        *p++ = *s++;
+    return p;
+}
+
 /* ,"host":"NAME" (the name was made safe for JSON when the trace was opened). */
 static char *put_host_json(const struct decoder *d, char *p, uint32_t host)
 {
-    const char *j = d->hosts.json[host];
-    size_t n = strlen(j);
-
     if (d->hosts.count < 2)
         return p;
-    p = PUT_LIT(p, ",\"host\":");
-    return (char *)memcpy(p, j, n) + n;
+    return put_str(PUT_LIT(p, ",\"host\":"), d->hosts.json[host]);
 }
 
 /* "NAME " before the LP in a text line. */
@@ -212,9 +216,7 @@ void decode_print_back(struct decoder *d, const struct hvlog_trace_item *it)
     } else {
         p = PUT_LIT(p, "[time goes back on ");
         if (d->hosts.count > 1)
-            p = PUT_LIT((char *)memcpy(p, d->hosts.name[it->host], strlen(d->hosts.name[it->host])) +
-                            strlen(d->hosts.name[it->host]),
-                        " ");
+            p = PUT_LIT(put_str(p, d->hosts.name[it->host]), " ");
         p = hvlog_json_put_u64(PUT_LIT(p, "LP "), it->lp);
         p = PUT_LIT(p, " (");
         p = PUT_LIT((char *)memcpy(p, group, strlen(group)) + strlen(group), "): raw time ");
