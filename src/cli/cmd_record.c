@@ -513,9 +513,12 @@ int cli_cmd_record(int argc, char **argv)
     meta.root.vps = ops.vp_count;
     meta.root.domains = ops.domain_count;
     /* The root's own name: several traces on one timeline are told apart
-     * by it (hvlog decode A B). gethostname truncates silently: made a C
+     * by it (hvlog decode A B), and relayd lists the host by it, so
+     * --hostname names both. gethostname truncates silently: made a C
      * string whatever it did. */
-    if (gethostname(meta.root.hostname, sizeof meta.root.hostname - 1) != 0)
+    if (live_opts.hostname)
+        snprintf(meta.root.hostname, sizeof meta.root.hostname, "%s", live_opts.hostname);
+    else if (gethostname(meta.root.hostname, sizeof meta.root.hostname - 1) != 0)
         meta.root.hostname[0] = '\0';
     meta.root.hostname[sizeof meta.root.hostname - 1] = '\0';
     /* The simulator's geometry and seed: host section (the counters are

@@ -203,6 +203,8 @@ hosts)
     [ "$dA" -eq "$nA" ] || fail "hostA: relayd's copy reads $dA events, the trace $nA"
     [ "$dB" -eq "$nB" ] || fail "hostB: relayd's copy reads $dB events, the trace $nB"
     echo "two hosts: hostA $dA events, hostB $dB events"
+    # --hostname names the local trace's host too (root.hostname).
+    "$hvlog" info "$work/a/t" | grep -q '^host name: *hostA$' || fail "trace a/t does not name hostA"
     # Without -o: relayd only, no local trace; the default linger (2 s, no
     # hook) ends it. relayd's copy holds what record says it recorded.
     "$hvlog" record --relayd "net://127.0.0.1:$ctrl:$data" --hostname hostC --session solo \
