@@ -37,7 +37,9 @@ static bool wanted(const struct decoder *d, const struct hvlog_trace_item *it)
 }
 
 /* One item of the merge. */
-static void decode_item(struct decoder *d, const struct hvlog_trace_item *it)
+/* Inline in both loops (merge, records): it runs once per entry. */
+static inline __attribute__((always_inline)) void decode_item(struct decoder *d,
+                                                             const struct hvlog_trace_item *it)
 {
     switch (it->kind) {
     case HVLOG_TRACE_ITEM_CLOCK: /* issue 12, bug 3: never one delta across clocks */
@@ -69,6 +71,55 @@ static void decode_item(struct decoder *d, const struct hvlog_trace_item *it)
         d->prev_clock = it->clock;
         break;
     }
+}
+
+/*
+ * A records file (issue 14: the diaglog fd's SystemDiagnostics records),
+ * after the buffers' entries: its times are whole Unix seconds, a clock
+ * the buffers' cannot be merged with to the 100 ns, so it comes as a
+ * section of its own behind a marker line, as any other clock does (issue
+ * 12, bug 3). Records name no LP: --lp leaves them out.
+ */
+static int decode_records(struct decoder *d, uint32_t host, uint32_t type)
+{
+    static const struct hvlog_trace_clock unix_seconds = {
+        .basis = UINT32_MAX, /* no time basis of the spec: never one clock with a group's */
+        .freq_hz = 1,
+        .anchored = true,
+        .anchor_filetime = HVLOG_FILETIME_UNIX_EPOCH,
+        .name = "Unix seconds",
+    };
+    struct hvlog_trace_item it = {.kind = HVLOG_TRACE_ITEM_ENTRY, .clock = &unix_seconds, .host = host};
+    struct hvlog_trace_records_cursor *c;
+    enum hvlog_export_status st;
+
+    if (d->filter.lp >= 0)
+        return 0;
+    if (!d->cat[type] && !(d->cat[type] = malloc(sizeof(*d->cat[type]))))
+        return snprintf(d->err.message, sizeof d->err.message, "out of memory"), -1;
+    hvlog_trace_catalog_init(d->cat[type], type);
+    if (hvlog_trace_records_open(d->hosts.reader[host], type, &c, &d->err) != HVLOG_EXPORT_OK)
+        return -1;
+    out_str(&d->out, d->json ? "{\"records\":\"" : "[--- ");
+    out_str(&d->out, hvlog_trace_group_short(type));
+    out_str(&d->out, d->json ? "\",\"clock\":\"unix_seconds\"}\n"
+                             : " records (the diaglog's), on the Unix clock in whole seconds ---]\n");
+    d->have_first = false;
+    d->records = true;
+    while ((st = hvlog_trace_records_next(c, &it.entry, &d->err)) == HVLOG_EXPORT_OK) {
+        decode_item(d, &it);
+        if (d->out.failed) {
+            st = HVLOG_EXPORT_IO;
+            snprintf(d->err.message, sizeof d->err.message, "writing the output failed");
+            break;
+        }
+    }
+    d->records = false;
+    if (st == HVLOG_EXPORT_END && hvlog_trace_records_torn(c))
+        cli_error("decode: note: %s: the last %" PRIu64 " bytes are a record cut short; left out",
+                  hvlog_trace_records_file_path(c), hvlog_trace_records_torn(c));
+    hvlog_trace_records_close(c);
+    return st == HVLOG_EXPORT_END ? 0 : -1;
 }
 
 static void report_skipped(void *arg, const char *message)
@@ -107,7 +158,19 @@ static int decode_run(struct decoder *d, const struct hvlog_trace_merge_options 
         if (d->out.failed)
             return snprintf(d->err.message, sizeof d->err.message, "writing the output failed"), -1;
     }
-    return st == HVLOG_EXPORT_END ? 0 : -1;
+    if (st != HVLOG_EXPORT_END)
+        return -1;
+    for (uint32_t h = 0; h < d->hosts.count; h++) {
+        const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(d->hosts.reader[h]);
+
+        for (uint32_t i = 0; i < m->records_count; i++) {
+            if (mo->types && !(mo->types & (1u << m->records[i].type)))
+                continue;
+            if (decode_records(d, h, m->records[i].type) != 0)
+                return -1;
+        }
+    }
+    return 0;
 }
 
 static bool parse_time_style(const char *s, enum time_style *out)

@@ -358,9 +358,9 @@ void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader)
         hvlog_trace_cursor_close(c);
     }
     /* Records files (SystemDiagnostics from the diaglog fd): info counts
-     * them; decode, stats and the exports do not read them yet, and say so
-     * rather than leave them out silently. */
-    for (uint32_t i = 0; m && i < m->records_count && strcmp(cmd, "info") != 0; i++)
+     * them, decode prints them and stats counts them; the exports do not
+     * read them yet, and say so rather than leave them out silently. */
+    for (uint32_t i = 0; m && i < m->records_count && strcmp(cmd, "export") == 0; i++)
         fprintf(stderr, "hvlog: %s: note: %s has SystemDiagnostics records (%s), which %s "
                         "does not read yet; 'hvlog info' counts them\n",
                 cmd, hvlog_trace_reader_path(reader), m->records[i].file, cmd);

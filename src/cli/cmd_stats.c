@@ -32,6 +32,7 @@ struct stats {
     struct stats_row *rows;
     uint32_t count;
     struct hvlog_export_error err;
+    uint64_t records[HVLOG_TRACE_MAX_RECORDS]; /* whole records per records file */
 };
 
 static bool count_entry(void *arg, const struct hvlog_entry *entry)
@@ -101,6 +102,12 @@ static int stats_scan(struct stats *s, const struct hvlog_trace_reader *reader)
         if (st != HVLOG_EXPORT_END)
             return -1;
     }
+    /* The diaglog's records (issue 14), each Size checked as decode reads them. */
+    for (uint32_t i = 0; i < s->meta->records_count; i++) {
+        if (hvlog_trace_records_scan(reader, s->meta->records[i].type, &s->records[i], NULL,
+                                     &s->err) != HVLOG_EXPORT_OK)
+            return -1;
+    }
     return 0;
 }
 
@@ -155,6 +162,18 @@ static void print_json(struct hvlog_json_writer *w, const struct stats *s, const
         hvlog_json_object_end(w);
     }
     hvlog_json_array_end(w);
+    if (s->meta->records_count) {
+        hvlog_json_key(w, "records");
+        hvlog_json_array_begin(w);
+        for (uint32_t i = 0; i < s->meta->records_count; i++) {
+            hvlog_json_object_begin(w);
+            hvlog_json_member_string(w, "type", hvlog_trace_group_short(s->meta->records[i].type));
+            hvlog_json_member_string(w, "file", s->meta->records[i].file);
+            hvlog_json_member_u64(w, "records", s->records[i]);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+    }
     hvlog_json_key(w, "lps");
     hvlog_json_array_begin(w);
     for (uint32_t i = 0; i < s->meta->lp_count; i++) {
@@ -191,6 +210,10 @@ static void print_text(const struct stats *s, const char *path, const char *host
         printf("%-7s %4" PRIu32 " %10" PRIu64 " %12" PRIu64 " %8" PRIu64 " %10" PRIu64 "\n",
                hvlog_trace_group_short(r->type), r->lp, r->entries, r->bytes_data, r->buffers, r->lost);
     }
+    for (uint32_t i = 0; i < s->meta->records_count; i++)
+        printf("%-7s %4s %10" PRIu64 " records (%s, the diaglog's: no LP, no EventsLost)\n",
+               hvlog_trace_group_short(s->meta->records[i].type), "-", s->records[i],
+               s->meta->records[i].file);
     if (s->meta->lp_count)
         printf("\n%4s %10s %10s %10s %12s %12s %12s\n", "lp", "logged", "recorded", "lost", "no-buffer",
                "too-large", "overwritten");

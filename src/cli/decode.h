@@ -53,6 +53,7 @@ struct decoder {
     char tc_hms[16];
     size_t tc_len;
     uint64_t dropped;
+    bool records;            /* printing a records file: entries name no LP */
     struct hvlog_export_error err;
 };
 

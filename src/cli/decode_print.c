@@ -261,7 +261,10 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
             *p++ = *g++;
         *p++ = '"';
         p = put_host_json(d, p, it->host);
-        p = hvlog_json_put_u64(PUT_LIT(p, ",\"lp\":"), it->lp);
+        if (d->records) /* a diaglog record names no LP */
+            p = PUT_LIT(p, ",\"record\":true");
+        else
+            p = hvlog_json_put_u64(PUT_LIT(p, ",\"lp\":"), it->lp);
         p = (char *)memcpy(p, f->text, f->key_at[0]) + f->key_at[0];
         p = PUT_LIT(hvlog_json_put_u64(p, e->context), ",\"fields\":{");
         for (uint32_t i = 0; i < nparams; i++) {
@@ -297,8 +300,12 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it)
         }
         out_put(&d->out, ") ", 2);
         put_host_text(d, it->host);
-        out_put(&d->out, "lp ", 3);
-        out_u64(&d->out, it->lp);
+        if (d->records) {
+            out_put(&d->out, "record", 6);
+        } else {
+            out_put(&d->out, "lp ", 3);
+            out_u64(&d->out, it->lp);
+        }
         out_put(&d->out, " ", 1);
         out_str(&d->out, cls ? cls->info->name : name);
         out_put(&d->out, ": { context = ", 14);

@@ -152,8 +152,11 @@ enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
     }
     memset(&plan->view, 0, sizeof plan->view);
     plan->reading = slot;
-    /* No window: the exporter's callback directly (the view is then the
-     * whole buffer, decided below); the interposer costs ~20 Ir an entry. */
+    /* No window: the view is the whole buffer, known before its entries,
+     * and the exporter's callback is called directly (the interposer costs
+     * ~20 Ir an entry). */
+    if (!opt->window)
+        view_decide(plan, slot->time_stamp);
     st = opt->window ? hvlog_trace_index_read(&plan->index, slot, b, window_entry, &ww, &e)
                      : hvlog_trace_index_read(&plan->index, slot, b, fn, arg, &e);
     if (st == HVLOG_EXPORT_OK) {

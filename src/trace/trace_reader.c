@@ -921,20 +921,24 @@ const char *hvlog_trace_state_name(enum hvlog_trace_state state)
 
 /* ---- records files (trace.h, docs/trace-format.md section 3) ---- */
 
-enum hvlog_export_status hvlog_trace_records_scan(const struct hvlog_trace_reader *r,
-                                                 uint32_t type, uint64_t *count, uint64_t *torn,
+struct hvlog_trace_records_cursor {
+    char *file;
+    int fd;
+    uint32_t type;
+    uint64_t size, off;
+    bool stopped;
+    uint8_t record[65536]; /* one record: Size is 16 bits */
+};
+
+enum hvlog_export_status hvlog_trace_records_open(const struct hvlog_trace_reader *r, uint32_t type,
+                                                 struct hvlog_trace_records_cursor **out,
                                                  struct hvlog_export_error *err)
 {
     const struct hvlog_trace_records *rec = NULL;
-    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    struct hvlog_trace_records_cursor *c;
     struct stat st;
-    uint64_t off = 0;
-    char *file;
-    int fd;
 
-    *count = 0;
-    if (torn)
-        *torn = 0;
+    *out = NULL;
     for (uint32_t i = 0; r && !r->raw && i < r->meta.records_count; i++) {
         if (r->meta.records[i].type == type)
             rec = &r->meta.records[i];
@@ -942,43 +946,119 @@ enum hvlog_export_status hvlog_trace_records_scan(const struct hvlog_trace_reade
     if (!rec)
         return export_fail(err, HVLOG_EXPORT_INVALID, "the trace has no records of log type %u",
                            type);
-    file = export_join(r->dir, rec->file);
-    if (!file)
+    c = calloc(1, sizeof(*c));
+    if (!c || !(c->file = export_join(r->dir, rec->file))) {
+        free(c);
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", file, strerror(errno));
-        goto out;
     }
+    c->type = type;
+    c->fd = export_open_regular(c->file, &st);
+    if (c->fd < 0) {
+        enum hvlog_export_status s =
+            c->fd == -2 ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file)
+                        : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
+        hvlog_trace_records_close(c);
+        return s;
+    }
+    c->size = (uint64_t)st.st_size;
+    *out = c;
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_records_next(struct hvlog_trace_records_cursor *c,
+                                                 struct hvlog_entry *e,
+                                                 struct hvlog_export_error *err)
+{
+    struct hv_eventlog_entry_header h;
+    size_t got = 0;
+    int io;
+
+    if (!c || !e)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no entry to fill");
     /* Sizes follow the bytes present (STYLE habit 19): each Size is a
      * claim, checked against what is left of the file. */
-    while ((uint64_t)st.st_size - off >= HV_EVENTLOG_ENTRY_HEADER_SIZE) {
-        uint8_t head[HV_EVENTLOG_ENTRY_HEADER_SIZE];
-        ssize_t n = pread(fd, head, sizeof head, (off_t)off);
-        uint16_t size;
-
-        if (n != (ssize_t)sizeof head) {
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu", file,
-                                 (unsigned long long)off);
-            goto out;
-        }
-        size = hvlog_load_le16(head + 4);
-        if (size < HV_EVENTLOG_ENTRY_HEADER_SIZE) {
-            status = export_fail(err, HVLOG_EXPORT_CORRUPT,
-                                 "%s: the record at byte %llu says Size %u (below 16)", file,
-                                 (unsigned long long)off, size);
-            goto out;
-        }
-        if (size > (uint64_t)st.st_size - off)
-            break; /* cut short: torn */
-        off += size;
-        (*count)++;
+    if (c->stopped || c->size - c->off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
+        return HVLOG_EXPORT_END;
+    io = export_pread_all(c->fd, c->record, HV_EVENTLOG_ENTRY_HEADER_SIZE, c->off, &got);
+    if (io != 0 || got != HV_EVENTLOG_ENTRY_HEADER_SIZE) {
+        c->stopped = true;
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu: %s", c->file,
+                           (unsigned long long)c->off, io ? strerror(io) : "the file shrank");
     }
+    hv_eventlog_entry_header_load(&h, c->record);
+    if (h.size < HV_EVENTLOG_ENTRY_HEADER_SIZE) {
+        c->stopped = true;
+        return export_fail(err, HVLOG_EXPORT_CORRUPT,
+                           "%s: the record at byte %llu says Size %u (below 16)", c->file,
+                           (unsigned long long)c->off, h.size);
+    }
+    if (h.size > c->size - c->off) {
+        c->stopped = true; /* cut short: torn, left out */
+        return HVLOG_EXPORT_END;
+    }
+    io = export_pread_all(c->fd, c->record + HV_EVENTLOG_ENTRY_HEADER_SIZE,
+                          h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE, c->off + HV_EVENTLOG_ENTRY_HEADER_SIZE,
+                          &got);
+    if (io != 0 || got != (size_t)h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE) {
+        c->stopped = true;
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu: %s", c->file,
+                           (unsigned long long)c->off, io ? strerror(io) : "the file shrank");
+    }
+    *e = (struct hvlog_entry){
+        .log_type = c->type,
+        .offset = (uint32_t)(c->off > UINT32_MAX ? UINT32_MAX : c->off),
+        .entry_type = h.type,
+        .size = h.size,
+        .context = h.context,
+        .time_stamp = h.time_stamp,
+        .payload = c->record + HV_EVENTLOG_ENTRY_HEADER_SIZE,
+        .payload_len = (uint32_t)h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE,
+    };
+    c->off += h.size;
+    return HVLOG_EXPORT_OK;
+}
+
+uint64_t hvlog_trace_records_torn(const struct hvlog_trace_records_cursor *c)
+{
+    return c ? c->size - c->off : 0;
+}
+
+const char *hvlog_trace_records_file_path(const struct hvlog_trace_records_cursor *c)
+{
+    return c ? c->file : "";
+}
+
+void hvlog_trace_records_close(struct hvlog_trace_records_cursor *c)
+{
+    if (!c)
+        return;
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->file);
+    free(c);
+}
+
+enum hvlog_export_status hvlog_trace_records_scan(const struct hvlog_trace_reader *r,
+                                                 uint32_t type, uint64_t *count, uint64_t *torn,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_trace_records_cursor *c;
+    struct hvlog_entry e;
+    enum hvlog_export_status status;
+
+    *count = 0;
     if (torn)
-        *torn = (uint64_t)st.st_size - off;
-out:
-    if (fd >= 0)
-        close(fd);
-    free(file);
+        *torn = 0;
+    status = hvlog_trace_records_open(r, type, &c, err);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    while ((status = hvlog_trace_records_next(c, &e, err)) == HVLOG_EXPORT_OK)
+        (*count)++;
+    if (status == HVLOG_EXPORT_END) {
+        status = HVLOG_EXPORT_OK;
+        if (torn)
+            *torn = c->size - c->off;
+    }
+    hvlog_trace_records_close(c);
     return status;
 }

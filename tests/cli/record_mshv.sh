@@ -82,7 +82,8 @@ conserve t > "$work/t.conserve"
 events=$(python3 -c 'import json,sys; print(sum(s["events"] for s in json.load(open(sys.argv[1]))["streams"]))' "$work/t.stats")
 [ "$events" -gt 0 ] || fail "no events recorded"
 "$hvlog" decode "$work/t" > "$work/t.decode" 2> /dev/null
-lines=$(grep -vc '^\[lost' "$work/t.decode" || true)
+# The buffers' entries: the lines before the records' marker, less the loss lines.
+lines=$(sed '/^\[--- system records/,$d' "$work/t.decode" | grep -vc '^\[lost' || true)
 [ "$lines" -eq "$events" ] || fail "decode printed $lines events, stats counted $events"
 "$hvlog" export "$work/t" --format ctf -o "$work/t.ctf" > /dev/null 2>&1 || fail "CTF export failed"
 babeltrace2 "$work/t.ctf" > /dev/null 2> "$work/bt.err" || fail "babeltrace2: $(head -3 "$work/bt.err")"
@@ -116,8 +117,30 @@ assert types.get(0x1D02) == 1, ("one configuration record (0x00F8)", types)
 PY
 grep -q "^records: .* ($(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["records"][0]["records_written"])' "$work/t/hvlog-trace.json") written)" "$work/t.info" ||
     fail "info does not count the records"
-"$hvlog" decode "$work/t" 2>&1 > /dev/null | grep -q "system.records.*does not read yet" ||
-    fail "decode does not say it leaves the records out"
+# decode prints every record after the buffers' entries, behind a marker,
+# each with its catalogue name and no LP; the exports say they leave them out.
+"$hvlog" decode "$work/t" --json > "$work/t.jsonl" || fail "decode of a trace with records failed"
+python3 - "$work/t" "$work/t.jsonl" <<'PY' || fail "decode does not print the records"
+import json, sys
+m = json.load(open(sys.argv[1] + "/hvlog-trace.json"))
+rows = [json.loads(l) for l in open(sys.argv[2])]
+at = [i for i, r in enumerate(rows) if r.get("records") == "system"]
+assert len(at) == 1, "one records marker"
+recs = rows[at[0] + 1:]
+assert all(r.get("record") is True and "lp" not in r for r in recs), recs[:2]
+assert len(recs) == m["records"][0]["records_written"], (len(recs), m["records"][0])
+assert sum(1 for r in recs if r["entry_type"] == 0x1D02) == 1, "the configuration record"
+assert not any(r.get("record") for r in rows[:at[0]]), "records before the marker"
+PY
+"$hvlog" decode "$work/t" --lp 0 | grep -q "records" && fail "decode --lp 0 printed records (they name no LP)"
+"$hvlog" stats --json "$work/t" | python3 -c '
+import json, sys
+s = json.load(sys.stdin); m = json.load(open(sys.argv[1] + "/hvlog-trace.json"))
+assert s["records"] == [{"type": "system", "file": "system.records", "records": m["records"][0]["records_written"]}], s["records"]
+' "$work/t" || fail "stats does not count the records"
+rm -rf "$work/t.ctf"
+"$hvlog" export "$work/t" --format ctf -o "$work/t.ctf" 2>&1 > /dev/null | grep -q "system.records.*does not read yet" ||
+    fail "export does not say it leaves the records out"
 
 # ---- no /dev/cpu/N/msr: no reference anchor, and info says so ----
 unset HVLOG_FAKE_MSHV_MSR

@@ -390,6 +390,42 @@ HVLOG_API enum hvlog_export_status hvlog_trace_records_scan(const struct hvlog_t
                                                            uint64_t *torn,
                                                            struct hvlog_export_error *err);
 
+/*
+ * Reading a records file record by record (issue 14: the diaglog fd's
+ * SystemDiagnostics records). The same checks as hvlog_trace_records_scan,
+ * which is a loop over it; memory: one record (at most 64 KiB).
+ */
+struct hvlog_trace_records_cursor;
+
+/** hvlog_trace_records_open - a cursor over @r's records file of log @type
+ * (HVLOG_EXPORT_INVALID when the trace has none; a FIFO or other special
+ * file is refused without blocking). */
+HVLOG_API enum hvlog_export_status hvlog_trace_records_open(const struct hvlog_trace_reader *r,
+                                                           uint32_t type,
+                                                           struct hvlog_trace_records_cursor **out,
+                                                           struct hvlog_export_error *err);
+
+/**
+ * hvlog_trace_records_next - the next record as an entry: log_type @type,
+ * logical_processor 0 (a record names no LP), buffer_index 0, offset its
+ * byte in the file, time_stamp in the file's time unit (metadata
+ * time_unit: Unix seconds), payload valid until the next call. Returns OK;
+ * HVLOG_EXPORT_END after the last whole record (a torn tail is left out:
+ * hvlog_trace_records_torn); HVLOG_EXPORT_CORRUPT for a Size below 16 (the
+ * cursor stops there); HVLOG_EXPORT_IO on a read error.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_records_next(struct hvlog_trace_records_cursor *c,
+                                                           struct hvlog_entry *e,
+                                                           struct hvlog_export_error *err);
+
+/** hvlog_trace_records_torn - bytes after the last whole record (once END). */
+HVLOG_API uint64_t hvlog_trace_records_torn(const struct hvlog_trace_records_cursor *c);
+
+/** hvlog_trace_records_file_path - "TRACE/system.records", for messages. */
+HVLOG_API const char *hvlog_trace_records_file_path(const struct hvlog_trace_records_cursor *c);
+
+HVLOG_API void hvlog_trace_records_close(struct hvlog_trace_records_cursor *c);
+
 /** hvlog_trace_cursor_file - the path of the file @c reads (for messages:
  * "TRACE/local.buffers", or the raw file), valid while @c is open. */
 HVLOG_API const char *hvlog_trace_cursor_file(const struct hvlog_trace_cursor *c);
