@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h> /* strcasecmp */
 #include <sys/stat.h>
@@ -320,22 +321,20 @@ int cli_cmd_export(int argc, char **argv)
  * which some terminals obey too) are printed as \xNN or \u00NN, and a
  * backslash as \\, so nothing in a trace can move the cursor, retitle the
  * window or clear the screen. Everything else (valid UTF-8, as the parser
- * checked) is printed as it is.
+ * checked) is printed as it is: hvlog_escape_text, the one escaping.
  */
 static void print_escaped(FILE *f, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    size_t len = s ? strlen(s) : 0;
+    char *text = malloc(4 * len + 1);
 
-    for (; p && *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            fprintf(f, "\\x%02x", *p);
-        else if (*p == '\\')
-            fputs("\\\\", f);
-        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
-            fprintf(f, "\\u%04x", (unsigned)*++p);
-        else
-            fputc(*p, f);
+    if (!text) {
+        fputs("(out of memory)", f);
+        return;
     }
+    (void)hvlog_escape_text(text, s ? s : "", len);
+    fputs(text, f);
+    free(text);
 }
 
 void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader)

@@ -147,3 +147,34 @@ int export_open_regular(const char *path, struct stat *st)
         (void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     return fd;
 }
+
+size_t hvlog_escape_text(char *out, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            *o++ = '\\';
+            *o++ = 'x';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15u];
+        } else if (c == '\\') {
+            *o++ = '\\';
+            *o++ = '\\';
+        } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9f) {
+            c = (unsigned char)s[++i];
+            memcpy(o, "\\u00", 4);
+            o += 4;
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15u];
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - out);
+}

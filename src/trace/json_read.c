@@ -213,35 +213,6 @@ static size_t split_message(const json_error_t *je, const char *parsed, size_t e
     return msg_len;
 }
 
-/* @len bytes of @s into @out (4 x @len + 1 bytes): C0 controls and DEL as
- * \xNN, C1 controls (U+0080..U+009F) as \u00NN, as the CLI's print_escaped
- * prints metadata strings (A5). */
-static void escape_controls(char *out, const char *s, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (c < 0x20 || c == 0x7f) {
-            *out++ = '\\';
-            *out++ = 'x';
-            *out++ = hex[c >> 4];
-            *out++ = hex[c & 15u];
-        } else if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
-                   (unsigned char)s[i + 1] <= 0x9f) {
-            c = (unsigned char)s[++i];
-            memcpy(out, "\\u00", 4);
-            out += 4;
-            *out++ = hex[c >> 4];
-            *out++ = hex[c & 15u];
-        } else {
-            *out++ = (char)c;
-        }
-    }
-    *out = '\0';
-}
-
 static void describe_error(const char *text, size_t len, const char *parsed, size_t parsed_len,
                            const json_error_t *je, char *why, size_t why_size)
 {
@@ -269,7 +240,7 @@ static void describe_error(const char *text, size_t len, const char *parsed, siz
     if (token_len && orig_end - orig_start <= 20) {
         char token[20 * 4 + 1];
 
-        escape_controls(token, text + orig_start, orig_end - orig_start);
+        (void)hvlog_escape_text(token, text + orig_start, orig_end - orig_start);
         snprintf(why, why_size, "line %u, column %u: %.*s near '%s'", line, column,
                  (int)reason_len, je->text, token);
     } else {

@@ -507,6 +507,23 @@ static void metadata_u64_members_take_the_full_range_and_duplicates_are_refused(
     hvlog_trace_meta_release(&meta);
 }
 
+/* Issue 13, A5: the one escaping of trace-derived text for a terminal. */
+static void trace_text_is_escaped_for_a_terminal(void **state)
+{
+    /* ESC ] 0 ; X BEL, a backslash, C1 CSI (U+009B), then UTF-8 e-acute. */
+    static const char in[] = "\x1b]0;X\x07 a\\b \xc2\x9b\xc3\xa9";
+    char out[4 * sizeof in + 1];
+    size_t n;
+    (void)state;
+
+    n = hvlog_escape_text(out, in, sizeof in - 1);
+    assert_string_equal(out, "\\x1b]0;X\\x07 a\\\\b \\u009b\xc3\xa9");
+    assert_int_equal(n, strlen(out));
+    assert_true(n <= 4 * (sizeof in - 1));
+    assert_int_equal(hvlog_escape_text(out, "", 0), 0);
+    assert_string_equal(out, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +542,7 @@ int main(void)
         cmocka_unit_test(errors_name_the_callers_line_column_and_token),
         cmocka_unit_test(nesting_deeper_than_32_levels_is_refused),
         cmocka_unit_test(metadata_u64_members_take_the_full_range_and_duplicates_are_refused),
+        cmocka_unit_test(trace_text_is_escaped_for_a_terminal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 #define HVLOG_TRACE_COMMON_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hvlog/visibility.h"
@@ -46,6 +47,15 @@ enum hvlog_export_status {
 HVLOG_API const char *hvlog_export_status_name(enum hvlog_export_status status);
 /** hvlog_export_status_text - the table's one-line meaning, or NULL. */
 HVLOG_API const char *hvlog_export_status_text(enum hvlog_export_status status);
+
+/**
+ * hvlog_escape_text - @len bytes of @s, trace-derived and so untrusted, as
+ * text safe for a terminal (issue 13, A5): C0 controls and DEL as \xNN, C1
+ * controls (U+0080..U+009F) as \u00NN, a backslash as \\, everything else
+ * as it is. Writes at most 4 x @len bytes and a NUL into @out; returns the
+ * length written. The one escaping of every reader and command.
+ */
+HVLOG_API size_t hvlog_escape_text(char *out, const char *s, size_t len);
 
 #define HVLOG_EXPORT_MESSAGE_MAX 512u
 
