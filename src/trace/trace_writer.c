@@ -640,12 +640,65 @@ static bool stale_pattern(const char *name, long *pid)
     return false;
 }
 
+/*
+ * Remove from @dir what dead processes left under hvlog's temporary names.
+ * Inside a trace (@inside_trace) only the closing metadata's temporary
+ * (".hvlog-trace.json.tmp-PID-0-0", commit_recording) is looked at: a
+ * recorder killed while it wrote it leaves it in the finished directory.
+ * Subdirectories of a plain @dir that are traces are looked into once.
+ */
+static unsigned sweep_dir(const char *dir, bool inside_trace)
+{
+    static const char closing_tmp[] = "." HVLOG_TRACE_META_FILE ".tmp-";
+    unsigned removed = 0;
+    const struct dirent *de;
+    DIR *d = opendir(dir);
+
+    while (d && (de = readdir(d)) != NULL) {
+        struct stat st;
+        long pid = 0;
+        char *victim;
+
+        if (inside_trace && strncmp(de->d_name, closing_tmp, sizeof closing_tmp - 1) != 0)
+            continue;
+        if (!inside_trace && de->d_name[0] != '.' && strcmp(de->d_name, "..") != 0) {
+            /* A trace beside it: look inside for a dead recorder's closing. */
+            char *sub = export_join(dir, de->d_name);
+            char *meta = sub ? export_join(sub, HVLOG_TRACE_META_FILE) : NULL;
+
+            if (meta && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && lstat(meta, &st) == 0)
+                removed += sweep_dir(sub, true);
+            free(meta);
+            free(sub);
+            continue;
+        }
+        /* kill(pid, 0): ESRCH only when no such process exists; a live
+         * PID (even another user's: EPERM) keeps its name. */
+        if (!stale_pattern(de->d_name, &pid) || pid == (long)getpid() ||
+            kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        victim = export_join(dir, de->d_name);
+        if (!victim)
+            break;
+        if (lstat(victim, &st) == 0) {
+            if (S_ISDIR(st.st_mode) && !inside_trace)
+                export_remove_dir(victim);
+            else if (!S_ISDIR(st.st_mode))
+                (void)unlink(victim);
+            removed += lstat(victim, &st) != 0;
+        }
+        free(victim);
+    }
+    if (d)
+        closedir(d);
+    return removed;
+}
+
 unsigned hvlog_trace_sweep_stale(const char *path)
 {
     size_t len = path ? strlen(path) : 0;
     char *parent, *base, *slash;
     unsigned removed = 0;
-    DIR *d;
 
     while (len > 1 && path[len - 1] == '/')
         len--;
@@ -669,34 +722,8 @@ unsigned hvlog_trace_sweep_stale(const char *path)
         parent[1] = '\0';
         base = parent + 2;
     }
-    d = *base ? opendir(parent) : NULL;
-    if (d) {
-        const struct dirent *de;
-
-        while ((de = readdir(d)) != NULL) {
-            struct stat st;
-            long pid = 0;
-            char *victim;
-
-            /* kill(pid, 0): ESRCH only when no such process exists; a live
-             * PID (even another user's: EPERM) keeps its name. */
-            if (!stale_pattern(de->d_name, &pid) || pid == (long)getpid() ||
-                kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-                continue;
-            victim = export_join(parent, de->d_name);
-            if (!victim)
-                break;
-            if (lstat(victim, &st) == 0) {
-                if (S_ISDIR(st.st_mode))
-                    export_remove_dir(victim);
-                else
-                    (void)unlink(victim);
-                removed += lstat(victim, &st) != 0;
-            }
-            free(victim);
-        }
-        closedir(d);
-    }
+    if (*base)
+        removed = sweep_dir(parent, false);
     free(parent);
     return removed;
 }

@@ -246,6 +246,45 @@ static void stale_temporaries_of_dead_processes_are_swept_and_no_others(void **s
     free(other);
 }
 
+/* A recorder killed while it renamed its closing metadata into place
+ * leaves that temporary inside the finished trace: the next sweep of the
+ * directory holding the trace removes it, and only it (issue 12, item 4). */
+static void a_dead_recorders_closing_temporary_inside_a_trace_is_swept(void **state)
+{
+    const char *base = *state;
+    char name[256], *trace = synth_path(base, "k"), *dead, *live, *foreign;
+    pid_t child = fork();
+    int status;
+
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_int_equal(mkdir(trace, 0700), 0);
+    append_bytes(trace, HVLOG_TRACE_META_FILE, 10);
+    snprintf(name, sizeof name, "." HVLOG_TRACE_META_FILE ".tmp-%ld-0-0", (long)child);
+    append_bytes(trace, name, 10);
+    dead = synth_path(trace, name);
+    snprintf(name, sizeof name, "." HVLOG_TRACE_META_FILE ".tmp-%ld-0-0", (long)getppid());
+    append_bytes(trace, name, 10);
+    live = synth_path(trace, name);
+    snprintf(name, sizeof name, ".other.tmp-%ld-0-0", (long)child); /* not the closing's */
+    append_bytes(trace, name, 10);
+    foreign = synth_path(trace, name);
+    {
+        char *target = synth_path(base, "next");
+        assert_int_equal(hvlog_trace_sweep_stale(target), 1);
+        free(target);
+    }
+    assert_false(synth_exists(dead));
+    assert_true(synth_exists(live));
+    assert_true(synth_exists(foreign));
+    free(dead);
+    free(live);
+    free(foreign);
+    free(trace);
+}
+
 static enum hvlog_export_status parse(const char *text, struct hvlog_trace_meta *m)
 {
     struct hvlog_export_error err;
@@ -465,6 +504,7 @@ int main(void)
         T(commit_adds_the_closing_statistics_and_readers_check_them),
         T(files_are_private_whatever_the_umask),
         T(stale_temporaries_of_dead_processes_are_swept_and_no_others),
+        T(a_dead_recorders_closing_temporary_inside_a_trace_is_swept),
         cmocka_unit_test(version_1_and_2_read_into_one_structure),
         T(records_file_keeps_whole_records_and_no_anchor_places_nothing),
         cmocka_unit_test(records_and_anchor_members_are_checked),

@@ -296,7 +296,9 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_w
  * (files, or directories of plain files) whose PID no longer exists: what a
  * writer killed before its rename leaves. A name whose PID still runs (or
  * belongs to another user), or that is not exactly that pattern, is left
- * alone. Returns the number of names removed.
+ * alone. Inside each trace in that directory, also the closing metadata's
+ * temporary a recorder killed while finishing leaves
+ * (.hvlog-trace.json.tmp-PID-0-0). Returns the number of names removed.
  */
 HVLOG_API unsigned hvlog_trace_sweep_stale(const char *path);
 
