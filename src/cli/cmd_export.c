@@ -202,12 +202,11 @@ int cli_cmd_export(int argc, char **argv)
     struct hvlog_export_summary summary = {0};
     struct hvlog_export_error err = {0};
     const char *format = NULL, *out = NULL;
-    enum hvlog_export_status st;
     uint32_t type;
     uint64_t v;
     size_t len;
     bool usage;
-    int opt, status;
+    int opt;
 
     /* A window as decode's (issue 18): raw TimeStamps, both inclusive. */
     options.begin = 0;
@@ -281,11 +280,14 @@ int cli_cmd_export(int argc, char **argv)
         return usage ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
     }
     if (hosts.count > 1) {
-        status = export_hosts(fmt, &hosts, out, &options, &summary);
+        int status = export_hosts(fmt, &hosts, out, &options, &summary);
+
         cli_hosts_close(&hosts);
         if (status != CLI_EXIT_OK)
             return status;
     } else {
+        enum hvlog_export_status st;
+
         cli_note_torn("export", hosts.reader[0]);
         options.clock_offset_ns = hosts.offset_ns[0];
         if (options.clock_offset_ns && fmt->run != hvlog_export_ctf) {

@@ -1050,14 +1050,14 @@ enum hvlog_export_status hvlog_trace_records_scan(const struct hvlog_trace_reade
     if (torn)
         *torn = 0;
     status = hvlog_trace_records_open(r, type, &c, err);
-    if (status != HVLOG_EXPORT_OK)
-        return status;
+    if (status != HVLOG_EXPORT_OK || !c)
+        return status != HVLOG_EXPORT_OK ? status : HVLOG_EXPORT_INVALID;
     while ((status = hvlog_trace_records_next(c, &e, err)) == HVLOG_EXPORT_OK)
         (*count)++;
     if (status == HVLOG_EXPORT_END) {
         status = HVLOG_EXPORT_OK;
         if (torn)
-            *torn = c->size - c->off;
+            *torn = hvlog_trace_records_torn(c);
     }
     hvlog_trace_records_close(c);
     return status;
