@@ -236,22 +236,6 @@ static uint64_t lost_so_far(struct hvlog_sim *sim, uint32_t lps)
     return lost;
 }
 
-static char *joined_command_line(int argc, char **argv)
-{
-    size_t len = strlen("hvlog") + 1, used;
-    char *s;
-
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    s = malloc(len);
-    if (!s)
-        return NULL;
-    used = (size_t)snprintf(s, len, "hvlog");
-    for (int i = 0; i < argc && used < len; i++)
-        used += (size_t)snprintf(s + used, len - used, " %s", argv[i]);
-    return s;
-}
-
 int cli_cmd_record(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -509,7 +493,7 @@ int cli_cmd_record(int argc, char **argv)
     snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
     snprintf(meta.abi_profile, sizeof meta.abi_profile, "%s",
              abi == HVLOG_ABI_CURRENT ? "current" : "2013");
-    meta.command_line = joined_command_line(argc, argv);
+    meta.command_line = cli_command_line(argc, argv);
     meta.root.vps = ops.vp_count;
     meta.root.domains = ops.domain_count;
     /* The root's own name: several traces on one timeline are told apart

@@ -107,3 +107,19 @@ bool cli_operands(const char *cmd, int argc, int min, int max, const char *usage
     cli_error("%s: usage: %s", cmd, usage);
     return false;
 }
+
+char *cli_command_line(int argc, char **argv)
+{
+    size_t len = strlen("hvlog") + 1, used;
+    char *s;
+
+    for (int i = 0; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    s = malloc(len);
+    if (!s)
+        return NULL;
+    used = (size_t)snprintf(s, len, "hvlog");
+    for (int i = 0; i < argc && used < len; i++)
+        used += (size_t)snprintf(s + used, len - used, " %s", argv[i]);
+    return s;
+}

@@ -38,4 +38,11 @@ int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
 bool cli_operands(const char *cmd, int argc, int min, int max, const char *usage);
 
 
+/*
+ * cli_command_line - "hvlog ARG..." of a command's @argc arguments (argv[0]
+ * its name), malloc'd, for a trace's metadata (command_line); NULL when out
+ * of memory.
+ */
+char *cli_command_line(int argc, char **argv);
+
 #endif /* HVLOG_CLI_OPTS_H */

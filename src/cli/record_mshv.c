@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/capture/mshv.h"
 #include "hvlog/hvlog.h"
@@ -209,22 +210,6 @@ static int keep_record(void *arg, const uint8_t *bytes, size_t len)
 
 /* ---- the metadata ---- */
 
-static char *joined_command_line(int argc, char **argv)
-{
-    size_t len = strlen("hvlog") + 1, used;
-    char *s;
-
-    for (int i = 0; i < argc; i++)
-        len += strlen(argv[i]) + 1;
-    s = malloc(len);
-    if (!s)
-        return NULL;
-    used = (size_t)snprintf(s, len, "hvlog");
-    for (int i = 0; i < argc && used < len; i++)
-        used += (size_t)snprintf(s + used, len - used, " %s", argv[i]);
-    return s;
-}
-
 /*
  * The LocalDiagnostics group as the root knows it: the state's own
  * configuration (INFO) and the anchor. With the reference counter read
@@ -360,7 +345,7 @@ int cli_record_mshv(const struct record_mshv_args *args)
     meta.version = HVLOG_TRACE_FORMAT_VERSION;
     snprintf(meta.hvlog_version, sizeof meta.hvlog_version, "%s", hvlog_version());
     snprintf(meta.abi_profile, sizeof meta.abi_profile, "current");
-    meta.command_line = joined_command_line(args->argc, args->argv);
+    meta.command_line = cli_command_line(args->argc, args->argv);
     meta.qpc_frequency_hz = 10000000u; /* §11.5 */
     meta.group_count = 1;
     describe_group(&meta.groups[0], &eff, &anchor,
