@@ -95,9 +95,11 @@ static int decode_records(struct decoder *d, uint32_t host, uint32_t type)
 
     if (d->filter.lp >= 0)
         return 0;
-    if (!d->cat[type] && !(d->cat[type] = malloc(sizeof(*d->cat[type]))))
-        return snprintf(d->err.message, sizeof d->err.message, "out of memory"), -1;
-    hvlog_trace_catalog_init(d->cat[type], type);
+    if (!d->cat[type]) { /* the buffers' groups did not need this type's names */
+        if (!(d->cat[type] = malloc(sizeof(*d->cat[type]))))
+            return snprintf(d->err.message, sizeof d->err.message, "out of memory"), -1;
+        hvlog_trace_catalog_init(d->cat[type], type);
+    }
     if (hvlog_trace_records_open(d->hosts.reader[host], type, &c, &d->err) != HVLOG_EXPORT_OK)
         return -1;
     out_str(&d->out, d->json ? "{\"records\":\"" : "[--- ");

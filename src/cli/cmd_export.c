@@ -130,20 +130,12 @@ static int export_hosts(const struct export_format *fmt, const struct cli_hosts 
         return options->force ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
     }
     for (uint32_t h = 0; h < hosts->count; h++) {
-        const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(hosts->reader[h]);
+        struct hvlog_export_error err = {0};
 
-        for (uint32_t g = 0; g < m->group_count; g++) {
-            struct hvlog_trace_clock c;
-
-            if (options->types && !(options->types & (1u << m->groups[g].type)))
-                continue;
-            hvlog_trace_clock_init(&c, m, &m->groups[g], options->tsc_frequency_hz);
-            if (!c.anchored) {
-                cli_error("export: %s: its %s group (time basis %s) has no wall-clock anchor, so it "
-                          "cannot be put on one timeline with the other traces",
-                          hosts->path[h], hvlog_trace_group_short(m->groups[g].type), c.name);
-                return CLI_EXIT_FAILURE;
-            }
+        if (hvlog_trace_need_wall_clock(hosts->reader[h], options->types, options->tsc_frequency_hz,
+                                        &err) != HVLOG_EXPORT_OK) {
+            cli_error("export: %s", err.message);
+            return CLI_EXIT_FAILURE;
         }
     }
     /* The sweep's pattern (.NAME.tmp-PID-N-HEX), should this process die. */

@@ -39,9 +39,10 @@
  * run_on_lp() is the host's promise of mutual exclusion with that LP's
  * logging, with happens-before both ways (an IPI in a hypervisor; in the
  * simulator, a mailbox polled between events by the one worker thread that
- * owns the LP and runs it among others, guarded by a mutex: src/sim/lp.c). So the local hot path has no lock, no locked instruction and
- * no fence: on x86 its only ordering cost is that the NextBufferOffset
- * store is a release store, which is a plain store.
+ * owns the LP and runs it among others, guarded by a mutex: src/sim/lp.c).
+ * So the local hot path has no lock, no locked instruction and no fence:
+ * on x86 its only ordering cost is that the NextBufferOffset store is a
+ * release store, which is a plain store.
  *
  * == Memory orders ==
  *

@@ -177,3 +177,25 @@ bool hvlog_trace_clock_unix_offset(const struct hvlog_trace_clock *c, int64_t *o
     *offset_cycles = cycles;
     return true;
 }
+
+enum hvlog_export_status hvlog_trace_need_wall_clock(const struct hvlog_trace_reader *r,
+                                                    uint32_t types, uint64_t tsc_hz,
+                                                    struct hvlog_export_error *err)
+{
+    const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(r);
+
+    for (uint32_t i = 0; m && i < m->group_count; i++) {
+        const struct hvlog_trace_group *g = &m->groups[i];
+        struct hvlog_trace_clock c;
+
+        if (types && !(types & (1u << g->type)))
+            continue;
+        hvlog_trace_clock_init(&c, m, g, tsc_hz);
+        if (!c.anchored)
+            return export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
+                               "%s: its %s group (time basis %s) has no wall-clock anchor, so it "
+                               "cannot be put on one timeline with the other traces",
+                               hvlog_trace_reader_path(r), hvlog_trace_group_short(g->type), c.name);
+    }
+    return HVLOG_EXPORT_OK;
+}

@@ -434,12 +434,6 @@ static enum hvlog_export_status add_group(struct hvlog_trace_merge *m,
     gs->host = host;
     gs->stride = g->buffer_pages * HV_PAGE_SIZE;
     hvlog_trace_clock_init(&gs->clock, hvlog_trace_reader_meta(r), g, o->tsc_frequency_hz);
-    if (m->host_count > 1 && !gs->clock.anchored)
-        return export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
-                           "%s: its %s group (time basis %s) has no wall-clock anchor, so it "
-                           "cannot be put on one timeline with the other traces",
-                           hvlog_trace_reader_path(r), hvlog_trace_group_short(g->type),
-                           gs->clock.name);
     if (offset_ns)
         hvlog_trace_clock_shift(&gs->clock, offset_ns);
     st = hvlog_trace_index_open(r, g->type, false, o->skip_corrupt, report_to, (void *)o, &gs->index,
@@ -475,7 +469,7 @@ static void choose_mode(struct hvlog_trace_merge *m)
         all_anchored &= m->groups[i].clock.anchored;
     }
     /* Several traces: each has its own boot, so their raw times never
-     * compare; add_group made sure every one is anchored. */
+     * compare; hvlog_trace_merge_open_hosts made sure every one is anchored. */
     m->mode = one_basis && m->host_count == 1 ? MODE_RAW : all_anchored ? MODE_UNIX : MODE_SEPARATE;
 }
 
@@ -505,9 +499,16 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
         o = &defaults;
     for (uint32_t h = 0; h < count; h++) {
         const struct hvlog_trace_meta *meta = readers[h] ? hvlog_trace_reader_meta(readers[h]) : NULL;
+        enum hvlog_export_status need;
 
         if (!meta)
             return export_fail(err, HVLOG_EXPORT_INVALID, "no trace");
+        /* Several traces: each host booted on its own, so raw times never
+         * compare; only Unix time puts them on one timeline. */
+        if (count > 1 &&
+            (need = hvlog_trace_need_wall_clock(readers[h], o->types, o->tsc_frequency_hz, err)) !=
+                HVLOG_EXPORT_OK)
+            return need;
         for (uint32_t t = 0; t < 32; t++) {
             if ((o->types & (1u << t)) && !hvlog_trace_meta_group(meta, t))
                 return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",

@@ -128,6 +128,17 @@ static inline bool hvlog_trace_clock_to_unix_inline(const struct hvlog_trace_clo
 HVLOG_API void hvlog_trace_clock_shift(struct hvlog_trace_clock *c, int64_t ns);
 
 /**
+ * hvlog_trace_need_wall_clock - HVLOG_EXPORT_OK when every group of @r that
+ * @types selects (0: all) is anchored to the wall clock, as several traces
+ * on one timeline need (each host booted on its own); else
+ * HVLOG_EXPORT_UNSUPPORTED and one line in @err naming the first that is
+ * not. @tsc_hz as for hvlog_trace_clock_init. The one statement of that rule.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_need_wall_clock(const struct hvlog_trace_reader *r,
+                                                              uint32_t types, uint64_t tsc_hz,
+                                                              struct hvlog_export_error *err);
+
+/**
  * hvlog_trace_clock_unix_offset - an anchored clock's value 0 on the Unix
  * clock, as whole seconds (floor, may be negative) plus @c's cycles
  * (0..freq - 1): CTF's clock offset. Exact for the reference clock; for
