@@ -35,13 +35,6 @@ struct stats {
     uint64_t records[HVLOG_TRACE_MAX_RECORDS]; /* whole records per records file */
 };
 
-static bool count_entry(void *arg, const struct hvlog_entry *entry)
-{
-    (void)entry;
-    (*(uint64_t *)arg)++;
-    return true;
-}
-
 /* The row of @lp among rows @first.. (the group being scanned, sorted by
  * LP), added if new. */
 static struct stats_row *stats_row(struct stats *s, uint32_t first, uint32_t type, uint32_t lp)
@@ -77,13 +70,11 @@ static int stats_scan(struct stats *s, const struct hvlog_trace_reader *reader)
         struct hvlog_trace_buffer b;
         enum hvlog_export_status st;
         struct stats_row *r = NULL;
-        uint64_t entries;
 
         if (hvlog_trace_cursor_open(s->reader, g->type, &c, &s->err) != HVLOG_EXPORT_OK)
             return -1;
         for (;;) {
-            entries = 0;
-            st = hvlog_trace_cursor_next(c, &b, count_entry, &entries, &s->err);
+            st = hvlog_trace_cursor_next(c, &b, NULL, NULL, &s->err);
             if (st != HVLOG_EXPORT_OK)
                 break;
             if (!r || r->lp != b.summary.logical_processor)
@@ -94,7 +85,7 @@ static int stats_scan(struct stats *s, const struct hvlog_trace_reader *reader)
                 break;
             }
             r->buffers++;
-            r->entries += entries;
+            r->entries += b.summary.entries;
             r->bytes_data += b.summary.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
             r->lost += b.summary.events_lost;
         }

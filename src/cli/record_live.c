@@ -60,6 +60,7 @@ struct live_item {
     struct live_item *next;
     enum item_kind kind;
     uint32_t type;
+    uint32_t entries;                /* ITEM_BUFFER: its entries (the client's count) */
     uint64_t mark[HVLOG_TYPE_COUNT]; /* ITEM_MARK: "now" per log type, 0 = none */
     size_t len;
     uint8_t bytes[];                 /* ITEM_BUFFER: the buffer as released */
@@ -162,9 +163,6 @@ static uint64_t now_in_basis(const struct record_live *l)
         return read_tsc();
     return l->ops && l->ops->read_reference_time ? l->ops->read_reference_time(l->ctx, 0) : 0;
 }
-
-static uint64_t buffer_entries(const struct record_live *l, uint32_t type, const uint8_t *bytes,
-                               size_t len);
 
 /* ---- options ---- */
 
@@ -570,7 +568,7 @@ static void *sender_main(void *arg)
         l->head = it->next;
         if (it->kind == ITEM_BUFFER) {
             l->end_buffers++;
-            l->end_events += buffer_entries(l, it->type, it->bytes, it->len);
+            l->end_events += it->entries;
         } else {
             memcpy(last_mark, it->mark, sizeof last_mark);
         }
@@ -681,31 +679,6 @@ fail:
     return NULL;
 }
 
-/* Entries of a buffer that will not be sent (its loss is counted in
- * events, as every other loss). */
-static bool count_one(void *arg, const struct hvlog_entry *e)
-{
-    (void)e;
-    (*(uint64_t *)arg)++;
-    return true;
-}
-
-static uint64_t buffer_entries(const struct record_live *l, uint32_t type, const uint8_t *bytes,
-                               size_t len)
-{
-    struct hvlog_walk_expect expect = HVLOG_WALK_EXPECT_ANY;
-    uint64_t n = 0;
-
-    for (uint32_t g = 0; g < l->meta->group_count; g++) {
-        if (l->meta->groups[g].type == type) {
-            expect.type = type;
-            (void)hvlog_buffer_walk(bytes, len, l->meta->groups[g].convention, &expect, NULL,
-                                    count_one, &n);
-        }
-    }
-    return n;
-}
-
 /* mu held. A pending loss on (type, lp), for the sender's writer. */
 static void note_drop(struct record_live *l, uint32_t type, uint32_t lp, uint64_t events)
 {
@@ -739,7 +712,8 @@ void record_live_buffer(struct record_live *l, const struct hvlog_buffer_summary
     fits = l->queued_bytes + len <= l->bound_bytes;
     pthread_mutex_unlock(&l->mu);
     if (fits && (it = malloc(sizeof(*it) + len)) != NULL) {
-        *it = (struct live_item){.kind = ITEM_BUFFER, .type = s->type, .len = len};
+        *it = (struct live_item){.kind = ITEM_BUFFER, .type = s->type, .entries = s->entries,
+                                 .len = len};
         memcpy(it->bytes, bytes, len);
     }
     pthread_mutex_lock(&l->mu);
@@ -757,7 +731,7 @@ void record_live_buffer(struct record_live *l, const struct hvlog_buffer_summary
     }
     pthread_mutex_unlock(&l->mu);
     {
-        uint64_t events = buffer_entries(l, s->type, bytes, len);
+        uint64_t events = s->entries; /* a buffer not sent: its events are lost */
 
         pthread_mutex_lock(&l->mu);
         l->full_buffers++;

@@ -159,13 +159,6 @@ static bool start_trace(struct mshv_recording *rec)
     return true;
 }
 
-static bool count_entry(void *arg, const struct hvlog_entry *e)
-{
-    (void)e;
-    ((struct mshv_recording *)arg)->entries++;
-    return true;
-}
-
 /* One whole LocalDiagnostics buffer (the capture checked 72 + BufferSize).
  * Written as it is; counted by the walker, which also tells a buffer the
  * decoder will refuse (corrupt: kept, as a recorder keeps what it has). */
@@ -184,11 +177,12 @@ static int keep_buffer(void *arg, const uint8_t *bytes, size_t len)
     }
     rec->buffers++;
     rec->bytes += len;
-    if (hvlog_buffer_walk(bytes, len, HVLOG_ABI_CURRENT, &any, &sum, count_entry, rec) ==
-        HVLOG_WALK_OK)
+    if (hvlog_buffer_walk(bytes, len, HVLOG_ABI_CURRENT, &any, &sum, NULL, NULL) == HVLOG_WALK_OK) {
+        rec->entries += sum.entries;
         rec->events_lost += sum.events_lost;
-    else
+    } else {
         rec->corrupt++;
+    }
     return rec->events_limit && rec->entries >= rec->events_limit;
 }
 

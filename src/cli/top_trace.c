@@ -63,13 +63,6 @@ void top_trace_close(struct top_trace *t)
     free(t);
 }
 
-static bool count_entry(void *arg, const struct hvlog_entry *entry)
-{
-    (void)entry;
-    (*(uint64_t *)arg)++;
-    return true;
-}
-
 /* The buffers of group @gi appended since the last sample, into @s. */
 static bool read_group(struct top_trace *t, uint32_t gi, struct top_sample *s, char *why,
                        size_t why_len)
@@ -89,9 +82,8 @@ static bool read_group(struct top_trace *t, uint32_t gi, struct top_sample *s, c
         struct hvlog_trace_buffer b;
         enum hvlog_export_status st;
         struct top_row *r;
-        uint64_t entries = 0;
 
-        st = hvlog_trace_cursor_read(c, t->next[gi], &b, count_entry, &entries, &err);
+        st = hvlog_trace_cursor_read(c, t->next[gi], &b, NULL, NULL, &err);
         if (st == HVLOG_EXPORT_CORRUPT) {
             s->corrupt++; /* left out, as decode --skip-corrupt does; counted */
             continue;
@@ -107,7 +99,7 @@ static bool read_group(struct top_trace *t, uint32_t gi, struct top_sample *s, c
             hvlog_trace_cursor_close(c);
             return false;
         }
-        r->events += entries;
+        r->events += b.summary.entries;
         r->bytes += b.summary.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
         r->buffers++;
         r->lost += b.summary.events_lost;

@@ -439,17 +439,16 @@ static size_t copy_out(struct hvlog_client *c, const struct client_group *g, uin
     return (size_t)g->params.buffer_pages * HV_PAGE_SIZE;
 }
 
-struct entry_count {
+struct entry_sink {
     const struct hvlog_client_sink *sink;
     void *arg;
-    uint64_t entries;
 };
 
-static bool count_entry(void *p, const struct hvlog_entry *e)
+static bool forward_entry(void *p, const struct hvlog_entry *e)
 {
-    struct entry_count *ec = p;
-    ec->entries++;
-    return ec->sink && ec->sink->entry ? ec->sink->entry(ec->arg, e) : true;
+    const struct entry_sink *es = p;
+
+    return es->sink->entry(es->arg, e);
 }
 
 static void report(struct client_group *g, const struct hvlog_client_sink *sink, void *arg,
@@ -471,7 +470,7 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
         struct hvlog_walk_expect expect = {g->params.type, i, HvEventLogBufferStateReady,
                                            g->params.buffer_pages * HV_PAGE_SIZE};
         struct hvlog_buffer_summary s;
-        struct entry_count ec = {sink, arg, 0};
+        struct entry_sink ec = {sink, arg};
         enum hvlog_walk_error err;
         size_t len;
 
@@ -501,9 +500,12 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
         }
         if (sink && sink->buffer)
             sink->buffer(arg, &s, c->copy, len);
-        hvlog_buffer_walk(c->copy, len, c->convention, &expect, NULL, count_entry, &ec);
+        /* The check above counted the entries; a second walk only hands
+         * them to a sink that asked for them. */
+        if (sink && sink->entry)
+            hvlog_buffer_walk(c->copy, len, c->convention, &expect, NULL, forward_entry, &ec);
         g->stats.buffers++;
-        g->stats.entries += ec.entries;
+        g->stats.entries += s.entries;
         g->stats.bytes += len;
         g->stats.data_bytes += s.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
         g->stats.events_lost += s.events_lost;

@@ -627,9 +627,14 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
                  out->summary.buffer_index != slot->buffer_index ||
                  out->summary.events_lost != slot->events_lost))
         return corrupt(c, &b, "its header changed since it was indexed (the file changed)", err);
-    werr = hvlog_buffer_walk(b.bytes, b.len, c->convention, &expect, NULL, fn, arg);
-    if (werr != HVLOG_WALK_OK)
-        return corrupt(c, &b, hvlog_walk_error_text(werr), err);
+    {
+        struct hvlog_buffer_summary walked;
+
+        werr = hvlog_buffer_walk(b.bytes, b.len, c->convention, &expect, &walked, fn, arg);
+        if (werr != HVLOG_WALK_OK)
+            return corrupt(c, &b, hvlog_walk_error_text(werr), err);
+        out->summary.entries = walked.entries;
+    }
     return HVLOG_EXPORT_OK;
 }
 
@@ -747,29 +752,6 @@ enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
 
 /* ---- fill order ---- */
 
-/* The entries of a buffer the walker has passed (b->bytes is the cursor's
- * private copy, so the sizes it checked cannot have changed): counted
- * here rather than through a per-entry callback, the index pass's main
- * cost after the checks themselves. Steps as hvlog_buffer_walk's. */
-static uint32_t count_entries(const struct hvlog_trace_buffer *b,
-                              enum hvlog_abi_profile convention)
-{
-    uint32_t n = 0, end = b->summary.data_end;
-
-    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off + HV_EVENTLOG_ENTRY_HEADER_SIZE <= end;) {
-        uint32_t step =
-            hvlog_load_le16(b->bytes + off + offsetof(struct hv_eventlog_entry_header, size));
-
-        if (convention == HVLOG_ABI_CURRENT)
-            step = (step + 7u) & ~7u;
-        if (step < HV_EVENTLOG_ENTRY_HEADER_SIZE || step > end - off)
-            break; /* cannot happen after the walk; never loop on it */
-        off += step;
-        n++;
-    }
-    return n;
-}
-
 static int slot_order(const void *pa, const void *pb)
 {
     const struct hvlog_trace_slot *a = pa, *b = pb;
@@ -838,7 +820,7 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
             sl->time_stamp = b.summary.time_stamp;
             sl->lp = b.summary.logical_processor;
             sl->events_lost = b.summary.events_lost;
-            sl->entries = header_only ? 0 : count_entries(&b, c->convention);
+            sl->entries = b.summary.entries; /* 0 when header_only: no walk */
             sl->buffer_index = b.summary.buffer_index;
             continue;
         }

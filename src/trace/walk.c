@@ -134,9 +134,10 @@ static uint32_t entry_step(enum hvlog_abi_profile convention, uint32_t size)
 }
 
 static enum hvlog_walk_error check_entries(const uint8_t *bytes, uint32_t end,
-                                           enum hvlog_abi_profile convention)
+                                           enum hvlog_abi_profile convention, uint32_t *count)
 {
-    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < end;) {
+    *count = 0;
+    for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < end; ++*count) {
         uint32_t step;
 
         if (end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
@@ -160,10 +161,12 @@ enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
 
     if (err != HVLOG_WALK_OK)
         return err;
+    /* Check everything first: a corrupt buffer yields no entries at all. */
+    err = check_entries(bytes, s.data_end, convention, &s.entries);
+    if (err != HVLOG_WALK_OK)
+        s.entries = 0;
     if (summary)
         *summary = s;
-    /* Check everything first: a corrupt buffer yields no entries at all. */
-    err = check_entries(bytes, s.data_end, convention);
     if (err != HVLOG_WALK_OK || !fn)
         return err;
     for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < s.data_end;) {

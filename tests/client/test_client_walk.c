@@ -78,6 +78,13 @@ static void a_clean_buffer_yields_every_entry_in_order(void **state)
     assert_int_equal(seen.e[2].payload_len, 0);
     assert_int_equal(seen.e[2].logical_processor, 1);
     assert_int_equal(s.events_lost, 7);
+    assert_int_equal(s.entries, 3); /* the walker's own count, callback or not */
+    memset(&s, 0xff, sizeof s);
+    assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, &expect, &s, NULL, NULL),
+                     HVLOG_WALK_OK);
+    assert_int_equal(s.entries, 3);
+    assert_int_equal(hvlog_buffer_summarize(buf, PAGE, HVLOG_ABI_2013, &expect, &s), HVLOG_WALK_OK);
+    assert_int_equal(s.entries, 0); /* the header only: no count */
     assert_int_equal(s.data_end, 72 + 32 + 24 + 16);
     assert_int_equal(s.buffer_bytes, PAGE);
 }
@@ -99,14 +106,16 @@ static void every_bad_entry_size_rejects_the_whole_buffer(void **state)
     (void)state;
 
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        struct hvlog_buffer_summary sum;
         struct seen seen = {0};
         make_buffer();
         add_entry(0x1A, 1, 16);       /* a good entry first: it must not be delivered */
         add_entry(0x1A, 2, 16);
         hvlog_store_le16(buf + 72 + 32 + 4, bad[k]);
-        assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, NULL, collect, &seen),
+        assert_int_equal(hvlog_buffer_walk(buf, PAGE, HVLOG_ABI_2013, NULL, &sum, collect, &seen),
                          HVLOG_WALK_BAD_ENTRY_SIZE);
         assert_int_equal(seen.n, 0);
+        assert_int_equal(sum.entries, 0); /* nor counted */
     }
 }
 
@@ -191,6 +200,7 @@ static void the_current_convention_is_recognized_and_normalized(void **state)
     assert_int_equal(s.logical_processor, 300);
     assert_int_equal(s.lp_sequence_number, 9);
     assert_int_equal(seen.n, 2);
+    assert_int_equal(s.entries, 2);
     /* Size - 16, not the padded step: padding is not data (issue 12 bug 1). */
     assert_int_equal(seen.e[1].payload_len, 3);
 

@@ -34,6 +34,10 @@ struct hvlog_buffer_summary {
     uint32_t logical_processor;
     uint32_t lp_sequence_number; /* current convention only; 0 otherwise */
     uint64_t time_stamp;     /* when the buffer went InUse, 100 ns */
+    /* Entries in the buffer: set by hvlog_buffer_walk once every entry
+     * passed its check (the one count of them, whatever the callback);
+     * 0 from hvlog_buffer_summarize, which reads the header only. */
+    uint32_t entries;
 };
 
 /* One entry, decoded. payload points into the walked bytes. */
