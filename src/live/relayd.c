@@ -270,6 +270,17 @@ static enum io_result wait_fd(int fd, short events, int64_t deadline_ms)
     }
 }
 
+/* After a send or recv on non-blocking @fd failed with errno: IO_DONE to
+ * try again (EINTR, or @fd became ready for @events), else why to stop. */
+static enum io_result retry_after(int fd, short events, int64_t deadline_ms)
+{
+    if (errno == EINTR)
+        return IO_DONE;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return IO_ERROR;
+    return wait_fd(fd, events, deadline_ms);
+}
+
 /* Send every byte of @iov (at most 4 pieces; they are consumed). */
 static enum io_result send_all(int fd, struct iovec *iov, int count, int64_t deadline_ms)
 {
@@ -278,13 +289,8 @@ static enum io_result send_all(int fd, struct iovec *iov, int count, int64_t dea
         ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
-            enum io_result w;
+            enum io_result w = retry_after(fd, POLLOUT, deadline_ms);
 
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return IO_ERROR;
-            w = wait_fd(fd, POLLOUT, deadline_ms);
             if (w != IO_DONE)
                 return w;
             continue;
@@ -312,13 +318,8 @@ static enum io_result recv_all(int fd, void *buf, size_t len, int64_t deadline_m
         if (n == 0)
             return IO_CLOSED;
         if (n < 0) {
-            enum io_result w;
+            enum io_result w = retry_after(fd, POLLIN, deadline_ms);
 
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return IO_ERROR;
-            w = wait_fd(fd, POLLIN, deadline_ms);
             if (w != IO_DONE)
                 return w;
             continue;
@@ -469,6 +470,23 @@ static enum hvlog_relayd_status check_ret(struct hvlog_relayd *r, struct hvlog_r
     return fail(r, err, HVLOG_RELAYD_REFUSED, "relayd %s: %s%s%s: reply %u, not LTTNG_OK (%u)",
                 r->ctrl_peer, command_name(cmd), what[0] ? " " : "", what, ret_code,
                 RELAYD_LTTNG_OK);
+}
+
+/* A command whose reply is lttcomm_relayd_generic_reply (STREAMS_SENT,
+ * SEND_INDEX, CLOSE_STREAM): sent, its reply read and checked. */
+static enum hvlog_relayd_status command_generic(struct hvlog_relayd *r,
+                                                struct hvlog_relayd_error *err,
+                                                enum relayd_command cmd, const char *what,
+                                                const struct iovec *payload, int pieces)
+{
+    uint8_t in[relayd_generic_reply_WIRE_SIZE] = {0};
+    struct relayd_generic_reply reply;
+    enum hvlog_relayd_status st = command(r, err, cmd, what, payload, pieces, in, sizeof in);
+
+    if (st != HVLOG_RELAYD_OK)
+        return st;
+    relayd_generic_reply_load(&reply, in);
+    return check_ret(r, err, cmd, what, reply.ret_code);
 }
 
 static enum hvlog_relayd_status do_version(struct hvlog_relayd *r, struct hvlog_relayd_error *err)
@@ -696,16 +714,10 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
 enum hvlog_relayd_status hvlog_relayd_streams_sent(struct hvlog_relayd *relayd,
                                                    struct hvlog_relayd_error *err)
 {
-    uint8_t in[relayd_generic_reply_WIRE_SIZE] = {0};
-    struct relayd_generic_reply reply;
     enum hvlog_relayd_status st = check_usable(relayd, err);
 
     if (st == HVLOG_RELAYD_OK)
-        st = command(relayd, err, RELAYD_STREAMS_SENT, "", NULL, 0, in, sizeof in);
-    if (st != HVLOG_RELAYD_OK)
-        return st;
-    relayd_generic_reply_load(&reply, in);
-    st = check_ret(relayd, err, RELAYD_STREAMS_SENT, "", reply.ret_code);
+        st = command_generic(relayd, err, RELAYD_STREAMS_SENT, "", NULL, 0);
     return st == HVLOG_RELAYD_OK ? ok(err) : st;
 }
 
@@ -766,19 +778,13 @@ static enum hvlog_relayd_status send_index(struct hvlog_relayd *r, struct hvlog_
                                            const struct relayd_index *index,
                                            struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_index_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE] = {0};
+    uint8_t out[relayd_index_WIRE_SIZE];
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
-    struct relayd_generic_reply reply;
-    enum hvlog_relayd_status st;
     char what[RELAYD_CHANNEL_NAME_BYTES + 2];
 
     relayd_index_store(out, index);
     snprintf(what, sizeof what, "\"%s\"", s->name);
-    st = command(r, err, RELAYD_SEND_INDEX, what, &iov, 1, in, sizeof in);
-    if (st != HVLOG_RELAYD_OK)
-        return st;
-    relayd_generic_reply_load(&reply, in);
-    return check_ret(r, err, RELAYD_SEND_INDEX, what, reply.ret_code);
+    return command_generic(r, err, RELAYD_SEND_INDEX, what, &iov, 1);
 }
 
 enum hvlog_relayd_status hvlog_relayd_send_packet(struct hvlog_relayd *relayd,
@@ -872,9 +878,8 @@ enum hvlog_relayd_status hvlog_relayd_close_stream(struct hvlog_relayd *relayd,
                                                    struct hvlog_relayd_stream *stream,
                                                    struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_close_stream_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE] = {0};
+    uint8_t out[relayd_close_stream_WIRE_SIZE];
     struct relayd_close_stream msg;
-    struct relayd_generic_reply reply;
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
     enum hvlog_relayd_status st = check_usable(relayd, err);
     char what[RELAYD_CHANNEL_NAME_BYTES + 2];
@@ -890,13 +895,11 @@ enum hvlog_relayd_status hvlog_relayd_close_stream(struct hvlog_relayd *relayd,
     msg.last_net_seq_num = stream->next_seq - 1;
     relayd_close_stream_store(out, &msg);
     snprintf(what, sizeof what, "\"%s\"", stream->name);
-    st = command(relayd, err, RELAYD_CLOSE_STREAM, what, &iov, 1, in, sizeof in);
+    st = command_generic(relayd, err, RELAYD_CLOSE_STREAM, what, &iov, 1);
     if (st != HVLOG_RELAYD_OK)
-        return st;
+        return st; /* the connection is broken: the stream with it */
     stream->closed = true;
-    relayd_generic_reply_load(&reply, in);
-    st = check_ret(relayd, err, RELAYD_CLOSE_STREAM, what, reply.ret_code);
-    return st == HVLOG_RELAYD_OK ? ok(err) : st;
+    return ok(err);
 }
 
 uint64_t hvlog_relayd_session_id(const struct hvlog_relayd *relayd)
