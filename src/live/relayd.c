@@ -489,6 +489,17 @@ static enum hvlog_relayd_status command_generic(struct hvlog_relayd *r,
     return check_ret(r, err, cmd, what, reply.ret_code);
 }
 
+/* CREATE_SESSION and ADD_STREAM start with two fixed-size name fields:
+ * each name goes in with its NUL (its length was checked), the rest of
+ * @msg stays zero. Returns where the message's integer tail starts. */
+static uint8_t *put_names(uint8_t *msg, const char *first, size_t first_bytes,
+                          const char *second, size_t second_bytes)
+{
+    memcpy(msg, first, strlen(first) + 1);
+    memcpy(msg + first_bytes, second, strlen(second) + 1);
+    return msg + first_bytes + second_bytes;
+}
+
 static enum hvlog_relayd_status do_version(struct hvlog_relayd *r, struct hvlog_relayd_error *err)
 {
     uint8_t out[relayd_version_WIRE_SIZE], in[relayd_version_WIRE_SIZE] = {0};
@@ -525,10 +536,8 @@ static enum hvlog_relayd_status do_create_session(struct hvlog_relayd *r,
     enum hvlog_relayd_status st;
     char what[RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES + 16];
 
-    /* Each name with its NUL (its length was checked); the rest stays zero. */
-    memcpy(msg, c->session_name, strlen(c->session_name) + 1);
-    memcpy(msg + RELAYD_SESSION_NAME_BYTES, c->hostname, strlen(c->hostname) + 1);
-    relayd_create_session_tail_store(msg + RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES,
+    relayd_create_session_tail_store(put_names(msg, c->session_name, RELAYD_SESSION_NAME_BYTES,
+                                               c->hostname, RELAYD_HOSTNAME_BYTES),
                                      &tail);
     snprintf(what, sizeof what, "\"%s\" of host \"%s\"", c->session_name, c->hostname);
     st = command(r, err, RELAYD_CREATE_SESSION, what, &iov, 1, in, sizeof in);
@@ -682,10 +691,9 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
         free(s);
         return set_error(err, HVLOG_RELAYD_NOMEM, "relayd: out of memory");
     }
-    /* Each name with its NUL (its length was checked); the rest stays zero. */
-    memcpy(buf, channel_name, strlen(channel_name) + 1);
-    memcpy(buf + RELAYD_CHANNEL_NAME_BYTES, pathname, strlen(pathname) + 1);
-    relayd_add_stream_tail_store(buf + RELAYD_CHANNEL_NAME_BYTES + RELAYD_PATHNAME_BYTES, &tail);
+    relayd_add_stream_tail_store(put_names(buf, channel_name, RELAYD_CHANNEL_NAME_BYTES, pathname,
+                                           RELAYD_PATHNAME_BYTES),
+                                 &tail);
     iov.iov_base = buf;
     iov.iov_len = RELAYD_ADD_STREAM_BYTES;
     snprintf(what, sizeof what, "\"%s\"", channel_name);
