@@ -270,6 +270,17 @@ static enum io_result wait_fd(int fd, short events, int64_t deadline_ms)
     }
 }
 
+/* After a send or recv on non-blocking @fd failed with errno: IO_DONE to
+ * try again (EINTR, or @fd became ready for @events), else why to stop. */
+static enum io_result retry_after(int fd, short events, int64_t deadline_ms)
+{
+    if (errno == EINTR)
+        return IO_DONE;
+    if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return IO_ERROR;
+    return wait_fd(fd, events, deadline_ms);
+}
+
 /* Send every byte of @iov (at most 4 pieces; they are consumed). */
 static enum io_result send_all(int fd, struct iovec *iov, int count, int64_t deadline_ms)
 {
@@ -278,13 +289,8 @@ static enum io_result send_all(int fd, struct iovec *iov, int count, int64_t dea
         ssize_t n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
-            enum io_result w;
+            enum io_result w = retry_after(fd, POLLOUT, deadline_ms);
 
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return IO_ERROR;
-            w = wait_fd(fd, POLLOUT, deadline_ms);
             if (w != IO_DONE)
                 return w;
             continue;
@@ -312,13 +318,8 @@ static enum io_result recv_all(int fd, void *buf, size_t len, int64_t deadline_m
         if (n == 0)
             return IO_CLOSED;
         if (n < 0) {
-            enum io_result w;
+            enum io_result w = retry_after(fd, POLLIN, deadline_ms);
 
-            if (errno == EINTR)
-                continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK)
-                return IO_ERROR;
-            w = wait_fd(fd, POLLIN, deadline_ms);
             if (w != IO_DONE)
                 return w;
             continue;
@@ -471,6 +472,34 @@ static enum hvlog_relayd_status check_ret(struct hvlog_relayd *r, struct hvlog_r
                 RELAYD_LTTNG_OK);
 }
 
+/* A command whose reply is lttcomm_relayd_generic_reply (STREAMS_SENT,
+ * SEND_INDEX, CLOSE_STREAM): sent, its reply read and checked. */
+static enum hvlog_relayd_status command_generic(struct hvlog_relayd *r,
+                                                struct hvlog_relayd_error *err,
+                                                enum relayd_command cmd, const char *what,
+                                                const struct iovec *payload, int pieces)
+{
+    uint8_t in[relayd_generic_reply_WIRE_SIZE] = {0};
+    struct relayd_generic_reply reply;
+    enum hvlog_relayd_status st = command(r, err, cmd, what, payload, pieces, in, sizeof in);
+
+    if (st != HVLOG_RELAYD_OK)
+        return st;
+    relayd_generic_reply_load(&reply, in);
+    return check_ret(r, err, cmd, what, reply.ret_code);
+}
+
+/* CREATE_SESSION and ADD_STREAM start with two fixed-size name fields:
+ * each name goes in with its NUL (its length was checked), the rest of
+ * @msg stays zero. Returns where the message's integer tail starts. */
+static uint8_t *put_names(uint8_t *msg, const char *first, size_t first_bytes,
+                          const char *second, size_t second_bytes)
+{
+    memcpy(msg, first, strlen(first) + 1);
+    memcpy(msg + first_bytes, second, strlen(second) + 1);
+    return msg + first_bytes + second_bytes;
+}
+
 static enum hvlog_relayd_status do_version(struct hvlog_relayd *r, struct hvlog_relayd_error *err)
 {
     uint8_t out[relayd_version_WIRE_SIZE], in[relayd_version_WIRE_SIZE] = {0};
@@ -507,10 +536,8 @@ static enum hvlog_relayd_status do_create_session(struct hvlog_relayd *r,
     enum hvlog_relayd_status st;
     char what[RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES + 16];
 
-    /* Each name with its NUL (its length was checked); the rest stays zero. */
-    memcpy(msg, c->session_name, strlen(c->session_name) + 1);
-    memcpy(msg + RELAYD_SESSION_NAME_BYTES, c->hostname, strlen(c->hostname) + 1);
-    relayd_create_session_tail_store(msg + RELAYD_SESSION_NAME_BYTES + RELAYD_HOSTNAME_BYTES,
+    relayd_create_session_tail_store(put_names(msg, c->session_name, RELAYD_SESSION_NAME_BYTES,
+                                               c->hostname, RELAYD_HOSTNAME_BYTES),
                                      &tail);
     snprintf(what, sizeof what, "\"%s\" of host \"%s\"", c->session_name, c->hostname);
     st = command(r, err, RELAYD_CREATE_SESSION, what, &iov, 1, in, sizeof in);
@@ -664,10 +691,9 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
         free(s);
         return set_error(err, HVLOG_RELAYD_NOMEM, "relayd: out of memory");
     }
-    /* Each name with its NUL (its length was checked); the rest stays zero. */
-    memcpy(buf, channel_name, strlen(channel_name) + 1);
-    memcpy(buf + RELAYD_CHANNEL_NAME_BYTES, pathname, strlen(pathname) + 1);
-    relayd_add_stream_tail_store(buf + RELAYD_CHANNEL_NAME_BYTES + RELAYD_PATHNAME_BYTES, &tail);
+    relayd_add_stream_tail_store(put_names(buf, channel_name, RELAYD_CHANNEL_NAME_BYTES, pathname,
+                                           RELAYD_PATHNAME_BYTES),
+                                 &tail);
     iov.iov_base = buf;
     iov.iov_len = RELAYD_ADD_STREAM_BYTES;
     snprintf(what, sizeof what, "\"%s\"", channel_name);
@@ -696,16 +722,10 @@ enum hvlog_relayd_status hvlog_relayd_add_stream(struct hvlog_relayd *relayd,
 enum hvlog_relayd_status hvlog_relayd_streams_sent(struct hvlog_relayd *relayd,
                                                    struct hvlog_relayd_error *err)
 {
-    uint8_t in[relayd_generic_reply_WIRE_SIZE] = {0};
-    struct relayd_generic_reply reply;
     enum hvlog_relayd_status st = check_usable(relayd, err);
 
     if (st == HVLOG_RELAYD_OK)
-        st = command(relayd, err, RELAYD_STREAMS_SENT, "", NULL, 0, in, sizeof in);
-    if (st != HVLOG_RELAYD_OK)
-        return st;
-    relayd_generic_reply_load(&reply, in);
-    st = check_ret(relayd, err, RELAYD_STREAMS_SENT, "", reply.ret_code);
+        st = command_generic(relayd, err, RELAYD_STREAMS_SENT, "", NULL, 0);
     return st == HVLOG_RELAYD_OK ? ok(err) : st;
 }
 
@@ -766,19 +786,13 @@ static enum hvlog_relayd_status send_index(struct hvlog_relayd *r, struct hvlog_
                                            const struct relayd_index *index,
                                            struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_index_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE] = {0};
+    uint8_t out[relayd_index_WIRE_SIZE];
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
-    struct relayd_generic_reply reply;
-    enum hvlog_relayd_status st;
     char what[RELAYD_CHANNEL_NAME_BYTES + 2];
 
     relayd_index_store(out, index);
     snprintf(what, sizeof what, "\"%s\"", s->name);
-    st = command(r, err, RELAYD_SEND_INDEX, what, &iov, 1, in, sizeof in);
-    if (st != HVLOG_RELAYD_OK)
-        return st;
-    relayd_generic_reply_load(&reply, in);
-    return check_ret(r, err, RELAYD_SEND_INDEX, what, reply.ret_code);
+    return command_generic(r, err, RELAYD_SEND_INDEX, what, &iov, 1);
 }
 
 enum hvlog_relayd_status hvlog_relayd_send_packet(struct hvlog_relayd *relayd,
@@ -872,9 +886,8 @@ enum hvlog_relayd_status hvlog_relayd_close_stream(struct hvlog_relayd *relayd,
                                                    struct hvlog_relayd_stream *stream,
                                                    struct hvlog_relayd_error *err)
 {
-    uint8_t out[relayd_close_stream_WIRE_SIZE], in[relayd_generic_reply_WIRE_SIZE] = {0};
+    uint8_t out[relayd_close_stream_WIRE_SIZE];
     struct relayd_close_stream msg;
-    struct relayd_generic_reply reply;
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
     enum hvlog_relayd_status st = check_usable(relayd, err);
     char what[RELAYD_CHANNEL_NAME_BYTES + 2];
@@ -890,13 +903,11 @@ enum hvlog_relayd_status hvlog_relayd_close_stream(struct hvlog_relayd *relayd,
     msg.last_net_seq_num = stream->next_seq - 1;
     relayd_close_stream_store(out, &msg);
     snprintf(what, sizeof what, "\"%s\"", stream->name);
-    st = command(relayd, err, RELAYD_CLOSE_STREAM, what, &iov, 1, in, sizeof in);
+    st = command_generic(relayd, err, RELAYD_CLOSE_STREAM, what, &iov, 1);
     if (st != HVLOG_RELAYD_OK)
-        return st;
+        return st; /* the connection is broken: the stream with it */
     stream->closed = true;
-    relayd_generic_reply_load(&reply, in);
-    st = check_ret(relayd, err, RELAYD_CLOSE_STREAM, what, reply.ret_code);
-    return st == HVLOG_RELAYD_OK ? ok(err) : st;
+    return ok(err);
 }
 
 uint64_t hvlog_relayd_session_id(const struct hvlog_relayd *relayd)

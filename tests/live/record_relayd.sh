@@ -23,26 +23,8 @@
 set -eu
 mode=$1 hvlog=$2 work=$3
 
-for tool in lttng-relayd babeltrace2 stdbuf python3; do
-    if ! command -v "$tool" > /dev/null 2>&1; then
-        echo "SKIP: $tool is not installed (Debian: lttng-tools, babeltrace2, coreutils)"
-        exit 77
-    fi
-done
-
-rm -rf "$work"; mkdir -p "$work"
-work=$(cd "$work" && pwd)
-export LTTNG_HOME="$work/home"
-mkdir -p "$LTTNG_HOME"
-
-pids=""
-relayd_pid=""
-cleanup() {
-    for p in $pids; do kill "$p" 2> /dev/null || true; done
-    [ -z "$relayd_pid" ] || kill -9 "$relayd_pid" 2> /dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# shellcheck source=relayd_lib.sh
+. "$(dirname "$0")/relayd_lib.sh"
 
 fail() {
     echo "record_relayd.sh $mode: $*" >&2
@@ -50,49 +32,6 @@ fail() {
         [ -f "$f" ] && { echo "--- $f" >&2; tail -n 5 "$f" >&2; }
     done
     exit 1
-}
-
-wait_for() { # wait_for TENTHS DESCRIPTION COMMAND...
-    tenths=$1 what=$2; shift 2
-    i=0
-    while ! "$@" > /dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -le "$tenths" ] || fail "gave up waiting for $what"
-        sleep 0.1
-    done
-}
-
-# launch_relayd CTRL DATA LIVE: relayd on those ports; 0 once it serves.
-launch_relayd() {
-    mkdir -p "$work/out"
-    lttng-relayd -o "$work/out" -C "tcp://127.0.0.1:$1" -D "tcp://127.0.0.1:$2" \
-        -L "tcp://127.0.0.1:$3" >> "$work/relayd.log" 2>&1 &
-    relayd_pid=$!
-    i=0
-    while [ $i -lt 100 ]; do
-        kill -0 "$relayd_pid" 2> /dev/null || break
-        if babeltrace2 --input-format=lttng-live "net://127.0.0.1:$3" > /dev/null 2>&1; then
-            return 0
-        fi
-        i=$((i + 1))
-        sleep 0.1
-    done
-    kill -9 "$relayd_pid" 2> /dev/null || true
-    wait "$relayd_pid" 2> /dev/null || true
-    relayd_pid=""
-    return 1
-}
-
-start_relayd() { # three free ports from the kernel; retried if one is taken meanwhile
-    for attempt in 1 2 3; do
-        set -- $(python3 -c 'import socket
-s = [socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
-        ctrl=$1 data=$2 live=$3
-        launch_relayd "$ctrl" "$data" "$live" && return 0
-    done
-    fail "lttng-relayd did not start: $(tail -n 3 "$work/relayd.log")"
 }
 
 listed() { # listed HOSTNAME SESSION
@@ -110,7 +49,6 @@ trace_events() {
     "$hvlog" stats "$1" | awk '$1 == "local" || $1 == "global" {n += $3} END {print n + 0}'
 }
 
-live_events() { grep -c '^\[' "$1" 2> /dev/null || true; }
 have_events() { [ "$(live_events "$1")" -ge "$2" ]; }
 
 # record_live NAME HOSTNAME ARGS...: a recording held before it logs and

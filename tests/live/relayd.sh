@@ -17,74 +17,13 @@
 set -eu
 mode=$1 hvlog=$2 producer=$3 work=$4
 
-for tool in lttng-relayd babeltrace2 stdbuf python3; do
-    if ! command -v "$tool" > /dev/null 2>&1; then
-        echo "SKIP: $tool is not installed (Debian: lttng-tools, babeltrace2, coreutils)"
-        exit 77
-    fi
-done
-
-rm -rf "$work"; mkdir -p "$work"
-work=$(cd "$work" && pwd)
-# relayd keeps its health socket and lock under $LTTNG_HOME/.lttng: one per
-# test, so concurrent tests do not meet.
-export LTTNG_HOME="$work/home"
-mkdir -p "$LTTNG_HOME"
-
-pids=""
-relayd_pid=""
-cleanup() {
-    # Producers and viewers run under timeout(1), which passes TERM on.
-    for p in $pids; do kill "$p" 2> /dev/null || true; done
-    [ -z "$relayd_pid" ] || kill -9 "$relayd_pid" 2> /dev/null || true
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# shellcheck source=relayd_lib.sh
+. "$(dirname "$0")/relayd_lib.sh"
 
 fail() {
     echo "relayd.sh $mode: $*" >&2
     [ -f "$work/relayd.log" ] && tail -n 5 "$work/relayd.log" >&2
     exit 1
-}
-
-# wait_for TENTHS DESCRIPTION COMMAND...: poll COMMAND every 0.1 s.
-wait_for() {
-    tenths=$1 what=$2; shift 2
-    i=0
-    while ! "$@" > /dev/null 2>&1; do
-        i=$((i + 1))
-        [ $i -le "$tenths" ] || fail "gave up waiting for $what"
-        sleep 0.1
-    done
-}
-
-# Three free ports from the kernel; relayd binds them a moment later, so a
-# port taken in between makes relayd exit, and we try again.
-start_relayd() {
-    for attempt in 1 2 3; do
-        set -- $(python3 -c 'import socket
-s = [socket.socket() for _ in range(3)]
-for x in s: x.bind(("127.0.0.1", 0))
-print(" ".join(str(x.getsockname()[1]) for x in s))')
-        ctrl=$1 data=$2 live=$3
-        mkdir -p "$work/out"
-        lttng-relayd -o "$work/out" -C "tcp://127.0.0.1:$ctrl" -D "tcp://127.0.0.1:$data" \
-            -L "tcp://127.0.0.1:$live" > "$work/relayd.log" 2>&1 &
-        relayd_pid=$!
-        i=0
-        while [ $i -lt 100 ]; do
-            kill -0 "$relayd_pid" 2> /dev/null || break
-            if babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live" > /dev/null 2>&1; then
-                return 0
-            fi
-            i=$((i + 1))
-            sleep 0.1
-        done
-        kill -9 "$relayd_pid" 2> /dev/null || true
-        wait "$relayd_pid" 2> /dev/null || true
-        relayd_pid=""
-    done
-    fail "lttng-relayd did not start: $(tail -n 3 "$work/relayd.log")"
 }
 
 # record NAME ARGS...: a recording exported as CTF; prints babeltrace2's
@@ -100,11 +39,6 @@ count_dir() {
     n=$(babeltrace2 -c sink.utils.counter "$1" 2> /dev/null | awk '/Event messages/ {n = $1} END {print n}')
     [ -n "$n" ] && [ "$n" -gt 0 ] || fail "babeltrace2 counted no event in $1"
     echo "$n"
-}
-
-# The live viewer's events: one pretty line each, starting with "[time]".
-live_events() {
-    grep -c '^\[' "$1" 2> /dev/null || true
 }
 
 listed() { # listed HOSTNAME SESSION PATTERN: relayd lists the session so
