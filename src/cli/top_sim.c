@@ -112,6 +112,8 @@ bool top_sim_open(const struct top_sim_config *config, struct top_sim **out, cha
     t->lps = rc.lps;
     t->global = rc.global;
     if (!sim_root_open(&rc, &t->root, why, why_len)) {
+        if (!t->root.sim) /* top's own words: its one domain goes unsaid */
+            snprintf(why, why_len, "cannot create the simulated host (%u LPs)", t->lps);
         top_sim_close(t);
         return false;
     }
