@@ -361,23 +361,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mode |= 2;
     } else if (mode & 1) {
         /* A directory: metadata text, a NUL, then the data of every group file. */
-        const uint8_t *nul = memchr(data, 0, size);
-        size_t meta_len = nul ? (size_t)(nul - data) : size;
-        const uint8_t *rest = nul ? nul + 1 : data + size;
-        size_t rest_len = (size_t)(data + size - rest);
+        size_t meta_len = fz_write_trace_dir(H, path, 0777, data, size, "global.buffers");
         struct hvlog_trace_meta meta;
 
         hvlog_trace_meta_parse((const char *)data, meta_len, &meta, NULL);
         hvlog_trace_meta_release(&meta);
-        if (mkdir(path, 0777) != 0)
-            fz_die(H, "cannot create the trace directory");
-        snprintf(path, sizeof path, "%s/t/hvlog-trace.json", work);
-        fz_write_file(path, data, meta_len);
-        snprintf(path, sizeof path, "%s/t/local.buffers", work);
-        fz_write_file(path, rest, rest_len);
-        snprintf(path, sizeof path, "%s/t/global.buffers", work);
-        fz_write_file(path, rest, rest_len);
-        snprintf(path, sizeof path, "%s/t", work);
     } else {
         snprintf(path, sizeof path, "%s/raw", work);
         fz_write_file(path, data, size);
