@@ -49,6 +49,26 @@ void fz_write_file(const char *path, const uint8_t *bytes, size_t len)
         fz_die("fuzz", "cannot write an input file");
 }
 
+size_t fz_write_trace_dir(const char *harness, const char *dir, unsigned mode, const uint8_t *data,
+                          size_t size, const char *second)
+{
+    const uint8_t *nul = memchr(data, 0, size);
+    size_t meta_len = nul ? (size_t)(nul - data) : size;
+    const uint8_t *rest = nul ? nul + 1 : data + size;
+    size_t rest_len = (size_t)(data + size - rest);
+    char path[512];
+
+    if (mkdir(dir, (mode_t)mode) != 0)
+        fz_die(harness, "cannot create the trace directory");
+    snprintf(path, sizeof path, "%s/hvlog-trace.json", dir);
+    fz_write_file(path, data, meta_len);
+    snprintf(path, sizeof path, "%s/local.buffers", dir);
+    fz_write_file(path, rest, rest_len);
+    snprintf(path, sizeof path, "%s/%s", dir, second);
+    fz_write_file(path, rest, rest_len);
+    return meta_len;
+}
+
 int fz_build_trace(const uint8_t *data, size_t size, const char *dir)
 {
     struct synth_spec specs[3];

@@ -22,6 +22,15 @@ const char *fz_workdir(const char *harness);
 void fz_write_file(const char *path, const uint8_t *bytes, size_t len);
 
 /*
+ * fz_write_trace_dir - a trace directory @dir (made with @mode) straight
+ * from fuzz bytes: the metadata text up to the first NUL as
+ * hvlog-trace.json, the bytes after it as local.buffers and again as
+ * @second (another group's file). Returns the metadata text's length.
+ */
+size_t fz_write_trace_dir(const char *harness, const char *dir, unsigned mode, const uint8_t *data,
+                          size_t size, const char *second);
+
+/*
  * fz_build_trace - a trace directory @dir built by the trace writer from
  * the recipe in @data (issue 13: multi-group traces, system.buffers
  * included). Recipe:

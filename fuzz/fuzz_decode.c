@@ -233,20 +233,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fz_build_trace(data, size, path) != 0)
             return 0;
     } else if (mode & 1) {
-        const uint8_t *nul = memchr(data, 0, size);
-        size_t meta_len = nul ? (size_t)(nul - data) : size;
-        const uint8_t *rest = nul ? nul + 1 : data + size;
-        size_t rest_len = (size_t)(data + size - rest);
-
-        if (mkdir(path, 0700) != 0)
-            fz_die(H, "cannot create the trace directory");
-        snprintf(path, sizeof path, "%s/t/hvlog-trace.json", work);
-        fz_write_file(path, data, meta_len);
-        snprintf(path, sizeof path, "%s/t/local.buffers", work);
-        fz_write_file(path, rest, rest_len);
-        snprintf(path, sizeof path, "%s/t/system.buffers", work);
-        fz_write_file(path, rest, rest_len);
-        snprintf(path, sizeof path, "%s/t", work);
+        (void)fz_write_trace_dir(H, path, 0700, data, size, "system.buffers");
     } else {
         snprintf(path, sizeof path, "%s/raw", work);
         fz_write_file(path, data, size);

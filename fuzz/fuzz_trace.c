@@ -145,7 +145,8 @@ static void decoder_free(struct decoder *d)
     free(d->out.bytes);
 }
 
-/* What cmd_decode.c's decode_item does with an item, unfiltered. */
+/* What cmd_decode.c's decode_item does with an item, unfiltered (its
+ * steps, from decode.h). */
 static void print_item(struct decoder *d, const struct hvlog_trace_item *it)
 {
     if (!d->cat[it->group->type % HVLOG_TRACE_MAX_GROUPS]) {
@@ -158,10 +159,7 @@ static void print_item(struct decoder *d, const struct hvlog_trace_item *it)
     d->out.len = 0;
     switch (it->kind) {
     case HVLOG_TRACE_ITEM_CLOCK:
-        out_str(&d->out, d->json ? "{\"clock\":\"" : "[--- on the ");
-        out_str(&d->out, it->clock->name);
-        out_str(&d->out, d->json ? "\"}\n" : " clock ---]\n");
-        d->have_first = false;
+        decode_print_clock(d, it);
         break;
     case HVLOG_TRACE_ITEM_LOST:
         decode_print_lost(d, it);
@@ -169,16 +167,8 @@ static void print_item(struct decoder *d, const struct hvlog_trace_item *it)
     case HVLOG_TRACE_ITEM_DROPPED:
         break;
     case HVLOG_TRACE_ITEM_ENTRY:
-        if (!d->have_first) {
-            d->first_time = d->prev_time = it->entry.time_stamp;
-            d->first_clock = d->prev_clock = it->clock;
-            d->have_first = true;
-        }
-        if (it->back)
-            decode_print_back(d, it);
-        decode_print_entry(d, it);
-        d->prev_time = it->entry.time_stamp;
-        d->prev_clock = it->clock;
+        decode_note_entry(d, it);
+        decode_show_entry(d, it);
         break;
     }
     if (d->out.failed)
@@ -361,23 +351,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mode |= 2;
     } else if (mode & 1) {
         /* A directory: metadata text, a NUL, then the data of every group file. */
-        const uint8_t *nul = memchr(data, 0, size);
-        size_t meta_len = nul ? (size_t)(nul - data) : size;
-        const uint8_t *rest = nul ? nul + 1 : data + size;
-        size_t rest_len = (size_t)(data + size - rest);
+        size_t meta_len = fz_write_trace_dir(H, path, 0777, data, size, "global.buffers");
         struct hvlog_trace_meta meta;
 
         hvlog_trace_meta_parse((const char *)data, meta_len, &meta, NULL);
         hvlog_trace_meta_release(&meta);
-        if (mkdir(path, 0777) != 0)
-            fz_die(H, "cannot create the trace directory");
-        snprintf(path, sizeof path, "%s/t/hvlog-trace.json", work);
-        fz_write_file(path, data, meta_len);
-        snprintf(path, sizeof path, "%s/t/local.buffers", work);
-        fz_write_file(path, rest, rest_len);
-        snprintf(path, sizeof path, "%s/t/global.buffers", work);
-        fz_write_file(path, rest, rest_len);
-        snprintf(path, sizeof path, "%s/t", work);
     } else {
         snprintf(path, sizeof path, "%s/raw", work);
         fz_write_file(path, data, size);

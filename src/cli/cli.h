@@ -37,6 +37,13 @@ struct hvlog_trace_reader;
  * that the reader leaves out (an unfinished recording, docs/trace-format.md
  * section 1). In cmd_export.c, next to info. */
 void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader);
+
+struct hvlog_json_writer;
+struct hvlog_trace_lp;
+/* One LP's host-section counters as a JSON object (lp, logged, recorded,
+ * lost, lost_no_buffer, lost_too_large, overwritten): the same members in
+ * info --json and stats --json. In cmd_export.c, next to info. */
+void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lp);
 /*
  * cli_output_outside_input - false, after one line "hvlog: CMD: ...", when
  * writing @output would replace @input or land inside it (the input a

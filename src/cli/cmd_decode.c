@@ -43,10 +43,7 @@ static inline __attribute__((always_inline)) void decode_item(struct decoder *d,
 {
     switch (it->kind) {
     case HVLOG_TRACE_ITEM_CLOCK: /* issue 12, bug 3: never one delta across clocks */
-        out_str(&d->out, d->json ? "{\"clock\":\"" : "[--- the entries below are on the ");
-        out_str(&d->out, it->clock->name);
-        out_str(&d->out, d->json ? "\"}\n" : " clock, which cannot be put on the clock above ---]\n");
-        d->have_first = false;
+        decode_print_clock(d, it);
         break;
     case HVLOG_TRACE_ITEM_LOST:
         decode_print_lost(d, it);
@@ -57,18 +54,9 @@ static inline __attribute__((always_inline)) void decode_item(struct decoder *d,
         d->dropped++;
         break;
     case HVLOG_TRACE_ITEM_ENTRY:
-        if (!d->have_first) {
-            d->first_time = d->prev_time = it->entry.time_stamp;
-            d->first_clock = d->prev_clock = it->clock;
-            d->have_first = true;
-        }
-        if (!wanted(d, it))
-            break;
-        if (it->back)
-            decode_print_back(d, it);
-        decode_print_entry(d, it);
-        d->prev_time = it->entry.time_stamp;
-        d->prev_clock = it->clock;
+        decode_note_entry(d, it);
+        if (wanted(d, it))
+            decode_show_entry(d, it);
         break;
     }
 }

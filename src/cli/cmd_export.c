@@ -359,6 +359,20 @@ void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader)
                 cmd, hvlog_trace_reader_path(reader), m->records[i].file, cmd);
 }
 
+void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lp)
+{
+    hvlog_json_object_begin(w);
+    hvlog_json_member_u64(w, "lp", lp->lp);
+    hvlog_json_member_u64(w, "logged", lp->logged);
+    hvlog_json_member_u64(w, "recorded", lp->recorded);
+    hvlog_json_member_u64(w, "lost", lp->lost);
+    hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
+    hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
+    /* Circular mode: in recorded, no longer in the trace (0 otherwise). */
+    hvlog_json_member_u64(w, "overwritten", lp->overwritten);
+    hvlog_json_object_end(w);
+}
+
 /* One group as info sees it: the file's whole buffers and torn tail. */
 struct info_group {
     uint64_t buffers, torn;
@@ -468,19 +482,8 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "seed", m->host.seed);
         hvlog_json_key(w, "lp_counts");
         hvlog_json_array_begin(w);
-        for (uint32_t i = 0; i < m->lp_count; i++) {
-            const struct hvlog_trace_lp *lp = &m->lps[i];
-
-            hvlog_json_object_begin(w);
-            hvlog_json_member_u64(w, "lp", lp->lp);
-            hvlog_json_member_u64(w, "logged", lp->logged);
-            hvlog_json_member_u64(w, "recorded", lp->recorded);
-            hvlog_json_member_u64(w, "lost", lp->lost);
-            hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
-            hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
-            hvlog_json_member_u64(w, "overwritten", lp->overwritten);
-            hvlog_json_object_end(w);
-        }
+        for (uint32_t i = 0; i < m->lp_count; i++)
+            cli_json_lp_counts(w, &m->lps[i]);
         hvlog_json_array_end(w);
         hvlog_json_object_end(w);
     }

@@ -33,6 +33,7 @@
 #include "cli/record_live.h"
 #include "cli/record_kvm.h"
 #include "cli/record_mshv.h"
+#include "cli/sim_root.h"
 #include "hvlog/capture/mshv.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
@@ -146,14 +147,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Windows FILETIME now: the Initialize SystemTime a root driver passes. */
-static uint64_t filetime_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return hvlog_unix_to_filetime((uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec);
-}
-
 #if defined(__x86_64__)
 #include <x86intrin.h>
 /* The sim's TSC is the CPU's; its rate, measured against CLOCK_MONOTONIC. */
@@ -261,18 +254,16 @@ int cli_cmd_record(int argc, char **argv)
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
     struct record_live_options live_opts = {0};
-    struct hvlog_sim_config cfg = hvlog_sim_config_default();
     struct hvlog_sim *sim = NULL;
     struct hvlog_client *client = NULL;
-    struct hvlog_root_ops ops;
-    struct hvlog_client_config cc;
+    struct sim_root root = {0};
     struct recording rec = {0};
     struct hvlog_trace_meta meta;
     struct hvlog_trace_lp *lp_rows = NULL;
     struct hvlog_sim_workload wl;
     uint64_t start, last_draw = 0, lost_total = 0, overwritten_total = 0;
     uint32_t lost_lps = 0;
-    struct hvlog_group_params params[2];
+    const struct hvlog_group_params *params = root.params;
     struct sigaction old_actions[3];
     unsigned file_mode = HVLOG_TRACE_FILE_MODE;
     long long owner_uid, owner_gid;
@@ -421,31 +412,8 @@ int cli_cmd_record(int argc, char **argv)
     catch_stop_signals(old_actions);
     caught = true;
 
-    /* The host: a pool in each domain big enough for both groups. */
-    cfg.lps = (uint32_t)lps;
-    cfg.domains = (uint32_t)domains;
-    cfg.children = (uint32_t)children;
-    cfg.seed = seed;
-    cfg.pool_pages = (uint32_t)((buffers + 4) * pages + 8);
-    cfg.threads = (uint32_t)threads;
-    /* Domain 0's fixed RAM holds one SIM page per VP (sim.h). */
-    if (cfg.root_ram_pages < 1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + lps)
-        cfg.root_ram_pages = (uint32_t)(1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + lps);
     lp_rows = calloc(lps, sizeof *lp_rows);
     if (!lp_rows) {
-        cli_error("record: out of memory");
-        goto out;
-    }
-    cfg.profile = hvlog_profile_preset(abi);
-    if (hvlog_sim_create(&cfg, &sim) != 0) {
-        cli_error("record: cannot create the simulated host (%" PRIu64 " LPs, %" PRIu64 " domains)", lps, domains);
-        goto out;
-    }
-    for (uint32_t vp = 0; vp < lps; vp++)
-        hvlog_sim_synic_enable(sim, vp, 0x40);
-    hvlog_sim_root_ops(sim, &ops);
-    cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim, .abi = abi};
-    if (hvlog_client_create(&cc, &client) != 0) {
         cli_error("record: out of memory");
         goto out;
     }
@@ -454,33 +422,21 @@ int cli_cmd_record(int argc, char **argv)
          * reads the reference counter right after it (root ops
          * read_reference_time): that pair is the trace's wall-clock anchor,
          * so it must not be taken before another group's prepare. */
-        char name[HVLOG_STATUS_NAME_MAX];
-        hv_status_t st;
+        const struct sim_root_config rc = {
+            .lps = (uint32_t)lps, .domains = (uint32_t)domains, .children = (uint32_t)children,
+            .threads = (uint32_t)threads, .seed = seed, .abi = abi,
+            .buffers = (uint32_t)buffers, .pages = (uint32_t)pages,
+            .threshold = (uint32_t)threshold, .basis = basis, .mode = mode,
+            .global = global_pm != 0, .local_sources = source_mask(abi, sources),
+            .global_sources = source_mask(abi, UINT64_MAX), .anchor = true};
+        char why[256];
 
-        params[HvEventLogTypeLocalDiagnostics] = (struct hvlog_group_params){
-            HvEventLogTypeLocalDiagnostics, (uint32_t)buffers, (uint32_t)pages,
-            (uint32_t)threshold, basis, filetime_now(), 0, mode};
-        st = hvlog_client_prepare(client, &params[HvEventLogTypeLocalDiagnostics]);
-        if (st == HV_STATUS_SUCCESS && global_pm) {
-            params[HvEventLogTypeGlobalSystemEvents] = (struct hvlog_group_params){
-                HvEventLogTypeGlobalSystemEvents, 4, (uint32_t)pages, 1, basis, filetime_now(), 0,
-                mode};
-            st = hvlog_client_prepare(client, &params[HvEventLogTypeGlobalSystemEvents]);
-        }
-        if (st != HV_STATUS_SUCCESS) {
-            cli_error("record: preparing the buffer groups failed with %s",
-                      hvlog_status_format(st, name, sizeof name));
+        if (!sim_root_open(&rc, &root, why, sizeof why)) {
+            cli_error("record: %s", why);
             goto out;
         }
-        st = hvlog_client_set_sources(client, HvEventLogTypeLocalDiagnostics, source_mask(abi, sources));
-        if (st == HV_STATUS_SUCCESS && global_pm)
-            st = hvlog_client_set_sources(client, HvEventLogTypeGlobalSystemEvents,
-                                          source_mask(abi, UINT64_MAX));
-        if (st != HV_STATUS_SUCCESS) {
-            cli_error("record: enabling the sources failed with %s",
-                      hvlog_status_format(st, name, sizeof name));
-            goto out;
-        }
+        sim = root.sim;
+        client = root.client;
     }
 
     /* The opening metadata: everything a root knows before it logs. */
@@ -489,8 +445,8 @@ int cli_cmd_record(int argc, char **argv)
     snprintf(meta.abi_profile, sizeof meta.abi_profile, "%s",
              abi == HVLOG_ABI_CURRENT ? "current" : "2013");
     meta.command_line = cli_command_line(argc, argv);
-    meta.root.vps = ops.vp_count;
-    meta.root.domains = ops.domain_count;
+    meta.root.vps = root.ops.vp_count;
+    meta.root.domains = root.ops.domain_count;
     /* The root's own name: several traces on one timeline are told apart
      * by it (hvlog decode A B), and relayd lists the host by it, so
      * --hostname names both. gethostname truncates silently: made a C
@@ -544,7 +500,7 @@ int cli_cmd_record(int argc, char **argv)
     }
     live_opts.output = out;
     live_opts.quiet = quiet;
-    if (live_opts.url && !(rec.live = record_live_start(&live_opts, &meta, basis, &ops, sim)))
+    if (live_opts.url && !(rec.live = record_live_start(&live_opts, &meta, basis, &root.ops, sim)))
         goto out;
     if (rec.writer && hvlog_trace_writer_start(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* start frees it on failure */
@@ -673,9 +629,10 @@ out:
     record_live_destroy(rec.live);
     free(meta.command_line);
     free(lp_rows);
-    hvlog_client_destroy(client);
-    record_kvm_destroy(kvm);
-    hvlog_sim_destroy(sim);
+    hvlog_client_destroy(root.client);
+    root.client = NULL;
+    record_kvm_destroy(kvm); /* after the client, before the host, as ever */
+    sim_root_close(&root);
     if (caught)
         restore_stop_signals(old_actions);
     return status;

@@ -167,22 +167,18 @@ static void print_json(struct hvlog_json_writer *w, const struct stats *s, const
     }
     hvlog_json_key(w, "lps");
     hvlog_json_array_begin(w);
-    for (uint32_t i = 0; i < s->meta->lp_count; i++) {
-        const struct hvlog_trace_lp *lp = &s->meta->lps[i];
-
-        hvlog_json_object_begin(w);
-        hvlog_json_member_u64(w, "lp", lp->lp);
-        hvlog_json_member_u64(w, "logged", lp->logged);
-        hvlog_json_member_u64(w, "recorded", lp->recorded);
-        hvlog_json_member_u64(w, "lost", lp->lost);
-        hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
-        hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
-        /* Circular mode: in recorded, no longer in the trace (0 otherwise). */
-        hvlog_json_member_u64(w, "overwritten", lp->overwritten);
-        hvlog_json_object_end(w);
-    }
+    for (uint32_t i = 0; i < s->meta->lp_count; i++)
+        cli_json_lp_counts(w, &s->meta->lps[i]);
     hvlog_json_array_end(w);
     hvlog_json_object_end(w);
+}
+
+/* One row of the host section's table: an LP's counters, or their sum. */
+static void print_lp_row(const char *label, const struct hvlog_trace_lp *lp)
+{
+    printf("%4s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
+           label, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
+           lp->overwritten);
 }
 
 static void print_text(const struct stats *s, const char *path, const char *host)
@@ -209,12 +205,10 @@ static void print_text(const struct stats *s, const char *path, const char *host
         printf("\n%4s %10s %10s %10s %12s %12s %12s\n", "lp", "logged", "recorded", "lost", "no-buffer",
                "too-large", "overwritten");
     for (uint32_t i = 0; i < s->meta->lp_count; i++) {
-        const struct hvlog_trace_lp *lp = &s->meta->lps[i];
+        char label[16];
 
-        printf("%4" PRIu32 " %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
-               "\n",
-               lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
-               lp->overwritten);
+        snprintf(label, sizeof label, "%" PRIu32, s->meta->lps[i].lp);
+        print_lp_row(label, &s->meta->lps[i]);
     }
     if (s->meta->lp_count > 1) {
         /* Issue 16: with thousands of LPs the loss by cause must show at a
@@ -231,9 +225,7 @@ static void print_text(const struct stats *s, const char *path, const char *host
             all.lost_too_large += lp->lost_too_large;
             all.overwritten += lp->overwritten;
         }
-        printf("%4s %10" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64 "\n",
-               "all", all.logged, all.recorded, all.lost, all.lost_no_buffer, all.lost_too_large,
-               all.overwritten);
+        print_lp_row("all", &all);
     }
     printf("\nready messages: %" PRIu64 ", longest ready list: %" PRIu64 " buffers\n",
            s->meta->stats.messages, s->meta->stats.longest_chain);

@@ -63,4 +63,39 @@ void decode_print_entry(struct decoder *d, const struct hvlog_trace_item *it);
 void decode_print_lost(struct decoder *d, const struct hvlog_trace_item *it);
 void decode_print_back(struct decoder *d, const struct hvlog_trace_item *it);
 
+/* decode's steps for one item of the merge, shared by cmd_decode.c's
+ * decode_item and fuzz/fuzz_trace.c; inline, as they run once per entry. */
+
+/* A change of clock (issue 12, bug 3): never one delta across clocks. */
+static inline void decode_print_clock(struct decoder *d, const struct hvlog_trace_item *it)
+{
+    out_str(&d->out, d->json ? "{\"clock\":\"" : "[--- the entries below are on the ");
+    out_str(&d->out, it->clock->name);
+    out_str(&d->out, d->json ? "\"}\n" : " clock, which cannot be put on the clock above ---]\n");
+    d->have_first = false;
+}
+
+/* Every entry, shown or not: the first of a clock is where the deltas start. */
+static inline __attribute__((always_inline)) void decode_note_entry(struct decoder *d,
+                                                                    const struct hvlog_trace_item *it)
+{
+    if (!d->have_first) {
+        d->first_time = d->prev_time = it->entry.time_stamp;
+        d->first_clock = d->prev_clock = it->clock;
+        d->have_first = true;
+    }
+}
+
+/* An entry shown: time going back first, then its line; the next delta
+ * is from it. */
+static inline __attribute__((always_inline)) void decode_show_entry(struct decoder *d,
+                                                                    const struct hvlog_trace_item *it)
+{
+    if (it->back)
+        decode_print_back(d, it);
+    decode_print_entry(d, it);
+    d->prev_time = it->entry.time_stamp;
+    d->prev_clock = it->clock;
+}
+
 #endif /* HVLOG_CLI_DECODE_H */

@@ -16,15 +16,15 @@
  * top_sim_pump polls every root VP's SINT0 as record's loop does, so the
  * root keeps up with the LPs while the view waits.
  *
- * The host setup follows cmd_record.c's (one domain, one child, the
- * reference time basis, the 2013 profile, Regular mode); a shared helper
- * for both is left for when record's file settles (several helpers edit it).
+ * The host setup is record's own (sim_root.c), with one domain, one
+ * child, the reference time basis, the 2013 profile and Regular mode.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cli/sim_root.h"
 #include "cli/top.h"
 #include "hvlog/abi/calls.h"
 #include "hvlog/client/client.h"
@@ -35,7 +35,7 @@
 struct top_sim {
     struct hvlog_sim *sim;
     struct hvlog_client *client;
-    struct hvlog_root_ops ops;
+    struct sim_root root; /* owns sim and client */
     uint32_t lps;
     bool global;          /* a GlobalSystemEvents group was prepared */
     uint64_t stop_ns;     /* 0: no --duration */
@@ -91,64 +91,34 @@ static const struct hvlog_client_sink top_sink = {NULL, sink_buffer, sink_entry,
 bool top_sim_open(const struct top_sim_config *config, struct top_sim **out, char *why,
                   size_t why_len)
 {
-    struct hvlog_sim_config cfg = hvlog_sim_config_default();
-    struct hvlog_client_config cc;
-    struct hvlog_group_params local, global;
+    /* Record's host with one domain and one child, the reference time
+     * basis, the 2013 profile, Regular mode, every source; no trace is
+     * written, so no wall-clock anchor is needed: SystemTime 0. */
+    const struct sim_root_config rc = {
+        .lps = (uint32_t)config->lps, .domains = 1, .children = 1, .seed = config->seed,
+        .abi = HVLOG_ABI_2013, .buffers = (uint32_t)config->buffers,
+        .pages = (uint32_t)config->pages, .threshold = (uint32_t)config->threshold,
+        .basis = HvEventLogEntryTimeReference, .mode = HvEventLogModeRegular,
+        .global = config->global_pm != 0, .local_sources = UINT64_MAX,
+        .global_sources = UINT64_MAX};
     struct hvlog_sim_workload wl;
     struct top_sim *t = calloc(1, sizeof(*t));
-    hv_status_t st;
 
     *out = NULL;
     if (!t) {
         snprintf(why, why_len, "out of memory");
         return false;
     }
-    t->lps = (uint32_t)config->lps;
-    cfg.lps = t->lps;
-    cfg.domains = 1;
-    cfg.children = 1;
-    cfg.seed = config->seed;
-    cfg.pool_pages = (uint32_t)((config->buffers + 4) * config->pages + 8);
-    cfg.profile = hvlog_profile_preset(HVLOG_ABI_2013);
-    if (hvlog_sim_create(&cfg, &t->sim) != 0) {
-        snprintf(why, why_len, "cannot create the simulated host (%u LPs)", t->lps);
+    t->lps = rc.lps;
+    t->global = rc.global;
+    if (!sim_root_open(&rc, &t->root, why, why_len)) {
+        if (!t->root.sim) /* top's own words: its one domain goes unsaid */
+            snprintf(why, why_len, "cannot create the simulated host (%u LPs)", t->lps);
         top_sim_close(t);
         return false;
     }
-    for (uint32_t vp = 0; vp < t->lps; vp++)
-        hvlog_sim_synic_enable(t->sim, vp, 0x40);
-    hvlog_sim_root_ops(t->sim, &t->ops);
-    cc = (struct hvlog_client_config){.ops = &t->ops, .ctx = t->sim, .abi = HVLOG_ABI_2013};
-    if (hvlog_client_create(&cc, &t->client) != 0) {
-        snprintf(why, why_len, "out of memory");
-        top_sim_close(t);
-        return false;
-    }
-    /* No trace is written, so no wall-clock anchor is needed: SystemTime 0. */
-    local = (struct hvlog_group_params){HvEventLogTypeLocalDiagnostics, (uint32_t)config->buffers,
-                                        (uint32_t)config->pages, (uint32_t)config->threshold,
-                                        HvEventLogEntryTimeReference, 0, 0, HvEventLogModeRegular};
-    st = hvlog_client_prepare(t->client, &local);
-    if (st == HV_STATUS_SUCCESS)
-        st = hvlog_client_set_sources(t->client, HvEventLogTypeLocalDiagnostics, UINT64_MAX);
-    if (st == HV_STATUS_SUCCESS && config->global_pm) {
-        global = (struct hvlog_group_params){HvEventLogTypeGlobalSystemEvents, 4,
-                                             (uint32_t)config->pages, 1,
-                                             HvEventLogEntryTimeReference, 0, 0,
-                                             HvEventLogModeRegular};
-        st = hvlog_client_prepare(t->client, &global);
-        if (st == HV_STATUS_SUCCESS)
-            st = hvlog_client_set_sources(t->client, HvEventLogTypeGlobalSystemEvents, UINT64_MAX);
-        t->global = st == HV_STATUS_SUCCESS;
-    }
-    if (st != HV_STATUS_SUCCESS) {
-        char name[HVLOG_STATUS_NAME_MAX];
-
-        snprintf(why, why_len, "preparing the buffer groups failed with %s",
-                 hvlog_status_format(st, name, sizeof name));
-        top_sim_close(t);
-        return false;
-    }
+    t->sim = t->root.sim;
+    t->client = t->root.client;
     wl = (struct hvlog_sim_workload){.rate_per_lp = (uint32_t)config->rate,
                                      .payload_max = (uint32_t)config->payload,
                                      .global_per_mille = (uint32_t)config->global_pm};
@@ -288,8 +258,7 @@ void top_sim_close(struct top_sim *t)
     if (!t)
         return;
     conclude(t); /* stops the LP threads before the host goes */
-    hvlog_client_destroy(t->client);
-    hvlog_sim_destroy(t->sim);
+    sim_root_close(&t->root);
     top_sample_free(&t->acc);
     free(t);
 }

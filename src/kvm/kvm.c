@@ -89,8 +89,7 @@ struct hvlog_kvm {
     char error[ERROR_BYTES]; /* the first vCPU error, "" when none */
 };
 
-static void say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t size, const char *fmt, ...)
+void hvlog__kvm_say(char *why, size_t size, const char *fmt, ...)
 {
     va_list ap;
 
@@ -123,17 +122,17 @@ static int open_kvm(char *why, size_t why_size)
     int version;
 
     if (fd < 0) {
-        say(why, why_size, "cannot open /dev/kvm: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot open /dev/kvm: %s", strerror(errno));
         return -1;
     }
     version = ioctl(fd, KVM_GET_API_VERSION, 0);
     if (version < 0) {
-        say(why, why_size, "/dev/kvm is not KVM (KVM_GET_API_VERSION: %s)", strerror(errno));
+        hvlog__kvm_say(why, why_size, "/dev/kvm is not KVM (KVM_GET_API_VERSION: %s)", strerror(errno));
         close(fd);
         return -1;
     }
     if (version != KVM_API_VERSION_EXPECTED) {
-        say(why, why_size, "/dev/kvm speaks API version %d, not %d", version,
+        hvlog__kvm_say(why, why_size, "/dev/kvm speaks API version %d, not %d", version,
             KVM_API_VERSION_EXPECTED);
         close(fd);
         return -1;
@@ -148,7 +147,7 @@ static int open_kvm(char *why, size_t why_size)
     };
     for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
         if (ioctl(fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
-            say(why, why_size, "/dev/kvm lacks %s", needed[i].name);
+            hvlog__kvm_say(why, why_size, "/dev/kvm lacks %s", needed[i].name);
             close(fd);
             return -1;
         }
@@ -174,20 +173,20 @@ static bool config_valid(const struct hvlog_kvm_config *c, uint32_t lps, char *w
     uint32_t sum = 0;
 
     if (c->vcpus == 0 || c->vcpus > HVLOG_KVM_MAX_VCPUS || c->vcpus != lps) {
-        say(why, why_size, "%u vCPUs for a host of %u LPs (1..%u, one vCPU per LP)", c->vcpus,
+        hvlog__kvm_say(why, why_size, "%u vCPUs for a host of %u LPs (1..%u, one vCPU per LP)", c->vcpus,
             lps, HVLOG_KVM_MAX_VCPUS);
         return false;
     }
     for (uint32_t k = 0; k < HVLOG_KVM_EXIT_KINDS; k++) {
         if (c->mix[k] > KVM_MIX_MAX) {
-            say(why, why_size, "a guest mix of %u operations of one kind (at most %u)", c->mix[k],
+            hvlog__kvm_say(why, why_size, "a guest mix of %u operations of one kind (at most %u)", c->mix[k],
                 KVM_MIX_MAX);
             return false;
         }
         sum += c->mix[k];
     }
     if (sum == 0) {
-        say(why, why_size, "a guest mix with no exiting operation would never exit");
+        hvlog__kvm_say(why, why_size, "a guest mix with no exiting operation would never exit");
         return false;
     }
     return true;
@@ -266,14 +265,14 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
     int run_bytes;
 
     if (!sim || !config || !out) {
-        say(why, why_size, "no host, configuration or result");
+        hvlog__kvm_say(why, why_size, "no host, configuration or result");
         return -1;
     }
     if (!config_valid(config, hvlog_sim_lp_count(sim), why, why_size))
         return -1;
     kvm = calloc(1, sizeof *kvm);
     if (!kvm) {
-        say(why, why_size, "out of memory");
+        hvlog__kvm_say(why, why_size, "out of memory");
         return -1;
     }
     kvm->sim = sim;
@@ -284,7 +283,7 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
     hvlog_sim_root_ops(sim, &kvm->root);
     kvm->vcpus = aligned_alloc(CACHE_LINE, sizeof(struct kvm_vcpu_ctx) * config->vcpus);
     if (!kvm->vcpus) {
-        say(why, why_size, "out of memory");
+        hvlog__kvm_say(why, why_size, "out of memory");
         goto fail;
     }
     memset(kvm->vcpus, 0, sizeof(struct kvm_vcpu_ctx) * config->vcpus);
@@ -294,13 +293,13 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
     kvm->sync_regs = ioctl(kvm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0;
     run_bytes = ioctl(kvm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_bytes < (int)sizeof(struct kvm_run)) {
-        say(why, why_size, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
         goto fail;
     }
     kvm->run_bytes = (size_t)run_bytes;
     kvm->vm_fd = ioctl(kvm->kvm_fd, KVM_CREATE_VM, 0);
     if (kvm->vm_fd < 0) {
-        say(why, why_size, "KVM_CREATE_VM: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "KVM_CREATE_VM: %s", strerror(errno));
         goto fail;
     }
     /* Intel without unrestricted guest wants it even for protected mode
@@ -311,7 +310,7 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     kvm->ro = mmap(NULL, KVM_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (kvm->ram == MAP_FAILED || kvm->ro == MAP_FAILED) {
-        say(why, why_size, "cannot map guest memory: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot map guest memory: %s", strerror(errno));
         goto fail;
     }
     for (uint32_t k = 0; k < HVLOG_KVM_EXIT_KINDS; k++)
@@ -320,11 +319,11 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
     memset(kvm->ro, 0xA5, KVM_PAGE);
     if (set_region(kvm, 0, 0, kvm->ram, KVM_GUEST_RAM_BYTES, 0) != 0 ||
         set_region(kvm, 1, HVLOG_KVM_RO_GPA, kvm->ro, KVM_PAGE, KVM_MEM_READONLY) != 0) {
-        say(why, why_size, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
         goto fail;
     }
     if (set_msr_filter(kvm) != 0) {
-        say(why, why_size, "cannot filter the synthetic MSRs: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot filter the synthetic MSRs: %s", strerror(errno));
         goto fail;
     }
     for (; kvm->vcpus_made < config->vcpus; kvm->vcpus_made++) {
@@ -335,18 +334,18 @@ int hvlog_kvm_create(struct hvlog_sim *sim, const struct hvlog_kvm_config *confi
         v->index = kvm->vcpus_made;
         v->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, (unsigned long)v->index);
         if (v->fd < 0) {
-            say(why, why_size, "KVM_CREATE_VCPU %u: %s", v->index, strerror(errno));
+            hvlog__kvm_say(why, why_size, "KVM_CREATE_VCPU %u: %s", v->index, strerror(errno));
             goto fail;
         }
         run = mmap(NULL, kvm->run_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
         if (run == MAP_FAILED) {
-            say(why, why_size, "cannot map vCPU %u's kvm_run: %s", v->index, strerror(errno));
+            hvlog__kvm_say(why, why_size, "cannot map vCPU %u's kvm_run: %s", v->index, strerror(errno));
             close(v->fd);
             goto fail;
         }
         v->run = run;
         if (vcpu_setup(kvm, v) != 0) {
-            say(why, why_size, "cannot set up vCPU %u: %s", v->index, strerror(errno));
+            hvlog__kvm_say(why, why_size, "cannot set up vCPU %u: %s", v->index, strerror(errno));
             munmap(v->run, kvm->run_bytes);
             close(v->fd);
             goto fail;

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* The KVM host's internals (hvlog/kvm/kvm.h): shared by kvm.c and guest.c. */
+/* The KVM host's internals (hvlog/kvm/kvm.h): shared by kvm.c, root_vp.c and guest.c. */
 #ifndef HVLOG_KVM_KVM_INTERNAL_H
 #define HVLOG_KVM_KVM_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hvlog/kvm/kvm.h"
+
+/* An error's one line into @why (kvm.c), when the caller gave room for
+ * it: every hvlog_kvm_* failure says why this way (kvm.c, root_vp.c). */
+void hvlog__kvm_say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The guest program's bytes and their count (guest.c), hidden in the library. */
 extern const uint8_t hvlog__kvm_guest_start[];

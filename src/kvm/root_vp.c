@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,18 +35,6 @@
 #define EFER_LMA 0x400ull
 /* Generous: each call is two exits; a VM that exits for anything else is stopped. */
 #define ROOT_MAX_EXITS (4u * HVLOG_KVM_ROOT_MAX_CALLS + 16u)
-
-static void say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (!why || !size)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(why, size, fmt, ap);
-    va_end(ap);
-}
 
 static void root_memory(uint8_t *ram, const struct hvlog_kvm_call *calls, uint32_t count)
 {
@@ -109,7 +96,7 @@ static int root_run(struct hvlog_sim *sim, uint32_t vp, int vcpu_fd, struct kvm_
         if (ioctl(vcpu_fd, KVM_RUN, 0) != 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
-            say(why, why_size, "root VP: KVM_RUN: %s", strerror(errno));
+            hvlog__kvm_say(why, why_size, "root VP: KVM_RUN: %s", strerror(errno));
             return -1;
         }
         if (run->exit_reason == KVM_EXIT_HLT)
@@ -118,21 +105,21 @@ static int root_run(struct hvlog_sim *sim, uint32_t vp, int vcpu_fd, struct kvm_
             continue;
         if (run->exit_reason != KVM_EXIT_IO || run->io.direction != KVM_EXIT_IO_OUT ||
             run->io.port != HVLOG_KVM_HYPERCALL_PORT) {
-            say(why, why_size, "root VP: unexpected exit reason %u", run->exit_reason);
+            hvlog__kvm_say(why, why_size, "root VP: unexpected exit reason %u", run->exit_reason);
             return -1;
         }
         /* The hypercall: registers as the guest left them at the trap. */
         if (ioctl(vcpu_fd, KVM_GET_REGS, &regs) != 0) {
-            say(why, why_size, "root VP: KVM_GET_REGS: %s", strerror(errno));
+            hvlog__kvm_say(why, why_size, "root VP: KVM_GET_REGS: %s", strerror(errno));
             return -1;
         }
         regs.rax = hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, vp, regs.rcx, regs.rdx, regs.r8);
         if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) != 0) {
-            say(why, why_size, "root VP: KVM_SET_REGS: %s", strerror(errno));
+            hvlog__kvm_say(why, why_size, "root VP: KVM_SET_REGS: %s", strerror(errno));
             return -1;
         }
     }
-    say(why, why_size, "root VP: more exits than its calls need");
+    hvlog__kvm_say(why, why_size, "root VP: more exits than its calls need");
     return -1;
 }
 
@@ -146,25 +133,25 @@ int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_ca
 
     if (!sim || !calls || count == 0 || count > HVLOG_KVM_ROOT_MAX_CALLS ||
         vp >= hvlog_sim_lp_count(sim)) {
-        say(why, why_size, "bad root VP call: %u calls (1..%u) on VP %u", count,
+        hvlog__kvm_say(why, why_size, "bad root VP call: %u calls (1..%u) on VP %u", count,
             HVLOG_KVM_ROOT_MAX_CALLS, vp);
         return -1;
     }
     kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0) {
-        say(why, why_size, "cannot open /dev/kvm: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot open /dev/kvm: %s", strerror(errno));
         return -1;
     }
     run_bytes = ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     vm_fd = ioctl(kvm_fd, KVM_CREATE_VM, 0);
     if (vm_fd < 0 || run_bytes < (int)sizeof(struct kvm_run)) {
-        say(why, why_size, "cannot create the root VM: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot create the root VM: %s", strerror(errno));
         goto out;
     }
     (void)ioctl(vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000ul);
     ram = mmap(NULL, ROOT_RAM_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (ram == MAP_FAILED) {
-        say(why, why_size, "cannot map the root VM's RAM: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot map the root VM's RAM: %s", strerror(errno));
         goto out;
     }
     root_memory(ram, calls, count);
@@ -173,21 +160,21 @@ int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_ca
         .userspace_addr = (uint64_t)(uintptr_t)ram,
     };
     if (ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region) != 0) {
-        say(why, why_size, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
         goto out;
     }
     vcpu_fd = ioctl(vm_fd, KVM_CREATE_VCPU, 0ul);
     if (vcpu_fd < 0) {
-        say(why, why_size, "KVM_CREATE_VCPU: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "KVM_CREATE_VCPU: %s", strerror(errno));
         goto out;
     }
     run = mmap(NULL, (size_t)run_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd, 0);
     if (run == MAP_FAILED) {
-        say(why, why_size, "cannot map kvm_run: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot map kvm_run: %s", strerror(errno));
         goto out;
     }
     if (long_mode(vcpu_fd) != 0) {
-        say(why, why_size, "cannot put the root VP in long mode: %s", strerror(errno));
+        hvlog__kvm_say(why, why_size, "cannot put the root VP in long mode: %s", strerror(errno));
         goto out;
     }
     if (root_run(sim, vp, vcpu_fd, run, why, why_size) != 0)

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One set-up of the simulated host and its root client for `hvlog record`
+ * and `hvlog top` (sim_root.h). Record's order of calls is kept: both
+ * groups are prepared before any SetSources, so that each group's
+ * SystemTime (taken just before its Initialize) and the reference counter
+ * the client reads right after it stay a pair: the trace's wall-clock
+ * anchor (docs/trace-format.md).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/sim_root.h"
+#include "hvlog/abi/calls.h"
+#include "hvlog/hvlog.h"
+
+/* Windows FILETIME now: the Initialize SystemTime a root driver passes. */
+static uint64_t filetime_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return hvlog_unix_to_filetime((uint64_t)ts.tv_sec, (uint64_t)ts.tv_nsec);
+}
+
+bool sim_root_open(const struct sim_root_config *c, struct sim_root *r, char *why,
+                   size_t why_len)
+{
+    struct hvlog_sim_config cfg = hvlog_sim_config_default();
+    struct hvlog_client_config cc;
+    char name[HVLOG_STATUS_NAME_MAX];
+    hv_status_t st;
+
+    memset(r, 0, sizeof *r);
+    /* The host: a pool in each domain big enough for both groups. */
+    cfg.lps = c->lps;
+    cfg.domains = c->domains;
+    cfg.children = c->children;
+    cfg.seed = c->seed;
+    cfg.pool_pages = (c->buffers + 4) * c->pages + 8;
+    cfg.threads = c->threads;
+    /* Domain 0's fixed RAM holds one SIM page per VP (sim.h). */
+    if (cfg.root_ram_pages < 1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + c->lps)
+        cfg.root_ram_pages = 1 + HVLOG_SIM_ROOT_SCRATCH_PAGES + c->lps;
+    cfg.profile = hvlog_profile_preset(c->abi);
+    if (hvlog_sim_create(&cfg, &r->sim) != 0) {
+        snprintf(why, why_len, "cannot create the simulated host (%" PRIu32 " LPs, %" PRIu32
+                               " domains)", c->lps, c->domains);
+        return false;
+    }
+    for (uint32_t vp = 0; vp < c->lps; vp++)
+        hvlog_sim_synic_enable(r->sim, vp, 0x40);
+    hvlog_sim_root_ops(r->sim, &r->ops);
+    cc = (struct hvlog_client_config){.ops = &r->ops, .ctx = r->sim, .abi = c->abi};
+    if (hvlog_client_create(&cc, &r->client) != 0) {
+        snprintf(why, why_len, "out of memory");
+        return false;
+    }
+    r->params[HvEventLogTypeLocalDiagnostics] = (struct hvlog_group_params){
+        HvEventLogTypeLocalDiagnostics, c->buffers, c->pages, c->threshold, c->basis,
+        c->anchor ? filetime_now() : 0, 0, c->mode};
+    st = hvlog_client_prepare(r->client, &r->params[HvEventLogTypeLocalDiagnostics]);
+    if (st == HV_STATUS_SUCCESS && c->global) {
+        r->params[HvEventLogTypeGlobalSystemEvents] = (struct hvlog_group_params){
+            HvEventLogTypeGlobalSystemEvents, 4, c->pages, 1, c->basis,
+            c->anchor ? filetime_now() : 0, 0, c->mode};
+        st = hvlog_client_prepare(r->client, &r->params[HvEventLogTypeGlobalSystemEvents]);
+    }
+    if (st != HV_STATUS_SUCCESS) {
+        snprintf(why, why_len, "preparing the buffer groups failed with %s",
+                 hvlog_status_format(st, name, sizeof name));
+        return false;
+    }
+    st = hvlog_client_set_sources(r->client, HvEventLogTypeLocalDiagnostics, c->local_sources);
+    if (st == HV_STATUS_SUCCESS && c->global)
+        st = hvlog_client_set_sources(r->client, HvEventLogTypeGlobalSystemEvents,
+                                      c->global_sources);
+    if (st != HV_STATUS_SUCCESS) {
+        snprintf(why, why_len, "enabling the sources failed with %s",
+                 hvlog_status_format(st, name, sizeof name));
+        return false;
+    }
+    return true;
+}
+
+void sim_root_close(struct sim_root *r)
+{
+    hvlog_client_destroy(r->client);
+    hvlog_sim_destroy(r->sim);
+    memset(r, 0, sizeof *r);
+}

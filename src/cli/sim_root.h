@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated host with this process as its root partition, set up the
+ * one way `hvlog record` and `hvlog top` both need (sim_root.c): the host,
+ * SINT0 on every root VP, the root ops, the client, and the prepared
+ * groups (spec §9: Initialize, then SetSources).
+ */
+#ifndef HVLOG_CLI_SIM_ROOT_H
+#define HVLOG_CLI_SIM_ROOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvlog/client/client.h"
+#include "hvlog/sim/sim.h"
+
+struct sim_root_config {
+    uint32_t lps, domains, children, threads;
+    uint64_t seed;
+    enum hvlog_abi_profile abi;
+    uint32_t buffers, pages, threshold; /* LocalDiagnostics' geometry */
+    uint32_t basis, mode;
+    bool global;                        /* prepare GlobalSystemEvents too */
+    uint64_t local_sources, global_sources; /* the masks SetSources sends */
+    bool anchor; /* SystemTime: FILETIME now before each Initialize, else 0 */
+};
+
+struct sim_root {
+    struct hvlog_sim *sim;
+    struct hvlog_client *client;
+    struct hvlog_root_ops ops; /* the client points here: do not move */
+    struct hvlog_group_params params[2]; /* by type, as sent */
+};
+
+/* sim_root_open - set up @r as @c says. False after one line in @why
+ * (what is set up is left in @r for sim_root_close). */
+bool sim_root_open(const struct sim_root_config *c, struct sim_root *r, char *why,
+                   size_t why_len);
+/* sim_root_close - the client, then the host; @r zeroed. */
+void sim_root_close(struct sim_root *r);
+
+#endif
