@@ -139,4 +139,77 @@ enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
                                           const struct export_time_fault *fault,
                                           const char *consequence);
 
+/* ---- the Perfetto exporters' track walk (perfetto_walk.c) ---- */
+
+/*
+ * What an exporter encodes; the walk decides when. Each gets the
+ * exporter's @arg (export_track_walk.arg) and reads the walk's state
+ * (lp, lost_total, events_lost, group) from its export_track_walk.
+ */
+struct export_track_ops {
+    void (*track_begin)(void *arg);             /* the track's name, before its first event */
+    void (*counter)(void *arg, uint64_t ticks); /* the loss counter's sample at @ticks */
+    bool (*entry)(void *arg, const struct hvlog_entry *e); /* false: the output failed */
+    bool (*write_ok)(void *arg, int *error);    /* false with *@error (errno) once it failed */
+};
+
+/*
+ * The walk of one group's plan, LP by LP (one track each), each in fill
+ * order. A track's time never decreases: input whose time goes back is
+ * refused (HVLOG_EXPORT_TIME). The loss counter steps on a track's first
+ * buffer and on each buffer whose gap the window keeps (§7.4): at the
+ * buffer's start when that is known in the entries' clock, else at its
+ * first entry, or for an empty buffer at the track's time.
+ */
+struct export_track_walk {
+    const struct export_track_ops *ops;
+    void *arg;
+    const char *out_path; /* for the write failure's message */
+    struct hvlog_export_summary *summary;
+    struct hvlog_export_error *err;
+    const struct hvlog_trace_group *group; /* the group being written */
+    /* The track being written. */
+    uint32_t lp;
+    uint64_t lost_total;
+    uint64_t last_ts;    /* the track's time: its last instant or counter sample */
+    bool track_started;  /* something was written on the track */
+    bool track_named;    /* named with its first instant or sample, so an LP whose
+                          * every buffer was skipped as corrupt has no track */
+    /* The buffer being written. */
+    const struct export_view *view; /* the window's view of it (plan.c): read at its start */
+    bool buffer_begun;
+    uint64_t header_ts;
+    uint32_t events_lost;
+    bool first_buffer;
+    bool counter_due;
+    uint64_t entries;
+    struct export_time_fault fault; /* what stopped the buffer's walk, if time did */
+};
+
+/** export_track_walk_group - write @plan's tracks through @k->ops; counts
+ * streams, buffers, events, events_lost and bytes_in in @k->summary. */
+enum hvlog_export_status export_track_walk_group(struct export_track_walk *k,
+                                                 struct export_group_plan *plan);
+
+/* The exporter's part once the plans are made and every group's clock
+ * gives nanoseconds: open, write, commit its file. */
+typedef enum hvlog_export_status (*export_perfetto_body_fn)(void *arg,
+                                                            const struct hvlog_export_options *opt,
+                                                            struct export_group_plan *plans,
+                                                            uint32_t count,
+                                                            struct hvlog_export_summary *summary);
+
+/**
+ * export_perfetto_run - a Perfetto export's entry: refuse no trace or no
+ * file, plan (export_plan), require every group's clock in nanoseconds
+ * (hvlog_trace_clock_need_ns), then @body(@arg, ...); frees the plans and
+ * copies the summary to @summary (when not NULL) in every case.
+ */
+enum hvlog_export_status export_perfetto_run(const struct hvlog_trace_reader *r,
+                                             const char *out_file,
+                                             const struct hvlog_export_options *options,
+                                             struct hvlog_export_summary *summary,
+                                             struct hvlog_export_error *err,
+                                             export_perfetto_body_fn body, void *arg);
+
 #endif /* HVLOG_EXPORT_INTERNAL_H */

@@ -27,31 +27,13 @@
 
 struct pf_export {
     const struct hvlog_trace_reader *reader;
-    struct hvlog_export_summary *summary;
     struct hvlog_export_error *err;
     struct hvlog_json_writer *w;
-    const char *out_path;
     struct hvlog_trace_catalog *catalog;
-    const struct hvlog_trace_group *group;
     struct hvlog_trace_clock clock; /* of the group being written */
     uint64_t tsc_hz;     /* --tsc-hz, 0 = the trace's */
     uint32_t pid;
-    /* The track being written. */
-    uint32_t lp;
-    uint64_t lost_total;
-    uint64_t last_ts;    /* the track's time: its last instant or counter sample */
-    bool track_started;  /* something was written on the track */
-    bool track_named;    /* its thread_name is written: with its first instant or sample, so
-                          * an LP whose every buffer was skipped as corrupt has no track */
-    /* The buffer being written. */
-    const struct export_view *view; /* the window's view of it (plan.c): read at its start */
-    bool buffer_begun;
-    uint64_t header_ts;
-    uint32_t events_lost;
-    bool first_buffer;
-    bool counter_due;
-    uint64_t entries;
-    struct export_time_fault fault; /* what stopped the buffer's walk, if time did */
+    struct export_track_walk k; /* the track and buffer being written (perfetto_walk.c) */
 };
 
 static int sink_fd(void *arg, const char *bytes, size_t len)
@@ -69,23 +51,23 @@ static void put_ts(struct pf_export *x, uint64_t ticks)
         hvlog_json_decimal(x->w, hvlog_trace_clock_scale(&x->clock, ticks, 1000000000u), 3);
 }
 
-static void put_counter(struct pf_export *x, uint64_t ts)
+static void put_counter(void *arg, uint64_t ts)
 {
+    struct pf_export *x = arg;
     char name[48];
 
-    snprintf(name, sizeof name, "events lost LP %u", x->lp);
+    snprintf(name, sizeof name, "events lost LP %u", x->k.lp);
     hvlog_json_object_begin(x->w);
     hvlog_json_member_string(x->w, "ph", "C");
     hvlog_json_member_string(x->w, "name", name);
     hvlog_json_member_u64(x->w, "pid", x->pid);
-    hvlog_json_member_u64(x->w, "tid", x->lp);
+    hvlog_json_member_u64(x->w, "tid", x->k.lp);
     put_ts(x, ts);
     hvlog_json_key(x->w, "args");
     hvlog_json_object_begin(x->w);
-    hvlog_json_member_u64(x->w, "lost", x->lost_total);
+    hvlog_json_member_u64(x->w, "lost", x->k.lost_total);
     hvlog_json_object_end(x->w);
     hvlog_json_object_end(x->w);
-    x->counter_due = false;
 }
 
 static void put_metadata_event(struct pf_export *x, const char *what, uint32_t tid, const char *name)
@@ -103,28 +85,13 @@ static void put_metadata_event(struct pf_export *x, const char *what, uint32_t t
 }
 
 /* The track's thread_name, before the first thing written on it. */
-static void track_name(struct pf_export *x)
+static void track_name(void *arg)
 {
+    struct pf_export *x = arg;
     char track[32];
 
-    if (x->track_named)
-        return;
-    snprintf(track, sizeof track, "LP %u", x->lp);
-    put_metadata_event(x, "thread_name", x->lp, track);
-    x->summary->streams++;
-    x->track_named = true;
-}
-
-/* The buffer's loss and start as the window keeps them (export_view:
- * known from its first entry on, or after its read when it has none). */
-static void buffer_begin(struct pf_export *x)
-{
-    x->events_lost = x->view->events_lost;
-    x->header_ts = x->view->header_ts;
-    x->lost_total += x->events_lost;
-    x->counter_due = x->first_buffer || x->events_lost != 0;
-    x->first_buffer = false;
-    x->buffer_begun = true;
+    snprintf(track, sizeof track, "LP %u", x->k.lp);
+    put_metadata_event(x, "thread_name", x->k.lp, track);
 }
 
 static bool put_entry(void *arg, const struct hvlog_entry *e)
@@ -133,24 +100,6 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     const struct hvlog_trace_class *cls = hvlog_trace_catalog_find(x->catalog, e->entry_type);
     struct hvlog_json_writer *w = x->w;
 
-    if (!x->buffer_begun)
-        buffer_begin(x);
-    if (x->track_started && e->time_stamp < x->last_ts) {
-        x->fault = (struct export_time_fault){x->entries > 0 ? EXPORT_TIME_FAULT_IN_BUFFER
-                                                            : EXPORT_TIME_FAULT_ACROSS_BUFFERS,
-                                              e->offset, e->time_stamp, x->last_ts};
-        return false;
-    }
-    track_name(x);
-    if (x->counter_due) {
-        /* The gap precedes the buffer's first entry (§7.4): place the step
-         * at the buffer's start when that is known in the entries' clock. */
-        uint64_t at = e->time_stamp;
-        if (x->group->time_basis == HvEventLogEntryTimeReference && x->header_ts <= at &&
-            x->header_ts >= x->last_ts)
-            at = x->header_ts;
-        put_counter(x, at);
-    }
     hvlog_json_object_begin(w);
     hvlog_json_member_string(w, "ph", "i");
     hvlog_json_member_string(w, "s", "t");
@@ -161,10 +110,10 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
         snprintf(name, sizeof name, "entry 0x%04x", e->entry_type);
         hvlog_json_member_string(w, "name", name);
     }
-    hvlog_json_member_string(w, "cat", hvlog_trace_group_short(x->group->type));
+    hvlog_json_member_string(w, "cat", hvlog_trace_group_short(x->k.group->type));
     put_ts(x, e->time_stamp);
     hvlog_json_member_u64(w, "pid", x->pid);
-    hvlog_json_member_u64(w, "tid", x->lp);
+    hvlog_json_member_u64(w, "tid", x->k.lp);
     hvlog_json_key(w, "args");
     hvlog_json_object_begin(w);
     hvlog_json_member_hex(w, "context", e->context);
@@ -187,69 +136,30 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     }
     hvlog_json_object_end(w);
     hvlog_json_object_end(w);
-    x->last_ts = e->time_stamp;
-    x->track_started = true;
-    x->entries++;
     return hvlog_json_writer_ok(w);
 }
+
+static bool write_ok(void *arg, int *error)
+{
+    const struct pf_export *x = arg;
+
+    if (hvlog_json_writer_ok(x->w))
+        return true;
+    *error = hvlog_json_writer_sink_error(x->w);
+    return false;
+}
+
+static const struct export_track_ops pf_ops = {track_name, put_counter, put_entry, write_ok};
 
 static enum hvlog_export_status write_group(struct pf_export *x, struct export_group_plan *plan)
 {
     const char *name = hvlog_eventlog_type_name(plan->group->type);
-    uint64_t i = 0;
 
-    x->group = plan->group;
     hvlog_trace_clock_init(&x->clock, hvlog_trace_reader_meta(x->reader), plan->group, x->tsc_hz);
     x->pid = 1 + plan->group->type;
     hvlog_trace_catalog_init(x->catalog, plan->group->type);
     put_metadata_event(x, "process_name", 0, name ? name : "event log");
-    while (i < plan->slot_count) {
-        x->lp = plan->slots[i].lp;
-        x->lost_total = 0;
-        x->last_ts = 0;
-        x->track_started = false;
-        x->track_named = false;
-        x->first_buffer = true;
-        for (uint64_t end = hvlog_trace_index_run_end(&plan->index, i); i < end; i++) {
-            struct hvlog_trace_buffer b;
-            enum hvlog_export_status st;
-            bool skipped;
-
-            x->view = &plan->view;
-            x->buffer_begun = false;
-            x->counter_due = false;
-            x->entries = 0;
-            x->fault.kind = EXPORT_TIME_FAULT_NONE;
-            st = export_read_slot(plan, &plan->slots[i], &b, put_entry, x, &skipped, x->summary,
-                                  x->err);
-            if (st != HVLOG_EXPORT_OK)
-                return st;
-            if (skipped)
-                continue; /* corrupt (reported, counted) or outside the window: the walk
-                           * checks every entry first, so nothing of it was begun */
-            if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
-                return export_time_fail(x->err, plan, &b, &x->fault,
-                                        "the Perfetto track would go back in time");
-            if (!hvlog_json_writer_ok(x->w))
-                return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", x->out_path,
-                                   strerror(hvlog_json_writer_sink_error(x->w)));
-            if (!x->buffer_begun)
-                buffer_begin(x); /* no entry (in the window): its gap is */
-            if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
-                track_name(x);
-                if (x->group->time_basis == HvEventLogEntryTimeReference &&
-                    x->header_ts > x->last_ts)
-                    x->last_ts = x->header_ts; /* later entries must not precede it */
-                put_counter(x, x->last_ts);
-                x->track_started = true;
-            }
-            x->summary->buffers++;
-            x->summary->events += x->entries;
-            x->summary->events_lost += x->events_lost;
-            x->summary->bytes_in += b.len;
-        }
-    }
-    return HVLOG_EXPORT_OK;
+    return export_track_walk_group(&x->k, plan);
 }
 
 /* What otherData.groups[].ts_unit says ts counts, for group @g. */
@@ -303,29 +213,17 @@ static void put_other_data(struct pf_export *x, struct export_group_plan *plans,
     hvlog_json_object_end(w);
 }
 
-static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_export_options *opt,
-                                    const char *out_file, struct export_group_plan *plans,
-                                    uint32_t *count)
+static enum hvlog_export_status run(void *arg, const struct hvlog_export_options *opt,
+                                    struct export_group_plan *plans, uint32_t count,
+                                    struct hvlog_export_summary *summary)
 {
-    const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(x->reader);
+    struct pf_export *x = arg;
+    const char *out_file = x->k.out_path;
     struct export_staged_file out;
     enum hvlog_export_status st;
 
-    st = export_plan(x->reader, opt, plans, count, x->summary, x->err);
-    if (st != HVLOG_EXPORT_OK)
-        return st;
+    x->k.summary = summary;
     x->tsc_hz = opt->tsc_frequency_hz;
-    for (uint32_t i = 0; i < *count; i++) {
-        struct hvlog_trace_clock c;
-        char what[64];
-
-        hvlog_trace_clock_init(&c, meta, plans[i].group, x->tsc_hz);
-        snprintf(what, sizeof what, "the Perfetto export of group %s",
-                 hvlog_trace_group_short(plans[i].group->type));
-        st = hvlog_trace_clock_need_ns(&c, what, x->err);
-        if (st != HVLOG_EXPORT_OK)
-            return st;
-    }
     x->catalog = malloc(sizeof(*x->catalog));
     if (!x->catalog)
         return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
@@ -339,14 +237,14 @@ static enum hvlog_export_status run(struct pf_export *x, const struct hvlog_expo
     }
     hvlog_json_object_begin(x->w);
     hvlog_json_member_string(x->w, "displayTimeUnit", "ns");
-    put_other_data(x, plans, *count);
+    put_other_data(x, plans, count);
     hvlog_json_key(x->w, "traceEvents");
     hvlog_json_array_begin(x->w);
-    for (uint32_t i = 0; i < *count && st == HVLOG_EXPORT_OK; i++)
+    for (uint32_t i = 0; i < count && st == HVLOG_EXPORT_OK; i++)
         st = write_group(x, &plans[i]);
     hvlog_json_array_end(x->w);
     hvlog_json_object_end(x->w);
-    x->summary->bytes_out = hvlog_json_writer_bytes(x->w);
+    summary->bytes_out = hvlog_json_writer_bytes(x->w);
     if (hvlog_json_writer_close(x->w) != HVLOG_EXPORT_OK && st == HVLOG_EXPORT_OK)
         st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(errno));
     x->w = NULL;
@@ -363,25 +261,17 @@ enum hvlog_export_status hvlog_export_perfetto(const struct hvlog_trace_reader *
                                               struct hvlog_export_summary *summary,
                                               struct hvlog_export_error *err)
 {
-    static const struct hvlog_export_options defaults;
-    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
-    struct hvlog_export_summary local_summary;
     struct pf_export x;
-    uint32_t count = 0;
     enum hvlog_export_status st;
 
-    if (!r || !out_file)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
     memset(&x, 0, sizeof x);
-    memset(&local_summary, 0, sizeof local_summary);
     x.reader = r;
-    x.out_path = out_file;
-    x.summary = &local_summary;
     x.err = err;
-    st = run(&x, options ? options : &defaults, out_file, plans, &count);
-    export_plan_free(plans, count);
+    x.k.ops = &pf_ops;
+    x.k.arg = &x;
+    x.k.out_path = out_file;
+    x.k.err = err;
+    st = export_perfetto_run(r, out_file, options, summary, err, run, &x);
     free(x.catalog);
-    if (summary)
-        *summary = local_summary;
     return st;
 }

@@ -178,35 +178,21 @@ struct ann {
 struct pp_export {
     const struct hvlog_trace_reader *reader;
     const struct hvlog_trace_meta *meta;
-    struct hvlog_export_summary *summary;
     struct hvlog_export_error *err;
-    const char *out_path;
     struct pb_writer w;
     struct pp_tables *t;
-    const struct hvlog_trace_group *group;
     struct hvlog_trace_clock clock; /* of the group being written */
     uint64_t tsc_hz;                /* --tsc-hz, 0 = the trace's */
     uint32_t next_seq;
     bool length_wrong; /* a packet's bytes differed from its computed length */
     /* The track being written (one sequence). */
-    uint32_t lp;
     uint32_t seq;
     bool clock_due;     /* the sequence's delta clock is not yet anchored */
     uint64_t prev_ns;   /* the sequence's last packet time (BOOTTIME ns) */
-    uint64_t lost_total;
-    uint64_t last_ts;   /* in entry ticks: its last instant or counter sample */
-    bool track_started; /* something was written on the track */
-    bool track_named;   /* its descriptors are written: with its first event, so an LP
-                         * whose every buffer was skipped as corrupt has no track */
-    /* The buffer being written. */
-    const struct export_view *view; /* the window's view of it (plan.c): read at its start */
-    bool buffer_begun;
-    uint64_t header_ts;
-    uint32_t events_lost;
-    bool first_buffer;
-    bool counter_due;
-    uint64_t entries;
-    struct export_time_fault fault;
+    /* The track and buffer being written (perfetto_walk.c); its last_ts is
+     * in entry ticks: the track's last instant or counter sample. Its
+     * track_named: the descriptors are written, with its first event. */
+    struct export_track_walk k;
 };
 
 static int sink_fd(void *arg, const uint8_t *bytes, size_t len)
@@ -374,7 +360,7 @@ static void put_instant(struct pp_export *x, uint64_t ticks, uint32_t name_iid, 
 {
     struct pp_tables *t = x->t;
     struct pb_writer *w = &x->w;
-    const char *cat = hvlog_trace_group_short(x->group->type);
+    const char *cat = hvlog_trace_group_short(x->k.group->type);
     uint32_t new_anns[MAX_ANNS], new_ann_count = 0;
     bool new_name = !bit_test(t->name_sent, name_iid), new_cat = !t->cat_sent;
     size_t te = 0, interned = 0, packet;
@@ -431,14 +417,15 @@ static void put_instant(struct pp_export *x, uint64_t ticks, uint32_t name_iid, 
 
 /* The loss counter's sample (running total) at @ticks, and where this
  * buffer reported a loss, an "EventsLost" marker with its count. */
-static void put_counter(struct pp_export *x, uint64_t ticks)
+static void put_counter(void *arg, uint64_t ticks)
 {
+    struct pp_export *x = arg;
     struct pb_writer *w = &x->w;
     uint64_t ts = stamp(x, ticks), start;
-    uint64_t track = counter_uuid(x->group->type, x->lp);
+    uint64_t track = counter_uuid(x->k.group->type, x->k.lp);
     size_t te = pb_varint_field_size(F_TE_TYPE, TE_TYPE_COUNTER) +
                 pb_varint_field_size(F_TE_TRACK_UUID, track) +
-                pb_varint_field_size(F_TE_COUNTER_VALUE, x->lost_total);
+                pb_varint_field_size(F_TE_COUNTER_VALUE, x->k.lost_total);
     size_t packet = pb_varint_field_size(F_PKT_TIMESTAMP, ts) +
                     pb_varint_field_size(F_PKT_SEQUENCE_ID, x->seq) +
                     pb_len_field_size(F_PKT_TRACK_EVENT, te) +
@@ -450,14 +437,13 @@ static void put_counter(struct pp_export *x, uint64_t ticks)
     pb_put_len_header(w, F_PKT_TRACK_EVENT, te);
     pb_put_varint_field(w, F_TE_TYPE, TE_TYPE_COUNTER);
     pb_put_varint_field(w, F_TE_TRACK_UUID, track);
-    pb_put_varint_field(w, F_TE_COUNTER_VALUE, x->lost_total);
+    pb_put_varint_field(w, F_TE_COUNTER_VALUE, x->k.lost_total);
     pb_put_varint_field(w, F_PKT_SEQUENCE_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
     packet_end(x, start, packet);
-    if (x->events_lost != 0) {
-        struct ann lost = {ANN_IID_LOST, ANN_UINT, x->events_lost, NULL, 0, 0};
+    if (x->k.events_lost != 0) {
+        struct ann lost = {ANN_IID_LOST, ANN_UINT, x->k.events_lost, NULL, 0, 0};
         put_instant(x, ticks, NAME_IID_LOSS, LOSS_EVENT_NAME, &lost, 1);
     }
-    x->counter_due = false;
 }
 
 /* ---- descriptors ---- */
@@ -513,41 +499,27 @@ static void put_descriptor_packet(struct pp_export *x, uint32_t seq, uint32_t fl
 
 /* The LP track and its counter, on a fresh sequence, before the first
  * thing written on it (the JSON's thread_name). */
-static void track_name(struct pp_export *x)
+static void track_name(void *arg)
 {
+    struct pp_export *x = arg;
     char name[48];
-    uint32_t type = x->group->type;
+    uint32_t type = x->k.group->type;
+    uint32_t lp = x->k.lp;
 
-    if (x->track_named)
-        return;
     x->seq = x->next_seq++;
     memset(x->t->name_sent, 0, sizeof x->t->name_sent);
     memset(x->t->ann_sent, 0, sizeof x->t->ann_sent);
     x->t->cat_sent = false;
     x->clock_due = true;
-    snprintf(name, sizeof name, "LP %u", x->lp);
-    put_descriptor_packet(x, x->seq, SEQ_INCREMENTAL_STATE_CLEARED, lp_uuid(type, x->lp),
-                          type_uuid(type), name, false, lp_uuid(type, x->lp));
-    snprintf(name, sizeof name, "events lost LP %u", x->lp);
-    put_descriptor_packet(x, x->seq, SEQ_NEEDS_INCREMENTAL_STATE, counter_uuid(type, x->lp),
-                          lp_uuid(type, x->lp), name, true, 0);
-    x->summary->streams++;
-    x->track_named = true;
+    snprintf(name, sizeof name, "LP %u", lp);
+    put_descriptor_packet(x, x->seq, SEQ_INCREMENTAL_STATE_CLEARED, lp_uuid(type, lp),
+                          type_uuid(type), name, false, lp_uuid(type, lp));
+    snprintf(name, sizeof name, "events lost LP %u", lp);
+    put_descriptor_packet(x, x->seq, SEQ_NEEDS_INCREMENTAL_STATE, counter_uuid(type, lp),
+                          lp_uuid(type, lp), name, true, 0);
 }
 
-/* ---- the walk (as perfetto.c's) ---- */
-
-/* The buffer's loss and start as the window keeps them (export_view:
- * known from its first entry on, or after its read when it has none). */
-static void buffer_begin(struct pp_export *x)
-{
-    x->events_lost = x->view->events_lost;
-    x->header_ts = x->view->header_ts;
-    x->lost_total += x->events_lost;
-    x->counter_due = x->first_buffer || x->events_lost != 0;
-    x->first_buffer = false;
-    x->buffer_begun = true;
-}
+/* ---- the entries (the walk is perfetto_walk.c's) ---- */
 
 static bool put_entry(void *arg, const struct hvlog_entry *e)
 {
@@ -556,24 +528,6 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
     struct ann anns[MAX_ANNS];
     uint32_t n = 0;
 
-    if (!x->buffer_begun)
-        buffer_begin(x);
-    if (x->track_started && e->time_stamp < x->last_ts) {
-        x->fault = (struct export_time_fault){x->entries > 0 ? EXPORT_TIME_FAULT_IN_BUFFER
-                                                            : EXPORT_TIME_FAULT_ACROSS_BUFFERS,
-                                              e->offset, e->time_stamp, x->last_ts};
-        return false;
-    }
-    track_name(x);
-    if (x->counter_due) {
-        /* The gap precedes the buffer's first entry (§7.4): place the step
-         * at the buffer's start when that is known in the entries' clock. */
-        uint64_t at = e->time_stamp;
-        if (x->group->time_basis == HvEventLogEntryTimeReference && x->header_ts <= at &&
-            x->header_ts >= x->last_ts)
-            at = x->header_ts;
-        put_counter(x, at);
-    }
     anns[n++] = (struct ann){ANN_IID_CONTEXT, ANN_POINTER, e->context, NULL, 0, 0};
     if (cls && e->payload_len >= cls->param_count * 8u) {
         uint32_t c = (uint32_t)(cls - x->t->catalog.classes);
@@ -595,70 +549,29 @@ static bool put_entry(void *arg, const struct hvlog_entry *e)
         anns[n++] = (struct ann){ANN_IID_DATA, ANN_HEX, 0, e->payload, e->payload_len, 0};
         put_instant(x, e->time_stamp, NAME_IID_UNKNOWN + e->entry_type, unknown, anns, n);
     }
-    x->last_ts = e->time_stamp;
-    x->track_started = true;
-    x->entries++;
     return x->w.error == 0;
 }
+
+static bool write_ok(void *arg, int *error)
+{
+    const struct pp_export *x = arg;
+
+    *error = x->w.error;
+    return x->w.error == 0;
+}
+
+static const struct export_track_ops pp_ops = {track_name, put_counter, put_entry, write_ok};
 
 static enum hvlog_export_status write_group(struct pp_export *x, struct export_group_plan *plan)
 {
     const char *name = hvlog_eventlog_type_name(plan->group->type);
-    uint64_t i = 0;
 
-    x->group = plan->group;
     hvlog_trace_clock_init(&x->clock, x->meta, plan->group, x->tsc_hz);
     hvlog_trace_catalog_init(&x->t->catalog, plan->group->type);
     index_param_names(x->t);
-    put_descriptor_packet(x, SEQ_TRACE, 0, type_uuid(x->group->type), 0,
+    put_descriptor_packet(x, SEQ_TRACE, 0, type_uuid(plan->group->type), 0,
                           name ? name : "event log", false, 0);
-    while (i < plan->slot_count) {
-        x->lp = plan->slots[i].lp;
-        x->lost_total = 0;
-        x->last_ts = 0;
-        x->track_started = false;
-        x->track_named = false;
-        x->first_buffer = true;
-        for (; i < plan->slot_count && plan->slots[i].lp == x->lp; i++) {
-            struct hvlog_trace_buffer b;
-            enum hvlog_export_status st;
-            bool skipped;
-
-            x->view = &plan->view;
-            x->buffer_begun = false;
-            x->counter_due = false;
-            x->entries = 0;
-            x->fault.kind = EXPORT_TIME_FAULT_NONE;
-            st = export_read_slot(plan, &plan->slots[i], &b, put_entry, x, &skipped, x->summary,
-                                  x->err);
-            if (st != HVLOG_EXPORT_OK)
-                return st;
-            if (skipped)
-                continue; /* corrupt (reported, counted) or outside the window: the walk
-                           * checks every entry first, so nothing of it was begun */
-            if (x->fault.kind != EXPORT_TIME_FAULT_NONE)
-                return export_time_fail(x->err, plan, &b, &x->fault,
-                                        "the Perfetto track would go back in time");
-            if (x->w.error != 0)
-                return export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", x->out_path,
-                                   strerror(x->w.error));
-            if (!x->buffer_begun)
-                buffer_begin(x); /* no entry (in the window): its gap is */
-            if (x->counter_due) { /* an empty buffer: the step goes at the track's time */
-                track_name(x);
-                if (x->group->time_basis == HvEventLogEntryTimeReference &&
-                    x->header_ts > x->last_ts)
-                    x->last_ts = x->header_ts; /* later entries must not precede it */
-                put_counter(x, x->last_ts);
-                x->track_started = true;
-            }
-            x->summary->buffers++;
-            x->summary->events += x->entries;
-            x->summary->events_lost += x->events_lost;
-            x->summary->bytes_in += b.len;
-        }
-    }
-    return HVLOG_EXPORT_OK;
+    return export_track_walk_group(&x->k, plan);
 }
 
 /*
@@ -705,29 +618,19 @@ static void put_clock_snapshot(struct pp_export *x, const struct export_group_pl
     packet_end(x, start, packet);
 }
 
-static enum hvlog_export_status run(struct pp_export *x, const struct hvlog_export_options *opt,
-                                    const char *out_file, struct export_group_plan *plans,
-                                    uint32_t *count)
+static enum hvlog_export_status run(void *arg, const struct hvlog_export_options *opt,
+                                    struct export_group_plan *plans, uint32_t count,
+                                    struct hvlog_export_summary *summary)
 {
+    struct pp_export *x = arg;
+    const char *out_file = x->k.out_path;
     struct export_staged_file out;
     enum hvlog_export_status st;
     int e;
 
-    st = export_plan(x->reader, opt, plans, count, x->summary, x->err);
-    if (st != HVLOG_EXPORT_OK)
-        return st;
+    x->k.summary = summary;
+    x->meta = hvlog_trace_reader_meta(x->reader);
     x->tsc_hz = opt->tsc_frequency_hz;
-    for (uint32_t i = 0; i < *count; i++) {
-        struct hvlog_trace_clock c;
-        char what[64];
-
-        hvlog_trace_clock_init(&c, x->meta, plans[i].group, x->tsc_hz);
-        snprintf(what, sizeof what, "the Perfetto export of group %s",
-                 hvlog_trace_group_short(plans[i].group->type));
-        st = hvlog_trace_clock_need_ns(&c, what, x->err);
-        if (st != HVLOG_EXPORT_OK)
-            return st;
-    }
     x->t = malloc(sizeof(*x->t));
     if (!x->t)
         return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
@@ -740,10 +643,10 @@ static enum hvlog_export_status run(struct pp_export *x, const struct hvlog_expo
         return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     x->next_seq = SEQ_TRACE + 1;
-    put_clock_snapshot(x, plans, *count);
-    for (uint32_t i = 0; i < *count && st == HVLOG_EXPORT_OK; i++)
+    put_clock_snapshot(x, plans, count);
+    for (uint32_t i = 0; i < count && st == HVLOG_EXPORT_OK; i++)
         st = write_group(x, &plans[i]);
-    x->summary->bytes_out = x->w.bytes;
+    summary->bytes_out = x->w.bytes;
     e = pb_writer_finish(&x->w);
     if (st == HVLOG_EXPORT_OK && e != 0)
         st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(e));
@@ -763,26 +666,17 @@ enum hvlog_export_status hvlog_export_perfetto_proto(const struct hvlog_trace_re
                                                     struct hvlog_export_summary *summary,
                                                     struct hvlog_export_error *err)
 {
-    static const struct hvlog_export_options defaults;
-    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
-    struct hvlog_export_summary local_summary;
     struct pp_export x;
-    uint32_t count = 0;
     enum hvlog_export_status st;
 
-    if (!r || !out_file)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
     memset(&x, 0, sizeof x);
-    memset(&local_summary, 0, sizeof local_summary);
     x.reader = r;
-    x.meta = hvlog_trace_reader_meta(r);
-    x.out_path = out_file;
-    x.summary = &local_summary;
     x.err = err;
-    st = run(&x, options ? options : &defaults, out_file, plans, &count);
-    export_plan_free(plans, count);
+    x.k.ops = &pp_ops;
+    x.k.arg = &x;
+    x.k.out_path = out_file;
+    x.k.err = err;
+    st = export_perfetto_run(r, out_file, options, summary, err, run, &x);
     free(x.t);
-    if (summary)
-        *summary = local_summary;
     return st;
 }
