@@ -597,7 +597,6 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
     struct hvlog_walk_expect expect;
     struct hvlog_trace_buffer b;
     enum hvlog_export_status st;
-    enum hvlog_walk_error werr;
     size_t got = 0;
     int e;
 
@@ -629,6 +628,7 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
         return corrupt(c, &b, "its header changed since it was indexed (the file changed)", err);
     {
         struct hvlog_buffer_summary walked;
+        enum hvlog_walk_error werr;
 
         werr = hvlog_buffer_walk(b.bytes, b.len, c->convention, &expect, &walked, fn, arg);
         if (werr != HVLOG_WALK_OK)
