@@ -27,6 +27,7 @@ int cli_cmd_decode(int argc, char **argv);
 int cli_cmd_stats(int argc, char **argv);
 int cli_cmd_export(int argc, char **argv);
 int cli_cmd_info(int argc, char **argv);
+int cli_cmd_snapshot(int argc, char **argv);
 int cli_cmd_top(int argc, char **argv);
 
 /* Print "hvlog: <message>" as one line on stderr. */

@@ -33,6 +33,7 @@
 #include "cli/record_live.h"
 #include "cli/record_kvm.h"
 #include "cli/record_mshv.h"
+#include "cli/record_snapshot.h"
 #include "cli/sim_root.h"
 #include "hvlog/capture/mshv.h"
 #include "hvlog/abi/calls.h"
@@ -113,6 +114,7 @@ static bool parse_file_mode(const char *text, unsigned *mode)
 struct recording {
     struct hvlog_trace_writer *writer; /* NULL: --relayd only, no -o */
     struct record_live *live;          /* --relayd, or NULL */
+    struct record_snapshot *snap;      /* --snapshot (then writer is NULL), or NULL */
     struct hvlog_export_error err;
     bool failed;
     uint64_t buffers, bytes, entries;
@@ -126,6 +128,7 @@ static void keep_buffer(void *arg, const struct hvlog_buffer_summary *s, const u
 
     rec->entries += s->entries;
     record_live_buffer(rec->live, s, bytes, len);
+    record_snapshot_buffer(rec->snap, s, bytes, len);
     if (rec->failed)
         return;
     if (rec->writer &&
@@ -242,6 +245,7 @@ int cli_cmd_record(int argc, char **argv)
         {"threads", required_argument, NULL, 'T'},
         {"from", required_argument, NULL, 'X'},
         {"diaglog", no_argument, NULL, 'Y'},
+        {"snapshot", no_argument, NULL, 1005},     {"snapshot-size", required_argument, NULL, 1006},
         {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
         {NULL, 0, NULL, 0},
     };
@@ -254,6 +258,7 @@ int cli_cmd_record(int argc, char **argv)
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
     struct record_live_options live_opts = {0};
+    struct record_snapshot_options snap_opts = {0};
     struct hvlog_sim *sim = NULL;
     struct hvlog_client *client = NULL;
     struct sim_root root = {0};
@@ -328,6 +333,8 @@ int cli_cmd_record(int argc, char **argv)
         case 1002: live_opts.hostname = optarg; break;
         case 1003: live_opts.session = optarg; break;
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
+        case 1005: snap_opts.enabled = true; break;
+        case 1006: if (!record_snapshot_parse_size(optarg, &snap_opts.ring_bytes)) return CLI_EXIT_USAGE; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
         case 'X': /* sim, kvm, or a real root's device path (record_mshv.c) */
             from_kvm = strcmp(optarg, "kvm") == 0;
@@ -350,7 +357,8 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: the trace directory is required (-o DIR), unless --relayd streams it");
         return CLI_EXIT_USAGE;
     }
-    if (!record_live_check(&live_opts))
+    if (!record_live_check(&live_opts) ||
+        !record_snapshot_check(&snap_opts, out, dev.device || dev.diaglog || dev.existing))
         return CLI_EXIT_USAGE;
     if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
         cli_error("record: %s", from_kvm ? "--diaglog, --reuse and --reset are for a real root's device, "
@@ -398,7 +406,11 @@ int cli_cmd_record(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     memset(&meta, 0, sizeof meta);
     sudo_owner(&owner_uid, &owner_gid);
-    if (out && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
+    if (out && snap_opts.enabled && /* the flight recorder: a ring, no trace file */
+        !(rec.snap = record_snapshot_open(out, &snap_opts, pages * HV_PAGE_SIZE, force, quiet,
+                                          file_mode, owner_uid, owner_gid)))
+        return CLI_EXIT_FAILURE;
+    if (out && !rec.snap && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
                     HVLOG_EXPORT_OK ||
                 hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
                     HVLOG_EXPORT_OK)) {
@@ -507,6 +519,8 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: %s", rec.err.message);
         goto out;
     }
+    if (rec.snap && !record_snapshot_start(rec.snap, &meta, sim, (uint32_t)lps, client))
+        goto out;
 
     wl = (struct hvlog_sim_workload){.events_per_lp = events, .rate_per_lp = (uint32_t)rate,
                                      .payload_min = 0, .payload_max = (uint32_t)payload,
@@ -524,6 +538,7 @@ int cli_cmd_record(int argc, char **argv)
         for (uint32_t vp = 0; vp < lps; vp++)
             handled += hvlog_client_poll(client, vp, &sink, &rec);
         record_live_tick(rec.live, client);
+        record_snapshot_tick(rec.snap);
         if (!events_given && t - start >= duration_ms * 1000000ull)
             break;
         if (tty && t - last_draw >= 100000000ull) { /* at most 10 redraws a second */
@@ -567,37 +582,19 @@ int cli_cmd_record(int argc, char **argv)
     }
     /* The host section's counters: the simulator's truths, which only it
      * (and its engine) can give; readers use them to cross-check. */
+    sim_root_lp_counts(sim, (uint32_t)lps, lp_rows);
     for (uint32_t lp = 0; lp < lps; lp++) {
         struct hvlog_sim_lp_counts c;
-        struct hvlog_scope_stats sc = {0};
 
         hvlog_sim_lp_counts(sim, lp, &c);
-        /* Cannot fail: the type is valid and lp < the engine's LP count. */
-        if (hvlog_engine_scope_stats(hvlog_sim_engine(sim), HvEventLogTypeLocalDiagnostics, lp,
-                                     &sc) != 0)
-            memset(&sc, 0, sizeof(sc));
-        /* Per LP means LocalDiagnostics, whose scopes are the LPs: there
-         * the losses by cause add up to lost. (The global type's one scope
-         * loses for the whole machine; its count is in the buffers' EventsLost.) */
-        lp_rows[lp] = (struct hvlog_trace_lp){
-            .lp = lp,
-            .logged = c.logged[HvEventLogTypeLocalDiagnostics],
-            .recorded = c.recorded[HvEventLogTypeLocalDiagnostics],
-            .lost = c.lost[HvEventLogTypeLocalDiagnostics],
-            .lost_no_buffer = sc.events_lost_no_buffer,
-            .lost_too_large = sc.events_lost_too_large,
-            /* Circular mode (§11.1): entries written (so in recorded), then
-             * overwritten when the scope reused a Complete buffer. Not in the
-             * trace and not lost (no EventsLost counts them): logged = in the
-             * trace + lost + overwritten. */
-            .overwritten = sc.events_overwritten,
-        };
         lost_total += c.lost[0] + c.lost[1];
         lost_lps += c.lost[0] + c.lost[1] != 0;
-        overwritten_total += sc.events_overwritten;
+        overwritten_total += lp_rows[lp].overwritten;
     }
     meta.lp_count = (uint32_t)lps;
     meta.lps = lp_rows;
+    if (rec.snap && !record_snapshot_finish(rec.snap, &meta))
+        goto out;
     if (rec.writer && hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* commit frees it in every case */
         cli_error("record: %s", rec.err.message);
@@ -627,6 +624,7 @@ int cli_cmd_record(int argc, char **argv)
 out:
     hvlog_trace_writer_abort(rec.writer);
     record_live_destroy(rec.live);
+    record_snapshot_destroy(rec.snap);
     free(meta.command_line);
     free(lp_rows);
     hvlog_client_destroy(root.client);

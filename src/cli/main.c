@@ -20,9 +20,12 @@ static const struct cli_command commands[] = {
      "       [--events N | --duration MS] [--rate EVENTS_PER_S] [--payload BYTES] [--global PER_MILLE]\n"
      "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc|qpc] [--sources all|MASK|hc,im,...]\n"
      "       [--abi 2013|current] [--mode regular|circular] [--file-mode OCTAL] [--threads N]\n"
+     "       [--snapshot [--snapshot-size SIZE]]   (flight recorder: DIR/snapshot-NNN on SIGUSR1 and at the end)\n"
      "       [--from sim|kvm|/dev/mshv_diag [--diaglog] [--reuse | --reset]]\n"
      "       [--relayd net://HOST[:CTRL[:DATA]] [--hostname NAME] [--session NAME] [--relayd-buffer SIZE]]\n"
      "       (no output directory with a relayd: the recording goes to relayd only)"},
+    {"snapshot", cli_cmd_snapshot, "write a flight recorder's snapshot now (hvlog record --snapshot)",
+     "hvlog snapshot PID [--timeout MS]"},
     {"decode", cli_cmd_decode, "print a trace's events, merged by time, or as JSON lines",
      "hvlog decode TRACE... [--json] [--lp N] [--type local|global|system|0..2] [--event NAME|0xTYPE]\n"
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt] [--tsc-hz HZ]\n"

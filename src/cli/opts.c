@@ -36,6 +36,35 @@ bool cli_number(const char *cmd, const char *name, const char *text, uint64_t mi
     return true;
 }
 
+bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
+              uint64_t *bytes)
+{
+    char *end;
+    uint64_t v;
+
+    errno = 0;
+    v = text ? strtoull(text, &end, 10) : 0;
+    if (text && !errno && end != text && text[0] != '-' && text[0] != '+') {
+        uint64_t unit = 1;
+
+        if (*end == 'K' || *end == 'k')
+            unit = 1ull << 10;
+        else if (*end == 'M' || *end == 'm')
+            unit = 1ull << 20;
+        else if (*end == 'G' || *end == 'g')
+            unit = 1ull << 30;
+        if (unit != 1)
+            end++;
+        if (*end == '\0' && v <= max / unit && v * unit >= min && v * unit <= max) {
+            *bytes = v * unit;
+            return true;
+        }
+    }
+    cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (%llu..%llu bytes), not '%s'",
+              cmd, name, (unsigned long long)min, (unsigned long long)max, text ? text : "");
+    return false;
+}
+
 bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
 {
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {

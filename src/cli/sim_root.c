@@ -90,3 +90,33 @@ void sim_root_close(struct sim_root *r)
     hvlog_sim_destroy(r->sim);
     memset(r, 0, sizeof *r);
 }
+
+void sim_root_lp_counts(struct hvlog_sim *sim, uint32_t lps, struct hvlog_trace_lp *rows)
+{
+    for (uint32_t lp = 0; lp < lps; lp++) {
+        struct hvlog_sim_lp_counts c;
+        struct hvlog_scope_stats sc = {0};
+
+        hvlog_sim_lp_counts(sim, lp, &c);
+        /* Cannot fail: the type is valid and lp < the engine's LP count. */
+        if (hvlog_engine_scope_stats(hvlog_sim_engine(sim), HvEventLogTypeLocalDiagnostics, lp,
+                                     &sc) != 0)
+            memset(&sc, 0, sizeof(sc));
+        /* Per LP means LocalDiagnostics, whose scopes are the LPs: there
+         * the losses by cause add up to lost. (The global type's one scope
+         * loses for the whole machine; its count is in the buffers' EventsLost.) */
+        rows[lp] = (struct hvlog_trace_lp){
+            .lp = lp,
+            .logged = c.logged[HvEventLogTypeLocalDiagnostics],
+            .recorded = c.recorded[HvEventLogTypeLocalDiagnostics],
+            .lost = c.lost[HvEventLogTypeLocalDiagnostics],
+            .lost_no_buffer = sc.events_lost_no_buffer,
+            .lost_too_large = sc.events_lost_too_large,
+            /* Circular mode (§11.1): entries written (so in recorded), then
+             * overwritten when the scope reused a Complete buffer. Not in the
+             * trace and not lost (no EventsLost counts them): logged = in the
+             * trace + lost + overwritten. */
+            .overwritten = sc.events_overwritten,
+        };
+    }
+}

@@ -14,6 +14,7 @@
 
 #include "hvlog/client/client.h"
 #include "hvlog/sim/sim.h"
+#include "hvlog/trace/trace.h"
 
 struct sim_root_config {
     uint32_t lps, domains, children, threads;
@@ -39,5 +40,10 @@ bool sim_root_open(const struct sim_root_config *c, struct sim_root *r, char *wh
                    size_t why_len);
 /* sim_root_close - the client, then the host; @r zeroed. */
 void sim_root_close(struct sim_root *r);
+
+/* sim_root_lp_counts - the host section's per-LP rows (the simulator's
+ * truths, LocalDiagnostics) for LPs 0..@lps-1 into @rows, read now: final
+ * once the LPs stopped, a moving point while they run. */
+void sim_root_lp_counts(struct hvlog_sim *sim, uint32_t lps, struct hvlog_trace_lp *rows);
 
 #endif

@@ -103,6 +103,7 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
         return;
     free(meta->command_line);
     free(meta->lps);
+    free(meta->snapshot.rows);
     memset(meta, 0, sizeof(*meta));
 }
 
@@ -110,6 +111,9 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
  * table serves the reader and the writer, so they cannot drift. */
 #define TRACE_LP_COUNTERS(X) \
     X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
+#define TRACE_SNAPSHOT_COUNTERS(X) \
+    X(buffers) X(entries) X(events_lost) X(overwritten_buffers) X(overwritten_entries) \
+    X(overwritten_events_lost)
 #define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
 #define TRACE_CLOSING_COUNTERS(X) TRACE_STATS_COUNTERS(X) X(entries) X(events_lost) X(corrupt)
 
@@ -347,6 +351,50 @@ static enum hvlog_export_status parse_lps(struct meta_parse *mp, const char *nam
     return HVLOG_EXPORT_OK;
 }
 
+/* v2 "snapshot" (optional): a flight-recorder snapshot's accounting. */
+static enum hvlog_export_status parse_snapshot(struct meta_parse *mp, const json_t *obj,
+                                               struct hvlog_trace_meta *meta)
+{
+    struct hvlog_trace_snapshot *sn = &meta->snapshot;
+    const json_t *arr;
+    const char *reason = NULL;
+    size_t count;
+
+    snprintf(mp->where, sizeof mp->where, "snapshot");
+    if (!json_is_object(obj))
+        return bad(mp, "", "not an object");
+    TRY(get_u64(mp, obj, "sequence", true, UINT64_MAX, &sn->sequence));
+    TRY(get_u64(mp, obj, "ring_bytes", false, UINT64_MAX, &sn->ring_bytes));
+    TRY(get_string(mp, obj, "reason", false, &reason));
+    if (reason && strlen(reason) >= sizeof sn->reason)
+        return bad(mp, "reason", "too long");
+    snprintf(sn->reason, sizeof sn->reason, "%s", reason ? reason : "");
+    arr = json_object_get(obj, "lps");
+    count = json_array_size(arr);
+    if (arr && !json_is_array(arr))
+        return bad(mp, "lps", "not an array");
+    /* From a text below 16 MiB: fewer than 2^32 elements. */
+    if (count && !(sn->rows = calloc(count, sizeof *sn->rows)))
+        return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < count; i++) {
+        const json_t *n = json_array_get(arr, i);
+        struct hvlog_trace_snapshot_lp *row = &sn->rows[i];
+
+        snprintf(mp->where, sizeof mp->where, "snapshot.lps[%u]", i);
+        if (!json_is_object(n))
+            return bad(mp, "", "not an object");
+        TRY(get_u32(mp, n, "type", true, HvEventLogTypeMaximumCurrent, &row->type));
+        TRY(get_u32(mp, n, "lp", true, UINT32_MAX, &row->lp));
+#define READ_SNAPSHOT_COUNTER(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &row->field));
+        TRACE_SNAPSHOT_COUNTERS(READ_SNAPSHOT_COUNTER)
+#undef READ_SNAPSHOT_COUNTER
+        sn->row_count = i + 1;
+    }
+    meta->snapshot_present = true;
+    mp->where[0] = '\0';
+    return HVLOG_EXPORT_OK;
+}
+
 static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *root,
                                            struct hvlog_trace_meta *meta)
 {
@@ -450,6 +498,9 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         }
         return HVLOG_EXPORT_OK;
     }
+    n = json_object_get(root, "snapshot");
+    if (n)
+        TRY(parse_snapshot(mp, n, meta));
     /* Version 2: "closing" is there once the recorder finished. */
     n = json_object_get(root, "closing");
     if (n) {
@@ -610,6 +661,31 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
             }
             hvlog_json_array_end(w);
         }
+        hvlog_json_object_end(w);
+    }
+    if (meta->snapshot_present) {
+        /* The flight recorder's accounting (record --snapshot). */
+        const struct hvlog_trace_snapshot *sn = &meta->snapshot;
+
+        hvlog_json_key(w, "snapshot");
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "sequence", sn->sequence);
+        hvlog_json_member_string(w, "reason", sn->reason);
+        hvlog_json_member_u64(w, "ring_bytes", sn->ring_bytes);
+        hvlog_json_key(w, "lps");
+        hvlog_json_array_begin(w);
+        for (uint32_t i = 0; i < sn->row_count && sn->rows; i++) {
+            const struct hvlog_trace_snapshot_lp *row = &sn->rows[i];
+
+            hvlog_json_object_begin(w);
+            hvlog_json_member_u64(w, "type", row->type);
+            hvlog_json_member_u64(w, "lp", row->lp);
+#define WRITE_SNAPSHOT_COUNTER(field) hvlog_json_member_u64(w, #field, row->field);
+            TRACE_SNAPSHOT_COUNTERS(WRITE_SNAPSHOT_COUNTER)
+#undef WRITE_SNAPSHOT_COUNTER
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
         hvlog_json_object_end(w);
     }
     if (meta->closed) {

@@ -122,6 +122,35 @@ struct hvlog_trace_lp {
 };
 
 /*
+ * A flight-recorder snapshot (`hvlog record --snapshot`, docs/trace-format.md
+ * section 2): per log type and LP, what the snapshot holds and what the
+ * recorder's ring dropped before it was taken. Root-side data: the recorder
+ * counts it from the buffers it released, so a real root can write it too.
+ * In every snapshot, per row: entries + overwritten_entries = the entries
+ * of every buffer released before it; events_lost + overwritten_events_lost
+ * = the EventsLost they reported.
+ */
+struct hvlog_trace_snapshot_lp {
+    uint32_t type;                    /* HV_EVENTLOG_TYPE */
+    uint32_t lp;                      /* header LogicalProcessor */
+    uint64_t buffers;                 /* in this snapshot */
+    uint64_t entries;
+    uint64_t events_lost;             /* sum of their EventsLost */
+    uint64_t overwritten_buffers;     /* released, then dropped from the ring */
+    uint64_t overwritten_entries;
+    uint64_t overwritten_events_lost;
+};
+
+#define HVLOG_TRACE_SNAPSHOT_REASON_MAX 16u
+struct hvlog_trace_snapshot {
+    uint64_t sequence;     /* 1, 2, ... within one recording */
+    uint64_t ring_bytes;   /* the ring's bound (--snapshot SIZE) */
+    char reason[HVLOG_TRACE_SNAPSHOT_REASON_MAX]; /* "request" (SIGUSR1) or "stop" */
+    uint32_t row_count;
+    struct hvlog_trace_snapshot_lp *rows;
+};
+
+/*
  * The metadata. For the writer the caller fills it and keeps ownership
  * (the writer only reads it; group file names are set by the writer). A
  * meta from hvlog_trace_meta_parse or a reader owns command_line and lps.
@@ -164,6 +193,10 @@ struct hvlog_trace_meta {
      * and rewrote the metadata). A version-1 file is always closed. A
      * recording without them was still being written, or died. */
     bool closed;
+    /* A flight-recorder snapshot (optional "snapshot" member, format 2):
+     * written when set; a parsed meta owns snapshot.rows. */
+    bool snapshot_present;
+    struct hvlog_trace_snapshot snapshot;
     struct {                    /* what the recording root's client saw (closing) */
         uint64_t messages;
         uint64_t buffers;
