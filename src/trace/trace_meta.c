@@ -360,9 +360,9 @@ static enum hvlog_export_status parse_snapshot(struct meta_parse *mp, const json
     const char *reason = NULL;
     size_t count;
 
-    snprintf(mp->where, sizeof mp->where, "snapshot");
     if (!json_is_object(obj))
-        return bad(mp, "", "not an object");
+        return bad(mp, "snapshot", "not an object");
+    snprintf(mp->where, sizeof mp->where, "snapshot");
     TRY(get_u64(mp, obj, "sequence", true, UINT64_MAX, &sn->sequence));
     TRY(get_u64(mp, obj, "ring_bytes", false, UINT64_MAX, &sn->ring_bytes));
     TRY(get_string(mp, obj, "reason", false, &reason));

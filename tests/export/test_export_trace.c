@@ -906,6 +906,71 @@ static void metadata_without_the_qpc_anchor_or_overwritten_reads_as_unknown(void
     hvlog_trace_meta_release(&meta);
 }
 
+/* A flight recorder's snapshot member (record --snapshot): written from
+ * the meta, read back row by row with the full u64 range; absent in a
+ * plain trace; a bad one is refused, naming the member. */
+static void the_snapshot_member_round_trips_and_is_checked(void **state)
+{
+    struct synth_spec s = spec_current;
+    char *dir = synth_path(*state, "t");
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_trace_snapshot_lp rows[2] = {
+        {1, 0, 3, 300, 7, 40, 4000, UINT64_MAX},
+        {0, 5, 1, 10, 0, 0, 0, 0},
+    };
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    const struct hvlog_trace_meta *m;
+    static const struct {
+        const char *snapshot;
+        const char *message;
+    } bad[] = {
+        {"[]", "snapshot: not an object"},
+        {"{}", "snapshot.sequence: missing"},
+        {"{\"sequence\":1,\"lps\":{}}", "snapshot.lps: not an array"},
+        {"{\"sequence\":1,\"lps\":[{\"lp\":0}]}", "snapshot.lps[0].type: missing"},
+        {"{\"sequence\":1,\"lps\":[{\"type\":3,\"lp\":0}]}", "snapshot.lps[0].type: out of range"},
+        {"{\"sequence\":1,\"lps\":[{\"type\":1,\"lp\":0,\"entries\":-1}]}",
+         "snapshot.lps[0].entries: not an unsigned"},
+        {"{\"sequence\":1,\"reason\":\"a reason far longer than sixteen\"}", "snapshot.reason: too long"},
+    };
+
+    synth_meta(&s, &meta);
+    meta.snapshot_present = true;
+    meta.snapshot.sequence = 12;
+    meta.snapshot.ring_bytes = 65536;
+    snprintf(meta.snapshot.reason, sizeof meta.snapshot.reason, "stop");
+    meta.snapshot.rows = rows;
+    meta.snapshot.row_count = 2;
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    m = hvlog_trace_reader_meta(r);
+    assert_true(m->snapshot_present);
+    assert_true(m->snapshot.sequence == 12);
+    assert_true(m->snapshot.ring_bytes == 65536);
+    assert_string_equal(m->snapshot.reason, "stop");
+    assert_int_equal(m->snapshot.row_count, 2);
+    assert_memory_equal(m->snapshot.rows, rows, sizeof rows);
+    hvlog_trace_close(r);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[1024];
+        struct hvlog_trace_meta back;
+
+        snprintf(text, sizeof text,
+                 "{\"format\":\"hvlog-trace\",\"version\":2,\"groups\":[{\"type\":1,"
+                 "\"file\":\"local.buffers\",\"header_convention\":\"current\",\"buffer_pages\":4}],"
+                 "\"snapshot\":%s}", bad[i].snapshot);
+        assert_int_equal(hvlog_trace_meta_parse(text, strlen(text), &back, &err),
+                         HVLOG_EXPORT_BAD_META);
+        if (!strstr(err.message, bad[i].message))
+            fail_msg("%s: '%s', not '%s'", bad[i].snapshot, err.message, bad[i].message);
+        hvlog_trace_meta_release(&back);
+    }
+    free(dir);
+}
+
 /* Issue 13, A1: a FIFO (or any non-regular file) where a data file or the
  * metadata should be is refused at once; opening it never waits for a
  * writer (this test would hang, and time out, if it did). */
@@ -1091,6 +1156,7 @@ int main(void)
         cmocka_unit_test(every_metadata_value_is_checked),
         T(metadata_strings_round_trip_through_the_file),
         T(qpc_anchor_and_overwritten_round_trip_through_the_file),
+        T(the_snapshot_member_round_trips_and_is_checked),
         cmocka_unit_test(metadata_without_the_qpc_anchor_or_overwritten_reads_as_unknown),
         cmocka_unit_test(status_names_and_texts_come_from_one_table),
     };
