@@ -473,6 +473,32 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "corrupt", m->stats.corrupt);
         hvlog_json_object_end(w);
     }
+    if (m->snapshot_present) {
+        /* A flight recorder's snapshot (record --snapshot): its accounting. */
+        hvlog_json_key(w, "snapshot");
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "sequence", m->snapshot.sequence);
+        hvlog_json_member_string(w, "reason", m->snapshot.reason);
+        hvlog_json_member_u64(w, "ring_bytes", m->snapshot.ring_bytes);
+        hvlog_json_key(w, "lps");
+        hvlog_json_array_begin(w);
+        for (uint32_t i = 0; i < m->snapshot.row_count; i++) {
+            const struct hvlog_trace_snapshot_lp *r = &m->snapshot.rows[i];
+
+            hvlog_json_object_begin(w);
+            hvlog_json_member_string(w, "type", hvlog_trace_group_short(r->type));
+            hvlog_json_member_u64(w, "lp", r->lp);
+            hvlog_json_member_u64(w, "buffers", r->buffers);
+            hvlog_json_member_u64(w, "entries", r->entries);
+            hvlog_json_member_u64(w, "events_lost", r->events_lost);
+            hvlog_json_member_u64(w, "overwritten_buffers", r->overwritten_buffers);
+            hvlog_json_member_u64(w, "overwritten_entries", r->overwritten_entries);
+            hvlog_json_member_u64(w, "overwritten_events_lost", r->overwritten_events_lost);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+        hvlog_json_object_end(w);
+    }
     if (m->host_present) {
         hvlog_json_key(w, "host");
         hvlog_json_object_begin(w);
@@ -539,6 +565,21 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
                    m->host.lps, m->host.domains, m->host.children, m->host.seed);
         else
             printf("host:        none (what a root knows only)\n");
+        if (m->snapshot_present) {
+            printf("snapshot:    number %" PRIu64 " (", m->snapshot.sequence);
+            print_escaped(stdout, m->snapshot.reason);
+            printf(") of a flight recorder, ring of %" PRIu64 " bytes\n", m->snapshot.ring_bytes);
+        }
+        for (uint32_t i = 0; m->snapshot_present && i < m->snapshot.row_count; i++) {
+            const struct hvlog_trace_snapshot_lp *r = &m->snapshot.rows[i];
+
+            printf("snapshot %-6s lp %-3" PRIu32 " %" PRIu64 " buffers, %" PRIu64 " events, %" PRIu64
+                   " lost in it; overwritten before it: %" PRIu64 " buffers, %" PRIu64 " events, %" PRIu64
+                   " lost\n",
+                   hvlog_trace_group_short(r->type) ? hvlog_trace_group_short(r->type) : "?", r->lp,
+                   r->buffers, r->entries, r->events_lost, r->overwritten_buffers,
+                   r->overwritten_entries, r->overwritten_events_lost);
+        }
     }
     for (uint32_t i = 0; i < m->group_count; i++) {
         const struct hvlog_trace_group *g = &m->groups[i];

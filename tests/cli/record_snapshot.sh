@@ -73,6 +73,18 @@ for n in 001 002 003; do
     "$hvlog" stats --json "$s" > "$work/stats-$n.json" || fail "stats of snapshot $n failed"
     "$hvlog" decode "$s" > /dev/null || fail "decode of snapshot $n failed"
 done
+# info shows the accounting (and its JSON is the file's).
+"$hvlog" info "$dir/snapshot-003" | grep -q '^snapshot: *number 3 (stop) of a flight recorder, ring of 32768 bytes$' ||
+    fail "info does not show the snapshot"
+"$hvlog" info --json "$dir/snapshot-003" | python3 -c '
+import json, sys
+i = json.load(sys.stdin)["snapshot"]
+f = json.load(open(sys.argv[1]))["snapshot"]
+names = ["global", "local", "system"]
+assert i["sequence"] == f["sequence"] and len(i["lps"]) == len(f["lps"])
+for a, b in zip(i["lps"], f["lps"]):
+    assert a["type"] == names[b["type"]] and all(a[k] == b[k] for k in b if k != "type"), (a, b)
+' "$dir/snapshot-003/hvlog-trace.json" || fail "info --json does not show the snapshot's rows"
 python3 - "$dir" "$work" "$size" << 'EOF' || fail "accounting (above)"
 import json, os, sys
 d, work, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
