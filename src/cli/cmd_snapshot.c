@@ -32,35 +32,6 @@
 #include "cli/opts.h"
 #include "cli/record_snapshot.h"
 
-struct ctl_state {
-    long pid;
-    uint64_t started, done;
-    char outcome[8]; /* "none", "ok", "failed" */
-};
-
-/* Read and parse the control file (under a shared lock: the recorder
- * rewrites it in place under an exclusive one). */
-static bool ctl_read(int fd, struct ctl_state *st)
-{
-    char text[256];
-    ssize_t n;
-    unsigned long long started, done;
-
-    if (flock(fd, LOCK_SH) != 0)
-        return false;
-    n = pread(fd, text, sizeof text - 1, 0);
-    (void)flock(fd, LOCK_UN);
-    if (n <= 0)
-        return false;
-    text[n] = '\0';
-    if (sscanf(text, "hvlog-snapshot 1\npid %ld\nstarted %llu\ndone %llu %7s", &st->pid, &started,
-               &done, st->outcome) != 4)
-        return false;
-    st->started = started;
-    st->done = done;
-    return true;
-}
-
 /* The control file PID holds open: its path into @path. */
 static bool find_control(long pid, char *path, size_t len)
 {
@@ -105,7 +76,7 @@ int cli_cmd_snapshot(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     uint64_t pid, timeout_ms = 10000, want;
-    struct ctl_state st;
+    struct record_snapshot_ctl st;
     char path[PATH_MAX], snap[PATH_MAX + 32];
     struct timespec nap = {0, 10000000}; /* 10 ms between looks */
     uint64_t waited_ms = 0;
@@ -128,7 +99,7 @@ int cli_cmd_snapshot(int argc, char **argv)
         cli_error("snapshot: %s: %s", path, strerror(errno));
         return CLI_EXIT_FAILURE;
     }
-    if (!ctl_read(fd, &st) || st.pid != (long)pid) {
+    if (!record_snapshot_ctl_read(fd, &st) || st.pid != (long)pid) {
         cli_error("snapshot: %s: not the control file of process %" PRIu64, path, pid);
         goto out;
     }
@@ -138,7 +109,7 @@ int cli_cmd_snapshot(int argc, char **argv)
         goto out;
     }
     for (;;) {
-        if (!ctl_read(fd, &st)) {
+        if (!record_snapshot_ctl_read(fd, &st)) {
             cli_error("snapshot: %s: unreadable", path);
             goto out;
         }

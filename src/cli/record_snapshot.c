@@ -199,6 +199,54 @@ static void ctl_write(struct record_snapshot *s)
     }
 }
 
+bool record_snapshot_ctl_read(int fd, struct record_snapshot_ctl *st)
+{
+    char text[256];
+    ssize_t n;
+    unsigned long long started, done;
+
+    if (flock(fd, LOCK_SH) != 0)
+        return false;
+    n = pread(fd, text, sizeof text - 1, 0);
+    (void)flock(fd, LOCK_UN);
+    if (n <= 0)
+        return false;
+    text[n] = '\0';
+    if (sscanf(text, "hvlog-snapshot 1\npid %ld\nstarted %llu\ndone %llu %7s", &st->pid, &started,
+               &done, st->outcome) != 4)
+        return false;
+    st->started = started;
+    st->done = done;
+    return true;
+}
+
+/* Create the control file @path, exclusively: one left by a recording that
+ * died is replaced; one whose recording lives is refused (two recorders
+ * would number their snapshots over each other). */
+static int ctl_create(const char *path, unsigned mode)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        struct record_snapshot_ctl st;
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        bool live;
+
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        live = fd >= 0 && record_snapshot_ctl_read(fd, &st) && st.pid > 0 &&
+               st.pid != (long)getpid() && (kill((pid_t)st.pid, 0) == 0 || errno == EPERM);
+        if (fd >= 0)
+            close(fd);
+        if (live) {
+            errno = EBUSY;
+            return -1;
+        }
+        (void)unlink(path); /* stale: its recording is gone */
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 /* ---- buffers ---- */
 
 /* Let go of one reference to @b. acq_rel: the last holder frees it (or, on
@@ -663,7 +711,12 @@ struct record_snapshot *record_snapshot_open(const char *dir, const struct recor
     sigemptyset(&sa.sa_mask);
     snapshot_asked = 0;
     sigaction(SIGUSR1, &sa, &s->old_usr1);
-    s->ctl_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    s->ctl_fd = ctl_create(path, mode);
+    if (s->ctl_fd < 0 && errno == EBUSY) {
+        cli_error("record: %s: a live hvlog record --snapshot writes %s", path, dir);
+        record_snapshot_destroy(s);
+        return NULL;
+    }
     if (s->ctl_fd < 0 || fchmod(s->ctl_fd, mode) != 0 ||
         (uid >= 0 && fchown(s->ctl_fd, (uid_t)uid, (gid_t)gid) != 0)) {
         cli_error("record: %s: %s", path, strerror(errno));

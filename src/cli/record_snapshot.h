@@ -25,6 +25,19 @@
 #define RECORD_SNAPSHOT_DEFAULT_BYTES (64ull << 20)
 #define RECORD_SNAPSHOT_MAX_BYTES (1ull << 40)
 
+/* The control file's text, as record_snapshot.c writes it. */
+struct record_snapshot_ctl {
+    long pid;              /* the recording's */
+    uint64_t started;      /* the last snapshot started, 0 = none */
+    uint64_t done;         /* the last one finished, 0 = none */
+    char outcome[8];       /* of done: "none", "ok" or "failed" */
+};
+
+/* record_snapshot_ctl_read - read and parse the control file open on @fd
+ * (under a shared flock: the recorder rewrites it in place under an
+ * exclusive one). False when it is not one. */
+bool record_snapshot_ctl_read(int fd, struct record_snapshot_ctl *st);
+
 struct record_snapshot_options {
     bool enabled;        /* --snapshot */
     uint64_t ring_bytes; /* --snapshot-size; 0 = the default */

@@ -15,7 +15,9 @@
 #   EventsLost the root saw (in it + overwritten) is at most host lost;
 # - refusals, one line each and nothing created: `hvlog snapshot` of a
 #   process that is not hvlog, of a plain recording, of no process; a bad
-#   or too small --snapshot-size; --snapshot-size alone; --from a device.
+#   or too small --snapshot-size; --snapshot-size alone; --from a device;
+#   a second recorder into a live one's directory; an existing directory
+#   without --force. A recorder killed outright is replaced with --force.
 # Budget: about 5 s.
 set -eu
 hvlog=$1 work=$2
@@ -53,6 +55,8 @@ p1=$("$hvlog" snapshot $pid) || fail "first hvlog snapshot failed"
 sleep 0.3
 p2=$("$hvlog" snapshot $pid --timeout 10000) || fail "second hvlog snapshot failed"
 [ "$p2" = "$dir/snapshot-002" ] || fail "second snapshot printed '$p2'"
+# A second flight recorder into the same directory is refused.
+refused 1 "a live hvlog record --snapshot writes" record -o "$dir" --snapshot --force --events 10
 # A plain recording is not a flight recorder.
 "$hvlog" record -o "$work/plain" --lps 1 --duration 60000 --rate 1000 --quiet &
 plain=$!
@@ -136,4 +140,14 @@ refused 1 "cannot hold one 16384-byte buffer" record -o "$work/bad" --snapshot -
 refused 2 "not a real root's device" record -o "$work/bad" --snapshot --from /dev/null
 refused 1 "exists" record -o "$dir" --snapshot --events 10
 [ ! -e "$work/bad" ] || fail "a refused recording left $work/bad"
+# A flight recorder killed outright leaves its control file; the next one
+# (--force) replaces it, and leaves nothing of it behind.
+k="$work/killed"
+"$hvlog" record -o "$k" --snapshot --lps 1 --duration 60000 --rate 1000 --quiet &
+kpid=$!
+wait_file "$k/hvlog-snapshot.ctl"
+kill -KILL $kpid; wait $kpid 2> /dev/null || true
+refused 1 "exists" record -o "$k" --snapshot --events 10
+"$hvlog" record -o "$k" --snapshot --force --lps 1 --events 100 --quiet || fail "--force after a killed recorder"
+[ "$(ls -A "$k")" = "snapshot-001" ] || fail "after a killed recorder: $(ls -A "$k")"
 echo "record_snapshot: ok"
