@@ -129,7 +129,8 @@ int cli_cmd_snapshot(int argc, char **argv)
         waited_ms += 10;
     }
     /* The control file's directory holds the snapshots. */
-    *strrchr(path, '/') = '\0';
+    if (strrchr(path, '/'))
+        *strrchr(path, '/') = '\0';
     snprintf(snap, sizeof snap, "%s/snapshot-%03" PRIu64, path, want);
     /* Sequences finish in order: when a later one finished too, the
      * directory says whether @want was written. */

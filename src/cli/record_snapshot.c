@@ -193,8 +193,9 @@ static void ctl_write(struct record_snapshot *s)
         return;
     /* Best effort: a failure here only makes `hvlog snapshot` time out. */
     if (flock(s->ctl_fd, LOCK_EX) == 0) {
-        if (pwrite(s->ctl_fd, text, (size_t)n, 0) != n)
-            (void)0;
+        ssize_t put = pwrite(s->ctl_fd, text, (size_t)n, 0);
+
+        (void)put;
         (void)flock(s->ctl_fd, LOCK_UN);
     }
 }
@@ -339,8 +340,15 @@ void record_snapshot_buffer(struct record_snapshot *s, const struct hvlog_buffer
     if (!s)
         return;
     a = acct_row(s, sum->type, sum->logical_processor);
-    if (!a)
-        return; /* out of memory for a counter row: warned below on the next miss */
+    if (!a) {
+        /* A type the trace has no group for (the client never passes one),
+         * or no memory for a counter row: neither kept nor counted. */
+        if (!s->oom_warned)
+            cli_error("record: a buffer of type %" PRIu32 " LP %" PRIu32 " could not be kept or "
+                      "counted by the snapshot ring", sum->type, sum->logical_processor);
+        s->oom_warned = true;
+        return;
+    }
     /* Make room: the ring never holds more than SIZE (open checked that
      * one buffer fits). */
     while (s->count > 0 && s->held_bytes + len > s->ring_bytes)
