@@ -46,7 +46,8 @@
  * handed. s->lock guards job, busy, quit, the outcome (started, done,
  * done_ok, done_error, report_due) and the control file's writes; the
  * writer waits on s->cond for a job, the main thread on it for the writer
- * to be free. A buffer's refs is atomic (see snap_release).
+ * to be free. A buffer's refs is atomic (see snap_release). Lock order:
+ * s->lock, then the control file's flock (ctl_write); nothing else nests.
  *
  * The control file, DIR/hvlog-snapshot.ctl, is how `hvlog snapshot PID`
  * finds the recording (it is among PID's open files) and learns when its
