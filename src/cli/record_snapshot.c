@@ -201,11 +201,34 @@ static void ctl_write(struct record_snapshot *s)
     }
 }
 
+/* "NAME VALUE\n" at *@p: VALUE into @out, *@p past the line. */
+static bool ctl_field(const char **p, const char *name, uint64_t *out)
+{
+    size_t len = strlen(name);
+    char *end;
+
+    if (strncmp(*p, name, len) != 0 || (*p)[len] != ' ')
+        return false;
+    *p += len + 1;
+    while (**p == ' ')
+        (*p)++;
+    if (**p < '0' || **p > '9')
+        return false;
+    errno = 0;
+    *out = strtoull(*p, &end, 10);
+    if (errno)
+        return false;
+    *p = end;
+    return true;
+}
+
 bool record_snapshot_ctl_read(int fd, struct record_snapshot_ctl *st)
 {
     char text[256];
+    const char *p = text;
+    uint64_t pid = 0;
     ssize_t n;
-    unsigned long long started, done;
+    size_t word;
 
     if (flock(fd, LOCK_SH) != 0)
         return false;
@@ -214,11 +237,19 @@ bool record_snapshot_ctl_read(int fd, struct record_snapshot_ctl *st)
     if (n <= 0)
         return false;
     text[n] = '\0';
-    if (sscanf(text, "hvlog-snapshot 1\npid %ld\nstarted %llu\ndone %llu %7s", &st->pid, &started,
-               &done, st->outcome) != 4)
+    if (strncmp(p, "hvlog-snapshot 1\n", 17) != 0)
         return false;
-    st->started = started;
-    st->done = done;
+    p += 17;
+    if (!ctl_field(&p, "pid", &pid) || *p++ != '\n' || pid == 0 || pid > INT32_MAX ||
+        !ctl_field(&p, "started", &st->started) || *p++ != '\n' ||
+        !ctl_field(&p, "done", &st->done) || *p++ != ' ')
+        return false;
+    word = strcspn(p, " \n");
+    if (word == 0 || word >= sizeof st->outcome)
+        return false;
+    memcpy(st->outcome, p, word);
+    st->outcome[word] = '\0';
+    st->pid = (long)pid;
     return true;
 }
 
@@ -262,16 +293,14 @@ static bool snap_release(struct snap_buf *b)
 
 static struct snap_acct *acct_row(struct record_snapshot *s, uint32_t type, uint32_t lp)
 {
-    uint32_t want;
-
     if (type >= HVLOG_TYPE_COUNT)
         return NULL;
     if (lp >= SNAP_MAX_LP_ROWS)
         lp = SNAP_MAX_LP_ROWS - 1;
     if (lp >= s->acct_rows[type]) {
         struct snap_acct *grown;
+        uint32_t want = s->acct_rows[type] ? s->acct_rows[type] : 16;
 
-        want = s->acct_rows[type] ? s->acct_rows[type] : 16;
         while (want <= lp)
             want *= 2;
         if (want > SNAP_MAX_LP_ROWS)
@@ -320,10 +349,10 @@ static bool ring_grow(struct record_snapshot *s)
 
     if (s->count < s->cap)
         return true;
-    slot = calloc(cap, sizeof *slot);
+    slot = calloc(cap, sizeof(struct snap_buf *));
     if (!slot)
         return false;
-    for (size_t i = 0; i < s->count; i++)
+    for (size_t i = 0; s->cap && i < s->count; i++) /* no slots yet: nothing to move */
         slot[i] = s->slot[(s->head + i) % s->cap];
     free(s->slot);
     s->slot = slot;
@@ -423,7 +452,7 @@ static struct snap_job *job_make(struct record_snapshot *s, const char *reason,
     job->sequence = s->next_sequence;
     if (s->meta.command_line && !(job->meta.command_line = strdup(s->meta.command_line)))
         goto fail;
-    job->bufs = malloc((s->count ? s->count : 1) * sizeof *job->bufs);
+    job->bufs = malloc((s->count ? s->count : 1) * sizeof(struct snap_buf *));
     if (!job->bufs)
         goto fail;
     for (size_t i = 0; i < s->count; i++) {
@@ -766,8 +795,6 @@ bool record_snapshot_start(struct record_snapshot *s, const struct hvlog_trace_m
 
 void record_snapshot_destroy(struct record_snapshot *s)
 {
-    struct sigaction ign;
-    char path[4096];
 
     if (!s)
         return;
@@ -790,6 +817,9 @@ void record_snapshot_destroy(struct record_snapshot *s)
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++)
         free(s->acct[t]);
     if (s->ctl_fd >= 0) {
+        struct sigaction ign;
+        char path[4096];
+
         snprintf(path, sizeof path, "%s/%s", s->dir, RECORD_SNAPSHOT_CONTROL);
         (void)unlink(path); /* a waiter still reads the last state through its own fd */
         close(s->ctl_fd);
