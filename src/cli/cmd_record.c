@@ -243,6 +243,7 @@ int cli_cmd_record(int argc, char **argv)
         {"from", required_argument, NULL, 'X'},
         {"diaglog", no_argument, NULL, 'Y'},
         {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
+        {"compress", no_argument, NULL, 1005},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -253,6 +254,7 @@ int cli_cmd_record(int argc, char **argv)
     bool mode_given = false;
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
+    unsigned compress = 0; /* --compress: HVLOG_TRACE_COMPRESS (docs/trace-format.md section 1) */
     struct record_live_options live_opts = {0};
     struct hvlog_sim *sim = NULL;
     struct hvlog_client *client = NULL;
@@ -328,6 +330,7 @@ int cli_cmd_record(int argc, char **argv)
         case 1002: live_opts.hostname = optarg; break;
         case 1003: live_opts.session = optarg; break;
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
+        case 1005: compress = HVLOG_TRACE_COMPRESS; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
         case 'X': /* sim, kvm, or a real root's device path (record_mshv.c) */
             from_kvm = strcmp(optarg, "kvm") == 0;
@@ -350,6 +353,11 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: the trace directory is required (-o DIR), unless --relayd streams it");
         return CLI_EXIT_USAGE;
     }
+    if (compress && !out) {
+        cli_error("record: --compress compresses the trace directory, and --relayd alone writes none "
+                  "(add -o DIR)");
+        return CLI_EXIT_USAGE;
+    }
     if (!record_live_check(&live_opts))
         return CLI_EXIT_USAGE;
     if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
@@ -361,7 +369,7 @@ int cli_cmd_record(int argc, char **argv)
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
-            sources, dev.diaglog, dev.existing, argc, argv};
+            sources, dev.diaglog, dev.existing, argc, argv, compress};
         sudo_owner(&dev.owner_uid, &dev.owner_gid);
         return cli_record_mshv(&dev);
     }
@@ -398,7 +406,8 @@ int cli_cmd_record(int argc, char **argv)
         return CLI_EXIT_FAILURE;
     memset(&meta, 0, sizeof meta);
     sudo_owner(&owner_uid, &owner_gid);
-    if (out && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
+    if (out && (hvlog_trace_writer_create(out, (force ? HVLOG_TRACE_FORCE : 0) | compress, &rec.writer,
+                                          &rec.err) !=
                     HVLOG_EXPORT_OK ||
                 hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
                     HVLOG_EXPORT_OK)) {
