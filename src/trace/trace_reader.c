@@ -360,9 +360,14 @@ static void count_present(struct hvlog_trace_reader *r)
 
     for (uint32_t i = 0; i < r->meta.group_count; i++) {
         const struct hvlog_trace_group *g = &r->meta.groups[i];
-        char *file = export_join(r->dir, g->file);
+        char *file;
         struct stat st;
 
+        /* A compressed file's length says nothing of its buffers; a
+         * version-3 recording counts them per group (buffers_written). */
+        if (g->compression != HVLOG_TRACE_COMPRESSION_NONE)
+            return;
+        file = export_join(r->dir, g->file);
         /* A cut buffer counts: the cursor reports it as the tail. */
         if (file && stat(file, &st) == 0 && S_ISREG(st.st_mode) && g->buffer_pages)
             present += ((uint64_t)st.st_size + (uint64_t)g->buffer_pages * HV_PAGE_SIZE - 1) /
@@ -735,7 +740,7 @@ int export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
 
 bool export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
 {
-    return c->frames != NULL || c->zdec != NULL;
+    return c->zdec != NULL; /* created for a compressed group only */
 }
 
 int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,

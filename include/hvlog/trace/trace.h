@@ -370,7 +370,8 @@ HVLOG_API const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r
 struct hvlog_trace_buffer {
     uint64_t file_index;   /* position in the group file, from 0 (in a raw file of
                             * several types: among all its buffers) */
-    uint64_t file_offset;  /* where it starts: file_index x buffer bytes in a group file */
+    uint64_t file_offset;  /* where it starts: file_index x buffer bytes in a group file;
+                            * in a compressed one, where its zstd frame starts */
     const uint8_t *bytes;
     size_t len;
     struct hvlog_buffer_summary summary; /* valid when the buffer passed its checks */
