@@ -208,7 +208,10 @@ int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, 
 
 /* ---- compressed group files (zframe.c, docs/trace-format.md section 1) ---- */
 
-#define EXPORT_ZFRAME_PREFIX 12u /* skippable-frame magic, its size 4, the frame's length */
+/* A unit's prefix: skippable-frame magic, its size (76), the frame's
+ * length, then at EXPORT_ZFRAME_HEADER_AT a copy of the buffer's header. */
+#define EXPORT_ZFRAME_PREFIX 84u
+#define EXPORT_ZFRAME_HEADER_AT 12u
 /* Level of HVLOG_TRACE_COMPRESS: zstd's fastest positive level, because
  * the recorder compresses on its drain path (bench/TRACE-RESULTS.md). */
 #define EXPORT_ZFRAME_LEVEL 1
@@ -229,7 +232,8 @@ int export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, co
 
 /* Where one buffer's frame is in a compressed group file. */
 struct export_zframe {
-    uint64_t offset; /* of the zstd frame, after its prefix */
+    uint64_t offset; /* of the zstd frame, after its prefix (whose last 72 bytes
+                      * are the header's copy) */
     uint32_t size;   /* the frame's bytes, at most ZSTD_compressBound(buffer) */
 };
 

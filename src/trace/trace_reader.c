@@ -34,11 +34,13 @@
  * one prefixed zstd frame per buffer. Opening its cursor steps through the
  * prefixes once and keeps a table of where each frame starts (12 bytes of
  * the file read, 16 bytes of table kept, per buffer); reading buffer i
- * then reads frame i into the cursor's frame buffer (at most
- * ZSTD_compressBound of a buffer) and decompresses it into the cursor's
- * one buffer, where checks 2 to 4 run as for a plain file. Check 1 becomes
- * the frame's: it must say, and decompress to, exactly the group's buffer
- * size, else that buffer is corrupt and the next is found by its prefix.
+ * then reads frame i, with the copy of the buffer's header its prefix
+ * ends with, into the cursor's frame buffer (at most ZSTD_compressBound of
+ * a buffer, plus 72) and decompresses it into the cursor's one buffer,
+ * where checks 2 to 4 run as for a plain file. Check 1 becomes the
+ * frame's: it must say, and decompress to, exactly the group's buffer
+ * size, and the copy must be the header, else that buffer is corrupt and
+ * the next is found by its prefix. The header-only index reads the copy.
  * A torn last unit is a torn last buffer; bytes no prefix describes are
  * reported once, at the end, as corrupt.
  */
@@ -466,7 +468,9 @@ static enum hvlog_export_status open_compressed(struct hvlog_trace_cursor *c, ui
     char why[96];
 
     c->zdec = export_zdec_create();
-    c->zbuf = malloc(export_zframe_bound(c->stride) - EXPORT_ZFRAME_PREFIX);
+    /* The header's copy and the frame, read together. */
+    c->zbuf = malloc(HV_EVENTLOG_BUFFER_HEADER_SIZE + export_zframe_bound(c->stride) -
+                     EXPORT_ZFRAME_PREFIX);
     if (!c->zdec || !c->zbuf)
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     status = export_zframe_scan(c->fd, file_size, c->stride, &c->frames, &c->count, &end, &damaged,
@@ -623,8 +627,9 @@ static bool buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_inde
 static int load_buffer(struct hvlog_trace_cursor *c, uint64_t file_index, uint64_t offset,
                        uint8_t *dst, char *why, size_t why_size)
 {
-    size_t got = 0, want = c->frames ? c->frames[file_index].size : c->stride;
-    int e = export_pread_all(c->fd, c->frames ? c->zbuf : dst, want, offset, &got);
+    const size_t copy = c->frames ? HV_EVENTLOG_BUFFER_HEADER_SIZE : 0;
+    size_t got = 0, want = c->frames ? copy + c->frames[file_index].size : c->stride;
+    int e = export_pread_all(c->fd, c->frames ? c->zbuf : dst, want, offset - copy, &got);
 
     if (e != 0)
         return e;
@@ -632,7 +637,15 @@ static int load_buffer(struct hvlog_trace_cursor *c, uint64_t file_index, uint64
         snprintf(why, why_size, "truncated while reading buffer %llu", (unsigned long long)file_index);
         return EIO;
     }
-    if (c->frames && !export_zdec_buffer(c->zdec, c->zbuf, want, dst, c->stride, why, why_size)) {
+    if (!c->frames)
+        return 0;
+    if (!export_zdec_buffer(c->zdec, c->zbuf + copy, want - copy, dst, c->stride, why, why_size)) {
+        memset(dst, 0, c->stride);
+        return EBADMSG;
+    }
+    /* The index may have read the copy (read_header): it must be the header. */
+    if (memcmp(dst, c->zbuf, copy) != 0) {
+        snprintf(why, why_size, "the copy of its header in its prefix is not its header");
         memset(dst, 0, c->stride);
         return EBADMSG;
     }
@@ -808,23 +821,12 @@ static enum hvlog_export_status read_header(struct hvlog_trace_cursor *c, uint64
                            hvlog_trace_group_short(c->type), (unsigned long long)file_index);
     out->file_index = file_index;
     out->bytes = c->bytes;
-    if (c->frames) {
-        /* A frame has no header of its own to read: the buffer is
-         * decompressed whole (one-shot; a partial decompression would need
-         * zstd's streaming window, sized by the frame's own claim). */
-        char why[160] = "";
-
-        out->len = c->stride;
-        e = load_buffer(c, file_index, out->file_offset, c->bytes, why, sizeof why);
-        if (e == EBADMSG)
-            return corrupt(c, out, why, err);
-        if (e == EIO && why[0])
-            return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: %s", c->file, why);
-        if (e != 0)
-            return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
-        return check_header(c, out, &out->summary, err);
-    }
-    e = export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE, out->file_offset, &got);
+    /* A compressed buffer's header is read from the copy in its unit's
+     * prefix, just before its frame (zframe.c): no decompression here. */
+    e = export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE,
+                         c->frames ? out->file_offset - HV_EVENTLOG_BUFFER_HEADER_SIZE
+                                   : out->file_offset,
+                         &got);
     if (e != 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
     if (got < HV_EVENTLOG_BUFFER_HEADER_SIZE)

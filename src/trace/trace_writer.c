@@ -29,7 +29,7 @@
  * its file back to the last whole buffer first, so what it leaves decodes.
  *
  * Compressed (HVLOG_TRACE_COMPRESS): each buffer is turned into one unit
- * (zframe.c: a 12-byte prefix and one zstd frame) and the unit is written
+ * (zframe.c: an 84-byte prefix and one zstd frame) and the unit is written
  * with the same single write as a plain buffer, so the crash rules are the
  * same: a unit reaches the file whole or is cut off (or left torn, for the
  * readers to leave out). Records files are written plain.

@@ -5,16 +5,21 @@
  *
  *   offset  size  field
  *        0     4  0x184D2A5E  a zstd skippable frame's magic (RFC 8878 §3.1.2)
- *        4     4  4           the skippable frame's user-data size
+ *        4     4  76          the skippable frame's user-data size
  *        8     4  N           the length of the zstd frame that follows
- *       12     N  one zstd frame: the whole buffer, its content size in the
+ *       12    72  a copy of the buffer's 72-byte header (spec §4.4)
+ *       84     N  one zstd frame: the whole buffer, its content size in the
  *                 frame header, a content checksum
  *
  * all little-endian. The file is therefore a valid zstd stream (`zstd -d`
  * skips the skippable frames and writes the raw buffers, which hvlog reads
  * as a raw buffer file), and a reader finds buffer i without decompressing
  * buffers 0..i-1: it steps from prefix to prefix, 12 bytes read per buffer,
- * and builds a table of where each frame starts. A frame that does not
+ * and builds a table of where each frame starts. The header copy lets the
+ * exporters' header-only index (trace_reader.c, read_header) read 72 bytes
+ * instead of decompressing the buffer, as it does in a plain file; a
+ * reader that decompresses a buffer checks that the copy is its header,
+ * so a copy that lies is that buffer's corruption. A frame that does not
  * decompress to exactly one buffer is that buffer's corruption only: the
  * next unit is found by the prefix, as a lying buffer header is skipped by
  * position in a plain file. Only a damaged prefix loses the rest of the
@@ -33,14 +38,18 @@
 #include <zstd.h>
 
 #include "trace/trace_internal.h"
+#include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
 
 /* The nibble E of the skippable range 0x184D2A50..5F is hvlog's choice:
  * zstd gives the 16 values no meaning. */
 #define ZFRAME_MAGIC 0x184D2A5Eu
-#define ZFRAME_USER_BYTES 4u
+#define ZFRAME_USER_BYTES (4u + HV_EVENTLOG_BUFFER_HEADER_SIZE)
 
-_Static_assert(EXPORT_ZFRAME_PREFIX == 8u + ZFRAME_USER_BYTES, "prefix: magic, size, frame length");
+_Static_assert(EXPORT_ZFRAME_PREFIX == 8u + ZFRAME_USER_BYTES,
+               "prefix: magic, size, frame length, the header's copy");
+_Static_assert(EXPORT_ZFRAME_HEADER_AT + HV_EVENTLOG_BUFFER_HEADER_SIZE == EXPORT_ZFRAME_PREFIX,
+               "the header's copy ends the prefix");
 
 size_t export_zframe_bound(uint32_t buffer_bytes)
 {
@@ -104,6 +113,7 @@ int export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, co
     hvlog_store_le32(z->out, ZFRAME_MAGIC);
     hvlog_store_le32(z->out + 4, ZFRAME_USER_BYTES);
     hvlog_store_le32(z->out + 8, (uint32_t)n);
+    memcpy(z->out + EXPORT_ZFRAME_HEADER_AT, bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE);
     *unit = z->out;
     *unit_len = EXPORT_ZFRAME_PREFIX + n;
     return 0;
@@ -122,7 +132,7 @@ enum hvlog_export_status export_zframe_scan(int fd, uint64_t file_size, uint32_t
     *damaged = false;
     why[0] = '\0';
     while (file_size - off >= EXPORT_ZFRAME_PREFIX) {
-        uint8_t p[EXPORT_ZFRAME_PREFIX];
+        uint8_t p[EXPORT_ZFRAME_HEADER_AT]; /* the header's copy is read with the frame */
         size_t got = 0;
         uint32_t len;
         int e = export_pread_all(fd, p, sizeof p, off, &got);

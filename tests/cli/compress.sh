@@ -8,9 +8,10 @@
 #      group says "zstd", and every event the host says it recorded decodes.
 #   3. A torn last unit: an error in a finished trace; left out with a note
 #      in an unfinished one, which then reads as if the unit were absent.
-#   4. A damaged frame, and a frame claiming a huge content size: that
-#      buffer alone is refused (one line naming it); --skip-corrupt reads
-#      the others.
+#   4. A damaged frame, a frame claiming a huge content size, a prefix
+#      whose copy of the header lies: that buffer alone is refused (one
+#      line naming it) by decode, and by the exports, whose index reads
+#      the copy; --skip-corrupt reads the others.
 #   5. A damaged prefix: everything before it reads; the rest is reported.
 #   6. A compression this hvlog does not know is refused in one line.
 set -eu
@@ -63,31 +64,38 @@ recorded=$(python3 -c 'import json,sys; print(sum(l["recorded"] for l in json.lo
 # ---- helpers: rewrite units of a compressed group file ----
 # units.py FILE CMD ARGS: cut N (keep the first N units), trunc BYTES,
 # flip K (a byte in frame K), huge K (frame K replaced by one claiming
-# 2^40 bytes), prefix K (unit K's magic broken). Prints what it did.
+# 2^40 bytes), copy K (a byte of unit K's header copy: its TimeStamp),
+# prefix K (unit K's magic broken). Prints unit K's offset (trunc: the
+# new length). A unit: magic, 76, N, the buffer's 72-byte header, frame.
 cat > "$work/units.py" <<'EOF'
 import struct, sys
 path, cmd = sys.argv[1], sys.argv[2]
 arg = int(sys.argv[3])
 data = bytearray(open(path, "rb").read())
+P = 84
 units, off = [], 0
 while off < len(data):
-    magic, four, n = struct.unpack_from("<III", data, off)
-    assert magic == 0x184D2A5E and four == 4, (off, hex(magic))
+    magic, size, n = struct.unpack_from("<III", data, off)
+    assert magic == 0x184D2A5E and size == 76, (off, hex(magic))
     units.append((off, n))
-    off += 12 + n
+    off += P + n
 if cmd == "cut":
     data = data[:units[arg][0]]
 elif cmd == "trunc":
     data = data[:len(data) - arg]
 elif cmd == "flip":
     o, n = units[arg]
-    data[o + 12 + n // 2] ^= 0x5A
+    data[o + P + n // 2] ^= 0x5A
+elif cmd == "copy":
+    o, n = units[arg]
+    data[o + 12 + 8] ^= 0x01  # TimeStamp, 8 bytes in: still a header that passes
 elif cmd == "huge":
     o, n = units[arg]
     # A raw 16-byte block, but a header saying 2^40 bytes (single segment, 8-byte size).
     frame = b"\x28\xb5\x2f\xfd" + bytes([0xE0]) + struct.pack("<Q", 1 << 40) + \
         bytes([(16 << 3) | 1, 0, 0]) + bytes(16)
-    data = data[:o] + struct.pack("<III", 0x184D2A5E, 4, len(frame)) + frame + data[o + 12 + n:]
+    data = data[:o] + struct.pack("<III", 0x184D2A5E, 76, len(frame)) + data[o + 12:o + P] + frame + \
+        data[o + P + n:]
 elif cmd == "prefix":
     o, n = units[arg]
     data[o] ^= 0xFF
@@ -118,7 +126,7 @@ unclose "$work/torn"
 [ "$(wc -l < "$work/torn.err")" -eq 1 ] && grep -q "left out" "$work/torn.err" || fail "no one-line note: $(cat "$work/torn.err")"
 units=$(python3 -c 'import struct,sys
 d=open(sys.argv[1],"rb").read(); o=n=0
-while o < len(d): o += 12 + struct.unpack_from("<I", d, o + 8)[0]; n += 1
+while o < len(d): o += 84 + struct.unpack_from("<I", d, o + 8)[0]; n += 1
 print(n)' "$work/c/t/$z")
 copy cut
 python3 "$work/units.py" "$work/cut/$z" cut $((units - 1)) > /dev/null
@@ -127,8 +135,8 @@ unclose "$work/cut"
 cmp -s "$work/torn.txt" "$work/cut.txt" || fail "a torn last unit does not read as if it were absent"
 [ "$(wc -l < "$work/cut.txt")" -lt 60000 ] || fail "the cut trace holds every event"
 
-# ---- 4. a damaged frame, a frame claiming 2^40 bytes ----
-for how in flip huge; do
+# ---- 4. a damaged frame, a frame claiming 2^40 bytes, a lying header copy ----
+for how in flip huge copy; do
     copy $how
     at=$(python3 "$work/units.py" "$work/$how/$z" $how 5)
     if "$hvlog" decode "$work/$how" > /dev/null 2> "$work/$how.err"; then fail "$how: decoded"; fi
@@ -136,14 +144,21 @@ for how in flip huge; do
     case $how in
     flip) why="its zstd frame does not decompress to the buffer" ;;
     huge) why="its zstd frame says 1099511627776 bytes, but the group's buffers are 16384 bytes" ;;
+    copy) why="the copy of its header in its prefix is not its header" ;;
     esac
-    grep -Fq "$work/$how/$z: buffer 5 at byte $((at + 12)): $why" "$work/$how.err" ||
+    grep -Fq "$work/$how/$z: buffer 5 at byte $((at + 84)): $why" "$work/$how.err" ||
         fail "$how: unexpected message: $(cat "$work/$how.err")"
     "$hvlog" decode --skip-corrupt "$work/$how" > "$work/$how.txt" 2> "$work/$how.err" || fail "$how --skip-corrupt: exit $?"
     n=$(wc -l < "$work/$how.txt")
     [ "$n" -gt 55000 ] && [ "$n" -lt 60000 ] || fail "$how --skip-corrupt: $n events"
     "$hvlog" stats --json "$work/$how" > /dev/null 2>&1 && fail "$how: stats succeeded"
     for f in ctf perfetto; do
+        if "$hvlog" export "$work/$how" --format $f -o "$work/$how.$f" > /dev/null 2> "$work/$how.$f.err"; then
+            fail "$how: export $f succeeded"
+        fi
+        grep -Fq "$work/$how/$z: buffer 5 at byte $((at + 84)): " "$work/$how.$f.err" ||
+            fail "$how: export $f: $(cat "$work/$how.$f.err")"
+        [ ! -e "$work/$how.$f" ] || fail "$how: export $f left output"
         "$hvlog" export "$work/$how" --format $f -o "$work/$how.$f" --skip-corrupt > /dev/null 2>&1 ||
             fail "$how: export $f --skip-corrupt"
     done
