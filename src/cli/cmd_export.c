@@ -421,6 +421,8 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "type", g->type);
         hvlog_json_member_string(w, "name", name ? name : "?");
         hvlog_json_member_string(w, "file", g->file);
+        hvlog_json_member_string(w, "compression",
+                                 g->compression == HVLOG_TRACE_COMPRESSION_ZSTD ? "zstd" : "none");
         hvlog_json_member_string(w, "header_convention",
                                  g->convention == HVLOG_ABI_CURRENT ? "current" : "2013");
         hvlog_json_member_u64(w, "buffers_in_file", files[i].buffers);
@@ -591,6 +593,8 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
                g->buffer_pages);
         if (g->buffers_written_known)
             printf(" (%" PRIu64 " written)", g->buffers_written);
+        if (g->compression == HVLOG_TRACE_COMPRESSION_ZSTD)
+            printf(", zstd-compressed");
         if (files[i].torn)
             printf(", %" PRIu64 " bytes of a torn last buffer left out", files[i].torn);
         printf("; count %" PRIu32 ", threshold %" PRIu32 ", time basis %s, mode %s, sources 0x%" PRIx64,

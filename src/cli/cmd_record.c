@@ -247,6 +247,7 @@ int cli_cmd_record(int argc, char **argv)
         {"diaglog", no_argument, NULL, 'Y'},
         {"snapshot", no_argument, NULL, 1005},     {"snapshot-size", required_argument, NULL, 1006},
         {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
+        {"compress", no_argument, NULL, 1007},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -257,6 +258,7 @@ int cli_cmd_record(int argc, char **argv)
     bool mode_given = false;
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
+    unsigned compress = 0; /* --compress: HVLOG_TRACE_COMPRESS (docs/trace-format.md section 1) */
     struct record_live_options live_opts = {0};
     struct record_snapshot_options snap_opts = {0};
     struct hvlog_sim *sim = NULL;
@@ -335,6 +337,7 @@ int cli_cmd_record(int argc, char **argv)
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
         case 1005: snap_opts.enabled = true; break;
         case 1006: if (!record_snapshot_parse_size(optarg, &snap_opts.ring_bytes)) return CLI_EXIT_USAGE; break;
+        case 1007: compress = HVLOG_TRACE_COMPRESS; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
         case 'X': /* sim, kvm, or a real root's device path (record_mshv.c) */
             from_kvm = strcmp(optarg, "kvm") == 0;
@@ -357,6 +360,12 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: the trace directory is required (-o DIR), unless --relayd streams it");
         return CLI_EXIT_USAGE;
     }
+    if (compress && !out) {
+        cli_error("record: --compress compresses the trace directory, and --relayd alone writes none "
+                  "(add -o DIR)");
+        return CLI_EXIT_USAGE;
+    }
+    snap_opts.compress = compress != 0;
     if (!record_live_check(&live_opts) ||
         !record_snapshot_check(&snap_opts, out, dev.device || dev.diaglog || dev.existing))
         return CLI_EXIT_USAGE;
@@ -369,7 +378,7 @@ int cli_cmd_record(int argc, char **argv)
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
-            sources, dev.diaglog, dev.existing, argc, argv};
+            sources, dev.diaglog, dev.existing, argc, argv, compress};
         sudo_owner(&dev.owner_uid, &dev.owner_gid);
         return cli_record_mshv(&dev);
     }
@@ -410,7 +419,8 @@ int cli_cmd_record(int argc, char **argv)
         !(rec.snap = record_snapshot_open(out, &snap_opts, pages * HV_PAGE_SIZE, force, quiet,
                                           file_mode, owner_uid, owner_gid)))
         return CLI_EXIT_FAILURE;
-    if (out && !rec.snap && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
+    if (out && !rec.snap &&
+        (hvlog_trace_writer_create(out, (force ? HVLOG_TRACE_FORCE : 0) | compress, &rec.writer, &rec.err) !=
                     HVLOG_EXPORT_OK ||
                 hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
                     HVLOG_EXPORT_OK)) {

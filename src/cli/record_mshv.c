@@ -317,8 +317,8 @@ int cli_record_mshv(const struct record_mshv_args *args)
 
     /* The trace directory first (a refusal to overwrite costs no ioctl),
      * then the device: a refusal there leaves nothing behind. */
-    if (hvlog_trace_writer_create(args->out, args->force ? HVLOG_TRACE_FORCE : 0, &rec.writer,
-                                  &rec.err) != HVLOG_EXPORT_OK ||
+    if (hvlog_trace_writer_create(args->out, (args->force ? HVLOG_TRACE_FORCE : 0) | args->writer_flags,
+                                  &rec.writer, &rec.err) != HVLOG_EXPORT_OK ||
         hvlog_trace_writer_access(rec.writer, args->file_mode, args->owner_uid, args->owner_gid,
                                   &rec.err) != HVLOG_EXPORT_OK) {
         cli_error("record: %s", rec.err.message);

@@ -102,7 +102,7 @@ struct snap_job {
 struct record_snapshot {
     /* Set by open and start, read-only afterwards (both threads read them). */
     char *dir;
-    bool dir_created, force, quiet;
+    bool dir_created, force, quiet, compress;
     unsigned file_mode;
     long long uid, gid;
     uint64_t ring_bytes;
@@ -174,7 +174,7 @@ bool record_snapshot_check(const struct record_snapshot_options *o, const char *
  * flag such as compression plugs in here). */
 static unsigned snapshot_writer_flags(const struct record_snapshot *s)
 {
-    return s->force ? HVLOG_TRACE_FORCE : 0u;
+    return (s->force ? HVLOG_TRACE_FORCE : 0u) | (s->compress ? HVLOG_TRACE_COMPRESS : 0u);
 }
 
 /* ---- the control file ---- */
@@ -706,6 +706,7 @@ struct record_snapshot *record_snapshot_open(const char *dir, const struct recor
     }
     s->ctl_fd = -1;
     s->force = force;
+    s->compress = o->compress;
     s->quiet = quiet;
     s->file_mode = mode;
     s->uid = uid;

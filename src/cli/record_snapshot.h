@@ -41,6 +41,7 @@ bool record_snapshot_ctl_read(int fd, struct record_snapshot_ctl *st);
 struct record_snapshot_options {
     bool enabled;        /* --snapshot */
     uint64_t ring_bytes; /* --snapshot-size; 0 = the default */
+    bool compress;       /* --compress: every snapshot written with HVLOG_TRACE_COMPRESS */
 };
 
 struct record_snapshot;

@@ -133,7 +133,14 @@ static void make_uuid(const struct hvlog_trace_meta *meta, uint8_t uuid[16])
         h1 = fnv1a(h1, &meta->groups[i].system_time, sizeof meta->groups[i].system_time);
         h2 = fnv1a(h2, &meta->groups[i].reference_time_at_init,
                    sizeof meta->groups[i].reference_time_at_init);
-        h1 = fnv1a(h1, meta->groups[i].file, strlen(meta->groups[i].file));
+        /* A compressed group is the same trace: its ".zst" is left out,
+         * so that both export to the same bytes (compress.sh). */
+        size_t len = strlen(meta->groups[i].file);
+
+        if (meta->groups[i].compression == HVLOG_TRACE_COMPRESSION_ZSTD && len > 4 &&
+            strcmp(meta->groups[i].file + len - 4, ".zst") == 0)
+            len -= 4;
+        h1 = fnv1a(h1, meta->groups[i].file, len);
     }
     h2 = fnv1a(h2, &meta->host.seed, sizeof meta->host.seed);
     if (meta->command_line)

@@ -11,6 +11,12 @@
  * cannot be reused). A buffer that fails is reported, never skipped in
  * silence.
  *
+ * A compressed group file (zframe.c) cannot be read through windows: its
+ * buffers are zstd frames. Each of its streams holds one whole buffer
+ * instead (more than the window budget when there are many streams: one
+ * buffer per stream is the least a frame can be read into), decompressed
+ * when the stream reaches it; the same checks then run on it.
+ *
  * The streams sit in a binary heap ordered by (clock domain, time, stream
  * number): O(log k) per entry, and ties go to the lower stream number
  * (groups in metadata order, LPs ascending), as the linear scan decode
@@ -220,6 +226,8 @@ static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
     size_t got = 0;
     int e;
 
+    if (export_trace_cursor_compressed(l->gs->cursor))
+        return EIO; /* the whole buffer is in the window: nothing lies beyond it */
     if (need > l->cap) {
         uint8_t *more = realloc(l->win, need);
         if (!more)
@@ -269,7 +277,21 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
             *nomem |= !drop_buffer(m, l, "no longer in the file");
             continue;
         }
-        e = export_pread_all(export_trace_cursor_fd(c), head, sizeof head, l->base, &got);
+        if (export_trace_cursor_compressed(c)) {
+            char why[160];
+
+            /* The whole buffer, decompressed into the window (which is a
+             * buffer long: see hvlog_trace_merge_open). */
+            if (export_trace_buffer_load(c, s->file_index, l->win, why, sizeof why) != 0) {
+                *nomem |= !drop_buffer(m, l, "cannot be read again: %s", why);
+                continue;
+            }
+            memcpy(head, l->win, sizeof head);
+            got = sizeof head;
+            e = 0;
+        } else {
+            e = export_pread_all(export_trace_cursor_fd(c), head, sizeof head, l->base, &got);
+        }
         if (e != 0 || got < sizeof head) {
             *nomem |= !drop_buffer(m, l, "cannot be read again: %s",
                                    e ? strerror(e) : "the file is shorter than when indexed");
@@ -292,7 +314,8 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
         }
         l->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE;
         l->end = (uint32_t)next;
-        l->wstart = l->wlen = 0;
+        l->wstart = 0;
+        l->wlen = export_trace_cursor_compressed(c) ? l->gs->stride : 0;
         l->loaded = true;
         return true;
     }
@@ -546,6 +569,8 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
         struct lane *l = &m->lanes[i];
 
         l->cap = (uint32_t)(cap < l->gs->stride ? cap : l->gs->stride);
+        if (export_trace_cursor_compressed(l->gs->cursor))
+            l->cap = l->gs->stride; /* a frame decompresses whole */
         l->win = malloc(l->cap);
         if (!l->win || !lane_fill(m, l)) {
             hvlog_trace_merge_close(m);

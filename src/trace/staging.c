@@ -291,8 +291,8 @@ static bool trace_file_is_ours(const char *name)
     if (strncmp(name, meta_tmp, sizeof meta_tmp - 1) == 0)
         return true;
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
-        const char *file = hvlog_trace_group_file(t);
-        if (file && strcmp(name, file) == 0)
+        const char *file = hvlog_trace_group_file(t), *zfile = hvlog_trace_group_file_compressed(t);
+        if ((file && strcmp(name, file) == 0) || (zfile && strcmp(name, zfile) == 0))
             return true;
     }
     return false;

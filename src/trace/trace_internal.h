@@ -191,4 +191,75 @@ int export_trace_cursor_fd(const struct hvlog_trace_cursor *c);
 bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
                                 uint64_t *offset);
 
+/**
+ * export_trace_cursor_compressed - true when @c's group file holds zstd
+ * frames (zframe.c): its bytes are not at buffer offsets, so the merge
+ * reads a buffer whole with export_trace_buffer_load, never by pread.
+ */
+bool export_trace_cursor_compressed(const struct hvlog_trace_cursor *c);
+/**
+ * export_trace_buffer_load - buffer @file_index of @c's group, whole,
+ * into @dst (the group's buffer bytes long): read, or decompressed and
+ * checked against the group's size. 0, or an errno value with @why
+ * (may be NULL) saying what is wrong with the buffer.
+ */
+int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,
+                             char *why, size_t why_size);
+
+/* ---- compressed group files (zframe.c, docs/trace-format.md section 1) ---- */
+
+/* A unit's prefix: skippable-frame magic, its size (76), the frame's
+ * length, then at EXPORT_ZFRAME_HEADER_AT a copy of the buffer's header. */
+#define EXPORT_ZFRAME_PREFIX 84u
+#define EXPORT_ZFRAME_HEADER_AT 12u
+/* Level of HVLOG_TRACE_COMPRESS: zstd's fastest positive level, because
+ * the recorder compresses on its drain path (bench/TRACE-RESULTS.md). */
+#define EXPORT_ZFRAME_LEVEL 1
+
+/** export_zframe_bound - the most bytes one buffer of @buffer_bytes takes. */
+size_t export_zframe_bound(uint32_t buffer_bytes);
+
+/* The writer's side: one compression context and its output. */
+struct export_zenc;
+struct export_zenc *export_zenc_create(int level);
+void export_zenc_free(struct export_zenc *z);
+/**
+ * export_zenc_unit - @len bytes of buffer as one unit (prefix and frame)
+ * in *@unit, *@unit_len bytes, valid until the next call. 0 or an errno.
+ */
+int export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, const uint8_t **unit,
+                     size_t *unit_len);
+
+/* Where one buffer's frame is in a compressed group file. */
+struct export_zframe {
+    uint64_t offset; /* of the zstd frame, after its prefix (whose last 72 bytes
+                      * are the header's copy) */
+    uint32_t size;   /* the frame's bytes, at most ZSTD_compressBound(buffer) */
+};
+
+/**
+ * export_zframe_scan - step through the prefixes of @fd's @file_size bytes
+ * and list the frames found whole (*@table, free() it; *@count). *@end is
+ * where the last whole unit ends: bytes after it are a torn unit, or, with
+ * *@damaged, bytes that no prefix describes (@why says where). Returns OK,
+ * or IO / NOMEM with @why.
+ */
+enum hvlog_export_status export_zframe_scan(int fd, uint64_t file_size, uint32_t buffer_bytes,
+                                            struct export_zframe **table, uint64_t *count,
+                                            uint64_t *end, bool *damaged, char *why,
+                                            size_t why_size);
+
+/* The reader's side: one decompression context. */
+struct export_zdec;
+struct export_zdec *export_zdec_create(void);
+void export_zdec_free(struct export_zdec *z);
+/**
+ * export_zdec_buffer - decompress the @size-byte @frame into @dst, which
+ * holds @buffer_bytes: true only when the frame says exactly that size,
+ * is @size bytes long, and decompresses (checksum included) to it. Else
+ * false with @why.
+ */
+bool export_zdec_buffer(struct export_zdec *z, const uint8_t *frame, size_t size, uint8_t *dst,
+                        uint32_t buffer_bytes, char *why, size_t why_size);
+
 #endif /* HVLOG_TRACE_INTERNAL_H */

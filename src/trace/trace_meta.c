@@ -29,15 +29,21 @@
 static const struct {
     const char *short_name;
     const char *file;
+    const char *zfile; /* compressed (HVLOG_TRACE_COMPRESS) */
 } group_names[HVLOG_TRACE_MAX_GROUPS] = {
-    [HvEventLogTypeGlobalSystemEvents] = {"global", "global.buffers"},
-    [HvEventLogTypeLocalDiagnostics] = {"local", "local.buffers"},
-    [HvEventLogTypeSystemDiagnostics] = {"system", "system.buffers"},
+    [HvEventLogTypeGlobalSystemEvents] = {"global", "global.buffers", "global.buffers.zst"},
+    [HvEventLogTypeLocalDiagnostics] = {"local", "local.buffers", "local.buffers.zst"},
+    [HvEventLogTypeSystemDiagnostics] = {"system", "system.buffers", "system.buffers.zst"},
 };
 
 const char *hvlog_trace_group_file(uint32_t type)
 {
     return type < HVLOG_TRACE_MAX_GROUPS ? group_names[type].file : NULL;
+}
+
+const char *hvlog_trace_group_file_compressed(uint32_t type)
+{
+    return type < HVLOG_TRACE_MAX_GROUPS ? group_names[type].zfile : NULL;
 }
 
 const char *hvlog_trace_records_file(uint32_t type)
@@ -278,6 +284,17 @@ static enum hvlog_export_status parse_group(struct meta_parse *mp, const json_t 
         TRY(get_u64(mp, obj, "buffers_written", false, UINT64_MAX, &g->buffers_written));
         g->buffers_written_known = true;
     }
+    /* Format 3: how the group file holds its buffers. A reader knows
+     * every value it accepts; anything else is refused, never guessed. */
+    if (json_object_get(obj, "compression")) {
+        const char *how = NULL;
+
+        TRY(get_string(mp, obj, "compression", false, &how));
+        if (how && strcmp(how, "zstd") == 0)
+            g->compression = HVLOG_TRACE_COMPRESSION_ZSTD;
+        else if (!how || strcmp(how, "none") != 0)
+            return bad(mp, "compression", "neither \"zstd\" nor \"none\" (this hvlog reads no other)");
+    }
     return get_mask(mp, obj, "sources", &g->sources);
 }
 
@@ -412,10 +429,10 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
     TRY(get_u64(mp, root, "version", true, UINT64_MAX, &version));
     if (version == 0)
         return bad(mp, "version", "out of range");
-    if (version > HVLOG_TRACE_FORMAT_VERSION)
+    if (version > HVLOG_TRACE_FORMAT_VERSION_MAX)
         return export_fail(mp->err, HVLOG_EXPORT_VERSION,
                            "trace format version %llu is newer than this hvlog reads (%u)",
-                           (unsigned long long)version, HVLOG_TRACE_FORMAT_VERSION);
+                           (unsigned long long)version, HVLOG_TRACE_FORMAT_VERSION_MAX);
     meta->version = (uint32_t)version;
     TRY(get_string(mp, root, "hvlog_version", false, &s));
     if (s)
@@ -570,12 +587,19 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
     struct meta_sink sink = {fd, 0};
     struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &sink, HVLOG_JSON_PRETTY);
     enum hvlog_export_status status;
+    bool compressed = false;
+
+    for (uint32_t i = 0; i < meta->group_count; i++)
+        compressed |= meta->groups[i].compression == HVLOG_TRACE_COMPRESSION_ZSTD;
 
     if (!w)
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     hvlog_json_object_begin(w);
     hvlog_json_member_string(w, "format", HVLOG_TRACE_FORMAT);
-    hvlog_json_member_u64(w, "version", HVLOG_TRACE_FORMAT_VERSION);
+    /* Version 3 only when a group is compressed: older readers then
+     * refuse the trace by its version, clearly (trace.h). */
+    hvlog_json_member_u64(w, "version", compressed ? HVLOG_TRACE_FORMAT_VERSION_COMPRESSED
+                                                   : HVLOG_TRACE_FORMAT_VERSION);
     hvlog_json_member_string(w, "hvlog_version",
                              meta->hvlog_version[0] ? meta->hvlog_version : hvlog_version());
     hvlog_json_member_string(w, "abi_profile", meta->abi_profile[0] ? meta->abi_profile : "2013");
@@ -599,7 +623,11 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         hvlog_json_object_begin(w);
         hvlog_json_member_u64(w, "type", g->type);
         hvlog_json_member_string(w, "name", name ? name : "");
-        hvlog_json_member_string(w, "file", hvlog_trace_group_file(g->type));
+        hvlog_json_member_string(w, "file", g->compression == HVLOG_TRACE_COMPRESSION_ZSTD
+                                                ? hvlog_trace_group_file_compressed(g->type)
+                                                : hvlog_trace_group_file(g->type));
+        if (g->compression == HVLOG_TRACE_COMPRESSION_ZSTD)
+            hvlog_json_member_string(w, "compression", "zstd");
         hvlog_json_member_string(w, "header_convention",
                                  g->convention == HVLOG_ABI_CURRENT ? "current" : "2013");
         hvlog_json_member_u64(w, "mode", g->mode);

@@ -29,6 +29,20 @@
  * file turns out to hold more than one type, the reader keeps a table of
  * where each buffer starts and which group it belongs to. A file of one
  * type keeps no table and is read by position, exactly like a group file.
+ *
+ * A compressed group file (groups[].compression "zstd", zframe.c) holds
+ * one prefixed zstd frame per buffer. Opening its cursor steps through the
+ * prefixes once and keeps a table of where each frame starts (12 bytes of
+ * the file read, 16 bytes of table kept, per buffer); reading buffer i
+ * then reads frame i, with the copy of the buffer's header its prefix
+ * ends with, into the cursor's frame buffer (at most ZSTD_compressBound of
+ * a buffer, plus 72) and decompresses it into the cursor's one buffer,
+ * where checks 2 to 4 run as for a plain file. Check 1 becomes the
+ * frame's: it must say, and decompress to, exactly the group's buffer
+ * size, and the copy must be the header, else that buffer is corrupt and
+ * the next is found by its prefix. The header-only index reads the copy.
+ * A torn last unit is a torn last buffer; bytes no prefix describes are
+ * reported once, at the end, as corrupt.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* SEEK_DATA (lseek(2)): raw_scan steps over holes */
@@ -89,6 +103,15 @@ struct hvlog_trace_cursor {
     uint64_t missing, present; /* the reader's, on the last group's cursor only */
     bool missing_reported;
     uint8_t *bytes;         /* one stride */
+    /* A compressed group file (zframe.c): every whole frame, the
+     * decompression context and room for one frame; and the bytes from
+     * damaged_at on, which no prefix describes (reported once, at the end). */
+    struct export_zframe *frames;
+    struct export_zdec *zdec;
+    uint8_t *zbuf;
+    uint64_t damaged_at, damaged_bytes;
+    bool damaged_reported;
+    char damaged_why[96];
 };
 
 static const char *convention_name(int convention)
@@ -339,9 +362,14 @@ static void count_present(struct hvlog_trace_reader *r)
 
     for (uint32_t i = 0; i < r->meta.group_count; i++) {
         const struct hvlog_trace_group *g = &r->meta.groups[i];
-        char *file = export_join(r->dir, g->file);
+        char *file;
         struct stat st;
 
+        /* A compressed file's length says nothing of its buffers; a
+         * version-3 recording counts them per group (buffers_written). */
+        if (g->compression != HVLOG_TRACE_COMPRESSION_NONE)
+            return;
+        file = export_join(r->dir, g->file);
         /* A cut buffer counts: the cursor reports it as the tail. */
         if (file && stat(file, &st) == 0 && S_ISREG(st.st_mode) && g->buffer_pages)
             present += ((uint64_t)st.st_size + (uint64_t)g->buffer_pages * HV_PAGE_SIZE - 1) /
@@ -429,6 +457,36 @@ const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r)
 
 /* ---- cursors ---- */
 
+/* A compressed group file: the frame table (zframe.c), and what follows
+ * the last whole frame: a torn unit (the tail), or damaged bytes. */
+static enum hvlog_export_status open_compressed(struct hvlog_trace_cursor *c, uint64_t file_size,
+                                                struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status;
+    uint64_t end = 0;
+    bool damaged = false;
+    char why[96];
+
+    c->zdec = export_zdec_create();
+    /* The header's copy and the frame, read together. */
+    c->zbuf = malloc(HV_EVENTLOG_BUFFER_HEADER_SIZE + export_zframe_bound(c->stride) -
+                     EXPORT_ZFRAME_PREFIX);
+    if (!c->zdec || !c->zbuf)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    status = export_zframe_scan(c->fd, file_size, c->stride, &c->frames, &c->count, &end, &damaged,
+                                why, sizeof why);
+    if (status != HVLOG_EXPORT_OK)
+        return export_fail(err, status, "%s: %s", c->file, why);
+    if (damaged) {
+        c->damaged_at = end;
+        c->damaged_bytes = file_size - end;
+        snprintf(c->damaged_why, sizeof c->damaged_why, "%s", why);
+    } else {
+        c->tail = file_size - end;
+    }
+    return HVLOG_EXPORT_OK;
+}
+
 enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader *r, uint32_t type,
                                                 struct hvlog_trace_cursor **out,
                                                 struct hvlog_export_error *err)
@@ -472,6 +530,13 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
         for (uint64_t i = 0; i < r->raw_count; i++)
             c->count += r->raw_slots[i].type == type;
         c->tail = r->raw_tail_type == type ? r->raw_tail : 0;
+    } else if (!r->raw && g->compression == HVLOG_TRACE_COMPRESSION_ZSTD) {
+        enum hvlog_export_status status = open_compressed(c, (uint64_t)st.st_size, err);
+
+        if (status != HVLOG_EXPORT_OK) {
+            hvlog_trace_cursor_close(c);
+            return status;
+        }
     } else {
         c->count = (uint64_t)st.st_size / c->stride;
         c->tail = (uint64_t)st.st_size % c->stride;
@@ -502,6 +567,9 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
         close(c->fd);
     free(c->file);
     free(c->bytes);
+    free(c->frames);
+    export_zdec_free(c->zdec);
+    free(c->zbuf);
     free(c);
 }
 
@@ -543,8 +611,45 @@ static bool buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_inde
     if (c->slots ? file_index >= c->slot_count || c->slots[file_index].type != c->type
                  : file_index >= c->count)
         return false;
-    *offset = c->slots ? c->slots[file_index].offset : file_index * c->stride;
+    *offset = c->slots    ? c->slots[file_index].offset
+              : c->frames ? c->frames[file_index].offset
+                          : file_index * c->stride;
     return true;
+}
+
+/*
+ * Check 1: buffer @file_index whole in c->bytes, read or (compressed)
+ * decompressed, into @dst (a stride long). 0; EIO with @why when the file
+ * is shorter than its table says (TRUNCATED for the caller), EBADMSG with
+ * @why when a frame is not the buffer (corrupt; @dst zeroed, so that no
+ * convention hint is read into it); another errno from pread.
+ */
+static int load_buffer(struct hvlog_trace_cursor *c, uint64_t file_index, uint64_t offset,
+                       uint8_t *dst, char *why, size_t why_size)
+{
+    const size_t copy = c->frames ? HV_EVENTLOG_BUFFER_HEADER_SIZE : 0;
+    size_t got = 0, want = c->frames ? copy + c->frames[file_index].size : c->stride;
+    int e = export_pread_all(c->fd, c->frames ? c->zbuf : dst, want, offset - copy, &got);
+
+    if (e != 0)
+        return e;
+    if (got < want) {
+        snprintf(why, why_size, "truncated while reading buffer %llu", (unsigned long long)file_index);
+        return EIO;
+    }
+    if (!c->frames)
+        return 0;
+    if (!export_zdec_buffer(c->zdec, c->zbuf + copy, want - copy, dst, c->stride, why, why_size)) {
+        memset(dst, 0, c->stride);
+        return EBADMSG;
+    }
+    /* The index may have read the copy (read_header): it must be the header. */
+    if (memcmp(dst, c->zbuf, copy) != 0) {
+        snprintf(why, why_size, "the copy of its header in its prefix is not its header");
+        memset(dst, 0, c->stride);
+        return EBADMSG;
+    }
+    return 0;
 }
 
 /*
@@ -597,7 +702,7 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
     struct hvlog_walk_expect expect;
     struct hvlog_trace_buffer b;
     enum hvlog_export_status st;
-    size_t got = 0;
+    char why[160] = "";
     int e;
 
     if (!c || !out)
@@ -610,13 +715,16 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
                            hvlog_trace_group_short(c->type), (unsigned long long)file_index);
     b.file_index = file_index;
     b.bytes = c->bytes;
-    e = export_pread_all(c->fd, c->bytes, c->stride, b.file_offset, &got);
+    b.len = c->stride;
+    e = load_buffer(c, file_index, b.file_offset, c->bytes, why, sizeof why);
+    if (e == EBADMSG) {
+        *out = b;
+        return corrupt(c, &b, why, err);
+    }
+    if (e == EIO && why[0])
+        return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: %s", c->file, why);
     if (e != 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
-    if (got < c->stride)
-        return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: truncated while reading buffer %llu",
-                           c->file, (unsigned long long)file_index);
-    b.len = c->stride;
     *out = b;
     st = check_header(c, &b, &out->summary, err);
     if (st != HVLOG_EXPORT_OK)
@@ -641,6 +749,33 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
 int export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
 {
     return c->fd;
+}
+
+bool export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
+{
+    return c->zdec != NULL; /* created for a compressed group only */
+}
+
+int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,
+                             char *why, size_t why_size)
+{
+    uint64_t offset;
+    char none[8];
+    int e;
+
+    if (!why) {
+        why = none;
+        why_size = sizeof none;
+    }
+    why[0] = '\0';
+    if (!buffer_offset(c, file_index, &offset)) {
+        snprintf(why, why_size, "no longer in the file");
+        return ENOENT;
+    }
+    e = load_buffer(c, file_index, offset, dst, why, why_size);
+    if (e != 0 && !why[0])
+        snprintf(why, why_size, "%s", strerror(e));
+    return e;
 }
 
 bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
@@ -686,7 +821,12 @@ static enum hvlog_export_status read_header(struct hvlog_trace_cursor *c, uint64
                            hvlog_trace_group_short(c->type), (unsigned long long)file_index);
     out->file_index = file_index;
     out->bytes = c->bytes;
-    e = export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE, out->file_offset, &got);
+    /* A compressed buffer's header is read from the copy in its unit's
+     * prefix, just before its frame (zframe.c): no decompression here. */
+    e = export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE,
+                         c->frames ? out->file_offset - HV_EVENTLOG_BUFFER_HEADER_SIZE
+                                   : out->file_offset,
+                         &got);
     if (e != 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
     if (got < HV_EVENTLOG_BUFFER_HEADER_SIZE)
@@ -716,9 +856,21 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
     }
     if (c->tail != 0 && !c->tail_reported) {
         c->tail_reported = true;
+        if (c->frames)
+            return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+                               "%s: truncated: the last %llu bytes are less than one whole "
+                               "compressed buffer",
+                               c->file, (unsigned long long)c->tail);
         return export_fail(err, HVLOG_EXPORT_TRUNCATED,
                            "%s: truncated: %llu bytes at the end are less than one %u-byte buffer",
                            c->file, (unsigned long long)c->tail, c->stride);
+    }
+    if (c->damaged_bytes != 0 && !c->damaged_reported) {
+        /* The framing is lost from there on: nothing after can be found. */
+        c->damaged_reported = true;
+        return export_fail(err, HVLOG_EXPORT_CORRUPT,
+                           "%s: %s; the %llu bytes from there on cannot be read", c->file,
+                           c->damaged_why, (unsigned long long)c->damaged_bytes);
     }
     if (c->missing && !c->missing_reported) {
         uint64_t counted = c->present + c->missing;
@@ -791,6 +943,7 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
     c->next = 0;
     c->tail_reported = false;
     c->missing_reported = false;
+    c->damaged_reported = false;
     for (;;) {
         struct hvlog_trace_buffer b;
         struct hvlog_export_error e;

@@ -27,6 +27,12 @@
  * Errors stick: after a failed write the files no longer hold whole
  * buffers, so every later append and the commit fail too. A recording cuts
  * its file back to the last whole buffer first, so what it leaves decodes.
+ *
+ * Compressed (HVLOG_TRACE_COMPRESS): each buffer is turned into one unit
+ * (zframe.c: an 84-byte prefix and one zstd frame) and the unit is written
+ * with the same single write as a plain buffer, so the crash rules are the
+ * same: a unit reaches the file whole or is cut off (or left torn, for the
+ * readers to leave out). Records files are written plain.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -50,6 +56,8 @@ struct hvlog_trace_writer {
     int fd[HVLOG_TRACE_MAX_GROUPS];
     uint32_t buffer_bytes[HVLOG_TRACE_MAX_GROUPS];
     uint64_t buffers[HVLOG_TRACE_MAX_GROUPS];
+    uint64_t file_bytes[HVLOG_TRACE_MAX_GROUPS]; /* where the next buffer (or unit) goes */
+    struct export_zenc *zenc; /* HVLOG_TRACE_COMPRESS; NULL: buffers written as they are */
     unsigned file_mode;  /* exact permissions of every file; directories add x */
     long long uid, gid;  /* owner to give the files, -1: the creator's */
     /* A recording (after start): the trace directory under its final
@@ -150,6 +158,8 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     }
     w->path = export_strdup(dir);
     e = w->path ? apply_dir_access(w, w->dir.tmp) : ENOMEM;
+    if (e == 0 && (flags & HVLOG_TRACE_COMPRESS) && !(w->zenc = export_zenc_create(EXPORT_ZFRAME_LEVEL)))
+        e = ENOMEM;
     if (e != 0) {
         status = export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO, "%s: %s",
                              dir, strerror(e));
@@ -198,6 +208,12 @@ static int create_file(const struct hvlog_trace_writer *w, const char *name,
     return fd;
 }
 
+/* The data file of @type as this writer names it (".zst" when compressing). */
+static const char *group_file(const struct hvlog_trace_writer *w, uint32_t type)
+{
+    return w->zenc ? hvlog_trace_group_file_compressed(type) : hvlog_trace_group_file(type);
+}
+
 static enum hvlog_export_status open_group(struct hvlog_trace_writer *w, uint32_t type,
                                            struct hvlog_export_error *err)
 {
@@ -205,7 +221,7 @@ static enum hvlog_export_status open_group(struct hvlog_trace_writer *w, uint32_
         return export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: buffers of log type %u, which the metadata does not describe",
                            w->path, type);
-    w->fd[type] = create_file(w, hvlog_trace_group_file(type), err);
+    w->fd[type] = create_file(w, group_file(w, type), err);
     return w->fd[type] < 0 ? HVLOG_EXPORT_IO : HVLOG_EXPORT_OK;
 }
 
@@ -213,6 +229,8 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
                                                   const uint8_t *bytes, size_t len,
                                                   struct hvlog_export_error *err)
 {
+    const uint8_t *unit = bytes;
+    size_t unit_len = len;
     int e;
 
     if (!w || !bytes)
@@ -231,21 +249,29 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
                            w->buffer_bytes[type]);
     if (w->fd[type] < 0 && open_group(w, type, &w->failure) != HVLOG_EXPORT_OK)
         return stuck(w, err);
-    e = export_write_all(w->fd[type], bytes, len);
+    if (w->zenc) {
+        e = export_zenc_unit(w->zenc, bytes, len, &unit, &unit_len);
+        if (e != 0) /* nothing was written: the file is still whole */
+            return export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO,
+                               "%s/%s: cannot compress a buffer: %s", w->path, group_file(w, type),
+                               strerror(e));
+    }
+    e = export_write_all(w->fd[type], unit, unit_len);
     if (e != 0) {
         /* A recording keeps its whole buffers: cut the partial one off (if
          * that fails too, readers still leave a torn last buffer out). */
-        if (w->started && ftruncate(w->fd[type], (off_t)(w->buffers[type] * len)) != 0) {
+        if (w->started && ftruncate(w->fd[type], (off_t)w->file_bytes[type]) != 0) {
             /* nothing more to do: the torn tail is the readers' to leave out */
         }
         export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
-                    hvlog_trace_group_file(type), strerror(e));
+                    group_file(w, type), strerror(e));
         return stuck(w, err);
     }
     if (w->started) /* start the write-out now, so a power loss keeps more */
-        export_start_writeback(w->fd[type], w->buffers[type] * len, len);
+        export_start_writeback(w->fd[type], w->file_bytes[type], unit_len);
     w->buffer_bytes[type] = (uint32_t)len;
     w->buffers[type]++;
+    w->file_bytes[type] += unit_len;
     return HVLOG_EXPORT_OK;
 }
 
@@ -387,8 +413,8 @@ static enum hvlog_export_status sync_files(struct hvlog_trace_writer *w,
         e = export_close_synced(w->fd[t]);
         w->fd[t] = -1;
         if (e != 0 && status == HVLOG_EXPORT_OK)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
-                                 hvlog_trace_group_file(t), strerror(e));
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, group_file(w, t),
+                                 strerror(e));
     }
     return status;
 }
@@ -404,6 +430,7 @@ static struct hvlog_trace_meta as_written(const struct hvlog_trace_writer *w,
     for (uint32_t i = 0; i < m.group_count; i++) {
         m.groups[i].buffers_written = w->buffers[m.groups[i].type];
         m.groups[i].buffers_written_known = closing;
+        m.groups[i].compression = w->zenc ? HVLOG_TRACE_COMPRESSION_ZSTD : HVLOG_TRACE_COMPRESSION_NONE;
     }
     for (uint32_t i = 0; i < m.records_count && i < HVLOG_TRACE_MAX_RECORDS; i++) {
         snprintf(m.records[i].file, sizeof m.records[i].file, "%s",
@@ -489,6 +516,7 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
         close_files(w);
         close(w->dir_fd);
         w->dir_fd = -1;
+        export_zenc_free(w->zenc);
         free(w->path);
         free(w);
         return status;
@@ -539,6 +567,7 @@ static enum hvlog_export_status commit_recording(struct hvlog_trace_writer *w,
     }
     (void)fsync(w->dir_fd);
     close(w->dir_fd); /* drops the lock: closing statistics are on disk first */
+    export_zenc_free(w->zenc);
     free(w->path);
     free(w);
     return HVLOG_EXPORT_OK;
@@ -579,6 +608,7 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         return status;
     }
     status = export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
+    export_zenc_free(w->zenc);
     free(w->path);
     free(w);
     return status;
@@ -598,6 +628,7 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
             close(w->dir_fd);
         export_staged_dir_abort(&w->dir);
     }
+    export_zenc_free(w->zenc);
     free(w->path);
     free(w);
 }

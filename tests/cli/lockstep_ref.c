@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lockstep_ref SEED LPS EVENTS PAYLOAD OUT: the lock-step rerun of
- * `hvlog record --seed SEED --lps LPS --events EVENTS --payload PAYLOAD
- * --global 0` that the crash test (record_crash.sh) checks a killed
- * recording against.
+ * lockstep_ref SEED LPS EVENTS PAYLOAD OUT [plain|compress]: the lock-step
+ * rerun of `hvlog record --seed SEED --lps LPS --events EVENTS --payload
+ * PAYLOAD --global 0` that the crash test (record_crash.sh) checks a
+ * killed recording against. With a sixth argument the simulator's clock
+ * is injected too (a counter), so that two runs are the same bytes, and
+ * "compress" writes with HVLOG_TRACE_COMPRESS (compress.sh compares them).
  *
  * The simulator draws each LP's events from its own stream, seeded by the
  * seed and the LP index (src/sim/workload.c), and an entry's Context is the
@@ -16,12 +18,21 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hvlog/client/client.h"
 #include "hvlog/trace/trace.h"
 #include "hvlog/sim/sim.h"
 
 #define REF_BUFFERS 64u
+
+/* The injected clock: 1 µs a reading, from an arbitrary start. */
+static uint64_t counter_clock(void *ctx)
+{
+    uint64_t *now = ctx;
+
+    return *now += 10;
+}
 
 static void keep(void *arg, const struct hvlog_buffer_summary *s, const uint8_t *bytes, size_t len)
 {
@@ -48,9 +59,16 @@ int main(int argc, char **argv)
     uint64_t events;
     uint32_t pages = 4;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: lockstep_ref SEED LPS EVENTS PAYLOAD OUT\n");
+    static uint64_t now = 1000000;
+
+    if (argc != 6 &&
+        !(argc == 7 && (strcmp(argv[6], "compress") == 0 || strcmp(argv[6], "plain") == 0))) {
+        fprintf(stderr, "usage: lockstep_ref SEED LPS EVENTS PAYLOAD OUT [plain|compress]\n");
         return 2;
+    }
+    if (argc == 7) {
+        cfg.clock = counter_clock;
+        cfg.clock_ctx = &now;
     }
     cfg.seed = strtoull(argv[1], NULL, 0);
     cfg.lps = (uint32_t)strtoul(argv[2], NULL, 0);
@@ -67,7 +85,8 @@ int main(int argc, char **argv)
     hvlog_sim_root_ops(sim, &ops);
     cc = (struct hvlog_client_config){.ops = &ops, .ctx = sim, .abi = HVLOG_ABI_2013};
     if (hvlog_client_create(&cc, &client) != 0 ||
-        hvlog_trace_writer_create(argv[5], 0, &w, &err) != HVLOG_EXPORT_OK)
+        hvlog_trace_writer_create(argv[5], argc == 7 && argv[6][0] == 'c' ? HVLOG_TRACE_COMPRESS : 0, &w, &err) !=
+            HVLOG_EXPORT_OK)
         return 1;
     {
         struct hvlog_group_params p = {HvEventLogTypeLocalDiagnostics, REF_BUFFERS, pages, 1,

@@ -8,6 +8,7 @@
 #     appeared, it reads (info: died; stats and decode succeed);
 #   - short writes: written in full anyway (exit 0, a finished trace whose
 #     files hold every buffer written);
+#   - the same, recording with --compress (a unit cut off as a buffer is);
 #   - `hvlog export` (CTF, Perfetto) under ENOSPC and EIO: exit 1, one line,
 #     nothing left (all or nothing).
 # The recording cannot lose events whatever the scheduling (64 one-page
@@ -22,21 +23,24 @@ fail() { echo "record_faults: $kind every $k: $*" >&2; exit 1; }
 kind=- k=-
 
 run() { # run KIND K DIR: record into DIR/t with the fault armed for DIR
+    # shellcheck disable=SC2086 # $extra: no flag, or one
     env LD_PRELOAD="$shim" HVLOG_FAULT="$1" HVLOG_FAULT_EVERY="$2" HVLOG_FAULT_MATCH="$3/" \
         HVLOG_FAULT_LOG="$work/faults.log" \
         "$hvlog" record -o "$3/t" --lps 2 --events 3000 --rate 0 --buffers 64 --pages 1 \
-        --threshold 1 --payload 0 --seed 9 --quiet \
+        --threshold 1 --payload 0 --seed 9 --quiet $extra \
         > "$3.out" 2> "$3.err"
 }
+extra=
 
 kind=enospc k=1
 mkdir "$work/probe"
 set +e; run enospc 1 "$work/probe"; set -e
 [ -s "$work/faults.log" ] || { echo "record_faults: SKIP: the write shim is not in effect (sanitizer build?)"; exit 77; }
 
+for extra in "" --compress; do
 for kind in enospc eio; do
     for k in 1 2 3 5 8 13 21; do
-        d="$work/$kind-$k"; mkdir "$d"
+        d="$work/$kind-$k$extra"; mkdir "$d"
         faults=$(wc -l < "$work/faults.log")
         rc=0; run $kind $k "$d" || rc=$?
         [ "$(wc -l < "$work/faults.log")" -gt "$faults" ] || fail "no fault was injected (too few writes)"
@@ -60,7 +64,7 @@ done
 
 kind=short
 for k in 1 2 3; do
-    d="$work/short-$k"; mkdir "$d"
+    d="$work/short-$k$extra"; mkdir "$d"
     rc=0; run short $k "$d" || rc=$?
     [ $rc -eq 0 ] || fail "exit $rc: $(cat "$d.err")"
     "$hvlog" info --json "$d/t" > "$d.info"
@@ -73,6 +77,8 @@ for g in d["groups"]:
 PY
     "$hvlog" decode "$d/t" > /dev/null || fail "decode failed"
 done
+done
+extra=
 # Exports stay all or nothing under the same faults: exit 1, one line, no
 # output and nothing hidden (the reason in the line is the export's to give).
 for fmt in ctf perfetto perfetto-json; do

@@ -717,8 +717,10 @@ static void every_metadata_value_is_checked(void **state)
         {"[1]", HVLOG_EXPORT_NOT_TRACE, "not a JSON object"},
         {"{\"format\":\"ctf\",\"version\":1}", HVLOG_EXPORT_NOT_TRACE, "\"format\" is not"},
         {"{\"format\":\"hvlog-trace\"}", HVLOG_EXPORT_BAD_META, "version: missing"},
-        {"{\"format\":\"hvlog-trace\",\"version\":3}", HVLOG_EXPORT_VERSION,
-         "version 3 is newer than this hvlog reads (2)"},
+        /* What a reader that predates format 3 said of a compressed trace:
+         * now one version later. */
+        {"{\"format\":\"hvlog-trace\",\"version\":4}", HVLOG_EXPORT_VERSION,
+         "version 4 is newer than this hvlog reads (3)"},
         {"{\"format\":\"hvlog-trace\",\"version\":\"1\"}", HVLOG_EXPORT_BAD_META,
          "version: not an unsigned"},
         {"{\"format\":\"hvlog-trace\",\"version\":1}", HVLOG_EXPORT_BAD_META, "groups: not an array"},
@@ -745,6 +747,12 @@ static void every_metadata_value_is_checked(void **state)
         {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
          "\"header_convention\":\"2013\",\"buffer_pages\":1,\"time_basis\":3}]}",
          HVLOG_EXPORT_BAD_META, "time_basis: out of range"},
+        {"{\"format\":\"hvlog-trace\",\"version\":3,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1,\"compression\":\"lz4\"}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].compression: neither \"zstd\" nor \"none\""},
+        {"{\"format\":\"hvlog-trace\",\"version\":3,\"groups\":[{\"type\":1,\"file\":\"x\","
+         "\"header_convention\":\"2013\",\"buffer_pages\":1,\"compression\":1}]}",
+         HVLOG_EXPORT_BAD_META, "groups[0].compression: not a string"},
         {"{\"format\":\"hvlog-trace\",\"version\":1,\"groups\":[{\"type\":1,\"file\":\"x\","
          "\"header_convention\":\"2013\",\"buffer_pages\":1,\"sources\":\"0xZZ\"}]}",
          HVLOG_EXPORT_BAD_META, "sources: not a \"0x...\" mask"},

@@ -67,6 +67,7 @@ done | sort | uniq -d > "$work/duplicates"
 [ ! -s "$work/duplicates" ] || fail "files in two packages: $(cat "$work/duplicates")"
 depends() { dpkg-deb -f "$work/src/${1}_${version}_$arch.deb" Depends; }
 depends hvlog | grep -q 'libjansson4' || fail "hvlog does not depend on libjansson4: $(depends hvlog)"
+depends hvlog | grep -q 'libzstd1' || fail "hvlog does not depend on libzstd1: $(depends hvlog)"
 depends libhvlog-dev | grep -q "libhvlog0 (= $version)" || fail "libhvlog-dev: $(depends libhvlog-dev)"
 depends libhvlog-dev | grep -q "libhvlog-engine-dev (= $version)" || fail "libhvlog-dev: $(depends libhvlog-dev)"
 depends libhvlog-engine-dev | grep -q "libhvlog-engine0 (= $version)" || fail "libhvlog-engine-dev: $(depends libhvlog-engine-dev)"

@@ -32,14 +32,27 @@ HVLOG_BEGIN_DECLS
 #define HVLOG_TRACE_FORMAT "hvlog-trace"
 /* 2: root-side metadata, an optional host section, closing statistics
  * written at the end of a recording (docs/trace-format.md section 2).
- * Readers accept 1 and 2. */
+ * 3: version 2 with a group compressed (groups[].compression): written
+ * only then, so that a reader that predates compression refuses such a
+ * trace ("newer than this hvlog reads") instead of reading zstd frames as
+ * buffers. Readers accept 1 to HVLOG_TRACE_FORMAT_VERSION_MAX. */
 #define HVLOG_TRACE_FORMAT_VERSION 2u
+#define HVLOG_TRACE_FORMAT_VERSION_COMPRESSED 3u
+#define HVLOG_TRACE_FORMAT_VERSION_MAX 3u
 #define HVLOG_TRACE_META_FILE "hvlog-trace.json"
 #define HVLOG_TRACE_MAX_GROUPS HVLOG_TYPE_COUNT /* one per log type */
 #define HVLOG_TRACE_META_MAX_BYTES (16u << 20) /* a longer metadata file is refused */
 
 /* Force replacing an existing trace directory (hvlog_trace_writer_create). */
 #define HVLOG_TRACE_FORCE 0x1u
+/* Write every group's buffers compressed, one zstd frame per buffer
+ * (hvlog_trace_writer_create; docs/trace-format.md section 1). Records
+ * files stay plain. */
+#define HVLOG_TRACE_COMPRESS 0x2u
+
+/* How a group file holds its buffers (groups[].compression). */
+#define HVLOG_TRACE_COMPRESSION_NONE 0u /* whole buffers back to back */
+#define HVLOG_TRACE_COMPRESSION_ZSTD 1u /* "zstd": one framed zstd frame per buffer */
 
 /* Default permissions of what the trace writer creates (issue 13, A11): a
  * hypervisor trace can be sensitive, so only its owner reads it, as perf
@@ -49,6 +62,9 @@ HVLOG_BEGIN_DECLS
 /** hvlog_trace_group_file - the data file of log @type ("local.buffers",
  * "global.buffers", "system.buffers"), or NULL for another type. */
 HVLOG_API const char *hvlog_trace_group_file(uint32_t type);
+/** hvlog_trace_group_file_compressed - the same with ".zst" ("local.buffers.zst"):
+ * the name of a group written with HVLOG_TRACE_COMPRESS. */
+HVLOG_API const char *hvlog_trace_group_file_compressed(uint32_t type);
 /** hvlog_trace_group_short - "local", "global", "system", or NULL. */
 HVLOG_API const char *hvlog_trace_group_short(uint32_t type);
 
@@ -82,6 +98,9 @@ struct hvlog_trace_group {
      * start and places no entry on the wall clock. Written as
      * "reference_anchor": false; absent = the anchor is there. */
     bool no_reference_anchor;
+    /* HVLOG_TRACE_COMPRESSION_*: "compression": "zstd" (format version 3);
+     * absent = none. The writer sets it from HVLOG_TRACE_COMPRESS. */
+    uint32_t compression;
 };
 
 /*
@@ -249,7 +268,10 @@ struct hvlog_trace_reader;
  * even then only an empty directory or an hvlog trace (one holding
  * hvlog-trace.json and plain files only) is replaced. Everything is written
  * in a temporary directory beside @dir, renamed to @dir by commit; nothing
- * appears under @dir before that.
+ * appears under @dir before that. With HVLOG_TRACE_COMPRESS every buffer
+ * is appended as one zstd frame (docs/trace-format.md section 1), its
+ * group file named hvlog_trace_group_file_compressed, and the metadata
+ * says so (format version 3); readers read it transparently.
  */
 HVLOG_API enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned flags,
                                                             struct hvlog_trace_writer **out,
@@ -381,7 +403,8 @@ HVLOG_API const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r
 struct hvlog_trace_buffer {
     uint64_t file_index;   /* position in the group file, from 0 (in a raw file of
                             * several types: among all its buffers) */
-    uint64_t file_offset;  /* where it starts: file_index x buffer bytes in a group file */
+    uint64_t file_offset;  /* where it starts: file_index x buffer bytes in a group file;
+                            * in a compressed one, where its zstd frame starts */
     const uint8_t *bytes;
     size_t len;
     struct hvlog_buffer_summary summary; /* valid when the buffer passed its checks */
