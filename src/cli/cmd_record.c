@@ -33,6 +33,7 @@
 #include "cli/record_live.h"
 #include "cli/record_kvm.h"
 #include "cli/record_mshv.h"
+#include "cli/record_rotate.h"
 #include "cli/sim_root.h"
 #include "hvlog/capture/mshv.h"
 #include "hvlog/abi/calls.h"
@@ -243,6 +244,7 @@ int cli_cmd_record(int argc, char **argv)
         {"from", required_argument, NULL, 'X'},
         {"diaglog", no_argument, NULL, 'Y'},
         {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
+        {"max-size", required_argument, NULL, 1005}, {"rotate", required_argument, NULL, 1006},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -254,6 +256,7 @@ int cli_cmd_record(int argc, char **argv)
     const char *out = NULL;
     bool force = false, quiet = false, events_given = false;
     struct record_live_options live_opts = {0};
+    struct record_rotate_options rotate_opts = {0};
     struct hvlog_sim *sim = NULL;
     struct hvlog_client *client = NULL;
     struct sim_root root = {0};
@@ -328,6 +331,7 @@ int cli_cmd_record(int argc, char **argv)
         case 1002: live_opts.hostname = optarg; break;
         case 1003: live_opts.session = optarg; break;
         case 1004: if (!record_live_parse_size(optarg, &live_opts.buffer_bytes)) return CLI_EXIT_USAGE; break;
+        case 1005: case 1006: if (!record_rotate_option(&rotate_opts, opt == 1006, optarg)) return CLI_EXIT_USAGE; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
         case 'X': /* sim, kvm, or a real root's device path (record_mshv.c) */
             from_kvm = strcmp(optarg, "kvm") == 0;
@@ -350,7 +354,8 @@ int cli_cmd_record(int argc, char **argv)
         cli_error("record: the trace directory is required (-o DIR), unless --relayd streams it");
         return CLI_EXIT_USAGE;
     }
-    if (!record_live_check(&live_opts))
+    if (!record_live_check(&live_opts) ||
+        !record_rotate_check(&rotate_opts, out, dev.device || dev.diaglog || dev.existing))
         return CLI_EXIT_USAGE;
     if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
         cli_error("record: %s", from_kvm ? "--diaglog, --reuse and --reset are for a real root's device, "
@@ -401,7 +406,8 @@ int cli_cmd_record(int argc, char **argv)
     if (out && (hvlog_trace_writer_create(out, force ? HVLOG_TRACE_FORCE : 0, &rec.writer, &rec.err) !=
                     HVLOG_EXPORT_OK ||
                 hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
-                    HVLOG_EXPORT_OK)) {
+                    HVLOG_EXPORT_OK ||
+                !record_rotate_apply(&rotate_opts, rec.writer, &rec.err))) {
         cli_error("record: %s", rec.err.message);
         hvlog_trace_writer_abort(rec.writer);
         return CLI_EXIT_FAILURE;

@@ -36,6 +36,57 @@ bool cli_number(const char *cmd, const char *name, const char *text, uint64_t mi
     return true;
 }
 
+/* "1 TiB" for whole binary units, else the byte count: for the range in a message. */
+static void size_text(uint64_t bytes, char *buf, size_t len)
+{
+    static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned shift = 40 - 10 * i;
+        if (bytes >= (1ull << shift) && bytes % (1ull << shift) == 0) {
+            snprintf(buf, len, "%llu %s", (unsigned long long)(bytes >> shift), units[i]);
+            return;
+        }
+    }
+    snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
+}
+
+bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
+              uint64_t *out)
+{
+    char *end, lo[32], hi[32];
+    uint64_t v;
+
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (!errno && end != text && text[0] != '-' && text[0] != '+' && text[0] != ' ') {
+        uint64_t unit = 1;
+
+        if (*end == 'K' || *end == 'k')
+            unit = 1ull << 10;
+        else if (*end == 'M' || *end == 'm')
+            unit = 1ull << 20;
+        else if (*end == 'G' || *end == 'g')
+            unit = 1ull << 30;
+        if (unit != 1)
+            end++;
+        if (*end == '\0' && v <= max / unit && v * unit >= min) {
+            *out = v * unit;
+            return true;
+        }
+    }
+    size_text(max, hi, sizeof hi);
+    if (min <= 1)
+        cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (at most %s), not '%s'", cmd,
+                  name, hi, text);
+    else {
+        size_text(min, lo, sizeof lo);
+        cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (%s to %s), not '%s'", cmd,
+                  name, lo, hi, text);
+    }
+    return false;
+}
+
 bool cli_log_type(const char *cmd, const char *text, uint32_t *out)
 {
     for (uint32_t t = 0; t < HVLOG_TYPE_COUNT; t++) {

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/opts.h"
 #include "cli/record_live.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/root.h"
@@ -168,30 +169,7 @@ static uint64_t now_in_basis(const struct record_live *l)
 
 bool record_live_parse_size(const char *text, uint64_t *bytes)
 {
-    char *end;
-    uint64_t v;
-
-    errno = 0;
-    v = strtoull(text, &end, 10);
-    if (!errno && end != text && text[0] != '-') {
-        uint64_t unit = 1;
-
-        if (*end == 'K' || *end == 'k')
-            unit = 1ull << 10;
-        else if (*end == 'M' || *end == 'm')
-            unit = 1ull << 20;
-        else if (*end == 'G' || *end == 'g')
-            unit = 1ull << 30;
-        if (unit != 1)
-            end++;
-        if (*end == '\0' && v > 0 && v <= (UINT64_C(1) << 40) / unit) {
-            *bytes = v * unit;
-            return true;
-        }
-    }
-    cli_error("record: --relayd-buffer takes a size such as 4096, 512K, 64M or 1G (at most 1 TiB), "
-              "not '%s'", text);
-    return false;
+    return cli_size("record", "--relayd-buffer", text, 1, UINT64_C(1) << 40, bytes);
 }
 
 bool record_live_check(const struct record_live_options *o)

@@ -42,6 +42,7 @@
 #include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 
 struct hvlog_trace_writer {
@@ -62,6 +63,10 @@ struct hvlog_trace_writer {
     int rec_fd;
     uint64_t records, record_bytes;
     bool rec_described;
+    /* hvlog_trace_writer_rotate: the directory is a rotated recording's
+     * parent and rotate.c writes the chunks (with these create flags). */
+    unsigned flags;
+    struct trace_rotation *rotation;
 };
 
 static enum hvlog_export_status stuck(const struct hvlog_trace_writer *w,
@@ -134,6 +139,7 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     w->rec_fd = -1;
     w->file_mode = HVLOG_TRACE_FILE_MODE;
     w->uid = w->gid = -1;
+    w->flags = flags;
     /* Temporary names of writers that died (SIGKILL, power loss) would
      * otherwise stay forever: sweep them before adding one (issue 13 A7). */
     (void)hvlog_trace_sweep_stale(dir);
@@ -181,6 +187,18 @@ enum hvlog_export_status hvlog_trace_writer_access(struct hvlog_trace_writer *w,
     return HVLOG_EXPORT_OK;
 }
 
+enum hvlog_export_status hvlog_trace_writer_rotate(struct hvlog_trace_writer *w, uint64_t max_bytes,
+                                                  uint32_t keep, struct hvlog_export_error *err)
+{
+    if (!w || w->started || w->rotation || w->records)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started or rotating");
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        if (w->fd[t] >= 0)
+            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
+    }
+    return trace_rotation_create(w->path, w->flags, max_bytes, keep, &w->rotation, err);
+}
+
 /* Create @name in the staged directory with the writer's access. */
 static int create_file(const struct hvlog_trace_writer *w, const char *name,
                        struct hvlog_export_error *err)
@@ -219,6 +237,8 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no buffer");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
+    if (w->rotation)
+        return trace_rotation_append(w->rotation, type, bytes, len, err);
     if (type >= HVLOG_TRACE_MAX_GROUPS)
         return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no trace file", type);
     if (len < HV_PAGE_SIZE || len % HV_PAGE_SIZE != 0 ||
@@ -271,8 +291,9 @@ enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_wri
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no record");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
-    if (!hvlog_trace_records_file(type))
-        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file", type);
+    if (!hvlog_trace_records_file(type) || w->rotation)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file%s", type,
+                           w->rotation ? " in a rotated recording" : "");
     /* §4.5: the header, Size (u16 at 4) equal to what is given. */
     if (len < HV_EVENTLOG_ENTRY_HEADER_SIZE || len > UINT16_MAX ||
         hvlog_load_le16(bytes + 4) != len)
@@ -295,6 +316,8 @@ enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_wri
 
 uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type)
 {
+    if (w && w->rotation)
+        return trace_rotation_buffers(w->rotation, type);
     return w && type < HVLOG_TRACE_MAX_GROUPS ? w->buffers[type] : 0;
 }
 
@@ -456,6 +479,16 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, or a recording already started");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
+    if (w->rotation) {
+        /* rotate.c: the staged directory becomes the chunks' parent. */
+        status = trace_rotation_start(w->rotation, &w->dir, w->file_mode, w->uid, w->gid, meta, err);
+        if (status != HVLOG_EXPORT_OK) {
+            hvlog_trace_writer_abort(w);
+            return status;
+        }
+        w->started = true;
+        return HVLOG_EXPORT_OK;
+    }
     status = check_meta(w, meta, err);
     for (uint32_t i = 0; status == HVLOG_EXPORT_OK && i < meta->group_count; i++) {
         uint32_t type = meta->groups[i].type;
@@ -558,6 +591,15 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         hvlog_trace_writer_abort(w);
         return status;
     }
+    if (w->rotation && w->started) {
+        status = trace_rotation_commit(w->rotation, meta, err);
+        hvlog_trace_writer_abort(w); /* frees: the chunks are committed, or stay whole */
+        return status;
+    }
+    if (w->rotation) {
+        hvlog_trace_writer_abort(w);
+        return export_fail(err, HVLOG_EXPORT_INVALID, "a rotated trace is a recording: start it");
+    }
     if (w->started)
         return commit_recording(w, meta, err);
     status = check_meta(w, meta, err);
@@ -589,6 +631,7 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
     if (!w)
         return;
     close_files(w);
+    trace_rotation_destroy(w->rotation); /* a started chunk stays, whole */
     if (w->started) {
         /* The trace stays: every whole buffer, the opening metadata. */
         if (w->dir_fd >= 0)
