@@ -355,7 +355,7 @@ int cli_cmd_record(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     if (!record_live_check(&live_opts) ||
-        !record_rotate_check(&rotate_opts, out, dev.device || dev.diaglog || dev.existing))
+        !record_rotate_check(&rotate_opts, out, dev.diaglog))
         return CLI_EXIT_USAGE;
     if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
         cli_error("record: %s", from_kvm ? "--diaglog, --reuse and --reset are for a real root's device, "
@@ -366,7 +366,7 @@ int cli_cmd_record(int argc, char **argv)
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
-            sources, dev.diaglog, dev.existing, argc, argv};
+            sources, dev.diaglog, dev.existing, argc, argv, &rotate_opts};
         sudo_owner(&dev.owner_uid, &dev.owner_gid);
         return cli_record_mshv(&dev);
     }

@@ -28,6 +28,7 @@ struct record_mshv_args {
     int existing;             /* enum hvlog_capture_existing; -1: both --reuse and --reset */
     int argc;                 /* the command line, for the metadata */
     char **argv;
+    const struct record_rotate_options *rotate; /* --max-size/--rotate (record_rotate.h), or NULL */
 };
 
 /** cli_record_mshv - the whole recording; returns a CLI exit code. */

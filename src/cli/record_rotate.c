@@ -17,7 +17,7 @@ bool record_rotate_option(struct record_rotate_options *o, bool rotate, const ch
     return cli_size("record", "--max-size", arg, 1, UINT64_C(1) << 40, &o->max_bytes);
 }
 
-bool record_rotate_check(const struct record_rotate_options *o, const char *out, bool device)
+bool record_rotate_check(const struct record_rotate_options *o, const char *out, bool diaglog)
 {
     if (o->keep && !o->max_bytes) {
         cli_error("record: --rotate N keeps the last N chunks of --max-size SIZE: it needs "
@@ -30,10 +30,9 @@ bool record_rotate_check(const struct record_rotate_options *o, const char *out,
         cli_error("record: --max-size bounds the trace directory's chunks: it needs -o DIR");
         return false;
     }
-    if (device) {
-        /* record_mshv.c writes through its own writer; not wired yet. */
-        cli_error("record: --max-size and --rotate do not rotate a real root's recording yet "
-                  "(--from a device)");
+    if (diaglog) {
+        /* The diaglog's records file has no buffers to cut at. */
+        cli_error("record: --max-size does not rotate the diaglog's records: not with --diaglog");
         return false;
     }
     return true;

@@ -26,10 +26,10 @@ bool record_rotate_option(struct record_rotate_options *o, bool rotate, const ch
 /**
  * record_rotate_check - the combinations refused before anything starts,
  * one line on stderr each: --rotate without --max-size, --max-size
- * without -o @out, with a real root's device (@device) or with @live
- * streaming only.
+ * without -o @out (--relayd only), or with --diaglog (@diaglog: a records
+ * file is not rotated).
  */
-bool record_rotate_check(const struct record_rotate_options *o, const char *out, bool device);
+bool record_rotate_check(const struct record_rotate_options *o, const char *out, bool diaglog);
 
 /** record_rotate_apply - make @w (just created) rotate, when asked;
  * true when nothing was asked or it worked. */
