@@ -688,9 +688,11 @@ static bool stale_pattern(const char *name, long *pid)
  * Inside a trace (@inside_trace) only the closing metadata's temporary
  * (".hvlog-trace.json.tmp-PID-0-0", commit_recording) is looked at: a
  * recorder killed while it wrote it leaves it in the finished directory.
- * Subdirectories of a plain @dir that are traces are looked into once.
+ * Subdirectories of a plain @dir that are traces are looked into once;
+ * a rotated recording's directory (@depth 0 only) is swept as a plain
+ * directory, its chunks looked into as traces.
  */
-static unsigned sweep_dir(const char *dir, bool inside_trace)
+static unsigned sweep_dir(const char *dir, bool inside_trace, unsigned depth)
 {
     static const char closing_tmp[] = "." HVLOG_TRACE_META_FILE ".tmp-";
     unsigned removed = 0;
@@ -710,7 +712,11 @@ static unsigned sweep_dir(const char *dir, bool inside_trace)
             char *meta = sub ? export_join(sub, HVLOG_TRACE_META_FILE) : NULL;
 
             if (meta && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && lstat(meta, &st) == 0)
-                removed += sweep_dir(sub, true);
+                removed += sweep_dir(sub, true, depth + 1);
+            else if (sub && depth == 0 && hvlog_trace_is_rotated(sub))
+                /* A rotated recording (rotate.c): a chunk's or the
+                 * manifest's temporaries, and inside its chunks. */
+                removed += sweep_dir(sub, false, 1);
             free(meta);
             free(sub);
             continue;
@@ -766,7 +772,7 @@ unsigned hvlog_trace_sweep_stale(const char *path)
         base = parent + 2;
     }
     if (*base)
-        removed = sweep_dir(parent, false);
+        removed = sweep_dir(parent, false, 0);
     free(parent);
     return removed;
 }

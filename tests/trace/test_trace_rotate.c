@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -266,6 +267,46 @@ static void the_manifest_is_checked_and_left_over_chunks_skipped(void **state)
     free(dir);
 }
 
+/* A recorder killed mid-rotation leaves hidden temporaries inside the
+ * rotated directory: the next writer beside it sweeps those of dead PIDs
+ * (the chunk being created, the manifest's, a chunk's closing metadata)
+ * and nothing else. */
+static void a_dead_recorders_temporaries_inside_a_rotation_are_swept(void **state)
+{
+    char *dir = synth_path(*state, "t"), *chunk = synth_path(dir, "chunk-000003");
+    char *other = synth_path(*state, "u");
+    char name[96], *p;
+    pid_t child = fork();
+    int status;
+
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, &status, 0), child); /* reaped: the PID is gone */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(mkdir(chunk, 0700), 0);
+    write_file(dir, HVLOG_TRACE_ROTATION_FILE, "{}");
+    write_file(chunk, HVLOG_TRACE_META_FILE, "{}");
+    snprintf(name, sizeof name, ".chunk-000004.tmp-%ld-3-1f", (long)child);
+    p = synth_path(dir, name);
+    assert_int_equal(mkdir(p, 0700), 0);
+    write_file(p, "local.buffers", "x");
+    free(p);
+    snprintf(name, sizeof name, "." HVLOG_TRACE_ROTATION_FILE ".tmp-%ld-0-0", (long)child);
+    write_file(dir, name, "{");
+    snprintf(name, sizeof name, "." HVLOG_TRACE_META_FILE ".tmp-%ld-0-0", (long)child);
+    write_file(chunk, name, "{");
+    /* Ours (a live PID): kept. */
+    snprintf(name, sizeof name, "." HVLOG_TRACE_ROTATION_FILE ".tmp-%ld-0-0", (long)getpid());
+    write_file(dir, name, "{");
+    assert_int_equal(hvlog_trace_sweep_stale(other), 3);
+    assert_int_equal(synth_dir_entries(dir), 3); /* rotation.json, chunk-000003, ours */
+    assert_int_equal(synth_dir_entries(chunk), 1);
+    free(other);
+    free(chunk);
+    free(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -274,6 +315,7 @@ int main(void)
         T(the_last_chunks_are_kept_and_the_others_counted),
         T(a_size_that_holds_no_buffer_is_refused_and_leaves_nothing),
         T(the_manifest_is_checked_and_left_over_chunks_skipped),
+        T(a_dead_recorders_temporaries_inside_a_rotation_are_swept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
