@@ -84,10 +84,10 @@ struct trace_rotation {
 /* The one place a chunk's writer flags come from: the rotating writer's
  * own (a flag that changes how files are written applies to every chunk),
  * less FORCE, which is about replacing the parent and every chunk name is
- * new. */
+ * new, plus no sweep (the parent was swept when it was created). */
 static unsigned chunk_flags(unsigned flags)
 {
-    return flags & ~HVLOG_TRACE_FORCE;
+    return (flags & ~HVLOG_TRACE_FORCE) | TRACE_WRITER_NO_SWEEP;
 }
 
 void hvlog_trace_chunk_name(uint64_t index, char *buf, size_t size)
@@ -346,22 +346,29 @@ static enum hvlog_export_status measure_reserve(struct trace_rotation *r,
     struct hvlog_trace_meta m = r->opening;
     enum hvlog_export_status status;
     struct stat st;
-    FILE *f = tmpfile();
+    char tmp[64];
+    int fd;
 
-    if (!f)
-        return export_fail(err, HVLOG_EXPORT_IO, "a temporary file: %s", strerror(errno));
+    /* Written in the staged parent (ours, removed on failure) under
+     * hvlog_trace_sweep_stale's pattern, and unlinked at once. */
+    snprintf(tmp, sizeof tmp, ".measure.tmp-%ld-0-0", (long)getpid());
+    (void)unlinkat(r->dir_fd, tmp, 0);
+    fd = openat(r->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     m.closed = true;
     memset(&m.stats, 0xff, sizeof m.stats);
     for (uint32_t i = 0; i < m.group_count; i++) {
         m.groups[i].buffers_written = UINT64_MAX;
         m.groups[i].buffers_written_known = true;
     }
-    status = export_meta_write(fileno(f), &m, err);
-    if (status == HVLOG_EXPORT_OK && fstat(fileno(f), &st) != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "a temporary file: %s", strerror(errno));
+    status = export_meta_write(fd, &m, err);
+    if (status == HVLOG_EXPORT_OK && fstat(fd, &st) != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     if (status == HVLOG_EXPORT_OK) /* the opening and the closing metadata, at commit */
         r->reserve = 2 * (uint64_t)st.st_size;
-    fclose(f);
+    close(fd);
+    (void)unlinkat(r->dir_fd, tmp, 0);
     return status;
 }
 
@@ -514,6 +521,9 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
     r->opening.closed = false;
     if (meta->command_line && !(r->opening.command_line = export_strdup(meta->command_line)))
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    r->dir_fd = open(parent->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dir_fd < 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     status = measure_reserve(r, err);
     for (uint32_t i = 0; i < meta->group_count; i++) {
         uint64_t bytes = (uint64_t)meta->groups[i].buffer_pages * HV_PAGE_SIZE;
@@ -530,9 +540,6 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
         return status;
     /* The manifest first, in the staged parent: the rotated trace appears
      * under its name with it, then chunk 0 beside it. */
-    r->dir_fd = open(parent->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (r->dir_fd < 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     status = manifest_replace(r, r->dir_fd, NULL, err);
     if (status != HVLOG_EXPORT_OK)
         return status;

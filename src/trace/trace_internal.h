@@ -204,6 +204,10 @@ bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t fil
 struct trace_rotation;
 struct hvlog_trace_writer;
 
+/* A create flag of the trace layer's own (never in a public header): no
+ * stale-temporary sweep beside the new trace (rotate.c's chunks). */
+#define TRACE_WRITER_NO_SWEEP 0x80000000u
+
 /* The rotation of a writer at @path created with @flags; see
  * hvlog_trace_writer_rotate. */
 enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,

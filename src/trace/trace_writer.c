@@ -141,8 +141,12 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     w->uid = w->gid = -1;
     w->flags = flags;
     /* Temporary names of writers that died (SIGKILL, power loss) would
-     * otherwise stay forever: sweep them before adding one (issue 13 A7). */
-    (void)hvlog_trace_sweep_stale(dir);
+     * otherwise stay forever: sweep them before adding one (issue 13 A7).
+     * Not for each chunk of a rotation (rotate.c): its parent was swept
+     * when it was created, and a sweep per chunk would read every kept
+     * chunk again each time. */
+    if (!(flags & TRACE_WRITER_NO_SWEEP))
+        (void)hvlog_trace_sweep_stale(dir);
     if ((flags & HVLOG_TRACE_FORCE) && being_recorded(dir)) {
         free(w);
         return export_fail(err, HVLOG_EXPORT_EXISTS,
