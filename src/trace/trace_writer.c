@@ -105,17 +105,35 @@ static int apply_dir_access(const struct hvlog_trace_writer *w, const char *path
     return e;
 }
 
-/* Does a live recorder hold @dir's lock (hvlog_trace_writer_start)? Then
- * --force must not move it aside under the recorder's feet. */
+/* Does a live recorder hold @dir's lock (hvlog_trace_writer_start), or,
+ * for a rotated recording (rotate.c), one of its chunks'? Then --force
+ * must not move it aside under the recorder's feet. */
 static bool being_recorded(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     bool locked;
+    DIR *d;
+    const struct dirent *de;
 
     if (fd < 0)
         return false;
     locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd);
+    if (locked || !hvlog_trace_is_rotated(dir) || !(d = fdopendir(fd))) {
+        close(fd);
+        return locked;
+    }
+    while (!locked && (de = readdir(d)) != NULL) {
+        int chunk;
+
+        if (strncmp(de->d_name, HVLOG_TRACE_CHUNK_PREFIX, strlen(HVLOG_TRACE_CHUNK_PREFIX)) != 0)
+            continue;
+        chunk = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (chunk < 0)
+            continue;
+        locked = flock(chunk, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(chunk);
+    }
+    closedir(d); /* closes fd */
     return locked;
 }
 

@@ -170,6 +170,24 @@ refused 1 "cannot hold one 16384-byte buffer" -o "$work/bad" --pages 4 --max-siz
 refused 1 "exists" -o "$t" --max-size 1M
 check "$t" 24576 3 finished # untouched
 
+# --force replaces a rotated recording (by another, or by a plain trace,
+# and back), but never one holding a file of someone else's.
+"$hvlog" record -o "$work/all" --force --lps 1 --seed 3 --events 2000 --rate 200000 --pages 1 \
+    --buffers 8 --max-size 16K --rotate 2 --quiet
+check "$work/all" 16384 2 finished
+"$hvlog" record -o "$work/all" --force --lps 1 --events 100 --quiet
+[ -f "$work/all/hvlog-trace.json" ] && [ ! -e "$work/all/rotation.json" ] || fail "--force: no plain trace"
+"$hvlog" record -o "$work/all" --force --lps 1 --seed 3 --events 2000 --rate 200000 --pages 1 \
+    --buffers 8 --max-size 16K --rotate 2 --quiet
+check "$work/all" 16384 2 finished
+last=$(ls -d "$work/all"/chunk-* | tail -n 1)
+echo mine > "$last/notes.txt"
+rc=0; "$hvlog" record -o "$work/all" --force --events 100 --quiet 2> "$work/err" || rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$work/err")" -eq 1 ] && grep -q "notes.txt.*not replacing" "$work/err" ||
+    fail "--force over a rotation holding a foreign file: exit $rc: $(cat "$work/err")"
+[ -f "$last/notes.txt" ] || fail "--force removed a foreign file"
+[ -z "$(find "$work" -maxdepth 1 -name '.*')" ] || fail "--force left hidden names"
+
 # 4. SIGINT mid-recording: exit 0, only whole, finished chunks, the
 # accounting holds, nothing hidden.
 wait_chunks() { # DIR: until a chunk was rotated out (at most ~10 s)
@@ -187,6 +205,10 @@ t=$work/int
     --max-size 32K --rotate 2 --quiet 2> "$work/int.err" &
 pid=$!
 wait_chunks "$t"
+# --force never replaces a rotation being written (its chunk holds the lock).
+rc=0; "$hvlog" record -o "$t" --force --events 100 --quiet 2> "$work/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "a live hvlog record is writing it" "$work/err" ||
+    fail "--force over a live rotation: exit $rc: $(cat "$work/err")"
 kill -INT $pid
 rc=0; wait $pid || rc=$?
 pid=
