@@ -54,7 +54,7 @@ static void size_text(uint64_t bytes, char *buf, size_t len)
 bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
               uint64_t *out)
 {
-    char *end, lo[32], hi[32];
+    char *end, hi[32];
     uint64_t v;
 
     errno = 0;
@@ -80,6 +80,8 @@ bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min,
         cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (at most %s), not '%s'", cmd,
                   name, hi, text);
     else {
+        char lo[32];
+
         size_text(min, lo, sizeof lo);
         cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (%s to %s), not '%s'", cmd,
                   name, lo, hi, text);

@@ -847,7 +847,6 @@ enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog
     struct rot_parse p = {err, NULL};
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
     json_t *root = NULL;
-    const json_t *n;
     struct stat st;
     size_t got = 0;
     uint64_t v = 0;
@@ -879,7 +878,7 @@ enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog
     if (status == HVLOG_EXPORT_OK && !json_is_object(root))
         status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an object", file);
     if (status == HVLOG_EXPORT_OK) {
-        n = json_object_get(root, "format");
+        const json_t *n = json_object_get(root, "format");
         if (!json_is_string(n) || strcmp(json_string_value(n), HVLOG_TRACE_ROTATION_FORMAT) != 0)
             status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an hvlog rotation manifest",
                                  file);
