@@ -30,6 +30,10 @@ int cli_cmd_info(int argc, char **argv);
 int cli_cmd_snapshot(int argc, char **argv);
 int cli_cmd_top(int argc, char **argv);
 
+/* `hvlog info` of a rotated recording's parent directory @path (record
+ * --max-size): its chunks and what was rotated out. In info_rotation.c. */
+int cli_info_rotation(const char *path, bool json);
+
 /* Print "hvlog: <message>" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

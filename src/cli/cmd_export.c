@@ -19,6 +19,7 @@
 #include "hvlog/export/ctf.h"
 #include "hvlog/trace/json.h"
 #include "hvlog/export/perfetto.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 #include "hvlog/hvlog.h"
 
@@ -657,6 +658,8 @@ int cli_cmd_info(int argc, char **argv)
     if (!cli_operands("info", argc, 1, 1, "hvlog info [--json] TRACE"))
         return CLI_EXIT_USAGE;
     path = argv[optind];
+    if (hvlog_trace_is_rotated(path)) /* record --max-size's parent: its chunks */
+        return cli_info_rotation(path, json);
     if (hvlog_trace_open(path, &reader, &err) != HVLOG_EXPORT_OK) {
         cli_error("info: %s", err.message);
         return CLI_EXIT_FAILURE;

@@ -33,6 +33,7 @@
 #include "cli/record_live.h"
 #include "cli/record_kvm.h"
 #include "cli/record_mshv.h"
+#include "cli/record_rotate.h"
 #include "cli/record_snapshot.h"
 #include "cli/sim_root.h"
 #include "hvlog/capture/mshv.h"
@@ -248,6 +249,7 @@ int cli_cmd_record(int argc, char **argv)
         {"snapshot", no_argument, NULL, 1005},     {"snapshot-size", required_argument, NULL, 1006},
         {"reuse", no_argument, NULL, 'U'},          {"reset", no_argument, NULL, 'Z'},
         {"compress", no_argument, NULL, 1007},
+        {"max-size", required_argument, NULL, 1008}, {"rotate", required_argument, NULL, 1009},
         {NULL, 0, NULL, 0},
     };
     uint64_t lps = 4, domains = 1, children = 1, seed = 1, events = 0, duration_ms = 2000;
@@ -261,6 +263,7 @@ int cli_cmd_record(int argc, char **argv)
     unsigned compress = 0; /* --compress: HVLOG_TRACE_COMPRESS (docs/trace-format.md section 1) */
     struct record_live_options live_opts = {0};
     struct record_snapshot_options snap_opts = {0};
+    struct record_rotate_options rotate_opts = {0};
     struct hvlog_sim *sim = NULL;
     struct hvlog_client *client = NULL;
     struct sim_root root = {0};
@@ -338,6 +341,7 @@ int cli_cmd_record(int argc, char **argv)
         case 1005: snap_opts.enabled = true; break;
         case 1006: if (!record_snapshot_parse_size(optarg, &snap_opts.ring_bytes)) return CLI_EXIT_USAGE; break;
         case 1007: compress = HVLOG_TRACE_COMPRESS; break;
+        case 1008: case 1009: if (!record_rotate_option(&rotate_opts, opt == 1009, optarg)) return CLI_EXIT_USAGE; break;
         case 'T': if (!cli_number("record", "--threads", optarg, 1, HVLOG_SIM_MAX_THREADS, &threads)) return CLI_EXIT_USAGE; break;
         case 'X': /* sim, kvm, or a real root's device path (record_mshv.c) */
             from_kvm = strcmp(optarg, "kvm") == 0;
@@ -365,8 +369,13 @@ int cli_cmd_record(int argc, char **argv)
                   "(add -o DIR)");
         return CLI_EXIT_USAGE;
     }
+    if (snap_opts.enabled && rotate_opts.max_bytes) {
+        cli_error("record: --snapshot writes whole snapshots, --max-size rotates one recording: "
+                  "choose one");
+        return CLI_EXIT_USAGE;
+    }
     snap_opts.compress = compress != 0;
-    if (!record_live_check(&live_opts) ||
+    if (!record_live_check(&live_opts) || !record_rotate_check(&rotate_opts, out, dev.diaglog) ||
         !record_snapshot_check(&snap_opts, out, dev.device || dev.diaglog || dev.existing))
         return CLI_EXIT_USAGE;
     if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
@@ -378,7 +387,7 @@ int cli_cmd_record(int argc, char **argv)
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
-            sources, dev.diaglog, dev.existing, argc, argv, compress};
+            sources, dev.diaglog, dev.existing, argc, argv, compress, &rotate_opts};
         sudo_owner(&dev.owner_uid, &dev.owner_gid);
         return cli_record_mshv(&dev);
     }
@@ -423,7 +432,8 @@ int cli_cmd_record(int argc, char **argv)
         (hvlog_trace_writer_create(out, (force ? HVLOG_TRACE_FORCE : 0) | compress, &rec.writer, &rec.err) !=
                     HVLOG_EXPORT_OK ||
                 hvlog_trace_writer_access(rec.writer, file_mode, owner_uid, owner_gid, &rec.err) !=
-                    HVLOG_EXPORT_OK)) {
+                    HVLOG_EXPORT_OK ||
+                !record_rotate_apply(&rotate_opts, rec.writer, &rec.err))) {
         cli_error("record: %s", rec.err.message);
         hvlog_trace_writer_abort(rec.writer);
         return CLI_EXIT_FAILURE;

@@ -20,6 +20,7 @@ static const struct cli_command commands[] = {
      "       [--events N | --duration MS] [--rate EVENTS_PER_S] [--payload BYTES] [--global PER_MILLE]\n"
      "       [--buffers N] [--pages P] [--threshold H] [--basis ref|tsc|qpc] [--sources all|MASK|hc,im,...]\n"
      "       [--abi 2013|current] [--mode regular|circular] [--file-mode OCTAL] [--compress] [--threads N]\n"
+     "       [--max-size SIZE [--rotate N]]   (chunks of at most SIZE, the last N kept)\n"
      "       [--snapshot [--snapshot-size SIZE]]   (flight recorder: DIR/snapshot-NNN on SIGUSR1 and at the end)\n"
      "       [--from sim|kvm|/dev/mshv_diag [--diaglog] [--reuse | --reset]]\n"
      "       [--relayd net://HOST[:CTRL[:DATA]] [--hostname NAME] [--session NAME] [--relayd-buffer SIZE]]\n"

@@ -36,15 +36,30 @@ bool cli_number(const char *cmd, const char *name, const char *text, uint64_t mi
     return true;
 }
 
-bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
-              uint64_t *bytes)
+/* "1 TiB" for whole binary units, else the byte count: for the range in a message. */
+static void size_text(uint64_t bytes, char *buf, size_t len)
 {
-    char *end;
+    static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+
+    for (unsigned i = 0; i < 4; i++) {
+        unsigned shift = 40 - 10 * i;
+        if (bytes >= (1ull << shift) && bytes % (1ull << shift) == 0) {
+            snprintf(buf, len, "%llu %s", (unsigned long long)(bytes >> shift), units[i]);
+            return;
+        }
+    }
+    snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
+}
+
+bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
+              uint64_t *out)
+{
+    char *end, hi[32];
     uint64_t v;
 
     errno = 0;
-    v = text ? strtoull(text, &end, 10) : 0;
-    if (text && !errno && end != text && text[0] != '-' && text[0] != '+') {
+    v = strtoull(text, &end, 10);
+    if (!errno && end != text && text[0] != '-' && text[0] != '+' && text[0] != ' ') {
         uint64_t unit = 1;
 
         if (*end == 'K' || *end == 'k')
@@ -55,13 +70,22 @@ bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min,
             unit = 1ull << 30;
         if (unit != 1)
             end++;
-        if (*end == '\0' && v <= max / unit && v * unit >= min && v * unit <= max) {
-            *bytes = v * unit;
+        if (*end == '\0' && v <= max / unit && v * unit >= min) {
+            *out = v * unit;
             return true;
         }
     }
-    cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (%llu..%llu bytes), not '%s'",
-              cmd, name, (unsigned long long)min, (unsigned long long)max, text ? text : "");
+    size_text(max, hi, sizeof hi);
+    if (min <= 1)
+        cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (at most %s), not '%s'", cmd,
+                  name, hi, text);
+    else {
+        char lo[32];
+
+        size_text(min, lo, sizeof lo);
+        cli_error("%s: %s takes a size such as 4096, 512K, 64M or 1G (%s to %s), not '%s'", cmd,
+                  name, lo, hi, text);
+    }
     return false;
 }
 

@@ -11,12 +11,14 @@
 bool cli_number(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
                 uint64_t *out);
 
-/* Parse a size in bytes: a decimal count with an optional K, M or G suffix
- * (powers of 1024), in [@min, @max] bytes, into @bytes; on failure print
- * one line "hvlog: CMD: NAME takes a size such as 4096, 512K, 64M or 1G
- * (MIN..MAX bytes), not 'TEXT'" and return false. */
+/*
+ * cli_size - parse @text as a byte count: digits with an optional K, M or G
+ * suffix (powers of 1024), in [@min, @max] bytes, into @out; on failure one
+ * line "hvlog: CMD: NAME takes a size such as 4096, 512K, 64M or 1G (...)"
+ * and false. The one size parser of every option (--relayd-buffer, --max-size).
+ */
 bool cli_size(const char *cmd, const char *name, const char *text, uint64_t min, uint64_t max,
-              uint64_t *bytes);
+              uint64_t *out);
 
 /* Parse a log type: "local", "global", "system", a number, or a spec name. */
 bool cli_log_type(const char *cmd, const char *text, uint32_t *out);

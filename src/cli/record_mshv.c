@@ -45,6 +45,7 @@
 
 #include "cli/cli.h"
 #include "cli/opts.h"
+#include "cli/record_rotate.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/capture/mshv.h"
 #include "hvlog/hvlog.h"
@@ -320,7 +321,8 @@ int cli_record_mshv(const struct record_mshv_args *args)
     if (hvlog_trace_writer_create(args->out, (args->force ? HVLOG_TRACE_FORCE : 0) | args->writer_flags,
                                   &rec.writer, &rec.err) != HVLOG_EXPORT_OK ||
         hvlog_trace_writer_access(rec.writer, args->file_mode, args->owner_uid, args->owner_gid,
-                                  &rec.err) != HVLOG_EXPORT_OK) {
+                                  &rec.err) != HVLOG_EXPORT_OK ||
+        (args->rotate && !record_rotate_apply(args->rotate, rec.writer, &rec.err))) {
         cli_error("record: %s", rec.err.message);
         hvlog_trace_writer_abort(rec.writer);
         return CLI_EXIT_FAILURE;

@@ -29,6 +29,7 @@ struct record_mshv_args {
     int argc;                 /* the command line, for the metadata */
     char **argv;
     unsigned writer_flags;    /* more hvlog_trace_writer_create flags: HVLOG_TRACE_COMPRESS */
+    const struct record_rotate_options *rotate; /* --max-size/--rotate (record_rotate.h), or NULL */
 };
 
 /** cli_record_mshv - the whole recording; returns a CLI exit code. */

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "trace/trace_internal.h"
+#include "hvlog/trace/rotate.h" /* a rotated recording's names */
 #include "hvlog/trace/trace.h" /* the group and file names each output writes */
 
 int export_write_all(int fd, const void *bytes, size_t len)
@@ -233,20 +234,38 @@ static int make_file(const char *path, void *arg)
     return open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 }
 
-/* Remove the files directly inside @path, then @path itself. */
-static void remove_dir(const char *path)
+/* Remove the files directly inside @path, and @levels levels of
+ * directories below it the same way (never through a symbolic link), then
+ * @path itself. */
+static void remove_dir_levels(const char *path, unsigned levels)
 {
     DIR *d = opendir(path);
 
     if (d) {
         const struct dirent *de;
         while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
-                (void)unlinkat(dirfd(d), de->d_name, 0);
+            struct stat st;
+            char *sub;
+
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                unlinkat(dirfd(d), de->d_name, 0) == 0 || levels == 0 ||
+                fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                !S_ISDIR(st.st_mode) || !(sub = export_join(path, de->d_name)))
+                continue;
+            remove_dir_levels(sub, levels - 1);
+            free(sub);
         }
         closedir(d);
     }
     (void)rmdir(path);
+}
+
+/* Remove the files directly inside @path, then @path itself; one level
+ * of directories too: a rotated recording's chunks (rotate.c), each a
+ * directory of plain files. */
+static void remove_dir(const char *path)
+{
+    remove_dir_levels(path, 1);
 }
 
 /*
@@ -315,12 +334,37 @@ static const struct {
  * that file (issue 13, A6).
  */
 static enum hvlog_export_status check_replaceable(const char *path, const char *marker,
+                                                  struct hvlog_export_error *err);
+
+/* Is @name in a rotated recording @path (rotation.json beside it: a trace
+ * writer's output too, hvlog/trace/rotate.h) one of its chunks, a
+ * directory that is itself a replaceable trace? */
+static enum hvlog_export_status check_chunk(const char *path, const char *name,
+                                            struct hvlog_export_error *err)
+{
+    static const char prefix[] = HVLOG_TRACE_CHUNK_PREFIX;
+    char *sub;
+    enum hvlog_export_status status;
+    const char *p = name + sizeof prefix - 1;
+
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0 || !*p || strspn(p, "0123456789") != strlen(p))
+        return export_fail(err, HVLOG_EXPORT_EXISTS,
+                           "%s: holds '%s', which is not a plain file; not replacing it", path, name);
+    sub = export_join(path, name);
+    if (!sub)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    status = check_replaceable(sub, HVLOG_TRACE_META_FILE, err);
+    free(sub);
+    return status;
+}
+
+static enum hvlog_export_status check_replaceable(const char *path, const char *marker,
                                                   struct hvlog_export_error *err)
 {
     bool (*is_ours)(const char *name) = NULL;
     struct stat st;
     DIR *d;
-    bool marked = false, empty = true;
+    bool marked = false, empty = true, rotated;
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
 
     for (size_t i = 0; i < sizeof(output_kinds) / sizeof(output_kinds[0]); i++) {
@@ -335,6 +379,11 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
     d = opendir(path);
     if (!d)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+    /* A trace writer's output may also be a rotated recording: the
+     * manifest, and chunks that are traces themselves. */
+    rotated = strcmp(marker, HVLOG_TRACE_META_FILE) == 0 &&
+              fstatat(dirfd(d), HVLOG_TRACE_ROTATION_FILE, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+              S_ISREG(st.st_mode);
     /* Read it all first, so that a foreign directory is named as such
      * before any one of its files is. */
     for (;;) {
@@ -345,11 +394,20 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         empty = false;
-        if (strcmp(de->d_name, marker) == 0)
+        if (strcmp(de->d_name, rotated ? HVLOG_TRACE_ROTATION_FILE : marker) == 0)
             marked = true;
         if (status != HVLOG_EXPORT_OK)
             continue;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        if (rotated && strcmp(de->d_name, HVLOG_TRACE_ROTATION_FILE) == 0)
+            continue;
+        if (rotated && fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISDIR(st.st_mode))
+            status = check_chunk(path, de->d_name, err);
+        else if (rotated)
+            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+                                 "%s: holds '%s', which hvlog does not write there; not replacing it",
+                                 path, de->d_name);
+        else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
             status = export_fail(err, HVLOG_EXPORT_EXISTS,
                                  "%s: holds '%s', which is not a plain file; not replacing it", path,
                                  de->d_name);
@@ -363,7 +421,7 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
         status = export_fail(err, HVLOG_EXPORT_EXISTS,
                              "%s: exists and has no %s, so it is not an output of this kind; "
                              "not replacing it",
-                             path, marker);
+                             path, rotated ? HVLOG_TRACE_ROTATION_FILE : marker);
     return status;
 }
 

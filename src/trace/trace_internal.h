@@ -145,6 +145,14 @@ bool export_json_u64(const struct json_t *value, uint64_t *out);
 
 /* ---- the trace format (trace_meta.c) ---- */
 
+/* The u64 counters of an "lps" row and of "stats", by member name: one
+ * table serves the reader and the writer of hvlog-trace.json, and
+ * rotation.json (rotate.c), so they cannot drift. */
+#define TRACE_LP_COUNTERS(X) \
+    X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
+#define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
+#define TRACE_CLOSING_COUNTERS(X) TRACE_STATS_COUNTERS(X) X(entries) X(events_lost) X(corrupt)
+
 struct hvlog_trace_meta;
 
 /** export_meta_write - hvlog-trace.json for @meta, written to @fd. */
@@ -261,5 +269,44 @@ void export_zdec_free(struct export_zdec *z);
  */
 bool export_zdec_buffer(struct export_zdec *z, const uint8_t *frame, size_t size, uint8_t *dst,
                         uint32_t buffer_bytes, char *why, size_t why_size);
+/* ---- rotating recordings (rotate.c, hvlog/trace/rotate.h) ---- */
+
+struct trace_rotation;
+struct hvlog_trace_writer;
+
+/* A create flag of the trace layer's own (never in a public header): no
+ * stale-temporary sweep beside the new trace (rotate.c's chunks). */
+#define TRACE_WRITER_NO_SWEEP 0x80000000u
+
+/* The rotation of a writer at @path created with @flags; see
+ * hvlog_trace_writer_rotate. */
+enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,
+                                               uint32_t keep, struct trace_rotation **out,
+                                               struct hvlog_export_error *err);
+/**
+ * trace_rotation_start - check the size against @meta, write the manifest
+ * into @parent's temporary directory, commit @parent (the rotated trace
+ * appears under its name) and start chunk 0, its files @file_mode owned by
+ * @uid/@gid (-1: unchanged). On failure nothing is left under the name.
+ */
+enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
+                                              struct export_staged_dir *parent, unsigned file_mode,
+                                              long long uid, long long gid,
+                                              const struct hvlog_trace_meta *meta,
+                                              struct hvlog_export_error *err);
+enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_t type,
+                                               const uint8_t *bytes, size_t len,
+                                               struct hvlog_export_error *err);
+uint64_t trace_rotation_buffers(const struct trace_rotation *r, uint32_t type);
+/* Commit the last chunk, then the manifest's closing part from @meta. */
+enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
+                                               const struct hvlog_trace_meta *meta,
+                                               struct hvlog_export_error *err);
+/* Free @r (may be NULL); a started chunk stays, whole (writer abort). */
+void trace_rotation_destroy(struct trace_rotation *r);
+/* The reader's one line for a rotated recording's parent directory @path
+ * (HVLOG_EXPORT_NOT_TRACE, naming its chunks), or HVLOG_EXPORT_OK when
+ * @path is not one. */
+enum hvlog_export_status trace_rotation_refusal(const char *path, struct hvlog_export_error *err);
 
 #endif /* HVLOG_TRACE_INTERNAL_H */

@@ -113,15 +113,11 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
     memset(meta, 0, sizeof(*meta));
 }
 
-/* The u64 counters of an "lps" row and of "stats", by member name: one
- * table serves the reader and the writer, so they cannot drift. */
-#define TRACE_LP_COUNTERS(X) \
-    X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
+/* TRACE_LP_COUNTERS, TRACE_CLOSING_COUNTERS: trace_internal.h (rotate.c
+ * writes the same rows in rotation.json). */
 #define TRACE_SNAPSHOT_COUNTERS(X) \
     X(buffers) X(entries) X(events_lost) X(overwritten_buffers) X(overwritten_entries) \
     X(overwritten_events_lost)
-#define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
-#define TRACE_CLOSING_COUNTERS(X) TRACE_STATS_COUNTERS(X) X(entries) X(events_lost) X(corrupt)
 
 /* ---- reading ---- */
 

@@ -404,6 +404,11 @@ enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_r
     if (S_ISDIR(st.st_mode)) {
         r->dir = export_strdup(path);
         status = r->dir ? read_meta(r, err) : export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        if (status == HVLOG_EXPORT_NOT_TRACE) { /* a rotated recording's parent: name its chunks */
+            enum hvlog_export_status rotated = trace_rotation_refusal(path, err);
+            if (rotated != HVLOG_EXPORT_OK)
+                status = rotated;
+        }
     } else if (S_ISREG(st.st_mode) && strcmp(base, HVLOG_TRACE_META_FILE) == 0) {
         /* TRACE/hvlog-trace.json names the trace directory. */
         size_t n = (size_t)(base - path);

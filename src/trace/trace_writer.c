@@ -48,6 +48,7 @@
 #include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 
 struct hvlog_trace_writer {
@@ -70,6 +71,10 @@ struct hvlog_trace_writer {
     int rec_fd;
     uint64_t records, record_bytes;
     bool rec_described;
+    /* hvlog_trace_writer_rotate: the directory is a rotated recording's
+     * parent and rotate.c writes the chunks (with these create flags). */
+    unsigned flags;
+    struct trace_rotation *rotation;
 };
 
 static enum hvlog_export_status stuck(const struct hvlog_trace_writer *w,
@@ -108,17 +113,35 @@ static int apply_dir_access(const struct hvlog_trace_writer *w, const char *path
     return e;
 }
 
-/* Does a live recorder hold @dir's lock (hvlog_trace_writer_start)? Then
- * --force must not move it aside under the recorder's feet. */
+/* Does a live recorder hold @dir's lock (hvlog_trace_writer_start), or,
+ * for a rotated recording (rotate.c), one of its chunks'? Then --force
+ * must not move it aside under the recorder's feet. */
 static bool being_recorded(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     bool locked;
+    DIR *d;
+    const struct dirent *de;
 
     if (fd < 0)
         return false;
     locked = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-    close(fd);
+    if (locked || !hvlog_trace_is_rotated(dir) || !(d = fdopendir(fd))) {
+        close(fd);
+        return locked;
+    }
+    while (!locked && (de = readdir(d)) != NULL) {
+        int chunk;
+
+        if (strncmp(de->d_name, HVLOG_TRACE_CHUNK_PREFIX, strlen(HVLOG_TRACE_CHUNK_PREFIX)) != 0)
+            continue;
+        chunk = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (chunk < 0)
+            continue;
+        locked = flock(chunk, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        close(chunk);
+    }
+    closedir(d); /* closes fd */
     return locked;
 }
 
@@ -142,9 +165,14 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     w->rec_fd = -1;
     w->file_mode = HVLOG_TRACE_FILE_MODE;
     w->uid = w->gid = -1;
+    w->flags = flags;
     /* Temporary names of writers that died (SIGKILL, power loss) would
-     * otherwise stay forever: sweep them before adding one (issue 13 A7). */
-    (void)hvlog_trace_sweep_stale(dir);
+     * otherwise stay forever: sweep them before adding one (issue 13 A7).
+     * Not for each chunk of a rotation (rotate.c): its parent was swept
+     * when it was created, and a sweep per chunk would read every kept
+     * chunk again each time. */
+    if (!(flags & TRACE_WRITER_NO_SWEEP))
+        (void)hvlog_trace_sweep_stale(dir);
     if ((flags & HVLOG_TRACE_FORCE) && being_recorded(dir)) {
         free(w);
         return export_fail(err, HVLOG_EXPORT_EXISTS,
@@ -189,6 +217,18 @@ enum hvlog_export_status hvlog_trace_writer_access(struct hvlog_trace_writer *w,
     if (e != 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", w->path, strerror(e));
     return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_writer_rotate(struct hvlog_trace_writer *w, uint64_t max_bytes,
+                                                  uint32_t keep, struct hvlog_export_error *err)
+{
+    if (!w || w->started || w->rotation || w->records)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started or rotating");
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        if (w->fd[t] >= 0)
+            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
+    }
+    return trace_rotation_create(w->path, w->flags, max_bytes, keep, &w->rotation, err);
 }
 
 /* Create @name in the staged directory with the writer's access. */
@@ -237,6 +277,8 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no buffer");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
+    if (w->rotation)
+        return trace_rotation_append(w->rotation, type, bytes, len, err);
     if (type >= HVLOG_TRACE_MAX_GROUPS)
         return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no trace file", type);
     if (len < HV_PAGE_SIZE || len % HV_PAGE_SIZE != 0 ||
@@ -297,8 +339,9 @@ enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_wri
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no record");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
-    if (!hvlog_trace_records_file(type))
-        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file", type);
+    if (!hvlog_trace_records_file(type) || w->rotation)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file%s", type,
+                           w->rotation ? " in a rotated recording" : "");
     /* §4.5: the header, Size (u16 at 4) equal to what is given. */
     if (len < HV_EVENTLOG_ENTRY_HEADER_SIZE || len > UINT16_MAX ||
         hvlog_load_le16(bytes + 4) != len)
@@ -321,6 +364,8 @@ enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_wri
 
 uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type)
 {
+    if (w && w->rotation)
+        return trace_rotation_buffers(w->rotation, type);
     return w && type < HVLOG_TRACE_MAX_GROUPS ? w->buffers[type] : 0;
 }
 
@@ -483,6 +528,16 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
         return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, or a recording already started");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
+    if (w->rotation) {
+        /* rotate.c: the staged directory becomes the chunks' parent. */
+        status = trace_rotation_start(w->rotation, &w->dir, w->file_mode, w->uid, w->gid, meta, err);
+        if (status != HVLOG_EXPORT_OK) {
+            hvlog_trace_writer_abort(w);
+            return status;
+        }
+        w->started = true;
+        return HVLOG_EXPORT_OK;
+    }
     status = check_meta(w, meta, err);
     for (uint32_t i = 0; status == HVLOG_EXPORT_OK && i < meta->group_count; i++) {
         uint32_t type = meta->groups[i].type;
@@ -587,6 +642,15 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         hvlog_trace_writer_abort(w);
         return status;
     }
+    if (w->rotation && w->started) {
+        status = trace_rotation_commit(w->rotation, meta, err);
+        hvlog_trace_writer_abort(w); /* frees: the chunks are committed, or stay whole */
+        return status;
+    }
+    if (w->rotation) {
+        hvlog_trace_writer_abort(w);
+        return export_fail(err, HVLOG_EXPORT_INVALID, "a rotated trace is a recording: start it");
+    }
     if (w->started)
         return commit_recording(w, meta, err);
     status = check_meta(w, meta, err);
@@ -619,6 +683,7 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
     if (!w)
         return;
     close_files(w);
+    trace_rotation_destroy(w->rotation); /* a started chunk stays, whole */
     if (w->started) {
         /* The trace stays: every whole buffer, the opening metadata. */
         if (w->dir_fd >= 0)
@@ -676,9 +741,11 @@ static bool stale_pattern(const char *name, long *pid)
  * Inside a trace (@inside_trace) only the closing metadata's temporary
  * (".hvlog-trace.json.tmp-PID-0-0", commit_recording) is looked at: a
  * recorder killed while it wrote it leaves it in the finished directory.
- * Subdirectories of a plain @dir that are traces are looked into once.
+ * Subdirectories of a plain @dir that are traces are looked into once;
+ * a rotated recording's directory (@depth 0 only) is swept as a plain
+ * directory, its chunks looked into as traces.
  */
-static unsigned sweep_dir(const char *dir, bool inside_trace)
+static unsigned sweep_dir(const char *dir, bool inside_trace, unsigned depth)
 {
     static const char closing_tmp[] = "." HVLOG_TRACE_META_FILE ".tmp-";
     unsigned removed = 0;
@@ -698,7 +765,11 @@ static unsigned sweep_dir(const char *dir, bool inside_trace)
             char *meta = sub ? export_join(sub, HVLOG_TRACE_META_FILE) : NULL;
 
             if (meta && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && lstat(meta, &st) == 0)
-                removed += sweep_dir(sub, true);
+                removed += sweep_dir(sub, true, depth + 1);
+            else if (sub && depth == 0 && hvlog_trace_is_rotated(sub))
+                /* A rotated recording (rotate.c): a chunk's or the
+                 * manifest's temporaries, and inside its chunks. */
+                removed += sweep_dir(sub, false, 1);
             free(meta);
             free(sub);
             continue;
@@ -754,7 +825,7 @@ unsigned hvlog_trace_sweep_stale(const char *path)
         base = parent + 2;
     }
     if (*base)
-        removed = sweep_dir(parent, false);
+        removed = sweep_dir(parent, false, 0);
     free(parent);
     return removed;
 }

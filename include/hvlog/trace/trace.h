@@ -353,7 +353,9 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_w
  * belongs to another user), or that is not exactly that pattern, is left
  * alone. Inside each trace in that directory, also the closing metadata's
  * temporary a recorder killed while finishing leaves
- * (.hvlog-trace.json.tmp-PID-0-0). Returns the number of names removed.
+ * (.hvlog-trace.json.tmp-PID-0-0); inside each rotated recording
+ * (hvlog/trace/rotate.h), the same temporaries of its chunks and manifest.
+ * Returns the number of names removed.
  */
 HVLOG_API unsigned hvlog_trace_sweep_stale(const char *path);
 

@@ -1,0 +1,938 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Rotating recordings (hvlog/trace/rotate.h, docs/trace-format.md section
+ * 1.1): a trace directory of chunks, each an ordinary crash-safe recording
+ * made by the trace writer, and a manifest, rotation.json.
+ *
+ *   start    check the size, write rotation.json in the staged parent,
+ *            rename the parent into place, start chunk 0
+ *   append   would the buffer take the chunk past max_bytes? commit it,
+ *            start the next, then rotate out the oldest while more than
+ *            keep chunks exist; append to the current chunk
+ *   commit   commit the last chunk, rewrite rotation.json with the
+ *            closing part
+ *
+ * Rotating a chunk out: its counts are added to the manifest's
+ * "rotated_out", the manifest is replaced (written beside, fsync'ed,
+ * renamed over: a reader sees the old or the new one), and only then is
+ * the chunk's directory deleted. A crash between the two leaves a chunk
+ * that the manifest already counts; readers skip chunks below
+ * "first_chunk", so no buffer is ever counted twice or not at all.
+ *
+ * The size bound: a chunk's data files plus twice its closing metadata at
+ * its largest (every counter at UINT64_MAX, measured once at start): the
+ * commit writes the closing metadata beside the opening one before it
+ * renames it over, so for a moment the chunk holds both. A chunk never
+ * exceeds max_bytes, at any moment, whatever its counters become.
+ *
+ * Counting: the writer walks each buffer it takes (hvlog_buffer_walk, no
+ * callback) for its LP, entries and EventsLost, as the client that
+ * released it did; the trace writer's API takes bytes only, and every
+ * recorder (sim, kvm, a real root) gets rotation through it unchanged.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "trace/trace_internal.h"
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/trace/json.h"
+#include "hvlog/trace/rotate.h"
+#include "hvlog/trace/trace.h"
+#include "hvlog/trace/walk.h"
+
+/* One log type's counts in one chunk (or rotated out): the total, and per
+ * LP below HVLOG_TRACE_ROTATION_MAX_LPS, indexed by LP. */
+struct rot_type {
+    struct hvlog_trace_rotation_counts total;
+    struct hvlog_trace_rotation_counts *lp;
+    uint32_t lp_len;
+};
+
+struct rot_chunk {
+    struct rot_type t[HVLOG_TRACE_MAX_GROUPS];
+};
+
+struct trace_rotation {
+    char *path;                 /* the parent directory, TRACE */
+    unsigned flags;             /* the writer's create flags */
+    uint64_t max_bytes;
+    uint32_t keep;              /* 0: keep every chunk */
+    unsigned file_mode;
+    long long uid, gid;
+    int dir_fd;                 /* TRACE, for the manifest's rename */
+    struct hvlog_trace_meta opening; /* every chunk's metadata; owns command_line */
+    uint64_t reserve;           /* a chunk's closing metadata at its largest */
+    struct hvlog_trace_writer *chunk; /* the chunk being written, or NULL */
+    uint64_t chunk_bytes;       /* data bytes in it */
+    uint64_t current;           /* its number */
+    uint64_t first_kept;        /* chunks below were rotated out */
+    struct rot_chunk *ring;     /* chunks first_kept..current at [n % ring_len] */
+    uint32_t ring_len;
+    struct rot_chunk out;       /* rotated out, summed */
+    uint64_t buffers[HVLOG_TRACE_MAX_GROUPS]; /* the whole recording's */
+    struct hvlog_export_error failure; /* sticky, as the writer's */
+};
+
+/* The one place a chunk's writer flags come from: the rotating writer's
+ * own (a flag that changes how files are written applies to every chunk),
+ * less FORCE, which is about replacing the parent and every chunk name is
+ * new, plus no sweep (the parent was swept when it was created). */
+static unsigned chunk_flags(unsigned flags)
+{
+    return (flags & ~HVLOG_TRACE_FORCE) | TRACE_WRITER_NO_SWEEP;
+}
+
+void hvlog_trace_chunk_name(uint64_t index, char *buf, size_t size)
+{
+    snprintf(buf, size, HVLOG_TRACE_CHUNK_PREFIX "%06" PRIu64, index);
+}
+
+static enum hvlog_export_status stuck(const struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    if (err)
+        *err = r->failure;
+    return r->failure.status;
+}
+
+/* ---- counting ---- */
+
+static void rot_type_clear(struct rot_type *t)
+{
+    memset(&t->total, 0, sizeof t->total);
+    if (t->lp)
+        memset(t->lp, 0, (size_t)t->lp_len * sizeof(*t->lp));
+}
+
+static void rot_chunk_free(struct rot_chunk *c)
+{
+    for (uint32_t i = 0; i < HVLOG_TRACE_MAX_GROUPS; i++)
+        free(c->t[i].lp);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Room for LP @lp in @t (zeroed); false when out of memory. */
+static bool rot_type_reserve(struct rot_type *t, uint32_t lp)
+{
+    struct hvlog_trace_rotation_counts *more;
+    uint32_t len;
+
+    if (lp < t->lp_len)
+        return true;
+    len = t->lp_len * 2 > lp + 1 ? t->lp_len * 2 : lp + 1;
+    if (len > HVLOG_TRACE_ROTATION_MAX_LPS)
+        len = HVLOG_TRACE_ROTATION_MAX_LPS;
+    more = realloc(t->lp, (size_t)len * sizeof(*more));
+    if (!more)
+        return false;
+    memset(more + t->lp_len, 0, (size_t)(len - t->lp_len) * sizeof(*more));
+    t->lp = more;
+    t->lp_len = len;
+    return true;
+}
+
+static void counts_add(struct hvlog_trace_rotation_counts *to,
+                       const struct hvlog_trace_rotation_counts *c)
+{
+    to->buffers += c->buffers;
+    to->entries += c->entries;
+    to->events_lost += c->events_lost;
+}
+
+/* One buffer of @type into @c; false when out of memory. */
+static bool count_buffer(struct rot_chunk *c, uint32_t type, uint32_t lp,
+                         const struct hvlog_trace_rotation_counts *one)
+{
+    struct rot_type *t = &c->t[type];
+
+    counts_add(&t->total, one);
+    if (lp >= HVLOG_TRACE_ROTATION_MAX_LPS) /* in the type's total only */
+        return true;
+    if (!rot_type_reserve(t, lp))
+        return false;
+    counts_add(&t->lp[lp], one);
+    return true;
+}
+
+/* @from's counts into @to (the rotated-out sum); false when out of memory. */
+static bool merge_chunk(struct rot_chunk *to, const struct rot_chunk *from)
+{
+    for (uint32_t type = 0; type < HVLOG_TRACE_MAX_GROUPS; type++) {
+        const struct rot_type *f = &from->t[type];
+
+        counts_add(&to->t[type].total, &f->total);
+        for (uint32_t lp = f->lp_len; lp-- > 0;) {
+            if (f->lp[lp].buffers == 0)
+                continue;
+            if (!rot_type_reserve(&to->t[type], lp))
+                return false;
+            counts_add(&to->t[type].lp[lp], &f->lp[lp]);
+        }
+    }
+    return true;
+}
+
+/* ---- the manifest ---- */
+
+struct fd_sink {
+    int fd;
+    int error;
+};
+
+static int sink_fd(void *arg, const char *bytes, size_t len)
+{
+    struct fd_sink *s = arg;
+    int e = export_write_all(s->fd, bytes, len);
+
+    if (e != 0 && s->error == 0)
+        s->error = e;
+    return e;
+}
+
+static void json_counts(struct hvlog_json_writer *w, const struct hvlog_trace_rotation_counts *c)
+{
+    hvlog_json_member_u64(w, "buffers", c->buffers);
+    hvlog_json_member_u64(w, "entries", c->entries);
+    hvlog_json_member_u64(w, "events_lost", c->events_lost);
+}
+
+/* rotation.json to @fd; @closing (NULL while recording) adds the closing
+ * part: the client's statistics and the host section's per-LP truths. */
+static enum hvlog_export_status manifest_write(const struct trace_rotation *r, int fd,
+                                              const struct hvlog_trace_meta *closing,
+                                              struct hvlog_export_error *err)
+{
+    struct fd_sink sink = {fd, 0};
+    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &sink, HVLOG_JSON_PRETTY);
+    enum hvlog_export_status status;
+
+    if (!w)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    hvlog_json_object_begin(w);
+    hvlog_json_member_string(w, "format", HVLOG_TRACE_ROTATION_FORMAT);
+    hvlog_json_member_u64(w, "version", HVLOG_TRACE_ROTATION_VERSION);
+    hvlog_json_member_u64(w, "max_size", r->max_bytes);
+    hvlog_json_member_u64(w, "rotate", r->keep);
+    hvlog_json_member_u64(w, "first_chunk", r->first_kept);
+    hvlog_json_key(w, "rotated_out");
+    hvlog_json_array_begin(w);
+    for (uint32_t type = 0; type < HVLOG_TRACE_MAX_GROUPS; type++) {
+        const struct rot_type *t = &r->out.t[type];
+        const char *name = hvlog_eventlog_type_name(type);
+
+        if (t->total.buffers == 0)
+            continue;
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "type", type);
+        hvlog_json_member_string(w, "name", name ? name : "");
+        json_counts(w, &t->total);
+        hvlog_json_key(w, "lps");
+        hvlog_json_array_begin(w);
+        for (uint32_t lp = 0; lp < t->lp_len; lp++) {
+            if (t->lp[lp].buffers == 0)
+                continue;
+            hvlog_json_object_begin(w);
+            hvlog_json_member_u64(w, "lp", lp);
+            json_counts(w, &t->lp[lp]);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    if (closing) {
+        hvlog_json_key(w, "closing");
+        hvlog_json_object_begin(w);
+#define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, closing->stats.field);
+        TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
+#undef WRITE_CLOSING
+        hvlog_json_object_end(w);
+        if (closing->lp_count > 0 && closing->lps) {
+            /* The simulator's truths for the whole recording (the host
+             * section a plain recording has in hvlog-trace.json). */
+            hvlog_json_key(w, "host");
+            hvlog_json_object_begin(w);
+            hvlog_json_key(w, "lp_counts");
+            hvlog_json_array_begin(w);
+            for (uint32_t i = 0; i < closing->lp_count; i++) {
+                const struct hvlog_trace_lp *lp = &closing->lps[i];
+
+                hvlog_json_object_begin(w);
+                hvlog_json_member_u64(w, "lp", lp->lp);
+#define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lp->field);
+                TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
+#undef WRITE_LP_COUNTER
+                hvlog_json_object_end(w);
+            }
+            hvlog_json_array_end(w);
+            hvlog_json_object_end(w);
+        }
+    }
+    hvlog_json_object_end(w);
+    status = hvlog_json_writer_close(w);
+    if (status == HVLOG_EXPORT_IO)
+        return export_fail(err, status, "%s/%s: write failed: %s", r->path,
+                           HVLOG_TRACE_ROTATION_FILE, strerror(sink.error ? sink.error : EIO));
+    if (status != HVLOG_EXPORT_OK)
+        return export_fail(err, status, "%s/%s: could not be formatted", r->path,
+                           HVLOG_TRACE_ROTATION_FILE);
+    return HVLOG_EXPORT_OK;
+}
+
+static int apply_access(const struct trace_rotation *r, int fd)
+{
+    if (fchmod(fd, (mode_t)r->file_mode) != 0)
+        return errno;
+    if ((r->uid >= 0 || r->gid >= 0) &&
+        fchown(fd, r->uid >= 0 ? (uid_t)r->uid : (uid_t)-1, r->gid >= 0 ? (gid_t)r->gid : (gid_t)-1) != 0)
+        return errno;
+    return 0;
+}
+
+/* Replace rotation.json in @dir_fd: written beside under the closing
+ * temporary pattern hvlog_trace_sweep_stale knows, fsync'ed, renamed over
+ * (atomic), the directory fsync'ed. */
+static enum hvlog_export_status manifest_replace(struct trace_rotation *r, int dir_fd,
+                                                const struct hvlog_trace_meta *closing,
+                                                struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    char tmp[64];
+    int fd, e;
+
+    snprintf(tmp, sizeof tmp, "." HVLOG_TRACE_ROTATION_FILE ".tmp-%ld-0-0", (long)getpid());
+    (void)unlinkat(dir_fd, tmp, 0); /* ours, from an earlier try: the PID is ours */
+    fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    e = fd < 0 ? errno : apply_access(r, fd);
+    if (e != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path, HVLOG_TRACE_ROTATION_FILE,
+                             strerror(e));
+    if (status == HVLOG_EXPORT_OK)
+        status = manifest_write(r, fd, closing, err);
+    if (fd >= 0) {
+        e = export_close_synced(fd);
+        if (status == HVLOG_EXPORT_OK && e != 0)
+            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path,
+                                 HVLOG_TRACE_ROTATION_FILE, strerror(e));
+    }
+    if (status == HVLOG_EXPORT_OK &&
+        renameat(dir_fd, tmp, dir_fd, HVLOG_TRACE_ROTATION_FILE) != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path, HVLOG_TRACE_ROTATION_FILE,
+                             strerror(errno));
+    if (status != HVLOG_EXPORT_OK) {
+        if (fd >= 0)
+            (void)unlinkat(dir_fd, tmp, 0);
+        return status;
+    }
+    (void)fsync(dir_fd);
+    return HVLOG_EXPORT_OK;
+}
+
+/* ---- chunks ---- */
+
+/* The metadata bytes a chunk may hold: its closing metadata at its
+ * largest (the opening document with every counter the commit fills at
+ * UINT64_MAX), twice (see the top of the file). */
+static enum hvlog_export_status measure_reserve(struct trace_rotation *r,
+                                                struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta m = r->opening;
+    enum hvlog_export_status status;
+    struct stat st;
+    char tmp[64];
+    int fd;
+
+    /* Written in the staged parent (ours, removed on failure) under
+     * hvlog_trace_sweep_stale's pattern, and unlinked at once. */
+    snprintf(tmp, sizeof tmp, ".measure.tmp-%ld-0-0", (long)getpid());
+    (void)unlinkat(r->dir_fd, tmp, 0);
+    fd = openat(r->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    m.closed = true;
+    memset(&m.stats, 0xff, sizeof m.stats);
+    for (uint32_t i = 0; i < m.group_count; i++) {
+        m.groups[i].buffers_written = UINT64_MAX;
+        m.groups[i].buffers_written_known = true;
+    }
+    status = export_meta_write(fd, &m, err);
+    if (status == HVLOG_EXPORT_OK && fstat(fd, &st) != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    if (status == HVLOG_EXPORT_OK) /* the opening and the closing metadata, at commit */
+        r->reserve = 2 * (uint64_t)st.st_size;
+    close(fd);
+    (void)unlinkat(r->dir_fd, tmp, 0);
+    return status;
+}
+
+static enum hvlog_export_status chunk_start(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    char name[32], *path;
+    enum hvlog_export_status status;
+    struct hvlog_trace_writer *w = NULL;
+    struct rot_chunk *c = &r->ring[r->current % r->ring_len];
+
+    hvlog_trace_chunk_name(r->current, name, sizeof name);
+    path = export_join(r->path, name);
+    if (!path)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    status = hvlog_trace_writer_create(path, chunk_flags(r->flags), &w, err);
+    free(path);
+    if (status == HVLOG_EXPORT_OK)
+        status = hvlog_trace_writer_access(w, r->file_mode, r->uid, r->gid, err);
+    if (status != HVLOG_EXPORT_OK) {
+        hvlog_trace_writer_abort(w);
+        return status;
+    }
+    status = hvlog_trace_writer_start(w, &r->opening, err); /* frees w on failure */
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++)
+        rot_type_clear(&c->t[t]);
+    r->chunk = w;
+    r->chunk_bytes = 0;
+    return HVLOG_EXPORT_OK;
+}
+
+/* Commit the current chunk: the opening metadata with the chunk's own
+ * closing statistics (the delivery counters, messages and longest ready
+ * list, are the whole recording's: the manifest has them). */
+static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    const struct rot_chunk *c = &r->ring[r->current % r->ring_len];
+    struct hvlog_trace_meta m = r->opening;
+    struct hvlog_trace_writer *w = r->chunk;
+
+    m.closed = true;
+    memset(&m.stats, 0, sizeof m.stats);
+    for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
+        m.stats.buffers += c->t[t].total.buffers;
+        m.stats.entries += c->t[t].total.entries;
+        m.stats.events_lost += c->t[t].total.events_lost;
+    }
+    r->chunk = NULL;
+    return hvlog_trace_writer_commit(w, &m, err); /* frees w in every case */
+}
+
+/* Rotate the oldest kept chunk out: count it in the manifest first, then
+ * delete it. */
+static enum hvlog_export_status rotate_out_oldest(struct trace_rotation *r,
+                                                 struct hvlog_export_error *err)
+{
+    struct rot_chunk *oldest = &r->ring[r->first_kept % r->ring_len];
+    char name[32], *path;
+    enum hvlog_export_status status;
+
+    if (!merge_chunk(&r->out, oldest))
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    hvlog_trace_chunk_name(r->first_kept, name, sizeof name);
+    r->first_kept++;
+    status = manifest_replace(r, r->dir_fd, NULL, err);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    path = export_join(r->path, name);
+    if (!path)
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    /* A chunk holds plain files only (trace.h). If the removal fails the
+     * chunk stays, already counted rotated out: readers skip it. */
+    export_remove_dir(path);
+    free(path);
+    return HVLOG_EXPORT_OK;
+}
+
+static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status = chunk_commit(r, err);
+
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    r->current++;
+    /* The new chunk starts before the oldest goes: a crash in between
+     * leaves one chunk more, never one less than asked. */
+    status = chunk_start(r, err);
+    while (status == HVLOG_EXPORT_OK && r->keep && r->current - r->first_kept + 1 > r->keep)
+        status = rotate_out_oldest(r, err);
+    return status;
+}
+
+/* ---- the internal API (trace_writer.c) ---- */
+
+enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,
+                                               uint32_t keep, struct trace_rotation **out,
+                                               struct hvlog_export_error *err)
+{
+    struct trace_rotation *r;
+
+    *out = NULL;
+    if (max_bytes == 0)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: a chunk size of 0 bytes", path);
+    r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = export_strdup(path))) {
+        free(r);
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    /* Chunks first_kept..current: at most keep + 1 at once (the new one
+     * starts before the oldest goes); with keep 0 nothing is rotated out
+     * and only the current chunk is counted. */
+    r->ring_len = keep ? keep + 1 : 1;
+    r->ring = calloc(r->ring_len, sizeof(*r->ring));
+    if (!r->ring) {
+        free(r->path);
+        free(r);
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    r->flags = flags;
+    r->max_bytes = max_bytes;
+    r->keep = keep;
+    r->dir_fd = -1;
+    r->uid = r->gid = -1;
+    *out = r;
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
+                                              struct export_staged_dir *parent, unsigned file_mode,
+                                              long long uid, long long gid,
+                                              const struct hvlog_trace_meta *meta,
+                                              struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status;
+    uint64_t largest = 0;
+
+    if (!meta)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no metadata", r->path);
+    if (meta->records_count)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "%s: a records file (the diaglog's) cannot be rotated", r->path);
+    r->file_mode = file_mode;
+    r->uid = uid;
+    r->gid = gid;
+    r->opening = *meta;
+    r->opening.command_line = NULL;
+    r->opening.lps = NULL; /* the per-LP truths go to the manifest, at the end */
+    r->opening.lp_count = 0;
+    r->opening.closed = false;
+    if (meta->command_line && !(r->opening.command_line = export_strdup(meta->command_line)))
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    r->dir_fd = open(parent->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (r->dir_fd < 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    status = measure_reserve(r, err);
+    for (uint32_t i = 0; i < meta->group_count; i++) {
+        uint64_t bytes = (uint64_t)meta->groups[i].buffer_pages * HV_PAGE_SIZE;
+        if (bytes > largest)
+            largest = bytes;
+    }
+    if (status == HVLOG_EXPORT_OK && r->max_bytes < r->reserve + largest)
+        status = export_fail(err, HVLOG_EXPORT_INVALID,
+                             "%s: chunks of at most %" PRIu64 " bytes cannot hold one %" PRIu64
+                             "-byte buffer and the %" PRIu64 " bytes of a chunk's metadata: at least %" PRIu64
+                             " bytes",
+                             r->path, r->max_bytes, largest, r->reserve, r->reserve + largest);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    /* The manifest first, in the staged parent: the rotated trace appears
+     * under its name with it, then chunk 0 beside it. */
+    status = manifest_replace(r, r->dir_fd, NULL, err);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    status = export_staged_dir_commit(parent, err); /* aborts the directory itself on failure */
+    if (status != HVLOG_EXPORT_OK)
+        return status;
+    status = chunk_start(r, err);
+    if (status != HVLOG_EXPORT_OK) {
+        /* Nothing was recorded: take the parent away again, so that a
+         * failed start leaves nothing (the manifest is its only file). */
+        (void)unlinkat(r->dir_fd, HVLOG_TRACE_ROTATION_FILE, 0);
+        (void)rmdir(r->path);
+    }
+    return status;
+}
+
+enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_t type,
+                                               const uint8_t *bytes, size_t len,
+                                               struct hvlog_export_error *err)
+{
+    const struct hvlog_walk_expect any = HVLOG_WALK_EXPECT_ANY;
+    const struct hvlog_trace_group *g;
+    struct hvlog_buffer_summary s;
+    struct hvlog_trace_rotation_counts one = {1, 0, 0};
+    uint32_t lp = UINT32_MAX;
+    enum hvlog_export_status status;
+
+    if (r->failure.status != HVLOG_EXPORT_OK)
+        return stuck(r, err);
+    if (!r->chunk)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: the rotation has not started", r->path);
+    g = type < HVLOG_TRACE_MAX_GROUPS ? hvlog_trace_meta_group(&r->opening, type) : NULL;
+    if (!g)
+        return export_fail(err, HVLOG_EXPORT_INVALID,
+                           "%s: buffers of log type %u, which the metadata does not describe",
+                           r->path, type);
+    if (r->chunk_bytes > 0 && r->chunk_bytes + len + r->reserve > r->max_bytes) {
+        status = next_chunk(r, &r->failure);
+        if (status != HVLOG_EXPORT_OK)
+            return stuck(r, err);
+    }
+    status = hvlog_trace_writer_append(r->chunk, type, bytes, len, &r->failure);
+    if (status != HVLOG_EXPORT_OK)
+        return stuck(r, err);
+    /* The client checked the buffer before releasing it; one that fails
+     * here is counted in its type's total only. */
+    if (hvlog_buffer_walk(bytes, len, g->convention, &any, &s, NULL, NULL) == HVLOG_WALK_OK) {
+        lp = s.logical_processor;
+        one.entries = s.entries;
+        one.events_lost = s.events_lost;
+    }
+    if (!count_buffer(&r->ring[r->current % r->ring_len], type, lp, &one)) {
+        export_fail(&r->failure, HVLOG_EXPORT_NOMEM, "out of memory");
+        return stuck(r, err);
+    }
+    r->chunk_bytes += len;
+    r->buffers[type]++;
+    return HVLOG_EXPORT_OK;
+}
+
+uint64_t trace_rotation_buffers(const struct trace_rotation *r, uint32_t type)
+{
+    return r && type < HVLOG_TRACE_MAX_GROUPS ? r->buffers[type] : 0;
+}
+
+enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
+                                               const struct hvlog_trace_meta *meta,
+                                               struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status;
+
+    if (r->failure.status != HVLOG_EXPORT_OK)
+        return stuck(r, err);
+    if (!r->chunk || !meta)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: the rotation has not started", r->path);
+    if (meta->lp_count > 0 && !meta->lps)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: lp_count without lps");
+    status = chunk_commit(r, err);
+    if (status == HVLOG_EXPORT_OK)
+        status = manifest_replace(r, r->dir_fd, meta, err);
+    return status;
+}
+
+void trace_rotation_destroy(struct trace_rotation *r)
+{
+    if (!r)
+        return;
+    hvlog_trace_writer_abort(r->chunk); /* a started chunk stays, whole */
+    if (r->dir_fd >= 0)
+        close(r->dir_fd);
+    for (uint32_t i = 0; i < r->ring_len; i++)
+        rot_chunk_free(&r->ring[i]);
+    rot_chunk_free(&r->out);
+    free(r->ring);
+    free(r->opening.command_line);
+    free(r->path);
+    free(r);
+}
+
+/* ---- reading ---- */
+
+bool hvlog_trace_is_rotated(const char *path)
+{
+    char *manifest = path ? export_join(path, HVLOG_TRACE_ROTATION_FILE) : NULL;
+    struct stat st;
+    bool yes = manifest && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
+               lstat(manifest, &st) == 0 && S_ISREG(st.st_mode);
+
+    free(manifest);
+    return yes;
+}
+
+void hvlog_trace_rotation_release(struct hvlog_trace_rotation *rot)
+{
+    if (!rot)
+        return;
+    for (uint32_t i = 0; i < HVLOG_TRACE_MAX_GROUPS; i++)
+        free(rot->types[i].lps);
+    free(rot->lps);
+    free(rot->chunks);
+    memset(rot, 0, sizeof(*rot));
+}
+
+struct rot_parse {
+    struct hvlog_export_error *err;
+    const char *file; /* TRACE/rotation.json, for messages */
+};
+
+static enum hvlog_export_status bad(const struct rot_parse *p, const char *key, const char *what)
+{
+    return export_fail(p->err, HVLOG_EXPORT_BAD_META, "%s: %s: %s", p->file, key, what);
+}
+
+#define TRY(x)                                                                                     \
+    do {                                                                                           \
+        enum hvlog_export_status try_ = (x);                                                       \
+        if (try_ != HVLOG_EXPORT_OK)                                                               \
+            return try_;                                                                           \
+    } while (0)
+
+static enum hvlog_export_status get_u64(const struct rot_parse *p, const json_t *obj,
+                                        const char *key, bool required, uint64_t max, uint64_t *out)
+{
+    const json_t *n = json_object_get(obj, key);
+    uint64_t v;
+
+    if (!n)
+        return required ? bad(p, key, "missing") : HVLOG_EXPORT_OK;
+    if (!export_json_u64(n, &v))
+        return bad(p, key, "not an unsigned 64-bit integer");
+    if (v > max)
+        return bad(p, key, "out of range");
+    *out = v;
+    return HVLOG_EXPORT_OK;
+}
+
+static enum hvlog_export_status get_counts(const struct rot_parse *p, const json_t *obj,
+                                           struct hvlog_trace_rotation_counts *c)
+{
+    TRY(get_u64(p, obj, "buffers", true, UINT64_MAX, &c->buffers));
+    TRY(get_u64(p, obj, "entries", true, UINT64_MAX, &c->entries));
+    return get_u64(p, obj, "events_lost", true, UINT64_MAX, &c->events_lost);
+}
+
+static enum hvlog_export_status parse_rotated_out(const struct rot_parse *p, const json_t *arr,
+                                                  struct hvlog_trace_rotation *rot)
+{
+    if (!json_is_array(arr))
+        return bad(p, "rotated_out", "not an array");
+    if (json_array_size(arr) > HVLOG_TRACE_MAX_GROUPS)
+        return bad(p, "rotated_out", "more log types than there are");
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *n = json_array_get(arr, i), *lps;
+        struct hvlog_trace_rotation_type *t = &rot->types[rot->type_count];
+        uint64_t type = 0;
+
+        if (!json_is_object(n))
+            return bad(p, "rotated_out[]", "not an object");
+        TRY(get_u64(p, n, "type", true, HVLOG_TRACE_MAX_GROUPS - 1, &type));
+        for (uint32_t j = 0; j < rot->type_count; j++) {
+            if (rot->types[j].type == type)
+                return bad(p, "rotated_out[].type", "repeated");
+        }
+        t->type = (uint32_t)type;
+        rot->type_count++;
+        TRY(get_counts(p, n, &t->total));
+        lps = json_object_get(n, "lps");
+        if (!json_is_array(lps))
+            return bad(p, "rotated_out[].lps", "missing or not an array");
+        if (json_array_size(lps) > HVLOG_TRACE_ROTATION_MAX_LPS)
+            return bad(p, "rotated_out[].lps", "more LPs than a rotation counts");
+        t->lps = calloc(json_array_size(lps) + 1, sizeof(*t->lps));
+        if (!t->lps)
+            return export_fail(p->err, HVLOG_EXPORT_NOMEM, "out of memory");
+        for (size_t k = 0; k < json_array_size(lps); k++) {
+            const json_t *l = json_array_get(lps, k);
+            uint64_t lp = 0;
+
+            if (!json_is_object(l))
+                return bad(p, "rotated_out[].lps[]", "not an object");
+            TRY(get_u64(p, l, "lp", true, HVLOG_TRACE_ROTATION_MAX_LPS - 1, &lp));
+            if (t->lp_count && lp <= t->lps[t->lp_count - 1].lp)
+                return bad(p, "rotated_out[].lps[].lp", "not in ascending order");
+            t->lps[t->lp_count].lp = (uint32_t)lp;
+            TRY(get_counts(p, l, &t->lps[t->lp_count].counts));
+            t->lp_count++;
+        }
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+static enum hvlog_export_status parse_closing(const struct rot_parse *p, const json_t *root,
+                                              struct hvlog_trace_rotation *rot)
+{
+    const json_t *c = json_object_get(root, "closing"), *host, *lps;
+
+    if (!c)
+        return HVLOG_EXPORT_OK;
+    if (!json_is_object(c))
+        return bad(p, "closing", "not an object");
+    rot->closed = true;
+#define READ_CLOSING(field) TRY(get_u64(p, c, #field, false, UINT64_MAX, &rot->stats.field));
+    TRACE_CLOSING_COUNTERS(READ_CLOSING)
+#undef READ_CLOSING
+    host = json_object_get(root, "host");
+    if (!host)
+        return HVLOG_EXPORT_OK;
+    lps = json_object_get(host, "lp_counts");
+    if (!json_is_object(host) || !json_is_array(lps))
+        return bad(p, "host.lp_counts", "missing or not an array");
+    /* From a text below 16 MiB: fewer than 2^32 elements. */
+    rot->lps = calloc(json_array_size(lps) + 1, sizeof(*rot->lps));
+    if (!rot->lps)
+        return export_fail(p->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < json_array_size(lps); i++) {
+        const json_t *n = json_array_get(lps, i);
+        struct hvlog_trace_lp *lp = &rot->lps[i];
+        uint64_t v = i;
+
+        if (!json_is_object(n))
+            return bad(p, "host.lp_counts[]", "not an object");
+        TRY(get_u64(p, n, "lp", false, UINT32_MAX, &v));
+        lp->lp = (uint32_t)v;
+#define READ_LP_COUNTER(field) TRY(get_u64(p, n, #field, false, UINT64_MAX, &lp->field));
+        TRACE_LP_COUNTERS(READ_LP_COUNTER)
+#undef READ_LP_COUNTER
+        rot->lp_count = i + 1;
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The chunks in @dir numbered first_chunk or more, ascending. */
+static enum hvlog_export_status list_chunks(const char *dir, struct hvlog_trace_rotation *rot,
+                                            struct hvlog_export_error *err)
+{
+    static const char prefix[] = HVLOG_TRACE_CHUNK_PREFIX;
+    DIR *d = opendir(dir);
+    const struct dirent *de;
+    size_t cap = 0;
+
+    if (!d)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", dir, strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        char canonical[32];
+        struct stat st;
+        uint64_t index;
+        char *end;
+
+        if (strncmp(de->d_name, prefix, sizeof prefix - 1) != 0)
+            continue;
+        errno = 0;
+        index = strtoull(de->d_name + sizeof prefix - 1, &end, 10);
+        hvlog_trace_chunk_name(index, canonical, sizeof canonical);
+        /* Exactly the name the writer gives: no sign, spaces or other zeros. */
+        if (errno || *end || strcmp(canonical, de->d_name) != 0 || index < rot->first_chunk ||
+            fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (rot->chunk_count == cap) {
+            uint64_t *more = realloc(rot->chunks, (cap ? cap * 2 : 16) * sizeof(*more));
+            if (!more) {
+                closedir(d);
+                return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            }
+            rot->chunks = more;
+            cap = cap ? cap * 2 : 16;
+        }
+        rot->chunks[rot->chunk_count++] = index;
+    }
+    closedir(d);
+    if (rot->chunk_count > 1)
+        qsort(rot->chunks, (size_t)rot->chunk_count, sizeof(*rot->chunks), compare_u64);
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog_trace_rotation *out,
+                                                  struct hvlog_export_error *err)
+{
+    char *file = NULL, *text = NULL, why[160];
+    struct rot_parse p = {err, NULL};
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    json_t *root = NULL;
+    struct stat st;
+    size_t got = 0;
+    uint64_t v = 0;
+    int fd = -1, e;
+
+    if (!out)
+        return export_fail(err, HVLOG_EXPORT_INVALID, "no rotation to fill");
+    memset(out, 0, sizeof(*out));
+    if (!dir || !(file = export_join(dir, HVLOG_TRACE_ROTATION_FILE)))
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    p.file = file;
+    fd = export_open_regular(file, &st);
+    if (fd < 0)
+        status = export_fail(err, fd == -2 ? HVLOG_EXPORT_NOT_TRACE : HVLOG_EXPORT_IO, "%s: %s",
+                             file, fd == -2 ? "not a regular file" : strerror(errno));
+    /* Sized by the bytes present, never by a claim: as hvlog-trace.json. */
+    else if (st.st_size > (off_t)HVLOG_TRACE_META_MAX_BYTES)
+        status = export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", file,
+                             HVLOG_TRACE_META_MAX_BYTES);
+    else if (!(text = malloc((size_t)st.st_size + 1)))
+        status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    else if ((e = export_pread_all(fd, text, (size_t)st.st_size, 0, &got)) != 0)
+        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", file, strerror(e));
+    if (fd >= 0)
+        close(fd);
+    if (status == HVLOG_EXPORT_OK &&
+        export_json_read(text, got, &root, why, sizeof why) != HVLOG_EXPORT_OK)
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not JSON (%s)", file, why);
+    if (status == HVLOG_EXPORT_OK && !json_is_object(root))
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an object", file);
+    if (status == HVLOG_EXPORT_OK) {
+        const json_t *n = json_object_get(root, "format");
+        if (!json_is_string(n) || strcmp(json_string_value(n), HVLOG_TRACE_ROTATION_FORMAT) != 0)
+            status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an hvlog rotation manifest",
+                                 file);
+    }
+    if (status == HVLOG_EXPORT_OK) {
+        status = get_u64(&p, root, "version", true, UINT32_MAX, &v);
+        if (status == HVLOG_EXPORT_OK && (v == 0 || v > HVLOG_TRACE_ROTATION_VERSION))
+            status = export_fail(err, HVLOG_EXPORT_VERSION,
+                                 "%s: version %" PRIu64 ", this hvlog reads 1..%u", file, v,
+                                 HVLOG_TRACE_ROTATION_VERSION);
+    }
+    if (status == HVLOG_EXPORT_OK)
+        status = get_u64(&p, root, "max_size", true, UINT64_MAX, &out->max_bytes);
+    if (status == HVLOG_EXPORT_OK) {
+        v = 0;
+        status = get_u64(&p, root, "rotate", false, UINT32_MAX, &v);
+        out->keep = (uint32_t)v;
+    }
+    if (status == HVLOG_EXPORT_OK)
+        status = get_u64(&p, root, "first_chunk", true, UINT64_MAX, &out->first_chunk);
+    if (status == HVLOG_EXPORT_OK)
+        status = parse_rotated_out(&p, json_object_get(root, "rotated_out"), out);
+    if (status == HVLOG_EXPORT_OK)
+        status = parse_closing(&p, root, out);
+    if (status == HVLOG_EXPORT_OK)
+        status = list_chunks(dir, out, err);
+    json_decref(root);
+    free(text);
+    free(file);
+    return status;
+}
+
+enum hvlog_export_status trace_rotation_refusal(const char *path, struct hvlog_export_error *err)
+{
+    struct hvlog_trace_rotation rot;
+    enum hvlog_export_status status;
+    char first[32], last[32];
+
+    if (!hvlog_trace_is_rotated(path))
+        return HVLOG_EXPORT_OK;
+    status = hvlog_trace_rotation_read(path, &rot, err);
+    if (status == HVLOG_EXPORT_OK && rot.chunk_count == 0)
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                             "%s: a rotated recording with no chunk kept; 'hvlog info %s' says "
+                             "what was rotated out",
+                             path, path);
+    else if (status == HVLOG_EXPORT_OK) {
+        hvlog_trace_chunk_name(rot.chunks[0], first, sizeof first);
+        hvlog_trace_chunk_name(rot.chunks[rot.chunk_count - 1], last, sizeof last);
+        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                             "%s: a rotated recording of %" PRIu64 " kept chunks (%s..%s); name "
+                             "one, as %s/%s ('hvlog info %s' lists them)",
+                             path, rot.chunk_count, first, last, path, last, path);
+    }
+    hvlog_trace_rotation_release(&rot);
+    return status;
+}

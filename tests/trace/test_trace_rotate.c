@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/* Bounded recordings (hvlog/trace/rotate.h, docs/trace-format.md section
+ * 1.1): a rotating writer's chunks, what it counts rotated out, its
+ * refusals, and the manifest reader on bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hvlog/abi/eventlog.h"
+#include "hvlog/trace/rotate.h"
+#include "hvlog/trace/trace.h"
+#include "hvlog/trace/walk.h"
+#include "synth.h"
+
+/* LocalDiagnostics, 2 LPs x 6 buffers of one page, losses on some. */
+static const struct synth_spec spec = {
+    1, 2, 6, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
+
+struct captured {
+    uint8_t *bytes;
+    uint32_t len, count;
+};
+
+static int capture(void *arg, const uint8_t *bytes, uint32_t len)
+{
+    struct captured *c = arg;
+    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
+
+    if (!grown)
+        return -1;
+    c->bytes = grown;
+    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
+    c->len = len;
+    c->count++;
+    return 0;
+}
+
+/* Buffers, entries and EventsLost of LP @lp among captured buffers [from, to). */
+static struct hvlog_trace_rotation_counts count_lp(const struct captured *cap, uint32_t from,
+                                                   uint32_t to, uint32_t lp)
+{
+    const struct hvlog_walk_expect any = HVLOG_WALK_EXPECT_ANY;
+    struct hvlog_trace_rotation_counts c = {0, 0, 0};
+
+    for (uint32_t i = from; i < to; i++) {
+        struct hvlog_buffer_summary s;
+
+        assert_int_equal(hvlog_buffer_walk(cap->bytes + (size_t)i * cap->len, cap->len,
+                                           HVLOG_ABI_2013, &any, &s, NULL, NULL),
+                         HVLOG_WALK_OK);
+        if (s.logical_processor != lp)
+            continue;
+        c.buffers++;
+        c.entries += s.entries;
+        c.events_lost += s.events_lost;
+    }
+    return c;
+}
+
+static uint64_t chunk_buffers(const char *top, uint64_t index, bool *closed)
+{
+    char name[32], *dir;
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_export_error err;
+    uint64_t n;
+
+    hvlog_trace_chunk_name(index, name, sizeof name);
+    dir = synth_path(top, name);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    n = hvlog_trace_cursor_count(c);
+    *closed = hvlog_trace_reader_meta(r)->closed;
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+    free(dir);
+    return n;
+}
+
+static void the_last_chunks_are_kept_and_the_others_counted(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_trace_rotation rot;
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    struct hvlog_trace_lp truths[2] = {{0, 100, 90, 10, 10, 0, 0}, {1, 50, 50, 0, 0, 0, 0}};
+    bool closed;
+
+    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_int_equal(cap.count, 12);
+    synth_meta(&spec, &meta);
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    /* Four pages: three one-page buffers and the metadata, not four. */
+    assert_int_equal(hvlog_trace_writer_rotate(w, 4 * 4096, 2, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_true(hvlog_trace_is_rotated(dir));
+    /* Records are not rotated. */
+    assert_int_equal(hvlog_trace_writer_append_record(w, 2, cap.bytes, 16, &err),
+                     HVLOG_EXPORT_INVALID);
+    for (uint32_t i = 0; i < cap.count; i++)
+        assert_int_equal(hvlog_trace_writer_append(w, 1, cap.bytes + (size_t)i * cap.len, cap.len,
+                                                   &err),
+                         HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_buffers(w, 1), 12);
+    /* Being written: the manifest has no closing part, the current chunk
+     * is locked, the others finished. */
+    assert_int_equal(hvlog_trace_rotation_read(dir, &rot, &err), HVLOG_EXPORT_OK);
+    assert_false(rot.closed);
+    assert_int_equal(rot.first_chunk, 2);
+    hvlog_trace_rotation_release(&rot);
+    meta.stats.entries = 1234;
+    meta.lps = truths;
+    meta.lp_count = 2;
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+
+    assert_int_equal(hvlog_trace_rotation_read(dir, &rot, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(rot.max_bytes, 4 * 4096);
+    assert_int_equal(rot.keep, 2);
+    assert_int_equal(rot.first_chunk, 2);
+    assert_int_equal(rot.chunk_count, 2);
+    assert_int_equal(rot.chunks[0], 2);
+    assert_int_equal(rot.chunks[1], 3);
+    assert_int_equal(chunk_buffers(dir, 2, &closed), 3);
+    assert_true(closed);
+    assert_int_equal(chunk_buffers(dir, 3, &closed), 3);
+    assert_true(closed);
+    /* Chunks 0 and 1 held buffers 0..5: counted per LP, exactly. */
+    assert_int_equal(rot.type_count, 1);
+    assert_int_equal(rot.types[0].type, 1);
+    assert_int_equal(rot.types[0].total.buffers, 6);
+    assert_int_equal(rot.types[0].lp_count, 2);
+    for (uint32_t i = 0; i < rot.types[0].lp_count; i++) {
+        const struct hvlog_trace_rotation_lp *l = &rot.types[0].lps[i];
+        struct hvlog_trace_rotation_counts want = count_lp(&cap, 0, 6, l->lp);
+
+        assert_int_equal(l->counts.buffers, want.buffers);
+        assert_int_equal(l->counts.entries, want.entries);
+        assert_int_equal(l->counts.events_lost, want.events_lost);
+    }
+    assert_true(rot.closed);
+    assert_int_equal(rot.stats.entries, 1234);
+    assert_int_equal(rot.lp_count, 2);
+    assert_int_equal(rot.lps[0].logged, 100);
+    assert_int_equal(rot.lps[1].recorded, 50);
+    hvlog_trace_rotation_release(&rot);
+    /* The parent is no trace: the reader says which chunks to name. */
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "chunk-000003"));
+    /* Nothing hidden beside the chunks, nothing beside the trace. */
+    assert_int_equal(synth_dir_entries(dir), 3);
+    assert_int_equal(synth_dir_entries(*state), 1);
+    free(cap.bytes);
+    free(dir);
+}
+
+static void a_size_that_holds_no_buffer_is_refused_and_leaves_nothing(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+
+    synth_meta(&spec, &meta);
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_rotate(w, 4096, 0, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_INVALID);
+    assert_non_null(strstr(err.message, "cannot hold one 4096-byte buffer"));
+    assert_int_equal(synth_dir_entries(*state), 0);
+    /* A rotation is a recording: commit without start is refused. */
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_rotate(w, 1 << 20, 0, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_rotate(w, 1 << 20, 0, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_INVALID);
+    assert_int_equal(synth_dir_entries(*state), 0);
+    free(dir);
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char *path = synth_path(dir, name);
+    FILE *f = fopen(path, "wb");
+
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    free(path);
+}
+
+static void the_manifest_is_checked_and_left_over_chunks_skipped(void **state)
+{
+    static const struct {
+        const char *text;
+        enum hvlog_export_status want;
+    } cases[] = {
+        {"not json", HVLOG_EXPORT_NOT_TRACE},
+        {"[]", HVLOG_EXPORT_NOT_TRACE},
+        {"{\"format\":\"hvlog-trace\",\"version\":1}", HVLOG_EXPORT_NOT_TRACE},
+        {"{\"format\":\"hvlog-rotation\",\"version\":2,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":[]}", HVLOG_EXPORT_VERSION},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"first_chunk\":0,\"rotated_out\":[]}",
+         HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":-1,\"first_chunk\":0,"
+         "\"rotated_out\":[]}", HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":{}}", HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":[{\"type\":1,\"buffers\":1,\"entries\":1,\"events_lost\":0,\"lps\":[]},"
+         "{\"type\":1,\"buffers\":1,\"entries\":1,\"events_lost\":0,\"lps\":[]}]}",
+         HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":[{\"type\":3,\"buffers\":1,\"entries\":1,\"events_lost\":0,\"lps\":[]}]}",
+         HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":[{\"type\":1,\"buffers\":2,\"entries\":1,\"events_lost\":0,\"lps\":["
+         "{\"lp\":1,\"buffers\":1,\"entries\":1,\"events_lost\":0},"
+         "{\"lp\":1,\"buffers\":1,\"entries\":0,\"events_lost\":0}]}]}",
+         HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":[],\"closing\":{\"entries\":\"7\"}}", HVLOG_EXPORT_BAD_META},
+        {"{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":1,\"first_chunk\":0,"
+         "\"rotated_out\":[],\"closing\":{},\"host\":{\"lp_counts\":[1]}}", HVLOG_EXPORT_BAD_META},
+    };
+    char *dir = synth_path(*state, "t");
+    struct hvlog_trace_rotation rot;
+    struct hvlog_export_error err;
+
+    assert_int_equal(mkdir(dir, 0700), 0);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_file(dir, HVLOG_TRACE_ROTATION_FILE, cases[i].text);
+        assert_int_equal(hvlog_trace_rotation_read(dir, &rot, &err), cases[i].want);
+        hvlog_trace_rotation_release(&rot);
+    }
+    /* A chunk below first_chunk (a recorder killed between the manifest's
+     * rename and the deletion) and names that are not the writer's are
+     * not listed. */
+    write_file(dir, HVLOG_TRACE_ROTATION_FILE,
+               "{\"format\":\"hvlog-rotation\",\"version\":1,\"max_size\":65536,\"rotate\":2,"
+               "\"first_chunk\":5,\"rotated_out\":[]}");
+    {
+        static const char *const names[] = {"chunk-000004", "chunk-000005", "chunk-000007",
+                                            "chunk-5", "chunk-0000006x", ".chunk-000006.tmp-1-0-0"};
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+            char *sub = synth_path(dir, names[i]);
+            assert_int_equal(mkdir(sub, 0700), 0);
+            free(sub);
+        }
+        write_file(dir, "chunk-000006", "a file, not a chunk");
+    }
+    assert_int_equal(hvlog_trace_rotation_read(dir, &rot, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(rot.chunk_count, 2);
+    assert_int_equal(rot.chunks[0], 5);
+    assert_int_equal(rot.chunks[1], 7);
+    assert_false(rot.closed);
+    hvlog_trace_rotation_release(&rot);
+    free(dir);
+}
+
+/* A recorder killed mid-rotation leaves hidden temporaries inside the
+ * rotated directory: the next writer beside it sweeps those of dead PIDs
+ * (the chunk being created, the manifest's, a chunk's closing metadata)
+ * and nothing else. */
+static void a_dead_recorders_temporaries_inside_a_rotation_are_swept(void **state)
+{
+    char *dir = synth_path(*state, "t"), *chunk = synth_path(dir, "chunk-000003");
+    char *other = synth_path(*state, "u");
+    char name[96], *p;
+    pid_t child = fork();
+    int status;
+
+    assert_true(child >= 0);
+    if (child == 0)
+        _exit(0);
+    assert_int_equal(waitpid(child, &status, 0), child); /* reaped: the PID is gone */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(mkdir(chunk, 0700), 0);
+    write_file(dir, HVLOG_TRACE_ROTATION_FILE, "{}");
+    write_file(chunk, HVLOG_TRACE_META_FILE, "{}");
+    snprintf(name, sizeof name, ".chunk-000004.tmp-%ld-3-1f", (long)child);
+    p = synth_path(dir, name);
+    assert_int_equal(mkdir(p, 0700), 0);
+    write_file(p, "local.buffers", "x");
+    free(p);
+    snprintf(name, sizeof name, "." HVLOG_TRACE_ROTATION_FILE ".tmp-%ld-0-0", (long)child);
+    write_file(dir, name, "{");
+    snprintf(name, sizeof name, "." HVLOG_TRACE_META_FILE ".tmp-%ld-0-0", (long)child);
+    write_file(chunk, name, "{");
+    /* Ours (a live PID): kept. */
+    snprintf(name, sizeof name, "." HVLOG_TRACE_ROTATION_FILE ".tmp-%ld-0-0", (long)getpid());
+    write_file(dir, name, "{");
+    assert_int_equal(hvlog_trace_sweep_stale(other), 3);
+    assert_int_equal(synth_dir_entries(dir), 3); /* rotation.json, chunk-000003, ours */
+    assert_int_equal(synth_dir_entries(chunk), 1);
+    free(other);
+    free(chunk);
+    free(dir);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(the_last_chunks_are_kept_and_the_others_counted),
+        T(a_size_that_holds_no_buffer_is_refused_and_leaves_nothing),
+        T(the_manifest_is_checked_and_left_over_chunks_skipped),
+        T(a_dead_recorders_temporaries_inside_a_rotation_are_swept),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
