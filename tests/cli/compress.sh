@@ -14,6 +14,10 @@
 #      the copy; --skip-corrupt reads the others.
 #   5. A damaged prefix: everything before it reads; the rest is reported.
 #   6. A compression this hvlog does not know is refused in one line.
+#   7. --compress reaches the other writers: every chunk of a rotated
+#      recording and every snapshot of the flight recorder is compressed
+#      and reads as a trace of its own; --compress with --snapshot and
+#      --max-size together is refused (one of the two modes).
 set -eu
 hvlog=$1 ref=$2 work=$3
 fail() { echo "compress: $*" >&2; exit 1; }
@@ -183,4 +187,24 @@ sed -i 's/"compression": "zstd"/"compression": "lz4"/' "$work/lz4/hvlog-trace.js
 if "$hvlog" stats "$work/lz4" > /dev/null 2> "$work/lz4.err"; then fail "lz4: read"; fi
 [ "$(wc -l < "$work/lz4.err")" -eq 1 ] && grep -q 'compression: neither "zstd" nor "none"' "$work/lz4.err" ||
     fail "lz4: $(cat "$work/lz4.err")"
+# ---- 7. rotated chunks and snapshots ----
+"$hvlog" record -o "$work/rot" --compress --lps 2 --seed 3 --events 6000 --rate 200000 --pages 1 \
+    --buffers 8 --max-size 24K --rotate 2 --quiet
+chunks=0
+for d in "$work/rot"/chunk-*; do
+    chunks=$((chunks + 1))
+    [ -f "$d/local.buffers.zst" ] && [ ! -e "$d/local.buffers" ] || fail "rotate: $d is not compressed"
+    "$hvlog" stats "$d" > /dev/null || fail "rotate: $d does not read"
+done
+[ "$chunks" -ge 1 ] && [ "$chunks" -le 2 ] || fail "rotate: $chunks chunks kept (1..2 expected)"
+"$hvlog" record -o "$work/snap" --compress --snapshot --snapshot-size 32K --lps 2 --seed 3 --pages 1 \
+    --buffers 8 --events 6000 --rate 200000 --quiet
+[ -f "$work/snap/snapshot-001/local.buffers.zst" ] || fail "snapshot: snapshot-001 is not compressed"
+"$hvlog" decode "$work/snap/snapshot-001" > "$work/snap.txt" || fail "snapshot: does not decode"
+[ -s "$work/snap.txt" ] || fail "snapshot: no events"
+if "$hvlog" record -o "$work/both" --snapshot --max-size 1M --events 10 --quiet 2> "$work/both.err"; then
+    fail "--snapshot with --max-size was taken"
+fi
+[ "$(wc -l < "$work/both.err")" -eq 1 ] && [ ! -e "$work/both" ] || fail "both: $(cat "$work/both.err")"
+
 echo "compress: round trip identical ($plain_bytes -> $comp_bytes bytes), record --compress, torn, damaged and lying frames"
