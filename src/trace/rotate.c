@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -524,6 +525,12 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
     r->dir_fd = open(parent->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r->dir_fd < 0)
         return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+    /* The parent is locked for the whole recording, as a trace directory
+     * is (trace_writer.c): between one chunk's commit and the next one's
+     * start no chunk holds its lock, and --force must still see a live
+     * recorder (being_recorded). Released when the descriptor closes. */
+    if (flock(r->dir_fd, LOCK_EX | LOCK_NB) != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: cannot lock it: %s", r->path, strerror(errno));
     status = measure_reserve(r, err);
     for (uint32_t i = 0; i < meta->group_count; i++) {
         uint64_t bytes = (uint64_t)meta->groups[i].buffer_pages * HV_PAGE_SIZE;
