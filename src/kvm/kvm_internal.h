@@ -14,6 +14,12 @@
  * it: every hvlog_kvm_* failure says why this way (kvm.c, root_vp.c). */
 void hvlog__kvm_say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Accesses to MSRs [@base, @base + @nmsrs) (at most 256) exit to user
+ * space: KVM_CAP_X86_USER_SPACE_MSR for KVM_MSR_EXIT_REASON_FILTER, and a
+ * filter range that denies them all (every other MSR stays KVM's). Once
+ * per VM, before its vCPUs run (kvm.c). Returns 0, or -1 with errno. */
+int hvlog__kvm_msr_filter_deny(int vm_fd, uint32_t base, uint32_t nmsrs);
+
 /* The guest program's bytes and their count (guest.c), hidden in the library. */
 extern const uint8_t hvlog__kvm_guest_start[];
 extern const uint32_t hvlog__kvm_guest_bytes;

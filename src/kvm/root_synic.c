@@ -75,26 +75,9 @@ static bool synic_msr(uint32_t index)
 
 int hvlog__kvm_root_msr_filter(int vm_fd)
 {
-    /* All bits clear: deny every MSR of the range, so each access exits
-     * (the ioctl copies the bitmap). 0x40000085..8F exit too: the SynIC
-     * does not define them, and the caller's handler answers #GP. */
-    uint8_t deny[SYNIC_MSR_COUNT / 8];
-    struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR,
-                                 .args = {KVM_MSR_EXIT_REASON_FILTER}};
-    struct kvm_msr_filter filter;
-
-    memset(deny, 0, sizeof deny);
-    memset(&filter, 0, sizeof filter);
-    filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
-    filter.ranges[0] = (struct kvm_msr_filter_range){
-        .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-        .nmsrs = SYNIC_MSR_COUNT,
-        .base = SYNIC_MSR_FIRST,
-        .bitmap = deny,
-    };
-    if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) != 0)
-        return -1;
-    return ioctl(vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+    /* 0x40000085..8F exit too: the SynIC does not define them, and the
+     * caller's handler answers #GP. */
+    return hvlog__kvm_msr_filter_deny(vm_fd, SYNIC_MSR_FIRST, SYNIC_MSR_COUNT);
 }
 
 bool hvlog__kvm_root_msr_exit(struct hvlog_sim *sim, uint32_t vp, struct kvm_run *run)
@@ -355,7 +338,7 @@ int hvlog__kvm_synic_vm_create(struct hvlog_sim *sim, uint32_t vp, hvlog_sim_sin
     hvlog__kvm_root_page_tables(vm->ram);
     memcpy(vm->ram + KVM_ROOT_CODE_GPA, hvlog__kvm_synic_start, hvlog__kvm_synic_bytes);
     for (uint32_t i = 0; i < 3; i++)
-        hvlog_store_le64(vm->ram + KVM_SYNIC_GDT_GPA + 8 * i, gdt[i]);
+        hvlog_store_le64(vm->ram + KVM_SYNIC_GDT_GPA + (size_t)8 * i, gdt[i]);
     region = (struct kvm_userspace_memory_region){
         .slot = 0, .guest_phys_addr = 0, .memory_size = SYNIC_RAM_BYTES,
         .userspace_addr = (uint64_t)(uintptr_t)vm->ram,

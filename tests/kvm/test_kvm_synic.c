@@ -166,12 +166,23 @@ static void wait_until(struct world *w, bool (*cond)(struct world *), const char
     }
 }
 
+/* Wait until the guest moved data field @field away from @was. */
+static void wait_moved(struct world *w, uint32_t field, uint64_t was, const char *what)
+{
+    uint64_t deadline = now_ns() + DEADLINE_NS;
+
+    while (data(w, field) == was) {
+        if (now_ns() > deadline)
+            fail_msg("timed out waiting until %s (vCPU: %s)", what, w->why[0] ? w->why : "running");
+        nap();
+    }
+}
+
 /* The guest issues the call table with interrupts off, then idles. */
 static void guest_calls(struct world *w, const struct hvlog_kvm_call *calls, uint32_t count)
 {
     uint8_t *table = w->vm->ram + KVM_ROOT_TABLE_GPA;
     uint64_t done = data(w, KVM_SYNIC_CMDS_DONE);
-    uint64_t deadline = now_ns() + DEADLINE_NS;
 
     assert_true(count <= HVLOG_KVM_ROOT_MAX_CALLS);
     hvlog_store_le64(table, count);
@@ -183,11 +194,7 @@ static void guest_calls(struct world *w, const struct hvlog_kvm_call *calls, uin
     }
     store_data(w, KVM_SYNIC_CMD, KVM_SYNIC_CMD_CALLS);
     hvlog__kvm_root_sint_wake(&w->vm->sint);
-    while (data(w, KVM_SYNIC_CMDS_DONE) == done) {
-        if (now_ns() > deadline)
-            fail_msg("the guest did not run its calls (vCPU: %s)", w->why[0] ? w->why : "running");
-        nap();
-    }
+    wait_moved(w, KVM_SYNIC_CMDS_DONE, done, "the guest ran its calls");
     for (uint32_t i = 0; i < count; i++)
         assert_int_equal(hv_hypercall_result_status(hvlog_load_le64(table + 8 + 32 * i + 24)),
                          HV_STATUS_SUCCESS);
@@ -285,23 +292,13 @@ static void test_message_pending_and_eom_under_pressure(void **state)
      * kick brings it the interrupt of a message this thread causes. */
     {
         uint64_t spins = data(w, KVM_SYNIC_SPINNING), done = data(w, KVM_SYNIC_CMDS_DONE);
-        uint64_t deadline = now_ns() + DEADLINE_NS;
 
         store_data(w, KVM_SYNIC_TARGET, data(w, KVM_SYNIC_MESSAGES) + 1);
         store_data(w, KVM_SYNIC_CMD, KVM_SYNIC_CMD_SPIN);
         hvlog__kvm_root_sint_wake(&w->vm->sint);
-        while (data(w, KVM_SYNIC_SPINNING) == spins) {
-            if (now_ns() > deadline)
-                fail_msg("the guest did not start spinning (vCPU: %s)", w->why[0] ? w->why : "running");
-            nap();
-        }
+        wait_moved(w, KVM_SYNIC_SPINNING, spins, "the guest spins");
         log_events(w, 0, LOCAL, EVENTS_PER_BUFFER + 1); /* one buffer completes: a message */
-        while (data(w, KVM_SYNIC_CMDS_DONE) == done) {
-            if (now_ns() > deadline)
-                fail_msg("no interrupt reached the spinning guest (vCPU: %s)",
-                         w->why[0] ? w->why : "running");
-            nap();
-        }
+        wait_moved(w, KVM_SYNIC_CMDS_DONE, done, "an interrupt reached the spinning guest");
         assert_true(w->vm->sint.kicks >= 1);
         wait_until(w, quiet, "the spinning guest's message was taken");
     }
