@@ -146,10 +146,11 @@ extern const uint32_t hvlog__kvm_synic_bytes;
  * 64 KiB of RAM at GPA 0 (the program, its tables, data and log), the
  * SIM page mapped where the guest's SIMP puts it, the SynIC MSR filter,
  * and the VP's SINT hook (@hook with @hook_ctx, which must end by calling
- * hvlog__kvm_root_sint_raise(&vm->sint, vector); NULL: that one). One
- * thread runs it (_run, until `cli; hlt`); others may write the data page
- * and call hvlog__kvm_root_sint_wake(&vm->sint). Fields after @sint are
- * the running thread's; read them after _run returned. */
+ * hvlog__kvm_root_sint_raise(&vm->sint, vector); NULL: that one),
+ * installed when _run starts. One thread runs it (_run, until `cli; hlt`);
+ * others may write the data page and call
+ * hvlog__kvm_root_sint_wake(&vm->sint). Fields after @sint are the running
+ * thread's; read them after _run returned. */
 struct hvlog__kvm_synic_vm {
     struct hvlog_sim *sim;
     uint32_t vp;
@@ -157,6 +158,8 @@ struct hvlog__kvm_synic_vm {
     struct kvm_run *run;
     size_t run_bytes;
     uint8_t *ram;           /* the guest's RAM: data page at KVM_SYNIC_DATA_GPA */
+    hvlog_sim_sint_hook hook; /* installed by _run */
+    void *hook_ctx;
     struct hvlog__kvm_root_sint sint;
     uint64_t sim_page_gpa;  /* where the SIM page slot is, 0 = none */
     uint64_t hypercalls, eoms, msr_errors, halts;

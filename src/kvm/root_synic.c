@@ -371,9 +371,8 @@ int hvlog__kvm_synic_vm_create(struct hvlog_sim *sim, uint32_t vp, hvlog_sim_sin
         hvlog__kvm_say(why, why_size, "cannot load the root VP's GDT: %s", strerror(errno));
         goto fail;
     }
-    /* Last: from here on the sim's deliveries to this VP reach us. */
-    (void)hvlog_sim_set_sint_hook(sim, vp, hook ? hook : hvlog__kvm_root_sint_hook,
-                                  hook ? hook_ctx : &vm->sint);
+    vm->hook = hook ? hook : hvlog__kvm_root_sint_hook;
+    vm->hook_ctx = hook ? hook_ctx : &vm->sint;
     *out = vm;
     return 0;
 fail:
@@ -385,6 +384,9 @@ int hvlog__kvm_synic_vm_run(struct hvlog__kvm_synic_vm *vm, char *why, size_t wh
 {
     struct kvm_run *run = vm->run;
 
+    /* From here on the sim's deliveries to this VP reach us (the caller
+     * has had the time to make a hook of its own ready). */
+    (void)hvlog_sim_set_sint_hook(vm->sim, vm->vp, vm->hook, vm->hook_ctx);
     for (;;) {
         if (hvlog__kvm_root_sint_before_run(&vm->sint, vm->vcpu_fd, run) != 0) {
             hvlog__kvm_say(why, why_size, "root VP: KVM_INTERRUPT: %s", strerror(errno));
