@@ -205,26 +205,35 @@ static int set_region(struct hvlog_kvm *kvm, uint32_t slot, uint64_t gpa, void *
     return ioctl(kvm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
 
-/* Filtered MSRs exit to us: the whole synthetic range, reads and writes. */
-static int set_msr_filter(struct hvlog_kvm *kvm)
+int hvlog__kvm_msr_filter_deny(int vm_fd, uint32_t base, uint32_t nmsrs)
 {
     uint8_t deny[KVM_MSR_RANGE_COUNT / 8]; /* all clear: deny every one (copied by the ioctl) */
     struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR,
                                  .args = {KVM_MSR_EXIT_REASON_FILTER}};
     struct kvm_msr_filter filter;
 
+    if (nmsrs == 0 || nmsrs > KVM_MSR_RANGE_COUNT) {
+        errno = EINVAL;
+        return -1;
+    }
     memset(deny, 0, sizeof deny);
     memset(&filter, 0, sizeof filter);
     filter.flags = KVM_MSR_FILTER_DEFAULT_ALLOW;
     filter.ranges[0] = (struct kvm_msr_filter_range){
         .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-        .nmsrs = KVM_MSR_RANGE_COUNT,
-        .base = KVM_MSR_RANGE_BASE,
+        .nmsrs = nmsrs,
+        .base = base,
         .bitmap = deny,
     };
-    if (ioctl(kvm->vm_fd, KVM_ENABLE_CAP, &cap) != 0)
+    if (ioctl(vm_fd, KVM_ENABLE_CAP, &cap) != 0)
         return -1;
-    return ioctl(kvm->vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+    return ioctl(vm_fd, KVM_X86_SET_MSR_FILTER, &filter);
+}
+
+/* Filtered MSRs exit to us: the whole synthetic range, reads and writes. */
+static int set_msr_filter(struct hvlog_kvm *kvm)
+{
+    return hvlog__kvm_msr_filter_deny(kvm->vm_fd, KVM_MSR_RANGE_BASE, KVM_MSR_RANGE_COUNT);
 }
 
 /* 32-bit protected mode, flat 4 GiB segments, no paging, set directly in

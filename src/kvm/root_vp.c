@@ -36,7 +36,7 @@
 /* Generous: each call is two exits; a VM that exits for anything else is stopped. */
 #define ROOT_MAX_EXITS (4u * HVLOG_KVM_ROOT_MAX_CALLS + 16u)
 
-static void root_memory(uint8_t *ram, const struct hvlog_kvm_call *calls, uint32_t count)
+void hvlog__kvm_root_page_tables(uint8_t *ram)
 {
     static const uint8_t hypercall_page[] = {0xE6, HVLOG_KVM_HYPERCALL_PORT, 0xC3}; /* out %al,$port; ret */
 
@@ -45,6 +45,11 @@ static void root_memory(uint8_t *ram, const struct hvlog_kvm_call *calls, uint32
     for (uint64_t i = 0; i < 512; i++)
         hvlog_store_le64(ram + KVM_ROOT_PD_GPA + 8 * i, (i << 21) | PTE_P | PTE_RW | PTE_PS);
     memcpy(ram + KVM_ROOT_HCPAGE_GPA, hypercall_page, sizeof hypercall_page);
+}
+
+static void root_memory(uint8_t *ram, const struct hvlog_kvm_call *calls, uint32_t count)
+{
+    hvlog__kvm_root_page_tables(ram);
     memcpy(ram + KVM_ROOT_CODE_GPA, hvlog__kvm_root_start, hvlog__kvm_root_bytes);
     hvlog_store_le64(ram + KVM_ROOT_TABLE_GPA, count);
     for (uint32_t i = 0; i < count; i++) {
@@ -57,7 +62,7 @@ static void root_memory(uint8_t *ram, const struct hvlog_kvm_call *calls, uint32
     }
 }
 
-static int long_mode(int vcpu_fd)
+int hvlog__kvm_root_long_mode(int vcpu_fd)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
@@ -86,13 +91,22 @@ static int long_mode(int vcpu_fd)
     return ioctl(vcpu_fd, KVM_SET_REGS, &regs);
 }
 
+int hvlog__kvm_root_hypercall(struct hvlog_sim *sim, uint32_t vp, int vcpu_fd)
+{
+    struct kvm_regs regs;
+
+    /* The hypercall: registers as the guest left them at the trap. */
+    if (ioctl(vcpu_fd, KVM_GET_REGS, &regs) != 0)
+        return -1;
+    regs.rax = hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, vp, regs.rcx, regs.rdx, regs.r8);
+    return ioctl(vcpu_fd, KVM_SET_REGS, &regs);
+}
+
 /* Run until HLT, answering every hypercall. 0, or -1 with @why. */
 static int root_run(struct hvlog_sim *sim, uint32_t vp, int vcpu_fd, struct kvm_run *run, char *why,
                     size_t why_size)
 {
     for (uint32_t exits = 0; exits < ROOT_MAX_EXITS; exits++) {
-        struct kvm_regs regs;
-
         if (ioctl(vcpu_fd, KVM_RUN, 0) != 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
@@ -108,14 +122,8 @@ static int root_run(struct hvlog_sim *sim, uint32_t vp, int vcpu_fd, struct kvm_
             hvlog__kvm_say(why, why_size, "root VP: unexpected exit reason %u", run->exit_reason);
             return -1;
         }
-        /* The hypercall: registers as the guest left them at the trap. */
-        if (ioctl(vcpu_fd, KVM_GET_REGS, &regs) != 0) {
-            hvlog__kvm_say(why, why_size, "root VP: KVM_GET_REGS: %s", strerror(errno));
-            return -1;
-        }
-        regs.rax = hvlog_sim_hypercall(sim, HVLOG_SIM_ROOT_ID, vp, regs.rcx, regs.rdx, regs.r8);
-        if (ioctl(vcpu_fd, KVM_SET_REGS, &regs) != 0) {
-            hvlog__kvm_say(why, why_size, "root VP: KVM_SET_REGS: %s", strerror(errno));
+        if (hvlog__kvm_root_hypercall(sim, vp, vcpu_fd) != 0) {
+            hvlog__kvm_say(why, why_size, "root VP: KVM_GET/SET_REGS: %s", strerror(errno));
             return -1;
         }
     }
@@ -173,7 +181,7 @@ int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_ca
         hvlog__kvm_say(why, why_size, "cannot map kvm_run: %s", strerror(errno));
         goto out;
     }
-    if (long_mode(vcpu_fd) != 0) {
+    if (hvlog__kvm_root_long_mode(vcpu_fd) != 0) {
         hvlog__kvm_say(why, why_size, "cannot put the root VP in long mode: %s", strerror(errno));
         goto out;
     }

@@ -123,6 +123,8 @@ struct sim_vp {
     uint64_t sint[HV_SYNIC_SINT_COUNT];
     struct sim_fifo fifo[HV_SYNIC_SINT_COUNT];
     uint64_t interrupts[HV_SYNIC_SINT_COUNT]; /* edges raised, per SINT */
+    hvlog_sim_sint_hook hook;                /* told of each edge (hvlog_sim_set_sint_hook) */
+    void *hook_ctx;
 } __attribute__((aligned(SIM_CACHE_LINE)));
 
 int sim_synic_init(struct hvlog_sim *sim);

@@ -83,8 +83,8 @@ static void slot_set_pending(uint8_t *slot)
  * bytes of payload only, so older bytes may remain past them - and raise
  * the SINT's interrupt unless it is masked. @more: others still wait.
  */
-static void slot_fill(struct sim_vp *v, uint32_t sint, uint8_t *slot, const struct hv_message *msg,
-                      bool more)
+static void slot_fill(struct hvlog_sim *sim, struct sim_vp *v, uint32_t sint, uint8_t *slot,
+                      const struct hv_message *msg, bool more)
 {
     const uint8_t *src = (const uint8_t *)msg;
     uint8_t size = hvlog_load_le8(src + 4);
@@ -100,8 +100,14 @@ static void slot_fill(struct sim_vp *v, uint32_t sint, uint8_t *slot, const stru
     __atomic_store_n(slot + 5, flags, __ATOMIC_SEQ_CST);
     /* Last: the root acquires MessageType, then reads the rest. */
     __atomic_store_n(slot_type(slot), hvlog_load_le32(src), __ATOMIC_RELEASE);
-    if (!(v->sint[sint] & HV_SINT_MASKED))
+    if (!(v->sint[sint] & HV_SINT_MASKED)) {
         v->interrupts[sint]++;
+        /* The host's interrupt controller: under the VP lock, so edges
+         * reach it in the order the slot saw them. */
+        if (v->hook)
+            v->hook(v->hook_ctx, (uint32_t)(v - sim->vps), sint,
+                    (uint8_t)(v->sint[sint] & HV_SINT_VECTOR_MASK), msg);
+    }
 }
 
 /* ---- FIFOs ---- */
@@ -135,7 +141,7 @@ static void pump_locked(struct hvlog_sim *sim, struct sim_vp *v, struct sim_deli
 
         if (f->len && slot_empty(slot)) {
             struct sim_queued q = fifo_pop(f);
-            slot_fill(v, sint, slot, q.msg, f->len > 0);
+            slot_fill(sim, v, sint, slot, q.msg, f->len > 0);
             out->token[out->count++] = q.token;
         }
     }
@@ -171,7 +177,7 @@ enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const stru
         uint8_t *slot = page + (size_t)HV_EVENTLOG_SINT * HV_MESSAGE_SIZE;
 
         if (f->len == 0 && slot_empty(slot)) {
-            slot_fill(v, HV_EVENTLOG_SINT, slot, msg, false);
+            slot_fill(sim, v, HV_EVENTLOG_SINT, slot, msg, false);
             r = HVLOG_POST_DELIVERED;
         } else if (f->len < SIM_FIFO_DEPTH) {
             fifo_push(f, msg, token);
@@ -181,7 +187,7 @@ enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const stru
              * if nothing older waits; older messages have their EOM due. */
             if (f->len == 1 && slot_empty(slot)) {
                 fifo_pop(f);
-                slot_fill(v, HV_EVENTLOG_SINT, slot, msg, false);
+                slot_fill(sim, v, HV_EVENTLOG_SINT, slot, msg, false);
                 r = HVLOG_POST_DELIVERED;
             } else {
                 r = HVLOG_POST_QUEUED;
@@ -417,4 +423,15 @@ uint64_t hvlog_sim_sint_interrupts(struct hvlog_sim *sim, uint32_t vp)
     n = sim->vps[vp].interrupts[HV_EVENTLOG_SINT];
     pthread_mutex_unlock(&sim->vps[vp].lock);
     return n;
+}
+
+int hvlog_sim_set_sint_hook(struct hvlog_sim *sim, uint32_t vp, hvlog_sim_sint_hook fn, void *ctx)
+{
+    if (vp >= sim->config.lps)
+        return -1;
+    pthread_mutex_lock(&sim->vps[vp].lock);
+    sim->vps[vp].hook = fn;
+    sim->vps[vp].hook_ctx = ctx;
+    pthread_mutex_unlock(&sim->vps[vp].lock);
+    return 0;
 }

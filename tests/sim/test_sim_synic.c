@@ -4,7 +4,7 @@
  * registers at reset and their #GP rules, the slot copy (header plus
  * PayloadSize bytes), interrupts and masking, MessagePending and EOM, the
  * engine told when its message buffer is free, ineligible VPs, Finalize
- * withdrawing a queued message.
+ * withdrawing a queued message, the host's SINT hook (hvlog_sim_set_sint_hook).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -323,6 +323,71 @@ static void finalize_withdraws_a_queued_message(void **state)
     hvlog_sim_destroy(sim);
 }
 
+struct edges {
+    uint32_t count;
+    uint32_t vp, sint, vector;
+    uint32_t index[4]; /* Payload.BufferIndex of each message */
+};
+
+static void edges_hook(void *ctx, uint32_t vp, uint32_t sint, uint8_t vector,
+                       const struct hv_message *msg)
+{
+    struct edges *e = ctx;
+
+    e->vp = vp;
+    e->sint = sint;
+    e->vector = vector;
+    if (e->count < 4)
+        e->index[e->count] = hvlog_load_le32((const uint8_t *)msg + 20);
+    e->count++;
+}
+
+/* The host's interrupt controller learns each edge, in the slot's order,
+ * with the SINT's vector and the message; a masked SINT raises none. */
+static void the_sint_hook_sees_each_edge_in_slot_order(void **state)
+{
+    struct hvlog_sim *sim = make_sim(2);
+    struct sim_root r;
+    struct root_msg m;
+    struct edges e = {0};
+    uint32_t first, second;
+    (void)state;
+
+    root_attach(&r, sim);
+    assert_int_equal(hvlog_sim_set_sint_hook(sim, 2, edges_hook, &e), -1);
+    assert_int_equal(hvlog_sim_set_sint_hook(sim, 0, edges_hook, &e), 0);
+    assert_int_not_equal(hvlog_sim_synic_enable(sim, 0, VECTOR), 0);
+    root_prepare(&r, GLOBAL, 4, 1, 1);
+    assert_int_equal(root_sources(&r, GLOBAL, ~0ull), 0);
+
+    first = log_and_flush(&r, 0, GLOBAL);
+    second = log_and_flush(&r, 0, GLOBAL); /* queued: no edge yet */
+    assert_int_equal(e.count, 1);
+    assert_true(root_take_message(sim, 0, &m)); /* EOM: the second's edge */
+    assert_int_equal(e.count, 2);
+    assert_int_equal(e.index[0], first);
+    assert_int_equal(e.index[1], second);
+    assert_int_equal(e.vp, 0);
+    assert_int_equal(e.sint, HV_EVENTLOG_SINT);
+    assert_int_equal(e.vector, VECTOR);
+    assert_int_equal(hvlog_sim_sint_interrupts(sim, 0), 2);
+    assert_true(root_take_message(sim, 0, &m));
+
+    /* Masked: the message arrives, no edge, no hook. */
+    assert_int_equal(hvlog_sim_wrmsr(sim, 0, HV_X64_MSR_SINT0, HV_SINT_MASKED | VECTOR), 0);
+    log_and_flush(&r, 0, GLOBAL);
+    assert_int_equal(e.count, 2);
+    assert_true(root_take_message(sim, 0, &m));
+
+    /* Removed: edges are counted, nobody is told. */
+    assert_int_equal(hvlog_sim_wrmsr(sim, 0, HV_X64_MSR_SINT0, VECTOR), 0);
+    assert_int_equal(hvlog_sim_set_sint_hook(sim, 0, NULL, NULL), 0);
+    log_and_flush(&r, 0, GLOBAL);
+    assert_int_equal(e.count, 2);
+    assert_int_equal(hvlog_sim_sint_interrupts(sim, 0), 3);
+    hvlog_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -334,6 +399,7 @@ int main(void)
         cmocka_unit_test(an_ineligible_vp_gets_nothing_and_enabling_one_kicks_the_engine),
         cmocka_unit_test(a_refused_post_is_retried_by_the_poll),
         cmocka_unit_test(finalize_withdraws_a_queued_message),
+        cmocka_unit_test(the_sint_hook_sees_each_edge_in_slot_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

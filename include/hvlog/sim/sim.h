@@ -306,6 +306,28 @@ HVLOG_API uint8_t *hvlog_sim_sim_page(struct hvlog_sim *sim, uint32_t vp);
 HVLOG_API uint64_t hvlog_sim_sint_interrupts(struct hvlog_sim *sim, uint32_t vp);
 
 /**
+ * hvlog_sim_sint_hook - what the host that runs root VP @vp learns each
+ * time the SynIC raises an interrupt on one of its SINTs (§8.5: right
+ * after copying @msg into the empty slot of @sint, unless the SINT is
+ * masked): the SINT's @vector, for the host to inject into the VP. A host
+ * that runs the root in a real VM injects it (src/kvm/root_synic.c); the
+ * sim itself has no interrupt controller.
+ *
+ * Context: any thread that delivers a message (a hypercall's, an LP's,
+ * the EOM writer's), with VP @vp's SynIC lock held (a leaf lock,
+ * sim_internal.h): the hook must not call the sim or the engine; it
+ * records and wakes. @msg is valid during the call only.
+ */
+typedef void (*hvlog_sim_sint_hook)(void *ctx, uint32_t vp, uint32_t sint, uint8_t vector,
+                                    const struct hv_message *msg);
+/** hvlog_sim_set_sint_hook - install @fn (NULL removes it) with @ctx for
+ * root VP @vp; one hook per VP, replacing the last. Returns 0, or -1 for a
+ * bad VP. Any thread; interrupts raised before it was set are not replayed
+ * (hvlog_sim_sint_interrupts counts them). */
+HVLOG_API int hvlog_sim_set_sint_hook(struct hvlog_sim *sim, uint32_t vp, hvlog_sim_sint_hook fn,
+                                      void *ctx);
+
+/**
  * hvlog_sim_poll - the hypervisor's deferred work, now: retry notifications
  * that a VP refused (an injected fault, a SIM disabled meanwhile) and copy
  * queued messages into empty slots. Workers do it between passes and
