@@ -539,6 +539,10 @@ hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c)
     uint32_t state = HvEventLogBufferStateStandby, owner = NONE, lp = NONE;
 
     hv_input_eventlog_buffer_load(&in, c->input);
+    /* §5.9 step 3 without the lock (the memory form; the dispatcher answers
+     * the fast form before it gets here): engine_internal.h argues it. */
+    if (hvlog__flush_is_noop(e, in.type, in.buffer_index))
+        return HV_STATUS_SUCCESS;
     g = group_of(c, in.type);
     hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g)) {
