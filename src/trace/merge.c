@@ -228,8 +228,8 @@ static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
         l->cap = need;
     }
     len = l->end - l->offset < l->cap ? l->end - l->offset : l->cap;
-    e = export_pread_all(export_trace_cursor_fd(l->gs->cursor), l->win, len, l->base + l->offset,
-                         &got);
+    e = hvlog__export_pread_all(hvlog__export_trace_cursor_fd(l->gs->cursor), l->win, len, l->base + l->offset,
+                                &got);
     if (e != 0)
         return e;
     if (got < len)
@@ -265,11 +265,11 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
         l->slot = s;
         l->given = 0;
         l->pending_lost = s->events_lost; /* the index's: reported even if the re-read fails */
-        if (!export_trace_buffer_offset(c, s->file_index, &l->base)) {
+        if (!hvlog__export_trace_buffer_offset(c, s->file_index, &l->base)) {
             *nomem |= !drop_buffer(m, l, "no longer in the file");
             continue;
         }
-        e = export_pread_all(export_trace_cursor_fd(c), head, sizeof head, l->base, &got);
+        e = hvlog__export_pread_all(hvlog__export_trace_cursor_fd(c), head, sizeof head, l->base, &got);
         if (e != 0 || got < sizeof head) {
             *nomem |= !drop_buffer(m, l, "cannot be read again: %s",
                                    e ? strerror(e) : "the file is shorter than when indexed");
@@ -448,7 +448,7 @@ static enum hvlog_export_status add_group(struct hvlog_trace_merge *m,
         j = hvlog_trace_index_run_end(&gs->index, i);
         if (m->lane_count == UINT32_MAX ||
             !(more = realloc(m->lanes, ((size_t)m->lane_count + 1) * sizeof(*more))))
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         m->lanes = more;
         l = &m->lanes[m->lane_count++];
         memset(l, 0, sizeof(*l));
@@ -493,7 +493,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
     size_t budget, cap;
 
     if (!readers || !out || count == 0 || count > HVLOG_TRACE_MERGE_MAX_HOSTS)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace, too many, or no merge to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace, too many, or no merge to fill");
     *out = NULL;
     if (!o)
         o = &defaults;
@@ -502,7 +502,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
         enum hvlog_export_status need;
 
         if (!meta)
-            return export_fail(err, HVLOG_EXPORT_INVALID, "no trace");
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace");
         /* Several traces: each host booted on its own, so raw times never
          * compare; only Unix time puts them on one timeline. */
         if (count > 1 &&
@@ -511,15 +511,15 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
             return need;
         for (uint32_t t = 0; t < 32; t++) {
             if ((o->types & (1u << t)) && !hvlog_trace_meta_group(meta, t))
-                return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",
-                                   hvlog_trace_reader_path(readers[h]),
-                                   hvlog_trace_group_short(t) ? hvlog_trace_group_short(t) : "such");
+                return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",
+                                          hvlog_trace_reader_path(readers[h]),
+                                          hvlog_trace_group_short(t) ? hvlog_trace_group_short(t) : "such");
         }
     }
     m = calloc(1, sizeof(*m));
     if (!m || !(m->groups = calloc((size_t)count * HVLOG_TRACE_MAX_GROUPS, sizeof(*m->groups)))) {
         free(m);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     m->host_count = count;
     for (uint32_t h = 0; h < count && st == HVLOG_EXPORT_OK; h++) {
@@ -533,7 +533,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
     }
     if (st == HVLOG_EXPORT_OK && m->lane_count &&
         !(m->heap = malloc((size_t)m->lane_count * sizeof(*m->heap))))
-        st = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     if (st != HVLOG_EXPORT_OK) {
         hvlog_trace_merge_close(m);
         return st;
@@ -549,7 +549,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
         l->win = malloc(l->cap);
         if (!l->win || !lane_fill(m, l)) {
             hvlog_trace_merge_close(m);
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         }
         if (l->has_next)
             heap_push(m, i);
@@ -602,7 +602,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
     struct lane *l;
 
     if (!m || !item)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no merge or no item to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no merge or no item to fill");
     if (m->advance) {
         /* The lane handed out last is still the heap's top: move it on and
          * sift it down once (not a pop and a push per entry). */
@@ -612,7 +612,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         a->offset += a->step;
         a->given++;
         if (!lane_step_fast(m, a) && !lane_fill(m, a))
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         if (a->has_next) {
             m->heap[0].key = a->key;
             m->heap[0].domain = a->domain;
