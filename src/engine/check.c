@@ -187,6 +187,8 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
             const struct hvlog__scope *ph = &e->logger.types[g->type].scopes[lp];
             if (ph->buffer || ph->offset || ph->end)
                 FAIL("type %u: hot-path placeholder of LP %u is not empty", g->type, lp);
+            if (__atomic_load_n(&ph->lost_nested, __ATOMIC_RELAXED) != 0)
+                FAIL("type %u: nested losses counted in LP %u's placeholder", g->type, lp);
         }
     }
     /* Due FIFO: each due scope once; every due scope queued. */
