@@ -91,6 +91,8 @@
  *   -DBUG_NO_QUIESCE      SetSources(0) returns without run_on_lp
  *   -DBUG_LOST_UNCARRIED  a take resets the scope's lost count without
  *                         writing it into EventsLost
+ *   -DBUG_FLUSH_VIEW_STALE the lock-free flush view still says "nothing to
+ *                         flush" for an InUse buffer (not cleared at a take)
  */
 
 #ifndef NB
@@ -490,10 +492,25 @@ inline run_on_lp(kind, idx)
     mailbox == NOREQ
 }
 
-/* call_flush of buffer fb (§5.9): Flush of an InUse buffer runs as the owner. */
+/* call_flush of buffer fb (§5.9): Flush of an InUse buffer runs as the owner.
+ * Its first look is hvlog__flush_is_noop (src/engine/engine_internal.h):
+ * the flush view, read without the lock. The C keeps that byte 1 only while
+ * the state is Standby, Free or Ready (0 before BufferState leaves them, 1
+ * after it entered one); here it is read as state[] itself, without glock,
+ * which allows every interleaving the C allows (and a few more: a read
+ * between a take's two steps). Anything else takes the lock and looks
+ * again, as call_flush does. */
 inline flush(fb)
 {
-    atomic { glock == 0 -> st = state[fb] };
+    st = state[fb];
+    if
+#ifdef BUG_FLUSH_VIEW_STALE
+    :: st == STANDBY || st == FREE || st == READY || st == INUSE -> st = 0 /* not cleared at a take */
+#else
+    :: st == STANDBY || st == FREE || st == READY -> st = 0      /* §5.9 step 3, no lock */
+#endif
+    :: else -> atomic { glock == 0 -> st = state[fb] }
+    fi;
     if
     :: st == INUSE ->
 #ifdef BUG_NO_RUN_ON_LP

@@ -16,19 +16,19 @@
  *                           src/engine/calls.c)
  *   inline serve            notify_serve + build_message (notify.c)
  *   inline post_built       post_built (notify.c) calling
- *   inline post_message       sim_post_message (src/sim/synic.c)
+ *   inline post_message       hvlog__sim_post_message (src/sim/synic.c)
  *   inline slot_fill        slot_fill (synic.c)
  *   inline finalize         call_finalize -> notify_withdraw (notify.c) ->
- *                           sim_withdraw_message (synic.c)
+ *                           hvlog__sim_withdraw_message (synic.c)
  *   inline delivered        hvlog_engine_message_delivered (src/engine/engine.c)
- *   inline kick             sim_retry_if_owed -> hvlog_engine_kick (sim.c, engine.c)
+ *   inline kick             hvlog__sim_retry_if_owed -> hvlog_engine_kick (sim.c, engine.c)
  *   proctype Root()         the root's SINT0 handler, hvlog_client_poll
  *                           (src/client/client.c), and its EOM write,
  *                           hvlog_sim_wrmsr(EOM) -> pump_locked ->
  *                           notify_delivered (synic.c)
  *
  * Labelled steps (the places the interleavings matter):
- *   post_push:      fifo_push + slot_set_pending (synic.c, sim_post_message)
+ *   post_push:      fifo_push + slot_set_pending (synic.c, hvlog__sim_post_message)
  *   post_recheck:   the Dekker re-read of MessageType after MessagePending
  *   fill_body:      slot_fill's payload copy and MessageFlags store
  *   fill_type:      slot_fill's release store of MessageType (last)
@@ -160,7 +160,7 @@ inline fifo_pop(qg, qgen)
 #define SLOT_FREE (slot_type == 0)
 #endif
 
-/* sim_post_message, called with glock[pg] held. */
+/* hvlog__sim_post_message, called with glock[pg] held. */
 inline post_message(pg, res)
 {
     lock(vplock);
@@ -272,7 +272,7 @@ inline kick()
     od
 }
 
-/* call_finalize -> notify_withdraw -> sim_withdraw_message, glock[fg] held. */
+/* call_finalize -> notify_withdraw -> hvlog__sim_withdraw_message, glock[fg] held. */
 inline finalize(fg)
 {
     if

@@ -5,7 +5,7 @@
  * order with each one's state and counts, what the rotated-out chunks
  * held per type and LP, and the whole recording's closing statistics and
  * host truths. The other readers take one chunk at a time and say so
- * (trace_rotation_refusal).
+ * (hvlog__trace_rotation_refusal).
  */
 #include <inttypes.h>
 #include <stdio.h>

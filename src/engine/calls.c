@@ -174,13 +174,11 @@ hv_status_t hvlog__call_initialize(struct hvlog_call_ctx *c)
             __atomic_store_n(&scope->lost_no_buffer, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->lost_too_large, 0, __ATOMIC_RELAXED);
             __atomic_store_n(&scope->overwritten, 0, __ATOMIC_RELAXED);
+            /* The nesting guard's count (log.h). No call of this type
+             * runs now: its source mask is 0 until SetSources. */
+            __atomic_store_n(&scope->lost_nested, 0, __ATOMIC_RELAXED);
             scope->lost_nested_taken = 0;
         }
-        /* The nesting guards' counts (log.h): the LPs' own scopes, or a
-         * global type's placeholders. No call of this type runs now: its
-         * source mask is 0 until SetSources. */
-        for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
-            __atomic_store_n(&t->scopes[lp].lost_nested, 0, __ATOMIC_RELAXED);
         g->message_state = MSG_FREE;
         g->due_head = g->due_count = 0;
         /* Entries follow the group's TimeBasis; without a TSC callback the
@@ -539,6 +537,10 @@ hv_status_t hvlog__call_flush(struct hvlog_call_ctx *c)
     uint32_t state = HvEventLogBufferStateStandby, owner = NONE, lp = NONE;
 
     hv_input_eventlog_buffer_load(&in, c->input);
+    /* §5.9 step 3 without the lock (the memory form; the dispatcher answers
+     * the fast form before it gets here): engine_internal.h argues it. */
+    if (hvlog__flush_is_noop(e, in.type, in.buffer_index))
+        return HV_STATUS_SUCCESS;
     g = group_of(c, in.type);
     hvlog__spin_lock(e, &g->lock);
     if (!group_managed_by_root(g)) {

@@ -14,7 +14,9 @@
  *  - due lists are non-empty pending lists, each due once;
  *  - an uninitialized group has no buffers;
  *  - the SystemDiagnostics ring has no list at all, and only its active
- *    buffer is InUse.
+ *    buffer is InUse;
+ *  - the flush view (hvlog__flush_is_noop) is 1 exactly for the buffers a
+ *    Flush would leave alone (§5.9 step 3).
  * In the current profile the scope counts from the end of the header (§11.4).
  */
 #include <stdarg.h>
@@ -68,6 +70,22 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
     uint32_t n, created = 0;
 
     memset(seen, 0, sizeof seen);
+    /* The flush view (engine_internal.h): 1 exactly for the buffers whose
+     * Flush is §5.9 step 3, under the default Flush, in a group the root
+     * manages. */
+    for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
+        const struct hvlog_buffer *b = &g->buffers[i];
+        bool idle = g->initialized && !g->ring && b->exists &&
+                    e->config.profile.flush_index == HVLOG_FLUSH_INDEX_BUFFER &&
+                    e->config.profile.flush_scope == HVLOG_FLUSH_SCOPE_BUFFER &&
+                    (b->state == HvEventLogBufferStateStandby ||
+                     b->state == HvEventLogBufferStateFree ||
+                     b->state == HvEventLogBufferStateReady);
+
+        if (__atomic_load_n(&g->flush_idle[i], __ATOMIC_RELAXED) != idle)
+            FAIL("type %u: buffer %u: flush view %u, state says %u", g->type, i,
+                 (uint32_t)g->flush_idle[i], (uint32_t)idle);
+    }
     if (!g->initialized) {
         for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
             if (g->buffers[i].exists)
@@ -169,6 +187,8 @@ static int check_group(struct hvlog_engine *e, struct hvlog_group *g, char *why,
             const struct hvlog__scope *ph = &e->logger.types[g->type].scopes[lp];
             if (ph->buffer || ph->offset || ph->end)
                 FAIL("type %u: hot-path placeholder of LP %u is not empty", g->type, lp);
+            if (__atomic_load_n(&ph->lost_nested, __ATOMIC_RELAXED) != 0)
+                FAIL("type %u: nested losses counted in LP %u's placeholder", g->type, lp);
         }
     }
     /* Due FIFO: each due scope once; every due scope queued. */

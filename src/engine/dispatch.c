@@ -17,6 +17,11 @@
  *   4. caller is the root partition          else ACCESS_DENIED
  *   5. Type within the profile's maximum     else INVALID_PARAMETER
  *   6. the handler's own checks, §5 tables
+ *
+ * A fast call's input is its registers: steps 4 and 5 read RDX directly
+ * and the 16 bytes are stored for the handler only once they passed. One
+ * call skips all of this: a fast Flush that finds nothing to do
+ * (hvlog_engine_hypercall, at the end), the call a root polls with.
  */
 #include <string.h>
 
@@ -73,73 +78,86 @@ static bool block_placed_well(uint64_t gpa, uint32_t len)
 static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
                             const struct hvlog_hypercall *call, uint8_t *input)
 {
+    const uint64_t rcx = call->rcx;
+    const uint32_t slot = (uint32_t)(rcx & HV_HYPERCALL_CALL_CODE_MASK) - HV_EVENTLOG_CALL_FIRST;
     const bool current = e->config.profile.abi == HVLOG_ABI_CURRENT;
-    const uint32_t code = (uint32_t)(call->rcx & HV_HYPERCALL_CALL_CODE_MASK);
-    const bool fast = (call->rcx & HV_HYPERCALL_FAST_BIT) != 0;
     const struct call_row *row;
-    uint32_t input_len, block_len, type;
+    enum hvlog_gpa_result r;
+    uint32_t block_len, type;
 
     /* 1, 2 */
-    if (code - HV_EVENTLOG_CALL_FIRST >= HV_EVENTLOG_CALL_COUNT)
+    if (slot >= HV_EVENTLOG_CALL_COUNT)
         return HV_STATUS_INVALID_HYPERCALL_CODE;
-    row = &calls[code - HV_EVENTLOG_CALL_FIRST];
-    if ((call->rcx & SIMPLE_CALL_ZERO_BITS) != 0)
+    if ((rcx & SIMPLE_CALL_ZERO_BITS) != 0)
         return HV_STATUS_INVALID_HYPERCALL_INPUT;
-    if (fast && row->memory_only)
-        return HV_STATUS_INVALID_HYPERCALL_INPUT;
-
-    input_len = row->input_bytes[current];
-    block_len = (input_len + 7u) & ~7u; /* §3.4: blocks are padded to 8 */
-    c->fast = fast;
+    row = &calls[slot];
+    block_len = (row->input_bytes[current] + 7u) & ~7u; /* §3.4: blocks are padded to 8 */
     c->input = input;
-    if (fast) {
-        /* §3.3: 16 bytes in RDX:R8; a longer current-profile layout sees zeros. */
-        hvlog_fast_unpack(call->rdx, call->r8, input);
-        if (block_len > HV_FAST_INPUT_MAX)
-            memset(input + HV_FAST_INPUT_MAX, 0, block_len - HV_FAST_INPUT_MAX);
-        c->input_len = block_len < HV_FAST_INPUT_MAX ? block_len : HV_FAST_INPUT_MAX;
-    } else {
-        /* 3 */
-        enum hvlog_gpa_result r;
 
-        if (!e->ops.gpa_read || !block_placed_well(call->rdx, block_len))
-            return HV_STATUS_INVALID_ALIGNMENT;
-        if (row->has_output && (call->r8 & 7u) != 0)
-            return HV_STATUS_INVALID_ALIGNMENT;
-        r = e->ops.gpa_read(e->config.ctx, c->caller->partition_id, call->rdx, input, block_len);
-        if (r == HVLOG_GPA_OUT_OF_RANGE)
-            return HV_STATUS_INVALID_ALIGNMENT;
-        if (r == HVLOG_GPA_FAULT) {
-            c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
-            c->fault_gpa = call->rdx;
-            return HV_STATUS_SUCCESS; /* not reported: the intercept is */
+    if (rcx & HV_HYPERCALL_FAST_BIT) {
+        if (row->memory_only)
+            return HV_STATUS_INVALID_HYPERCALL_INPUT;
+        /* 3 does not apply. 4: nothing about the engine's state is
+         * revealed before this. */
+        if (c->caller->partition_id != e->config.root_partition_id)
+            return HV_STATUS_ACCESS_DENIED;
+        /* 5: Type, the first u32 of every fast input (the one u16 Type,
+         * the current Initialize's, is memory-only). */
+        if ((uint32_t)call->rdx > hvlog__profile_type_maximum(e))
+            return HV_STATUS_INVALID_PARAMETER;
+        /* §3.3: 16 bytes in RDX:R8; a longer current-profile layout sees
+         * zeros. Stored as hvlog_fast_unpack() does, inline. */
+        hvlog_store_le64(input, call->rdx);
+        hvlog_store_le64(input + 8, call->r8);
+        if (block_len > HV_FAST_INPUT_MAX) {
+            memset(input + HV_FAST_INPUT_MAX, 0, block_len - HV_FAST_INPUT_MAX);
+            block_len = HV_FAST_INPUT_MAX;
         }
-        if (row->has_output) {
-            /* The output size is known only once the group is found (§5.5);
-             * here its first qword must be in range. */
-            r = e->ops.gpa_probe
-                    ? e->ops.gpa_probe(e->config.ctx, c->caller->partition_id, call->r8, 8, true)
-                    : HVLOG_GPA_OUT_OF_RANGE;
-            if (r == HVLOG_GPA_OUT_OF_RANGE)
-                return HV_STATUS_INVALID_ALIGNMENT;
-            if (r == HVLOG_GPA_FAULT) { /* §3.4: the output must be writable */
-                c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
-                c->fault_gpa = call->r8;
-                return HV_STATUS_SUCCESS;
-            }
-        }
+        c->fast = true;
         c->input_len = block_len;
-        c->input_gpa = call->rdx;
-        c->output_gpa = call->r8;
+        /* 6 */
+        return row->handler(c);
     }
 
-    /* 4: nothing about the engine's state is revealed before this. */
+    /* 3: the memory form */
+    if (!e->ops.gpa_read || !block_placed_well(call->rdx, block_len))
+        return HV_STATUS_INVALID_ALIGNMENT;
+    if (row->has_output && (call->r8 & 7u) != 0)
+        return HV_STATUS_INVALID_ALIGNMENT;
+    r = e->ops.gpa_read(e->config.ctx, c->caller->partition_id, call->rdx, input, block_len);
+    if (r == HVLOG_GPA_OUT_OF_RANGE)
+        return HV_STATUS_INVALID_ALIGNMENT;
+    if (r == HVLOG_GPA_FAULT) {
+        c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+        c->fault_gpa = call->rdx;
+        return HV_STATUS_SUCCESS; /* not reported: the intercept is */
+    }
+    if (row->has_output) {
+        /* The output size is known only once the group is found (§5.5);
+         * here its first qword must be in range. */
+        r = e->ops.gpa_probe
+                ? e->ops.gpa_probe(e->config.ctx, c->caller->partition_id, call->r8, 8, true)
+                : HVLOG_GPA_OUT_OF_RANGE;
+        if (r == HVLOG_GPA_OUT_OF_RANGE)
+            return HV_STATUS_INVALID_ALIGNMENT;
+        if (r == HVLOG_GPA_FAULT) { /* §3.4: the output must be writable */
+            c->outcome = HVLOG_HYPERCALL_GPA_FAULT;
+            c->fault_gpa = call->r8;
+            return HV_STATUS_SUCCESS;
+        }
+    }
+    c->input_len = block_len;
+    c->input_gpa = call->rdx;
+    c->output_gpa = call->r8;
+
+    /* 4 */
     if (c->caller->partition_id != e->config.root_partition_id)
         return HV_STATUS_ACCESS_DENIED;
 
     /* 5: every input starts with Type (u16 in the current Initialize, §11.1). */
-    type = current && code == HvCallHvInitializeEventLogBufferGroup ? hvlog_load_le16(input)
-                                                                     : hvlog_load_le32(input);
+    type = current && slot == HvCallHvInitializeEventLogBufferGroup - HV_EVENTLOG_CALL_FIRST
+               ? hvlog_load_le16(input)
+               : hvlog_load_le32(input);
     if (type > hvlog__profile_type_maximum(e))
         return HV_STATUS_INVALID_PARAMETER;
 
@@ -147,9 +165,11 @@ static hv_status_t dispatch(struct hvlog_engine *e, struct hvlog_call_ctx *c,
     return row->handler(c);
 }
 
-enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
-                                                    const struct hvlog_caller *caller,
-                                                    struct hvlog_hypercall *call)
+/* Everything but the idle Flush: out of line, so that the fast path below
+ * pays for none of its stack frame (the 544-byte input block) or saved
+ * registers. */
+static __attribute__((noinline)) enum hvlog_hypercall_outcome
+hypercall(struct hvlog_engine *e, const struct hvlog_caller *caller, struct hvlog_hypercall *call)
 {
     /* Filled up to the call's block size by dispatch(); handlers read no more. */
     uint8_t input[MAX_INPUT_BLOCK];
@@ -165,4 +185,29 @@ enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
      * the guest only on success, and a failed write changes nothing.) */
     call->rax = hv_hypercall_result_make(status, 0);
     return HVLOG_HYPERCALL_DONE;
+}
+
+enum hvlog_hypercall_outcome hvlog_engine_hypercall(struct hvlog_engine *e,
+                                                    const struct hvlog_caller *caller,
+                                                    struct hvlog_hypercall *call)
+{
+    /*
+     * The idle Flush (issue 15): a root polls Flush on the buffers it sees,
+     * and most of those calls find nothing to do (§5.9 step 3). One compare
+     * of RCX settles steps 1 and 2 for a fast Flush (code known, every bit
+     * above Fast zero, the fast form legal: §3.6); step 3 does not apply to
+     * a fast call; step 4 is the caller test; then the 8-byte input block
+     * is RDX (§3.3, §5.9: Type, BufferIndex), and hvlog__flush_is_noop()
+     * (engine_internal.h, where its safety is argued) answers steps 5 and 6
+     * without the group lock. Any other answer takes the general path,
+     * which checks everything again in §3.5's order: every status is the
+     * one it was.
+     */
+    if (call->rcx == (HvCallHvFlushEventLogBuffer | HV_HYPERCALL_FAST_BIT) &&
+        caller->partition_id == e->config.root_partition_id &&
+        hvlog__flush_is_noop(e, (uint32_t)call->rdx, (uint32_t)(call->rdx >> 32))) {
+        call->rax = hv_hypercall_result_make(HV_STATUS_SUCCESS, 0);
+        return HVLOG_HYPERCALL_DONE;
+    }
+    return hypercall(e, caller, call);
 }

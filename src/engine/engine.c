@@ -395,13 +395,7 @@ int hvlog_engine_scope_stats(struct hvlog_engine *e, uint32_t type, uint32_t sco
     hvlog__spin_lock(e, &g->lock);
     out->events_lost_no_buffer = __atomic_load_n(&s->lost_no_buffer, __ATOMIC_RELAXED);
     out->events_lost_too_large = __atomic_load_n(&s->lost_too_large, __ATOMIC_RELAXED);
-    if (g->local) {
-        out->events_lost_nested = __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED);
-    } else { /* a global type's nesting guards are the LPs' placeholders */
-        for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
-            out->events_lost_nested += __atomic_load_n(
-                &e->logger.types[type].scopes[lp].lost_nested, __ATOMIC_RELAXED);
-    }
+    out->events_lost_nested = __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED);
     out->events_overwritten = __atomic_load_n(&s->overwritten, __ATOMIC_RELAXED);
     out->lost_pending = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED);
     out->buffers_completed = g->pending[scope].buffers_completed;

@@ -113,6 +113,19 @@ struct hvlog_group {
     uint32_t bugs;
 
     struct hvlog_buffer buffers[HV_EVENTLOG_MAX_BUFFER_COUNT];
+
+    /*
+     * The flush view (issue 15, the idle Flush): flush_idle[i] is 1 only
+     * while buffer i exists in Standby, Free or Ready in a group the root
+     * manages, under the profile's default Flush (flush_index = buffer,
+     * flush_scope = buffer); else 0. Then a Flush naming it is §5.9 step 3,
+     * "nothing happens", and hvlog__flush_is_noop() answers it from this
+     * byte alone, without the group lock. Written only by
+     * hvlog__buffer_transition() (group lock held), conservatively: 0
+     * before the state leaves Standby/Free/Ready, 1 only after it entered
+     * one. Read lock-free (acquire).
+     */
+    uint8_t flush_idle[HV_EVENTLOG_MAX_BUFFER_COUNT];
 };
 
 struct hvlog_engine {
@@ -199,6 +212,38 @@ void hvlog__scope_complete_active(struct hvlog_engine *e, struct hvlog_group *g,
  * scope owner's context (run_on_lp or the global lock). */
 void hvlog__flush_scope_active(struct hvlog_engine *e, struct hvlog_group *g, uint32_t scope,
                         uint32_t index, uint32_t vp);
+
+/*
+ * The lock-free "nothing to flush" check (issue 15): is a Flush whose
+ * input block is @type, @index a successful no-op, §5.9 step 3? Only for
+ * the default Flush (the view stays 0 otherwise) and only after the
+ * dispatcher's steps 1-4 passed; step 5 needs no test here, as a type above
+ * the profile's maximum has no group the root could initialize, so its
+ * view is all 0. A false answer says nothing: the caller takes the group
+ * lock and decides as before.
+ *
+ * Why this is safe against concurrent logging and hypercalls (spec Q-CONC:
+ * every hypercall is atomic with respect to logging; §5.9; §6.1). The view
+ * byte changes only inside the group lock's critical sections that change
+ * the buffer's state, and conservatively (state.c): it is 1 at an instant
+ * only if the buffer exists in Standby, Free or Ready at that instant, in
+ * the order of those critical sections. So the Flush is linearized at its
+ * load: seeing 1, it ran at an instant where §6.2's legality table says
+ * "no-op, SUCCESS", exactly what the locked path would have answered had
+ * it taken the lock there. A log call that races it (T5 taking this Free
+ * buffer) is then ordered after the Flush, as a locked Flush that won the
+ * lock would order it, and its entries go into a buffer that a later Flush
+ * or fill completes: nothing is lost or left behind that a Flush had to
+ * move. And a root that saw BufferState InUse or Complete in the header
+ * (acquire, §6.3) sees the byte 0, because the byte went to 0 before that
+ * release store of the state (state.c): the root's stop path, which flushes
+ * every buffer it sees InUse ([MAR-TRACE], §5.9), never skips one.
+ */
+static inline bool hvlog__flush_is_noop(struct hvlog_engine *e, uint32_t type, uint32_t index)
+{
+    return type < HVLOG_TYPE_COUNT && index < HV_EVENTLOG_MAX_BUFFER_COUNT &&
+           __atomic_load_n(&e->groups[type].flush_idle[index], __ATOMIC_ACQUIRE) != 0;
+}
 
 /* calls.c */
 struct hvlog_call_ctx {

@@ -185,28 +185,31 @@ static uint32_t scope_pick_buffer(struct hvlog_engine *e, struct hvlog_group *g,
 }
 
 /*
- * The nesting guard's losses (log.h) not yet in an EventsLost: a local
- * scope's own, or, for the global scope, every LP's placeholder's. Owner
- * context; the counters are written by nested calls, read relaxed here.
+ * The nesting guard's losses (log.h) not yet in an EventsLost. Owner
+ * context; the counter is added to by nested calls, read relaxed here. One
+ * load: a global type's nested calls, on whatever LP, all count into its
+ * one real scope (hvlog__log_nested), so a global take does not walk the
+ * LPs.
  */
-static uint64_t scope_nested_untaken(struct hvlog_engine *e, struct hvlog_group *g,
-                                     struct hvlog__scope *s)
+static uint64_t scope_nested_untaken(struct hvlog__scope *s)
 {
-    uint64_t n = 0;
-
-    if (g->local)
-        return __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) - s->lost_nested_taken;
-    for (uint32_t lp = 0; lp < e->config.lp_count; lp++)
-        n += __atomic_load_n(&e->logger.types[g->type].scopes[lp].lost_nested, __ATOMIC_RELAXED);
-    return n - s->lost_nested_taken;
+    return __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) - s->lost_nested_taken;
 }
 
-enum hvlog_log_result hvlog__log_nested(struct hvlog__scope *s)
+enum hvlog_log_result hvlog__log_nested(struct hvlog_logger *logger, uint32_t lp, uint32_t type)
 {
-    /* Only nested contexts of this LP write it; relaxed is enough for the
-     * readers (stats, the next take). */
-    __atomic_store_n(&s->lost_nested, __atomic_load_n(&s->lost_nested, __ATOMIC_RELAXED) + 1,
-                     __ATOMIC_RELAXED);
+    struct hvlog_engine *e = engine_of_logger(logger);
+    struct hvlog_group *g = &e->groups[type];
+    /* The scope the loss belongs to: this LP's, or the global one (class
+     * and scopes are fixed at engine creation: no lock needed to find it).
+     * An atomic add, not a load and a store: nested calls of a global type
+     * on several LPs add to one counter, and on one LP a nested call can
+     * itself be interrupted by another (an NMI inside an interrupt
+     * handler), which a load-add-store would let lose a count. It takes no
+     * lock, so it is safe in any context (x86: one locked add). */
+    struct hvlog__scope *s = group_scope(e, g, g->local ? lp : 0);
+
+    __atomic_fetch_add(&s->lost_nested, 1, __ATOMIC_RELAXED);
     return HVLOG_LOG_LOST;
 }
 
@@ -246,7 +249,7 @@ static uint8_t *scope_take_buffer(struct hvlog_engine *e, struct hvlog_group *g,
      * buffer_transition). EventsLost (§7.4) takes the losses counted since
      * the last buffer, those to nesting included, saturating (Q-LOSTSAT). */
     {
-        uint64_t nested = scope_nested_untaken(e, g, s);
+        uint64_t nested = scope_nested_untaken(s);
         uint64_t lost = __atomic_load_n(&s->lost_pending, __ATOMIC_RELAXED) + nested;
 
         s->lost_nested_taken += nested;

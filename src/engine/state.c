@@ -72,6 +72,25 @@ bool hvlog__transition_is_legal(uint32_t from, uint32_t to, enum hvlog_transitio
     return row >= 0 && transitions[row].from == from && transitions[row].to == to;
 }
 
+/*
+ * Is a Flush of a buffer in @state a no-op (§5.9 step 3, §6.2)? Only under
+ * the default Flush: with flush_index = vp the index names a VP, with
+ * flush_scope = type every InUse buffer and pending list of the type is
+ * flushed (D1, D18). Never for the SystemDiagnostics ring, which the root
+ * does not manage (§11.6: OPERATION_DENIED): it is created by
+ * TX_RING_CREATE, before g->ring is set, and never returns to Free.
+ */
+static bool flush_view_idle(struct hvlog_group *g, enum hvlog_transition t, uint32_t state)
+{
+    const struct hvlog_profile *p = &engine_of_group(g)->config.profile;
+
+    if (t == TX_RING_CREATE || g->ring || p->flush_index != HVLOG_FLUSH_INDEX_BUFFER ||
+        p->flush_scope != HVLOG_FLUSH_SCOPE_BUFFER)
+        return false;
+    return state == HvEventLogBufferStateStandby || state == HvEventLogBufferStateFree ||
+           state == HvEventLogBufferStateReady;
+}
+
 void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_transition t)
 {
     struct hvlog_buffer *b = &g->buffers[index];
@@ -82,6 +101,11 @@ void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_
      * warn once, stop recording into the group, leave the buffer as it is. */
     if (HVLOG_BUG_ON(g, row < 0 || transitions[row].from != from, "illegal buffer transition"))
         return;
+    /* The flush view (engine_internal.h, hvlog__flush_is_noop): 0 before
+     * the state changes, so that a root which reads the new BufferState
+     * (acquire) and then flushes never finds it 1 for an InUse or Complete
+     * buffer; 1 again only once the new state is stored. */
+    __atomic_store_n(&g->flush_idle[index], 0, __ATOMIC_RELAXED);
     if (transitions[row].to == GONE) {
         b->exists = false;
         return;
@@ -90,6 +114,8 @@ void hvlog__buffer_transition(struct hvlog_group *g, uint32_t index, enum hvlog_
     b->state = transitions[row].to;
     __atomic_store_n((uint32_t *)(b->pages.hva + HVLOG_HDR_BUFFER_STATE), b->state,
                      __ATOMIC_RELEASE);
+    if (flush_view_idle(g, t, b->state))
+        __atomic_store_n(&g->flush_idle[index], 1, __ATOMIC_RELEASE);
 }
 
 /*

@@ -210,10 +210,10 @@ static enum hvlog_export_status setup_clock(struct hvlog_ctf_writer *x, const st
     if (!tc.anchored)
         return HVLOG_EXPORT_OK;
     if (!hvlog_trace_clock_unix_offset(&tc, &c->offset_s, &c->offset_cycles))
-        return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
-                           "%s: group %s: system_time puts the trace outside the years a CTF "
-                           "clock can hold",
-                           x->name, group);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
+                                  "%s: group %s: system_time puts the trace outside the years a CTF "
+                                  "clock can hold",
+                                  x->name, group);
     c->absolute = true;
     return HVLOG_EXPORT_OK;
 }
@@ -232,10 +232,10 @@ enum hvlog_export_status hvlog_ctf_writer_shift_clocks(struct hvlog_ctf_writer *
         hvlog_trace_clock_init(&tc, w->meta, w->groups[i], w->tsc_hz);
         hvlog_trace_clock_shift(&tc, ns);
         if (!hvlog_trace_clock_unix_offset(&tc, &c->offset_s, &c->offset_cycles))
-            return export_fail(w->err, HVLOG_EXPORT_UNSUPPORTED,
-                               "%s: a clock offset of %lld ns puts the trace outside the years a "
-                               "CTF clock can hold",
-                               w->name, (long long)ns);
+            return hvlog__export_fail(w->err, HVLOG_EXPORT_UNSUPPORTED,
+                                      "%s: a clock offset of %lld ns puts the trace outside the years a "
+                                      "CTF clock can hold",
+                                      w->name, (long long)ns);
         clock_limit(c);
     }
     return HVLOG_EXPORT_OK;
@@ -262,11 +262,11 @@ static enum hvlog_export_status check_clocks(struct hvlog_ctf_writer *x)
 
         if (a->absolute && b->absolute)
             continue;
-        return export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
-                           "%s: groups %s and %s use clocks babeltrace2 cannot merge (%s and %s); "
-                           "export one log type at a time",
-                           x->name, hvlog_trace_group_short(x->groups[0]->type),
-                           hvlog_trace_group_short(x->groups[i]->type), a->name, b->name);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_UNSUPPORTED,
+                                  "%s: groups %s and %s use clocks babeltrace2 cannot merge (%s and %s); "
+                                  "export one log type at a time",
+                                  x->name, hvlog_trace_group_short(x->groups[0]->type),
+                                  hvlog_trace_group_short(x->groups[i]->type), a->name, b->name);
     }
     return HVLOG_EXPORT_OK;
 }
@@ -292,11 +292,11 @@ enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_trace_meta *m
     uint32_t max_stride = 0;
 
     if (!meta || !out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata or no writer to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no metadata or no writer to fill");
     *out = NULL;
     w = calloc(1, sizeof(*w));
     if (!w)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     w->meta = meta;
     w->tsc_hz = tsc_hz;
     w->err = err;
@@ -311,7 +311,7 @@ enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_trace_meta *m
         w->groups[w->group_count++] = g;
         st = setup_clock(w, meta, g, tsc_hz, &w->clocks[k]);
         if (st == HVLOG_EXPORT_OK && !(w->catalogs[k] = malloc(sizeof(*w->catalogs[k]))))
-            st = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         if (st == HVLOG_EXPORT_OK)
             hvlog_trace_catalog_init(w->catalogs[k], g->type);
         if (g->buffer_pages * HV_PAGE_SIZE > max_stride)
@@ -326,7 +326,7 @@ enum hvlog_export_status hvlog_ctf_writer_begin(const struct hvlog_trace_meta *m
         /* Worst case: every 16-byte entry grows by 6 (escape class). */
         w->packet_cap = PACKET_START_BYTES + (size_t)max_stride * 2;
         if (!(w->packet = malloc(w->packet_cap)))
-            st = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     if (st != HVLOG_EXPORT_OK) {
         hvlog_ctf_writer_end(w);
@@ -538,28 +538,28 @@ enum hvlog_export_status hvlog_ctf_packet_encode(struct hvlog_ctf_writer *w, uin
     int g;
 
     if (!w || !bytes || !out || !count)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, buffer or packet to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer, buffer or packet to fill");
     *count = 0;
     g = group_index(w, type);
     if (g < 0)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", w->name, type);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", w->name, type);
     expect = (struct hvlog_walk_expect){type, UINT32_MAX, UINT32_MAX,
                                         w->groups[g]->buffer_pages * HV_PAGE_SIZE};
     werr = hvlog_buffer_summarize(bytes, len, w->groups[g]->convention, &expect, &s);
     if (werr == HVLOG_WALK_OK && !packet_start(w, (uint32_t)g, s.logical_processor))
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     if (werr == HVLOG_WALK_OK)
         werr = hvlog_buffer_walk(bytes, len, w->groups[g]->convention, &expect, NULL, add_event, w);
     if (werr != HVLOG_WALK_OK)
-        return export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: %s buffer: %s", w->name,
-                           hvlog_trace_group_short(type), hvlog_walk_error_text(werr));
+        return hvlog__export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: %s buffer: %s", w->name,
+                                  hvlog_trace_group_short(type), hvlog_walk_error_text(werr));
     if (w->failure != HVLOG_EXPORT_OK)
-        return export_fail(err, HVLOG_EXPORT_TIME,
-                           "%s: %s LP %u, BufferIndex %u, entry at byte %u: time %llu %s %llu; "
-                           "babeltrace2 would reject the stream",
-                           w->name, hvlog_trace_group_short(type), s.logical_processor,
-                           s.buffer_index, w->fault.entry_offset, (unsigned long long)w->fault.time,
-                           w->beyond ? "is beyond what the clock can place, past"
+        return hvlog__export_fail(err, HVLOG_EXPORT_TIME,
+                                  "%s: %s LP %u, BufferIndex %u, entry at byte %u: time %llu %s %llu; "
+                                  "babeltrace2 would reject the stream",
+                                  w->name, hvlog_trace_group_short(type), s.logical_processor,
+                                  s.buffer_index, w->fault.entry_offset, (unsigned long long)w->fault.time,
+                                  w->beyond ? "is beyond what the clock can place, past"
                                      : "goes back before",
                            (unsigned long long)(w->beyond ? w->clocks[g].max_cycles : w->fault.before));
     packet_finish(w, &s, out, count);
@@ -574,15 +574,15 @@ enum hvlog_export_status hvlog_ctf_writer_discard(struct hvlog_ctf_writer *w, ui
     int g;
 
     if (!w)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
     g = group_index(w, type);
     if (g < 0)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", w->name, type);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", w->name, type);
     /* stream_of may move the stream array: the cached pointer goes first. */
     w->stream = NULL;
     stream = stream_of(w, (uint32_t)g, lp);
     if (!stream)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     stream->discarded += events;
     return HVLOG_EXPORT_OK;
 }
@@ -743,7 +743,7 @@ struct ctf_export {
 struct stream_file {
     int fd;             /* created with its first packet; -1 before */
     uint64_t written;   /* bytes in the file */
-    uint64_t flushed;   /* of which write-out was started (export_start_writeback) */
+    uint64_t flushed;   /* of which write-out was started (hvlog__export_start_writeback) */
 };
 
 /* Buffer @slot of @plan as packets of its stream's file. A corrupt buffer
@@ -762,20 +762,20 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
     bool skipped;
 
     if (!packet_start(w, g, slot->lp))
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
-    st = export_read_slot(plan, slot, &b, add_event, w, &skipped, x->summary, x->err);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    st = hvlog__export_read_slot(plan, slot, &b, add_event, w, &skipped, x->summary, x->err);
     if (st != HVLOG_EXPORT_OK || skipped)
         return st; /* skipped: add_event saw no entry (the walk checks all first) */
     if (w->failure != HVLOG_EXPORT_OK && w->beyond)
-        return export_fail(x->err, HVLOG_EXPORT_TIME,
-                           "%s: buffer %llu (%s LP %u), entry at byte %u: time %llu is "
-                           "beyond what clock %s can place",
-                           hvlog_trace_cursor_file(plan->cursor), (unsigned long long)slot->file_index,
-                           hvlog_trace_group_short(plan->group->type), slot->lp,
-                           w->fault.entry_offset, (unsigned long long)w->fault.time,
-                           w->clocks[g].name);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_TIME,
+                                  "%s: buffer %llu (%s LP %u), entry at byte %u: time %llu is "
+                                  "beyond what clock %s can place",
+                                  hvlog_trace_cursor_file(plan->cursor), (unsigned long long)slot->file_index,
+                                  hvlog_trace_group_short(plan->group->type), slot->lp,
+                                  w->fault.entry_offset, (unsigned long long)w->fault.time,
+                                  w->clocks[g].name);
     if (w->failure != HVLOG_EXPORT_OK)
-        return export_time_fail(x->err, plan, &b, &w->fault, "babeltrace2 would reject the stream");
+        return hvlog__export_time_fail(x->err, plan, &b, &w->fault, "babeltrace2 would reject the stream");
     packet_finish(w, &b.summary, pk, &count);
     if (sf->fd < 0) {
         /* Created with its first packet: an LP whose every buffer was
@@ -783,16 +783,16 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
         char name[64];
 
         snprintf(name, sizeof name, "%s_lp%u", hvlog_trace_group_short(plan->group->type), slot->lp);
-        sf->fd = export_create_file(x->out.tmp, name, x->err);
+        sf->fd = hvlog__export_create_file(x->out.tmp, name, x->err);
         if (sf->fd < 0)
             return HVLOG_EXPORT_IO;
         x->summary->streams++;
     }
     for (uint32_t i = 0; i < count; i++) {
-        int e = export_write_all(sf->fd, pk[i].bytes, pk[i].len);
+        int e = hvlog__export_write_all(sf->fd, pk[i].bytes, pk[i].len);
 
         if (e != 0)
-            return export_fail(x->err, HVLOG_EXPORT_IO, "%s: %s", x->out.final, strerror(e));
+            return hvlog__export_fail(x->err, HVLOG_EXPORT_IO, "%s: %s", x->out.final, strerror(e));
         sf->written += pk[i].len;
         x->summary->bytes_out += pk[i].len;
     }
@@ -801,7 +801,7 @@ static enum hvlog_export_status write_packet(struct ctf_export *x, struct export
     x->summary->events_lost += b.summary.events_lost;
     x->summary->bytes_in += b.len;
     if (sf->written - sf->flushed >= WRITEBACK_BYTES) {
-        export_start_writeback(sf->fd, sf->flushed, sf->written - sf->flushed);
+        hvlog__export_start_writeback(sf->fd, sf->flushed, sf->written - sf->flushed);
         sf->flushed = sf->written;
     }
     return HVLOG_EXPORT_OK;
@@ -825,10 +825,10 @@ static enum hvlog_export_status write_group(struct ctf_export *x, struct export_
             st = write_packet(x, plan, g, &plan->slots[i], &sf);
         if (sf.fd < 0)
             continue; /* no packet: every buffer of the LP was skipped, or the first failed */
-        e = export_close_synced(sf.fd);
+        e = hvlog__export_close_synced(sf.fd);
         if (st == HVLOG_EXPORT_OK && e != 0)
-            st = export_fail(x->err, HVLOG_EXPORT_IO, "%s/%s_lp%u: %s", x->out.final,
-                             hvlog_trace_group_short(plan->group->type), lp, strerror(e));
+            st = hvlog__export_fail(x->err, HVLOG_EXPORT_IO, "%s/%s_lp%u: %s", x->out.final,
+                                    hvlog_trace_group_short(plan->group->type), lp, strerror(e));
     }
     return st;
 }
@@ -840,17 +840,17 @@ static enum hvlog_export_status write_metadata(struct ctf_export *x)
     int fd, e;
 
     if (!text)
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
-    fd = export_create_file(x->out.tmp, "metadata", x->err);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    fd = hvlog__export_create_file(x->out.tmp, "metadata", x->err);
     if (fd < 0)
         return HVLOG_EXPORT_IO;
-    e = export_write_all(fd, text, len);
+    e = hvlog__export_write_all(fd, text, len);
     if (e == 0)
-        e = export_close_synced(fd);
+        e = hvlog__export_close_synced(fd);
     else
         close(fd);
     if (e != 0)
-        return export_fail(x->err, HVLOG_EXPORT_IO, "%s/metadata: %s", x->out.final, strerror(e));
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_IO, "%s/metadata: %s", x->out.final, strerror(e));
     x->summary->bytes_out += len;
     return HVLOG_EXPORT_OK;
 }
@@ -864,7 +864,7 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
     uint32_t types = 0;
     char name[256];
 
-    st = export_plan(x->reader, opt, x->plans, &x->plan_count, x->summary, x->err);
+    st = hvlog__export_plan(x->reader, opt, x->plans, &x->plan_count, x->summary, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
     for (uint32_t i = 0; i < x->plan_count; i++)
@@ -886,7 +886,7 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
         st = hvlog_ctf_writer_shift_clocks(x->w, opt->clock_offset_ns);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    st = export_staged_dir_begin(&x->out, out_dir, opt->force, "metadata", x->err);
+    st = hvlog__export_staged_dir_begin(&x->out, out_dir, opt->force, "metadata", x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
     /* The writer's groups are the plans', in the same (metadata) order. */
@@ -895,8 +895,8 @@ static enum hvlog_export_status run(struct ctf_export *x, const struct hvlog_exp
     if (st == HVLOG_EXPORT_OK)
         st = write_metadata(x);
     if (st == HVLOG_EXPORT_OK)
-        return export_staged_dir_commit(&x->out, x->err);
-    export_staged_dir_abort(&x->out);
+        return hvlog__export_staged_dir_commit(&x->out, x->err);
+    hvlog__export_staged_dir_abort(&x->out);
     return st;
 }
 
@@ -911,16 +911,16 @@ enum hvlog_export_status hvlog_export_ctf(const struct hvlog_trace_reader *r, co
     enum hvlog_export_status st;
 
     if (!r || !out_dir)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output directory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output directory");
     x = calloc(1, sizeof(*x));
     if (!x)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     memset(&local_summary, 0, sizeof local_summary);
     x->reader = r;
     x->summary = &local_summary;
     x->err = err;
     st = run(x, options ? options : &defaults, out_dir);
-    export_plan_free(x->plans, x->plan_count);
+    hvlog__export_plan_free(x->plans, x->plan_count);
     hvlog_ctf_writer_end(x->w);
     free(x);
     if (summary)

@@ -28,7 +28,7 @@ struct hvlog_trace_buffer;
 struct hvlog_entry_type_info;
 
 /*
- * The buffer export_read_slot is reading, as the options' window sees it
+ * The buffer hvlog__export_read_slot is reading, as the options' window sees it
  * (hvlog_export_options: window, lp). Valid from the first entry handed
  * to the caller's callback, and after the read returns.
  */
@@ -50,7 +50,7 @@ struct export_group_plan {
     struct hvlog_trace_slot *slots;
     uint64_t slot_count;
     const struct hvlog_export_options *options; /* the export's: skip_corrupt, report, window */
-    struct export_view view;   /* the buffer being read (export_read_slot) */
+    struct export_view view;   /* the buffer being read (hvlog__export_read_slot) */
     /* The window's walk state: the slot being read and its LP's last entry. */
     const struct hvlog_trace_slot *reading;
     uint32_t last_lp;
@@ -59,27 +59,27 @@ struct export_group_plan {
 };
 
 /**
- * export_plan - the groups of @r that @options select (all when types is
+ * hvlog__export_plan - the groups of @r that @options select (all when types is
  * 0; asking for a type the trace lacks is an error), each opened and
- * indexed in fill order from the buffer headers (export_trace_header_order),
+ * indexed in fill order from the buffer headers (hvlog__export_trace_header_order),
  * less the buffers of other LPs when options->lp_only (an LP no selected
  * group has is an error, as a type is).
  * Buffers whose header is corrupt fail unless skip_corrupt (then reported
  * and counted in summary->corrupt_skipped); a buffer whose entries are bad
- * is found by export_read_slot. @options must outlive the plans. Returns
- * the number of plans in *@count; export_plan_free() in every case.
+ * is found by hvlog__export_read_slot. @options must outlive the plans. Returns
+ * the number of plans in *@count; hvlog__export_plan_free() in every case.
  */
-enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
-                                     const struct hvlog_export_options *options,
-                                     struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
-                                     struct hvlog_export_summary *summary,
-                                     struct hvlog_export_error *err);
-void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count);
+enum hvlog_export_status hvlog__export_plan(const struct hvlog_trace_reader *r,
+                                            const struct hvlog_export_options *options,
+                                            struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
+                                            struct hvlog_export_summary *summary,
+                                            struct hvlog_export_error *err);
+void hvlog__export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count);
 
 /**
- * export_read_slot - the write pass's read of buffer @slot of @plan: read
+ * hvlog__export_read_slot - the write pass's read of buffer @slot of @plan: read
  * whole and checked (every entry: the index read its header only;
- * export_trace_read_slot), its entries handed to @fn (none unless the
+ * hvlog__export_trace_read_slot), its entries handed to @fn (none unless the
  * whole buffer passed). A buffer that fails is HVLOG_EXPORT_CORRUPT (or
  * TRUNCATED) with the reader's one-line message in @err; with
  * the plan's skip_corrupt it is instead reported through options->report,
@@ -100,11 +100,11 @@ void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t
  * HVLOG_EXPORT_OK with @b filled when the buffer was read (or skipped),
  * else the failure.
  */
-enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
-                                          const struct hvlog_trace_slot *slot,
-                                          struct hvlog_trace_buffer *b, hvlog_entry_fn fn, void *arg,
-                                          bool *skipped, struct hvlog_export_summary *summary,
-                                          struct hvlog_export_error *err);
+enum hvlog_export_status hvlog__export_read_slot(struct export_group_plan *plan,
+                                                 const struct hvlog_trace_slot *slot,
+                                                 struct hvlog_trace_buffer *b, hvlog_entry_fn fn, void *arg,
+                                                 bool *skipped, struct hvlog_export_summary *summary,
+                                                 struct hvlog_export_error *err);
 
 /*
  * Time that goes backwards within one output stream (a CTF stream or a
@@ -128,16 +128,16 @@ struct export_time_fault {
 };
 
 /**
- * export_time_fail - fill @err with HVLOG_EXPORT_TIME for @fault in buffer
+ * hvlog__export_time_fail - fill @err with HVLOG_EXPORT_TIME for @fault in buffer
  * @b of @plan, one line naming the data file, the buffer, its LP and both
  * times, ending with @consequence ("babeltrace2 would reject the stream").
  * Returns HVLOG_EXPORT_TIME.
  */
-enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
-                                          const struct export_group_plan *plan,
-                                          const struct hvlog_trace_buffer *b,
-                                          const struct export_time_fault *fault,
-                                          const char *consequence);
+enum hvlog_export_status hvlog__export_time_fail(struct hvlog_export_error *err,
+                                                 const struct export_group_plan *plan,
+                                                 const struct hvlog_trace_buffer *b,
+                                                 const struct export_time_fault *fault,
+                                                 const char *consequence);
 
 /* ---- the Perfetto exporters' track walk (perfetto_walk.c) ---- */
 
@@ -186,10 +186,10 @@ struct export_track_walk {
     struct export_time_fault fault; /* what stopped the buffer's walk, if time did */
 };
 
-/** export_track_walk_group - write @plan's tracks through @k->ops; counts
+/** hvlog__export_track_walk_group - write @plan's tracks through @k->ops; counts
  * streams, buffers, events, events_lost and bytes_in in @k->summary. */
-enum hvlog_export_status export_track_walk_group(struct export_track_walk *k,
-                                                 struct export_group_plan *plan);
+enum hvlog_export_status hvlog__export_track_walk_group(struct export_track_walk *k,
+                                                        struct export_group_plan *plan);
 
 /* The exporter's part once the plans are made and every group's clock
  * gives nanoseconds: open, write, commit its file. */
@@ -200,16 +200,16 @@ typedef enum hvlog_export_status (*export_perfetto_body_fn)(void *arg,
                                                             struct hvlog_export_summary *summary);
 
 /**
- * export_perfetto_run - a Perfetto export's entry: refuse no trace or no
- * file, plan (export_plan), require every group's clock in nanoseconds
+ * hvlog__export_perfetto_run - a Perfetto export's entry: refuse no trace or no
+ * file, plan (hvlog__export_plan), require every group's clock in nanoseconds
  * (hvlog_trace_clock_need_ns), then @body(@arg, ...); frees the plans and
  * copies the summary to @summary (when not NULL) in every case.
  */
-enum hvlog_export_status export_perfetto_run(const struct hvlog_trace_reader *r,
-                                             const char *out_file,
-                                             const struct hvlog_export_options *options,
-                                             struct hvlog_export_summary *summary,
-                                             struct hvlog_export_error *err,
-                                             export_perfetto_body_fn body, void *arg);
+enum hvlog_export_status hvlog__export_perfetto_run(const struct hvlog_trace_reader *r,
+                                                    const char *out_file,
+                                                    const struct hvlog_export_options *options,
+                                                    struct hvlog_export_summary *summary,
+                                                    struct hvlog_export_error *err,
+                                                    export_perfetto_body_fn body, void *arg);
 
 #endif /* HVLOG_EXPORT_INTERNAL_H */

@@ -6,7 +6,7 @@
 
 #include "export/pb_write.h"
 
-int pb_writer_init(struct pb_writer *w, pb_sink_fn sink, void *arg, size_t cap)
+int hvlog__pb_writer_init(struct pb_writer *w, pb_sink_fn sink, void *arg, size_t cap)
 {
     memset(w, 0, sizeof(*w));
     w->sink = sink;
@@ -28,7 +28,7 @@ static void flush(struct pb_writer *w)
     w->used = 0;
 }
 
-int pb_writer_finish(struct pb_writer *w)
+int hvlog__pb_writer_finish(struct pb_writer *w)
 {
     flush(w);
     free(w->buf);
@@ -37,7 +37,7 @@ int pb_writer_finish(struct pb_writer *w)
     return w->error;
 }
 
-void pb_put_raw(struct pb_writer *w, const void *bytes, size_t len)
+void hvlog__pb_put_raw(struct pb_writer *w, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes;
 
@@ -60,9 +60,9 @@ void pb_put_raw(struct pb_writer *w, const void *bytes, size_t len)
     }
 }
 
-void pb_put_varint_slow(struct pb_writer *w, uint64_t v)
+void hvlog__pb_put_varint_slow(struct pb_writer *w, uint64_t v)
 {
     uint8_t tmp[PB_VARINT_MAX_BYTES];
 
-    pb_put_raw(w, tmp, pb_encode_varint(tmp, v));
+    hvlog__pb_put_raw(w, tmp, pb_encode_varint(tmp, v));
 }

@@ -14,7 +14,7 @@
  *
  * Output is buffered and handed to a sink in large pieces. Errors are
  * sticky: after a failing sink every call does nothing, and
- * pb_writer_finish() reports the first error.
+ * hvlog__pb_writer_finish() reports the first error.
  *
  * Threads: one writer is used by one thread at a time.
  */
@@ -42,11 +42,11 @@ struct pb_writer {
     int error;      /* the first sink error; 0 = none */
 };
 
-/** pb_writer_init - a writer sending to @sink(@arg) in pieces of @cap bytes
+/** hvlog__pb_writer_init - a writer sending to @sink(@arg) in pieces of @cap bytes
  * (at least 64). Returns 0, or ENOMEM with @w unusable (finish it anyway). */
-int pb_writer_init(struct pb_writer *w, pb_sink_fn sink, void *arg, size_t cap);
-/** pb_writer_finish - flush and free; returns the first error (0 = every byte delivered). */
-int pb_writer_finish(struct pb_writer *w);
+int hvlog__pb_writer_init(struct pb_writer *w, pb_sink_fn sink, void *arg, size_t cap);
+/** hvlog__pb_writer_finish - flush and free; returns the first error (0 = every byte delivered). */
+int hvlog__pb_writer_finish(struct pb_writer *w);
 
 /** pb_varint_size - bytes of @v as a varint (1..10). */
 static inline size_t pb_varint_size(uint64_t v)
@@ -92,13 +92,13 @@ static inline size_t pb_encode_varint(uint8_t out[PB_VARINT_MAX_BYTES], uint64_t
     return n;
 }
 
-/** pb_put_raw - @len bytes as they are. */
-void pb_put_raw(struct pb_writer *w, const void *bytes, size_t len);
-/** pb_put_varint_slow - pb_put_varint when the buffer may be full or broken. */
-void pb_put_varint_slow(struct pb_writer *w, uint64_t v);
+/** hvlog__pb_put_raw - @len bytes as they are. */
+void hvlog__pb_put_raw(struct pb_writer *w, const void *bytes, size_t len);
+/** hvlog__pb_put_varint_slow - pb_put_varint when the buffer may be full or broken. */
+void hvlog__pb_put_varint_slow(struct pb_writer *w, uint64_t v);
 
 /* The hot path (several varints per exported event) is inline: encode in
- * place when ten bytes are free, else go through pb_put_raw. */
+ * place when ten bytes are free, else go through hvlog__pb_put_raw. */
 static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
 {
     if (w->error == 0 && w->cap - w->used >= PB_VARINT_MAX_BYTES) {
@@ -108,7 +108,7 @@ static inline void pb_put_varint(struct pb_writer *w, uint64_t v)
         w->bytes += n;
         return;
     }
-    pb_put_varint_slow(w, v);
+    hvlog__pb_put_varint_slow(w, v);
 }
 
 /** pb_put_varint_field - field @field, wire type varint, value @v. */
@@ -131,7 +131,7 @@ static inline void pb_put_bytes_field(struct pb_writer *w, uint32_t field, const
                                       size_t len)
 {
     pb_put_len_header(w, field, len);
-    pb_put_raw(w, bytes, len);
+    hvlog__pb_put_raw(w, bytes, len);
 }
 
 #endif /* HVLOG_EXPORT_PB_WRITE_H */

@@ -38,7 +38,7 @@ struct pf_export {
 
 static int sink_fd(void *arg, const char *bytes, size_t len)
 {
-    return export_write_all(*(const int *)arg, bytes, len);
+    return hvlog__export_write_all(*(const int *)arg, bytes, len);
 }
 
 /* ts in microseconds, exact: 100 ns ticks -> one decimal; others -> ns -> three. */
@@ -159,7 +159,7 @@ static enum hvlog_export_status write_group(struct pf_export *x, struct export_g
     x->pid = 1 + plan->group->type;
     hvlog_trace_catalog_init(x->catalog, plan->group->type);
     put_metadata_event(x, "process_name", 0, name ? name : "event log");
-    return export_track_walk_group(&x->k, plan);
+    return hvlog__export_track_walk_group(&x->k, plan);
 }
 
 /* What otherData.groups[].ts_unit says ts counts, for group @g. */
@@ -226,14 +226,14 @@ static enum hvlog_export_status run(void *arg, const struct hvlog_export_options
     x->tsc_hz = opt->tsc_frequency_hz;
     x->catalog = malloc(sizeof(*x->catalog));
     if (!x->catalog)
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
-    st = export_staged_file_begin(&out, out_file, opt->force, x->err);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    st = hvlog__export_staged_file_begin(&out, out_file, opt->force, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
     x->w = hvlog_json_writer_create(sink_fd, &out.fd, 0);
     if (!x->w) {
-        export_staged_file_abort(&out);
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+        hvlog__export_staged_file_abort(&out);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     hvlog_json_object_begin(x->w);
     hvlog_json_member_string(x->w, "displayTimeUnit", "ns");
@@ -246,13 +246,13 @@ static enum hvlog_export_status run(void *arg, const struct hvlog_export_options
     hvlog_json_object_end(x->w);
     summary->bytes_out = hvlog_json_writer_bytes(x->w);
     if (hvlog_json_writer_close(x->w) != HVLOG_EXPORT_OK && st == HVLOG_EXPORT_OK)
-        st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(errno));
+        st = hvlog__export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(errno));
     x->w = NULL;
     if (st != HVLOG_EXPORT_OK) {
-        export_staged_file_abort(&out);
+        hvlog__export_staged_file_abort(&out);
         return st;
     }
-    return export_staged_file_commit(&out, opt->force, x->err);
+    return hvlog__export_staged_file_commit(&out, opt->force, x->err);
 }
 
 enum hvlog_export_status hvlog_export_perfetto(const struct hvlog_trace_reader *r,
@@ -271,7 +271,7 @@ enum hvlog_export_status hvlog_export_perfetto(const struct hvlog_trace_reader *
     x.k.arg = &x;
     x.k.out_path = out_file;
     x.k.err = err;
-    st = export_perfetto_run(r, out_file, options, summary, err, run, &x);
+    st = hvlog__export_perfetto_run(r, out_file, options, summary, err, run, &x);
     free(x.catalog);
     return st;
 }

@@ -197,7 +197,7 @@ struct pp_export {
 
 static int sink_fd(void *arg, const uint8_t *bytes, size_t len)
 {
-    return export_write_all(*(const int *)arg, bytes, len);
+    return hvlog__export_write_all(*(const int *)arg, bytes, len);
 }
 
 static bool bit_test(const uint64_t *set, uint32_t i) { return (set[i / 64] >> (i % 64)) & 1u; }
@@ -282,13 +282,13 @@ static void put_hex(struct pb_writer *w, const uint8_t *bytes, size_t len)
 
     for (size_t i = 0; i < len; i++) {
         if (used == sizeof chunk) {
-            pb_put_raw(w, chunk, used);
+            hvlog__pb_put_raw(w, chunk, used);
             used = 0;
         }
         chunk[used++] = digits[bytes[i] >> 4];
         chunk[used++] = digits[bytes[i] & 0xF];
     }
-    pb_put_raw(w, chunk, used);
+    hvlog__pb_put_raw(w, chunk, used);
 }
 
 static void put_ann(struct pb_writer *w, const struct ann *a)
@@ -571,7 +571,7 @@ static enum hvlog_export_status write_group(struct pp_export *x, struct export_g
     index_param_names(x->t);
     put_descriptor_packet(x, SEQ_TRACE, 0, type_uuid(plan->group->type), 0,
                           name ? name : "event log", false, 0);
-    return export_track_walk_group(&x->k, plan);
+    return hvlog__export_track_walk_group(&x->k, plan);
 }
 
 /*
@@ -633,31 +633,31 @@ static enum hvlog_export_status run(void *arg, const struct hvlog_export_options
     x->tsc_hz = opt->tsc_frequency_hz;
     x->t = malloc(sizeof(*x->t));
     if (!x->t)
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
-    st = export_staged_file_begin(&out, out_file, opt->force, x->err);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    st = hvlog__export_staged_file_begin(&out, out_file, opt->force, x->err);
     if (st != HVLOG_EXPORT_OK)
         return st;
-    if (pb_writer_init(&x->w, sink_fd, &out.fd, (size_t)1 << 18) != 0) {
-        pb_writer_finish(&x->w);
-        export_staged_file_abort(&out);
-        return export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (hvlog__pb_writer_init(&x->w, sink_fd, &out.fd, (size_t)1 << 18) != 0) {
+        hvlog__pb_writer_finish(&x->w);
+        hvlog__export_staged_file_abort(&out);
+        return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     x->next_seq = SEQ_TRACE + 1;
     put_clock_snapshot(x, plans, count);
     for (uint32_t i = 0; i < count && st == HVLOG_EXPORT_OK; i++)
         st = write_group(x, &plans[i]);
     summary->bytes_out = x->w.bytes;
-    e = pb_writer_finish(&x->w);
+    e = hvlog__pb_writer_finish(&x->w);
     if (st == HVLOG_EXPORT_OK && e != 0)
-        st = export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(e));
+        st = hvlog__export_fail(x->err, HVLOG_EXPORT_IO, "%s: write failed: %s", out_file, strerror(e));
     if (st == HVLOG_EXPORT_OK && x->length_wrong)
-        st = export_fail(x->err, HVLOG_EXPORT_INVALID,
-                         "%s: internal error: a packet's length was computed wrong", out_file);
+        st = hvlog__export_fail(x->err, HVLOG_EXPORT_INVALID,
+                                "%s: internal error: a packet's length was computed wrong", out_file);
     if (st != HVLOG_EXPORT_OK) {
-        export_staged_file_abort(&out);
+        hvlog__export_staged_file_abort(&out);
         return st;
     }
-    return export_staged_file_commit(&out, opt->force, x->err);
+    return hvlog__export_staged_file_commit(&out, opt->force, x->err);
 }
 
 enum hvlog_export_status hvlog_export_perfetto_proto(const struct hvlog_trace_reader *r,
@@ -676,7 +676,7 @@ enum hvlog_export_status hvlog_export_perfetto_proto(const struct hvlog_trace_re
     x.k.arg = &x;
     x.k.out_path = out_file;
     x.k.err = err;
-    st = export_perfetto_run(r, out_file, options, summary, err, run, &x);
+    st = hvlog__export_perfetto_run(r, out_file, options, summary, err, run, &x);
     free(x.t);
     return st;
 }

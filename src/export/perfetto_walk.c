@@ -73,8 +73,8 @@ static bool walk_entry(void *arg, const struct hvlog_entry *e)
     return ok;
 }
 
-enum hvlog_export_status export_track_walk_group(struct export_track_walk *k,
-                                                 struct export_group_plan *plan)
+enum hvlog_export_status hvlog__export_track_walk_group(struct export_track_walk *k,
+                                                        struct export_group_plan *plan)
 {
     uint64_t i = 0;
 
@@ -97,19 +97,19 @@ enum hvlog_export_status export_track_walk_group(struct export_track_walk *k,
             k->counter_due = false;
             k->entries = 0;
             k->fault.kind = EXPORT_TIME_FAULT_NONE;
-            st = export_read_slot(plan, &plan->slots[i], &b, walk_entry, k, &skipped, k->summary,
-                                  k->err);
+            st = hvlog__export_read_slot(plan, &plan->slots[i], &b, walk_entry, k, &skipped, k->summary,
+                                         k->err);
             if (st != HVLOG_EXPORT_OK)
                 return st;
             if (skipped)
                 continue; /* corrupt (reported, counted) or outside the window: the walk
                            * checks every entry first, so nothing of it was begun */
             if (k->fault.kind != EXPORT_TIME_FAULT_NONE)
-                return export_time_fail(k->err, plan, &b, &k->fault,
-                                        "the Perfetto track would go back in time");
+                return hvlog__export_time_fail(k->err, plan, &b, &k->fault,
+                                               "the Perfetto track would go back in time");
             if (!k->ops->write_ok(k->arg, &error))
-                return export_fail(k->err, HVLOG_EXPORT_IO, "%s: write failed: %s", k->out_path,
-                                   strerror(error));
+                return hvlog__export_fail(k->err, HVLOG_EXPORT_IO, "%s: write failed: %s", k->out_path,
+                                          strerror(error));
             if (!k->buffer_begun)
                 buffer_begin(k); /* no entry (in the window): its gap is */
             if (k->counter_due) { /* an empty buffer: the step goes at the track's time */
@@ -129,12 +129,12 @@ enum hvlog_export_status export_track_walk_group(struct export_track_walk *k,
     return HVLOG_EXPORT_OK;
 }
 
-enum hvlog_export_status export_perfetto_run(const struct hvlog_trace_reader *r,
-                                             const char *out_file,
-                                             const struct hvlog_export_options *options,
-                                             struct hvlog_export_summary *summary,
-                                             struct hvlog_export_error *err,
-                                             export_perfetto_body_fn body, void *arg)
+enum hvlog_export_status hvlog__export_perfetto_run(const struct hvlog_trace_reader *r,
+                                                    const char *out_file,
+                                                    const struct hvlog_export_options *options,
+                                                    struct hvlog_export_summary *summary,
+                                                    struct hvlog_export_error *err,
+                                                    export_perfetto_body_fn body, void *arg)
 {
     static const struct hvlog_export_options defaults;
     const struct hvlog_export_options *opt = options ? options : &defaults;
@@ -144,9 +144,9 @@ enum hvlog_export_status export_perfetto_run(const struct hvlog_trace_reader *r,
     enum hvlog_export_status st;
 
     if (!r || !out_file)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
     memset(&local_summary, 0, sizeof local_summary);
-    st = export_plan(r, opt, plans, &count, &local_summary, err);
+    st = hvlog__export_plan(r, opt, plans, &count, &local_summary, err);
     for (uint32_t i = 0; i < count && st == HVLOG_EXPORT_OK; i++) {
         struct hvlog_trace_clock c;
         char what[64];
@@ -159,7 +159,7 @@ enum hvlog_export_status export_perfetto_run(const struct hvlog_trace_reader *r,
     }
     if (st == HVLOG_EXPORT_OK)
         st = body(arg, opt, plans, count, &local_summary);
-    export_plan_free(plans, count);
+    hvlog__export_plan_free(plans, count);
     if (summary)
         *summary = local_summary;
     return st;

@@ -12,7 +12,7 @@
 #include "hvlog/trace/index.h"
 #include "hvlog/trace/trace.h"
 
-void export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count)
+void hvlog__export_plan_free(struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t count)
 {
     for (uint32_t i = 0; i < count; i++) {
         hvlog_trace_index_close(&plans[i].index);
@@ -34,11 +34,11 @@ static void keep_lp(struct hvlog_trace_index *ix, uint32_t lp)
     ix->count = n;
 }
 
-enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
-                                     const struct hvlog_export_options *options,
-                                     struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
-                                     struct hvlog_export_summary *summary,
-                                     struct hvlog_export_error *err)
+enum hvlog_export_status hvlog__export_plan(const struct hvlog_trace_reader *r,
+                                            const struct hvlog_export_options *options,
+                                            struct export_group_plan plans[HVLOG_TYPE_COUNT], uint32_t *count,
+                                            struct hvlog_export_summary *summary,
+                                            struct hvlog_export_error *err)
 {
     const struct hvlog_trace_meta *meta = hvlog_trace_reader_meta(r);
     uint32_t types = options->types;
@@ -47,19 +47,19 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
 
     *count = 0;
     if (!meta)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace to export");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace to export");
     if (types == 0) {
         for (uint32_t i = 0; i < meta->group_count; i++)
             types |= 1u << meta->groups[i].type;
     }
     for (uint32_t t = 0; t < 32; t++) {
         if ((types & (1u << t)) && !hvlog_trace_meta_group(meta, t))
-            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: has no group of log type %u",
-                               hvlog_trace_reader_path(r), t);
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: has no group of log type %u",
+                                      hvlog_trace_reader_path(r), t);
     }
     if (options->window && options->begin > options->end)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "the window begins at %llu, after its end %llu",
-                           (unsigned long long)options->begin, (unsigned long long)options->end);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "the window begins at %llu, after its end %llu",
+                                  (unsigned long long)options->begin, (unsigned long long)options->end);
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS && status == HVLOG_EXPORT_OK; t++) {
         struct export_group_plan *p = &plans[*count];
 
@@ -69,7 +69,7 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
         (*count)++;
         p->options = options;
         /* Headers only (issue 6): the write pass reads every buffer whole
-         * anyway, and checks its entries then (export_read_slot). */
+         * anyway, and checks its entries then (hvlog__export_read_slot). */
         status = hvlog_trace_index_open(r, t, true, options->skip_corrupt, options->report,
                                         options->report_arg, &p->index, err);
         if (status == HVLOG_EXPORT_OK && options->lp_only)
@@ -82,8 +82,8 @@ enum hvlog_export_status export_plan(const struct hvlog_trace_reader *r,
         lp_slots += p->slot_count;
     }
     if (status == HVLOG_EXPORT_OK && options->lp_only && lp_slots == 0)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no buffer of LP %u in the log types exported",
-                           hvlog_trace_reader_path(r), options->lp);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no buffer of LP %u in the log types exported",
+                                  hvlog_trace_reader_path(r), options->lp);
     return status;
 }
 
@@ -133,11 +133,11 @@ static bool window_entry(void *arg, const struct hvlog_entry *e)
     return ww->fn ? ww->fn(ww->arg, e) : true;
 }
 
-enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
-                                          const struct hvlog_trace_slot *slot,
-                                          struct hvlog_trace_buffer *b, hvlog_entry_fn fn, void *arg,
-                                          bool *skipped, struct hvlog_export_summary *summary,
-                                          struct hvlog_export_error *err)
+enum hvlog_export_status hvlog__export_read_slot(struct export_group_plan *plan,
+                                                 const struct hvlog_trace_slot *slot,
+                                                 struct hvlog_trace_buffer *b, hvlog_entry_fn fn, void *arg,
+                                                 bool *skipped, struct hvlog_export_summary *summary,
+                                                 struct hvlog_export_error *err)
 {
     const struct hvlog_export_options *opt = plan->options;
     struct hvlog_export_error e = {HVLOG_EXPORT_OK, ""};
@@ -187,22 +187,22 @@ enum hvlog_export_status export_read_slot(struct export_group_plan *plan,
     return st;
 }
 
-enum hvlog_export_status export_time_fail(struct hvlog_export_error *err,
-                                          const struct export_group_plan *plan,
-                                          const struct hvlog_trace_buffer *b,
-                                          const struct export_time_fault *fault,
-                                          const char *consequence)
+enum hvlog_export_status hvlog__export_time_fail(struct hvlog_export_error *err,
+                                                 const struct export_group_plan *plan,
+                                                 const struct hvlog_trace_buffer *b,
+                                                 const struct export_time_fault *fault,
+                                                 const char *consequence)
 {
     const char *what = fault->kind == EXPORT_TIME_FAULT_IN_BUFFER
                            ? "time goes backwards inside the buffer"
                            : "the buffer starts before the previous one of its LP ends";
 
-    return export_fail(err, HVLOG_EXPORT_TIME,
-                       "%s: buffer %llu at byte %llu (%s LP %u, BufferIndex %u): %s: the entry at "
-                       "byte %u has time %llu, before %llu; %s",
-                       hvlog_trace_cursor_file(plan->cursor), (unsigned long long)b->file_index,
-                       (unsigned long long)b->file_offset, hvlog_trace_group_short(plan->group->type),
-                       b->summary.logical_processor, b->summary.buffer_index, what,
-                       fault->entry_offset, (unsigned long long)fault->time,
-                       (unsigned long long)fault->before, consequence);
+    return hvlog__export_fail(err, HVLOG_EXPORT_TIME,
+                              "%s: buffer %llu at byte %llu (%s LP %u, BufferIndex %u): %s: the entry at "
+                              "byte %u has time %llu, before %llu; %s",
+                              hvlog_trace_cursor_file(plan->cursor), (unsigned long long)b->file_index,
+                              (unsigned long long)b->file_offset, hvlog_trace_group_short(plan->group->type),
+                              b->summary.logical_processor, b->summary.buffer_index, what,
+                              fault->entry_offset, (unsigned long long)fault->time,
+                              (unsigned long long)fault->before, consequence);
 }

@@ -134,8 +134,8 @@ static enum hvlog_log_result lp_event(struct sim_lp *lp, const struct sim_plan *
     uint32_t context;
     enum hvlog_log_result r;
 
-    sim_event_make(plan, &lp->rng, lp->index, sim->config.children, lp->counts.logged, &ev,
-                   &context, payload);
+    hvlog__sim_event_make(plan, &lp->rng, lp->index, sim->config.children, lp->counts.logged, &ev,
+                          &context, payload);
     r = hvlog_log(sim->logger, lp->index, ev.type, ev.sources, ev.entry_type, context, payload,
                   ev.payload_len);
     count_result(lp, ev.type, r);
@@ -163,7 +163,7 @@ static struct sim_worker *worker_of(struct hvlog_sim *sim, uint32_t lp_index)
     return &sim->workers[lp_index % sim->worker_count];
 }
 
-void sim_run_on_lp(void *ctx, uint32_t lp_index, void (*fn)(void *arg), void *arg)
+void hvlog__sim_run_on_lp(void *ctx, uint32_t lp_index, void (*fn)(void *arg), void *arg)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_lp *lp = &sim->lps[lp_index];
@@ -309,7 +309,7 @@ static void *worker_main(void *arg)
         }
         worker_serve(w);
         if (__atomic_load_n(&sim->retry_owed, __ATOMIC_RELAXED))
-            sim_retry_if_owed(sim); /* §8.5: refused messages are retried later */
+            hvlog__sim_retry_if_owed(sim); /* §8.5: refused messages are retried later */
         if (lost)
             sched_yield(); /* the root is behind: let it drain (head comment) */
         if (period_ns && next_due != UINT64_MAX)
@@ -374,7 +374,7 @@ int hvlog_sim_start(struct hvlog_sim *sim, const struct hvlog_sim_workload *work
 {
     uint32_t started = 0;
 
-    if (sim->config.lockstep || sim->threads || sim_plan_make(&sim->plan, workload) != 0 ||
+    if (sim->config.lockstep || sim->threads || hvlog__sim_plan_make(&sim->plan, workload) != 0 ||
         workers_alloc(sim) != 0)
         return -1;
     __atomic_store_n(&sim->stop, 0, __ATOMIC_RELAXED);
@@ -449,7 +449,7 @@ void hvlog_sim_step(struct hvlog_sim *sim, uint32_t lp_index, uint32_t count,
     struct sim_lp *lp;
     uint8_t *payload;
 
-    if (lp_index >= sim->config.lps || sim_plan_make(&plan, workload) != 0)
+    if (lp_index >= sim->config.lps || hvlog__sim_plan_make(&plan, workload) != 0)
         return;
     payload = malloc(SIM_PAYLOAD_BYTES);
     if (!payload)
@@ -490,7 +490,7 @@ enum hvlog_log_result hvlog_sim_log(struct hvlog_sim *sim, uint32_t lp_index, ui
         count_result(lp, type, r);
     }
     pthread_mutex_unlock(&lp->lock);
-    sim_retry_if_owed(sim);
+    hvlog__sim_retry_if_owed(sim);
     return r;
 }
 
@@ -512,7 +512,7 @@ void hvlog_sim_lp_counts(struct hvlog_sim *sim, uint32_t lp_index, struct hvlog_
 
 /* ---- lifetime ---- */
 
-int sim_lps_init(struct hvlog_sim *sim)
+int hvlog__sim_lps_init(struct hvlog_sim *sim)
 {
     uint32_t n = sim->config.lps;
 
@@ -525,14 +525,14 @@ int sim_lps_init(struct hvlog_sim *sim)
 
         lp->sim = sim;
         lp->index = i;
-        lp->rng = sim_rng_seed(sim->config.seed, i);
+        lp->rng = hvlog__sim_rng_seed(sim->config.seed, i);
         pthread_mutex_init(&lp->lock, NULL); /* default attributes: cannot fail */
         pthread_cond_init(&lp->cv, NULL);
     }
     return 0;
 }
 
-void sim_lps_fini(struct hvlog_sim *sim)
+void hvlog__sim_lps_fini(struct hvlog_sim *sim)
 {
     if (!sim->lps)
         return;

@@ -95,12 +95,12 @@ static int view_sync(struct sim_memory *m, uint64_t first, uint64_t n)
 
 /* ---- layout ---- */
 
-uint64_t sim_region_base(const struct sim_memory *m, uint32_t d)
+uint64_t hvlog__sim_region_base(const struct sim_memory *m, uint32_t d)
 {
     return (uint64_t)d * m->region_frames;
 }
 
-bool sim_fixed_ram(const struct sim_memory *m, uint64_t gpa, uint64_t len)
+bool hvlog__sim_fixed_ram(const struct sim_memory *m, uint64_t gpa, uint64_t len)
 {
     uint64_t f = gpa / SIM_PAGE, last;
 
@@ -112,18 +112,18 @@ bool sim_fixed_ram(const struct sim_memory *m, uint64_t gpa, uint64_t len)
            last % m->region_frames < m->fixed_frames;
 }
 
-uint8_t *sim_rw_of_gpa(const struct sim_memory *m, uint64_t gpa)
+uint8_t *hvlog__sim_rw_of_gpa(const struct sim_memory *m, uint64_t gpa)
 {
     return m->rw + gpa;
 }
 
-int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
+int hvlog__sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
 {
     uint64_t words;
 
     memset(m, 0, sizeof(*m));
     m->fd = -1;
-    /* First, so that sim_memory_fini() can always destroy it. */
+    /* First, so that hvlog__sim_memory_fini() can always destroy it. */
     if (pthread_mutex_init(&m->lock, NULL) != 0)
         return -1;
     m->domains = c->domains;
@@ -131,7 +131,7 @@ int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
     m->deposit_frames = c->deposit_frames ? c->deposit_frames : 2 * c->pool_pages;
     m->children = c->children;
     m->scatter = c->scatter_pages;
-    m->scatter_rng = sim_rng_seed(c->seed, UINT32_MAX);
+    m->scatter_rng = hvlog__sim_rng_seed(c->seed, UINT32_MAX);
     if ((uint64_t)m->fixed_frames + m->deposit_frames > SIM_MAX_FRAMES)
         return -1;
     m->region_frames = m->fixed_frames + m->deposit_frames;
@@ -168,8 +168,8 @@ int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c)
     return 0;
 }
 
-/* Also undoes a partial sim_memory_init (whose first step is the mutex). */
-void sim_memory_fini(struct sim_memory *m)
+/* Also undoes a partial hvlog__sim_memory_init (whose first step is the mutex). */
+void hvlog__sim_memory_fini(struct sim_memory *m)
 {
     if (m->ro)
         munmap(m->ro, m->root_frames * SIM_PAGE);
@@ -198,8 +198,8 @@ int hvlog_sim_deposit(struct hvlog_sim *sim, uint32_t domain, uint32_t pages)
 
     if (domain >= m->domains)
         return -1;
-    lo = sim_region_base(m, domain) + m->fixed_frames;
-    hi = sim_region_base(m, domain) + m->region_frames;
+    lo = hvlog__sim_region_base(m, domain) + m->fixed_frames;
+    hi = hvlog__sim_region_base(m, domain) + m->region_frames;
     pthread_mutex_lock(&m->lock);
     avail = m->deposit_frames - m->pool_deposited[domain];
     if (pages <= avail) {
@@ -230,8 +230,8 @@ int hvlog_sim_withdraw(struct hvlog_sim *sim, uint32_t domain, uint32_t pages)
 
     if (domain >= m->domains)
         return -1;
-    lo = sim_region_base(m, domain) + m->fixed_frames;
-    hi = sim_region_base(m, domain) + m->region_frames;
+    lo = hvlog__sim_region_base(m, domain) + m->fixed_frames;
+    hi = hvlog__sim_region_base(m, domain) + m->region_frames;
     pthread_mutex_lock(&m->lock);
     if (pages <= m->pool_deposited[domain] - m->pool_used[domain]) {
         /* Highest free frames first, keeping the low runs for allocation. */
@@ -273,8 +273,8 @@ uint32_t hvlog_sim_domain_count(const struct hvlog_sim *sim)
 /* First fit: the lowest run of @count free pool frames of domain @d. */
 static uint64_t find_run(const struct sim_memory *m, uint32_t d, uint32_t count)
 {
-    uint64_t lo = sim_region_base(m, d) + m->fixed_frames;
-    uint64_t hi = sim_region_base(m, d) + m->region_frames;
+    uint64_t lo = hvlog__sim_region_base(m, d) + m->fixed_frames;
+    uint64_t hi = hvlog__sim_region_base(m, d) + m->region_frames;
     uint64_t run = 0;
 
     for (uint64_t f = lo; f < hi;) {
@@ -321,8 +321,8 @@ struct sim_alloc {
 static bool pick_frames(struct sim_memory *m, uint32_t d, uint32_t count, bool scatter,
                         uint64_t *frame)
 {
-    uint64_t lo = sim_region_base(m, d) + m->fixed_frames;
-    uint64_t hi = sim_region_base(m, d) + m->region_frames;
+    uint64_t lo = hvlog__sim_region_base(m, d) + m->fixed_frames;
+    uint64_t hi = hvlog__sim_region_base(m, d) + m->region_frames;
     uint32_t n = 0;
 
     if (m->pool_deposited[d] - m->pool_used[d] < count)
@@ -337,7 +337,7 @@ static bool pick_frames(struct sim_memory *m, uint32_t d, uint32_t count, bool s
     /* Draw without replacement: a free frame not drawn yet, by rejection
      * (the pool has at least @count free frames, so this ends). */
     while (n < count) {
-        uint64_t f = lo + sim_rng_next(&m->scatter_rng) % (hi - lo);
+        uint64_t f = lo + hvlog__sim_rng_next(&m->scatter_rng) % (hi - lo);
         bool taken = !frame_free(m, f);
 
         for (uint32_t k = 0; k < n && !taken; k++)
@@ -406,8 +406,8 @@ static int frames_sync(struct sim_memory *m, const struct sim_alloc *a)
  * cannot supply BufferPages pages", not "no run"). Not zeroed: poisoned,
  * so an engine that forgets to zero is caught.
  */
-int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
-                    struct hvlog_pages *out)
+int hvlog__sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
+                           struct hvlog_pages *out)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_memory *m = &sim->memory;
@@ -415,7 +415,7 @@ int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
     bool found = false;
     uint32_t d = 0;
 
-    if (count == 0 || sim_fault_hit(sim, HVLOG_SIM_FAULT_ALLOC))
+    if (count == 0 || hvlog__sim_fault_hit(sim, HVLOG_SIM_FAULT_ALLOC))
         return -1;
     if (strict && domain >= m->domains)
         return -1;
@@ -480,7 +480,7 @@ static struct sim_alloc *alloc_of(const struct sim_memory *m, const struct hvlog
     return m->alloc_of_frame[pages->handle];
 }
 
-uint64_t sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k)
+uint64_t hvlog__sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k)
 {
     struct sim_memory *m = &sim->memory;
     uint64_t f;
@@ -491,7 +491,7 @@ uint64_t sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages,
     return f;
 }
 
-void sim_pages_free(void *ctx, const struct hvlog_pages *pages)
+void hvlog__sim_pages_free(void *ctx, const struct hvlog_pages *pages)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
     struct sim_alloc *a;
@@ -513,14 +513,14 @@ void sim_pages_free(void *ctx, const struct hvlog_pages *pages)
 
 /* ---- overlays (§5.5, §5.6) ---- */
 
-int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages)
+int hvlog__sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_memory *m = &sim->memory;
     const struct sim_alloc *a;
     int rc;
 
-    if (sim_fault_hit(sim, HVLOG_SIM_FAULT_MAP))
+    if (hvlog__sim_fault_hit(sim, HVLOG_SIM_FAULT_MAP))
         return -1;
     pthread_mutex_lock(&m->lock);
     a = alloc_of(m, pages);
@@ -541,7 +541,7 @@ int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pa
     return 0;
 }
 
-void sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages)
+void hvlog__sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
     const struct sim_alloc *a;
@@ -588,8 +588,8 @@ static enum hvlog_gpa_result probe_locked(const struct sim_memory *m, uint64_t p
     return HVLOG_GPA_OUT_OF_RANGE; /* no such partition: no GPA space */
 }
 
-enum hvlog_gpa_result sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t gpa, uint32_t len,
-                                    bool write)
+enum hvlog_gpa_result hvlog__sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t gpa, uint32_t len,
+                                           bool write)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
     enum hvlog_gpa_result r;
@@ -601,8 +601,8 @@ enum hvlog_gpa_result sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t g
     return r;
 }
 
-enum hvlog_gpa_result sim_gpa_read(void *ctx, uint64_t partition_id, uint64_t gpa, void *dst,
-                                   uint32_t len)
+enum hvlog_gpa_result hvlog__sim_gpa_read(void *ctx, uint64_t partition_id, uint64_t gpa, void *dst,
+                                          uint32_t len)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
     enum hvlog_gpa_result r;
@@ -616,8 +616,8 @@ enum hvlog_gpa_result sim_gpa_read(void *ctx, uint64_t partition_id, uint64_t gp
     return r;
 }
 
-enum hvlog_gpa_result sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t gpa,
-                                    const void *src, uint32_t len)
+enum hvlog_gpa_result hvlog__sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t gpa,
+                                           const void *src, uint32_t len)
 {
     struct sim_memory *m = &sim_of(ctx)->memory;
     enum hvlog_gpa_result r;
@@ -635,20 +635,20 @@ enum hvlog_gpa_result sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t g
 enum hvlog_gpa_result hvlog_sim_gpa_read(struct hvlog_sim *sim, uint64_t partition_id,
                                          uint64_t gpa, void *dst, uint32_t len)
 {
-    enum hvlog_gpa_result r = sim_gpa_read(sim, partition_id, gpa, dst, len);
+    enum hvlog_gpa_result r = hvlog__sim_gpa_read(sim, partition_id, gpa, dst, len);
 
     if (r == HVLOG_GPA_FAULT)
-        sim_count_intercept(sim);
+        hvlog__sim_count_intercept(sim);
     return r;
 }
 
 enum hvlog_gpa_result hvlog_sim_gpa_write(struct hvlog_sim *sim, uint64_t partition_id,
                                           uint64_t gpa, const void *src, uint32_t len)
 {
-    enum hvlog_gpa_result r = sim_gpa_write(sim, partition_id, gpa, src, len);
+    enum hvlog_gpa_result r = hvlog__sim_gpa_write(sim, partition_id, gpa, src, len);
 
     if (r == HVLOG_GPA_FAULT)
-        sim_count_intercept(sim);
+        hvlog__sim_count_intercept(sim);
     return r;
 }
 
@@ -663,7 +663,7 @@ uint64_t hvlog_sim_root_page(struct hvlog_sim *sim, uint32_t index, uint8_t **hv
     if (index >= HVLOG_SIM_ROOT_SCRATCH_PAGES)
         return 0;
     if (hva)
-        *hva = sim_rw_of_gpa(&sim->memory, gpa);
+        *hva = hvlog__sim_rw_of_gpa(&sim->memory, gpa);
     return gpa;
 }
 

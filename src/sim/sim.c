@@ -101,7 +101,7 @@ static uint64_t tsc_rdtsc(void *ctx)
 
 /* ---- fault injection, intercepts, deferred work ---- */
 
-bool sim_fault_hit(struct hvlog_sim *sim, enum hvlog_sim_fault kind)
+bool hvlog__sim_fault_hit(struct hvlog_sim *sim, enum hvlog_sim_fault kind)
 {
     bool hit = false;
 
@@ -123,7 +123,7 @@ void hvlog_sim_fail_after(struct hvlog_sim *sim, enum hvlog_sim_fault fault, uin
     pthread_mutex_unlock(&sim->fault_lock);
 }
 
-void sim_count_intercept(struct hvlog_sim *sim)
+void hvlog__sim_count_intercept(struct hvlog_sim *sim)
 {
     __atomic_fetch_add(&sim->intercepts, 1, __ATOMIC_RELAXED);
 }
@@ -133,7 +133,7 @@ uint64_t hvlog_sim_intercepts(struct hvlog_sim *sim)
     return __atomic_load_n(&sim->intercepts, __ATOMIC_RELAXED);
 }
 
-void sim_retry_if_owed(struct hvlog_sim *sim)
+void hvlog__sim_retry_if_owed(struct hvlog_sim *sim)
 {
     if (__atomic_load_n(&sim->retry_owed, __ATOMIC_RELAXED) &&
         __atomic_exchange_n(&sim->retry_owed, 0, __ATOMIC_RELAXED))
@@ -144,7 +144,7 @@ void hvlog_sim_poll(struct hvlog_sim *sim)
 {
     __atomic_store_n(&sim->retry_owed, 0, __ATOMIC_RELAXED);
     hvlog_engine_kick(sim->engine);
-    sim_synic_pump_all(sim);
+    hvlog__sim_synic_pump_all(sim);
 }
 
 /* ---- topology callbacks ---- */
@@ -177,8 +177,8 @@ int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **o
     sim->config = *config;
     sim->clock_origin_ns = mono_ns();
     pthread_mutex_init(&sim->fault_lock, NULL); /* default attributes: cannot fail */
-    if (sim_memory_init(&sim->memory, config) != 0 || sim_synic_init(sim) != 0 ||
-        sim_lps_init(sim) != 0)
+    if (hvlog__sim_memory_init(&sim->memory, config) != 0 || hvlog__sim_synic_init(sim) != 0 ||
+        hvlog__sim_lps_init(sim) != 0)
         goto fail;
 
     sim->ops = (struct hvlog_host_ops){
@@ -192,20 +192,20 @@ int hvlog_sim_create(const struct hvlog_sim_config *config, struct hvlog_sim **o
 #else
         .tsc = NULL, /* the engine stamps TSC-basis entries with reference time */
 #endif
-        .pages_alloc = sim_pages_alloc,
-        .pages_free = sim_pages_free,
-        .overlay_map = sim_overlay_map,
-        .overlay_unmap = sim_overlay_unmap,
-        .gpa_probe = sim_gpa_probe,
-        .gpa_read = sim_gpa_read,
-        .gpa_write = sim_gpa_write,
-        .post_message = sim_post_message,
-        .withdraw_message = sim_withdraw_message,
-        .vp_eligible = sim_vp_eligible,
+        .pages_alloc = hvlog__sim_pages_alloc,
+        .pages_free = hvlog__sim_pages_free,
+        .overlay_map = hvlog__sim_overlay_map,
+        .overlay_unmap = hvlog__sim_overlay_unmap,
+        .gpa_probe = hvlog__sim_gpa_probe,
+        .gpa_read = hvlog__sim_gpa_read,
+        .gpa_write = hvlog__sim_gpa_write,
+        .post_message = hvlog__sim_post_message,
+        .withdraw_message = hvlog__sim_withdraw_message,
+        .vp_eligible = hvlog__sim_vp_eligible,
         .lp_root_vp = NULL, /* §8.4: root VP n is LP n */
         .lp_domain = sim_lp_domain,
         .domain_known = sim_domain_known,
-        .run_on_lp = sim_run_on_lp,
+        .run_on_lp = hvlog__sim_run_on_lp,
     };
     ecfg = (struct hvlog_engine_config){
         .size = sizeof(struct hvlog_engine_config),
@@ -244,9 +244,9 @@ void hvlog_sim_destroy(struct hvlog_sim *sim)
     /* The engine first: it unmaps, frees pages and withdraws messages
      * through the callbacks, which need everything else. */
     hvlog_engine_destroy(sim->engine);
-    sim_lps_fini(sim);
-    sim_synic_fini(sim);
-    sim_memory_fini(&sim->memory);
+    hvlog__sim_lps_fini(sim);
+    hvlog__sim_synic_fini(sim);
+    hvlog__sim_memory_fini(&sim->memory);
     pthread_mutex_destroy(&sim->fault_lock);
     free(sim);
 }
@@ -298,10 +298,10 @@ static uint64_t sim_get_system_property(struct hvlog_sim *sim, uint64_t partitio
     /* 3: both blocks 8-aligned (8 bytes cannot then cross a page), readable / writable. */
     else if ((rdx & 7u) != 0 || (r8 & 7u) != 0)
         status = HV_STATUS_INVALID_ALIGNMENT;
-    else if ((r = sim_gpa_read(sim, partition_id, rdx, in, SYSPROP_BLOCK)) != HVLOG_GPA_OK ||
-             (r = sim_gpa_probe(sim, partition_id, r8, SYSPROP_BLOCK, true)) != HVLOG_GPA_OK) {
+    else if ((r = hvlog__sim_gpa_read(sim, partition_id, rdx, in, SYSPROP_BLOCK)) != HVLOG_GPA_OK ||
+             (r = hvlog__sim_gpa_probe(sim, partition_id, r8, SYSPROP_BLOCK, true)) != HVLOG_GPA_OK) {
         if (r == HVLOG_GPA_FAULT) {
-            sim_count_intercept(sim); /* Q-GPA */
+            hvlog__sim_count_intercept(sim); /* Q-GPA */
             return HVLOG_SIM_INTERCEPT;
         }
         status = HV_STATUS_INVALID_ALIGNMENT;
@@ -317,7 +317,7 @@ static uint64_t sim_get_system_property(struct hvlog_sim *sim, uint64_t partitio
         count = pages = 0; /* no ring: nothing to map */
     hvlog_store_le32(out, count);
     hvlog_store_le32(out + 4, pages);
-    sim_gpa_write(sim, partition_id, r8, out, SYSPROP_BLOCK); /* probed writable above */
+    hvlog__sim_gpa_write(sim, partition_id, r8, out, SYSPROP_BLOCK); /* probed writable above */
     return hv_hypercall_result_make(HV_STATUS_SUCCESS, 0);
 }
 
@@ -365,7 +365,7 @@ static uint64_t sim_log_system_config(struct hvlog_sim *sim, uint64_t partition_
     /* NUL-padded, as documented: the rest of the payload is zero. */
     memcpy(r.payload + 24, HVLOG_VERSION_STRING,
            sizeof HVLOG_VERSION_STRING - 1 < 16 ? sizeof HVLOG_VERSION_STRING - 1 : 16);
-    sim_run_on_lp(sim, vp_index, log_config_record, &r);
+    hvlog__sim_run_on_lp(sim, vp_index, log_config_record, &r);
     return hv_hypercall_result_make(HV_STATUS_SUCCESS, 0);
 }
 
@@ -385,7 +385,7 @@ uint64_t hvlog_sim_hypercall(struct hvlog_sim *sim, uint64_t partition_id, uint3
     if ((rcx & HV_HYPERCALL_CALL_CODE_MASK) == HVLOG_SIM_CALL_LOG_SYSTEM_CONFIG)
         return sim_log_system_config(sim, partition_id, vp_index, rcx);
     if (hvlog_engine_hypercall(sim->engine, &caller, &call) == HVLOG_HYPERCALL_GPA_FAULT) {
-        sim_count_intercept(sim); /* Q-GPA: a memory intercept, no status */
+        hvlog__sim_count_intercept(sim); /* Q-GPA: a memory intercept, no status */
         return HVLOG_SIM_INTERCEPT;
     }
     return call.rax;

@@ -73,31 +73,31 @@ struct sim_memory {
     uint64_t scatter_rng;     /* the draw of scattered frames */
 };
 
-int sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c);
-void sim_memory_fini(struct sim_memory *m);
+int hvlog__sim_memory_init(struct sim_memory *m, const struct hvlog_sim_config *c);
+void hvlog__sim_memory_fini(struct sim_memory *m);
 /* The first frame of domain @d's region (its fixed RAM, then its deposit frames). */
-uint64_t sim_region_base(const struct sim_memory *m, uint32_t d);
+uint64_t hvlog__sim_region_base(const struct sim_memory *m, uint32_t d);
 /* Is [gpa, gpa + len) inside the fixed RAM of some domain? No lock needed:
  * fixed RAM never changes kind. */
-bool sim_fixed_ram(const struct sim_memory *m, uint64_t gpa, uint64_t len);
+bool hvlog__sim_fixed_ram(const struct sim_memory *m, uint64_t gpa, uint64_t len);
 /* The hypervisor's pointer to a root GPA (any kind of frame). */
-uint8_t *sim_rw_of_gpa(const struct sim_memory *m, uint64_t gpa);
+uint8_t *hvlog__sim_rw_of_gpa(const struct sim_memory *m, uint64_t gpa);
 
 /* Host callbacks (ctx = struct hvlog_sim *). */
-int sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
-                    struct hvlog_pages *out);
-void sim_pages_free(void *ctx, const struct hvlog_pages *pages);
+int hvlog__sim_pages_alloc(void *ctx, uint32_t domain, bool strict, uint32_t count,
+                           struct hvlog_pages *out);
+void hvlog__sim_pages_free(void *ctx, const struct hvlog_pages *pages);
 /* The machine frame (= root GPA page, DEC-MAPGPA) of page @k of @pages,
- * an allocation of sim_pages_alloc; @k < pages->count. Takes the memory lock. */
-uint64_t sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k);
-int sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages);
-void sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages);
-enum hvlog_gpa_result sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t gpa, uint32_t len,
-                                    bool write);
-enum hvlog_gpa_result sim_gpa_read(void *ctx, uint64_t partition_id, uint64_t gpa, void *dst,
-                                   uint32_t len);
-enum hvlog_gpa_result sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t gpa,
-                                    const void *src, uint32_t len);
+ * an allocation of hvlog__sim_pages_alloc; @k < pages->count. Takes the memory lock. */
+uint64_t hvlog__sim_pages_frame(struct hvlog_sim *sim, const struct hvlog_pages *pages, uint32_t k);
+int hvlog__sim_overlay_map(void *ctx, const struct hvlog_pages *pages, uint64_t *gpa_pages);
+void hvlog__sim_overlay_unmap(void *ctx, const struct hvlog_pages *pages);
+enum hvlog_gpa_result hvlog__sim_gpa_probe(void *ctx, uint64_t partition_id, uint64_t gpa, uint32_t len,
+                                           bool write);
+enum hvlog_gpa_result hvlog__sim_gpa_read(void *ctx, uint64_t partition_id, uint64_t gpa, void *dst,
+                                          uint32_t len);
+enum hvlog_gpa_result hvlog__sim_gpa_write(void *ctx, uint64_t partition_id, uint64_t gpa,
+                                           const void *src, uint32_t len);
 
 /* ---- synic.c ---- */
 
@@ -127,17 +127,17 @@ struct sim_vp {
     void *hook_ctx;
 } __attribute__((aligned(SIM_CACHE_LINE)));
 
-int sim_synic_init(struct hvlog_sim *sim);
-void sim_synic_fini(struct hvlog_sim *sim);
+int hvlog__sim_synic_init(struct hvlog_sim *sim);
+void hvlog__sim_synic_fini(struct hvlog_sim *sim);
 /* The GPA hvlog_sim_synic_enable() puts VP @vp's SIM page at. */
-uint64_t sim_synic_default_simp(const struct hvlog_sim *sim, uint32_t vp);
+uint64_t hvlog__sim_synic_default_simp(const struct hvlog_sim *sim, uint32_t vp);
 
-enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg,
-                                        uint64_t token);
-void sim_withdraw_message(void *ctx, uint32_t vp_index, const struct hv_message *msg);
-bool sim_vp_eligible(void *ctx, uint32_t vp_index);
+enum hvlog_post_result hvlog__sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg,
+                                               uint64_t token);
+void hvlog__sim_withdraw_message(void *ctx, uint32_t vp_index, const struct hv_message *msg);
+bool hvlog__sim_vp_eligible(void *ctx, uint32_t vp_index);
 /* Copy queued messages into empty slots on every VP; notify the engine. */
-void sim_synic_pump_all(struct hvlog_sim *sim);
+void hvlog__sim_synic_pump_all(struct hvlog_sim *sim);
 
 /* ---- workload.c ---- */
 
@@ -169,15 +169,15 @@ struct sim_event {
     uint32_t payload_len;
 };
 
-int sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w);
-uint64_t sim_rng_seed(uint64_t seed, uint32_t lp);
-uint64_t sim_rng_next(uint64_t *state);
+int hvlog__sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w);
+uint64_t hvlog__sim_rng_seed(uint64_t seed, uint32_t lp);
+uint64_t hvlog__sim_rng_next(uint64_t *state);
 /* Draw the next event of LP @lp; the payload goes to @payload
  * (SIM_MAX_PARAMS * 8 + HVLOG_SIM_MAX_EXTRA bytes). @logged: the LP's
  * counts.logged[], for Context. */
-void sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uint32_t children,
-                    const uint64_t *logged, struct sim_event *ev, uint32_t *context,
-                    uint8_t *payload);
+void hvlog__sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uint32_t children,
+                           const uint64_t *logged, struct sim_event *ev, uint32_t *context,
+                           uint8_t *payload);
 #define SIM_PAYLOAD_BYTES (SIM_MAX_PARAMS * 8u + HVLOG_SIM_MAX_EXTRA)
 
 /* ---- lp.c ---- */
@@ -223,9 +223,9 @@ struct sim_worker {
     bool started;          /* controller thread only */
 } __attribute__((aligned(SIM_CACHE_LINE)));
 
-int sim_lps_init(struct hvlog_sim *sim);
-void sim_lps_fini(struct hvlog_sim *sim);
-void sim_run_on_lp(void *ctx, uint32_t lp, void (*fn)(void *arg), void *arg);
+int hvlog__sim_lps_init(struct hvlog_sim *sim);
+void hvlog__sim_lps_fini(struct hvlog_sim *sim);
+void hvlog__sim_run_on_lp(void *ctx, uint32_t lp, void (*fn)(void *arg), void *arg);
 
 /* ---- sim.c ---- */
 
@@ -258,10 +258,10 @@ struct hvlog_sim {
 };
 
 /* Count one operation of @kind; true when it is the one to fail. */
-bool sim_fault_hit(struct hvlog_sim *sim, enum hvlog_sim_fault kind);
-void sim_count_intercept(struct hvlog_sim *sim);
+bool hvlog__sim_fault_hit(struct hvlog_sim *sim, enum hvlog_sim_fault kind);
+void hvlog__sim_count_intercept(struct hvlog_sim *sim);
 /* Retry refused posts if any are owed. No lock held. */
-void sim_retry_if_owed(struct hvlog_sim *sim);
+void hvlog__sim_retry_if_owed(struct hvlog_sim *sim);
 
 static inline struct hvlog_sim *sim_of(void *ctx)
 {

@@ -58,7 +58,7 @@ static uint8_t *sim_page_locked(struct hvlog_sim *sim, const struct sim_vp *v)
 {
     if (!(v->simp & HV_SIMP_ENABLE))
         return NULL;
-    return sim_rw_of_gpa(&sim->memory, v->simp & HV_SIMP_GPA_MASK);
+    return hvlog__sim_rw_of_gpa(&sim->memory, v->simp & HV_SIMP_GPA_MASK);
 }
 
 /* ---- slots ---- */
@@ -156,15 +156,15 @@ static void notify_delivered(struct hvlog_sim *sim, const struct sim_delivered *
 
 /* ---- host callbacks (engine lock held: never call the engine) ---- */
 
-enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg,
-                                        uint64_t token)
+enum hvlog_post_result hvlog__sim_post_message(void *ctx, uint32_t vp_index, const struct hv_message *msg,
+                                               uint64_t token)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     enum hvlog_post_result r = HVLOG_POST_REFUSED;
     struct sim_vp *v;
     uint8_t *page;
 
-    if (vp_index >= sim->config.lps || sim_fault_hit(sim, HVLOG_SIM_FAULT_POST)) {
+    if (vp_index >= sim->config.lps || hvlog__sim_fault_hit(sim, HVLOG_SIM_FAULT_POST)) {
         __atomic_store_n(&sim->retry_owed, 1, __ATOMIC_RELAXED);
         return HVLOG_POST_REFUSED;
     }
@@ -201,7 +201,7 @@ enum hvlog_post_result sim_post_message(void *ctx, uint32_t vp_index, const stru
 }
 
 /* DEC-FINMSG: the message leaves whichever FIFO holds it. */
-void sim_withdraw_message(void *ctx, uint32_t vp_index, const struct hv_message *msg)
+void hvlog__sim_withdraw_message(void *ctx, uint32_t vp_index, const struct hv_message *msg)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     struct sim_vp *v;
@@ -225,7 +225,7 @@ void sim_withdraw_message(void *ctx, uint32_t vp_index, const struct hv_message 
     pthread_mutex_unlock(&v->lock);
 }
 
-bool sim_vp_eligible(void *ctx, uint32_t vp_index)
+bool hvlog__sim_vp_eligible(void *ctx, uint32_t vp_index)
 {
     struct hvlog_sim *sim = sim_of(ctx);
     bool eligible;
@@ -240,7 +240,7 @@ bool sim_vp_eligible(void *ctx, uint32_t vp_index)
 
 /* ---- lifetime ---- */
 
-int sim_synic_init(struct hvlog_sim *sim)
+int hvlog__sim_synic_init(struct hvlog_sim *sim)
 {
     uint32_t n = sim->config.lps;
 
@@ -258,7 +258,7 @@ int sim_synic_init(struct hvlog_sim *sim)
     return 0;
 }
 
-void sim_synic_fini(struct hvlog_sim *sim)
+void hvlog__sim_synic_fini(struct hvlog_sim *sim)
 {
     if (!sim->vps)
         return;
@@ -268,14 +268,14 @@ void sim_synic_fini(struct hvlog_sim *sim)
     sim->vps = NULL;
 }
 
-uint64_t sim_synic_default_simp(const struct hvlog_sim *sim, uint32_t vp)
+uint64_t hvlog__sim_synic_default_simp(const struct hvlog_sim *sim, uint32_t vp)
 {
     (void)sim;
     /* Domain 0's fixed RAM, after page 0 and the scratch pages. */
     return (1ull + HVLOG_SIM_ROOT_SCRATCH_PAGES + vp) * SIM_PAGE;
 }
 
-void sim_synic_pump_all(struct hvlog_sim *sim)
+void hvlog__sim_synic_pump_all(struct hvlog_sim *sim)
 {
     for (uint32_t i = 0; i < sim->config.lps; i++) {
         struct sim_delivered d = {.count = 0};
@@ -300,11 +300,11 @@ static int wrmsr_locked(struct hvlog_sim *sim, struct sim_vp *v, uint32_t msr, u
         if (value & HV_SIMP_ENABLE) {
             uint64_t gpa = value & HV_SIMP_GPA_MASK;
 
-            if (!sim_fixed_ram(&sim->memory, gpa, SIM_PAGE))
+            if (!hvlog__sim_fixed_ram(&sim->memory, gpa, SIM_PAGE))
                 return -1;
             /* §8.5: a SIM page appears zeroed. */
             if (!(v->simp & HV_SIMP_ENABLE) || (v->simp & HV_SIMP_GPA_MASK) != gpa)
-                memset(sim_rw_of_gpa(&sim->memory, gpa), 0, SIM_PAGE);
+                memset(hvlog__sim_rw_of_gpa(&sim->memory, gpa), 0, SIM_PAGE);
         }
         v->simp = value & SIMP_BITS;
         return 0;
@@ -350,7 +350,7 @@ int hvlog_sim_wrmsr(struct hvlog_sim *sim, uint32_t vp, uint32_t msr, uint64_t v
     if (became_eligible)
         hvlog_engine_kick(sim->engine); /* §8.4: retry what found no VP */
     else
-        sim_retry_if_owed(sim);
+        hvlog__sim_retry_if_owed(sim);
     return rc;
 }
 
@@ -391,7 +391,7 @@ int hvlog_sim_rdmsr(struct hvlog_sim *sim, uint32_t vp, uint32_t msr, uint64_t *
 
 uint64_t hvlog_sim_synic_enable(struct hvlog_sim *sim, uint32_t vp, uint8_t vector)
 {
-    uint64_t gpa = sim_synic_default_simp(sim, vp);
+    uint64_t gpa = hvlog__sim_synic_default_simp(sim, vp);
 
     if (vp >= sim->config.lps ||
         hvlog_sim_wrmsr(sim, vp, HV_X64_MSR_SIMP, gpa | HV_SIMP_ENABLE) != 0 ||

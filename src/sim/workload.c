@@ -79,7 +79,7 @@ static const uint8_t crs[] = {0, 3, 4, 8};
 
 /* ---- randomness ---- */
 
-uint64_t sim_rng_next(uint64_t *state)
+uint64_t hvlog__sim_rng_next(uint64_t *state)
 {
     /* splitmix64 (Steele, Lea, Flood 2014): one add and a mix per draw. */
     uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
@@ -89,11 +89,11 @@ uint64_t sim_rng_next(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-uint64_t sim_rng_seed(uint64_t seed, uint32_t lp)
+uint64_t hvlog__sim_rng_seed(uint64_t seed, uint32_t lp)
 {
     uint64_t s = seed ^ ((uint64_t)(lp + 1) * 0xD1B54A32D192ED03ull);
 
-    return sim_rng_next(&s);
+    return hvlog__sim_rng_next(&s);
 }
 
 /* ---- the plan ---- */
@@ -148,7 +148,7 @@ static uint32_t rows_collect(struct sim_row *out, uint32_t cap, uint32_t log_typ
     return n;
 }
 
-int sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w)
+int hvlog__sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w)
 {
     memset(plan, 0, sizeof(*plan));
     if (!w || w->payload_min > w->payload_max || w->payload_max > HVLOG_SIM_MAX_EXTRA ||
@@ -202,14 +202,14 @@ static uint64_t param_value(uint8_t kind, uint64_t r, uint32_t lp, uint32_t chil
     }
 }
 
-void sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uint32_t children,
-                    const uint64_t *logged, struct sim_event *ev, uint32_t *context,
-                    uint8_t *payload)
+void hvlog__sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uint32_t children,
+                           const uint64_t *logged, struct sim_event *ev, uint32_t *context,
+                           uint8_t *payload)
 {
     const struct hvlog_sim_workload *w = &plan->w;
     const struct sim_row *row = NULL;
     uint32_t extra = w->payload_min, off;
-    uint64_t r = sim_rng_next(rng);
+    uint64_t r = hvlog__sim_rng_next(rng);
 
     /* [0, global) global, [global, global + system) the ring, the rest
      * local: with system_per_mille 0 the draws are those of before. */
@@ -231,7 +231,7 @@ void sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uin
         ev->entry_type = row->info->entry_type;
         for (uint32_t i = 0; i < row->param_count; i++)
             hvlog_store_le64(payload + (size_t)i * 8,
-                             param_value(row->param_kind[i], sim_rng_next(rng), lp, children));
+                             param_value(row->param_kind[i], hvlog__sim_rng_next(rng), lp, children));
         off = (uint32_t)row->param_count * 8u;
     } else {
         ev->sources = HVLOG_SIM_DIAG_SOURCES;
@@ -240,7 +240,7 @@ void sim_event_make(const struct sim_plan *plan, uint64_t *rng, uint32_t lp, uin
         off = 8u;
     }
     if (w->payload_max > w->payload_min)
-        extra += (uint32_t)(sim_rng_next(rng) % ((uint64_t)w->payload_max - w->payload_min + 1));
+        extra += (uint32_t)(hvlog__sim_rng_next(rng) % ((uint64_t)w->payload_max - w->payload_min + 1));
     for (uint32_t k = 0; k < extra; k++)
         payload[off + k] = hvlog_sim_extra_byte(*context, k);
     ev->payload_len = off + extra;

@@ -73,10 +73,10 @@ enum hvlog_export_status hvlog_trace_clock_need_ns(const struct hvlog_trace_cloc
 {
     if (hvlog_trace_clock_has_ns(c))
         return HVLOG_EXPORT_OK;
-    return export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
-                       "%s needs nanoseconds, but the trace does not record the TSC frequency "
-                       "(its times are raw TSC ticks): give it with --tsc-hz",
-                       what);
+    return hvlog__export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
+                              "%s needs nanoseconds, but the trace does not record the TSC frequency "
+                              "(its times are raw TSC ticks): give it with --tsc-hz",
+                              what);
 }
 
 static unsigned __int128 scale128(const struct hvlog_trace_clock *c, uint64_t ticks,
@@ -192,10 +192,10 @@ enum hvlog_export_status hvlog_trace_need_wall_clock(const struct hvlog_trace_re
             continue;
         hvlog_trace_clock_init(&c, m, g, tsc_hz);
         if (!c.anchored)
-            return export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
-                               "%s: its %s group (time basis %s) has no wall-clock anchor, so it "
-                               "cannot be put on one timeline with the other traces",
-                               hvlog_trace_reader_path(r), hvlog_trace_group_short(g->type), c.name);
+            return hvlog__export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
+                                      "%s: its %s group (time basis %s) has no wall-clock anchor, so it "
+                                      "cannot be put on one timeline with the other traces",
+                                      hvlog_trace_reader_path(r), hvlog_trace_group_short(g->type), c.name);
     }
     return HVLOG_EXPORT_OK;
 }

@@ -46,8 +46,8 @@ const char *hvlog_export_status_text(enum hvlog_export_status status)
     return row ? row->text : NULL;
 }
 
-enum hvlog_export_status export_fail(struct hvlog_export_error *err,
-                                     enum hvlog_export_status status, const char *fmt, ...)
+enum hvlog_export_status hvlog__export_fail(struct hvlog_export_error *err,
+                                            enum hvlog_export_status status, const char *fmt, ...)
 {
     va_list ap;
 
@@ -60,7 +60,7 @@ enum hvlog_export_status export_fail(struct hvlog_export_error *err,
     return status;
 }
 
-void export_report(hvlog_export_report_fn report, void *arg, const char *fmt, ...)
+void hvlog__export_report(hvlog_export_report_fn report, void *arg, const char *fmt, ...)
 {
     char line[HVLOG_EXPORT_MESSAGE_MAX];
     va_list ap;
@@ -73,7 +73,7 @@ void export_report(hvlog_export_report_fn report, void *arg, const char *fmt, ..
     report(arg, line);
 }
 
-size_t export_utf8_len(const unsigned char *s, size_t n)
+size_t hvlog__export_utf8_len(const unsigned char *s, size_t n)
 {
     unsigned char c = s[0], lo = 0x80, hi = 0xBF; /* the second byte's range */
     size_t len;
@@ -102,7 +102,7 @@ size_t export_utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
-char *export_strdup(const char *s)
+char *hvlog__export_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *copy = malloc(n);
@@ -112,7 +112,7 @@ char *export_strdup(const char *s)
     return copy;
 }
 
-char *export_join(const char *dir, const char *name)
+char *hvlog__export_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *path = malloc(n);
@@ -122,7 +122,7 @@ char *export_join(const char *dir, const char *name)
     return path;
 }
 
-int export_open_regular(const char *path, struct stat *st)
+int hvlog__export_open_regular(const char *path, struct stat *st)
 {
     /* O_NONBLOCK: opening a FIFO for reading waits for a writer, a device
      * may wait too; the type is checked on the descriptor, not the name,

@@ -20,8 +20,8 @@ enum hvlog_export_status hvlog_trace_index_open(const struct hvlog_trace_reader 
     if (st != HVLOG_EXPORT_OK)
         return st;
     if (headers_only)
-        return export_trace_header_order(ix->cursor, skip_corrupt, report, report_arg, &ix->slots,
-                                         &ix->count, &ix->skipped, err);
+        return hvlog__export_trace_header_order(ix->cursor, skip_corrupt, report, report_arg, &ix->slots,
+                                                &ix->count, &ix->skipped, err);
     return hvlog_trace_fill_order(ix->cursor, skip_corrupt, report, report_arg, &ix->slots,
                                   &ix->count, &ix->skipped, err);
 }
@@ -40,5 +40,5 @@ enum hvlog_export_status hvlog_trace_index_read(struct hvlog_trace_index *ix,
                                                struct hvlog_trace_buffer *b, hvlog_entry_fn fn,
                                                void *arg, struct hvlog_export_error *err)
 {
-    return export_trace_read_slot(ix->cursor, slot, b, fn, arg, err);
+    return hvlog__export_trace_read_slot(ix->cursor, slot, b, fn, arg, err);
 }

@@ -20,7 +20,7 @@
  *        UINT64_MAX                      but never an unsigned integer
  *
  *    So in the tree a JSON integer is exactly an unsigned 64-bit value, and
- *    export_json_u64() reads it back with a cast. Text with no token in the
+ *    hvlog__export_json_u64() reads it back with a cast. Text with no token in the
  *    last two rows (all that hvlog writes, unless a seed is above 2^63) goes
  *    to jansson as it is, without a copy.
  *
@@ -299,8 +299,8 @@ static void count_values(const char *text, size_t len, size_t *containers, size_
 
 /* ---- the entry points ---- */
 
-enum hvlog_export_status export_json_read(const char *text, size_t len, json_t **out, char *why,
-                                          size_t why_size)
+enum hvlog_export_status hvlog__export_json_read(const char *text, size_t len, json_t **out, char *why,
+                                                 size_t why_size)
 {
     const size_t flags = JSON_REJECT_DUPLICATES | JSON_DECODE_ANY;
     size_t rewrites = 0, containers, values, parsed_len;
@@ -347,7 +347,7 @@ enum hvlog_export_status export_json_read(const char *text, size_t len, json_t *
     return status;
 }
 
-bool export_json_u64(const json_t *value, uint64_t *out)
+bool hvlog__export_json_u64(const json_t *value, uint64_t *out)
 {
     if (!json_is_integer(value))
         return false;

@@ -251,7 +251,7 @@ char *hvlog_json_escape(char *out, const char *str, size_t len)
             }
             i++;
         } else {
-            size_t n = export_utf8_len(s + i, len - i);
+            size_t n = hvlog__export_utf8_len(s + i, len - i);
 
             if (n == 0) {
                 /* Not UTF-8: one replacement character per bad byte. */

@@ -226,7 +226,7 @@ static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
     size_t got = 0;
     int e;
 
-    if (export_trace_cursor_compressed(l->gs->cursor))
+    if (hvlog__export_trace_cursor_compressed(l->gs->cursor))
         return EIO; /* the whole buffer is in the window: nothing lies beyond it */
     if (need > l->cap) {
         uint8_t *more = realloc(l->win, need);
@@ -236,7 +236,7 @@ static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
         l->cap = need;
     }
     len = l->end - l->offset < l->cap ? l->end - l->offset : l->cap;
-    e = export_pread_all(export_trace_cursor_fd(l->gs->cursor), l->win, len, l->base + l->offset,
+    e = hvlog__export_pread_all(hvlog__export_trace_cursor_fd(l->gs->cursor), l->win, len, l->base + l->offset,
                          &got);
     if (e != 0)
         return e;
@@ -273,16 +273,16 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
         l->slot = s;
         l->given = 0;
         l->pending_lost = s->events_lost; /* the index's: reported even if the re-read fails */
-        if (!export_trace_buffer_offset(c, s->file_index, &l->base)) {
+        if (!hvlog__export_trace_buffer_offset(c, s->file_index, &l->base)) {
             *nomem |= !drop_buffer(m, l, "no longer in the file");
             continue;
         }
-        if (export_trace_cursor_compressed(c)) {
+        if (hvlog__export_trace_cursor_compressed(c)) {
             char why[160];
 
             /* The whole buffer, decompressed into the window (which is a
              * buffer long: see hvlog_trace_merge_open). */
-            if (export_trace_buffer_load(c, s->file_index, l->win, why, sizeof why) != 0) {
+            if (hvlog__export_trace_buffer_load(c, s->file_index, l->win, why, sizeof why) != 0) {
                 *nomem |= !drop_buffer(m, l, "cannot be read again: %s", why);
                 continue;
             }
@@ -290,7 +290,7 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
             got = sizeof head;
             e = 0;
         } else {
-            e = export_pread_all(export_trace_cursor_fd(c), head, sizeof head, l->base, &got);
+            e = hvlog__export_pread_all(hvlog__export_trace_cursor_fd(c), head, sizeof head, l->base, &got);
         }
         if (e != 0 || got < sizeof head) {
             *nomem |= !drop_buffer(m, l, "cannot be read again: %s",
@@ -315,7 +315,7 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
         l->offset = HV_EVENTLOG_BUFFER_HEADER_SIZE;
         l->end = (uint32_t)next;
         l->wstart = 0;
-        l->wlen = export_trace_cursor_compressed(c) ? l->gs->stride : 0;
+        l->wlen = hvlog__export_trace_cursor_compressed(c) ? l->gs->stride : 0;
         l->loaded = true;
         return true;
     }
@@ -471,7 +471,7 @@ static enum hvlog_export_status add_group(struct hvlog_trace_merge *m,
         j = hvlog_trace_index_run_end(&gs->index, i);
         if (m->lane_count == UINT32_MAX ||
             !(more = realloc(m->lanes, ((size_t)m->lane_count + 1) * sizeof(*more))))
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         m->lanes = more;
         l = &m->lanes[m->lane_count++];
         memset(l, 0, sizeof(*l));
@@ -516,7 +516,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
     size_t budget, cap;
 
     if (!readers || !out || count == 0 || count > HVLOG_TRACE_MERGE_MAX_HOSTS)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace, too many, or no merge to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace, too many, or no merge to fill");
     *out = NULL;
     if (!o)
         o = &defaults;
@@ -525,7 +525,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
         enum hvlog_export_status need;
 
         if (!meta)
-            return export_fail(err, HVLOG_EXPORT_INVALID, "no trace");
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace");
         /* Several traces: each host booted on its own, so raw times never
          * compare; only Unix time puts them on one timeline. */
         if (count > 1 &&
@@ -534,7 +534,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
             return need;
         for (uint32_t t = 0; t < 32; t++) {
             if ((o->types & (1u << t)) && !hvlog_trace_meta_group(meta, t))
-                return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",
+                return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s group in the trace",
                                    hvlog_trace_reader_path(readers[h]),
                                    hvlog_trace_group_short(t) ? hvlog_trace_group_short(t) : "such");
         }
@@ -542,7 +542,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
     m = calloc(1, sizeof(*m));
     if (!m || !(m->groups = calloc((size_t)count * HVLOG_TRACE_MAX_GROUPS, sizeof(*m->groups)))) {
         free(m);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     m->host_count = count;
     for (uint32_t h = 0; h < count && st == HVLOG_EXPORT_OK; h++) {
@@ -556,7 +556,7 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
     }
     if (st == HVLOG_EXPORT_OK && m->lane_count &&
         !(m->heap = malloc((size_t)m->lane_count * sizeof(*m->heap))))
-        st = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     if (st != HVLOG_EXPORT_OK) {
         hvlog_trace_merge_close(m);
         return st;
@@ -569,12 +569,12 @@ enum hvlog_export_status hvlog_trace_merge_open_hosts(const struct hvlog_trace_r
         struct lane *l = &m->lanes[i];
 
         l->cap = (uint32_t)(cap < l->gs->stride ? cap : l->gs->stride);
-        if (export_trace_cursor_compressed(l->gs->cursor))
+        if (hvlog__export_trace_cursor_compressed(l->gs->cursor))
             l->cap = l->gs->stride; /* a frame decompresses whole */
         l->win = malloc(l->cap);
         if (!l->win || !lane_fill(m, l)) {
             hvlog_trace_merge_close(m);
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         }
         if (l->has_next)
             heap_push(m, i);
@@ -627,7 +627,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
     struct lane *l;
 
     if (!m || !item)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no merge or no item to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no merge or no item to fill");
     if (m->advance) {
         /* The lane handed out last is still the heap's top: move it on and
          * sift it down once (not a pop and a push per entry). */
@@ -637,7 +637,7 @@ enum hvlog_export_status hvlog_trace_merge_next(struct hvlog_trace_merge *m,
         a->offset += a->step;
         a->given++;
         if (!lane_step_fast(m, a) && !lane_fill(m, a))
-            return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         if (a->has_next) {
             m->heap[0].key = a->key;
             m->heap[0].domain = a->domain;

@@ -190,7 +190,7 @@ struct fd_sink {
 static int sink_fd(void *arg, const char *bytes, size_t len)
 {
     struct fd_sink *s = arg;
-    int e = export_write_all(s->fd, bytes, len);
+    int e = hvlog__export_write_all(s->fd, bytes, len);
 
     if (e != 0 && s->error == 0)
         s->error = e;
@@ -215,7 +215,7 @@ static enum hvlog_export_status manifest_write(const struct trace_rotation *r, i
     enum hvlog_export_status status;
 
     if (!w)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     hvlog_json_object_begin(w);
     hvlog_json_member_string(w, "format", HVLOG_TRACE_ROTATION_FORMAT);
     hvlog_json_member_u64(w, "version", HVLOG_TRACE_ROTATION_VERSION);
@@ -279,10 +279,10 @@ static enum hvlog_export_status manifest_write(const struct trace_rotation *r, i
     hvlog_json_object_end(w);
     status = hvlog_json_writer_close(w);
     if (status == HVLOG_EXPORT_IO)
-        return export_fail(err, status, "%s/%s: write failed: %s", r->path,
+        return hvlog__export_fail(err, status, "%s/%s: write failed: %s", r->path,
                            HVLOG_TRACE_ROTATION_FILE, strerror(sink.error ? sink.error : EIO));
     if (status != HVLOG_EXPORT_OK)
-        return export_fail(err, status, "%s/%s: could not be formatted", r->path,
+        return hvlog__export_fail(err, status, "%s/%s: could not be formatted", r->path,
                            HVLOG_TRACE_ROTATION_FILE);
     return HVLOG_EXPORT_OK;
 }
@@ -313,19 +313,19 @@ static enum hvlog_export_status manifest_replace(struct trace_rotation *r, int d
     fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     e = fd < 0 ? errno : apply_access(r, fd);
     if (e != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path, HVLOG_TRACE_ROTATION_FILE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path, HVLOG_TRACE_ROTATION_FILE,
                              strerror(e));
     if (status == HVLOG_EXPORT_OK)
         status = manifest_write(r, fd, closing, err);
     if (fd >= 0) {
-        e = export_close_synced(fd);
+        e = hvlog__export_close_synced(fd);
         if (status == HVLOG_EXPORT_OK && e != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path,
                                  HVLOG_TRACE_ROTATION_FILE, strerror(e));
     }
     if (status == HVLOG_EXPORT_OK &&
         renameat(dir_fd, tmp, dir_fd, HVLOG_TRACE_ROTATION_FILE) != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path, HVLOG_TRACE_ROTATION_FILE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", r->path, HVLOG_TRACE_ROTATION_FILE,
                              strerror(errno));
     if (status != HVLOG_EXPORT_OK) {
         if (fd >= 0)
@@ -356,16 +356,16 @@ static enum hvlog_export_status measure_reserve(struct trace_rotation *r,
     (void)unlinkat(r->dir_fd, tmp, 0);
     fd = openat(r->dir_fd, tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     m.closed = true;
     memset(&m.stats, 0xff, sizeof m.stats);
     for (uint32_t i = 0; i < m.group_count; i++) {
         m.groups[i].buffers_written = UINT64_MAX;
         m.groups[i].buffers_written_known = true;
     }
-    status = export_meta_write(fd, &m, err);
+    status = hvlog__export_meta_write(fd, &m, err);
     if (status == HVLOG_EXPORT_OK && fstat(fd, &st) != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     if (status == HVLOG_EXPORT_OK) /* the opening and the closing metadata, at commit */
         r->reserve = 2 * (uint64_t)st.st_size;
     close(fd);
@@ -381,9 +381,9 @@ static enum hvlog_export_status chunk_start(struct trace_rotation *r, struct hvl
     struct rot_chunk *c = &r->ring[r->current % r->ring_len];
 
     hvlog_trace_chunk_name(r->current, name, sizeof name);
-    path = export_join(r->path, name);
+    path = hvlog__export_join(r->path, name);
     if (!path)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     status = hvlog_trace_writer_create(path, chunk_flags(r->flags), &w, err);
     free(path);
     if (status == HVLOG_EXPORT_OK)
@@ -432,18 +432,18 @@ static enum hvlog_export_status rotate_out_oldest(struct trace_rotation *r,
     enum hvlog_export_status status;
 
     if (!merge_chunk(&r->out, oldest))
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     hvlog_trace_chunk_name(r->first_kept, name, sizeof name);
     r->first_kept++;
     status = manifest_replace(r, r->dir_fd, NULL, err);
     if (status != HVLOG_EXPORT_OK)
         return status;
-    path = export_join(r->path, name);
+    path = hvlog__export_join(r->path, name);
     if (!path)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     /* A chunk holds plain files only (trace.h). If the removal fails the
      * chunk stays, already counted rotated out: readers skip it. */
-    export_remove_dir(path);
+    hvlog__export_remove_dir(path);
     free(path);
     return HVLOG_EXPORT_OK;
 }
@@ -465,7 +465,7 @@ static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlo
 
 /* ---- the internal API (trace_writer.c) ---- */
 
-enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,
+enum hvlog_export_status hvlog__trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,
                                                uint32_t keep, struct trace_rotation **out,
                                                struct hvlog_export_error *err)
 {
@@ -473,11 +473,11 @@ enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags,
 
     *out = NULL;
     if (max_bytes == 0)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: a chunk size of 0 bytes", path);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: a chunk size of 0 bytes", path);
     r = calloc(1, sizeof(*r));
-    if (!r || !(r->path = export_strdup(path))) {
+    if (!r || !(r->path = hvlog__export_strdup(path))) {
         free(r);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     /* Chunks first_kept..current: at most keep + 1 at once (the new one
      * starts before the oldest goes); with keep 0 nothing is rotated out
@@ -487,7 +487,7 @@ enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags,
     if (!r->ring) {
         free(r->path);
         free(r);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     r->flags = flags;
     r->max_bytes = max_bytes;
@@ -498,7 +498,7 @@ enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags,
     return HVLOG_EXPORT_OK;
 }
 
-enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
+enum hvlog_export_status hvlog__trace_rotation_start(struct trace_rotation *r,
                                               struct export_staged_dir *parent, unsigned file_mode,
                                               long long uid, long long gid,
                                               const struct hvlog_trace_meta *meta,
@@ -508,9 +508,9 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
     uint64_t largest = 0;
 
     if (!meta)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no metadata", r->path);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no metadata", r->path);
     if (meta->records_count)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: a records file (the diaglog's) cannot be rotated", r->path);
     r->file_mode = file_mode;
     r->uid = uid;
@@ -520,17 +520,17 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
     r->opening.lps = NULL; /* the per-LP truths go to the manifest, at the end */
     r->opening.lp_count = 0;
     r->opening.closed = false;
-    if (meta->command_line && !(r->opening.command_line = export_strdup(meta->command_line)))
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (meta->command_line && !(r->opening.command_line = hvlog__export_strdup(meta->command_line)))
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     r->dir_fd = open(parent->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (r->dir_fd < 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     /* The parent is locked for the whole recording, as a trace directory
      * is (trace_writer.c): between one chunk's commit and the next one's
      * start no chunk holds its lock, and --force must still see a live
      * recorder (being_recorded). Released when the descriptor closes. */
     if (flock(r->dir_fd, LOCK_EX | LOCK_NB) != 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: cannot lock it: %s", r->path, strerror(errno));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot lock it: %s", r->path, strerror(errno));
     status = measure_reserve(r, err);
     for (uint32_t i = 0; i < meta->group_count; i++) {
         uint64_t bytes = (uint64_t)meta->groups[i].buffer_pages * HV_PAGE_SIZE;
@@ -538,7 +538,7 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
             largest = bytes;
     }
     if (status == HVLOG_EXPORT_OK && r->max_bytes < r->reserve + largest)
-        status = export_fail(err, HVLOG_EXPORT_INVALID,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                              "%s: chunks of at most %" PRIu64 " bytes cannot hold one %" PRIu64
                              "-byte buffer and the %" PRIu64 " bytes of a chunk's metadata: at least %" PRIu64
                              " bytes",
@@ -550,7 +550,7 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
     status = manifest_replace(r, r->dir_fd, NULL, err);
     if (status != HVLOG_EXPORT_OK)
         return status;
-    status = export_staged_dir_commit(parent, err); /* aborts the directory itself on failure */
+    status = hvlog__export_staged_dir_commit(parent, err); /* aborts the directory itself on failure */
     if (status != HVLOG_EXPORT_OK)
         return status;
     status = chunk_start(r, err);
@@ -563,7 +563,7 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
     return status;
 }
 
-enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_t type,
+enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, uint32_t type,
                                                const uint8_t *bytes, size_t len,
                                                struct hvlog_export_error *err)
 {
@@ -577,10 +577,10 @@ enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: the rotation has not started", r->path);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: the rotation has not started", r->path);
     g = type < HVLOG_TRACE_MAX_GROUPS ? hvlog_trace_meta_group(&r->opening, type) : NULL;
     if (!g)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: buffers of log type %u, which the metadata does not describe",
                            r->path, type);
     if (r->chunk_bytes > 0 && r->chunk_bytes + len + r->reserve > r->max_bytes) {
@@ -599,7 +599,7 @@ enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_
         one.events_lost = s.events_lost;
     }
     if (!count_buffer(&r->ring[r->current % r->ring_len], type, lp, &one)) {
-        export_fail(&r->failure, HVLOG_EXPORT_NOMEM, "out of memory");
+        hvlog__export_fail(&r->failure, HVLOG_EXPORT_NOMEM, "out of memory");
         return stuck(r, err);
     }
     r->chunk_bytes += len;
@@ -607,12 +607,12 @@ enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_
     return HVLOG_EXPORT_OK;
 }
 
-uint64_t trace_rotation_buffers(const struct trace_rotation *r, uint32_t type)
+uint64_t hvlog__trace_rotation_buffers(const struct trace_rotation *r, uint32_t type)
 {
     return r && type < HVLOG_TRACE_MAX_GROUPS ? r->buffers[type] : 0;
 }
 
-enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
+enum hvlog_export_status hvlog__trace_rotation_commit(struct trace_rotation *r,
                                                const struct hvlog_trace_meta *meta,
                                                struct hvlog_export_error *err)
 {
@@ -621,16 +621,16 @@ enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk || !meta)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: the rotation has not started", r->path);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: the rotation has not started", r->path);
     if (meta->lp_count > 0 && !meta->lps)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: lp_count without lps");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: lp_count without lps");
     status = chunk_commit(r, err);
     if (status == HVLOG_EXPORT_OK)
         status = manifest_replace(r, r->dir_fd, meta, err);
     return status;
 }
 
-void trace_rotation_destroy(struct trace_rotation *r)
+void hvlog__trace_rotation_destroy(struct trace_rotation *r)
 {
     if (!r)
         return;
@@ -650,7 +650,7 @@ void trace_rotation_destroy(struct trace_rotation *r)
 
 bool hvlog_trace_is_rotated(const char *path)
 {
-    char *manifest = path ? export_join(path, HVLOG_TRACE_ROTATION_FILE) : NULL;
+    char *manifest = path ? hvlog__export_join(path, HVLOG_TRACE_ROTATION_FILE) : NULL;
     struct stat st;
     bool yes = manifest && stat(path, &st) == 0 && S_ISDIR(st.st_mode) &&
                lstat(manifest, &st) == 0 && S_ISREG(st.st_mode);
@@ -677,7 +677,7 @@ struct rot_parse {
 
 static enum hvlog_export_status bad(const struct rot_parse *p, const char *key, const char *what)
 {
-    return export_fail(p->err, HVLOG_EXPORT_BAD_META, "%s: %s: %s", p->file, key, what);
+    return hvlog__export_fail(p->err, HVLOG_EXPORT_BAD_META, "%s: %s: %s", p->file, key, what);
 }
 
 #define TRY(x)                                                                                     \
@@ -695,7 +695,7 @@ static enum hvlog_export_status get_u64(const struct rot_parse *p, const json_t 
 
     if (!n)
         return required ? bad(p, key, "missing") : HVLOG_EXPORT_OK;
-    if (!export_json_u64(n, &v))
+    if (!hvlog__export_json_u64(n, &v))
         return bad(p, key, "not an unsigned 64-bit integer");
     if (v > max)
         return bad(p, key, "out of range");
@@ -740,7 +740,7 @@ static enum hvlog_export_status parse_rotated_out(const struct rot_parse *p, con
             return bad(p, "rotated_out[].lps", "more LPs than a rotation counts");
         t->lps = calloc(json_array_size(lps) + 1, sizeof(*t->lps));
         if (!t->lps)
-            return export_fail(p->err, HVLOG_EXPORT_NOMEM, "out of memory");
+            return hvlog__export_fail(p->err, HVLOG_EXPORT_NOMEM, "out of memory");
         for (size_t k = 0; k < json_array_size(lps); k++) {
             const json_t *l = json_array_get(lps, k);
             uint64_t lp = 0;
@@ -780,7 +780,7 @@ static enum hvlog_export_status parse_closing(const struct rot_parse *p, const j
     /* From a text below 16 MiB: fewer than 2^32 elements. */
     rot->lps = calloc(json_array_size(lps) + 1, sizeof(*rot->lps));
     if (!rot->lps)
-        return export_fail(p->err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(p->err, HVLOG_EXPORT_NOMEM, "out of memory");
     for (uint32_t i = 0; i < json_array_size(lps); i++) {
         const json_t *n = json_array_get(lps, i);
         struct hvlog_trace_lp *lp = &rot->lps[i];
@@ -814,7 +814,7 @@ static enum hvlog_export_status list_chunks(const char *dir, struct hvlog_trace_
     size_t cap = 0;
 
     if (!d)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", dir, strerror(errno));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", dir, strerror(errno));
     while ((de = readdir(d)) != NULL) {
         char canonical[32];
         struct stat st;
@@ -834,7 +834,7 @@ static enum hvlog_export_status list_chunks(const char *dir, struct hvlog_trace_
             uint64_t *more = realloc(rot->chunks, (cap ? cap * 2 : 16) * sizeof(*more));
             if (!more) {
                 closedir(d);
-                return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+                return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
             }
             rot->chunks = more;
             cap = cap ? cap * 2 : 16;
@@ -860,40 +860,40 @@ enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog
     int fd = -1, e;
 
     if (!out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no rotation to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no rotation to fill");
     memset(out, 0, sizeof(*out));
-    if (!dir || !(file = export_join(dir, HVLOG_TRACE_ROTATION_FILE)))
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (!dir || !(file = hvlog__export_join(dir, HVLOG_TRACE_ROTATION_FILE)))
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     p.file = file;
-    fd = export_open_regular(file, &st);
+    fd = hvlog__export_open_regular(file, &st);
     if (fd < 0)
-        status = export_fail(err, fd == -2 ? HVLOG_EXPORT_NOT_TRACE : HVLOG_EXPORT_IO, "%s: %s",
+        status = hvlog__export_fail(err, fd == -2 ? HVLOG_EXPORT_NOT_TRACE : HVLOG_EXPORT_IO, "%s: %s",
                              file, fd == -2 ? "not a regular file" : strerror(errno));
     /* Sized by the bytes present, never by a claim: as hvlog-trace.json. */
     else if (st.st_size > (off_t)HVLOG_TRACE_META_MAX_BYTES)
-        status = export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", file,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", file,
                              HVLOG_TRACE_META_MAX_BYTES);
     else if (!(text = malloc((size_t)st.st_size + 1)))
-        status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    else if ((e = export_pread_all(fd, text, (size_t)st.st_size, 0, &got)) != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", file, strerror(e));
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    else if ((e = hvlog__export_pread_all(fd, text, (size_t)st.st_size, 0, &got)) != 0)
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", file, strerror(e));
     if (fd >= 0)
         close(fd);
     if (status == HVLOG_EXPORT_OK &&
-        export_json_read(text, got, &root, why, sizeof why) != HVLOG_EXPORT_OK)
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not JSON (%s)", file, why);
+        hvlog__export_json_read(text, got, &root, why, sizeof why) != HVLOG_EXPORT_OK)
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not JSON (%s)", file, why);
     if (status == HVLOG_EXPORT_OK && !json_is_object(root))
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an object", file);
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an object", file);
     if (status == HVLOG_EXPORT_OK) {
         const json_t *n = json_object_get(root, "format");
         if (!json_is_string(n) || strcmp(json_string_value(n), HVLOG_TRACE_ROTATION_FORMAT) != 0)
-            status = export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an hvlog rotation manifest",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not an hvlog rotation manifest",
                                  file);
     }
     if (status == HVLOG_EXPORT_OK) {
         status = get_u64(&p, root, "version", true, UINT32_MAX, &v);
         if (status == HVLOG_EXPORT_OK && (v == 0 || v > HVLOG_TRACE_ROTATION_VERSION))
-            status = export_fail(err, HVLOG_EXPORT_VERSION,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_VERSION,
                                  "%s: version %" PRIu64 ", this hvlog reads 1..%u", file, v,
                                  HVLOG_TRACE_ROTATION_VERSION);
     }
@@ -918,7 +918,7 @@ enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog
     return status;
 }
 
-enum hvlog_export_status trace_rotation_refusal(const char *path, struct hvlog_export_error *err)
+enum hvlog_export_status hvlog__trace_rotation_refusal(const char *path, struct hvlog_export_error *err)
 {
     struct hvlog_trace_rotation rot;
     enum hvlog_export_status status;
@@ -928,14 +928,14 @@ enum hvlog_export_status trace_rotation_refusal(const char *path, struct hvlog_e
         return HVLOG_EXPORT_OK;
     status = hvlog_trace_rotation_read(path, &rot, err);
     if (status == HVLOG_EXPORT_OK && rot.chunk_count == 0)
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                              "%s: a rotated recording with no chunk kept; 'hvlog info %s' says "
                              "what was rotated out",
                              path, path);
     else if (status == HVLOG_EXPORT_OK) {
         hvlog_trace_chunk_name(rot.chunks[0], first, sizeof first);
         hvlog_trace_chunk_name(rot.chunks[rot.chunk_count - 1], last, sizeof last);
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                              "%s: a rotated recording of %" PRIu64 " kept chunks (%s..%s); name "
                              "one, as %s/%s ('hvlog info %s' lists them)",
                              path, rot.chunk_count, first, last, path, last, path);

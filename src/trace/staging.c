@@ -16,7 +16,7 @@
  * created with O_EXCL / mkdir, so two writers never share a temporary.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
-#define _GNU_SOURCE /* sync_file_range(2), Linux only: export_start_writeback */
+#define _GNU_SOURCE /* sync_file_range(2), Linux only: hvlog__export_start_writeback */
 #endif
 #include <dirent.h>
 #include <errno.h>
@@ -34,7 +34,7 @@
 #include "hvlog/trace/rotate.h" /* a rotated recording's names */
 #include "hvlog/trace/trace.h" /* the group and file names each output writes */
 
-int export_write_all(int fd, const void *bytes, size_t len)
+int hvlog__export_write_all(int fd, const void *bytes, size_t len)
 {
     const uint8_t *p = bytes;
 
@@ -51,7 +51,7 @@ int export_write_all(int fd, const void *bytes, size_t len)
     return 0;
 }
 
-int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got)
+int hvlog__export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got)
 {
     uint8_t *p = bytes;
     size_t done = 0;
@@ -72,11 +72,11 @@ int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *g
     return 0;
 }
 
-void export_start_writeback(int fd, uint64_t offset, uint64_t len)
+void hvlog__export_start_writeback(int fd, uint64_t offset, uint64_t len)
 {
 #if defined(__linux__) && defined(SYNC_FILE_RANGE_WRITE)
     /* Only starts the write-out (no wait, no metadata): errors, if any,
-     * are reported by the fsync of export_close_synced. */
+     * are reported by the fsync of hvlog__export_close_synced. */
     (void)sync_file_range(fd, (off_t)offset, (off_t)len, SYNC_FILE_RANGE_WRITE);
 #else
     (void)fd;
@@ -85,7 +85,7 @@ void export_start_writeback(int fd, uint64_t offset, uint64_t len)
 #endif
 }
 
-int export_close_synced(int fd)
+int hvlog__export_close_synced(int fd)
 {
     int e = 0;
 
@@ -127,7 +127,7 @@ static enum hvlog_export_status split_path(const char *path, char **parent, char
     while (len > 1 && path[len - 1] == '/')
         len--;
     if (len == 0)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "empty output path");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "empty output path");
     slash = NULL;
     for (size_t i = 0; i < len; i++) {
         if (path[i] == '/')
@@ -136,14 +136,14 @@ static enum hvlog_export_status split_path(const char *path, char **parent, char
     start = slash ? (size_t)(slash - path) + 1 : 0;
     if (len - start == 0 || (len - start == 1 && path[start] == '.') ||
         (len - start == 2 && path[start] == '.' && path[start + 1] == '.'))
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: not a usable output name", path);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: not a usable output name", path);
     *base = malloc(len - start + 1);
-    *parent = slash ? malloc(start + 1) : export_strdup(".");
+    *parent = slash ? malloc(start + 1) : hvlog__export_strdup(".");
     if (!*base || !*parent) {
         free(*base);
         free(*parent);
         *parent = *base = NULL;
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     memcpy(*base, path + start, len - start);
     (*base)[len - start] = '\0';
@@ -216,7 +216,7 @@ static enum hvlog_export_status check_name_length(const char *path, const char *
     if (max <= 0)
         max = 255; /* unknown: the common limit (Linux NAME_MAX) */
     if (strlen(base) > (size_t)max)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: the name is %zu bytes long, more than the %ld this file system allows",
                            path, strlen(base), max);
     return HVLOG_EXPORT_OK;
@@ -250,7 +250,7 @@ static void remove_dir_levels(const char *path, unsigned levels)
             if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
                 unlinkat(dirfd(d), de->d_name, 0) == 0 || levels == 0 ||
                 fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-                !S_ISDIR(st.st_mode) || !(sub = export_join(path, de->d_name)))
+                !S_ISDIR(st.st_mode) || !(sub = hvlog__export_join(path, de->d_name)))
                 continue;
             remove_dir_levels(sub, levels - 1);
             free(sub);
@@ -348,11 +348,11 @@ static enum hvlog_export_status check_chunk(const char *path, const char *name,
     const char *p = name + sizeof prefix - 1;
 
     if (strncmp(name, prefix, sizeof prefix - 1) != 0 || !*p || strspn(p, "0123456789") != strlen(p))
-        return export_fail(err, HVLOG_EXPORT_EXISTS,
+        return hvlog__export_fail(err, HVLOG_EXPORT_EXISTS,
                            "%s: holds '%s', which is not a plain file; not replacing it", path, name);
-    sub = export_join(path, name);
+    sub = hvlog__export_join(path, name);
     if (!sub)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     status = check_replaceable(sub, HVLOG_TRACE_META_FILE, err);
     free(sub);
     return status;
@@ -372,13 +372,13 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
             is_ours = output_kinds[i].is_ours;
     }
     if (lstat(path, &st) != 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists and is not a directory; not replacing it",
+        return hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists and is not a directory; not replacing it",
                            path);
     d = opendir(path);
     if (!d)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     /* A trace writer's output may also be a rotated recording: the
      * manifest, and chunks that are traces themselves. */
     rotated = strcmp(marker, HVLOG_TRACE_META_FILE) == 0 &&
@@ -404,28 +404,28 @@ static enum hvlog_export_status check_replaceable(const char *path, const char *
             S_ISDIR(st.st_mode))
             status = check_chunk(path, de->d_name, err);
         else if (rotated)
-            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS,
                                  "%s: holds '%s', which hvlog does not write there; not replacing it",
                                  path, de->d_name);
         else if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS,
                                  "%s: holds '%s', which is not a plain file; not replacing it", path,
                                  de->d_name);
         else if (!is_ours || !is_ours(de->d_name))
-            status = export_fail(err, HVLOG_EXPORT_EXISTS,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS,
                                  "%s: holds '%s', which hvlog does not write there; not replacing it",
                                  path, de->d_name);
     }
     closedir(d);
     if (!empty && !marked)
-        status = export_fail(err, HVLOG_EXPORT_EXISTS,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS,
                              "%s: exists and has no %s, so it is not an output of this kind; "
                              "not replacing it",
                              path, rotated ? HVLOG_TRACE_ROTATION_FILE : marker);
     return status;
 }
 
-enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, const char *path,
+enum hvlog_export_status hvlog__export_staged_dir_begin(struct export_staged_dir *s, const char *path,
                                                  bool force, const char *marker,
                                                  struct hvlog_export_error *err)
 {
@@ -446,26 +446,26 @@ enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, co
     }
     if (lstat(path, &st) == 0) {
         if (!force)
-            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
                                  path);
         else
             status = check_replaceable(path, marker, err);
     } else if (errno != ENOENT) {
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     }
     if (status == HVLOG_EXPORT_OK) {
         s->tmp = unique_name(parent, base, "tmp", make_dir, NULL, &made);
         if (!s->tmp)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot create a directory there: %s",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot create a directory there: %s",
                                  parent, strerror(errno));
     }
     if (status == HVLOG_EXPORT_OK) {
-        s->final = export_strdup(path);
+        s->final = hvlog__export_strdup(path);
         if (!s->final) {
             remove_dir(s->tmp);
             free(s->tmp);
             s->tmp = NULL;
-            status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         }
     }
     s->force = force;
@@ -475,7 +475,7 @@ enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, co
     return status;
 }
 
-enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
+enum hvlog_export_status hvlog__export_staged_dir_commit(struct export_staged_dir *s,
                                                   struct hvlog_export_error *err)
 {
     char *parent = NULL, *base = NULL, *old = NULL;
@@ -485,14 +485,14 @@ enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
 
     status = split_path(s->final, &parent, &base, err);
     if (status != HVLOG_EXPORT_OK) {
-        export_staged_dir_abort(s);
+        hvlog__export_staged_dir_abort(s);
         return status;
     }
     sync_dir(s->tmp);
     if (lstat(s->final, &st) == 0) {
         /* It may have appeared since begin: check again. */
         if (!s->force)
-            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
                                  s->final);
         else
             status = check_replaceable(s->final, s->marker, err);
@@ -500,7 +500,7 @@ enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
             /* rename() onto the empty placeholder replaces it atomically. */
             old = unique_name(parent, base, "old", make_dir, NULL, &made);
             if (!old || rename(s->final, old) != 0) {
-                status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot move it aside: %s", s->final,
+                status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot move it aside: %s", s->final,
                                      strerror(errno));
                 if (old)
                     (void)rmdir(old);
@@ -510,7 +510,7 @@ enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
         }
     }
     if (status == HVLOG_EXPORT_OK && rename(s->tmp, s->final) != 0) {
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
                              s->final, strerror(errno));
         if (old)
             (void)rename(old, s->final);
@@ -520,7 +520,7 @@ enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
     if (status != HVLOG_EXPORT_OK) {
         free(parent);
         free(base);
-        export_staged_dir_abort(s);
+        hvlog__export_staged_dir_abort(s);
         return status;
     }
     if (old) {
@@ -533,7 +533,7 @@ enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
     return HVLOG_EXPORT_OK;
 }
 
-void export_staged_dir_abort(struct export_staged_dir *s)
+void hvlog__export_staged_dir_abort(struct export_staged_dir *s)
 {
     if (s->tmp)
         remove_dir(s->tmp);
@@ -542,7 +542,7 @@ void export_staged_dir_abort(struct export_staged_dir *s)
     s->tmp = s->final = NULL;
 }
 
-enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, const char *path,
+enum hvlog_export_status hvlog__export_staged_file_begin(struct export_staged_file *s, const char *path,
                                                   bool force, struct hvlog_export_error *err)
 {
     char *parent = NULL, *base = NULL;
@@ -562,65 +562,65 @@ enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, 
     }
     if (lstat(path, &st) == 0) {
         if (!force)
-            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
                                  path);
         else if (!S_ISREG(st.st_mode))
-            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists and is not a regular file; not replacing it",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists and is not a regular file; not replacing it",
                                  path);
     } else if (errno != ENOENT) {
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     }
     if (status == HVLOG_EXPORT_OK) {
         s->tmp = unique_name(parent, base, "tmp", make_file, NULL, &s->fd);
         if (!s->tmp) {
             s->fd = -1;
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot create a file there: %s", parent,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot create a file there: %s", parent,
                                  strerror(errno));
         }
     }
     if (status == HVLOG_EXPORT_OK) {
-        s->final = export_strdup(path);
+        s->final = hvlog__export_strdup(path);
         if (!s->final)
-            status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     free(parent);
     free(base);
     if (status != HVLOG_EXPORT_OK)
-        export_staged_file_abort(s);
+        hvlog__export_staged_file_abort(s);
     return status;
 }
 
-enum hvlog_export_status export_staged_file_commit(struct export_staged_file *s, bool force,
+enum hvlog_export_status hvlog__export_staged_file_commit(struct export_staged_file *s, bool force,
                                                    struct hvlog_export_error *err)
 {
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
-    int e = export_close_synced(s->fd);
+    int e = hvlog__export_close_synced(s->fd);
     char *parent = NULL, *base = NULL;
 
     s->fd = -1;
     if (e != 0) {
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", s->final, strerror(e));
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", s->final, strerror(e));
     } else if (force) {
         if (rename(s->tmp, s->final) != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
                                  s->final, strerror(errno));
     } else if (link(s->tmp, s->final) == 0) {
         (void)unlink(s->tmp);
     } else if (errno == EEXIST) {
-        status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+        status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
                              s->final);
     } else {
         /* A file system without hard links: check, then rename. */
         struct stat st;
         if (lstat(s->final, &st) == 0)
-            status = export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_EXISTS, "%s: exists; not replacing it without force",
                                  s->final);
         else if (rename(s->tmp, s->final) != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot rename the finished output into place: %s",
                                  s->final, strerror(errno));
     }
     if (status != HVLOG_EXPORT_OK) {
-        export_staged_file_abort(s);
+        hvlog__export_staged_file_abort(s);
         return status;
     }
     split_path(s->final, &parent, &base, NULL);
@@ -630,7 +630,7 @@ enum hvlog_export_status export_staged_file_commit(struct export_staged_file *s,
     return HVLOG_EXPORT_OK;
 }
 
-void export_staged_file_abort(struct export_staged_file *s)
+void hvlog__export_staged_file_abort(struct export_staged_file *s)
 {
     if (s->fd >= 0)
         close(s->fd);
@@ -642,23 +642,23 @@ void export_staged_file_abort(struct export_staged_file *s)
     s->tmp = s->final = NULL;
 }
 
-int export_create_file(const char *dir, const char *name, struct hvlog_export_error *err)
+int hvlog__export_create_file(const char *dir, const char *name, struct hvlog_export_error *err)
 {
-    char *path = export_join(dir, name);
+    char *path = hvlog__export_join(dir, name);
     int fd;
 
     if (!path) {
-        export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         return -1;
     }
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     if (fd < 0)
-        export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+        hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
     free(path);
     return fd;
 }
 
-void export_remove_dir(const char *path)
+void hvlog__export_remove_dir(const char *path)
 {
     remove_dir(path);
 }

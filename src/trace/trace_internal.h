@@ -17,43 +17,43 @@
 #include "hvlog/trace/walk.h" /* hvlog_entry_fn */
 
 /**
- * export_fail - fill @err (may be NULL) with @status and the formatted
- * message; returns @status, so `return export_fail(err, ...)` reads well.
+ * hvlog__export_fail - fill @err (may be NULL) with @status and the formatted
+ * message; returns @status, so `return hvlog__export_fail(err, ...)` reads well.
  */
-enum hvlog_export_status export_fail(struct hvlog_export_error *err,
-                                     enum hvlog_export_status status, const char *fmt, ...)
+enum hvlog_export_status hvlog__export_fail(struct hvlog_export_error *err,
+                                            enum hvlog_export_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/** export_report - format one line and hand it to @report (NULL: dropped). */
-void export_report(hvlog_export_report_fn report, void *arg, const char *fmt, ...)
+/** hvlog__export_report - format one line and hand it to @report (NULL: dropped). */
+void hvlog__export_report(hvlog_export_report_fn report, void *arg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /**
- * export_utf8_len - the length (1..4) of the well-formed UTF-8 sequence at
+ * hvlog__export_utf8_len - the length (1..4) of the well-formed UTF-8 sequence at
  * @s (at most @n bytes), or 0 when the bytes are not one: no overlong
  * forms, no surrogates, nothing above U+10FFFF (RFC 3629).
  */
-size_t export_utf8_len(const unsigned char *s, size_t n);
+size_t hvlog__export_utf8_len(const unsigned char *s, size_t n);
 
-/** export_write_all - write every byte or return an errno value (0 on success). */
-int export_write_all(int fd, const void *bytes, size_t len);
-/** export_pread_all - read up to @len bytes at @offset; *@got is how many (short only at EOF). */
-int export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got);
+/** hvlog__export_write_all - write every byte or return an errno value (0 on success). */
+int hvlog__export_write_all(int fd, const void *bytes, size_t len);
+/** hvlog__export_pread_all - read up to @len bytes at @offset; *@got is how many (short only at EOF). */
+int hvlog__export_pread_all(int fd, void *bytes, size_t len, uint64_t offset, size_t *got);
 
 struct stat;
 /**
- * export_open_regular - open @path for reading, never blocking (a FIFO or
+ * hvlog__export_open_regular - open @path for reading, never blocking (a FIFO or
  * a device is not waited on: O_NONBLOCK), and only if it is a regular
  * file (checked with fstat on the descriptor). Returns the descriptor
  * (blocking again), -1 with errno set when open or fstat failed, or -2
  * when @path is not a regular file. *@st receives its fstat.
  */
-int export_open_regular(const char *path, struct stat *st);
+int hvlog__export_open_regular(const char *path, struct stat *st);
 
-/** export_strdup - malloc'd copy of @s, or NULL. */
-char *export_strdup(const char *s);
-/** export_join - malloc'd "@dir/@name", or NULL. */
-char *export_join(const char *dir, const char *name);
+/** hvlog__export_strdup - malloc'd copy of @s, or NULL. */
+char *hvlog__export_strdup(const char *s);
+/** hvlog__export_join - malloc'd "@dir/@name", or NULL. */
+char *hvlog__export_join(const char *dir, const char *name);
 
 /*
  * A staged output directory: files are written into @tmp (a fresh
@@ -69,15 +69,15 @@ struct export_staged_dir {
     bool force;
 };
 
-enum hvlog_export_status export_staged_dir_begin(struct export_staged_dir *s, const char *path,
-                                                 bool force, const char *marker,
-                                                 struct hvlog_export_error *err);
-enum hvlog_export_status export_staged_dir_commit(struct export_staged_dir *s,
-                                                  struct hvlog_export_error *err);
-void export_staged_dir_abort(struct export_staged_dir *s);
-/** export_remove_dir - remove the files directly inside @path, then @path
+enum hvlog_export_status hvlog__export_staged_dir_begin(struct export_staged_dir *s, const char *path,
+                                                        bool force, const char *marker,
+                                                        struct hvlog_export_error *err);
+enum hvlog_export_status hvlog__export_staged_dir_commit(struct export_staged_dir *s,
+                                                         struct hvlog_export_error *err);
+void hvlog__export_staged_dir_abort(struct export_staged_dir *s);
+/** hvlog__export_remove_dir - remove the files directly inside @path, then @path
  * (a staged directory holds plain files only). */
-void export_remove_dir(const char *path);
+void hvlog__export_remove_dir(const char *path);
 
 /* A staged output file: written as @tmp, renamed (force) or linked (no
  * force: never replaces a file that appeared meanwhile) to @final. */
@@ -87,27 +87,27 @@ struct export_staged_file {
     int fd;
 };
 
-enum hvlog_export_status export_staged_file_begin(struct export_staged_file *s, const char *path,
-                                                  bool force, struct hvlog_export_error *err);
-enum hvlog_export_status export_staged_file_commit(struct export_staged_file *s, bool force,
-                                                   struct hvlog_export_error *err);
-void export_staged_file_abort(struct export_staged_file *s);
+enum hvlog_export_status hvlog__export_staged_file_begin(struct export_staged_file *s, const char *path,
+                                                         bool force, struct hvlog_export_error *err);
+enum hvlog_export_status hvlog__export_staged_file_commit(struct export_staged_file *s, bool force,
+                                                          struct hvlog_export_error *err);
+void hvlog__export_staged_file_abort(struct export_staged_file *s);
 
 /**
- * export_create_file - create @dir/@name (O_EXCL) for writing; returns the
+ * hvlog__export_create_file - create @dir/@name (O_EXCL) for writing; returns the
  * fd or -1 with @err filled.
  */
-int export_create_file(const char *dir, const char *name, struct hvlog_export_error *err);
+int hvlog__export_create_file(const char *dir, const char *name, struct hvlog_export_error *err);
 /**
- * export_start_writeback - ask the kernel to start writing @len bytes of
+ * hvlog__export_start_writeback - ask the kernel to start writing @len bytes of
  * @fd from @offset to disk now, without waiting (Linux sync_file_range;
  * elsewhere nothing). A long output calls it as it goes, so the fsync of
- * export_close_synced finds little left to write: durability unchanged,
+ * hvlog__export_close_synced finds little left to write: durability unchanged,
  * the disk busy while the CPU converts (issue 6 "Speed").
  */
-void export_start_writeback(int fd, uint64_t offset, uint64_t len);
-/** export_close_synced - fsync and close @fd; errno value or 0. */
-int export_close_synced(int fd);
+void hvlog__export_start_writeback(int fd, uint64_t offset, uint64_t len);
+/** hvlog__export_close_synced - fsync and close @fd; errno value or 0. */
+int hvlog__export_close_synced(int fd);
 
 /* ---- reading JSON (json_read.c): jansson, strict, with u64 integers ---- */
 
@@ -121,11 +121,11 @@ struct json_t; /* jansson's json_t; only the files that read JSON include <janss
 #define EXPORT_JSON_MAX_VALUES (16u << 16)
 
 /**
- * export_json_read - parse @len bytes of @text (untrusted) into a jansson
+ * hvlog__export_json_read - parse @len bytes of @text (untrusted) into a jansson
  * tree: RFC 8259 strictly (valid UTF-8, no NUL in strings, no duplicate
  * object keys, nothing after the value), any top-level value, nesting at
  * most EXPORT_JSON_MAX_DEPTH deep, integers up to UINT64_MAX (read them
- * with export_json_u64, never json_integer_value).
+ * with hvlog__export_json_u64, never json_integer_value).
  * More than EXPORT_JSON_MAX_CONTAINERS containers or EXPORT_JSON_MAX_VALUES
  * values are refused before any is built.
  * Returns HVLOG_EXPORT_OK with *@out set (json_decref() it), or
@@ -133,15 +133,15 @@ struct json_t; /* jansson's json_t; only the files that read JSON include <janss
  * holding one line ("line 3, column 7: ':' expected near '1'").
  * Context: any thread; jansson keeps no state between calls.
  */
-enum hvlog_export_status export_json_read(const char *text, size_t len, struct json_t **out,
-                                          char *why, size_t why_size);
+enum hvlog_export_status hvlog__export_json_read(const char *text, size_t len, struct json_t **out,
+                                                 char *why, size_t why_size);
 
 /**
- * export_json_u64 - the value of @value, from export_json_read, when it is
+ * hvlog__export_json_u64 - the value of @value, from hvlog__export_json_read, when it is
  * a JSON integer (0..UINT64_MAX as written: no sign, fraction or exponent).
  * False for anything else, NULL included.
  */
-bool export_json_u64(const struct json_t *value, uint64_t *out);
+bool hvlog__export_json_u64(const struct json_t *value, uint64_t *out);
 
 /* ---- the trace format (trace_meta.c) ---- */
 
@@ -155,9 +155,9 @@ bool export_json_u64(const struct json_t *value, uint64_t *out);
 
 struct hvlog_trace_meta;
 
-/** export_meta_write - hvlog-trace.json for @meta, written to @fd. */
-enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta *meta,
-                                           struct hvlog_export_error *err);
+/** hvlog__export_meta_write - hvlog-trace.json for @meta, written to @fd. */
+enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_trace_meta *meta,
+                                                  struct hvlog_export_error *err);
 
 /* ---- the exporters' header-only index (trace_reader.c) ---- */
 
@@ -166,7 +166,7 @@ struct hvlog_trace_slot;
 struct hvlog_trace_buffer;
 
 /**
- * export_trace_header_order - hvlog_trace_fill_order (hvlog/trace/trace.h)
+ * hvlog__export_trace_header_order - hvlog_trace_fill_order (hvlog/trace/trace.h)
  * from the buffers' headers alone (trace_reader.c): 72 bytes read per
  * buffer, not the buffer; the header checked (BufferSize, NextBufferOffset,
  * Type, BufferIndex below MaximumBufferCount when known), the entries not.
@@ -175,43 +175,43 @@ struct hvlog_trace_buffer;
  * buffer. Corrupt headers and a truncated tail fail, or with @skip_corrupt
  * are reported and counted in *@skipped, as hvlog_trace_fill_order does.
  */
-enum hvlog_export_status export_trace_header_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
-                                                   hvlog_export_report_fn report, void *report_arg,
-                                                   struct hvlog_trace_slot **out, uint64_t *count,
-                                                   uint64_t *skipped, struct hvlog_export_error *err);
+enum hvlog_export_status hvlog__export_trace_header_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
+                                                          hvlog_export_report_fn report, void *report_arg,
+                                                          struct hvlog_trace_slot **out, uint64_t *count,
+                                                          uint64_t *skipped, struct hvlog_export_error *err);
 
 /**
- * export_trace_read_slot - hvlog_trace_cursor_read of the buffer the index
+ * hvlog__export_trace_read_slot - hvlog_trace_cursor_read of the buffer the index
  * entry @slot names (trace_reader.c), which must also still have the
  * header the index saw (LP, TimeStamp, BufferIndex, EventsLost), else it
  * is HVLOG_EXPORT_CORRUPT: the file changed between the passes. Checked
  * before any entry reaches @fn.
  */
-enum hvlog_export_status export_trace_read_slot(struct hvlog_trace_cursor *c,
-                                                const struct hvlog_trace_slot *slot,
-                                                struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
-                                                void *arg, struct hvlog_export_error *err);
+enum hvlog_export_status hvlog__export_trace_read_slot(struct hvlog_trace_cursor *c,
+                                                       const struct hvlog_trace_slot *slot,
+                                                       struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
+                                                       void *arg, struct hvlog_export_error *err);
 
 /* For the merge (merge.c), which reads a group file through windows of
  * its own with pread: the cursor's descriptor, and where buffer
  * @file_index of its group starts (false: no such buffer). */
-int export_trace_cursor_fd(const struct hvlog_trace_cursor *c);
-bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
-                                uint64_t *offset);
+int hvlog__export_trace_cursor_fd(const struct hvlog_trace_cursor *c);
+bool hvlog__export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
+                                       uint64_t *offset);
 
 /**
- * export_trace_cursor_compressed - true when @c's group file holds zstd
+ * hvlog__export_trace_cursor_compressed - true when @c's group file holds zstd
  * frames (zframe.c): its bytes are not at buffer offsets, so the merge
- * reads a buffer whole with export_trace_buffer_load, never by pread.
+ * reads a buffer whole with hvlog__export_trace_buffer_load, never by pread.
  */
-bool export_trace_cursor_compressed(const struct hvlog_trace_cursor *c);
+bool hvlog__export_trace_cursor_compressed(const struct hvlog_trace_cursor *c);
 /**
- * export_trace_buffer_load - buffer @file_index of @c's group, whole,
+ * hvlog__export_trace_buffer_load - buffer @file_index of @c's group, whole,
  * into @dst (the group's buffer bytes long): read, or decompressed and
  * checked against the group's size. 0, or an errno value with @why
  * (may be NULL) saying what is wrong with the buffer.
  */
-int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,
+int hvlog__export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,
                              char *why, size_t why_size);
 
 /* ---- compressed group files (zframe.c, docs/trace-format.md section 1) ---- */
@@ -224,18 +224,18 @@ int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, 
  * the recorder compresses on its drain path (bench/TRACE-RESULTS.md). */
 #define EXPORT_ZFRAME_LEVEL 1
 
-/** export_zframe_bound - the most bytes one buffer of @buffer_bytes takes. */
-size_t export_zframe_bound(uint32_t buffer_bytes);
+/** hvlog__export_zframe_bound - the most bytes one buffer of @buffer_bytes takes. */
+size_t hvlog__export_zframe_bound(uint32_t buffer_bytes);
 
 /* The writer's side: one compression context and its output. */
 struct export_zenc;
-struct export_zenc *export_zenc_create(int level);
-void export_zenc_free(struct export_zenc *z);
+struct export_zenc *hvlog__export_zenc_create(int level);
+void hvlog__export_zenc_free(struct export_zenc *z);
 /**
- * export_zenc_unit - @len bytes of buffer as one unit (prefix and frame)
+ * hvlog__export_zenc_unit - @len bytes of buffer as one unit (prefix and frame)
  * in *@unit, *@unit_len bytes, valid until the next call. 0 or an errno.
  */
-int export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, const uint8_t **unit,
+int hvlog__export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, const uint8_t **unit,
                      size_t *unit_len);
 
 /* Where one buffer's frame is in a compressed group file. */
@@ -246,28 +246,28 @@ struct export_zframe {
 };
 
 /**
- * export_zframe_scan - step through the prefixes of @fd's @file_size bytes
+ * hvlog__export_zframe_scan - step through the prefixes of @fd's @file_size bytes
  * and list the frames found whole (*@table, free() it; *@count). *@end is
  * where the last whole unit ends: bytes after it are a torn unit, or, with
  * *@damaged, bytes that no prefix describes (@why says where). Returns OK,
  * or IO / NOMEM with @why.
  */
-enum hvlog_export_status export_zframe_scan(int fd, uint64_t file_size, uint32_t buffer_bytes,
+enum hvlog_export_status hvlog__export_zframe_scan(int fd, uint64_t file_size, uint32_t buffer_bytes,
                                             struct export_zframe **table, uint64_t *count,
                                             uint64_t *end, bool *damaged, char *why,
                                             size_t why_size);
 
 /* The reader's side: one decompression context. */
 struct export_zdec;
-struct export_zdec *export_zdec_create(void);
-void export_zdec_free(struct export_zdec *z);
+struct export_zdec *hvlog__export_zdec_create(void);
+void hvlog__export_zdec_free(struct export_zdec *z);
 /**
- * export_zdec_buffer - decompress the @size-byte @frame into @dst, which
+ * hvlog__export_zdec_buffer - decompress the @size-byte @frame into @dst, which
  * holds @buffer_bytes: true only when the frame says exactly that size,
  * is @size bytes long, and decompresses (checksum included) to it. Else
  * false with @why.
  */
-bool export_zdec_buffer(struct export_zdec *z, const uint8_t *frame, size_t size, uint8_t *dst,
+bool hvlog__export_zdec_buffer(struct export_zdec *z, const uint8_t *frame, size_t size, uint8_t *dst,
                         uint32_t buffer_bytes, char *why, size_t why_size);
 /* ---- rotating recordings (rotate.c, hvlog/trace/rotate.h) ---- */
 
@@ -280,33 +280,33 @@ struct hvlog_trace_writer;
 
 /* The rotation of a writer at @path created with @flags; see
  * hvlog_trace_writer_rotate. */
-enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,
+enum hvlog_export_status hvlog__trace_rotation_create(const char *path, unsigned flags, uint64_t max_bytes,
                                                uint32_t keep, struct trace_rotation **out,
                                                struct hvlog_export_error *err);
 /**
- * trace_rotation_start - check the size against @meta, write the manifest
+ * hvlog__trace_rotation_start - check the size against @meta, write the manifest
  * into @parent's temporary directory, commit @parent (the rotated trace
  * appears under its name) and start chunk 0, its files @file_mode owned by
  * @uid/@gid (-1: unchanged). On failure nothing is left under the name.
  */
-enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
+enum hvlog_export_status hvlog__trace_rotation_start(struct trace_rotation *r,
                                               struct export_staged_dir *parent, unsigned file_mode,
                                               long long uid, long long gid,
                                               const struct hvlog_trace_meta *meta,
                                               struct hvlog_export_error *err);
-enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_t type,
+enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, uint32_t type,
                                                const uint8_t *bytes, size_t len,
                                                struct hvlog_export_error *err);
-uint64_t trace_rotation_buffers(const struct trace_rotation *r, uint32_t type);
+uint64_t hvlog__trace_rotation_buffers(const struct trace_rotation *r, uint32_t type);
 /* Commit the last chunk, then the manifest's closing part from @meta. */
-enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
+enum hvlog_export_status hvlog__trace_rotation_commit(struct trace_rotation *r,
                                                const struct hvlog_trace_meta *meta,
                                                struct hvlog_export_error *err);
 /* Free @r (may be NULL); a started chunk stays, whole (writer abort). */
-void trace_rotation_destroy(struct trace_rotation *r);
+void hvlog__trace_rotation_destroy(struct trace_rotation *r);
 /* The reader's one line for a rotated recording's parent directory @path
  * (HVLOG_EXPORT_NOT_TRACE, naming its chunks), or HVLOG_EXPORT_OK when
  * @path is not one. */
-enum hvlog_export_status trace_rotation_refusal(const char *path, struct hvlog_export_error *err);
+enum hvlog_export_status hvlog__trace_rotation_refusal(const char *path, struct hvlog_export_error *err);
 
 #endif /* HVLOG_TRACE_INTERNAL_H */

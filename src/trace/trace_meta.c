@@ -4,7 +4,7 @@
  * range, unknown members ignored so that a version can grow) and writing it
  * (pretty JSON through the streaming writer). docs/trace-format.md is the
  * reference; the member names below are the format. The text is parsed by
- * export_json_read (jansson, strict, u64 integers); this file checks the tree.
+ * hvlog__export_json_read (jansson, strict, u64 integers); this file checks the tree.
  *
  * Version 2 (written) and version 1 (read) differ in where the simulator's
  * truths live: v1 has top-level "lps" and "stats" and a "host" of geometry;
@@ -128,7 +128,7 @@ struct meta_parse {
 
 static enum hvlog_export_status bad(struct meta_parse *mp, const char *key, const char *what)
 {
-    return export_fail(mp->err, HVLOG_EXPORT_BAD_META, "%s%s%s: %s", mp->where,
+    return hvlog__export_fail(mp->err, HVLOG_EXPORT_BAD_META, "%s%s%s: %s", mp->where,
                        mp->where[0] ? "." : "", key, what);
 }
 
@@ -142,7 +142,7 @@ static enum hvlog_export_status get_u64(struct meta_parse *mp, const json_t *obj
 
     if (!n)
         return required ? bad(mp, key, "missing") : HVLOG_EXPORT_OK;
-    if (!export_json_u64(n, &v))
+    if (!hvlog__export_json_u64(n, &v))
         return bad(mp, key, "not an unsigned 64-bit integer");
     if (v > max)
         return bad(mp, key, "out of range");
@@ -345,7 +345,7 @@ static enum hvlog_export_status parse_lps(struct meta_parse *mp, const char *nam
     /* From a text below 16 MiB: fewer than 2^32 elements, so i fits 32 bits. */
     meta->lps = calloc(count, sizeof(*meta->lps));
     if (!meta->lps)
-        return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
     for (uint32_t i = 0; i < count; i++) {
         const json_t *n = json_array_get(arr, i);
         struct hvlog_trace_lp *lp = &meta->lps[i];
@@ -388,7 +388,7 @@ static enum hvlog_export_status parse_snapshot(struct meta_parse *mp, const json
         return bad(mp, "lps", "not an array");
     /* From a text below 16 MiB: fewer than 2^32 elements. */
     if (count && !(sn->rows = calloc(count, sizeof *sn->rows)))
-        return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
     for (uint32_t i = 0; i < count; i++) {
         const json_t *n = json_array_get(arr, i);
         struct hvlog_trace_snapshot_lp *row = &sn->rows[i];
@@ -417,16 +417,16 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
     size_t count;
 
     if (!json_is_object(root))
-        return export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not a JSON object");
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not a JSON object");
     TRY(get_string(mp, root, "format", false, &s));
     if (!s || strcmp(s, HVLOG_TRACE_FORMAT) != 0)
-        return export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE,
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOT_TRACE,
                            "not an hvlog trace: \"format\" is not \"" HVLOG_TRACE_FORMAT "\"");
     TRY(get_u64(mp, root, "version", true, UINT64_MAX, &version));
     if (version == 0)
         return bad(mp, "version", "out of range");
     if (version > HVLOG_TRACE_FORMAT_VERSION_MAX)
-        return export_fail(mp->err, HVLOG_EXPORT_VERSION,
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_VERSION,
                            "trace format version %llu is newer than this hvlog reads (%u)",
                            (unsigned long long)version, HVLOG_TRACE_FORMAT_VERSION_MAX);
     meta->version = (uint32_t)version;
@@ -438,8 +438,8 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         return bad(mp, "abi_profile", "neither \"2013\" nor \"current\"");
     snprintf(meta->abi_profile, sizeof meta->abi_profile, "%s", s ? s : "2013");
     TRY(get_string(mp, root, "command_line", false, &s));
-    if (s && !(meta->command_line = export_strdup(s)))
-        return export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (s && !(meta->command_line = hvlog__export_strdup(s)))
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
     n = json_object_get(root, "host");
     if (n) {
         snprintf(mp->where, sizeof mp->where, "host");
@@ -538,19 +538,19 @@ enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
     char why[HVLOG_EXPORT_MESSAGE_MAX - 64];
 
     if (!out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no metadata to fill");
     memset(out, 0, sizeof(*out));
     if (!text)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no metadata text");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no metadata text");
     if (len > HVLOG_TRACE_META_MAX_BYTES)
-        return export_fail(err, HVLOG_EXPORT_BAD_META, "metadata larger than %u bytes",
+        return hvlog__export_fail(err, HVLOG_EXPORT_BAD_META, "metadata larger than %u bytes",
                            HVLOG_TRACE_META_MAX_BYTES);
-    status = export_json_read(text, len, &root, why, sizeof why);
+    status = hvlog__export_json_read(text, len, &root, why, sizeof why);
     if (status == HVLOG_EXPORT_NOMEM)
-        return export_fail(err, status, "out of memory");
+        return hvlog__export_fail(err, status, "out of memory");
     if (status != HVLOG_EXPORT_OK) {
         /* Text that is not even JSON is not an hvlog trace at all. */
-        return export_fail(err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not JSON (%s)",
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "not an hvlog trace: not JSON (%s)",
                            why);
     }
     status = parse_meta(&mp, root, out);
@@ -570,14 +570,14 @@ struct meta_sink {
 static int sink_fd(void *arg, const char *bytes, size_t len)
 {
     struct meta_sink *s = arg;
-    int e = export_write_all(s->fd, bytes, len);
+    int e = hvlog__export_write_all(s->fd, bytes, len);
 
     if (e != 0 && s->error == 0)
         s->error = e;
     return e;
 }
 
-enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta *meta,
+enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_trace_meta *meta,
                                            struct hvlog_export_error *err)
 {
     struct meta_sink sink = {fd, 0};
@@ -589,7 +589,7 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
         compressed |= meta->groups[i].compression == HVLOG_TRACE_COMPRESSION_ZSTD;
 
     if (!w)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     hvlog_json_object_begin(w);
     hvlog_json_member_string(w, "format", HVLOG_TRACE_FORMAT);
     /* Version 3 only when a group is compressed: older readers then
@@ -723,9 +723,9 @@ enum hvlog_export_status export_meta_write(int fd, const struct hvlog_trace_meta
     hvlog_json_object_end(w);
     status = hvlog_json_writer_close(w);
     if (status == HVLOG_EXPORT_IO)
-        return export_fail(err, status, "%s: write failed: %s", HVLOG_TRACE_META_FILE,
+        return hvlog__export_fail(err, status, "%s: write failed: %s", HVLOG_TRACE_META_FILE,
                            strerror(sink.error ? sink.error : EIO));
     if (status != HVLOG_EXPORT_OK)
-        return export_fail(err, status, "%s: could not be formatted", HVLOG_TRACE_META_FILE);
+        return hvlog__export_fail(err, status, "%s: could not be formatted", HVLOG_TRACE_META_FILE);
     return HVLOG_EXPORT_OK;
 }

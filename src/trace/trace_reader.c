@@ -15,7 +15,7 @@
  *      stride, NextBufferOffset inside it, Type the group's;
  *   3. BufferIndex below the group's MaximumBufferCount, when known;
  *   4. every entry, by hvlog_buffer_walk, before the first is handed out.
- * The exporters' index (export_trace_header_order) reads the 72-byte header
+ * The exporters' index (hvlog__export_trace_header_order) reads the 72-byte header
  * of each buffer only and runs checks 2 and 3: that is all the fill order
  * and a packet's context need, and it spares a whole extra copy of the
  * trace out of the page cache. Check 4 then runs once, when the write pass
@@ -124,7 +124,7 @@ static const char *convention_name(int convention)
 static enum hvlog_export_status read_meta(struct hvlog_trace_reader *r,
                                           struct hvlog_export_error *err)
 {
-    char *path = export_join(r->dir, HVLOG_TRACE_META_FILE);
+    char *path = hvlog__export_join(r->dir, HVLOG_TRACE_META_FILE);
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
     struct stat st;
     char *text = NULL;
@@ -132,31 +132,31 @@ static enum hvlog_export_status read_meta(struct hvlog_trace_reader *r,
     int fd, e;
 
     if (!path)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    fd = export_open_regular(path, &st);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    fd = hvlog__export_open_regular(path, &st);
     if (fd < 0) {
-        status = fd == -2   ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", path)
+        status = fd == -2   ? hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", path)
                  : errno == ENOENT
-                     ? export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                     ? hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                    "%s: not an hvlog trace (no " HVLOG_TRACE_META_FILE ")", r->dir)
-                     : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
+                     : hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(errno));
         free(path);
         return status;
     }
     if ((uint64_t)st.st_size > HVLOG_TRACE_META_MAX_BYTES)
-        status = export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", path,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_BAD_META, "%s: larger than %u bytes", path,
                              HVLOG_TRACE_META_MAX_BYTES);
     else if (!(text = malloc((size_t)st.st_size + 1)))
-        status = export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    else if ((e = export_pread_all(fd, text, (size_t)st.st_size, 0, &got)) != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(e));
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    else if ((e = hvlog__export_pread_all(fd, text, (size_t)st.st_size, 0, &got)) != 0)
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", path, strerror(e));
     close(fd);
     if (status == HVLOG_EXPORT_OK) {
         struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
 
         status = hvlog_trace_meta_parse(text, got, &r->meta, &inner);
         if (status != HVLOG_EXPORT_OK)
-            export_fail(err, status, "%s: %s", path, inner.message);
+            hvlog__export_fail(err, status, "%s: %s", path, inner.message);
     }
     free(text);
     free(path);
@@ -222,7 +222,7 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
     bool several = false;
 
     if (file_size < HV_EVENTLOG_BUFFER_HEADER_SIZE)
-        return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                            "%s: not an hvlog trace or buffer file (%llu bytes, less than a buffer "
                            "header)",
                            r->path, (unsigned long long)file_size);
@@ -254,10 +254,10 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
         }
 #endif
         if (file_size - off >= sizeof head) {
-            int e = export_pread_all(fd, head, sizeof head, off, &got);
+            int e = hvlog__export_pread_all(fd, head, sizeof head, off, &got);
             if (e != 0) {
                 free(slots);
-                return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(e));
+                return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(e));
             }
         }
         if (got == sizeof head && raw_header(head, &convention, &t, &size)) {
@@ -271,12 +271,12 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
             }
         } else if (off == 0 && convention >= 0 && t >= HVLOG_TRACE_MAX_GROUPS) {
             free(slots); /* NULL: nothing was indexed yet */
-            return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                "%s: not an hvlog buffer file (the first buffer's Type is %u)",
                                r->path, t);
         } else if (off == 0) {
             free(slots);
-            return export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+            return hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                "%s: not an hvlog trace or buffer file (its first 72 bytes are no "
                                "event-log buffer header in either convention)",
                                r->path);
@@ -293,7 +293,7 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
             for (uint64_t i = 0; i < n; i++) {
                 if (!raw_table_grow(&slots, i, &cap)) {
                     free(slots);
-                    return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
+                    return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
                 }
                 slots[i] = (struct raw_slot){i * size_of[first], first};
             }
@@ -301,7 +301,7 @@ static enum hvlog_export_status raw_scan(struct hvlog_trace_reader *r, int fd, u
         if (several) {
             if (!raw_table_grow(&slots, n, &cap)) {
                 free(slots);
-                return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
+                return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", r->path);
             }
             slots[n].offset = off;
             slots[n].type = type;
@@ -341,10 +341,10 @@ static enum hvlog_export_status open_raw(struct hvlog_trace_reader *r,
     struct stat st;
     int fd;
 
-    fd = export_open_regular(r->path, &st);
+    fd = hvlog__export_open_regular(r->path, &st);
     if (fd < 0)
-        return fd == -2 ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", r->path)
-                        : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
+        return fd == -2 ? hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", r->path)
+                        : hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", r->path, strerror(errno));
     r->raw = true;
     r->meta.version = HVLOG_TRACE_FORMAT_VERSION;
     r->meta.closed = true; /* nothing is being recorded into a raw file */
@@ -369,7 +369,7 @@ static void count_present(struct hvlog_trace_reader *r)
          * version-3 recording counts them per group (buffers_written). */
         if (g->compression != HVLOG_TRACE_COMPRESSION_NONE)
             return;
-        file = export_join(r->dir, g->file);
+        file = hvlog__export_join(r->dir, g->file);
         /* A cut buffer counts: the cursor reports it as the tail. */
         if (file && stat(file, &st) == 0 && S_ISREG(st.st_mode) && g->buffer_pages)
             present += ((uint64_t)st.st_size + (uint64_t)g->buffer_pages * HV_PAGE_SIZE - 1) /
@@ -389,37 +389,37 @@ enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_r
     const char *base;
 
     if (!path || !out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace path given");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace path given");
     *out = NULL;
     if (stat(path, &st) != 0)
-        return export_fail(err, errno == ENOENT ? HVLOG_EXPORT_NOT_TRACE : HVLOG_EXPORT_IO, "%s: %s",
+        return hvlog__export_fail(err, errno == ENOENT ? HVLOG_EXPORT_NOT_TRACE : HVLOG_EXPORT_IO, "%s: %s",
                            path, strerror(errno));
     r = calloc(1, sizeof(*r));
-    if (!r || !(r->path = export_strdup(path))) {
+    if (!r || !(r->path = hvlog__export_strdup(path))) {
         free(r);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     base = strrchr(path, '/');
     base = base ? base + 1 : path;
     if (S_ISDIR(st.st_mode)) {
-        r->dir = export_strdup(path);
-        status = r->dir ? read_meta(r, err) : export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        r->dir = hvlog__export_strdup(path);
+        status = r->dir ? read_meta(r, err) : hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
         if (status == HVLOG_EXPORT_NOT_TRACE) { /* a rotated recording's parent: name its chunks */
-            enum hvlog_export_status rotated = trace_rotation_refusal(path, err);
+            enum hvlog_export_status rotated = hvlog__trace_rotation_refusal(path, err);
             if (rotated != HVLOG_EXPORT_OK)
                 status = rotated;
         }
     } else if (S_ISREG(st.st_mode) && strcmp(base, HVLOG_TRACE_META_FILE) == 0) {
         /* TRACE/hvlog-trace.json names the trace directory. */
         size_t n = (size_t)(base - path);
-        r->dir = n > 0 ? malloc(n + 1) : export_strdup(".");
+        r->dir = n > 0 ? malloc(n + 1) : hvlog__export_strdup(".");
         if (r->dir && n > 0)
             snprintf(r->dir, n + 1, "%.*s", n == 1 ? 1 : (int)(n - 1), path);
-        status = r->dir ? read_meta(r, err) : export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        status = r->dir ? read_meta(r, err) : hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     } else if (S_ISREG(st.st_mode)) {
         status = open_raw(r, err);
     } else {
-        status = export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                              "%s: not a trace directory or a regular file", path);
     }
     if (status != HVLOG_EXPORT_OK) {
@@ -472,16 +472,16 @@ static enum hvlog_export_status open_compressed(struct hvlog_trace_cursor *c, ui
     bool damaged = false;
     char why[96];
 
-    c->zdec = export_zdec_create();
+    c->zdec = hvlog__export_zdec_create();
     /* The header's copy and the frame, read together. */
-    c->zbuf = malloc(HV_EVENTLOG_BUFFER_HEADER_SIZE + export_zframe_bound(c->stride) -
+    c->zbuf = malloc(HV_EVENTLOG_BUFFER_HEADER_SIZE + hvlog__export_zframe_bound(c->stride) -
                      EXPORT_ZFRAME_PREFIX);
     if (!c->zdec || !c->zbuf)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    status = export_zframe_scan(c->fd, file_size, c->stride, &c->frames, &c->count, &end, &damaged,
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    status = hvlog__export_zframe_scan(c->fd, file_size, c->stride, &c->frames, &c->count, &end, &damaged,
                                 why, sizeof why);
     if (status != HVLOG_EXPORT_OK)
-        return export_fail(err, status, "%s: %s", c->file, why);
+        return hvlog__export_fail(err, status, "%s: %s", c->file, why);
     if (damaged) {
         c->damaged_at = end;
         c->damaged_bytes = file_size - end;
@@ -501,30 +501,30 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
     struct stat st;
 
     if (!r || !out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no cursor to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no cursor to fill");
     *out = NULL;
     g = hvlog_trace_meta_group(&r->meta, type);
     if (!g)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", r->path, type);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", r->path, type);
     c = calloc(1, sizeof(*c));
     if (!c)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     c->fd = -1;
-    c->file = r->raw ? export_strdup(r->path) : export_join(r->dir, g->file);
+    c->file = r->raw ? hvlog__export_strdup(r->path) : hvlog__export_join(r->dir, g->file);
     c->stride = g->buffer_pages * HV_PAGE_SIZE;
     c->bytes = malloc(c->stride);
     if (!c->file || !c->bytes) {
         hvlog_trace_cursor_close(c);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     c->type = type;
     c->convention = g->convention;
     c->buffer_count = g->buffer_count;
-    c->fd = export_open_regular(c->file, &st);
+    c->fd = hvlog__export_open_regular(c->file, &st);
     if (c->fd < 0) {
         enum hvlog_export_status status =
-            c->fd == -2 ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file)
-                        : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
+            c->fd == -2 ? hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file)
+                        : hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
         c->fd = -1;
         hvlog_trace_cursor_close(c);
         return status;
@@ -573,7 +573,7 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
     free(c->file);
     free(c->bytes);
     free(c->frames);
-    export_zdec_free(c->zdec);
+    hvlog__export_zdec_free(c->zdec);
     free(c->zbuf);
     free(c);
 }
@@ -604,7 +604,7 @@ static enum hvlog_export_status corrupt(const struct hvlog_trace_cursor *c,
     if (guess >= 0 && guess != (int)c->convention)
         hint = guess == HVLOG_ABI_CURRENT ? " (its header looks like the current convention)"
                                              : " (its header looks like the 2013 convention)";
-    return export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: buffer %llu at byte %llu: %s%s", c->file,
+    return hvlog__export_fail(err, HVLOG_EXPORT_CORRUPT, "%s: buffer %llu at byte %llu: %s%s", c->file,
                        (unsigned long long)b->file_index, (unsigned long long)b->file_offset, why,
                        hint);
 }
@@ -634,7 +634,7 @@ static int load_buffer(struct hvlog_trace_cursor *c, uint64_t file_index, uint64
 {
     const size_t copy = c->frames ? HV_EVENTLOG_BUFFER_HEADER_SIZE : 0;
     size_t got = 0, want = c->frames ? copy + c->frames[file_index].size : c->stride;
-    int e = export_pread_all(c->fd, c->frames ? c->zbuf : dst, want, offset - copy, &got);
+    int e = hvlog__export_pread_all(c->fd, c->frames ? c->zbuf : dst, want, offset - copy, &got);
 
     if (e != 0)
         return e;
@@ -644,7 +644,7 @@ static int load_buffer(struct hvlog_trace_cursor *c, uint64_t file_index, uint64
     }
     if (!c->frames)
         return 0;
-    if (!export_zdec_buffer(c->zdec, c->zbuf + copy, want - copy, dst, c->stride, why, why_size)) {
+    if (!hvlog__export_zdec_buffer(c->zdec, c->zbuf + copy, want - copy, dst, c->stride, why, why_size)) {
         memset(dst, 0, c->stride);
         return EBADMSG;
     }
@@ -711,12 +711,12 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
     int e;
 
     if (!c || !out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
     expect = (struct hvlog_walk_expect){c->type, UINT32_MAX, UINT32_MAX, c->stride};
     memset(out, 0, sizeof(*out));
     memset(&b, 0, sizeof b);
     if (!buffer_offset(c, file_index, &b.file_offset))
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
                            hvlog_trace_group_short(c->type), (unsigned long long)file_index);
     b.file_index = file_index;
     b.bytes = c->bytes;
@@ -727,9 +727,9 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
         return corrupt(c, &b, why, err);
     }
     if (e == EIO && why[0])
-        return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: %s", c->file, why);
+        return hvlog__export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: %s", c->file, why);
     if (e != 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
     *out = b;
     st = check_header(c, &b, &out->summary, err);
     if (st != HVLOG_EXPORT_OK)
@@ -751,17 +751,17 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
     return HVLOG_EXPORT_OK;
 }
 
-int export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
+int hvlog__export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
 {
     return c->fd;
 }
 
-bool export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
+bool hvlog__export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
 {
     return c->zdec != NULL; /* created for a compressed group only */
 }
 
-int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,
+int hvlog__export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, uint8_t *dst,
                              char *why, size_t why_size)
 {
     uint64_t offset;
@@ -783,7 +783,7 @@ int export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_index, 
     return e;
 }
 
-bool export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
+bool hvlog__export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
                                 uint64_t *offset)
 {
     return buffer_offset(c, file_index, offset);
@@ -796,13 +796,13 @@ enum hvlog_export_status hvlog_trace_cursor_read(struct hvlog_trace_cursor *c, u
     return read_whole(c, file_index, NULL, out, fn, arg, err);
 }
 
-enum hvlog_export_status export_trace_read_slot(struct hvlog_trace_cursor *c,
+enum hvlog_export_status hvlog__export_trace_read_slot(struct hvlog_trace_cursor *c,
                                                 const struct hvlog_trace_slot *slot,
                                                 struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
                                                 void *arg, struct hvlog_export_error *err)
 {
     if (!slot)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no buffer to read");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no buffer to read");
     return read_whole(c, slot->file_index, slot, out, fn, arg, err);
 }
 
@@ -822,20 +822,20 @@ static enum hvlog_export_status read_header(struct hvlog_trace_cursor *c, uint64
 
     memset(out, 0, sizeof(*out));
     if (!buffer_offset(c, file_index, &out->file_offset))
-        return export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the file", c->file,
                            hvlog_trace_group_short(c->type), (unsigned long long)file_index);
     out->file_index = file_index;
     out->bytes = c->bytes;
     /* A compressed buffer's header is read from the copy in its unit's
      * prefix, just before its frame (zframe.c): no decompression here. */
-    e = export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE,
+    e = hvlog__export_pread_all(c->fd, c->bytes, HV_EVENTLOG_BUFFER_HEADER_SIZE,
                          c->frames ? out->file_offset - HV_EVENTLOG_BUFFER_HEADER_SIZE
                                    : out->file_offset,
                          &got);
     if (e != 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(e));
     if (got < HV_EVENTLOG_BUFFER_HEADER_SIZE)
-        return export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: truncated while reading buffer %llu",
+        return hvlog__export_fail(err, HVLOG_EXPORT_TRUNCATED, "%s: truncated while reading buffer %llu",
                            c->file, (unsigned long long)file_index);
     out->len = HV_EVENTLOG_BUFFER_HEADER_SIZE;
     return check_header(c, out, &out->summary, err);
@@ -862,18 +862,18 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
     if (c->tail != 0 && !c->tail_reported) {
         c->tail_reported = true;
         if (c->frames)
-            return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+            return hvlog__export_fail(err, HVLOG_EXPORT_TRUNCATED,
                                "%s: truncated: the last %llu bytes are less than one whole "
                                "compressed buffer",
                                c->file, (unsigned long long)c->tail);
-        return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+        return hvlog__export_fail(err, HVLOG_EXPORT_TRUNCATED,
                            "%s: truncated: %llu bytes at the end are less than one %u-byte buffer",
                            c->file, (unsigned long long)c->tail, c->stride);
     }
     if (c->damaged_bytes != 0 && !c->damaged_reported) {
         /* The framing is lost from there on: nothing after can be found. */
         c->damaged_reported = true;
-        return export_fail(err, HVLOG_EXPORT_CORRUPT,
+        return hvlog__export_fail(err, HVLOG_EXPORT_CORRUPT,
                            "%s: %s; the %llu bytes from there on cannot be read", c->file,
                            c->damaged_why, (unsigned long long)c->damaged_bytes);
     }
@@ -881,7 +881,7 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
         uint64_t counted = c->present + c->missing;
 
         c->missing_reported = true;
-        return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+        return hvlog__export_fail(err, HVLOG_EXPORT_TRUNCATED,
                            "%s: truncated at a buffer boundary: the metadata counts %llu buffers, "
                            "the group files hold %llu",
                            c->file, (unsigned long long)counted,
@@ -891,7 +891,7 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
      * a buffer boundary is truncated too (issue 13, "smaller ones"). */
     if (c->written != UINT64_MAX && c->count < c->written && !c->tail_reported) {
         c->tail_reported = true;
-        return export_fail(err, HVLOG_EXPORT_TRUNCATED,
+        return hvlog__export_fail(err, HVLOG_EXPORT_TRUNCATED,
                            "%s: truncated: %llu whole buffers, but the recording wrote %llu",
                            c->file, (unsigned long long)c->count, (unsigned long long)c->written);
     }
@@ -903,7 +903,7 @@ enum hvlog_export_status hvlog_trace_cursor_next(struct hvlog_trace_cursor *c,
                                                 void *arg, struct hvlog_export_error *err)
 {
     if (!c)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no cursor");
     return cursor_step(c, false, out, fn, arg, err);
 }
 
@@ -939,7 +939,7 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
     uint64_t n = 0, cap = 0, bad = 0;
 
     if (!c || !out || !count)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no index to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no index to fill");
     *out = NULL;
     *count = 0;
     /* Grown as buffers pass, never sized by the file's length: a sparse
@@ -969,7 +969,7 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
                 more = cap <= SIZE_MAX / sizeof(*more) ? realloc(slots, (size_t)cap * sizeof(*more)) : NULL;
                 if (!more) {
                     free(slots);
-                    return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", c->file);
+                    return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory indexing %s", c->file);
                 }
                 slots = more;
             }
@@ -1010,7 +1010,7 @@ enum hvlog_export_status hvlog_trace_fill_order(struct hvlog_trace_cursor *c, bo
     return fill_order(c, false, skip_corrupt, report, report_arg, out, count, skipped, err);
 }
 
-enum hvlog_export_status export_trace_header_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
+enum hvlog_export_status hvlog__export_trace_header_order(struct hvlog_trace_cursor *c, bool skip_corrupt,
                                                    hvlog_export_report_fn report, void *report_arg,
                                                    struct hvlog_trace_slot **out, uint64_t *count,
                                                    uint64_t *skipped, struct hvlog_export_error *err)
@@ -1084,19 +1084,19 @@ enum hvlog_export_status hvlog_trace_records_open(const struct hvlog_trace_reade
             rec = &r->meta.records[i];
     }
     if (!rec)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "the trace has no records of log type %u",
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "the trace has no records of log type %u",
                            type);
     c = calloc(1, sizeof(*c));
-    if (!c || !(c->file = export_join(r->dir, rec->file))) {
+    if (!c || !(c->file = hvlog__export_join(r->dir, rec->file))) {
         free(c);
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     c->type = type;
-    c->fd = export_open_regular(c->file, &st);
+    c->fd = hvlog__export_open_regular(c->file, &st);
     if (c->fd < 0) {
         enum hvlog_export_status s =
-            c->fd == -2 ? export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file)
-                        : export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
+            c->fd == -2 ? hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE, "%s: not a regular file", c->file)
+                        : hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", c->file, strerror(errno));
         hvlog_trace_records_close(c);
         return s;
     }
@@ -1114,21 +1114,21 @@ enum hvlog_export_status hvlog_trace_records_next(struct hvlog_trace_records_cur
     int io;
 
     if (!c || !e)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no entry to fill");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no entry to fill");
     /* Sizes follow the bytes present (STYLE habit 19): each Size is a
      * claim, checked against what is left of the file. */
     if (c->stopped || c->size - c->off < HV_EVENTLOG_ENTRY_HEADER_SIZE)
         return HVLOG_EXPORT_END;
-    io = export_pread_all(c->fd, c->record, HV_EVENTLOG_ENTRY_HEADER_SIZE, c->off, &got);
+    io = hvlog__export_pread_all(c->fd, c->record, HV_EVENTLOG_ENTRY_HEADER_SIZE, c->off, &got);
     if (io != 0 || got != HV_EVENTLOG_ENTRY_HEADER_SIZE) {
         c->stopped = true;
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu: %s", c->file,
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu: %s", c->file,
                            (unsigned long long)c->off, io ? strerror(io) : "the file shrank");
     }
     hv_eventlog_entry_header_load(&h, c->record);
     if (h.size < HV_EVENTLOG_ENTRY_HEADER_SIZE) {
         c->stopped = true;
-        return export_fail(err, HVLOG_EXPORT_CORRUPT,
+        return hvlog__export_fail(err, HVLOG_EXPORT_CORRUPT,
                            "%s: the record at byte %llu says Size %u (below 16)", c->file,
                            (unsigned long long)c->off, h.size);
     }
@@ -1136,12 +1136,12 @@ enum hvlog_export_status hvlog_trace_records_next(struct hvlog_trace_records_cur
         c->stopped = true; /* cut short: torn, left out */
         return HVLOG_EXPORT_END;
     }
-    io = export_pread_all(c->fd, c->record + HV_EVENTLOG_ENTRY_HEADER_SIZE,
+    io = hvlog__export_pread_all(c->fd, c->record + HV_EVENTLOG_ENTRY_HEADER_SIZE,
                           h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE, c->off + HV_EVENTLOG_ENTRY_HEADER_SIZE,
                           &got);
     if (io != 0 || got != (size_t)h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE) {
         c->stopped = true;
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu: %s", c->file,
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: read failed at byte %llu: %s", c->file,
                            (unsigned long long)c->off, io ? strerror(io) : "the file shrank");
     }
     *e = (struct hvlog_entry){

@@ -154,11 +154,11 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
     int e;
 
     if (!dir || !out)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no trace directory given");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace directory given");
     *out = NULL;
     w = calloc(1, sizeof(*w));
     if (!w)
-        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++)
         w->fd[t] = -1;
     w->dir_fd = -1;
@@ -175,21 +175,21 @@ enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned fla
         (void)hvlog_trace_sweep_stale(dir);
     if ((flags & HVLOG_TRACE_FORCE) && being_recorded(dir)) {
         free(w);
-        return export_fail(err, HVLOG_EXPORT_EXISTS,
+        return hvlog__export_fail(err, HVLOG_EXPORT_EXISTS,
                            "%s: a live hvlog record is writing it; not replacing it", dir);
     }
-    status = export_staged_dir_begin(&w->dir, dir, (flags & HVLOG_TRACE_FORCE) != 0,
+    status = hvlog__export_staged_dir_begin(&w->dir, dir, (flags & HVLOG_TRACE_FORCE) != 0,
                                      HVLOG_TRACE_META_FILE, err);
     if (status != HVLOG_EXPORT_OK) {
         free(w);
         return status;
     }
-    w->path = export_strdup(dir);
+    w->path = hvlog__export_strdup(dir);
     e = w->path ? apply_dir_access(w, w->dir.tmp) : ENOMEM;
-    if (e == 0 && (flags & HVLOG_TRACE_COMPRESS) && !(w->zenc = export_zenc_create(EXPORT_ZFRAME_LEVEL)))
+    if (e == 0 && (flags & HVLOG_TRACE_COMPRESS) && !(w->zenc = hvlog__export_zenc_create(EXPORT_ZFRAME_LEVEL)))
         e = ENOMEM;
     if (e != 0) {
-        status = export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO, "%s: %s",
+        status = hvlog__export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO, "%s: %s",
                              dir, strerror(e));
         hvlog_trace_writer_abort(w);
         return status;
@@ -205,17 +205,17 @@ enum hvlog_export_status hvlog_trace_writer_access(struct hvlog_trace_writer *w,
     int e;
 
     if (!w || w->started || file_mode > 07777u)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started, or a bad mode");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started, or a bad mode");
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         if (w->fd[t] >= 0)
-            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
     }
     w->file_mode = file_mode ? file_mode : HVLOG_TRACE_FILE_MODE;
     w->uid = uid;
     w->gid = gid;
     e = apply_dir_access(w, w->dir.tmp);
     if (e != 0)
-        return export_fail(err, HVLOG_EXPORT_IO, "%s: %s", w->path, strerror(e));
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: %s", w->path, strerror(e));
     return HVLOG_EXPORT_OK;
 }
 
@@ -223,25 +223,25 @@ enum hvlog_export_status hvlog_trace_writer_rotate(struct hvlog_trace_writer *w,
                                                   uint32_t keep, struct hvlog_export_error *err)
 {
     if (!w || w->started || w->rotation || w->records)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started or rotating");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer, already started or rotating");
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         if (w->fd[t] >= 0)
-            return export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: files already created", w->path);
     }
-    return trace_rotation_create(w->path, w->flags, max_bytes, keep, &w->rotation, err);
+    return hvlog__trace_rotation_create(w->path, w->flags, max_bytes, keep, &w->rotation, err);
 }
 
 /* Create @name in the staged directory with the writer's access. */
 static int create_file(const struct hvlog_trace_writer *w, const char *name,
                        struct hvlog_export_error *err)
 {
-    int fd = export_create_file(w->dir.tmp, name, err), e;
+    int fd = hvlog__export_create_file(w->dir.tmp, name, err), e;
 
     if (fd < 0)
         return -1;
     e = apply_access(w, fd, (mode_t)w->file_mode);
     if (e != 0) {
-        export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, name, strerror(e));
+        hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, name, strerror(e));
         close(fd);
         return -1;
     }
@@ -258,7 +258,7 @@ static enum hvlog_export_status open_group(struct hvlog_trace_writer *w, uint32_
                                            struct hvlog_export_error *err)
 {
     if (w->started) /* start created every described group's file */
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: buffers of log type %u, which the metadata does not describe",
                            w->path, type);
     w->fd[type] = create_file(w, group_file(w, type), err);
@@ -274,43 +274,43 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
     int e;
 
     if (!w || !bytes)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no buffer");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no buffer");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
     if (w->rotation)
-        return trace_rotation_append(w->rotation, type, bytes, len, err);
+        return hvlog__trace_rotation_append(w->rotation, type, bytes, len, err);
     if (type >= HVLOG_TRACE_MAX_GROUPS)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no trace file", type);
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no trace file", type);
     if (len < HV_PAGE_SIZE || len % HV_PAGE_SIZE != 0 ||
         len > (size_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "a buffer of %zu bytes: not 1..512 whole pages", len);
     if (w->buffer_bytes[type] != 0 && w->buffer_bytes[type] != len)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "a buffer of %zu bytes in a group of %u-byte buffers", len,
                            w->buffer_bytes[type]);
     if (w->fd[type] < 0 && open_group(w, type, &w->failure) != HVLOG_EXPORT_OK)
         return stuck(w, err);
     if (w->zenc) {
-        e = export_zenc_unit(w->zenc, bytes, len, &unit, &unit_len);
+        e = hvlog__export_zenc_unit(w->zenc, bytes, len, &unit, &unit_len);
         if (e != 0) /* nothing was written: the file is still whole */
-            return export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO,
+            return hvlog__export_fail(err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO,
                                "%s/%s: cannot compress a buffer: %s", w->path, group_file(w, type),
                                strerror(e));
     }
-    e = export_write_all(w->fd[type], unit, unit_len);
+    e = hvlog__export_write_all(w->fd[type], unit, unit_len);
     if (e != 0) {
         /* A recording keeps its whole buffers: cut the partial one off (if
          * that fails too, readers still leave a torn last buffer out). */
         if (w->started && ftruncate(w->fd[type], (off_t)w->file_bytes[type]) != 0) {
             /* nothing more to do: the torn tail is the readers' to leave out */
         }
-        export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
+        hvlog__export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
                     group_file(w, type), strerror(e));
         return stuck(w, err);
     }
     if (w->started) /* start the write-out now, so a power loss keeps more */
-        export_start_writeback(w->fd[type], w->file_bytes[type], unit_len);
+        hvlog__export_start_writeback(w->fd[type], w->file_bytes[type], unit_len);
     w->buffer_bytes[type] = (uint32_t)len;
     w->buffers[type]++;
     w->file_bytes[type] += unit_len;
@@ -321,7 +321,7 @@ static enum hvlog_export_status open_records(struct hvlog_trace_writer *w, uint3
                                              struct hvlog_export_error *err)
 {
     if (w->started) /* start created the described records file */
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: records of log type %u, which the metadata does not describe",
                            w->path, type);
     w->rec_fd = create_file(w, hvlog_trace_records_file(type), err);
@@ -336,24 +336,24 @@ enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_wri
     int e;
 
     if (!w || !bytes)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no record");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer or no record");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
     if (!hvlog_trace_records_file(type) || w->rotation)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file%s", type,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "log type %u has no records file%s", type,
                            w->rotation ? " in a rotated recording" : "");
     /* §4.5: the header, Size (u16 at 4) equal to what is given. */
     if (len < HV_EVENTLOG_ENTRY_HEADER_SIZE || len > UINT16_MAX ||
         hvlog_load_le16(bytes + 4) != len)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "a record of %zu bytes whose header does not say so", len);
     if (w->rec_fd < 0 && open_records(w, type, &w->failure) != HVLOG_EXPORT_OK)
         return stuck(w, err);
-    e = export_write_all(w->rec_fd, bytes, len);
+    e = hvlog__export_write_all(w->rec_fd, bytes, len);
     if (e != 0) {
         if (w->started) /* whole records only: cut the partial one off */
             (void)ftruncate(w->rec_fd, (off_t)w->record_bytes);
-        export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
+        hvlog__export_fail(&w->failure, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path,
                     hvlog_trace_records_file(type), strerror(e));
         return stuck(w, err);
     }
@@ -365,7 +365,7 @@ enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog_trace_wri
 uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type)
 {
     if (w && w->rotation)
-        return trace_rotation_buffers(w->rotation, type);
+        return hvlog__trace_rotation_buffers(w->rotation, type);
     return w && type < HVLOG_TRACE_MAX_GROUPS ? w->buffers[type] : 0;
 }
 
@@ -375,47 +375,47 @@ static enum hvlog_export_status check_meta(const struct hvlog_trace_writer *w,
                                            struct hvlog_export_error *err)
 {
     if (!meta || meta->group_count > HVLOG_TRACE_MAX_GROUPS)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: no metadata or too many groups");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: no metadata or too many groups");
     if (meta->lp_count > 0 && !meta->lps)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: lp_count without lps");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: lp_count without lps");
     for (uint32_t i = 0; i < meta->group_count; i++) {
         const struct hvlog_trace_group *g = &meta->groups[i];
 
         if (g->type >= HVLOG_TRACE_MAX_GROUPS || hvlog_trace_meta_group(meta, g->type) != g)
-            return export_fail(err, HVLOG_EXPORT_INVALID,
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                                "trace metadata: group %u: bad or repeated type %u", i, g->type);
         if (g->buffer_pages < HV_EVENTLOG_MIN_BUFFER_PAGES ||
             g->buffer_pages > HV_EVENTLOG_MAX_BUFFER_PAGES ||
             (w->buffer_bytes[g->type] != 0 &&
              (uint64_t)g->buffer_pages * HV_PAGE_SIZE != w->buffer_bytes[g->type]))
-            return export_fail(err, HVLOG_EXPORT_INVALID,
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                                "trace metadata: group %u: buffer_pages %u does not match the "
                                "%u-byte buffers written",
                                g->type, g->buffer_pages, w->buffer_bytes[g->type]);
         if (g->convention != HVLOG_ABI_2013 && g->convention != HVLOG_ABI_CURRENT)
-            return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: group %u: bad convention",
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: group %u: bad convention",
                                g->type);
         if (g->time_basis > HvEventLogEntryTimeMaximumCurrent)
-            return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: group %u: bad time basis",
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: group %u: bad time basis",
                                g->type);
         if (w->started && !w->described[g->type])
-            return export_fail(err, HVLOG_EXPORT_INVALID,
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                                "trace metadata: group %u was not in the metadata the recording "
                                "started with",
                                g->type);
     }
     if (meta->records_count > HVLOG_TRACE_MAX_RECORDS ||
         (meta->records_count == 1 && !hvlog_trace_records_file(meta->records[0].type)))
-        return export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: a bad records file");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "trace metadata: a bad records file");
     if (w->records != 0 && meta->records_count == 0)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "trace metadata: records were written but nothing describes them");
     if (w->started && meta->records_count && !w->rec_described)
-        return export_fail(err, HVLOG_EXPORT_INVALID,
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "trace metadata: a records file the recording did not start with");
     for (uint32_t t = 0; t < HVLOG_TRACE_MAX_GROUPS; t++) {
         if (w->buffers[t] != 0 && !hvlog_trace_meta_group(meta, t))
-            return export_fail(err, HVLOG_EXPORT_INVALID,
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                                "trace metadata: buffers of type %u were written but no group "
                                "describes them",
                                t);
@@ -442,11 +442,11 @@ static enum hvlog_export_status sync_files(struct hvlog_trace_writer *w,
     enum hvlog_export_status status = HVLOG_EXPORT_OK;
 
     if (w->rec_fd >= 0) {
-        int e = export_close_synced(w->rec_fd);
+        int e = hvlog__export_close_synced(w->rec_fd);
 
         w->rec_fd = -1;
         if (e != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
                                  hvlog_trace_records_file(HvEventLogTypeSystemDiagnostics),
                                  strerror(e));
     }
@@ -455,10 +455,10 @@ static enum hvlog_export_status sync_files(struct hvlog_trace_writer *w,
 
         if (w->fd[t] < 0)
             continue;
-        e = export_close_synced(w->fd[t]);
+        e = hvlog__export_close_synced(w->fd[t]);
         w->fd[t] = -1;
         if (e != 0 && status == HVLOG_EXPORT_OK)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, group_file(w, t),
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, group_file(w, t),
                                  strerror(e));
     }
     return status;
@@ -486,16 +486,16 @@ static struct hvlog_trace_meta as_written(const struct hvlog_trace_writer *w,
     return m;
 }
 
-/* export_meta_write, its message naming the trace ("T/hvlog-trace.json: ..."). */
+/* hvlog__export_meta_write, its message naming the trace ("T/hvlog-trace.json: ..."). */
 static enum hvlog_export_status meta_write_named(const struct hvlog_trace_writer *w, int fd,
                                                  const struct hvlog_trace_meta *meta,
                                                  struct hvlog_export_error *err)
 {
     struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
-    enum hvlog_export_status status = export_meta_write(fd, meta, &inner);
+    enum hvlog_export_status status = hvlog__export_meta_write(fd, meta, &inner);
 
     if (status != HVLOG_EXPORT_OK)
-        export_fail(err, status, "%s/%s", w->path, inner.message);
+        hvlog__export_fail(err, status, "%s/%s", w->path, inner.message);
     return status;
 }
 
@@ -510,9 +510,9 @@ static enum hvlog_export_status write_meta_file(struct hvlog_trace_writer *w,
     if (fd < 0)
         return HVLOG_EXPORT_IO;
     status = meta_write_named(w, fd, meta, err);
-    e = export_close_synced(fd);
+    e = hvlog__export_close_synced(fd);
     if (status == HVLOG_EXPORT_OK && e != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
                              strerror(e));
     return status;
 }
@@ -525,12 +525,12 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
     enum hvlog_export_status status;
 
     if (!w || w->started)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer, or a recording already started");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer, or a recording already started");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
     if (w->rotation) {
         /* rotate.c: the staged directory becomes the chunks' parent. */
-        status = trace_rotation_start(w->rotation, &w->dir, w->file_mode, w->uid, w->gid, meta, err);
+        status = hvlog__trace_rotation_start(w->rotation, &w->dir, w->file_mode, w->uid, w->gid, meta, err);
         if (status != HVLOG_EXPORT_OK) {
             hvlog_trace_writer_abort(w);
             return status;
@@ -559,19 +559,19 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
          * recording unlocked and without closing statistics ("died"). */
         w->dir_fd = open(w->dir.tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (w->dir_fd < 0 || flock(w->dir_fd, LOCK_EX | LOCK_NB) != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s: cannot lock the trace: %s", w->path,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot lock the trace: %s", w->path,
                                  strerror(errno));
     }
     if (status != HVLOG_EXPORT_OK) {
         hvlog_trace_writer_abort(w);
         return status;
     }
-    status = export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
+    status = hvlog__export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
     if (status != HVLOG_EXPORT_OK) {
         close_files(w);
         close(w->dir_fd);
         w->dir_fd = -1;
-        export_zenc_free(w->zenc);
+        hvlog__export_zenc_free(w->zenc);
         free(w->path);
         free(w);
         return status;
@@ -600,19 +600,19 @@ static enum hvlog_export_status commit_recording(struct hvlog_trace_writer *w,
         fd = openat(w->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         e = fd < 0 ? errno : apply_access(w, fd, (mode_t)w->file_mode);
         if (e != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
                                  strerror(e));
     }
     if (status == HVLOG_EXPORT_OK)
         status = meta_write_named(w, fd, &closing, err);
     if (fd >= 0) {
-        e = export_close_synced(fd);
+        e = hvlog__export_close_synced(fd);
         if (status == HVLOG_EXPORT_OK && e != 0)
-            status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
+            status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path,
                                  HVLOG_TRACE_META_FILE, strerror(e));
     }
     if (status == HVLOG_EXPORT_OK && renameat(w->dir_fd, tmp, w->dir_fd, HVLOG_TRACE_META_FILE) != 0)
-        status = export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
+        status = hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: %s", w->path, HVLOG_TRACE_META_FILE,
                              strerror(errno));
     if (status != HVLOG_EXPORT_OK) {
         if (fd >= 0)
@@ -622,7 +622,7 @@ static enum hvlog_export_status commit_recording(struct hvlog_trace_writer *w,
     }
     (void)fsync(w->dir_fd);
     close(w->dir_fd); /* drops the lock: closing statistics are on disk first */
-    export_zenc_free(w->zenc);
+    hvlog__export_zenc_free(w->zenc);
     free(w->path);
     free(w);
     return HVLOG_EXPORT_OK;
@@ -636,20 +636,20 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
     enum hvlog_export_status status;
 
     if (!w)
-        return export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
     if (w->failure.status != HVLOG_EXPORT_OK) {
         status = stuck(w, err);
         hvlog_trace_writer_abort(w);
         return status;
     }
     if (w->rotation && w->started) {
-        status = trace_rotation_commit(w->rotation, meta, err);
+        status = hvlog__trace_rotation_commit(w->rotation, meta, err);
         hvlog_trace_writer_abort(w); /* frees: the chunks are committed, or stay whole */
         return status;
     }
     if (w->rotation) {
         hvlog_trace_writer_abort(w);
-        return export_fail(err, HVLOG_EXPORT_INVALID, "a rotated trace is a recording: start it");
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "a rotated trace is a recording: start it");
     }
     if (w->started)
         return commit_recording(w, meta, err);
@@ -671,8 +671,8 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         hvlog_trace_writer_abort(w);
         return status;
     }
-    status = export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
-    export_zenc_free(w->zenc);
+    status = hvlog__export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
+    hvlog__export_zenc_free(w->zenc);
     free(w->path);
     free(w);
     return status;
@@ -683,7 +683,7 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
     if (!w)
         return;
     close_files(w);
-    trace_rotation_destroy(w->rotation); /* a started chunk stays, whole */
+    hvlog__trace_rotation_destroy(w->rotation); /* a started chunk stays, whole */
     if (w->started) {
         /* The trace stays: every whole buffer, the opening metadata. */
         if (w->dir_fd >= 0)
@@ -691,9 +691,9 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
     } else {
         if (w->dir_fd >= 0)
             close(w->dir_fd);
-        export_staged_dir_abort(&w->dir);
+        hvlog__export_staged_dir_abort(&w->dir);
     }
-    export_zenc_free(w->zenc);
+    hvlog__export_zenc_free(w->zenc);
     free(w->path);
     free(w);
 }
@@ -761,8 +761,8 @@ static unsigned sweep_dir(const char *dir, bool inside_trace, unsigned depth)
             continue;
         if (!inside_trace && de->d_name[0] != '.' && strcmp(de->d_name, "..") != 0) {
             /* A trace beside it: look inside for a dead recorder's closing. */
-            char *sub = export_join(dir, de->d_name);
-            char *meta = sub ? export_join(sub, HVLOG_TRACE_META_FILE) : NULL;
+            char *sub = hvlog__export_join(dir, de->d_name);
+            char *meta = sub ? hvlog__export_join(sub, HVLOG_TRACE_META_FILE) : NULL;
 
             if (meta && lstat(sub, &st) == 0 && S_ISDIR(st.st_mode) && lstat(meta, &st) == 0)
                 removed += sweep_dir(sub, true, depth + 1);
@@ -779,12 +779,12 @@ static unsigned sweep_dir(const char *dir, bool inside_trace, unsigned depth)
         if (!stale_pattern(de->d_name, &pid) || pid == (long)getpid() ||
             kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue;
-        victim = export_join(dir, de->d_name);
+        victim = hvlog__export_join(dir, de->d_name);
         if (!victim)
             break;
         if (lstat(victim, &st) == 0) {
             if (S_ISDIR(st.st_mode) && !inside_trace)
-                export_remove_dir(victim);
+                hvlog__export_remove_dir(victim);
             else if (!S_ISDIR(st.st_mode))
                 (void)unlink(victim);
             removed += lstat(victim, &st) != 0;

@@ -51,7 +51,7 @@ _Static_assert(EXPORT_ZFRAME_PREFIX == 8u + ZFRAME_USER_BYTES,
 _Static_assert(EXPORT_ZFRAME_HEADER_AT + HV_EVENTLOG_BUFFER_HEADER_SIZE == EXPORT_ZFRAME_PREFIX,
                "the header's copy ends the prefix");
 
-size_t export_zframe_bound(uint32_t buffer_bytes)
+size_t hvlog__export_zframe_bound(uint32_t buffer_bytes)
 {
     return EXPORT_ZFRAME_PREFIX + ZSTD_compressBound(buffer_bytes);
 }
@@ -64,7 +64,7 @@ struct export_zenc {
     size_t cap;
 };
 
-struct export_zenc *export_zenc_create(int level)
+struct export_zenc *hvlog__export_zenc_create(int level)
 {
     struct export_zenc *z = calloc(1, sizeof(*z));
 
@@ -76,13 +76,13 @@ struct export_zenc *export_zenc_create(int level)
     if (!z->cctx || ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, level)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_contentSizeFlag, 1))) {
-        export_zenc_free(z);
+        hvlog__export_zenc_free(z);
         return NULL;
     }
     return z;
 }
 
-void export_zenc_free(struct export_zenc *z)
+void hvlog__export_zenc_free(struct export_zenc *z)
 {
     if (!z)
         return;
@@ -91,10 +91,10 @@ void export_zenc_free(struct export_zenc *z)
     free(z);
 }
 
-int export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, const uint8_t **unit,
+int hvlog__export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, const uint8_t **unit,
                      size_t *unit_len)
 {
-    size_t need = export_zframe_bound((uint32_t)len), n;
+    size_t need = hvlog__export_zframe_bound((uint32_t)len), n;
 
     if (need > z->cap) {
         uint8_t *more = realloc(z->out, need);
@@ -121,7 +121,7 @@ int export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, co
 
 /* ---- reading ---- */
 
-enum hvlog_export_status export_zframe_scan(int fd, uint64_t file_size, uint32_t buffer_bytes,
+enum hvlog_export_status hvlog__export_zframe_scan(int fd, uint64_t file_size, uint32_t buffer_bytes,
                                             struct export_zframe **table, uint64_t *count,
                                             uint64_t *end, bool *damaged, char *why, size_t why_size)
 {
@@ -135,7 +135,7 @@ enum hvlog_export_status export_zframe_scan(int fd, uint64_t file_size, uint32_t
         uint8_t p[EXPORT_ZFRAME_HEADER_AT]; /* the header's copy is read with the frame */
         size_t got = 0;
         uint32_t len;
-        int e = export_pread_all(fd, p, sizeof p, off, &got);
+        int e = hvlog__export_pread_all(fd, p, sizeof p, off, &got);
 
         if (e != 0 || got != sizeof p) {
             free(t);
@@ -180,7 +180,7 @@ struct export_zdec {
     ZSTD_DCtx *dctx;
 };
 
-struct export_zdec *export_zdec_create(void)
+struct export_zdec *hvlog__export_zdec_create(void)
 {
     struct export_zdec *z = calloc(1, sizeof(*z));
 
@@ -191,7 +191,7 @@ struct export_zdec *export_zdec_create(void)
     return z;
 }
 
-void export_zdec_free(struct export_zdec *z)
+void hvlog__export_zdec_free(struct export_zdec *z)
 {
     if (!z)
         return;
@@ -199,7 +199,7 @@ void export_zdec_free(struct export_zdec *z)
     free(z);
 }
 
-bool export_zdec_buffer(struct export_zdec *z, const uint8_t *frame, size_t size, uint8_t *dst,
+bool hvlog__export_zdec_buffer(struct export_zdec *z, const uint8_t *frame, size_t size, uint8_t *dst,
                         uint32_t buffer_bytes, char *why, size_t why_size)
 {
     unsigned long long says = ZSTD_getFrameContentSize(frame, size);

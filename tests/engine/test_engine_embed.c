@@ -220,6 +220,47 @@ static void a_log_call_that_interrupts_another_on_its_lp_is_lost_and_counted(voi
     }
 }
 
+/*
+ * A global type's nested losses on different LPs all belong to its one
+ * scope: counted once each, put into EventsLost of its next buffer
+ * together, and never again into a later one (the take reads one counter,
+ * not every LP's).
+ */
+static void nested_losses_of_a_global_type_on_several_lps_go_into_one_events_lost_once(void **state)
+{
+    uint32_t first, second, third;
+    (void)state;
+
+    assert_int_equal(fake_host_init(&host, 3, 1, 4096, NULL), 0);
+    fake_setup_group(&host, GLOBAL, 4, 1, 4, FAKE_ALL_SOURCES);
+    interrupt_type = GLOBAL;
+    for (uint32_t lp = 0; lp < 3; lp++) {
+        interrupt_lp = lp;
+        host.on_clock = interrupt_logs;
+        assert_int_equal(fake_log(&host, lp, GLOBAL, 8, lp), HVLOG_LOG_RECORDED);
+        assert_int_equal(host.nested_result, HVLOG_LOG_LOST);
+    }
+    assert_int_equal(stats(&host, GLOBAL, 0).events_lost_nested, 3);
+    first = active(&host, GLOBAL, 0);
+    assert_int_equal(fake_header(&host, GLOBAL, first).events_lost, 0);
+    assert_int_equal(fake_flush(&host, GLOBAL, first), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_log(&host, 2, GLOBAL, 8, 10), HVLOG_LOG_RECORDED);
+    second = active(&host, GLOBAL, 2);
+    assert_int_not_equal(second, first);
+    assert_int_equal(fake_header(&host, GLOBAL, second).events_lost, 3);
+    assert_int_equal(fake_flush(&host, GLOBAL, second), HV_STATUS_SUCCESS);
+    assert_int_equal(fake_log(&host, 0, GLOBAL, 8, 11), HVLOG_LOG_RECORDED);
+    third = active(&host, GLOBAL, 0);
+    assert_int_not_equal(third, second);
+    assert_int_equal(fake_header(&host, GLOBAL, third).events_lost, 0);
+    assert_int_equal(stats(&host, GLOBAL, 0).events_lost_nested, 3);
+    {
+        char why[160];
+        assert_int_equal(hvlog_engine_check(host.engine, why, sizeof why), 0);
+    }
+    fake_host_fini(&host);
+}
+
 /* The guard is per type: an interrupt that logs another type is recorded. */
 static void an_interrupt_that_logs_another_type_on_the_same_lp_is_recorded(void **state)
 {
@@ -246,6 +287,7 @@ int main(void)
         cmocka_unit_test(a_config_or_ops_of_another_size_is_refused),
         cmocka_unit_test(an_engine_bug_warns_once_breaks_the_group_stops_recording_and_counts),
         cmocka_unit_test(a_log_call_that_interrupts_another_on_its_lp_is_lost_and_counted),
+        cmocka_unit_test(nested_losses_of_a_global_type_on_several_lps_go_into_one_events_lost_once),
         cmocka_unit_test(an_interrupt_that_logs_another_type_on_the_same_lp_is_recorded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -37,7 +37,7 @@ enum synth_backwards {
 };
 
 /* Each way of going back, with the words the refusal must contain: the
- * CTF and Perfetto exports refuse both alike (export_time_fail). */
+ * CTF and Perfetto exports refuse both alike (hvlog__export_time_fail). */
 struct synth_backwards_case {
     enum synth_backwards where;
     const char *what;

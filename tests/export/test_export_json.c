@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The streaming JSON writer, each output parsed back with jansson (the
  * reference parser), and the strict reader the metadata goes through
- * (export_json_read: jansson, with u64 integers). */
+ * (hvlog__export_json_read: jansson, with u64 integers). */
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -293,13 +293,13 @@ static void a_large_document_streams_and_parses_back(void **state)
     free(m.text);
 }
 
-/* ---- the reader (export_json_read: jansson, strict, u64 integers) ---- */
+/* ---- the reader (hvlog__export_json_read: jansson, strict, u64 integers) ---- */
 
 static json_t *read_ok(const char *text)
 {
     char why[256];
     json_t *root = NULL;
-    enum hvlog_export_status st = export_json_read(text, strlen(text), &root, why, sizeof why);
+    enum hvlog_export_status st = hvlog__export_json_read(text, strlen(text), &root, why, sizeof why);
 
     if (st != HVLOG_EXPORT_OK)
         print_error("refused <%s>: %s\n", text, why);
@@ -321,15 +321,15 @@ static void the_reader_takes_what_the_writer_wrote(void **state)
     assert_int_equal(json_object_size(root), 7);
     assert_string_equal(json_string_value(json_object_get(root, "s")),
                         "a\xC3\xA9\xF0\x9D\x84\x9E\n");
-    assert_true(export_json_u64(json_object_get(root, "n"), &v));
+    assert_true(hvlog__export_json_u64(json_object_get(root, "n"), &v));
     assert_true(v == UINT64_MAX);
-    assert_false(export_json_u64(json_object_get(root, "neg"), &v));
-    assert_false(export_json_u64(json_object_get(root, "f"), &v));
+    assert_false(hvlog__export_json_u64(json_object_get(root, "neg"), &v));
+    assert_false(hvlog__export_json_u64(json_object_get(root, "f"), &v));
     assert_true(json_is_true(json_object_get(root, "t")));
     assert_int_equal(json_array_size(json_object_get(root, "list")), 2);
     assert_true(json_is_object(json_array_get(json_object_get(root, "list"), 1)));
     assert_null(json_object_get(root, "missing"));
-    assert_false(export_json_u64(NULL, &v));
+    assert_false(hvlog__export_json_u64(NULL, &v));
     json_decref(root);
 }
 
@@ -376,9 +376,9 @@ static void u64_integers_read_back_exact_and_nothing_else_is_one(void **state)
                             "-2 \" 18446744073709551615");
         member = json_array_get(json_object_get(root, "a"), 0);
         assert_non_null(member);
-        if (export_json_u64(member, &v) != rows[i].is_u64 || v != rows[i].value)
+        if (hvlog__export_json_u64(member, &v) != rows[i].is_u64 || v != rows[i].value)
             print_error("row %zu <%s>: read %" PRIu64 "\n", i, rows[i].text, v);
-        assert_int_equal(export_json_u64(member, &v), rows[i].is_u64);
+        assert_int_equal(hvlog__export_json_u64(member, &v), rows[i].is_u64);
         assert_true(v == rows[i].value);
         json_decref(root);
     }
@@ -398,7 +398,7 @@ static void malformed_json_is_refused_with_a_position(void **state)
         char why[256] = "";
         json_t *root = (json_t *)&root; /* must come back NULL */
         enum hvlog_export_status st =
-            export_json_read(bad[i], strlen(bad[i]), &root, why, sizeof why);
+            hvlog__export_json_read(bad[i], strlen(bad[i]), &root, why, sizeof why);
 
         if (st == HVLOG_EXPORT_OK)
             print_error("accepted: <%s>\n", bad[i]);
@@ -439,7 +439,7 @@ static void errors_name_the_callers_line_column_and_token(void **state)
         json_t *root;
 
         assert_int_equal(
-            export_json_read(rows[i].text, strlen(rows[i].text), &root, why, sizeof why),
+            hvlog__export_json_read(rows[i].text, strlen(rows[i].text), &root, why, sizeof why),
             HVLOG_EXPORT_INVALID);
         if (strcmp(why, rows[i].why) != 0)
             print_error("row %zu: <%s>\n", i, why);
@@ -462,7 +462,7 @@ static void nesting_deeper_than_32_levels_is_refused(void **state)
         if (depth == 33) {
             json_decref(read_ok(text));
         } else {
-            assert_int_equal(export_json_read(text, 2 * depth, &root, why, sizeof why),
+            assert_int_equal(hvlog__export_json_read(text, 2 * depth, &root, why, sizeof why),
                              HVLOG_EXPORT_INVALID);
             assert_string_equal(why, "nested deeper than 32 levels");
         }

@@ -93,14 +93,14 @@ static void fields_encode_as_the_protobuf_encoding_guide_shows(void **state)
     size_t inner = pb_varint_field_size(1, 150);
 
     (void)state;
-    assert_int_equal(pb_writer_init(&w, mem_write, &m, 64), 0);
+    assert_int_equal(hvlog__pb_writer_init(&w, mem_write, &m, 64), 0);
     pb_put_varint_field(&w, 1, 150);
     pb_put_bytes_field(&w, 2, "testing", 7);
     pb_put_len_header(&w, 3, inner);
     pb_put_varint_field(&w, 1, 150);
     pb_put_varint_field(&w, 4, 0); /* a zero is written, not omitted */
     assert_int_equal(w.bytes, sizeof want);
-    assert_int_equal(pb_writer_finish(&w), 0);
+    assert_int_equal(hvlog__pb_writer_finish(&w), 0);
     assert_int_equal(m.len, sizeof want);
     assert_memory_equal(m.data, want, sizeof want);
 }
@@ -136,14 +136,14 @@ static void nested_lengths_are_computed_first_and_cover_their_content(void **sta
 
     (void)state;
     memset(text, 'x', sizeof text);
-    assert_int_equal(pb_writer_init(&w, mem_write, &m, 64), 0); /* several flushes */
+    assert_int_equal(hvlog__pb_writer_init(&w, mem_write, &m, 64), 0); /* several flushes */
     pb_put_len_header(&w, 60, middle);
     pb_put_len_header(&w, 4, leaf);
     pb_put_varint_field(&w, 1, UINT64_MAX);
     pb_put_bytes_field(&w, 2, text, sizeof text);
     pb_put_varint_field(&w, 9, 3);
     assert_int_equal(w.bytes, total);
-    assert_int_equal(pb_writer_finish(&w), 0);
+    assert_int_equal(hvlog__pb_writer_finish(&w), 0);
     assert_true(m.calls > 1);
     assert_int_equal(m.len, total);
 
@@ -173,8 +173,8 @@ static void output_is_the_same_whatever_the_buffer_size(void **state)
     struct pb_writer a, b;
 
     (void)state;
-    assert_int_equal(pb_writer_init(&a, mem_write, &small, 1), 0); /* raised to 64 */
-    assert_int_equal(pb_writer_init(&b, mem_write, &big, 1 << 16), 0);
+    assert_int_equal(hvlog__pb_writer_init(&a, mem_write, &small, 1), 0); /* raised to 64 */
+    assert_int_equal(hvlog__pb_writer_init(&b, mem_write, &big, 1 << 16), 0);
     for (uint64_t i = 0; i < 300; i++) {
         uint64_t v = i * 0x0123456789ABCDEFull;
 
@@ -182,8 +182,8 @@ static void output_is_the_same_whatever_the_buffer_size(void **state)
         pb_put_varint_field(&b, (uint32_t)(i % 200) + 1, v);
     }
     assert_int_equal(a.bytes, b.bytes);
-    assert_int_equal(pb_writer_finish(&a), 0);
-    assert_int_equal(pb_writer_finish(&b), 0);
+    assert_int_equal(hvlog__pb_writer_finish(&a), 0);
+    assert_int_equal(hvlog__pb_writer_finish(&b), 0);
     assert_true(small.calls > 10);
     assert_int_equal(big.calls, 1);
     assert_int_equal(small.len, big.len);
@@ -198,12 +198,12 @@ static void a_failing_sink_sticks_and_is_reported_once_finished(void **state)
 
     (void)state;
     memset(block, 'y', sizeof block);
-    assert_int_equal(pb_writer_init(&w, mem_write, &m, 64), 0);
+    assert_int_equal(hvlog__pb_writer_init(&w, mem_write, &m, 64), 0);
     for (int i = 0; i < 10; i++)
         pb_put_bytes_field(&w, 1, block, sizeof block);
     assert_int_equal(w.error, EIO);
     assert_int_equal(m.calls, 2); /* nothing more is offered once it failed */
-    assert_int_equal(pb_writer_finish(&w), EIO);
+    assert_int_equal(hvlog__pb_writer_finish(&w), EIO);
     assert_int_equal(m.calls, 2);
     assert_int_equal(m.len, 64);
 }

@@ -70,7 +70,7 @@ static void the_kth_overlay_mapping_fails_and_leaves_the_buffer_standby(void **s
     assert_int_equal(root_map(&r, LOCAL, 1), HV_STATUS_INSUFFICIENT_MEMORY);
     assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 1, &info), 0);
     assert_int_equal(info.state, HvEventLogBufferStateStandby);
-    assert_null(hvlog_sim_root_view(sim, sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE, 8));
+    assert_null(hvlog_sim_root_view(sim, hvlog__sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE, 8));
     assert_int_equal(r.gpa[LOCAL][1], 0);
     assert_int_equal(root_map(&r, LOCAL, 1), 0);
     assert_int_equal(root_map(&r, LOCAL, 2), 0);

@@ -94,33 +94,33 @@ static void pages_alloc_gives_contiguous_first_fit_runs(void **state)
     struct hvlog_pages a, b, c, d, e;
     (void)state;
 
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &a), 0);
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &b), 0);
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 4, &c), 0);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 3, &a), 0);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 2, &b), 0);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 4, &c), 0);
     /* One run each, back to back, host addresses contiguous. */
-    assert_int_equal(sim_pages_frame(sim, &b, 0), sim_pages_frame(sim, &a, 0) + 3);
-    assert_int_equal(sim_pages_frame(sim, &c, 0), sim_pages_frame(sim, &b, 0) + 2);
+    assert_int_equal(hvlog__sim_pages_frame(sim, &b, 0), hvlog__sim_pages_frame(sim, &a, 0) + 3);
+    assert_int_equal(hvlog__sim_pages_frame(sim, &c, 0), hvlog__sim_pages_frame(sim, &b, 0) + 2);
     assert_ptr_equal(b.hva, a.hva + 3 * HV_PAGE_SIZE);
-    assert_int_equal(sim_pages_frame(sim, &a, 0) * HV_PAGE_SIZE, deposit_gpa(0, 0));
+    assert_int_equal(hvlog__sim_pages_frame(sim, &a, 0) * HV_PAGE_SIZE, deposit_gpa(0, 0));
     /* Not zeroed: poisoned, the engine must zero what it uses. */
     assert_int_equal(a.hva[0], 0xA5);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 16 - 9);
 
     /* A hole of 2: a run of 3 goes past it, a run of 2 fills it. */
-    sim_pages_free(sim, &b);
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &d), 0);
-    assert_int_equal(sim_pages_frame(sim, &d, 0), sim_pages_frame(sim, &c, 0) + 4);
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 2, &e), 0);
-    assert_int_equal(sim_pages_frame(sim, &e, 0), sim_pages_frame(sim, &a, 0) + 3);
+    hvlog__sim_pages_free(sim, &b);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 3, &d), 0);
+    assert_int_equal(hvlog__sim_pages_frame(sim, &d, 0), hvlog__sim_pages_frame(sim, &c, 0) + 4);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 2, &e), 0);
+    assert_int_equal(hvlog__sim_pages_frame(sim, &e, 0), hvlog__sim_pages_frame(sim, &a, 0) + 3);
     /* 16 - 3 - 4 - 3 - 2 = 4 free, but no run of 5. */
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 5, &b), -1);
-    assert_int_equal(sim_pages_alloc(sim, 0, false, 0, &b), -1);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 5, &b), -1);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, false, 0, &b), -1);
 
-    sim_pages_free(sim, &a);
-    sim_pages_free(sim, &c);
-    sim_pages_free(sim, &d);
-    sim_pages_free(sim, &e);
+    hvlog__sim_pages_free(sim, &a);
+    hvlog__sim_pages_free(sim, &c);
+    hvlog__sim_pages_free(sim, &d);
+    hvlog__sim_pages_free(sim, &e);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 16);
     hvlog_sim_destroy(sim);
 }
@@ -131,22 +131,22 @@ static void strict_allocation_stays_in_its_domain_and_loose_falls_back(void **st
     struct hvlog_pages a, b;
     (void)state;
 
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 4, &a), 0);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 4, &a), 0);
     assert_int_equal(a.domain, 0);
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 1, &b), -1);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 1, &b), -1);
     /* Loose: the requested domain first, then any other. */
-    assert_int_equal(sim_pages_alloc(sim, 0, false, 2, &b), 0);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, false, 2, &b), 0);
     assert_int_equal(b.domain, 1);
-    assert_int_equal(sim_pages_frame(sim, &b, 0) * HV_PAGE_SIZE, deposit_gpa(1, 0));
+    assert_int_equal(hvlog__sim_pages_frame(sim, &b, 0) * HV_PAGE_SIZE, deposit_gpa(1, 0));
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
     assert_int_equal(hvlog_sim_pool_free(sim, 1), 2);
     /* An unknown domain: strict fails, loose takes any. */
-    sim_pages_free(sim, &b);
-    assert_int_equal(sim_pages_alloc(sim, 7, true, 1, &b), -1);
-    assert_int_equal(sim_pages_alloc(sim, 7, false, 1, &b), 0);
+    hvlog__sim_pages_free(sim, &b);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 7, true, 1, &b), -1);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 7, false, 1, &b), 0);
     assert_int_equal(b.domain, 1);
-    sim_pages_free(sim, &b);
-    sim_pages_free(sim, &a);
+    hvlog__sim_pages_free(sim, &b);
+    hvlog__sim_pages_free(sim, &a);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 4);
     assert_int_equal(hvlog_sim_pool_free(sim, 1), 4);
     hvlog_sim_destroy(sim);
@@ -193,13 +193,13 @@ static void withdraw_takes_only_free_pool_frames(void **state)
     struct hvlog_pages a;
     (void)state;
 
-    assert_int_equal(sim_pages_alloc(sim, 0, true, 3, &a), 0);
+    assert_int_equal(hvlog__sim_pages_alloc(sim, 0, true, 3, &a), 0);
     assert_int_equal(hvlog_sim_withdraw(sim, 0, 2), -1);
     assert_int_equal(hvlog_sim_withdraw(sim, 0, 1), 0);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 0);
     /* The engine's pages kept their content (only free frames are scrubbed). */
     assert_int_equal(a.hva[0], 0xA5);
-    sim_pages_free(sim, &a);
+    hvlog__sim_pages_free(sim, &a);
     assert_int_equal(hvlog_sim_pool_free(sim, 0), 3);
     hvlog_sim_destroy(sim);
 }
@@ -220,11 +220,11 @@ static void mapped_buffers_appear_read_only_and_vanish_when_unmapped(void **stat
     assert_int_equal(root_create(&r, LOCAL, 3, 0, 0), 0);
     assert_int_equal(hvlog_engine_buffer_info(hvlog_sim_engine(sim), LOCAL, 3, &info), 0);
     /* Standby: pool pages, invisible to the root. */
-    assert_null(hvlog_sim_root_view(sim, sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE, 8));
+    assert_null(hvlog_sim_root_view(sim, hvlog__sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE, 8));
 
     assert_int_equal(root_map(&r, LOCAL, 3), 0);
     /* DEC-MAPGPA: the GPA pages are the machine frames. */
-    assert_int_equal(r.gpa[LOCAL][3], sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE);
+    assert_int_equal(r.gpa[LOCAL][3], hvlog__sim_pages_frame(sim, &info.pages, 0) * HV_PAGE_SIZE);
     view = root_buffer(&r, LOCAL, 3);
     assert_non_null(view);
     assert_int_equal(hvlog_load_le32(view + 4), 3); /* BufferIndex */

@@ -95,7 +95,9 @@ struct hvlog__scope {
     uint64_t lost_too_large;
     uint64_t overwritten; /* entries of reused Complete buffers (Circular, the ring) */
     /* Second cache line, off the hot path. */
-    /* Calls lost to nesting on this LP (nested context; relaxed). */
+    /* Calls lost to nesting (nested contexts add to it atomically; read
+     * relaxed): a local scope's on its LP; a global type's real scope's on
+     * every LP (its placeholders' stay 0), so a take reads one counter. */
     uint64_t lost_nested __attribute__((aligned(HVLOG_CACHE_LINE)));
     /* The real scope: lost_nested already put into an EventsLost (owner). */
     uint64_t lost_nested_taken;
@@ -140,7 +142,8 @@ HVLOG_API enum hvlog_log_result hvlog__log_slow(struct hvlog_logger *logger, uin
                                                uint32_t payload_len);
 HVLOG_API void hvlog__log_complete_full(struct hvlog_logger *logger, uint32_t lp, uint32_t type);
 /* Internal, out of line: a call that interrupted another on its LP. */
-HVLOG_API enum hvlog_log_result hvlog__log_nested(struct hvlog__scope *s);
+HVLOG_API enum hvlog_log_result hvlog__log_nested(struct hvlog_logger *logger, uint32_t lp,
+                                                 uint32_t type);
 
 /* §4.5: header + data, rounded up to 8; computed in 64 bits so no length wraps. */
 static inline uint64_t hvlog_entry_size(uint32_t payload_len)
@@ -198,7 +201,7 @@ static inline enum hvlog_log_result hvlog_log(struct hvlog_logger *logger, uint3
      * from moving the scope's accesses across them, and an interrupt on
      * this LP sees the program order. */
     if (s->in_log)
-        return hvlog__log_nested(s);
+        return hvlog__log_nested(logger, lp, type);
     s->in_log = 1;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     size = hvlog_entry_size(payload_len);
