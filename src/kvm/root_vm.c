@@ -268,6 +268,8 @@ static int long_mode(int vcpu_fd)
 
 /* ---- the exits ---- */
 
+static void collect_results(struct hvlog_kvm_root *r);
+
 /* Every record the guest put in the ring, to the callback; then empty. */
 static int ring_consume(struct hvlog_kvm_root *r)
 {
@@ -372,6 +374,9 @@ static int root_exit(struct hvlog_kvm_root *r, bool *done, char *why, size_t why
                 return -1;
             }
             if (bell == ROOT_BELL_PREPARED) {
+                /* The reference times the guest read at Initialize are
+                 * there now: the caller of start reads them next. */
+                collect_results(r);
                 pthread_mutex_lock(&r->lock);
                 r->prepared = true;
                 pthread_cond_broadcast(&r->cond);

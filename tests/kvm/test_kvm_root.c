@@ -136,6 +136,10 @@ static void test_guest_root_conservation(void **state)
     rc = root_config(16, g);
     if (hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why) != 0)
         fail_msg("root: %s", why);
+    /* The reference time the guest read at Initialize (the trace's
+     * anchor) is known as soon as start returns. */
+    hvlog_kvm_root_result(root, LOCAL, &res);
+    assert_true(res.reference_time_known);
     kc.exits_per_vcpu = loops * LOOP;
     if (hvlog_kvm_create(sim, &kc, &kvm, why, sizeof why) != 0)
         fail_msg("child: %s", why);

@@ -273,7 +273,8 @@ HVLOG_API int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm
  * VM failed (the buffers handed over until then were given to @buffer).
  */
 HVLOG_API int hvlog_kvm_root_stop(struct hvlog_kvm_root *root, char *why, size_t why_size);
-/** Results for type @type (0 or 1) after stop; zeros for a bad type. */
+/** Results for type @type (0 or 1): the reference time from start on, the
+ * counts after stop; zeros for a bad type. */
 HVLOG_API void hvlog_kvm_root_result(const struct hvlog_kvm_root *root, uint32_t type,
                                      struct hvlog_kvm_root_result *out);
 /** Guest writes to read-only (mapped buffer) pages the VMM refused. */
