@@ -69,6 +69,9 @@
 /* After stop: the guest concludes within this, or the VMM gives up on it. */
 #define STOP_DEADLINE_NS (30ull * 1000000000ull)
 #define START_DEADLINE_S 30
+/* A halted guest root found nothing ready: resume it after this (no SINT0
+ * injection yet to wake it), as record's in-process loop naps. */
+#define ROOT_IDLE_NS 200000
 
 _Static_assert(HVLOG_KVM_ROOT_RAM_PAGES == ROOT_GUEST_RAM_PAGES, "kvm.h and guest_root_abi.h");
 _Static_assert(HVLOG_KVM_HYPERCALL_PORT == ROOT_PORT_HYPERCALL, "kvm.h and guest_root_abi.h");
@@ -411,7 +414,7 @@ static int root_exit(struct hvlog_kvm_root *r, bool *done, char *why, size_t why
             return 0;
         {
             /* Nothing was ready: the guest waits (SINT0 is not injected yet). */
-            struct timespec nap = {0, 200000};
+            struct timespec nap = {0, ROOT_IDLE_NS};
 
             nanosleep(&nap, NULL);
         }
@@ -443,6 +446,7 @@ static void collect_results(struct hvlog_kvm_root *r)
         res->longest_chain = (uint32_t)ctl_get(r, o + ROOT_CTL_R_LONGEST_CHAIN);
         res->release_failures = ctl_get(r, o + ROOT_CTL_R_RELEASE_FAILURES);
         res->bytes = ctl_get(r, o + ROOT_CTL_R_BYTES);
+        res->polls = ctl_get(r, ROOT_CTL_POLLS);
     }
     r->poke_unchanged = ctl_get(r, ROOT_CTL_POKE_SAME) != 0;
 }

@@ -175,8 +175,8 @@ static void test_guest_root_conservation(void **state)
     /* The guest's client counted what the VMM received, no more, no less. */
     hvlog_kvm_root_result(root, LOCAL, &res);
     if (getenv("HVLOG_TEST_VERBOSE"))
-        printf("guest root: %llu messages, %llu buffers, %llu entries, %llu lost, chain %u\n",
-               (unsigned long long)res.messages, (unsigned long long)res.buffers,
+        printf("guest root: %llu polls, %llu messages, %llu buffers, %llu entries, %llu lost, "
+               "chain %u\n", (unsigned long long)res.polls, (unsigned long long)res.messages, (unsigned long long)res.buffers,
                (unsigned long long)res.entries, (unsigned long long)res.events_lost,
                res.longest_chain);
     assert_int_equal(res.buffers, g->buffers);

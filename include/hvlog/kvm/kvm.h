@@ -33,11 +33,12 @@
  * the MSR index and value. Context is the LP's sequence number of logged
  * exits, so a reader sees a gap of exactly the events lost.
  *
- * Stage 1 (this layer today): the root partition is the simulated host's
- * (pool, overlays, SynIC), driven by the root client in the VMM process,
- * as `hvlog record` does with the simulator. The LPs are the vCPU threads.
- * A first step of stage 2 is below (hvlog_kvm_root_calls): hypercalls
- * issued by a real vCPU through a hypercall page the VMM writes.
+ * The LPs are the vCPU threads. The root partition's hypervisor side is
+ * the simulated host's (pool, overlays, SynIC); its driver side runs
+ * either in the caller's process (the client over hvlog_sim_root_ops), or
+ * as a real guest (stage 2, hvlog_kvm_root_* below: the guest root in a
+ * root VM whose memory is the root's GPA space). hvlog_kvm_root_calls is
+ * the transport alone: hypercalls from a real vCPU through the page.
  *
  * Layer: kvm uses sim, engine and abi. Built only where <linux/kvm.h> exists.
  */
@@ -195,8 +196,8 @@ struct hvlog_kvm_call {
  * Only the transport is real so far: a memory-convention call's GPAs name
  * the simulated root's RAM, not this VM's, so meaningful calls are the
  * fast ones (Finalize, Create, Delete, Unmap, Release, Flush, and
- * SetSources in the 2013 profile). Stage 2 proper makes the VM's memory
- * the root's.
+ * SetSources in the 2013 profile). hvlog_kvm_root_start runs a root VM
+ * whose memory is the root's.
  */
 HVLOG_API int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_call *calls,
                                    uint32_t count, char *why, size_t why_size);
@@ -256,6 +257,7 @@ struct hvlog_kvm_root_result {
     uint64_t reference_time_at_init;
     uint64_t messages, buffers, entries, events_lost, corrupt, release_failures, bytes;
     uint32_t longest_chain;
+    uint64_t polls; /* rounds of the guest's loop (the same for both types) */
 };
 
 /**
