@@ -212,7 +212,7 @@ static void guest_memory(struct hvlog_kvm_root *r)
     hvlog_store_le64(pt, (ROOT_PT_GPA + 0x1000u) | PTE_P | PTE_RW);
     for (uint64_t i = 0; i < 4; i++)
         hvlog_store_le64(pt + 0x1000u + 8 * i, (ROOT_PT_GPA + 0x2000u + 0x1000u * i) | PTE_P | PTE_RW);
-    for (uint64_t i = 0; i < 4 * 512; i++)
+    for (uint64_t i = 0; i < 4ull * 512u; i++)
         hvlog_store_le64(pt + 0x2000u + 8 * i, (i << 21) | PTE_P | PTE_RW | PTE_PS);
     memcpy(gpa_hva(r, ROOT_HCPAGE_GPA), hypercall_page, sizeof hypercall_page);
     memcpy(gpa_hva(r, ROOT_CODE_GPA), hvlog__kvm_guest_root_start, hvlog__kvm_guest_root_bytes);
