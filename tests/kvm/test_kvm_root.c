@@ -12,7 +12,9 @@
  *     guest's own counts agree with what reached the VMM;
  *   - a guest store to a mapped buffer is refused: the §5.5 intercept is
  *     counted and the byte reads back unchanged in the guest;
- *   - teardown leaves no VM fd and no thread behind.
+ *   - teardown leaves no VM fd and no thread behind;
+ *   - a guest whose Initialize fails is reported (step, status), and a sim
+ *     without room for the guest is refused, nothing left open.
  *
  * Without a usable /dev/kvm the program prints why and exits 77 (CTest
  * SKIP_RETURN_CODE). LABEL kvm; time budget: about 2 s, 120 s at most.
@@ -304,6 +306,36 @@ static void test_small_root_ram_refused(void **state)
     hvlog_sim_destroy(sim);
 }
 
+/* A group the hypervisor refuses (no buffers): the guest's Initialize
+ * fails, it says so on its control page and stops; start reports the step
+ * and the status in one line and leaves nothing open. */
+static void test_guest_failure_reported(void **state)
+{
+    struct hvlog_sim *sim = sim_up(1);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t kvm_before = 0, kvm_after = 0, fds_before, threads_before;
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(0, &g);
+    fds_before = count_dir("/proc/self/fd", &kvm_before);
+    threads_before = count_dir("/proc/self/task", NULL);
+    assert_int_equal(hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why), -1);
+    assert_null(root);
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("refused: %s\n", why);
+    if (!strstr(why, "failed in prepare (status 0x"))
+        fail_msg("reason: %s", why);
+    assert_null(strchr(why, '\n'));
+    assert_int_equal(count_dir("/proc/self/fd", &kvm_after), fds_before);
+    assert_int_equal(kvm_after, kvm_before);
+    assert_int_equal(count_dir("/proc/self/task", NULL), threads_before);
+    hvlog_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_guest_write_to_mapped_buffer_refused),
         cmocka_unit_test(test_guest_root_teardown_leaves_nothing),
         cmocka_unit_test(test_small_root_ram_refused),
+        cmocka_unit_test(test_guest_failure_reported),
     };
     char why[256];
 
