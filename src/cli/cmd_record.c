@@ -384,6 +384,10 @@ int cli_cmd_record(int argc, char **argv)
                                          : "--relayd does not stream a real root's recording yet");
         return CLI_EXIT_USAGE;
     }
+    if (from_kvm && live_opts.url) {
+        cli_error("record: --relayd does not stream a --from kvm recording yet (its root is a guest)");
+        return CLI_EXIT_USAGE;
+    }
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
@@ -460,7 +464,8 @@ int cli_cmd_record(int argc, char **argv)
             .buffers = (uint32_t)buffers, .pages = (uint32_t)pages,
             .threshold = (uint32_t)threshold, .basis = basis, .mode = mode,
             .global = global_pm != 0, .local_sources = source_mask(abi, sources),
-            .global_sources = source_mask(abi, UINT64_MAX), .anchor = true};
+            .global_sources = source_mask(abi, UINT64_MAX), .anchor = true,
+            .guest_root = from_kvm}; /* --from kvm: the root is a KVM guest (record_kvm_root.c) */
         char why[256];
 
         if (!sim_root_open(&rc, &root, why, sizeof why)) {
@@ -510,7 +515,7 @@ int cli_cmd_record(int argc, char **argv)
 
         if (type == HvEventLogTypeGlobalSystemEvents && !global_pm)
             continue;
-        known = hvlog_client_init_reference_time(client, type, &ref);
+        known = sim_root_init_reference_time(&root, type, &ref);
         g = &meta.groups[meta.group_count++];
         g->type = type;
         g->convention = abi == HVLOG_ABI_CURRENT ? HVLOG_ABI_CURRENT : HVLOG_ABI_2013;
@@ -552,11 +557,9 @@ int cli_cmd_record(int argc, char **argv)
     start = now_ns();
     /* The root's loop: take ready messages on every VP, keep the buffers. */
     while (record_lps_running(sim, kvm) && !interrupted && !rec.failed) {
-        uint32_t handled = 0;
         uint64_t t = now_ns();
+        uint32_t handled = sim_root_poll(&root, &sink, &rec);
 
-        for (uint32_t vp = 0; vp < lps; vp++)
-            handled += hvlog_client_poll(client, vp, &sink, &rec);
         record_live_tick(rec.live, client);
         record_snapshot_tick(rec.snap);
         if (!events_given && t - start >= duration_ms * 1000000ull)
@@ -574,9 +577,14 @@ int cli_cmd_record(int argc, char **argv)
         rec.failed = true; /* a vCPU failed: the buffers so far stay in the trace */
     /* §9 Conclude: disable, flush, drain into the trace, tear down. The
      * stop signals stay caught until the closing statistics are written. */
-    hvlog_client_conclude(client, HvEventLogTypeLocalDiagnostics, &sink, &rec);
-    if (global_pm)
-        hvlog_client_conclude(client, HvEventLogTypeGlobalSystemEvents, &sink, &rec);
+    {
+        char why[256];
+
+        if (!sim_root_conclude(&root, &sink, &rec, why, sizeof why) && !rec.failed) {
+            snprintf(rec.err.message, sizeof rec.err.message, "--from kvm: %s", why);
+            rec.failed = true;
+        }
+    }
     if (rec.failed) {
         /* The trace keeps every whole buffer written before the failure
          * (abort below leaves it, with no closing statistics). */
@@ -590,8 +598,8 @@ int cli_cmd_record(int argc, char **argv)
         /* Closing statistics: what the client saw, summed over the groups. */
         struct hvlog_client_stats cs[2];
 
-        hvlog_client_stats(client, HvEventLogTypeLocalDiagnostics, &cs[0]);
-        hvlog_client_stats(client, HvEventLogTypeGlobalSystemEvents, &cs[1]);
+        sim_root_stats(&root, HvEventLogTypeLocalDiagnostics, &cs[0]);
+        sim_root_stats(&root, HvEventLogTypeGlobalSystemEvents, &cs[1]);
         meta.stats.messages = cs[0].messages + cs[1].messages;
         meta.stats.buffers = cs[0].buffers + cs[1].buffers;
         meta.stats.longest_chain = cs[0].longest_chain > cs[1].longest_chain ? cs[0].longest_chain

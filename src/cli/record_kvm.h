@@ -2,8 +2,9 @@
 /*
  * `hvlog record --from kvm` (record_kvm.c): the LPs whose events are
  * recorded are the vCPUs of a real KVM child VM (hvlog/kvm/kvm.h) instead
- * of the simulator's LP threads. Stage 1: the root is still the simulated
- * host's root side, driven by the client in this process, as for --from sim.
+ * of the simulator's LP threads. The root is a real KVM guest too
+ * (record_kvm_root.h, started by sim_root_open with guest_root set): the
+ * guest root, built from the client, drains the buffers in its own VM.
  *
  * cmd_record.c calls the record_lps_* trio for both sources: with @kvm
  * NULL they are the simulator's hvlog_sim_start/_running/_stop.

@@ -10,8 +10,7 @@
  * how each input is laid out (the *_input builders below, one per layout
  * family), and which header convention ready buffers are read with.
  */
-#include <stdlib.h>
-#include <string.h>
+#include <string.h> /* memcpy and memset only: this file builds freestanding (client.h) */
 
 #include "hvlog/abi/calls.h"
 #include "hvlog/abi/catalog.h"
@@ -49,26 +48,41 @@ struct hvlog_client {
     enum hvlog_abi_profile convention; /* D9: how the hypervisor writes headers */
     struct client_group groups[TYPES];
     uint8_t *copy; /* one buffer's bytes, copied out of the view (2 MiB) */
+    void *(*mem_alloc)(void *ctx, size_t bytes);
+    void (*mem_free)(void *ctx, void *memory);
 };
 
-int hvlog_client_create(const struct hvlog_client_config *config, struct hvlog_client **out)
+static void *client_alloc(struct hvlog_client *c, size_t bytes)
+{
+    void *p = c->mem_alloc(c->ctx, bytes);
+
+    if (p)
+        memset(p, 0, bytes);
+    return p;
+}
+
+int hvlog_client_init(const struct hvlog_client_config *config, struct hvlog_client **out)
 {
     struct hvlog_client *c;
 
     if (!config || !out || !config->ops || !config->ops->hypercall || !config->ops->scratch_page ||
-        !config->ops->view || config->ops->vp_count == 0 ||
-        (config->abi != HVLOG_ABI_2013 && config->abi != HVLOG_ABI_CURRENT))
+        !config->ops->view || config->ops->vp_count == 0 || !config->mem_alloc ||
+        !config->mem_free || (config->abi != HVLOG_ABI_2013 && config->abi != HVLOG_ABI_CURRENT))
         return -1;
-    c = calloc(1, sizeof(*c));
+    c = config->mem_alloc(config->ctx, sizeof(*c));
     if (!c)
         return -1;
-    c->copy = malloc((size_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE);
-    if (!c->copy) {
-        free(c);
-        return -1;
-    }
+    memset(c, 0, sizeof(*c));
     c->ops = *config->ops;
     c->ctx = config->ctx;
+    c->mem_alloc = config->mem_alloc;
+    c->mem_free = config->mem_free;
+    /* Not zeroed: every byte read from it was copied in first. */
+    c->copy = c->mem_alloc(c->ctx, (size_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE);
+    if (!c->copy) {
+        config->mem_free(config->ctx, c);
+        return -1;
+    }
     c->deposit_retries = config->deposit_retries ? config->deposit_retries : 3;
     c->abi = config->abi;
     c->convention = config->abi;
@@ -81,11 +95,13 @@ void hvlog_client_destroy(struct hvlog_client *c)
     if (!c)
         return;
     for (uint32_t t = 0; t < TYPES; t++) {
-        for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++)
-            free(c->groups[t].buffers[i].gpa_pages);
+        for (uint32_t i = 0; i < HV_EVENTLOG_MAX_BUFFER_COUNT; i++) {
+            if (c->groups[t].buffers[i].gpa_pages)
+                c->mem_free(c->ctx, c->groups[t].buffers[i].gpa_pages);
+        }
     }
-    free(c->copy);
-    free(c);
+    c->mem_free(c->ctx, c->copy);
+    c->mem_free(c->ctx, c);
 }
 
 /* ---- issuing calls ---- */
@@ -194,7 +210,7 @@ static hv_status_t map_buffer(struct hvlog_client *c, struct client_group *g, ui
     st = call_with_deposit(c, g, HvCallHvMapEventLogBuffer, in, len, out, pages * 8u, 0, 0);
     if (st != HV_STATUS_SUCCESS)
         return st;
-    b->gpa_pages = malloc((size_t)pages * sizeof(uint64_t));
+    b->gpa_pages = client_alloc(c, (size_t)pages * sizeof(uint64_t));
     if (!b->gpa_pages) {
         type_index_call(c, 0, HvCallHvUnmapEventLogBuffer, g->params.type, index);
         return HV_STATUS_INSUFFICIENT_MEMORY;
@@ -246,7 +262,7 @@ hv_status_t hvlog_client_remove_buffer(struct hvlog_client *c, uint32_t type, ui
         st = type_index_call(c, 0, HvCallHvUnmapEventLogBuffer, type, index);
         if (st != HV_STATUS_SUCCESS)
             return st;
-        free(b->gpa_pages);
+        c->mem_free(c->ctx, b->gpa_pages);
         b->gpa_pages = NULL;
     }
     st = type_index_call(c, 0, HvCallHvDeleteEventLogBuffer, type, index);

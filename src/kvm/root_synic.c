@@ -63,9 +63,8 @@
 #include "hvlog/abi/synic.h"
 #include "kvm/kvm_internal.h"
 
-/* The two runs of SynIC MSRs of §8.5. */
-#define SYNIC_MSR_FIRST HV_X64_MSR_SCONTROL /* SCONTROL, SVERSION, SIEFP, SIMP, EOM */
-#define SYNIC_MSR_COUNT 32u                 /* up to SINT15 (0x4000009F) */
+/* The first Hyper-V synthetic MSR (HV_X64_MSR_GUEST_OS_ID). */
+#define HV_X64_MSR_GUEST_OS_ID_BASE 0x40000000u
 
 static bool synic_msr(uint32_t index)
 {
@@ -75,9 +74,12 @@ static bool synic_msr(uint32_t index)
 
 int hvlog__kvm_root_msr_filter(int vm_fd)
 {
-    /* 0x40000085..8F exit too: the SynIC does not define them, and the
-     * caller's handler answers #GP. */
-    return hvlog__kvm_msr_filter_deny(vm_fd, SYNIC_MSR_FIRST, SYNIC_MSR_COUNT);
+    /* Every Hyper-V synthetic MSR (0x40000000..FF) exits, not only the
+     * SynIC's: KVM emulates none of them here (KVM_CAP_HYPERV is 0), so
+     * one that did not exit would be KVM's #GP, while the caller answers
+     * some itself (the guest root's reference counter, 0x40000020) and
+     * gives #GP for the rest. hvlog__kvm_root_msr_exit takes the SynIC's. */
+    return hvlog__kvm_msr_filter_deny(vm_fd, HV_X64_MSR_GUEST_OS_ID_BASE, 256u);
 }
 
 bool hvlog__kvm_root_msr_exit(struct hvlog_sim *sim, uint32_t vp, struct kvm_run *run)

@@ -679,3 +679,34 @@ const uint8_t *hvlog_sim_root_view(struct hvlog_sim *sim, uint64_t gpa, uint32_t
     pthread_mutex_unlock(&m->lock);
     return p;
 }
+
+/* ---- the root's GPA space for a VMM (sim.h) ---- */
+
+uint8_t *hvlog_sim_root_memory(struct hvlog_sim *sim, uint64_t *bytes, uint64_t *fixed_bytes)
+{
+    if (bytes)
+        *bytes = sim->memory.root_frames * SIM_PAGE;
+    if (fixed_bytes)
+        *fixed_bytes = (uint64_t)sim->memory.fixed_frames * SIM_PAGE;
+    return sim->memory.rw;
+}
+
+uint64_t hvlog_sim_root_access_run(struct hvlog_sim *sim, uint64_t gpa,
+                                   enum hvlog_sim_root_access *access)
+{
+    struct sim_memory *m = &sim->memory;
+    uint64_t f = gpa / SIM_PAGE, end;
+    enum frame_access a;
+
+    if (f >= m->root_frames)
+        return 0;
+    pthread_mutex_lock(&m->lock);
+    a = root_access(m, f);
+    for (end = f + 1; end < m->root_frames && root_access(m, end) == a; end++)
+        ;
+    pthread_mutex_unlock(&m->lock);
+    *access = a == ACCESS_RW     ? HVLOG_SIM_ROOT_RW
+              : a == ACCESS_READ ? HVLOG_SIM_ROOT_READ
+                                 : HVLOG_SIM_ROOT_NONE;
+    return end * SIM_PAGE - gpa;
+}

@@ -1,5 +1,5 @@
 #!/bin/sh
-# record_kvm.sh HVLOG WORKDIR: `hvlog record --from kvm` writes an ordinary
+# record_kvm.sh HVLOG WORKDIR: `hvlog record --from kvm` (root: the guest root in a KVM VM) writes an ordinary
 # trace of real VM exits that decode, stats and export read unchanged, with
 # per-LP conservation; exit 77 (SKIP) with the reason where KVM is unusable.
 # LABEL kvm; time budget: about 3 s, 120 s at most.
@@ -51,6 +51,15 @@ grep -q 'HV_TR_IM_MSR_READ: .*msr_index = 0x40000020' "$work/decode.txt" || fail
 "$hvlog" export "$work/t" --format ctf -o "$work/ctf" >/dev/null || fail "CTF export failed"
 "$hvlog" export "$work/t" --format perfetto-json -o "$work/p.json" >/dev/null || fail "Perfetto export failed"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/p.json" || fail "Perfetto JSON does not parse"
+
+# The root of a --from kvm recording is a guest (record_kvm_root.c): not
+# streamed to relayd yet, said in one line, nothing written.
+if "$hvlog" record --from kvm --relayd net://127.0.0.1 -o "$work/r" 2> "$work/err2"; then
+    fail "--relayd with --from kvm accepted"
+fi
+[ "$(wc -l < "$work/err2")" -eq 1 ] && grep -q "its root is a guest" "$work/err2" ||
+    fail "--relayd with --from kvm: $(cat "$work/err2")"
+[ ! -e "$work/r" ] || fail "--relayd with --from kvm left a trace"
 
 # --from takes sim or kvm only: a usage error.
 if "$hvlog" record --from nosuch -o "$work/u" 2>/dev/null; then fail "--from nosuch accepted"; fi

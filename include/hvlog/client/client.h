@@ -58,10 +58,30 @@ struct hvlog_client_config {
     /* On INSUFFICIENT_MEMORY: deposit what the call needs and retry, at
      * most this many times per call (default 3 when 0). */
     uint32_t deposit_retries;
+    /* Where the client's memory comes from (its state, one 2 MiB copy
+     * buffer, and one page list per mapped buffer), called with @ctx from
+     * create/init, add_buffer/prepare (may sleep) and given back from
+     * remove_buffer/conclude/destroy. hvlog_client_create: both NULL =
+     * calloc/free. hvlog_client_init: both required. */
+    void *(*mem_alloc)(void *ctx, size_t bytes);
+    void (*mem_free)(void *ctx, void *memory);
 };
 
+/**
+ * hvlog_client_create - a client over @config->ops (hosted: with no
+ * mem_alloc/mem_free it takes memory from calloc/free). Returns 0, or -1
+ * for a bad config or no memory.
+ */
 HVLOG_API int hvlog_client_create(const struct hvlog_client_config *config,
                                   struct hvlog_client **out);
+/**
+ * hvlog_client_init - the same with the memory hooks required: the entry
+ * a freestanding root (no libc: the KVM host's guest root) calls. The
+ * client code it links needs nothing but memcpy/memset/memmove/memcmp
+ * (tests/client/check-client-freestanding.sh).
+ */
+HVLOG_API int hvlog_client_init(const struct hvlog_client_config *config,
+                                struct hvlog_client **out);
 HVLOG_API void hvlog_client_destroy(struct hvlog_client *client);
 
 /* A group as the root wants it (§9 Prepare). */

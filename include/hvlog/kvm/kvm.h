@@ -33,11 +33,12 @@
  * the MSR index and value. Context is the LP's sequence number of logged
  * exits, so a reader sees a gap of exactly the events lost.
  *
- * Stage 1 (this layer today): the root partition is the simulated host's
- * (pool, overlays, SynIC), driven by the root client in the VMM process,
- * as `hvlog record` does with the simulator. The LPs are the vCPU threads.
- * A first step of stage 2 is below (hvlog_kvm_root_calls): hypercalls
- * issued by a real vCPU through a hypercall page the VMM writes.
+ * The LPs are the vCPU threads. The root partition's hypervisor side is
+ * the simulated host's (pool, overlays, SynIC); its driver side runs
+ * either in the caller's process (the client over hvlog_sim_root_ops), or
+ * as a real guest (stage 2, hvlog_kvm_root_* below: the guest root in a
+ * root VM whose memory is the root's GPA space). hvlog_kvm_root_calls is
+ * the transport alone: hypercalls from a real vCPU through the page.
  *
  * Layer: kvm uses sim, engine and abi. Built only where <linux/kvm.h> exists.
  */
@@ -48,6 +49,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hvlog/abi/profile.h"
 #include "hvlog/sim/sim.h"
 #include "hvlog/visibility.h"
 
@@ -194,11 +196,96 @@ struct hvlog_kvm_call {
  * Only the transport is real so far: a memory-convention call's GPAs name
  * the simulated root's RAM, not this VM's, so meaningful calls are the
  * fast ones (Finalize, Create, Delete, Unmap, Release, Flush, and
- * SetSources in the 2013 profile). Stage 2 proper makes the VM's memory
- * the root's.
+ * SetSources in the 2013 profile). hvlog_kvm_root_start runs a root VM
+ * whose memory is the root's.
  */
 HVLOG_API int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_call *calls,
                                    uint32_t count, char *why, size_t why_size);
+
+
+/* ---- stage 2: the root is a real guest (src/kvm/root_vm.c) ---- */
+
+/*
+ * The root VM: one vCPU, VP 0 of the root partition, running the guest root
+ * (src/guest/root.c), a freestanding program built from hvlog's own root
+ * client. Its memory is the simulated machine's root GPA space itself
+ * (hvlog_sim_root_memory): root RAM as ordinary memory slots, each mapped
+ * buffer's pages as KVM_MEM_READONLY slots (a guest store exits and is
+ * refused as the §5.5 intercept: hvlog_sim_gpa_write counts it), pool
+ * pages not at all. The guest issues the nine calls through the hypercall
+ * page (HVLOG_KVM_HYPERCALL_PORT), with memory-form input and output in its
+ * own pages; it enables its SynIC and writes EOM through filtered MSRs that
+ * the VMM forwards to the simulated SynIC; it polls the SIM slot (no
+ * SINT0 injection yet). It hands the bytes of each released buffer to the
+ * VMM through a ring in its RAM and a doorbell port; the VMM passes them to
+ * @buffer, on the root VM's thread.
+ *
+ * The sim: created with root_ram_pages >= HVLOG_KVM_ROOT_RAM_PAGES, no
+ * SynIC enabled by anyone else, no client of its own. The children's LPs
+ * (hvlog_kvm_create) or the sim's threads produce the events.
+ */
+#define HVLOG_KVM_ROOT_RAM_PAGES 6656u /* 26 MiB: guest_root_abi.h ROOT_GUEST_RAM_PAGES */
+#define HVLOG_KVM_DOORBELL_PORT 0x6Cu
+
+struct hvlog_kvm_root;
+
+/* One group as the guest root prepares it (§9; hvlog_group_params). */
+struct hvlog_kvm_root_group {
+    bool enabled;
+    uint32_t buffers, pages, threshold, time_basis, mode;
+    uint64_t system_time;
+    uint64_t sources; /* the mask SetSources sends */
+};
+
+struct hvlog_kvm_root_config {
+    enum hvlog_abi_profile abi;
+    struct hvlog_kvm_root_group groups[2]; /* by type: [0] GlobalSystemEvents, [1] LocalDiagnostics */
+    /* A released buffer's bytes as the guest handed them over, on the
+     * root VM's thread. Not checked by anyone yet: the guest is not trusted. */
+    void (*buffer)(void *arg, uint32_t type, uint32_t index, const uint8_t *bytes, size_t len);
+    void *arg;
+    /* A test of §5.5: right after SetSources the guest stores one byte into
+     * the header page of LocalDiagnostics buffer 0 (a read-only slot) and
+     * reads it back (hvlog_kvm_root_poke_unchanged). */
+    bool poke_mapped_buffer;
+};
+
+/* What the guest root's client reported for one type, at the end (and its
+ * reference time right after prepare). */
+struct hvlog_kvm_root_result {
+    bool reference_time_known;
+    uint64_t reference_time_at_init;
+    uint64_t messages, buffers, entries, events_lost, corrupt, release_failures, bytes;
+    uint32_t longest_chain;
+    uint64_t polls; /* rounds of the guest's loop (the same for both types) */
+};
+
+/**
+ * hvlog_kvm_root_start - build the root VM over @sim and run it on a
+ * thread of its own until the guest has prepared every enabled group and
+ * turned its sources on. Returns 0, or -1 with the reason in @why (the
+ * guest's failing step and status, or KVM's), nothing left open.
+ */
+HVLOG_API int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_config *config,
+                                   struct hvlog_kvm_root **out, char *why, size_t why_size);
+/**
+ * hvlog_kvm_root_stop - tell the guest to conclude (§9: disable, flush,
+ * drain, unmap, delete, finalize), wait for it, join the thread, and close
+ * the VM. Returns 0, or -1 with the reason in @why when the guest or the
+ * VM failed (the buffers handed over until then were given to @buffer).
+ */
+HVLOG_API int hvlog_kvm_root_stop(struct hvlog_kvm_root *root, char *why, size_t why_size);
+/** Results for type @type (0 or 1): the reference time from start on, the
+ * counts after stop; zeros for a bad type. */
+HVLOG_API void hvlog_kvm_root_result(const struct hvlog_kvm_root *root, uint32_t type,
+                                     struct hvlog_kvm_root_result *out);
+/** Guest writes to read-only (mapped buffer) pages the VMM refused. */
+HVLOG_API uint64_t hvlog_kvm_root_refused_writes(const struct hvlog_kvm_root *root);
+/** With config.poke_mapped_buffer: the guest read the byte it stored into
+ * a mapped buffer back unchanged (its store was refused). After stop. */
+HVLOG_API bool hvlog_kvm_root_poke_unchanged(const struct hvlog_kvm_root *root);
+/** Free what stop left (NULL: nothing); stops first if still running. */
+HVLOG_API void hvlog_kvm_root_destroy(struct hvlog_kvm_root *root);
 
 HVLOG_END_DECLS
 

@@ -407,6 +407,36 @@ HVLOG_API void hvlog_sim_root_ops(struct hvlog_sim *sim, struct hvlog_root_ops *
 /** Memory intercepts raised so far (Q-GPA), for tests. */
 HVLOG_API uint64_t hvlog_sim_intercepts(struct hvlog_sim *sim);
 
+/* ---- the root's GPA space, for a VMM whose root is a real guest ---- */
+
+/*
+ * A VMM that runs the root partition as a real VM (src/kvm/root_vm.c) maps
+ * the root's GPA space into it from the machine's one mapping: GPA g of the
+ * root is byte g of hvlog_sim_root_memory() (DEC-MAPGPA, GPA = SPA), and
+ * each page is given to the guest as hvlog_sim_root_access_run() says:
+ * RW (root RAM) as ordinary memory, READ (an overlay: a mapped buffer) as
+ * read-only memory, whose writes the VMM reports with hvlog_sim_gpa_write
+ * (the §5.5 intercept), NONE (pool pages) not at all. Overlays change at
+ * Map and Unmap (and at Finalize, which unmaps), so the VMM asks again
+ * after each hypercall.
+ */
+enum hvlog_sim_root_access {
+    HVLOG_SIM_ROOT_NONE = 0,
+    HVLOG_SIM_ROOT_READ = 1,
+    HVLOG_SIM_ROOT_RW = 2,
+};
+/** The machine's writable mapping (the root's GPA g at + g), the size of
+ * the root's GPA space in bytes (*@bytes) and of domain 0's fixed RAM, from
+ * GPA 0 (*@fixed_bytes: never deposited, so a guest's own pages may live
+ * there). Either may be NULL. Valid while @sim lives. */
+HVLOG_API uint8_t *hvlog_sim_root_memory(struct hvlog_sim *sim, uint64_t *bytes,
+                                         uint64_t *fixed_bytes);
+/** The root's access to the page at @gpa in *@access, and how many bytes
+ * from @gpa (page-aligned) have that same access: a snapshot. 0 when @gpa
+ * is outside the root's GPA space. Any thread. */
+HVLOG_API uint64_t hvlog_sim_root_access_run(struct hvlog_sim *sim, uint64_t gpa,
+                                             enum hvlog_sim_root_access *access);
+
 HVLOG_END_DECLS
 
 #endif /* HVLOG_SIM_SIM_H */

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The root is a real guest (hvlog/kvm/kvm.h hvlog_kvm_root_*; issue 15
+ * items 2-3): the guest root program, built freestanding from hvlog's own
+ * client, prepares the group through the hypercall page, drains the ready
+ * lists it finds in its SIM page, and hands every released buffer to the
+ * VMM through its ring and doorbell, while a child VM's vCPUs (the LPs)
+ * log their exits.
+ *
+ *   - conservation per LP: entries the VMM received + EventsLost (+ what
+ *     the engine still holds for the next buffer) == exits logged, and the
+ *     guest's own counts agree with what reached the VMM;
+ *   - a guest store to a mapped buffer is refused: the §5.5 intercept is
+ *     counted and the byte reads back unchanged in the guest;
+ *   - teardown leaves no VM fd and no thread behind;
+ *   - a guest whose Initialize fails is reported (step, status), and a sim
+ *     without room for the guest is refused, nothing left open.
+ *
+ * Without a usable /dev/kvm the program prints why and exits 77 (CTest
+ * SKIP_RETURN_CODE). LABEL kvm; time budget: about 2 s, 120 s at most.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hvlog/abi/catalog.h"
+#include "hvlog/hvlog.h"
+#include "hvlog/kvm/kvm.h"
+#include "hvlog/sim/sim.h"
+#include "hvlog/trace/walk.h"
+
+#define LOCAL HvEventLogTypeLocalDiagnostics
+#define MAX_LPS 4
+#define LOOP 16u /* the default mix's operations per guest loop */
+
+struct got {
+    uint64_t buffers, bytes, bad_buffers, not_exits;
+    uint64_t entries[MAX_LPS];
+    uint64_t events_lost[MAX_LPS];
+};
+
+static bool is_exit(void *arg, const struct hvlog_entry *e)
+{
+    struct got *g = arg;
+
+    switch (e->entry_type) {
+    case HV_TR_IM_IO_PORT_WRITE:
+    case HV_TR_IM_IO_PORT_READ:
+    case HV_TR_IM_MEMORY_INTERCEPT:
+    case HV_TR_IM_MSR_READ:
+    case HV_TR_IM_MSR_WRITE:
+    case HV_TR_IM_HLT:
+        break;
+    default:
+        g->not_exits++;
+    }
+    return true;
+}
+
+/* The VMM's side of the ring: each buffer the guest released, checked
+ * again here (the guest is not trusted), counted per LP. */
+static void on_buffer(void *arg, uint32_t type, uint32_t index, const uint8_t *bytes, size_t len)
+{
+    struct got *g = arg;
+    struct hvlog_walk_expect expect = {type, index, UINT32_MAX, (uint32_t)len};
+    struct hvlog_buffer_summary s;
+
+    g->buffers++;
+    g->bytes += len;
+    if (hvlog_buffer_walk(bytes, len, HVLOG_ABI_2013, &expect, &s, is_exit, g) != HVLOG_WALK_OK ||
+        s.logical_processor >= MAX_LPS) {
+        g->bad_buffers++;
+        return;
+    }
+    g->entries[s.logical_processor] += s.entries;
+    g->events_lost[s.logical_processor] += s.events_lost;
+}
+
+static struct hvlog_sim *sim_up(uint32_t lps)
+{
+    struct hvlog_sim_config cfg = hvlog_sim_config_default();
+    struct hvlog_sim *sim;
+
+    cfg.lps = lps;
+    cfg.children = 1;
+    cfg.pool_pages = 512;
+    cfg.root_ram_pages = HVLOG_KVM_ROOT_RAM_PAGES;
+    assert_int_equal(hvlog_sim_create(&cfg, &sim), 0);
+    return sim;
+}
+
+static struct hvlog_kvm_root_config root_config(uint32_t buffers, struct got *g)
+{
+    struct hvlog_kvm_root_config rc;
+
+    memset(&rc, 0, sizeof rc);
+    rc.abi = HVLOG_ABI_2013;
+    rc.groups[LOCAL] = (struct hvlog_kvm_root_group){
+        .enabled = true, .buffers = buffers, .pages = 1, .threshold = 1,
+        .time_basis = HvEventLogEntryTimeReference, .mode = HvEventLogModeRegular,
+        .system_time = 0, .sources = ~0ull};
+    rc.buffer = on_buffer;
+    rc.arg = g;
+    return rc;
+}
+
+static void nap_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* The LPs run @loops guest loops each while the guest root drains. */
+static void test_guest_root_conservation(void **state)
+{
+    const uint32_t lps = 2;
+    const uint64_t loops = 200;
+    struct hvlog_sim *sim = sim_up(lps);
+    struct got *g = calloc(1, sizeof *g);
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_config kc = hvlog_kvm_config_default(lps);
+    struct hvlog_kvm_root *root = NULL;
+    struct hvlog_kvm *kvm = NULL;
+    struct hvlog_kvm_root_result res;
+    uint64_t entries = 0, lost = 0;
+    char why[256] = "";
+
+    (void)state;
+    assert_non_null(g);
+    rc = root_config(16, g);
+    if (hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    /* The reference time the guest read at Initialize (the trace's
+     * anchor) is known as soon as start returns. */
+    hvlog_kvm_root_result(root, LOCAL, &res);
+    assert_true(res.reference_time_known);
+    kc.exits_per_vcpu = loops * LOOP;
+    if (hvlog_kvm_create(sim, &kc, &kvm, why, sizeof why) != 0)
+        fail_msg("child: %s", why);
+    assert_int_equal(hvlog_kvm_start(kvm), 0);
+    while (hvlog_kvm_running(kvm))
+        nap_ms(1);
+    hvlog_kvm_stop(kvm);
+    if (hvlog_kvm_error(kvm))
+        fail_msg("child: %s", hvlog_kvm_error(kvm));
+    if (hvlog_kvm_root_stop(root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    assert_int_equal(g->bad_buffers, 0);
+    assert_int_equal(g->not_exits, 0);
+    assert_true(g->buffers > 0);
+    for (uint32_t lp = 0; lp < lps; lp++) {
+        struct hvlog_kvm_counts c;
+        struct hvlog_scope_stats st;
+
+        hvlog_kvm_counts(kvm, lp, &c);
+        assert_int_equal(hvlog_engine_scope_stats(hvlog_sim_engine(sim), LOCAL, lp, &st), 0);
+        assert_int_equal(c.exits_total, loops * LOOP);
+        assert_int_equal(c.logged, c.exits_total);
+        /* §7.4: read + EventsLost (+ losses the engine holds for the
+         * next buffer, which never came) == logged. */
+        if (g->entries[lp] + g->events_lost[lp] + st.lost_pending != c.logged)
+            fail_msg("LP %u: %llu read + %llu lost + %u pending != %llu logged", lp,
+                     (unsigned long long)g->entries[lp], (unsigned long long)g->events_lost[lp],
+                     st.lost_pending, (unsigned long long)c.logged);
+        assert_int_equal(g->events_lost[lp] + st.lost_pending, c.lost);
+        entries += g->entries[lp];
+        lost += g->events_lost[lp];
+    }
+    /* The guest's client counted what the VMM received, no more, no less. */
+    hvlog_kvm_root_result(root, LOCAL, &res);
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("guest root: %llu polls, %llu messages, %llu buffers, %llu entries, %llu lost, "
+               "chain %u\n", (unsigned long long)res.polls, (unsigned long long)res.messages, (unsigned long long)res.buffers,
+               (unsigned long long)res.entries, (unsigned long long)res.events_lost,
+               res.longest_chain);
+    assert_int_equal(res.buffers, g->buffers);
+    assert_int_equal(res.bytes, g->bytes);
+    assert_int_equal(res.entries, entries);
+    assert_int_equal(res.events_lost, lost);
+    assert_int_equal(res.corrupt, 0);
+    assert_int_equal(res.release_failures, 0);
+    assert_true(res.messages > 0); /* read from the SIM page it enabled */
+    assert_true(res.reference_time_known);
+    assert_int_equal(hvlog_kvm_root_refused_writes(root), 0);
+    hvlog_kvm_root_destroy(root);
+    hvlog_kvm_destroy(kvm);
+    hvlog_sim_destroy(sim);
+    free(g);
+}
+
+/* §5.5: the guest stores into a mapped buffer; the store exits (read-only
+ * slot), the VMM refuses it and the sim counts the intercept. */
+static void test_guest_write_to_mapped_buffer_refused(void **state)
+{
+    struct hvlog_sim *sim = sim_up(1);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint64_t intercepts_before = hvlog_sim_intercepts(sim);
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(4, &g);
+    rc.poke_mapped_buffer = true;
+    if (hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    if (hvlog_kvm_root_stop(root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    assert_int_equal(hvlog_kvm_root_refused_writes(root), 1);
+    assert_int_equal(hvlog_sim_intercepts(sim), intercepts_before + 1);
+    assert_true(hvlog_kvm_root_poke_unchanged(root));
+    hvlog_kvm_root_destroy(root);
+    hvlog_sim_destroy(sim);
+}
+
+/* ---- teardown ---- */
+
+static uint32_t count_dir(const char *path, uint32_t *kvm_fds)
+{
+    DIR *d = opendir(path);
+    struct dirent *de;
+    uint32_t n = 0;
+
+    assert_non_null(d);
+    while ((de = readdir(d)) != NULL) {
+        char link[300], target[256];
+        ssize_t len;
+
+        if (de->d_name[0] == '.')
+            continue;
+        n++;
+        if (!kvm_fds)
+            continue;
+        snprintf(link, sizeof link, "%s/%s", path, de->d_name);
+        len = readlink(link, target, sizeof target - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (strstr(target, "kvm"))
+            (*kvm_fds)++;
+    }
+    closedir(d);
+    return n;
+}
+
+static void test_guest_root_teardown_leaves_nothing(void **state)
+{
+    struct hvlog_sim *sim = sim_up(2);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t kvm_before = 0, kvm_during = 0, kvm_after = 0;
+    uint32_t fds_before, threads_before;
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(4, &g);
+    fds_before = count_dir("/proc/self/fd", &kvm_before);
+    threads_before = count_dir("/proc/self/task", NULL);
+    if (hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    nap_ms(20);
+    /* Really there while it runs: /dev/kvm, the VM, its vCPU; its thread. */
+    count_dir("/proc/self/fd", &kvm_during);
+    assert_true(kvm_during >= kvm_before + 3);
+    assert_true(count_dir("/proc/self/task", NULL) >= threads_before + 1);
+    if (hvlog_kvm_root_stop(root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    hvlog_kvm_root_destroy(root);
+    assert_int_equal(count_dir("/proc/self/fd", &kvm_after), fds_before);
+    assert_int_equal(kvm_after, kvm_before);
+    assert_int_equal(count_dir("/proc/self/task", NULL), threads_before);
+    hvlog_sim_destroy(sim);
+}
+
+/* A sim whose fixed RAM cannot hold the guest is refused, nothing left open. */
+static void test_small_root_ram_refused(void **state)
+{
+    struct hvlog_sim_config cfg = hvlog_sim_config_default();
+    struct hvlog_sim *sim;
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t fds_before;
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(hvlog_sim_create(&cfg, &sim), 0);
+    fds_before = count_dir("/proc/self/fd", NULL);
+    rc = root_config(4, &g);
+    assert_int_equal(hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why), -1);
+    assert_null(root);
+    assert_non_null(strstr(why, "fixed RAM"));
+    assert_int_equal(count_dir("/proc/self/fd", NULL), fds_before);
+    hvlog_sim_destroy(sim);
+}
+
+/* A group the hypervisor refuses (no buffers): the guest's Initialize
+ * fails, it says so on its control page and stops; start reports the step
+ * and the status in one line and leaves nothing open. */
+static void test_guest_failure_reported(void **state)
+{
+    struct hvlog_sim *sim = sim_up(1);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t kvm_before = 0, kvm_after = 0, fds_before, threads_before;
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(0, &g);
+    fds_before = count_dir("/proc/self/fd", &kvm_before);
+    threads_before = count_dir("/proc/self/task", NULL);
+    assert_int_equal(hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why), -1);
+    assert_null(root);
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("refused: %s\n", why);
+    if (!strstr(why, "failed in prepare (status 0x"))
+        fail_msg("reason: %s", why);
+    assert_null(strchr(why, '\n'));
+    assert_int_equal(count_dir("/proc/self/fd", &kvm_after), fds_before);
+    assert_int_equal(kvm_after, kvm_before);
+    assert_int_equal(count_dir("/proc/self/task", NULL), threads_before);
+    hvlog_sim_destroy(sim);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_guest_root_conservation),
+        cmocka_unit_test(test_guest_write_to_mapped_buffer_refused),
+        cmocka_unit_test(test_guest_root_teardown_leaves_nothing),
+        cmocka_unit_test(test_small_root_ram_refused),
+        cmocka_unit_test(test_guest_failure_reported),
+    };
+    char why[256];
+
+    if (hvlog_kvm_probe(why, sizeof why) != 0) {
+        printf("SKIP: the KVM host cannot run here: %s\n", why);
+        return 77;
+    }
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
