@@ -49,18 +49,25 @@ typedef enum hvlog_export_status (*export_fn)(const struct hvlog_trace_reader *r
                                               const struct hvlog_export_options *options,
                                               struct hvlog_export_summary *summary,
                                               struct hvlog_export_error *err);
+typedef enum hvlog_export_status (*export_hosts_fn)(const struct hvlog_export_host *hosts,
+                                                    uint32_t count, const char *out,
+                                                    const struct hvlog_export_options *options,
+                                                    struct hvlog_export_summary *summary,
+                                                    struct hvlog_export_error *err);
 static const struct export_format {
     const char *name;
     export_fn run;
+    export_hosts_fn run_hosts; /* several traces in one file; NULL: one CTF trace per host */
     const char *streams; /* what summary.streams counts */
     bool binary;         /* refuses an output named *.json */
 } formats[] = {
-    {"ctf", hvlog_export_ctf, "streams", false},
+    {"ctf", hvlog_export_ctf, NULL, "streams", false},
     /* "perfetto" is Perfetto's own protobuf format (issue 18): the JSON is
      * four times the buffers and the UI fails on it past about 1 GB. */
-    {"perfetto", hvlog_export_perfetto_proto, "tracks", true},
-    {"perfetto-proto", hvlog_export_perfetto_proto, "tracks", true},
-    {"perfetto-json", hvlog_export_perfetto, "tracks", false},
+    {"perfetto", hvlog_export_perfetto_proto, hvlog_export_perfetto_proto_hosts, "tracks", true},
+    {"perfetto-proto", hvlog_export_perfetto_proto, hvlog_export_perfetto_proto_hosts, "tracks",
+     true},
+    {"perfetto-json", hvlog_export_perfetto, hvlog_export_perfetto_hosts, "tracks", false},
 };
 #define FORMAT_COUNT (sizeof formats / sizeof formats[0])
 
@@ -103,8 +110,9 @@ static void remove_tree(const char *dir, int depth)
 }
 
 /*
- * Several traces (issue 17): one CTF trace per host, each in its own
- * directory OUT/HOST, which babeltrace2 reads as one trace collection and
+ * Several traces (issue 17). Perfetto: one file, every host on the Unix
+ * clock (the library refuses a group without a wall-clock anchor). CTF:
+ * one CTF trace per host, each in its own directory OUT/HOST, which babeltrace2 reads as one trace collection and
  * merges by time. Every group must be on the Unix clock (the CTF clocks are
  * then absolute, which is what lets babeltrace2 merge traces of different
  * hosts). All or nothing: written into a hidden directory beside OUT and
@@ -118,10 +126,19 @@ static int export_hosts(const struct export_format *fmt, const struct cli_hosts 
     const char *slash = strrchr(out, '/');
     struct stat st;
 
-    if (fmt->run != hvlog_export_ctf) {
-        cli_error("export: several traces are exported only with --format ctf (one CTF trace per "
-                  "host, which babeltrace2 merges)");
-        return CLI_EXIT_USAGE;
+    if (fmt->run_hosts) { /* Perfetto: one file, a track (JSON: processes) per host */
+        struct hvlog_export_host in[CLI_HOSTS_MAX];
+        struct hvlog_export_error err = {0};
+
+        for (uint32_t h = 0; h < hosts->count; h++) {
+            in[h] = (struct hvlog_export_host){hosts->reader[h], hosts->name[h], hosts->offset_ns[h]};
+            cli_note_torn("export", hosts->reader[h]);
+        }
+        if (fmt->run_hosts(in, hosts->count, out, options, total, &err) != HVLOG_EXPORT_OK) {
+            cli_error("export: %s", err.message);
+            return CLI_EXIT_FAILURE;
+        }
+        return CLI_EXIT_OK;
     }
     if (options->force || lstat(out, &st) == 0) {
         cli_error("export: %s: %s", out,
@@ -283,7 +300,7 @@ int cli_cmd_export(int argc, char **argv)
         cli_note_torn("export", hosts.reader[0]);
         options.clock_offset_ns = hosts.offset_ns[0];
         if (options.clock_offset_ns && fmt->run != hvlog_export_ctf) {
-            cli_error("export: --clock-offset applies to --format ctf only");
+            cli_error("export: --clock-offset with one trace applies to --format ctf only");
             cli_hosts_close(&hosts);
             return CLI_EXIT_USAGE;
         }
