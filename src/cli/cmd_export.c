@@ -390,6 +390,94 @@ void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp
     hvlog_json_object_end(w);
 }
 
+/* The relayd section's sums over its streams. */
+static struct hvlog_trace_relayd_stream relayd_totals(const struct hvlog_trace_meta *m)
+{
+    struct hvlog_trace_relayd_stream t = {0};
+
+    for (uint32_t i = 0; i < m->relayd.stream_count; i++) {
+#define ADD_COUNTER(field) t.field += m->relayd.streams[i].field;
+        HVLOG_TRACE_RELAYD_COUNTERS(ADD_COUNTER)
+#undef ADD_COUNTER
+    }
+    return t;
+}
+
+static uint64_t relayd_lost(const struct hvlog_trace_relayd_stream *s)
+{
+    return s->lost_queue_full + s->lost_send_failed + s->lost_unsent_at_end + s->lost_encoder;
+}
+
+void cli_json_relayd(struct hvlog_json_writer *w, const struct hvlog_trace_meta *m)
+{
+    struct hvlog_trace_relayd_stream t;
+
+    if (!m->relayd_present)
+        return;
+    t = relayd_totals(m);
+    hvlog_json_key(w, "relayd");
+    hvlog_json_object_begin(w);
+    if (m->relayd.url)
+        hvlog_json_member_string(w, "url", m->relayd.url);
+    hvlog_json_member_u64(w, "sent", t.sent);
+    hvlog_json_member_u64(w, "lost", relayd_lost(&t));
+    hvlog_json_member_u64(w, "breaks", m->relayd.breaks);
+    hvlog_json_member_u64(w, "reconnects", m->relayd.reconnects);
+    hvlog_json_key(w, "streams");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < m->relayd.stream_count; i++) {
+        const struct hvlog_trace_relayd_stream *s = &m->relayd.streams[i];
+        const char *type = hvlog_trace_group_short(s->type);
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_string(w, "type", type ? type : "?");
+        hvlog_json_member_u64(w, "lp", s->lp);
+#define JSON_COUNTER(field) hvlog_json_member_u64(w, #field, s->field);
+        HVLOG_TRACE_RELAYD_COUNTERS(JSON_COUNTER)
+#undef JSON_COUNTER
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_object_end(w);
+}
+
+static void print_relayd_row(const char *type, const char *lp,
+                             const struct hvlog_trace_relayd_stream *s)
+{
+    printf("relayd %-7s %4s %10" PRIu64 " %10" PRIu64 " %11" PRIu64 " %12" PRIu64 " %10" PRIu64 "\n", type,
+           lp, s->sent, s->lost_queue_full, s->lost_send_failed, s->lost_unsent_at_end,
+           s->lost_encoder);
+}
+
+void cli_print_relayd(const struct hvlog_trace_meta *m, bool per_stream)
+{
+    struct hvlog_trace_relayd_stream t;
+
+    if (!m->relayd_present)
+        return;
+    t = relayd_totals(m);
+    fputs(per_stream ? "\nrelayd:      " : "relayd:      ", stdout);
+    print_escaped(stdout, m->relayd.url ? m->relayd.url : "?");
+    printf(": sent %" PRIu64 " events, %" PRIu64 " lost for relayd (queue full %" PRIu64
+           ", send failed %" PRIu64 ", unsent at the end %" PRIu64 ", encoder %" PRIu64
+           "); connection breaks %" PRIu64 ", reconnects %" PRIu64 "\n",
+           t.sent, relayd_lost(&t), t.lost_queue_full, t.lost_send_failed, t.lost_unsent_at_end,
+           t.lost_encoder, m->relayd.breaks, m->relayd.reconnects);
+    if (!per_stream)
+        return;
+    /* Rows begin "relayd": the stream table above begins with the type. */
+    printf("relayd %-7s %4s %10s %10s %11s %12s %10s\n", "type", "lp", "sent", "queue-full", "send-failed",
+           "unsent-end", "encoder");
+    for (uint32_t i = 0; i < m->relayd.stream_count; i++) {
+        const struct hvlog_trace_relayd_stream *s = &m->relayd.streams[i];
+        const char *type = hvlog_trace_group_short(s->type);
+        char lp[16];
+
+        snprintf(lp, sizeof lp, "%" PRIu32, s->lp);
+        print_relayd_row(type ? type : "?", lp, s);
+    }
+}
+
 /* One group as info sees it: the file's whole buffers and torn tail. */
 struct info_group {
     uint64_t buffers, torn;
@@ -488,6 +576,7 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "entries", m->stats.entries);
         hvlog_json_member_u64(w, "events_lost", m->stats.events_lost);
         hvlog_json_member_u64(w, "corrupt", m->stats.corrupt);
+        cli_json_relayd(w, m);
         hvlog_json_object_end(w);
     }
     if (m->host_present) {
@@ -550,6 +639,7 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         if (m->closed && m->version >= 2)
             printf("client saw:  %" PRIu64 " events, %" PRIu64 " lost in headers, %" PRIu64
                    " corrupt\n", m->stats.entries, m->stats.events_lost, m->stats.corrupt);
+        cli_print_relayd(m, false);
         if (m->host_present)
             printf("host:        present (simulator: %" PRIu32 " LPs, %" PRIu32 " domains, %" PRIu32
                    " children, seed %" PRIu64 "; for cross-checks only)\n",

@@ -598,6 +598,8 @@ int cli_cmd_record(int argc, char **argv)
     }
     meta.lp_count = (uint32_t)lps;
     meta.lps = lp_rows;
+    /* --relayd: what it sent and lost, per stream, into the closing metadata. */
+    record_live_drain(rec.live, &meta);
     if (rec.writer && hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* commit frees it in every case */
         cli_error("record: %s", rec.err.message);
@@ -621,6 +623,7 @@ int cli_cmd_record(int argc, char **argv)
             printf("0 events lost");
         if (mode == HvEventLogModeCircular)
             printf("; %" PRIu64 " LocalDiagnostics events overwritten (circular)", overwritten_total);
+        record_live_summary(rec.live, stdout);
         printf("\n");
     }
     status = CLI_EXIT_OK;

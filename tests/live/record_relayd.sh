@@ -11,7 +11,8 @@
 #          hosts, each on disk with its own recording's count; a recording
 #          without -o goes to relayd only, all of it
 #   kill   relayd killed mid-recording: the recording goes on, exits 0,
-#          and reports the loss; sent + lost == the local trace's events;
+#          and reports the loss; sent + lost == the local trace's events,
+#          and per stream in the trace's closing metadata (info, stats);
 #          a relayd started again on the same ports gets a new session
 #
 # The recording is held before it logs (HVLOG_TEST_RELAYD_HOLD) so that the
@@ -183,6 +184,32 @@ kill)
     [ "$lost" -gt 0 ] || fail "relayd was down for a while, yet nothing is reported lost"
     [ $((sent + lost)) -eq "$total" ] || fail "sent $sent + lost $lost != the trace's $total events"
     grep -q "was full" "$work/t.err" || fail "the full --relayd-buffer is not reported"
+    # The local trace's closing metadata holds the same, per stream and by
+    # cause: per stream sent + lost for relayd == the stream's events in
+    # the trace (hvlog stats), and the totals are record's.
+    "$hvlog" stats --json "$work/t" > "$work/stats.json"
+    python3 - "$work/stats.json" "$sent" "$lost" <<'PY' || fail "the trace's relayd counts do not add up"
+import json, sys
+s = json.load(open(sys.argv[1]))
+sent, lost = int(sys.argv[2]), int(sys.argv[3])
+r = s["relayd"]
+causes = ("lost_queue_full", "lost_send_failed", "lost_unsent_at_end", "lost_encoder")
+rows = {(x["type"], x["lp"]): x for x in r["streams"]}
+events = {(x["type"], x["lp"]): x["events"] for x in s["streams"]}
+assert set(rows) == {k for k, v in events.items() if v}, (sorted(rows), events)
+for k, x in rows.items():
+    dropped = sum(x[c] for c in causes)
+    assert x["sent"] + dropped == events[k], (k, x, events[k])
+    print(f"{k[0]} LP {k[1]}: sent {x['sent']} + lost for relayd {dropped} == {events[k]} in the trace")
+assert (r["sent"], r["lost"]) == (sent, lost), (r["sent"], r["lost"], sent, lost)
+assert sum(x["lost_queue_full"] for x in rows.values()) > 0, "no queue-full loss recorded"
+assert r["breaks"] >= 1 and r["reconnects"] >= 1, r
+PY
+    "$hvlog" info "$work/t" | grep -q "^relayd: .* sent $sent events, $lost lost for relayd (queue full [1-9]" ||
+        fail "hvlog info does not show the relayd losses: $("$hvlog" info "$work/t" | grep relayd)"
+    "$hvlog" stats "$work/t" | grep -q "^relayd local *0 " || fail "hvlog stats has no relayd table"
+    grep -q "relayd: $sent sent, $lost lost on the way" "$work/t.out" ||
+        fail "record's closing line does not count the relayd loss: $(cat "$work/t.out")"
     echo "relayd killed: $total events recorded, $sent sent, $lost lost; $(grep -c . "$work/t.err") lines:"
     cat "$work/t.err"
     ;;
