@@ -352,16 +352,14 @@ int cli_cmd_record(int argc, char **argv)
     }
     if (!record_live_check(&live_opts))
         return CLI_EXIT_USAGE;
-    if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
-        cli_error("record: %s", from_kvm ? "--diaglog, --reuse and --reset are for a real root's device, "
-                                           "not --from kvm"
-                                         : "--relayd does not stream a real root's recording yet");
+    if ((dev.device || dev.diaglog || dev.existing) && from_kvm) {
+        cli_error("record: --diaglog, --reuse and --reset are for a real root's device, not --from kvm");
         return CLI_EXIT_USAGE;
     }
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
-            sources, dev.diaglog, dev.existing, argc, argv};
+            sources, dev.diaglog, dev.existing, argc, argv, live_opts.url ? &live_opts : NULL};
         sudo_owner(&dev.owner_uid, &dev.owner_gid);
         return cli_record_mshv(&dev);
     }

@@ -94,6 +94,7 @@ struct record_live {
     uint64_t period_ns, bound_bytes;
     uint32_t types;           /* bit per log type streamed */
     bool quiet;
+    bool no_flush;            /* record_live_options.no_flush */
 
     /* The recording's thread only. */
     uint64_t next_tick_ns;
@@ -653,6 +654,14 @@ static void *sender_main(void *arg)
     }
     l->tail = NULL;
     l->queued_bytes = 0;
+    /* No flush (a real root): no clock gave marks; the end's is the data's
+     * own, the latest packet end of each type: nothing more can come. */
+    for (size_t i = 0; l->no_flush && i < l->stream_count; i++) {
+        const struct live_stream *s = &l->streams[i];
+
+        if (s->type < HVLOG_TYPE_COUNT && s->last_end > last_mark[s->type])
+            last_mark[s->type] = s->last_end;
+    }
     /* Every buffer is sent or counted: the counts are final (the close
      * below sends no data). The recording writes them into its trace's
      * closing metadata, and only then may the viewers' linger begin. */
@@ -689,6 +698,7 @@ struct record_live *record_live_start(const struct record_live_options *o,
     l->ops = ops;
     l->ctx = ctx;
     l->quiet = o->quiet;
+    l->no_flush = o->no_flush;
     l->bound_bytes = o->buffer_bytes ? o->buffer_bytes : RECORD_LIVE_DEFAULT_BUFFER;
     if (hvlog_relayd_parse_url(o->url, &l->cfg, l->host, sizeof l->host, &err) != HVLOG_RELAYD_OK) {
         cli_error("record: --relayd: %s", err.message);
@@ -746,7 +756,10 @@ struct record_live *record_live_start(const struct record_live_options *o,
     }
     if (!o->quiet)
         fprintf(stderr, "hvlog: record: live at %s (relayd's live port, 5344 unless it was "
-                        "started with another)\n", l->url);
+                        "started with another)%s\n", l->url,
+                o->no_flush ? "; a real root's data arrives as its buffers fill (the mshv_diag "
+                              "uapi has no flush), so viewers lag by up to a buffer per LP"
+                            : "");
     /* Test hook: hold before anything is logged, so that a viewer can
      * attach first (babeltrace2 reads from when it attached). */
     hook = getenv("HVLOG_TEST_RELAYD_HOLD");
@@ -884,8 +897,9 @@ void record_live_drain(struct record_live *l, struct hvlog_trace_meta *closing)
     pthread_mutex_lock(&l->mu);
     if (!l->stopping) {
         pthread_mutex_unlock(&l->mu);
-        /* The groups are concluded: every event is in a queued buffer. */
-        for (uint32_t g = 0; g < l->meta->group_count; g++)
+        /* The groups are concluded: every event is in a queued buffer.
+         * No flush: the sender takes the mark from the data instead. */
+        for (uint32_t g = 0; g < l->meta->group_count && !l->no_flush; g++)
             if (l->meta->groups[g].type < HVLOG_TYPE_COUNT)
                 mark[l->meta->groups[g].type] = now_in_basis(l);
         queue_mark(l, mark);

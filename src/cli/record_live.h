@@ -31,6 +31,11 @@ struct record_live_options {
     const char *output;       /* -o, or NULL */
     uint64_t buffer_bytes;    /* --relayd-buffer; 0: RECORD_LIVE_DEFAULT_BUFFER */
     bool quiet;
+    /* A real root (--from /dev/mshv_diag): the uapi has no flush, so data
+     * arrives as buffers fill, record_live_tick is never called, and no
+     * beacon is sent while recording (an InUse buffer may hold events
+     * older than any "now"); the last beacons' time comes from the data. */
+    bool no_flush;
 };
 
 #define RECORD_LIVE_DEFAULT_BUFFER (64ull << 20)

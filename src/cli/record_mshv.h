@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct record_live_options;
+
 /* What `hvlog record` parsed, for the device source. */
 struct record_mshv_args {
     const char *device;       /* the --from path (any path names the device) */
@@ -28,6 +30,7 @@ struct record_mshv_args {
     int existing;             /* enum hvlog_capture_existing; -1: both --reuse and --reset */
     int argc;                 /* the command line, for the metadata */
     char **argv;
+    const struct record_live_options *live; /* --relayd: also stream it live; NULL: not */
 };
 
 /** cli_record_mshv - the whole recording; returns a CLI exit code. */
