@@ -390,37 +390,19 @@ void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp
     hvlog_json_object_end(w);
 }
 
-/* The relayd section's sums over its streams. */
-static struct hvlog_trace_relayd_stream relayd_totals(const struct hvlog_trace_meta *m)
-{
-    struct hvlog_trace_relayd_stream t = {0};
-
-    for (uint32_t i = 0; i < m->relayd.stream_count; i++) {
-#define ADD_COUNTER(field) t.field += m->relayd.streams[i].field;
-        HVLOG_TRACE_RELAYD_COUNTERS(ADD_COUNTER)
-#undef ADD_COUNTER
-    }
-    return t;
-}
-
-static uint64_t relayd_lost(const struct hvlog_trace_relayd_stream *s)
-{
-    return s->lost_queue_full + s->lost_send_failed + s->lost_unsent_at_end + s->lost_encoder;
-}
-
 void cli_json_relayd(struct hvlog_json_writer *w, const struct hvlog_trace_meta *m)
 {
     struct hvlog_trace_relayd_stream t;
 
     if (!m->relayd_present)
         return;
-    t = relayd_totals(m);
+    t = hvlog_trace_relayd_total(m->relayd.streams, m->relayd.stream_count);
     hvlog_json_key(w, "relayd");
     hvlog_json_object_begin(w);
     if (m->relayd.url)
         hvlog_json_member_string(w, "url", m->relayd.url);
     hvlog_json_member_u64(w, "sent", t.sent);
-    hvlog_json_member_u64(w, "lost", relayd_lost(&t));
+    hvlog_json_member_u64(w, "lost", hvlog_trace_relayd_lost(&t));
     hvlog_json_member_u64(w, "breaks", m->relayd.breaks);
     hvlog_json_member_u64(w, "reconnects", m->relayd.reconnects);
     hvlog_json_key(w, "streams");
@@ -455,14 +437,14 @@ void cli_print_relayd(const struct hvlog_trace_meta *m, bool per_stream)
 
     if (!m->relayd_present)
         return;
-    t = relayd_totals(m);
+    t = hvlog_trace_relayd_total(m->relayd.streams, m->relayd.stream_count);
     fputs(per_stream ? "\nrelayd:      " : "relayd:      ", stdout);
     print_escaped(stdout, m->relayd.url ? m->relayd.url : "?");
     printf(": sent %" PRIu64 " events, %" PRIu64 " lost for relayd (queue full %" PRIu64
            ", send failed %" PRIu64 ", unsent at the end %" PRIu64 ", encoder %" PRIu64
            "); connection breaks %" PRIu64 ", reconnects %" PRIu64 "\n",
-           t.sent, relayd_lost(&t), t.lost_queue_full, t.lost_send_failed, t.lost_unsent_at_end,
-           t.lost_encoder, m->relayd.breaks, m->relayd.reconnects);
+           t.sent, hvlog_trace_relayd_lost(&t), t.lost_queue_full, t.lost_send_failed,
+           t.lost_unsent_at_end, t.lost_encoder, m->relayd.breaks, m->relayd.reconnects);
     if (!per_stream)
         return;
     /* Rows begin "relayd": the stream table above begins with the type. */

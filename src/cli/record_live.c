@@ -201,22 +201,6 @@ static void acct_add(struct record_live *l, uint32_t type, uint32_t lp, enum acc
     pthread_mutex_unlock(&l->mu);
 }
 
-/* The rows' sums: events sent, and lost for any cause. */
-static void acct_totals(const struct record_live *l, struct hvlog_trace_relayd_stream *t)
-{
-    memset(t, 0, sizeof *t);
-    for (size_t i = 0; i < l->acct_count; i++) {
-#define ADD_COUNTER(field) t->field += l->acct[i].field;
-        HVLOG_TRACE_RELAYD_COUNTERS(ADD_COUNTER)
-#undef ADD_COUNTER
-    }
-}
-
-static uint64_t acct_lost(const struct hvlog_trace_relayd_stream *t)
-{
-    return t->lost_queue_full + t->lost_send_failed + t->lost_unsent_at_end + t->lost_encoder;
-}
-
 #if defined(__x86_64__)
 #include <x86intrin.h>
 static uint64_t read_tsc(void)
@@ -890,12 +874,12 @@ void record_live_tick(struct record_live *l, struct hvlog_client *client)
 
 void record_live_drain(struct record_live *l, struct hvlog_trace_meta *closing)
 {
-    uint64_t mark[HVLOG_TYPE_COUNT] = {0};
-
     if (!l || !l->thread_started)
         return;
     pthread_mutex_lock(&l->mu);
     if (!l->stopping) {
+        uint64_t mark[HVLOG_TYPE_COUNT] = {0};
+
         pthread_mutex_unlock(&l->mu);
         /* The groups are concluded: every event is in a queued buffer.
          * No flush: the sender takes the mark from the data instead. */
@@ -927,8 +911,9 @@ void record_live_summary(const struct record_live *l, FILE *f)
 
     if (!l)
         return;
-    acct_totals(l, &t);
-    fprintf(f, "; relayd: %" PRIu64 " sent, %" PRIu64 " lost on the way", t.sent, acct_lost(&t));
+    t = hvlog_trace_relayd_total(l->acct, l->acct_count);
+    fprintf(f, "; relayd: %" PRIu64 " sent, %" PRIu64 " lost on the way", t.sent,
+            hvlog_trace_relayd_lost(&t));
 }
 
 void record_live_finish(struct record_live *l)
@@ -947,9 +932,9 @@ void record_live_finish(struct record_live *l)
     l->thread_started = false;
 
     /* Losses by cause, every one visible (even with --quiet). */
-    acct_totals(l, &t);
+    t = hvlog_trace_relayd_total(l->acct, l->acct_count);
     lost_buffers = l->full_buffers + l->send_buffers + l->end_buffers + l->encode_buffers;
-    lost_events = acct_lost(&t);
+    lost_events = hvlog_trace_relayd_lost(&t);
     if (!l->quiet || lost_buffers || l->breaks)
         fprintf(stderr, "hvlog: record: relayd: sent %" PRIu64 " events in %" PRIu64
                         " packets to %s; %s\n",

@@ -234,14 +234,14 @@ typedef enum hvlog_export_status (*export_perfetto_body_fn)(void *arg,
                                                             struct hvlog_export_summary *summary);
 
 /**
- * export_perfetto_run - a Perfetto export's entry: refuse no trace or no
+ * export_perfetto_run - a Perfetto export of the @count hosts @in: refuse no trace or no
  * file; for several hosts, refuse a group without a wall-clock anchor
  * (hvlog_trace_need_wall_clock: they could not share one timeline); plan
  * every host (export_plan), require every group's clock in nanoseconds
  * (hvlog_trace_clock_need_ns), then @body(@arg, ...); frees the plans and
  * copies the summary to @summary (when not NULL) in every case.
  */
-enum hvlog_export_status export_perfetto_run(const struct hvlog_export_host *hosts, uint32_t count,
+enum hvlog_export_status export_perfetto_run(const struct hvlog_export_host *in, uint32_t count,
                                              const char *out_file,
                                              const struct hvlog_export_options *options,
                                              struct hvlog_export_summary *summary,

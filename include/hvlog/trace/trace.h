@@ -140,6 +140,26 @@ struct hvlog_trace_relayd_stream {
     uint64_t lost_encoder;       /* the CTF packet encoder refused the buffer */
 };
 
+/** hvlog_trace_relayd_lost - a stream's events lost for relayd, every cause. */
+static inline uint64_t hvlog_trace_relayd_lost(const struct hvlog_trace_relayd_stream *s)
+{
+    return s->lost_queue_full + s->lost_send_failed + s->lost_unsent_at_end + s->lost_encoder;
+}
+
+/** hvlog_trace_relayd_total - the sums of @count rows (type and lp 0). */
+static inline struct hvlog_trace_relayd_stream
+hvlog_trace_relayd_total(const struct hvlog_trace_relayd_stream *rows, size_t count)
+{
+    struct hvlog_trace_relayd_stream t = {0, 0, 0, 0, 0, 0, 0};
+
+    for (size_t i = 0; i < count; i++) {
+#define HVLOG_TRACE_RELAYD_ADD(field) t.field += rows[i].field;
+        HVLOG_TRACE_RELAYD_COUNTERS(HVLOG_TRACE_RELAYD_ADD)
+#undef HVLOG_TRACE_RELAYD_ADD
+    }
+    return t;
+}
+
 /*
  * The metadata. For the writer the caller fills it and keeps ownership
  * (the writer only reads it; group file names are set by the writer). A
