@@ -49,6 +49,14 @@ struct hvlog_trace_lp;
  * lost, lost_no_buffer, lost_too_large, overwritten): the same members in
  * info --json and stats --json. In cmd_export.c, next to info. */
 void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lp);
+struct hvlog_trace_meta;
+/* A recording's relayd section (closing.relayd: what `record --relayd`
+ * sent and lost, per stream and by cause), when it has one: as the member
+ * "relayd" of the open JSON object (info --json, stats --json), or as
+ * text, the totals in one line and with @per_stream a row per stream
+ * (info: totals; stats: the table). In cmd_export.c, next to info. */
+void cli_json_relayd(struct hvlog_json_writer *w, const struct hvlog_trace_meta *m);
+void cli_print_relayd(const struct hvlog_trace_meta *m, bool per_stream);
 /*
  * cli_output_outside_input - false, after one line "hvlog: CMD: ...", when
  * writing @output would replace @input or land inside it (the input a

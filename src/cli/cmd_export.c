@@ -50,18 +50,25 @@ typedef enum hvlog_export_status (*export_fn)(const struct hvlog_trace_reader *r
                                               const struct hvlog_export_options *options,
                                               struct hvlog_export_summary *summary,
                                               struct hvlog_export_error *err);
+typedef enum hvlog_export_status (*export_hosts_fn)(const struct hvlog_export_host *hosts,
+                                                    uint32_t count, const char *out,
+                                                    const struct hvlog_export_options *options,
+                                                    struct hvlog_export_summary *summary,
+                                                    struct hvlog_export_error *err);
 static const struct export_format {
     const char *name;
     export_fn run;
+    export_hosts_fn run_hosts; /* several traces in one file; NULL: one CTF trace per host */
     const char *streams; /* what summary.streams counts */
     bool binary;         /* refuses an output named *.json */
 } formats[] = {
-    {"ctf", hvlog_export_ctf, "streams", false},
+    {"ctf", hvlog_export_ctf, NULL, "streams", false},
     /* "perfetto" is Perfetto's own protobuf format (issue 18): the JSON is
      * four times the buffers and the UI fails on it past about 1 GB. */
-    {"perfetto", hvlog_export_perfetto_proto, "tracks", true},
-    {"perfetto-proto", hvlog_export_perfetto_proto, "tracks", true},
-    {"perfetto-json", hvlog_export_perfetto, "tracks", false},
+    {"perfetto", hvlog_export_perfetto_proto, hvlog_export_perfetto_proto_hosts, "tracks", true},
+    {"perfetto-proto", hvlog_export_perfetto_proto, hvlog_export_perfetto_proto_hosts, "tracks",
+     true},
+    {"perfetto-json", hvlog_export_perfetto, hvlog_export_perfetto_hosts, "tracks", false},
 };
 #define FORMAT_COUNT (sizeof formats / sizeof formats[0])
 
@@ -104,8 +111,9 @@ static void remove_tree(const char *dir, int depth)
 }
 
 /*
- * Several traces (issue 17): one CTF trace per host, each in its own
- * directory OUT/HOST, which babeltrace2 reads as one trace collection and
+ * Several traces (issue 17). Perfetto: one file, every host on the Unix
+ * clock (the library refuses a group without a wall-clock anchor). CTF:
+ * one CTF trace per host, each in its own directory OUT/HOST, which babeltrace2 reads as one trace collection and
  * merges by time. Every group must be on the Unix clock (the CTF clocks are
  * then absolute, which is what lets babeltrace2 merge traces of different
  * hosts). All or nothing: written into a hidden directory beside OUT and
@@ -119,10 +127,19 @@ static int export_hosts(const struct export_format *fmt, const struct cli_hosts 
     const char *slash = strrchr(out, '/');
     struct stat st;
 
-    if (fmt->run != hvlog_export_ctf) {
-        cli_error("export: several traces are exported only with --format ctf (one CTF trace per "
-                  "host, which babeltrace2 merges)");
-        return CLI_EXIT_USAGE;
+    if (fmt->run_hosts) { /* Perfetto: one file, a track (JSON: processes) per host */
+        struct hvlog_export_host in[CLI_HOSTS_MAX];
+        struct hvlog_export_error err = {0};
+
+        for (uint32_t h = 0; h < hosts->count; h++) {
+            in[h] = (struct hvlog_export_host){hosts->reader[h], hosts->name[h], hosts->offset_ns[h]};
+            cli_note_torn("export", hosts->reader[h]);
+        }
+        if (fmt->run_hosts(in, hosts->count, out, options, total, &err) != HVLOG_EXPORT_OK) {
+            cli_error("export: %s", err.message);
+            return CLI_EXIT_FAILURE;
+        }
+        return CLI_EXIT_OK;
     }
     if (options->force || lstat(out, &st) == 0) {
         cli_error("export: %s: %s", out,
@@ -284,7 +301,7 @@ int cli_cmd_export(int argc, char **argv)
         cli_note_torn("export", hosts.reader[0]);
         options.clock_offset_ns = hosts.offset_ns[0];
         if (options.clock_offset_ns && fmt->run != hvlog_export_ctf) {
-            cli_error("export: --clock-offset applies to --format ctf only");
+            cli_error("export: --clock-offset with one trace applies to --format ctf only");
             cli_hosts_close(&hosts);
             return CLI_EXIT_USAGE;
         }
@@ -372,6 +389,76 @@ void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp
     /* Circular mode: in recorded, no longer in the trace (0 otherwise). */
     hvlog_json_member_u64(w, "overwritten", lp->overwritten);
     hvlog_json_object_end(w);
+}
+
+void cli_json_relayd(struct hvlog_json_writer *w, const struct hvlog_trace_meta *m)
+{
+    struct hvlog_trace_relayd_stream t;
+
+    if (!m->relayd_present)
+        return;
+    t = hvlog_trace_relayd_total(m->relayd.streams, m->relayd.stream_count);
+    hvlog_json_key(w, "relayd");
+    hvlog_json_object_begin(w);
+    if (m->relayd.url)
+        hvlog_json_member_string(w, "url", m->relayd.url);
+    hvlog_json_member_u64(w, "sent", t.sent);
+    hvlog_json_member_u64(w, "lost", hvlog_trace_relayd_lost(&t));
+    hvlog_json_member_u64(w, "breaks", m->relayd.breaks);
+    hvlog_json_member_u64(w, "reconnects", m->relayd.reconnects);
+    hvlog_json_key(w, "streams");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < m->relayd.stream_count; i++) {
+        const struct hvlog_trace_relayd_stream *s = &m->relayd.streams[i];
+        const char *type = hvlog_trace_group_short(s->type);
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_string(w, "type", type ? type : "?");
+        hvlog_json_member_u64(w, "lp", s->lp);
+#define JSON_COUNTER(field) hvlog_json_member_u64(w, #field, s->field);
+        HVLOG_TRACE_RELAYD_COUNTERS(JSON_COUNTER)
+#undef JSON_COUNTER
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+    hvlog_json_object_end(w);
+}
+
+static void print_relayd_row(const char *type, const char *lp,
+                             const struct hvlog_trace_relayd_stream *s)
+{
+    printf("relayd %-7s %4s %10" PRIu64 " %10" PRIu64 " %11" PRIu64 " %12" PRIu64 " %10" PRIu64 "\n", type,
+           lp, s->sent, s->lost_queue_full, s->lost_send_failed, s->lost_unsent_at_end,
+           s->lost_encoder);
+}
+
+void cli_print_relayd(const struct hvlog_trace_meta *m, bool per_stream)
+{
+    struct hvlog_trace_relayd_stream t;
+
+    if (!m->relayd_present)
+        return;
+    t = hvlog_trace_relayd_total(m->relayd.streams, m->relayd.stream_count);
+    fputs(per_stream ? "\nrelayd:      " : "relayd:      ", stdout);
+    print_escaped(stdout, m->relayd.url ? m->relayd.url : "?");
+    printf(": sent %" PRIu64 " events, %" PRIu64 " lost for relayd (queue full %" PRIu64
+           ", send failed %" PRIu64 ", unsent at the end %" PRIu64 ", encoder %" PRIu64
+           "); connection breaks %" PRIu64 ", reconnects %" PRIu64 "\n",
+           t.sent, hvlog_trace_relayd_lost(&t), t.lost_queue_full, t.lost_send_failed,
+           t.lost_unsent_at_end, t.lost_encoder, m->relayd.breaks, m->relayd.reconnects);
+    if (!per_stream)
+        return;
+    /* Rows begin "relayd": the stream table above begins with the type. */
+    printf("relayd %-7s %4s %10s %10s %11s %12s %10s\n", "type", "lp", "sent", "queue-full", "send-failed",
+           "unsent-end", "encoder");
+    for (uint32_t i = 0; i < m->relayd.stream_count; i++) {
+        const struct hvlog_trace_relayd_stream *s = &m->relayd.streams[i];
+        const char *type = hvlog_trace_group_short(s->type);
+        char lp[16];
+
+        snprintf(lp, sizeof lp, "%" PRIu32, s->lp);
+        print_relayd_row(type ? type : "?", lp, s);
+    }
 }
 
 /* One group as info sees it: the file's whole buffers and torn tail. */
@@ -474,6 +561,7 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         hvlog_json_member_u64(w, "entries", m->stats.entries);
         hvlog_json_member_u64(w, "events_lost", m->stats.events_lost);
         hvlog_json_member_u64(w, "corrupt", m->stats.corrupt);
+        cli_json_relayd(w, m);
         hvlog_json_object_end(w);
     }
     if (m->snapshot_present) {
@@ -562,6 +650,7 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         if (m->closed && m->version >= 2)
             printf("client saw:  %" PRIu64 " events, %" PRIu64 " lost in headers, %" PRIu64
                    " corrupt\n", m->stats.entries, m->stats.events_lost, m->stats.corrupt);
+        cli_print_relayd(m, false);
         if (m->host_present)
             printf("host:        present (simulator: %" PRIu32 " LPs, %" PRIu32 " domains, %" PRIu32
                    " children, seed %" PRIu64 "; for cross-checks only)\n",

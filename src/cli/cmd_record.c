@@ -378,10 +378,8 @@ int cli_cmd_record(int argc, char **argv)
     if (!record_live_check(&live_opts) || !record_rotate_check(&rotate_opts, out, dev.diaglog) ||
         !record_snapshot_check(&snap_opts, out, dev.device || dev.diaglog || dev.existing))
         return CLI_EXIT_USAGE;
-    if ((dev.device || dev.diaglog || dev.existing) && (live_opts.url || from_kvm)) {
-        cli_error("record: %s", from_kvm ? "--diaglog, --reuse and --reset are for a real root's device, "
-                                           "not --from kvm"
-                                         : "--relayd does not stream a real root's recording yet");
+    if ((dev.device || dev.diaglog || dev.existing) && from_kvm) {
+        cli_error("record: --diaglog, --reuse and --reset are for a real root's device, not --from kvm");
         return CLI_EXIT_USAGE;
     }
     if (from_kvm && live_opts.url) {
@@ -391,7 +389,8 @@ int cli_cmd_record(int argc, char **argv)
     if (dev.device || dev.diaglog || dev.existing) {
         dev = (struct record_mshv_args){dev.device, out, force, quiet, file_mode, -1, -1,
             duration_given ? duration_ms : 0, events, buffers, pages, threshold, basis, mode,
-            sources, dev.diaglog, dev.existing, argc, argv, compress, &rotate_opts};
+            sources, dev.diaglog, dev.existing, argc, argv, compress, &rotate_opts,
+            live_opts.url ? &live_opts : NULL};
         sudo_owner(&dev.owner_uid, &dev.owner_gid);
         return cli_record_mshv(&dev);
     }
@@ -621,6 +620,8 @@ int cli_cmd_record(int argc, char **argv)
     }
     meta.lp_count = (uint32_t)lps;
     meta.lps = lp_rows;
+    /* --relayd: what it sent and lost, per stream, into the closing metadata. */
+    record_live_drain(rec.live, &meta);
     if (rec.snap && !record_snapshot_finish(rec.snap, &meta))
         goto out;
     if (rec.writer && hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
@@ -646,6 +647,7 @@ int cli_cmd_record(int argc, char **argv)
             printf("0 events lost");
         if (mode == HvEventLogModeCircular)
             printf("; %" PRIu64 " LocalDiagnostics events overwritten (circular)", overwritten_total);
+        record_live_summary(rec.live, stdout);
         printf("\n");
     }
     status = CLI_EXIT_OK;

@@ -170,6 +170,7 @@ static void print_json(struct hvlog_json_writer *w, const struct stats *s, const
     for (uint32_t i = 0; i < s->meta->lp_count; i++)
         cli_json_lp_counts(w, &s->meta->lps[i]);
     hvlog_json_array_end(w);
+    cli_json_relayd(w, s->meta); /* record --relayd: sent and lost for relayd, per stream */
     hvlog_json_object_end(w);
 }
 
@@ -229,6 +230,7 @@ static void print_text(const struct stats *s, const char *path, const char *host
     }
     printf("\nready messages: %" PRIu64 ", longest ready list: %" PRIu64 " buffers\n",
            s->meta->stats.messages, s->meta->stats.longest_chain);
+    cli_print_relayd(s->meta, true);
 }
 
 int cli_cmd_stats(int argc, char **argv)

@@ -60,7 +60,7 @@ enum item_kind { ITEM_BUFFER, ITEM_MARK };
 struct live_item {
     struct live_item *next;
     enum item_kind kind;
-    uint32_t type;
+    uint32_t type, lp;               /* ITEM_BUFFER: its stream */
     uint32_t entries;                /* ITEM_BUFFER: its entries (the client's count) */
     uint64_t mark[HVLOG_TYPE_COUNT]; /* ITEM_MARK: "now" per log type, 0 = none */
     size_t len;
@@ -95,6 +95,7 @@ struct record_live {
     uint64_t period_ns, bound_bytes;
     uint32_t types;           /* bit per log type streamed */
     bool quiet;
+    bool no_flush;            /* record_live_options.no_flush */
 
     /* The recording's thread only. */
     uint64_t next_tick_ns;
@@ -109,7 +110,15 @@ struct record_live {
     struct live_drop *drops;
     size_t drop_count, drop_cap;
     bool stopping;
-    uint64_t full_buffers, full_events; /* lost: the queue was full */
+    bool drained;   /* the sender has sent or counted every buffer (record_live_drain) */
+    bool committed; /* the local trace is closed: the sender may linger and close */
+    pthread_cond_t done_cv; /* wakes record_live_drain when drained */
+    /* Per stream: events sent and lost by cause (one row per type and LP,
+     * the closing metadata's "relayd" section). Both threads count here. */
+    struct hvlog_trace_relayd_stream *acct;
+    size_t acct_count, acct_cap;
+    bool acct_short; /* a row could not be added (out of memory): the counts are short */
+    uint64_t full_buffers; /* lost: the queue was full */
 
     /* The sender's (record_live_start's before it runs). */
     struct hvlog_ctf_writer *writer;
@@ -119,10 +128,10 @@ struct record_live {
     size_t stream_count, stream_cap;
     uint64_t next_retry_ns;
     bool final_attempt;
-    uint64_t packets, events_sent;
-    uint64_t send_buffers, send_events;   /* lost: relayd did not take the packet */
-    uint64_t end_buffers, end_events;     /* lost: still queued when relayd stayed gone */
-    uint64_t encode_buffers;              /* lost: the encoder refused the buffer */
+    uint64_t packets;
+    uint64_t send_buffers;   /* lost: relayd did not take the packet */
+    uint64_t end_buffers;    /* lost: still queued when relayd stayed gone */
+    uint64_t encode_buffers; /* lost: the encoder refused the buffer */
     uint64_t breaks, reconnects, failed_attempts;
 
     pthread_t thread;
@@ -140,6 +149,57 @@ static void nap_ns(long ns)
 {
     struct timespec ts = {0, ns};
     nanosleep(&ts, NULL);
+}
+
+/* mu held. The accounting row of stream (@type, @lp), added if new; NULL
+ * (and acct_short) when it cannot be. */
+static struct hvlog_trace_relayd_stream *acct_row(struct record_live *l, uint32_t type, uint32_t lp)
+{
+    for (size_t i = 0; i < l->acct_count; i++) {
+        if (l->acct[i].type == type && l->acct[i].lp == lp)
+            return &l->acct[i];
+    }
+    if (l->acct_count == l->acct_cap) {
+        size_t cap = l->acct_cap ? l->acct_cap * 2 : 16;
+        struct hvlog_trace_relayd_stream *more = realloc(l->acct, cap * sizeof(*more));
+
+        if (!more) {
+            l->acct_short = true;
+            return NULL;
+        }
+        l->acct = more;
+        l->acct_cap = cap;
+    }
+    l->acct[l->acct_count] = (struct hvlog_trace_relayd_stream){.type = type, .lp = lp};
+    return &l->acct[l->acct_count++];
+}
+
+/* The causes of acct's rows, by member (HVLOG_TRACE_RELAYD_COUNTERS). */
+enum acct_cause { ACCT_SENT, ACCT_QUEUE_FULL, ACCT_SEND_FAILED, ACCT_UNSENT_AT_END, ACCT_ENCODER };
+
+/* mu held. */
+static void acct_add_locked(struct record_live *l, uint32_t type, uint32_t lp, enum acct_cause c,
+                            uint64_t events)
+{
+    struct hvlog_trace_relayd_stream *r = acct_row(l, type, lp);
+
+    if (!r)
+        return;
+    switch (c) {
+    case ACCT_SENT: r->sent += events; break;
+    case ACCT_QUEUE_FULL: r->lost_queue_full += events; break;
+    case ACCT_SEND_FAILED: r->lost_send_failed += events; break;
+    case ACCT_UNSENT_AT_END: r->lost_unsent_at_end += events; break;
+    case ACCT_ENCODER: r->lost_encoder += events; break;
+    }
+}
+
+static void acct_add(struct record_live *l, uint32_t type, uint32_t lp, enum acct_cause c,
+                     uint64_t events)
+{
+    pthread_mutex_lock(&l->mu);
+    acct_add_locked(l, type, lp, c, events);
+    pthread_mutex_unlock(&l->mu);
 }
 
 #if defined(__x86_64__)
@@ -351,7 +411,7 @@ static bool send_one(struct record_live *l, const struct hvlog_ctf_packet *pk,
     if (pk->timestamp_end > s->last_end)
         s->last_end = pk->timestamp_end;
     l->packets++;
-    l->events_sent += pk->events;
+    acct_add(l, (uint32_t)pk->stream_id, pk->lp, ACCT_SENT, pk->events);
     return true;
 }
 
@@ -385,6 +445,7 @@ static void send_buffer(struct record_live *l, const struct live_item *it)
         HVLOG_EXPORT_OK) {
         if (l->encode_buffers++ < LIVE_ENCODE_LINES)
             fprintf(stderr, "hvlog: record: relayd: a buffer not sent: %s\n", xerr.message);
+        acct_add(l, it->type, it->lp, ACCT_ENCODER, it->entries);
         return;
     }
     for (uint32_t i = 0; i < count; i++) {
@@ -392,10 +453,11 @@ static void send_buffer(struct record_live *l, const struct live_item *it)
             uint32_t lp = pk[i].lp;
             uint64_t lost = 0;
 
-            for (uint32_t k = i; k < count; k++)
+            for (uint32_t k = i; k < count; k++) {
                 lost += pk[k].events;
+                acct_add(l, it->type, pk[k].lp, ACCT_SEND_FAILED, pk[k].events);
+            }
             l->send_buffers++;
-            l->send_events += lost;
             (void)hvlog_ctf_writer_discard(l->writer, it->type, lp, lost, NULL);
             relayd_gone(l, &err);
             return;
@@ -546,7 +608,7 @@ static void *sender_main(void *arg)
         l->head = it->next;
         if (it->kind == ITEM_BUFFER) {
             l->end_buffers++;
-            l->end_events += it->entries;
+            acct_add_locked(l, it->type, it->lp, ACCT_UNSENT_AT_END, it->entries);
         } else {
             memcpy(last_mark, it->mark, sizeof last_mark);
         }
@@ -554,6 +616,21 @@ static void *sender_main(void *arg)
     }
     l->tail = NULL;
     l->queued_bytes = 0;
+    /* No flush (a real root): no clock gave marks; the end's is the data's
+     * own, the latest packet end of each type: nothing more can come. */
+    for (size_t i = 0; l->no_flush && i < l->stream_count; i++) {
+        const struct live_stream *s = &l->streams[i];
+
+        if (s->type < HVLOG_TYPE_COUNT && s->last_end > last_mark[s->type])
+            last_mark[s->type] = s->last_end;
+    }
+    /* Every buffer is sent or counted: the counts are final (the close
+     * below sends no data). The recording writes them into its trace's
+     * closing metadata, and only then may the viewers' linger begin. */
+    l->drained = true;
+    pthread_cond_broadcast(&l->done_cv);
+    while (!l->committed)
+        pthread_cond_wait(&l->cv, &l->mu);
     pthread_mutex_unlock(&l->mu);
     if (l->relayd)
         session_close(l, last_mark);
@@ -577,11 +654,13 @@ struct record_live *record_live_start(const struct record_live_options *o,
     }
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
+    pthread_cond_init(&l->done_cv, NULL);
     l->meta = meta;
     l->basis = basis;
     l->ops = ops;
     l->ctx = ctx;
     l->quiet = o->quiet;
+    l->no_flush = o->no_flush;
     l->bound_bytes = o->buffer_bytes ? o->buffer_bytes : RECORD_LIVE_DEFAULT_BUFFER;
     if (hvlog_relayd_parse_url(o->url, &l->cfg, l->host, sizeof l->host, &err) != HVLOG_RELAYD_OK) {
         cli_error("record: --relayd: %s", err.message);
@@ -639,7 +718,10 @@ struct record_live *record_live_start(const struct record_live_options *o,
     }
     if (!o->quiet)
         fprintf(stderr, "hvlog: record: live at %s (relayd's live port, 5344 unless it was "
-                        "started with another)\n", l->url);
+                        "started with another)%s\n", l->url,
+                o->no_flush ? "; a real root's data arrives as its buffers fill (the mshv_diag "
+                              "uapi has no flush), so viewers lag by up to a buffer per LP"
+                            : "");
     /* Test hook: hold before anything is logged, so that a viewer can
      * attach first (babeltrace2 reads from when it attached). */
     hook = getenv("HVLOG_TEST_RELAYD_HOLD");
@@ -671,7 +753,7 @@ static void note_drop(struct record_live *l, uint32_t type, uint32_t lp, uint64_
         struct live_drop *more = realloc(l->drops, cap * sizeof(*more));
 
         if (!more)
-            return; /* still counted in full_events; only the viewer's gap is missed */
+            return; /* still counted in full_buffers; only the viewer's gap is missed */
         l->drops = more;
         l->drop_cap = cap;
     }
@@ -690,8 +772,8 @@ void record_live_buffer(struct record_live *l, const struct hvlog_buffer_summary
     fits = l->queued_bytes + len <= l->bound_bytes;
     pthread_mutex_unlock(&l->mu);
     if (fits && (it = malloc(sizeof(*it) + len)) != NULL) {
-        *it = (struct live_item){.kind = ITEM_BUFFER, .type = s->type, .entries = s->entries,
-                                 .len = len};
+        *it = (struct live_item){.kind = ITEM_BUFFER, .type = s->type,
+                                 .lp = s->logical_processor, .entries = s->entries, .len = len};
         memcpy(it->bytes, bytes, len);
     }
     pthread_mutex_lock(&l->mu);
@@ -713,7 +795,7 @@ void record_live_buffer(struct record_live *l, const struct hvlog_buffer_summary
 
         pthread_mutex_lock(&l->mu);
         l->full_buffers++;
-        l->full_events += events;
+        acct_add_locked(l, s->type, s->logical_processor, ACCT_QUEUE_FULL, events);
         note_drop(l, s->type, s->logical_processor, events);
         pthread_mutex_unlock(&l->mu);
     }
@@ -768,51 +850,97 @@ void record_live_tick(struct record_live *l, struct hvlog_client *client)
     l->prev_mark_set = true;
 }
 
+void record_live_drain(struct record_live *l, struct hvlog_trace_meta *closing)
+{
+    if (!l || !l->thread_started)
+        return;
+    pthread_mutex_lock(&l->mu);
+    if (!l->stopping) {
+        uint64_t mark[HVLOG_TYPE_COUNT] = {0};
+
+        pthread_mutex_unlock(&l->mu);
+        /* The groups are concluded: every event is in a queued buffer.
+         * No flush: the sender takes the mark from the data instead. */
+        for (uint32_t g = 0; g < l->meta->group_count && !l->no_flush; g++)
+            if (l->meta->groups[g].type < HVLOG_TYPE_COUNT)
+                mark[l->meta->groups[g].type] = now_in_basis(l);
+        queue_mark(l, mark);
+        pthread_mutex_lock(&l->mu);
+        l->stopping = true;
+        pthread_cond_signal(&l->cv);
+    }
+    while (!l->drained)
+        pthread_cond_wait(&l->done_cv, &l->mu);
+    pthread_mutex_unlock(&l->mu);
+    /* Drained: the sender counts nothing more, so the rows are stable. */
+    if (closing) {
+        closing->relayd_present = true;
+        closing->relayd.url = l->url;
+        closing->relayd.breaks = l->breaks;
+        closing->relayd.reconnects = l->reconnects;
+        closing->relayd.stream_count = (uint32_t)l->acct_count;
+        closing->relayd.streams = l->acct;
+    }
+}
+
+void record_live_summary(const struct record_live *l, FILE *f)
+{
+    struct hvlog_trace_relayd_stream t;
+
+    if (!l)
+        return;
+    t = hvlog_trace_relayd_total(l->acct, l->acct_count);
+    fprintf(f, "; relayd: %" PRIu64 " sent, %" PRIu64 " lost on the way", t.sent,
+            hvlog_trace_relayd_lost(&t));
+}
+
 void record_live_finish(struct record_live *l)
 {
-    uint64_t mark[HVLOG_TYPE_COUNT] = {0}, lost_buffers, lost_events;
+    struct hvlog_trace_relayd_stream t;
+    uint64_t lost_buffers, lost_events;
 
     if (!l || !l->thread_started)
         return;
-    /* The groups are concluded: every event is in a queued buffer. */
-    for (uint32_t g = 0; g < l->meta->group_count; g++)
-        if (l->meta->groups[g].type < HVLOG_TYPE_COUNT)
-            mark[l->meta->groups[g].type] = now_in_basis(l);
-    queue_mark(l, mark);
+    record_live_drain(l, NULL);
     pthread_mutex_lock(&l->mu);
-    l->stopping = true;
+    l->committed = true;
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
     pthread_join(l->thread, NULL);
     l->thread_started = false;
 
     /* Losses by cause, every one visible (even with --quiet). */
+    t = hvlog_trace_relayd_total(l->acct, l->acct_count);
     lost_buffers = l->full_buffers + l->send_buffers + l->end_buffers + l->encode_buffers;
-    lost_events = l->full_events + l->send_events + l->end_events;
+    lost_events = hvlog_trace_relayd_lost(&t);
     if (!l->quiet || lost_buffers || l->breaks)
         fprintf(stderr, "hvlog: record: relayd: sent %" PRIu64 " events in %" PRIu64
                         " packets to %s; %s\n",
-                l->events_sent, l->packets, l->url,
+                t.sent, l->packets, l->url,
                 lost_buffers ? "some were lost on the way:" : "nothing lost on the way");
     if (lost_buffers)
         fprintf(stderr, "hvlog: record: relayd: %" PRIu64 " events lost in all (the local trace, if "
-                        "any, has them)\n", lost_events);
+                        "any, has them; its closing metadata counts them per stream)\n",
+                lost_events);
     if (l->full_buffers)
         fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " events in %" PRIu64
                         " buffers: --relayd-buffer (%" PRIu64 " bytes) was full\n",
-                l->full_events, l->full_buffers, l->bound_bytes);
+                t.lost_queue_full, l->full_buffers, l->bound_bytes);
     if (l->send_buffers)
         fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " events in %" PRIu64
                         " packet%s relayd did not take\n",
-                l->send_events, l->send_buffers, l->send_buffers == 1 ? "" : "s");
+                t.lost_send_failed, l->send_buffers, l->send_buffers == 1 ? "" : "s");
     if (l->end_buffers)
         fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " events in %" PRIu64
                         " buffers still queued when the recording ended and relayd could not be "
                         "reached\n",
-                l->end_events, l->end_buffers);
+                t.lost_unsent_at_end, l->end_buffers);
     if (l->encode_buffers)
-        fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " buffers the CTF encoder refused\n",
-                l->encode_buffers);
+        fprintf(stderr, "hvlog: record: relayd: lost %" PRIu64 " events in %" PRIu64
+                        " buffers the CTF encoder refused\n",
+                t.lost_encoder, l->encode_buffers);
+    if (l->acct_short)
+        fprintf(stderr, "hvlog: record: relayd: out of memory: the per-stream counts are short\n");
     if (l->breaks)
         fprintf(stderr, "hvlog: record: relayd: the connection broke %" PRIu64 " time%s; %" PRIu64
                         " reconnect%s, %" PRIu64 " failed attempt%s\n",
@@ -828,6 +956,7 @@ void record_live_destroy(struct record_live *l)
         pthread_mutex_lock(&l->mu);
         l->stopping = true;
         l->final_attempt = true;
+        l->committed = true;
         pthread_cond_signal(&l->cv);
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->thread, NULL);
@@ -838,10 +967,12 @@ void record_live_destroy(struct record_live *l)
         free(it);
     }
     free(l->drops);
+    free(l->acct);
     free(l->streams);
     hvlog_relayd_destroy(l->relayd);
     hvlog_ctf_writer_end(l->writer);
     pthread_cond_destroy(&l->cv);
+    pthread_cond_destroy(&l->done_cv);
     pthread_mutex_destroy(&l->mu);
     free(l);
 }

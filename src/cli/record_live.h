@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct hvlog_buffer_summary;
 struct hvlog_client;
@@ -30,6 +31,11 @@ struct record_live_options {
     const char *output;       /* -o, or NULL */
     uint64_t buffer_bytes;    /* --relayd-buffer; 0: RECORD_LIVE_DEFAULT_BUFFER */
     bool quiet;
+    /* A real root (--from /dev/mshv_diag): the uapi has no flush, so data
+     * arrives as buffers fill, record_live_tick is never called, and no
+     * beacon is sent while recording (an InUse buffer may hold events
+     * older than any "now"); the last beacons' time comes from the data. */
+    bool no_flush;
 };
 
 #define RECORD_LIVE_DEFAULT_BUFFER (64ull << 20)
@@ -73,10 +79,25 @@ void record_live_buffer(struct record_live *live, const struct hvlog_buffer_summ
 void record_live_tick(struct record_live *live, struct hvlog_client *client);
 
 /**
- * record_live_finish - after the groups were concluded: send what is
- * queued (bounded: a relayd that is gone gets one more attempt), beacons,
- * close the streams, stop the sender, print what was sent and lost.
- * NULL is a no-op.
+ * record_live_drain - after the groups were concluded: send what is
+ * queued (bounded: a relayd that is gone gets one more attempt) and wait
+ * until every buffer is sent or counted lost. Then, when @closing is not
+ * NULL, fill its relayd section (per stream: events sent, and lost by
+ * cause; docs/live.md "Losses") for the local trace's closing metadata;
+ * the rows stay the handle's, valid until record_live_destroy. The viewers'
+ * linger waits for record_live_finish, so the trace is closed first.
+ * NULL @live is a no-op.
+ */
+void record_live_drain(struct record_live *live, struct hvlog_trace_meta *closing);
+
+/** record_live_summary - "; relayd: N sent, M lost on the way", for
+ * record's closing line (after record_live_drain). NULL is a no-op. */
+void record_live_summary(const struct record_live *live, FILE *f);
+
+/**
+ * record_live_finish - record_live_drain if not done, then beacons while
+ * viewers read the last packets, close the streams, stop the sender, and
+ * print what was sent and lost, by cause. NULL is a no-op.
  */
 void record_live_finish(struct record_live *live);
 

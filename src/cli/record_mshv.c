@@ -21,6 +21,14 @@
  * the buffers. No host section: nobody here knows what the hypervisor
  * logged.
  *
+ * Live (--relayd, issue 17): each buffer written is also handed to
+ * record_live (record_live.h), as the simulated host's recording does.
+ * The uapi has no flush, so buffers reach relayd as they fill (or reach
+ * the threshold), and the live streams have no beacons until the end
+ * (record_live_options.no_flush says why). The streams announced before
+ * the first packet are the root's CPUs (root.vps): babeltrace2 attached
+ * to a session reads only those.
+ *
  * Stopping (the signal race): the driver's read() blocks until a buffer
  * arrives and has no poll. A stop signal's handler (installed without
  * SA_RESTART) sets the flag hvlog_capture_run polls, but a signal that
@@ -46,6 +54,7 @@
 #include "cli/cli.h"
 #include "cli/opts.h"
 #include "cli/record_rotate.h"
+#include "cli/record_live.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/capture/mshv.h"
 #include "hvlog/hvlog.h"
@@ -131,6 +140,7 @@ static void signals_restore(struct signals *s)
 
 struct mshv_recording {
     struct hvlog_trace_writer *writer;
+    struct record_live *live;             /* --relayd, or NULL */
     const struct hvlog_trace_meta *meta; /* the opening metadata */
     bool started;         /* hvlog_trace_writer_start ran: the trace is in place */
     struct hvlog_export_error err;
@@ -181,6 +191,7 @@ static int keep_buffer(void *arg, const uint8_t *bytes, size_t len)
     if (hvlog_buffer_walk(bytes, len, HVLOG_ABI_CURRENT, &any, &sum, NULL, NULL) == HVLOG_WALK_OK) {
         rec->entries += sum.entries;
         rec->events_lost += sum.events_lost;
+        record_live_buffer(rec->live, &sum, bytes, len); /* never blocks on relayd */
     } else {
         rec->corrupt++;
     }
@@ -286,6 +297,11 @@ int cli_record_mshv(const struct record_mshv_args *args)
     int status = CLI_EXIT_FAILURE;
 
     memset(&meta, 0, sizeof meta);
+    if (args->live && !args->out) {
+        cli_error("record: --from %s needs -o DIR, with --relayd too (the trace is the recording; "
+                  "relayd gets a copy)", args->device ? args->device : HVLOG_MSHV_DIAG_PATH);
+        return CLI_EXIT_USAGE;
+    }
     if (!args->device) {
         cli_error("record: --diaglog, --reuse and --reset need --from DEVICE (e.g. %s)",
                   HVLOG_MSHV_DIAG_PATH);
@@ -343,6 +359,12 @@ int cli_record_mshv(const struct record_mshv_args *args)
     snprintf(meta.abi_profile, sizeof meta.abi_profile, "current");
     meta.command_line = cli_command_line(args->argc, args->argv);
     meta.qpc_frequency_hz = 10000000u; /* §11.5 */
+    /* The root's VPs are the CPUs Linux sees. */
+    {
+        long cpus = sysconf(_SC_NPROCESSORS_CONF);
+
+        meta.root.vps = cpus > 0 && cpus <= (long)UINT32_MAX ? (uint32_t)cpus : 0;
+    }
     meta.group_count = 1;
     describe_group(&meta.groups[0], &eff, &anchor,
                    cfg.sources); /* START sends ours, a reused state too */
@@ -365,6 +387,19 @@ int cli_record_mshv(const struct record_mshv_args *args)
             deadline.tv_sec++;
             deadline.tv_nsec -= 1000000000L;
         }
+    }
+    if (args->live) {
+        struct record_live_options o = *args->live;
+
+        o.output = args->out;
+        o.quiet = args->quiet;
+        o.no_flush = true; /* the uapi has none */
+        if (args->live->hostname)
+            snprintf(meta.root.hostname, sizeof meta.root.hostname, "%s", args->live->hostname);
+        /* Before START: a refusal here leaves nothing, and the test hook
+         * holds before anything is logged. */
+        if (!(rec.live = record_live_start(&o, &meta, eff.time_basis, NULL, NULL)))
+            goto out;
     }
     if (!signals_tick(&sig)) {
         cli_error("record: cannot arm the stop timer: %s", strerror(errno));
@@ -396,12 +431,15 @@ out:
     meta.stats.corrupt = rec.corrupt;
     if (meta.records_count)
         meta.records[0].records_written = rec.records;
+    /* --relayd: what it sent and lost, per stream, into the closing metadata. */
+    record_live_drain(rec.live, &meta);
     if (hvlog_trace_writer_commit(rec.writer, &meta, &rec.err) != HVLOG_EXPORT_OK) {
         rec.writer = NULL; /* commit frees it in every case */
         cli_error("record: %s", rec.err.message);
         goto done;
     }
     rec.writer = NULL;
+    record_live_finish(rec.live); /* viewers read the last packets, then the streams close */
     if (cs != HVLOG_CAPTURE_OK) {
         /* The trace is whole up to the failure and says how far it got. */
         cli_error("record: %s (the trace keeps the %" PRIu64 " buffers read before it)",
@@ -418,6 +456,7 @@ out:
                rec.events_lost);
         if (args->diaglog)
             printf("; %" PRIu64 " SystemDiagnostics records", rec.records);
+        record_live_summary(rec.live, stdout);
         printf("\n");
     }
     status = CLI_EXIT_OK;
@@ -425,6 +464,7 @@ done:
     /* A started recording keeps its whole buffers (abort leaves them, with
      * no closing statistics: `info` says "died"); before start, nothing. */
     hvlog_trace_writer_abort(rec.writer);
+    record_live_destroy(rec.live);
     free(meta.command_line);
     return status;
 }

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct record_live_options;
+
 /* What `hvlog record` parsed, for the device source. */
 struct record_mshv_args {
     const char *device;       /* the --from path (any path names the device) */
@@ -30,6 +32,7 @@ struct record_mshv_args {
     char **argv;
     unsigned writer_flags;    /* more hvlog_trace_writer_create flags: HVLOG_TRACE_COMPRESS */
     const struct record_rotate_options *rotate; /* --max-size/--rotate (record_rotate.h), or NULL */
+    const struct record_live_options *live; /* --relayd: also stream it live; NULL: not */
 };
 
 /** cli_record_mshv - the whole recording; returns a CLI exit code. */

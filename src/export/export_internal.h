@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "hvlog/export/common.h"
+#include "hvlog/trace/clock.h"
 #include "hvlog/trace/catalog.h"
 #include "hvlog/trace/index.h"
 #include "hvlog/trace/walk.h" /* hvlog_entry_fn */
@@ -191,25 +192,60 @@ struct export_track_walk {
 enum hvlog_export_status hvlog__export_track_walk_group(struct export_track_walk *k,
                                                         struct export_group_plan *plan);
 
+/*
+ * One host of a Perfetto export (issue 17: several traces on one timeline):
+ * its trace, its name and clock offset, and its groups' plans. One trace
+ * is host 0 with no name: no host level, times as before (ns since its
+ * hypervisor start). Several are on the Unix clock: every group's ns since
+ * its hypervisor start, moved by shift_ns (export_perfetto_host_shift) so
+ * that 0 is the earliest host's hypervisor start on the Unix clock
+ * (export_perfetto_timeline.origin_unix_ns).
+ */
+struct export_perfetto_host {
+    const struct hvlog_trace_reader *reader;
+    const char *name;  /* NULL: one trace, no host level */
+    int64_t offset_ns; /* --clock-offset of this host */
+    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
+    uint32_t count;
+};
+
+/* The export's one timeline. */
+struct export_perfetto_timeline {
+    bool hosts;             /* several traces: times are Unix time less origin_unix_ns */
+    int64_t origin_unix_ns; /* hosts: the Unix time of ns 0 */
+};
+
+/**
+ * hvlog__export_perfetto_clock - the clock of group @g of host @h (its offset
+ * applied), and in *@shift_ns what @tl adds to its ns (0 for one trace).
+ */
+void hvlog__export_perfetto_clock(const struct export_perfetto_timeline *tl,
+                           const struct export_perfetto_host *h, const struct hvlog_trace_group *g,
+                           uint64_t tsc_hz, struct hvlog_trace_clock *c, uint64_t *shift_ns);
+
 /* The exporter's part once the plans are made and every group's clock
- * gives nanoseconds: open, write, commit its file. */
+ * gives nanoseconds (and, for several hosts, Unix time): open, write,
+ * commit its file. */
 typedef enum hvlog_export_status (*export_perfetto_body_fn)(void *arg,
                                                             const struct hvlog_export_options *opt,
-                                                            struct export_group_plan *plans,
-                                                            uint32_t count,
+                                                            const struct export_perfetto_timeline *tl,
+                                                            struct export_perfetto_host *hosts,
+                                                            uint32_t host_count,
                                                             struct hvlog_export_summary *summary);
 
 /**
- * hvlog__export_perfetto_run - a Perfetto export's entry: refuse no trace or no
- * file, plan (hvlog__export_plan), require every group's clock in nanoseconds
+ * hvlog__export_perfetto_run - a Perfetto export of the @count hosts @in: refuse no trace or no
+ * file; for several hosts, refuse a group without a wall-clock anchor
+ * (hvlog_trace_need_wall_clock: they could not share one timeline); plan
+ * every host (hvlog__export_plan), require every group's clock in nanoseconds
  * (hvlog_trace_clock_need_ns), then @body(@arg, ...); frees the plans and
  * copies the summary to @summary (when not NULL) in every case.
  */
-enum hvlog_export_status hvlog__export_perfetto_run(const struct hvlog_trace_reader *r,
-                                                    const char *out_file,
-                                                    const struct hvlog_export_options *options,
-                                                    struct hvlog_export_summary *summary,
-                                                    struct hvlog_export_error *err,
-                                                    export_perfetto_body_fn body, void *arg);
+enum hvlog_export_status hvlog__export_perfetto_run(const struct hvlog_export_host *in, uint32_t count,
+                                             const char *out_file,
+                                             const struct hvlog_export_options *options,
+                                             struct hvlog_export_summary *summary,
+                                             struct hvlog_export_error *err,
+                                             export_perfetto_body_fn body, void *arg);
 
 #endif /* HVLOG_EXPORT_INTERNAL_H */

@@ -48,6 +48,14 @@
  * (hvlog_trace_meta_anchor); there is none for TSC, or when the exported
  * groups are on different bases (one BOOTTIME cannot mean two clocks).
  *
+ * Several hosts (issue 17, hvlog_export_perfetto_proto_hosts): sequence 1
+ * also describes a track per host, named by it, and each host's type
+ * tracks are under its track; every time is on the Unix clock, ns since
+ * the timeline's origin (export_perfetto_timeline), and the ClockSnapshot
+ * ties BOOTTIME 0 to REALTIME origin. TracePacket.machine_id (98) is not
+ * used: Perfetto's service sets it with RemoteClockSync packets for a
+ * producer on another machine (docs/trace-format.md section 7.3).
+ *
  * Time going back on one LP, skipped corrupt buffers, the loss placement
  * and the staged all-or-nothing output behave exactly as in perfetto.c
  * (the walk is the same; once the trace layer's iterator lands both
@@ -65,6 +73,7 @@
 #include "hvlog/abi/le.h"
 #include "hvlog/export/perfetto.h"
 #include "hvlog/trace/clock.h"
+#include "hvlog/trace/merge.h" /* HVLOG_TRACE_MERGE_MAX_HOSTS */
 
 /* ---- field numbers (Perfetto protos/perfetto/trace/) ---- */
 
@@ -124,10 +133,27 @@
 #define SEQ_TRACE 1u /* clock snapshot and type tracks; LP tracks take 2, 3, ... */
 
 /* Track uuids: (1 + log type) << 40 for a type's track; | LP << 2 | 1 for
- * its LP tracks, | 2 for their loss counters (an LP number is 32 bits). */
-static uint64_t type_uuid(uint32_t type) { return (uint64_t)(1 + type) << 40; }
-static uint64_t lp_uuid(uint32_t type, uint32_t lp) { return type_uuid(type) | (uint64_t)lp << 2 | 1; }
-static uint64_t counter_uuid(uint32_t type, uint32_t lp) { return type_uuid(type) | (uint64_t)lp << 2 | 2; }
+ * its LP tracks, | 2 for their loss counters (an LP number is 32 bits).
+ * Several hosts (issue 17): host h's are | h << 48 (so host 0's, and one
+ * trace's, are as above), and its own track is h << 48 | 0xFF << 40 (no
+ * log type is 254). */
+#define HOST_SHIFT 48u
+#define HOST_TRACK_TAG ((uint64_t)0xFF << 40)
+_Static_assert(HVLOG_TRACE_MERGE_MAX_HOSTS <= 1u << (64 - HOST_SHIFT), "host bits");
+_Static_assert(HVLOG_TYPE_COUNT < 0xFE, "a type's uuid meets the host track's tag");
+static uint64_t host_uuid(uint32_t host) { return (uint64_t)host << HOST_SHIFT | HOST_TRACK_TAG; }
+static uint64_t type_uuid(uint32_t host, uint32_t type)
+{
+    return (uint64_t)host << HOST_SHIFT | (uint64_t)(1 + type) << 40;
+}
+static uint64_t lp_uuid(uint32_t host, uint32_t type, uint32_t lp)
+{
+    return type_uuid(host, type) | (uint64_t)lp << 2 | 1;
+}
+static uint64_t counter_uuid(uint32_t host, uint32_t type, uint32_t lp)
+{
+    return type_uuid(host, type) | (uint64_t)lp << 2 | 2;
+}
 
 #define CAT_IID 1u /* the one category of a sequence: its type's short name */
 
@@ -176,12 +202,13 @@ struct ann {
 #define MAX_ANNS (HVLOG_TRACE_MAX_PARAMS + 4u)
 
 struct pp_export {
-    const struct hvlog_trace_reader *reader;
-    const struct hvlog_trace_meta *meta;
     struct hvlog_export_error *err;
     struct pb_writer w;
     struct pp_tables *t;
+    const struct export_perfetto_timeline *tl;
+    uint32_t host;                  /* the host being written (0: one trace) */
     struct hvlog_trace_clock clock; /* of the group being written */
+    uint64_t shift_ns;              /* what the timeline adds to its ns (several hosts) */
     uint64_t tsc_hz;                /* --tsc-hz, 0 = the trace's */
     uint32_t next_seq;
     bool length_wrong; /* a packet's bytes differed from its computed length */
@@ -318,6 +345,8 @@ static uint64_t stamp(struct pp_export *x, uint64_t ticks)
 {
     uint64_t ns = hvlog_trace_clock_scale(&x->clock, ticks, 1000000000u), delta;
 
+    ns = ns > UINT64_MAX - x->shift_ns ? UINT64_MAX : ns + x->shift_ns;
+
     if (x->clock_due) {
         size_t seqc = pb_varint_field_size(F_CLOCK_ID, CLOCK_SEQ_DELTA) +
                       pb_varint_field_size(F_CLOCK_TIMESTAMP, ns) +
@@ -422,7 +451,7 @@ static void put_counter(void *arg, uint64_t ticks)
     struct pp_export *x = arg;
     struct pb_writer *w = &x->w;
     uint64_t ts = stamp(x, ticks), start;
-    uint64_t track = counter_uuid(x->k.group->type, x->k.lp);
+    uint64_t track = counter_uuid(x->host, x->k.group->type, x->k.lp);
     size_t te = pb_varint_field_size(F_TE_TYPE, TE_TYPE_COUNTER) +
                 pb_varint_field_size(F_TE_TRACK_UUID, track) +
                 pb_varint_field_size(F_TE_COUNTER_VALUE, x->k.lost_total);
@@ -512,11 +541,11 @@ static void track_name(void *arg)
     x->t->cat_sent = false;
     x->clock_due = true;
     snprintf(name, sizeof name, "LP %u", lp);
-    put_descriptor_packet(x, x->seq, SEQ_INCREMENTAL_STATE_CLEARED, lp_uuid(type, lp),
-                          type_uuid(type), name, false, lp_uuid(type, lp));
+    put_descriptor_packet(x, x->seq, SEQ_INCREMENTAL_STATE_CLEARED, lp_uuid(x->host, type, lp),
+                          type_uuid(x->host, type), name, false, lp_uuid(x->host, type, lp));
     snprintf(name, sizeof name, "events lost LP %u", lp);
-    put_descriptor_packet(x, x->seq, SEQ_NEEDS_INCREMENTAL_STATE, counter_uuid(type, lp),
-                          lp_uuid(type, lp), name, true, 0);
+    put_descriptor_packet(x, x->seq, SEQ_NEEDS_INCREMENTAL_STATE, counter_uuid(x->host, type, lp),
+                          lp_uuid(x->host, type, lp), name, true, 0);
 }
 
 /* ---- the entries (the walk is perfetto_walk.c's) ---- */
@@ -562,43 +591,50 @@ static bool write_ok(void *arg, int *error)
 
 static const struct export_track_ops pp_ops = {track_name, put_counter, put_entry, write_ok};
 
-static enum hvlog_export_status write_group(struct pp_export *x, struct export_group_plan *plan)
+static enum hvlog_export_status write_group(struct pp_export *x, const struct export_perfetto_host *h,
+                                           struct export_group_plan *plan)
 {
     const char *name = hvlog_eventlog_type_name(plan->group->type);
 
-    hvlog_trace_clock_init(&x->clock, x->meta, plan->group, x->tsc_hz);
+    hvlog__export_perfetto_clock(x->tl, h, plan->group, x->tsc_hz, &x->clock, &x->shift_ns);
     hvlog_trace_catalog_init(&x->t->catalog, plan->group->type);
     index_param_names(x->t);
-    put_descriptor_packet(x, SEQ_TRACE, 0, type_uuid(plan->group->type), 0,
-                          name ? name : "event log", false, 0);
+    put_descriptor_packet(x, SEQ_TRACE, 0, type_uuid(x->host, plan->group->type),
+                          h->name ? host_uuid(x->host) : 0, name ? name : "event log", false, 0);
     return hvlog__export_track_walk_group(&x->k, plan);
 }
 
 /*
- * The ClockSnapshot: BOOTTIME (our trace clock) and REALTIME at the
- * anchor's Initialize, when every exported group is on one basis and that
- * basis has an anchor after 1970 (hvlog_trace_meta_anchor).
+ * The ClockSnapshot: BOOTTIME (our trace clock) and REALTIME. One trace:
+ * at the anchor's Initialize, when every exported group is on one basis
+ * and that basis has an anchor after 1970 (hvlog_trace_meta_anchor).
+ * Several hosts: BOOTTIME 0 is the timeline's origin (every group is
+ * anchored, or the export was refused).
  */
-static void put_clock_snapshot(struct pp_export *x, const struct export_group_plan *plans,
-                               uint32_t count)
+static void put_clock_snapshot(struct pp_export *x, const struct export_perfetto_host *h)
 {
-    const struct hvlog_trace_group *g = count ? plans[0].group : NULL;
+    const struct hvlog_trace_group *g = h->count ? h->plans[0].group : NULL;
     struct hvlog_trace_clock c;
     uint64_t boot_ns, real_ns, start;
     int64_t unix_ns;
     size_t boot, real, snapshot, packet;
 
-    for (uint32_t i = 1; g && i < count; i++) {
-        if (plans[i].group->time_basis != g->time_basis)
+    for (uint32_t i = 1; g && i < h->count && !x->tl->hosts; i++) {
+        if (h->plans[i].group->time_basis != g->time_basis)
             return;
     }
-    if (!g)
-        return;
-    hvlog_trace_clock_init(&c, x->meta, g, x->tsc_hz);
-    if (!c.anchored || !hvlog_trace_clock_to_unix(&c, c.anchor_ticks, 1000000000u, &unix_ns))
-        return;
-    boot_ns = hvlog_trace_clock_scale(&c, c.anchor_ticks, 1000000000u);
-    real_ns = (uint64_t)unix_ns;
+    if (x->tl->hosts) {
+        boot_ns = 0;
+        real_ns = (uint64_t)x->tl->origin_unix_ns;
+    } else {
+        if (!g)
+            return;
+        hvlog_trace_clock_init(&c, hvlog_trace_reader_meta(h->reader), g, x->tsc_hz);
+        if (!c.anchored || !hvlog_trace_clock_to_unix(&c, c.anchor_ticks, 1000000000u, &unix_ns))
+            return;
+        boot_ns = hvlog_trace_clock_scale(&c, c.anchor_ticks, 1000000000u);
+        real_ns = (uint64_t)unix_ns;
+    }
     boot = pb_varint_field_size(F_CLOCK_ID, CLOCK_BOOTTIME) +
            pb_varint_field_size(F_CLOCK_TIMESTAMP, boot_ns);
     real = pb_varint_field_size(F_CLOCK_ID, CLOCK_REALTIME) +
@@ -619,7 +655,8 @@ static void put_clock_snapshot(struct pp_export *x, const struct export_group_pl
 }
 
 static enum hvlog_export_status run(void *arg, const struct hvlog_export_options *opt,
-                                    struct export_group_plan *plans, uint32_t count,
+                                    const struct export_perfetto_timeline *tl,
+                                    struct export_perfetto_host *hosts, uint32_t host_count,
                                     struct hvlog_export_summary *summary)
 {
     struct pp_export *x = arg;
@@ -629,7 +666,7 @@ static enum hvlog_export_status run(void *arg, const struct hvlog_export_options
     int e;
 
     x->k.summary = summary;
-    x->meta = hvlog_trace_reader_meta(x->reader);
+    x->tl = tl;
     x->tsc_hz = opt->tsc_frequency_hz;
     x->t = malloc(sizeof(*x->t));
     if (!x->t)
@@ -643,9 +680,14 @@ static enum hvlog_export_status run(void *arg, const struct hvlog_export_options
         return hvlog__export_fail(x->err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     x->next_seq = SEQ_TRACE + 1;
-    put_clock_snapshot(x, plans, count);
-    for (uint32_t i = 0; i < count && st == HVLOG_EXPORT_OK; i++)
-        st = write_group(x, &plans[i]);
+    put_clock_snapshot(x, &hosts[0]);
+    for (uint32_t h = 0; h < host_count && st == HVLOG_EXPORT_OK; h++) {
+        x->host = h;
+        if (hosts[h].name) /* several hosts: the host's track, its types under it */
+            put_descriptor_packet(x, SEQ_TRACE, 0, host_uuid(h), 0, hosts[h].name, false, 0);
+        for (uint32_t i = 0; i < hosts[h].count && st == HVLOG_EXPORT_OK; i++)
+            st = write_group(x, &hosts[h], &hosts[h].plans[i]);
+    }
     summary->bytes_out = x->w.bytes;
     e = hvlog__pb_writer_finish(&x->w);
     if (st == HVLOG_EXPORT_OK && e != 0)
@@ -660,23 +702,33 @@ static enum hvlog_export_status run(void *arg, const struct hvlog_export_options
     return hvlog__export_staged_file_commit(&out, opt->force, x->err);
 }
 
+enum hvlog_export_status hvlog_export_perfetto_proto_hosts(const struct hvlog_export_host *hosts,
+                                                          uint32_t count, const char *out_file,
+                                                          const struct hvlog_export_options *options,
+                                                          struct hvlog_export_summary *summary,
+                                                          struct hvlog_export_error *err)
+{
+    struct pp_export x;
+    enum hvlog_export_status st;
+
+    memset(&x, 0, sizeof x);
+    x.err = err;
+    x.k.ops = &pp_ops;
+    x.k.arg = &x;
+    x.k.out_path = out_file;
+    x.k.err = err;
+    st = hvlog__export_perfetto_run(hosts, count, out_file, options, summary, err, run, &x);
+    free(x.t);
+    return st;
+}
+
 enum hvlog_export_status hvlog_export_perfetto_proto(const struct hvlog_trace_reader *r,
                                                     const char *out_file,
                                                     const struct hvlog_export_options *options,
                                                     struct hvlog_export_summary *summary,
                                                     struct hvlog_export_error *err)
 {
-    struct pp_export x;
-    enum hvlog_export_status st;
+    const struct hvlog_export_host one = {r, NULL, 0};
 
-    memset(&x, 0, sizeof x);
-    x.reader = r;
-    x.err = err;
-    x.k.ops = &pp_ops;
-    x.k.arg = &x;
-    x.k.out_path = out_file;
-    x.k.err = err;
-    st = hvlog__export_perfetto_run(r, out_file, options, summary, err, run, &x);
-    free(x.t);
-    return st;
+    return hvlog_export_perfetto_proto_hosts(r ? &one : NULL, 1, out_file, options, summary, err);
 }

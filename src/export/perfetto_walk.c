@@ -8,11 +8,13 @@
  * go back -- and each exporter keeps only its encoding (export_track_ops).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export/export_internal.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/trace/clock.h"
+#include "hvlog/trace/merge.h" /* HVLOG_TRACE_MERGE_MAX_HOSTS */
 #include "hvlog/trace/trace.h"
 
 /* The track's name (descriptors), before the first thing written on it. */
@@ -129,37 +131,110 @@ enum hvlog_export_status hvlog__export_track_walk_group(struct export_track_walk
     return HVLOG_EXPORT_OK;
 }
 
-enum hvlog_export_status hvlog__export_perfetto_run(const struct hvlog_trace_reader *r,
-                                                    const char *out_file,
-                                                    const struct hvlog_export_options *options,
-                                                    struct hvlog_export_summary *summary,
-                                                    struct hvlog_export_error *err,
-                                                    export_perfetto_body_fn body, void *arg)
+void hvlog__export_perfetto_clock(const struct export_perfetto_timeline *tl,
+                           const struct export_perfetto_host *h, const struct hvlog_trace_group *g,
+                           uint64_t tsc_hz, struct hvlog_trace_clock *c, uint64_t *shift_ns)
+{
+    hvlog_trace_clock_init(c, hvlog_trace_reader_meta(h->reader), g, tsc_hz);
+    *shift_ns = 0;
+    if (!tl->hosts)
+        return;
+    hvlog_trace_clock_shift(c, h->offset_ns);
+    /* unix_off_ns >= origin_unix_ns: the origin is their minimum. */
+    *shift_ns = (uint64_t)(c->unix_off_ns - tl->origin_unix_ns);
+}
+
+/* Several hosts: every group anchored, and the timeline's origin, the
+ * earliest hypervisor start on the Unix clock (no entry precedes its own
+ * host's tick 0, so no time on the timeline is negative). */
+static enum hvlog_export_status hosts_timeline(struct export_perfetto_host *hosts, uint32_t count,
+                                               const struct hvlog_export_options *opt,
+                                               struct export_perfetto_timeline *tl,
+                                               struct hvlog_export_error *err)
+{
+    bool first = true;
+
+    tl->hosts = true;
+    for (uint32_t h = 0; h < count; h++) {
+        for (uint32_t i = 0; i < hosts[h].count; i++) {
+            struct hvlog_trace_clock c;
+
+            hvlog_trace_clock_init(&c, hvlog_trace_reader_meta(hosts[h].reader),
+                                   hosts[h].plans[i].group, opt->tsc_frequency_hz);
+            hvlog_trace_clock_shift(&c, hosts[h].offset_ns);
+            if (c.unix_off_ns < 0)
+                return hvlog__export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
+                                   "%s: its %s group's clock starts before 1970 on the Unix clock "
+                                   "(--clock-offset too far back?)",
+                                   hvlog_trace_reader_path(hosts[h].reader),
+                                   hvlog_trace_group_short(hosts[h].plans[i].group->type));
+            if (first || c.unix_off_ns < tl->origin_unix_ns)
+                tl->origin_unix_ns = c.unix_off_ns;
+            first = false;
+        }
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog__export_perfetto_run(const struct hvlog_export_host *in, uint32_t count,
+                                             const char *out_file,
+                                             const struct hvlog_export_options *options,
+                                             struct hvlog_export_summary *summary,
+                                             struct hvlog_export_error *err,
+                                             export_perfetto_body_fn body, void *arg)
 {
     static const struct hvlog_export_options defaults;
     const struct hvlog_export_options *opt = options ? options : &defaults;
-    struct export_group_plan plans[HVLOG_TRACE_MAX_GROUPS];
+    struct export_perfetto_timeline tl = {false, 0};
+    struct export_perfetto_host *hosts;
     struct hvlog_export_summary local_summary;
-    uint32_t count = 0;
-    enum hvlog_export_status st;
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+    uint32_t planned = 0;
 
-    if (!r || !out_file)
+    if (!in || !out_file || count == 0 || count > HVLOG_TRACE_MERGE_MAX_HOSTS)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
-    memset(&local_summary, 0, sizeof local_summary);
-    st = hvlog__export_plan(r, opt, plans, &count, &local_summary, err);
-    for (uint32_t i = 0; i < count && st == HVLOG_EXPORT_OK; i++) {
-        struct hvlog_trace_clock c;
-        char what[64];
-
-        hvlog_trace_clock_init(&c, hvlog_trace_reader_meta(r), plans[i].group,
-                               opt->tsc_frequency_hz);
-        snprintf(what, sizeof what, "the Perfetto export of group %s",
-                 hvlog_trace_group_short(plans[i].group->type));
-        st = hvlog_trace_clock_need_ns(&c, what, err);
+    for (uint32_t h = 0; h < count; h++) {
+        if (!in[h].reader)
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no trace or no output file");
     }
+    if (count == 1 && in[0].clock_offset_ns)
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
+                           "a clock offset applies to one of several traces only");
+    for (uint32_t h = 0; h < count && count > 1; h++) {
+        st = hvlog_trace_need_wall_clock(in[h].reader, opt->types, opt->tsc_frequency_hz, err);
+        if (st != HVLOG_EXPORT_OK)
+            return st;
+    }
+    hosts = calloc(count, sizeof *hosts);
+    if (!hosts)
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    memset(&local_summary, 0, sizeof local_summary);
+    for (; planned < count && st == HVLOG_EXPORT_OK; planned++) {
+        struct export_perfetto_host *h = &hosts[planned];
+
+        h->reader = in[planned].reader;
+        h->offset_ns = in[planned].clock_offset_ns;
+        if (count > 1)
+            h->name = in[planned].name ? in[planned].name : hvlog_trace_reader_path(h->reader);
+        st = hvlog__export_plan(h->reader, opt, h->plans, &h->count, &local_summary, err);
+        for (uint32_t i = 0; i < h->count && st == HVLOG_EXPORT_OK; i++) {
+            struct hvlog_trace_clock c;
+            char what[64];
+
+            hvlog_trace_clock_init(&c, hvlog_trace_reader_meta(h->reader), h->plans[i].group,
+                                   opt->tsc_frequency_hz);
+            snprintf(what, sizeof what, "the Perfetto export of group %s",
+                     hvlog_trace_group_short(h->plans[i].group->type));
+            st = hvlog_trace_clock_need_ns(&c, what, err);
+        }
+    }
+    if (st == HVLOG_EXPORT_OK && count > 1)
+        st = hosts_timeline(hosts, count, opt, &tl, err);
     if (st == HVLOG_EXPORT_OK)
-        st = body(arg, opt, plans, count, &local_summary);
-    hvlog__export_plan_free(plans, count);
+        st = body(arg, opt, &tl, hosts, count, &local_summary);
+    for (uint32_t h = 0; h < planned; h++)
+        hvlog__export_plan_free(hosts[h].plans, hosts[h].count);
+    free(hosts);
     if (summary)
         *summary = local_summary;
     return st;

@@ -110,6 +110,8 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
     free(meta->command_line);
     free(meta->lps);
     free(meta->snapshot.rows);
+    free(meta->relayd.url);
+    free(meta->relayd.streams);
     memset(meta, 0, sizeof(*meta));
 }
 
@@ -408,6 +410,46 @@ static enum hvlog_export_status parse_snapshot(struct meta_parse *mp, const json
     return HVLOG_EXPORT_OK;
 }
 
+/* "closing.relayd" (optional): what a recording streamed to relayd sent and lost. */
+static enum hvlog_export_status parse_relayd(struct meta_parse *mp, const json_t *obj,
+                                             struct hvlog_trace_meta *meta)
+{
+    const json_t *arr = json_object_get(obj, "streams"); /* NULL unless obj is an object */
+    size_t count = json_array_size(arr);                  /* 0 unless arr is an array */
+    const char *url = NULL;
+
+    snprintf(mp->where, sizeof mp->where, "closing.relayd");
+    if (!json_is_object(obj))
+        return bad(mp, "", "not an object");
+    TRY(get_string(mp, obj, "url", false, &url));
+    TRY(get_u64(mp, obj, "breaks", false, UINT64_MAX, &meta->relayd.breaks));
+    TRY(get_u64(mp, obj, "reconnects", false, UINT64_MAX, &meta->relayd.reconnects));
+    if (arr && !json_is_array(arr))
+        return bad(mp, "streams", "not an array");
+    if (url && !(meta->relayd.url = strdup(url)))
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    /* From a text below 16 MiB: fewer than 2^32 elements. */
+    if (count && !(meta->relayd.streams = calloc(count, sizeof(*meta->relayd.streams))))
+        return hvlog__export_fail(mp->err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < count; i++) {
+        const json_t *n = json_array_get(arr, i);
+        struct hvlog_trace_relayd_stream *s = &meta->relayd.streams[i];
+
+        snprintf(mp->where, sizeof mp->where, "closing.relayd.streams[%u]", i);
+        if (!json_is_object(n))
+            return bad(mp, "", "not an object");
+        TRY(get_u32(mp, n, "type", true, HVLOG_TYPE_COUNT - 1, &s->type));
+        TRY(get_u32(mp, n, "lp", true, UINT32_MAX, &s->lp));
+#define READ_RELAYD_COUNTER(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &s->field));
+        HVLOG_TRACE_RELAYD_COUNTERS(READ_RELAYD_COUNTER)
+#undef READ_RELAYD_COUNTER
+        meta->relayd.stream_count = i + 1;
+    }
+    mp->where[0] = '\0';
+    meta->relayd_present = true;
+    return HVLOG_EXPORT_OK;
+}
+
 static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *root,
                                            struct hvlog_trace_meta *meta)
 {
@@ -524,6 +566,9 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         TRACE_CLOSING_COUNTERS(READ_CLOSING)
 #undef READ_CLOSING
         meta->closed = true;
+        n = json_object_get(n, "relayd");
+        if (n)
+            TRY(parse_relayd(mp, n, meta));
     }
     return HVLOG_EXPORT_OK;
 }
@@ -718,6 +763,29 @@ enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_tra
 #define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, meta->stats.field);
         TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
 #undef WRITE_CLOSING
+        if (meta->relayd_present) {
+            hvlog_json_key(w, "relayd");
+            hvlog_json_object_begin(w);
+            if (meta->relayd.url)
+                hvlog_json_member_string(w, "url", meta->relayd.url);
+            hvlog_json_member_u64(w, "breaks", meta->relayd.breaks);
+            hvlog_json_member_u64(w, "reconnects", meta->relayd.reconnects);
+            hvlog_json_key(w, "streams");
+            hvlog_json_array_begin(w);
+            for (uint32_t i = 0; i < meta->relayd.stream_count; i++) {
+                const struct hvlog_trace_relayd_stream *s = &meta->relayd.streams[i];
+
+                hvlog_json_object_begin(w);
+                hvlog_json_member_u64(w, "type", s->type);
+                hvlog_json_member_u64(w, "lp", s->lp);
+#define WRITE_RELAYD_COUNTER(field) hvlog_json_member_u64(w, #field, s->field);
+                HVLOG_TRACE_RELAYD_COUNTERS(WRITE_RELAYD_COUNTER)
+#undef WRITE_RELAYD_COUNTER
+                hvlog_json_object_end(w);
+            }
+            hvlog_json_array_end(w);
+            hvlog_json_object_end(w);
+        }
         hvlog_json_object_end(w);
     }
     hvlog_json_object_end(w);

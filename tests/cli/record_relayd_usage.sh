@@ -39,3 +39,5 @@ refused 2 "unless --relayd" --lps 1
 refused 1 "control connection" -o "$work/t" --relayd "net://127.0.0.1:$port"
 refused 1 "control connection" --relayd "net://127.0.0.1:$port"
 refused 1 "hostname" -o "$work/t" --relayd "net://127.0.0.1:$port" --hostname .hidden
+# A real root's recording streams a copy of its trace: -o is required.
+refused 2 "needs -o DIR, with --relayd too" --from /dev/mshv_diag --relayd "net://127.0.0.1:$port"

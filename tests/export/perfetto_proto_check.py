@@ -237,12 +237,21 @@ def main():
         fail(f"protoc --decode failed: {r.stderr.decode(errors='replace').strip()}")
     tracks, instants, counters = replay(parse_text(r.stdout.decode("utf-8")))
 
-    # The proto's LP tracks, keyed as the JSON's: (type track name, "LP N").
+    # The proto's LP tracks, keyed as the JSON's: (type track name, "LP N");
+    # several hosts: a type track's parent is its host's track, and the
+    # JSON's process is named "HOST: TYPE".
     proto = {}
     for uuid, t in tracks.items():
-        if t["counter"] or t["parent"] is None:
+        if t["counter"] or t["parent"] is None or not t["name"].startswith("LP "):
             continue
-        key = (tracks[t["parent"]]["name"], t["name"])
+        group = tracks[t["parent"]]
+        if group["parent"] is not None:
+            host = tracks[group["parent"]]
+            if host["parent"] is not None or host["counter"]:
+                fail(f"{host['name']}: a host track under another track")
+            key = (f"{host['name']}: {group['name']}", t["name"])
+        else:
+            key = (group["name"], t["name"])
         counter = [u for u, c in tracks.items() if c["parent"] == uuid and c["counter"]]
         if len(counter) != 1 or tracks[counter[0]]["name"] != f"events lost {t['name']}":
             fail(f"{key}: no single 'events lost {t['name']}' counter track under it")

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The Perfetto / Chrome trace-event exporter, its output parsed back with
  * jansson: structure, counts, values, ts exact and non-decreasing per track. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -404,6 +405,92 @@ static void time_going_backwards_is_refused_and_nothing_is_left(void **state)
     }
 }
 
+/* Several hosts (issue 17): the same trace twice, the second host moved by
+ * a clock offset of 1 s, gives every event of the second exactly
+ * 1,000,000 us after its twin; each host names its processes. */
+static void two_hosts_share_one_unix_timeline_moved_by_their_offset(void **state)
+{
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r1 = open_synth(state, &spec, &expect), *r2 = NULL;
+    char *out = synth_path(*state, "hosts.json");
+    struct hvlog_export_summary sum;
+    struct hvlog_export_error err;
+    struct hvlog_export_host hosts[2];
+    json_t *root, *events, *ev;
+    double ts0[64];
+    uint32_t seen[2] = {0, 0};
+    size_t i;
+
+    assert_int_equal(hvlog_trace_open(hvlog_trace_reader_path(r1), &r2, &err), HVLOG_EXPORT_OK);
+    hosts[0] = (struct hvlog_export_host){r1, "alpha", 0};
+    hosts[1] = (struct hvlog_export_host){r2, "beta", 1000000000};
+    assert_int_equal(hvlog_export_perfetto_hosts(hosts, 2, out, NULL, &sum, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(sum.events, 2 * expect.total_events);
+    root = load(out);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(root, "otherData"), "hosts")), 2);
+    events = json_object_get(root, "traceEvents");
+    json_array_foreach(events, i, ev) {
+        const char *ph = json_string_value(json_object_get(ev, "ph"));
+        json_int_t pid = json_integer_value(json_object_get(ev, "pid"));
+        uint32_t h = pid >= 16 ? 1 : 0;
+
+        if (strcmp(ph, "M") == 0 &&
+            strcmp(json_string_value(json_object_get(ev, "name")), "process_name") == 0)
+            assert_memory_equal(json_string_value(json_object_get(json_object_get(ev, "args"), "name")),
+                                h ? "beta: " : "alpha: ", h ? 6 : 7);
+        if (strcmp(ph, "i") != 0 || seen[h] >= 64)
+            continue;
+        /* Host 0's events all come first (hosts in order). */
+        if (h == 0)
+            ts0[seen[0]] = json_number_value(json_object_get(ev, "ts"));
+        else /* 1 s later, to well under a microsecond (the JSON's ts is us) */
+            assert_true(fabs(json_number_value(json_object_get(ev, "ts")) - ts0[seen[1]] - 1e6) <
+                        1e-3);
+        seen[h]++;
+    }
+    assert_int_equal(seen[0], seen[1]);
+    assert_true(seen[0] > 0);
+    json_decref(root);
+    /* One trace with an offset, or no trace: refused, nothing written. */
+    synth_rmtree(out);
+    hosts[0].clock_offset_ns = 5;
+    assert_int_equal(hvlog_export_perfetto_proto_hosts(hosts, 1, out, NULL, &sum, &err),
+                     HVLOG_EXPORT_INVALID);
+    assert_int_equal(hvlog_export_perfetto_hosts(NULL, 2, out, NULL, &sum, &err), HVLOG_EXPORT_INVALID);
+    assert_false(synth_exists(out));
+    free(out);
+    hvlog_trace_close(r2);
+    hvlog_trace_close(r1);
+}
+
+/* A host without a wall-clock anchor (TSC) cannot share the timeline. */
+static void a_host_without_a_wall_clock_anchor_is_refused(void **state)
+{
+    struct synth_spec s = spec;
+    struct synth_expect expect;
+    struct hvlog_trace_reader *r1 = open_synth(state, &spec, &expect), *r2;
+    char *out = synth_path(*state, "hosts.pftrace");
+    char *dir = synth_path(*state, "tsc");
+    struct hvlog_export_error err;
+    struct hvlog_export_host hosts[2];
+
+    s.time_basis = HvEventLogEntryTimeTsc;
+    assert_int_equal(synth_write_trace(&s, dir, &expect), 0);
+    assert_int_equal(hvlog_trace_open(dir, &r2, &err), HVLOG_EXPORT_OK);
+    hosts[0] = (struct hvlog_export_host){r1, "alpha", 0};
+    hosts[1] = (struct hvlog_export_host){r2, "beta", 0};
+    assert_int_equal(hvlog_export_perfetto_proto_hosts(hosts, 2, out, NULL, NULL, &err),
+                     HVLOG_EXPORT_UNSUPPORTED);
+    assert_non_null(strstr(err.message, "no wall-clock anchor"));
+    assert_null(strchr(err.message, '\n'));
+    assert_false(synth_exists(out));
+    hvlog_trace_close(r2);
+    hvlog_trace_close(r1);
+    synth_rmtree(dir);
+    free(dir);
+    free(out);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -416,6 +503,8 @@ int main(void)
         T(refusals_leave_no_file_behind),
         T(a_buffer_with_a_good_header_and_bad_entries_is_refused_or_skipped),
         T(time_going_backwards_is_refused_and_nothing_is_left),
+        T(two_hosts_share_one_unix_timeline_moved_by_their_offset),
+        T(a_host_without_a_wall_clock_anchor_is_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

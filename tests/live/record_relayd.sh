@@ -1,5 +1,5 @@
 #!/bin/sh
-# record_relayd.sh MODE HVLOG WORKDIR: `hvlog record --relayd` against
+# record_relayd.sh MODE HVLOG WORKDIR [FAKE_MSHV]: `hvlog record --relayd` against
 # Debian's lttng-relayd and babeltrace2, on 127.0.0.1 ports chosen free at
 # run time (issue 17).
 #
@@ -11,8 +11,15 @@
 #          hosts, each on disk with its own recording's count; a recording
 #          without -o goes to relayd only, all of it
 #   kill   relayd killed mid-recording: the recording goes on, exits 0,
-#          and reports the loss; sent + lost == the local trace's events;
+#          and reports the loss; sent + lost == the local trace's events,
+#          and per stream in the trace's closing metadata (info, stats);
 #          a relayd started again on the same ports gets a new session
+#   mshv   a real root's recording (`--from /dev/mshv_diag`, the emulated
+#          device tests/capture/fake_mshv.c, LD_PRELOAD FAKE_MSHV) read
+#          live: data arrives as buffers fill (the start line says so);
+#          babeltrace2 lttng-live's count, relayd's copy on disk and the
+#          trace's closing.relayd "sent" all equal `hvlog stats` of the
+#          local trace, nothing lost
 #
 # The recording is held before it logs (HVLOG_TEST_RELAYD_HOLD) so that the
 # viewer attaches first, and at the end (HVLOG_TEST_RELAYD_LINGER) until
@@ -21,7 +28,7 @@
 # wait is bounded; relayd, the recordings and the viewers started here are
 # killed on exit, by their pids.
 set -eu
-mode=$1 hvlog=$2 work=$3
+mode=$1 hvlog=$2 work=$3 fake=${4:-}
 
 # shellcheck source=relayd_lib.sh
 . "$(dirname "$0")/relayd_lib.sh"
@@ -183,8 +190,85 @@ kill)
     [ "$lost" -gt 0 ] || fail "relayd was down for a while, yet nothing is reported lost"
     [ $((sent + lost)) -eq "$total" ] || fail "sent $sent + lost $lost != the trace's $total events"
     grep -q "was full" "$work/t.err" || fail "the full --relayd-buffer is not reported"
+    # The local trace's closing metadata holds the same, per stream and by
+    # cause: per stream sent + lost for relayd == the stream's events in
+    # the trace (hvlog stats), and the totals are record's.
+    "$hvlog" stats --json "$work/t" > "$work/stats.json"
+    python3 - "$work/stats.json" "$sent" "$lost" <<'PY' || fail "the trace's relayd counts do not add up"
+import json, sys
+s = json.load(open(sys.argv[1]))
+sent, lost = int(sys.argv[2]), int(sys.argv[3])
+r = s["relayd"]
+causes = ("lost_queue_full", "lost_send_failed", "lost_unsent_at_end", "lost_encoder")
+rows = {(x["type"], x["lp"]): x for x in r["streams"]}
+events = {(x["type"], x["lp"]): x["events"] for x in s["streams"]}
+assert set(rows) == {k for k, v in events.items() if v}, (sorted(rows), events)
+for k, x in rows.items():
+    dropped = sum(x[c] for c in causes)
+    assert x["sent"] + dropped == events[k], (k, x, events[k])
+    print(f"{k[0]} LP {k[1]}: sent {x['sent']} + lost for relayd {dropped} == {events[k]} in the trace")
+assert (r["sent"], r["lost"]) == (sent, lost), (r["sent"], r["lost"], sent, lost)
+assert sum(x["lost_queue_full"] for x in rows.values()) > 0, "no queue-full loss recorded"
+assert r["breaks"] >= 1 and r["reconnects"] >= 1, r
+PY
+    "$hvlog" info "$work/t" | grep -q "^relayd: .* sent $sent events, $lost lost for relayd (queue full [1-9]" ||
+        fail "hvlog info does not show the relayd losses: $("$hvlog" info "$work/t" | grep relayd)"
+    "$hvlog" stats "$work/t" | grep -q "^relayd local *0 " || fail "hvlog stats has no relayd table"
+    grep -q "relayd: $sent sent, $lost lost on the way" "$work/t.out" ||
+        fail "record's closing line does not count the relayd loss: $(cat "$work/t.out")"
     echo "relayd killed: $total events recorded, $sent sent, $lost lost; $(grep -c . "$work/t.err") lines:"
     cat "$work/t.err"
+    ;;
+mshv)
+    [ -e /dev/mshv_diag ] && { echo "SKIP: a real /dev/mshv_diag exists here; this test emulates it"; exit 77; }
+    # The live streams announced up front are the root's CPUs (its VPs):
+    # the emulated host gets as many LPs, each logging.
+    cpus=$(getconf _NPROCESSORS_CONF)
+    [ "$cpus" -le 16 ] || { echo "SKIP: $cpus CPUs: the emulated host would run $cpus LP threads"; exit 77; }
+    # LD_PRELOAD to hvlog alone (the library leaves children out), so no
+    # timeout(1) in front: the cleanup kills it by its pid. 2 s of 1-page
+    # buffers at 3000 events/s per LP: ~40 buffers/s per LP reach relayd.
+    HVLOG_TEST_RELAYD_HOLD="$work/m.go" HVLOG_TEST_RELAYD_LINGER="$work/m.done" \
+        HVLOG_FAKE_MSHV_LPS=$cpus HVLOG_FAKE_MSHV_RATE=3000 HVLOG_FAKE_MSHV_MSR=1 LD_PRELOAD="$fake" \
+        "$hvlog" record --from /dev/mshv_diag -o "$work/m" --relayd "net://127.0.0.1:$ctrl:$data" \
+        --hostname hvM --pages 1 --buffers 16 --duration 2000 > "$work/m.out" 2> "$work/m.err" &
+    rec_pid=$!
+    pids="$pids $rec_pid"
+    wait_for 300 "the mshv recording's session" test -e "$work/m.go.ready"
+    grep -q "live at net://127.0.0.1/host/hvM/m .*arrives as its buffers fill (the mshv_diag uapi has no flush)" \
+        "$work/m.err" || fail "the start line does not say that data arrives as buffers fill"
+    timeout 120 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/hvM/m" \
+        > "$work/live.txt" 2> "$work/live.err" &
+    viewer_pid=$!
+    pids="$pids $viewer_pid"
+    wait_for 300 "the viewer to attach" sh -c "babeltrace2 --input-format=lttng-live net://127.0.0.1:$live 2>/dev/null | grep '/host/hvM/m ' | grep -q '1 client(s) connected'"
+    touch "$work/m.go"
+    wait_for 600 "the recording's end" test -e "$work/m.done.ready"
+    expected=$(trace_events "$work/m")
+    [ "$expected" -gt 0 ] || fail "the local trace holds no event"
+    wait_for 600 "$expected live events (have $(live_events "$work/live.txt"))" \
+        have_events "$work/live.txt" "$expected"
+    touch "$work/m.done"
+    wait "$rec_pid" || fail "record --from exited $?"
+    rc=0
+    wait "$viewer_pid" || rc=$?
+    [ "$rc" -eq 0 ] || fail "babeltrace2 lttng-live exited $rc"
+    got=$(live_events "$work/live.txt")
+    [ "$got" -eq "$expected" ] || fail "babeltrace2 lttng-live read $got events, hvlog stats says $expected"
+    ondisk=$(count_dir "$work/out/hvM/m")
+    [ "$ondisk" -eq "$expected" ] || fail "relayd's copy reads $ondisk events, not $expected"
+    "$hvlog" stats --json "$work/m" > "$work/m.json"
+    python3 - "$work/m.json" <<'PY' || fail "the trace's closing.relayd does not match its events"
+import json, sys
+s = json.load(open(sys.argv[1]))
+r = s["relayd"]
+events = {(x["type"], x["lp"]): x["events"] for x in s["streams"]}
+sent = {(x["type"], x["lp"]): x["sent"] for x in r["streams"]}
+assert r["lost"] == 0, r
+assert sent == {k: v for k, v in events.items() if v}, (sent, events)
+PY
+    grep -q "relayd: $expected sent, 0 lost on the way" "$work/m.out" || fail "closing line: $(cat "$work/m.out")"
+    echo "mshv live: $got events, on disk: $ondisk, hvlog stats: $expected"
     ;;
 *)
     fail "unknown mode"

@@ -57,6 +57,17 @@ struct hvlog_export_summary {
     uint64_t events_lost_outside; /* a window's: EventsLost of the selected LPs' gaps outside it */
 };
 
+/*
+ * One trace of several on one timeline (issue 17): an export of several
+ * hosts (hvlog_export_perfetto_hosts) names each and moves its clock.
+ */
+struct hvlog_trace_reader;
+struct hvlog_export_host {
+    const struct hvlog_trace_reader *reader;
+    const char *name;        /* the host's name in the output; NULL: the trace's path */
+    int64_t clock_offset_ns; /* this host's skew (--clock-offset HOST=NS); 0 = none */
+};
+
 HVLOG_END_DECLS
 
 #endif /* HVLOG_EXPORT_COMMON_H */

@@ -59,6 +59,31 @@ HVLOG_API enum hvlog_export_status hvlog_export_perfetto_proto(const struct hvlo
                                                               struct hvlog_export_summary *summary,
                                                               struct hvlog_export_error *err);
 
+/**
+ * hvlog_export_perfetto_hosts, hvlog_export_perfetto_proto_hosts - the
+ * same exports of @count traces (1..HVLOG_TRACE_MERGE_MAX_HOSTS) of several hosts as one timeline
+ * (issue 17). Each host is one level above its log types: in the JSON a
+ * process per (host, log type) named "HOST: LocalDiagnostics" (pid = 16 x
+ * host index + 1 + type); in the protobuf a track named HOST with its
+ * type tracks under it. Times are on the Unix clock: ns since the earliest
+ * host's hypervisor start (otherData.timeline in the JSON, the
+ * BOOTTIME/REALTIME ClockSnapshot in the protobuf give its Unix time),
+ * each host moved by its clock_offset_ns. A group without a wall-clock
+ * anchor is refused (HVLOG_EXPORT_UNSUPPORTED, one line naming it): its
+ * times cannot be put on that clock. @count 1 is exactly the one-trace
+ * export (no host level, no Unix clock; its clock_offset_ns must be 0).
+ * options->clock_offset_ns is not used (each host has its own).
+ */
+HVLOG_API enum hvlog_export_status hvlog_export_perfetto_hosts(const struct hvlog_export_host *hosts,
+                                                              uint32_t count, const char *out_file,
+                                                              const struct hvlog_export_options *options,
+                                                              struct hvlog_export_summary *summary,
+                                                              struct hvlog_export_error *err);
+HVLOG_API enum hvlog_export_status hvlog_export_perfetto_proto_hosts(
+    const struct hvlog_export_host *hosts, uint32_t count, const char *out_file,
+    const struct hvlog_export_options *options, struct hvlog_export_summary *summary,
+    struct hvlog_export_error *err);
+
 HVLOG_END_DECLS
 
 #endif /* HVLOG_EXPORT_PERFETTO_H */

@@ -170,6 +170,45 @@ struct hvlog_trace_snapshot {
 };
 
 /*
+ * What a stream (a log type on an LP) of a recording that also streamed
+ * live to lttng-relayd (`hvlog record --relayd`, issue 17) sent there, and
+ * why the rest did not go (docs/live.md "Losses"): every event of the
+ * local trace is sent or lost under exactly one cause, so per stream
+ * sent + the four losses == the events of that stream in the trace. The
+ * counters' names are the file's member names (HVLOG_TRACE_RELAYD_COUNTERS).
+ */
+#define HVLOG_TRACE_RELAYD_COUNTERS(X) \
+    X(sent) X(lost_queue_full) X(lost_send_failed) X(lost_unsent_at_end) X(lost_encoder)
+struct hvlog_trace_relayd_stream {
+    uint32_t type, lp;
+    uint64_t sent;               /* events in packets relayd took */
+    uint64_t lost_queue_full;    /* --relayd-buffer was full: the buffer was not queued */
+    uint64_t lost_send_failed;   /* relayd broke while the buffer's packet was sent */
+    uint64_t lost_unsent_at_end; /* still queued when the recording ended, relayd gone */
+    uint64_t lost_encoder;       /* the CTF packet encoder refused the buffer */
+};
+
+/** hvlog_trace_relayd_lost - a stream's events lost for relayd, every cause. */
+static inline uint64_t hvlog_trace_relayd_lost(const struct hvlog_trace_relayd_stream *s)
+{
+    return s->lost_queue_full + s->lost_send_failed + s->lost_unsent_at_end + s->lost_encoder;
+}
+
+/** hvlog_trace_relayd_total - the sums of @count rows (type and lp 0). */
+static inline struct hvlog_trace_relayd_stream
+hvlog_trace_relayd_total(const struct hvlog_trace_relayd_stream *rows, size_t count)
+{
+    struct hvlog_trace_relayd_stream t = {0, 0, 0, 0, 0, 0, 0};
+
+    for (size_t i = 0; i < count; i++) {
+#define HVLOG_TRACE_RELAYD_ADD(field) t.field += rows[i].field;
+        HVLOG_TRACE_RELAYD_COUNTERS(HVLOG_TRACE_RELAYD_ADD)
+#undef HVLOG_TRACE_RELAYD_ADD
+    }
+    return t;
+}
+
+/*
  * The metadata. For the writer the caller fills it and keeps ownership
  * (the writer only reads it; group file names are set by the writer). A
  * meta from hvlog_trace_meta_parse or a reader owns command_line and lps.
@@ -224,6 +263,17 @@ struct hvlog_trace_meta {
         uint64_t events_lost;   /* v2: sum of the EventsLost of the buffers read */
         uint64_t corrupt;       /* v2: buffers or ready-list links the client refused */
     } stats;
+    /* Closing, optional: the recording streamed live to relayd too. The
+     * writer only reads url and streams (the caller's); a parsed meta owns
+     * them (hvlog_trace_meta_release frees them). */
+    bool relayd_present;
+    struct {
+        char *url;              /* the viewer's URL, net://HOST/host/NAME/SESSION */
+        uint64_t breaks;        /* times the connection broke */
+        uint64_t reconnects;
+        uint32_t stream_count;
+        struct hvlog_trace_relayd_stream *streams;
+    } relayd;
 };
 
 /**
