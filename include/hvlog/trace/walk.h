@@ -84,7 +84,7 @@ struct hvlog_walk_expect {
 
 /**
  * hvlog_buffer_summarize - read and check a buffer's header.
- * @bytes/@len: the buffer as copied out (at least its header).
+ * @bytes/@len: the buffer (at least its header): in the view, copied, or read from a file.
  * @convention: how to read BufferSize and NextBufferOffset.
  * Returns HVLOG_WALK_OK and fills @out, or the first problem found.
  */
