@@ -1,26 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The consumer's drain, measured on a recorded trace: one process per
- * measurement, driven by bench/run. Usage: bench_drain TRACE PASSES
+ * measurement, driven by bench/run.
+ * Usage: bench_drain TRACE PASSES [--copy] [--write FILE] [--no-entries]
  *
- * A root drains a Ready buffer in four steps (src/client/client.c,
- * drain_list, spec §8.6): copy it out of the read-only view page by page,
- * check it (header and every entry, with the walker), walk it again
- * handing each decoded entry to the sink, release it. This program does
- * the same to every buffer of TRACE's group files, with the public walker
- * (hvlog/trace/walk.h) and a null entry callback behind the client's
- * counting one:
+ * A root drains a Ready buffer in three steps (src/client/client.c,
+ * drain_list, spec §8.6): check it in place in the read-only view (header
+ * and every entry, with the walker: a Ready buffer is stable until
+ * released, §6.3), walk it again handing each decoded entry to the sink,
+ * release it. This program does the same to every buffer of TRACE's group
+ * files, with the public walker (hvlog/trace/walk.h) and a null entry
+ * callback behind the client's counting one:
  *
  *   view   the group files mapped read-only and faulted in before timing
  *          (MAP_POPULATE): the page-cache pages stand for the root's view
  *          of the buffers the hypervisor filled
- *   copy   memcpy, a page at a time, into one buffer-sized copy
+ *   copy   --copy only: memcpy, a page at a time, into one buffer-sized
+ *          copy, then the rest on the copy (what the client did before
+ *          issue 17; bench/record-speed's README section gives the gain)
  *   check  hvlog_buffer_walk(..., NULL): BufferSize, NextBufferOffset,
  *          Type, BufferState Ready, every entry's Size (in the group's
  *          header convention); BufferIndex below MaximumBufferCount
  *   decode hvlog_buffer_walk(..., count_entry): every entry decoded into a
  *          struct hvlog_entry, counted, handed to a callback that does
  *          nothing
+ *   write  --write FILE only: write() of the whole buffer to FILE, as
+ *          `hvlog record`'s sink does (each pass rewrites FILE from its
+ *          start, so a file on tmpfs stays the trace's size)
+ *
+ * --no-entries leaves the decode step out: `hvlog record`'s sink takes no
+ * entries (check, write: its whole path but the hypercalls and the disk).
  *
  * The Release hypercall is left out (a file has no hypervisor): one
  * dispatch per buffer, about 20 ns against the tens of microseconds a
@@ -59,7 +68,7 @@ struct view {
 
 /* What the client counts while draining (struct hvlog_client_stats). */
 struct drain_stats {
-    uint64_t buffers, entries, bytes, data_bytes, events_lost, corrupt;
+    uint64_t buffers, entries, bytes, data_bytes, events_lost, corrupt, write_errors;
 };
 
 /* The sink's entry callback: nothing. Called through a pointer, as the
@@ -86,8 +95,11 @@ static bool count_entry(void *p, const struct hvlog_entry *e)
 /* One pass over every buffer of every group. Not inlined: callgrind
  * toggles on it. */
 static __attribute__((noinline)) void drain_pass(const struct view *views, size_t nviews,
-                                                 uint8_t *copy, struct drain_stats *st)
+                                                 uint8_t *copy, int out, bool entries,
+                                                 struct drain_stats *st)
 {
+    if (out >= 0 && lseek(out, 0, SEEK_SET) != 0)
+        st->write_errors++;
     for (size_t v = 0; v < nviews; v++) {
         const struct view *w = &views[v];
         const struct hvlog_trace_group *g = w->group;
@@ -101,19 +113,26 @@ static __attribute__((noinline)) void drain_pass(const struct view *views, size_
         for (size_t at = 0; at + w->buffer_bytes <= w->len; at += w->buffer_bytes) {
             struct hvlog_buffer_summary s;
             struct entry_count ec = {null_entry, 0};
+            const uint8_t *bytes = w->bytes + at;
 
-            for (size_t k = 0; k < w->buffer_bytes; k += HV_PAGE_SIZE)
-                memcpy(copy + k, w->bytes + at + k, HV_PAGE_SIZE);
-            if (hvlog_buffer_walk(copy, w->buffer_bytes, g->convention, &expect, &s, NULL,
+            if (copy) {
+                for (size_t k = 0; k < w->buffer_bytes; k += HV_PAGE_SIZE)
+                    memcpy(copy + k, bytes + k, HV_PAGE_SIZE);
+                bytes = copy;
+            }
+            if (hvlog_buffer_walk(bytes, w->buffer_bytes, g->convention, &expect, &s, NULL,
                                   NULL) != HVLOG_WALK_OK ||
                 (g->buffer_count && s.buffer_index >= g->buffer_count)) {
                 st->corrupt++;
                 continue;
             }
-            hvlog_buffer_walk(copy, w->buffer_bytes, g->convention, &expect, NULL, count_entry,
-                              &ec);
+            if (out >= 0 && write(out, bytes, w->buffer_bytes) != (ssize_t)w->buffer_bytes)
+                st->write_errors++;
+            if (entries)
+                hvlog_buffer_walk(bytes, w->buffer_bytes, g->convention, &expect, NULL,
+                                  count_entry, &ec);
             st->buffers++;
-            st->entries += ec.entries;
+            st->entries += entries ? ec.entries : s.entries;
             st->bytes += w->buffer_bytes;
             st->data_bytes += s.data_end - HV_EVENTLOG_BUFFER_HEADER_SIZE;
             st->events_lost += s.events_lost;
@@ -169,12 +188,25 @@ int main(int argc, char **argv)
     struct drain_stats st = {0};
     const struct hvlog_trace_meta *meta;
     size_t nviews = 0, copy_bytes = 0;
-    uint8_t *copy;
+    uint8_t *copy = NULL;
+    bool want_copy = false, entries = true;
+    const char *write_to = NULL;
+    int out = -1;
     unsigned long passes;
     double wall0, cpu0, wall, cpu;
 
-    if (argc != 3 || (passes = strtoul(argv[2], NULL, 10)) == 0) {
-        fprintf(stderr, "usage: bench_drain TRACE PASSES\n");
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--copy") == 0)
+            want_copy = true;
+        else if (strcmp(argv[i], "--no-entries") == 0)
+            entries = false;
+        else if (strcmp(argv[i], "--write") == 0 && i + 1 < argc)
+            write_to = argv[++i];
+        else
+            argc = 0; /* usage */
+    }
+    if (argc < 3 || (passes = strtoul(argv[2], NULL, 10)) == 0) {
+        fprintf(stderr, "usage: bench_drain TRACE PASSES [--copy] [--write FILE] [--no-entries]\n");
         return 2;
     }
     if (hvlog_trace_open(argv[1], &reader, &err) != HVLOG_EXPORT_OK) {
@@ -196,18 +228,26 @@ int main(int argc, char **argv)
             copy_bytes = views[nviews].buffer_bytes;
         nviews++;
     }
-    copy = aligned_alloc(HV_PAGE_SIZE, copy_bytes ? copy_bytes : HV_PAGE_SIZE);
-    if (!copy) {
-        fprintf(stderr, "bench_drain: out of memory\n");
+    if (want_copy) {
+        copy = aligned_alloc(HV_PAGE_SIZE, copy_bytes ? copy_bytes : HV_PAGE_SIZE);
+        if (!copy) {
+            fprintf(stderr, "bench_drain: out of memory\n");
+            hvlog_trace_close(reader);
+            return 1;
+        }
+        memset(copy, 0, copy_bytes); /* fault the copy in before timing */
+    }
+    if (write_to && (out = open(write_to, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0) {
+        perror(write_to);
+        free(copy);
         hvlog_trace_close(reader);
         return 1;
     }
-    memset(copy, 0, copy_bytes); /* fault the copy in before timing */
 
     wall0 = now_ns(CLOCK_MONOTONIC);
     cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
     for (unsigned long p = 0; p < passes; p++)
-        drain_pass(views, nviews, copy, &st);
+        drain_pass(views, nviews, copy, out, entries, &st);
     cpu = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
     wall = now_ns(CLOCK_MONOTONIC) - wall0;
 
@@ -216,6 +256,10 @@ int main(int argc, char **argv)
            passes, (unsigned long long)st.buffers, (unsigned long long)st.entries,
            (unsigned long long)st.bytes, (unsigned long long)st.data_bytes,
            (unsigned long long)st.events_lost, (unsigned long long)st.corrupt, wall, cpu);
+    if (st.write_errors)
+        fprintf(stderr, "bench_drain: %llu writes failed\n", (unsigned long long)st.write_errors);
+    if (out >= 0)
+        close(out);
     free(copy);
     for (size_t v = 0; v < nviews; v++)
         if (views[v].bytes)

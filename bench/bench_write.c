@@ -20,6 +20,19 @@
  *   lttng-disabled lttng_ust_tracepoint(hvlog_bench, disabled): the same
  *                  provider, an event no session enables
  *
+ * and bench/record-speed's producer (issue 17), which paces itself as the
+ * simulated host's LP threads do under `hvlog record --rate`:
+ *
+ *   bench_lttng lttng-paced THREADS MS RATE
+ *
+ *   THREADS threads (not pinned, as the sim's workers are not) each call
+ *   lttng_ust_tracepoint(hvlog_bench, record) (24 bytes of payload) for MS
+ *   milliseconds, RATE events per second each (0: flat out). Each runs the
+ *   events due by now in turns of at most 256, catches up at most 10 ms of
+ *   debt, and sleeps until the next is due (src/sim/lp.c, turn_events).
+ *   Prints: lttng-paced THREADS OFFERED wall_ns_per_event cpu_ns_per_event
+ *   tracepoint_enabled=0|1, OFFERED being the events of all threads.
+ *
  * Every event is a 32-byte entry: 16-byte header + 16 bytes of payload.
  * The clock is the TSC read by a host callback (rdtsc): what a hypervisor
  * would use, and cheap enough not to hide the path's own cost.
@@ -57,6 +70,10 @@ static const char *mode;
 static unsigned long events;
 static double cpu_ns[MAX_THREADS];
 static double wall_begin[MAX_THREADS], wall_end[MAX_THREADS];
+#ifdef HVLOG_BENCH_LTTNG
+static unsigned long pace_ms, pace_rate;   /* lttng-paced: MS and RATE per thread */
+static unsigned long offered[MAX_THREADS]; /* lttng-paced: events each thread logged */
+#endif
 
 /* ---- host: rdtsc clock, malloc pages, messages recorded and dropped ---- */
 
@@ -207,6 +224,51 @@ static double now_ns(clockid_t clock)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+#ifdef HVLOG_BENCH_LTTNG
+#define PACE_TURN_MAX 256u         /* as the sim's SIM_TURN_MAX */
+#define PACE_FLAT_TURN 16u         /* flat out: events between two clock reads */
+#define PACE_DEBT_NS 10000000.0    /* as the sim's PACE_DEBT_NS: 10 ms */
+#define PACE_NAP_MAX_NS 10000000.0 /* a napping thread re-checks the end every 10 ms */
+
+/* lttng-paced: thread @t logs for pace_ms at pace_rate, as an LP of the
+ * simulated host does (src/sim/lp.c: the events due, a bounded debt, a nap
+ * until the next is due). */
+static unsigned long paced_loop(uint32_t t)
+{
+    const double period = pace_rate ? 1e9 / (double)pace_rate : 0;
+    const double end = now_ns(CLOCK_MONOTONIC) + (double)pace_ms * 1e6;
+    double due = now_ns(CLOCK_MONOTONIC);
+    unsigned long n_total = 0;
+
+    for (;;) {
+        double now = now_ns(CLOCK_MONOTONIC);
+        unsigned long n = PACE_FLAT_TURN;
+
+        if (now >= end)
+            break;
+        if (period > 0) {
+            if (due + PACE_DEBT_NS < now)
+                due = now - PACE_DEBT_NS; /* the debt beyond is not offered */
+            n = due <= now ? (unsigned long)((now - due) / period) + 1 : 0;
+            if (n > PACE_TURN_MAX)
+                n = PACE_TURN_MAX;
+            due += (double)n * period;
+            if (n == 0) {
+                double nap = due - now < PACE_NAP_MAX_NS ? due - now : PACE_NAP_MAX_NS;
+                struct timespec ts = {0, (long)nap};
+
+                nanosleep(&ts, NULL);
+                continue;
+            }
+        }
+        for (unsigned long k = 0; k < n; k++)
+            lttng_ust_tracepoint(hvlog_bench, record, n_total + k, t, 0x1122334455667788ull);
+        n_total += n;
+    }
+    return n_total;
+}
+#endif
+
 static void *worker(void *arg)
 {
     uint32_t t = (uint32_t)(uintptr_t)arg;
@@ -217,7 +279,8 @@ static void *worker(void *arg)
 
     CPU_ZERO(&set);
     CPU_SET(t % (unsigned)sysconf(_SC_NPROCESSORS_ONLN), &set);
-    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    if (strcmp(mode, "lttng-paced") != 0)
+        pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     pthread_barrier_wait(&start_barrier);
     wall_begin[t] = now_ns(CLOCK_MONOTONIC);
     c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
@@ -249,6 +312,8 @@ static void *worker(void *arg)
     } else if (strcmp(mode, "lttng-disabled") == 0) {
         for (unsigned long i = 0; i < events; i++)
             lttng_ust_tracepoint(hvlog_bench, disabled, payload[0], payload[1]);
+    } else if (strcmp(mode, "lttng-paced") == 0) {
+        offered[t] = paced_loop(t);
 #endif
     }
     cpu_ns[t] = now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
@@ -264,6 +329,13 @@ int main(int argc, char **argv)
     double w0, wall, cpu = 0;
 
 
+#ifdef HVLOG_BENCH_LTTNG
+    if (argc == 5 && strcmp(argv[1], "lttng-paced") == 0) {
+        pace_ms = strtoul(argv[3], NULL, 0);
+        pace_rate = strtoul(argv[4], NULL, 0);
+        argc = 4; /* THREADS, then MS where EVENTS stands */
+    }
+#endif
     if (argc != 4) {
         fprintf(stderr, "usage: bench_write MODE THREADS EVENTS\n");
         return 2;
@@ -298,8 +370,9 @@ int main(int argc, char **argv)
             memset(bump_buf[t], 0, (events + 1) * 32);
         }
 #ifdef HVLOG_BENCH_LTTNG
-    else if (strcmp(mode, "lttng") == 0 || strcmp(mode, "lttng-disabled") == 0)
-        ; /* the session (bench/run) is the set-up */
+    else if (strcmp(mode, "lttng") == 0 || strcmp(mode, "lttng-disabled") == 0 ||
+             (strcmp(mode, "lttng-paced") == 0 && pace_ms > 0))
+        ; /* the session (bench/run, bench/record-speed) is the set-up */
 #endif
     else if (strcmp(mode, "disabled") != 0) {
         fprintf(stderr, "bench_write: unknown mode '%s'\n", mode);
@@ -322,6 +395,18 @@ int main(int argc, char **argv)
         wall = wall_end[t] > wall ? wall_end[t] : wall;
     }
     wall -= w0;
+#ifdef HVLOG_BENCH_LTTNG
+    if (strcmp(mode, "lttng-paced") == 0) { /* EVENTS: what all threads offered */
+        events = 0;
+        for (uint32_t t = 0; t < nthreads; t++)
+            events += offered[t];
+        printf("%s %u %lu %.3f %.3f tracepoint_enabled=%d\n", mode, nthreads, events,
+               events ? wall / (double)events : 0.0, events ? cpu / (double)events : 0.0,
+               !!lttng_ust_tracepoint_enabled(hvlog_bench, record));
+        hvlog_engine_destroy(engine);
+        return 0;
+    }
+#endif
     /* Per event of one thread: wall time over the events each thread logged;
      * CPU time averaged over threads. */
     printf("%s %u %lu %.3f %.3f", mode, nthreads, events, wall / (double)events,

@@ -7,6 +7,7 @@
  *
  *   hvlog_bench:entry     the event bench/run enables in its session
  *   hvlog_bench:disabled  same fields, never enabled: the disabled cost
+ *   hvlog_bench:record    24 bytes, bench/record-speed's paced producer
  *
  * Built only when pkg-config finds lttng-ust (bench/CMakeLists.txt), into
  * bench_lttng, never into bench_write: liblttng-ust's constructor registers
@@ -37,6 +38,16 @@ LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(hvlog_bench, payload16, hvlog_bench, entry,
 
 LTTNG_UST_TRACEPOINT_EVENT_INSTANCE(hvlog_bench, payload16, hvlog_bench, disabled,
     LTTNG_UST_TP_ARGS(uint64_t, a, uint64_t, b))
+
+/* bench/record-speed's event (issue 17): three uint64_t, 24 bytes, as near
+ * as whole words come to the 23.2 payload bytes of the simulated host's
+ * events at `hvlog record --payload 0` (parameters of 8 bytes each). */
+LTTNG_UST_TRACEPOINT_EVENT(hvlog_bench, record,
+    LTTNG_UST_TP_ARGS(uint64_t, a, uint64_t, b, uint64_t, c),
+    LTTNG_UST_TP_FIELDS(
+        lttng_ust_field_integer(uint64_t, a, a)
+        lttng_ust_field_integer(uint64_t, b, b)
+        lttng_ust_field_integer(uint64_t, c, c)))
 
 #endif /* HVLOG_BENCH_LTTNG_TP_H */
 

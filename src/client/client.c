@@ -47,7 +47,7 @@ struct hvlog_client {
     enum hvlog_abi_profile abi;
     enum hvlog_abi_profile convention; /* D9: how the hypervisor writes headers */
     struct client_group groups[TYPES];
-    uint8_t *copy; /* one buffer's bytes, copied out of the view (2 MiB) */
+    uint8_t *copy; /* a buffer whose pages are scattered in the view, in one span (2 MiB) */
     void *(*mem_alloc)(void *ctx, size_t bytes);
     void (*mem_free)(void *ctx, void *memory);
 };
@@ -440,19 +440,54 @@ void hvlog_client_flush_all(struct hvlog_client *c, uint32_t type)
 
 /* ---- draining ---- */
 
-/* Copy buffer @index out of the view, page by page (its pages need not be
- * contiguous in the root's GPA space). Returns its length, or 0. */
-static size_t copy_out(struct hvlog_client *c, const struct client_group *g, uint32_t index)
+/*
+ * Buffer @index's bytes for checking and writing, read in place: a Ready
+ * buffer is under the root's exclusive control until it releases it, and
+ * every field is stable (§6.3; §6.1: only the root's Release, T10, or
+ * Unmap, T11, leave Ready; §8.6: the root reads the list, then releases).
+ * So the checks, the sink's write() and the entry walk all read the view
+ * itself, with no copy in between (issue 17, "Speed").
+ *
+ * The view is one span when the buffer's pages are contiguous in the
+ * root's GPA space (one view call) or, failing that, when the view of
+ * each page lands right after the previous one. Otherwise (pages
+ * scattered in the view) they are copied into c->copy, page by page, to
+ * give the walker one span. Returns the bytes and sets *@len, or NULL
+ * when a page cannot be read through the view.
+ */
+static const uint8_t *buffer_bytes(struct hvlog_client *c, const struct client_group *g,
+                                   uint32_t index, size_t *len)
 {
     const struct client_buffer *b = &g->buffers[index];
+    uint32_t pages = g->params.buffer_pages, k;
+    const uint8_t *base;
 
-    for (uint32_t k = 0; k < g->params.buffer_pages; k++) {
+    *len = (size_t)pages * HV_PAGE_SIZE;
+    for (k = 1; k < pages && b->gpa_pages[k] == b->gpa_pages[0] + k; k++)
+        ;
+    if (k == pages) {
+        /* prepare() took buffer_pages <= 512 (BufferSize fits 32 bits). */
+        base = c->ops.view(c->ctx, b->gpa_pages[0] << HV_PAGE_SHIFT, (uint32_t)*len);
+        if (base)
+            return base;
+    }
+    base = c->ops.view(c->ctx, b->gpa_pages[0] << HV_PAGE_SHIFT, HV_PAGE_SIZE);
+    if (!base)
+        return NULL;
+    for (k = 1; k < pages; k++) {
         const uint8_t *page = c->ops.view(c->ctx, b->gpa_pages[k] << HV_PAGE_SHIFT, HV_PAGE_SIZE);
+
         if (!page)
-            return 0;
+            return NULL;
+        if (base != c->copy && page == base + (size_t)k * HV_PAGE_SIZE)
+            continue; /* still one span of the view */
+        if (base != c->copy) { /* the span breaks here: copy what it held */
+            memcpy(c->copy, base, (size_t)k * HV_PAGE_SIZE);
+            base = c->copy;
+        }
         memcpy(c->copy + (size_t)k * HV_PAGE_SIZE, page, HV_PAGE_SIZE);
     }
-    return (size_t)g->params.buffer_pages * HV_PAGE_SIZE;
+    return base;
 }
 
 struct entry_sink {
@@ -488,6 +523,7 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
         struct hvlog_buffer_summary s;
         struct entry_sink ec = {sink, arg};
         enum hvlog_walk_error err;
+        const uint8_t *bytes;
         size_t len;
 
         if (i >= g->params.buffer_count || !g->buffers[i].gpa_pages) {
@@ -500,26 +536,30 @@ static void drain_list(struct hvlog_client *c, struct client_group *g, uint32_t 
         }
         seen[i] = true;
         chain[n++] = i;
-        len = copy_out(c, g, i);
-        if (len == 0) {
+        bytes = buffer_bytes(c, g, i, &len);
+        if (!bytes) {
             report(g, sink, arg, i, "buffer pages not readable through the view");
             break;
         }
-        /* The copy is what is checked and read: the view cannot change
-         * under the walk. NextBufferIndex comes from the copy as well. */
-        err = hvlog_buffer_walk(c->copy, len, c->convention, &expect, &s, NULL, NULL);
+        /* Checked where it lies (buffer_bytes: a Ready buffer is stable
+         * until released, §6.3), header and every entry, before the sink
+         * sees a byte. Should a hypervisor break §6.3 and write meanwhile,
+         * nothing here reads past the span: the walker loads each bound
+         * once where it uses it, and the ready list's links are checked
+         * above (range, repeats) whatever they say. */
+        err = hvlog_buffer_walk(bytes, len, c->convention, &expect, &s, NULL, NULL);
         if (err != HVLOG_WALK_OK) {
             report(g, sink, arg, i, hvlog_walk_error_text(err));
-            i = hvlog_load_le32(c->copy + offsetof(struct hv_eventlog_buffer_header,
-                                                   next_buffer_index));
+            i = hvlog_load_le32(bytes + offsetof(struct hv_eventlog_buffer_header,
+                                                 next_buffer_index));
             continue;
         }
         if (sink && sink->buffer)
-            sink->buffer(arg, &s, c->copy, len);
+            sink->buffer(arg, &s, bytes, len);
         /* The check above counted the entries; a second walk only hands
          * them to a sink that asked for them. */
         if (sink && sink->entry)
-            hvlog_buffer_walk(c->copy, len, c->convention, &expect, NULL, forward_entry, &ec);
+            hvlog_buffer_walk(bytes, len, c->convention, &expect, NULL, forward_entry, &ec);
         g->stats.buffers++;
         g->stats.entries += s.entries;
         g->stats.bytes += len;

@@ -172,8 +172,16 @@ enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
     for (uint32_t off = HV_EVENTLOG_BUFFER_HEADER_SIZE; off < s.data_end;) {
         struct hv_eventlog_entry_header h;
         struct hvlog_entry e;
+        uint32_t step;
 
         hv_eventlog_entry_header_load(&h, bytes + off);
+        /* Checked above, and checked again on the one load used here: the
+         * root client walks a Ready buffer in place (§6.3: stable until
+         * released), and a hypervisor that wrote it meanwhile must not
+         * make this loop spin or read past the data. */
+        step = entry_step(convention, h.size);
+        if (step == 0 || step > s.data_end - off)
+            break;
         e.log_type = s.type;
         e.buffer_index = s.buffer_index;
         e.logical_processor = s.logical_processor;
@@ -189,7 +197,7 @@ enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
         e.payload_len = (uint32_t)h.size - HV_EVENTLOG_ENTRY_HEADER_SIZE;
         if (!fn(arg, &e))
             break;
-        off += entry_step(convention, h.size);
+        off += step;
     }
     return HVLOG_WALK_OK;
 }

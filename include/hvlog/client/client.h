@@ -10,8 +10,11 @@
  * simulated host in hvlog; real hardware in a port).
  *
  * Nothing read from the hypervisor is trusted: ready lists are walked with
- * index, cycle and repeat checks, each buffer is copied out of the view
- * before it is checked, and a corrupt buffer is reported and skipped.
+ * index, cycle and repeat checks, each buffer is checked (header and every
+ * entry) before anything is handed out, and a corrupt buffer is reported
+ * and skipped. A Ready buffer is read in place in the read-only view: it
+ * is stable until the root releases it (spec §6.3), so nothing is copied
+ * (only a buffer whose pages are scattered in the view is, into one span).
  *
  * It speaks either ABI profile (spec §11), chosen at create time: the 2013
  * input layouts and header convention, or the current ones, encoded as
@@ -132,8 +135,10 @@ HVLOG_API void hvlog_client_flush_all(struct hvlog_client *client, uint32_t type
 struct hvlog_client_sink {
     /* A ready-list message was taken from @vp's slot. */
     void (*message)(void *arg, uint32_t vp, uint32_t type, uint32_t first_index);
-    /* A Ready buffer, copied out and checked, before it is released: the
-     * bytes exactly as the hypervisor wrote them. */
+    /* A Ready buffer, checked, before it is released: the bytes exactly as
+     * the hypervisor wrote them. @bytes is the read-only view itself (or
+     * the client's copy of a buffer scattered in it), valid only until the
+     * callback returns: keep a copy, not the pointer. */
     void (*buffer)(void *arg, const struct hvlog_buffer_summary *summary, const uint8_t *bytes,
                    size_t len);
     /* Each entry of that buffer, in order; false stops this buffer's walk. */

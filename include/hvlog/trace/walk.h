@@ -3,10 +3,12 @@
  * Reading event-log buffers safely: the buffer walker and entry decoder.
  *
  * Pure functions over bytes: no hypercalls, no state. The root client uses
- * them on buffers it copied out of the read-only view; the trace tools use
+ * them on Ready buffers in place in the read-only view; the trace tools use
  * them on buffers read back from files. Nothing in a buffer is trusted:
  * every size and offset is checked (in 32/64-bit arithmetic, so no 16-bit
- * Size can wrap) before anything is read.
+ * Size can wrap) before anything is read, and checked again on the load a
+ * walk uses, so bytes that change under a walk cannot take it out of the
+ * buffer or make it loop.
  */
 #ifndef HVLOG_TRACE_WALK_H
 #define HVLOG_TRACE_WALK_H
@@ -82,7 +84,7 @@ struct hvlog_walk_expect {
 
 /**
  * hvlog_buffer_summarize - read and check a buffer's header.
- * @bytes/@len: the buffer as copied out (at least its header).
+ * @bytes/@len: the buffer (at least its header): in the view, copied, or read from a file.
  * @convention: how to read BufferSize and NextBufferOffset.
  * Returns HVLOG_WALK_OK and fills @out, or the first problem found.
  */
