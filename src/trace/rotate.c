@@ -25,6 +25,32 @@
  * renames it over, so for a moment the chunk holds both. A chunk never
  * exceeds max_bytes, at any moment, whatever its counters become.
  *
+ * The rotation's thread: a chunk's commit (its files and metadata
+ * fsync'ed, the metadata renamed) and the rotating out of the oldest (the
+ * manifest replaced, fsync'ed, the chunk deleted) take tens of
+ * milliseconds, on a loaded disk more; on the recording's thread they
+ * stalled the recorder long enough for the hypervisor's buffers to fill
+ * and events to be lost (docs/cli.md "Bounded output"). So the recording
+ * thread only starts the next chunk and hands the full one to a worker
+ * thread, which commits it and rotates out what is beyond the keep
+ * count; appends go on into the new chunk meanwhile. One chunk at most is
+ * being finished: at the next rollover the recorder waits for the worker
+ * first, so a worker that falls behind slows the recorder and never
+ * grows memory or disk (at most keep + 1 chunks exist, as before: the
+ * new one starts before the oldest goes). Every guarantee stays the
+ * worker's: the finished chunk stays locked by its writer until its
+ * commit, the manifest counts a chunk before it is deleted, the parent's
+ * lock is held by the rotation for the whole recording. A worker failure
+ * becomes the writer's sticky failure, seen at the next append (an
+ * atomic flag, tested on each) or at the latest at the commit, which
+ * waits for the worker before the last chunk and the closing manifest.
+ * Shared state and who touches it: the job slot under the mutex;
+ * first_kept, out and the manifest the worker's while a job is pending,
+ * the recorder's once it waited for the worker; ring slots of chunks up
+ * to the finished one are read by the worker, the recorder writes only
+ * the current chunk's slot, which the worker merged (rotated out) before
+ * the recorder could reuse it (the recorder waits before chunk_start).
+ *
  * Counting: the writer walks each buffer it takes (hvlog_buffer_walk, no
  * callback) for its LP, entries and EventsLost, as the client that
  * released it did; the trace writer's API takes bytes only, and every
@@ -35,6 +61,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +109,21 @@ struct trace_rotation {
     struct rot_chunk out;       /* rotated out, summed */
     uint64_t buffers[HVLOG_TRACE_MAX_GROUPS]; /* the whole recording's */
     struct hvlog_export_error failure; /* sticky, as the writer's */
+    /* The rotation's thread (top of the file). */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool sync_ready;            /* lock and cond initialised */
+    pthread_t worker;
+    bool worker_started;
+    bool stop;                  /* under lock: finish the job, then exit */
+    bool pending;               /* under lock: a job is set, not finished */
+    struct {
+        struct hvlog_trace_writer *w;  /* the full chunk, committed by the worker */
+        struct hvlog_trace_meta closing; /* its closing metadata (shallow) */
+        uint64_t current;              /* the chunk being written meanwhile */
+    } job;
+    struct hvlog_export_error worker_failure; /* under lock; the first only */
+    atomic_bool worker_failed;
 };
 
 /* The one place a chunk's writer flags come from: the rotating writer's
@@ -405,11 +449,10 @@ static enum hvlog_export_status chunk_start(struct trace_rotation *r, struct hvl
 /* Commit the current chunk: the opening metadata with the chunk's own
  * closing statistics (the delivery counters, messages and longest ready
  * list, are the whole recording's: the manifest has them). */
-static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hvlog_export_error *err)
+static struct hvlog_trace_meta chunk_closing(const struct trace_rotation *r)
 {
     const struct rot_chunk *c = &r->ring[r->current % r->ring_len];
     struct hvlog_trace_meta m = r->opening;
-    struct hvlog_trace_writer *w = r->chunk;
 
     m.closed = true;
     memset(&m.stats, 0, sizeof m.stats);
@@ -418,6 +461,14 @@ static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hv
         m.stats.entries += c->t[t].total.entries;
         m.stats.events_lost += c->t[t].total.events_lost;
     }
+    return m;
+}
+
+static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta m = chunk_closing(r);
+    struct hvlog_trace_writer *w = r->chunk;
+
     r->chunk = NULL;
     return hvlog_trace_writer_commit(w, &m, err); /* frees w in every case */
 }
@@ -448,19 +499,142 @@ static enum hvlog_export_status rotate_out_oldest(struct trace_rotation *r,
     return HVLOG_EXPORT_OK;
 }
 
-static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlog_export_error *err)
-{
-    enum hvlog_export_status status = chunk_commit(r, err);
+/* ---- the rotation's thread ---- */
 
-    if (status != HVLOG_EXPORT_OK)
-        return status;
-    r->current++;
-    /* The new chunk starts before the oldest goes: a crash in between
-     * leaves one chunk more, never one less than asked. */
-    status = chunk_start(r, err);
-    while (status == HVLOG_EXPORT_OK && r->keep && r->current - r->first_kept + 1 > r->keep)
+/* The worker's part of a rollover: commit the full chunk, then rotate out
+ * the oldest while more than keep chunks exist. */
+static enum hvlog_export_status finish_chunk(struct trace_rotation *r, struct hvlog_trace_writer *w,
+                                             const struct hvlog_trace_meta *closing,
+                                             uint64_t current, struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status = hvlog_trace_writer_commit(w, closing, err); /* frees w */
+
+    while (status == HVLOG_EXPORT_OK && r->keep && current - r->first_kept + 1 > r->keep)
         status = rotate_out_oldest(r, err);
     return status;
+}
+
+static void *worker_main(void *arg)
+{
+    struct trace_rotation *r = arg;
+
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        struct hvlog_export_error e = {HVLOG_EXPORT_OK, ""};
+        struct hvlog_trace_meta closing;
+        struct hvlog_trace_writer *w;
+        uint64_t current;
+
+        while (!r->pending && !r->stop)
+            pthread_cond_wait(&r->cond, &r->lock);
+        if (!r->pending) /* stopping, and nothing left to finish */
+            break;
+        w = r->job.w;
+        closing = r->job.closing;
+        current = r->job.current;
+        pthread_mutex_unlock(&r->lock);
+        /* No job follows a failure: the recorder sees it first. */
+        (void)finish_chunk(r, w, &closing, current, &e);
+        pthread_mutex_lock(&r->lock);
+        if (e.status != HVLOG_EXPORT_OK && r->worker_failure.status == HVLOG_EXPORT_OK) {
+            r->worker_failure = e;
+            atomic_store_explicit(&r->worker_failed, true, memory_order_release);
+        }
+        r->pending = false;
+        r->job.w = NULL;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Wait until the worker finished its job; its failure, if any, becomes
+ * the writer's sticky failure (once: r->failure keeps the first). */
+static void wait_worker(struct trace_rotation *r)
+{
+    if (!r->worker_started)
+        return;
+    pthread_mutex_lock(&r->lock);
+    while (r->pending)
+        pthread_cond_wait(&r->cond, &r->lock);
+    if (r->worker_failure.status != HVLOG_EXPORT_OK && r->failure.status == HVLOG_EXPORT_OK)
+        r->failure = r->worker_failure;
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* The worker's failure, without waiting for it, into r->failure. */
+static void poll_worker(struct trace_rotation *r)
+{
+    if (!atomic_load_explicit(&r->worker_failed, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (r->failure.status == HVLOG_EXPORT_OK)
+        r->failure = r->worker_failure;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static enum hvlog_export_status start_worker(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    sigset_t all, old;
+    int e;
+
+    /* The worker takes no signal: the recorder's loop sees them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&r->worker, NULL, worker_main, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0)
+        return export_fail(err, HVLOG_EXPORT_IO, "%s: cannot start the rotation's thread: %s",
+                           r->path, strerror(e));
+    r->worker_started = true;
+    return HVLOG_EXPORT_OK;
+}
+
+static void stop_worker(struct trace_rotation *r)
+{
+    if (!r->worker_started)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->worker, NULL); /* it finishes a pending job first */
+    r->worker_started = false;
+}
+
+static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta closing;
+    struct hvlog_trace_writer *full;
+    enum hvlog_export_status status;
+
+    /* One chunk at most being finished: wait for the previous one. Its
+     * rotating out also freed the ring slot chunk_start reuses. */
+    wait_worker(r);
+    if (r->failure.status != HVLOG_EXPORT_OK)
+        return stuck(r, err);
+    closing = chunk_closing(r);
+    full = r->chunk;
+    r->chunk = NULL;
+    r->current++;
+    /* The new chunk starts before the full one is finished and the oldest
+     * goes: a crash in between leaves one chunk more, never one less than
+     * asked. */
+    status = chunk_start(r, err);
+    if (status != HVLOG_EXPORT_OK) {
+        /* Nothing will be appended any more: the full chunk is finished
+         * here, and kept (not rotated out). */
+        (void)hvlog_trace_writer_commit(full, &closing, NULL);
+        return status;
+    }
+    pthread_mutex_lock(&r->lock);
+    r->job.w = full;
+    r->job.closing = closing;
+    r->job.current = r->current;
+    r->pending = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    return HVLOG_EXPORT_OK;
 }
 
 /* ---- the internal API (trace_writer.c) ---- */
@@ -489,6 +663,21 @@ enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags,
         free(r);
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r->ring);
+        free(r->path);
+        free(r);
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    if (pthread_cond_init(&r->cond, NULL) != 0) {
+        pthread_mutex_destroy(&r->lock);
+        free(r->ring);
+        free(r->path);
+        free(r);
+        return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    r->sync_ready = true;
+    atomic_init(&r->worker_failed, false);
     r->flags = flags;
     r->max_bytes = max_bytes;
     r->keep = keep;
@@ -543,6 +732,8 @@ enum hvlog_export_status trace_rotation_start(struct trace_rotation *r,
                              "-byte buffer and the %" PRIu64 " bytes of a chunk's metadata: at least %" PRIu64
                              " bytes",
                              r->path, r->max_bytes, largest, r->reserve, r->reserve + largest);
+    if (status == HVLOG_EXPORT_OK)
+        status = start_worker(r, err); /* before anything appears: a failure leaves nothing */
     if (status != HVLOG_EXPORT_OK)
         return status;
     /* The manifest first, in the staged parent: the rotated trace appears
@@ -574,6 +765,7 @@ enum hvlog_export_status trace_rotation_append(struct trace_rotation *r, uint32_
     uint32_t lp = UINT32_MAX;
     enum hvlog_export_status status;
 
+    poll_worker(r);
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk)
@@ -618,6 +810,9 @@ enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
 {
     enum hvlog_export_status status;
 
+    /* The worker's chunk first: the manifest's rotated-out part and
+     * first_chunk are final only then. */
+    wait_worker(r);
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk || !meta)
@@ -634,6 +829,7 @@ void trace_rotation_destroy(struct trace_rotation *r)
 {
     if (!r)
         return;
+    stop_worker(r); /* a chunk it was finishing is finished */
     hvlog_trace_writer_abort(r->chunk); /* a started chunk stays, whole */
     if (r->dir_fd >= 0)
         close(r->dir_fd);
@@ -643,6 +839,10 @@ void trace_rotation_destroy(struct trace_rotation *r)
     free(r->ring);
     free(r->opening.command_line);
     free(r->path);
+    if (r->sync_ready) {
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->lock);
+    }
     free(r);
 }
 
