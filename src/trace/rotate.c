@@ -33,23 +33,24 @@
  * and events to be lost (docs/cli.md "Bounded output"). So the recording
  * thread only starts the next chunk and hands the full one to a worker
  * thread, which commits it and rotates out what is beyond the keep
- * count; appends go on into the new chunk meanwhile. One chunk at most is
- * being finished: at the next rollover the recorder waits for the worker
- * first, so a worker that falls behind slows the recorder and never
- * grows memory or disk (at most keep + 1 chunks exist, as before: the
- * new one starts before the oldest goes). Every guarantee stays the
+ * count; appends go on into the new chunk meanwhile. Two chunks at most
+ * are being finished (ROT_FINISHING): at a rollover with two queued the
+ * recorder waits for the worker first, so a worker that falls behind
+ * slows the recorder and never grows memory or disk (at most keep + 2
+ * chunks exist; the new one starts before the oldest goes). Every
+ * guarantee stays the
  * worker's: the finished chunk stays locked by its writer until its
  * commit, the manifest counts a chunk before it is deleted, the parent's
  * lock is held by the rotation for the whole recording. A worker failure
  * becomes the writer's sticky failure, seen at the next append (an
  * atomic flag, tested on each) or at the latest at the commit, which
  * waits for the worker before the last chunk and the closing manifest.
- * Shared state and who touches it: the job slot under the mutex;
+ * Shared state and who touches it: the job queue under the mutex;
  * first_kept, out and the manifest the worker's while a job is pending,
- * the recorder's once it waited for the worker; ring slots of chunks up
- * to the finished one are read by the worker, the recorder writes only
- * the current chunk's slot, which the worker merged (rotated out) before
- * the recorder could reuse it (the recorder waits before chunk_start).
+ * the recorder's once it waited for every job (commit); ring slots of
+ * chunks being rotated out are read by the worker, the recorder writes
+ * only the current chunk's slot, which the worker merged (rotated out)
+ * before the recorder could reuse it (ring_len, next_chunk).
  *
  * Counting: the writer walks each buffer it takes (hvlog_buffer_walk, no
  * callback) for its LP, entries and EventsLost, as the client that
@@ -90,6 +91,11 @@ struct rot_chunk {
     struct rot_type t[HVLOG_TRACE_MAX_GROUPS];
 };
 
+/* Full chunks being finished by the rotation's thread at most (the top of
+ * the file): two absorb one slow commit (a loaded disk's fsync) without
+ * stalling the recorder, and bound what exists to keep + 2 chunks. */
+#define ROT_FINISHING 2u
+
 struct trace_rotation {
     char *path;                 /* the parent directory, TRACE */
     unsigned flags;             /* the writer's create flags */
@@ -116,12 +122,12 @@ struct trace_rotation {
     pthread_t worker;
     bool worker_started;
     bool stop;                  /* under lock: finish the job, then exit */
-    bool pending;               /* under lock: a job is set, not finished */
-    struct {
+    struct {                    /* under lock: jobs[head..head+pending), oldest first */
         struct hvlog_trace_writer *w;  /* the full chunk, committed by the worker */
         struct hvlog_trace_meta closing; /* its closing metadata (shallow) */
         uint64_t current;              /* the chunk being written meanwhile */
-    } job;
+    } jobs[ROT_FINISHING];
+    uint32_t head, pending;
     struct hvlog_export_error worker_failure; /* under lock; the first only */
     atomic_bool worker_failed;
 };
@@ -524,38 +530,46 @@ static void *worker_main(void *arg)
         struct hvlog_trace_meta closing;
         struct hvlog_trace_writer *w;
         uint64_t current;
+        bool failed;
 
-        while (!r->pending && !r->stop)
+        while (r->pending == 0 && !r->stop)
             pthread_cond_wait(&r->cond, &r->lock);
-        if (!r->pending) /* stopping, and nothing left to finish */
+        if (r->pending == 0) /* stopping, and nothing left to finish */
             break;
-        w = r->job.w;
-        closing = r->job.closing;
-        current = r->job.current;
+        w = r->jobs[r->head].w;
+        closing = r->jobs[r->head].closing;
+        current = r->jobs[r->head].current;
+        failed = r->worker_failure.status != HVLOG_EXPORT_OK;
         pthread_mutex_unlock(&r->lock);
-        /* No job follows a failure: the recorder sees it first. */
-        (void)finish_chunk(r, w, &closing, current, &e);
+        /* A job queued before the recorder saw a failure: its chunk is
+         * committed (whole, finished) but nothing more is rotated out, and
+         * only the first failure is reported. */
+        if (failed)
+            (void)hvlog_trace_writer_commit(w, &closing, NULL);
+        else
+            (void)finish_chunk(r, w, &closing, current, &e);
         pthread_mutex_lock(&r->lock);
         if (e.status != HVLOG_EXPORT_OK && r->worker_failure.status == HVLOG_EXPORT_OK) {
             r->worker_failure = e;
             atomic_store_explicit(&r->worker_failed, true, memory_order_release);
         }
-        r->pending = false;
-        r->job.w = NULL;
+        r->jobs[r->head].w = NULL;
+        r->head = (r->head + 1) % ROT_FINISHING;
+        r->pending--;
         pthread_cond_broadcast(&r->cond);
     }
     pthread_mutex_unlock(&r->lock);
     return NULL;
 }
 
-/* Wait until the worker finished its job; its failure, if any, becomes
- * the writer's sticky failure (once: r->failure keeps the first). */
-static void wait_worker(struct trace_rotation *r)
+/* Wait until the worker has at most @most jobs left; its failure, if any,
+ * becomes the writer's sticky failure (once: r->failure keeps the first). */
+static void wait_worker(struct trace_rotation *r, uint32_t most)
 {
     if (!r->worker_started)
         return;
     pthread_mutex_lock(&r->lock);
-    while (r->pending)
+    while (r->pending > most)
         pthread_cond_wait(&r->cond, &r->lock);
     if (r->worker_failure.status != HVLOG_EXPORT_OK && r->failure.status == HVLOG_EXPORT_OK)
         r->failure = r->worker_failure;
@@ -608,9 +622,10 @@ static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlo
     struct hvlog_trace_writer *full;
     enum hvlog_export_status status;
 
-    /* One chunk at most being finished: wait for the previous one. Its
-     * rotating out also freed the ring slot chunk_start reuses. */
-    wait_worker(r);
+    /* ROT_FINISHING chunks at most being finished: wait for room. The
+     * job finished last rotated out the chunk whose ring slot chunk_start
+     * reuses (ring_len). */
+    wait_worker(r, ROT_FINISHING - 1);
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     closing = chunk_closing(r);
@@ -628,10 +643,14 @@ static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlo
         return status;
     }
     pthread_mutex_lock(&r->lock);
-    r->job.w = full;
-    r->job.closing = closing;
-    r->job.current = r->current;
-    r->pending = true;
+    {
+        uint32_t tail = (r->head + r->pending) % ROT_FINISHING;
+
+        r->jobs[tail].w = full;
+        r->jobs[tail].closing = closing;
+        r->jobs[tail].current = r->current;
+        r->pending++;
+    }
     pthread_cond_broadcast(&r->cond);
     pthread_mutex_unlock(&r->lock);
     return HVLOG_EXPORT_OK;
@@ -653,10 +672,13 @@ enum hvlog_export_status trace_rotation_create(const char *path, unsigned flags,
         free(r);
         return export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
-    /* Chunks first_kept..current: at most keep + 1 at once (the new one
-     * starts before the oldest goes); with keep 0 nothing is rotated out
-     * and only the current chunk is counted. */
-    r->ring_len = keep ? keep + 1 : 1;
+    /* Chunks first_kept..current: at most keep + ROT_FINISHING at once (the
+     * new one starts before the oldest goes, and the worker may be that
+     * far behind); chunk_start reuses the slot of chunk current - ring_len,
+     * rotated out by the job that had to finish before it (next_chunk).
+     * With keep 0 nothing is rotated out: the recorder computes a full
+     * chunk's closing counts before it reuses the one slot. */
+    r->ring_len = keep ? keep + ROT_FINISHING : 1;
     r->ring = calloc(r->ring_len, sizeof(*r->ring));
     if (!r->ring) {
         free(r->path);
@@ -812,7 +834,7 @@ enum hvlog_export_status trace_rotation_commit(struct trace_rotation *r,
 
     /* The worker's chunk first: the manifest's rotated-out part and
      * first_chunk are final only then. */
-    wait_worker(r);
+    wait_worker(r, 0);
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk || !meta)
