@@ -25,6 +25,33 @@
  * renames it over, so for a moment the chunk holds both. A chunk never
  * exceeds max_bytes, at any moment, whatever its counters become.
  *
+ * The rotation's thread: a chunk's commit (its files and metadata
+ * fsync'ed, the metadata renamed) and the rotating out of the oldest (the
+ * manifest replaced, fsync'ed, the chunk deleted) take tens of
+ * milliseconds, on a loaded disk more; on the recording's thread they
+ * stalled the recorder long enough for the hypervisor's buffers to fill
+ * and events to be lost (docs/cli.md "Bounded output"). So the recording
+ * thread only starts the next chunk and hands the full one to a worker
+ * thread, which commits it and rotates out what is beyond the keep
+ * count; appends go on into the new chunk meanwhile. Two chunks at most
+ * are being finished (ROT_FINISHING): at a rollover with two queued the
+ * recorder waits for the worker first, so a worker that falls behind
+ * slows the recorder and never grows memory or disk (at most keep + 2
+ * chunks exist; the new one starts before the oldest goes). Every
+ * guarantee stays the
+ * worker's: the finished chunk stays locked by its writer until its
+ * commit, the manifest counts a chunk before it is deleted, the parent's
+ * lock is held by the rotation for the whole recording. A worker failure
+ * becomes the writer's sticky failure, seen at the next append (an
+ * atomic flag, tested on each) or at the latest at the commit, which
+ * waits for the worker before the last chunk and the closing manifest.
+ * Shared state and who touches it: the job queue under the mutex;
+ * first_kept, out and the manifest the worker's while a job is pending,
+ * the recorder's once it waited for every job (commit); ring slots of
+ * chunks being rotated out are read by the worker, the recorder writes
+ * only the current chunk's slot, which the worker merged (rotated out)
+ * before the recorder could reuse it (ring_len, next_chunk).
+ *
  * Counting: the writer walks each buffer it takes (hvlog_buffer_walk, no
  * callback) for its LP, entries and EventsLost, as the client that
  * released it did; the trace writer's API takes bytes only, and every
@@ -35,6 +62,9 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +91,11 @@ struct rot_chunk {
     struct rot_type t[HVLOG_TRACE_MAX_GROUPS];
 };
 
+/* Full chunks being finished by the rotation's thread at most (the top of
+ * the file): two absorb one slow commit (a loaded disk's fsync) without
+ * stalling the recorder, and bound what exists to keep + 2 chunks. */
+#define ROT_FINISHING 2u
+
 struct trace_rotation {
     char *path;                 /* the parent directory, TRACE */
     unsigned flags;             /* the writer's create flags */
@@ -80,6 +115,21 @@ struct trace_rotation {
     struct rot_chunk out;       /* rotated out, summed */
     uint64_t buffers[HVLOG_TRACE_MAX_GROUPS]; /* the whole recording's */
     struct hvlog_export_error failure; /* sticky, as the writer's */
+    /* The rotation's thread (top of the file). */
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool sync_ready;            /* lock and cond initialised */
+    pthread_t worker;
+    bool worker_started;
+    bool stop;                  /* under lock: finish the job, then exit */
+    struct {                    /* under lock: jobs[head..head+pending), oldest first */
+        struct hvlog_trace_writer *w;  /* the full chunk, committed by the worker */
+        struct hvlog_trace_meta closing; /* its closing metadata (shallow) */
+        uint64_t current;              /* the chunk being written meanwhile */
+    } jobs[ROT_FINISHING];
+    uint32_t head, pending;
+    struct hvlog_export_error worker_failure; /* under lock; the first only */
+    atomic_bool worker_failed;
 };
 
 /* The one place a chunk's writer flags come from: the rotating writer's
@@ -405,11 +455,10 @@ static enum hvlog_export_status chunk_start(struct trace_rotation *r, struct hvl
 /* Commit the current chunk: the opening metadata with the chunk's own
  * closing statistics (the delivery counters, messages and longest ready
  * list, are the whole recording's: the manifest has them). */
-static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hvlog_export_error *err)
+static struct hvlog_trace_meta chunk_closing(const struct trace_rotation *r)
 {
     const struct rot_chunk *c = &r->ring[r->current % r->ring_len];
     struct hvlog_trace_meta m = r->opening;
-    struct hvlog_trace_writer *w = r->chunk;
 
     m.closed = true;
     memset(&m.stats, 0, sizeof m.stats);
@@ -418,6 +467,14 @@ static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hv
         m.stats.entries += c->t[t].total.entries;
         m.stats.events_lost += c->t[t].total.events_lost;
     }
+    return m;
+}
+
+static enum hvlog_export_status chunk_commit(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta m = chunk_closing(r);
+    struct hvlog_trace_writer *w = r->chunk;
+
     r->chunk = NULL;
     return hvlog_trace_writer_commit(w, &m, err); /* frees w in every case */
 }
@@ -448,19 +505,155 @@ static enum hvlog_export_status rotate_out_oldest(struct trace_rotation *r,
     return HVLOG_EXPORT_OK;
 }
 
-static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlog_export_error *err)
-{
-    enum hvlog_export_status status = chunk_commit(r, err);
+/* ---- the rotation's thread ---- */
 
-    if (status != HVLOG_EXPORT_OK)
-        return status;
-    r->current++;
-    /* The new chunk starts before the oldest goes: a crash in between
-     * leaves one chunk more, never one less than asked. */
-    status = chunk_start(r, err);
-    while (status == HVLOG_EXPORT_OK && r->keep && r->current - r->first_kept + 1 > r->keep)
+/* The worker's part of a rollover: commit the full chunk, then rotate out
+ * the oldest while more than keep chunks exist. */
+static enum hvlog_export_status finish_chunk(struct trace_rotation *r, struct hvlog_trace_writer *w,
+                                             const struct hvlog_trace_meta *closing,
+                                             uint64_t current, struct hvlog_export_error *err)
+{
+    enum hvlog_export_status status = hvlog_trace_writer_commit(w, closing, err); /* frees w */
+
+    while (status == HVLOG_EXPORT_OK && r->keep && current - r->first_kept + 1 > r->keep)
         status = rotate_out_oldest(r, err);
     return status;
+}
+
+static void *worker_main(void *arg)
+{
+    struct trace_rotation *r = arg;
+
+    pthread_mutex_lock(&r->lock);
+    for (;;) {
+        struct hvlog_export_error e = {HVLOG_EXPORT_OK, ""};
+        struct hvlog_trace_meta closing;
+        struct hvlog_trace_writer *w;
+        uint64_t current;
+        bool failed;
+
+        while (r->pending == 0 && !r->stop)
+            pthread_cond_wait(&r->cond, &r->lock);
+        if (r->pending == 0) /* stopping, and nothing left to finish */
+            break;
+        w = r->jobs[r->head].w;
+        closing = r->jobs[r->head].closing;
+        current = r->jobs[r->head].current;
+        failed = r->worker_failure.status != HVLOG_EXPORT_OK;
+        pthread_mutex_unlock(&r->lock);
+        /* A job queued before the recorder saw a failure: its chunk is
+         * committed (whole, finished) but nothing more is rotated out, and
+         * only the first failure is reported. */
+        if (failed)
+            (void)hvlog_trace_writer_commit(w, &closing, NULL);
+        else
+            (void)finish_chunk(r, w, &closing, current, &e);
+        pthread_mutex_lock(&r->lock);
+        if (e.status != HVLOG_EXPORT_OK && r->worker_failure.status == HVLOG_EXPORT_OK) {
+            r->worker_failure = e;
+            atomic_store_explicit(&r->worker_failed, true, memory_order_release);
+        }
+        r->jobs[r->head].w = NULL;
+        r->head = (r->head + 1) % ROT_FINISHING;
+        r->pending--;
+        pthread_cond_broadcast(&r->cond);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+/* Wait until the worker has at most @most jobs left; its failure, if any,
+ * becomes the writer's sticky failure (once: r->failure keeps the first). */
+static void wait_worker(struct trace_rotation *r, uint32_t most)
+{
+    if (!r->worker_started)
+        return;
+    pthread_mutex_lock(&r->lock);
+    while (r->pending > most)
+        pthread_cond_wait(&r->cond, &r->lock);
+    if (r->worker_failure.status != HVLOG_EXPORT_OK && r->failure.status == HVLOG_EXPORT_OK)
+        r->failure = r->worker_failure;
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* The worker's failure, without waiting for it, into r->failure. */
+static void poll_worker(struct trace_rotation *r)
+{
+    if (!atomic_load_explicit(&r->worker_failed, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&r->lock);
+    if (r->failure.status == HVLOG_EXPORT_OK)
+        r->failure = r->worker_failure;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static enum hvlog_export_status start_worker(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    sigset_t all, old;
+    int e;
+
+    /* The worker takes no signal: the recorder's loop sees them. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    e = pthread_create(&r->worker, NULL, worker_main, r);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e != 0)
+        return hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s: cannot start the rotation's thread: %s",
+                           r->path, strerror(e));
+    r->worker_started = true;
+    return HVLOG_EXPORT_OK;
+}
+
+static void stop_worker(struct trace_rotation *r)
+{
+    if (!r->worker_started)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stop = true;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->worker, NULL); /* it finishes a pending job first */
+    r->worker_started = false;
+}
+
+static enum hvlog_export_status next_chunk(struct trace_rotation *r, struct hvlog_export_error *err)
+{
+    struct hvlog_trace_meta closing;
+    struct hvlog_trace_writer *full;
+    enum hvlog_export_status status;
+
+    /* ROT_FINISHING chunks at most being finished: wait for room. The
+     * job finished last rotated out the chunk whose ring slot chunk_start
+     * reuses (ring_len). */
+    wait_worker(r, ROT_FINISHING - 1);
+    if (r->failure.status != HVLOG_EXPORT_OK)
+        return stuck(r, err);
+    closing = chunk_closing(r);
+    full = r->chunk;
+    r->chunk = NULL;
+    r->current++;
+    /* The new chunk starts before the full one is finished and the oldest
+     * goes: a crash in between leaves one chunk more, never one less than
+     * asked. */
+    status = chunk_start(r, err);
+    if (status != HVLOG_EXPORT_OK) {
+        /* Nothing will be appended any more: the full chunk is finished
+         * here, and kept (not rotated out). */
+        (void)hvlog_trace_writer_commit(full, &closing, NULL);
+        return status;
+    }
+    pthread_mutex_lock(&r->lock);
+    {
+        uint32_t tail = (r->head + r->pending) % ROT_FINISHING;
+
+        r->jobs[tail].w = full;
+        r->jobs[tail].closing = closing;
+        r->jobs[tail].current = r->current;
+        r->pending++;
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->lock);
+    return HVLOG_EXPORT_OK;
 }
 
 /* ---- the internal API (trace_writer.c) ---- */
@@ -479,16 +672,34 @@ enum hvlog_export_status hvlog__trace_rotation_create(const char *path, unsigned
         free(r);
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
-    /* Chunks first_kept..current: at most keep + 1 at once (the new one
-     * starts before the oldest goes); with keep 0 nothing is rotated out
-     * and only the current chunk is counted. */
-    r->ring_len = keep ? keep + 1 : 1;
+    /* Chunks first_kept..current: at most keep + ROT_FINISHING at once (the
+     * new one starts before the oldest goes, and the worker may be that
+     * far behind); chunk_start reuses the slot of chunk current - ring_len,
+     * rotated out by the job that had to finish before it (next_chunk).
+     * With keep 0 nothing is rotated out: the recorder computes a full
+     * chunk's closing counts before it reuses the one slot. */
+    r->ring_len = keep ? keep + ROT_FINISHING : 1;
     r->ring = calloc(r->ring_len, sizeof(*r->ring));
     if (!r->ring) {
         free(r->path);
         free(r);
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
+    if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        free(r->ring);
+        free(r->path);
+        free(r);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    if (pthread_cond_init(&r->cond, NULL) != 0) {
+        pthread_mutex_destroy(&r->lock);
+        free(r->ring);
+        free(r->path);
+        free(r);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    r->sync_ready = true;
+    atomic_init(&r->worker_failed, false);
     r->flags = flags;
     r->max_bytes = max_bytes;
     r->keep = keep;
@@ -543,6 +754,8 @@ enum hvlog_export_status hvlog__trace_rotation_start(struct trace_rotation *r,
                              "-byte buffer and the %" PRIu64 " bytes of a chunk's metadata: at least %" PRIu64
                              " bytes",
                              r->path, r->max_bytes, largest, r->reserve, r->reserve + largest);
+    if (status == HVLOG_EXPORT_OK)
+        status = start_worker(r, err); /* before anything appears: a failure leaves nothing */
     if (status != HVLOG_EXPORT_OK)
         return status;
     /* The manifest first, in the staged parent: the rotated trace appears
@@ -574,6 +787,7 @@ enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, 
     uint32_t lp = UINT32_MAX;
     enum hvlog_export_status status;
 
+    poll_worker(r);
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk)
@@ -618,6 +832,9 @@ enum hvlog_export_status hvlog__trace_rotation_commit(struct trace_rotation *r,
 {
     enum hvlog_export_status status;
 
+    /* The worker's chunk first: the manifest's rotated-out part and
+     * first_chunk are final only then. */
+    wait_worker(r, 0);
     if (r->failure.status != HVLOG_EXPORT_OK)
         return stuck(r, err);
     if (!r->chunk || !meta)
@@ -634,6 +851,7 @@ void hvlog__trace_rotation_destroy(struct trace_rotation *r)
 {
     if (!r)
         return;
+    stop_worker(r); /* a chunk it was finishing is finished */
     hvlog_trace_writer_abort(r->chunk); /* a started chunk stays, whole */
     if (r->dir_fd >= 0)
         close(r->dir_fd);
@@ -643,6 +861,10 @@ void hvlog__trace_rotation_destroy(struct trace_rotation *r)
     free(r->ring);
     free(r->opening.command_line);
     free(r->path);
+    if (r->sync_ready) {
+        pthread_cond_destroy(&r->cond);
+        pthread_mutex_destroy(&r->lock);
+    }
     free(r);
 }
 

@@ -114,11 +114,16 @@ static void the_last_chunks_are_kept_and_the_others_counted(void **state)
                                                    &err),
                          HVLOG_EXPORT_OK);
     assert_int_equal(hvlog_trace_writer_buffers(w, 1), 12);
-    /* Being written: the manifest has no closing part, the current chunk
-     * is locked, the others finished. */
+    /* Being written: the manifest has no closing part. The rotation's
+     * thread may still be finishing chunks 1 and 2 (and rotating chunks 0
+     * and 1 out): first_chunk is 0, 1 or 2, and the kept chunks follow it,
+     * at most keep + 2 of them. */
     assert_int_equal(hvlog_trace_rotation_read(dir, &rot, &err), HVLOG_EXPORT_OK);
     assert_false(rot.closed);
-    assert_int_equal(rot.first_chunk, 2);
+    assert_in_range(rot.first_chunk, 0, 2);
+    assert_in_range(rot.chunk_count, 2, 4);
+    assert_int_equal(rot.chunks[0], rot.first_chunk);
+    assert_int_equal(rot.chunks[rot.chunk_count - 1], 3);
     hvlog_trace_rotation_release(&rot);
     meta.stats.entries = 1234;
     meta.lps = truths;
@@ -307,6 +312,59 @@ static void a_dead_recorders_temporaries_inside_a_rotation_are_swept(void **stat
     free(dir);
 }
 
+/* A failure on the rotation's thread (here: the manifest cannot be
+ * replaced when chunk 0 is rotated out, its temporary name taken by a
+ * non-empty directory) becomes the writer's sticky failure: an append
+ * returns it at the latest at the next rollover (which waits for the
+ * thread), every later call the same one, and chunk 0, committed but not
+ * counted in the manifest, is not deleted. */
+static void a_failure_of_the_rotations_thread_is_the_writers_and_sticky(void **state)
+{
+    char *dir = synth_path(*state, "t"), *blocker, name[96];
+    struct captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err, again;
+    enum hvlog_export_status status = HVLOG_EXPORT_OK;
+    struct hvlog_trace_rotation rot;
+    bool closed;
+    uint32_t i;
+
+    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    synth_meta(&spec, &meta);
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_rotate(w, 4 * 4096, 1, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    snprintf(name, sizeof name, "." HVLOG_TRACE_ROTATION_FILE ".tmp-%ld-0-0", (long)getpid());
+    blocker = synth_path(dir, name);
+    assert_int_equal(mkdir(blocker, 0700), 0);
+    write_file(blocker, "x", "keeps the name taken");
+    /* Chunks of three buffers: buffer 3 starts chunk 1 and hands chunk 0
+     * to the thread, buffer 6 chunk 2 (two chunks may be being finished),
+     * buffer 9 starts chunk 3 after waiting for chunk 0's job. */
+    for (i = 0; i < cap.count && status == HVLOG_EXPORT_OK; i++)
+        status = hvlog_trace_writer_append(w, 1, cap.bytes + (size_t)i * cap.len, cap.len, &err);
+    assert_int_equal(status, HVLOG_EXPORT_IO);
+    assert_in_range(i - 1, 4, 9);
+    assert_non_null(strstr(err.message, HVLOG_TRACE_ROTATION_FILE));
+    assert_int_equal(hvlog_trace_writer_append(w, 1, cap.bytes, cap.len, &again), HVLOG_EXPORT_IO);
+    assert_string_equal(again.message, err.message);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &again), HVLOG_EXPORT_IO);
+    assert_string_equal(again.message, err.message);
+    /* Chunk 0: committed, still there, and the manifest does not count it. */
+    assert_int_equal(chunk_buffers(dir, 0, &closed), 3);
+    assert_true(closed);
+    assert_int_equal(hvlog_trace_rotation_read(dir, &rot, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(rot.first_chunk, 0);
+    assert_int_equal(rot.type_count, 0);
+    assert_false(rot.closed);
+    hvlog_trace_rotation_release(&rot);
+    free(blocker);
+    free(cap.bytes);
+    free(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -316,6 +374,7 @@ int main(void)
         T(a_size_that_holds_no_buffer_is_refused_and_leaves_nothing),
         T(the_manifest_is_checked_and_left_over_chunks_skipped),
         T(a_dead_recorders_temporaries_inside_a_rotation_are_swept),
+        T(a_failure_of_the_rotations_thread_is_the_writers_and_sticky),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

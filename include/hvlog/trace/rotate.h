@@ -19,7 +19,13 @@
  * deleted: every buffer the recorder took is in a kept chunk or counted
  * rotated out, never both, never neither.
  *
- * Threads: as the writer's, one thread at a time per writer.
+ * Threads: as the writer's, one thread at a time per writer. A rotating
+ * writer has a thread of its own (started by _start, joined by _commit or
+ * _abort, taking no signal) that commits full chunks and rotates out the
+ * oldest while appends go on into the next chunk; two full chunks at most
+ * wait for it (then an append that starts a chunk waits), so at most
+ * keep + 2 chunks exist at once. Its failure is the writer's sticky
+ * failure, returned by the next append or at the latest by _commit.
  */
 #ifndef HVLOG_TRACE_ROTATE_H
 #define HVLOG_TRACE_ROTATE_H
