@@ -249,9 +249,9 @@ typedef void (*trace_zworker_sink)(void *ctx, uint32_t type, bool started, const
                                    size_t unit_len, struct hvlog_export_error *err);
 struct trace_zworker;
 /** trace_zworker_create - a started worker using @zenc (still the caller's
- * to free, after destroy); its queue sized by @first_len. NULL on failure. */
-struct trace_zworker *trace_zworker_create(struct export_zenc *zenc, size_t first_len,
-                                           trace_zworker_sink sink, void *ctx);
+ * to free, after destroy). NULL on failure. */
+struct trace_zworker *trace_zworker_create(struct export_zenc *zenc, trace_zworker_sink sink,
+                                           void *ctx);
 /** trace_zworker_push - queue a copy of @bytes (waits while the queue is
  * full). Not OK: nothing queued; the worker's first failure once it has one. */
 enum hvlog_export_status trace_zworker_push(struct trace_zworker *z, uint32_t type, bool started,

@@ -340,7 +340,7 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
         return stuck(w, err);
     if (w->zenc && !w->zw_tried) {
         w->zw_tried = true;
-        w->zw = trace_zworker_create(w->zenc, len, write_unit, w);
+        w->zw = trace_zworker_create(w->zenc, write_unit, w);
     }
     if (w->zw) {
         /* Queued in release order; a failure here is the worker's first

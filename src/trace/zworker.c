@@ -20,9 +20,13 @@
  * on a host whose CPUs the recording already uses it would only take the
  * worker's time. Waiting is what the appender did before, compressing.
  *
- * Memory: QUEUE_BYTES of buffer copies (2..QUEUE_MAX slots of the first
- * buffer's size), allocated as the queue first fills, plus the worker's
- * compression context and output.
+ * Memory: at most QUEUE_SLOTS copies and QUEUE_BYTES of them queued (one
+ * buffer whatever its size), plus the worker's compression context and
+ * output. A slot keeps its copy's memory for the next buffer (the usual
+ * case: every buffer of a recording is the same size) only up to
+ * QUEUE_BYTES / QUEUE_SLOTS; a larger copy is freed once written, so the
+ * slots never hold more than QUEUE_BYTES between them beyond what is
+ * queued.
  *
  * Errors: the sink's first failure is kept; the worker then drops what is
  * queued (the file must not get a hole in its release order) and every
@@ -39,8 +43,8 @@
 #include "trace/trace_internal.h"
 
 #define QUEUE_BYTES (8u << 20)
-#define QUEUE_MIN 2u
-#define QUEUE_MAX 32u
+#define QUEUE_SLOTS 32u
+#define SLOT_KEEP (QUEUE_BYTES / QUEUE_SLOTS)
 
 struct zslot {
     uint8_t *bytes;
@@ -54,9 +58,9 @@ struct trace_zworker {
     pthread_cond_t queued;  /* a slot was filled, or stop was set */
     pthread_cond_t written; /* a slot was freed (the worker is done with it) */
     pthread_t thread;
-    struct zslot slot[QUEUE_MAX];
-    uint32_t depth;     /* slots in use by the ring, QUEUE_MIN..QUEUE_MAX */
+    struct zslot slot[QUEUE_SLOTS];
     uint32_t head, count; /* oldest queued slot; queued slots (incl. the one being written) */
+    size_t queued_bytes;  /* of the queued slots' copies */
     bool stop;          /* no more pushes: finish (or drop) and exit */
     bool drop;          /* with stop: drop what is queued instead of writing it */
     struct hvlog_export_error failure; /* the sink's first failure; OK until then */
@@ -95,10 +99,16 @@ static void *worker_main(void *arg)
             else
                 z->sink(z->ctx, s->type, s->started, unit, unit_len, &err);
         }
+        if (s->cap > SLOT_KEEP) {
+            free(s->bytes);
+            s->bytes = NULL;
+            s->cap = 0;
+        }
         pthread_mutex_lock(&z->lock);
         if (err.status != HVLOG_EXPORT_OK && z->failure.status == HVLOG_EXPORT_OK)
             z->failure = err;
-        z->head = (z->head + 1) % z->depth;
+        z->queued_bytes -= s->len;
+        z->head = (z->head + 1) % QUEUE_SLOTS;
         z->count--;
         pthread_cond_broadcast(&z->written);
     }
@@ -106,17 +116,15 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
-struct trace_zworker *trace_zworker_create(struct export_zenc *zenc, size_t first_len,
-                                           trace_zworker_sink sink, void *ctx)
+struct trace_zworker *trace_zworker_create(struct export_zenc *zenc, trace_zworker_sink sink,
+                                           void *ctx)
 {
     struct trace_zworker *z = calloc(1, sizeof(*z));
     sigset_t all, old;
-    size_t depth = first_len ? QUEUE_BYTES / first_len : QUEUE_MAX;
     int e;
 
     if (!z)
         return NULL;
-    z->depth = (uint32_t)(depth < QUEUE_MIN ? QUEUE_MIN : depth > QUEUE_MAX ? QUEUE_MAX : depth);
     z->failure.status = HVLOG_EXPORT_OK;
     z->zenc = zenc;
     z->sink = sink;
@@ -160,7 +168,8 @@ enum hvlog_export_status trace_zworker_push(struct trace_zworker *z, uint32_t ty
     enum hvlog_export_status status;
 
     pthread_mutex_lock(&z->lock);
-    while (z->count == z->depth && z->failure.status == HVLOG_EXPORT_OK)
+    while ((z->count == QUEUE_SLOTS || (z->count > 0 && z->queued_bytes + len > QUEUE_BYTES)) &&
+           z->failure.status == HVLOG_EXPORT_OK)
         pthread_cond_wait(&z->written, &z->lock);
     status = z->failure.status;
     if (status != HVLOG_EXPORT_OK) {
@@ -169,7 +178,7 @@ enum hvlog_export_status trace_zworker_push(struct trace_zworker *z, uint32_t ty
         pthread_mutex_unlock(&z->lock);
         return status;
     }
-    s = &z->slot[(z->head + z->count) % z->depth];
+    s = &z->slot[(z->head + z->count) % QUEUE_SLOTS];
     pthread_mutex_unlock(&z->lock);
     /* A free slot is the appender's alone: the worker reads only queued
      * ones, so the copy needs no lock. */
@@ -187,6 +196,7 @@ enum hvlog_export_status trace_zworker_push(struct trace_zworker *z, uint32_t ty
     s->started = started;
     pthread_mutex_lock(&z->lock);
     z->count++;
+    z->queued_bytes += len;
     pthread_cond_signal(&z->queued);
     pthread_mutex_unlock(&z->lock);
     return HVLOG_EXPORT_OK;
@@ -217,7 +227,7 @@ void trace_zworker_destroy(struct trace_zworker *z, bool write_queued)
     pthread_cond_signal(&z->queued);
     pthread_mutex_unlock(&z->lock);
     pthread_join(z->thread, NULL);
-    for (uint32_t i = 0; i < QUEUE_MAX; i++)
+    for (uint32_t i = 0; i < QUEUE_SLOTS; i++)
         free(z->slot[i].bytes);
     pthread_cond_destroy(&z->written);
     pthread_cond_destroy(&z->queued);
