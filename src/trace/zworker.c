@@ -11,9 +11,10 @@
  *
  * One worker, not one per CPU: readers index a group file's buffers by
  * position, so units must reach the file in release order, and a single
- * consumer keeps that order with no reordering stage. At level 1 one
- * thread compresses several times faster than the simulator's two LPs
- * fill buffers (bench/TRACE-RESULTS.md).
+ * consumer keeps that order with no reordering stage. Flat out on a
+ * 2-CPU host the worker is the bottleneck (bench/TRACE-RESULTS.md,
+ * "Compression on a worker thread"); where CPUs are free, more workers
+ * writing in sequence order would lift it.
  *
  * A full queue makes the appender wait: compressing inline instead would
  * need a second ordering point (its unit may not pass the worker's), and
