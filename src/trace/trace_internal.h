@@ -220,8 +220,9 @@ int hvlog__export_trace_buffer_load(struct hvlog_trace_cursor *c, uint64_t file_
  * length, then at EXPORT_ZFRAME_HEADER_AT a copy of the buffer's header. */
 #define EXPORT_ZFRAME_PREFIX 84u
 #define EXPORT_ZFRAME_HEADER_AT 12u
-/* Level of HVLOG_TRACE_COMPRESS: zstd's fastest positive level, because
- * the recorder compresses on its drain path (bench/TRACE-RESULTS.md). */
+/* Level of HVLOG_TRACE_COMPRESS: zstd's fastest positive level, so that
+ * one worker thread (zworker.c) keeps up with a recording flat out
+ * (bench/TRACE-RESULTS.md). */
 #define EXPORT_ZFRAME_LEVEL 1
 
 /** hvlog__export_zframe_bound - the most bytes one buffer of @buffer_bytes takes. */
@@ -237,6 +238,32 @@ void hvlog__export_zenc_free(struct export_zenc *z);
  */
 int hvlog__export_zenc_unit(struct export_zenc *z, const uint8_t *bytes, size_t len, const uint8_t **unit,
                      size_t *unit_len);
+
+/*
+ * The compression worker (zworker.c): buffers copied into a bounded queue
+ * and compressed on a thread of its own, each unit handed to @sink in the
+ * order pushed (the file's buffer order is release order). The sink runs
+ * on the worker: it writes @unit whole or fills @err.
+ */
+typedef void (*trace_zworker_sink)(void *ctx, uint32_t type, bool started, const uint8_t *unit,
+                                   size_t unit_len, struct hvlog_export_error *err);
+struct trace_zworker;
+/** hvlog__trace_zworker_create - a started worker using @zenc (still the caller's
+ * to free, after destroy). NULL on failure. */
+struct trace_zworker *hvlog__trace_zworker_create(struct export_zenc *zenc, trace_zworker_sink sink,
+                                           void *ctx);
+/** hvlog__trace_zworker_push - queue a copy of @bytes (waits while the queue is
+ * full). Not OK: nothing queued; the worker's first failure once it has one. */
+enum hvlog_export_status hvlog__trace_zworker_push(struct trace_zworker *z, uint32_t type, bool started,
+                                            const uint8_t *bytes, size_t len,
+                                            struct hvlog_export_error *err);
+/** hvlog__trace_zworker_drain - wait until everything pushed is written; OK or
+ * the worker's first failure (in @err). */
+enum hvlog_export_status hvlog__trace_zworker_drain(struct trace_zworker *z,
+                                             struct hvlog_export_error *err);
+/** hvlog__trace_zworker_destroy - stop (writing what is queued, or with
+ * !@write_queued dropping it), join and free; @z may be NULL. */
+void hvlog__trace_zworker_destroy(struct trace_zworker *z, bool write_queued);
 
 /* Where one buffer's frame is in a compressed group file. */
 struct export_zframe {

@@ -32,7 +32,12 @@
  * (zframe.c: an 84-byte prefix and one zstd frame) and the unit is written
  * with the same single write as a plain buffer, so the crash rules are the
  * same: a unit reaches the file whole or is cut off (or left torn, for the
- * readers to leave out). Records files are written plain.
+ * readers to leave out). Records files are written plain. The compressing
+ * and the unit's write happen on a worker thread (zworker.c), off the
+ * appender's (the recorder's drain) path: append queues a copy, in release
+ * order; start, commit and abort wait for the queue to be written first
+ * (abort of a writer not started drops it), and a failure of the worker's
+ * write becomes the writer's sticky failure at the next append or commit.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -59,6 +64,11 @@ struct hvlog_trace_writer {
     uint64_t buffers[HVLOG_TRACE_MAX_GROUPS];
     uint64_t file_bytes[HVLOG_TRACE_MAX_GROUPS]; /* where the next buffer (or unit) goes */
     struct export_zenc *zenc; /* HVLOG_TRACE_COMPRESS; NULL: buffers written as they are */
+    /* The compression worker (zworker.c), from the first compressed append
+     * on; it alone then writes the group files and their file_bytes. NULL
+     * if it could not start: the appender compresses, as it did before. */
+    struct trace_zworker *zw;
+    bool zw_tried;
     unsigned file_mode;  /* exact permissions of every file; directories add x */
     long long uid, gid;  /* owner to give the files, -1: the creator's */
     /* A recording (after start): the trace directory under its final
@@ -265,6 +275,43 @@ static enum hvlog_export_status open_group(struct hvlog_trace_writer *w, uint32_
     return w->fd[type] < 0 ? HVLOG_EXPORT_IO : HVLOG_EXPORT_OK;
 }
 
+/*
+ * The compression worker's sink (zworker.c): one unit of @type written
+ * whole, on the worker's thread. The appender queued it after opening the
+ * file and leaves fd and file_bytes of a compressed writer to the worker
+ * until the queue is drained. @started: the buffer was appended to a
+ * recording, whose file is cut back to its last whole unit on failure.
+ */
+static void write_unit(void *ctx, uint32_t type, bool started, const uint8_t *unit, size_t unit_len,
+                       struct hvlog_export_error *err)
+{
+    struct hvlog_trace_writer *w = ctx;
+    int e = hvlog__export_write_all(w->fd[type], unit, unit_len);
+
+    if (e != 0) {
+        if (started && ftruncate(w->fd[type], (off_t)w->file_bytes[type]) != 0) {
+            /* nothing more to do: the torn tail is the readers' to leave out */
+        }
+        hvlog__export_fail(err, HVLOG_EXPORT_IO, "%s/%s: write failed: %s", w->path, group_file(w, type),
+                    strerror(e));
+        return;
+    }
+    if (started)
+        hvlog__export_start_writeback(w->fd[type], w->file_bytes[type], unit_len);
+    w->file_bytes[type] += unit_len;
+}
+
+/* Wait until the worker has written every queued unit; its failure sticks. */
+static enum hvlog_export_status drain_worker(struct hvlog_trace_writer *w,
+                                             struct hvlog_export_error *err)
+{
+    if (w->failure.status != HVLOG_EXPORT_OK)
+        return stuck(w, err);
+    if (w->zw && hvlog__trace_zworker_drain(w->zw, &w->failure) != HVLOG_EXPORT_OK)
+        return stuck(w, err);
+    return HVLOG_EXPORT_OK;
+}
+
 enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w, uint32_t type,
                                                   const uint8_t *bytes, size_t len,
                                                   struct hvlog_export_error *err)
@@ -291,6 +338,19 @@ enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
                            w->buffer_bytes[type]);
     if (w->fd[type] < 0 && open_group(w, type, &w->failure) != HVLOG_EXPORT_OK)
         return stuck(w, err);
+    if (w->zenc && !w->zw_tried) {
+        w->zw_tried = true;
+        w->zw = hvlog__trace_zworker_create(w->zenc, write_unit, w);
+    }
+    if (w->zw) {
+        /* Queued in release order; a failure here is the worker's first
+         * (its write's), and sticks, or a copy that could not be made. */
+        if (hvlog__trace_zworker_push(w->zw, type, w->started, bytes, len, &w->failure) != HVLOG_EXPORT_OK)
+            return stuck(w, err);
+        w->buffer_bytes[type] = (uint32_t)len;
+        w->buffers[type]++;
+        return HVLOG_EXPORT_OK;
+    }
     if (w->zenc) {
         e = hvlog__export_zenc_unit(w->zenc, bytes, len, &unit, &unit_len);
         if (e != 0) /* nothing was written: the file is still whole */
@@ -528,6 +588,10 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer, or a recording already started");
     if (w->failure.status != HVLOG_EXPORT_OK)
         return stuck(w, err);
+    /* Buffers appended before start are in the files before the rename. */
+    status = drain_worker(w, err);
+    if (status != HVLOG_EXPORT_OK)
+        return status;
     if (w->rotation) {
         /* rotate.c: the staged directory becomes the chunks' parent. */
         status = hvlog__trace_rotation_start(w->rotation, &w->dir, w->file_mode, w->uid, w->gid, meta, err);
@@ -568,6 +632,7 @@ enum hvlog_export_status hvlog_trace_writer_start(struct hvlog_trace_writer *w,
     }
     status = hvlog__export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
     if (status != HVLOG_EXPORT_OK) {
+        hvlog__trace_zworker_destroy(w->zw, false); /* drained above: nothing queued */
         close_files(w);
         close(w->dir_fd);
         w->dir_fd = -1;
@@ -622,6 +687,7 @@ static enum hvlog_export_status commit_recording(struct hvlog_trace_writer *w,
     }
     (void)fsync(w->dir_fd);
     close(w->dir_fd); /* drops the lock: closing statistics are on disk first */
+    hvlog__trace_zworker_destroy(w->zw, false); /* drained by the caller: nothing queued */
     hvlog__export_zenc_free(w->zenc);
     free(w->path);
     free(w);
@@ -637,8 +703,10 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
 
     if (!w)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no writer");
-    if (w->failure.status != HVLOG_EXPORT_OK) {
-        status = stuck(w, err);
+    /* Every queued buffer written first: the closing statistics count
+     * them, and a failure of their writes fails the commit. */
+    status = w->failure.status != HVLOG_EXPORT_OK ? stuck(w, err) : drain_worker(w, err);
+    if (status != HVLOG_EXPORT_OK) {
         hvlog_trace_writer_abort(w);
         return status;
     }
@@ -672,6 +740,7 @@ enum hvlog_export_status hvlog_trace_writer_commit(struct hvlog_trace_writer *w,
         return status;
     }
     status = hvlog__export_staged_dir_commit(&w->dir, err); /* aborts the directory itself on failure */
+    hvlog__trace_zworker_destroy(w->zw, false); /* drained above: nothing queued */
     hvlog__export_zenc_free(w->zenc);
     free(w->path);
     free(w);
@@ -682,6 +751,9 @@ void hvlog_trace_writer_abort(struct hvlog_trace_writer *w)
 {
     if (!w)
         return;
+    /* A recording keeps what it has: the worker writes what is queued
+     * (whole units) before the files close; anything else is removed. */
+    hvlog__trace_zworker_destroy(w->zw, w->started);
     close_files(w);
     hvlog__trace_rotation_destroy(w->rotation); /* a started chunk stays, whole */
     if (w->started) {

@@ -495,6 +495,125 @@ static void records_and_anchor_members_are_checked(void **state)
     }
 }
 
+/* Compressed writers compress and write on a worker thread (zworker.c)
+ * from a bounded queue: more buffers than it holds (32 slots at most) must
+ * still reach the file in release order; abort of a recording writes what
+ * was queued; abort of a writer not started leaves nothing. */
+#define QUEUED_APPENDS 100u
+
+/* The trace at @dir holds @n buffers, buffer i being cap's buffer
+ * i % cap->count, in that order. */
+static void holds_the_appends_in_order(const char *dir, const struct captured *cap, uint32_t n_want)
+{
+    struct hvlog_trace_reader *r;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    enum hvlog_export_status st;
+    uint32_t n = 0;
+
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_reader_meta(r)->groups[0].compression, HVLOG_TRACE_COMPRESSION_ZSTD);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    while ((st = hvlog_trace_cursor_next(c, &b, NULL, NULL, &err)) == HVLOG_EXPORT_OK) {
+        assert_true(n < n_want);
+        assert_int_equal(b.file_index, n);
+        assert_int_equal(b.len, cap->len);
+        assert_memory_equal(b.bytes, cap->bytes + (size_t)(n % cap->count) * cap->len, cap->len);
+        n++;
+    }
+    assert_int_equal(st, HVLOG_EXPORT_END);
+    assert_int_equal(n, n_want);
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+}
+
+static void append_many(struct hvlog_trace_writer *w, const struct captured *cap, uint32_t n)
+{
+    struct hvlog_export_error err;
+
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(hvlog_trace_writer_append(w, 1, cap->bytes + (size_t)(i % cap->count) * cap->len,
+                                                   cap->len, &err),
+                         HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_buffers(w, 1), n);
+}
+
+static void a_compressed_recording_keeps_release_order_through_its_worker(void **state)
+{
+    char *dir = synth_path(*state, "t");
+    struct captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+    uint64_t count, torn;
+
+    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_true(cap.count > 1);
+    synth_meta(&spec, &meta);
+    /* Committed: every queued buffer is written before the closing
+     * statistics, which count them all. */
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_COMPRESS, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    append_many(w, &cap, QUEUED_APPENDS);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_FINISHED);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_reader_meta(r)->groups[0].buffers_written, QUEUED_APPENDS);
+    hvlog_trace_close(r);
+    holds_the_appends_in_order(dir, &cap, QUEUED_APPENDS);
+    synth_rmtree(dir);
+    /* Aborted: a recorder keeps what it has, queued buffers included. */
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_COMPRESS, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    append_many(w, &cap, QUEUED_APPENDS);
+    hvlog_trace_writer_abort(w);
+    assert_int_equal(state_of(dir, &count, &torn), HVLOG_TRACE_STATE_DIED);
+    assert_int_equal(torn, 0);
+    holds_the_appends_in_order(dir, &cap, QUEUED_APPENDS);
+    synth_rmtree(dir);
+    /* All or nothing: abort before commit leaves nothing, queue or not;
+     * a commit writes the queue before the directory appears. */
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_COMPRESS, &w, &err), HVLOG_EXPORT_OK);
+    append_many(w, &cap, QUEUED_APPENDS);
+    hvlog_trace_writer_abort(w);
+    assert_int_equal(synth_dir_entries(*state), 0);
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_COMPRESS, &w, &err), HVLOG_EXPORT_OK);
+    append_many(w, &cap, QUEUED_APPENDS);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    holds_the_appends_in_order(dir, &cap, QUEUED_APPENDS);
+    free(cap.bytes);
+    free(dir);
+}
+
+/* 2 MiB buffers: the queue holds 8 MiB of copies, so it fills by bytes
+ * (four buffers) before slots; twelve still arrive whole and in order. */
+static void a_compressed_recording_of_the_largest_buffers_keeps_its_order(void **state)
+{
+    static const struct synth_spec big = {
+        1, 2, 3, HV_EVENTLOG_MAX_BUFFER_PAGES, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference,
+        true, false, SYNTH_IN_ORDER};
+    char *dir = synth_path(*state, "t");
+    struct captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+
+    assert_int_equal(synth_generate(&big, capture, &cap, &expect), 0);
+    assert_int_equal(cap.len, (size_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE);
+    synth_meta(&big, &meta);
+    assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_COMPRESS, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    append_many(w, &cap, 12);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+    holds_the_appends_in_order(dir, &cap, 12);
+    free(cap.bytes);
+    free(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, synth_setup_tmp, synth_teardown_tmp)
 
 int main(void)
@@ -508,6 +627,8 @@ int main(void)
         cmocka_unit_test(version_1_and_2_read_into_one_structure),
         T(records_file_keeps_whole_records_and_no_anchor_places_nothing),
         cmocka_unit_test(records_and_anchor_members_are_checked),
+        T(a_compressed_recording_keeps_release_order_through_its_worker),
+        T(a_compressed_recording_of_the_largest_buffers_keeps_its_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

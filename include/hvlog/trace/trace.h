@@ -321,7 +321,9 @@ struct hvlog_trace_reader;
  * appears under @dir before that. With HVLOG_TRACE_COMPRESS every buffer
  * is appended as one zstd frame (docs/trace-format.md section 1), its
  * group file named hvlog_trace_group_file_compressed, and the metadata
- * says so (format version 3); readers read it transparently.
+ * says so (format version 3); readers read it transparently. A compressed
+ * writer compresses on a worker thread of its own: append queues a copy
+ * and returns, commit and abort wait for the queue to be written.
  */
 HVLOG_API enum hvlog_export_status hvlog_trace_writer_create(const char *dir, unsigned flags,
                                                             struct hvlog_trace_writer **out,
