@@ -439,6 +439,8 @@ void guest_main(void)
     if ((rdmsr(HV_X64_MSR_SIMP) & HV_SIMP_GPA_MASK) != ROOT_SIMP_GPA)
         fail(ROOT_STEP_SYNIC, 1);
     g.sim_page = gpa_ptr(ROOT_SIMP_GPA);
+    if (ctl_get(ROOT_CTL_BAD_MSR))
+        (void)rdmsr(ROOT_UNDEFINED_MSR); /* #GP: guest_gp ends the program */
 
     ops = (struct hvlog_root_ops){
         .hypercall = op_hypercall,

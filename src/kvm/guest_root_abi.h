@@ -79,6 +79,9 @@
 #define ROOT_CTL_STOP 0xC0u
 /* VMM -> guest: store into LocalDiagnostics buffer 0's header page once. */
 #define ROOT_CTL_POKE 0xE8u
+/* VMM -> guest: rdmsr ROOT_UNDEFINED_MSR before preparing (a #GP). */
+#define ROOT_CTL_BAD_MSR 0x38u
+#define ROOT_UNDEFINED_MSR 0x400000FFu
 /* Guest -> VMM: that store was refused (the byte read back unchanged). */
 #define ROOT_CTL_POKE_SAME 0xF0u
 /* Guest -> VMM. */

@@ -249,6 +249,7 @@ static void guest_memory(struct hvlog_kvm_root *r)
         ctl_put(r, o + ROOT_CTL_G_SOURCES, g->sources);
     }
     ctl_put(r, ROOT_CTL_POKE, c->poke_mapped_buffer);
+    ctl_put(r, ROOT_CTL_BAD_MSR, c->read_undefined_msr);
     ctl_put(r, ROOT_CTL_MAGIC, ROOT_MAGIC); /* last: the guest checks it first */
 }
 

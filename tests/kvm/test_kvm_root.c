@@ -20,8 +20,9 @@
  *   - a guest store to a mapped buffer is refused: the §5.5 intercept is
  *     counted and the byte reads back unchanged in the guest;
  *   - teardown leaves no VM fd and no thread behind;
- *   - a guest whose Initialize fails is reported (step, status), and a sim
- *     without room for the guest is refused, nothing left open.
+ *   - a guest whose Initialize fails is reported (step, status), a #GP in
+ *     the guest is taken by its handler and reported with its RIP, and a
+ *     sim without room for the guest is refused, nothing left open.
  *
  * Without a usable /dev/kvm the program prints why and exits 77 (CTest
  * SKIP_RETURN_CODE). LABEL kvm; time budget: about 2 s, 120 s at most.
@@ -427,6 +428,41 @@ static void test_guest_failure_reported(void **state)
     hvlog_sim_destroy(sim);
 }
 
+/* The guest's IDT has a #GP gate: an undefined synthetic MSR read is the
+ * VMM's #GP, the handler reports the RIP (inside the program's image) and
+ * stops; start says so in one line and leaves nothing open. */
+static void test_guest_gp_reported(void **state)
+{
+    struct hvlog_sim *sim = sim_up(1);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t fds_before, threads_before;
+    unsigned long long rip = 0;
+    const char *at;
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(4, &g);
+    rc.read_undefined_msr = true;
+    fds_before = count_dir("/proc/self/fd", NULL);
+    threads_before = count_dir("/proc/self/task", NULL);
+    assert_int_equal(hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why), -1);
+    assert_null(root);
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("#GP: %s\n", why);
+    at = strstr(why, "failed in #GP at RIP (status 0x");
+    if (!at)
+        fail_msg("reason: %s", why);
+    rip = strtoull(at + strlen("failed in #GP at RIP (status 0x"), NULL, 16);
+    /* guest_root_abi.h: the program is at 16 MiB + 64 KiB, under 1 MiB long. */
+    assert_true(rip >= 0x1010000ull && rip < 0x1110000ull);
+    assert_int_equal(count_dir("/proc/self/fd", NULL), fds_before);
+    assert_int_equal(count_dir("/proc/self/task", NULL), threads_before);
+    hvlog_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_guest_root_teardown_leaves_nothing),
         cmocka_unit_test(test_small_root_ram_refused),
         cmocka_unit_test(test_guest_failure_reported),
+        cmocka_unit_test(test_guest_gp_reported),
     };
     char why[256];
 

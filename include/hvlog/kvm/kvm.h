@@ -249,6 +249,11 @@ struct hvlog_kvm_root_config {
      * the header page of LocalDiagnostics buffer 0 (a read-only slot) and
      * reads it back (hvlog_kvm_root_poke_unchanged). */
     bool poke_mapped_buffer;
+    /* A test of the guest's #GP gate: before it prepares, the guest reads
+     * an undefined synthetic MSR (0x400000FF); the VMM answers #GP, the
+     * guest's handler reports the faulting RIP, and start fails with
+     * "the guest root failed in #GP at RIP (status 0x<rip>)". */
+    bool read_undefined_msr;
 };
 
 /* What the guest root's client reported for one type, at the end (and its
