@@ -3,7 +3,7 @@
  * The guest root (issue 15 item 2): the root partition as a real guest,
  * built from hvlog's own root client. This program runs alone on VP 0 of
  * the root VM the VMM builds (src/kvm/root_vm.c), 64-bit long mode,
- * identity-mapped, no interrupts, no libc: it links the freestanding client
+ * identity-mapped, no libc: it links the freestanding client
  * objects (src/CMakeLists.txt hvlog_client_freestanding) and nothing else.
  * The memory map and the control page are in src/kvm/guest_root_abi.h.
  *
@@ -20,8 +20,20 @@
  *   eom            wrmsr HV_X64_MSR_EOM;
  *   reference time rdmsr HV_X64_MSR_TIME_REF_COUNT.
  * The MSRs are filtered by the VMM, which forwards them to the simulated
- * SynIC. SINT0 is not injected yet: the loop polls the slot, and HLTs when
- * a round found nothing (the VMM resumes it a moment later).
+ * SynIC.
+ *
+ * Interrupts (§8.5): the program loads a GDT and an IDT of its own (a
+ * 64-bit interrupt gate for ROOT_SINT0_VECTOR, the vector it programs into
+ * SINT0, and one for #GP), then runs with IF set. The VMM injects SINT0's
+ * vector as a real interrupt when the sim puts a message in the slot
+ * (src/kvm/root_synic.c). The handler only counts its entry (in the control
+ * page, ROOT_CTL_INTERRUPTS) and returns: the client is not reentrant, so
+ * the §8.5 handler sequence (copy the message, clear MessageType, check
+ * MessagePending, EOM) runs in the main loop's hvlog_client_poll, which a
+ * new count starts. The loop waits with `sti; hlt`, atomic with its check
+ * of the count and the stop word (taken with IF clear), so an interrupt
+ * after the check ends the HLT instead of being missed. No local APIC is
+ * used, so there is nothing to EOI but the SynIC's EOM.
  *
  * Each released buffer's bytes go to the VMM through the byte ring and the
  * doorbell port (guest_root_abi.h); the VMM writes them into the trace.
@@ -47,7 +59,37 @@ __asm__(".section .text.start, \"ax\"\n"
         ".previous\n");
 _Static_assert(ROOT_STACK_TOP == 0x1120000u, "keep _start's stack top in step");
 
+/*
+ * The interrupt entries. SINT0: save what the C ABI lets a call clobber,
+ * clear DF (memmove may be inside `std; rep movsb`), call guest_sint, and
+ * iretq (which restores RFLAGS). On entry RSP = 16n - 40, so after nine
+ * pushes it is 16-aligned at the call, as the ABI wants. #GP: RIP is above
+ * the error code; guest_gp reports it and never returns. The program is
+ * built with -mno-red-zone, so the pushes touch nothing of the code they
+ * interrupt.
+ */
+__asm__(".text\n"
+        ".globl guest_sint_entry\n"
+        "guest_sint_entry:\n"
+        "    pushq %rax\n    pushq %rcx\n    pushq %rdx\n    pushq %rsi\n    pushq %rdi\n"
+        "    pushq %r8\n    pushq %r9\n    pushq %r10\n    pushq %r11\n"
+        "    cld\n"
+        "    call guest_sint\n"
+        "    popq %r11\n    popq %r10\n    popq %r9\n    popq %r8\n    popq %rdi\n"
+        "    popq %rsi\n    popq %rdx\n    popq %rcx\n    popq %rax\n"
+        "    iretq\n"
+        ".globl guest_gp_entry\n"
+        "guest_gp_entry:\n"
+        "    movq 8(%rsp), %rdi\n"
+        "    cld\n"
+        "    call guest_gp\n"
+        "2:  cli\n    hlt\n    jmp 2b\n"
+        ".previous\n");
+
 void guest_main(void);
+void guest_sint(void);
+void guest_gp(uint64_t rip);
+extern const char guest_sint_entry[], guest_gp_entry[];
 
 /* ---- the four memory functions the compiler and the client may call ----
  * (declared by <string.h>, with glibc's reserved parameter names; defined
@@ -136,6 +178,58 @@ static void doorbell(uint8_t why)
 static void halt(void)
 {
     __asm__ volatile("hlt" : : : "memory");
+}
+
+static void cli(void)
+{
+    __asm__ volatile("cli" : : : "memory");
+}
+
+static void sti(void)
+{
+    __asm__ volatile("sti" : : : "memory");
+}
+
+/* STI's one-instruction shadow makes the pair atomic: an interrupt that is
+ * due once IF is set ends the HLT rather than landing before it. */
+static void sti_hlt(void)
+{
+    __asm__ volatile("sti\n\thlt" : : : "memory");
+}
+
+/* ---- descriptor tables ---- */
+
+struct pseudo_descriptor {
+    uint16_t limit;
+    uint64_t base;
+} __attribute__((packed));
+
+/* Null, 64-bit code (selector 8), data (16): the selectors the VMM loaded;
+ * interrupt delivery reads CS from here and iretq reads CS and SS. */
+static const uint64_t gdt[3] __attribute__((aligned(8))) = {0, 0x00AF9A000000FFFFull,
+                                                            0x00CF92000000FFFFull};
+/* Vectors 0..ROOT_SINT0_VECTOR: 16 bytes each. An absent gate is a #NP,
+ * then a double fault, then a shutdown: the VMM reports a triple fault. */
+static uint64_t idt[ROOT_SINT0_VECTOR + 1][2] __attribute__((aligned(16)));
+
+static void idt_gate(uint32_t vector, const char *entry)
+{
+    uint64_t off = (uint64_t)(uintptr_t)entry;
+
+    /* Offset 15:0, selector 8, IST 0, type 0xE (64-bit interrupt gate:
+     * IF cleared on entry), present, DPL 0, offset 31:16; offset 63:32. */
+    idt[vector][0] = (off & 0xFFFFu) | 8ull << 16 | 0x8Eull << 40 | ((off >> 16) & 0xFFFFu) << 48;
+    idt[vector][1] = off >> 32;
+}
+
+static void load_tables(void)
+{
+    struct pseudo_descriptor gdtr = {sizeof gdt - 1, (uint64_t)(uintptr_t)gdt};
+    struct pseudo_descriptor idtr = {sizeof idt - 1, (uint64_t)(uintptr_t)idt};
+
+    idt_gate(13, guest_gp_entry);
+    idt_gate(ROOT_SINT0_VECTOR, guest_sint_entry);
+    __asm__ volatile("lgdt %0\n\tlidt %1" : : "m"(gdtr), "m"(idtr) : "memory");
 }
 
 /* ---- the root ops ---- */
@@ -254,11 +348,25 @@ static const struct hvlog_client_sink sink = {NULL, keep_buffer, NULL, NULL};
 
 static void fail(uint32_t step, uint64_t status)
 {
+    cli();
     ctl_put(ROOT_CTL_STATUS, status ? status : 1);
     ctl_put(ROOT_CTL_STEP, step);
     doorbell(ROOT_BELL_DONE);
     for (;;)
         halt();
+}
+
+/* The SINT0 handler (guest_sint_entry): count the entry; the main loop
+ * drains (head comment). The only writer of ROOT_CTL_INTERRUPTS. */
+void guest_sint(void)
+{
+    ctl_put(ROOT_CTL_INTERRUPTS, ctl_get(ROOT_CTL_INTERRUPTS) + 1);
+}
+
+/* #GP (a refused MSR access, say): report the RIP and stop. */
+void guest_gp(uint64_t rip)
+{
+    fail(ROOT_STEP_FAULT, rip);
 }
 
 static uint32_t group_off(uint32_t type)
@@ -318,6 +426,8 @@ void guest_main(void)
 
     if (ctl_get(ROOT_CTL_MAGIC) != ROOT_MAGIC)
         fail(ROOT_STEP_MAGIC, 1);
+    load_tables();
+    sti();
     g.heap_next = gpa_ptr(ROOT_HEAP_GPA);
     g.heap_end = gpa_ptr(ROOT_HEAP_GPA + ROOT_HEAP_BYTES);
     g.root_bytes = ctl_get(ROOT_CTL_ROOT_BYTES);
@@ -329,6 +439,8 @@ void guest_main(void)
     if ((rdmsr(HV_X64_MSR_SIMP) & HV_SIMP_GPA_MASK) != ROOT_SIMP_GPA)
         fail(ROOT_STEP_SYNIC, 1);
     g.sim_page = gpa_ptr(ROOT_SIMP_GPA);
+    if (ctl_get(ROOT_CTL_BAD_MSR))
+        (void)rdmsr(ROOT_UNDEFINED_MSR); /* #GP: guest_gp ends the program */
 
     ops = (struct hvlog_root_ops){
         .hypercall = op_hypercall,
@@ -381,14 +493,29 @@ void guest_main(void)
         poke_mapped_buffer(client);
     doorbell(ROOT_BELL_PREPARED);
 
-    /* The root's loop: drain what is ready, hand it over, idle in HLT. */
-    for (uint64_t polls = 1; !ctl_get(ROOT_CTL_STOP); polls++) {
-        uint32_t handled = hvlog_client_poll(client, 0, &sink, NULL);
+    /* The root's loop: sleep until SINT0's handler ran (or the VMM woke
+     * it to stop), then drain what is ready and hand it over. The count is
+     * read before the drain: an interrupt during it starts one more round,
+     * and as the SynIC fills the slot before it interrupts, nothing is
+     * left in the slot unseen. */
+    for (uint64_t seen = 0, rounds = 0;;) {
+        uint64_t now;
 
+        cli();
+        if (ctl_get(ROOT_CTL_STOP)) {
+            sti();
+            break;
+        }
+        now = ctl_get(ROOT_CTL_INTERRUPTS);
+        if (now == seen) {
+            sti_hlt();
+            continue;
+        }
+        sti();
+        seen = now;
+        (void)hvlog_client_poll(client, 0, &sink, NULL);
         ring_flush();
-        ctl_put(ROOT_CTL_POLLS, polls);
-        if (!handled)
-            halt();
+        ctl_put(ROOT_CTL_POLLS, ++rounds);
     }
 
     /* §9 Conclude, each group, draining into the ring as it goes. */
@@ -403,6 +530,8 @@ void guest_main(void)
         if (st != HV_STATUS_SUCCESS)
             fail(ROOT_STEP_CONCLUDE, st);
     }
+    /* No interrupt after this: the counts the VMM reads are final. */
+    cli();
     doorbell(ROOT_BELL_DONE);
     for (;;)
         halt();

@@ -79,13 +79,17 @@
 #define ROOT_CTL_STOP 0xC0u
 /* VMM -> guest: store into LocalDiagnostics buffer 0's header page once. */
 #define ROOT_CTL_POKE 0xE8u
+/* VMM -> guest: rdmsr ROOT_UNDEFINED_MSR before preparing (a #GP). */
+#define ROOT_CTL_BAD_MSR 0x38u
+#define ROOT_UNDEFINED_MSR 0x400000FFu
 /* Guest -> VMM: that store was refused (the byte read back unchanged). */
 #define ROOT_CTL_POKE_SAME 0xF0u
 /* Guest -> VMM. */
 #define ROOT_CTL_RING_USED 0xC8u
 #define ROOT_CTL_STATUS 0xD0u   /* the first failing hv_status_t, or 0 */
 #define ROOT_CTL_STEP 0xD8u     /* which step it failed in (ROOT_STEP_*) */
-#define ROOT_CTL_POLLS 0xE0u    /* rounds of the polling loop */
+#define ROOT_CTL_POLLS 0xE0u    /* rounds of the loop that drained (one per wake by SINT0) */
+#define ROOT_CTL_INTERRUPTS 0xF8u /* entries of the SINT0 handler */
 /* Per type t at ROOT_CTL_RESULT + 0x60 * t: the client's results. */
 #define ROOT_CTL_RESULT 0x100u
 #define ROOT_CTL_R_REF_KNOWN 0x00u
@@ -109,5 +113,6 @@
 #define ROOT_STEP_PREPARE 4u
 #define ROOT_STEP_SOURCES 5u
 #define ROOT_STEP_CONCLUDE 6u
+#define ROOT_STEP_FAULT 7u /* #GP: the status is the faulting RIP */
 
 #endif /* HVLOG_KVM_GUEST_ROOT_ABI_H */

@@ -175,18 +175,6 @@ void hvlog__kvm_synic_vm_destroy(struct hvlog__kvm_synic_vm *vm);
 /* The child's RAM: 64 KiB at GPA 0 (mix, program). */
 #define KVM_GUEST_RAM_BYTES 0x10000u
 
-/* The root VM's SynIC MSRs (root_synic.c; issue 15). A minimal version:
- * the `synic` branch brings the full one (SINT0 injection) with these two
- * signatures. */
-struct kvm_run;
-/* Make the Hyper-V synthetic MSRs (0x40000000-0x400000FF) exit to user
- * space in VM @vm_fd. 0, or -1 with errno. */
-int hvlog__kvm_root_msr_filter(int vm_fd);
-/* Answer a KVM_EXIT_X86_RDMSR/WRMSR of root VP @vp from the simulated
- * SynIC (hvlog_sim_rdmsr/wrmsr; #GP when they refuse). True when @run was
- * such an exit. */
-bool hvlog__kvm_root_msr_exit(struct hvlog_sim *sim, uint32_t vp, struct kvm_run *run);
-
 /* The guest root's flat image (guest_root_image.c, from src/guest/root.c). */
 extern const uint8_t hvlog__kvm_guest_root_start[];
 extern const uint32_t hvlog__kvm_guest_root_bytes;

@@ -28,13 +28,23 @@
  *   MMIO                     hvlog_sim_gpa_write (refused: counted) / read
  *   RDMSR/WRMSR (filtered)   TIME_REF_COUNT from the sim's clock; the
  *                            SynIC's through hvlog__kvm_root_msr_exit
- *   HLT                      the guest found nothing ready: sleep 200 us
- *                            and resume it (no SINT0 injection yet); after
- *                            DONE, the end
+ *   HLT, IF set              the guest waits for SINT0: sleep in
+ *                            hvlog__kvm_root_sint_halt until the sim raises
+ *                            the vector (its SINT hook, any thread) or stop
+ *                            wakes it; after DONE (IF clear), the end
+ *   IRQ window open          nothing: the next KVM_RUN injects
+ *
+ * SINT0 (§8.5): the sim's SINT hook for VP 0 is installed at start and
+ * removed at stop; before each KVM_RUN hvlog__kvm_root_sint_before_run
+ * injects a pending vector by KVM_INTERRUPT (root_synic.c says why there
+ * is no in-kernel irqchip). No kick signal: the guest never runs long
+ * without an exit (its idle is HLT, its work hypercalls, MSRs and the
+ * doorbell), so a vector raised while it runs is injected at its next exit.
  *
  * Threads: the root VM's thread alone touches the vCPU and the slots;
- * start and stop talk to it through @lock/@cond and the control page's
- * STOP word (an atomic store the guest polls).
+ * start and stop talk to it through @lock/@cond, the control page's STOP
+ * word (an atomic store the guest reads before each HLT) and
+ * hvlog__kvm_root_sint_wake, which ends the HLT the guest may be in.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -69,9 +79,9 @@
 /* After stop: the guest concludes within this, or the VMM gives up on it. */
 #define STOP_DEADLINE_NS (30ull * 1000000000ull)
 #define START_DEADLINE_S 30
-/* A halted guest root found nothing ready: resume it after this (no SINT0
- * injection yet to wake it), as record's in-process loop naps. */
-#define ROOT_IDLE_NS 200000
+/* After stop, a guest that halts again is resumed after this nap instead
+ * of waiting for a vector, so the stop deadline is still checked. */
+#define ROOT_STOPPING_NAP_NS 200000
 
 _Static_assert(HVLOG_KVM_ROOT_RAM_PAGES == ROOT_GUEST_RAM_PAGES, "kvm.h and guest_root_abi.h");
 _Static_assert(HVLOG_KVM_HYPERCALL_PORT == ROOT_PORT_HYPERCALL, "kvm.h and guest_root_abi.h");
@@ -92,6 +102,8 @@ struct hvlog_kvm_root {
     int kvm_fd, vm_fd, vcpu_fd, run_bytes;
     struct kvm_run *run;
     struct root_slot slots[ROOT_SLOTS];
+    struct hvlog__kvm_root_sint sint; /* VP 0's SINT0 (root_synic.c) */
+    bool hooked;                      /* the sim's SINT hook for VP 0 is ours */
 
     pthread_t thread;
     bool thread_started;
@@ -237,6 +249,7 @@ static void guest_memory(struct hvlog_kvm_root *r)
         ctl_put(r, o + ROOT_CTL_G_SOURCES, g->sources);
     }
     ctl_put(r, ROOT_CTL_POKE, c->poke_mapped_buffer);
+    ctl_put(r, ROOT_CTL_BAD_MSR, c->read_undefined_msr);
     ctl_put(r, ROOT_CTL_MAGIC, ROOT_MAGIC); /* last: the guest checks it first */
 }
 
@@ -349,8 +362,8 @@ static void on_mmio(struct hvlog_kvm_root *r)
 /* The guest's reason for stopping, when it failed. */
 static void guest_failure(struct hvlog_kvm_root *r, char *why, size_t why_size)
 {
-    static const char *const steps[] = {"none", "control page", "SynIC", "client", "prepare",
-                                        "SetSources", "conclude"};
+    static const char *const steps[] = {"none",    "control page", "SynIC",  "client",
+                                        "prepare", "SetSources",   "conclude", "#GP at RIP"};
     uint64_t step = ctl_get(r, ROOT_CTL_STEP), status = ctl_get(r, ROOT_CTL_STATUS);
 
     hvlog__kvm_say(why, why_size, "the guest root failed in %s (status 0x%llx)",
@@ -362,6 +375,7 @@ static void guest_failure(struct hvlog_kvm_root *r, char *why, size_t why_size)
 static int root_exit(struct hvlog_kvm_root *r, bool *done, char *why, size_t why_size)
 {
     struct kvm_run *run = r->run;
+    bool stopping;
 
     switch (run->exit_reason) {
     case KVM_EXIT_IO:
@@ -416,13 +430,25 @@ static int root_exit(struct hvlog_kvm_root *r, bool *done, char *why, size_t why
     case KVM_EXIT_HLT:
         if (*done)
             return 0;
-        {
-            /* Nothing was ready: the guest waits (SINT0 is not injected yet). */
-            struct timespec nap = {0, ROOT_IDLE_NS};
+        if (!run->if_flag) {
+            /* Nothing could wake it: only DONE's HLT has IF clear. */
+            hvlog__kvm_say(why, why_size, "the guest root halted with interrupts off");
+            return -1;
+        }
+        pthread_mutex_lock(&r->lock);
+        stopping = r->stopping;
+        pthread_mutex_unlock(&r->lock);
+        if (stopping) {
+            /* It should be concluding: do not wait on it unbounded. */
+            struct timespec nap = {0, ROOT_STOPPING_NAP_NS};
 
             nanosleep(&nap, NULL);
+            return 1;
         }
+        /* The guest waits for SINT0: until the sim raises it, or stop. */
+        (void)hvlog__kvm_root_sint_halt(&r->sint);
         return 1;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
     case KVM_EXIT_INTR:
         return 1;
     case KVM_EXIT_SHUTDOWN:
@@ -451,6 +477,7 @@ static void collect_results(struct hvlog_kvm_root *r)
         res->release_failures = ctl_get(r, o + ROOT_CTL_R_RELEASE_FAILURES);
         res->bytes = ctl_get(r, o + ROOT_CTL_R_BYTES);
         res->polls = ctl_get(r, ROOT_CTL_POLLS);
+        res->interrupts = ctl_get(r, ROOT_CTL_INTERRUPTS);
     }
     r->poke_unchanged = ctl_get(r, ROOT_CTL_POKE_SAME) != 0;
 }
@@ -463,6 +490,11 @@ static void *root_main(void *arg)
     int rc = 1;
 
     while (rc > 0) {
+        if (hvlog__kvm_root_sint_before_run(&r->sint, r->vcpu_fd, r->run) != 0) {
+            hvlog__kvm_say(why, sizeof why, "root VM: KVM_INTERRUPT: %s", strerror(errno));
+            rc = -1;
+            break;
+        }
         if (ioctl(r->vcpu_fd, KVM_RUN, 0) != 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
@@ -481,6 +513,10 @@ static void *root_main(void *arg)
         }
     }
     collect_results(r);
+    pthread_mutex_lock(&r->sint.lock);
+    for (uint32_t t = 0; t < 2; t++)
+        r->results[t].injected = r->sint.injected;
+    pthread_mutex_unlock(&r->sint.lock);
     pthread_mutex_lock(&r->lock);
     if (rc < 0)
         memcpy(r->error, why, sizeof why);
@@ -573,6 +609,7 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
     r->sim = sim;
     r->config = *config;
     r->kvm_fd = r->vm_fd = r->vcpu_fd = -1;
+    hvlog__kvm_root_sint_init(&r->sint, 0);
     hvlog_sim_root_ops(sim, &r->sim_ops);
     r->base = hvlog_sim_root_memory(sim, &r->root_bytes, &fixed);
     if (fixed < ROOT_GUEST_END || r->root_bytes > IDENTITY_BYTES) {
@@ -580,16 +617,19 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
                        "the root's fixed RAM (%llu pages) must hold the guest (%u pages), "
                        "and its GPA space fit in 4 GiB",
                        (unsigned long long)(fixed / 4096u), (unsigned)ROOT_GUEST_RAM_PAGES);
+        hvlog__kvm_root_sint_fini(&r->sint);
         free(r);
         return -1;
     }
     if (pthread_mutex_init(&r->lock, NULL) != 0) {
+        hvlog__kvm_root_sint_fini(&r->sint);
         free(r);
         hvlog__kvm_say(why, why_size, "out of memory");
         return -1;
     }
     if (pthread_cond_init(&r->cond, NULL) != 0) {
         pthread_mutex_destroy(&r->lock);
+        hvlog__kvm_root_sint_fini(&r->sint);
         free(r);
         hvlog__kvm_say(why, why_size, "out of memory");
         return -1;
@@ -598,6 +638,14 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
         hvlog_kvm_root_destroy(r);
         return -1;
     }
+    /* §8.5: from now on a message the sim puts in VP 0's SINT0 slot raises
+     * the vector the guest programs into SINT0 (removed at stop). */
+    if (hvlog_sim_set_sint_hook(sim, 0, hvlog__kvm_root_sint_hook, &r->sint) != 0) {
+        hvlog__kvm_say(why, why_size, "the sim has no VP 0");
+        hvlog_kvm_root_destroy(r);
+        return -1;
+    }
+    r->hooked = true;
     if (pthread_create(&r->thread, NULL, root_main, r) != 0) {
         hvlog__kvm_say(why, why_size, "cannot start the root VM's thread");
         hvlog_kvm_root_destroy(r);
@@ -639,9 +687,17 @@ int hvlog_kvm_root_stop(struct hvlog_kvm_root *r, char *why, size_t why_size)
             r->stop_at_ns = mono_ns() + STOP_DEADLINE_NS;
         }
         pthread_mutex_unlock(&r->lock);
-        ctl_put(r, ROOT_CTL_STOP, 1); /* the guest's loop reads it each round */
+        /* The guest reads the word before each HLT, with IF clear; the
+         * wake ends the HLT it may be in (or the next one). */
+        ctl_put(r, ROOT_CTL_STOP, 1);
+        hvlog__kvm_root_sint_wake(&r->sint);
         pthread_join(r->thread, NULL);
         r->thread_started = false;
+    }
+    if (r->hooked) {
+        /* Under the sim's VP lock: no hook call is in flight after this. */
+        (void)hvlog_sim_set_sint_hook(r->sim, 0, NULL, NULL);
+        r->hooked = false;
     }
     if (r->error[0]) {
         hvlog__kvm_say(why, why_size, "%s", r->error);
@@ -677,5 +733,6 @@ void hvlog_kvm_root_destroy(struct hvlog_kvm_root *r)
     (void)hvlog_kvm_root_stop(r, NULL, 0);
     pthread_cond_destroy(&r->cond);
     pthread_mutex_destroy(&r->lock);
+    hvlog__kvm_root_sint_fini(&r->sint);
     free(r);
 }

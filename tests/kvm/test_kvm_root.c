@@ -10,11 +10,19 @@
  *   - conservation per LP: entries the VMM received + EventsLost (+ what
  *     the engine still holds for the next buffer) == exits logged, and the
  *     guest's own counts agree with what reached the VMM;
+ *   - the guest is interrupt-driven (§8.5): SINT0 was injected as a real
+ *     interrupt and its handler ran once per injection, the messages the
+ *     guest handled are the engine's notifications, and it drained only
+ *     when woken by one (rounds <= interrupts); a buffer completed while
+ *     the guest idles in HLT reaches the VMM before stop (the interrupt
+ *     woke the main loop, not the conclude), and stop wakes a guest that
+ *     waits for nothing;
  *   - a guest store to a mapped buffer is refused: the §5.5 intercept is
  *     counted and the byte reads back unchanged in the guest;
  *   - teardown leaves no VM fd and no thread behind;
- *   - a guest whose Initialize fails is reported (step, status), and a sim
- *     without room for the guest is refused, nothing left open.
+ *   - a guest whose Initialize fails is reported (step, status), a #GP in
+ *     the guest is taken by its handler and reported with its RIP, and a
+ *     sim without room for the guest is refused, nothing left open.
  *
  * Without a usable /dev/kvm the program prints why and exits 77 (CTest
  * SKIP_RETURN_CODE). LABEL kvm; time budget: about 2 s, 120 s at most.
@@ -73,7 +81,7 @@ static void on_buffer(void *arg, uint32_t type, uint32_t index, const uint8_t *b
     struct hvlog_walk_expect expect = {type, index, UINT32_MAX, (uint32_t)len};
     struct hvlog_buffer_summary s;
 
-    g->buffers++;
+    __atomic_fetch_add(&g->buffers, 1, __ATOMIC_RELEASE); /* the test thread may watch it */
     g->bytes += len;
     if (hvlog_buffer_walk(bytes, len, HVLOG_ABI_2013, &expect, &s, is_exit, g) != HVLOG_WALK_OK ||
         s.logical_processor >= MAX_LPS) {
@@ -130,7 +138,7 @@ static void test_guest_root_conservation(void **state)
     struct hvlog_kvm_root *root = NULL;
     struct hvlog_kvm *kvm = NULL;
     struct hvlog_kvm_root_result res;
-    uint64_t entries = 0, lost = 0;
+    uint64_t entries = 0, lost = 0, notifications = 0;
     char why[256] = "";
 
     (void)state;
@@ -171,14 +179,20 @@ static void test_guest_root_conservation(void **state)
                      (unsigned long long)g->entries[lp], (unsigned long long)g->events_lost[lp],
                      st.lost_pending, (unsigned long long)c.logged);
         assert_int_equal(g->events_lost[lp] + st.lost_pending, c.lost);
+        notifications += st.notifications;
         entries += g->entries[lp];
         lost += g->events_lost[lp];
     }
     /* The guest's client counted what the VMM received, no more, no less. */
     hvlog_kvm_root_result(root, LOCAL, &res);
     if (getenv("HVLOG_TEST_VERBOSE"))
-        printf("guest root: %llu polls, %llu messages, %llu buffers, %llu entries, %llu lost, "
-               "chain %u\n", (unsigned long long)res.polls, (unsigned long long)res.messages, (unsigned long long)res.buffers,
+        printf("guest root: %llu interrupts (%llu injected, %llu raised), %llu rounds, "
+               "%llu messages, %llu notifications, %llu buffers, %llu entries, %llu lost, "
+               "chain %u\n",
+               (unsigned long long)res.interrupts, (unsigned long long)res.injected,
+               (unsigned long long)hvlog_sim_sint_interrupts(sim, 0),
+               (unsigned long long)res.polls, (unsigned long long)res.messages,
+               (unsigned long long)notifications, (unsigned long long)res.buffers,
                (unsigned long long)res.entries, (unsigned long long)res.events_lost,
                res.longest_chain);
     assert_int_equal(res.buffers, g->buffers);
@@ -190,8 +204,86 @@ static void test_guest_root_conservation(void **state)
     assert_true(res.messages > 0); /* read from the SIM page it enabled */
     assert_true(res.reference_time_known);
     assert_int_equal(hvlog_kvm_root_refused_writes(root), 0);
+    /* §8.5, interrupt-driven: every message the engine posted reached the
+     * guest's slot and was handled; SINT0 came as real interrupts (the
+     * handler's entries are the VMM's injections, edges may coalesce, so
+     * at most one per raise); and each drain of the main loop followed
+     * one (the conclude drains on its own, polling, as §9 does; whether
+     * the main loop drained before stop depends on the threads' timing,
+     * so test_sint0_wakes_the_idle_guest asserts that). */
+    assert_int_equal(res.messages, notifications);
+    assert_true(res.interrupts > 0);
+    assert_int_equal(res.interrupts, res.injected);
+    assert_true(res.injected <= hvlog_sim_sint_interrupts(sim, 0));
+    assert_true(res.polls <= res.interrupts);
     hvlog_kvm_root_destroy(root);
     hvlog_kvm_destroy(kvm);
+    hvlog_sim_destroy(sim);
+    free(g);
+}
+
+/* §8.5: the guest idles in `sti; hlt` with nothing to poll for; this
+ * thread logs as LP 0 until a buffer completes; the sim fills the SINT0
+ * slot and raises the vector; the VMM ends the guest's HLT and injects it;
+ * the handler's count wakes the main loop, which drains and hands the
+ * buffer over, all before stop is asked. Then stop wakes the idle guest. */
+static void test_sint0_wakes_the_idle_guest(void **state)
+{
+    struct hvlog_sim *sim = sim_up(1);
+    struct got *g = calloc(1, sizeof *g);
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    struct hvlog_kvm_root_result res;
+    struct hvlog_scope_stats st;
+    uint8_t payload[64];
+    uint64_t logged = 0, lost = 0;
+    uint64_t deadline;
+    struct timespec now;
+    char why[256] = "";
+
+    (void)state;
+    assert_non_null(g);
+    memset(payload, 0x5A, sizeof payload);
+    rc = root_config(4, g);
+    if (hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    nap_ms(5); /* let it reach its HLT (not needed to pass, only to mean it) */
+    /* 1-page buffers: 100 events of 64 bytes complete at least one. */
+    for (uint32_t i = 0; i < 100; i++) {
+        enum hvlog_log_result r = hvlog_sim_log(sim, 0, LOCAL, 1, 0x20, i, payload, sizeof payload);
+
+        assert_true(r == HVLOG_LOG_RECORDED || r == HVLOG_LOG_LOST);
+        logged++;
+        lost += r == HVLOG_LOG_LOST;
+    }
+    /* Wait (60 s at most: a bound, not a timing) for the handover. */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    deadline = (uint64_t)now.tv_sec + 60;
+    while (__atomic_load_n(&g->buffers, __ATOMIC_ACQUIRE) == 0) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((uint64_t)now.tv_sec > deadline)
+            fail_msg("the guest root drained nothing in 60 s");
+        nap_ms(1);
+    }
+    if (hvlog_kvm_root_stop(root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    hvlog_kvm_root_result(root, LOCAL, &res);
+    assert_int_equal(hvlog_engine_scope_stats(hvlog_sim_engine(sim), LOCAL, 0, &st), 0);
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("idle guest: %llu interrupts, %llu rounds, %llu messages, %llu buffers\n",
+               (unsigned long long)res.interrupts, (unsigned long long)res.polls,
+               (unsigned long long)res.messages, (unsigned long long)res.buffers);
+    assert_true(res.polls >= 1);      /* the main loop drained ... */
+    assert_true(res.interrupts >= 1); /* ... after an interrupt woke it */
+    assert_true(res.polls <= res.interrupts);
+    assert_int_equal(res.interrupts, res.injected);
+    assert_int_equal(res.messages, st.notifications);
+    assert_int_equal(g->bad_buffers, 0);
+    assert_int_equal(res.buffers, g->buffers);
+    /* §7.4 on LP 0: read + EventsLost (+ pending) == logged. */
+    assert_int_equal(g->entries[0] + g->events_lost[0] + st.lost_pending, logged);
+    assert_int_equal(g->events_lost[0] + st.lost_pending, lost);
+    hvlog_kvm_root_destroy(root);
     hvlog_sim_destroy(sim);
     free(g);
 }
@@ -336,14 +428,51 @@ static void test_guest_failure_reported(void **state)
     hvlog_sim_destroy(sim);
 }
 
+/* The guest's IDT has a #GP gate: an undefined synthetic MSR read is the
+ * VMM's #GP, the handler reports the RIP (inside the program's image) and
+ * stops; start says so in one line and leaves nothing open. */
+static void test_guest_gp_reported(void **state)
+{
+    struct hvlog_sim *sim = sim_up(1);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t fds_before, threads_before;
+    unsigned long long rip = 0;
+    const char *at;
+    char why[256] = "";
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(4, &g);
+    rc.read_undefined_msr = true;
+    fds_before = count_dir("/proc/self/fd", NULL);
+    threads_before = count_dir("/proc/self/task", NULL);
+    assert_int_equal(hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why), -1);
+    assert_null(root);
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("#GP: %s\n", why);
+    at = strstr(why, "failed in #GP at RIP (status 0x");
+    if (!at)
+        fail_msg("reason: %s", why);
+    rip = strtoull(at + strlen("failed in #GP at RIP (status 0x"), NULL, 16);
+    /* guest_root_abi.h: the program is at 16 MiB + 64 KiB, under 1 MiB long. */
+    assert_true(rip >= 0x1010000ull && rip < 0x1110000ull);
+    assert_int_equal(count_dir("/proc/self/fd", NULL), fds_before);
+    assert_int_equal(count_dir("/proc/self/task", NULL), threads_before);
+    hvlog_sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_guest_root_conservation),
+        cmocka_unit_test(test_sint0_wakes_the_idle_guest),
         cmocka_unit_test(test_guest_write_to_mapped_buffer_refused),
         cmocka_unit_test(test_guest_root_teardown_leaves_nothing),
         cmocka_unit_test(test_small_root_ram_refused),
         cmocka_unit_test(test_guest_failure_reported),
+        cmocka_unit_test(test_guest_gp_reported),
     };
     char why[256];
 

@@ -215,8 +215,9 @@ HVLOG_API int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hv
  * pages not at all. The guest issues the nine calls through the hypercall
  * page (HVLOG_KVM_HYPERCALL_PORT), with memory-form input and output in its
  * own pages; it enables its SynIC and writes EOM through filtered MSRs that
- * the VMM forwards to the simulated SynIC; it polls the SIM slot (no
- * SINT0 injection yet). It hands the bytes of each released buffer to the
+ * the VMM forwards to the simulated SynIC; it takes SINT0 as a real
+ * interrupt (injected by the VMM when the sim fills its SIM slot) and
+ * drains the slot after each, idling in HLT otherwise. It hands the bytes of each released buffer to the
  * VMM through a ring in its RAM and a doorbell port; the VMM passes them to
  * @buffer, on the root VM's thread.
  *
@@ -248,6 +249,11 @@ struct hvlog_kvm_root_config {
      * the header page of LocalDiagnostics buffer 0 (a read-only slot) and
      * reads it back (hvlog_kvm_root_poke_unchanged). */
     bool poke_mapped_buffer;
+    /* A test of the guest's #GP gate: before it prepares, the guest reads
+     * an undefined synthetic MSR (0x400000FF); the VMM answers #GP, the
+     * guest's handler reports the faulting RIP, and start fails with
+     * "the guest root failed in #GP at RIP (status 0x<rip>)". */
+    bool read_undefined_msr;
 };
 
 /* What the guest root's client reported for one type, at the end (and its
@@ -257,7 +263,10 @@ struct hvlog_kvm_root_result {
     uint64_t reference_time_at_init;
     uint64_t messages, buffers, entries, events_lost, corrupt, release_failures, bytes;
     uint32_t longest_chain;
-    uint64_t polls; /* rounds of the guest's loop (the same for both types) */
+    /* The same for both types: */
+    uint64_t polls;      /* rounds of the guest's loop that drained its SIM slot */
+    uint64_t interrupts; /* SINT0 interrupts the guest's handler took */
+    uint64_t injected;   /* SINT0 interrupts the VMM injected (KVM_INTERRUPT) */
 };
 
 /**
