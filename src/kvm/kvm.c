@@ -630,11 +630,6 @@ static void *vcpu_main(void *arg)
     uint64_t period_ns = kvm->config.rate_per_vcpu ? NS_PER_S / kvm->config.rate_per_vcpu : 0;
     uint64_t deadline_ns = mono_ns();
 
-    char name[16];
-
-    /* "hvlog-vcpuN": what top and the teardown test see. */
-    snprintf(name, sizeof name, "hvlog-vcpu%u", v->index);
-    (void)pthread_setname_np(pthread_self(), name);
     vcpu_pin(v);
     while (!__atomic_load_n(&kvm->stop, __ATOMIC_RELAXED)) {
         struct exit_event ev;
@@ -681,9 +676,16 @@ int hvlog_kvm_start(struct hvlog_kvm *kvm)
     for (; started < kvm->config.vcpus; started++) {
         struct kvm_vcpu_ctx *v = &kvm->vcpus[started];
 
+        char name[16];
+
         if (pthread_create(&v->thread, NULL, vcpu_main, v) != 0)
             break;
         v->thread_started = true;
+        /* "hvlog-vcpuN": what top and the teardown test see. Named here,
+         * not by the thread, so the name is there when start returns
+         * (the test counted 0 threads once, under load, before they ran). */
+        snprintf(name, sizeof name, "hvlog-vcpu%u", v->index);
+        (void)pthread_setname_np(v->thread, name);
     }
     kvm->threads = true;
     if (started < kvm->config.vcpus) {
