@@ -378,6 +378,14 @@ int cli_cmd_record(int argc, char **argv)
     if (!record_live_check(&live_opts) || !record_rotate_check(&rotate_opts, out, dev.diaglog) ||
         !record_snapshot_check(&snap_opts, out, dev.device || dev.diaglog || dev.existing))
         return CLI_EXIT_USAGE;
+    if (live_opts.url && (snap_opts.enabled || rotate_opts.max_bytes)) {
+        /* What relayd was sent and lost goes into one trace's closing
+         * metadata; a rotated recording and a flight recorder have no such
+         * place yet, and losses must not go unreported. */
+        cli_error("record: --relayd streams one recording: not with %s yet",
+                  snap_opts.enabled ? "--snapshot" : "--max-size");
+        return CLI_EXIT_USAGE;
+    }
     if ((dev.device || dev.diaglog || dev.existing) && from_kvm) {
         cli_error("record: --diaglog, --reuse and --reset are for a real root's device, not --from kvm");
         return CLI_EXIT_USAGE;

@@ -13,7 +13,7 @@ bool record_rotate_option(struct record_rotate_options *o, bool rotate, const ch
     /* The smallest size that can work depends on --pages and the
      * metadata: the writer's start refuses a smaller one, naming both. */
     if (rotate)
-        return cli_number("record", "--rotate", arg, 1, UINT32_MAX, &o->keep);
+        return cli_number("record", "--rotate", arg, 1, 1u << 20, &o->keep); /* a million chunks */
     return cli_size("record", "--max-size", arg, 1, UINT64_C(1) << 40, &o->max_bytes);
 }
 

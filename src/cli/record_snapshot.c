@@ -72,6 +72,7 @@
 #include "cli/record_snapshot.h"
 #include "cli/sim_root.h"
 #include "hvlog/hvlog.h"
+#include "hvlog/trace/rotate.h"
 
 /* One kept buffer. Immutable after snap_keep fills it; refs counts the
  * ring's hold (1) and each snapshot job holding it. */
@@ -737,7 +738,7 @@ struct record_snapshot *record_snapshot_open(const char *dir, const struct recor
         char meta_path[4096];
 
         snprintf(meta_path, sizeof meta_path, "%s/%s", dir, HVLOG_TRACE_META_FILE);
-        if (access(meta_path, F_OK) == 0) {
+        if (access(meta_path, F_OK) == 0 || hvlog_trace_is_rotated(dir)) {
             cli_error("record: %s is a trace, not a snapshot directory", dir);
             record_snapshot_destroy(s);
             return NULL;

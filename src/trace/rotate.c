@@ -412,6 +412,9 @@ static enum hvlog_export_status measure_reserve(struct trace_rotation *r,
     for (uint32_t i = 0; i < m.group_count; i++) {
         m.groups[i].buffers_written = UINT64_MAX;
         m.groups[i].buffers_written_known = true;
+        /* As the chunk's writer will say it (trace_writer.c as_written). */
+        if (r->flags & HVLOG_TRACE_COMPRESS)
+            m.groups[i].compression = HVLOG_TRACE_COMPRESSION_ZSTD;
     }
     status = hvlog__export_meta_write(fd, &m, err);
     if (status == HVLOG_EXPORT_OK && fstat(fd, &st) != 0)
@@ -667,6 +670,8 @@ enum hvlog_export_status hvlog__trace_rotation_create(const char *path, unsigned
     *out = NULL;
     if (max_bytes == 0)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: a chunk size of 0 bytes", path);
+    if (keep > UINT32_MAX - ROT_FINISHING) /* ring_len below must not wrap */
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: %u chunks to keep is too many", path, keep);
     r = calloc(1, sizeof(*r));
     if (!r || !(r->path = hvlog__export_strdup(path))) {
         free(r);
@@ -745,6 +750,9 @@ enum hvlog_export_status hvlog__trace_rotation_start(struct trace_rotation *r,
     status = measure_reserve(r, err);
     for (uint32_t i = 0; i < meta->group_count; i++) {
         uint64_t bytes = (uint64_t)meta->groups[i].buffer_pages * HV_PAGE_SIZE;
+
+        if ((r->flags & HVLOG_TRACE_COMPRESS) && bytes <= UINT32_MAX) /* as append charges it */
+            bytes = hvlog__export_zframe_bound((uint32_t)bytes);
         if (bytes > largest)
             largest = bytes;
     }
@@ -786,6 +794,13 @@ enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, 
     struct hvlog_trace_rotation_counts one = {1, 0, 0};
     uint32_t lp = UINT32_MAX;
     enum hvlog_export_status status;
+    /* What the buffer may take on disk: a compressed unit is counted at
+     * its largest (prefix and zstd's bound), so a chunk stays within
+     * max_bytes even for incompressible buffers; compressed chunks then
+     * hold as many buffers as plain ones and are smaller on disk. */
+    uint64_t charge = (r->flags & HVLOG_TRACE_COMPRESS) && len <= UINT32_MAX
+                          ? (uint64_t)hvlog__export_zframe_bound((uint32_t)len)
+                          : (uint64_t)len;
 
     poll_worker(r);
     if (r->failure.status != HVLOG_EXPORT_OK)
@@ -797,7 +812,7 @@ enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, 
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID,
                            "%s: buffers of log type %u, which the metadata does not describe",
                            r->path, type);
-    if (r->chunk_bytes > 0 && r->chunk_bytes + len + r->reserve > r->max_bytes) {
+    if (r->chunk_bytes > 0 && r->chunk_bytes + charge + r->reserve > r->max_bytes) {
         status = next_chunk(r, &r->failure);
         if (status != HVLOG_EXPORT_OK)
             return stuck(r, err);
@@ -816,7 +831,7 @@ enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, 
         hvlog__export_fail(&r->failure, HVLOG_EXPORT_NOMEM, "out of memory");
         return stuck(r, err);
     }
-    r->chunk_bytes += len;
+    r->chunk_bytes += charge;
     r->buffers[type]++;
     return HVLOG_EXPORT_OK;
 }

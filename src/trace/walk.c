@@ -174,6 +174,8 @@ enum hvlog_walk_error hvlog_buffer_walk(const uint8_t *bytes, size_t len,
         struct hvlog_entry e;
         uint32_t step;
 
+        if (s.data_end - off < HV_EVENTLOG_ENTRY_HEADER_SIZE) /* only if the bytes changed */
+            break;
         hv_eventlog_entry_header_load(&h, bytes + off);
         /* Checked above, and checked again on the one load used here: the
          * root client walks a Ready buffer in place (§6.3: stable until
