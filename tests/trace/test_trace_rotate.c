@@ -122,7 +122,11 @@ static void the_last_chunks_are_kept_and_the_others_counted(void **state)
     assert_false(rot.closed);
     assert_in_range(rot.first_chunk, 0, 2);
     assert_in_range(rot.chunk_count, 2, 4);
-    assert_int_equal(rot.chunks[0], rot.first_chunk);
+    /* A reader of a live rotation reads the manifest, then the directory:
+     * the thread may rotate a chunk out in between (manifest first, then
+     * the deletion), so the first chunk listed can be past first_chunk
+     * (seen once under TSan). */
+    assert_in_range(rot.chunks[0], rot.first_chunk, 2);
     assert_int_equal(rot.chunks[rot.chunk_count - 1], 3);
     hvlog_trace_rotation_release(&rot);
     meta.stats.entries = 1234;
