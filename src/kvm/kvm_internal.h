@@ -40,8 +40,20 @@ extern const uint32_t hvlog__kvm_root_bytes;
  * 64-bit long mode at RIP KVM_ROOT_CODE_GPA, IF clear; and one hypercall
  * exit answered (KVM_GET_REGS, hvlog_sim_hypercall as root VP @vp,
  * KVM_SET_REGS). The last two return 0, or -1 with errno. */
+/* The x86 bits a root VM's long mode needs (root_vp.c, root_vm.c). */
+#define PTE_P 0x1ull
+#define PTE_RW 0x2ull
+#define PTE_PS 0x80ull
+#define CR0_PE 0x1ull
+#define CR0_ET 0x10ull
+#define CR0_PG 0x80000000ull
+#define CR4_PAE 0x20ull
+#define EFER_LME 0x100ull
+#define EFER_LMA 0x400ull
 void hvlog__kvm_root_page_tables(uint8_t *ram);
-int hvlog__kvm_root_long_mode(int vcpu_fd);
+/* 64-bit mode, flat segments (selectors 8 and 16), paging from @cr3, at
+ * @rip: set in the segment caches and control registers directly. */
+int hvlog__kvm_root_long_mode(int vcpu_fd, uint64_t cr3, uint64_t rip);
 int hvlog__kvm_root_hypercall(struct hvlog_sim *sim, uint32_t vp, int vcpu_fd);
 
 /* ---- the root VP's SynIC on a real vCPU (root_synic.c) ---- */

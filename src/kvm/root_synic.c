@@ -363,7 +363,8 @@ int hvlog__kvm_synic_vm_create(struct hvlog_sim *sim, uint32_t vp, hvlog_sim_sin
         hvlog__kvm_say(why, why_size, "cannot map kvm_run: %s", strerror(errno));
         goto fail;
     }
-    if (hvlog__kvm_root_long_mode(vm->vcpu_fd) != 0 || ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) != 0) {
+    if (hvlog__kvm_root_long_mode(vm->vcpu_fd, KVM_ROOT_PML4_GPA, KVM_ROOT_CODE_GPA) != 0 ||
+        ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) != 0) {
         hvlog__kvm_say(why, why_size, "cannot put the root VP in long mode: %s", strerror(errno));
         goto fail;
     }

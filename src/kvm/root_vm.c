@@ -65,15 +65,6 @@
 #include "kvm/kvm_internal.h"
 
 #define ROOT_SLOTS 256u
-#define PTE_P 0x1ull
-#define PTE_RW 0x2ull
-#define PTE_PS 0x80ull
-#define CR0_PE 0x1ull
-#define CR0_ET 0x10ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
 #define IDENTITY_BYTES (4ull << 30) /* what the guest's page tables map */
 #define TIME_REF_COUNT 0x40000020u
 /* After stop: the guest concludes within this, or the VMM gives up on it. */
@@ -251,35 +242,6 @@ static void guest_memory(struct hvlog_kvm_root *r)
     ctl_put(r, ROOT_CTL_POKE, c->poke_mapped_buffer);
     ctl_put(r, ROOT_CTL_BAD_MSR, c->read_undefined_msr);
     ctl_put(r, ROOT_CTL_MAGIC, ROOT_MAGIC); /* last: the guest checks it first */
-}
-
-static int long_mode(int vcpu_fd)
-{
-    struct kvm_sregs sregs;
-    struct kvm_regs regs;
-    struct kvm_segment code = {
-        .base = 0, .limit = 0xffffffffu, .selector = 8, .type = 11, .present = 1,
-        .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1,
-    };
-    struct kvm_segment data = code;
-
-    if (ioctl(vcpu_fd, KVM_GET_SREGS, &sregs) != 0)
-        return -1;
-    data.type = 3;
-    data.selector = 16;
-    data.l = 0;
-    sregs.cs = code;
-    sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-    sregs.cr3 = ROOT_PT_GPA;
-    sregs.cr4 = CR4_PAE;
-    sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
-    sregs.efer = EFER_LME | EFER_LMA;
-    if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) != 0)
-        return -1;
-    memset(&regs, 0, sizeof regs);
-    regs.rip = ROOT_CODE_GPA;
-    regs.rflags = 2;
-    return ioctl(vcpu_fd, KVM_SET_REGS, &regs);
 }
 
 /* ---- the exits ---- */
@@ -577,7 +539,7 @@ static int root_open(struct hvlog_kvm_root *r, char *why, size_t why_size)
         hvlog__kvm_say(why, why_size, "cannot map kvm_run: %s", strerror(errno));
         return -1;
     }
-    if (long_mode(r->vcpu_fd) != 0) {
+    if (hvlog__kvm_root_long_mode(r->vcpu_fd, ROOT_PT_GPA, ROOT_CODE_GPA) != 0) {
         hvlog__kvm_say(why, why_size, "cannot put the root VP in long mode: %s", strerror(errno));
         return -1;
     }

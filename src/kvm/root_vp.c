@@ -24,15 +24,6 @@
 #include "kvm/kvm_internal.h"
 
 #define ROOT_RAM_BYTES 0x10000u
-#define PTE_P 0x1ull
-#define PTE_RW 0x2ull
-#define PTE_PS 0x80ull
-#define CR0_PE 0x1ull
-#define CR0_ET 0x10ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
 /* Generous: each call is two exits; a VM that exits for anything else is stopped. */
 #define ROOT_MAX_EXITS (4u * HVLOG_KVM_ROOT_MAX_CALLS + 16u)
 
@@ -62,7 +53,7 @@ static void root_memory(uint8_t *ram, const struct hvlog_kvm_call *calls, uint32
     }
 }
 
-int hvlog__kvm_root_long_mode(int vcpu_fd)
+int hvlog__kvm_root_long_mode(int vcpu_fd, uint64_t cr3, uint64_t rip)
 {
     struct kvm_sregs sregs;
     struct kvm_regs regs;
@@ -79,14 +70,14 @@ int hvlog__kvm_root_long_mode(int vcpu_fd)
     data.l = 0;
     sregs.cs = code;
     sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-    sregs.cr3 = KVM_ROOT_PML4_GPA;
+    sregs.cr3 = cr3;
     sregs.cr4 = CR4_PAE;
     sregs.cr0 = CR0_PE | CR0_ET | CR0_PG;
     sregs.efer = EFER_LME | EFER_LMA;
     if (ioctl(vcpu_fd, KVM_SET_SREGS, &sregs) != 0)
         return -1;
     memset(&regs, 0, sizeof regs);
-    regs.rip = KVM_ROOT_CODE_GPA;
+    regs.rip = rip;
     regs.rflags = 2;
     return ioctl(vcpu_fd, KVM_SET_REGS, &regs);
 }
@@ -181,7 +172,7 @@ int hvlog_kvm_root_calls(struct hvlog_sim *sim, uint32_t vp, struct hvlog_kvm_ca
         hvlog__kvm_say(why, why_size, "cannot map kvm_run: %s", strerror(errno));
         goto out;
     }
-    if (hvlog__kvm_root_long_mode(vcpu_fd) != 0) {
+    if (hvlog__kvm_root_long_mode(vcpu_fd, KVM_ROOT_PML4_GPA, KVM_ROOT_CODE_GPA) != 0) {
         hvlog__kvm_say(why, why_size, "cannot put the root VP in long mode: %s", strerror(errno));
         goto out;
     }
