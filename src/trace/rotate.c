@@ -232,21 +232,6 @@ static bool merge_chunk(struct rot_chunk *to, const struct rot_chunk *from)
 
 /* ---- the manifest ---- */
 
-struct fd_sink {
-    int fd;
-    int error;
-};
-
-static int sink_fd(void *arg, const char *bytes, size_t len)
-{
-    struct fd_sink *s = arg;
-    int e = hvlog__export_write_all(s->fd, bytes, len);
-
-    if (e != 0 && s->error == 0)
-        s->error = e;
-    return e;
-}
-
 static void json_counts(struct hvlog_json_writer *w, const struct hvlog_trace_rotation_counts *c)
 {
     hvlog_json_member_u64(w, "buffers", c->buffers);
@@ -260,8 +245,8 @@ static enum hvlog_export_status manifest_write(const struct trace_rotation *r, i
                                               const struct hvlog_trace_meta *closing,
                                               struct hvlog_export_error *err)
 {
-    struct fd_sink sink = {fd, 0};
-    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &sink, HVLOG_JSON_PRETTY);
+    struct hvlog__trace_fd_sink sink = {fd, 0};
+    struct hvlog_json_writer *w = hvlog_json_writer_create(hvlog__trace_fd_sink_write, &sink, HVLOG_JSON_PRETTY);
     enum hvlog_export_status status;
 
     if (!w)
@@ -301,28 +286,14 @@ static enum hvlog_export_status manifest_write(const struct trace_rotation *r, i
     if (closing) {
         hvlog_json_key(w, "closing");
         hvlog_json_object_begin(w);
-#define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, closing->stats.field);
-        TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
-#undef WRITE_CLOSING
+        hvlog__trace_json_closing_counters(w, closing);
         hvlog_json_object_end(w);
         if (closing->lp_count > 0 && closing->lps) {
             /* The simulator's truths for the whole recording (the host
              * section a plain recording has in hvlog-trace.json). */
             hvlog_json_key(w, "host");
             hvlog_json_object_begin(w);
-            hvlog_json_key(w, "lp_counts");
-            hvlog_json_array_begin(w);
-            for (uint32_t i = 0; i < closing->lp_count; i++) {
-                const struct hvlog_trace_lp *lp = &closing->lps[i];
-
-                hvlog_json_object_begin(w);
-                hvlog_json_member_u64(w, "lp", lp->lp);
-#define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lp->field);
-                TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
-#undef WRITE_LP_COUNTER
-                hvlog_json_object_end(w);
-            }
-            hvlog_json_array_end(w);
+            hvlog__trace_json_lp_counts(w, closing->lps, closing->lp_count);
             hvlog_json_object_end(w);
         }
     }

@@ -155,6 +155,25 @@ bool hvlog__export_json_u64(const struct json_t *value, uint64_t *out);
 
 struct hvlog_trace_meta;
 
+/* A JSON writer's sink into a file (hvlog_json_writer_create with
+ * hvlog__trace_fd_sink_write and one of these): the first write error's
+ * errno is kept, so a failure can say why. trace_meta.c, rotate.c. */
+struct hvlog__trace_fd_sink {
+    int fd;
+    int error;
+};
+int hvlog__trace_fd_sink_write(void *arg, const char *bytes, size_t len);
+
+struct hvlog_json_writer;
+struct hvlog_trace_lp;
+struct hvlog_trace_meta;
+/* The members of the closing statistics of @meta (TRACE_CLOSING_COUNTERS),
+ * inside an object the caller opened: hvlog-trace.json and rotation.json. */
+void hvlog__trace_json_closing_counters(struct hvlog_json_writer *w, const struct hvlog_trace_meta *meta);
+/* "lp_counts": the host section's per-LP rows (TRACE_LP_COUNTERS). */
+void hvlog__trace_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lps,
+                                 uint32_t count);
+
 /** hvlog__export_meta_write - hvlog-trace.json for @meta, written to @fd. */
 enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_trace_meta *meta,
                                                   struct hvlog_export_error *err);

@@ -605,16 +605,9 @@ enum hvlog_export_status hvlog_trace_meta_parse(const char *text, size_t len,
 
 /* ---- writing ---- */
 
-/* The file under the JSON writer, and the first write error's errno, so
- * that a failure says why ("write failed: No space left on device"). */
-struct meta_sink {
-    int fd;
-    int error;
-};
-
-static int sink_fd(void *arg, const char *bytes, size_t len)
+int hvlog__trace_fd_sink_write(void *arg, const char *bytes, size_t len)
 {
-    struct meta_sink *s = arg;
+    struct hvlog__trace_fd_sink *s = arg;
     int e = hvlog__export_write_all(s->fd, bytes, len);
 
     if (e != 0 && s->error == 0)
@@ -622,11 +615,34 @@ static int sink_fd(void *arg, const char *bytes, size_t len)
     return e;
 }
 
+void hvlog__trace_json_closing_counters(struct hvlog_json_writer *w, const struct hvlog_trace_meta *meta)
+{
+#define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, meta->stats.field);
+    TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
+#undef WRITE_CLOSING
+}
+
+void hvlog__trace_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lps,
+                                 uint32_t count)
+{
+    hvlog_json_key(w, "lp_counts");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < count; i++) {
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "lp", lps[i].lp);
+#define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lps[i].field);
+        TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
+#undef WRITE_LP_COUNTER
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+}
+
 enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_trace_meta *meta,
                                            struct hvlog_export_error *err)
 {
-    struct meta_sink sink = {fd, 0};
-    struct hvlog_json_writer *w = hvlog_json_writer_create(sink_fd, &sink, HVLOG_JSON_PRETTY);
+    struct hvlog__trace_fd_sink sink = {fd, 0};
+    struct hvlog_json_writer *w = hvlog_json_writer_create(hvlog__trace_fd_sink_write, &sink, HVLOG_JSON_PRETTY);
     enum hvlog_export_status status;
     bool compressed = false;
 
@@ -715,21 +731,8 @@ enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_tra
         hvlog_json_member_u64(w, "domains", meta->host.domains);
         hvlog_json_member_u64(w, "children", meta->host.children);
         hvlog_json_member_u64(w, "seed", meta->host.seed);
-        if (meta->lp_count > 0) {
-            hvlog_json_key(w, "lp_counts");
-            hvlog_json_array_begin(w);
-            for (uint32_t i = 0; i < meta->lp_count; i++) {
-                const struct hvlog_trace_lp *lp = &meta->lps[i];
-
-                hvlog_json_object_begin(w);
-                hvlog_json_member_u64(w, "lp", lp->lp);
-#define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lp->field);
-                TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
-#undef WRITE_LP_COUNTER
-                hvlog_json_object_end(w);
-            }
-            hvlog_json_array_end(w);
-        }
+        if (meta->lp_count > 0)
+            hvlog__trace_json_lp_counts(w, meta->lps, meta->lp_count);
         hvlog_json_object_end(w);
     }
     if (meta->snapshot_present) {
@@ -760,9 +763,7 @@ enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_tra
     if (meta->closed) {
         hvlog_json_key(w, "closing");
         hvlog_json_object_begin(w);
-#define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, meta->stats.field);
-        TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
-#undef WRITE_CLOSING
+        hvlog__trace_json_closing_counters(w, meta);
         if (meta->relayd_present) {
             hvlog_json_key(w, "relayd");
             hvlog_json_object_begin(w);
