@@ -36,6 +36,7 @@
 #include "hvlog/hvlog.h"
 #include "hvlog/kvm/kvm.h"
 #include "hvlog/sim/sim.h"
+#include "kvm_test_util.h"
 
 #define LOCAL HvEventLogTypeLocalDiagnostics
 #define MAX_LPS 4
@@ -285,36 +286,8 @@ static void test_conservation_with_loss(void **state)
 
 /* ---- teardown ---- */
 
-static uint32_t count_dir(const char *path, uint32_t *kvm_fds)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    uint32_t n = 0;
-
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL) {
-        char link[300], target[256];
-        ssize_t len;
-
-        if (de->d_name[0] == '.')
-            continue;
-        n++;
-        if (!kvm_fds)
-            continue;
-        snprintf(link, sizeof link, "%s/%s", path, de->d_name);
-        len = readlink(link, target, sizeof target - 1);
-        if (len <= 0)
-            continue;
-        target[len] = '\0';
-        if (strstr(target, "kvm"))
-            (*kvm_fds)++;
-    }
-    closedir(d);
-    return n;
-}
-
-/* Threads of this process named hvlog-vcpu* (the vCPU threads name
- * themselves; KVM may add a worker task of its own per VM). */
+/* Threads of this process named hvlog-vcpu* (hvlog_kvm_start names the
+ * vCPU threads; KVM may add a worker task of its own per VM). */
 static uint32_t vcpu_threads(void)
 {
     DIR *d = opendir("/proc/self/task");

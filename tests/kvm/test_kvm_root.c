@@ -44,6 +44,7 @@
 #include "hvlog/kvm/kvm.h"
 #include "hvlog/sim/sim.h"
 #include "hvlog/trace/walk.h"
+#include "kvm_test_util.h"
 
 #define LOCAL HvEventLogTypeLocalDiagnostics
 #define MAX_LPS 4
@@ -315,34 +316,6 @@ static void test_guest_write_to_mapped_buffer_refused(void **state)
 }
 
 /* ---- teardown ---- */
-
-static uint32_t count_dir(const char *path, uint32_t *kvm_fds)
-{
-    DIR *d = opendir(path);
-    struct dirent *de;
-    uint32_t n = 0;
-
-    assert_non_null(d);
-    while ((de = readdir(d)) != NULL) {
-        char link[300], target[256];
-        ssize_t len;
-
-        if (de->d_name[0] == '.')
-            continue;
-        n++;
-        if (!kvm_fds)
-            continue;
-        snprintf(link, sizeof link, "%s/%s", path, de->d_name);
-        len = readlink(link, target, sizeof target - 1);
-        if (len <= 0)
-            continue;
-        target[len] = '\0';
-        if (strstr(target, "kvm"))
-            (*kvm_fds)++;
-    }
-    closedir(d);
-    return n;
-}
 
 static void test_guest_root_teardown_leaves_nothing(void **state)
 {
