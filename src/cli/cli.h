@@ -45,6 +45,8 @@ void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader);
 
 struct hvlog_json_writer;
 struct hvlog_trace_lp;
+/* One host-section row as `hvlog info` prints it ("lp 0      logged ..."). */
+void cli_print_lp_counts(const struct hvlog_trace_lp *lp);
 /* One LP's host-section counters as a JSON object (lp, logged, recorded,
  * lost, lost_no_buffer, lost_too_large, overwritten): the same members in
  * info --json and stats --json. In cmd_export.c, next to info. */

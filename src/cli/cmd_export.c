@@ -377,17 +377,22 @@ void cli_note_torn(const char *cmd, const struct hvlog_trace_reader *reader)
                 cmd, hvlog_trace_reader_path(reader), m->records[i].file, cmd);
 }
 
+void cli_print_lp_counts(const struct hvlog_trace_lp *lp)
+{
+    printf("lp %-3" PRIu32 "      logged %" PRIu64 ", recorded %" PRIu64 ", lost %" PRIu64
+           " (no buffer %" PRIu64 ", too large %" PRIu64 "), overwritten %" PRIu64 "\n",
+           lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
+           lp->overwritten);
+}
+
 void cli_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lp)
 {
     hvlog_json_object_begin(w);
     hvlog_json_member_u64(w, "lp", lp->lp);
-    hvlog_json_member_u64(w, "logged", lp->logged);
-    hvlog_json_member_u64(w, "recorded", lp->recorded);
-    hvlog_json_member_u64(w, "lost", lp->lost);
-    hvlog_json_member_u64(w, "lost_no_buffer", lp->lost_no_buffer);
-    hvlog_json_member_u64(w, "lost_too_large", lp->lost_too_large);
-    /* Circular mode: in recorded, no longer in the trace (0 otherwise). */
-    hvlog_json_member_u64(w, "overwritten", lp->overwritten);
+    /* overwritten (Circular mode): in recorded, no longer in the trace. */
+#define JSON_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lp->field);
+    HVLOG_TRACE_LP_COUNTERS(JSON_LP_COUNTER)
+#undef JSON_LP_COUNTER
     hvlog_json_object_end(w);
 }
 
@@ -555,12 +560,9 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
     if (m->closed && !raw) {
         hvlog_json_key(w, "closing");
         hvlog_json_object_begin(w);
-        hvlog_json_member_u64(w, "messages", m->stats.messages);
-        hvlog_json_member_u64(w, "buffers", m->stats.buffers);
-        hvlog_json_member_u64(w, "longest_chain", m->stats.longest_chain);
-        hvlog_json_member_u64(w, "entries", m->stats.entries);
-        hvlog_json_member_u64(w, "events_lost", m->stats.events_lost);
-        hvlog_json_member_u64(w, "corrupt", m->stats.corrupt);
+#define JSON_CLOSING(field) hvlog_json_member_u64(w, #field, m->stats.field);
+        HVLOG_TRACE_CLOSING_COUNTERS(JSON_CLOSING)
+#undef JSON_CLOSING
         cli_json_relayd(w, m);
         hvlog_json_object_end(w);
     }
@@ -579,12 +581,9 @@ static void info_json(const struct hvlog_trace_reader *reader, enum hvlog_trace_
             hvlog_json_object_begin(w);
             hvlog_json_member_string(w, "type", hvlog_trace_group_short(r->type));
             hvlog_json_member_u64(w, "lp", r->lp);
-            hvlog_json_member_u64(w, "buffers", r->buffers);
-            hvlog_json_member_u64(w, "entries", r->entries);
-            hvlog_json_member_u64(w, "events_lost", r->events_lost);
-            hvlog_json_member_u64(w, "overwritten_buffers", r->overwritten_buffers);
-            hvlog_json_member_u64(w, "overwritten_entries", r->overwritten_entries);
-            hvlog_json_member_u64(w, "overwritten_events_lost", r->overwritten_events_lost);
+#define JSON_SNAPSHOT(field) hvlog_json_member_u64(w, #field, r->field);
+            HVLOG_TRACE_SNAPSHOT_COUNTERS(JSON_SNAPSHOT)
+#undef JSON_SNAPSHOT
             hvlog_json_object_end(w);
         }
         hvlog_json_array_end(w);
@@ -717,13 +716,8 @@ static void info_text(const struct hvlog_trace_reader *reader, enum hvlog_trace_
         printf("; TimeStamp in Unix seconds (the diaglog driver's rewrite)%s%s\n",
                st == HVLOG_EXPORT_OK ? "" : "; ", st == HVLOG_EXPORT_OK ? "" : err.message);
     }
-    for (uint32_t i = 0; i < m->lp_count; i++) {
-        const struct hvlog_trace_lp *lp = &m->lps[i];
-        printf("lp %-3" PRIu32 "      logged %" PRIu64 ", recorded %" PRIu64 ", lost %" PRIu64
-               " (no buffer %" PRIu64 ", too large %" PRIu64 "), overwritten %" PRIu64 "\n",
-               lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
-               lp->overwritten);
-    }
+    for (uint32_t i = 0; i < m->lp_count; i++)
+        cli_print_lp_counts(&m->lps[i]);
 }
 
 int cli_cmd_info(int argc, char **argv)

@@ -163,12 +163,9 @@ static void info_json(const char *path, const struct hvlog_trace_rotation *rot,
     if (rot->closed) {
         hvlog_json_key(w, "closing");
         hvlog_json_object_begin(w);
-        hvlog_json_member_u64(w, "messages", rot->stats.messages);
-        hvlog_json_member_u64(w, "buffers", rot->stats.buffers);
-        hvlog_json_member_u64(w, "longest_chain", rot->stats.longest_chain);
-        hvlog_json_member_u64(w, "entries", rot->stats.entries);
-        hvlog_json_member_u64(w, "events_lost", rot->stats.events_lost);
-        hvlog_json_member_u64(w, "corrupt", rot->stats.corrupt);
+#define JSON_CLOSING(field) hvlog_json_member_u64(w, #field, rot->stats.field);
+        HVLOG_TRACE_CLOSING_COUNTERS(JSON_CLOSING)
+#undef JSON_CLOSING
         hvlog_json_object_end(w);
     }
     hvlog_json_key(w, "lp_counts");
@@ -228,13 +225,8 @@ static void info_text(const char *path, const struct hvlog_trace_rotation *rot,
                "list %" PRIu64 " (the whole recording)\n",
                rot->stats.entries, rot->stats.buffers, rot->stats.events_lost, rot->stats.corrupt,
                rot->stats.messages, rot->stats.longest_chain);
-    for (uint32_t i = 0; i < rot->lp_count; i++) {
-        const struct hvlog_trace_lp *lp = &rot->lps[i];
-        printf("lp %-3" PRIu32 "      logged %" PRIu64 ", recorded %" PRIu64 ", lost %" PRIu64
-               " (no buffer %" PRIu64 ", too large %" PRIu64 "), overwritten %" PRIu64 "\n",
-               lp->lp, lp->logged, lp->recorded, lp->lost, lp->lost_no_buffer, lp->lost_too_large,
-               lp->overwritten);
-    }
+    for (uint32_t i = 0; i < rot->lp_count; i++)
+        cli_print_lp_counts(&rot->lps[i]);
 }
 
 int cli_info_rotation(const char *path, bool json)

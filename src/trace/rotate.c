@@ -977,7 +977,7 @@ static enum hvlog_export_status parse_closing(const struct rot_parse *p, const j
         return bad(p, "closing", "not an object");
     rot->closed = true;
 #define READ_CLOSING(field) TRY(get_u64(p, c, #field, false, UINT64_MAX, &rot->stats.field));
-    TRACE_CLOSING_COUNTERS(READ_CLOSING)
+    HVLOG_TRACE_CLOSING_COUNTERS(READ_CLOSING)
 #undef READ_CLOSING
     host = json_object_get(root, "host");
     if (!host)
@@ -999,7 +999,7 @@ static enum hvlog_export_status parse_closing(const struct rot_parse *p, const j
         TRY(get_u64(p, n, "lp", false, UINT32_MAX, &v));
         lp->lp = (uint32_t)v;
 #define READ_LP_COUNTER(field) TRY(get_u64(p, n, #field, false, UINT64_MAX, &lp->field));
-        TRACE_LP_COUNTERS(READ_LP_COUNTER)
+        HVLOG_TRACE_LP_COUNTERS(READ_LP_COUNTER)
 #undef READ_LP_COUNTER
         rot->lp_count = i + 1;
     }

@@ -145,13 +145,6 @@ bool hvlog__export_json_u64(const struct json_t *value, uint64_t *out);
 
 /* ---- the trace format (trace_meta.c) ---- */
 
-/* The u64 counters of an "lps" row and of "stats", by member name: one
- * table serves the reader and the writer of hvlog-trace.json, and
- * rotation.json (rotate.c), so they cannot drift. */
-#define TRACE_LP_COUNTERS(X) \
-    X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
-#define TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
-#define TRACE_CLOSING_COUNTERS(X) TRACE_STATS_COUNTERS(X) X(entries) X(events_lost) X(corrupt)
 
 struct hvlog_trace_meta;
 
@@ -167,10 +160,10 @@ int hvlog__trace_fd_sink_write(void *arg, const char *bytes, size_t len);
 struct hvlog_json_writer;
 struct hvlog_trace_lp;
 struct hvlog_trace_meta;
-/* The members of the closing statistics of @meta (TRACE_CLOSING_COUNTERS),
+/* The members of the closing statistics of @meta (HVLOG_TRACE_CLOSING_COUNTERS),
  * inside an object the caller opened: hvlog-trace.json and rotation.json. */
 void hvlog__trace_json_closing_counters(struct hvlog_json_writer *w, const struct hvlog_trace_meta *meta);
-/* "lp_counts": the host section's per-LP rows (TRACE_LP_COUNTERS). */
+/* "lp_counts": the host section's per-LP rows (HVLOG_TRACE_LP_COUNTERS). */
 void hvlog__trace_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog_trace_lp *lps,
                                  uint32_t count);
 

@@ -115,11 +115,7 @@ void hvlog_trace_meta_release(struct hvlog_trace_meta *meta)
     memset(meta, 0, sizeof(*meta));
 }
 
-/* TRACE_LP_COUNTERS, TRACE_CLOSING_COUNTERS: trace_internal.h (rotate.c
- * writes the same rows in rotation.json). */
-#define TRACE_SNAPSHOT_COUNTERS(X) \
-    X(buffers) X(entries) X(events_lost) X(overwritten_buffers) X(overwritten_entries) \
-    X(overwritten_events_lost)
+/* The counters' member names: HVLOG_TRACE_*_COUNTERS (hvlog/trace/trace.h). */
 
 /* ---- reading ---- */
 
@@ -358,7 +354,7 @@ static enum hvlog_export_status parse_lps(struct meta_parse *mp, const char *nam
         lp->lp = i;
         TRY(get_u32(mp, n, "lp", false, UINT32_MAX, &lp->lp));
 #define READ_LP_COUNTER(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &lp->field));
-        TRACE_LP_COUNTERS(READ_LP_COUNTER)
+        HVLOG_TRACE_LP_COUNTERS(READ_LP_COUNTER)
 #undef READ_LP_COUNTER
         meta->lp_count = i + 1;
     }
@@ -401,7 +397,7 @@ static enum hvlog_export_status parse_snapshot(struct meta_parse *mp, const json
         TRY(get_u32(mp, n, "type", true, HvEventLogTypeMaximumCurrent, &row->type));
         TRY(get_u32(mp, n, "lp", true, UINT32_MAX, &row->lp));
 #define READ_SNAPSHOT_COUNTER(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &row->field));
-        TRACE_SNAPSHOT_COUNTERS(READ_SNAPSHOT_COUNTER)
+        HVLOG_TRACE_SNAPSHOT_COUNTERS(READ_SNAPSHOT_COUNTER)
 #undef READ_SNAPSHOT_COUNTER
         sn->row_count = i + 1;
     }
@@ -548,7 +544,7 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
             if (!json_is_object(n))
                 return bad(mp, "", "not an object");
 #define READ_STAT(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
-            TRACE_STATS_COUNTERS(READ_STAT)
+            HVLOG_TRACE_STATS_COUNTERS(READ_STAT)
 #undef READ_STAT
         }
         return HVLOG_EXPORT_OK;
@@ -563,7 +559,7 @@ static enum hvlog_export_status parse_meta(struct meta_parse *mp, const json_t *
         if (!json_is_object(n))
             return bad(mp, "", "not an object");
 #define READ_CLOSING(field) TRY(get_u64(mp, n, #field, false, UINT64_MAX, &meta->stats.field));
-        TRACE_CLOSING_COUNTERS(READ_CLOSING)
+        HVLOG_TRACE_CLOSING_COUNTERS(READ_CLOSING)
 #undef READ_CLOSING
         meta->closed = true;
         n = json_object_get(n, "relayd");
@@ -618,7 +614,7 @@ int hvlog__trace_fd_sink_write(void *arg, const char *bytes, size_t len)
 void hvlog__trace_json_closing_counters(struct hvlog_json_writer *w, const struct hvlog_trace_meta *meta)
 {
 #define WRITE_CLOSING(field) hvlog_json_member_u64(w, #field, meta->stats.field);
-    TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
+    HVLOG_TRACE_CLOSING_COUNTERS(WRITE_CLOSING)
 #undef WRITE_CLOSING
 }
 
@@ -631,7 +627,7 @@ void hvlog__trace_json_lp_counts(struct hvlog_json_writer *w, const struct hvlog
         hvlog_json_object_begin(w);
         hvlog_json_member_u64(w, "lp", lps[i].lp);
 #define WRITE_LP_COUNTER(field) hvlog_json_member_u64(w, #field, lps[i].field);
-        TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
+        HVLOG_TRACE_LP_COUNTERS(WRITE_LP_COUNTER)
 #undef WRITE_LP_COUNTER
         hvlog_json_object_end(w);
     }
@@ -753,7 +749,7 @@ enum hvlog_export_status hvlog__export_meta_write(int fd, const struct hvlog_tra
             hvlog_json_member_u64(w, "type", row->type);
             hvlog_json_member_u64(w, "lp", row->lp);
 #define WRITE_SNAPSHOT_COUNTER(field) hvlog_json_member_u64(w, #field, row->field);
-            TRACE_SNAPSHOT_COUNTERS(WRITE_SNAPSHOT_COUNTER)
+            HVLOG_TRACE_SNAPSHOT_COUNTERS(WRITE_SNAPSHOT_COUNTER)
 #undef WRITE_SNAPSHOT_COUNTER
             hvlog_json_object_end(w);
         }

@@ -170,6 +170,23 @@ struct hvlog_trace_snapshot {
 };
 
 /*
+ * The u64 counters of the metadata's rows, by member name: one table
+ * serves every reader and writer of hvlog-trace.json and rotation.json and
+ * every printer of them (hvlog info, stats), so they cannot drift.
+ *   LP        struct hvlog_trace_lp, the host section's "lp_counts" rows
+ *   STATS     the closing statistics of format 1
+ *   CLOSING   all of them (format 2)
+ *   SNAPSHOT  struct hvlog_trace_snapshot_lp, a snapshot's "lps" rows
+ */
+#define HVLOG_TRACE_LP_COUNTERS(X) \
+    X(logged) X(recorded) X(lost) X(lost_no_buffer) X(lost_too_large) X(overwritten)
+#define HVLOG_TRACE_STATS_COUNTERS(X) X(messages) X(buffers) X(longest_chain)
+#define HVLOG_TRACE_CLOSING_COUNTERS(X) HVLOG_TRACE_STATS_COUNTERS(X) X(entries) X(events_lost) X(corrupt)
+#define HVLOG_TRACE_SNAPSHOT_COUNTERS(X) \
+    X(buffers) X(entries) X(events_lost) X(overwritten_buffers) X(overwritten_entries) \
+    X(overwritten_events_lost)
+
+/*
  * What a stream (a log type on an LP) of a recording that also streamed
  * live to lttng-relayd (`hvlog record --relayd`, issue 17) sent there, and
  * why the rest did not go (docs/live.md "Losses"): every event of the
