@@ -586,3 +586,17 @@ int synth_edit_meta(const char *dir, const char *from, const char *to)
     free(path);
     return hits;
 }
+
+int synth_capture(void *arg, const uint8_t *bytes, uint32_t len)
+{
+    struct synth_captured *c = arg;
+    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
+
+    if (!grown)
+        return -1;
+    c->bytes = grown;
+    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
+    c->len = len;
+    c->count++;
+    return 0;
+}

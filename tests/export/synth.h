@@ -75,6 +75,14 @@ typedef int (*synth_buffer_fn)(void *arg, const uint8_t *bytes, uint32_t len);
 int synth_generate(const struct synth_spec *spec, synth_buffer_fn fn, void *arg,
                    struct synth_expect *expect);
 
+/* The buffers synth_generate gave, back to back (each @len bytes; free
+ * bytes): synth_capture as its @fn with one of these as @arg. */
+struct synth_captured {
+    uint8_t *bytes;
+    uint32_t len, count;
+};
+int synth_capture(void *arg, const uint8_t *bytes, uint32_t len);
+
 /** synth_meta - metadata matching @spec (a static command line; no lps array). */
 void synth_meta(const struct synth_spec *spec, struct hvlog_trace_meta *meta);
 

@@ -24,26 +24,6 @@ static const struct synth_spec spec_current = {
     1, 2, 4, 2, 80, HVLOG_ABI_CURRENT, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 
 /* Every generated buffer, in release order. */
-struct captured {
-    uint8_t *bytes;
-    uint32_t len;
-    uint32_t count;
-};
-
-static int capture(void *arg, const uint8_t *bytes, uint32_t len)
-{
-    struct captured *c = arg;
-    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
-
-    if (!grown)
-        return -1;
-    c->bytes = grown;
-    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
-    c->len = len;
-    c->count++;
-    return 0;
-}
-
 static bool count_entries(void *arg, const struct hvlog_entry *e)
 {
     (void)e;
@@ -73,7 +53,7 @@ static void the_reader_returns_every_buffer_byte_for_byte(void **state)
 {
     char *dir = synth_path(*state, "t");
     struct synth_expect expect, again;
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct hvlog_trace_reader *r;
     struct hvlog_trace_cursor *c;
     struct hvlog_trace_buffer b;
@@ -83,7 +63,7 @@ static void the_reader_returns_every_buffer_byte_for_byte(void **state)
     enum hvlog_export_status st;
 
     assert_int_equal(synth_write_trace(&spec_2013, dir, &expect), 0);
-    assert_int_equal(synth_generate(&spec_2013, capture, &cap, &again), 0);
+    assert_int_equal(synth_generate(&spec_2013, synth_capture, &cap, &again), 0);
     assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
     assert_false(hvlog_trace_reader_is_raw(r));
     meta = hvlog_trace_reader_meta(r);

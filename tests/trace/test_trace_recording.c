@@ -26,25 +26,6 @@
 static const struct synth_spec spec = {
     1, 2, 3, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 
-struct captured {
-    uint8_t *bytes;
-    uint32_t len, count;
-};
-
-static int capture(void *arg, const uint8_t *bytes, uint32_t len)
-{
-    struct captured *c = arg;
-    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
-
-    if (!grown)
-        return -1;
-    c->bytes = grown;
-    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
-    c->len = len;
-    c->count++;
-    return 0;
-}
-
 static enum hvlog_trace_state state_of(const char *dir, uint64_t *count, uint64_t *torn)
 {
     struct hvlog_trace_reader *r;
@@ -98,14 +79,14 @@ static void append_bytes(const char *dir, const char *name, size_t n)
 static void a_recording_is_readable_at_every_step_and_says_its_state(void **state)
 {
     char *dir = synth_path(*state, "t");
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct synth_expect expect;
     struct hvlog_trace_writer *w;
     struct hvlog_trace_meta meta;
     struct hvlog_export_error err;
     uint64_t count, torn, read;
 
-    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_int_equal(synth_generate(&spec, synth_capture, &cap, &expect), 0);
     synth_meta(&spec, &meta);
     assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
     assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
@@ -137,7 +118,7 @@ static void commit_adds_the_closing_statistics_and_readers_check_them(void **sta
 {
     char *dir = synth_path(*state, "t");
     char *local = synth_path(dir, "local.buffers");
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct synth_expect expect;
     struct hvlog_trace_writer *w;
     struct hvlog_trace_meta meta;
@@ -145,7 +126,7 @@ static void commit_adds_the_closing_statistics_and_readers_check_them(void **sta
     struct hvlog_export_error err;
     uint64_t count, torn, read;
 
-    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_int_equal(synth_generate(&spec, synth_capture, &cap, &expect), 0);
     synth_meta(&spec, &meta);
     meta.stats.entries = 7;
     assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
@@ -503,7 +484,7 @@ static void records_and_anchor_members_are_checked(void **state)
 
 /* The trace at @dir holds @n buffers, buffer i being cap's buffer
  * i % cap->count, in that order. */
-static void holds_the_appends_in_order(const char *dir, const struct captured *cap, uint32_t n_want)
+static void holds_the_appends_in_order(const char *dir, const struct synth_captured *cap, uint32_t n_want)
 {
     struct hvlog_trace_reader *r;
     struct hvlog_trace_cursor *c;
@@ -528,7 +509,7 @@ static void holds_the_appends_in_order(const char *dir, const struct captured *c
     hvlog_trace_close(r);
 }
 
-static void append_many(struct hvlog_trace_writer *w, const struct captured *cap, uint32_t n)
+static void append_many(struct hvlog_trace_writer *w, const struct synth_captured *cap, uint32_t n)
 {
     struct hvlog_export_error err;
 
@@ -542,7 +523,7 @@ static void append_many(struct hvlog_trace_writer *w, const struct captured *cap
 static void a_compressed_recording_keeps_release_order_through_its_worker(void **state)
 {
     char *dir = synth_path(*state, "t");
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct synth_expect expect;
     struct hvlog_trace_writer *w;
     struct hvlog_trace_meta meta;
@@ -550,7 +531,7 @@ static void a_compressed_recording_keeps_release_order_through_its_worker(void *
     struct hvlog_export_error err;
     uint64_t count, torn;
 
-    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_int_equal(synth_generate(&spec, synth_capture, &cap, &expect), 0);
     assert_true(cap.count > 1);
     synth_meta(&spec, &meta);
     /* Committed: every queued buffer is written before the closing
@@ -596,13 +577,13 @@ static void a_compressed_recording_of_the_largest_buffers_keeps_its_order(void *
         1, 2, 3, HV_EVENTLOG_MAX_BUFFER_PAGES, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference,
         true, false, SYNTH_IN_ORDER};
     char *dir = synth_path(*state, "t");
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct synth_expect expect;
     struct hvlog_trace_writer *w;
     struct hvlog_trace_meta meta;
     struct hvlog_export_error err;
 
-    assert_int_equal(synth_generate(&big, capture, &cap, &expect), 0);
+    assert_int_equal(synth_generate(&big, synth_capture, &cap, &expect), 0);
     assert_int_equal(cap.len, (size_t)HV_EVENTLOG_MAX_BUFFER_PAGES * HV_PAGE_SIZE);
     synth_meta(&big, &meta);
     assert_int_equal(hvlog_trace_writer_create(dir, HVLOG_TRACE_COMPRESS, &w, &err), HVLOG_EXPORT_OK);

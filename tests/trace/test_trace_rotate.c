@@ -24,27 +24,8 @@
 static const struct synth_spec spec = {
     1, 2, 6, 1, 40, HVLOG_ABI_2013, HvEventLogEntryTimeReference, true, false, SYNTH_IN_ORDER};
 
-struct captured {
-    uint8_t *bytes;
-    uint32_t len, count;
-};
-
-static int capture(void *arg, const uint8_t *bytes, uint32_t len)
-{
-    struct captured *c = arg;
-    uint8_t *grown = realloc(c->bytes, (size_t)(c->count + 1) * len);
-
-    if (!grown)
-        return -1;
-    c->bytes = grown;
-    memcpy(c->bytes + (size_t)c->count * len, bytes, len);
-    c->len = len;
-    c->count++;
-    return 0;
-}
-
 /* Buffers, entries and EventsLost of LP @lp among captured buffers [from, to). */
-static struct hvlog_trace_rotation_counts count_lp(const struct captured *cap, uint32_t from,
+static struct hvlog_trace_rotation_counts count_lp(const struct synth_captured *cap, uint32_t from,
                                                    uint32_t to, uint32_t lp)
 {
     const struct hvlog_walk_expect any = HVLOG_WALK_EXPECT_ANY;
@@ -88,7 +69,7 @@ static uint64_t chunk_buffers(const char *top, uint64_t index, bool *closed)
 static void the_last_chunks_are_kept_and_the_others_counted(void **state)
 {
     char *dir = synth_path(*state, "t");
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct synth_expect expect;
     struct hvlog_trace_writer *w;
     struct hvlog_trace_meta meta;
@@ -98,7 +79,7 @@ static void the_last_chunks_are_kept_and_the_others_counted(void **state)
     struct hvlog_trace_lp truths[2] = {{0, 100, 90, 10, 10, 0, 0}, {1, 50, 50, 0, 0, 0, 0}};
     bool closed;
 
-    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_int_equal(synth_generate(&spec, synth_capture, &cap, &expect), 0);
     assert_int_equal(cap.count, 12);
     synth_meta(&spec, &meta);
     assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
@@ -325,7 +306,7 @@ static void a_dead_recorders_temporaries_inside_a_rotation_are_swept(void **stat
 static void a_failure_of_the_rotations_thread_is_the_writers_and_sticky(void **state)
 {
     char *dir = synth_path(*state, "t"), *blocker, name[96];
-    struct captured cap = {0};
+    struct synth_captured cap = {0};
     struct synth_expect expect;
     struct hvlog_trace_writer *w;
     struct hvlog_trace_meta meta;
@@ -335,7 +316,7 @@ static void a_failure_of_the_rotations_thread_is_the_writers_and_sticky(void **s
     bool closed;
     uint32_t i;
 
-    assert_int_equal(synth_generate(&spec, capture, &cap, &expect), 0);
+    assert_int_equal(synth_generate(&spec, synth_capture, &cap, &expect), 0);
     synth_meta(&spec, &meta);
     assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
     assert_int_equal(hvlog_trace_writer_rotate(w, 4 * 4096, 1, &err), HVLOG_EXPORT_OK);
