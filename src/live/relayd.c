@@ -7,7 +7,8 @@
  *   control  VERSION, CREATE_SESSION, ADD_STREAM..., STREAMS_SENT,
  *            SEND_METADATA..., SEND_INDEX after each packet, CLOSE_STREAM
  *            (each command: 24-byte header + payload; every command but
- *            SEND_METADATA waits for its reply)
+ *            SEND_METADATA has a reply, read before the next command
+ *            except SEND_INDEX's: see "Pipelined indexes")
  *   data     per packet: 32-byte data header + the packet bytes, no reply
  *
  * A packet and its index travel on different connections; relayd pairs
@@ -21,6 +22,17 @@
  * that stops reading or answering costs at most timeout_ms, and one that
  * is gone shows as an error of send or recv (MSG_NOSIGNAL: no SIGPIPE).
  * The first such failure breaks the connection (see the header).
+ *
+ * Pipelined indexes: waiting for each SEND_INDEX reply puts a round trip
+ * through relayd's worker thread under every packet: with two producers
+ * keeping two CPUs busy, the sender fell behind by 5 to 20 % of the
+ * buffers, and by none once the replies were read late (bench/RESULTS.md,
+ * "Recording end to end"). relayd answers a
+ * connection's commands in order, so SEND_INDEX (a beacon too) does not
+ * wait: its reply is owed, read once it has come, and waited for only when
+ * HVLOG_RELAYD_INDEXES_IN_FLIGHT are owed or before another command's
+ * reply. A refusal then shows on a later call, and breaks the connection
+ * as any refusal does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,7 +75,11 @@ struct hvlog_relayd {
     char data_peer[300];
     char broken_message[HVLOG_RELAYD_MESSAGE_MAX];
     struct hvlog_relayd_stream *streams;
+    uint32_t owed;             /* SEND_INDEX replies not read yet */
+    uint32_t owed_part;        /* bytes of the next one already read */
+    uint8_t owed_bytes[relayd_generic_reply_WIRE_SIZE];
 };
+
 
 /* ---- statuses and messages ---- */
 
@@ -420,6 +436,52 @@ static enum hvlog_relayd_status connect_one(const char *host, uint16_t port, int
 
 /* ---- commands ---- */
 
+/* Read owed SEND_INDEX replies and check each: with @wait, until @keep are
+ * left (blocking until the deadline); without, those that have come. */
+static enum hvlog_relayd_status settle_replies(struct hvlog_relayd *r, struct hvlog_relayd_error *err,
+                                               bool wait, uint32_t keep, int64_t deadline)
+{
+    enum { W = relayd_generic_reply_WIRE_SIZE };
+    uint8_t buf[HVLOG_RELAYD_INDEXES_IN_FLIGHT * W];
+    char reason[128];
+
+    if (wait) {
+        /* relayd sends its small replies with Nagle's algorithm on: one
+         * waits for our ACK, which would otherwise be delayed (40 ms). */
+        int on = 1;
+
+        (void)setsockopt(r->ctrl_fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+    }
+    while (r->owed > keep) {
+        size_t want = (size_t)(r->owed - keep) * W - r->owed_part;
+        ssize_t n = recv(r->ctrl_fd, buf, want < sizeof buf ? want : sizeof buf, MSG_DONTWAIT);
+        enum io_result res = n == 0 ? IO_CLOSED : IO_DONE;
+
+        if (n < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0)
+            res = retry_after(r->ctrl_fd, POLLIN, deadline);
+        if (res != IO_DONE)
+            return fail(r, err, io_status(res), "relayd %s: SEND_INDEX: no reply: %s", r->ctrl_peer,
+                        io_reason(res, errno, r->timeout_ms, reason, sizeof reason));
+        for (ssize_t i = 0; i < n; i++) {
+            struct relayd_generic_reply reply;
+
+            r->owed_bytes[r->owed_part++] = buf[i];
+            if (r->owed_part < W)
+                continue;
+            relayd_generic_reply_load(&reply, r->owed_bytes);
+            r->owed_part = 0;
+            r->owed--;
+            if (reply.ret_code != RELAYD_LTTNG_OK)
+                return fail(r, err, HVLOG_RELAYD_REFUSED,
+                            "relayd %s: SEND_INDEX: reply %u, not LTTNG_OK (%u)", r->ctrl_peer,
+                            reply.ret_code, RELAYD_LTTNG_OK);
+        }
+    }
+    return HVLOG_RELAYD_OK;
+}
+
 /*
  * Send command @cmd with the payload pieces @payload (the 24-byte header
  * is put in front here) and, when @reply_len > 0, read its reply into
@@ -451,6 +513,12 @@ static enum hvlog_relayd_status command(struct hvlog_relayd *r, struct hvlog_rel
                     io_reason(res, errno, r->timeout_ms, reason, sizeof reason));
     if (reply_len == 0)
         return HVLOG_RELAYD_OK;
+    if (r->owed) { /* the replies come in order: the owed ones first */
+        enum hvlog_relayd_status st = settle_replies(r, err, true, 0, deadline);
+
+        if (st != HVLOG_RELAYD_OK)
+            return st;
+    }
     res = recv_all(r->ctrl_fd, reply, reply_len, deadline);
     if (res != IO_DONE)
         return fail(r, err, io_status(res), "relayd %s: %s%s%s: no reply: %s", r->ctrl_peer,
@@ -473,7 +541,8 @@ static enum hvlog_relayd_status check_ret(struct hvlog_relayd *r, struct hvlog_r
 }
 
 /* A command whose reply is lttcomm_relayd_generic_reply (STREAMS_SENT,
- * SEND_INDEX, CLOSE_STREAM): sent, its reply read and checked. */
+ * CLOSE_STREAM; SEND_INDEX's is read by settle_replies): sent, its reply
+ * read and checked. */
 static enum hvlog_relayd_status command_generic(struct hvlog_relayd *r,
                                                 struct hvlog_relayd_error *err,
                                                 enum relayd_command cmd, const char *what,
@@ -781,7 +850,7 @@ enum hvlog_relayd_status hvlog_relayd_send_metadata(struct hvlog_relayd *relayd,
     return ok(err);
 }
 
-/* SEND_INDEX and its reply. */
+/* SEND_INDEX; its reply is owed (head comment, "Pipelined indexes"). */
 static enum hvlog_relayd_status send_index(struct hvlog_relayd *r, struct hvlog_relayd_stream *s,
                                            const struct relayd_index *index,
                                            struct hvlog_relayd_error *err)
@@ -789,10 +858,18 @@ static enum hvlog_relayd_status send_index(struct hvlog_relayd *r, struct hvlog_
     uint8_t out[relayd_index_WIRE_SIZE];
     struct iovec iov = {.iov_base = out, .iov_len = sizeof out};
     char what[RELAYD_CHANNEL_NAME_BYTES + 2];
+    enum hvlog_relayd_status st;
 
     relayd_index_store(out, index);
     snprintf(what, sizeof what, "\"%s\"", s->name);
-    return command_generic(r, err, RELAYD_SEND_INDEX, what, &iov, 1);
+    st = command(r, err, RELAYD_SEND_INDEX, what, &iov, 1, NULL, 0);
+    if (st != HVLOG_RELAYD_OK)
+        return st;
+    r->owed++;
+    st = settle_replies(r, err, false, 0, 0);
+    if (st == HVLOG_RELAYD_OK && r->owed >= HVLOG_RELAYD_INDEXES_IN_FLIGHT)
+        st = settle_replies(r, err, true, HVLOG_RELAYD_INDEXES_IN_FLIGHT / 2, now_ms() + r->timeout_ms);
+    return st;
 }
 
 enum hvlog_relayd_status hvlog_relayd_send_packet(struct hvlog_relayd *relayd,

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hvlog/abi/be.h"
@@ -30,6 +31,10 @@ enum fake_mode {
     FAKE_MAJOR_3,      /* VERSION replies 3.0 */
     FAKE_MINOR_4,      /* VERSION replies 2.4: too old for the 80-byte index */
     FAKE_DIE_AFTER_STREAMS_SENT, /* answers, then closes both connections */
+    FAKE_REFUSE_INDEX_2, /* the second SEND_INDEX replies ret_code 2 */
+    FAKE_HOLD_INDEX,   /* SEND_INDEX replies held until the client may owe no
+                          more, then sent all at once, 3 bytes a send */
+    FAKE_SILENT_INDEX, /* SEND_INDEX never replied to */
 };
 
 #define LOG_MAX 65536u
@@ -86,12 +91,28 @@ static void reply_ret(int fd, uint32_t ret)
     reply(fd, b, sizeof b);
 }
 
+/* @n replies of LTTNG_OK in sends of 3 bytes: replies split anywhere. */
+static void send_held(int fd, uint32_t n)
+{
+    uint8_t all[HVLOG_RELAYD_INDEXES_IN_FLIGHT * 4];
+
+    for (uint32_t i = 0; i < n; i++)
+        hvlog_store_be32(all + 4 * i, 10);
+    for (size_t off = 0; off < (size_t)n * 4; off += 3) {
+        reply(fd, all + off, (size_t)n * 4 - off < 3 ? (size_t)n * 4 - off : 3);
+        struct timespec gap = {0, 100000};
+
+        nanosleep(&gap, NULL); /* each its own segment, most of them */
+    }
+}
+
 static void *fake_serve(void *arg)
 {
     struct fake *f = arg;
     int c = accept(f->ctrl_listen, NULL, NULL);
     int d = accept(f->data_listen, NULL, NULL);
     uint64_t next_handle = 100;
+    uint32_t indexes = 0, held = 0;
 
     for (;;) {
         uint8_t *hdr = f->ctrl_log + f->ctrl_len, b[12];
@@ -133,7 +154,15 @@ static void *fake_serve(void *arg)
                     goto out;
                 f->data_len += 32 + n;
             }
-            reply_ret(c, 10);
+            indexes++;
+            if (f->mode == FAKE_SILENT_INDEX)
+                break;
+            if (f->mode == FAKE_HOLD_INDEX && indexes <= HVLOG_RELAYD_INDEXES_IN_FLIGHT) {
+                if (++held == HVLOG_RELAYD_INDEXES_IN_FLIGHT)
+                    send_held(c, held); /* the client waits for them now */
+                break;
+            }
+            reply_ret(c, f->mode == FAKE_REFUSE_INDEX_2 && indexes == 2 ? 2 : 10);
             break;
         case 6: /* SEND_METADATA: no reply */
             break;
@@ -342,6 +371,130 @@ static void a_relayd_gone_mid_packet_is_an_io_error_not_sigpipe(void **state)
     free(packet);
 }
 
+/* A session whose data stream sends @packets packets of 8 bytes. */
+static void send_small_packets(struct hvlog_relayd *r, struct hvlog_relayd_stream *s, uint32_t packets,
+                               enum hvlog_relayd_status *st, struct hvlog_relayd_error *err)
+{
+    uint8_t packet[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    struct hvlog_relayd_index ix = {.packet_size_bits = 64, .content_size_bits = 64, .stream_id = 1};
+
+    for (uint32_t i = 0; i < packets; i++) {
+        ix.packet_seq_num = i;
+        st[i] = hvlog_relayd_send_packet(r, s, packet, sizeof packet, &ix, &err[i]);
+    }
+}
+
+/* SEND_INDEX replies are read late: a refused one is returned by exactly
+ * one call, its own or a later one, with its reason, and the connection
+ * is broken after. */
+static void a_refused_index_is_returned_by_a_later_call(void **state)
+{
+    struct fake *f = fake_start(FAKE_REFUSE_INDEX_2);
+    struct hvlog_relayd_config c = config_for(f->ctrl_port, f->data_port);
+    struct hvlog_relayd *r = NULL;
+    struct hvlog_relayd_stream *s = NULL;
+    struct hvlog_relayd_error err, errs[4];
+    enum hvlog_relayd_status st[5];
+    uint32_t refused = 0, broken = 0;
+
+    (void)state;
+    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    send_small_packets(r, s, 4, st, errs);
+    st[4] = hvlog_relayd_close_stream(r, s, &err);
+    assert_int_equal(st[0], HVLOG_RELAYD_OK);
+    /* The second packet's call returns the refusal only if the reply came
+     * before it looked (it does not wait); else a later call does. */
+    for (int i = 1; i < 5; i++) {
+        const char *m = i < 4 ? errs[i].message : err.message;
+
+        if (st[i] == HVLOG_RELAYD_REFUSED) {
+            assert_int_equal(refused + broken, 0); /* the first failure */
+            assert_non_null(strstr(m, "SEND_INDEX: reply 2, not LTTNG_OK (10)"));
+            refused++;
+        } else if (st[i] == HVLOG_RELAYD_BROKEN) {
+            assert_int_equal(refused, 1);
+            assert_non_null(strstr(m, "reply 2"));
+            broken++;
+        } else {
+            assert_int_equal(st[i], HVLOG_RELAYD_OK);
+            assert_int_equal(refused, 0);
+        }
+    }
+    assert_int_equal(refused, 1); /* close_stream at the latest */
+    hvlog_relayd_destroy(r);
+    fake_stop(f);
+}
+
+/* A relayd that holds the SEND_INDEX replies: the client owes at most
+ * HVLOG_RELAYD_INDEXES_IN_FLIGHT, then waits; replies split across sends
+ * are put together; every packet arrives in order. */
+static void index_replies_are_owed_up_to_the_bound_and_read_in_pieces(void **state)
+{
+    struct fake *f = fake_start(FAKE_HOLD_INDEX);
+    struct hvlog_relayd_config c = config_for(f->ctrl_port, f->data_port);
+    struct hvlog_relayd *r = NULL;
+    struct hvlog_relayd_stream *s = NULL;
+    struct hvlog_relayd_error err;
+    const uint32_t n = HVLOG_RELAYD_INDEXES_IN_FLIGHT + 10;
+    enum hvlog_relayd_status *st = calloc(n, sizeof *st);
+    struct hvlog_relayd_error *errs = calloc(n, sizeof *errs);
+    size_t off = 0;
+
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(errs);
+    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    send_small_packets(r, s, n, st, errs);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(st[i], HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_close_stream(r, s, &err), HVLOG_RELAYD_OK);
+    /* Every packet, in order, each with its net_seq_num (the fake read
+     * each with its index, and close_stream had every index's reply). */
+    assert_int_equal(f->data_len, (size_t)n * 40);
+    for (uint32_t i = 0; i < n; i++, off += 40)
+        assert_int_equal(hvlog_load_be64(f->data_log + off + 16), i);
+    hvlog_relayd_destroy(r);
+    fake_stop(f);
+    free(st);
+    free(errs);
+}
+
+/* A relayd that never answers SEND_INDEX: the call that would owe more
+ * than the bound times out, with the reason; nothing hangs. */
+static void a_relayd_that_never_answers_indexes_times_out_at_the_bound(void **state)
+{
+    struct fake *f = fake_start(FAKE_SILENT_INDEX);
+    struct hvlog_relayd_config c = config_for(f->ctrl_port, f->data_port);
+    struct hvlog_relayd *r = NULL;
+    struct hvlog_relayd_stream *s = NULL;
+    struct hvlog_relayd_error err;
+    const uint32_t n = HVLOG_RELAYD_INDEXES_IN_FLIGHT;
+    enum hvlog_relayd_status *st = calloc(n, sizeof *st);
+    struct hvlog_relayd_error *errs = calloc(n, sizeof *errs);
+
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(errs);
+    c.timeout_ms = 100;
+    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    send_small_packets(r, s, n, st, errs);
+    for (uint32_t i = 0; i + 1 < n; i++)
+        assert_int_equal(st[i], HVLOG_RELAYD_OK);
+    assert_int_equal(st[n - 1], HVLOG_RELAYD_TIMEOUT);
+    assert_non_null(strstr(errs[n - 1].message, "SEND_INDEX: no reply: no progress within 100 ms"));
+    assert_int_equal(hvlog_relayd_close_stream(r, s, &err), HVLOG_RELAYD_BROKEN);
+    hvlog_relayd_destroy(r);
+    fake_stop(f);
+    free(st);
+    free(errs);
+}
+
 static void an_incompatible_version_is_refused_at_connect(void **state)
 {
     static const enum fake_mode modes[] = {FAKE_MAJOR_3, FAKE_MINOR_4};
@@ -528,6 +681,9 @@ int main(void)
         cmocka_unit_test(a_whole_session_sends_exactly_the_2_10_bytes),
         cmocka_unit_test(a_refused_add_stream_breaks_the_connection_with_one_message),
         cmocka_unit_test(a_relayd_gone_mid_packet_is_an_io_error_not_sigpipe),
+        cmocka_unit_test(a_refused_index_is_returned_by_a_later_call),
+        cmocka_unit_test(index_replies_are_owed_up_to_the_bound_and_read_in_pieces),
+        cmocka_unit_test(a_relayd_that_never_answers_indexes_times_out_at_the_bound),
         cmocka_unit_test(an_incompatible_version_is_refused_at_connect),
         cmocka_unit_test(a_relayd_that_never_answers_times_out),
         cmocka_unit_test(nobody_listening_is_a_connect_error),

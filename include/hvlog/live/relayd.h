@@ -32,6 +32,10 @@
  * connection is broken: both sockets are closed, and every later call but
  * destroy returns HVLOG_RELAYD_BROKEN with the first failure's message. To
  * go on, destroy the handle and connect again (a new relayd session).
+ * SEND_INDEX does not wait for its reply (send_packet, send_beacon): up to
+ * HVLOG_RELAYD_INDEXES_IN_FLIGHT replies are read later, so relayd's
+ * refusal of an index is returned by a later call, the next command with a
+ * reply (close_stream) at the latest.
  *
  * Threads: one connection is used by one thread at a time. Every call may
  * block up to timeout_ms (per call); a recorder calls it from a thread of
@@ -183,6 +187,10 @@ struct hvlog_relayd_index {
     uint64_t stream_instance_id;
     uint64_t packet_seq_num;
 };
+
+/* SEND_INDEX replies that may be owed at once: the call that would owe
+ * more waits until half of them have come. */
+#define HVLOG_RELAYD_INDEXES_IN_FLIGHT 256u
 
 /**
  * hvlog_relayd_send_packet - send one CTF packet of data stream @stream:
