@@ -557,7 +557,10 @@ int cli_cmd_record(int argc, char **argv)
     wl = (struct hvlog_sim_workload){.events_per_lp = events, .rate_per_lp = (uint32_t)rate,
                                      .payload_min = 0, .payload_max = (uint32_t)payload,
                                      .local_sources = sources == UINT64_MAX ? 0 : sources,
-                                     .global_per_mille = (uint32_t)global_pm};
+                                     .global_per_mille = (uint32_t)global_pm,
+                                     /* the LPs stop on time even while a write holds
+                                      * this loop up (--from kvm: the loop's check) */
+                                     .duration_ns = events_given ? 0 : duration_ms * 1000000ull};
     tty = !quiet && isatty(STDERR_FILENO);
     if (!record_lps_start(sim, &wl, from_kvm, &kvm))
         goto out;

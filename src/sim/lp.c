@@ -286,8 +286,11 @@ static void *worker_main(void *arg)
         live++;
     }
     while (live > 0 && !stopping(sim)) {
-        uint64_t now = period_ns ? mono_ns() : 0, next_due = UINT64_MAX;
+        uint64_t now = period_ns || plan->end_ns != UINT64_MAX ? mono_ns() : 0, next_due = UINT64_MAX;
         bool lost = false;
+
+        if (now >= plan->end_ns)
+            break; /* the duration is over: the LPs go offline below */
 
         for (uint32_t i = w->index; i < lps && !stopping(sim); i += stride) {
             struct sim_lp *lp = &sim->lps[i];
@@ -313,7 +316,7 @@ static void *worker_main(void *arg)
         if (lost)
             sched_yield(); /* the root is behind: let it drain (head comment) */
         if (period_ns && next_due != UINT64_MAX)
-            worker_nap(w, next_due);
+            worker_nap(w, next_due < plan->end_ns ? next_due : plan->end_ns);
     }
     for (uint32_t i = w->index; i < lps; i += stride)
         lp_offline(&sim->lps[i]);
@@ -379,6 +382,9 @@ int hvlog_sim_start(struct hvlog_sim *sim, const struct hvlog_sim_workload *work
         return -1;
     __atomic_store_n(&sim->stop, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sim->lps_running, (int)sim->config.lps, __ATOMIC_RELAXED);
+    /* The deadline is the sim's own: a root that is slow to drain (a write
+     * held up by the page cache) must not stretch the offered load. */
+    sim->plan.end_ns = workload->duration_ns ? mono_ns() + workload->duration_ns : UINT64_MAX;
     for (uint32_t i = 0; i < sim->config.lps; i++) {
         struct sim_lp *lp = &sim->lps[i];
 

@@ -155,6 +155,7 @@ struct sim_row {
 /* A workload checked and resolved against the catalogue. */
 struct sim_plan {
     struct hvlog_sim_workload w;
+    uint64_t end_ns;                    /* CLOCK_MONOTONIC: w.duration_ns after start, or UINT64_MAX */
     struct sim_row local[SIM_MAX_ROWS]; /* rows whose group is in local_sources */
     uint32_t local_count;
     struct sim_row global[2];           /* partition created / deleted */

@@ -151,6 +151,7 @@ static uint32_t rows_collect(struct sim_row *out, uint32_t cap, uint32_t log_typ
 int hvlog__sim_plan_make(struct sim_plan *plan, const struct hvlog_sim_workload *w)
 {
     memset(plan, 0, sizeof(*plan));
+    plan->end_ns = UINT64_MAX; /* hvlog_sim_start sets the deadline of a duration */
     if (!w || w->payload_min > w->payload_max || w->payload_max > HVLOG_SIM_MAX_EXTRA ||
         w->global_per_mille > 1000 || w->system_per_mille > 1000 - w->global_per_mille)
         return -1;

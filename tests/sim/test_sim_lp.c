@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <time.h>
 
 #include "sim_root.h"
 
@@ -580,6 +581,42 @@ static void paced_lps_stop_after_their_events(void **state)
     hvlog_sim_destroy(sim);
 }
 
+/* A duration ends the LPs by themselves, paced or flat out, with nobody
+ * draining: the offered load is the rate over the duration, never more
+ * (a paced LP is at most one event ahead of its schedule). */
+static void lps_stop_at_their_duration_whoever_drains(void **state)
+{
+    const uint32_t rate = 20000;
+    const uint64_t duration_ns = 100000000ull; /* 100 ms: at most 2,000 events + 1 */
+    (void)state;
+
+    for (int paced = 1; paced >= 0; paced--) {
+        struct hvlog_sim *sim = make_sim(2, false, 17, NULL);
+        struct sim_root r;
+        struct hvlog_sim_workload w = {.rate_per_lp = paced ? rate : 0, .duration_ns = duration_ns};
+        struct timespec nap = {0, 1000000};
+        int waited = 0;
+
+        root_attach(&r, sim);
+        prepare(&r, LOCAL, 4, 4, 4, HvEventLogEntryTimeReference);
+        assert_int_equal(hvlog_sim_start(sim, &w), 0);
+        while (hvlog_sim_running(sim) && waited++ < 30000) /* not a timing: a hang's bound */
+            nanosleep(&nap, NULL);
+        assert_false(hvlog_sim_running(sim));
+        hvlog_sim_stop(sim);
+        for (uint32_t lp = 0; lp < 2; lp++) {
+            struct hvlog_sim_lp_counts c;
+
+            hvlog_sim_lp_counts(sim, lp, &c);
+            assert_true(c.logged[LOCAL] > 0);
+            assert_int_equal(c.recorded[LOCAL] + c.lost[LOCAL], c.logged[LOCAL]);
+            if (paced)
+                assert_true(c.logged[LOCAL] + c.dropped[LOCAL] <= rate * duration_ns / 1000000000ull + 1);
+        }
+        hvlog_sim_destroy(sim);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +629,7 @@ int main(void)
         cmocka_unit_test(counts_split_logged_into_recorded_and_lost_and_keep_dropped_apart),
         cmocka_unit_test(flushes_of_running_lps_go_through_their_mailboxes),
         cmocka_unit_test(paced_lps_stop_after_their_events),
+        cmocka_unit_test(lps_stop_at_their_duration_whoever_drains),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

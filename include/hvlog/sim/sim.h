@@ -103,6 +103,9 @@ struct hvlog_sim_workload {
     uint32_t global_per_mille;  /* share of events that are GlobalSystemEvents, in 1/1000 */
     uint32_t system_per_mille;  /* share that are SystemDiagnostics records; with
                                  * global_per_mille at most 1000 */
+    uint64_t duration_ns;       /* each LP stops logging this long after
+                                 * hvlog_sim_start (0 = until stopped), whoever
+                                 * drains the buffers meanwhile */
 };
 #define HVLOG_SIM_MAX_EXTRA 65536u /* extra payload bytes; above ~65500 an entry is too large (§7.3) */
 
