@@ -446,8 +446,8 @@ static enum hvlog_relayd_status settle_replies(struct hvlog_relayd *r, struct hv
     char reason[128];
 
     if (wait) {
-        /* relayd sends its small replies with Nagle's algorithm on: one
-         * waits for our ACK, which would otherwise be delayed (40 ms). */
+        /* No ACK of ours held back while we wait: a small reply of
+         * relayd's may be waiting for it (docs/live.md). */
         int on = 1;
 
         (void)setsockopt(r->ctrl_fd, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
