@@ -26,13 +26,13 @@
  * Pipelined indexes: waiting for each SEND_INDEX reply puts a round trip
  * through relayd's worker thread under every packet: with two producers
  * keeping two CPUs busy, the sender fell behind by 5 to 20 % of the
- * buffers, and by none once the replies were read late (bench/RESULTS.md,
- * "Recording end to end"). relayd answers a
+ * buffers, and by none once the replies were read late (docs/live.md;
+ * bench/RESULTS.md, "Recording end to end"). relayd answers a
  * connection's commands in order, so SEND_INDEX (a beacon too) does not
- * wait: its reply is owed, read once it has come, and waited for only when
- * HVLOG_RELAYD_INDEXES_IN_FLIGHT are owed or before another command's
- * reply. A refusal then shows on a later call, and breaks the connection
- * as any refusal does.
+ * wait: its reply is owed, read once it has come, and waited for only
+ * when HVLOG_RELAYD_INDEXES_IN_FLIGHT are owed or before another
+ * command's reply. A refusal then shows on a later call, and breaks the
+ * connection as any refusal does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -79,7 +79,6 @@ struct hvlog_relayd {
     uint32_t owed_part;        /* bytes of the next one already read */
     uint8_t owed_bytes[relayd_generic_reply_WIRE_SIZE];
 };
-
 
 /* ---- statuses and messages ---- */
 
