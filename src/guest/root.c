@@ -190,6 +190,14 @@ static void sti(void)
     __asm__ volatile("sti" : : : "memory");
 }
 
+/* A guest that never exits again (ROOT_CTL_SPIN_AT_STOP): no HLT, no
+ * PAUSE, no port or MSR, nothing the VMM would see. */
+static void spin(void)
+{
+    for (;;)
+        __asm__ volatile("" : : : "memory");
+}
+
 /* STI's one-instruction shadow makes the pair atomic: an interrupt that is
  * due once IF is set ends the HLT rather than landing before it. */
 static void sti_hlt(void)
@@ -504,6 +512,8 @@ void guest_main(void)
         cli();
         if (ctl_get(ROOT_CTL_STOP)) {
             sti();
+            if (ctl_get(ROOT_CTL_SPIN_AT_STOP))
+                spin();
             break;
         }
         now = ctl_get(ROOT_CTL_INTERRUPTS);
