@@ -98,7 +98,7 @@ _Static_assert(HVLOG_KVM_ROOT_RAM_PAGES == ROOT_GUEST_RAM_PAGES, "kvm.h and gues
 _Static_assert(HVLOG_KVM_HYPERCALL_PORT == ROOT_PORT_HYPERCALL, "kvm.h and guest_root_abi.h");
 _Static_assert(HVLOG_KVM_DOORBELL_PORT == ROOT_PORT_DOORBELL, "kvm.h and guest_root_abi.h");
 _Static_assert(ROOT_CTL_SPIN_AT_STOP >= ROOT_CTL_RESULT + 2 * ROOT_CTL_RESULT_BYTES &&
-                   ROOT_CTL_SPIN_AT_STOP + 8 <= 4096,
+                   ROOT_CTL_MISNAME > ROOT_CTL_SPIN_AT_STOP && ROOT_CTL_MISNAME + 8 <= 4096,
                "the control page's words do not overlap");
 
 struct root_slot {
@@ -273,6 +273,7 @@ static void guest_memory(struct hvlog_kvm_root *r)
     ctl_put(r, ROOT_CTL_POKE, c->poke_mapped_buffer);
     ctl_put(r, ROOT_CTL_BAD_MSR, c->read_undefined_msr);
     ctl_put(r, ROOT_CTL_SPIN_AT_STOP, c->spin_at_stop);
+    ctl_put(r, ROOT_CTL_MISNAME, c->misname_buffer);
     ctl_put(r, ROOT_CTL_MAGIC, ROOT_MAGIC); /* last: the guest checks it first */
 }
 

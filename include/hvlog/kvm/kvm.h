@@ -261,6 +261,10 @@ struct hvlog_kvm_root_config {
      * without an exit instead of concluding; stop fails with "the guest
      * root did not stop within <stop_deadline_ms> ms; stopped by force". */
     bool spin_at_stop;
+    /* A test of the VMM's own check of what the guest hands over: the
+     * guest names the misname_buffer-th buffer it hands over (1-based; 0:
+     * none) by a wrong index; @buffer gets it so, and should refuse it. */
+    uint32_t misname_buffer;
 };
 
 /* What the guest root's client reported for one type, at the end (and its
