@@ -107,6 +107,13 @@ bool record_kvm_root_start(struct hvlog_sim *sim, enum hvlog_abi_profile abi,
     hook = getenv("HVLOG_TEST_KVM_ROOT_MISNAME");
     if (hook && *hook)
         rc.misname_buffer = (uint32_t)strtoul(hook, NULL, 10);
+    /* Test hook: the guest loops without an exit at stop, which gives up
+     * on it after this many ms (the stop deadline) and fails. */
+    hook = getenv("HVLOG_TEST_KVM_ROOT_SPIN_MS");
+    if (hook && *hook) {
+        rc.spin_at_stop = true;
+        rc.stop_deadline_ms = (uint32_t)strtoul(hook, NULL, 10);
+    }
     if (hvlog_kvm_root_start(sim, &rc, &g->root, why, why_size) != 0) {
         record_kvm_root_destroy(g);
         return false;

@@ -2,8 +2,9 @@
 # record_kvm.sh HVLOG WORKDIR: `hvlog record --from kvm` (root: the guest root in a KVM VM) writes an ordinary
 # trace of real VM exits that decode, stats and export read unchanged, with
 # per-LP conservation and closing statistics that agree with it (also when
-# the VMM refuses a buffer of the guest's: counted corrupt); exit 77 (SKIP)
-# with the reason where KVM is unusable.
+# the VMM refuses a buffer of the guest's: counted corrupt), and fails in one
+# line rather than hang when the guest root never stops; exit 77 (SKIP) with
+# the reason where KVM is unusable.
 # LABEL kvm; time budget: about 4 s, 120 s at most.
 set -eu
 hvlog=$1 work=$2
@@ -80,6 +81,19 @@ HVLOG_TEST_KVM_ROOT_MISNAME=1 "$hvlog" record --from kvm -o "$work/m" --lps 2 --
     fail "record with a misnamed buffer failed: $(cat "$work/err-m")"
 closing_agrees "$work/m" 1
 "$hvlog" decode "$work/m" > /dev/null || fail "decode of the trace without the refused buffer failed"
+
+# A guest root that loops without an exit at stop (HVLOG_TEST_KVM_ROOT_SPIN_MS:
+# and a 300 ms stop deadline) does not hang record (the test's TIMEOUT would
+# end it): it fails in one line naming the cause, and the whole buffers that
+# reached the trace before still decode.
+if HVLOG_TEST_KVM_ROOT_SPIN_MS=300 "$hvlog" record --from kvm -o "$work/f" --lps 2 --events 3200 \
+        --rate 0 --buffers 2 --pages 1 --threshold 1 --quiet 2> "$work/err-f"; then
+    fail "record with a guest that never stops succeeded"
+fi
+[ "$(wc -l < "$work/err-f")" -eq 1 ] &&
+    grep -q "the guest root did not stop within 300 ms; stopped by force" "$work/err-f" ||
+    fail "a guest that never stops: $(cat "$work/err-f")"
+"$hvlog" decode "$work/f" > /dev/null || fail "decode after a forced stop failed"
 
 # The root of a --from kvm recording is a guest (record_kvm_root.c): not
 # streamed to relayd yet, said in one line, nothing written.
