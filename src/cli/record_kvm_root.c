@@ -33,6 +33,13 @@ struct record_kvm_root {
     size_t queued_bytes;         /* under @lock */
     bool draining;               /* under @lock: nobody takes from the queue any more */
     bool dropped;                /* under @lock: a buffer was lost for lack of memory */
+    /* What the VMM's own check made of the guest's buffers, per type: the
+     * recording thread's (poll, stats). Its counts, not the guest's, say
+     * what reached the trace (the guest is not trusted). */
+    struct {
+        uint64_t buffers, bytes, entries, events_lost; /* accepted */
+        uint64_t rejected;                             /* refused: corrupt */
+    } taken[2];
 };
 
 /* The root VM's thread: copy the guest's buffer into the queue. */
@@ -72,6 +79,7 @@ bool record_kvm_root_start(struct hvlog_sim *sim, enum hvlog_abi_profile abi,
 {
     struct record_kvm_root *g = calloc(1, sizeof *g);
     struct hvlog_kvm_root_config rc;
+    const char *hook;
 
     *out = NULL;
     if (!g) {
@@ -94,6 +102,18 @@ bool record_kvm_root_start(struct hvlog_sim *sim, enum hvlog_abi_profile abi,
     }
     rc.buffer = on_guest_buffer;
     rc.arg = g;
+    /* Test hook (tests/cli/record_kvm.sh): the guest names its Nth buffer
+     * by a wrong index, which the check in record_kvm_root_poll refuses. */
+    hook = getenv("HVLOG_TEST_KVM_ROOT_MISNAME");
+    if (hook && *hook)
+        rc.misname_buffer = (uint32_t)strtoul(hook, NULL, 10);
+    /* Test hook: the guest loops without an exit at stop, which gives up
+     * on it after this many ms (the stop deadline) and fails. */
+    hook = getenv("HVLOG_TEST_KVM_ROOT_SPIN_MS");
+    if (hook && *hook) {
+        rc.spin_at_stop = true;
+        rc.stop_deadline_ms = (uint32_t)strtoul(hook, NULL, 10);
+    }
     if (hvlog_kvm_root_start(sim, &rc, &g->root, why, why_size) != 0) {
         record_kvm_root_destroy(g);
         return false;
@@ -127,11 +147,18 @@ uint32_t record_kvm_root_poll(struct record_kvm_root *g, const struct hvlog_clie
         err = q->len > UINT32_MAX ? HVLOG_WALK_SHORT
                                   : hvlog_buffer_walk(q->bytes, q->len, g->abi, &expect, &s, NULL,
                                                       NULL);
+        /* q->type < 2: the VMM's ring check refuses any other. */
         if (err != HVLOG_WALK_OK) {
+            g->taken[q->type].rejected++;
             if (sink && sink->corrupt)
                 sink->corrupt(arg, q->type, q->index, hvlog_walk_error_text(err));
-        } else if (sink && sink->buffer) {
-            sink->buffer(arg, &s, q->bytes, q->len);
+        } else {
+            g->taken[q->type].buffers++;
+            g->taken[q->type].bytes += q->len;
+            g->taken[q->type].entries += s.entries;
+            g->taken[q->type].events_lost += s.events_lost;
+            if (sink && sink->buffer)
+                sink->buffer(arg, &s, q->bytes, q->len);
         }
         free(q);
         n++;
@@ -165,13 +192,18 @@ void record_kvm_root_stats(const struct record_kvm_root *g, uint32_t type,
     struct hvlog_kvm_root_result r;
 
     memset(out, 0, sizeof *out);
+    if (type >= 2)
+        return;
     hvlog_kvm_root_result(g->root, type, &r);
+    /* Only the guest knows its messages, chains and Release failures; what
+     * reached the trace is the VMM's count. A buffer the guest's client
+     * refused or the VMM's check refused is corrupt either way. */
     out->messages = r.messages;
-    out->buffers = r.buffers;
-    out->entries = r.entries;
-    out->bytes = r.bytes;
-    out->events_lost = r.events_lost;
-    out->corrupt = r.corrupt;
+    out->buffers = g->taken[type].buffers;
+    out->entries = g->taken[type].entries;
+    out->bytes = g->taken[type].bytes;
+    out->events_lost = g->taken[type].events_lost;
+    out->corrupt = r.corrupt + g->taken[type].rejected;
     out->release_failures = r.release_failures;
     out->longest_chain = r.longest_chain;
 }

@@ -190,6 +190,14 @@ static void sti(void)
     __asm__ volatile("sti" : : : "memory");
 }
 
+/* A guest that never exits again (ROOT_CTL_SPIN_AT_STOP): no HLT, no
+ * PAUSE, no port or MSR, nothing the VMM would see. */
+static void spin(void)
+{
+    for (;;)
+        __asm__ volatile("" : : : "memory");
+}
+
 /* STI's one-instruction shadow makes the pair atomic: an interrupt that is
  * due once IF is set ends the HLT rather than landing before it. */
 static void sti_hlt(void)
@@ -324,7 +332,9 @@ static void ring_flush(void)
 static void keep_buffer(void *arg, const struct hvlog_buffer_summary *s, const uint8_t *bytes,
                         size_t len)
 {
+    static uint64_t handed; /* buffers handed over so far */
     uint64_t need = ROOT_RECORD_HEADER + ((len + 15u) & ~(size_t)15u), used;
+    uint32_t index = s->buffer_index;
     uint8_t *rec;
 
     (void)arg;
@@ -335,7 +345,9 @@ static void keep_buffer(void *arg, const struct hvlog_buffer_summary *s, const u
     used = ctl_get(ROOT_CTL_RING_USED);
     rec = gpa_ptr(ROOT_RING_GPA + used);
     hvlog_store_le32(rec, s->type);
-    hvlog_store_le32(rec + 4, s->buffer_index);
+    if (++handed == ctl_get(ROOT_CTL_MISNAME))
+        index ^= 0x8000u; /* not the header's BufferIndex: the VMM must refuse it */
+    hvlog_store_le32(rec + 4, index);
     hvlog_store_le32(rec + 8, (uint32_t)len);
     hvlog_store_le32(rec + 12, 0);
     memcpy(rec + ROOT_RECORD_HEADER, bytes, len);
@@ -504,6 +516,8 @@ void guest_main(void)
         cli();
         if (ctl_get(ROOT_CTL_STOP)) {
             sti();
+            if (ctl_get(ROOT_CTL_SPIN_AT_STOP))
+                spin();
             break;
         }
         now = ctl_get(ROOT_CTL_INTERRUPTS);

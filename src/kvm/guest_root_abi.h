@@ -82,6 +82,12 @@
 /* VMM -> guest: rdmsr ROOT_UNDEFINED_MSR before preparing (a #GP). */
 #define ROOT_CTL_BAD_MSR 0x38u
 #define ROOT_UNDEFINED_MSR 0x400000FFu
+/* VMM -> guest: on the stop word, loop for ever without an exit instead of
+ * concluding (a test of the VMM's stop deadline). */
+#define ROOT_CTL_SPIN_AT_STOP 0x1C0u
+/* VMM -> guest: name the Nth buffer handed over (1-based; 0: none) by a
+ * wrong index in its ring record (a test of the VMM's own check). */
+#define ROOT_CTL_MISNAME 0x1C8u
 /* Guest -> VMM: that store was refused (the byte read back unchanged). */
 #define ROOT_CTL_POKE_SAME 0xF0u
 /* Guest -> VMM. */

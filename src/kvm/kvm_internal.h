@@ -102,6 +102,16 @@ void hvlog__kvm_root_sint_fini(struct hvlog__kvm_root_sint *s);
  * the kick also sets run->immediate_exit, so a signal that lands before
  * KVM_RUN is not lost). 0 turns kicks off. */
 void hvlog__kvm_root_sint_kick_with(struct hvlog__kvm_root_sint *s, int signo);
+/* Kick the vCPU out of KVM_RUN now with @signo (pthread_kill to its
+ * thread, and run->immediate_exit): any thread but the vCPU's, any lock
+ * but @s's held. Nothing if the vCPU thread has not run yet or is halted
+ * in hvlog__kvm_root_sint_halt (hvlog__kvm_root_sint_wake ends that). */
+void hvlog__kvm_root_sint_kick(struct hvlog__kvm_root_sint *s, int signo);
+/* The vCPU thread, before its first KVM_RUN on @vcpu_fd: block @signo in
+ * this thread and let it through inside KVM_RUN only (KVM_SET_SIGNAL_MASK),
+ * so a kick with @signo ends KVM_RUN without a handler and without being
+ * delivered anywhere (root_synic.c's head comment). 0, or -1 with errno. */
+int hvlog__kvm_vcpu_kickable(int vcpu_fd, int signo);
 /* Vector @vector is due on the VP: any thread, any lock but @s's held. */
 void hvlog__kvm_root_sint_raise(struct hvlog__kvm_root_sint *s, uint8_t vector);
 /* hvlog_sim_sint_hook for hvlog_sim_set_sint_hook(sim, s->vp, ..., s). */

@@ -38,6 +38,19 @@
  * halted vCPU waits on @cv for a bit in @pending or @wake, both set under
  * @lock, so a raise between the HLT exit and the wait is seen.
  *
+ * A kick with a signal of the caller's (hvlog__kvm_root_sint_kick: the
+ * root VM's stop, when the guest runs on past its deadline without an
+ * exit) needs no handler: the vCPU thread blocks that signal and lets it
+ * through only inside KVM_RUN (hvlog__kvm_vcpu_kickable,
+ * KVM_SET_SIGNAL_MASK). Sent with pthread_kill, it is pending on that
+ * thread alone, so no other thread takes it; inside KVM_RUN it ends the
+ * run (EINTR), and one that lands outside stays pending, blocked, and
+ * ends the next KVM_RUN at once - so it is not lost even when the kick
+ * comes between the thread's last look and its KVM_RUN. Pending and
+ * blocked, it is never delivered, so its disposition does not matter
+ * (the kernel does not treat a signal blocked outside KVM_RUN as fatal),
+ * and the library installs no process-wide handler.
+ *
  * Coalescing: edges of one vector raised before it is injected become one
  * interrupt, as in an APIC's IRR. Nothing is lost: the slot protocol makes
  * the handler read the slot (and EOM bring the next message, raising a new
@@ -124,14 +137,42 @@ void hvlog__kvm_root_sint_kick_with(struct hvlog__kvm_root_sint *s, int signo)
     pthread_mutex_unlock(&s->lock);
 }
 
-/* The vCPU may be inside KVM_RUN: make it come out (head comment). @lock held. */
-static void kick_locked(struct hvlog__kvm_root_sint *s)
+/* The vCPU may be inside KVM_RUN: make it come out with @signo (head
+ * comment). @lock held. */
+static void kick_locked(struct hvlog__kvm_root_sint *s, int signo)
 {
-    if (!s->kick_signal || !s->have_thread || s->halted || pthread_equal(s->thread, pthread_self()))
+    if (!signo || !s->have_thread || s->halted || pthread_equal(s->thread, pthread_self()))
         return;
     __atomic_store_n(&s->run->immediate_exit, 1, __ATOMIC_RELAXED);
-    if (pthread_kill(s->thread, s->kick_signal) == 0)
+    if (pthread_kill(s->thread, signo) == 0)
         s->kicks++;
+}
+
+void hvlog__kvm_root_sint_kick(struct hvlog__kvm_root_sint *s, int signo)
+{
+    pthread_mutex_lock(&s->lock);
+    kick_locked(s, signo);
+    pthread_mutex_unlock(&s->lock);
+}
+
+int hvlog__kvm_vcpu_kickable(int vcpu_fd, int signo)
+{
+    /* struct kvm_signal_mask and the kernel's sigset (64 bits on x86-64). */
+    union {
+        struct kvm_signal_mask head;
+        uint8_t bytes[sizeof(struct kvm_signal_mask) + 8];
+    } mask;
+    sigset_t one, in_run;
+
+    sigemptyset(&one);
+    sigaddset(&one, signo);
+    if (pthread_sigmask(SIG_BLOCK, &one, &in_run) != 0)
+        return -1;
+    /* Inside KVM_RUN: this thread's mask as it was, @signo let through. */
+    sigdelset(&in_run, signo);
+    mask.head.len = 8;
+    memcpy(mask.bytes + sizeof(struct kvm_signal_mask), &in_run, 8);
+    return ioctl(vcpu_fd, KVM_SET_SIGNAL_MASK, &mask.head);
 }
 
 static int highest_pending_locked(const struct hvlog__kvm_root_sint *s)
@@ -149,7 +190,7 @@ void hvlog__kvm_root_sint_raise(struct hvlog__kvm_root_sint *s, uint8_t vector)
     s->raised++;
     s->pending[vector / 64] |= 1ull << (vector % 64);
     pthread_cond_broadcast(&s->cv);
-    kick_locked(s);
+    kick_locked(s, s->kick_signal);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -216,7 +257,7 @@ void hvlog__kvm_root_sint_wake(struct hvlog__kvm_root_sint *s)
     pthread_mutex_lock(&s->lock);
     s->wake = true;
     pthread_cond_broadcast(&s->cv);
-    kick_locked(s);
+    kick_locked(s, s->kick_signal);
     pthread_mutex_unlock(&s->lock);
 }
 

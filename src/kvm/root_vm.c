@@ -37,9 +37,21 @@
  * SINT0 (§8.5): the sim's SINT hook for VP 0 is installed at start and
  * removed at stop; before each KVM_RUN hvlog__kvm_root_sint_before_run
  * injects a pending vector by KVM_INTERRUPT (root_synic.c says why there
- * is no in-kernel irqchip). No kick signal: the guest never runs long
- * without an exit (its idle is HLT, its work hypercalls, MSRs and the
+ * is no in-kernel irqchip). No kick for a vector: the guest never runs
+ * long without an exit (its idle is HLT, its work hypercalls, MSRs and the
  * doorbell), so a vector raised while it runs is injected at its next exit.
+ *
+ * Stopping: stop stores the STOP word and wakes the guest; the guest
+ * concludes and halts for good. The guest is not trusted to: after the
+ * deadline (config.stop_deadline_ms, STOP_DEADLINE_NS by default) the VMM
+ * stops running it. A guest that still exits is stopped at its next exit
+ * (the thread looks at the deadline before each KVM_RUN); one that loops
+ * without an exit (a bug in the program, a broken image) is kicked out of
+ * KVM_RUN by ROOT_KICK_SIGNAL, sent to the vCPU's thread alone and let
+ * through only inside KVM_RUN (root_synic.c: hvlog__kvm_root_sint_kick,
+ * hvlog__kvm_vcpu_kickable). Either way stop fails with one line, "the
+ * guest root did not stop within N ms; stopped by force", and the buffers
+ * the guest had not handed over are not recorded.
  *
  * Threads: the root VM's thread alone touches the vCPU and the slots;
  * start and stop talk to it through @lock/@cond, the control page's STOP
@@ -51,6 +63,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +80,16 @@
 #define ROOT_SLOTS 256u
 #define IDENTITY_BYTES (4ull << 30) /* what the guest's page tables map */
 #define TIME_REF_COUNT 0x40000020u
-/* After stop: the guest concludes within this, or the VMM gives up on it. */
+/* After stop: the guest concludes within this (config.stop_deadline_ms = 0),
+ * or the VMM stops it by force. */
 #define STOP_DEADLINE_NS (30ull * 1000000000ull)
-#define START_DEADLINE_S 30
+#define START_DEADLINE_NS (30ull * 1000000000ull)
+/* Past the deadline, stop kicks the vCPU again this often until its thread
+ * has ended (a kick finds nothing to do before the thread's first KVM_RUN). */
+#define STOP_KICK_EVERY_NS 50000000ull
+/* Ends a KVM_RUN past the stop deadline: a real-time signal nobody sends to
+ * the process (not SIGUSR1: `hvlog snapshot` sends that to `record`). */
+#define ROOT_KICK_SIGNAL (SIGRTMAX - 1)
 /* After stop, a guest that halts again is resumed after this nap instead
  * of waiting for a vector, so the stop deadline is still checked. */
 #define ROOT_STOPPING_NAP_NS 200000
@@ -77,6 +97,9 @@
 _Static_assert(HVLOG_KVM_ROOT_RAM_PAGES == ROOT_GUEST_RAM_PAGES, "kvm.h and guest_root_abi.h");
 _Static_assert(HVLOG_KVM_HYPERCALL_PORT == ROOT_PORT_HYPERCALL, "kvm.h and guest_root_abi.h");
 _Static_assert(HVLOG_KVM_DOORBELL_PORT == ROOT_PORT_DOORBELL, "kvm.h and guest_root_abi.h");
+_Static_assert(ROOT_CTL_SPIN_AT_STOP >= ROOT_CTL_RESULT + 2 * ROOT_CTL_RESULT_BYTES &&
+                   ROOT_CTL_MISNAME > ROOT_CTL_SPIN_AT_STOP && ROOT_CTL_MISNAME + 8 <= 4096,
+               "the control page's words do not overlap");
 
 struct root_slot {
     bool used;
@@ -102,7 +125,9 @@ struct hvlog_kvm_root {
     pthread_cond_t cond;
     bool prepared, finished; /* under @lock */
     bool stopping;           /* under @lock: stop asked, deadline runs */
-    uint64_t stop_at_ns;     /* under @lock */
+    bool forced;             /* under @lock: past the deadline, stop kicks the vCPU */
+    uint64_t stop_at_ns;     /* under @lock (CLOCK_MONOTONIC) */
+    uint64_t stop_deadline_ns; /* from the config; read-only */
     char error[256];         /* under @lock until finished; then read-only */
     uint64_t refused;        /* guest stores refused (read-only slots); this thread */
     bool poke_unchanged;     /* after finished */
@@ -115,6 +140,12 @@ static uint64_t mono_ns(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* @cond waits on CLOCK_MONOTONIC: @at_ns as its deadline. */
+static struct timespec mono_ts(uint64_t at_ns)
+{
+    return (struct timespec){(time_t)(at_ns / 1000000000ull), (long)(at_ns % 1000000000ull)};
 }
 
 static uint8_t *gpa_hva(struct hvlog_kvm_root *r, uint64_t gpa)
@@ -241,6 +272,8 @@ static void guest_memory(struct hvlog_kvm_root *r)
     }
     ctl_put(r, ROOT_CTL_POKE, c->poke_mapped_buffer);
     ctl_put(r, ROOT_CTL_BAD_MSR, c->read_undefined_msr);
+    ctl_put(r, ROOT_CTL_SPIN_AT_STOP, c->spin_at_stop);
+    ctl_put(r, ROOT_CTL_MISNAME, c->misname_buffer);
     ctl_put(r, ROOT_CTL_MAGIC, ROOT_MAGIC); /* last: the guest checks it first */
 }
 
@@ -444,6 +477,21 @@ static void collect_results(struct hvlog_kvm_root *r)
     r->poke_unchanged = ctl_get(r, ROOT_CTL_POKE_SAME) != 0;
 }
 
+/* Stop asked and the deadline passed (or stop kicked us): give up on the
+ * guest. @why says so. The root VM's thread. */
+static bool stop_overdue(struct hvlog_kvm_root *r, char *why, size_t why_size)
+{
+    bool overdue;
+
+    pthread_mutex_lock(&r->lock);
+    overdue = r->forced || (r->stopping && mono_ns() > r->stop_at_ns);
+    pthread_mutex_unlock(&r->lock);
+    if (overdue)
+        hvlog__kvm_say(why, why_size, "the guest root did not stop within %llu ms; stopped by force",
+                       (unsigned long long)(r->stop_deadline_ns / 1000000u));
+    return overdue;
+}
+
 static void *root_main(void *arg)
 {
     struct hvlog_kvm_root *r = arg;
@@ -451,7 +499,16 @@ static void *root_main(void *arg)
     bool done = false;
     int rc = 1;
 
+    if (hvlog__kvm_vcpu_kickable(r->vcpu_fd, ROOT_KICK_SIGNAL) != 0) {
+        hvlog__kvm_say(why, sizeof why, "root VM: KVM_SET_SIGNAL_MASK: %s", strerror(errno));
+        rc = -1;
+    }
     while (rc > 0) {
+        /* Before each KVM_RUN, so that a kick's EINTR brings us here. */
+        if (stop_overdue(r, why, sizeof why)) {
+            rc = -1;
+            break;
+        }
         if (hvlog__kvm_root_sint_before_run(&r->sint, r->vcpu_fd, r->run) != 0) {
             hvlog__kvm_say(why, sizeof why, "root VM: KVM_INTERRUPT: %s", strerror(errno));
             rc = -1;
@@ -465,14 +522,6 @@ static void *root_main(void *arg)
             break;
         }
         rc = root_exit(r, &done, why, sizeof why);
-        if (rc > 0) {
-            pthread_mutex_lock(&r->lock);
-            if (r->stopping && mono_ns() > r->stop_at_ns) {
-                hvlog__kvm_say(why, sizeof why, "the guest root did not conclude in time");
-                rc = -1;
-            }
-            pthread_mutex_unlock(&r->lock);
-        }
     }
     collect_results(r);
     pthread_mutex_lock(&r->sint.lock);
@@ -552,6 +601,7 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
     struct hvlog_kvm_root *r;
     uint64_t fixed = 0;
     struct timespec deadline;
+    pthread_condattr_t attr;
     bool ok;
 
     *out = NULL;
@@ -570,6 +620,8 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
     }
     r->sim = sim;
     r->config = *config;
+    r->stop_deadline_ns =
+        config->stop_deadline_ms ? config->stop_deadline_ms * 1000000ull : STOP_DEADLINE_NS;
     r->kvm_fd = r->vm_fd = r->vcpu_fd = -1;
     hvlog__kvm_root_sint_init(&r->sint, 0);
     hvlog_sim_root_ops(sim, &r->sim_ops);
@@ -589,7 +641,13 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
         hvlog__kvm_say(why, why_size, "out of memory");
         return -1;
     }
-    if (pthread_cond_init(&r->cond, NULL) != 0) {
+    ok = pthread_condattr_init(&attr) == 0;
+    if (ok) {
+        ok = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 &&
+             pthread_cond_init(&r->cond, &attr) == 0;
+        pthread_condattr_destroy(&attr);
+    }
+    if (!ok) {
         pthread_mutex_destroy(&r->lock);
         hvlog__kvm_root_sint_fini(&r->sint);
         free(r);
@@ -615,8 +673,7 @@ int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm_root_conf
     }
     r->thread_started = true;
     /* Wait for the guest to have prepared its groups (or to have failed). */
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += START_DEADLINE_S;
+    deadline = mono_ts(mono_ns() + START_DEADLINE_NS);
     pthread_mutex_lock(&r->lock);
     while (!r->prepared && !r->finished) {
         if (pthread_cond_timedwait(&r->cond, &r->lock, &deadline) == ETIMEDOUT)
@@ -643,16 +700,35 @@ int hvlog_kvm_root_stop(struct hvlog_kvm_root *r, char *why, size_t why_size)
     if (!r)
         return 0;
     if (r->thread_started) {
+        struct timespec at;
+
         pthread_mutex_lock(&r->lock);
         if (!r->stopping) {
             r->stopping = true;
-            r->stop_at_ns = mono_ns() + STOP_DEADLINE_NS;
+            r->stop_at_ns = mono_ns() + r->stop_deadline_ns;
         }
         pthread_mutex_unlock(&r->lock);
         /* The guest reads the word before each HLT, with IF clear; the
          * wake ends the HLT it may be in (or the next one). */
         ctl_put(r, ROOT_CTL_STOP, 1);
         hvlog__kvm_root_sint_wake(&r->sint);
+        /* Until the deadline the guest may conclude; after it, the vCPU is
+         * kicked out of KVM_RUN (head comment) until its thread is done. */
+        pthread_mutex_lock(&r->lock);
+        at = mono_ts(r->stop_at_ns);
+        while (!r->finished && !r->forced) {
+            if (pthread_cond_timedwait(&r->cond, &r->lock, &at) == ETIMEDOUT)
+                r->forced = true;
+        }
+        while (!r->finished) {
+            pthread_mutex_unlock(&r->lock);
+            hvlog__kvm_root_sint_kick(&r->sint, ROOT_KICK_SIGNAL);
+            pthread_mutex_lock(&r->lock);
+            at = mono_ts(mono_ns() + STOP_KICK_EVERY_NS);
+            if (!r->finished)
+                (void)pthread_cond_timedwait(&r->cond, &r->lock, &at);
+        }
+        pthread_mutex_unlock(&r->lock);
         pthread_join(r->thread, NULL);
         r->thread_started = false;
     }

@@ -20,6 +20,9 @@
  *   - a guest store to a mapped buffer is refused: the §5.5 intercept is
  *     counted and the byte reads back unchanged in the guest;
  *   - teardown leaves no VM fd and no thread behind;
+ *   - a guest that loops without an exit after the stop word is stopped
+ *     by force once stop's deadline passed: stop returns, fails, says so
+ *     in one line, and leaves nothing behind (no fd, thread or signal);
  *   - a guest whose Initialize fails is reported (step, status), a #GP in
  *     the guest is taken by its handler and reported with its RIP, and a
  *     sim without room for the guest is refused, nothing left open.
@@ -29,6 +32,7 @@
  */
 #include <dirent.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -348,6 +352,67 @@ static void test_guest_root_teardown_leaves_nothing(void **state)
     hvlog_sim_destroy(sim);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Stop's deadline (root_vm.c's head comment): on the stop word the guest
+ * loops for ever without an exit (config.spin_at_stop), so only a kick
+ * ends its KVM_RUN. stop waits the deadline out, kicks, and returns -1
+ * with the cause. This thread installs no handler for any signal: a kick
+ * delivered to it (or to any thread outside KVM_RUN) would end the test
+ * by its default action, and none may be left pending here. Time: the
+ * 200 ms deadline; the 20 s bound only catches a stop that hangs. */
+static void test_stop_forces_a_guest_that_never_exits(void **state)
+{
+    const uint32_t deadline_ms = 200;
+    struct hvlog_sim *sim = sim_up(1);
+    struct got g;
+    struct hvlog_kvm_root_config rc;
+    struct hvlog_kvm_root *root = NULL;
+    uint32_t kvm_before = 0, kvm_after = 0, fds_before, threads_before;
+    uint64_t t0, elapsed_ns;
+    sigset_t pending;
+    char why[256] = "", want[128];
+
+    (void)state;
+    memset(&g, 0, sizeof g);
+    rc = root_config(4, &g);
+    rc.stop_deadline_ms = deadline_ms;
+    rc.spin_at_stop = true;
+    fds_before = count_dir("/proc/self/fd", &kvm_before);
+    threads_before = count_dir("/proc/self/task", NULL);
+    if (hvlog_kvm_root_start(sim, &rc, &root, why, sizeof why) != 0)
+        fail_msg("root: %s", why);
+    t0 = mono_ns();
+    assert_int_equal(hvlog_kvm_root_stop(root, why, sizeof why), -1);
+    elapsed_ns = mono_ns() - t0;
+    if (getenv("HVLOG_TEST_VERBOSE"))
+        printf("forced stop after %llu ms: %s\n", (unsigned long long)(elapsed_ns / 1000000u), why);
+    snprintf(want, sizeof want, "the guest root did not stop within %u ms; stopped by force",
+             deadline_ms);
+    if (strcmp(why, want) != 0)
+        fail_msg("reason: %s", why);
+    /* It had its deadline; a stop that hung would not be here (20 s: a
+     * bound on a stuck kick, not a timing). */
+    assert_true(elapsed_ns >= deadline_ms * 1000000ull);
+    assert_true(elapsed_ns < deadline_ms * 1000000ull + 20000000000ull);
+    /* The guest never concluded: nothing more than start's handover. */
+    assert_int_equal(g.bad_buffers, 0);
+    hvlog_kvm_root_destroy(root);
+    assert_int_equal(count_dir("/proc/self/fd", &kvm_after), fds_before);
+    assert_int_equal(kvm_after, kvm_before);
+    assert_int_equal(count_dir("/proc/self/task", NULL), threads_before);
+    assert_int_equal(sigpending(&pending), 0);
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        assert_false(sigismember(&pending, sig));
+    hvlog_sim_destroy(sim);
+}
+
 /* A sim whose fixed RAM cannot hold the guest is refused, nothing left open. */
 static void test_small_root_ram_refused(void **state)
 {
@@ -443,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_sint0_wakes_the_idle_guest),
         cmocka_unit_test(test_guest_write_to_mapped_buffer_refused),
         cmocka_unit_test(test_guest_root_teardown_leaves_nothing),
+        cmocka_unit_test(test_stop_forces_a_guest_that_never_exits),
         cmocka_unit_test(test_small_root_ram_refused),
         cmocka_unit_test(test_guest_failure_reported),
         cmocka_unit_test(test_guest_gp_reported),

@@ -254,6 +254,17 @@ struct hvlog_kvm_root_config {
      * guest's handler reports the faulting RIP, and start fails with
      * "the guest root failed in #GP at RIP (status 0x<rip>)". */
     bool read_undefined_msr;
+    /* How long hvlog_kvm_root_stop waits for the guest to conclude before
+     * it stops the vCPU by force; 0: 30 s. */
+    uint32_t stop_deadline_ms;
+    /* A test of that deadline: on the stop word the guest loops for ever
+     * without an exit instead of concluding; stop fails with "the guest
+     * root did not stop within <stop_deadline_ms> ms; stopped by force". */
+    bool spin_at_stop;
+    /* A test of the VMM's own check of what the guest hands over: the
+     * guest names the misname_buffer-th buffer it hands over (1-based; 0:
+     * none) by a wrong index; @buffer gets it so, and should refuse it. */
+    uint32_t misname_buffer;
 };
 
 /* What the guest root's client reported for one type, at the end (and its
@@ -282,6 +293,10 @@ HVLOG_API int hvlog_kvm_root_start(struct hvlog_sim *sim, const struct hvlog_kvm
  * drain, unmap, delete, finalize), wait for it, join the thread, and close
  * the VM. Returns 0, or -1 with the reason in @why when the guest or the
  * VM failed (the buffers handed over until then were given to @buffer).
+ * A guest that has not concluded within config.stop_deadline_ms is stopped
+ * by force, exits or not: -1, "the guest root did not stop within N ms;
+ * stopped by force". Returns within that deadline plus the time @buffer
+ * takes to return (it must not wait for anything stop waits for).
  */
 HVLOG_API int hvlog_kvm_root_stop(struct hvlog_kvm_root *root, char *why, size_t why_size);
 /** Results for type @type (0 or 1): the reference time from start on, the
