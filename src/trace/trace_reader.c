@@ -59,6 +59,7 @@
 #include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 
 /* Where one buffer of a raw file of several types starts, and its type. */
@@ -83,6 +84,16 @@ struct hvlog_trace_reader {
      * group files hold: a trace cut exactly at a buffer boundary. Reported
      * by the cursor of the last group, at its end. */
     uint64_t missing, present;
+    /* A rotated recording read as one trace (docs/trace-format.md section
+     * 1.1, hvlog_trace_join): its chunks' readers in the recording's order
+     * and each one's chunk number; every group's cursor reads their group
+     * files one after the other. The manifest, when opened from the
+     * parent (its lps moved into meta). */
+    struct hvlog_trace_reader **parts;
+    uint64_t *part_chunk;
+    uint32_t part_count;
+    bool rotated;
+    struct hvlog_trace_rotation rotation;
 };
 
 struct hvlog_trace_cursor {
@@ -112,6 +123,14 @@ struct hvlog_trace_cursor {
     uint64_t damaged_at, damaged_bytes;
     bool damaged_reported;
     char damaged_why[96];
+    /* A rotated recording's (reader parts): one cursor per chunk, the
+     * first file index of each (file indexes run on through the chunks, as
+     * if their files were one), and the part the sequential position is
+     * in. The other members but type, stride, count, torn and file are
+     * unused then. */
+    struct hvlog_trace_cursor **parts;
+    uint64_t *part_base;
+    uint32_t part_count, part_next;
 };
 
 static const char *convention_name(int convention)
@@ -404,10 +423,10 @@ enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_r
     if (S_ISDIR(st.st_mode)) {
         r->dir = hvlog__export_strdup(path);
         status = r->dir ? read_meta(r, err) : hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-        if (status == HVLOG_EXPORT_NOT_TRACE) { /* a rotated recording's parent: name its chunks */
-            enum hvlog_export_status rotated = hvlog__trace_rotation_refusal(path, err);
-            if (rotated != HVLOG_EXPORT_OK)
-                status = rotated;
+        if (status == HVLOG_EXPORT_NOT_TRACE && hvlog_trace_is_rotated(path)) {
+            /* A rotated recording's parent: its kept chunks, one trace. */
+            hvlog_trace_close(r);
+            return hvlog__trace_rotation_open(path, out, err);
         }
     } else if (S_ISREG(st.st_mode) && strcmp(base, HVLOG_TRACE_META_FILE) == 0) {
         /* TRACE/hvlog-trace.json names the trace directory. */
@@ -439,6 +458,11 @@ void hvlog_trace_close(struct hvlog_trace_reader *r)
     if (!r)
         return;
     hvlog_trace_meta_release(&r->meta);
+    for (uint32_t i = 0; i < r->part_count; i++)
+        hvlog_trace_close(r->parts[i]);
+    free(r->parts);
+    free(r->part_chunk);
+    hvlog_trace_rotation_release(&r->rotation);
     free(r->raw_slots);
     free(r->path);
     free(r->dir);
@@ -458,6 +482,290 @@ bool hvlog_trace_reader_is_raw(const struct hvlog_trace_reader *r)
 const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r)
 {
     return r ? r->path : NULL;
+}
+
+/* ---- a rotated recording as one trace ---- */
+
+/* The directory holding trace directory @dir ("." for a bare name), malloc'd. */
+static char *parent_of(const char *dir)
+{
+    size_t end = strlen(dir);
+    char *parent;
+
+    while (end > 1 && dir[end - 1] == '/')
+        end--;
+    while (end > 0 && dir[end - 1] != '/')
+        end--;
+    while (end > 1 && dir[end - 1] == '/')
+        end--;
+    if (end == 0)
+        return hvlog__export_strdup(".");
+    parent = malloc(end + 1);
+    if (parent)
+        snprintf(parent, end + 1, "%.*s", (int)end, dir);
+    return parent;
+}
+
+bool hvlog_trace_reader_chunk(const struct hvlog_trace_reader *r, uint64_t *index)
+{
+    static const char prefix[] = HVLOG_TRACE_CHUNK_PREFIX;
+    char canonical[32], *parent;
+    const char *base;
+    size_t len;
+    uint64_t n;
+    char *end;
+    bool yes;
+
+    if (!r || r->raw || r->parts || !r->dir)
+        return false;
+    len = strlen(r->dir);
+    while (len > 1 && r->dir[len - 1] == '/')
+        len--;
+    base = r->dir + len;
+    while (base > r->dir && base[-1] != '/')
+        base--;
+    if ((size_t)(r->dir + len - base) <= sizeof prefix - 1 ||
+        strncmp(base, prefix, sizeof prefix - 1) != 0)
+        return false;
+    errno = 0;
+    n = strtoull(base + sizeof prefix - 1, &end, 10);
+    hvlog_trace_chunk_name(n, canonical, sizeof canonical);
+    /* Exactly the writer's name, as the manifest's reader lists chunks. */
+    if (errno || end != r->dir + len || strlen(canonical) != (size_t)(end - base) ||
+        strncmp(canonical, base, (size_t)(end - base)) != 0)
+        return false;
+    parent = parent_of(r->dir);
+    yes = parent && hvlog_trace_is_rotated(parent);
+    free(parent);
+    if (yes && index)
+        *index = n;
+    return yes;
+}
+
+/* The same Initialize of every group (its inputs and the anchors read
+ * when it ran) on the same root: what every chunk of one recording copies
+ * from the recording's opening metadata, and two recordings never share. */
+static bool same_opening(const struct hvlog_trace_meta *a, const struct hvlog_trace_meta *b)
+{
+    if (strcmp(a->root.hostname, b->root.hostname) != 0 || strcmp(a->abi_profile, b->abi_profile) != 0 ||
+        a->tsc_frequency_hz != b->tsc_frequency_hz || a->qpc_frequency_hz != b->qpc_frequency_hz ||
+        a->group_count != b->group_count)
+        return false;
+    for (uint32_t i = 0; i < a->group_count; i++) {
+        const struct hvlog_trace_group *x = &a->groups[i], *y = &b->groups[i];
+
+        if (x->type != y->type || x->convention != y->convention || x->buffer_count != y->buffer_count ||
+            x->buffer_pages != y->buffer_pages || x->threshold != y->threshold ||
+            x->time_basis != y->time_basis || x->system_time != y->system_time ||
+            x->reference_time_at_init != y->reference_time_at_init || x->sources != y->sources ||
+            x->qpc_at_init_known != y->qpc_at_init_known || x->qpc_at_init != y->qpc_at_init ||
+            x->mode != y->mode || x->no_reference_anchor != y->no_reference_anchor ||
+            x->compression != y->compression)
+            return false;
+    }
+    return true;
+}
+
+bool hvlog_trace_same_recording(const struct hvlog_trace_reader *a, const struct hvlog_trace_reader *b)
+{
+    char *pa, *pb;
+    struct stat sa, sb;
+    bool yes;
+
+    if (!hvlog_trace_reader_chunk(a, NULL) || !hvlog_trace_reader_chunk(b, NULL) ||
+        !same_opening(&a->meta, &b->meta))
+        return false;
+    pa = parent_of(a->dir);
+    pb = parent_of(b->dir);
+    yes = pa && pb && stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev &&
+          sa.st_ino == sb.st_ino;
+    free(pa);
+    free(pb);
+    return yes;
+}
+
+/*
+ * The joined reader's metadata: the first chunk's opening part (the
+ * recording's: every chunk has the same), and what the chunks' closing
+ * parts count summed (each counts its own buffers). Closed when every
+ * chunk is. Host truths, a snapshot and relayd counters are not a chunk's
+ * (the manifest has the host truths: hvlog__trace_reader_join).
+ */
+static enum hvlog_export_status join_meta(struct hvlog_trace_reader *r, struct hvlog_export_error *err)
+{
+    const struct hvlog_trace_meta *first = &r->parts[0]->meta;
+    struct hvlog_trace_meta *m = &r->meta;
+
+    *m = *first;
+    m->command_line = NULL;
+    m->lps = NULL;
+    m->lp_count = 0;
+    m->snapshot_present = false;
+    memset(&m->snapshot, 0, sizeof m->snapshot);
+    m->relayd_present = false;
+    memset(&m->relayd, 0, sizeof m->relayd);
+    if (first->command_line && !(m->command_line = hvlog__export_strdup(first->command_line)))
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (uint32_t i = 1; i < r->part_count; i++) {
+        const struct hvlog_trace_meta *p = &r->parts[i]->meta;
+        uint64_t longest = m->stats.longest_chain > p->stats.longest_chain ? m->stats.longest_chain
+                                                                            : p->stats.longest_chain;
+
+        m->closed &= p->closed;
+#define JOIN_SUM(field) m->stats.field += p->stats.field;
+        HVLOG_TRACE_CLOSING_COUNTERS(JOIN_SUM)
+#undef JOIN_SUM
+        m->stats.longest_chain = longest; /* a length, not a count */
+        for (uint32_t g = 0; g < m->group_count; g++) {
+            m->groups[g].buffers_written_known &= p->groups[g].buffers_written_known;
+            m->groups[g].buffers_written += p->groups[g].buffers_written;
+        }
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *dir,
+                                                 struct hvlog_trace_reader **parts,
+                                                 uint64_t *chunks, uint32_t count,
+                                                 struct hvlog_trace_rotation *rotation,
+                                                 struct hvlog_trace_reader **out,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_trace_reader *r = calloc(1, sizeof(*r));
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+
+    *out = NULL;
+    if (!r) {
+        for (uint32_t i = 0; i < count; i++)
+            hvlog_trace_close(parts[i]);
+        free(parts);
+        free(chunks);
+        hvlog_trace_rotation_release(rotation);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    r->parts = parts;
+    r->part_chunk = chunks;
+    r->part_count = count;
+    if (rotation) {
+        r->rotation = *rotation;
+        r->rotated = true;
+        memset(rotation, 0, sizeof(*rotation));
+    }
+    for (uint32_t i = 1; i < count && st == HVLOG_EXPORT_OK; i++) {
+        if (!same_opening(&parts[0]->meta, &parts[i]->meta))
+            st = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                                    "%s and %s are not chunks of one recording (their groups were "
+                                    "initialized differently)",
+                                    parts[0]->path, parts[i]->path);
+    }
+    if (st == HVLOG_EXPORT_OK && !((r->path = hvlog__export_strdup(path)) && (r->dir = hvlog__export_strdup(dir))))
+        st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (st == HVLOG_EXPORT_OK)
+        st = join_meta(r, err);
+    if (st == HVLOG_EXPORT_OK && r->rotated && r->rotation.closed) {
+        /* The whole recording's, which no chunk knows: its client's
+         * messages and ready lists, its host's truths per LP. */
+        r->meta.stats.messages = r->rotation.stats.messages;
+        r->meta.stats.longest_chain = r->rotation.stats.longest_chain;
+        r->meta.lps = r->rotation.lps;
+        r->meta.lp_count = r->rotation.lp_count;
+        r->rotation.lps = NULL;
+        r->rotation.lp_count = 0;
+    }
+    if (st != HVLOG_EXPORT_OK) {
+        hvlog_trace_close(r);
+        return st;
+    }
+    *out = r;
+    return HVLOG_EXPORT_OK;
+}
+
+static int chunk_order(const void *pa, const void *pb)
+{
+    const struct hvlog_trace_reader *a = *(struct hvlog_trace_reader *const *)pa,
+                                    *b = *(struct hvlog_trace_reader *const *)pb;
+    uint64_t x = 0, y = 0;
+
+    (void)hvlog_trace_reader_chunk(a, &x);
+    (void)hvlog_trace_reader_chunk(b, &y);
+    return (x > y) - (x < y);
+}
+
+enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *readers, uint32_t count,
+                                         struct hvlog_trace_reader **out,
+                                         struct hvlog_export_error *err)
+{
+    struct hvlog_trace_reader **parts = NULL;
+    uint64_t *chunks = NULL;
+    char *parent = NULL;
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+
+    if (!readers || !out || count == 0)
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no chunks to join");
+    *out = NULL;
+    for (uint32_t i = 1; i < count && st == HVLOG_EXPORT_OK; i++) {
+        if (!hvlog_trace_same_recording(readers[0], readers[i]))
+            st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s and %s are not chunks of one recording",
+                                    readers[0] ? readers[0]->path : "?", readers[i] ? readers[i]->path : "?");
+    }
+    if (st == HVLOG_EXPORT_OK && count == 1 && !hvlog_trace_reader_chunk(readers[0], NULL))
+        st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s is not a chunk of a rotated recording",
+                                readers[0] ? readers[0]->path : "?");
+    if (st == HVLOG_EXPORT_OK && (!(parts = malloc(count * sizeof(*parts))) ||
+                                  !(chunks = malloc(count * sizeof(*chunks))) ||
+                                  !(parent = parent_of(readers[0]->dir))))
+        st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (st == HVLOG_EXPORT_OK) {
+        memcpy(parts, readers, count * sizeof(*parts));
+        qsort(parts, count, sizeof(*parts), chunk_order); /* the recording's order */
+        for (uint32_t i = 0; i < count; i++) {
+            (void)hvlog_trace_reader_chunk(parts[i], &chunks[i]);
+            if (i > 0 && chunks[i] == chunks[i - 1] && st == HVLOG_EXPORT_OK)
+                st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: the same chunk given twice",
+                                        parts[i]->path);
+        }
+    }
+    if (st != HVLOG_EXPORT_OK) {
+        for (uint32_t i = 0; i < count; i++)
+            hvlog_trace_close(readers[i]);
+        free(parts);
+        free(chunks);
+        free(parent);
+        return st;
+    }
+    {
+        /* Named for what it reads: "TRACE/chunk-000002..chunk-000004". */
+        char first[32], last[32], *path;
+        size_t len = strlen(parent) + 2 * sizeof first + 4;
+
+        hvlog_trace_chunk_name(chunks[0], first, sizeof first);
+        hvlog_trace_chunk_name(chunks[count - 1], last, sizeof last);
+        if ((path = malloc(len)) != NULL)
+            snprintf(path, len, "%s/%s%s%s", parent, first, count > 1 ? ".." : "", count > 1 ? last : "");
+        st = path ? hvlog__trace_reader_join(path, parent, parts, chunks, count, NULL, out, err)
+                  : hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+        if (!path) {
+            for (uint32_t i = 0; i < count; i++)
+                hvlog_trace_close(parts[i]);
+            free(parts);
+            free(chunks);
+        }
+        free(path);
+    }
+    free(parent);
+    return st;
+}
+
+const struct hvlog_trace_rotation *hvlog_trace_reader_rotation(const struct hvlog_trace_reader *r)
+{
+    return r && r->rotated ? &r->rotation : NULL;
+}
+
+uint32_t hvlog_trace_reader_chunks(const struct hvlog_trace_reader *r, const uint64_t **chunks)
+{
+    if (chunks)
+        *chunks = r ? r->part_chunk : NULL;
+    return r ? r->part_count : 0;
 }
 
 /* ---- cursors ---- */
@@ -492,6 +800,93 @@ static enum hvlog_export_status open_compressed(struct hvlog_trace_cursor *c, ui
     return HVLOG_EXPORT_OK;
 }
 
+/*
+ * A rotated recording's cursor (hvlog_trace_join): one cursor per chunk,
+ * its buffers numbered on from the chunk before. A chunk whose group file
+ * is gone was rotated out since the recording was opened (a recorder
+ * still writing it deletes its oldest chunk as it goes): said so.
+ */
+static enum hvlog_export_status open_parts(const struct hvlog_trace_reader *r,
+                                           const struct hvlog_trace_group *g,
+                                           struct hvlog_trace_cursor **out,
+                                           struct hvlog_export_error *err)
+{
+    struct hvlog_trace_cursor *c = calloc(1, sizeof(*c));
+    char first[32], last[32];
+    size_t len;
+
+    if (!c || !(c->parts = calloc(r->part_count, sizeof(*c->parts))) ||
+        !(c->part_base = calloc(r->part_count, sizeof(*c->part_base)))) {
+        hvlog_trace_cursor_close(c);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    c->fd = -1;
+    c->type = g->type;
+    c->convention = g->convention;
+    c->stride = g->buffer_pages * HV_PAGE_SIZE;
+    hvlog_trace_chunk_name(r->part_chunk[0], first, sizeof first);
+    hvlog_trace_chunk_name(r->part_chunk[r->part_count - 1], last, sizeof last);
+    /* For messages about the whole: "TRACE/chunk-000002..chunk-000004/local.buffers". */
+    len = strlen(r->path) + strlen(first) + strlen(last) + strlen(g->file) + 5;
+    if (!(c->file = malloc(len))) {
+        hvlog_trace_cursor_close(c);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    snprintf(c->file, len, "%s/%s%s%s/%s", r->path, first, r->part_count > 1 ? ".." : "",
+             r->part_count > 1 ? last : "", g->file);
+    for (uint32_t i = 0; i < r->part_count; i++) {
+        enum hvlog_export_status st = hvlog_trace_cursor_open(r->parts[i], g->type, &c->parts[i], err);
+        struct stat st_dir;
+
+        if (st != HVLOG_EXPORT_OK) {
+            if (stat(r->parts[i]->dir, &st_dir) != 0)
+                hvlog__export_fail(err, st, "%s: rotated out while it was being read (the recording "
+                                            "goes on); read it again",
+                                   r->parts[i]->dir);
+            hvlog_trace_cursor_close(c);
+            return st;
+        }
+        c->part_count = i + 1;
+        c->part_base[i] = c->count;
+        c->count += c->parts[i]->count;
+        c->torn += c->parts[i]->torn;
+    }
+    *out = c;
+    return HVLOG_EXPORT_OK;
+}
+
+/* The part of @c holding its buffer @file_index, and the buffer's index
+ * there; @c itself when it has no parts; NULL when there is no such buffer.
+ * The last part whose first index is at most @file_index: an empty part
+ * starts where the next one does. */
+static struct hvlog_trace_cursor *part_of(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                          uint64_t *local)
+{
+    uint32_t lo = 0, hi;
+
+    *local = file_index;
+    if (!c->parts)
+        return c;
+    if (file_index >= c->count)
+        return NULL;
+    for (hi = c->part_count; hi - lo > 1;) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (c->part_base[mid] <= file_index)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *local = file_index - c->part_base[lo];
+    return c->parts[lo];
+}
+
+struct hvlog_trace_cursor *hvlog__trace_cursor_part(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                                    uint64_t *local)
+{
+    return part_of(c, file_index, local);
+}
+
 enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader *r, uint32_t type,
                                                 struct hvlog_trace_cursor **out,
                                                 struct hvlog_export_error *err)
@@ -506,6 +901,8 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
     g = hvlog_trace_meta_group(&r->meta, type);
     if (!g)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", r->path, type);
+    if (r->parts)
+        return open_parts(r, g, out, err);
     c = calloc(1, sizeof(*c));
     if (!c)
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
@@ -568,6 +965,10 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
 {
     if (!c)
         return;
+    for (uint32_t i = 0; i < c->part_count; i++)
+        hvlog_trace_cursor_close(c->parts[i]);
+    free(c->parts);
+    free(c->part_base);
     if (c->fd >= 0)
         close(c->fd);
     free(c->file);
@@ -712,6 +1113,18 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
 
     if (!c || !out)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
+    if (c->parts) { /* a rotated recording: the chunk's cursor, its buffer named as the chunk names it */
+        uint64_t local;
+        struct hvlog_trace_cursor *part = part_of(c, file_index, &local);
+
+        if (!part)
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the files",
+                                      c->file, hvlog_trace_group_short(c->type),
+                                      (unsigned long long)file_index);
+        st = read_whole(part, local, slot, out, fn, arg, err);
+        out->file_index = file_index;
+        return st;
+    }
     expect = (struct hvlog_walk_expect){c->type, UINT32_MAX, UINT32_MAX, c->stride};
     memset(out, 0, sizeof(*out));
     memset(&b, 0, sizeof b);
@@ -758,6 +1171,8 @@ int hvlog__export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
 
 bool hvlog__export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
 {
+    if (c->parts) /* one recording's chunks: compressed alike (same_opening) */
+        return hvlog__export_trace_cursor_compressed(c->parts[0]);
     return c->zdec != NULL; /* created for a compressed group only */
 }
 
@@ -850,6 +1265,18 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
                                             struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
                                             void *arg, struct hvlog_export_error *err)
 {
+    while (c->part_next < c->part_count) { /* a rotated recording: chunk after chunk */
+        enum hvlog_export_status st = cursor_step(c->parts[c->part_next], header_only, out, fn, arg, err);
+
+        if (st != HVLOG_EXPORT_END) {
+            if (st == HVLOG_EXPORT_OK || st == HVLOG_EXPORT_CORRUPT)
+                out->file_index += c->part_base[c->part_next];
+            return st;
+        }
+        c->part_next++;
+    }
+    if (c->parts)
+        return HVLOG_EXPORT_END;
     if (c->slots) { /* a raw file of several types: this group's buffers only */
         while (c->next < c->slot_count && c->slots[c->next].type != c->type)
             c->next++;
@@ -922,6 +1349,18 @@ static int slot_order(const void *pa, const void *pb)
     return 0;
 }
 
+/* Back to the first buffer, every end-of-file report owed again. */
+static void cursor_rewind(struct hvlog_trace_cursor *c)
+{
+    c->next = 0;
+    c->part_next = 0;
+    c->tail_reported = false;
+    c->missing_reported = false;
+    c->damaged_reported = false;
+    for (uint32_t i = 0; i < c->part_count; i++)
+        cursor_rewind(c->parts[i]);
+}
+
 /*
  * The fill-order index of @c's group. Whole (@header_only false): every
  * buffer read and walked, so the index holds only buffers that pass every
@@ -945,10 +1384,7 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
     /* Grown as buffers pass, never sized by the file's length: a sparse
      * or hostile file may hold far more buffer-sized runs than buffers
      * (issue 13, A2/A3). */
-    c->next = 0;
-    c->tail_reported = false;
-    c->missing_reported = false;
-    c->damaged_reported = false;
+    cursor_rewind(c);
     for (;;) {
         struct hvlog_trace_buffer b;
         struct hvlog_export_error e;
