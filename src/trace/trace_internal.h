@@ -357,7 +357,8 @@ enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvl
 /*
  * One reader of the @count chunk readers @parts (in the recording's
  * order; @chunks their numbers; both malloc'd and taken, as @rotation's
- * contents when not NULL, in every case), named @path, its directory
+ * contents when not NULL, in every case), named @path (NULL: out of
+ * memory, the join fails and frees), its directory
  * @dir (the recording's, whose lock says whether it is being written): its metadata the
  * chunks' (trace_reader.c, join_meta), with the manifest's whole-recording
  * counts when @rotation is given and closed. Chunks whose groups were not

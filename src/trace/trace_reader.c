@@ -486,24 +486,18 @@ const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r)
 
 /* ---- a rotated recording as one trace ---- */
 
-/* The directory holding trace directory @dir ("." for a bare name), malloc'd. */
-static char *parent_of(const char *dir)
+/* Where the last name of directory @dir starts; *@len: its length
+ * (trailing slashes left out). */
+static const char *last_name(const char *dir, size_t *len)
 {
-    size_t end = strlen(dir);
-    char *parent;
+    const char *end = dir + strlen(dir), *base;
 
-    while (end > 1 && dir[end - 1] == '/')
+    while (end > dir + 1 && end[-1] == '/')
         end--;
-    while (end > 0 && dir[end - 1] != '/')
-        end--;
-    while (end > 1 && dir[end - 1] == '/')
-        end--;
-    if (end == 0)
-        return hvlog__export_strdup(".");
-    parent = malloc(end + 1);
-    if (parent)
-        snprintf(parent, end + 1, "%.*s", (int)end, dir);
-    return parent;
+    for (base = end; base > dir && base[-1] != '/'; base--)
+        ;
+    *len = (size_t)(end - base);
+    return base;
 }
 
 bool hvlog_trace_reader_chunk(const struct hvlog_trace_reader *r, uint64_t *index)
@@ -518,23 +512,16 @@ bool hvlog_trace_reader_chunk(const struct hvlog_trace_reader *r, uint64_t *inde
 
     if (!r || r->raw || r->parts || !r->dir)
         return false;
-    len = strlen(r->dir);
-    while (len > 1 && r->dir[len - 1] == '/')
-        len--;
-    base = r->dir + len;
-    while (base > r->dir && base[-1] != '/')
-        base--;
-    if ((size_t)(r->dir + len - base) <= sizeof prefix - 1 ||
-        strncmp(base, prefix, sizeof prefix - 1) != 0)
+    base = last_name(r->dir, &len);
+    if (len <= sizeof prefix - 1 || strncmp(base, prefix, sizeof prefix - 1) != 0)
         return false;
     errno = 0;
     n = strtoull(base + sizeof prefix - 1, &end, 10);
     hvlog_trace_chunk_name(n, canonical, sizeof canonical);
     /* Exactly the writer's name, as the manifest's reader lists chunks. */
-    if (errno || end != r->dir + len || strlen(canonical) != (size_t)(end - base) ||
-        strncmp(canonical, base, (size_t)(end - base)) != 0)
+    if (errno || end != base + len || strlen(canonical) != len || strncmp(canonical, base, len) != 0)
         return false;
-    parent = parent_of(r->dir);
+    parent = hvlog__export_join(r->dir, "..");
     yes = parent && hvlog_trace_is_rotated(parent);
     free(parent);
     if (yes && index)
@@ -575,8 +562,8 @@ bool hvlog_trace_same_recording(const struct hvlog_trace_reader *a, const struct
     if (!hvlog_trace_reader_chunk(a, NULL) || !hvlog_trace_reader_chunk(b, NULL) ||
         !same_opening(&a->meta, &b->meta))
         return false;
-    pa = parent_of(a->dir);
-    pb = parent_of(b->dir);
+    pa = hvlog__export_join(a->dir, "..");
+    pb = hvlog__export_join(b->dir, "..");
     yes = pa && pb && stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev &&
           sa.st_ino == sb.st_ino;
     free(pa);
@@ -658,7 +645,8 @@ enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *
                                     "initialized differently)",
                                     parts[0]->path, parts[i]->path);
     }
-    if (st == HVLOG_EXPORT_OK && !((r->path = hvlog__export_strdup(path)) && (r->dir = hvlog__export_strdup(dir))))
+    if (st == HVLOG_EXPORT_OK && !(path && (r->path = hvlog__export_strdup(path)) &&
+                                   (r->dir = hvlog__export_strdup(dir))))
         st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     if (st == HVLOG_EXPORT_OK)
         st = join_meta(r, err);
@@ -713,7 +701,7 @@ enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *read
                                 readers[0] ? readers[0]->path : "?");
     if (st == HVLOG_EXPORT_OK && (!(parts = malloc(count * sizeof(*parts))) ||
                                   !(chunks = malloc(count * sizeof(*chunks))) ||
-                                  !(parent = parent_of(readers[0]->dir))))
+                                  !(parent = hvlog__export_join(readers[0]->dir, ".."))))
         st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     if (st == HVLOG_EXPORT_OK) {
         memcpy(parts, readers, count * sizeof(*parts));
@@ -734,22 +722,18 @@ enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *read
         return st;
     }
     {
-        /* Named for what it reads: "TRACE/chunk-000002..chunk-000004". */
-        char first[32], last[32], *path;
-        size_t len = strlen(parent) + 2 * sizeof first + 4;
+        /* Named for what it reads: "TRACE/chunk-000002..chunk-000004"
+         * (the first chunk's path, its last name extended). */
+        char last[32], *path;
+        size_t name_len, len = strlen(parts[0]->dir) + sizeof last + 3;
+        const char *name = last_name(parts[0]->dir, &name_len);
 
-        hvlog_trace_chunk_name(chunks[0], first, sizeof first);
         hvlog_trace_chunk_name(chunks[count - 1], last, sizeof last);
         if ((path = malloc(len)) != NULL)
-            snprintf(path, len, "%s/%s%s%s", parent, first, count > 1 ? ".." : "", count > 1 ? last : "");
-        st = path ? hvlog__trace_reader_join(path, parent, parts, chunks, count, NULL, out, err)
-                  : hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-        if (!path) {
-            for (uint32_t i = 0; i < count; i++)
-                hvlog_trace_close(parts[i]);
-            free(parts);
-            free(chunks);
-        }
+            snprintf(path, len, "%.*s%s%s", (int)(name - parts[0]->dir + name_len), parts[0]->dir,
+                     count > 1 ? ".." : "", count > 1 ? last : "");
+        /* Without a path the join fails for want of memory, and frees. */
+        st = hvlog__trace_reader_join(path, parent, parts, chunks, count, NULL, out, err);
         free(path);
     }
     free(parent);
