@@ -190,17 +190,15 @@ static void print_accounting(const struct stats *s, const struct hvlog_trace_rot
 }
 
 /* Which chunks were read, and what the others held (the manifest's). */
-static void print_rotation(const struct stats *s, const struct hvlog_trace_rotation *rot)
+static void print_rotation(const struct hvlog_trace_rotation *rot)
 {
-    const uint64_t *chunks;
-    uint32_t n = hvlog_trace_reader_chunks(s->reader, &chunks);
     char first[32], last[32];
 
-    hvlog_trace_chunk_name(chunks[0], first, sizeof first);
-    hvlog_trace_chunk_name(chunks[n - 1], last, sizeof last);
-    printf("\n%" PRIu32 " chunks kept (%s..%s) and read above as one trace; %" PRIu64
+    hvlog_trace_chunk_name(rot->chunks[0], first, sizeof first);
+    hvlog_trace_chunk_name(rot->chunks[rot->chunk_count - 1], last, sizeof last);
+    printf("\n%" PRIu64 " chunks kept (%s..%s) and read above as one trace; %" PRIu64
            " rotated out%s\n",
-           n, first, last, rot->first_chunk, rot->type_count ? ":" : "");
+           rot->chunk_count, first, last, rot->first_chunk, rot->type_count ? ":" : "");
     cli_print_rotated_out(rot);
 }
 
@@ -256,13 +254,10 @@ static void print_json(struct hvlog_json_writer *w, const struct stats *s, const
         hvlog_json_array_end(w);
     }
     if (rot) { /* a rotated recording's directory */
-        const uint64_t *chunks;
-        uint32_t n = hvlog_trace_reader_chunks(s->reader, &chunks);
-
         hvlog_json_key(w, "chunks");
         hvlog_json_array_begin(w);
-        for (uint32_t i = 0; i < n; i++)
-            hvlog_json_u64(w, chunks[i]);
+        for (uint64_t i = 0; i < rot->chunk_count; i++)
+            hvlog_json_u64(w, rot->chunks[i]);
         hvlog_json_array_end(w);
         hvlog_json_member_u64(w, "first_chunk", rot->first_chunk);
         cli_json_rotated_out(w, rot);
@@ -309,7 +304,7 @@ static void print_text(const struct stats *s, const char *path, const char *host
                hvlog_trace_group_short(s->meta->records[i].type), "-", s->records[i],
                s->meta->records[i].file);
     if (rot)
-        print_rotation(s, rot);
+        print_rotation(rot);
     if (s->meta->lp_count)
         printf("\n%4s %10s %10s %10s %12s %12s %12s\n", "lp", "logged", "recorded", "lost", "no-buffer",
                "too-large", "overwritten");

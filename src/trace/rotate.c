@@ -1129,10 +1129,9 @@ enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog
 enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvlog_trace_reader **out,
                                                    struct hvlog_export_error *err)
 {
-    struct hvlog_trace_reader **parts = NULL;
+    struct trace_part *parts = NULL;
     struct hvlog_trace_rotation rot;
     enum hvlog_export_status status;
-    uint64_t *chunks = NULL;
     uint32_t opened = 0;
 
     *out = NULL;
@@ -1146,21 +1145,23 @@ enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvl
         status = hvlog__export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
                                     "%s: %" PRIu64 " kept chunks; this hvlog reads at most %u together",
                                     path, rot.chunk_count, HVLOG_TRACE_ROTATION_MAX_CHUNKS);
-    else if (status == HVLOG_EXPORT_OK && (!(parts = calloc(rot.chunk_count, sizeof(*parts))) ||
-                                           !(chunks = malloc(rot.chunk_count * sizeof(*chunks)))))
+    else if (status == HVLOG_EXPORT_OK && !(parts = calloc(rot.chunk_count, sizeof(*parts))))
         status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    for (; status == HVLOG_EXPORT_OK && opened < rot.chunk_count; opened++) {
+    for (; status == HVLOG_EXPORT_OK && parts && opened < rot.chunk_count; opened++) {
         struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
         char name[32], *dir;
         struct stat st;
 
         hvlog_trace_chunk_name(rot.chunks[opened], name, sizeof name);
-        chunks[opened] = rot.chunks[opened];
+        parts[opened].chunk = rot.chunks[opened];
         if (!(dir = hvlog__export_join(path, name))) {
             status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
             break;
         }
-        status = hvlog_trace_open(dir, &parts[opened], &inner);
+        /* A chunk is a trace directory, never a rotation of its own. */
+        status = hvlog_trace_is_rotated(dir) ? hvlog__export_fail(&inner, HVLOG_EXPORT_NOT_TRACE,
+                                                                   "%s: not an hvlog trace", dir)
+                                             : hvlog_trace_open(dir, &parts[opened].reader, &inner);
         /* Listed, then gone: a recorder still writing rotated it out. */
         if (status != HVLOG_EXPORT_OK && stat(dir, &st) != 0)
             hvlog__export_fail(err, status, "%s: rotated out while it was being read (the recording goes on); "
@@ -1171,13 +1172,12 @@ enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvl
         if (status != HVLOG_EXPORT_OK)
             break;
     }
-    if (status != HVLOG_EXPORT_OK) {
+    if (status != HVLOG_EXPORT_OK || !parts) {
         for (uint32_t i = 0; parts && i < opened; i++)
-            hvlog_trace_close(parts[i]);
+            hvlog_trace_close(parts[i].reader);
         free(parts);
-        free(chunks);
         hvlog_trace_rotation_release(&rot);
-        return status;
+        return status != HVLOG_EXPORT_OK ? status : HVLOG_EXPORT_NOMEM;
     }
-    return hvlog__trace_reader_join(path, path, parts, chunks, (uint32_t)rot.chunk_count, &rot, out, err);
+    return hvlog__trace_reader_join(path, path, parts, (uint32_t)rot.chunk_count, &rot, out, err);
 }

@@ -354,19 +354,23 @@ struct hvlog_trace_rotation;
  * manifest, then its kept chunks joined into one reader (hvlog__trace_reader_join). */
 enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvlog_trace_reader **out,
                                                     struct hvlog_export_error *err);
+/* One chunk of a rotated recording read as one trace: its reader and number. */
+struct trace_part {
+    struct hvlog_trace_reader *reader;
+    uint64_t chunk;
+};
 /*
- * One reader of the @count chunk readers @parts (in the recording's
- * order; @chunks their numbers; both malloc'd and taken, as @rotation's
- * contents when not NULL, in every case), named @path (NULL: out of
- * memory, the join fails and frees), its directory
- * @dir (the recording's, whose lock says whether it is being written): its metadata the
- * chunks' (trace_reader.c, join_meta), with the manifest's whole-recording
- * counts when @rotation is given and closed. Chunks whose groups were not
- * initialized alike are refused (HVLOG_EXPORT_NOT_TRACE).
+ * One reader of the @count chunks @parts (in the recording's order;
+ * malloc'd and taken, as @rotation's contents when not NULL, in every
+ * case), named @path (NULL: out of memory, the join fails and frees), its
+ * directory @dir (the recording's, whose lock says whether it is being
+ * written): its metadata the chunks' (trace_reader.c, join_meta), with the
+ * manifest's whole-recording counts when @rotation is given and closed.
+ * Chunks whose groups were not initialized alike are refused
+ * (HVLOG_EXPORT_NOT_TRACE).
  */
 enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *dir,
-                                                  struct hvlog_trace_reader **parts,
-                                                  uint64_t *chunks, uint32_t count,
+                                                  struct trace_part *parts, uint32_t count,
                                                   struct hvlog_trace_rotation *rotation,
                                                   struct hvlog_trace_reader **out,
                                                   struct hvlog_export_error *err);

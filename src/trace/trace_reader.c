@@ -43,6 +43,14 @@
  * the next is found by its prefix. The header-only index reads the copy.
  * A torn last unit is a torn last buffer; bytes no prefix describes are
  * reported once, at the end, as corrupt.
+ *
+ * A rotated recording (hvlog/trace/rotate.h) is read as one trace: its
+ * reader holds a reader per kept chunk, and each group's cursor a cursor
+ * per chunk, whose buffers it numbers on from the chunk before (as if the
+ * chunks' group files were one file). Reading buffer i reads it through
+ * the chunk's cursor, with every check above; a message about it names the
+ * chunk's file and its index there. The merge reads a chunk's file through
+ * hvlog__trace_cursor_part.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* SEEK_DATA (lseek(2)): raw_scan steps over holes */
@@ -89,8 +97,7 @@ struct hvlog_trace_reader {
      * and each one's chunk number; every group's cursor reads their group
      * files one after the other. The manifest, when opened from the
      * parent (its lps moved into meta). */
-    struct hvlog_trace_reader **parts;
-    uint64_t *part_chunk;
+    struct trace_part *parts;
     uint32_t part_count;
     bool rotated;
     struct hvlog_trace_rotation rotation;
@@ -128,8 +135,10 @@ struct hvlog_trace_cursor {
      * if their files were one), and the part the sequential position is
      * in. The other members but type, stride, count, torn and file are
      * unused then. */
-    struct hvlog_trace_cursor **parts;
-    uint64_t *part_base;
+    struct cursor_part {
+        struct hvlog_trace_cursor *cursor;
+        uint64_t base;
+    } *parts;
     uint32_t part_count, part_next;
 };
 
@@ -459,9 +468,8 @@ void hvlog_trace_close(struct hvlog_trace_reader *r)
         return;
     hvlog_trace_meta_release(&r->meta);
     for (uint32_t i = 0; i < r->part_count; i++)
-        hvlog_trace_close(r->parts[i]);
+        hvlog_trace_close(r->parts[i].reader);
     free(r->parts);
-    free(r->part_chunk);
     hvlog_trace_rotation_release(&r->rotation);
     free(r->raw_slots);
     free(r->path);
@@ -580,7 +588,7 @@ bool hvlog_trace_same_recording(const struct hvlog_trace_reader *a, const struct
  */
 static enum hvlog_export_status join_meta(struct hvlog_trace_reader *r, struct hvlog_export_error *err)
 {
-    const struct hvlog_trace_meta *first = &r->parts[0]->meta;
+    const struct hvlog_trace_meta *first = &r->parts[0].reader->meta;
     struct hvlog_trace_meta *m = &r->meta;
 
     *m = *first;
@@ -594,15 +602,16 @@ static enum hvlog_export_status join_meta(struct hvlog_trace_reader *r, struct h
     if (first->command_line && !(m->command_line = hvlog__export_strdup(first->command_line)))
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     for (uint32_t i = 1; i < r->part_count; i++) {
-        const struct hvlog_trace_meta *p = &r->parts[i]->meta;
-        uint64_t longest = m->stats.longest_chain > p->stats.longest_chain ? m->stats.longest_chain
-                                                                            : p->stats.longest_chain;
+        const struct hvlog_trace_meta *p = &r->parts[i].reader->meta;
 
         m->closed &= p->closed;
-#define JOIN_SUM(field) m->stats.field += p->stats.field;
-        HVLOG_TRACE_CLOSING_COUNTERS(JOIN_SUM)
-#undef JOIN_SUM
-        m->stats.longest_chain = longest; /* a length, not a count */
+        m->stats.messages += p->stats.messages;
+        m->stats.buffers += p->stats.buffers;
+        m->stats.entries += p->stats.entries;
+        m->stats.events_lost += p->stats.events_lost;
+        m->stats.corrupt += p->stats.corrupt;
+        if (p->stats.longest_chain > m->stats.longest_chain) /* a length: the longest */
+            m->stats.longest_chain = p->stats.longest_chain;
         for (uint32_t g = 0; g < m->group_count; g++) {
             m->groups[g].buffers_written_known &= p->groups[g].buffers_written_known;
             m->groups[g].buffers_written += p->groups[g].buffers_written;
@@ -611,9 +620,15 @@ static enum hvlog_export_status join_meta(struct hvlog_trace_reader *r, struct h
     return HVLOG_EXPORT_OK;
 }
 
+static void close_parts(struct trace_part *parts, uint32_t count)
+{
+    for (uint32_t i = 0; parts && i < count; i++)
+        hvlog_trace_close(parts[i].reader);
+    free(parts);
+}
+
 enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *dir,
-                                                 struct hvlog_trace_reader **parts,
-                                                 uint64_t *chunks, uint32_t count,
+                                                 struct trace_part *parts, uint32_t count,
                                                  struct hvlog_trace_rotation *rotation,
                                                  struct hvlog_trace_reader **out,
                                                  struct hvlog_export_error *err)
@@ -623,15 +638,11 @@ enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *
 
     *out = NULL;
     if (!r) {
-        for (uint32_t i = 0; i < count; i++)
-            hvlog_trace_close(parts[i]);
-        free(parts);
-        free(chunks);
+        close_parts(parts, count);
         hvlog_trace_rotation_release(rotation);
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
     r->parts = parts;
-    r->part_chunk = chunks;
     r->part_count = count;
     if (rotation) {
         r->rotation = *rotation;
@@ -639,11 +650,11 @@ enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *
         memset(rotation, 0, sizeof(*rotation));
     }
     for (uint32_t i = 1; i < count && st == HVLOG_EXPORT_OK; i++) {
-        if (!same_opening(&parts[0]->meta, &parts[i]->meta))
+        if (!same_opening(&parts[0].reader->meta, &parts[i].reader->meta))
             st = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
                                     "%s and %s are not chunks of one recording (their groups were "
                                     "initialized differently)",
-                                    parts[0]->path, parts[i]->path);
+                                    parts[0].reader->path, parts[i].reader->path);
     }
     if (st == HVLOG_EXPORT_OK && !(path && (r->path = hvlog__export_strdup(path)) &&
                                    (r->dir = hvlog__export_strdup(dir))))
@@ -670,72 +681,65 @@ enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *
 
 static int chunk_order(const void *pa, const void *pb)
 {
-    const struct hvlog_trace_reader *a = *(struct hvlog_trace_reader *const *)pa,
-                                    *b = *(struct hvlog_trace_reader *const *)pb;
-    uint64_t x = 0, y = 0;
+    const struct trace_part *a = pa, *b = pb;
 
-    (void)hvlog_trace_reader_chunk(a, &x);
-    (void)hvlog_trace_reader_chunk(b, &y);
-    return (x > y) - (x < y);
+    return (a->chunk > b->chunk) - (a->chunk < b->chunk);
 }
 
 enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *readers, uint32_t count,
                                          struct hvlog_trace_reader **out,
                                          struct hvlog_export_error *err)
 {
-    struct hvlog_trace_reader **parts = NULL;
-    uint64_t *chunks = NULL;
-    char *parent = NULL;
-    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+    struct trace_part *parts;
+    enum hvlog_export_status st;
+    char last[32], *path, *parent;
+    const char *name;
+    size_t name_len, len;
 
     if (!readers || !out || count == 0)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no chunks to join");
     *out = NULL;
-    for (uint32_t i = 1; i < count && st == HVLOG_EXPORT_OK; i++) {
-        if (!hvlog_trace_same_recording(readers[0], readers[i]))
-            st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s and %s are not chunks of one recording",
-                                    readers[0] ? readers[0]->path : "?", readers[i] ? readers[i]->path : "?");
-    }
-    if (st == HVLOG_EXPORT_OK && count == 1 && !hvlog_trace_reader_chunk(readers[0], NULL))
-        st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s is not a chunk of a rotated recording",
-                                readers[0] ? readers[0]->path : "?");
-    if (st == HVLOG_EXPORT_OK && (!(parts = malloc(count * sizeof(*parts))) ||
-                                  !(chunks = malloc(count * sizeof(*chunks))) ||
-                                  !(parent = hvlog__export_join(readers[0]->dir, ".."))))
-        st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-    if (st == HVLOG_EXPORT_OK) {
-        memcpy(parts, readers, count * sizeof(*parts));
-        qsort(parts, count, sizeof(*parts), chunk_order); /* the recording's order */
-        for (uint32_t i = 0; i < count; i++) {
-            (void)hvlog_trace_reader_chunk(parts[i], &chunks[i]);
-            if (i > 0 && chunks[i] == chunks[i - 1] && st == HVLOG_EXPORT_OK)
-                st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: the same chunk given twice",
-                                        parts[i]->path);
-        }
-    }
-    if (st != HVLOG_EXPORT_OK) {
+    parts = calloc(count, sizeof(*parts));
+    for (uint32_t i = 0; parts && i < count; i++)
+        parts[i].reader = readers[i];
+    if (!parts) {
         for (uint32_t i = 0; i < count; i++)
             hvlog_trace_close(readers[i]);
-        free(parts);
-        free(chunks);
-        free(parent);
-        return st;
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
-    {
-        /* Named for what it reads: "TRACE/chunk-000002..chunk-000004"
-         * (the first chunk's path, its last name extended). */
-        char last[32], *path;
-        size_t name_len, len = strlen(parts[0]->dir) + sizeof last + 3;
-        const char *name = last_name(parts[0]->dir, &name_len);
-
-        hvlog_trace_chunk_name(chunks[count - 1], last, sizeof last);
-        if ((path = malloc(len)) != NULL)
-            snprintf(path, len, "%.*s%s%s", (int)(name - parts[0]->dir + name_len), parts[0]->dir,
-                     count > 1 ? ".." : "", count > 1 ? last : "");
-        /* Without a path the join fails for want of memory, and frees. */
-        st = hvlog__trace_reader_join(path, parent, parts, chunks, count, NULL, out, err);
-        free(path);
+    for (uint32_t i = 0; i < count; i++) {
+        if (!hvlog_trace_reader_chunk(parts[i].reader, &parts[i].chunk) ||
+            !hvlog_trace_same_recording(parts[0].reader, parts[i].reader)) {
+            st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s and %s are not chunks of one recording",
+                                    parts[0].reader ? parts[0].reader->path : "?",
+                                    parts[i].reader ? parts[i].reader->path : "?");
+            close_parts(parts, count);
+            return st;
+        }
     }
+    qsort(parts, count, sizeof(*parts), chunk_order); /* the recording's order */
+    for (uint32_t i = 1; i < count; i++) {
+        if (parts[i].chunk == parts[i - 1].chunk) {
+            st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: the same chunk given twice",
+                                    parts[i].reader->path);
+            close_parts(parts, count);
+            return st;
+        }
+    }
+    /* Named for what it reads: "TRACE/chunk-000002..chunk-000004" (the
+     * first chunk's path, its last name extended); its directory the
+     * recording's, "TRACE/chunk-000002/..". */
+    name = last_name(parts[0].reader->dir, &name_len);
+    len = strlen(parts[0].reader->dir) + sizeof last + 3;
+    hvlog_trace_chunk_name(parts[count - 1].chunk, last, sizeof last);
+    path = malloc(len);
+    if (path)
+        snprintf(path, len, "%.*s%s%s", (int)(name - parts[0].reader->dir + name_len),
+                 parts[0].reader->dir, count > 1 ? ".." : "", count > 1 ? last : "");
+    parent = hvlog__export_join(parts[0].reader->dir, "..");
+    /* Without a path the join fails for want of memory, and frees. */
+    st = hvlog__trace_reader_join(parent ? path : NULL, parent, parts, count, NULL, out, err);
+    free(path);
     free(parent);
     return st;
 }
@@ -743,13 +747,6 @@ enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *read
 const struct hvlog_trace_rotation *hvlog_trace_reader_rotation(const struct hvlog_trace_reader *r)
 {
     return r && r->rotated ? &r->rotation : NULL;
-}
-
-uint32_t hvlog_trace_reader_chunks(const struct hvlog_trace_reader *r, const uint64_t **chunks)
-{
-    if (chunks)
-        *chunks = r ? r->part_chunk : NULL;
-    return r ? r->part_count : 0;
 }
 
 /* ---- cursors ---- */
@@ -799,8 +796,7 @@ static enum hvlog_export_status open_parts(const struct hvlog_trace_reader *r,
     char first[32], last[32];
     size_t len;
 
-    if (!c || !(c->parts = calloc(r->part_count, sizeof(*c->parts))) ||
-        !(c->part_base = calloc(r->part_count, sizeof(*c->part_base)))) {
+    if (!c || !(c->parts = calloc(r->part_count, sizeof(*c->parts)))) {
         hvlog_trace_cursor_close(c);
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
     }
@@ -808,8 +804,8 @@ static enum hvlog_export_status open_parts(const struct hvlog_trace_reader *r,
     c->type = g->type;
     c->convention = g->convention;
     c->stride = g->buffer_pages * HV_PAGE_SIZE;
-    hvlog_trace_chunk_name(r->part_chunk[0], first, sizeof first);
-    hvlog_trace_chunk_name(r->part_chunk[r->part_count - 1], last, sizeof last);
+    hvlog_trace_chunk_name(r->parts[0].chunk, first, sizeof first);
+    hvlog_trace_chunk_name(r->parts[r->part_count - 1].chunk, last, sizeof last);
     /* For messages about the whole: "TRACE/chunk-000002..chunk-000004/local.buffers". */
     len = strlen(r->path) + strlen(first) + strlen(last) + strlen(g->file) + 5;
     if (!(c->file = malloc(len))) {
@@ -819,21 +815,22 @@ static enum hvlog_export_status open_parts(const struct hvlog_trace_reader *r,
     snprintf(c->file, len, "%s/%s%s%s/%s", r->path, first, r->part_count > 1 ? ".." : "",
              r->part_count > 1 ? last : "", g->file);
     for (uint32_t i = 0; i < r->part_count; i++) {
-        enum hvlog_export_status st = hvlog_trace_cursor_open(r->parts[i], g->type, &c->parts[i], err);
+        struct hvlog_trace_cursor *part = NULL;
+        enum hvlog_export_status st = hvlog_trace_cursor_open(r->parts[i].reader, g->type, &part, err);
         struct stat st_dir;
 
-        if (st != HVLOG_EXPORT_OK) {
-            if (stat(r->parts[i]->dir, &st_dir) != 0)
+        if (st != HVLOG_EXPORT_OK || !part) {
+            if (stat(r->parts[i].reader->dir, &st_dir) != 0)
                 hvlog__export_fail(err, st, "%s: rotated out while it was being read (the recording "
                                             "goes on); read it again",
-                                   r->parts[i]->dir);
+                                   r->parts[i].reader->dir);
             hvlog_trace_cursor_close(c);
-            return st;
+            return st != HVLOG_EXPORT_OK ? st : HVLOG_EXPORT_INVALID;
         }
+        c->parts[i] = (struct cursor_part){part, c->count};
         c->part_count = i + 1;
-        c->part_base[i] = c->count;
-        c->count += c->parts[i]->count;
-        c->torn += c->parts[i]->torn;
+        c->count += part->count;
+        c->torn += part->torn;
     }
     *out = c;
     return HVLOG_EXPORT_OK;
@@ -856,13 +853,13 @@ static struct hvlog_trace_cursor *part_of(struct hvlog_trace_cursor *c, uint64_t
     for (hi = c->part_count; hi - lo > 1;) {
         uint32_t mid = lo + (hi - lo) / 2;
 
-        if (c->part_base[mid] <= file_index)
+        if (c->parts[mid].base <= file_index)
             lo = mid;
         else
             hi = mid;
     }
-    *local = file_index - c->part_base[lo];
-    return c->parts[lo];
+    *local = file_index - c->parts[lo].base;
+    return c->parts[lo].cursor;
 }
 
 struct hvlog_trace_cursor *hvlog__trace_cursor_part(struct hvlog_trace_cursor *c, uint64_t file_index,
@@ -950,9 +947,8 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
     if (!c)
         return;
     for (uint32_t i = 0; i < c->part_count; i++)
-        hvlog_trace_cursor_close(c->parts[i]);
+        hvlog_trace_cursor_close(c->parts[i].cursor);
     free(c->parts);
-    free(c->part_base);
     if (c->fd >= 0)
         close(c->fd);
     free(c->file);
@@ -1156,7 +1152,7 @@ int hvlog__export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
 bool hvlog__export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
 {
     if (c->parts) /* one recording's chunks: compressed alike (same_opening) */
-        return hvlog__export_trace_cursor_compressed(c->parts[0]);
+        return hvlog__export_trace_cursor_compressed(c->parts[0].cursor);
     return c->zdec != NULL; /* created for a compressed group only */
 }
 
@@ -1250,11 +1246,12 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
                                             void *arg, struct hvlog_export_error *err)
 {
     while (c->part_next < c->part_count) { /* a rotated recording: chunk after chunk */
-        enum hvlog_export_status st = cursor_step(c->parts[c->part_next], header_only, out, fn, arg, err);
+        const struct cursor_part *p = &c->parts[c->part_next];
+        enum hvlog_export_status st = cursor_step(p->cursor, header_only, out, fn, arg, err);
 
         if (st != HVLOG_EXPORT_END) {
             if (st == HVLOG_EXPORT_OK || st == HVLOG_EXPORT_CORRUPT)
-                out->file_index += c->part_base[c->part_next];
+                out->file_index += p->base;
             return st;
         }
         c->part_next++;
@@ -1342,7 +1339,7 @@ static void cursor_rewind(struct hvlog_trace_cursor *c)
     c->missing_reported = false;
     c->damaged_reported = false;
     for (uint32_t i = 0; i < c->part_count; i++)
-        cursor_rewind(c->parts[i]);
+        cursor_rewind(c->parts[i].cursor);
 }
 
 /*

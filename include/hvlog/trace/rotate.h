@@ -169,14 +169,10 @@ HVLOG_API enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *c
                                                    struct hvlog_export_error *err);
 
 /** hvlog_trace_reader_rotation - the manifest of the rotated recording @r
- * was opened from (its lps moved into the reader's metadata), or NULL. */
+ * was opened from (its lps moved into the reader's metadata; its chunks
+ * the kept ones @r reads), or NULL. */
 HVLOG_API const struct hvlog_trace_rotation *
 hvlog_trace_reader_rotation(const struct hvlog_trace_reader *r);
-
-/** hvlog_trace_reader_chunks - how many chunks @r reads (0: not a joined
- * reader), their numbers in *@chunks (may be NULL), ascending. */
-HVLOG_API uint32_t hvlog_trace_reader_chunks(const struct hvlog_trace_reader *r,
-                                             const uint64_t **chunks);
 
 HVLOG_END_DECLS
 
