@@ -59,6 +59,13 @@ struct hvlog_trace_meta;
  * (info: totals; stats: the table). In cmd_export.c, next to info. */
 void cli_json_relayd(struct hvlog_json_writer *w, const struct hvlog_trace_meta *m);
 void cli_print_relayd(const struct hvlog_trace_meta *m, bool per_stream);
+struct hvlog_trace_rotation;
+/* What a rotated recording's rotated-out chunks held, per log type and LP
+ * (its manifest's "rotated_out"): as the member "rotated_out" of the open
+ * JSON object, or as text lines "rotated out: local: ...". info and
+ * stats of the recording's directory. In info_rotation.c. */
+void cli_json_rotated_out(struct hvlog_json_writer *w, const struct hvlog_trace_rotation *rot);
+void cli_print_rotated_out(const struct hvlog_trace_rotation *rot);
 /*
  * cli_output_outside_input - false, after one line "hvlog: CMD: ...", when
  * writing @output would replace @input or land inside it (the input a

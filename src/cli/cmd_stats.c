@@ -19,6 +19,7 @@
 #include "cli/opts.h"
 #include "hvlog/hvlog.h"
 #include "hvlog/trace/json.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 
 struct stats_row {
@@ -116,6 +117,91 @@ static struct stats_row stats_total(const struct stats *s)
     return t;
 }
 
+/*
+ * A rotated recording read from its directory (issue 17): per LP, the
+ * accounting of every event its host logged, where the host's truths give
+ * it (a simulated host; the manifest closed): the LocalDiagnostics events
+ * kept (the rows read) + rotated out (the manifest's) + lost (never
+ * written) + overwritten (Circular mode) == logged. The LP counters count
+ * the local log only: the producers log there.
+ */
+struct lp_account {
+    uint64_t kept, rotated_out, lost, overwritten, logged;
+};
+
+static struct lp_account account_lp(const struct stats *s, const struct hvlog_trace_rotation *rot,
+                                    const struct hvlog_trace_lp *lp)
+{
+    struct lp_account a = {0, 0, lp->lost, lp->overwritten, lp->logged};
+
+    for (uint32_t i = 0; i < s->count; i++) {
+        if (s->rows[i].type == HvEventLogTypeLocalDiagnostics && s->rows[i].lp == lp->lp)
+            a.kept += s->rows[i].entries;
+    }
+    for (uint32_t i = 0; i < rot->type_count; i++) {
+        for (uint32_t k = 0; rot->types[i].type == HvEventLogTypeLocalDiagnostics && k < rot->types[i].lp_count; k++) {
+            if (rot->types[i].lps[k].lp == lp->lp)
+                a.rotated_out += rot->types[i].lps[k].counts.entries;
+        }
+    }
+    return a;
+}
+
+static bool account_balanced(const struct lp_account *a)
+{
+    return a->kept + a->rotated_out + a->lost + a->overwritten == a->logged;
+}
+
+static void json_accounting(struct hvlog_json_writer *w, const struct stats *s,
+                            const struct hvlog_trace_rotation *rot)
+{
+    hvlog_json_key(w, "accounting");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; rot->closed && i < s->meta->lp_count; i++) {
+        struct lp_account a = account_lp(s, rot, &s->meta->lps[i]);
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_u64(w, "lp", s->meta->lps[i].lp);
+        hvlog_json_member_u64(w, "kept", a.kept);
+        hvlog_json_member_u64(w, "rotated_out", a.rotated_out);
+        hvlog_json_member_u64(w, "lost", a.lost);
+        hvlog_json_member_u64(w, "overwritten", a.overwritten);
+        hvlog_json_member_u64(w, "logged", a.logged);
+        hvlog_json_key(w, "balanced");
+        hvlog_json_bool(w, account_balanced(&a));
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+}
+
+static void print_accounting(const struct stats *s, const struct hvlog_trace_rotation *rot)
+{
+    if (!rot->closed || s->meta->lp_count == 0)
+        return;
+    printf("\nper LP, local events kept + rotated out + lost + overwritten == logged:\n");
+    for (uint32_t i = 0; i < s->meta->lp_count; i++) {
+        struct lp_account a = account_lp(s, rot, &s->meta->lps[i]);
+
+        printf("%4" PRIu32 " %10" PRIu64 " + %10" PRIu64 " + %10" PRIu64 " + %10" PRIu64 " %s %10" PRIu64 "%s\n",
+               s->meta->lps[i].lp, a.kept, a.rotated_out, a.lost, a.overwritten,
+               account_balanced(&a) ? "==" : "!=", a.logged,
+               account_balanced(&a) ? "" : "  (not accounted for)");
+    }
+}
+
+/* Which chunks were read, and what the others held (the manifest's). */
+static void print_rotation(const struct hvlog_trace_rotation *rot)
+{
+    char first[32], last[32];
+
+    hvlog_trace_chunk_name(rot->chunks[0], first, sizeof first);
+    hvlog_trace_chunk_name(rot->chunks[rot->chunk_count - 1], last, sizeof last);
+    printf("\n%" PRIu64 " chunks kept (%s..%s) and read above as one trace; %" PRIu64
+           " rotated out%s\n",
+           rot->chunk_count, first, last, rot->first_chunk, rot->type_count ? ":" : "");
+    cli_print_rotated_out(rot);
+}
+
 static void json_totals(struct hvlog_json_writer *w, const struct stats_row *t)
 {
     hvlog_json_member_u64(w, "events", t->entries);
@@ -128,6 +214,8 @@ static void json_totals(struct hvlog_json_writer *w, const struct stats_row *t)
 static void print_json(struct hvlog_json_writer *w, const struct stats *s, const char *path,
                        const char *host)
 {
+    const struct hvlog_trace_rotation *rot = hvlog_trace_reader_rotation(s->reader);
+
     hvlog_json_object_begin(w);
     hvlog_json_member_string(w, "trace", path);
     if (host) {
@@ -165,11 +253,22 @@ static void print_json(struct hvlog_json_writer *w, const struct stats *s, const
         }
         hvlog_json_array_end(w);
     }
+    if (rot) { /* a rotated recording's directory */
+        hvlog_json_key(w, "chunks");
+        hvlog_json_array_begin(w);
+        for (uint64_t i = 0; i < rot->chunk_count; i++)
+            hvlog_json_u64(w, rot->chunks[i]);
+        hvlog_json_array_end(w);
+        hvlog_json_member_u64(w, "first_chunk", rot->first_chunk);
+        cli_json_rotated_out(w, rot);
+    }
     hvlog_json_key(w, "lps");
     hvlog_json_array_begin(w);
     for (uint32_t i = 0; i < s->meta->lp_count; i++)
         cli_json_lp_counts(w, &s->meta->lps[i]);
     hvlog_json_array_end(w);
+    if (rot)
+        json_accounting(w, s, rot);
     cli_json_relayd(w, s->meta); /* record --relayd: sent and lost for relayd, per stream */
     hvlog_json_object_end(w);
 }
@@ -184,6 +283,8 @@ static void print_lp_row(const char *label, const struct hvlog_trace_lp *lp)
 
 static void print_text(const struct stats *s, const char *path, const char *host)
 {
+    const struct hvlog_trace_rotation *rot = hvlog_trace_reader_rotation(s->reader);
+
     if (host) {
         struct stats_row t = stats_total(s);
 
@@ -202,6 +303,8 @@ static void print_text(const struct stats *s, const char *path, const char *host
         printf("%-7s %4s %10" PRIu64 " records (%s, the diaglog's: no LP, no EventsLost)\n",
                hvlog_trace_group_short(s->meta->records[i].type), "-", s->records[i],
                s->meta->records[i].file);
+    if (rot)
+        print_rotation(rot);
     if (s->meta->lp_count)
         printf("\n%4s %10s %10s %10s %12s %12s %12s\n", "lp", "logged", "recorded", "lost", "no-buffer",
                "too-large", "overwritten");
@@ -228,6 +331,8 @@ static void print_text(const struct stats *s, const char *path, const char *host
         }
         print_lp_row("all", &all);
     }
+    if (rot)
+        print_accounting(s, rot);
     printf("\nready messages: %" PRIu64 ", longest ready list: %" PRIu64 " buffers\n",
            s->meta->stats.messages, s->meta->stats.longest_chain);
     cli_print_relayd(s->meta, true);

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/hosts.h"
+#include "hvlog/trace/rotate.h"
 
 bool cli_hosts_add_offset(const char *cmd, struct cli_hosts *h, const char *spec)
 {
@@ -90,6 +91,45 @@ static bool apply_offsets(const char *cmd, struct cli_hosts *h)
     return true;
 }
 
+/*
+ * Chunks of one rotated recording named one by one are one host, not
+ * several (issue 17): each group of them becomes one reader, as the
+ * recording's directory reads (hvlog_trace_join), at the place of its
+ * first operand. Traces of other recordings stay hosts of their own.
+ */
+static bool join_chunks(const char *cmd, struct cli_hosts *h)
+{
+    for (uint32_t i = 0; i < h->count; i++) {
+        struct hvlog_trace_reader *group[CLI_HOSTS_MAX], *joined = NULL;
+        struct hvlog_export_error err = {0};
+        uint32_t k = 1, kept = i + 1;
+
+        if (!hvlog_trace_reader_chunk(h->reader[i], NULL))
+            continue;
+        group[0] = h->reader[i];
+        for (uint32_t j = i + 1; j < h->count; j++) {
+            if (hvlog_trace_same_recording(h->reader[i], h->reader[j]))
+                group[k++] = h->reader[j];
+            else {
+                h->path[kept] = h->path[j];
+                h->reader[kept++] = h->reader[j];
+            }
+        }
+        if (k == 1)
+            continue;
+        h->count = kept;
+        /* Taken by the join in every case. */
+        h->reader[i] = NULL;
+        if (hvlog_trace_join(group, k, &joined, &err) != HVLOG_EXPORT_OK) {
+            cli_error("%s: %s", cmd, err.message);
+            return false;
+        }
+        h->reader[i] = joined;
+        h->path[i] = hvlog_trace_reader_path(joined);
+    }
+    return true;
+}
+
 bool cli_hosts_open(const char *cmd, struct cli_hosts *h, char **paths, int n, bool *usage)
 {
     *usage = false;
@@ -107,8 +147,11 @@ bool cli_hosts_open(const char *cmd, struct cli_hosts *h, char **paths, int n, b
             return false;
         }
         h->count = (uint32_t)i + 1;
-        name_host(h, (uint32_t)i);
     }
+    if (!join_chunks(cmd, h))
+        return false;
+    for (uint32_t i = 0; i < h->count; i++)
+        name_host(h, i);
     if (!apply_offsets(cmd, h)) {
         *usage = true;
         return false;

@@ -21,7 +21,7 @@ struct cli_hosts {
     const char *path[CLI_HOSTS_MAX];
     struct hvlog_trace_reader *reader[CLI_HOSTS_MAX];
     /* The host's name: the trace's root.hostname, else the trace's base
-     * name; a name two traces share gets "~N" (N: the operand's place)
+     * name; a name two traces share gets "~N" (N: the host's place)
      * on the later ones. Bytes outside printable ASCII are shown as '?'. */
     char name[CLI_HOSTS_MAX][CLI_HOST_NAME_MAX];
     char json[CLI_HOSTS_MAX][CLI_HOST_NAME_MAX + 2]; /* the name as a JSON string, quoted */
@@ -35,8 +35,10 @@ struct cli_hosts {
 bool cli_hosts_add_offset(const char *cmd, struct cli_hosts *h, const char *spec);
 
 /*
- * cli_hosts_open - open the @n traces @paths, name them and apply the
- * offsets kept (a HOST matches a name or an operand as given). False
+ * cli_hosts_open - open the @n traces @paths, join the chunks of one
+ * rotated recording named one by one into one host (its path then the
+ * recording's directory), name them and apply the offsets kept (a HOST
+ * matches a name or an operand as given). False
  * after one line "hvlog: CMD: ..." (the exit status is @*usage ? 2 : 1).
  */
 bool cli_hosts_open(const char *cmd, struct cli_hosts *h, char **paths, int n, bool *usage);

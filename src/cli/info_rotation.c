@@ -4,8 +4,9 @@
  * docs/trace-format.md section 1.1): the manifest, its kept chunks in
  * order with each one's state and counts, what the rotated-out chunks
  * held per type and LP, and the whole recording's closing statistics and
- * host truths. The other readers take one chunk at a time and say so
- * (hvlog__trace_rotation_refusal).
+ * host truths. The other readers read the kept chunks as one trace
+ * (hvlog_trace_open of the parent); stats prints what was rotated out with
+ * the printers here (cli_print_rotated_out, cli_json_rotated_out).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -105,6 +106,47 @@ static void json_counts(struct hvlog_json_writer *w, const struct hvlog_trace_ro
     hvlog_json_member_u64(w, "events_lost", c->events_lost);
 }
 
+void cli_json_rotated_out(struct hvlog_json_writer *w, const struct hvlog_trace_rotation *rot)
+{
+    hvlog_json_key(w, "rotated_out");
+    hvlog_json_array_begin(w);
+    for (uint32_t i = 0; i < rot->type_count; i++) {
+        const struct hvlog_trace_rotation_type *t = &rot->types[i];
+
+        hvlog_json_object_begin(w);
+        hvlog_json_member_string(w, "type", hvlog_trace_group_short(t->type));
+        json_counts(w, &t->total);
+        hvlog_json_key(w, "lps");
+        hvlog_json_array_begin(w);
+        for (uint32_t k = 0; k < t->lp_count; k++) {
+            hvlog_json_object_begin(w);
+            hvlog_json_member_u64(w, "lp", t->lps[k].lp);
+            json_counts(w, &t->lps[k].counts);
+            hvlog_json_object_end(w);
+        }
+        hvlog_json_array_end(w);
+        hvlog_json_object_end(w);
+    }
+    hvlog_json_array_end(w);
+}
+
+void cli_print_rotated_out(const struct hvlog_trace_rotation *rot)
+{
+    for (uint32_t i = 0; i < rot->type_count; i++) {
+        const struct hvlog_trace_rotation_type *t = &rot->types[i];
+
+        printf("rotated out: %s: %" PRIu64 " buffers, %" PRIu64 " events, %" PRIu64
+               " lost in headers\n",
+               hvlog_trace_group_short(t->type), t->total.buffers, t->total.entries,
+               t->total.events_lost);
+        for (uint32_t k = 0; k < t->lp_count; k++)
+            printf("             %s lp %" PRIu32 ": %" PRIu64 " buffers, %" PRIu64 " events, %" PRIu64
+                   " lost in headers\n",
+                   hvlog_trace_group_short(t->type), t->lps[k].lp, t->lps[k].counts.buffers,
+                   t->lps[k].counts.entries, t->lps[k].counts.events_lost);
+    }
+}
+
 static void info_json(const char *path, const struct hvlog_trace_rotation *rot,
                       const struct chunk_view *views)
 {
@@ -140,26 +182,7 @@ static void info_json(const char *path, const struct hvlog_trace_rotation *rot,
         hvlog_json_object_end(w);
     }
     hvlog_json_array_end(w);
-    hvlog_json_key(w, "rotated_out");
-    hvlog_json_array_begin(w);
-    for (uint32_t i = 0; i < rot->type_count; i++) {
-        const struct hvlog_trace_rotation_type *t = &rot->types[i];
-
-        hvlog_json_object_begin(w);
-        hvlog_json_member_string(w, "type", hvlog_trace_group_short(t->type));
-        json_counts(w, &t->total);
-        hvlog_json_key(w, "lps");
-        hvlog_json_array_begin(w);
-        for (uint32_t k = 0; k < t->lp_count; k++) {
-            hvlog_json_object_begin(w);
-            hvlog_json_member_u64(w, "lp", t->lps[k].lp);
-            json_counts(w, &t->lps[k].counts);
-            hvlog_json_object_end(w);
-        }
-        hvlog_json_array_end(w);
-        hvlog_json_object_end(w);
-    }
-    hvlog_json_array_end(w);
+    cli_json_rotated_out(w, rot);
     if (rot->closed) {
         hvlog_json_key(w, "closing");
         hvlog_json_object_begin(w);
@@ -189,8 +212,8 @@ static void info_text(const char *path, const struct hvlog_trace_rotation *rot,
     else
         printf("all kept)\n");
     printf("state:       %s\n", rotation_state(rot, views));
-    printf("chunks:      %" PRIu64 " kept, %" PRIu64 " rotated out (each chunk is a trace: name "
-           "one to decode, stats or export it)\n",
+    printf("chunks:      %" PRIu64 " kept, %" PRIu64 " rotated out (each chunk is a trace; decode, "
+           "stats and export read the kept ones as one)\n",
            rot->chunk_count, rot->first_chunk);
     for (uint64_t i = 0; i < rot->chunk_count; i++) {
         const struct chunk_view *v = &views[i];
@@ -206,19 +229,7 @@ static void info_text(const char *path, const struct hvlog_trace_rotation *rot,
             printf(", %" PRIu64 " events", v->entries);
         fputc('\n', stdout);
     }
-    for (uint32_t i = 0; i < rot->type_count; i++) {
-        const struct hvlog_trace_rotation_type *t = &rot->types[i];
-
-        printf("rotated out: %s: %" PRIu64 " buffers, %" PRIu64 " events, %" PRIu64
-               " lost in headers\n",
-               hvlog_trace_group_short(t->type), t->total.buffers, t->total.entries,
-               t->total.events_lost);
-        for (uint32_t k = 0; k < t->lp_count; k++)
-            printf("             %s lp %" PRIu32 ": %" PRIu64 " buffers, %" PRIu64 " events, %" PRIu64
-                   " lost in headers\n",
-                   hvlog_trace_group_short(t->type), t->lps[k].lp, t->lps[k].counts.buffers,
-                   t->lps[k].counts.entries, t->lps[k].counts.events_lost);
-    }
+    cli_print_rotated_out(rot);
     if (rot->closed)
         printf("client saw:  %" PRIu64 " events in %" PRIu64 " buffers, %" PRIu64
                " lost in headers, %" PRIu64 " corrupt; %" PRIu64 " ready messages, longest ready "

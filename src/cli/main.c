@@ -32,7 +32,8 @@ static const struct cli_command commands[] = {
      "       [--begin T] [--end T] [--time local|utc|relative|raw] [--skip-corrupt] [--tsc-hz HZ]\n"
      "       [--clock-offset HOST=NS]...   (several traces: merged by wall-clock time, host column)"},
     {"stats", cli_cmd_stats, "events, bytes, buffers and losses per type and LP",
-     "hvlog stats [--json] TRACE...   (several traces: per host, and their totals)"},
+     "hvlog stats [--json] TRACE...   (several traces: per host, and their totals;\n"
+     "       a rotated recording's directory: its kept chunks as one trace, and what was rotated out)"},
     {"export", cli_cmd_export, "write a trace as CTF 1.8 (babeltrace2, Trace Compass) or for Perfetto",
      "hvlog export TRACE... --format ctf|perfetto|perfetto-proto|perfetto-json -o|--output OUT\n"
      "       [-f|--force] [--skip-corrupt] [--type local|global|system|0..2] [--lp N] [--begin T] [--end T]\n"

@@ -58,8 +58,11 @@ struct lane {
     uint32_t lp;
     const struct hvlog_trace_slot *slots; /* this LP's run of the group's index */
     uint64_t slot_count, next_slot;
-    /* The buffer being read. */
+    /* The buffer being read, and the cursor of the file holding it (a
+     * rotated recording's chunk: hvlog__trace_cursor_part) with its index there. */
     const struct hvlog_trace_slot *slot;
+    struct hvlog_trace_cursor *cursor;
+    uint64_t local_index;
     uint64_t base;        /* its file offset */
     uint32_t offset, end; /* next entry, NextBufferOffset: from the buffer start */
     uint64_t given;       /* entries handed out of it */
@@ -213,7 +216,7 @@ static bool drop_buffer(struct hvlog_trace_merge *m, struct lane *l, const char 
     q->item.lost = l->pending_lost;
     l->pending_lost = 0;
     snprintf(q->message, sizeof q->message, "%s: buffer %llu: %s",
-             hvlog_trace_cursor_file(l->gs->cursor), (unsigned long long)l->slot->file_index, why);
+             hvlog_trace_cursor_file(l->cursor), (unsigned long long)l->local_index, why);
     return true;
 }
 
@@ -226,7 +229,7 @@ static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
     size_t got = 0;
     int e;
 
-    if (hvlog__export_trace_cursor_compressed(l->gs->cursor))
+    if (hvlog__export_trace_cursor_compressed(l->cursor))
         return EIO; /* the whole buffer is in the window: nothing lies beyond it */
     if (need > l->cap) {
         uint8_t *more = realloc(l->win, need);
@@ -236,7 +239,7 @@ static __attribute__((noinline)) int window_fill(struct lane *l, uint32_t need)
         l->cap = need;
     }
     len = l->end - l->offset < l->cap ? l->end - l->offset : l->cap;
-    e = hvlog__export_pread_all(hvlog__export_trace_cursor_fd(l->gs->cursor), l->win, len, l->base + l->offset,
+    e = hvlog__export_pread_all(hvlog__export_trace_cursor_fd(l->cursor), l->win, len, l->base + l->offset,
                          &got);
     if (e != 0)
         return e;
@@ -262,7 +265,7 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
 {
     while (l->next_slot < l->slot_count) {
         const struct hvlog_trace_slot *s = &l->slots[l->next_slot++];
-        struct hvlog_trace_cursor *c = l->gs->cursor;
+        struct hvlog_trace_cursor *c;
         uint8_t head[HV_EVENTLOG_BUFFER_HEADER_SIZE];
         struct hv_eventlog_buffer_header h;
         uint64_t next;
@@ -273,16 +276,20 @@ static bool lane_load(struct hvlog_trace_merge *m, struct lane *l, bool *nomem)
         l->slot = s;
         l->given = 0;
         l->pending_lost = s->events_lost; /* the index's: reported even if the re-read fails */
-        if (!hvlog__export_trace_buffer_offset(c, s->file_index, &l->base)) {
+        l->cursor = l->gs->cursor;
+        l->local_index = s->file_index;
+        c = hvlog__trace_cursor_part(l->gs->cursor, s->file_index, &l->local_index);
+        if (!c || !hvlog__export_trace_buffer_offset(c, l->local_index, &l->base)) {
             *nomem |= !drop_buffer(m, l, "no longer in the file");
             continue;
         }
+        l->cursor = c;
         if (hvlog__export_trace_cursor_compressed(c)) {
             char why[160];
 
             /* The whole buffer, decompressed into the window (which is a
              * buffer long: see hvlog_trace_merge_open). */
-            if (hvlog__export_trace_buffer_load(c, s->file_index, l->win, why, sizeof why) != 0) {
+            if (hvlog__export_trace_buffer_load(c, l->local_index, l->win, why, sizeof why) != 0) {
                 *nomem |= !drop_buffer(m, l, "cannot be read again: %s", why);
                 continue;
             }

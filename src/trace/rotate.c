@@ -1126,28 +1126,58 @@ enum hvlog_export_status hvlog_trace_rotation_read(const char *dir, struct hvlog
     return status;
 }
 
-enum hvlog_export_status hvlog__trace_rotation_refusal(const char *path, struct hvlog_export_error *err)
+enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvlog_trace_reader **out,
+                                                   struct hvlog_export_error *err)
 {
+    struct trace_part *parts = NULL;
     struct hvlog_trace_rotation rot;
     enum hvlog_export_status status;
-    char first[32], last[32];
+    uint32_t opened = 0;
 
-    if (!hvlog_trace_is_rotated(path))
-        return HVLOG_EXPORT_OK;
+    *out = NULL;
     status = hvlog_trace_rotation_read(path, &rot, err);
     if (status == HVLOG_EXPORT_OK && rot.chunk_count == 0)
         status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
-                             "%s: a rotated recording with no chunk kept; 'hvlog info %s' says "
-                             "what was rotated out",
-                             path, path);
-    else if (status == HVLOG_EXPORT_OK) {
-        hvlog_trace_chunk_name(rot.chunks[0], first, sizeof first);
-        hvlog_trace_chunk_name(rot.chunks[rot.chunk_count - 1], last, sizeof last);
-        status = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
-                             "%s: a rotated recording of %" PRIu64 " kept chunks (%s..%s); name "
-                             "one, as %s/%s ('hvlog info %s' lists them)",
-                             path, rot.chunk_count, first, last, path, last, path);
+                                    "%s: a rotated recording with no chunk kept; 'hvlog info %s' says "
+                                    "what was rotated out",
+                                    path, path);
+    else if (status == HVLOG_EXPORT_OK && rot.chunk_count > HVLOG_TRACE_ROTATION_MAX_CHUNKS)
+        status = hvlog__export_fail(err, HVLOG_EXPORT_UNSUPPORTED,
+                                    "%s: %" PRIu64 " kept chunks; this hvlog reads at most %u together",
+                                    path, rot.chunk_count, HVLOG_TRACE_ROTATION_MAX_CHUNKS);
+    else if (status == HVLOG_EXPORT_OK && !(parts = calloc(rot.chunk_count, sizeof(*parts))))
+        status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (; status == HVLOG_EXPORT_OK && parts && opened < rot.chunk_count; opened++) {
+        struct hvlog_export_error inner = {HVLOG_EXPORT_OK, ""};
+        char name[32], *dir;
+        struct stat st;
+
+        hvlog_trace_chunk_name(rot.chunks[opened], name, sizeof name);
+        parts[opened].chunk = rot.chunks[opened];
+        if (!(dir = hvlog__export_join(path, name))) {
+            status = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+            break;
+        }
+        /* A chunk is a trace directory, never a rotation of its own. */
+        status = hvlog_trace_is_rotated(dir) ? hvlog__export_fail(&inner, HVLOG_EXPORT_NOT_TRACE,
+                                                                   "%s: not an hvlog trace", dir)
+                                             : hvlog_trace_open(dir, &parts[opened].reader, &inner);
+        /* Listed, then gone: a recorder still writing rotated it out. */
+        if (status != HVLOG_EXPORT_OK && stat(dir, &st) != 0)
+            hvlog__export_fail(err, status, "%s: rotated out while it was being read (the recording goes on); "
+                               "read it again", dir);
+        else if (status != HVLOG_EXPORT_OK)
+            hvlog__export_fail(err, status, "%s", inner.message);
+        free(dir);
+        if (status != HVLOG_EXPORT_OK)
+            break;
     }
-    hvlog_trace_rotation_release(&rot);
-    return status;
+    if (status != HVLOG_EXPORT_OK || !parts) {
+        for (uint32_t i = 0; parts && i < opened; i++)
+            hvlog_trace_close(parts[i].reader);
+        free(parts);
+        hvlog_trace_rotation_release(&rot);
+        return status != HVLOG_EXPORT_OK ? status : HVLOG_EXPORT_NOMEM;
+    }
+    return hvlog__trace_reader_join(path, path, parts, (uint32_t)rot.chunk_count, &rot, out, err);
 }

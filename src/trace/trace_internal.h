@@ -208,6 +208,11 @@ enum hvlog_export_status hvlog__export_trace_read_slot(struct hvlog_trace_cursor
  * its own with pread: the cursor's descriptor, and where buffer
  * @file_index of its group starts (false: no such buffer). */
 int hvlog__export_trace_cursor_fd(const struct hvlog_trace_cursor *c);
+/* A rotated recording's cursor reads its chunks' files through a cursor
+ * each: the one holding buffer @file_index, and the buffer's index in it
+ * (*@local); @c itself for any other cursor; NULL when no part holds it. */
+struct hvlog_trace_cursor *hvlog__trace_cursor_part(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                                    uint64_t *local);
 bool hvlog__export_trace_buffer_offset(const struct hvlog_trace_cursor *c, uint64_t file_index,
                                        uint64_t *offset);
 
@@ -343,9 +348,31 @@ enum hvlog_export_status hvlog__trace_rotation_commit(struct trace_rotation *r,
                                                struct hvlog_export_error *err);
 /* Free @r (may be NULL); a started chunk stays, whole (writer abort). */
 void hvlog__trace_rotation_destroy(struct trace_rotation *r);
-/* The reader's one line for a rotated recording's parent directory @path
- * (HVLOG_EXPORT_NOT_TRACE, naming its chunks), or HVLOG_EXPORT_OK when
- * @path is not one. */
-enum hvlog_export_status hvlog__trace_rotation_refusal(const char *path, struct hvlog_export_error *err);
+struct hvlog_trace_reader;
+struct hvlog_trace_rotation;
+/* hvlog_trace_open of a rotated recording's parent directory @path: its
+ * manifest, then its kept chunks joined into one reader (hvlog__trace_reader_join). */
+enum hvlog_export_status hvlog__trace_rotation_open(const char *path, struct hvlog_trace_reader **out,
+                                                    struct hvlog_export_error *err);
+/* One chunk of a rotated recording read as one trace: its reader and number. */
+struct trace_part {
+    struct hvlog_trace_reader *reader;
+    uint64_t chunk;
+};
+/*
+ * One reader of the @count chunks @parts (in the recording's order;
+ * malloc'd and taken, as @rotation's contents when not NULL, in every
+ * case), named @path (NULL: out of memory, the join fails and frees), its
+ * directory @dir (the recording's, whose lock says whether it is being
+ * written): its metadata the chunks' (trace_reader.c, join_meta), with the
+ * manifest's whole-recording counts when @rotation is given and closed.
+ * Chunks whose groups were not initialized alike are refused
+ * (HVLOG_EXPORT_NOT_TRACE).
+ */
+enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *dir,
+                                                  struct trace_part *parts, uint32_t count,
+                                                  struct hvlog_trace_rotation *rotation,
+                                                  struct hvlog_trace_reader **out,
+                                                  struct hvlog_export_error *err);
 
 #endif /* HVLOG_TRACE_INTERNAL_H */

@@ -43,6 +43,14 @@
  * the next is found by its prefix. The header-only index reads the copy.
  * A torn last unit is a torn last buffer; bytes no prefix describes are
  * reported once, at the end, as corrupt.
+ *
+ * A rotated recording (hvlog/trace/rotate.h) is read as one trace: its
+ * reader holds a reader per kept chunk, and each group's cursor a cursor
+ * per chunk, whose buffers it numbers on from the chunk before (as if the
+ * chunks' group files were one file). Reading buffer i reads it through
+ * the chunk's cursor, with every check above; a message about it names the
+ * chunk's file and its index there. The merge reads a chunk's file through
+ * hvlog__trace_cursor_part.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE /* SEEK_DATA (lseek(2)): raw_scan steps over holes */
@@ -59,6 +67,7 @@
 #include "trace/trace_internal.h"
 #include "hvlog/abi/eventlog.h"
 #include "hvlog/abi/le.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 
 /* Where one buffer of a raw file of several types starts, and its type. */
@@ -83,6 +92,15 @@ struct hvlog_trace_reader {
      * group files hold: a trace cut exactly at a buffer boundary. Reported
      * by the cursor of the last group, at its end. */
     uint64_t missing, present;
+    /* A rotated recording read as one trace (docs/trace-format.md section
+     * 1.1, hvlog_trace_join): its chunks' readers in the recording's order
+     * and each one's chunk number; every group's cursor reads their group
+     * files one after the other. The manifest, when opened from the
+     * parent (its lps moved into meta). */
+    struct trace_part *parts;
+    uint32_t part_count;
+    bool rotated;
+    struct hvlog_trace_rotation rotation;
 };
 
 struct hvlog_trace_cursor {
@@ -112,6 +130,16 @@ struct hvlog_trace_cursor {
     uint64_t damaged_at, damaged_bytes;
     bool damaged_reported;
     char damaged_why[96];
+    /* A rotated recording's (reader parts): one cursor per chunk, the
+     * first file index of each (file indexes run on through the chunks, as
+     * if their files were one), and the part the sequential position is
+     * in. The other members but type, stride, count, torn and file are
+     * unused then. */
+    struct cursor_part {
+        struct hvlog_trace_cursor *cursor;
+        uint64_t base;
+    } *parts;
+    uint32_t part_count, part_next;
 };
 
 static const char *convention_name(int convention)
@@ -404,10 +432,10 @@ enum hvlog_export_status hvlog_trace_open(const char *path, struct hvlog_trace_r
     if (S_ISDIR(st.st_mode)) {
         r->dir = hvlog__export_strdup(path);
         status = r->dir ? read_meta(r, err) : hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
-        if (status == HVLOG_EXPORT_NOT_TRACE) { /* a rotated recording's parent: name its chunks */
-            enum hvlog_export_status rotated = hvlog__trace_rotation_refusal(path, err);
-            if (rotated != HVLOG_EXPORT_OK)
-                status = rotated;
+        if (status == HVLOG_EXPORT_NOT_TRACE && hvlog_trace_is_rotated(path)) {
+            /* A rotated recording's parent: its kept chunks, one trace. */
+            hvlog_trace_close(r);
+            return hvlog__trace_rotation_open(path, out, err);
         }
     } else if (S_ISREG(st.st_mode) && strcmp(base, HVLOG_TRACE_META_FILE) == 0) {
         /* TRACE/hvlog-trace.json names the trace directory. */
@@ -439,6 +467,10 @@ void hvlog_trace_close(struct hvlog_trace_reader *r)
     if (!r)
         return;
     hvlog_trace_meta_release(&r->meta);
+    for (uint32_t i = 0; i < r->part_count; i++)
+        hvlog_trace_close(r->parts[i].reader);
+    free(r->parts);
+    hvlog_trace_rotation_release(&r->rotation);
     free(r->raw_slots);
     free(r->path);
     free(r->dir);
@@ -458,6 +490,263 @@ bool hvlog_trace_reader_is_raw(const struct hvlog_trace_reader *r)
 const char *hvlog_trace_reader_path(const struct hvlog_trace_reader *r)
 {
     return r ? r->path : NULL;
+}
+
+/* ---- a rotated recording as one trace ---- */
+
+/* Where the last name of directory @dir starts; *@len: its length
+ * (trailing slashes left out). */
+static const char *last_name(const char *dir, size_t *len)
+{
+    const char *end = dir + strlen(dir), *base;
+
+    while (end > dir + 1 && end[-1] == '/')
+        end--;
+    for (base = end; base > dir && base[-1] != '/'; base--)
+        ;
+    *len = (size_t)(end - base);
+    return base;
+}
+
+bool hvlog_trace_reader_chunk(const struct hvlog_trace_reader *r, uint64_t *index)
+{
+    static const char prefix[] = HVLOG_TRACE_CHUNK_PREFIX;
+    char canonical[32], *parent;
+    const char *base;
+    size_t len;
+    uint64_t n;
+    char *end;
+    bool yes;
+
+    if (!r || r->raw || r->parts || !r->dir)
+        return false;
+    base = last_name(r->dir, &len);
+    if (len <= sizeof prefix - 1 || strncmp(base, prefix, sizeof prefix - 1) != 0)
+        return false;
+    errno = 0;
+    n = strtoull(base + sizeof prefix - 1, &end, 10);
+    hvlog_trace_chunk_name(n, canonical, sizeof canonical);
+    /* Exactly the writer's name, as the manifest's reader lists chunks. */
+    if (errno || end != base + len || strlen(canonical) != len || strncmp(canonical, base, len) != 0)
+        return false;
+    parent = hvlog__export_join(r->dir, "..");
+    yes = parent && hvlog_trace_is_rotated(parent);
+    free(parent);
+    if (yes && index)
+        *index = n;
+    return yes;
+}
+
+/* The same Initialize of every group (its inputs and the anchors read
+ * when it ran) on the same root: what every chunk of one recording copies
+ * from the recording's opening metadata, and two recordings never share. */
+static bool same_opening(const struct hvlog_trace_meta *a, const struct hvlog_trace_meta *b)
+{
+    if (strcmp(a->root.hostname, b->root.hostname) != 0 || strcmp(a->abi_profile, b->abi_profile) != 0 ||
+        a->tsc_frequency_hz != b->tsc_frequency_hz || a->qpc_frequency_hz != b->qpc_frequency_hz ||
+        a->group_count != b->group_count)
+        return false;
+    for (uint32_t i = 0; i < a->group_count; i++) {
+        const struct hvlog_trace_group *x = &a->groups[i], *y = &b->groups[i];
+
+        if (x->type != y->type || x->convention != y->convention || x->buffer_count != y->buffer_count ||
+            x->buffer_pages != y->buffer_pages || x->threshold != y->threshold ||
+            x->time_basis != y->time_basis || x->system_time != y->system_time ||
+            x->reference_time_at_init != y->reference_time_at_init || x->sources != y->sources ||
+            x->qpc_at_init_known != y->qpc_at_init_known || x->qpc_at_init != y->qpc_at_init ||
+            x->mode != y->mode || x->no_reference_anchor != y->no_reference_anchor ||
+            x->compression != y->compression)
+            return false;
+    }
+    return true;
+}
+
+bool hvlog_trace_same_recording(const struct hvlog_trace_reader *a, const struct hvlog_trace_reader *b)
+{
+    char *pa, *pb;
+    struct stat sa, sb;
+    bool yes;
+
+    if (!hvlog_trace_reader_chunk(a, NULL) || !hvlog_trace_reader_chunk(b, NULL) ||
+        !same_opening(&a->meta, &b->meta))
+        return false;
+    pa = hvlog__export_join(a->dir, "..");
+    pb = hvlog__export_join(b->dir, "..");
+    yes = pa && pb && stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_dev == sb.st_dev &&
+          sa.st_ino == sb.st_ino;
+    free(pa);
+    free(pb);
+    return yes;
+}
+
+/*
+ * The joined reader's metadata: the first chunk's opening part (the
+ * recording's: every chunk has the same), and what the chunks' closing
+ * parts count summed (each counts its own buffers). Closed when every
+ * chunk is. Host truths, a snapshot and relayd counters are not a chunk's
+ * (the manifest has the host truths: hvlog__trace_reader_join).
+ */
+static enum hvlog_export_status join_meta(struct hvlog_trace_reader *r, struct hvlog_export_error *err)
+{
+    const struct hvlog_trace_meta *first = &r->parts[0].reader->meta;
+    struct hvlog_trace_meta *m = &r->meta;
+
+    *m = *first;
+    m->command_line = NULL;
+    m->lps = NULL;
+    m->lp_count = 0;
+    m->snapshot_present = false;
+    memset(&m->snapshot, 0, sizeof m->snapshot);
+    m->relayd_present = false;
+    memset(&m->relayd, 0, sizeof m->relayd);
+    if (first->command_line && !(m->command_line = hvlog__export_strdup(first->command_line)))
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    for (uint32_t i = 1; i < r->part_count; i++) {
+        const struct hvlog_trace_meta *p = &r->parts[i].reader->meta;
+
+        m->closed &= p->closed;
+        m->stats.messages += p->stats.messages;
+        m->stats.buffers += p->stats.buffers;
+        m->stats.entries += p->stats.entries;
+        m->stats.events_lost += p->stats.events_lost;
+        m->stats.corrupt += p->stats.corrupt;
+        if (p->stats.longest_chain > m->stats.longest_chain) /* a length: the longest */
+            m->stats.longest_chain = p->stats.longest_chain;
+        for (uint32_t g = 0; g < m->group_count; g++) {
+            m->groups[g].buffers_written_known &= p->groups[g].buffers_written_known;
+            m->groups[g].buffers_written += p->groups[g].buffers_written;
+        }
+    }
+    return HVLOG_EXPORT_OK;
+}
+
+static void close_parts(struct trace_part *parts, uint32_t count)
+{
+    for (uint32_t i = 0; parts && i < count; i++)
+        hvlog_trace_close(parts[i].reader);
+    free(parts);
+}
+
+enum hvlog_export_status hvlog__trace_reader_join(const char *path, const char *dir,
+                                                 struct trace_part *parts, uint32_t count,
+                                                 struct hvlog_trace_rotation *rotation,
+                                                 struct hvlog_trace_reader **out,
+                                                 struct hvlog_export_error *err)
+{
+    struct hvlog_trace_reader *r = calloc(1, sizeof(*r));
+    enum hvlog_export_status st = HVLOG_EXPORT_OK;
+
+    *out = NULL;
+    if (!r) {
+        close_parts(parts, count);
+        hvlog_trace_rotation_release(rotation);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    r->parts = parts;
+    r->part_count = count;
+    if (rotation) {
+        r->rotation = *rotation;
+        r->rotated = true;
+        memset(rotation, 0, sizeof(*rotation));
+    }
+    for (uint32_t i = 1; i < count && st == HVLOG_EXPORT_OK; i++) {
+        if (!same_opening(&parts[0].reader->meta, &parts[i].reader->meta))
+            st = hvlog__export_fail(err, HVLOG_EXPORT_NOT_TRACE,
+                                    "%s and %s are not chunks of one recording (their groups were "
+                                    "initialized differently)",
+                                    parts[0].reader->path, parts[i].reader->path);
+    }
+    if (st == HVLOG_EXPORT_OK && !(path && (r->path = hvlog__export_strdup(path)) &&
+                                   (r->dir = hvlog__export_strdup(dir))))
+        st = hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    if (st == HVLOG_EXPORT_OK)
+        st = join_meta(r, err);
+    if (st == HVLOG_EXPORT_OK && r->rotated && r->rotation.closed) {
+        /* The whole recording's, which no chunk knows: its client's
+         * messages and ready lists, its host's truths per LP. */
+        r->meta.stats.messages = r->rotation.stats.messages;
+        r->meta.stats.longest_chain = r->rotation.stats.longest_chain;
+        r->meta.lps = r->rotation.lps;
+        r->meta.lp_count = r->rotation.lp_count;
+        r->rotation.lps = NULL;
+        r->rotation.lp_count = 0;
+    }
+    if (st != HVLOG_EXPORT_OK) {
+        hvlog_trace_close(r);
+        return st;
+    }
+    *out = r;
+    return HVLOG_EXPORT_OK;
+}
+
+static int chunk_order(const void *pa, const void *pb)
+{
+    const struct trace_part *a = pa, *b = pb;
+
+    return (a->chunk > b->chunk) - (a->chunk < b->chunk);
+}
+
+enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *readers, uint32_t count,
+                                         struct hvlog_trace_reader **out,
+                                         struct hvlog_export_error *err)
+{
+    struct trace_part *parts;
+    enum hvlog_export_status st;
+    char last[32], *path, *parent;
+    const char *name;
+    size_t name_len, len;
+
+    if (!readers || !out || count == 0)
+        return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no chunks to join");
+    *out = NULL;
+    parts = calloc(count, sizeof(*parts));
+    for (uint32_t i = 0; parts && i < count; i++)
+        parts[i].reader = readers[i];
+    if (!parts) {
+        for (uint32_t i = 0; i < count; i++)
+            hvlog_trace_close(readers[i]);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (!hvlog_trace_reader_chunk(parts[i].reader, &parts[i].chunk) ||
+            !hvlog_trace_same_recording(parts[0].reader, parts[i].reader)) {
+            st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s and %s are not chunks of one recording",
+                                    parts[0].reader ? parts[0].reader->path : "?",
+                                    parts[i].reader ? parts[i].reader->path : "?");
+            close_parts(parts, count);
+            return st;
+        }
+    }
+    qsort(parts, count, sizeof(*parts), chunk_order); /* the recording's order */
+    for (uint32_t i = 1; i < count; i++) {
+        if (parts[i].chunk == parts[i - 1].chunk) {
+            st = hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: the same chunk given twice",
+                                    parts[i].reader->path);
+            close_parts(parts, count);
+            return st;
+        }
+    }
+    /* Named for what it reads: "TRACE/chunk-000002..chunk-000004" (the
+     * first chunk's path, its last name extended); its directory the
+     * recording's, "TRACE/chunk-000002/..". */
+    name = last_name(parts[0].reader->dir, &name_len);
+    len = strlen(parts[0].reader->dir) + sizeof last + 3;
+    hvlog_trace_chunk_name(parts[count - 1].chunk, last, sizeof last);
+    path = malloc(len);
+    if (path)
+        snprintf(path, len, "%.*s%s%s", (int)(name - parts[0].reader->dir + name_len),
+                 parts[0].reader->dir, count > 1 ? ".." : "", count > 1 ? last : "");
+    parent = hvlog__export_join(parts[0].reader->dir, "..");
+    /* Without a path the join fails for want of memory, and frees. */
+    st = hvlog__trace_reader_join(parent ? path : NULL, parent, parts, count, NULL, out, err);
+    free(path);
+    free(parent);
+    return st;
+}
+
+const struct hvlog_trace_rotation *hvlog_trace_reader_rotation(const struct hvlog_trace_reader *r)
+{
+    return r && r->rotated ? &r->rotation : NULL;
 }
 
 /* ---- cursors ---- */
@@ -492,6 +781,93 @@ static enum hvlog_export_status open_compressed(struct hvlog_trace_cursor *c, ui
     return HVLOG_EXPORT_OK;
 }
 
+/*
+ * A rotated recording's cursor (hvlog_trace_join): one cursor per chunk,
+ * its buffers numbered on from the chunk before. A chunk whose group file
+ * is gone was rotated out since the recording was opened (a recorder
+ * still writing it deletes its oldest chunk as it goes): said so.
+ */
+static enum hvlog_export_status open_parts(const struct hvlog_trace_reader *r,
+                                           const struct hvlog_trace_group *g,
+                                           struct hvlog_trace_cursor **out,
+                                           struct hvlog_export_error *err)
+{
+    struct hvlog_trace_cursor *c = calloc(1, sizeof(*c));
+    char first[32], last[32];
+    size_t len;
+
+    if (!c || !(c->parts = calloc(r->part_count, sizeof(*c->parts)))) {
+        hvlog_trace_cursor_close(c);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    c->fd = -1;
+    c->type = g->type;
+    c->convention = g->convention;
+    c->stride = g->buffer_pages * HV_PAGE_SIZE;
+    hvlog_trace_chunk_name(r->parts[0].chunk, first, sizeof first);
+    hvlog_trace_chunk_name(r->parts[r->part_count - 1].chunk, last, sizeof last);
+    /* For messages about the whole: "TRACE/chunk-000002..chunk-000004/local.buffers". */
+    len = strlen(r->path) + strlen(first) + strlen(last) + strlen(g->file) + 5;
+    if (!(c->file = malloc(len))) {
+        hvlog_trace_cursor_close(c);
+        return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
+    }
+    snprintf(c->file, len, "%s/%s%s%s/%s", r->path, first, r->part_count > 1 ? ".." : "",
+             r->part_count > 1 ? last : "", g->file);
+    for (uint32_t i = 0; i < r->part_count; i++) {
+        struct hvlog_trace_cursor *part = NULL;
+        enum hvlog_export_status st = hvlog_trace_cursor_open(r->parts[i].reader, g->type, &part, err);
+        struct stat st_dir;
+
+        if (st != HVLOG_EXPORT_OK || !part) {
+            if (stat(r->parts[i].reader->dir, &st_dir) != 0)
+                hvlog__export_fail(err, st, "%s: rotated out while it was being read (the recording "
+                                            "goes on); read it again",
+                                   r->parts[i].reader->dir);
+            hvlog_trace_cursor_close(c);
+            return st != HVLOG_EXPORT_OK ? st : HVLOG_EXPORT_INVALID;
+        }
+        c->parts[i] = (struct cursor_part){part, c->count};
+        c->part_count = i + 1;
+        c->count += part->count;
+        c->torn += part->torn;
+    }
+    *out = c;
+    return HVLOG_EXPORT_OK;
+}
+
+/* The part of @c holding its buffer @file_index, and the buffer's index
+ * there; @c itself when it has no parts; NULL when there is no such buffer.
+ * The last part whose first index is at most @file_index: an empty part
+ * starts where the next one does. */
+static struct hvlog_trace_cursor *part_of(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                          uint64_t *local)
+{
+    uint32_t lo = 0, hi;
+
+    *local = file_index;
+    if (!c->parts)
+        return c;
+    if (file_index >= c->count)
+        return NULL;
+    for (hi = c->part_count; hi - lo > 1;) {
+        uint32_t mid = lo + (hi - lo) / 2;
+
+        if (c->parts[mid].base <= file_index)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *local = file_index - c->parts[lo].base;
+    return c->parts[lo].cursor;
+}
+
+struct hvlog_trace_cursor *hvlog__trace_cursor_part(struct hvlog_trace_cursor *c, uint64_t file_index,
+                                                    uint64_t *local)
+{
+    return part_of(c, file_index, local);
+}
+
 enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader *r, uint32_t type,
                                                 struct hvlog_trace_cursor **out,
                                                 struct hvlog_export_error *err)
@@ -506,6 +882,8 @@ enum hvlog_export_status hvlog_trace_cursor_open(const struct hvlog_trace_reader
     g = hvlog_trace_meta_group(&r->meta, type);
     if (!g)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no group of log type %u", r->path, type);
+    if (r->parts)
+        return open_parts(r, g, out, err);
     c = calloc(1, sizeof(*c));
     if (!c)
         return hvlog__export_fail(err, HVLOG_EXPORT_NOMEM, "out of memory");
@@ -568,6 +946,9 @@ void hvlog_trace_cursor_close(struct hvlog_trace_cursor *c)
 {
     if (!c)
         return;
+    for (uint32_t i = 0; i < c->part_count; i++)
+        hvlog_trace_cursor_close(c->parts[i].cursor);
+    free(c->parts);
     if (c->fd >= 0)
         close(c->fd);
     free(c->file);
@@ -712,6 +1093,18 @@ static enum hvlog_export_status read_whole(struct hvlog_trace_cursor *c, uint64_
 
     if (!c || !out)
         return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "no cursor or no buffer to fill");
+    if (c->parts) { /* a rotated recording: the chunk's cursor, its buffer named as the chunk names it */
+        uint64_t local;
+        struct hvlog_trace_cursor *part = part_of(c, file_index, &local);
+
+        if (!part)
+            return hvlog__export_fail(err, HVLOG_EXPORT_INVALID, "%s: no %s buffer %llu in the files",
+                                      c->file, hvlog_trace_group_short(c->type),
+                                      (unsigned long long)file_index);
+        st = read_whole(part, local, slot, out, fn, arg, err);
+        out->file_index = file_index;
+        return st;
+    }
     expect = (struct hvlog_walk_expect){c->type, UINT32_MAX, UINT32_MAX, c->stride};
     memset(out, 0, sizeof(*out));
     memset(&b, 0, sizeof b);
@@ -758,6 +1151,8 @@ int hvlog__export_trace_cursor_fd(const struct hvlog_trace_cursor *c)
 
 bool hvlog__export_trace_cursor_compressed(const struct hvlog_trace_cursor *c)
 {
+    if (c->parts) /* one recording's chunks: compressed alike (same_opening) */
+        return hvlog__export_trace_cursor_compressed(c->parts[0].cursor);
     return c->zdec != NULL; /* created for a compressed group only */
 }
 
@@ -850,6 +1245,19 @@ static enum hvlog_export_status cursor_step(struct hvlog_trace_cursor *c, bool h
                                             struct hvlog_trace_buffer *out, hvlog_entry_fn fn,
                                             void *arg, struct hvlog_export_error *err)
 {
+    while (c->part_next < c->part_count) { /* a rotated recording: chunk after chunk */
+        const struct cursor_part *p = &c->parts[c->part_next];
+        enum hvlog_export_status st = cursor_step(p->cursor, header_only, out, fn, arg, err);
+
+        if (st != HVLOG_EXPORT_END) {
+            if (st == HVLOG_EXPORT_OK || st == HVLOG_EXPORT_CORRUPT)
+                out->file_index += p->base;
+            return st;
+        }
+        c->part_next++;
+    }
+    if (c->parts)
+        return HVLOG_EXPORT_END;
     if (c->slots) { /* a raw file of several types: this group's buffers only */
         while (c->next < c->slot_count && c->slots[c->next].type != c->type)
             c->next++;
@@ -922,6 +1330,18 @@ static int slot_order(const void *pa, const void *pb)
     return 0;
 }
 
+/* Back to the first buffer, every end-of-file report owed again. */
+static void cursor_rewind(struct hvlog_trace_cursor *c)
+{
+    c->next = 0;
+    c->part_next = 0;
+    c->tail_reported = false;
+    c->missing_reported = false;
+    c->damaged_reported = false;
+    for (uint32_t i = 0; i < c->part_count; i++)
+        cursor_rewind(c->parts[i].cursor);
+}
+
 /*
  * The fill-order index of @c's group. Whole (@header_only false): every
  * buffer read and walked, so the index holds only buffers that pass every
@@ -945,10 +1365,7 @@ static enum hvlog_export_status fill_order(struct hvlog_trace_cursor *c, bool he
     /* Grown as buffers pass, never sized by the file's length: a sparse
      * or hostile file may hold far more buffer-sized runs than buffers
      * (issue 13, A2/A3). */
-    c->next = 0;
-    c->tail_reported = false;
-    c->missing_reported = false;
-    c->damaged_reported = false;
+    cursor_rewind(c);
     for (;;) {
         struct hvlog_trace_buffer b;
         struct hvlog_export_error e;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Bounded recordings (hvlog/trace/rotate.h, docs/trace-format.md section
  * 1.1): a rotating writer's chunks, what it counts rotated out, its
- * refusals, and the manifest reader on bad input. */
+ * refusals, the manifest reader on bad input, and the kept chunks read as
+ * one trace. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,6 +65,47 @@ static uint64_t chunk_buffers(const char *top, uint64_t index, bool *closed)
     hvlog_trace_close(r);
     free(dir);
     return n;
+}
+
+/*
+ * Issue 17: the parent @r of the rotation above (chunks 2 and 3 kept, of
+ * buffers 6..11 of @cap) is one trace: its cursor reads buffers 6..11 in
+ * order, numbered 0..5; its metadata is closed, counts the chunks' buffers
+ * and carries the manifest's host truths; it names its chunks.
+ */
+static void the_parent_reads_the_kept_chunks_as_one(struct hvlog_trace_reader *r,
+                                                    const struct synth_captured *cap)
+{
+    const struct hvlog_trace_meta *m = hvlog_trace_reader_meta(r);
+    const struct hvlog_trace_rotation *rot = hvlog_trace_reader_rotation(r);
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+
+    assert_true(m->closed);
+    assert_int_equal(m->groups[0].buffers_written, 6);
+    assert_int_equal(m->stats.buffers, 6);
+    assert_int_equal(m->lp_count, 2); /* the manifest's, the whole recording's */
+    assert_int_equal(m->lps[0].logged, 100);
+    assert_non_null(rot);
+    assert_int_equal(rot->first_chunk, 2);
+    assert_int_equal(rot->chunk_count, 2); /* the chunks @r reads */
+    assert_int_equal(rot->chunks[0], 2);
+    assert_int_equal(rot->chunks[1], 3);
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_count(c), 6);
+    for (uint64_t i = 0; i < 6; i++) {
+        assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+        assert_int_equal(b.file_index, i);
+        assert_memory_equal(b.bytes, cap->bytes + (size_t)(6 + i) * cap->len, cap->len);
+    }
+    assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_END);
+    /* Random access by the running index: chunk 3's second buffer. */
+    assert_int_equal(hvlog_trace_cursor_read(c, 4, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+    assert_memory_equal(b.bytes, cap->bytes + (size_t)10 * cap->len, cap->len);
+    assert_int_equal(b.file_index, 4);
+    assert_int_equal(hvlog_trace_cursor_read(c, 6, &b, NULL, NULL, &err), HVLOG_EXPORT_INVALID);
+    hvlog_trace_cursor_close(c);
 }
 
 static void the_last_chunks_are_kept_and_the_others_counted(void **state)
@@ -145,14 +187,111 @@ static void the_last_chunks_are_kept_and_the_others_counted(void **state)
     assert_int_equal(rot.lps[0].logged, 100);
     assert_int_equal(rot.lps[1].recorded, 50);
     hvlog_trace_rotation_release(&rot);
-    /* The parent is no trace: the reader says which chunks to name. */
-    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_NOT_TRACE);
-    assert_non_null(strstr(err.message, "chunk-000003"));
+    /* The parent reads as one trace: the kept chunks' buffers in order. */
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    the_parent_reads_the_kept_chunks_as_one(r, &cap);
+    hvlog_trace_close(r);
     /* Nothing hidden beside the chunks, nothing beside the trace. */
     assert_int_equal(synth_dir_entries(dir), 3);
     assert_int_equal(synth_dir_entries(*state), 1);
     free(cap.bytes);
     free(dir);
+}
+
+/* A finished rotation at @dir of @cap's 12 buffers, three per chunk, every
+ * chunk kept (chunks 0..3), its groups initialized at @system_time. */
+static void rotate_all(const char *dir, const struct synth_captured *cap, uint64_t system_time)
+{
+    struct hvlog_trace_writer *w;
+    struct hvlog_trace_meta meta;
+    struct hvlog_export_error err;
+
+    synth_meta(&spec, &meta);
+    meta.groups[0].system_time = system_time;
+    assert_int_equal(hvlog_trace_writer_create(dir, 0, &w, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_rotate(w, 4 * 4096, 0, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_start(w, &meta, &err), HVLOG_EXPORT_OK);
+    for (uint32_t i = 0; i < cap->count; i++)
+        assert_int_equal(hvlog_trace_writer_append(w, 1, cap->bytes + (size_t)i * cap->len, cap->len,
+                                                   &err),
+                         HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_writer_commit(w, &meta, &err), HVLOG_EXPORT_OK);
+}
+
+static struct hvlog_trace_reader *open_chunk(const char *top, uint64_t index)
+{
+    char name[32], *dir;
+    struct hvlog_trace_reader *r;
+    struct hvlog_export_error err;
+
+    hvlog_trace_chunk_name(index, name, sizeof name);
+    dir = synth_path(top, name);
+    assert_int_equal(hvlog_trace_open(dir, &r, &err), HVLOG_EXPORT_OK);
+    free(dir);
+    return r;
+}
+
+/* Issue 17: chunks of one recording named one by one join into one trace,
+ * in the recording's order; the same chunk twice, or a chunk of another
+ * recording, does not; a chunk gone between the listing and the reading
+ * (a live recorder rotated it out) is said in one line. */
+static void chunks_of_one_recording_join_and_others_do_not(void **state)
+{
+    char *dir = synth_path(*state, "t"), *other = synth_path(*state, "u"), *gone;
+    struct synth_captured cap = {0};
+    struct synth_expect expect;
+    struct hvlog_trace_reader *parts[2], *r, *parent;
+    struct hvlog_trace_cursor *c;
+    struct hvlog_trace_buffer b;
+    struct hvlog_export_error err;
+    uint64_t index = 0;
+
+    assert_int_equal(synth_generate(&spec, synth_capture, &cap, &expect), 0);
+    rotate_all(dir, &cap, 1000);
+    rotate_all(other, &cap, 2000); /* another recording: initialized at another time */
+    parts[0] = open_chunk(dir, 3);
+    parts[1] = open_chunk(dir, 1);
+    assert_true(hvlog_trace_reader_chunk(parts[0], &index));
+    assert_int_equal(index, 3);
+    assert_true(hvlog_trace_same_recording(parts[0], parts[1]));
+    assert_int_equal(hvlog_trace_join(parts, 2, &r, &err), HVLOG_EXPORT_OK);
+    assert_non_null(strstr(hvlog_trace_reader_path(r), "chunk-000001..chunk-000003"));
+    assert_null(hvlog_trace_reader_rotation(r)); /* not every kept chunk: no manifest counts */
+    assert_false(hvlog_trace_reader_chunk(r, NULL));
+    assert_int_equal(hvlog_trace_cursor_open(r, 1, &c, &err), HVLOG_EXPORT_OK);
+    assert_int_equal(hvlog_trace_cursor_count(c), 6);
+    for (uint64_t i = 0; i < 6; i++) { /* chunk 1's buffers 3..5, then chunk 3's 9..11 */
+        assert_int_equal(hvlog_trace_cursor_next(c, &b, NULL, NULL, &err), HVLOG_EXPORT_OK);
+        assert_memory_equal(b.bytes, cap.bytes + (size_t)(i < 3 ? 3 + i : 6 + i) * cap.len, cap.len);
+    }
+    hvlog_trace_cursor_close(c);
+    hvlog_trace_close(r);
+
+    parts[0] = open_chunk(dir, 2);
+    parts[1] = open_chunk(dir, 2);
+    assert_int_equal(hvlog_trace_join(parts, 2, &r, &err), HVLOG_EXPORT_INVALID);
+    assert_non_null(strstr(err.message, "the same chunk given twice"));
+    parts[0] = open_chunk(dir, 2);
+    parts[1] = open_chunk(other, 2);
+    assert_true(hvlog_trace_reader_chunk(parts[1], NULL));
+    assert_false(hvlog_trace_same_recording(parts[0], parts[1]));
+    assert_int_equal(hvlog_trace_join(parts, 2, &r, &err), HVLOG_EXPORT_INVALID);
+
+    /* Opened, then chunk 0 rotated out before its files were. */
+    assert_int_equal(hvlog_trace_open(dir, &parent, &err), HVLOG_EXPORT_OK);
+    gone = synth_path(dir, "chunk-000000");
+    synth_rmtree(gone);
+    assert_int_equal(hvlog_trace_cursor_open(parent, 1, &c, &err), HVLOG_EXPORT_IO);
+    assert_non_null(strstr(err.message, "chunk-000000: rotated out while it was being read"));
+    hvlog_trace_close(parent);
+    /* A kept chunk that is no trace fails the open, naming it. */
+    assert_int_equal(mkdir(gone, 0700), 0);
+    assert_int_equal(hvlog_trace_open(dir, &parent, &err), HVLOG_EXPORT_NOT_TRACE);
+    assert_non_null(strstr(err.message, "chunk-000000"));
+    free(gone);
+    free(cap.bytes);
+    free(dir);
+    free(other);
 }
 
 static void a_size_that_holds_no_buffer_is_refused_and_leaves_nothing(void **state)
@@ -356,6 +495,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(the_last_chunks_are_kept_and_the_others_counted),
+        T(chunks_of_one_recording_join_and_others_do_not),
         T(a_size_that_holds_no_buffer_is_refused_and_leaves_nothing),
         T(the_manifest_is_checked_and_left_over_chunks_skipped),
         T(a_dead_recorders_temporaries_inside_a_rotation_are_swept),

@@ -46,6 +46,9 @@ HVLOG_BEGIN_DECLS
 /* LPs counted one by one in the manifest; a buffer naming a higher LP is
  * counted in its type's totals only. */
 #define HVLOG_TRACE_ROTATION_MAX_LPS 65536u
+/* Kept chunks read as one trace at most (hvlog_trace_open of the parent):
+ * each group's cursor holds a descriptor and a buffer per chunk. */
+#define HVLOG_TRACE_ROTATION_MAX_CHUNKS 256u
 
 /**
  * hvlog_trace_writer_rotate - make @w, fresh from hvlog_trace_writer_create
@@ -125,6 +128,51 @@ HVLOG_API enum hvlog_export_status hvlog_trace_rotation_read(const char *dir,
                                                             struct hvlog_trace_rotation *out,
                                                             struct hvlog_export_error *err);
 HVLOG_API void hvlog_trace_rotation_release(struct hvlog_trace_rotation *rot);
+
+/*
+ * Reading a rotated recording as one trace (docs/trace-format.md section
+ * 1.1). hvlog_trace_open of the parent directory reads its manifest and
+ * opens its kept chunks, in order, as one reader: one host's trace whose
+ * group files are the chunks' one after the other (file indexes run on
+ * from chunk to chunk). Every reader of a trace reads it unchanged. Its
+ * metadata is the chunks' opening part (every chunk copies the
+ * recording's) with their closing counts summed, closed when every chunk
+ * is; with a closed manifest, messages, longest_chain and the host's
+ * per-LP truths (lps) are the manifest's, the whole recording's. A kept
+ * chunk that cannot be opened, or whose groups were initialized otherwise
+ * than the first's, fails the open with one line.
+ */
+
+/** hvlog_trace_reader_chunk - true when @r reads one chunk of a rotated
+ * recording (a directory named as the writer names chunks, in a directory
+ * holding rotation.json), with its number in *@index (may be NULL). */
+HVLOG_API bool hvlog_trace_reader_chunk(const struct hvlog_trace_reader *r, uint64_t *index);
+
+/** hvlog_trace_same_recording - true when @a and @b read chunks of one
+ * rotated recording: the same parent directory and the same Initialize of
+ * every group (inputs and anchors), which every chunk copies from the
+ * recording's opening metadata and two recordings never share. */
+HVLOG_API bool hvlog_trace_same_recording(const struct hvlog_trace_reader *a,
+                                          const struct hvlog_trace_reader *b);
+
+/**
+ * hvlog_trace_join - one reader of the @count chunk readers @readers, all
+ * of one recording (hvlog_trace_same_recording), in the recording's order
+ * whatever theirs: as hvlog_trace_open of the parent reads its kept chunks,
+ * without the manifest's counts. Its path names what it reads
+ * ("TRACE/chunk-000002..chunk-000004"). The readers are taken in every
+ * case (closed on failure); the same chunk twice is refused
+ * (HVLOG_EXPORT_INVALID).
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_join(struct hvlog_trace_reader *const *readers,
+                                                   uint32_t count, struct hvlog_trace_reader **out,
+                                                   struct hvlog_export_error *err);
+
+/** hvlog_trace_reader_rotation - the manifest of the rotated recording @r
+ * was opened from (its lps moved into the reader's metadata; its chunks
+ * the kept ones @r reads), or NULL. */
+HVLOG_API const struct hvlog_trace_rotation *
+hvlog_trace_reader_rotation(const struct hvlog_trace_reader *r);
 
 HVLOG_END_DECLS
 
