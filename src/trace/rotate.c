@@ -812,6 +812,15 @@ uint64_t hvlog__trace_rotation_buffers(const struct trace_rotation *r, uint32_t 
     return r && type < HVLOG_TRACE_MAX_GROUPS ? r->buffers[type] : 0;
 }
 
+enum hvlog_export_status hvlog__trace_rotation_flush(struct trace_rotation *r,
+                                              struct hvlog_export_error *err)
+{
+    if (r->failure.status != HVLOG_EXPORT_OK)
+        return stuck(r, err);
+    /* A full chunk is the rotation thread's to commit, which writes it all. */
+    return r->chunk ? hvlog_trace_writer_flush(r->chunk, err) : HVLOG_EXPORT_OK;
+}
+
 enum hvlog_export_status hvlog__trace_rotation_commit(struct trace_rotation *r,
                                                const struct hvlog_trace_meta *meta,
                                                struct hvlog_export_error *err)

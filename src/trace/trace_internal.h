@@ -342,6 +342,9 @@ enum hvlog_export_status hvlog__trace_rotation_append(struct trace_rotation *r, 
                                                const uint8_t *bytes, size_t len,
                                                struct hvlog_export_error *err);
 uint64_t hvlog__trace_rotation_buffers(const struct trace_rotation *r, uint32_t type);
+/* hvlog_trace_writer_flush of the chunk being written. */
+enum hvlog_export_status hvlog__trace_rotation_flush(struct trace_rotation *r,
+                                              struct hvlog_export_error *err);
 /* Commit the last chunk, then the manifest's closing part from @meta. */
 enum hvlog_export_status hvlog__trace_rotation_commit(struct trace_rotation *r,
                                                const struct hvlog_trace_meta *meta,

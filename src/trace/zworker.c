@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The compression worker of a compressed trace writer (HVLOG_TRACE_COMPRESS,
- * docs/trace-format.md section 1). Compressing a buffer costs far more than
- * writing it, and the thread that appends is the recorder's drain thread:
+ * The worker of a compressed trace writer (HVLOG_TRACE_COMPRESS,
+ * docs/trace-format.md section 1), and of a recording's plain one, whose
+ * units are the buffers as they are (zenc NULL; trace_writer.c's head
+ * comment says why a recording writes on a worker). Compressing a buffer
+ * costs far more than writing it, and the thread that appends is the
+ * recorder's drain thread:
  * while it compresses, the hypervisor's buffers fill and events are lost
  * (bench/TRACE-RESULTS.md, "Compression"). So the appender only copies the
  * buffer into a bounded queue and goes back to draining; one worker thread
@@ -43,8 +46,8 @@
 
 #include "trace/trace_internal.h"
 
-#define QUEUE_BYTES (8u << 20)
-#define QUEUE_SLOTS 32u
+#define QUEUE_BYTES (16u << 20)
+#define QUEUE_SLOTS 256u
 #define SLOT_KEEP (QUEUE_BYTES / QUEUE_SLOTS)
 
 struct zslot {
@@ -92,7 +95,12 @@ static void *worker_main(void *arg)
         if (!skip) {
             const uint8_t *unit;
             size_t unit_len;
-            int e = hvlog__export_zenc_unit(z->zenc, s->bytes, s->len, &unit, &unit_len);
+            int e = 0;
+
+            unit = s->bytes;
+            unit_len = s->len;
+            if (z->zenc)
+                e = hvlog__export_zenc_unit(z->zenc, s->bytes, s->len, &unit, &unit_len);
 
             if (e != 0)
                 hvlog__export_fail(&err, e == ENOMEM ? HVLOG_EXPORT_NOMEM : HVLOG_EXPORT_IO,

@@ -349,7 +349,11 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_create(const char *dir, un
 /**
  * hvlog_trace_writer_append - add one released buffer of log @type: @len
  * bytes (the whole buffer, 4096..2 MiB, a page multiple), written as they
- * are. Every buffer of a type must have the same length.
+ * are. Every buffer of a type must have the same length. A recording
+ * (after _start) and a compressed writer write on a worker thread: append
+ * queues a copy and returns (it waits only while the queue is full), and
+ * the buffer reaches its file soon after, in append order; a failed write
+ * is returned by a later call.
  */
 HVLOG_API enum hvlog_export_status hvlog_trace_writer_append(struct hvlog_trace_writer *w,
                                                             uint32_t type, const uint8_t *bytes,
@@ -368,6 +372,14 @@ HVLOG_API enum hvlog_export_status hvlog_trace_writer_append_record(struct hvlog
                                                                    const uint8_t *bytes,
                                                                    size_t len,
                                                                    struct hvlog_export_error *err);
+
+/**
+ * hvlog_trace_writer_flush - wait until every buffer appended so far is in
+ * its file (readers see it then). The worker's failure, if any, is
+ * returned here and by every later call.
+ */
+HVLOG_API enum hvlog_export_status hvlog_trace_writer_flush(struct hvlog_trace_writer *w,
+                                                           struct hvlog_export_error *err);
 
 /** hvlog_trace_writer_buffers - buffers appended so far for @type. */
 HVLOG_API uint64_t hvlog_trace_writer_buffers(const struct hvlog_trace_writer *w, uint32_t type);
