@@ -13,7 +13,8 @@ bool record_rotate_option(struct record_rotate_options *o, bool rotate, const ch
     /* The smallest size that can work depends on --pages and the
      * metadata: the writer's start refuses a smaller one, naming both. */
     if (rotate)
-        return cli_number("record", "--rotate", arg, 1, 1u << 20, &o->keep); /* a million chunks */
+        /* no more than a reader takes as one trace (rotate.h) */
+        return cli_number("record", "--rotate", arg, 1, HVLOG_TRACE_ROTATION_MAX_CHUNKS, &o->keep);
     return cli_size("record", "--max-size", arg, 1, UINT64_C(1) << 40, &o->max_bytes);
 }
 

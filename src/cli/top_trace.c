@@ -25,6 +25,7 @@
 
 #include "cli/top.h"
 #include "hvlog/hvlog.h"
+#include "hvlog/trace/rotate.h"
 #include "hvlog/trace/trace.h"
 
 struct top_trace {
@@ -47,6 +48,14 @@ bool top_trace_open(const char *path, struct top_trace **out, char *why, size_t 
     memset(&err, 0, sizeof err);
     if (hvlog_trace_open(path, &t->reader, &err) != HVLOG_EXPORT_OK) {
         snprintf(why, why_len, "%s", err.message);
+        top_trace_close(t);
+        return false;
+    }
+    if (hvlog_trace_reader_rotation(t->reader)) {
+        /* The joined reader keeps the chunks it opened with: a live
+         * rotation goes on in new chunks and deletes the old ones. */
+        snprintf(why, why_len, "%s: a rotated recording; watch its newest chunk ('hvlog info %s' lists them)",
+                 path, path);
         top_trace_close(t);
         return false;
     }

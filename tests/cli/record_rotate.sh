@@ -159,6 +159,11 @@ assert all(c["state"] == "finished" for c in i["chunks"]), i' || fail "info --js
 # A chunk exports on its own.
 last=$(ls -d "$t"/chunk-* | tail -n 1)
 "$hvlog" export "$last" --format ctf -o "$work/ctf" 2> /dev/null || fail "export of $last failed"
+# top takes a chunk, not the parent (a live rotation moves on): one line, exit 1.
+rc=0; "$hvlog" top "$t" -b -n 1 < /dev/null > "$work/top.out" 2> "$work/err" || rc=$?
+[ $rc -eq 1 ] && [ "$(wc -l < "$work/err")" -eq 1 ] && grep -q "a rotated recording; watch its newest chunk" "$work/err" ||
+    fail "top of a rotated recording: exit $rc: $(cat "$work/err")"
+"$hvlog" top "$last" -b -n 1 < /dev/null > /dev/null 2>&1 || fail "top of $last failed"
 
 # 3. Bad combinations: one line, exit 2 (usage) or 1, nothing written.
 refused 2 "needs --max-size" -o "$work/bad" --rotate 3
@@ -166,6 +171,7 @@ refused 2 "needs -o" --relayd net://127.0.0.1 --max-size 1M
 refused 2 "takes a size" -o "$work/bad" --max-size 12Q
 refused 2 "takes a size" -o "$work/bad" --max-size 0
 refused 2 "out of range" -o "$work/bad" --max-size 1M --rotate 0
+refused 2 "out of range" -o "$work/bad" --max-size 1M --rotate 257
 refused 2 "not with --diaglog" -o "$work/bad" --from /dev/null --diaglog --max-size 1M
 refused 1 "cannot hold one 16384-byte buffer" -o "$work/bad" --pages 4 --max-size 16K
 refused 1 "exists" -o "$t" --max-size 1M

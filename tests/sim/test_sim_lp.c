@@ -608,7 +608,8 @@ static void lps_stop_at_their_duration_whoever_drains(void **state)
             struct hvlog_sim_lp_counts c;
 
             hvlog_sim_lp_counts(sim, lp, &c);
-            assert_true(c.logged[LOCAL] > 0);
+            /* (none logged is possible: a worker may start after the
+             * deadline on a loaded machine) */
             assert_int_equal(c.recorded[LOCAL] + c.lost[LOCAL], c.logged[LOCAL]);
             if (paced)
                 assert_true(c.logged[LOCAL] + c.dropped[LOCAL] <= rate * duration_ns / 1000000000ull + 1);

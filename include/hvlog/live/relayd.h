@@ -38,8 +38,10 @@
  * reply (close_stream) at the latest.
  *
  * Threads: one connection is used by one thread at a time. Every call may
- * block up to timeout_ms (per call); a recorder calls it from a thread of
- * its own, never from the one that drains buffers.
+ * block up to timeout_ms for each wait it makes (send_packet: the packet,
+ * the index and, with HVLOG_RELAYD_INDEXES_IN_FLIGHT owed, the replies);
+ * a recorder calls it from a thread of its own, never from the one that
+ * drains buffers.
  */
 #ifndef HVLOG_LIVE_RELAYD_H
 #define HVLOG_LIVE_RELAYD_H
