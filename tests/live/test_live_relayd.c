@@ -228,6 +228,17 @@ static const uint8_t *command_at(const struct fake *f, size_t *off, uint32_t wan
     return h + 24;
 }
 
+/* Connected, with one data stream "local_lp0", streams sent. */
+static void one_stream_session(const struct hvlog_relayd_config *c, struct hvlog_relayd **r,
+                               struct hvlog_relayd_stream **s)
+{
+    struct hvlog_relayd_error err;
+
+    assert_int_equal(hvlog_relayd_connect(c, r, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_add_stream(*r, "local_lp0", "h/s", s, &err), HVLOG_RELAYD_OK);
+    assert_int_equal(hvlog_relayd_streams_sent(*r, &err), HVLOG_RELAYD_OK);
+}
+
 static void a_whole_session_sends_exactly_the_2_10_bytes(void **state)
 {
     struct fake *f = fake_start(FAKE_OK);
@@ -360,9 +371,7 @@ static void a_relayd_gone_mid_packet_is_an_io_error_not_sigpipe(void **state)
 
     (void)state;
     assert_non_null(packet);
-    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    one_stream_session(&c, &r, &s);
     fake_stop(f); /* both connections are closed now */
     assert_int_equal(hvlog_relayd_send_packet(r, s, packet, len, &ix, &err), HVLOG_RELAYD_IO);
     assert_non_null(strstr(err.message, "packet 0 of \"local_lp0\": send: "));
@@ -398,9 +407,7 @@ static void a_refused_index_is_returned_by_a_later_call(void **state)
     uint32_t refused = 0, broken = 0;
 
     (void)state;
-    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    one_stream_session(&c, &r, &s);
     send_small_packets(r, s, 4, st, errs);
     st[4] = hvlog_relayd_close_stream(r, s, &err);
     assert_int_equal(st[0], HVLOG_RELAYD_OK);
@@ -445,9 +452,7 @@ static void index_replies_are_owed_up_to_the_bound_and_read_in_pieces(void **sta
     (void)state;
     assert_non_null(st);
     assert_non_null(errs);
-    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    one_stream_session(&c, &r, &s);
     send_small_packets(r, s, n, st, errs);
     for (uint32_t i = 0; i < n; i++)
         assert_int_equal(st[i], HVLOG_RELAYD_OK);
@@ -480,9 +485,7 @@ static void a_relayd_that_never_answers_indexes_times_out_at_the_bound(void **st
     assert_non_null(st);
     assert_non_null(errs);
     c.timeout_ms = 100;
-    assert_int_equal(hvlog_relayd_connect(&c, &r, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_add_stream(r, "local_lp0", "h/s", &s, &err), HVLOG_RELAYD_OK);
-    assert_int_equal(hvlog_relayd_streams_sent(r, &err), HVLOG_RELAYD_OK);
+    one_stream_session(&c, &r, &s);
     send_small_packets(r, s, n, st, errs);
     for (uint32_t i = 0; i + 1 < n; i++)
         assert_int_equal(st[i], HVLOG_RELAYD_OK);
