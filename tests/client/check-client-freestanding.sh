@@ -7,17 +7,9 @@
 # and an entry point, and needs no other symbol (nm -u).
 set -eu
 cc=$1 lib_a=$2 stub=$3 work=$4
-allowed='^(memcpy|memset|memmove|memcmp)$'
 fail() { echo "check-client-freestanding: $*"; exit 1; }
-mkdir -p "$work"
-# --whole-archive: every object, used or not, must link.
-"$cc" -ffreestanding -fno-builtin -fno-stack-protector -nostdlib -static -no-pie \
-    -o "$work/freestanding" "$stub" -Wl,--whole-archive "$lib_a" -Wl,--no-whole-archive ||
-    fail "the client objects do not link with only memcpy/memset/memmove/memcmp"
-nm -g --defined-only "$lib_a" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u > "$work/defined"
-nm -u "$lib_a" 2>/dev/null | awk 'NF == 2 {print $2}' | sort -u > "$work/undefined"
-extra=$(comm -23 "$work/undefined" "$work/defined" | grep -Ev "$allowed" || true)
-[ -z "$extra" ] || fail "the client objects need: $extra"
+. "$(dirname "$0")/../engine/freestanding_lib.sh"
+freestanding_archive "$cc" "$lib_a" "$stub" "$work" "the client objects"
 for name in hvlog_client_init hvlog_client_prepare hvlog_client_poll hvlog_client_conclude \
     hvlog_buffer_walk; do
     grep -qx "$name" "$work/defined" || fail "the client objects do not define $name"

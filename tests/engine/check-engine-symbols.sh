@@ -12,21 +12,13 @@
 #     that the inline hvlog_log() calls.
 set -eu
 cc=$1 lib_a=$2 lib_so=$3 stub=$4 work=$5
-allowed='^(memcpy|memset|memmove|memcmp)$'
 fail() { echo "check-engine-symbols: $*"; exit 1; }
-mkdir -p "$work"
+. "$(dirname "$0")/freestanding_lib.sh"
 
-# 1. A freestanding link of every object in the archive.
-"$cc" -ffreestanding -fno-builtin -fno-stack-protector -nostdlib -static -no-pie \
-    -o "$work/freestanding" "$stub" -Wl,--whole-archive "$lib_a" -Wl,--no-whole-archive ||
-    fail "the archive does not link with only memcpy/memset/memmove/memcmp"
-
-# 2. Undefined symbols: the archive's (minus what it defines itself), the .so's.
-nm -g --defined-only "$lib_a" 2>/dev/null | awk 'NF == 3 {print $3}' | sort -u > "$work/defined"
-nm -u "$lib_a" 2>/dev/null | awk 'NF == 2 {print $2}' | sort -u > "$work/undefined"
-extra=$(comm -23 "$work/undefined" "$work/defined" | grep -Ev "$allowed" || true)
-[ -z "$extra" ] || fail "libhvlog-engine.a needs: $extra"
-extra=$(nm -u -D "$lib_so" | awk '{print $2}' | grep -Ev "$allowed" || true)
+# 1, 2. A freestanding link of every object in the archive; its undefined
+# symbols (minus what it defines itself); then the .so's.
+freestanding_archive "$cc" "$lib_a" "$stub" "$work" "libhvlog-engine.a"
+extra=$(nm -u -D "$lib_so" | awk '{print $2}' | grep -Ev "$freestanding_allowed" || true)
 [ -z "$extra" ] || fail "libhvlog-engine.so needs: $extra"
 
 # 3. The archive's global names.
