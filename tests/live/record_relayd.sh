@@ -60,6 +60,32 @@ have_events() { [ "$(live_events "$1")" -ge "$2" ]; }
 
 # record_live NAME HOSTNAME ARGS...: a recording held before it logs and
 # at its end; sets $rec_pid. Its stdout/stderr go to NAME.out/NAME.err.
+# live_round_trip NAME HOST: with the recording $rec_pid of session NAME
+# (hostname HOST) waiting at NAME.go, attach babeltrace2 lttng-live, let
+# the recording run, and check the viewer read every event of the local
+# trace $work/NAME, which the recording commits before its linger ends:
+# its count, in $expected, is the reference.
+live_round_trip() {
+    timeout 120 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/$2/$1" \
+        > "$work/live.txt" 2> "$work/live.err" &
+    viewer_pid=$!
+    pids="$pids $viewer_pid"
+    wait_for 300 "the viewer to attach" sh -c "babeltrace2 --input-format=lttng-live net://127.0.0.1:$live 2>/dev/null | grep '/host/$2/$1 ' | grep -q '1 client(s) connected'"
+    touch "$work/$1.go"
+    wait_for 600 "the recording's end" test -e "$work/$1.done.ready"
+    expected=$(trace_events "$work/$1")
+    [ "$expected" -gt 0 ] || fail "the local trace holds no event"
+    wait_for 600 "$expected live events (have $(live_events "$work/live.txt"))" \
+        have_events "$work/live.txt" "$expected"
+    touch "$work/$1.done"
+    wait "$rec_pid" || fail "record ($1) exited $?"
+    rc=0
+    wait "$viewer_pid" || rc=$?
+    [ "$rc" -eq 0 ] || fail "babeltrace2 lttng-live exited $rc"
+    got=$(live_events "$work/live.txt")
+    [ "$got" -eq "$expected" ] || fail "babeltrace2 lttng-live read $got events, hvlog stats says $expected"
+}
+
 record_live() {
     name=$1 host=$2; shift 2
     HVLOG_TEST_RELAYD_HOLD="$work/$name.go" HVLOG_TEST_RELAYD_LINGER="$work/$name.done" \
@@ -77,25 +103,7 @@ live)
     # trace's host section holds. 2 LPs x 15000 events at 10000/s: ~1.5 s.
     record_live t hvA --lps 2 --global 0 --events 15000 --rate 10000 --buffers 4 --seed 7
     grep -q "live at net://127.0.0.1/host/hvA/t " "$work/t.err" || fail "no viewer URL printed"
-    timeout 120 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/hvA/t" \
-        > "$work/live.txt" 2> "$work/live.err" &
-    viewer_pid=$!
-    pids="$pids $viewer_pid"
-    wait_for 300 "the viewer to attach" sh -c "babeltrace2 --input-format=lttng-live net://127.0.0.1:$live 2>/dev/null | grep '/host/hvA/t ' | grep -q '1 client(s) connected'"
-    touch "$work/t.go"
-    # The trace is committed before the linger: its count is the reference.
-    wait_for 600 "the recording's end" test -e "$work/t.done.ready"
-    expected=$(trace_events "$work/t")
-    [ "$expected" -gt 0 ] || fail "the local trace holds no event"
-    wait_for 600 "$expected live events (have $(live_events "$work/live.txt"))" \
-        have_events "$work/live.txt" "$expected"
-    touch "$work/t.done"
-    wait "$rec_pid" || fail "record exited $?"
-    rc=0
-    wait "$viewer_pid" || rc=$?
-    [ "$rc" -eq 0 ] || fail "babeltrace2 lttng-live exited $rc"
-    got=$(live_events "$work/live.txt")
-    [ "$got" -eq "$expected" ] || fail "babeltrace2 lttng-live read $got events, hvlog stats says $expected"
+    live_round_trip t hvA
     grep -q "nothing lost on the way" "$work/t.err" || fail "record reports a relayd loss"
     # Per LP: babeltrace2 reads every recorded event and reports as
     # discarded every loss the buffers carry (EventsLost), and so
@@ -237,24 +245,7 @@ mshv)
     wait_for 300 "the mshv recording's session" test -e "$work/m.go.ready"
     grep -q "live at net://127.0.0.1/host/hvM/m .*arrives as its buffers fill (the mshv_diag uapi has no flush)" \
         "$work/m.err" || fail "the start line does not say that data arrives as buffers fill"
-    timeout 120 stdbuf -oL babeltrace2 --input-format=lttng-live "net://127.0.0.1:$live/host/hvM/m" \
-        > "$work/live.txt" 2> "$work/live.err" &
-    viewer_pid=$!
-    pids="$pids $viewer_pid"
-    wait_for 300 "the viewer to attach" sh -c "babeltrace2 --input-format=lttng-live net://127.0.0.1:$live 2>/dev/null | grep '/host/hvM/m ' | grep -q '1 client(s) connected'"
-    touch "$work/m.go"
-    wait_for 600 "the recording's end" test -e "$work/m.done.ready"
-    expected=$(trace_events "$work/m")
-    [ "$expected" -gt 0 ] || fail "the local trace holds no event"
-    wait_for 600 "$expected live events (have $(live_events "$work/live.txt"))" \
-        have_events "$work/live.txt" "$expected"
-    touch "$work/m.done"
-    wait "$rec_pid" || fail "record --from exited $?"
-    rc=0
-    wait "$viewer_pid" || rc=$?
-    [ "$rc" -eq 0 ] || fail "babeltrace2 lttng-live exited $rc"
-    got=$(live_events "$work/live.txt")
-    [ "$got" -eq "$expected" ] || fail "babeltrace2 lttng-live read $got events, hvlog stats says $expected"
+    live_round_trip m hvM
     ondisk=$(count_dir "$work/out/hvM/m")
     [ "$ondisk" -eq "$expected" ] || fail "relayd's copy reads $ondisk events, not $expected"
     "$hvlog" stats --json "$work/m" > "$work/m.json"
